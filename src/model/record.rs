@@ -1,0 +1,446 @@
+//! Borrowed, lenient deserialisation of just the summary fields of a CloudTrail record.
+//!
+//! Real archives hold records with `requestParameters: null`, `readOnly` as a string,
+//! `userIdentity` missing, numbers where strings were expected. A field of an unexpected
+//! type is treated as absent rather than failing the record; everything not listed here is
+//! skipped by serde without building values.
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A string field that tolerates other JSON types: booleans and numbers become their text,
+/// null, objects and arrays become absent.
+#[derive(Debug, Default, Clone)]
+pub struct Lenient<'a>(pub Option<Cow<'a, str>>);
+
+impl<'a> Lenient<'a> {
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or("")
+    }
+    pub fn is_some(&self) -> bool {
+        self.0.as_deref().is_some_and(|s| !s.is_empty())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Lenient<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Borrowed(if v {
+                    "true"
+                } else {
+                    "false"
+                }))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                Lenient::deserialize(d)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Lenient(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Lenient(None))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An object field that is treated as absent when it holds anything but an object.
+#[derive(Debug, Clone)]
+pub struct Obj<T>(pub Option<T>);
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Obj(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| Obj(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Obj(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                Obj::deserialize(d)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An array of objects; anything else (or any non-object element) is skipped.
+#[derive(Debug, Clone)]
+pub struct Objs<T>(pub Vec<T>);
+
+impl<T> Default for Objs<T> {
+    fn default() -> Self {
+        Objs(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Objs<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Objs<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of objects")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Obj(item)) = seq.next_element::<Obj<T>>()? {
+                    out.extend(item);
+                }
+                Ok(Objs(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                Objs::deserialize(d)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Objs(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Issuer<'a> {
+    #[serde(borrow, rename = "userName")]
+    pub user_name: Lenient<'a>,
+    #[serde(borrow)]
+    pub arn: Lenient<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SessionContext<'a> {
+    #[serde(borrow, rename = "sessionIssuer")]
+    pub issuer: Obj<Issuer<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Identity<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Lenient<'a>,
+    #[serde(borrow, rename = "principalId")]
+    pub principal_id: Lenient<'a>,
+    #[serde(borrow)]
+    pub arn: Lenient<'a>,
+    #[serde(borrow, rename = "accountId")]
+    pub account_id: Lenient<'a>,
+    #[serde(borrow, rename = "accessKeyId")]
+    pub access_key_id: Lenient<'a>,
+    #[serde(borrow, rename = "userName")]
+    pub user_name: Lenient<'a>,
+    #[serde(borrow, rename = "invokedBy")]
+    pub invoked_by: Lenient<'a>,
+    #[serde(borrow, rename = "sessionContext")]
+    pub session: Obj<SessionContext<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Resource<'a> {
+    #[serde(borrow, rename = "ARN")]
+    pub arn: Lenient<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InsightDetails<'a> {
+    #[serde(borrow)]
+    pub state: Lenient<'a>,
+    #[serde(borrow, rename = "eventName")]
+    pub event_name: Lenient<'a>,
+    #[serde(borrow, rename = "eventSource")]
+    pub event_source: Lenient<'a>,
+    #[serde(borrow, rename = "insightType")]
+    pub insight_type: Lenient<'a>,
+}
+
+/// The summary fields of one record.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RecordFields<'a> {
+    #[serde(borrow, rename = "eventTime")]
+    pub event_time: Lenient<'a>,
+    #[serde(borrow, rename = "eventName")]
+    pub event_name: Lenient<'a>,
+    #[serde(borrow, rename = "eventSource")]
+    pub event_source: Lenient<'a>,
+    #[serde(borrow, rename = "awsRegion")]
+    pub region: Lenient<'a>,
+    #[serde(borrow, rename = "sourceIPAddress")]
+    pub source_ip: Lenient<'a>,
+    #[serde(borrow, rename = "userAgent")]
+    pub user_agent: Lenient<'a>,
+    #[serde(borrow, rename = "errorCode")]
+    pub error_code: Lenient<'a>,
+    #[serde(borrow, rename = "requestID")]
+    pub request_id: Lenient<'a>,
+    #[serde(borrow, rename = "eventID")]
+    pub event_id: Lenient<'a>,
+    #[serde(borrow, rename = "readOnly")]
+    pub read_only: Lenient<'a>,
+    #[serde(borrow, rename = "eventType")]
+    pub event_type: Lenient<'a>,
+    #[serde(borrow, rename = "eventCategory")]
+    pub category: Lenient<'a>,
+    #[serde(borrow, rename = "recipientAccountId")]
+    pub recipient_account: Lenient<'a>,
+    #[serde(borrow, rename = "userIdentity")]
+    pub identity: Obj<Identity<'a>>,
+    #[serde(borrow)]
+    pub resources: Objs<Resource<'a>>,
+    #[serde(borrow, rename = "insightDetails")]
+    pub insight: Obj<InsightDetails<'a>>,
+}
+
+impl<'a> RecordFields<'a> {
+    /// Parses the summary of one record. The input must be a JSON object.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, RecordError> {
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            Some(_) => return Err(RecordError::NotAnObject),
+            None => return Err(RecordError::Empty),
+        }
+        let r: RecordFields = serde_json::from_slice(bytes).map_err(RecordError::Json)?;
+        if !(r.event_time.is_some()
+            || r.event_name.is_some()
+            || r.event_source.is_some()
+            || r.event_id.is_some())
+        {
+            return Err(RecordError::NotARecord);
+        }
+        Ok(r)
+    }
+
+    /// The principal shown in the list: userName, else the ARN's last part, else invokedBy.
+    pub fn principal(&self) -> Cow<'_, str> {
+        let Some(id) = &self.identity.0 else {
+            return Cow::Borrowed("");
+        };
+        if id.user_name.is_some() {
+            return Cow::Borrowed(id.user_name.as_str());
+        }
+        if id.arn.is_some() {
+            return Cow::Borrowed(arn_last_part(id.arn.as_str()));
+        }
+        if id.invoked_by.is_some() {
+            return Cow::Borrowed(id.invoked_by.as_str());
+        }
+        if let Some(issuer) = id.session.0.as_ref().and_then(|s| s.issuer.0.as_ref()) {
+            if issuer.user_name.is_some() {
+                return Cow::Borrowed(issuer.user_name.as_str());
+            }
+        }
+        if id.principal_id.is_some() {
+            return Cow::Borrowed(id.principal_id.as_str());
+        }
+        Cow::Borrowed(id.account_id.as_str())
+    }
+
+    /// Insights records: the API they concern stands in for the event name.
+    pub fn display_name(&self) -> &str {
+        if let Some(ins) = &self.insight.0 {
+            if !self.event_name.is_some() && ins.event_name.is_some() {
+                return ins.event_name.as_str();
+            }
+        }
+        self.event_name.as_str()
+    }
+}
+
+/// `arn:aws:iam::123:user/alice` -> `alice`; `...:assumed-role/Admin/s` -> `Admin/s`;
+/// `...:root` -> `root`. Anything that is not an ARN is returned whole.
+pub fn arn_last_part(arn: &str) -> &str {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return arn;
+    }
+    let Some(resource) = parts.nth(4) else {
+        return arn;
+    };
+    for prefix in [
+        "user/",
+        "assumed-role/",
+        "role/",
+        "federated-user/",
+        "group/",
+    ] {
+        if let Some(rest) = resource.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    resource
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("not a JSON object")]
+    NotAnObject,
+    #[error("empty")]
+    Empty,
+    #[error("an object with none of eventTime, eventName, eventSource, eventID")]
+    NotARecord,
+    #[error("invalid JSON: {0}")]
+    Json(serde_json::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_fields() {
+        let raw = br#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","readOnly":"true","awsRegion":5,
+            "userIdentity":"weird","resources":{"a":1},"requestParameters":{"deep":[1,{"x":null}]}}"#;
+        let r = RecordFields::parse(raw).unwrap();
+        assert_eq!(r.read_only.as_str(), "true");
+        assert_eq!(r.region.as_str(), "5");
+        assert!(r.identity.0.is_none());
+        assert!(r.resources.0.is_empty());
+    }
+
+    #[test]
+    fn principals() {
+        let p = |j: &str| {
+            RecordFields::parse(j.as_bytes())
+                .unwrap()
+                .principal()
+                .into_owned()
+        };
+        assert_eq!(
+            p(
+                r#"{"eventName":"a","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}}"#
+            ),
+            "alice"
+        );
+        assert_eq!(
+            p(
+                r#"{"eventName":"a","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/bob"}}"#
+            ),
+            "Admin/bob"
+        );
+        assert_eq!(
+            p(r#"{"eventName":"a","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#),
+            "root"
+        );
+        assert_eq!(
+            p(
+                r#"{"eventName":"a","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}"#
+            ),
+            "ec2.amazonaws.com"
+        );
+        assert_eq!(p(r#"{"eventName":"a"}"#), "");
+    }
+
+    #[test]
+    fn rejects_non_records() {
+        assert!(matches!(
+            RecordFields::parse(b"[1,2]"),
+            Err(RecordError::NotAnObject)
+        ));
+        assert!(matches!(
+            RecordFields::parse(br#"{"hello":"world"}"#),
+            Err(RecordError::NotARecord)
+        ));
+        assert!(matches!(
+            RecordFields::parse(b"{\"eventName\":"),
+            Err(RecordError::Json(_))
+        ));
+    }
+}

@@ -1,0 +1,195 @@
+//! Time parsing and formatting: eventTime values, `--since`/`--until` arguments.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// Parses an eventTime into milliseconds since the epoch. Fast path for CloudTrail's
+/// `YYYY-MM-DDTHH:MM:SSZ`; anything else RFC 3339-like goes through chrono.
+pub fn parse_event_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() == 20
+        && b[19] == b'Z'
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+    {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in &b[r] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + (c - b'0') as u32;
+            }
+            Some(v)
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&mo)
+            || d == 0
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || se > 60
+        {
+            return None;
+        }
+        let days = days_from_civil(y as i64, mo, d);
+        return Some(((days * 86_400) + (h * 3600 + mi * 60 + se) as i64) * 1000);
+    }
+    parse_rfc3339(s)
+}
+
+/// Any RFC 3339 date-time (with `T` or a space), or a bare date taken as UTC midnight.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    let t = s.replacen(' ', "T", 1);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&t) {
+        return Some(t.timestamp_millis());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc().timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+    }
+    None
+}
+
+/// A relative age such as `15m`, `6h`, `7d`, `2w`, `30s`, in milliseconds.
+pub fn parse_age(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" | "sec" | "secs" => 1,
+        "m" | "min" | "mins" => 60,
+        "h" | "hr" | "hrs" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "wk" | "weeks" => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(secs)?.checked_mul(1000)
+}
+
+/// `--since`/`--until` value: a relative age before `now_ms`, or an absolute time.
+pub fn parse_time_arg(s: &str, now_ms: i64) -> Result<i64, String> {
+    if let Some(age) = parse_age(s) {
+        return Ok(now_ms - age);
+    }
+    parse_rfc3339(s).ok_or_else(|| {
+        format!(
+            "'{}' is neither an age (15m, 6h, 7d) nor an RFC 3339 time (2024-05-01T12:00:00Z)",
+            crate::sanitize::sanitize(s)
+        )
+    })
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// `2024-07-31 12:46:41Z`, the list's time column (always UTC, the offset always shown).
+pub fn format_list_time(ms: i64) -> String {
+    if ms == super::NO_TIME {
+        return "(no time)".to_string();
+    }
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        None => "(bad time)".to_string(),
+    }
+}
+
+/// RFC 3339 for machine output (CSV).
+pub fn format_rfc3339(ms: i64) -> String {
+    if ms == super::NO_TIME {
+        return String::new();
+    }
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => String::new(),
+    }
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for s in [
+            "2024-07-31T12:46:41Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2026-11-21T05:13:08Z",
+        ] {
+            let chrono = DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+            assert_eq!(parse_event_time(s), Some(chrono), "{s}");
+        }
+    }
+
+    #[test]
+    fn odd_formats() {
+        assert_eq!(
+            parse_event_time("2024-07-31T12:46:41.123Z"),
+            Some(1_722_430_001_123)
+        );
+        assert_eq!(
+            parse_event_time("2024-07-31T14:46:41+02:00"),
+            Some(1_722_430_001_000)
+        );
+        assert_eq!(
+            parse_event_time("2024-07-31 12:46:41"),
+            Some(1_722_430_001_000)
+        );
+        assert_eq!(parse_event_time("2023-02-30T00:00:00Z"), None);
+        assert_eq!(parse_event_time("yesterday"), None);
+        assert_eq!(parse_event_time(""), None);
+    }
+
+    #[test]
+    fn ages_and_args() {
+        assert_eq!(parse_age("15m"), Some(900_000));
+        assert_eq!(parse_age("7d"), Some(604_800_000));
+        assert_eq!(parse_age("7x"), None);
+        assert_eq!(parse_age("d"), None);
+        assert_eq!(parse_time_arg("1h", 10_000_000), Ok(10_000_000 - 3_600_000));
+        assert!(parse_time_arg("2024-05-01T00:00:00Z", 0).is_ok());
+        assert!(parse_time_arg("soon", 0).is_err());
+        assert_eq!(format_list_time(1_722_430_001_000), "2024-07-31 12:46:41Z");
+    }
+}
+
+/// RFC 3339 with milliseconds when they are not zero (round-trips `since:`/`until:`).
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}

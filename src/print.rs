@@ -1,0 +1,340 @@
+//! `trailscope print`: the same sources and filters as the TUI, written to standard output.
+
+use crate::model::{columns, time, EventStore};
+use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
+use crate::sanitize::{sanitize, truncate_to_width, width};
+use crate::source::raw::RawReader;
+use crate::source::{load, LoadMsg, LoadOptions, LoadStats, Problem};
+use std::io::{self, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Each CloudTrail record, unchanged, on one line.
+    Jsonl,
+    /// One JSON array of records.
+    Json,
+    /// A header and one row per event with the list's columns.
+    Csv,
+    /// Aligned columns for a terminal.
+    Table,
+}
+
+pub struct PrintRequest {
+    pub paths: Vec<String>,
+    pub filter: Option<String>,
+    pub format: Format,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// Exit statuses, as documented in `--help`.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const NOTHING_READ: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const SOME_SKIPPED: i32 = 3;
+}
+
+/// Everything loaded from local inputs, with what went wrong along the way.
+pub struct Loaded {
+    pub store: EventStore,
+    pub problems: Vec<Problem>,
+    pub stats: LoadStats,
+}
+
+/// Loads inputs completely (the headless path). `retain` keeps decompressed content for
+/// reading every record back.
+pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
+    let mut store = EventStore::default();
+    let mut problems = Vec::new();
+    let opts = LoadOptions {
+        retain_content: retain,
+        ..Default::default()
+    };
+    let stats = load(paths, &opts, raw, &mut |msg| match msg {
+        LoadMsg::Files(f) => store.add_files(f),
+        LoadMsg::Batch(b, _) => {
+            store.apply(b);
+        }
+        LoadMsg::Problem(p) => problems.push(p),
+        LoadMsg::Done(_) => {}
+    });
+    Loaded {
+        store,
+        problems,
+        stats,
+    }
+}
+
+/// The filter with `--since`/`--until` folded in.
+pub fn build_query(
+    filter: Option<&str>,
+    since: Option<i64>,
+    until: Option<i64>,
+    now_ms: i64,
+) -> Result<query::Query, query::QueryError> {
+    let mut q = query::parse(filter.unwrap_or(""), now_ms)?;
+    if let Some(s) = since {
+        q.terms.push(Term {
+            negated: false,
+            kind: TermKind::Since(s),
+        });
+    }
+    if let Some(u) = until {
+        q.terms.push(Term {
+            negated: false,
+            kind: TermKind::Until(u),
+        });
+    }
+    Ok(q)
+}
+
+pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: bad --filter: {e}");
+            return exit::USAGE;
+        }
+    };
+    let raw = RawReader::new(usize::MAX / 2);
+    let loaded = load_all(&req.paths, &raw, true);
+    let mut matcher = Matcher::new(&q);
+    matcher.prepare(&loaded.store.syms);
+    let ctx = MatchCtx {
+        store: &loaded.store,
+        raw: &raw,
+    };
+    let order = loaded.store.sorted_indices();
+    let shown = matcher.filter(&order, &ctx);
+    let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
+    report(&loaded, shown.len(), err);
+    if let Err(e) = written {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            let _ = writeln!(err, "trailscope: writing output failed: {e}");
+            return exit::NOTHING_READ;
+        }
+    }
+    exit_status(&loaded)
+}
+
+pub fn exit_status(loaded: &Loaded) -> i32 {
+    if loaded.stats.files_read == 0 {
+        exit::NOTHING_READ
+    } else if !loaded.problems.is_empty() {
+        exit::SOME_SKIPPED
+    } else {
+        exit::OK
+    }
+}
+
+fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
+    let s = &loaded.stats;
+    let mut line = format!(
+        "trailscope: {} events read from {} of {} files",
+        s.events, s.files_read, s.files_total
+    );
+    if s.digests > 0 {
+        line.push_str(&format!(" ({} digest files, not events)", s.digests));
+    }
+    line.push_str(&format!(
+        ", {} duplicates collapsed, {} matched",
+        s.duplicates, shown
+    ));
+    let skipped = loaded.problems.iter().filter(|p| p.skipped).count();
+    let partial = loaded.problems.len() - skipped;
+    if skipped > 0 {
+        line.push_str(&format!(", {skipped} inputs skipped"));
+    }
+    if partial > 0 {
+        line.push_str(&format!(", {partial} inputs read in part"));
+    }
+    let _ = writeln!(err, "{line}");
+    if s.files_total == 0 && loaded.problems.is_empty() {
+        let _ = writeln!(err, "trailscope: no files found in the given paths");
+    }
+    for p in &loaded.problems {
+        let what = if p.skipped { "skipped" } else { "read in part" };
+        let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
+    }
+}
+
+pub fn write_events(
+    format: Format,
+    store: &EventStore,
+    raw: &RawReader,
+    shown: &[u32],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    match format {
+        Format::Jsonl | Format::Json => {
+            let json = format == Format::Json;
+            if json {
+                out.write_all(b"[")?;
+            }
+            let mut first = true;
+            for &i in shown {
+                let ev = &store.events[i as usize];
+                let Some(file) = store.file_of(ev) else {
+                    continue;
+                };
+                match raw.read(file, ev.loc) {
+                    Ok(bytes) => {
+                        if json {
+                            out.write_all(if first { b"\n" } else { b",\n" })?;
+                        }
+                        first = false;
+                        write_compact(&bytes, &mut out)?;
+                        if !json {
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = writeln!(
+                            err,
+                            "trailscope: could not read back a record of {}: {}",
+                            file.display,
+                            sanitize(&e)
+                        );
+                    }
+                }
+            }
+            if json {
+                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+            }
+        }
+        Format::Csv => {
+            writeln!(out, "{}", columns::HEADERS.join(","))?;
+            for &i in shown {
+                let ev = &store.events[i as usize];
+                let mut cells = columns::cells(store, ev, false);
+                cells[0] = time::format_rfc3339(ev.time).into();
+                let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                writeln!(out, "{}", row.join(","))?;
+            }
+        }
+        Format::Table => write_table(store, shown, &mut out)?,
+    }
+    out.flush()
+}
+
+/// Writes a JSON document on one line: whitespace outside strings is dropped, everything
+/// else is copied byte for byte, so the record is unchanged.
+pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    if !bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let end = bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(start, |e| e + 1);
+        return out.write_all(&bytes[start..end]);
+    }
+    let mut buf = Vec::with_capacity(bytes.len());
+    let (mut in_str, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_str {
+            buf.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else if b == b'"' {
+            in_str = true;
+            buf.push(b);
+        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            buf.push(b);
+        }
+    }
+    out.write_all(&buf)
+}
+
+/// A CSV cell: sanitised, quoted when needed, and neutralised against spreadsheet formula
+/// injection (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front).
+pub fn csv_cell(s: &str) -> String {
+    let s = sanitize(s);
+    let s: std::borrow::Cow<str> = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}").into()
+    } else {
+        s
+    };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.into_owned()
+    }
+}
+
+fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Result<()> {
+    const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
+    let rows: Vec<[String; 7]> = shown
+        .iter()
+        .map(|&i| {
+            let cells = columns::cells(store, &store.events[i as usize], true);
+            std::array::from_fn(|c| truncate_to_width(&sanitize(&cells[c]), MAX[c]).into_owned())
+        })
+        .collect();
+    let mut widths: [usize; 7] = std::array::from_fn(|c| columns::HEADERS[c].len());
+    for r in &rows {
+        for c in 0..7 {
+            widths[c] = widths[c].max(width(&r[c]));
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (c, cell) in cells.iter().enumerate() {
+            s.push_str(cell);
+            if c + 1 < cells.len() {
+                s.push_str(&" ".repeat(widths[c] - width(cell) + 2));
+            }
+        }
+        s.truncate(s.trim_end().len());
+        s
+    };
+    let headers: Vec<String> = columns::HEADERS.iter().map(|h| h.to_uppercase()).collect();
+    writeln!(
+        out,
+        "{}",
+        line(&headers.iter().map(String::as_str).collect::<Vec<_>>())
+    )?;
+    for r in &rows {
+        writeln!(
+            out,
+            "{}",
+            line(&r.iter().map(String::as_str).collect::<Vec<_>>())
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_strings() {
+        let mut out = Vec::new();
+        write_compact(
+            b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, b"{\"a\":\"x y\\\" \\n z\",\"b\":[1,2]}");
+    }
+
+    #[test]
+    fn csv_cells_are_safe() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("a\u{1b}[2Jb"), "a\\e[2Jb");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
+}

@@ -1,0 +1,357 @@
+//! Evaluating a parsed [`Query`] against loaded events.
+//!
+//! Terms on interned fields are evaluated once per distinct value, not once per event: the
+//! matcher keeps, per term, a verdict for every symbol in the table, so filtering a million
+//! events costs a lookup per event and term.
+
+use super::{Field, Op, Query, TermKind};
+use crate::model::{Event, EventStore, SymField, SymTable, EMPTY};
+use crate::source::raw::RawReader;
+
+/// A value pattern: substring, equality, or anchored glob.
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    /// Lower-cased needle.
+    ContainsCi(String),
+    Equals(String),
+    /// Lower-cased segments between `*`s.
+    GlobCi(Vec<String>),
+    Glob(Vec<String>),
+}
+
+impl Pattern {
+    pub fn new(op: Op, value: &str) -> Self {
+        let glob = value.contains('*');
+        match (op, glob) {
+            (Op::Contains, false) => Pattern::ContainsCi(value.to_lowercase()),
+            (Op::Exact, false) => Pattern::Equals(value.to_string()),
+            (Op::Contains, true) => Pattern::GlobCi(
+                value
+                    .to_lowercase()
+                    .split('*')
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            (Op::Exact, true) => Pattern::Glob(value.split('*').map(str::to_string).collect()),
+        }
+    }
+
+    pub fn test(&self, s: &str) -> bool {
+        match self {
+            Pattern::ContainsCi(n) => contains_ci(s, n),
+            Pattern::Equals(v) => s == v,
+            Pattern::GlobCi(parts) => {
+                if s.is_ascii() {
+                    glob(&s.to_ascii_lowercase(), parts)
+                } else {
+                    glob(&s.to_lowercase(), parts)
+                }
+            }
+            Pattern::Glob(parts) => glob(s, parts),
+        }
+    }
+}
+
+/// Case-insensitive substring test; `needle` is already lower case.
+pub fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        if n.len() > h.len() {
+            return false;
+        }
+        let first = n[0];
+        for i in 0..=h.len() - n.len() {
+            if h[i].to_ascii_lowercase() == first
+                && h[i..i + n.len()]
+                    .iter()
+                    .zip(n)
+                    .all(|(a, b)| a.to_ascii_lowercase() == *b)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+    hay.to_lowercase().contains(needle)
+}
+
+/// Anchored glob: `parts` are the pieces between `*`s.
+fn glob(s: &str, parts: &[String]) -> bool {
+    let [first, middle @ .., last] = parts else {
+        return parts.first().is_some_and(|p| p == s);
+    };
+    let Some(mut rest) = s.strip_prefix(first.as_str()) else {
+        return false;
+    };
+    for m in middle {
+        match rest.find(m.as_str()) {
+            Some(i) => rest = &rest[i + m.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last.as_str())
+}
+
+/// Per-symbol verdicts, extended as the symbol table grows.
+#[derive(Clone, Debug, Default)]
+struct SymVerdicts {
+    yes: Vec<bool>,
+}
+
+impl SymVerdicts {
+    fn extend(&mut self, syms: &SymTable, pat: &Pattern) {
+        for (sym, s) in syms.iter().skip(self.yes.len()) {
+            self.yes.push(sym != EMPTY && pat.test(s));
+        }
+    }
+    #[inline]
+    fn get(&self, sym: u32) -> bool {
+        self.yes.get(sym as usize).copied().unwrap_or(false)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Check {
+    Syms {
+        fields: &'static [SymField],
+        resources: bool,
+        params: bool,
+        verdicts: SymVerdicts,
+        pat: Pattern,
+    },
+    EventId(Pattern),
+    RequestId(Pattern),
+    Text(Pattern),
+    Has(Field),
+    ReadOnly(bool),
+    Since(i64),
+    Until(i64),
+}
+
+#[derive(Clone, Debug)]
+struct CTerm {
+    negated: bool,
+    check: Check,
+}
+
+/// The list's columns, which a bare word searches.
+pub const LIST_COLUMNS: &[SymField] = &[
+    SymField::Name,
+    SymField::Principal,
+    SymField::Ip,
+    SymField::Region,
+    SymField::Source,
+    SymField::Error,
+];
+
+fn sym_fields(f: Field) -> &'static [SymField] {
+    match f {
+        Field::Name => &[SymField::Name],
+        Field::Source => &[SymField::Source],
+        Field::User => &[SymField::Principal, SymField::Arn],
+        Field::Arn => &[SymField::Arn],
+        Field::Type => &[SymField::IdentityType],
+        Field::Key => &[SymField::AccessKey],
+        Field::Ip => &[SymField::Ip],
+        Field::Region => &[SymField::Region],
+        Field::Account => &[SymField::Account, SymField::IdentityAccount],
+        Field::Error => &[SymField::Error],
+        Field::Agent => &[SymField::Agent],
+        Field::Category => &[SymField::Category],
+        Field::Resource => &[],
+        Field::Id | Field::Request | Field::ReadOnly | Field::Text => &[],
+    }
+}
+
+/// What the matcher needs besides the event: the store's tables and the raw records.
+pub struct MatchCtx<'a> {
+    pub store: &'a EventStore,
+    pub raw: &'a RawReader,
+}
+
+/// A query compiled for a store.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    terms: Vec<CTerm>,
+}
+
+impl Matcher {
+    pub fn new(q: &Query) -> Self {
+        let terms = q
+            .terms
+            .iter()
+            .map(|t| {
+                let check = match &t.kind {
+                    TermKind::Match { field, op, value } => {
+                        let pat = Pattern::new(*op, value);
+                        match field {
+                            Field::Id => Check::EventId(pat),
+                            Field::Request => Check::RequestId(pat),
+                            Field::Text => Check::Text(pat),
+                            Field::ReadOnly => Check::ReadOnly(value.eq_ignore_ascii_case("true")),
+                            Field::Resource => Check::Syms {
+                                fields: &[],
+                                resources: true,
+                                params: true,
+                                verdicts: SymVerdicts::default(),
+                                pat,
+                            },
+                            f => Check::Syms {
+                                fields: sym_fields(*f),
+                                resources: false,
+                                params: false,
+                                verdicts: SymVerdicts::default(),
+                                pat,
+                            },
+                        }
+                    }
+                    TermKind::Bare(word) => Check::Syms {
+                        fields: LIST_COLUMNS,
+                        resources: false,
+                        params: false,
+                        verdicts: SymVerdicts::default(),
+                        pat: Pattern::new(Op::Contains, word),
+                    },
+                    TermKind::Has(f) => Check::Has(*f),
+                    TermKind::Since(ms) => Check::Since(*ms),
+                    TermKind::Until(ms) => Check::Until(*ms),
+                };
+                CTerm {
+                    negated: t.negated,
+                    check,
+                }
+            })
+            .collect();
+        Self { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Whether matching reads raw records (slow: `text:` and `resource:`).
+    pub fn needs_raw(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| matches!(t.check, Check::Text(_) | Check::Syms { params: true, .. }))
+    }
+
+    /// Brings per-symbol verdicts up to date with the table; call before matching events
+    /// that may use new symbols.
+    pub fn prepare(&mut self, syms: &SymTable) {
+        for t in &mut self.terms {
+            if let Check::Syms { verdicts, pat, .. } = &mut t.check {
+                verdicts.extend(syms, pat);
+            }
+        }
+    }
+
+    pub fn matches(&self, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
+        self.terms
+            .iter()
+            .all(|t| self.check(&t.check, ev, ctx) != t.negated)
+    }
+
+    fn check(&self, c: &Check, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
+        let store = ctx.store;
+        match c {
+            Check::Syms {
+                fields,
+                resources,
+                params,
+                verdicts,
+                pat,
+            } => {
+                fields.iter().any(|&f| verdicts.get(ev.sym(f)))
+                    || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s)))
+                    || (*params && raw_params_match(ev, ctx, pat))
+            }
+            Check::EventId(p) => p.test(store.str_ref(ev.event_id)),
+            Check::RequestId(p) => p.test(store.str_ref(ev.request_id)),
+            Check::Text(p) => raw_text(ev, ctx).is_some_and(|t| p.test(&t)),
+            Check::Has(f) => has(*f, ev, ctx),
+            Check::ReadOnly(v) => ev.read_only() == Some(*v),
+            Check::Since(ms) => ev.time != crate::model::NO_TIME && ev.time >= *ms,
+            Check::Until(ms) => ev.time != crate::model::NO_TIME && ev.time <= *ms,
+        }
+    }
+
+    /// Indices (in the given order) of the events that match.
+    pub fn filter(&self, indices: &[u32], ctx: &MatchCtx<'_>) -> Vec<u32> {
+        if self.terms.is_empty() {
+            return indices.to_vec();
+        }
+        indices
+            .iter()
+            .copied()
+            .filter(|&i| self.matches(&ctx.store.events[i as usize], ctx))
+            .collect()
+    }
+}
+
+fn raw_text(ev: &Event, ctx: &MatchCtx<'_>) -> Option<String> {
+    let file = ctx.store.file_of(ev)?;
+    let raw = ctx.raw.read(file, ev.loc).ok()?;
+    Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+fn raw_params_match(ev: &Event, ctx: &MatchCtx<'_>, pat: &Pattern) -> bool {
+    let Some(text) = raw_text(ev, ctx) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    fn any_string(v: &serde_json::Value, pat: &Pattern) -> bool {
+        match v {
+            serde_json::Value::String(s) => pat.test(s),
+            serde_json::Value::Array(a) => a.iter().any(|x| any_string(x, pat)),
+            serde_json::Value::Object(o) => o.values().any(|x| any_string(x, pat)),
+            _ => false,
+        }
+    }
+    v.get("requestParameters")
+        .is_some_and(|p| any_string(p, pat))
+}
+
+fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
+    match f {
+        Field::Id => ev.event_id.len > 0,
+        Field::Request => ev.request_id.len > 0,
+        Field::ReadOnly => ev.read_only().is_some(),
+        Field::Text => true,
+        Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),
+        f => sym_fields(f).iter().any(|&s| ev.sym(s) != EMPTY),
+    }
+}
+
+fn has_params(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("requestParameters").cloned())
+        .is_some_and(|p| !p.is_null() && p != serde_json::json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(Pattern::new(Op::Contains, "delete").test("DeleteBucket"));
+        assert!(!Pattern::new(Op::Exact, "deletebucket").test("DeleteBucket"));
+        assert!(Pattern::new(Op::Exact, "DeleteBucket").test("DeleteBucket"));
+        assert!(Pattern::new(Op::Contains, "delete*").test("DeleteBucket"));
+        assert!(!Pattern::new(Op::Contains, "bucket*").test("DeleteBucket"));
+        assert!(Pattern::new(Op::Contains, "*bucket").test("DeleteBucket"));
+        assert!(Pattern::new(Op::Contains, "d*e*t").test("DeleteBucket"));
+        assert!(!Pattern::new(Op::Exact, "d*").test("DeleteBucket"));
+        assert!(Pattern::new(Op::Contains, "*").test("x"));
+        assert!(!Pattern::new(Op::Contains, "ab*ba").test("aba"));
+        assert!(Pattern::new(Op::Contains, "ÉTÉ").test("l'été"));
+        assert!(contains_ci("AWS-CLI/2.13", "aws-cli/2"));
+    }
+}

@@ -1,0 +1,506 @@
+//! The filter language, the same in the TUI's filter pane and in `print --filter`.
+//!
+//! ```text
+//! name:Delete* -error:AccessDenied user:alice agent:"aws-cli/2" has:error since:6h bucket
+//! ```
+//! Terms are separated by spaces and all must match. `field:value` is a case-insensitive
+//! substring match, `field:=value` an exact, case-sensitive one; `*` in a value is a wildcard
+//! that anchors the match. `-` negates a term, `has:FIELD` tests presence, a bare word matches
+//! any of the list's columns.
+
+pub mod matcher;
+
+pub use matcher::Matcher;
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Name,
+    Source,
+    User,
+    Arn,
+    Type,
+    Key,
+    Ip,
+    Region,
+    Account,
+    Error,
+    Agent,
+    Id,
+    Request,
+    Resource,
+    Category,
+    ReadOnly,
+    Text,
+}
+
+impl Field {
+    pub const ALL: [Field; 17] = [
+        Field::Name,
+        Field::Source,
+        Field::User,
+        Field::Arn,
+        Field::Type,
+        Field::Key,
+        Field::Ip,
+        Field::Region,
+        Field::Account,
+        Field::Error,
+        Field::Agent,
+        Field::Id,
+        Field::Request,
+        Field::Resource,
+        Field::Category,
+        Field::ReadOnly,
+        Field::Text,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Source => "source",
+            Field::User => "user",
+            Field::Arn => "arn",
+            Field::Type => "type",
+            Field::Key => "key",
+            Field::Ip => "ip",
+            Field::Region => "region",
+            Field::Account => "account",
+            Field::Error => "error",
+            Field::Agent => "agent",
+            Field::Id => "id",
+            Field::Request => "request",
+            Field::Resource => "resource",
+            Field::Category => "category",
+            Field::ReadOnly => "readonly",
+            Field::Text => "text",
+        }
+    }
+
+    /// What the field matches, for the help screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Field::Name => "eventName",
+            Field::Source => "eventSource",
+            Field::User => "the principal shown in the list, or userIdentity.arn",
+            Field::Arn => "userIdentity.arn",
+            Field::Type => "userIdentity.type",
+            Field::Key => "userIdentity.accessKeyId",
+            Field::Ip => "sourceIPAddress",
+            Field::Region => "awsRegion",
+            Field::Account => "recipientAccountId or userIdentity.accountId",
+            Field::Error => "errorCode",
+            Field::Agent => "userAgent",
+            Field::Id => "eventID",
+            Field::Request => "requestID",
+            Field::Resource => "any resources[].ARN or string value in requestParameters",
+            Field::Category => "eventCategory",
+            Field::ReadOnly => "readOnly (true/false)",
+            Field::Text => "anywhere in the raw record",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Field> {
+        let lower = s.to_ascii_lowercase();
+        Field::ALL.into_iter().find(|f| f.name() == lower)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `field:value`: case-insensitive substring (or anchored glob with `*`).
+    Contains,
+    /// `field:=value`: case-sensitive equality (or anchored glob with `*`).
+    Exact,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TermKind {
+    Match { field: Field, op: Op, value: String },
+    Has(Field),
+    Bare(String),
+    Since(i64),
+    Until(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub negated: bool,
+    pub kind: TermKind,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query {
+    pub terms: Vec<Term>,
+}
+
+impl Query {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryError {
+    pub message: String,
+    /// Byte range of the offending term in the input.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+fn err(message: impl Into<String>, start: usize, end: usize) -> QueryError {
+    QueryError {
+        message: crate::sanitize::sanitize(&message.into()).into_owned(),
+        start,
+        end,
+    }
+}
+
+/// A raw token: its text with quotes resolved, where a `:` outside quotes split it, and span.
+struct Token {
+    start: usize,
+    end: usize,
+    /// Text before an unquoted `:`, if there was one.
+    key: Option<String>,
+    /// Whether the value part began with `=` (outside quotes).
+    exact: bool,
+    value: String,
+    negated: bool,
+    quoted_value: bool,
+}
+
+fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = input.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].1.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = chars[i].0;
+        let mut negated = false;
+        if chars[i].1 == '-' {
+            negated = true;
+            i += 1;
+        }
+        let mut key: Option<String> = None;
+        let mut exact = false;
+        let mut buf = String::new();
+        let mut quoted_value = false;
+        let mut at_value_start = true;
+        while i < chars.len() && !chars[i].1.is_whitespace() {
+            let c = chars[i].1;
+            if c == '"' {
+                quoted_value = true;
+                i += 1;
+                let mut closed = false;
+                while i < chars.len() {
+                    match chars[i].1 {
+                        '"' => {
+                            closed = true;
+                            i += 1;
+                            break;
+                        }
+                        '\\' if i + 1 < chars.len() && matches!(chars[i + 1].1, '"' | '\\') => {
+                            buf.push(chars[i + 1].1);
+                            i += 2;
+                        }
+                        c => {
+                            buf.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                if !closed {
+                    return Err(err(
+                        "unterminated quote: add a closing \"",
+                        start,
+                        input.len(),
+                    ));
+                }
+                at_value_start = false;
+                continue;
+            }
+            if c == ':' && key.is_none() && !quoted_value {
+                key = Some(std::mem::take(&mut buf));
+                at_value_start = true;
+                i += 1;
+                continue;
+            }
+            if c == '=' && key.is_some() && at_value_start && buf.is_empty() && !exact {
+                exact = true;
+                i += 1;
+                continue;
+            }
+            at_value_start = false;
+            buf.push(c);
+            i += 1;
+        }
+        let end = if i < chars.len() {
+            chars[i].0
+        } else {
+            input.len()
+        };
+        out.push(Token {
+            start,
+            end,
+            key,
+            exact,
+            value: buf,
+            negated,
+            quoted_value,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses a filter. `now_ms` anchors relative ages in `since:`/`until:`.
+pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
+    let mut terms = Vec::new();
+    for t in tokenize(input)? {
+        let (s, e) = (t.start, t.end);
+        let kind = match t.key {
+            None => {
+                if t.value.is_empty() {
+                    let what = if t.negated {
+                        "'-' must be followed by a term"
+                    } else {
+                        "empty term"
+                    };
+                    return Err(err(what, s, e));
+                }
+                TermKind::Bare(t.value)
+            }
+            Some(key) => {
+                if t.value.is_empty() && !t.quoted_value {
+                    return Err(err(format!("'{key}:' needs a value"), s, e));
+                }
+                match key.to_ascii_lowercase().as_str() {
+                    "has" => {
+                        let f = Field::from_name(&t.value).ok_or_else(|| {
+                            err(
+                                format!("has: unknown field '{}' ({})", t.value, field_list()),
+                                s,
+                                e,
+                            )
+                        })?;
+                        TermKind::Has(f)
+                    }
+                    k @ ("since" | "until") => {
+                        if t.negated {
+                            return Err(err(
+                                format!(
+                                    "{k}: cannot be negated; use {}: instead",
+                                    if k == "since" { "until" } else { "since" }
+                                ),
+                                s,
+                                e,
+                            ));
+                        }
+                        let ms = crate::model::time::parse_time_arg(&t.value, now_ms)
+                            .map_err(|m| err(format!("{k}: {m}"), s, e))?;
+                        if k == "since" {
+                            TermKind::Since(ms)
+                        } else {
+                            TermKind::Until(ms)
+                        }
+                    }
+                    _ => {
+                        let field = Field::from_name(&key).ok_or_else(|| {
+                            let k = if key.is_empty() { "(empty)".to_string() } else { key.clone() };
+                            err(format!("unknown field '{k}' (fields: {}; quote a value that contains ':')", field_list()), s, e)
+                        })?;
+                        if field == Field::ReadOnly
+                            && !matches!(t.value.to_ascii_lowercase().as_str(), "true" | "false")
+                        {
+                            return Err(err("readonly: takes true or false", s, e));
+                        }
+                        let op = if t.exact { Op::Exact } else { Op::Contains };
+                        TermKind::Match {
+                            field,
+                            op,
+                            value: t.value,
+                        }
+                    }
+                }
+            }
+        };
+        terms.push(Term {
+            negated: t.negated,
+            kind,
+        });
+    }
+    Ok(Query { terms })
+}
+
+fn field_list() -> String {
+    let mut names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    names.extend(["has", "since", "until"]);
+    names.join(", ")
+}
+
+fn quote_if_needed(v: &str) -> String {
+    if v.is_empty()
+        || v.chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == ':' || c == '\\')
+        || v.starts_with('-')
+        || v.starts_with('=')
+    {
+        let mut s = String::from('"');
+        for c in v.chars() {
+            if c == '"' || c == '\\' {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('"');
+        s
+    } else {
+        v.to_string()
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.negated {
+            f.write_str("-")?;
+        }
+        match &self.kind {
+            TermKind::Match { field, op, value } => {
+                write!(
+                    f,
+                    "{}:{}{}",
+                    field.name(),
+                    if *op == Op::Exact { "=" } else { "" },
+                    quote_if_needed(value)
+                )
+            }
+            TermKind::Has(field) => write!(f, "has:{}", field.name()),
+            TermKind::Bare(v) => f.write_str(&quote_if_needed(v)),
+            TermKind::Since(ms) => {
+                write!(f, "since:{}", crate::model::time::format_rfc3339_ms(*ms))
+            }
+            TermKind::Until(ms) => {
+                write!(f, "until:{}", crate::model::time::format_rfc3339_ms(*ms))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        for (i, t) in self.terms.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{t}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Query {
+        parse(s, 1_000_000_000_000).unwrap()
+    }
+
+    #[test]
+    fn parses_terms() {
+        let q = p(
+            r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error bucket readonly:false"#,
+        );
+        assert_eq!(q.terms.len(), 6);
+        assert_eq!(
+            q.terms[0].kind,
+            TermKind::Match {
+                field: Field::Name,
+                op: Op::Contains,
+                value: "Delete*".into()
+            }
+        );
+        assert!(q.terms[1].negated);
+        assert_eq!(
+            q.terms[1].kind,
+            TermKind::Match {
+                field: Field::Error,
+                op: Op::Exact,
+                value: "AccessDenied".into()
+            }
+        );
+        assert_eq!(
+            q.terms[2].kind,
+            TermKind::Match {
+                field: Field::Agent,
+                op: Op::Contains,
+                value: "aws-cli/2 x".into()
+            }
+        );
+        assert_eq!(q.terms[3].kind, TermKind::Has(Field::Error));
+        assert_eq!(q.terms[4].kind, TermKind::Bare("bucket".into()));
+        assert_eq!(
+            p("since:1h").terms[0].kind,
+            TermKind::Since(1_000_000_000_000 - 3_600_000)
+        );
+        assert_eq!(p(r#""a:b""#).terms[0].kind, TermKind::Bare("a:b".into()));
+        assert_eq!(
+            p("NAME:x").terms[0].kind,
+            TermKind::Match {
+                field: Field::Name,
+                op: Op::Contains,
+                value: "x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn reports_errors_with_spans() {
+        let e = parse("name:x foo:bar", 0).unwrap_err();
+        assert!(e.message.contains("unknown field 'foo'"), "{}", e.message);
+        assert_eq!((e.start, e.end), (7, 14));
+        assert!(parse("name:", 0)
+            .unwrap_err()
+            .message
+            .contains("needs a value"));
+        assert!(parse("agent:\"unterminated", 0)
+            .unwrap_err()
+            .message
+            .contains("unterminated"));
+        assert!(parse("has:nope", 0)
+            .unwrap_err()
+            .message
+            .contains("unknown field"));
+        assert!(parse("since:tomorrow", 0)
+            .unwrap_err()
+            .message
+            .contains("since:"));
+        assert!(parse("readonly:maybe", 0)
+            .unwrap_err()
+            .message
+            .contains("true or false"));
+        assert!(parse("- name:x", 0).is_err());
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error "a:b" -word"#,
+            r#"user:"-dash" id:="""#,
+        ] {
+            let q = p(s);
+            assert_eq!(p(&q.to_string()), q, "{s} -> {q}");
+        }
+    }
+}

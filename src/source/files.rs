@@ -1,0 +1,566 @@
+//! Recognising and parsing the kinds of input trailscope reads, by content:
+//! trail log files (`{"Records":[...]}`), digest files, bare arrays of records, JSON Lines,
+//! single records, and `aws cloudtrail lookup-events` output (`{"Events":[...]}`).
+
+use crate::model::record::{Lenient, RecordFields};
+use crate::model::time::parse_event_time;
+use crate::sanitize::sanitize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    TrailLog,
+    Digest,
+    Array,
+    JsonLines,
+    SingleRecord,
+    LookupEvents,
+}
+
+impl InputKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::TrailLog => "CloudTrail log file",
+            InputKind::Digest => "CloudTrail digest file",
+            InputKind::Array => "JSON array of records",
+            InputKind::JsonLines => "JSON Lines of records",
+            InputKind::SingleRecord => "single record",
+            InputKind::LookupEvents => "lookup-events output",
+        }
+    }
+}
+
+/// Where a record sits in the decompressed content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub offset: u64,
+    pub len: u32,
+    /// A JSON string literal holding the record (lookup-events `CloudTrailEvent`).
+    pub escaped: bool,
+}
+
+/// One parsed record as handed to the caller.
+pub struct Parsed<'r, 'a> {
+    pub span: Span,
+    pub fields: &'r RecordFields<'a>,
+    /// The record's own bytes (unescaped for lookup-events output).
+    pub bytes: &'r [u8],
+    /// lookup-events `EventTime`, used when the record itself has no readable eventTime.
+    pub fallback_time: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct ParseOutcome {
+    pub kind: InputKind,
+    pub records: usize,
+    /// Parts of the input that were skipped, each with its reason (bad lines, non-records).
+    pub skipped: Vec<String>,
+    pub skipped_count: usize,
+}
+
+const MAX_REPORTED: usize = 5;
+
+impl ParseOutcome {
+    fn new(kind: InputKind) -> Self {
+        Self {
+            kind,
+            records: 0,
+            skipped: Vec::new(),
+            skipped_count: 0,
+        }
+    }
+    fn skip(&mut self, what: String) {
+        self.skipped_count += 1;
+        if self.skipped.len() < MAX_REPORTED {
+            self.skipped.push(what);
+        }
+    }
+    /// One line summary of what was skipped, if anything.
+    pub fn skipped_summary(&self) -> Option<String> {
+        if self.skipped_count == 0 {
+            return None;
+        }
+        let mut s = self.skipped.join("; ");
+        if self.skipped_count > self.skipped.len() {
+            s.push_str(&format!(
+                "; and {} more",
+                self.skipped_count - self.skipped.len()
+            ));
+        }
+        Some(format!("{} part(s) skipped: {s}", self.skipped_count))
+    }
+}
+
+fn offset_in(buf: &[u8], part: &[u8]) -> u64 {
+    (part.as_ptr() as usize - buf.as_ptr() as usize) as u64
+}
+
+fn json_error(e: &serde_json::Error) -> String {
+    format!(
+        "invalid JSON at line {} column {}: {}",
+        e.line(),
+        e.column(),
+        sanitize(&strip_position(e))
+    )
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Parses content, calling `on_record` for each record. Errors name what is wrong with the
+/// input as a whole; problems with single records are collected in the outcome.
+pub fn parse_content(
+    buf: &[u8],
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
+    let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Err("empty file".into());
+    };
+    match body[first] {
+        b'[' => parse_array(buf, body, on_record),
+        b'{' => parse_object_or_lines(buf, body, on_record),
+        _ => Err(describe_non_json(&body[first..])),
+    }
+}
+
+fn describe_non_json(b: &[u8]) -> String {
+    let head = &b[..b.len().min(8)];
+    let printable = head.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
+    if printable {
+        format!(
+            "not JSON: it starts with \"{}\"",
+            sanitize(&String::from_utf8_lossy(head))
+        )
+    } else {
+        let hex: Vec<String> = head.iter().map(|c| format!("{c:02x}")).collect();
+        format!(
+            "not JSON (binary content starting with bytes {})",
+            hex.join(" ")
+        )
+    }
+}
+
+fn each_record(
+    buf: &[u8],
+    items: &[&RawValue],
+    what: &str,
+    out: &mut ParseOutcome,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) {
+    for (i, item) in items.iter().enumerate() {
+        let bytes = item.get().as_bytes();
+        match RecordFields::parse(bytes) {
+            Ok(fields) => {
+                out.records += 1;
+                let span = Span {
+                    offset: offset_in(buf, bytes),
+                    len: bytes.len() as u32,
+                    escaped: false,
+                };
+                on_record(Parsed {
+                    span,
+                    fields: &fields,
+                    bytes,
+                    fallback_time: None,
+                });
+            }
+            Err(e) => out.skip(format!("{what}[{i}]: {e}")),
+        }
+    }
+}
+
+fn parse_array(
+    buf: &[u8],
+    body: &[u8],
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    let mut out = ParseOutcome::new(InputKind::Array);
+    each_record(buf, &items, "element", &mut out, on_record);
+    if out.records == 0 && out.skipped_count > 0 {
+        return Err(format!(
+            "not CloudTrail: a JSON array whose elements are not records ({})",
+            out.skipped.join("; ")
+        ));
+    }
+    Ok(out)
+}
+
+/// A top-level array kept as raw elements, or a note of what stood there instead.
+enum RawSeq<'a> {
+    Items(Vec<&'a RawValue>),
+    NotArray(&'static str),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawSeq<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        macro_rules! not_array {
+            ($($f:ident: $t:ty => $name:literal),*) => {$(
+                fn $f<E>(self, _: $t) -> Result<Self::Value, E> { Ok(RawSeq::NotArray($name)) }
+            )*};
+        }
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawSeq<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(RawSeq::Items(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(RawSeq::NotArray("an object"))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(RawSeq::NotArray("null"))
+            }
+            not_array!(visit_bool: bool => "a boolean", visit_i64: i64 => "a number", visit_u64: u64 => "a number",
+                visit_f64: f64 => "a number", visit_str: &str => "a string");
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// What the top level of a single JSON object says about the input.
+#[derive(Default)]
+struct TopProbe<'a> {
+    records: Option<RawSeq<'a>>,
+    events: Option<RawSeq<'a>>,
+    digest: bool,
+    record_like: bool,
+    keys: Vec<String>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TopProbe<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = TopProbe<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut p = TopProbe::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "Records" => p.records = Some(map.next_value()?),
+                        "Events" => p.events = Some(map.next_value()?),
+                        "digestStartTime" | "digestEndTime" | "logFiles" | "digestS3Object" => {
+                            p.digest = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        "eventTime" | "eventName" | "eventSource" | "eventID" => {
+                            p.record_like = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        other => {
+                            if p.keys.len() < 6 {
+                                p.keys.push(sanitize(other).into_owned());
+                            }
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+            .map_err(de::Error::custom)
+    }
+}
+
+fn parse_object_or_lines(
+    buf: &[u8],
+    body: &[u8],
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let probe = TopProbe::deserialize(&mut de);
+    let single = match probe {
+        Ok(p) => match de.end() {
+            Ok(()) => Some(Ok(p)),
+            Err(_) => None,
+        },
+        Err(e) => Some(Err(e)),
+    };
+    let lines_of_objects = || {
+        body.split(|&b| b == b'\n')
+            .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+            .take(2)
+            .count()
+            > 1
+    };
+    match single {
+        Some(Ok(p)) => parse_single(buf, body, p, on_record),
+        Some(Err(e)) if !lines_of_objects() => Err(json_error(&e)),
+        _ => parse_lines(buf, body, on_record),
+    }
+}
+
+fn parse_single(
+    buf: &[u8],
+    body: &[u8],
+    p: TopProbe<'_>,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    if let Some(records) = p.records {
+        let items = match records {
+            RawSeq::Items(items) => items,
+            RawSeq::NotArray(what) => {
+                return Err(format!(
+                    "not CloudTrail: \"Records\" is {what}, not an array"
+                ))
+            }
+        };
+        let mut out = ParseOutcome::new(InputKind::TrailLog);
+        each_record(buf, &items, "Records", &mut out, on_record);
+        return Ok(out);
+    }
+    if let Some(events) = p.events {
+        let items = match events {
+            RawSeq::Items(items) => items,
+            RawSeq::NotArray(what) => {
+                return Err(format!(
+                    "not lookup-events output: \"Events\" is {what}, not an array"
+                ))
+            }
+        };
+        return parse_lookup_events(buf, &items, on_record);
+    }
+    if p.digest {
+        return Ok(ParseOutcome::new(InputKind::Digest));
+    }
+    if p.record_like {
+        let mut out = ParseOutcome::new(InputKind::SingleRecord);
+        let trimmed = trim(body);
+        let raw: &RawValue = serde_json::from_slice(trimmed).map_err(|e| json_error(&e))?;
+        each_record(buf, &[raw], "record", &mut out, on_record);
+        return Ok(out);
+    }
+    let keys = if p.keys.is_empty() {
+        "it is empty".to_string()
+    } else {
+        format!("its keys: {}", p.keys.join(", "))
+    };
+    Err(format!(
+        "not CloudTrail: a JSON object without \"Records\", \"Events\" or record fields ({keys})"
+    ))
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+fn parse_lines(
+    buf: &[u8],
+    body: &[u8],
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    let mut out = ParseOutcome::new(InputKind::JsonLines);
+    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line = trim(line);
+        if line.is_empty() {
+            continue;
+        }
+        match RecordFields::parse(line) {
+            Ok(fields) => {
+                out.records += 1;
+                let span = Span {
+                    offset: offset_in(buf, line),
+                    len: line.len() as u32,
+                    escaped: false,
+                };
+                on_record(Parsed {
+                    span,
+                    fields: &fields,
+                    bytes: line,
+                    fallback_time: None,
+                });
+            }
+            Err(e) => out.skip(format!("line {}: {e}", n + 1)),
+        }
+    }
+    if out.records == 0 {
+        return Err(format!(
+            "not CloudTrail: no line is a record ({})",
+            out.skipped.join("; ")
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LookupItem<'a> {
+    #[serde(borrow, rename = "CloudTrailEvent")]
+    event: Option<&'a RawValue>,
+    #[serde(borrow, rename = "EventTime")]
+    time: Lenient<'a>,
+}
+
+/// `EventTime` is epoch seconds (the CLI's default) or ISO 8601 (`cli_timestamp_format`).
+fn lookup_time(s: &str) -> Option<i64> {
+    if let Ok(secs) = s.parse::<f64>() {
+        return secs.is_finite().then(|| (secs * 1000.0).round() as i64);
+    }
+    parse_event_time(s)
+}
+
+fn parse_lookup_events(
+    buf: &[u8],
+    items: &[&RawValue],
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> Result<ParseOutcome, String> {
+    let mut out = ParseOutcome::new(InputKind::LookupEvents);
+    for (i, item) in items.iter().enumerate() {
+        let item_bytes = item.get().as_bytes();
+        let parsed: LookupItem = match serde_json::from_slice(item_bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                out.skip(format!("Events[{i}]: {}", strip_position(&e)));
+                continue;
+            }
+        };
+        let Some(ev) = parsed.event else {
+            out.skip(format!("Events[{i}]: no CloudTrailEvent"));
+            continue;
+        };
+        let fallback_time = lookup_time(parsed.time.as_str());
+        let ev_bytes = ev.get().as_bytes();
+        if ev_bytes.first() == Some(&b'"') {
+            let text: String = match serde_json::from_slice(ev_bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    out.skip(format!(
+                        "Events[{i}]: CloudTrailEvent: {}",
+                        strip_position(&e)
+                    ));
+                    continue;
+                }
+            };
+            match RecordFields::parse(text.as_bytes()) {
+                Ok(fields) => {
+                    out.records += 1;
+                    let span = Span {
+                        offset: offset_in(buf, ev_bytes),
+                        len: ev_bytes.len() as u32,
+                        escaped: true,
+                    };
+                    on_record(Parsed {
+                        span,
+                        fields: &fields,
+                        bytes: text.as_bytes(),
+                        fallback_time,
+                    });
+                }
+                Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
+            }
+        } else {
+            match RecordFields::parse(ev_bytes) {
+                Ok(fields) => {
+                    out.records += 1;
+                    let span = Span {
+                        offset: offset_in(buf, ev_bytes),
+                        len: ev_bytes.len() as u32,
+                        escaped: false,
+                    };
+                    on_record(Parsed {
+                        span,
+                        fields: &fields,
+                        bytes: ev_bytes,
+                        fallback_time,
+                    });
+                }
+                Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(input: &[u8]) -> Result<(InputKind, Vec<String>, usize), String> {
+        let mut names = Vec::new();
+        let out = parse_content(input, &mut |p| {
+            let raw = &input[p.span.offset as usize..(p.span.offset + p.span.len as u64) as usize];
+            if !p.span.escaped {
+                assert_eq!(raw, p.bytes);
+            }
+            names.push(p.fields.event_name.as_str().to_string())
+        })?;
+        Ok((out.kind, names, out.skipped_count))
+    }
+
+    #[test]
+    fn detects_each_kind() {
+        let (k, n, _) = names(br#"{"Records":[{"eventName":"A","eventTime":"2024-01-01T00:00:00Z"},{"eventName":"B"}]}"#).unwrap();
+        assert_eq!(
+            (k, n),
+            (InputKind::TrailLog, vec!["A".to_string(), "B".to_string()])
+        );
+        let (k, n, _) = names(b"[{\"eventName\":\"A\"}]").unwrap();
+        assert_eq!((k, n.len()), (InputKind::Array, 1));
+        let (k, n, _) = names(b"{\"eventName\":\"A\"}\n\n{\"eventName\":\"B\"}\n").unwrap();
+        assert_eq!((k, n.len()), (InputKind::JsonLines, 2));
+        let (k, n, _) = names(b"  {\"eventName\":\"A\"}  ").unwrap();
+        assert_eq!((k, n.len()), (InputKind::SingleRecord, 1));
+        let (k, n, _) =
+            names(br#"{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}"#).unwrap();
+        assert_eq!((k, n.len()), (InputKind::Digest, 0));
+        let lookup = br#"{"Events":[{"EventId":"e1","EventTime":1722430001.0,"CloudTrailEvent":"{\"eventName\":\"DeleteTrail\",\"eventID\":\"e1\"}"}]}"#;
+        let (k, n, _) = names(lookup).unwrap();
+        assert_eq!(
+            (k, n),
+            (InputKind::LookupEvents, vec!["DeleteTrail".to_string()])
+        );
+    }
+
+    #[test]
+    fn clear_errors() {
+        assert_eq!(names(b"").unwrap_err(), "empty file");
+        assert!(names(br#"{"hello":"world"}"#)
+            .unwrap_err()
+            .contains("its keys: hello"));
+        assert!(names(br#"{"Records":"nope"}"#)
+            .unwrap_err()
+            .contains("\"Records\" is a string"));
+        assert!(names(b"\x7fELF\x02\x01").unwrap_err().contains("binary"));
+        assert!(names(br#"{"Records":[{"eventName":"A"},"#)
+            .unwrap_err()
+            .contains("invalid JSON at line 1"));
+        assert!(names(b"[1,2,3]").unwrap_err().contains("not records"));
+    }
+
+    #[test]
+    fn bad_lines_are_skipped_not_fatal() {
+        let (_, n, skipped) =
+            names(b"{\"eventName\":\"A\"}\n{broken\n{\"eventName\":\"B\"}\n").unwrap();
+        assert_eq!(n.len(), 2);
+        assert_eq!(skipped, 1);
+    }
+}

@@ -1,0 +1,588 @@
+//! Sources of events. Local files: discovery, parallel parsing, and the coordinator that
+//! interns, de-duplicates and streams batches to whoever consumes them (the TUI or `print`).
+
+pub mod files;
+pub mod raw;
+
+use crate::model::record::RecordFields;
+use crate::model::store::Batch;
+use crate::model::time::parse_event_time;
+use crate::model::{
+    Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME,
+    SYM_FIELDS,
+};
+use files::{parse_content, InputKind, Parsed};
+use raw::{io_reason, read_content, RawReader, SourceFile};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// An input that was skipped, or read only in part, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The input as the user named it or as found in a directory (sanitised).
+    pub input: String,
+    pub reason: String,
+    /// The input was not read at all (as opposed to read with some parts skipped).
+    pub skipped: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub files_total: usize,
+    pub files_done: usize,
+    pub files_read: usize,
+    pub digests: usize,
+    pub events: usize,
+    pub duplicates: usize,
+    /// Bytes of JSON parsed (after decompression).
+    pub bytes: u64,
+}
+
+pub enum LoadMsg {
+    /// Newly found inputs; ids are their indices in the order sent.
+    Files(Vec<Arc<SourceFile>>),
+    Batch(Batch, LoadStats),
+    Problem(Problem),
+    Done(LoadStats),
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Hand decompressed content to the raw reader (for `print`, which reads every record back).
+    pub retain_content: bool,
+    pub threads: usize,
+    /// How often the coordinator hands over what it has (the first file goes at once).
+    pub batch_interval: Duration,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            retain_content: false,
+            threads,
+            batch_interval: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Finds the files named by `inputs` (files, directories searched recursively, `-` for
+/// standard input). Problems are reported, never fatal.
+pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFile> {
+    let mut out = Vec::new();
+    let mut seen_dirs = std::collections::HashSet::new();
+    for input in inputs {
+        if input == "-" {
+            let mut buf = Vec::new();
+            match std::io::stdin().lock().read_to_end(&mut buf) {
+                Ok(_) => out.push(SourceFile::in_memory(out.len() as u32, "<stdin>", buf)),
+                Err(e) => problems.push(Problem {
+                    input: "<stdin>".into(),
+                    reason: io_reason(&e),
+                    skipped: true,
+                }),
+            }
+            continue;
+        }
+        let path = PathBuf::from(input);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => walk(&path, &mut out, problems, &mut seen_dirs),
+            Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, path, &m)),
+            Ok(_) => {
+                // A pipe or a device named explicitly: `trailscope <(zcat ...)` is a FIFO.
+                let name = crate::sanitize::sanitize(input).into_owned();
+                match std::fs::File::open(&path).and_then(|mut f| {
+                    let mut buf = Vec::new();
+                    f.read_to_end(&mut buf).map(|_| buf)
+                }) {
+                    Ok(buf) => out.push(SourceFile::in_memory(out.len() as u32, &name, buf)),
+                    Err(e) => problems.push(Problem {
+                        input: name,
+                        reason: io_reason(&e),
+                        skipped: true,
+                    }),
+                }
+            }
+            Err(e) => problems.push(Problem {
+                input: crate::sanitize::sanitize(input).into_owned(),
+                reason: io_reason(&e),
+                skipped: true,
+            }),
+        }
+    }
+    out
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<SourceFile>,
+    problems: &mut Vec<Problem>,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+) {
+    let display = || crate::sanitize::sanitize(&dir.to_string_lossy()).into_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(dir) {
+            if !seen.insert((m.dev(), m.ino())) {
+                problems.push(Problem {
+                    input: display(),
+                    reason: "directory already visited (a symlink loop?); not read again".into(),
+                    skipped: false,
+                });
+                return;
+            }
+        }
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(Problem {
+                input: display(),
+                reason: io_reason(&e),
+                skipped: true,
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, out, problems, seen),
+            Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, p, &m)),
+            Ok(_) => problems.push(Problem {
+                input: crate::sanitize::sanitize(&p.to_string_lossy()).into_owned(),
+                reason: "not a regular file (FIFO, socket or device); skipped inside a directory"
+                    .into(),
+                skipped: true,
+            }),
+            Err(e) => problems.push(Problem {
+                input: crate::sanitize::sanitize(&p.to_string_lossy()).into_owned(),
+                reason: io_reason(&e),
+                skipped: true,
+            }),
+        }
+    }
+}
+
+/// A file's events with file-local symbols, as a worker produces them.
+struct LocalBatch {
+    map: HashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+    uniq: String,
+    res: Vec<Sym>,
+    events: Vec<Event>,
+    /// Per event: hash of the eventID (0: none) and of the raw bytes.
+    hashes: Vec<(u128, u64)>,
+}
+
+impl LocalBatch {
+    fn new() -> Self {
+        Self {
+            map: HashMap::new(),
+            strings: vec!["".into()],
+            uniq: String::new(),
+            res: Vec::new(),
+            events: Vec::new(),
+            hashes: Vec::new(),
+        }
+    }
+    fn intern(&mut self, s: &str) -> Sym {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = self.strings.len() as Sym;
+        self.strings.push(s.into());
+        self.map.insert(s.into(), sym);
+        sym
+    }
+    fn uniq(&mut self, s: &str) -> StrRef {
+        let off = self.uniq.len() as u32;
+        self.uniq.push_str(s);
+        StrRef {
+            off,
+            len: s.len() as u32,
+        }
+    }
+
+    fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
+        let r: &RecordFields = p.fields;
+        let mut syms = [0; SYM_FIELDS];
+        let id = r.identity.0.as_ref();
+        let principal = r.principal();
+        let mut set = |f: SymField, s: &str, me: &mut Self| syms[f as usize] = me.intern(s);
+        set(SymField::Name, r.display_name(), self);
+        set(SymField::Source, r.event_source.as_str(), self);
+        set(SymField::Region, r.region.as_str(), self);
+        set(SymField::Principal, &principal, self);
+        set(SymField::Ip, r.source_ip.as_str(), self);
+        set(SymField::Account, r.recipient_account.as_str(), self);
+        set(SymField::Error, r.error_code.as_str(), self);
+        set(SymField::Agent, r.user_agent.as_str(), self);
+        set(SymField::Category, r.category.as_str(), self);
+        set(SymField::EventType, r.event_type.as_str(), self);
+        if let Some(id) = id {
+            set(SymField::Arn, id.arn.as_str(), self);
+            set(SymField::IdentityType, id.kind.as_str(), self);
+            set(SymField::AccessKey, id.access_key_id.as_str(), self);
+            set(SymField::IdentityAccount, id.account_id.as_str(), self);
+        }
+        let time = parse_event_time(r.event_time.as_str())
+            .or(p.fallback_time)
+            .unwrap_or(NO_TIME);
+        let flags = match r.read_only.as_str() {
+            "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
+            "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
+            _ => 0,
+        };
+        let res_start = self.res.len() as u32;
+        for res in &r.resources.0 {
+            if res.arn.is_some() {
+                let s = self.intern(res.arn.as_str());
+                self.res.push(s);
+            }
+        }
+        let event_id = self.uniq(r.event_id.as_str());
+        let request_id = self.uniq(r.request_id.as_str());
+        let id_hash = if r.event_id.is_some() {
+            xxhash_rust::xxh3::xxh3_128(r.event_id.as_str().as_bytes()) | 1
+        } else {
+            0
+        };
+        self.hashes
+            .push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
+        self.events.push(Event {
+            time,
+            syms,
+            event_id,
+            request_id,
+            res_start,
+            res_len: self.res.len() as u32 - res_start,
+            loc: RawLoc {
+                file,
+                offset: p.span.offset,
+                len: p.span.len,
+                escaped: p.span.escaped,
+            },
+            flags,
+        });
+    }
+}
+
+struct FileOutcome {
+    file: u32,
+    result: Result<(InputKind, LocalBatch, Option<String>), String>,
+    bytes: u64,
+    content: Option<Arc<Vec<u8>>>,
+}
+
+fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
+    let (content, notes) = match read_content(file) {
+        Ok(c) => c,
+        Err(reason) => {
+            return FileOutcome {
+                file: file.id,
+                result: Err(reason),
+                bytes: 0,
+                content: None,
+            }
+        }
+    };
+    let mut batch = LocalBatch::new();
+    let result = parse_content(&content, &mut |p| batch.push(file.id, &p));
+    let bytes = content.len() as u64;
+    let result = result.map(|outcome| {
+        let mut partial: Vec<String> = notes.warnings;
+        partial.extend(outcome.skipped_summary());
+        let partial = (!partial.is_empty()).then(|| partial.join("; "));
+        (outcome.kind, batch, partial)
+    });
+    let content = (retain && result.is_ok()).then(|| Arc::new(content));
+    FileOutcome {
+        file: file.id,
+        result,
+        bytes,
+        content,
+    }
+}
+
+/// Interns worker output into global symbols and collapses exact duplicates.
+struct Coordinator<'a> {
+    interner: Interner,
+    sent_syms: usize,
+    /// Totals including what is pending, so offsets in pending events are global.
+    strings_len: u64,
+    res_len: u64,
+    events_len: u32,
+    /// eventID hash -> events with that id: (index, raw hash, location).
+    by_id: HashMap<u128, Vec<(u32, u64, RawLoc)>>,
+    canonical: HashMap<u32, Option<u128>>,
+    files: &'a [Arc<SourceFile>],
+    raw: &'a RawReader,
+    pending: Batch,
+}
+
+impl<'a> Coordinator<'a> {
+    fn canonical_of(&mut self, idx: u32, loc: RawLoc) -> Option<u128> {
+        if let Some(c) = self.canonical.get(&idx) {
+            return *c;
+        }
+        let c = self
+            .files
+            .get(loc.file as usize)
+            .and_then(|f| self.raw.read(f, loc).ok())
+            .and_then(|b| canonical_hash(&b));
+        self.canonical.insert(idx, c);
+        c
+    }
+
+    /// Whether the event is an exact copy of one already taken.
+    fn is_duplicate(&mut self, id_hash: u128, raw_hash: u64, loc: RawLoc) -> bool {
+        if id_hash == 0 {
+            return false;
+        }
+        let candidates = match self.by_id.get(&id_hash) {
+            Some(c) => c.clone(),
+            None => {
+                self.by_id
+                    .insert(id_hash, vec![(self.events_len, raw_hash, loc)]);
+                return false;
+            }
+        };
+        if candidates.iter().any(|&(_, h, _)| h == raw_hash) {
+            return true;
+        }
+        // Same id, different bytes: the same content may still be written differently
+        // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
+        let new_idx = self.events_len;
+        let mine = self.canonical_of(new_idx, loc);
+        if mine.is_some() {
+            for (idx, _, other_loc) in candidates {
+                if self.canonical_of(idx, other_loc) == mine {
+                    self.canonical.remove(&new_idx);
+                    return true;
+                }
+            }
+        }
+        if let Some(v) = self.by_id.get_mut(&id_hash) {
+            v.push((new_idx, raw_hash, loc));
+        }
+        false
+    }
+
+    fn take(&mut self, local: LocalBatch) -> usize {
+        let remap: Vec<Sym> = local
+            .strings
+            .iter()
+            .map(|s| self.interner.intern(s))
+            .collect();
+        let uniq_base = self.strings_len as u32;
+        let mut dups = 0;
+        let mut kept_uniq = String::new();
+        for (mut ev, (id_hash, raw_hash)) in local.events.into_iter().zip(local.hashes) {
+            if self.is_duplicate(id_hash, raw_hash, ev.loc) {
+                dups += 1;
+                continue;
+            }
+            for s in ev.syms.iter_mut() {
+                *s = remap[*s as usize];
+            }
+            let mut copy = |r: StrRef| {
+                let s = &local.uniq[r.off as usize..(r.off + r.len) as usize];
+                let off = uniq_base + kept_uniq.len() as u32;
+                kept_uniq.push_str(s);
+                StrRef { off, len: r.len }
+            };
+            ev.event_id = copy(ev.event_id);
+            ev.request_id = copy(ev.request_id);
+            let res_start = self.res_len as u32;
+            for &r in &local.res[ev.res_start as usize..(ev.res_start + ev.res_len) as usize] {
+                self.pending.resources.push(remap[r as usize]);
+            }
+            self.res_len += ev.res_len as u64;
+            ev.res_start = res_start;
+            self.pending.events.push(ev);
+            self.events_len += 1;
+        }
+        self.strings_len += kept_uniq.len() as u64;
+        self.pending.strings.push_str(&kept_uniq);
+        dups
+    }
+
+    fn flush(&mut self) -> Option<Batch> {
+        if self.pending.events.is_empty() && self.interner.len() == self.sent_syms {
+            return None;
+        }
+        let mut batch = std::mem::take(&mut self.pending);
+        batch.new_syms = self.interner.since(self.sent_syms);
+        self.sent_syms = self.interner.len();
+        Some(batch)
+    }
+}
+
+/// Structural hash of a JSON document, independent of object key order and whitespace.
+pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
+    fn walk(v: &serde_json::Value, h: &mut Vec<u8>) {
+        use serde_json::Value::*;
+        match v {
+            Null => h.push(0),
+            Bool(b) => h.extend([1, *b as u8]),
+            Number(n) => {
+                h.push(2);
+                h.extend(n.to_string().as_bytes());
+                h.push(0xff);
+            }
+            String(s) => {
+                h.push(3);
+                h.extend((s.len() as u64).to_le_bytes());
+                h.extend(s.as_bytes());
+            }
+            Array(a) => {
+                h.push(4);
+                h.extend((a.len() as u64).to_le_bytes());
+                a.iter().for_each(|x| walk(x, h));
+            }
+            Object(o) => {
+                h.push(5);
+                h.extend((o.len() as u64).to_le_bytes());
+                let mut keys: Vec<_> = o.iter().collect();
+                keys.sort_by(|a, b| a.0.cmp(b.0));
+                for (k, v) in keys {
+                    h.extend((k.len() as u64).to_le_bytes());
+                    h.extend(k.as_bytes());
+                    walk(v, h);
+                }
+            }
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut buf = Vec::with_capacity(bytes.len());
+    walk(&v, &mut buf);
+    Some(xxhash_rust::xxh3::xxh3_128(&buf))
+}
+
+/// Loads every input: discovery, then parallel parsing with results taken in file order
+/// (so event order and de-duplication are deterministic), streaming to `emit`.
+pub fn load(
+    inputs: &[String],
+    opts: &LoadOptions,
+    raw: &RawReader,
+    emit: &mut dyn FnMut(LoadMsg),
+) -> LoadStats {
+    let mut problems = Vec::new();
+    let files: Vec<Arc<SourceFile>> = discover(inputs, &mut problems)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    for p in problems {
+        emit(LoadMsg::Problem(p));
+    }
+    emit(LoadMsg::Files(files.clone()));
+    let mut stats = LoadStats {
+        files_total: files.len(),
+        ..Default::default()
+    };
+    let mut coord = Coordinator {
+        interner: Interner::default(),
+        sent_syms: 1,
+        strings_len: 0,
+        res_len: 0,
+        events_len: 0,
+        by_id: HashMap::new(),
+        canonical: HashMap::new(),
+        files: &files,
+        raw,
+        pending: Batch::default(),
+    };
+    let next = AtomicUsize::new(0);
+    let threads = opts.threads.clamp(1, 64).min(files.len().max(1));
+    let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, files) = (&next, &files);
+            let retain = opts.retain_content;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = files.get(i) else { break };
+                if tx.send(process_file(file, retain)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: HashMap<u32, FileOutcome> = HashMap::new();
+        let mut expect = 0u32;
+        let mut last_emit: Option<Instant> = None;
+        for outcome in rx.iter() {
+            waiting.insert(outcome.file, outcome);
+            while let Some(outcome) = waiting.remove(&expect) {
+                expect += 1;
+                stats.files_done += 1;
+                stats.bytes += outcome.bytes;
+                let file = &files[outcome.file as usize];
+                if let Some(content) = outcome.content {
+                    raw.offer(outcome.file, content);
+                }
+                match outcome.result {
+                    Ok((kind, local, partial)) => {
+                        stats.files_read += 1;
+                        if kind == InputKind::Digest {
+                            stats.digests += 1;
+                        }
+                        let n = local.events.len();
+                        let dups = coord.take(local);
+                        stats.duplicates += dups;
+                        stats.events += n - dups;
+                        if let Some(reason) = partial {
+                            emit(LoadMsg::Problem(Problem {
+                                input: file.display.clone(),
+                                reason,
+                                skipped: false,
+                            }));
+                        }
+                    }
+                    Err(reason) => emit(LoadMsg::Problem(Problem {
+                        input: file.display.clone(),
+                        reason,
+                        skipped: true,
+                    })),
+                }
+                if last_emit.is_none_or(|t| t.elapsed() >= opts.batch_interval) {
+                    if let Some(b) = coord.flush() {
+                        emit(LoadMsg::Batch(b, stats.clone()));
+                        last_emit = Some(Instant::now());
+                    }
+                }
+            }
+        }
+    });
+    if let Some(b) = coord.flush() {
+        emit(LoadMsg::Batch(b, stats.clone()));
+    }
+    emit(LoadMsg::Done(stats.clone()));
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_hash_ignores_key_order_and_space() {
+        let a = canonical_hash(br#"{"a":1,"b":[1,{"x":"y","z":null}]}"#);
+        let b = canonical_hash(b"{ \"b\" : [1, {\"z\":null, \"x\":\"y\"}], \"a\": 1 }");
+        let c = canonical_hash(br#"{"a":2,"b":[1,{"x":"y","z":null}]}"#);
+        assert!(a.is_some());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

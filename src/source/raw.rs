@@ -1,0 +1,332 @@
+//! Input files and reading their content back: whole (for parsing) or one record at a time
+//! (for the detail view and `print`).
+
+use crate::model::RawLoc;
+use crate::sanitize::sanitize;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::{Deref, Range};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// Decompressed content larger than this is refused rather than exhausting memory.
+pub const MAX_CONTENT: u64 = 4 << 30;
+
+/// One input: a file on disk, or content held in memory (standard input, a pipe).
+#[derive(Debug)]
+pub struct SourceFile {
+    pub id: u32,
+    pub path: PathBuf,
+    /// The path as shown to the user, already sanitised.
+    pub display: String,
+    pub size: u64,
+    pub mtime: Option<SystemTime>,
+    pub memory: Option<Arc<Vec<u8>>>,
+}
+
+impl SourceFile {
+    pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
+        let display = sanitize(&path.to_string_lossy()).into_owned();
+        Self {
+            id,
+            path,
+            display,
+            size: meta.len(),
+            mtime: meta.modified().ok(),
+            memory: None,
+        }
+    }
+    pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
+        Self {
+            id,
+            path: PathBuf::from(name),
+            display: sanitize(name).into_owned(),
+            size: content.len() as u64,
+            mtime: None,
+            memory: Some(Arc::new(content)),
+        }
+    }
+}
+
+/// What reading a file's content produced besides the bytes.
+#[derive(Debug, Default)]
+pub struct ContentNotes {
+    pub gzip: bool,
+    pub compressed_len: u64,
+    pub warnings: Vec<String>,
+}
+
+pub fn is_gzip(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+}
+
+/// Reads a file's whole content, decompressing gzip (detected by its magic bytes).
+pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String> {
+    let bytes = match &file.memory {
+        Some(m) => m.as_ref().clone(),
+        None => read_file(file)?,
+    };
+    decode(bytes)
+}
+
+fn read_file(file: &SourceFile) -> Result<Vec<u8>, String> {
+    let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+    let mut buf = Vec::with_capacity(file.size.min(MAX_CONTENT) as usize);
+    f.by_ref()
+        .take(MAX_CONTENT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_reason(&e))?;
+    if buf.len() as u64 > MAX_CONTENT {
+        return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+    }
+    Ok(buf)
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or directory".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "is a directory".into(),
+        _ => sanitize(&e.to_string()).into_owned(),
+    }
+}
+
+/// Decompresses gzip content (every member; trailing garbage after a complete member is
+/// ignored with a warning); other content is returned as it is.
+pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
+    let mut notes = ContentNotes {
+        compressed_len: bytes.len() as u64,
+        ..Default::default()
+    };
+    if !is_gzip(&bytes) {
+        return Ok((bytes, notes));
+    }
+    notes.gzip = true;
+    let hint = if bytes.len() >= 4 {
+        let t = &bytes[bytes.len() - 4..];
+        u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize
+    } else {
+        0
+    };
+    let mut out = Vec::with_capacity(hint.clamp(bytes.len(), 1 << 30));
+    let mut rest: &[u8] = &bytes;
+    let mut members = 0;
+    while !rest.is_empty() {
+        if !is_gzip(rest) {
+            if rest.iter().all(|&b| b == 0 || b.is_ascii_whitespace()) {
+                break;
+            }
+            notes.warnings.push(format!(
+                "{} bytes of trailing data after the gzip stream were ignored",
+                rest.len()
+            ));
+            break;
+        }
+        let mut dec = flate2::bufread::GzDecoder::new(rest);
+        let limit = MAX_CONTENT + 1 - out.len() as u64;
+        match dec.by_ref().take(limit).read_to_end(&mut out) {
+            Ok(_) => {}
+            Err(e) => {
+                let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "truncated gzip (the file ends before the compressed data does)".to_string()
+                } else {
+                    format!("corrupt gzip: {}", sanitize(&e.to_string()))
+                };
+                return Err(what);
+            }
+        }
+        if out.len() as u64 > MAX_CONTENT {
+            return Err(format!(
+                "decompresses to more than {} GiB",
+                MAX_CONTENT >> 30
+            ));
+        }
+        members += 1;
+        rest = dec.into_inner();
+    }
+    if members == 0 {
+        return Err("empty gzip stream".into());
+    }
+    Ok((out, notes))
+}
+
+/// A record's raw bytes: a slice of cached content, or an owned copy.
+pub enum RawBytes {
+    Shared(Arc<Vec<u8>>, Range<usize>),
+    Owned(Vec<u8>),
+}
+
+impl Deref for RawBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            RawBytes::Shared(a, r) => &a[r.clone()],
+            RawBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Reads records back by location, keeping recently decompressed files in a byte-budgeted
+/// LRU so that paging through one archive file does not decompress it again each time.
+pub struct RawReader {
+    cache: Mutex<Lru>,
+}
+
+struct Lru {
+    map: HashMap<u32, Arc<Vec<u8>>>,
+    order: VecDeque<u32>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl RawReader {
+    pub fn new(budget: usize) -> Self {
+        Self {
+            cache: Mutex::new(Lru {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+                bytes: 0,
+                budget,
+            }),
+        }
+    }
+
+    /// Offers content already decompressed by the loader.
+    pub fn offer(&self, file: u32, content: Arc<Vec<u8>>) {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        lru.insert(file, content);
+    }
+
+    fn cached(&self, file: u32) -> Option<Arc<Vec<u8>>> {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = lru.map.get(&file).cloned();
+        if hit.is_some() {
+            lru.touch(file);
+        }
+        hit
+    }
+
+    /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
+    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, String> {
+        let start = loc.offset as usize;
+        let range = start..start + loc.len as usize;
+        let raw = if let Some(content) = self.cached(file.id) {
+            slice_of(content, range)?
+        } else if let Some(mem) = &file.memory {
+            let (content, _) = decode(mem.as_ref().clone())?;
+            let content = Arc::new(content);
+            self.offer(file.id, content.clone());
+            slice_of(content, range)?
+        } else {
+            self.read_disk(file, range)?
+        };
+        if loc.escaped {
+            let s: String = serde_json::from_slice(&raw)
+                .map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
+            Ok(RawBytes::Owned(s.into_bytes()))
+        } else {
+            Ok(raw)
+        }
+    }
+
+    fn read_disk(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
+        let meta = std::fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
+        if meta.len() != file.size || meta.modified().ok() != file.mtime {
+            return Err(
+                "the file changed since it was loaded; reload to see its current content".into(),
+            );
+        }
+        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+        let mut magic = [0u8; 2];
+        let n = f.read(&mut magic).map_err(|e| io_reason(&e))?;
+        if n == 2 && is_gzip(&magic) {
+            let (content, _) = decode(read_file(file)?)?;
+            let content = Arc::new(content);
+            self.offer(file.id, content.clone());
+            return slice_of(content, range);
+        }
+        f.seek(SeekFrom::Start(range.start as u64))
+            .map_err(|e| io_reason(&e))?;
+        let mut buf = vec![0; range.len()];
+        f.read_exact(&mut buf).map_err(|e| io_reason(&e))?;
+        Ok(RawBytes::Owned(buf))
+    }
+}
+
+fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, String> {
+    if range.end > content.len() {
+        return Err(
+            "the record lies beyond the end of the file's content; the file changed".into(),
+        );
+    }
+    Ok(RawBytes::Shared(content, range))
+}
+
+impl Lru {
+    fn insert(&mut self, file: u32, content: Arc<Vec<u8>>) {
+        if content.len() > self.budget {
+            return;
+        }
+        if let Some(old) = self.map.insert(file, content.clone()) {
+            self.bytes -= old.len();
+            self.order.retain(|&f| f != file);
+        }
+        self.bytes += content.len();
+        self.order.push_back(file);
+        while self.bytes > self.budget {
+            let Some(victim) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(old) = self.map.remove(&victim) {
+                self.bytes -= old.len();
+            }
+        }
+    }
+    fn touch(&mut self, file: u32) {
+        if let Some(pos) = self.order.iter().position(|&f| f == file) {
+            self.order.remove(pos);
+            self.order.push_back(file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_members_and_damage() {
+        let one = gz(b"hello ");
+        let mut two = one.clone();
+        two.extend(gz(b"world"));
+        assert_eq!(decode(two).unwrap().0, b"hello world");
+        let truncated = one[..one.len() / 2].to_vec();
+        assert!(decode(truncated).unwrap_err().contains("truncated"));
+        let mut garbage = one.clone();
+        garbage.extend(b"GARBAGE");
+        let (out, notes) = decode(garbage).unwrap();
+        assert_eq!(out, b"hello ");
+        assert_eq!(notes.warnings.len(), 1);
+        assert_eq!(decode(b"plain".to_vec()).unwrap().0, b"plain");
+    }
+
+    #[test]
+    fn lru_respects_budget() {
+        let r = RawReader::new(10);
+        r.offer(1, Arc::new(vec![0; 6]));
+        r.offer(2, Arc::new(vec![0; 6]));
+        assert!(r.cached(1).is_none());
+        assert!(r.cached(2).is_some());
+    }
+}
