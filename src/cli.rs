@@ -39,7 +39,7 @@ pub struct Common {
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Filter query, e.g. 'name:Delete* -error:AccessDenied user:alice'.
-    #[arg(short, long, value_name = "QUERY")]
+    #[arg(short, long, value_name = "QUERY", allow_hyphen_values = true)]
     pub filter: Option<String>,
     /// Only events at or after this time: an age (15m, 6h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = time_arg)]

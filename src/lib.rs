@@ -1,8 +1,14 @@
 //! trailscope: a terminal UI for AWS CloudTrail event history and trail archives.
 
+pub mod action;
+pub mod app;
 pub mod cli;
+pub mod highlight;
+pub mod keymap;
 pub mod model;
 pub mod print;
 pub mod query;
 pub mod sanitize;
 pub mod source;
+pub mod state;
+pub mod ui;

@@ -30,10 +30,7 @@ fn main() {
                 eprintln!("trailscope: give one or more PATHs to browse (files, directories, or - for standard input); see --help");
                 std::process::exit(print::exit::USAGE);
             }
-            match Ok::<i32, anyhow::Error>({
-                let _ = common;
-                0
-            }) {
+            match trailscope::app::run(common) {
                 Ok(code) => std::process::exit(code),
                 Err(e) => {
                     eprintln!("trailscope: {e:#}");

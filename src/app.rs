@@ -1,0 +1,149 @@
+//! The TUI: owns the state and the channels, runs the event loop, starts background work.
+
+use crate::cli::Common;
+use crate::highlight::highlight_record;
+use crate::keymap::handle_key;
+use crate::model::time::now_ms;
+use crate::print::{build_query, exit};
+use crate::source::raw::RawReader;
+use crate::source::{load, LoadOptions};
+use crate::state::{Msg, State};
+use crate::ui;
+use anyhow::Context;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Decompressed files kept for the detail view.
+const RAW_CACHE_BYTES: usize = 64 << 20;
+
+pub fn run(common: Common) -> anyhow::Result<i32> {
+    let now = now_ms();
+    // Validate the filter before touching the terminal, so a typo is a plain usage error.
+    let base = build_query(None, common.since, common.until, now).context("bad --since/--until")?;
+    if let Some(f) = &common.filter {
+        if let Err(e) = crate::query::parse(f, now) {
+            eprintln!("trailscope: bad --filter: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let raw = Arc::new(RawReader::new(RAW_CACHE_BYTES));
+    let mut state = State::new(raw.clone(), base.terms, common.filter.clone(), now);
+    let (msg_tx, msg_rx) = mpsc::unbounded_channel::<Msg>();
+    {
+        let (raw, tx, paths) = (raw.clone(), msg_tx.clone(), common.paths.clone());
+        std::thread::Builder::new()
+            .name("loader".into())
+            .spawn(move || {
+                load(&paths, &LoadOptions::default(), &raw, &mut |m| {
+                    let _ = tx.send(Msg::Load(m));
+                });
+            })
+            .context("starting the loader")?;
+    }
+    let mut terminal = ratatui::init();
+    let result = rt.block_on(event_loop(&mut terminal, &mut state, msg_tx, msg_rx));
+    ratatui::restore();
+    // The loader thread may still be running on a huge archive; exiting ends it.
+    result.map(|_| exit::OK)
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    msg_tx: mpsc::UnboundedSender<Msg>,
+    mut msg_rx: mpsc::UnboundedReceiver<Msg>,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let size = terminal.size()?;
+    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    state.set_layout(l, d);
+    let mut requested: Option<u32> = None;
+    let mut dirty = true;
+    loop {
+        if let Some(ev) = state.detail_wanted() {
+            if requested != Some(ev) {
+                requested = Some(ev);
+                spawn_detail(state, ev, msg_tx.clone());
+            }
+        }
+        if dirty {
+            if state.full_redraw {
+                terminal.clear()?;
+                state.full_redraw = false;
+            }
+            terminal.draw(|f| ui::draw(f, state))?;
+            dirty = false;
+        }
+        tokio::select! {
+            ev = keys.next() => match ev {
+                Some(Ok(TermEvent::Key(key))) => {
+                    if let Some(action) = handle_key(state.mode(), key) {
+                        state.update(action);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(TermEvent::Resize(w, h))) => {
+                    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h));
+                    state.set_layout(l, d);
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => break,
+            },
+            Some(msg) = msg_rx.recv() => {
+                state.apply(msg);
+                // Coalesce a burst: apply everything already waiting, then draw once.
+                while let Ok(msg) = msg_rx.try_recv() {
+                    state.apply(msg);
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                if !state.load.done {
+                    dirty = true;
+                }
+            }
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+            _ = sigint.recv() => break,
+        }
+        if state.detail.event != requested && state.detail_wanted().is_none() {
+            requested = None;
+        }
+        if state.quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
+    let Some(ev) = state.store.events.get(event as usize).copied() else {
+        return;
+    };
+    let Some(file) = state.store.file_of(&ev).cloned() else {
+        return;
+    };
+    let raw = state.raw.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = raw
+            .read(&file, ev.loc)
+            .map(|bytes| Arc::new(highlight_record(&bytes)));
+        let _ = tx.send(Msg::Detail { event, result });
+    });
+}

@@ -1,0 +1,168 @@
+//! Keys to actions, by what has focus. The help screen is generated from this table and the
+//! actions' doc comments.
+
+use crate::action::Action;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    List,
+    Detail,
+    Filter,
+    Popup,
+}
+
+/// A binding as shown on the help screen.
+pub struct Binding {
+    pub keys: &'static str,
+    pub action: Action,
+}
+
+/// The bindings of the list and detail panes (the help screen lists these).
+pub fn browse_bindings() -> Vec<Binding> {
+    use Action::*;
+    let b = |keys, action| Binding { keys, action };
+    vec![
+        b("j ↓", Down),
+        b("k ↑", Up),
+        b("PgDn", PageDown),
+        b("PgUp", PageUp),
+        b("Ctrl-d", HalfPageDown),
+        b("Ctrl-u", HalfPageUp),
+        b("g Home", Top),
+        b("G End", Bottom),
+        b("Enter", OpenDetail),
+        b("Tab", NextPane),
+        b("Shift-Tab", PrevPane),
+        b("/", FocusFilter),
+        b("Esc", Back),
+        b("E", Errors),
+        b("?", Help),
+        b("Ctrl-l", Redraw),
+        b("q Ctrl-c", Quit),
+    ]
+}
+
+/// The bindings while editing the filter.
+pub fn filter_bindings() -> Vec<Binding> {
+    use Action::*;
+    let b = |keys, action| Binding { keys, action };
+    vec![
+        b("Enter", FilterSubmit),
+        b("Esc", Back),
+        b("← →", FilterRight),
+        b("Home Ctrl-a", FilterHome),
+        b("End Ctrl-e", FilterEnd),
+        b("Ctrl-w", FilterDeleteWord),
+        b("Ctrl-u", FilterClear),
+        b("Tab", NextPane),
+    ]
+}
+
+pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
+    use Action::*;
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Quit);
+    }
+    if ctrl && key.code == KeyCode::Char('l') {
+        return Some(Redraw);
+    }
+    match mode {
+        Mode::Filter => Some(match key.code {
+            KeyCode::Enter => FilterSubmit,
+            KeyCode::Esc => Back,
+            KeyCode::Tab => NextPane,
+            KeyCode::BackTab => PrevPane,
+            KeyCode::Backspace if ctrl => FilterDeleteWord,
+            KeyCode::Backspace => FilterBackspace,
+            KeyCode::Delete => FilterDelete,
+            KeyCode::Left => FilterLeft,
+            KeyCode::Right => FilterRight,
+            KeyCode::Home => FilterHome,
+            KeyCode::End => FilterEnd,
+            KeyCode::Down => FilterSubmit,
+            KeyCode::Char('a') if ctrl => FilterHome,
+            KeyCode::Char('e') if ctrl => FilterEnd,
+            KeyCode::Char('w') if ctrl => FilterDeleteWord,
+            KeyCode::Char('u') if ctrl => FilterClear,
+            KeyCode::Char(_) if ctrl => return None,
+            KeyCode::Char(c) => FilterInsert(c),
+            _ => return None,
+        }),
+        Mode::Popup => Some(match key.code {
+            KeyCode::Esc
+            | KeyCode::Char('q')
+            | KeyCode::Char('?')
+            | KeyCode::Char('E')
+            | KeyCode::Enter => Back,
+            KeyCode::Char('j') | KeyCode::Down => Down,
+            KeyCode::Char('k') | KeyCode::Up => Up,
+            KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
+            KeyCode::PageUp => PageUp,
+            KeyCode::Char('g') | KeyCode::Home => Top,
+            KeyCode::Char('G') | KeyCode::End => Bottom,
+            _ => return None,
+        }),
+        Mode::List | Mode::Detail => Some(match key.code {
+            KeyCode::Char('d') if ctrl => HalfPageDown,
+            KeyCode::Char('u') if ctrl => HalfPageUp,
+            KeyCode::Char('f') if ctrl => PageDown,
+            KeyCode::Char('b') if ctrl => PageUp,
+            KeyCode::Char(_) if ctrl => return None,
+            KeyCode::Char('j') | KeyCode::Down => Down,
+            KeyCode::Char('k') | KeyCode::Up => Up,
+            KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
+            KeyCode::PageUp => PageUp,
+            KeyCode::Char('g') | KeyCode::Home => Top,
+            KeyCode::Char('G') | KeyCode::End => Bottom,
+            KeyCode::Enter if mode == Mode::List => OpenDetail,
+            KeyCode::Tab => NextPane,
+            KeyCode::BackTab => PrevPane,
+            KeyCode::Char('/') => FocusFilter,
+            KeyCode::Esc => Back,
+            KeyCode::Char('?') => Help,
+            KeyCode::Char('E') => Errors,
+            KeyCode::Char('q') => Quit,
+            _ => return None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn q_types_in_the_filter_but_quits_elsewhere() {
+        assert_eq!(
+            handle_key(Mode::Filter, key(KeyCode::Char('q'))),
+            Some(Action::FilterInsert('q'))
+        );
+        assert_eq!(
+            handle_key(Mode::List, key(KeyCode::Char('q'))),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            handle_key(
+                Mode::Filter,
+                KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn every_binding_has_help_text() {
+        for b in browse_bindings().into_iter().chain(filter_bindings()) {
+            assert!(!b.action.doc().is_empty(), "{:?}", b.action);
+        }
+    }
+}

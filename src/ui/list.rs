@@ -1,0 +1,140 @@
+use super::theme;
+use crate::model::columns;
+use crate::sanitize::{sanitize, truncate_to_width};
+use crate::state::{Focus, State};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+/// Which of [`columns::cells`] to show and how wide, for a list `width` cells wide.
+/// Time, event, principal and error always show; source IP, source and region are dropped
+/// (region first) when the minimum widths do not fit.
+pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
+    // (column, min, preferred)
+    const TIME: (usize, i32, i32) = (0, 20, 20);
+    const FLEX: [(usize, i32, i32); 3] = [(1, 16, 30), (2, 14, 28), (6, 10, 18)];
+    let mut optional = vec![(3usize, 15i32, 15i32), (5, 10, 16), (4, 12, 14)];
+    let avail = width as i32 - 2; // marker column and its gap
+    let need = |opt: &[(usize, i32, i32)]| -> i32 {
+        let cols = 1 + FLEX.len() + opt.len();
+        TIME.1 + FLEX.iter().chain(opt).map(|c| c.1).sum::<i32>() + cols as i32 - 1
+    };
+    while need(&optional) > avail && !optional.is_empty() {
+        optional.pop();
+    }
+    let mut cols: Vec<(usize, i32, i32)> = vec![TIME];
+    cols.extend(FLEX);
+    cols.extend(optional.iter().copied());
+    let mut widths: Vec<i32> = cols.iter().map(|c| c.1).collect();
+    let mut spare = avail - need(&optional);
+    // Grow towards preferred widths one cell at a time, then give the rest to event and principal.
+    while spare > 0 {
+        let mut grew = false;
+        for (i, c) in cols.iter().enumerate() {
+            if spare > 0 && widths[i] < c.2 {
+                widths[i] += 1;
+                spare -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    widths[1] += spare / 2;
+    widths[2] += spare - spare / 2;
+    let mut plan: Vec<(usize, u16)> = cols
+        .iter()
+        .zip(&widths)
+        .map(|(c, &w)| (c.0, w.max(1) as u16))
+        .collect();
+    plan.sort_by_key(|p| p.0);
+    plan
+}
+
+pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
+    let focused = state.focus == Focus::List && state.popup.is_none();
+    let title = format!(" Events · {} ", super::thousands(state.view.len()));
+    let block = Block::bordered()
+        .title(Span::styled(title, theme::title(focused)))
+        .border_style(theme::border(focused));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.view.is_empty() {
+        let msg = if !state.load.done && state.store.is_empty() {
+            "loading…"
+        } else if state.store.is_empty() {
+            "no events were loaded (see E for inputs with problems)"
+        } else {
+            "no events match the filter (Esc clears it)"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), inner);
+        return;
+    }
+    let plan = column_plan(inner.width);
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(
+            plan.iter()
+                .map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " "))),
+        ),
+    )
+    .style(theme::header());
+    let rows_on_screen = inner.height.saturating_sub(1) as usize;
+    let end = (state.list.offset + rows_on_screen).min(state.view.len());
+    let rows = state.view[state.list.offset.min(end)..end]
+        .iter()
+        .enumerate()
+        .map(|(i, &idx)| {
+            let ev = &state.store.events[idx as usize];
+            let cells = columns::cells(&state.store, ev, true);
+            let marker = if ev.is_error() {
+                Cell::from(Span::styled("✗", theme::error()))
+            } else if ev.is_write() {
+                Cell::from(Span::styled("●", theme::write()))
+            } else {
+                Cell::from(" ")
+            };
+            let mut row_cells = vec![marker];
+            for &(c, w) in &plan {
+                let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
+                let style = match c {
+                    1 if ev.is_error() => theme::error(),
+                    6 => theme::error(),
+                    0 => theme::dim(),
+                    _ => Default::default(),
+                };
+                row_cells.push(Cell::from(Span::styled(text, style)));
+            }
+            let mut row = Row::new(row_cells);
+            if state.list.offset + i == state.list.selected {
+                row = row.style(theme::selected(focused || state.focus == Focus::Detail));
+            }
+            row
+        });
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(plan.iter().map(|&(_, w)| Constraint::Length(w)))
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        inner,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_fit_their_width() {
+        for w in [38u16, 60, 78, 100, 118, 160, 250] {
+            let plan = column_plan(w);
+            let total: u16 = plan.iter().map(|p| p.1 + 1).sum::<u16>() + 1;
+            assert!(total <= w.max(63), "width {w}: {plan:?} uses {total}");
+            assert_eq!(plan[0].0, 0);
+            assert_eq!(plan[1].0, 1);
+        }
+        assert_eq!(column_plan(118).len(), 7);
+        assert!(column_plan(78).len() < 7);
+    }
+}

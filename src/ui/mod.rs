@@ -1,0 +1,201 @@
+//! Drawing. Every function here is pure: it reads [`State`] and writes to the frame, with no
+//! I/O, parsing or highlighting.
+
+pub mod detail;
+pub mod filter;
+pub mod list;
+pub mod popup;
+pub mod theme;
+
+use crate::state::State;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// Below this size the panes cannot be drawn usefully; a notice is shown instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+pub struct Areas {
+    pub filter: Rect,
+    pub list: Rect,
+    pub detail: Rect,
+    pub status: Rect,
+}
+
+pub fn layout(area: Rect) -> Areas {
+    let [filter, body, status] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [list, detail] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+    Areas {
+        filter,
+        list,
+        detail,
+        status,
+    }
+}
+
+/// Rows of events the list shows, and lines the detail view shows, for a terminal size.
+pub fn pane_rows(area: Rect) -> (usize, usize) {
+    let a = layout(area);
+    (
+        a.list.height.saturating_sub(3) as usize,
+        a.detail.height.saturating_sub(2) as usize,
+    )
+}
+
+pub fn draw(frame: &mut Frame, state: &State) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "trailscope needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}. q quits.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let a = layout(area);
+    filter::draw_filter(frame, a.filter, state);
+    list::draw_list(frame, a.list, state);
+    detail::draw_detail(frame, a.detail, state);
+    draw_status(frame, a.status, state);
+    match state.popup {
+        Some(crate::state::Popup::Help) => popup::draw_help(frame, area, state),
+        Some(crate::state::Popup::Errors) => popup::draw_errors(frame, area, state),
+        None => {}
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
+    let mut left: Vec<Span> = Vec::new();
+    let total = state.store.len();
+    left.push(Span::styled(
+        format!(
+            " {}/{} events",
+            thousands(state.view.len()),
+            thousands(total)
+        ),
+        theme::title(false),
+    ));
+    let st = &state.load.stats;
+    if !state.load.done {
+        let secs = state
+            .load
+            .started
+            .map(|s| s.elapsed().as_secs_f64())
+            .unwrap_or(0.0)
+            .max(0.001);
+        left.push(Span::raw(format!(
+            " · loading {}/{} files · {} · {}/s",
+            thousands(st.files_done),
+            thousands(st.files_total),
+            human_bytes(st.bytes),
+            thousands((st.events as f64 / secs) as usize)
+        )));
+    } else {
+        left.push(Span::styled(
+            format!(
+                " · {} files · {} in {:.1}s",
+                thousands(st.files_read),
+                human_bytes(st.bytes),
+                state.load.elapsed.as_secs_f64()
+            ),
+            theme::dim(),
+        ));
+        if st.duplicates > 0 {
+            left.push(Span::styled(
+                format!(" · {} duplicates collapsed", thousands(st.duplicates)),
+                theme::dim(),
+            ));
+        }
+    }
+    if !state.problems.is_empty() {
+        let n = state.problems.len();
+        left.push(Span::raw(" · "));
+        left.push(Span::styled(
+            format!(
+                "{n} input{} with problems (E)",
+                if n == 1 { "" } else { "s" }
+            ),
+            theme::error(),
+        ));
+    }
+    let hints: &[(&str, &str)] = match state.focus {
+        crate::state::Focus::Filter => &[("Enter", "apply"), ("Esc", "clear"), ("Tab", "list")],
+        crate::state::Focus::Detail => &[
+            ("j/k", "scroll"),
+            ("Esc", "back"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        crate::state::Focus::List => &[
+            ("/", "filter"),
+            ("Enter", "detail"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+    };
+    let mut right: Vec<Span> = Vec::new();
+    for (k, what) in hints {
+        right.push(Span::styled(*k, theme::key()));
+        right.push(Span::raw(format!(" {what}  ")));
+    }
+    let right_width: usize = right.iter().map(|s| s.width()).sum();
+    let left_width: usize = left.iter().map(|s| s.width()).sum();
+    let mut spans = left;
+    if left_width + right_width < area.width as usize {
+        spans.push(Span::raw(
+            " ".repeat(area.width as usize - left_width - right_width),
+        ));
+        spans.extend(right);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn number_formats() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+        assert_eq!(super::human_bytes(999), "999 B");
+        assert_eq!(super::human_bytes(1_500_000), "1.5 MB");
+    }
+}
