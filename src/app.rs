@@ -141,9 +141,7 @@ fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
     };
     let raw = state.raw.clone();
     tokio::task::spawn_blocking(move || {
-        let result = raw
-            .read(&file, ev.loc)
-            .map(|bytes| Arc::new(highlight_record(&bytes)));
+        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes)));
         let _ = tx.send(Msg::Detail { event, result });
     });
 }

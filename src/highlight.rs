@@ -21,10 +21,7 @@ fn assets() -> &'static (SyntaxSet, Theme) {
     ASSETS.get_or_init(|| {
         let ss = SyntaxSet::load_defaults_newlines();
         let mut themes = ThemeSet::load_defaults();
-        let theme = themes
-            .themes
-            .remove("base16-ocean.dark")
-            .unwrap_or_default();
+        let theme = themes.themes.remove("base16-ocean.dark").unwrap_or_default();
         (ss, theme)
     })
 }
@@ -33,8 +30,7 @@ fn assets() -> &'static (SyntaxSet, Theme) {
 /// span, so nothing from the record reaches the terminal raw.
 pub fn highlight_record(raw: &[u8]) -> Highlighted {
     let pretty = match serde_json::from_slice::<serde_json::Value>(raw) {
-        Ok(v) => serde_json::to_string_pretty(&v)
-            .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()),
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()),
         Err(_) => String::from_utf8_lossy(raw).into_owned(),
     };
     highlight_json(&pretty)
@@ -42,16 +38,12 @@ pub fn highlight_record(raw: &[u8]) -> Highlighted {
 
 pub fn highlight_json(text: &str) -> Highlighted {
     let (ss, theme) = assets();
-    let syntax = ss
-        .find_syntax_by_extension("json")
-        .unwrap_or_else(|| ss.find_syntax_plain_text());
+    let syntax = ss.find_syntax_by_extension("json").unwrap_or_else(|| ss.find_syntax_plain_text());
     let mut h = HighlightLines::new(syntax, theme);
     let mut lines = Vec::new();
     for (n, line) in syntect::util::LinesWithEndings::from(text).enumerate() {
         if n >= HIGHLIGHT_LINES {
-            lines.push(Line::raw(
-                sanitize(line.trim_end_matches(['\n', '\r'])).into_owned(),
-            ));
+            lines.push(Line::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned()));
             continue;
         }
         let spans = match h.highlight_line(line, ss) {
@@ -59,13 +51,10 @@ pub fn highlight_json(text: &str) -> Highlighted {
                 .into_iter()
                 .filter_map(|(style, piece)| {
                     let piece = piece.trim_end_matches(['\n', '\r']);
-                    (!piece.is_empty())
-                        .then(|| Span::styled(sanitize(piece).into_owned(), convert(style)))
+                    (!piece.is_empty()).then(|| Span::styled(sanitize(piece).into_owned(), convert(style)))
                 })
                 .collect(),
-            Err(_) => vec![Span::raw(
-                sanitize(line.trim_end_matches(['\n', '\r'])).into_owned(),
-            )],
+            Err(_) => vec![Span::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned())],
         };
         lines.push(Line::from(spans));
     }
@@ -91,11 +80,7 @@ mod tests {
     #[test]
     fn keeps_key_order_and_sanitises() {
         let h = highlight_record(b"{\"z\":1,\"a\":\"\\u001b]0;pwned\\u0007 \\u202e\"}");
-        let text: Vec<String> = h
-            .lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
+        let text: Vec<String> = h.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
         assert_eq!(text[1], "  \"z\": 1,");
         // serde_json writes ESC as \u001b itself; the bidi override is escaped by sanitize.
         assert!(text[2].contains("\\u{202e}"), "{}", text[2]);

@@ -94,11 +94,7 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             _ => return None,
         }),
         Mode::Popup => Some(match key.code {
-            KeyCode::Esc
-            | KeyCode::Char('q')
-            | KeyCode::Char('?')
-            | KeyCode::Char('E')
-            | KeyCode::Enter => Back,
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('E') | KeyCode::Enter => Back,
             KeyCode::Char('j') | KeyCode::Down => Down,
             KeyCode::Char('k') | KeyCode::Up => Up,
             KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
@@ -142,19 +138,10 @@ mod tests {
 
     #[test]
     fn q_types_in_the_filter_but_quits_elsewhere() {
+        assert_eq!(handle_key(Mode::Filter, key(KeyCode::Char('q'))), Some(Action::FilterInsert('q')));
+        assert_eq!(handle_key(Mode::List, key(KeyCode::Char('q'))), Some(Action::Quit));
         assert_eq!(
-            handle_key(Mode::Filter, key(KeyCode::Char('q'))),
-            Some(Action::FilterInsert('q'))
-        );
-        assert_eq!(
-            handle_key(Mode::List, key(KeyCode::Char('q'))),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            handle_key(
-                Mode::Filter,
-                KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
-            ),
+            handle_key(Mode::Filter, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
     }

@@ -17,11 +17,7 @@ fn main() {
                 since: common.since,
                 until: common.until,
             };
-            let code = print::run(
-                &req,
-                &mut std::io::stdout().lock(),
-                &mut std::io::stderr().lock(),
-            );
+            let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             std::process::exit(code);
         }
         None => {

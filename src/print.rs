@@ -47,10 +47,7 @@ pub struct Loaded {
 pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
     let mut store = EventStore::default();
     let mut problems = Vec::new();
-    let opts = LoadOptions {
-        retain_content: retain,
-        ..Default::default()
-    };
+    let opts = LoadOptions { retain_content: retain, ..Default::default() };
     let stats = load(paths, &opts, raw, &mut |msg| match msg {
         LoadMsg::Files(f) => store.add_files(f),
         LoadMsg::Batch(b, _) => {
@@ -59,11 +56,7 @@ pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
         LoadMsg::Problem(p) => problems.push(p),
         LoadMsg::Done(_) => {}
     });
-    Loaded {
-        store,
-        problems,
-        stats,
-    }
+    Loaded { store, problems, stats }
 }
 
 /// The filter with `--since`/`--until` folded in.
@@ -75,16 +68,10 @@ pub fn build_query(
 ) -> Result<query::Query, query::QueryError> {
     let mut q = query::parse(filter.unwrap_or(""), now_ms)?;
     if let Some(s) = since {
-        q.terms.push(Term {
-            negated: false,
-            kind: TermKind::Since(s),
-        });
+        q.terms.push(Term { negated: false, kind: TermKind::Since(s) });
     }
     if let Some(u) = until {
-        q.terms.push(Term {
-            negated: false,
-            kind: TermKind::Until(u),
-        });
+        q.terms.push(Term { negated: false, kind: TermKind::Until(u) });
     }
     Ok(q)
 }
@@ -101,10 +88,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let loaded = load_all(&req.paths, &raw, true);
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store.syms);
-    let ctx = MatchCtx {
-        store: &loaded.store,
-        raw: &raw,
-    };
+    let ctx = MatchCtx { store: &loaded.store, raw: &raw };
     let order = loaded.store.sorted_indices();
     let shown = matcher.filter(&order, &ctx);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
@@ -130,17 +114,11 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
 
 fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
     let s = &loaded.stats;
-    let mut line = format!(
-        "trailscope: {} events read from {} of {} files",
-        s.events, s.files_read, s.files_total
-    );
+    let mut line = format!("trailscope: {} events read from {} of {} files", s.events, s.files_read, s.files_total);
     if s.digests > 0 {
         line.push_str(&format!(" ({} digest files, not events)", s.digests));
     }
-    line.push_str(&format!(
-        ", {} duplicates collapsed, {} matched",
-        s.duplicates, shown
-    ));
+    line.push_str(&format!(", {} duplicates collapsed, {} matched", s.duplicates, shown));
     let skipped = loaded.problems.iter().filter(|p| p.skipped).count();
     let partial = loaded.problems.len() - skipped;
     if skipped > 0 {
@@ -224,14 +202,8 @@ pub fn write_events(
 /// else is copied byte for byte, so the record is unchanged.
 pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     if !bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
-        let start = bytes
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(0);
-        let end = bytes
-            .iter()
-            .rposition(|b| !b.is_ascii_whitespace())
-            .map_or(start, |e| e + 1);
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+        let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
         return out.write_all(&bytes[start..end]);
     }
     let mut buf = Vec::with_capacity(bytes.len());
@@ -260,11 +232,7 @@ pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
 /// injection (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front).
 pub fn csv_cell(s: &str) -> String {
     let s = sanitize(s);
-    let s: std::borrow::Cow<str> = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}").into()
-    } else {
-        s
-    };
+    let s: std::borrow::Cow<str> = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}").into() } else { s };
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -299,17 +267,9 @@ fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Re
         s
     };
     let headers: Vec<String> = columns::HEADERS.iter().map(|h| h.to_uppercase()).collect();
-    writeln!(
-        out,
-        "{}",
-        line(&headers.iter().map(String::as_str).collect::<Vec<_>>())
-    )?;
+    writeln!(out, "{}", line(&headers.iter().map(String::as_str).collect::<Vec<_>>()))?;
     for r in &rows {
-        writeln!(
-            out,
-            "{}",
-            line(&r.iter().map(String::as_str).collect::<Vec<_>>())
-        )?;
+        writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;
     }
     Ok(())
 }
@@ -321,11 +281,7 @@ mod tests {
     #[test]
     fn compacting_keeps_strings() {
         let mut out = Vec::new();
-        write_compact(
-            b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n",
-            &mut out,
-        )
-        .unwrap();
+        write_compact(b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n", &mut out).unwrap();
         assert_eq!(out, b"{\"a\":\"x y\\\" \\n z\",\"b\":[1,2]}");
     }
 

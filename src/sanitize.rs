@@ -80,10 +80,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed() {
-        assert!(matches!(
-            sanitize("aws-cli/2.13 Python/3.11"),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(sanitize("aws-cli/2.13 Python/3.11"), Cow::Borrowed(_)));
         assert!(matches!(sanitize("東京 🚀 café"), Cow::Borrowed(_)));
     }
 

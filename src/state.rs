@@ -26,10 +26,7 @@ pub enum Popup {
 /// Results of background work, applied in [`State::apply`].
 pub enum Msg {
     Load(LoadMsg),
-    Detail {
-        event: u32,
-        result: Result<Arc<Highlighted>, String>,
-    },
+    Detail { event: u32, result: Result<Arc<Highlighted>, String> },
 }
 
 #[derive(Debug, Default)]
@@ -96,12 +93,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(
-        raw: Arc<RawReader>,
-        base_terms: Vec<query::Term>,
-        initial_filter: Option<String>,
-        now_ms: i64,
-    ) -> Self {
+    pub fn new(raw: Arc<RawReader>, base_terms: Vec<query::Term>, initial_filter: Option<String>, now_ms: i64) -> Self {
         let mut s = State {
             store: EventStore::default(),
             raw,
@@ -110,22 +102,13 @@ impl State {
             matcher: Matcher::default(),
             base_terms,
             filter: FilterState::default(),
-            list: ListState {
-                height: 10,
-                ..Default::default()
-            },
-            detail: DetailState {
-                height: 10,
-                ..Default::default()
-            },
+            list: ListState { height: 10, ..Default::default() },
+            detail: DetailState { height: 10, ..Default::default() },
             focus: Focus::List,
             popup: None,
             popup_scroll: 0,
             problems: Vec::new(),
-            load: LoadState {
-                started: Some(Instant::now()),
-                ..Default::default()
-            },
+            load: LoadState { started: Some(Instant::now()), ..Default::default() },
             quit: false,
             full_redraw: false,
             now_ms,
@@ -271,9 +254,7 @@ impl State {
                 let before = &self.filter.input[..self.filter.cursor];
                 let trimmed = before.trim_end();
                 let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-                self.filter
-                    .input
-                    .replace_range(start..self.filter.cursor, "");
+                self.filter.input.replace_range(start..self.filter.cursor, "");
                 self.filter.cursor = start;
                 self.apply_filter(false);
             }
@@ -347,10 +328,7 @@ impl State {
 
     fn clamp_detail(&mut self) {
         let lines = self.detail.content.as_ref().map_or(0, |c| c.lines.len());
-        self.detail.scroll = self
-            .detail
-            .scroll
-            .min(lines.saturating_sub(self.detail.height));
+        self.detail.scroll = self.detail.scroll.min(lines.saturating_sub(self.detail.height));
     }
 
     /// Points the detail pane at the selected event; the app loop fetches what is missing.
@@ -388,10 +366,7 @@ impl State {
                 self.matcher = m;
                 self.filter.applied = self.filter.input.clone();
                 let keep = self.selected_event();
-                let ctx = MatchCtx {
-                    store: &self.store,
-                    raw: &self.raw,
-                };
+                let ctx = MatchCtx { store: &self.store, raw: &self.raw };
                 self.view = self.matcher.filter(&self.order, &ctx);
                 self.reselect(keep, false);
             }
@@ -405,9 +380,7 @@ impl State {
             self.list.offset = 0;
         } else if let Some(ev) = keep {
             let key = self.store.events[ev as usize].order_key();
-            let pos = self
-                .view
-                .partition_point(|&i| self.store.events[i as usize].order_key() < key);
+            let pos = self.view.partition_point(|&i| self.store.events[i as usize].order_key() < key);
             let shift = pos as isize - self.list.selected as isize;
             self.list.selected = pos;
             self.list.offset = (self.list.offset as isize + shift).max(0) as usize;
@@ -450,15 +423,8 @@ impl State {
                 self.store.merge_sorted(&mut order, &new);
                 self.order = order;
                 self.matcher.prepare(&self.store.syms);
-                let ctx = MatchCtx {
-                    store: &self.store,
-                    raw: &self.raw,
-                };
-                let matched = if self.matcher.needs_raw() {
-                    Vec::new()
-                } else {
-                    self.matcher.filter(&new, &ctx)
-                };
+                let ctx = MatchCtx { store: &self.store, raw: &self.raw };
+                let matched = if self.matcher.needs_raw() { Vec::new() } else { self.matcher.filter(&new, &ctx) };
                 let mut view = std::mem::take(&mut self.view);
                 self.store.merge_sorted(&mut view, &matched);
                 self.view = view;

@@ -6,10 +6,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 fn ids(values: &[Value]) -> Vec<String> {
-    values
-        .iter()
-        .map(|v| v["eventID"].as_str().unwrap_or("").to_string())
-        .collect()
+    values.iter().map(|v| v["eventID"].as_str().unwrap_or("").to_string()).collect()
 }
 
 #[test]
@@ -19,21 +16,14 @@ fn stratus_bare_arrays_all_records_once() {
     let out = jsonl_values(&o);
     assert_eq!(out.len(), 310);
     assert_eq!(ids(&out).into_iter().collect::<HashSet<_>>().len(), 310);
-    assert!(
-        stderr(&o).contains("310 events read from 35 of 35 files, 0 duplicates collapsed"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("310 events read from 35 of 35 files, 0 duplicates collapsed"), "{}", stderr(&o));
     // Each line is the record itself, unchanged.
     let originals: HashSet<String> = stratus_records().iter().map(|v| v.to_string()).collect();
     for v in &out {
         assert!(originals.contains(&v.to_string()));
     }
     // Newest first.
-    let times: Vec<&str> = out
-        .iter()
-        .map(|v| v["eventTime"].as_str().unwrap())
-        .collect();
+    let times: Vec<&str> = out.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]));
 }
 
@@ -43,11 +33,7 @@ fn panther_jsonl_collapses_only_true_duplicates() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = jsonl_values(&o);
     assert_eq!(out.len(), 414);
-    assert!(
-        stderr(&o).contains("24 duplicates collapsed"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("24 duplicates collapsed"), "{}", stderr(&o));
     assert_eq!(
         out.iter().filter(|v| v.get("eventID").is_none()).count(),
         35,
@@ -67,11 +53,7 @@ fn canonical(v: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<_> = m.keys().cloned().collect();
                 keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), sort(&m[&k])))
-                        .collect(),
-                )
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[&k]))).collect())
             }
             Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
             v => v.clone(),
@@ -84,53 +66,19 @@ fn canonical(v: &Value) -> String {
 fn s3_layout_gzip_digests_and_plain_json() {
     let dir = tempfile::tempdir().unwrap();
     let recs = stratus_records();
-    write_trail_file(
-        dir.path(),
-        "111122223333",
-        "us-east-1",
-        "2024/07/31",
-        "a",
-        &recs[..100],
-        true,
-    );
-    write_trail_file(
-        dir.path(),
-        "111122223333",
-        "eu-west-1",
-        "2024/07/31",
-        "b",
-        &recs[100..200],
-        false,
-    );
+    write_trail_file(dir.path(), "111122223333", "us-east-1", "2024/07/31", "a", &recs[..100], true);
+    write_trail_file(dir.path(), "111122223333", "eu-west-1", "2024/07/31", "b", &recs[100..200], false);
     // An organisation trail's layout.
-    write_trail_file(
-        &dir.path().join("o-abc123"),
-        "444455556666",
-        "us-west-2",
-        "2024/08/01",
-        "c",
-        &recs[200..],
-        true,
-    );
-    let digest_dir = dir
-        .path()
-        .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/07/31");
+    write_trail_file(&dir.path().join("o-abc123"), "444455556666", "us-west-2", "2024/08/01", "c", &recs[200..], true);
+    let digest_dir = dir.path().join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/07/31");
     std::fs::create_dir_all(&digest_dir).unwrap();
     let digest = json!({"awsAccountId":"111122223333","digestStartTime":"2024-07-31T00:00:00Z","digestEndTime":"2024-07-31T01:00:00Z",
         "digestS3Bucket":"b","digestS3Object":"o","logFiles":[]});
-    std::fs::write(
-        digest_dir.join("d.json.gz"),
-        gzip(digest.to_string().as_bytes()),
-    )
-    .unwrap();
+    std::fs::write(digest_dir.join("d.json.gz"), gzip(digest.to_string().as_bytes())).unwrap();
     let o = run(&["print", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(jsonl_values(&o).len(), 310);
-    assert!(
-        stderr(&o).contains("from 4 of 4 files (1 digest files, not events)"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("from 4 of 4 files (1 digest files, not events)"), "{}", stderr(&o));
 }
 
 /// `aws cloudtrail lookup-events` output, with EventTime as epoch seconds and as ISO 8601.
@@ -154,44 +102,23 @@ fn lookup_events_output_gives_the_same_records() {
     };
     let direct = run(&["print", stratus().to_str().unwrap()]);
     for iso in [false, true] {
-        let o = run_stdin(
-            &["print", "-"],
-            serde_json::to_string_pretty(&events(iso))
-                .unwrap()
-                .as_bytes(),
-        );
+        let o = run_stdin(&["print", "-"], serde_json::to_string_pretty(&events(iso)).unwrap().as_bytes());
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(jsonl_values(&o), jsonl_values(&direct));
     }
     // The same events from a trail file and from lookup-events output are one event each.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lookup.json"), events(false).to_string()).unwrap();
-    let o = run(&[
-        "print",
-        dir.path().to_str().unwrap(),
-        stratus().to_str().unwrap(),
-    ]);
+    let o = run(&["print", dir.path().to_str().unwrap(), stratus().to_str().unwrap()]);
     assert_eq!(jsonl_values(&o).len(), 310);
-    assert!(
-        stderr(&o).contains("310 duplicates collapsed"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("310 duplicates collapsed"), "{}", stderr(&o));
 }
 
 #[test]
 fn bad_inputs_are_named_and_the_rest_loads() {
     let dir = tempfile::tempdir().unwrap();
     let recs = stratus_records();
-    let good = write_trail_file(
-        dir.path(),
-        "111122223333",
-        "us-east-1",
-        "2024/07/31",
-        "good",
-        &recs[..50],
-        true,
-    );
+    let good = write_trail_file(dir.path(), "111122223333", "us-east-1", "2024/07/31", "good", &recs[..50], true);
     let gz = std::fs::read(&good).unwrap();
     let d = dir.path();
     std::fs::write(d.join("truncated.json.gz"), &gz[..gz.len() / 2]).unwrap();
@@ -210,21 +137,12 @@ fn bad_inputs_are_named_and_the_rest_loads() {
         ("empty.json:", "empty file"),
         ("empty.json.gz", "empty file"),
         ("other.json", "not CloudTrail"),
-        (
-            "records-not-array.json",
-            "\"Records\" is an object, not an array",
-        ),
+        ("records-not-array.json", "\"Records\" is an object, not an array"),
         ("invalid.json", "invalid JSON at line 1"),
         ("binary.bin", "binary content"),
     ] {
-        let line = err
-            .lines()
-            .find(|l| l.contains(file))
-            .unwrap_or_else(|| panic!("{file} not reported:\n{err}"));
-        assert!(
-            line.contains("skipped") && line.contains(reason),
-            "{file}: {line}"
-        );
+        let line = err.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} not reported:\n{err}"));
+        assert!(line.contains("skipped") && line.contains(reason), "{file}: {line}");
     }
 }
 
@@ -232,11 +150,7 @@ fn bad_inputs_are_named_and_the_rest_loads() {
 fn exit_statuses() {
     let missing = run(&["print", "/nonexistent/path"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(
-        stderr(&missing).contains("/nonexistent/path: no such file or directory"),
-        "{}",
-        stderr(&missing)
-    );
+    assert!(stderr(&missing).contains("/nonexistent/path: no such file or directory"), "{}", stderr(&missing));
     let partly = run(&["print", stratus().to_str().unwrap(), "/nonexistent/path"]);
     assert_eq!(partly.status.code(), Some(3));
     assert_eq!(jsonl_values(&partly).len(), 310);
@@ -244,14 +158,8 @@ fn exit_statuses() {
     assert_eq!(usage.status.code(), Some(2));
     assert!(stderr(&usage).contains("unknown field 'nosuch'"));
     assert!(usage.stdout.is_empty());
-    assert_eq!(
-        run(&["print", "--format", "xml", "x"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        run(&["print", "--since", "yesterday", "x"]).status.code(),
-        Some(2)
-    );
+    assert_eq!(run(&["print", "--format", "xml", "x"]).status.code(), Some(2));
+    assert_eq!(run(&["print", "--since", "yesterday", "x"]).status.code(), Some(2));
 }
 
 #[test]
@@ -264,10 +172,6 @@ fn jsonl_lines_with_a_bad_line_keep_the_rest() {
     std::fs::write(&path, lines.join("\n")).unwrap();
     let o = run(&["print", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(
-        stderr(&o).contains("read in part") && stderr(&o).contains("line 6"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("read in part") && stderr(&o).contains("line 6"), "{}", stderr(&o));
     assert!(jsonl_values(&o).len() >= 19 - 2, "the good lines load");
 }

@@ -2,29 +2,13 @@
 
 use super::{time, Event, EventStore, SymField};
 
-pub const HEADERS: [&str; 7] = [
-    "time",
-    "event",
-    "principal",
-    "source_ip",
-    "region",
-    "source",
-    "error",
-];
+pub const HEADERS: [&str; 7] = ["time", "event", "principal", "source_ip", "region", "source", "error"];
 
 /// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`.
-pub fn cells<'a>(
-    store: &'a EventStore,
-    ev: &Event,
-    short_source: bool,
-) -> [std::borrow::Cow<'a, str>; 7] {
+pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [std::borrow::Cow<'a, str>; 7] {
     use std::borrow::Cow::Borrowed;
     let source = store.sym(ev, SymField::Source);
-    let source = if short_source {
-        source.strip_suffix(".amazonaws.com").unwrap_or(source)
-    } else {
-        source
-    };
+    let source = if short_source { source.strip_suffix(".amazonaws.com").unwrap_or(source) } else { source };
     [
         time::format_list_time(ev.time).into(),
         Borrowed(store.sym(ev, SymField::Name)),

@@ -16,9 +16,7 @@ pub struct SymTable {
 
 impl Default for SymTable {
     fn default() -> Self {
-        Self {
-            strings: vec![Arc::from("")],
-        }
+        Self { strings: vec![Arc::from("")] }
     }
 }
 
@@ -37,10 +35,7 @@ impl SymTable {
         self.strings.extend(new);
     }
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
-        self.strings
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i as Sym, &**s))
+        self.strings.iter().enumerate().map(|(i, s)| (i as Sym, &**s))
     }
 }
 

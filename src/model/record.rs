@@ -43,11 +43,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
                 Ok(Lenient(Some(Cow::Owned(v))))
             }
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Borrowed(if v {
-                    "true"
-                } else {
-                    "false"
-                }))))
+                Ok(Lenient(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
                 Ok(Lenient(Some(Cow::Owned(v.to_string()))))
@@ -296,11 +292,7 @@ impl<'a> RecordFields<'a> {
             None => return Err(RecordError::Empty),
         }
         let r: RecordFields = serde_json::from_slice(bytes).map_err(RecordError::Json)?;
-        if !(r.event_time.is_some()
-            || r.event_name.is_some()
-            || r.event_source.is_some()
-            || r.event_id.is_some())
-        {
+        if !(r.event_time.is_some() || r.event_name.is_some() || r.event_source.is_some() || r.event_id.is_some()) {
             return Err(RecordError::NotARecord);
         }
         Ok(r)
@@ -352,13 +344,7 @@ pub fn arn_last_part(arn: &str) -> &str {
     let Some(resource) = parts.nth(4) else {
         return arn;
     };
-    for prefix in [
-        "user/",
-        "assumed-role/",
-        "role/",
-        "federated-user/",
-        "group/",
-    ] {
+    for prefix in ["user/", "assumed-role/", "role/", "federated-user/", "group/"] {
         if let Some(rest) = resource.strip_prefix(prefix) {
             if !rest.is_empty() {
                 return rest;
@@ -397,12 +383,7 @@ mod tests {
 
     #[test]
     fn principals() {
-        let p = |j: &str| {
-            RecordFields::parse(j.as_bytes())
-                .unwrap()
-                .principal()
-                .into_owned()
-        };
+        let p = |j: &str| RecordFields::parse(j.as_bytes()).unwrap().principal().into_owned();
         assert_eq!(
             p(
                 r#"{"eventName":"a","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}}"#
@@ -415,14 +396,9 @@ mod tests {
             ),
             "Admin/bob"
         );
+        assert_eq!(p(r#"{"eventName":"a","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#), "root");
         assert_eq!(
-            p(r#"{"eventName":"a","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#),
-            "root"
-        );
-        assert_eq!(
-            p(
-                r#"{"eventName":"a","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}"#
-            ),
+            p(r#"{"eventName":"a","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}"#),
             "ec2.amazonaws.com"
         );
         assert_eq!(p(r#"{"eventName":"a"}"#), "");
@@ -430,17 +406,8 @@ mod tests {
 
     #[test]
     fn rejects_non_records() {
-        assert!(matches!(
-            RecordFields::parse(b"[1,2]"),
-            Err(RecordError::NotAnObject)
-        ));
-        assert!(matches!(
-            RecordFields::parse(br#"{"hello":"world"}"#),
-            Err(RecordError::NotARecord)
-        ));
-        assert!(matches!(
-            RecordFields::parse(b"{\"eventName\":"),
-            Err(RecordError::Json(_))
-        ));
+        assert!(matches!(RecordFields::parse(b"[1,2]"), Err(RecordError::NotAnObject)));
+        assert!(matches!(RecordFields::parse(br#"{"hello":"world"}"#), Err(RecordError::NotARecord)));
+        assert!(matches!(RecordFields::parse(b"{\"eventName\":"), Err(RecordError::Json(_))));
     }
 }

@@ -43,9 +43,7 @@ impl EventStore {
 
     #[inline]
     pub fn str_ref(&self, r: StrRef) -> &str {
-        self.strings
-            .get(r.off as usize..(r.off + r.len) as usize)
-            .unwrap_or("")
+        self.strings.get(r.off as usize..(r.off + r.len) as usize).unwrap_or("")
     }
 
     #[inline]
@@ -55,9 +53,7 @@ impl EventStore {
 
     pub fn resource_syms(&self, ev: &Event) -> &[Sym] {
         let s = ev.res_start as usize;
-        self.resources
-            .get(s..s + ev.res_len as usize)
-            .unwrap_or(&[])
+        self.resources.get(s..s + ev.res_len as usize).unwrap_or(&[])
     }
 
     pub fn file_of(&self, ev: &Event) -> Option<&Arc<SourceFile>> {

@@ -25,13 +25,7 @@ impl Pattern {
         match (op, glob) {
             (Op::Contains, false) => Pattern::ContainsCi(value.to_lowercase()),
             (Op::Exact, false) => Pattern::Equals(value.to_string()),
-            (Op::Contains, true) => Pattern::GlobCi(
-                value
-                    .to_lowercase()
-                    .split('*')
-                    .map(str::to_string)
-                    .collect(),
-            ),
+            (Op::Contains, true) => Pattern::GlobCi(value.to_lowercase().split('*').map(str::to_string).collect()),
             (Op::Exact, true) => Pattern::Glob(value.split('*').map(str::to_string).collect()),
         }
     }
@@ -65,10 +59,7 @@ pub fn contains_ci(hay: &str, needle: &str) -> bool {
         let first = n[0];
         for i in 0..=h.len() - n.len() {
             if h[i].to_ascii_lowercase() == first
-                && h[i..i + n.len()]
-                    .iter()
-                    .zip(n)
-                    .all(|(a, b)| a.to_ascii_lowercase() == *b)
+                && h[i..i + n.len()].iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b)
             {
                 return true;
             }
@@ -115,13 +106,7 @@ impl SymVerdicts {
 
 #[derive(Clone, Debug)]
 enum Check {
-    Syms {
-        fields: &'static [SymField],
-        resources: bool,
-        params: bool,
-        verdicts: SymVerdicts,
-        pat: Pattern,
-    },
+    Syms { fields: &'static [SymField], resources: bool, params: bool, verdicts: SymVerdicts, pat: Pattern },
     EventId(Pattern),
     RequestId(Pattern),
     Text(Pattern),
@@ -138,14 +123,8 @@ struct CTerm {
 }
 
 /// The list's columns, which a bare word searches.
-pub const LIST_COLUMNS: &[SymField] = &[
-    SymField::Name,
-    SymField::Principal,
-    SymField::Ip,
-    SymField::Region,
-    SymField::Source,
-    SymField::Error,
-];
+pub const LIST_COLUMNS: &[SymField] =
+    &[SymField::Name, SymField::Principal, SymField::Ip, SymField::Region, SymField::Source, SymField::Error];
 
 fn sym_fields(f: Field) -> &'static [SymField] {
     match f {
@@ -219,10 +198,7 @@ impl Matcher {
                     TermKind::Since(ms) => Check::Since(*ms),
                     TermKind::Until(ms) => Check::Until(*ms),
                 };
-                CTerm {
-                    negated: t.negated,
-                    check,
-                }
+                CTerm { negated: t.negated, check }
             })
             .collect();
         Self { terms }
@@ -234,9 +210,7 @@ impl Matcher {
 
     /// Whether matching reads raw records (slow: `text:` and `resource:`).
     pub fn needs_raw(&self) -> bool {
-        self.terms
-            .iter()
-            .any(|t| matches!(t.check, Check::Text(_) | Check::Syms { params: true, .. }))
+        self.terms.iter().any(|t| matches!(t.check, Check::Text(_) | Check::Syms { params: true, .. }))
     }
 
     /// Brings per-symbol verdicts up to date with the table; call before matching events
@@ -250,21 +224,13 @@ impl Matcher {
     }
 
     pub fn matches(&self, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
-        self.terms
-            .iter()
-            .all(|t| self.check(&t.check, ev, ctx) != t.negated)
+        self.terms.iter().all(|t| self.check(&t.check, ev, ctx) != t.negated)
     }
 
     fn check(&self, c: &Check, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         let store = ctx.store;
         match c {
-            Check::Syms {
-                fields,
-                resources,
-                params,
-                verdicts,
-                pat,
-            } => {
+            Check::Syms { fields, resources, params, verdicts, pat } => {
                 fields.iter().any(|&f| verdicts.get(ev.sym(f)))
                     || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s)))
                     || (*params && raw_params_match(ev, ctx, pat))
@@ -284,11 +250,7 @@ impl Matcher {
         if self.terms.is_empty() {
             return indices.to_vec();
         }
-        indices
-            .iter()
-            .copied()
-            .filter(|&i| self.matches(&ctx.store.events[i as usize], ctx))
-            .collect()
+        indices.iter().copied().filter(|&i| self.matches(&ctx.store.events[i as usize], ctx)).collect()
     }
 }
 
@@ -313,8 +275,7 @@ fn raw_params_match(ev: &Event, ctx: &MatchCtx<'_>, pat: &Pattern) -> bool {
             _ => false,
         }
     }
-    v.get("requestParameters")
-        .is_some_and(|p| any_string(p, pat))
+    v.get("requestParameters").is_some_and(|p| any_string(p, pat))
 }
 
 fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {

@@ -158,11 +158,7 @@ impl fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 fn err(message: impl Into<String>, start: usize, end: usize) -> QueryError {
-    QueryError {
-        message: crate::sanitize::sanitize(&message.into()).into_owned(),
-        start,
-        end,
-    }
+    QueryError { message: crate::sanitize::sanitize(&message.into()).into_owned(), start, end }
 }
 
 /// A raw token: its text with quotes resolved, where a `:` outside quotes split it, and span.
@@ -222,11 +218,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
                     }
                 }
                 if !closed {
-                    return Err(err(
-                        "unterminated quote: add a closing \"",
-                        start,
-                        input.len(),
-                    ));
+                    return Err(err("unterminated quote: add a closing \"", start, input.len()));
                 }
                 at_value_start = false;
                 continue;
@@ -246,20 +238,8 @@ fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
             buf.push(c);
             i += 1;
         }
-        let end = if i < chars.len() {
-            chars[i].0
-        } else {
-            input.len()
-        };
-        out.push(Token {
-            start,
-            end,
-            key,
-            exact,
-            value: buf,
-            negated,
-            quoted_value,
-        });
+        let end = if i < chars.len() { chars[i].0 } else { input.len() };
+        out.push(Token { start, end, key, exact, value: buf, negated, quoted_value });
     }
     Ok(out)
 }
@@ -272,11 +252,7 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
         let kind = match t.key {
             None => {
                 if t.value.is_empty() {
-                    let what = if t.negated {
-                        "'-' must be followed by a term"
-                    } else {
-                        "empty term"
-                    };
+                    let what = if t.negated { "'-' must be followed by a term" } else { "empty term" };
                     return Err(err(what, s, e));
                 }
                 TermKind::Bare(t.value)
@@ -287,13 +263,8 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
                 }
                 match key.to_ascii_lowercase().as_str() {
                     "has" => {
-                        let f = Field::from_name(&t.value).ok_or_else(|| {
-                            err(
-                                format!("has: unknown field '{}' ({})", t.value, field_list()),
-                                s,
-                                e,
-                            )
-                        })?;
+                        let f = Field::from_name(&t.value)
+                            .ok_or_else(|| err(format!("has: unknown field '{}' ({})", t.value, field_list()), s, e))?;
                         TermKind::Has(f)
                     }
                     k @ ("since" | "until") => {
@@ -318,7 +289,14 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
                     _ => {
                         let field = Field::from_name(&key).ok_or_else(|| {
                             let k = if key.is_empty() { "(empty)".to_string() } else { key.clone() };
-                            err(format!("unknown field '{k}' (fields: {}; quote a value that contains ':')", field_list()), s, e)
+                            err(
+                                format!(
+                                    "unknown field '{k}' (fields: {}; quote a value that contains ':')",
+                                    field_list()
+                                ),
+                                s,
+                                e,
+                            )
                         })?;
                         if field == Field::ReadOnly
                             && !matches!(t.value.to_ascii_lowercase().as_str(), "true" | "false")
@@ -326,19 +304,12 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
                             return Err(err("readonly: takes true or false", s, e));
                         }
                         let op = if t.exact { Op::Exact } else { Op::Contains };
-                        TermKind::Match {
-                            field,
-                            op,
-                            value: t.value,
-                        }
+                        TermKind::Match { field, op, value: t.value }
                     }
                 }
             }
         };
-        terms.push(Term {
-            negated: t.negated,
-            kind,
-        });
+        terms.push(Term { negated: t.negated, kind });
     }
     Ok(Query { terms })
 }
@@ -351,8 +322,7 @@ fn field_list() -> String {
 
 fn quote_if_needed(v: &str) -> String {
     if v.is_empty()
-        || v.chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == ':' || c == '\\')
+        || v.chars().any(|c| c.is_whitespace() || c == '"' || c == ':' || c == '\\')
         || v.starts_with('-')
         || v.starts_with('=')
     {
@@ -377,13 +347,7 @@ impl fmt::Display for Term {
         }
         match &self.kind {
             TermKind::Match { field, op, value } => {
-                write!(
-                    f,
-                    "{}:{}{}",
-                    field.name(),
-                    if *op == Op::Exact { "=" } else { "" },
-                    quote_if_needed(value)
-                )
+                write!(f, "{}:{}{}", field.name(), if *op == Op::Exact { "=" } else { "" }, quote_if_needed(value))
             }
             TermKind::Has(field) => write!(f, "has:{}", field.name()),
             TermKind::Bare(v) => f.write_str(&quote_if_needed(v)),
@@ -419,49 +383,25 @@ mod tests {
 
     #[test]
     fn parses_terms() {
-        let q = p(
-            r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error bucket readonly:false"#,
-        );
+        let q = p(r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error bucket readonly:false"#);
         assert_eq!(q.terms.len(), 6);
-        assert_eq!(
-            q.terms[0].kind,
-            TermKind::Match {
-                field: Field::Name,
-                op: Op::Contains,
-                value: "Delete*".into()
-            }
-        );
+        assert_eq!(q.terms[0].kind, TermKind::Match { field: Field::Name, op: Op::Contains, value: "Delete*".into() });
         assert!(q.terms[1].negated);
         assert_eq!(
             q.terms[1].kind,
-            TermKind::Match {
-                field: Field::Error,
-                op: Op::Exact,
-                value: "AccessDenied".into()
-            }
+            TermKind::Match { field: Field::Error, op: Op::Exact, value: "AccessDenied".into() }
         );
         assert_eq!(
             q.terms[2].kind,
-            TermKind::Match {
-                field: Field::Agent,
-                op: Op::Contains,
-                value: "aws-cli/2 x".into()
-            }
+            TermKind::Match { field: Field::Agent, op: Op::Contains, value: "aws-cli/2 x".into() }
         );
         assert_eq!(q.terms[3].kind, TermKind::Has(Field::Error));
         assert_eq!(q.terms[4].kind, TermKind::Bare("bucket".into()));
-        assert_eq!(
-            p("since:1h").terms[0].kind,
-            TermKind::Since(1_000_000_000_000 - 3_600_000)
-        );
+        assert_eq!(p("since:1h").terms[0].kind, TermKind::Since(1_000_000_000_000 - 3_600_000));
         assert_eq!(p(r#""a:b""#).terms[0].kind, TermKind::Bare("a:b".into()));
         assert_eq!(
             p("NAME:x").terms[0].kind,
-            TermKind::Match {
-                field: Field::Name,
-                op: Op::Contains,
-                value: "x".into()
-            }
+            TermKind::Match { field: Field::Name, op: Op::Contains, value: "x".into() }
         );
     }
 
@@ -470,35 +410,19 @@ mod tests {
         let e = parse("name:x foo:bar", 0).unwrap_err();
         assert!(e.message.contains("unknown field 'foo'"), "{}", e.message);
         assert_eq!((e.start, e.end), (7, 14));
-        assert!(parse("name:", 0)
-            .unwrap_err()
-            .message
-            .contains("needs a value"));
-        assert!(parse("agent:\"unterminated", 0)
-            .unwrap_err()
-            .message
-            .contains("unterminated"));
-        assert!(parse("has:nope", 0)
-            .unwrap_err()
-            .message
-            .contains("unknown field"));
-        assert!(parse("since:tomorrow", 0)
-            .unwrap_err()
-            .message
-            .contains("since:"));
-        assert!(parse("readonly:maybe", 0)
-            .unwrap_err()
-            .message
-            .contains("true or false"));
+        assert!(parse("name:", 0).unwrap_err().message.contains("needs a value"));
+        assert!(parse("agent:\"unterminated", 0).unwrap_err().message.contains("unterminated"));
+        assert!(parse("has:nope", 0).unwrap_err().message.contains("unknown field"));
+        assert!(parse("since:tomorrow", 0).unwrap_err().message.contains("since:"));
+        assert!(parse("readonly:maybe", 0).unwrap_err().message.contains("true or false"));
         assert!(parse("- name:x", 0).is_err());
     }
 
     #[test]
     fn display_round_trips() {
-        for s in [
-            r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error "a:b" -word"#,
-            r#"user:"-dash" id:="""#,
-        ] {
+        for s in
+            [r#"name:Delete* -error:=AccessDenied agent:"aws-cli/2 x" has:error "a:b" -word"#, r#"user:"-dash" id:="""#]
+        {
             let q = p(s);
             assert_eq!(p(&q.to_string()), q, "{s} -> {q}");
         }

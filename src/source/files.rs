@@ -65,12 +65,7 @@ const MAX_REPORTED: usize = 5;
 
 impl ParseOutcome {
     fn new(kind: InputKind) -> Self {
-        Self {
-            kind,
-            records: 0,
-            skipped: Vec::new(),
-            skipped_count: 0,
-        }
+        Self { kind, records: 0, skipped: Vec::new(), skipped_count: 0 }
     }
     fn skip(&mut self, what: String) {
         self.skipped_count += 1;
@@ -85,10 +80,7 @@ impl ParseOutcome {
         }
         let mut s = self.skipped.join("; ");
         if self.skipped_count > self.skipped.len() {
-            s.push_str(&format!(
-                "; and {} more",
-                self.skipped_count - self.skipped.len()
-            ));
+            s.push_str(&format!("; and {} more", self.skipped_count - self.skipped.len()));
         }
         Some(format!("{} part(s) skipped: {s}", self.skipped_count))
     }
@@ -99,12 +91,7 @@ fn offset_in(buf: &[u8], part: &[u8]) -> u64 {
 }
 
 fn json_error(e: &serde_json::Error) -> String {
-    format!(
-        "invalid JSON at line {} column {}: {}",
-        e.line(),
-        e.column(),
-        sanitize(&strip_position(e))
-    )
+    format!("invalid JSON at line {} column {}: {}", e.line(), e.column(), sanitize(&strip_position(e)))
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
@@ -117,10 +104,7 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// Parses content, calling `on_record` for each record. Errors name what is wrong with the
 /// input as a whole; problems with single records are collected in the outcome.
-pub fn parse_content(
-    buf: &[u8],
-    on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+pub fn parse_content(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
     let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
     let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Err("empty file".into());
@@ -136,16 +120,10 @@ fn describe_non_json(b: &[u8]) -> String {
     let head = &b[..b.len().min(8)];
     let printable = head.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
     if printable {
-        format!(
-            "not JSON: it starts with \"{}\"",
-            sanitize(&String::from_utf8_lossy(head))
-        )
+        format!("not JSON: it starts with \"{}\"", sanitize(&String::from_utf8_lossy(head)))
     } else {
         let hex: Vec<String> = head.iter().map(|c| format!("{c:02x}")).collect();
-        format!(
-            "not JSON (binary content starting with bytes {})",
-            hex.join(" ")
-        )
+        format!("not JSON (binary content starting with bytes {})", hex.join(" "))
     }
 }
 
@@ -161,28 +139,15 @@ fn each_record(
         match RecordFields::parse(bytes) {
             Ok(fields) => {
                 out.records += 1;
-                let span = Span {
-                    offset: offset_in(buf, bytes),
-                    len: bytes.len() as u32,
-                    escaped: false,
-                };
-                on_record(Parsed {
-                    span,
-                    fields: &fields,
-                    bytes,
-                    fallback_time: None,
-                });
+                let span = Span { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
+                on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
             }
             Err(e) => out.skip(format!("{what}[{i}]: {e}")),
         }
     }
 }
 
-fn parse_array(
-    buf: &[u8],
-    body: &[u8],
-    on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+fn parse_array(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     let mut out = ParseOutcome::new(InputKind::Array);
     each_record(buf, &items, "element", &mut out, on_record);
@@ -278,8 +243,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for TopProbe<'a> {
                 Ok(p)
             }
         }
-        d.deserialize_map(V(std::marker::PhantomData))
-            .map_err(de::Error::custom)
+        d.deserialize_map(V(std::marker::PhantomData)).map_err(de::Error::custom)
     }
 }
 
@@ -297,13 +261,8 @@ fn parse_object_or_lines(
         },
         Err(e) => Some(Err(e)),
     };
-    let lines_of_objects = || {
-        body.split(|&b| b == b'\n')
-            .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-            .take(2)
-            .count()
-            > 1
-    };
+    let lines_of_objects =
+        || body.split(|&b| b == b'\n').filter(|l| l.iter().any(|b| !b.is_ascii_whitespace())).take(2).count() > 1;
     match single {
         Some(Ok(p)) => parse_single(buf, body, p, on_record),
         Some(Err(e)) if !lines_of_objects() => Err(json_error(&e)),
@@ -320,11 +279,7 @@ fn parse_single(
     if let Some(records) = p.records {
         let items = match records {
             RawSeq::Items(items) => items,
-            RawSeq::NotArray(what) => {
-                return Err(format!(
-                    "not CloudTrail: \"Records\" is {what}, not an array"
-                ))
-            }
+            RawSeq::NotArray(what) => return Err(format!("not CloudTrail: \"Records\" is {what}, not an array")),
         };
         let mut out = ParseOutcome::new(InputKind::TrailLog);
         each_record(buf, &items, "Records", &mut out, on_record);
@@ -334,9 +289,7 @@ fn parse_single(
         let items = match events {
             RawSeq::Items(items) => items,
             RawSeq::NotArray(what) => {
-                return Err(format!(
-                    "not lookup-events output: \"Events\" is {what}, not an array"
-                ))
+                return Err(format!("not lookup-events output: \"Events\" is {what}, not an array"))
             }
         };
         return parse_lookup_events(buf, &items, on_record);
@@ -351,33 +304,17 @@ fn parse_single(
         each_record(buf, &[raw], "record", &mut out, on_record);
         return Ok(out);
     }
-    let keys = if p.keys.is_empty() {
-        "it is empty".to_string()
-    } else {
-        format!("its keys: {}", p.keys.join(", "))
-    };
-    Err(format!(
-        "not CloudTrail: a JSON object without \"Records\", \"Events\" or record fields ({keys})"
-    ))
+    let keys = if p.keys.is_empty() { "it is empty".to_string() } else { format!("its keys: {}", p.keys.join(", ")) };
+    Err(format!("not CloudTrail: a JSON object without \"Records\", \"Events\" or record fields ({keys})"))
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
     &b[start..end]
 }
 
-fn parse_lines(
-    buf: &[u8],
-    body: &[u8],
-    on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
     let mut out = ParseOutcome::new(InputKind::JsonLines);
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         let line = trim(line);
@@ -387,26 +324,14 @@ fn parse_lines(
         match RecordFields::parse(line) {
             Ok(fields) => {
                 out.records += 1;
-                let span = Span {
-                    offset: offset_in(buf, line),
-                    len: line.len() as u32,
-                    escaped: false,
-                };
-                on_record(Parsed {
-                    span,
-                    fields: &fields,
-                    bytes: line,
-                    fallback_time: None,
-                });
+                let span = Span { offset: offset_in(buf, line), len: line.len() as u32, escaped: false };
+                on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
             }
             Err(e) => out.skip(format!("line {}: {e}", n + 1)),
         }
     }
     if out.records == 0 {
-        return Err(format!(
-            "not CloudTrail: no line is a record ({})",
-            out.skipped.join("; ")
-        ));
+        return Err(format!("not CloudTrail: no line is a record ({})", out.skipped.join("; ")));
     }
     Ok(out)
 }
@@ -453,27 +378,15 @@ fn parse_lookup_events(
             let text: String = match serde_json::from_slice(ev_bytes) {
                 Ok(t) => t,
                 Err(e) => {
-                    out.skip(format!(
-                        "Events[{i}]: CloudTrailEvent: {}",
-                        strip_position(&e)
-                    ));
+                    out.skip(format!("Events[{i}]: CloudTrailEvent: {}", strip_position(&e)));
                     continue;
                 }
             };
             match RecordFields::parse(text.as_bytes()) {
                 Ok(fields) => {
                     out.records += 1;
-                    let span = Span {
-                        offset: offset_in(buf, ev_bytes),
-                        len: ev_bytes.len() as u32,
-                        escaped: true,
-                    };
-                    on_record(Parsed {
-                        span,
-                        fields: &fields,
-                        bytes: text.as_bytes(),
-                        fallback_time,
-                    });
+                    let span = Span { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: true };
+                    on_record(Parsed { span, fields: &fields, bytes: text.as_bytes(), fallback_time });
                 }
                 Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
             }
@@ -481,17 +394,8 @@ fn parse_lookup_events(
             match RecordFields::parse(ev_bytes) {
                 Ok(fields) => {
                     out.records += 1;
-                    let span = Span {
-                        offset: offset_in(buf, ev_bytes),
-                        len: ev_bytes.len() as u32,
-                        escaped: false,
-                    };
-                    on_record(Parsed {
-                        span,
-                        fields: &fields,
-                        bytes: ev_bytes,
-                        fallback_time,
-                    });
+                    let span = Span { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: false };
+                    on_record(Parsed { span, fields: &fields, bytes: ev_bytes, fallback_time });
                 }
                 Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
             }
@@ -518,48 +422,35 @@ mod tests {
 
     #[test]
     fn detects_each_kind() {
-        let (k, n, _) = names(br#"{"Records":[{"eventName":"A","eventTime":"2024-01-01T00:00:00Z"},{"eventName":"B"}]}"#).unwrap();
-        assert_eq!(
-            (k, n),
-            (InputKind::TrailLog, vec!["A".to_string(), "B".to_string()])
-        );
+        let (k, n, _) =
+            names(br#"{"Records":[{"eventName":"A","eventTime":"2024-01-01T00:00:00Z"},{"eventName":"B"}]}"#).unwrap();
+        assert_eq!((k, n), (InputKind::TrailLog, vec!["A".to_string(), "B".to_string()]));
         let (k, n, _) = names(b"[{\"eventName\":\"A\"}]").unwrap();
         assert_eq!((k, n.len()), (InputKind::Array, 1));
         let (k, n, _) = names(b"{\"eventName\":\"A\"}\n\n{\"eventName\":\"B\"}\n").unwrap();
         assert_eq!((k, n.len()), (InputKind::JsonLines, 2));
         let (k, n, _) = names(b"  {\"eventName\":\"A\"}  ").unwrap();
         assert_eq!((k, n.len()), (InputKind::SingleRecord, 1));
-        let (k, n, _) =
-            names(br#"{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}"#).unwrap();
+        let (k, n, _) = names(br#"{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}"#).unwrap();
         assert_eq!((k, n.len()), (InputKind::Digest, 0));
         let lookup = br#"{"Events":[{"EventId":"e1","EventTime":1722430001.0,"CloudTrailEvent":"{\"eventName\":\"DeleteTrail\",\"eventID\":\"e1\"}"}]}"#;
         let (k, n, _) = names(lookup).unwrap();
-        assert_eq!(
-            (k, n),
-            (InputKind::LookupEvents, vec!["DeleteTrail".to_string()])
-        );
+        assert_eq!((k, n), (InputKind::LookupEvents, vec!["DeleteTrail".to_string()]));
     }
 
     #[test]
     fn clear_errors() {
         assert_eq!(names(b"").unwrap_err(), "empty file");
-        assert!(names(br#"{"hello":"world"}"#)
-            .unwrap_err()
-            .contains("its keys: hello"));
-        assert!(names(br#"{"Records":"nope"}"#)
-            .unwrap_err()
-            .contains("\"Records\" is a string"));
+        assert!(names(br#"{"hello":"world"}"#).unwrap_err().contains("its keys: hello"));
+        assert!(names(br#"{"Records":"nope"}"#).unwrap_err().contains("\"Records\" is a string"));
         assert!(names(b"\x7fELF\x02\x01").unwrap_err().contains("binary"));
-        assert!(names(br#"{"Records":[{"eventName":"A"},"#)
-            .unwrap_err()
-            .contains("invalid JSON at line 1"));
+        assert!(names(br#"{"Records":[{"eventName":"A"},"#).unwrap_err().contains("invalid JSON at line 1"));
         assert!(names(b"[1,2,3]").unwrap_err().contains("not records"));
     }
 
     #[test]
     fn bad_lines_are_skipped_not_fatal() {
-        let (_, n, skipped) =
-            names(b"{\"eventName\":\"A\"}\n{broken\n{\"eventName\":\"B\"}\n").unwrap();
+        let (_, n, skipped) = names(b"{\"eventName\":\"A\"}\n{broken\n{\"eventName\":\"B\"}\n").unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(skipped, 1);
     }

@@ -8,8 +8,7 @@ use crate::model::record::RecordFields;
 use crate::model::store::Batch;
 use crate::model::time::parse_event_time;
 use crate::model::{
-    Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME,
-    SYM_FIELDS,
+    Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, SYM_FIELDS,
 };
 use files::{parse_content, InputKind, Parsed};
 use raw::{io_reason, read_content, RawReader, SourceFile};
@@ -62,11 +61,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
-            retain_content: false,
-            threads,
-            batch_interval: Duration::from_millis(50),
-        }
+        Self { retain_content: false, threads, batch_interval: Duration::from_millis(50) }
     }
 }
 
@@ -80,11 +75,7 @@ pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFil
             let mut buf = Vec::new();
             match std::io::stdin().lock().read_to_end(&mut buf) {
                 Ok(_) => out.push(SourceFile::in_memory(out.len() as u32, "<stdin>", buf)),
-                Err(e) => problems.push(Problem {
-                    input: "<stdin>".into(),
-                    reason: io_reason(&e),
-                    skipped: true,
-                }),
+                Err(e) => problems.push(Problem { input: "<stdin>".into(), reason: io_reason(&e), skipped: true }),
             }
             continue;
         }
@@ -100,11 +91,7 @@ pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFil
                     f.read_to_end(&mut buf).map(|_| buf)
                 }) {
                     Ok(buf) => out.push(SourceFile::in_memory(out.len() as u32, &name, buf)),
-                    Err(e) => problems.push(Problem {
-                        input: name,
-                        reason: io_reason(&e),
-                        skipped: true,
-                    }),
+                    Err(e) => problems.push(Problem { input: name, reason: io_reason(&e), skipped: true }),
                 }
             }
             Err(e) => problems.push(Problem {
@@ -141,11 +128,7 @@ fn walk(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem {
-                input: display(),
-                reason: io_reason(&e),
-                skipped: true,
-            });
+            problems.push(Problem { input: display(), reason: io_reason(&e), skipped: true });
             return;
         }
     };
@@ -157,8 +140,7 @@ fn walk(
             Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, p, &m)),
             Ok(_) => problems.push(Problem {
                 input: crate::sanitize::sanitize(&p.to_string_lossy()).into_owned(),
-                reason: "not a regular file (FIFO, socket or device); skipped inside a directory"
-                    .into(),
+                reason: "not a regular file (FIFO, socket or device); skipped inside a directory".into(),
                 skipped: true,
             }),
             Err(e) => problems.push(Problem {
@@ -207,10 +189,7 @@ impl LocalBatch {
     fn uniq(&mut self, s: &str) -> StrRef {
         let off = self.uniq.len() as u32;
         self.uniq.push_str(s);
-        StrRef {
-            off,
-            len: s.len() as u32,
-        }
+        StrRef { off, len: s.len() as u32 }
     }
 
     fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
@@ -235,9 +214,7 @@ impl LocalBatch {
             set(SymField::AccessKey, id.access_key_id.as_str(), self);
             set(SymField::IdentityAccount, id.account_id.as_str(), self);
         }
-        let time = parse_event_time(r.event_time.as_str())
-            .or(p.fallback_time)
-            .unwrap_or(NO_TIME);
+        let time = parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME);
         let flags = match r.read_only.as_str() {
             "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
             "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
@@ -252,13 +229,9 @@ impl LocalBatch {
         }
         let event_id = self.uniq(r.event_id.as_str());
         let request_id = self.uniq(r.request_id.as_str());
-        let id_hash = if r.event_id.is_some() {
-            xxhash_rust::xxh3::xxh3_128(r.event_id.as_str().as_bytes()) | 1
-        } else {
-            0
-        };
-        self.hashes
-            .push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
+        let id_hash =
+            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_128(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
+        self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
         self.events.push(Event {
             time,
             syms,
@@ -266,12 +239,7 @@ impl LocalBatch {
             request_id,
             res_start,
             res_len: self.res.len() as u32 - res_start,
-            loc: RawLoc {
-                file,
-                offset: p.span.offset,
-                len: p.span.len,
-                escaped: p.span.escaped,
-            },
+            loc: RawLoc { file, offset: p.span.offset, len: p.span.len, escaped: p.span.escaped },
             flags,
         });
     }
@@ -287,14 +255,7 @@ struct FileOutcome {
 fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
     let (content, notes) = match read_content(file) {
         Ok(c) => c,
-        Err(reason) => {
-            return FileOutcome {
-                file: file.id,
-                result: Err(reason),
-                bytes: 0,
-                content: None,
-            }
-        }
+        Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None },
     };
     let mut batch = LocalBatch::new();
     let result = parse_content(&content, &mut |p| batch.push(file.id, &p));
@@ -306,12 +267,7 @@ fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
         (outcome.kind, batch, partial)
     });
     let content = (retain && result.is_ok()).then(|| Arc::new(content));
-    FileOutcome {
-        file: file.id,
-        result,
-        bytes,
-        content,
-    }
+    FileOutcome { file: file.id, result, bytes, content }
 }
 
 /// Interns worker output into global symbols and collapses exact duplicates.
@@ -335,11 +291,8 @@ impl<'a> Coordinator<'a> {
         if let Some(c) = self.canonical.get(&idx) {
             return *c;
         }
-        let c = self
-            .files
-            .get(loc.file as usize)
-            .and_then(|f| self.raw.read(f, loc).ok())
-            .and_then(|b| canonical_hash(&b));
+        let c =
+            self.files.get(loc.file as usize).and_then(|f| self.raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b));
         self.canonical.insert(idx, c);
         c
     }
@@ -352,8 +305,7 @@ impl<'a> Coordinator<'a> {
         let candidates = match self.by_id.get(&id_hash) {
             Some(c) => c.clone(),
             None => {
-                self.by_id
-                    .insert(id_hash, vec![(self.events_len, raw_hash, loc)]);
+                self.by_id.insert(id_hash, vec![(self.events_len, raw_hash, loc)]);
                 return false;
             }
         };
@@ -379,11 +331,7 @@ impl<'a> Coordinator<'a> {
     }
 
     fn take(&mut self, local: LocalBatch) -> usize {
-        let remap: Vec<Sym> = local
-            .strings
-            .iter()
-            .map(|s| self.interner.intern(s))
-            .collect();
+        let remap: Vec<Sym> = local.strings.iter().map(|s| self.interner.intern(s)).collect();
         let uniq_base = self.strings_len as u32;
         let mut dups = 0;
         let mut kept_uniq = String::new();
@@ -471,25 +419,14 @@ pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
 
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
-pub fn load(
-    inputs: &[String],
-    opts: &LoadOptions,
-    raw: &RawReader,
-    emit: &mut dyn FnMut(LoadMsg),
-) -> LoadStats {
+pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(LoadMsg)) -> LoadStats {
     let mut problems = Vec::new();
-    let files: Vec<Arc<SourceFile>> = discover(inputs, &mut problems)
-        .into_iter()
-        .map(Arc::new)
-        .collect();
+    let files: Vec<Arc<SourceFile>> = discover(inputs, &mut problems).into_iter().map(Arc::new).collect();
     for p in problems {
         emit(LoadMsg::Problem(p));
     }
     emit(LoadMsg::Files(files.clone()));
-    let mut stats = LoadStats {
-        files_total: files.len(),
-        ..Default::default()
-    };
+    let mut stats = LoadStats { files_total: files.len(), ..Default::default() };
     let mut coord = Coordinator {
         interner: Interner::default(),
         sent_syms: 1,
@@ -543,18 +480,12 @@ pub fn load(
                         stats.duplicates += dups;
                         stats.events += n - dups;
                         if let Some(reason) = partial {
-                            emit(LoadMsg::Problem(Problem {
-                                input: file.display.clone(),
-                                reason,
-                                skipped: false,
-                            }));
+                            emit(LoadMsg::Problem(Problem { input: file.display.clone(), reason, skipped: false }));
                         }
                     }
-                    Err(reason) => emit(LoadMsg::Problem(Problem {
-                        input: file.display.clone(),
-                        reason,
-                        skipped: true,
-                    })),
+                    Err(reason) => {
+                        emit(LoadMsg::Problem(Problem { input: file.display.clone(), reason, skipped: true }))
+                    }
                 }
                 if last_emit.is_none_or(|t| t.elapsed() >= opts.batch_interval) {
                     if let Some(b) = coord.flush() {

@@ -29,14 +29,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
         let display = sanitize(&path.to_string_lossy()).into_owned();
-        Self {
-            id,
-            path,
-            display,
-            size: meta.len(),
-            mtime: meta.modified().ok(),
-            memory: None,
-        }
+        Self { id, path, display, size: meta.len(), mtime: meta.modified().ok(), memory: None }
     }
     pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
         Self {
@@ -74,10 +67,7 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String
 fn read_file(file: &SourceFile) -> Result<Vec<u8>, String> {
     let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
     let mut buf = Vec::with_capacity(file.size.min(MAX_CONTENT) as usize);
-    f.by_ref()
-        .take(MAX_CONTENT + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| io_reason(&e))?;
+    f.by_ref().take(MAX_CONTENT + 1).read_to_end(&mut buf).map_err(|e| io_reason(&e))?;
     if buf.len() as u64 > MAX_CONTENT {
         return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
     }
@@ -97,10 +87,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// Decompresses gzip content (every member; trailing garbage after a complete member is
 /// ignored with a warning); other content is returned as it is.
 pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
-    let mut notes = ContentNotes {
-        compressed_len: bytes.len() as u64,
-        ..Default::default()
-    };
+    let mut notes = ContentNotes { compressed_len: bytes.len() as u64, ..Default::default() };
     if !is_gzip(&bytes) {
         return Ok((bytes, notes));
     }
@@ -119,10 +106,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
             if rest.iter().all(|&b| b == 0 || b.is_ascii_whitespace()) {
                 break;
             }
-            notes.warnings.push(format!(
-                "{} bytes of trailing data after the gzip stream were ignored",
-                rest.len()
-            ));
+            notes.warnings.push(format!("{} bytes of trailing data after the gzip stream were ignored", rest.len()));
             break;
         }
         let mut dec = flate2::bufread::GzDecoder::new(rest);
@@ -139,10 +123,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
             }
         }
         if out.len() as u64 > MAX_CONTENT {
-            return Err(format!(
-                "decompresses to more than {} GiB",
-                MAX_CONTENT >> 30
-            ));
+            return Err(format!("decompresses to more than {} GiB", MAX_CONTENT >> 30));
         }
         members += 1;
         rest = dec.into_inner();
@@ -184,14 +165,7 @@ struct Lru {
 
 impl RawReader {
     pub fn new(budget: usize) -> Self {
-        Self {
-            cache: Mutex::new(Lru {
-                map: HashMap::new(),
-                order: VecDeque::new(),
-                bytes: 0,
-                budget,
-            }),
-        }
+        Self { cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }) }
     }
 
     /// Offers content already decompressed by the loader.
@@ -224,8 +198,8 @@ impl RawReader {
             self.read_disk(file, range)?
         };
         if loc.escaped {
-            let s: String = serde_json::from_slice(&raw)
-                .map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
+            let s: String =
+                serde_json::from_slice(&raw).map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
             Ok(RawBytes::Owned(s.into_bytes()))
         } else {
             Ok(raw)
@@ -235,9 +209,7 @@ impl RawReader {
     fn read_disk(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
         let meta = std::fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
         if meta.len() != file.size || meta.modified().ok() != file.mtime {
-            return Err(
-                "the file changed since it was loaded; reload to see its current content".into(),
-            );
+            return Err("the file changed since it was loaded; reload to see its current content".into());
         }
         let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
         let mut magic = [0u8; 2];
@@ -248,8 +220,7 @@ impl RawReader {
             self.offer(file.id, content.clone());
             return slice_of(content, range);
         }
-        f.seek(SeekFrom::Start(range.start as u64))
-            .map_err(|e| io_reason(&e))?;
+        f.seek(SeekFrom::Start(range.start as u64)).map_err(|e| io_reason(&e))?;
         let mut buf = vec![0; range.len()];
         f.read_exact(&mut buf).map_err(|e| io_reason(&e))?;
         Ok(RawBytes::Owned(buf))
@@ -258,9 +229,7 @@ impl RawReader {
 
 fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, String> {
     if range.end > content.len() {
-        return Err(
-            "the record lies beyond the end of the file's content; the file changed".into(),
-        );
+        return Err("the record lies beyond the end of the file's content; the file changed".into());
     }
     Ok(RawBytes::Shared(content, range))
 }

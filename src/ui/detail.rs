@@ -9,23 +9,14 @@ use ratatui::Frame;
 pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Detail && state.popup.is_none();
     let mut title = " Detail ".to_string();
-    if let Some(ev) = state
-        .detail
-        .event
-        .and_then(|i| state.store.events.get(i as usize))
-    {
-        let file = state
-            .store
-            .file_of(ev)
-            .map(|f| f.display.as_str())
-            .unwrap_or("");
+    if let Some(ev) = state.detail.event.and_then(|i| state.store.events.get(i as usize)) {
+        let file = state.store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
         let id = crate::sanitize::sanitize(state.store.str_ref(ev.event_id)).into_owned();
         let t = format!(" Detail · {id} · {file} ");
         title = truncate_to_width(&t, area.width.saturating_sub(4) as usize).into_owned();
     }
-    let block = Block::bordered()
-        .title(Span::styled(title, theme::title(focused)))
-        .border_style(theme::border(focused));
+    let block =
+        Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let d = &state.detail;
@@ -33,29 +24,19 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
         let end = (d.scroll + inner.height as usize).min(content.lines.len());
         content.lines[d.scroll.min(end)..end].to_vec()
     } else if let Some(e) = &d.error {
-        vec![Line::styled(
-            format!("could not read this record: {e}"),
-            theme::error(),
-        )]
+        vec![Line::styled(format!("could not read this record: {e}"), theme::error())]
     } else if d.event.is_some() {
         vec![Line::styled("reading record…", theme::dim())]
     } else {
-        vec![Line::styled(
-            "select an event to see its record",
-            theme::dim(),
-        )]
+        vec![Line::styled("select an event to see its record", theme::dim())]
     };
     frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), inner);
     if let Some(content) = &d.content {
         if content.lines.len() > inner.height as usize && inner.width > 12 {
             let pos = format!(" {}/{} ", d.scroll + 1, content.lines.len());
             let w = pos.len() as u16;
-            let r = Rect {
-                x: area.right().saturating_sub(w + 2),
-                y: area.bottom().saturating_sub(1),
-                width: w,
-                height: 1,
-            };
+            let r =
+                Rect { x: area.right().saturating_sub(w + 2), y: area.bottom().saturating_sub(1), width: w, height: 1 };
             frame.render_widget(Paragraph::new(Span::styled(pos, theme::dim())), r);
         }
     }

@@ -9,9 +9,8 @@ use ratatui::Frame;
 
 pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Filter && state.popup.is_none();
-    let block = Block::bordered()
-        .title(Span::styled(" Filter ", theme::title(focused)))
-        .border_style(theme::border(focused));
+    let block =
+        Block::bordered().title(Span::styled(" Filter ", theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let f = &state.filter;
@@ -21,32 +20,23 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
             let (bad, c) = rest.split_at(e.end - e.start);
             Line::from(vec![
                 Span::raw(sanitize(a).into_owned()),
-                Span::styled(
-                    sanitize(bad).into_owned(),
-                    theme::error().add_modifier(Modifier::UNDERLINED),
-                ),
+                Span::styled(sanitize(bad).into_owned(), theme::error().add_modifier(Modifier::UNDERLINED)),
                 Span::raw(sanitize(c).into_owned()),
             ])
         }
-        _ if f.input.is_empty() && !focused => Line::styled(
-            "press / to filter, e.g. name:Delete* -error:AccessDenied user:alice has:error",
-            theme::dim(),
-        ),
+        _ if f.input.is_empty() && !focused => {
+            Line::styled("press / to filter, e.g. name:Delete* -error:AccessDenied user:alice has:error", theme::dim())
+        }
         _ => Line::raw(sanitize(&f.input).into_owned()),
     };
     let info = match &f.error {
         Some(e) => Line::styled(format!("✗ {}", e.message), theme::error()),
-        None if f.input != f.applied => Line::styled(
-            "press Enter to run this filter (text: and resource: read every record)",
-            theme::dim(),
-        ),
+        None if f.input != f.applied => {
+            Line::styled("press Enter to run this filter (text: and resource: read every record)", theme::dim())
+        }
         None => {
             let total = state.store.len();
-            let mut s = format!(
-                "{} of {} events match",
-                thousands(state.view.len()),
-                thousands(total)
-            );
+            let mut s = format!("{} of {} events match", thousands(state.view.len()), thousands(total));
             if !state.load.done {
                 s.push_str(" so far");
             }
@@ -56,10 +46,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(vec![input_line, info]), inner);
     if focused {
         let before = sanitize(&f.input[..f.cursor.min(f.input.len())]).into_owned();
-        let x = inner
-            .x
-            .saturating_add(width(&before) as u16)
-            .min(inner.right().saturating_sub(1));
+        let x = inner.x.saturating_add(width(&before) as u16).min(inner.right().saturating_sub(1));
         frame.set_cursor_position(Position::new(x, inner.y));
     }
     let _ = Style::default();

@@ -44,11 +44,7 @@ pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
     }
     widths[1] += spare / 2;
     widths[2] += spare - spare / 2;
-    let mut plan: Vec<(usize, u16)> = cols
-        .iter()
-        .zip(&widths)
-        .map(|(c, &w)| (c.0, w.max(1) as u16))
-        .collect();
+    let mut plan: Vec<(usize, u16)> = cols.iter().zip(&widths).map(|(c, &w)| (c.0, w.max(1) as u16)).collect();
     plan.sort_by_key(|p| p.0);
     plan
 }
@@ -56,9 +52,8 @@ pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popup.is_none();
     let title = format!(" Events · {} ", super::thousands(state.view.len()));
-    let block = Block::bordered()
-        .title(Span::styled(title, theme::title(focused)))
-        .border_style(theme::border(focused));
+    let block =
+        Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.view.is_empty() {
@@ -74,51 +69,42 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     }
     let plan = column_plan(inner.width);
     let header = Row::new(
-        std::iter::once(Cell::from(" ")).chain(
-            plan.iter()
-                .map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " "))),
-        ),
+        std::iter::once(Cell::from(" "))
+            .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " ")))),
     )
     .style(theme::header());
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
     let end = (state.list.offset + rows_on_screen).min(state.view.len());
-    let rows = state.view[state.list.offset.min(end)..end]
-        .iter()
-        .enumerate()
-        .map(|(i, &idx)| {
-            let ev = &state.store.events[idx as usize];
-            let cells = columns::cells(&state.store, ev, true);
-            let marker = if ev.is_error() {
-                Cell::from(Span::styled("✗", theme::error()))
-            } else if ev.is_write() {
-                Cell::from(Span::styled("●", theme::write()))
-            } else {
-                Cell::from(" ")
+    let rows = state.view[state.list.offset.min(end)..end].iter().enumerate().map(|(i, &idx)| {
+        let ev = &state.store.events[idx as usize];
+        let cells = columns::cells(&state.store, ev, true);
+        let marker = if ev.is_error() {
+            Cell::from(Span::styled("✗", theme::error()))
+        } else if ev.is_write() {
+            Cell::from(Span::styled("●", theme::write()))
+        } else {
+            Cell::from(" ")
+        };
+        let mut row_cells = vec![marker];
+        for &(c, w) in &plan {
+            let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
+            let style = match c {
+                1 if ev.is_error() => theme::error(),
+                6 => theme::error(),
+                0 => theme::dim(),
+                _ => Default::default(),
             };
-            let mut row_cells = vec![marker];
-            for &(c, w) in &plan {
-                let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
-                let style = match c {
-                    1 if ev.is_error() => theme::error(),
-                    6 => theme::error(),
-                    0 => theme::dim(),
-                    _ => Default::default(),
-                };
-                row_cells.push(Cell::from(Span::styled(text, style)));
-            }
-            let mut row = Row::new(row_cells);
-            if state.list.offset + i == state.list.selected {
-                row = row.style(theme::selected(focused || state.focus == Focus::Detail));
-            }
-            row
-        });
-    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
-        .chain(plan.iter().map(|&(_, w)| Constraint::Length(w)))
-        .collect();
-    frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        inner,
-    );
+            row_cells.push(Cell::from(Span::styled(text, style)));
+        }
+        let mut row = Row::new(row_cells);
+        if state.list.offset + i == state.list.selected {
+            row = row.style(theme::selected(focused || state.focus == Focus::Detail));
+        }
+        row
+    });
+    let widths: Vec<Constraint> =
+        std::iter::once(Constraint::Length(1)).chain(plan.iter().map(|&(_, w)| Constraint::Length(w))).collect();
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
 }
 
 #[cfg(test)]

@@ -25,29 +25,16 @@ pub struct Areas {
 }
 
 pub fn layout(area: Rect) -> Areas {
-    let [filter, body, status] = Layout::vertical([
-        Constraint::Length(4),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [list, detail] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    Areas {
-        filter,
-        list,
-        detail,
-        status,
-    }
+    let [filter, body, status] =
+        Layout::vertical([Constraint::Length(4), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let [list, detail] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+    Areas { filter, list, detail, status }
 }
 
 /// Rows of events the list shows, and lines the detail view shows, for a terminal size.
 pub fn pane_rows(area: Rect) -> (usize, usize) {
     let a = layout(area);
-    (
-        a.list.height.saturating_sub(3) as usize,
-        a.detail.height.saturating_sub(2) as usize,
-    )
+    (a.list.height.saturating_sub(3) as usize, a.detail.height.saturating_sub(2) as usize)
 }
 
 pub fn draw(frame: &mut Frame, state: &State) {
@@ -57,10 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             "trailscope needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}. q quits.",
             area.width, area.height
         );
-        frame.render_widget(
-            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
-            area,
-        );
+        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
     let a = layout(area);
@@ -107,21 +91,12 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let mut left: Vec<Span> = Vec::new();
     let total = state.store.len();
     left.push(Span::styled(
-        format!(
-            " {}/{} events",
-            thousands(state.view.len()),
-            thousands(total)
-        ),
+        format!(" {}/{} events", thousands(state.view.len()), thousands(total)),
         theme::title(false),
     ));
     let st = &state.load.stats;
     if !state.load.done {
-        let secs = state
-            .load
-            .started
-            .map(|s| s.elapsed().as_secs_f64())
-            .unwrap_or(0.0)
-            .max(0.001);
+        let secs = state.load.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0).max(0.001);
         left.push(Span::raw(format!(
             " · loading {}/{} files · {} · {}/s",
             thousands(st.files_done),
@@ -140,37 +115,21 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim(),
         ));
         if st.duplicates > 0 {
-            left.push(Span::styled(
-                format!(" · {} duplicates collapsed", thousands(st.duplicates)),
-                theme::dim(),
-            ));
+            left.push(Span::styled(format!(" · {} duplicates collapsed", thousands(st.duplicates)), theme::dim()));
         }
     }
     if !state.problems.is_empty() {
         let n = state.problems.len();
         left.push(Span::raw(" · "));
         left.push(Span::styled(
-            format!(
-                "{n} input{} with problems (E)",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("{n} input{} with problems (E)", if n == 1 { "" } else { "s" }),
             theme::error(),
         ));
     }
     let hints: &[(&str, &str)] = match state.focus {
         crate::state::Focus::Filter => &[("Enter", "apply"), ("Esc", "clear"), ("Tab", "list")],
-        crate::state::Focus::Detail => &[
-            ("j/k", "scroll"),
-            ("Esc", "back"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
-        crate::state::Focus::List => &[
-            ("/", "filter"),
-            ("Enter", "detail"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
+        crate::state::Focus::Detail => &[("j/k", "scroll"), ("Esc", "back"), ("?", "help"), ("q", "quit")],
+        crate::state::Focus::List => &[("/", "filter"), ("Enter", "detail"), ("?", "help"), ("q", "quit")],
     };
     let mut right: Vec<Span> = Vec::new();
     for (k, what) in hints {
@@ -181,9 +140,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let left_width: usize = left.iter().map(|s| s.width()).sum();
     let mut spans = left;
     if left_width + right_width < area.width as usize {
-        spans.push(Span::raw(
-            " ".repeat(area.width as usize - left_width - right_width),
-        ));
+        spans.push(Span::raw(" ".repeat(area.width as usize - left_width - right_width)));
         spans.extend(right);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

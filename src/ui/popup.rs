@@ -11,46 +11,28 @@ use ratatui::Frame;
 fn centered(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
     let w = (area.width * w_pct / 100).max(20).min(area.width);
     let h = (area.height * h_pct / 100).max(5).min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
 fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, scroll: usize) {
     let r = centered(area, 80, 80);
     frame.render_widget(Clear, r);
     let block = Block::bordered()
-        .title(Span::styled(
-            format!(" {title} · Esc closes "),
-            theme::title(true),
-        ))
+        .title(Span::styled(format!(" {title} · Esc closes "), theme::title(true)))
         .border_style(theme::border(true));
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let max = lines.len().saturating_sub(inner.height as usize);
     let start = scroll.min(max);
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(start)
-        .take(inner.height as usize)
-        .collect();
+    let visible: Vec<Line> = lines.into_iter().skip(start).take(inner.height as usize).collect();
     frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), inner);
 }
 
 /// The help screen: key bindings with their actions' doc comments, then the filter language.
 pub fn help_lines() -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(
-        "Keys in the list and detail panes",
-        theme::header(),
-    )];
+    let mut lines = vec![Line::styled("Keys in the list and detail panes", theme::header())];
     let row = |keys: &str, doc: &str| {
-        Line::from(vec![
-            Span::styled(format!("  {keys:<12}"), theme::key()),
-            Span::raw(doc.to_string()),
-        ])
+        Line::from(vec![Span::styled(format!("  {keys:<12}"), theme::key()), Span::raw(doc.to_string())])
     };
     for b in browse_bindings() {
         lines.push(row(b.keys, b.action.doc()));
@@ -61,10 +43,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         lines.push(row(b.keys, b.action.doc()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Filter language (all terms must match)",
-        theme::header(),
-    ));
+    lines.push(Line::styled("Filter language (all terms must match)", theme::header()));
     for (syntax, doc) in [
         ("field:value", "case-insensitive substring"),
         ("field:=value", "exact, case-sensitive"),
@@ -72,10 +51,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         ("-term", "negation"),
         ("has:field", "the field is present and not empty"),
         ("agent:\"a b\"", "quote values with spaces"),
-        (
-            "since:6h until:…",
-            "time bounds: an age (15m, 6h, 7d) or RFC 3339",
-        ),
+        ("since:6h until:…", "time bounds: an age (15m, 6h, 7d) or RFC 3339"),
         ("word", "a bare word matches any column of the list"),
     ] {
         lines.push(row(syntax, doc));
@@ -86,10 +62,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         lines.push(row(f.name(), f.describe()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "In the list: ✗ a failed call (errorCode set), ● a write (readOnly false).",
-        theme::dim(),
-    ));
+    lines.push(Line::styled("In the list: ✗ a failed call (errorCode set), ● a write (readOnly false).", theme::dim()));
     lines
 }
 
@@ -103,11 +76,7 @@ pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::styled("Every input was read.", theme::ok()));
     }
     for p in &state.problems {
-        let (tag, style) = if p.skipped {
-            ("skipped", theme::error())
-        } else {
-            ("read in part", theme::write())
-        };
+        let (tag, style) = if p.skipped { ("skipped", theme::error()) } else { ("read in part", theme::write()) };
         lines.push(Line::from(vec![
             Span::styled(format!("{tag}: "), style),
             Span::styled(sanitize(&p.input).into_owned(), theme::title(false)),
@@ -115,11 +84,5 @@ pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::raw(format!("    {}", sanitize(&p.reason))));
     }
     let n = state.problems.len();
-    show(
-        frame,
-        area,
-        &format!("Inputs with problems ({n})"),
-        lines,
-        state.popup_scroll,
-    );
+    show(frame, area, &format!("Inputs with problems ({n})"), lines, state.popup_scroll);
 }

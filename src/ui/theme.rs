@@ -38,9 +38,7 @@ pub fn dim() -> Style {
     Style::default().fg(Color::DarkGray)
 }
 pub fn key() -> Style {
-    Style::default()
-        .fg(Color::Cyan)
-        .add_modifier(Modifier::BOLD)
+    Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
 }
 pub fn ok() -> Style {
     Style::default().fg(Color::Green)

@@ -7,11 +7,7 @@ use std::process::{Command, Output, Stdio};
 /// `../shared/data`, the real CloudTrail records the project tests against.
 pub fn shared_data() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    assert!(
-        p.join("stratus-red-team").is_dir(),
-        "real test data is missing: expected it at {}",
-        p.display()
-    );
+    assert!(p.join("stratus-red-team").is_dir(), "real test data is missing: expected it at {}", p.display());
     p
 }
 
@@ -25,16 +21,11 @@ pub fn panther() -> PathBuf {
 
 /// Every stratus record, file by file, as JSON values.
 pub fn stratus_records() -> Vec<serde_json::Value> {
-    let mut files: Vec<_> = std::fs::read_dir(stratus())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(stratus()).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     files
         .iter()
-        .flat_map(|f| {
-            serde_json::from_slice::<Vec<serde_json::Value>>(&std::fs::read(f).unwrap()).unwrap()
-        })
+        .flat_map(|f| serde_json::from_slice::<Vec<serde_json::Value>>(&std::fs::read(f).unwrap()).unwrap())
         .collect()
 }
 
@@ -49,10 +40,7 @@ pub fn bin() -> &'static str {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .output()
-        .expect("run trailscope")
+    Command::new(bin()).args(args).output().expect("run trailscope")
 }
 
 pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
@@ -68,11 +56,7 @@ pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
 }
 
 pub fn stdout_lines(o: &Output) -> Vec<String> {
-    String::from_utf8(o.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    String::from_utf8(o.stdout.clone()).unwrap().lines().map(str::to_string).collect()
 }
 
 pub fn stderr(o: &Output) -> String {
@@ -100,11 +84,7 @@ pub fn write_trail_file(
     let dir = root.join(format!("AWSLogs/{account}/CloudTrail/{region}/{day}"));
     std::fs::create_dir_all(&dir).unwrap();
     let body = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
-    let path = dir.join(if gz {
-        format!("{name}.json.gz")
-    } else {
-        format!("{name}.json")
-    });
+    let path = dir.join(if gz { format!("{name}.json.gz") } else { format!("{name}.json") });
     std::fs::write(&path, if gz { gzip(&body) } else { body }).unwrap();
     path
 }
