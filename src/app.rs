@@ -132,16 +132,22 @@ async fn event_loop(
     Ok(())
 }
 
-fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
-    let Some(ev) = state.store.events.get(event as usize).copied() else {
-        return;
-    };
-    let Some(file) = state.store.file_of(&ev).cloned() else {
-        return;
-    };
+/// The work of fetching and highlighting one record for the detail pane, to run off the UI
+/// thread. `None` when the event is unknown.
+pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Send + 'static> {
+    let ev = state.store.events.get(event as usize).copied()?;
+    let file = state.store.file_of(&ev).cloned()?;
     let raw = state.raw.clone();
-    tokio::task::spawn_blocking(move || {
+    Some(move || {
         let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes)));
-        let _ = tx.send(Msg::Detail { event, result });
-    });
+        Msg::Detail { event, result }
+    })
+}
+
+fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
+    if let Some(job) = detail_job(state, event) {
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(job());
+        });
+    }
 }

@@ -1,0 +1,179 @@
+//! TestBackend renders of the panes (insta snapshots), and the rule that no control
+//! character from an event ever reaches a cell.
+
+mod common;
+use common::*;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::path::Path;
+use std::sync::Arc;
+use trailscope::action::Action;
+use trailscope::sanitize::is_unsafe;
+use trailscope::source::raw::RawReader;
+use trailscope::source::{load, LoadOptions};
+use trailscope::state::{Msg, State};
+use trailscope::ui;
+
+fn loaded(paths: &[&Path]) -> State {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    load(&paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    state.load.elapsed = std::time::Duration::from_millis(1234);
+    state
+}
+
+/// Draws like the app does: layout first, then the detail fetched, then the frame.
+fn render(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
+    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h));
+    state.set_layout(l, d);
+    if let Some(ev) = state.detail_wanted() {
+        let job = trailscope::app::detail_job(state, ev).unwrap();
+        state.apply(job());
+    }
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, state)).unwrap();
+    t
+}
+
+fn assert_no_control_chars(t: &Terminal<TestBackend>) {
+    for cell in t.backend().buffer().content() {
+        assert!(!cell.symbol().chars().any(is_unsafe), "unsafe character in a cell: {:?}", cell.symbol());
+    }
+}
+
+fn defense_evasion() -> Vec<std::path::PathBuf> {
+    stratus(); // asserts the data is there
+    ["cloudtrail-delete", "cloudtrail-stop", "cloudtrail-event-selectors", "vpc-remove-flow-logs", "dns-delete-logs"]
+        .iter()
+        // Relative to the package root (the tests' working directory), so that snapshots do
+        // not depend on where the checkout is.
+        .map(|n| Path::new("../shared/data/stratus-red-team").join(format!("aws.defense-evasion.{n}.json")))
+        .collect()
+}
+
+#[test]
+fn list_and_detail_120x40() {
+    let paths = defense_evasion();
+    let mut state = loaded(&paths.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    assert_eq!(state.view.len(), 5);
+    state.update(Action::Down);
+    let t = render(&mut state, 120, 40);
+    assert_no_control_chars(&t);
+    insta::assert_snapshot!("list_detail_120x40", t.backend());
+}
+
+#[test]
+fn filter_with_error_and_match_80x24() {
+    let paths = defense_evasion();
+    let mut state = loaded(&paths.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    state.update(Action::FocusFilter);
+    for c in "name:Delete*".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    assert_eq!(state.view.len(), 3);
+    let t = render(&mut state, 80, 24);
+    insta::assert_snapshot!("filter_match_80x24", t.backend());
+    for c in " \"x".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    assert_eq!(state.view.len(), 3, "a malformed filter keeps the last good result");
+    let t = render(&mut state, 80, 24);
+    insta::assert_snapshot!("filter_error_80x24", t.backend());
+}
+
+#[test]
+fn help_and_errors_popups() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.json.gz"), &gzip(br#"{"Records":[]}"#)[..10]).unwrap();
+    let paths = defense_evasion();
+    let mut all: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let broken = dir.path().join("broken.json.gz");
+    all.push(&broken);
+    let mut state = loaded(&all);
+    state.update(Action::Errors);
+    let t = render(&mut state, 100, 30);
+    let text = t.backend().to_string();
+    assert!(text.contains("skipped: ") && text.contains("broken.json.gz") && text.contains("truncated gzip"), "{text}");
+    state.update(Action::Back);
+    state.update(Action::Help);
+    let t = render(&mut state, 100, 30);
+    let text = t.backend().to_string();
+    for action in [Action::Quit, Action::FocusFilter, Action::OpenDetail] {
+        assert!(text.contains(action.doc()), "help lacks {:?}", action);
+    }
+}
+
+fn hostile_record(i: usize, s: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "eventTime": format!("2025-01-01T00:00:{:02}Z", i % 60),
+        "eventName": format!("Get{s}Object"),
+        "eventSource": "s3.amazonaws.com",
+        "awsRegion": format!("us-east-1{s}"),
+        "sourceIPAddress": format!("1.2.3.{i}{s}"),
+        "userAgent": format!("aws-cli/2 {s}"),
+        "errorCode": format!("AccessDenied{s}"),
+        "errorMessage": s,
+        "eventID": format!("id-{i}-{s}"),
+        "userIdentity": {"type": "IAMUser", "userName": format!("mallory{s}"), "arn": format!("arn:aws:iam::1:user/m{s}")},
+        "requestParameters": {"bucketName": s, s: s},
+    })
+}
+
+pub const HOSTILE: &[&str] = &[
+    "\u{1b}]0;pwned\u{7}",
+    "\u{1b}[2J\u{1b}[H",
+    "\u{1b}[31mred\u{1b}[0m",
+    "\u{1b}]52;c;cHduZWQ=\u{7}",
+    "\u{9b}2J",
+    "\u{85}\u{9d}",
+    "bell\u{7}back\u{8}cr\r\nnul\0del\u{7f}",
+    "\u{202e}evil\u{202c}\u{2066}x\u{2069}",
+    "zero\u{200b}width\u{feff}",
+    "東京🚀wide",
+];
+
+#[test]
+fn hostile_strings_never_reach_a_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut recs: Vec<serde_json::Value> = HOSTILE.iter().enumerate().map(|(i, s)| hostile_record(i, s)).collect();
+    recs.push(hostile_record(99, &"x\u{1b}[2J".repeat(2000)));
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, serde_json::to_vec(&recs).unwrap()).unwrap();
+    let mut state = loaded(&[&path]);
+    assert_eq!(state.view.len(), HOSTILE.len() + 1);
+    for (w, h) in [(120, 40), (80, 24), (200, 60)] {
+        for _ in 0..state.view.len() {
+            let t = render(&mut state, w, h);
+            assert_no_control_chars(&t);
+            state.update(Action::Down);
+        }
+        state.update(Action::OpenDetail);
+        for _ in 0..40 {
+            state.update(Action::PageDown);
+            assert_no_control_chars(&render(&mut state, w, h));
+        }
+        state.update(Action::Back);
+        state.update(Action::Top);
+    }
+    state.update(Action::Help);
+    assert_no_control_chars(&render(&mut state, 120, 40));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let paths = defense_evasion();
+    let mut state = loaded(&paths.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    for (w, h) in [(1, 1), (2, 1), (1, 5), (10, 3), (39, 11), (40, 12), (41, 13), (80, 24)] {
+        let t = render(&mut state, w, h);
+        assert_no_control_chars(&t);
+        state.update(Action::Help);
+        render(&mut state, w, h);
+        state.update(Action::Back);
+        state.update(Action::OpenDetail);
+        render(&mut state, w, h);
+        state.update(Action::Back);
+    }
+}
