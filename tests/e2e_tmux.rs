@@ -1,0 +1,139 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, cmd: &str, w: u16, h: u16) -> Tmux {
+        let socket = format!("trailscope-e2e-{}-{name}", std::process::id());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                cmd,
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux could not start (is tmux installed? .ci/run installs it)");
+        t
+    }
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is required for end-to-end tests")
+    }
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "e2e", k]);
+            // A lone Esc followed at once by a key reads as Alt+key; type like a person.
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    }
+    fn type_text(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", "e2e", "-l", text]);
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "timed out waiting for {what:?}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn title(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]).stdout)
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn open_filter_detail_quit() {
+    let cmd = format!("{} {}; echo EXITED:$?; sleep 30", shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+    let t = Tmux::start("basic", &cmd, 120, 40);
+    let s = t.wait_for("Events · 310");
+    assert!(s.contains("310/310 events"), "{s}");
+    t.keys(&["/"]);
+    t.type_text("name:=DeleteTrail");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Events · 1 ");
+    assert!(s.contains("1 of 310 events match"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("\"eventName\": \"DeleteTrail\"");
+    assert!(s.contains("Detail · ee73c230-44bc-4492-8542-cfb189eae287"), "{s}");
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for("EXITED:0");
+    assert!(!s.contains("Events ·"), "the terminal is restored after quitting:\n{s}");
+}
+
+#[test]
+fn hostile_records_leave_title_and_screen_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<serde_json::Value> = [
+        "\u{1b}]0;pwned\u{7}",
+        "\u{1b}]2;pwned2\u{1b}\\",
+        "\u{1b}[2J\u{1b}[H",
+        "\u{9b}2J",
+        "\u{1b}]52;c;cHduZWQ=\u{7}",
+        "\u{202e}olleh",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, s)| {
+        serde_json::json!({"eventTime": format!("2025-01-01T00:00:0{i}Z"), "eventName": format!("Evil{s}Call"), "eventID": format!("e{i}"),
+            "userAgent": s, "userIdentity": {"type":"IAMUser","userName": format!("u{s}")}, "requestParameters": {"x": s}})
+    })
+    .collect();
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, serde_json::to_vec(&recs).unwrap()).unwrap();
+    let cmd = format!("{} {}; echo EXITED:$?; sleep 30", shell_quote(bin()), shell_quote(path.to_str().unwrap()));
+    let t = Tmux::start("hostile", &cmd, 120, 40);
+    let before = t.title();
+    t.wait_for("Events · 6");
+    for _ in 0..6 {
+        t.keys(&["j"]);
+    }
+    t.keys(&["Enter", "G", "Escape", "g"]);
+    let s = t.wait_for("Evil\\e]0;pwned\\x07");
+    assert!(s.contains("Filter") && s.contains("Detail"), "the screen was not cleared:\n{s}");
+    assert_ne!(t.title(), "pwned");
+    assert_ne!(t.title(), "pwned2");
+    assert_eq!(t.title(), before, "the pane title is unchanged");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}
