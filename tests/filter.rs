@@ -73,7 +73,7 @@ fn has_and_bare_words() {
 fn time_bounds() {
     check("since:2024-07-31T00:00:00Z until:2024-08-01T00:00:00Z", |v| {
         let t = s(v, &["eventTime"]);
-        t >= "2024-07-31T00:00:00Z" && t <= "2024-08-01T00:00:00Z" && t.len() == 20
+        ("2024-07-31T00:00:00Z"..="2024-08-01T00:00:00Z").contains(&t) && t.len() == 20
     });
     let o = run(&[
         "print",

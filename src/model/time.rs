@@ -104,6 +104,15 @@ pub fn format_rfc3339(ms: i64) -> String {
     }
 }
 
+/// RFC 3339 with milliseconds when they are not zero (round-trips `since:`/`until:`).
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}
+
 fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -156,14 +165,5 @@ mod tests {
         assert!(parse_time_arg("2024-05-01T00:00:00Z", 0).is_ok());
         assert!(parse_time_arg("soon", 0).is_err());
         assert_eq!(format_list_time(1_722_430_001_000), "2024-07-31 12:46:41Z");
-    }
-}
-
-/// RFC 3339 with milliseconds when they are not zero (round-trips `since:`/`until:`).
-pub fn format_rfc3339_ms(ms: i64) -> String {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => ms.to_string(),
     }
 }
