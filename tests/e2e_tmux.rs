@@ -137,3 +137,28 @@ fn hostile_records_leave_title_and_screen_alone() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
+
+/// Events show while an input is still loading: a named pipe that nobody writes to yet.
+#[test]
+fn first_screen_does_not_wait_for_a_slow_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("slow.pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let cmd = format!(
+        "{} {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        shell_quote(stratus().to_str().unwrap()),
+        shell_quote(fifo.to_str().unwrap())
+    );
+    let t = Tmux::start("slow", &cmd, 120, 40);
+    let s = t.wait_for("310/310 events");
+    assert!(s.contains("loading 35/36 files"), "still waiting for the pipe:\n{s}");
+    // Now the pipe delivers lookup-events output with one more event.
+    let more = serde_json::json!({"Events": [{"EventId": "late-1", "EventTime": 1722430001.0,
+        "CloudTrailEvent": serde_json::json!({"eventTime": "2024-07-31T12:46:41Z", "eventName": "LateArrival", "eventID": "late-1"}).to_string()}]});
+    std::fs::write(&fifo, more.to_string()).unwrap();
+    let s = t.wait_for("311/311 events");
+    assert!(s.contains("36 files"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}

@@ -11,9 +11,8 @@ use crate::model::{
     Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, SYM_FIELDS,
 };
 use files::{parse_content, InputKind, Parsed};
-use raw::{io_reason, read_content, RawReader, SourceFile};
+use raw::{io_reason, read_content, RawReader, SourceFile, Stream};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -72,34 +71,28 @@ pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFil
     let mut seen_dirs = std::collections::HashSet::new();
     for input in inputs {
         if input == "-" {
-            let mut buf = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut buf) {
-                Ok(_) => out.push(SourceFile::in_memory(out.len() as u32, "<stdin>", buf)),
-                Err(e) => problems.push(Problem { input: "<stdin>".into(), reason: io_reason(&e), skipped: true }),
-            }
+            out.push(SourceFile::stream(out.len() as u32, PathBuf::from("-"), Stream::Stdin));
             continue;
         }
         let path = PathBuf::from(input);
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk(&path, &mut out, problems, &mut seen_dirs),
             Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, path, &m)),
-            Ok(_) => {
-                // A pipe or a device named explicitly: `trailscope <(zcat ...)` is a FIFO.
-                let name = crate::sanitize::sanitize(input).into_owned();
-                match std::fs::File::open(&path).and_then(|mut f| {
-                    let mut buf = Vec::new();
-                    f.read_to_end(&mut buf).map(|_| buf)
-                }) {
-                    Ok(buf) => out.push(SourceFile::in_memory(out.len() as u32, &name, buf)),
-                    Err(e) => problems.push(Problem { input: name, reason: io_reason(&e), skipped: true }),
-                }
-            }
+            // A pipe or a device named explicitly: `trailscope <(zcat ...)` is a FIFO. It is
+            // read by a worker like any file, so it does not hold up the others.
+            Ok(_) => out.push(SourceFile::stream(out.len() as u32, path, Stream::Pipe)),
             Err(e) => problems.push(Problem {
                 input: crate::sanitize::sanitize(input).into_owned(),
                 reason: io_reason(&e),
                 skipped: true,
             }),
         }
+    }
+    // Results are taken in file order (for deterministic de-duplication); streams go last
+    // so that a slow pipe does not hold back the files.
+    out.sort_by_key(|f| f.stream.is_some());
+    for (i, f) in out.iter_mut().enumerate() {
+        f.id = i as u32;
     }
     out
 }
@@ -365,6 +358,32 @@ impl<'a> Coordinator<'a> {
         dups
     }
 
+    /// Takes one file's result: its events, its counts, and any problem it had.
+    fn take_outcome(&mut self, outcome: FileOutcome, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+        stats.files_done += 1;
+        stats.bytes += outcome.bytes;
+        let display = || self.files[outcome.file as usize].display.clone();
+        if let Some(content) = outcome.content {
+            self.raw.offer(outcome.file, content);
+        }
+        match outcome.result {
+            Ok((kind, local, partial)) => {
+                stats.files_read += 1;
+                if kind == InputKind::Digest {
+                    stats.digests += 1;
+                }
+                let n = local.events.len();
+                let dups = self.take(local);
+                stats.duplicates += dups;
+                stats.events += n - dups;
+                if let Some(reason) = partial {
+                    emit(LoadMsg::Problem(Problem { input: display(), reason, skipped: false }));
+                }
+            }
+            Err(reason) => emit(LoadMsg::Problem(Problem { input: display(), reason, skipped: true })),
+        }
+    }
+
     fn flush(&mut self) -> Option<Batch> {
         if self.pending.events.is_empty() && self.interner.len() == self.sent_syms {
             return None;
@@ -459,40 +478,34 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         let mut waiting: HashMap<u32, FileOutcome> = HashMap::new();
         let mut expect = 0u32;
         let mut last_emit: Option<Instant> = None;
-        for outcome in rx.iter() {
-            waiting.insert(outcome.file, outcome);
+        let mut sent_done = 0;
+        let mut open = true;
+        while open || waiting.contains_key(&expect) {
+            // Wake up at least once per interval, so what is pending is handed over even while
+            // the next file is slow to come (a pipe, a huge file).
+            if open && !waiting.contains_key(&expect) {
+                match rx.recv_timeout(opts.batch_interval) {
+                    Ok(o) => {
+                        waiting.insert(o.file, o);
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
             while let Some(outcome) = waiting.remove(&expect) {
                 expect += 1;
-                stats.files_done += 1;
-                stats.bytes += outcome.bytes;
-                let file = &files[outcome.file as usize];
-                if let Some(content) = outcome.content {
-                    raw.offer(outcome.file, content);
+                coord.take_outcome(outcome, &mut stats, emit);
+                // The first file goes out at once, for a fast first screen.
+                if last_emit.is_none() {
+                    break;
                 }
-                match outcome.result {
-                    Ok((kind, local, partial)) => {
-                        stats.files_read += 1;
-                        if kind == InputKind::Digest {
-                            stats.digests += 1;
-                        }
-                        let n = local.events.len();
-                        let dups = coord.take(local);
-                        stats.duplicates += dups;
-                        stats.events += n - dups;
-                        if let Some(reason) = partial {
-                            emit(LoadMsg::Problem(Problem { input: file.display.clone(), reason, skipped: false }));
-                        }
-                    }
-                    Err(reason) => {
-                        emit(LoadMsg::Problem(Problem { input: file.display.clone(), reason, skipped: true }))
-                    }
-                }
-                if last_emit.is_none_or(|t| t.elapsed() >= opts.batch_interval) {
-                    if let Some(b) = coord.flush() {
-                        emit(LoadMsg::Batch(b, stats.clone()));
-                        last_emit = Some(Instant::now());
-                    }
-                }
+            }
+            let due = last_emit.is_none_or(|t| t.elapsed() >= opts.batch_interval);
+            if due && stats.files_done > sent_done {
+                sent_done = stats.files_done;
+                let batch = coord.flush().unwrap_or_default();
+                emit(LoadMsg::Batch(batch, stats.clone()));
+                last_emit = Some(Instant::now());
             }
         }
     });

@@ -8,13 +8,14 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::{Deref, Range};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 /// Decompressed content larger than this is refused rather than exhausting memory.
 pub const MAX_CONTENT: u64 = 4 << 30;
 
-/// One input: a file on disk, or content held in memory (standard input, a pipe).
+/// One input: a file on disk, or a stream (standard input, a pipe) whose content is kept in
+/// memory once read, since it cannot be read twice.
 #[derive(Debug)]
 pub struct SourceFile {
     pub id: u32,
@@ -23,23 +24,33 @@ pub struct SourceFile {
     pub display: String,
     pub size: u64,
     pub mtime: Option<SystemTime>,
-    pub memory: Option<Arc<Vec<u8>>>,
+    pub stream: Option<Stream>,
+    /// A stream's content, once read.
+    pub memory: OnceLock<Arc<Vec<u8>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdin,
+    /// A FIFO or device named on the command line (`trailscope <(zcat ...)`).
+    Pipe,
 }
 
 impl SourceFile {
     pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
         let display = sanitize(&path.to_string_lossy()).into_owned();
-        Self { id, path, display, size: meta.len(), mtime: meta.modified().ok(), memory: None }
+        Self { id, path, display, size: meta.len(), mtime: meta.modified().ok(), stream: None, memory: OnceLock::new() }
     }
+    pub fn stream(id: u32, path: PathBuf, kind: Stream) -> Self {
+        let display =
+            if kind == Stream::Stdin { "<stdin>".to_string() } else { sanitize(&path.to_string_lossy()).into_owned() };
+        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new() }
+    }
+    /// Content given directly (tests, and streams already read).
     pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
-        Self {
-            id,
-            path: PathBuf::from(name),
-            display: sanitize(name).into_owned(),
-            size: content.len() as u64,
-            mtime: None,
-            memory: Some(Arc::new(content)),
-        }
+        let f = Self::stream(id, PathBuf::from(name), Stream::Pipe);
+        let _ = f.memory.set(Arc::new(content));
+        f
     }
 }
 
@@ -57,9 +68,22 @@ pub fn is_gzip(b: &[u8]) -> bool {
 
 /// Reads a file's whole content, decompressing gzip (detected by its magic bytes).
 pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String> {
-    let bytes = match &file.memory {
-        Some(m) => m.as_ref().clone(),
-        None => read_file(file)?,
+    let bytes = match (file.memory.get(), file.stream) {
+        (Some(m), _) => m.as_ref().clone(),
+        (None, Some(kind)) => {
+            let mut buf = Vec::new();
+            let read = match kind {
+                Stream::Stdin => std::io::stdin().lock().take(MAX_CONTENT + 1).read_to_end(&mut buf),
+                Stream::Pipe => File::open(&file.path).and_then(|f| f.take(MAX_CONTENT + 1).read_to_end(&mut buf)),
+            };
+            read.map_err(|e| io_reason(&e))?;
+            if buf.len() as u64 > MAX_CONTENT {
+                return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+            }
+            let _ = file.memory.set(Arc::new(buf.clone()));
+            buf
+        }
+        (None, None) => read_file(file)?,
     };
     decode(bytes)
 }
@@ -189,11 +213,13 @@ impl RawReader {
         let range = start..start + loc.len as usize;
         let raw = if let Some(content) = self.cached(file.id) {
             slice_of(content, range)?
-        } else if let Some(mem) = &file.memory {
+        } else if let Some(mem) = file.memory.get() {
             let (content, _) = decode(mem.as_ref().clone())?;
             let content = Arc::new(content);
             self.offer(file.id, content.clone());
             slice_of(content, range)?
+        } else if file.stream.is_some() {
+            return Err("the stream's content is no longer available".into());
         } else {
             self.read_disk(file, range)?
         };
