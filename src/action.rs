@@ -46,7 +46,7 @@ actions! {
     FocusFilter,
     /// Show the selected event in the detail pane and focus it
     OpenDetail,
-    /// Back out: close a popup, leave the detail view, or clear the filter
+    /// Back out: close a popup, leave the detail view, stop a live fetch, or clear the filter
     Back,
     /// Show this help
     Help,
@@ -74,4 +74,6 @@ actions! {
     FilterClear,
     /// Redraw the screen
     Redraw,
+    /// Live history: fetch again, up to now (also after an error)
+    Refresh,
 }

@@ -4,9 +4,10 @@ use crate::cli::Common;
 use crate::highlight::highlight_record;
 use crate::keymap::handle_key;
 use crate::model::time::now_ms;
-use crate::print::{build_query, exit};
+use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
+use crate::source::lookup::{run_live, LiveCmd};
 use crate::source::raw::RawReader;
-use crate::source::{load, LoadOptions};
+use crate::source::{load, LoadMsg, LoadOptions, Problem};
 use crate::state::{Msg, State};
 use crate::ui;
 use anyhow::Context;
@@ -14,7 +15,7 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Decompressed files kept for the detail view.
 const RAW_CACHE_BYTES: usize = 64 << 20;
@@ -35,30 +36,66 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
         .build()
         .context("starting the runtime")?;
     let raw = Arc::new(RawReader::new(RAW_CACHE_BYTES));
-    let mut state = State::new(raw.clone(), base.terms, common.filter.clone(), now);
     let (msg_tx, msg_rx) = mpsc::unbounded_channel::<Msg>();
-    {
-        let (raw, tx, paths) = (raw.clone(), msg_tx.clone(), common.paths.clone());
+    let live = common.paths.is_empty();
+    let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
+    let (hungry_tx, hungry_rx) = watch::channel(true);
+    let mut state = if live {
+        let since = common.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS);
+        State::new_live(raw.clone(), since, common.until, common.filter.clone(), now)
+    } else {
+        State::new(raw.clone(), base.terms, common.filter.clone(), now)
+    };
+    let (raw2, tx) = (raw.clone(), msg_tx.clone());
+    if live {
+        let cfg = common.live_config();
+        std::thread::Builder::new()
+            .name("live".into())
+            .spawn(move || {
+                let mut emit = |m| {
+                    let _ = tx.send(Msg::Load(m));
+                };
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| rt.block_on(run_live(cfg, raw2, live_rx, hungry_rx, false, &mut emit)));
+                if let Err(reason) = result {
+                    emit(LoadMsg::Problem(Problem { input: "live event history".into(), reason, skipped: true }));
+                    emit(LoadMsg::Done(Default::default()));
+                }
+            })
+            .context("starting the live source")?;
+    } else {
+        let paths = common.paths.clone();
         std::thread::Builder::new()
             .name("loader".into())
             .spawn(move || {
-                load(&paths, &LoadOptions::default(), &raw, &mut |m| {
+                load(&paths, &LoadOptions::default(), &raw2, &mut |m| {
                     let _ = tx.send(Msg::Load(m));
                 });
             })
             .context("starting the loader")?;
     }
     let mut terminal = ratatui::init();
-    let result = rt.block_on(event_loop(&mut terminal, &mut state, msg_tx, msg_rx));
+    let links = Links { msg_tx, live_tx, hungry_tx };
+    let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     ratatui::restore();
     // The loader thread may still be running on a huge archive; exiting ends it.
     result.map(|_| exit::OK)
 }
 
+/// The app loop's ways out to background work.
+struct Links {
+    msg_tx: mpsc::UnboundedSender<Msg>,
+    live_tx: mpsc::UnboundedSender<LiveCmd>,
+    hungry_tx: watch::Sender<bool>,
+}
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    msg_tx: mpsc::UnboundedSender<Msg>,
+    links: Links,
     mut msg_rx: mpsc::UnboundedReceiver<Msg>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -77,9 +114,16 @@ async fn event_loop(
         if let Some(ev) = state.detail_wanted() {
             if requested != Some(ev) {
                 requested = Some(ev);
-                spawn_detail(state, ev, msg_tx.clone());
+                spawn_detail(state, ev, links.msg_tx.clone());
             }
         }
+        if let Some(live) = state.live.as_mut() {
+            for cmd in live.outbox.drain(..) {
+                let _ = links.live_tx.send(cmd);
+            }
+        }
+        let hungry = state.wants_more();
+        links.hungry_tx.send_if_modified(|h| std::mem::replace(h, hungry) != hungry);
         if dirty {
             if state.full_redraw {
                 terminal.clear()?;

@@ -11,6 +11,9 @@ Examples:
   aws cloudtrail lookup-events | trailscope -
   trailscope print --filter 'name:Delete* has:error' --format table AWSLogs/
   trailscope print --since 6h --format jsonl AWSLogs/ | jq .eventName
+  trailscope --profile prod --region us-east-1,eu-west-1 --since 2h
+                                             live event history (LookupEvents) of two regions
+  trailscope print --region all --filter 'name:=DeleteTrail' --since 7d
 
 Filter language: terms separated by spaces, all must match.
   field:value    case-insensitive substring      field:=value   exact, case-sensitive
@@ -24,7 +27,15 @@ Exit status of print: 0 every input was read; 3 some inputs were skipped (the re
 printed); 2 usage error; 1 nothing could be read.";
 
 #[derive(Debug, Parser)]
-#[command(name = "trailscope", version, about = "Browse AWS CloudTrail events from trail archives in the terminal", after_help = AFTER_HELP)]
+#[command(
+    name = "trailscope",
+    version,
+    about = "Browse AWS CloudTrail events, from trail archives or live event history, in the terminal",
+    long_about = "Browse AWS CloudTrail events in the terminal. With PATHs, reads trail archives and other \
+        CloudTrail JSON; with no PATH, reads the account's event history (the last 90 days) through the \
+        LookupEvents API, with the standard AWS credential chain (environment, profiles, SSO, IMDS).",
+    after_help = AFTER_HELP
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +58,31 @@ pub struct Common {
     /// Only events at or before this time: an age (15m, 6h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = time_arg)]
     pub until: Option<i64>,
+    /// Live history (no PATH): the AWS profile to use (default: AWS_PROFILE, then "default").
+    #[arg(long, value_name = "NAME", help_heading = "Live event history (no PATH)")]
+    pub profile: Option<String>,
+    /// Live history: region(s) to query; repeat or give a comma list; `all` for every enabled region.
+    #[arg(long, value_name = "REGION", value_delimiter = ',', help_heading = "Live event history (no PATH)")]
+    pub region: Vec<String>,
+    /// Live history: send requests to this endpoint instead of AWS's (tests, private endpoints).
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", help_heading = "Live event history (no PATH)")]
+    pub endpoint_url: Option<String>,
+    /// Live history: CloudTrail Insights events (EventCategory=insight) instead of management events.
+    #[arg(long, help_heading = "Live event history (no PATH)")]
+    pub insights: bool,
+}
+
+impl Common {
+    pub fn live_config(&self) -> crate::source::lookup::LiveConfig {
+        crate::source::lookup::LiveConfig {
+            profile: self.profile.clone(),
+            regions: self.region.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+            endpoint_url: self.endpoint_url.clone(),
+            insights: self.insights,
+            spacing: None,
+            timeout: None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

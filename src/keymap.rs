@@ -38,6 +38,7 @@ pub fn browse_bindings() -> Vec<Binding> {
         b("Esc", Back),
         b("E", Errors),
         b("?", Help),
+        b("r", Refresh),
         b("Ctrl-l", Redraw),
         b("q Ctrl-c", Quit),
     ]
@@ -123,6 +124,7 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('?') => Help,
             KeyCode::Char('E') => Errors,
             KeyCode::Char('q') => Quit,
+            KeyCode::Char('r') => Refresh,
             _ => return None,
         }),
     }

@@ -6,11 +6,8 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Print { common, format }) => {
-            if common.paths.is_empty() {
-                eprintln!("trailscope: print needs at least one PATH (a file, a directory, or - for standard input)");
-                std::process::exit(print::exit::USAGE);
-            }
             let req = PrintRequest {
+                live: common.live_config(),
                 paths: common.paths,
                 filter: common.filter,
                 format,
@@ -20,19 +17,12 @@ fn main() {
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             std::process::exit(code);
         }
-        None => {
-            let common = cli.common;
-            if common.paths.is_empty() {
-                eprintln!("trailscope: give one or more PATHs to browse (files, directories, or - for standard input); see --help");
-                std::process::exit(print::exit::USAGE);
+        None => match trailscope::app::run(cli.common) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("trailscope: {e:#}");
+                std::process::exit(1);
             }
-            match trailscope::app::run(common) {
-                Ok(code) => std::process::exit(code),
-                Err(e) => {
-                    eprintln!("trailscope: {e:#}");
-                    std::process::exit(1);
-                }
-            }
-        }
+        },
     }
 }

@@ -3,9 +3,11 @@
 use crate::model::{columns, time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
 use crate::sanitize::{sanitize, truncate_to_width, width};
+use crate::source::lookup::{run_live, LiveCmd, LiveConfig, LiveQuery, LiveStatus, HISTORY_DAYS};
 use crate::source::raw::RawReader;
 use crate::source::{load, LoadMsg, LoadOptions, LoadStats, Problem};
 use std::io::{self, Write};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -20,7 +22,9 @@ pub enum Format {
 }
 
 pub struct PrintRequest {
+    /// Files to read; empty means live event history.
     pub paths: Vec<String>,
+    pub live: crate::source::lookup::LiveConfig,
     pub filter: Option<String>,
     pub format: Format,
     pub since: Option<i64>,
@@ -54,9 +58,53 @@ pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
             store.apply(b);
         }
         LoadMsg::Problem(p) => problems.push(p),
-        LoadMsg::Done(_) => {}
+        LoadMsg::Live(_) | LoadMsg::Done(_) => {}
     });
     Loaded { store, problems, stats }
+}
+
+/// The default window of live history when neither `--since` nor `since:` says otherwise.
+pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Fetches everything live history has for a query (the headless path).
+pub fn load_live(
+    cfg: &LiveConfig,
+    query: &LiveQuery,
+    raw: &Arc<RawReader>,
+    err: &mut dyn Write,
+) -> Result<(Loaded, LiveStatus), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut store = EventStore::default();
+    let mut problems = Vec::new();
+    let mut stats = LoadStats::default();
+    let mut last = LiveStatus::default();
+    let mut last_report = std::time::Instant::now();
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_hungry_tx, hungry_rx) = tokio::sync::watch::channel(true);
+    let _ = cmd_tx.send(LiveCmd::Query { generation: 1, query: query.clone() });
+    drop(cmd_tx);
+    let mut emit = |msg: LoadMsg| match msg {
+        LoadMsg::Files(f) => store.add_files(f),
+        LoadMsg::Batch(b, s) => {
+            store.apply(b);
+            stats = s;
+        }
+        LoadMsg::Problem(p) => problems.push(p),
+        LoadMsg::Live(s) => {
+            if last_report.elapsed().as_secs() >= 5 && !s.done {
+                let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
+                last_report = std::time::Instant::now();
+            }
+            last = s;
+        }
+        LoadMsg::Done(s) => stats = s,
+    };
+    rt.block_on(run_live(cfg.clone(), raw.clone(), cmd_rx, hungry_rx, true, &mut emit))?;
+    Ok((Loaded { store, problems, stats }, last))
 }
 
 /// The filter with `--since`/`--until` folded in.
@@ -84,15 +132,39 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             return exit::USAGE;
         }
     };
-    let raw = RawReader::new(usize::MAX / 2);
-    let loaded = load_all(&req.paths, &raw, true);
+    let raw = Arc::new(RawReader::new(usize::MAX / 2));
+    let live = req.paths.is_empty();
+    let (loaded, live_status) = if live {
+        let now = time::now_ms();
+        let plan = crate::query::plan::plan(&q);
+        let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
+        let query = LiveQuery::from_plan(&plan, since, req.until.unwrap_or(now));
+        let _ = writeln!(
+            err,
+            "trailscope: {plan} · window {} to {}",
+            time::format_rfc3339(query.start_ms),
+            time::format_rfc3339(query.end_ms)
+        );
+        match load_live(&req.live, &query, &raw, err) {
+            Ok((l, s)) => (l, Some(s)),
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::NOTHING_READ;
+            }
+        }
+    } else {
+        (load_all(&req.paths, &raw, true), None)
+    };
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store.syms);
     let ctx = MatchCtx { store: &loaded.store, raw: &raw };
     let order = loaded.store.sorted_indices();
     let shown = matcher.filter(&order, &ctx);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
-    report(&loaded, shown.len(), err);
+    match &live_status {
+        Some(s) => report_live(&loaded, s, shown.len(), err),
+        None => report(&loaded, shown.len(), err),
+    }
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
             let _ = writeln!(err, "trailscope: writing output failed: {e}");
@@ -102,6 +174,27 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     exit_status(&loaded)
 }
 
+fn report_live(loaded: &Loaded, s: &LiveStatus, shown: usize, err: &mut dyn Write) {
+    let regions: Vec<String> = s.regions.iter().map(|r| format!("{} {} pages", r.region, r.pages)).collect();
+    let _ = writeln!(
+        err,
+        "trailscope: {} events from live history ({}; {} requests), {} duplicates collapsed, {} matched",
+        loaded.stats.events,
+        regions.join(", "),
+        s.requests,
+        loaded.stats.duplicates,
+        shown
+    );
+    for p in &loaded.problems {
+        let _ = writeln!(err, "  failed: {}: {}", p.input, sanitize(&p.reason));
+    }
+    if shown == 0 && loaded.problems.is_empty() {
+        let _ = writeln!(err, "trailscope: {}", crate::source::lookup::EMPTY_HINT);
+    }
+}
+
+/// 1 when nothing was read (no file, or no page of live history), 3 when some input failed,
+/// 0 otherwise. An empty result that was read completely is 0.
 pub fn exit_status(loaded: &Loaded) -> i32 {
     if loaded.stats.files_read == 0 {
         exit::NOTHING_READ

@@ -4,7 +4,9 @@ use crate::action::Action;
 use crate::highlight::Highlighted;
 use crate::keymap::Mode;
 use crate::model::EventStore;
+use crate::query::plan::{plan, Plan};
 use crate::query::{self, matcher::MatchCtx, Matcher, QueryError};
+use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus};
 use crate::source::raw::RawReader;
 use crate::source::{LoadMsg, LoadStats, Problem};
 use std::sync::Arc;
@@ -67,8 +69,40 @@ pub struct LoadState {
     pub elapsed: Duration,
 }
 
+/// Live event history: the query in force and how its fetch is going.
+pub struct LiveState {
+    /// The window from the command line, before the filter's own time terms.
+    pub since_ms: i64,
+    pub until_ms: Option<i64>,
+    pub plan: Plan,
+    pub query: Option<LiveQuery>,
+    pub generation: u64,
+    pub status: LiveStatus,
+    /// Commands for the app loop to hand to the live source.
+    pub outbox: Vec<LiveCmd>,
+}
+
+impl LiveState {
+    pub fn new(since_ms: i64, until_ms: Option<i64>) -> Self {
+        LiveState {
+            since_ms,
+            until_ms,
+            plan: Plan::default(),
+            query: None,
+            generation: 0,
+            status: LiveStatus::default(),
+            outbox: Vec::new(),
+        }
+    }
+    pub fn fetching(&self) -> bool {
+        self.query.is_some() && !self.status.done
+    }
+}
+
 pub struct State {
     pub store: EventStore,
+    /// Set when browsing live event history rather than files.
+    pub live: Option<LiveState>,
     pub raw: Arc<RawReader>,
     /// Every event, newest first.
     pub order: Vec<u32>,
@@ -96,6 +130,7 @@ impl State {
     pub fn new(raw: Arc<RawReader>, base_terms: Vec<query::Term>, initial_filter: Option<String>, now_ms: i64) -> Self {
         let mut s = State {
             store: EventStore::default(),
+            live: None,
             raw,
             order: Vec::new(),
             view: Vec::new(),
@@ -119,6 +154,48 @@ impl State {
         }
         s.apply_filter(true);
         s
+    }
+
+    /// A state that browses live event history over `[since, until or now]`.
+    pub fn new_live(
+        raw: Arc<RawReader>,
+        since_ms: i64,
+        until_ms: Option<i64>,
+        initial_filter: Option<String>,
+        now_ms: i64,
+    ) -> Self {
+        let mut s = State::new(raw, Vec::new(), None, now_ms);
+        s.live = Some(LiveState::new(since_ms, until_ms));
+        if let Some(f) = initial_filter {
+            s.filter.cursor = f.len();
+            s.filter.input = f;
+        }
+        s.apply_filter(true);
+        s
+    }
+
+    /// Whether live history should fetch further pages: until the view holds a few pages
+    /// beyond what is on screen.
+    pub fn wants_more(&self) -> bool {
+        self.live.as_ref().is_some_and(|l| l.fetching())
+            && self.view.len() < self.list.selected + 3 * self.list.height.max(10) + 100
+    }
+
+    /// Starts (or restarts, with `refresh`) the live query the current filter needs.
+    fn plan_live(&mut self, q: &query::Query, refresh: bool) {
+        let now = self.now_ms;
+        let Some(live) = self.live.as_mut() else { return };
+        let p = plan(q);
+        let oldest = now - crate::source::lookup::HISTORY_DAYS * 86_400_000;
+        let until = live.until_ms.unwrap_or(if refresh { crate::model::time::now_ms() } else { now });
+        let query = LiveQuery::from_plan(&p, live.since_ms.max(oldest), until);
+        live.plan = p;
+        if refresh || live.query.as_ref() != Some(&query) {
+            live.generation += 1;
+            live.status = LiveStatus { generation: live.generation, ..Default::default() };
+            live.outbox.push(LiveCmd::Query { generation: live.generation, query: query.clone() });
+            live.query = Some(query);
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -197,6 +274,13 @@ impl State {
                     self.focus = Focus::Detail;
                 }
             }
+            Refresh => {
+                if self.live.is_some() {
+                    if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
+                        self.plan_live(&q, true);
+                    }
+                }
+            }
             Back => match self.focus {
                 Focus::Detail => self.focus = Focus::List,
                 Focus::Filter => {
@@ -207,7 +291,10 @@ impl State {
                     }
                 }
                 Focus::List => {
-                    if !self.filter.input.is_empty() {
+                    if let Some(live) = self.live.as_mut().filter(|l| l.fetching()) {
+                        // Esc stops a live fetch first; what was fetched stays.
+                        live.outbox.push(LiveCmd::Cancel);
+                    } else if !self.filter.input.is_empty() {
                         self.set_filter_text(String::new());
                     }
                 }
@@ -362,6 +449,9 @@ impl State {
                 if m.needs_raw() && !submitted {
                     return;
                 }
+                if submitted {
+                    self.plan_live(&q, false);
+                }
                 m.prepare(&self.store.syms);
                 self.matcher = m;
                 self.filter.applied = self.filter.input.clone();
@@ -429,6 +519,13 @@ impl State {
                 self.store.merge_sorted(&mut view, &matched);
                 self.view = view;
                 self.reselect(keep, follow_top);
+            }
+            LoadMsg::Live(status) => {
+                if let Some(live) = self.live.as_mut() {
+                    if status.generation == live.generation {
+                        live.status = status;
+                    }
+                }
             }
             LoadMsg::Done(stats) => {
                 self.load.stats = stats;

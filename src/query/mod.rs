@@ -9,6 +9,7 @@
 //! any of the list's columns.
 
 pub mod matcher;
+pub mod plan;
 
 pub use matcher::Matcher;
 

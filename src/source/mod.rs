@@ -2,6 +2,7 @@
 //! interns, de-duplicates and streams batches to whoever consumes them (the TUI or `print`).
 
 pub mod files;
+pub mod lookup;
 pub mod raw;
 
 use crate::model::record::RecordFields;
@@ -45,6 +46,8 @@ pub enum LoadMsg {
     Files(Vec<Arc<SourceFile>>),
     Batch(Batch, LoadStats),
     Problem(Problem),
+    /// Progress of live event history.
+    Live(lookup::LiveStatus),
     Done(LoadStats),
 }
 
@@ -263,8 +266,9 @@ fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
     FileOutcome { file: file.id, result, bytes, content }
 }
 
-/// Interns worker output into global symbols and collapses exact duplicates.
-struct Coordinator<'a> {
+/// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
+/// batches. Inputs can be added as they come (files found, pages fetched).
+pub struct Ingest<'a> {
     interner: Interner,
     sent_syms: usize,
     /// Totals including what is pending, so offsets in pending events are global.
@@ -274,12 +278,41 @@ struct Coordinator<'a> {
     /// eventID hash -> events with that id: (index, raw hash, location).
     by_id: HashMap<u128, Vec<(u32, u64, RawLoc)>>,
     canonical: HashMap<u32, Option<u128>>,
-    files: &'a [Arc<SourceFile>],
+    files: Vec<Arc<SourceFile>>,
     raw: &'a RawReader,
     pending: Batch,
 }
 
-impl<'a> Coordinator<'a> {
+impl<'a> Ingest<'a> {
+    pub fn new(raw: &'a RawReader) -> Self {
+        Ingest {
+            interner: Interner::default(),
+            sent_syms: 1,
+            strings_len: 0,
+            res_len: 0,
+            events_len: 0,
+            by_id: HashMap::new(),
+            canonical: HashMap::new(),
+            files: Vec::new(),
+            raw,
+            pending: Batch::default(),
+        }
+    }
+
+    /// Registers an input; its id is its index in the order added.
+    pub fn add_file(&mut self, mut f: SourceFile) -> Arc<SourceFile> {
+        f.id = self.files.len() as u32;
+        let f = Arc::new(f);
+        self.files.push(f.clone());
+        f
+    }
+
+    /// Reads, parses and takes one registered input at once (for small inputs such as pages).
+    pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+        let outcome = process_file(f, retain);
+        self.take_outcome(outcome, stats, emit);
+    }
+
     fn canonical_of(&mut self, idx: u32, loc: RawLoc) -> Option<u128> {
         if let Some(c) = self.canonical.get(&idx) {
             return *c;
@@ -362,7 +395,7 @@ impl<'a> Coordinator<'a> {
     fn take_outcome(&mut self, outcome: FileOutcome, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
-        let display = || self.files[outcome.file as usize].display.clone();
+        let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
         if let Some(content) = outcome.content {
             self.raw.offer(outcome.file, content);
         }
@@ -377,14 +410,15 @@ impl<'a> Coordinator<'a> {
                 stats.duplicates += dups;
                 stats.events += n - dups;
                 if let Some(reason) = partial {
-                    emit(LoadMsg::Problem(Problem { input: display(), reason, skipped: false }));
+                    emit(LoadMsg::Problem(Problem { input: display, reason, skipped: false }));
                 }
             }
-            Err(reason) => emit(LoadMsg::Problem(Problem { input: display(), reason, skipped: true })),
+            Err(reason) => emit(LoadMsg::Problem(Problem { input: display, reason, skipped: true })),
         }
     }
 
-    fn flush(&mut self) -> Option<Batch> {
+    /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).
+    pub fn flush(&mut self) -> Option<Batch> {
         if self.pending.events.is_empty() && self.interner.len() == self.sent_syms {
             return None;
         }
@@ -446,18 +480,8 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     }
     emit(LoadMsg::Files(files.clone()));
     let mut stats = LoadStats { files_total: files.len(), ..Default::default() };
-    let mut coord = Coordinator {
-        interner: Interner::default(),
-        sent_syms: 1,
-        strings_len: 0,
-        res_len: 0,
-        events_len: 0,
-        by_id: HashMap::new(),
-        canonical: HashMap::new(),
-        files: &files,
-        raw,
-        pending: Batch::default(),
-    };
+    let mut coord = Ingest::new(raw);
+    coord.files = files.clone();
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64).min(files.len().max(1));
     let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);

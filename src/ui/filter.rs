@@ -2,7 +2,7 @@ use super::{theme, thousands};
 use crate::sanitize::{sanitize, width};
 use crate::state::{Focus, State};
 use ratatui::layout::{Position, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
@@ -34,14 +34,29 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
         None if f.input != f.applied => {
             Line::styled("press Enter to run this filter (text: and resource: read every record)", theme::dim())
         }
-        None => {
-            let total = state.store.len();
-            let mut s = format!("{} of {} events match", thousands(state.view.len()), thousands(total));
-            if !state.load.done {
-                s.push_str(" so far");
+        None => match &state.live {
+            // The plan: what AWS is asked, what is checked here, and how far it got.
+            Some(live) => {
+                let mut s = format!(
+                    "{} · scanned {} · matched {}",
+                    live.plan,
+                    thousands(live.status.scanned),
+                    thousands(state.view.len())
+                );
+                if live.fetching() {
+                    s.push_str(" · fetching…");
+                }
+                Line::styled(s, theme::dim())
             }
-            Line::styled(s, theme::dim())
-        }
+            None => {
+                let total = state.store.len();
+                let mut s = format!("{} of {} events match", thousands(state.view.len()), thousands(total));
+                if !state.load.done {
+                    s.push_str(" so far");
+                }
+                Line::styled(s, theme::dim())
+            }
+        },
     };
     frame.render_widget(Paragraph::new(vec![input_line, info]), inner);
     if focused {
@@ -49,5 +64,4 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
         let x = inner.x.saturating_add(width(&before) as u16).min(inner.right().saturating_sub(1));
         frame.set_cursor_position(Position::new(x, inner.y));
     }
-    let _ = Style::default();
 }

@@ -95,7 +95,29 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         theme::title(false),
     ));
     let st = &state.load.stats;
-    if !state.load.done {
+    if let Some(live) = &state.live {
+        let ls = &live.status;
+        let pages: usize = ls.regions.iter().map(|r| r.pages).sum();
+        left.push(Span::raw(format!(
+            " · {} pages · {} requests · {:.1} req/s",
+            thousands(pages),
+            thousands(ls.requests),
+            ls.rate
+        )));
+        if let Some(q) = &live.query {
+            if live.fetching() {
+                left.push(Span::raw(format!(" · {:.0}% of window", ls.progress(q) * 100.0)));
+            } else {
+                left.push(Span::styled(" · complete", theme::ok()));
+            }
+        }
+        if let Some(w) = ls.regions.iter().find_map(|r| r.waiting.as_ref().map(|w| format!("{}: {w}", r.region))) {
+            left.push(Span::styled(format!(" · {}", crate::sanitize::sanitize(&w)), theme::write()));
+        }
+        if live.status.done && state.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
+            left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
+        }
+    } else if !state.load.done {
         let secs = state.load.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0).max(0.001);
         left.push(Span::raw(format!(
             " · loading {}/{} files · {} · {}/s",

@@ -63,6 +63,13 @@ pub fn help_lines() -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("In the list: ✗ a failed call (errorCode set), ● a write (readOnly false).", theme::dim()));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Live event history (no PATH)", theme::header()));
+    lines.push(Line::raw("  One exact term (id:= key:= user:= resource:= name:= source:= readonly:) is sent to AWS;"));
+    lines.push(Line::raw(
+        "  the filter pane shows the plan. Pages are fetched as you scroll, at 2 requests/s per region.",
+    ));
+    lines.push(Line::raw(format!("  When nothing is found: {}", crate::source::lookup::EMPTY_HINT)));
     lines
 }
 
