@@ -51,7 +51,8 @@ pub fn filter_bindings() -> Vec<Binding> {
     vec![
         b("Enter", FilterSubmit),
         b("Esc", Back),
-        b("← →", FilterRight),
+        b("←", FilterLeft),
+        b("→", FilterRight),
         b("Home Ctrl-a", FilterHome),
         b("End Ctrl-e", FilterEnd),
         b("Ctrl-w", FilterDeleteWord),

@@ -3,6 +3,8 @@
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod double;
+pub mod gen;
 pub mod highlight;
 pub mod keymap;
 pub mod model;

@@ -14,7 +14,8 @@ fn main() {
                 since: common.since,
                 until: common.until,
             };
-            let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            // Standard error is not locked for the run: other threads (and panics) write to it too.
+            let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
         None => match trailscope::app::run(cli.common) {

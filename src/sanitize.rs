@@ -139,6 +139,29 @@ pub fn truncate_to_width(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Cuts `s` to at most `max` cells by dropping its start, beginning with `…` when cut: for
+/// paths, whose end says the most.
+pub fn truncate_start_to_width(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw > max - 1 {
+            break;
+        }
+        kept.push(c);
+        w += cw;
+    }
+    kept.push('…');
+    Cow::Owned(kept.into_iter().rev().collect())
+}
+
 #[cfg(test)]
 mod width_tests {
     use super::*;
@@ -149,5 +172,7 @@ mod width_tests {
         assert_eq!(truncate_to_width("東京東京", 5), "東京…");
         assert_eq!(width(&truncate_to_width("東京東京", 4)), 3);
         assert_eq!(truncate_to_width("ab", 4), "ab");
+        assert_eq!(truncate_start_to_width("a/b/c/file.json", 10), "…file.json");
+        assert_eq!(truncate_start_to_width("東京東京", 5), "…東京");
     }
 }

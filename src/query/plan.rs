@@ -84,7 +84,7 @@ pub fn plan(q: &Query) -> Plan {
             (TermKind::Since(ms), false) => p.since = Some(p.since.map_or(*ms, |s: i64| s.max(*ms))),
             (TermKind::Until(ms), false) => p.until = Some(p.until.map_or(*ms, |u: i64| u.min(*ms))),
             _ => {
-                if server_attr(t).as_ref() != p.server.as_ref() {
+                if p.server.is_none() || server_attr(t) != p.server {
                     p.local.push(t.clone());
                 }
             }

@@ -185,9 +185,13 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
             format!("the SSO session has expired or is missing: run `{login}`")
         }
         "" => match err {
+            SdkError::ServiceError(_) => format!(
+                "CloudTrail in {region} sent a response that could not be read (HTTP {})",
+                err.raw_response().map_or(0, |r| r.status().as_u16())
+            ),
             SdkError::TimeoutError(_) => format!("LookupEvents in {region} timed out; AWS did not answer in time"),
             SdkError::DispatchFailure(_) => format!("could not reach CloudTrail in {region}: {}", crate::sanitize::sanitize(&full)),
-            SdkError::ResponseError(_) => format!("CloudTrail in {region} sent a response that could not be read: {}", crate::sanitize::sanitize(&full)),
+            SdkError::ResponseError(_) => format!("CloudTrail in {region} sent a response that could not be read (the connection may have dropped)"),
             _ => format!("LookupEvents in {region} failed: {}", crate::sanitize::sanitize(&full)),
         },
         _ => format!("LookupEvents in {region} failed: {code}: {msg}"),
@@ -196,14 +200,16 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
 }
 
 fn retryable(err: &LookupError) -> bool {
+    const THROTTLED: [&str; 4] =
+        ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"];
     match err {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
         SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout() || d.is_other(),
         SdkError::ServiceError(_) => {
-            matches!(
-                err.code(),
-                Some("ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded")
-            ) || err.raw_response().is_some_and(|r| (500..600).contains(&r.status().as_u16()))
+            err.code().is_some_and(|c| THROTTLED.contains(&c))
+                || err.raw_response().is_some_and(|r| (500..600).contains(&r.status().as_u16()))
+                // A body that could not be read (cut short, garbled) carries no error code: ask again.
+                || err.code().is_none()
         }
         _ => false,
     }

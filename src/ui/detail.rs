@@ -1,5 +1,5 @@
 use super::theme;
-use crate::sanitize::truncate_to_width;
+use crate::sanitize::{truncate_start_to_width, truncate_to_width};
 use crate::state::{Focus, State};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,7 +12,9 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(ev) = state.detail.event.and_then(|i| state.store.events.get(i as usize)) {
         let file = state.store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
         let id = crate::sanitize::sanitize(state.store.str_ref(ev.event_id)).into_owned();
-        let t = format!(" Detail · {id} · {file} ");
+        let head = format!(" Detail · {id} · ");
+        let room = (area.width as usize).saturating_sub(5 + crate::sanitize::width(&head));
+        let t = format!("{head}{} ", truncate_start_to_width(file, room));
         title = truncate_to_width(&t, area.width.saturating_sub(4) as usize).into_owned();
     }
     let block =

@@ -18,7 +18,7 @@ fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, s
     let r = centered(area, 80, 80);
     frame.render_widget(Clear, r);
     let block = Block::bordered()
-        .title(Span::styled(format!(" {title} · Esc closes "), theme::title(true)))
+        .title(Span::styled(format!(" {title} · j/k scroll · Esc closes "), theme::title(true)))
         .border_style(theme::border(true));
     let inner = block.inner(r);
     frame.render_widget(block, r);

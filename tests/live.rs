@@ -1,0 +1,300 @@
+//! Live event history end to end: the real `trailscope print` binary, through the real
+//! aws-sdk-cloudtrail, over HTTP, against the project's LookupEvents double on loopback.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::process::{Command, Output};
+use trailscope::double::{Double, DoubleConfig, Faults, LogEntry, Trigger};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    archive: std::path::PathBuf,
+    records: Vec<Value>,
+    rt: tokio::runtime::Runtime,
+}
+
+fn fixture(events: usize, regions: usize) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let now = chrono::Utc::now().timestamp();
+    let opts = trailscope::gen::GenOptions {
+        events,
+        per_file: 100,
+        seed: 11,
+        end_time: now - 3600,
+        span_secs: 20 * 3600,
+        accounts: 1,
+        regions,
+        hostile: false,
+        gzip_level: 1,
+        digests: false,
+    };
+    trailscope::gen::generate(&opts, &archive).unwrap();
+    let records = jsonl_values(&run(&["print", archive.to_str().unwrap()]));
+    assert_eq!(records.len(), events);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    Fixture { _dir: dir, archive, records, rt }
+}
+
+impl Fixture {
+    fn double(&self, cfg: DoubleConfig) -> Double {
+        self.rt.block_on(Double::start(&self.archive, 0, cfg)).unwrap()
+    }
+    fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.records.iter().filter(move |r| r["awsRegion"] == region)
+    }
+    fn regions(&self) -> Vec<String> {
+        let mut r: Vec<String> = self.records.iter().map(|v| v["awsRegion"].as_str().unwrap().to_string()).collect();
+        r.sort();
+        r.dedup();
+        r
+    }
+}
+
+fn live(endpoint: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.arg("print").arg("--endpoint-url").arg(endpoint).args(args);
+    for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTRAILSCOPETEST")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.output().unwrap()
+}
+
+fn ids(values: &[Value]) -> Vec<String> {
+    values.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect()
+}
+
+/// Same events, each once, newest first.
+fn assert_same_selection(got: &[Value], expected: &[&Value], what: &str) {
+    let got_ids = ids(got);
+    let set: HashSet<&String> = got_ids.iter().collect();
+    assert_eq!(set.len(), got_ids.len(), "{what}: duplicates in the result");
+    let want: HashSet<String> = expected.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect();
+    assert_eq!(set.len(), want.len(), "{what}: {} events, expected {}", set.len(), want.len());
+    assert!(got_ids.iter().all(|i| want.contains(i)), "{what}: events outside the selection");
+    let times: Vec<&str> = got.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{what}: not newest first");
+    for g in got {
+        let original = expected.iter().find(|e| e["eventID"] == g["eventID"]).unwrap();
+        assert_eq!(&g, original, "{what}: the record is not the archive's");
+    }
+}
+
+/// No one-second window holds more than `max` requests of a region.
+fn max_per_second(log: &[LogEntry], region: &str) -> usize {
+    let times: Vec<u64> = log.iter().filter(|e| e.region.as_deref() == Some(region)).map(|e| e.time_ms).collect();
+    times.iter().map(|&t| times.iter().filter(|&&u| u >= t && u < t + 1000).count()).max().unwrap_or(0)
+}
+
+#[test]
+fn one_region_many_pages_exactly_once() {
+    let f = fixture(600, 2);
+    let region = f.regions()[0].clone();
+    let d = f.double(DoubleConfig::default());
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected: Vec<&Value> = f.in_region(&region).collect();
+    assert!(expected.len() > 150, "several pages");
+    assert_same_selection(&jsonl_values(&o), &expected, "all events");
+    let log = d.log();
+    assert_eq!(log.len(), expected.len().div_ceil(50), "one request per page, no page fetched twice");
+    assert!(log.iter().all(|e| e.status == Some(200) && e.region.as_deref() == Some(region.as_str())));
+    assert!(log.iter().skip(1).all(|e| e.token), "pages after the first use NextToken");
+    assert!(max_per_second(&log, &region) <= 2, "paced at 2 requests per second");
+    assert!(stderr(&o).contains("AWS: all events"), "{}", stderr(&o));
+    d.shutdown();
+}
+
+#[test]
+fn every_lookup_attribute_goes_to_aws_and_the_rest_is_local() {
+    let f = fixture(400, 1);
+    let region = f.regions()[0].clone();
+    let d = f.double(DoubleConfig::default());
+    let pick = |pred: &dyn Fn(&Value) -> bool| f.records.iter().find(|v| pred(v)).unwrap().clone();
+    let with_key = pick(&|v| v["userIdentity"]["accessKeyId"].is_string());
+    let with_user = pick(&|v| v["userIdentity"]["type"] == "IAMUser" && v["userIdentity"]["userName"].is_string());
+    let with_res = pick(&|v| v["resources"][0]["ARN"].is_string());
+    let s = |v: &Value, p: &[&str]| {
+        let mut c = v;
+        for k in p {
+            c = match k.parse::<usize>() {
+                Ok(i) => &c[i],
+                Err(_) => &c[*k],
+            };
+        }
+        c.as_str().unwrap().to_string()
+    };
+    // (filter, the lookup attribute it must send, which records it selects)
+    type Case = (String, String, Box<dyn Fn(&Value) -> bool>);
+    let cases: Vec<Case> = vec![
+        (format!("id:={}", s(&with_key, &["eventID"])), format!("EventId={}", s(&with_key, &["eventID"])), {
+            let id = s(&with_key, &["eventID"]);
+            Box::new(move |v| v["eventID"] == id.as_str())
+        }),
+        (format!("name:={}", s(&with_key, &["eventName"])), format!("EventName={}", s(&with_key, &["eventName"])), {
+            let n = s(&with_key, &["eventName"]);
+            Box::new(move |v| v["eventName"] == n.as_str())
+        }),
+        (
+            format!("key:={}", s(&with_key, &["userIdentity", "accessKeyId"])),
+            format!("AccessKeyId={}", s(&with_key, &["userIdentity", "accessKeyId"])),
+            {
+                let k = s(&with_key, &["userIdentity", "accessKeyId"]);
+                Box::new(move |v| v["userIdentity"]["accessKeyId"] == k.as_str())
+            },
+        ),
+        (
+            format!("user:={}", s(&with_user, &["userIdentity", "userName"])),
+            format!("Username={}", s(&with_user, &["userIdentity", "userName"])),
+            {
+                let u = s(&with_user, &["userIdentity", "userName"]);
+                Box::new(move |v| v["userIdentity"]["userName"] == u.as_str() || v["userIdentity"]["arn"] == u.as_str())
+            },
+        ),
+        (
+            "source:=iam.amazonaws.com".into(),
+            "EventSource=iam.amazonaws.com".into(),
+            Box::new(|v| v["eventSource"] == "iam.amazonaws.com"),
+        ),
+        (
+            "readonly:false has:error".into(),
+            "ReadOnly=false".into(),
+            Box::new(|v| v["readOnly"] == false && v["errorCode"].is_string()),
+        ),
+        (
+            format!("resource:={}", s(&with_res, &["resources", "0", "ARN"])),
+            format!("ResourceName={}", s(&with_res, &["resources", "0", "ARN"])),
+            Box::new({
+                let a = s(&with_res, &["resources", "0", "ARN"]);
+                move |v| {
+                    v["resources"].as_array().is_some_and(|r| r.iter().any(|x| x["ARN"] == a.as_str()))
+                        || v["requestParameters"].as_object().is_some_and(|p| p.values().any(|x| x == a.as_str()))
+                }
+            }),
+        ),
+    ];
+    let mut seen = 0;
+    for (filter, attribute, pred) in &cases {
+        let o = live(&d.endpoint(), &["--region", &region, "--since", "2d", "--filter", filter]);
+        assert_eq!(o.status.code(), Some(0), "{filter}: {}", stderr(&o));
+        let expected: Vec<&Value> = f.in_region(&region).filter(|v| pred(v)).collect();
+        assert!(!expected.is_empty(), "{filter}: the case selects something");
+        assert_same_selection(&jsonl_values(&o), &expected, filter);
+        let log = d.log();
+        let new = &log[seen..];
+        seen = log.len();
+        assert!(
+            !new.is_empty() && new.iter().all(|e| e.attribute.as_deref() == Some(attribute.as_str())),
+            "{filter}: sent {:?}",
+            new
+        );
+        assert!(stderr(&o).contains(&format!("AWS: {attribute}")), "{filter}: the plan is shown: {}", stderr(&o));
+    }
+    d.shutdown();
+}
+
+#[test]
+fn twenty_pages_paced_close_to_two_per_second() {
+    let f = fixture(1050, 1);
+    let region = f.regions()[0].clone();
+    let d = f.double(DoubleConfig::default());
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 1050);
+    let log = d.log();
+    assert_eq!(log.len(), 21);
+    assert!(log.iter().all(|e| e.error.is_none()), "no request was throttled");
+    assert!(max_per_second(&log, &region) <= 2);
+    let span = (log.last().unwrap().time_ms - log[0].time_ms) as f64 / 1000.0;
+    let rate = (log.len() - 1) as f64 / span;
+    assert!(rate > 1.7 && rate <= 2.0, "average rate {rate:.2}/s");
+    d.shutdown();
+}
+
+#[test]
+fn throttling_5xx_and_dropped_connections_lose_no_page() {
+    let f = fixture(500, 1);
+    let region = f.regions()[0].clone();
+    let faults = Faults {
+        error_503: Trigger::EveryNth(4),
+        error_500: Trigger::EveryNth(9),
+        drop: Trigger::EveryNth(7),
+        drop_mid_body: Trigger::EveryNth(6),
+        malformed: Trigger::EveryNth(11),
+        ..Default::default()
+    };
+    // A double stricter than AWS: one request a second, so the client is throttled too.
+    let d = f.double(DoubleConfig { rate_per_sec: 1.0, burst: 1, faults, ..Default::default() });
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected: Vec<&Value> = f.in_region(&region).collect();
+    assert_same_selection(&jsonl_values(&o), &expected, "with faults");
+    let log = d.log();
+    assert!(log.iter().any(|e| e.error.as_deref() == Some("ThrottlingException")), "the client was throttled");
+    assert!(log.iter().any(|e| e.status == Some(503)));
+    assert!(log.iter().any(|e| e.status.is_none()), "a connection was dropped");
+    d.shutdown();
+}
+
+#[test]
+fn two_regions_are_fetched_concurrently_and_merged() {
+    let f = fixture(600, 2);
+    let regions = f.regions();
+    assert_eq!(regions.len(), 2);
+    let d = f.double(DoubleConfig::default());
+    let o = live(&d.endpoint(), &["--region", &regions.join(","), "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected: Vec<&Value> = f.records.iter().collect();
+    assert_same_selection(&jsonl_values(&o), &expected, "two regions");
+    let log = d.log();
+    let first_b = log.iter().position(|e| e.region.as_deref() == Some(regions[1].as_str())).unwrap();
+    let last_a = log.iter().rposition(|e| e.region.as_deref() == Some(regions[0].as_str())).unwrap();
+    assert!(first_b < last_a, "the regions were fetched at the same time, not one after the other");
+    for r in &regions {
+        assert!(max_per_second(&log, r) <= 2, "each region at its own limit");
+    }
+    d.shutdown();
+}
+
+#[test]
+fn errors_are_explained() {
+    let f = fixture(200, 1);
+    let region = f.regions()[0].clone();
+    let d =
+        f.double(DoubleConfig { faults: Faults { expire_after: Some(1), ..Default::default() }, ..Default::default() });
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(3), "one page read, then the token expired: {}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 50, "the page read before is kept");
+    assert!(stderr(&o).contains("credentials have expired"), "{}", stderr(&o));
+    d.shutdown();
+
+    let d = f.double(DoubleConfig::default());
+    let o = Command::new(bin())
+        .args(["print", "--endpoint-url", &d.endpoint(), "--region", &region])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no AWS credentials found"), "{}", stderr(&o));
+
+    let o = live(&d.endpoint(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no region"), "{}", stderr(&o));
+
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d", "--filter", "name:=NoSuchCall"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("us-east-1") && stderr(&o).contains("data events"), "{}", stderr(&o));
+    d.shutdown();
+}
