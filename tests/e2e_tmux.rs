@@ -162,3 +162,60 @@ fn first_screen_does_not_wait_for_a_slow_input() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
+
+/// Live event history in the TUI, against the LookupEvents double: pages arrive as needed,
+/// the plan is shown, and a filter with an exact term is sent to AWS.
+#[test]
+fn live_history_with_plan_and_paging() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let opts = trailscope::gen::GenOptions {
+        events: 1500,
+        per_file: 100,
+        seed: 5,
+        end_time: chrono::Utc::now().timestamp() - 600,
+        span_secs: 6 * 3600,
+        accounts: 1,
+        regions: 1,
+        hostile: false,
+        gzip_level: 1,
+        digests: false,
+    };
+    trailscope::gen::generate(&opts, &archive).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
+         AWS_EC2_METADATA_DISABLED=true {} --endpoint-url {} --region us-east-1 --since 1d; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        double.endpoint()
+    );
+    let t = Tmux::start("live", &cmd, 120, 40);
+    let s = t.wait_for("AWS: all events");
+    assert!(s.contains("Filter"), "{s}");
+    // Only the pages the screen needs (and a few ahead), not all 30.
+    t.wait_for("matched 200");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let early = double.log().len();
+    assert!((3..=6).contains(&early), "fetched {early} pages for the first screens");
+    // Going to the end asks for more.
+    t.keys(&["G"]);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(double.log().len() > early, "scrolling fetched more pages");
+    // An exact term goes to AWS.
+    let name = double.records().iter().find(|r| r.region == "us-east-1").and_then(|r| r.event_name.clone()).unwrap();
+    t.keys(&["/"]);
+    t.type_text(&format!("name:={name}"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&format!("AWS: EventName={name}"));
+    assert!(s.contains("scanned"), "{s}");
+    let attr = format!("EventName={name}");
+    let start = std::time::Instant::now();
+    while !double.log().iter().any(|e| e.attribute.as_deref() == Some(attr.as_str())) {
+        assert!(start.elapsed().as_secs() < 10, "the filter's exact term was not sent to AWS");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    double.shutdown();
+}

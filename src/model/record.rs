@@ -323,14 +323,22 @@ impl<'a> RecordFields<'a> {
         Cow::Borrowed(id.account_id.as_str())
     }
 
-    /// Insights records: the API they concern stands in for the event name.
-    pub fn display_name(&self) -> &str {
-        if let Some(ins) = &self.insight.0 {
-            if !self.event_name.is_some() && ins.event_name.is_some() {
-                return ins.event_name.as_str();
-            }
+    /// eventSource, or for an Insights record the source of the API it concerns.
+    pub fn display_source(&self) -> &str {
+        match &self.insight.0 {
+            Some(ins) if !self.event_source.is_some() => ins.event_source.as_str(),
+            _ => self.event_source.as_str(),
         }
-        self.event_name.as_str()
+    }
+
+    /// The list's event name. An Insights record shows the API it concerns, its insight type
+    /// and its state: `DeleteBucket · ApiCallRateInsight Start`.
+    pub fn display_name(&self) -> Cow<'_, str> {
+        if let Some(ins) = &self.insight.0 {
+            let api = if ins.event_name.is_some() { ins.event_name.as_str() } else { self.event_name.as_str() };
+            return Cow::Owned(format!("{api} · {} {}", ins.insight_type.as_str(), ins.state.as_str()).trim_end().to_string());
+        }
+        Cow::Borrowed(self.event_name.as_str())
     }
 }
 
@@ -402,6 +410,15 @@ mod tests {
             "ec2.amazonaws.com"
         );
         assert_eq!(p(r#"{"eventName":"a"}"#), "");
+    }
+
+    #[test]
+    fn insights_show_type_state_and_api() {
+        let r = RecordFields::parse(br#"{"eventVersion":"1.07","eventTime":"2024-01-01T00:00:00Z","eventType":"AwsCloudTrailInsight",
+            "eventCategory":"Insight","insightDetails":{"state":"Start","eventSource":"s3.amazonaws.com","eventName":"DeleteBucket",
+            "insightType":"ApiCallRateInsight"}}"#).unwrap();
+        assert_eq!(r.display_name(), "DeleteBucket · ApiCallRateInsight Start");
+        assert_eq!(r.display_source(), "s3.amazonaws.com");
     }
 
     #[test]

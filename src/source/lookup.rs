@@ -517,8 +517,9 @@ pub async fn run_live(
                         while recent.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(10)) {
                             recent.pop_front();
                         }
-                        let span = recent.front().map_or(1.0, |t| now.duration_since(*t).as_secs_f64().max(1.0));
-                        status.rate = recent.len() as f64 / span;
+                        // Requests per second over the last ten seconds (intervals, not requests).
+                        let span = recent.front().map_or(0.0, |t| now.duration_since(*t).as_secs_f64());
+                        status.rate = if span > 0.0 { (recent.len() - 1) as f64 / span } else { 0.0 };
                         continue;
                     }
                     FetchNote::Waiting { region_idx, what, .. } => status.regions[region_idx].waiting = what,

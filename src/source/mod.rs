@@ -194,8 +194,8 @@ impl LocalBatch {
         let id = r.identity.0.as_ref();
         let principal = r.principal();
         let mut set = |f: SymField, s: &str, me: &mut Self| syms[f as usize] = me.intern(s);
-        set(SymField::Name, r.display_name(), self);
-        set(SymField::Source, r.event_source.as_str(), self);
+        set(SymField::Name, &r.display_name(), self);
+        set(SymField::Source, r.display_source(), self);
         set(SymField::Region, r.region.as_str(), self);
         set(SymField::Principal, &principal, self);
         set(SymField::Ip, r.source_ip.as_str(), self);

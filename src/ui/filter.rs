@@ -44,7 +44,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                     thousands(state.view.len())
                 );
                 if live.fetching() {
-                    s.push_str(" · fetching…");
+                    s.push_str(if state.wants_more() { " · fetching…" } else { " · more as you scroll" });
                 }
                 Line::styled(s, theme::dim())
             }
