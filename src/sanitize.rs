@@ -117,6 +117,17 @@ pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
+/// Characters taken in order while they fit in `max` cells.
+fn take_width(chars: impl Iterator<Item = char>, max: usize) -> Vec<char> {
+    let mut w = 0;
+    chars
+        .take_while(|&c| {
+            w += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            w <= max
+        })
+        .collect()
+}
+
 /// Cuts `s` to at most `max` cells, ending with `…` when cut. Wide characters are never split.
 pub fn truncate_to_width(s: &str, max: usize) -> Cow<'_, str> {
     if width(s) <= max {
@@ -125,16 +136,7 @@ pub fn truncate_to_width(s: &str, max: usize) -> Cow<'_, str> {
     if max == 0 {
         return Cow::Borrowed("");
     }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw > max - 1 {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
+    let mut out: String = take_width(s.chars(), max - 1).into_iter().collect();
     out.push('…');
     Cow::Owned(out)
 }
@@ -148,18 +150,8 @@ pub fn truncate_start_to_width(s: &str, max: usize) -> Cow<'_, str> {
     if max == 0 {
         return Cow::Borrowed("");
     }
-    let mut kept: Vec<char> = Vec::new();
-    let mut w = 0;
-    for c in s.chars().rev() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw > max - 1 {
-            break;
-        }
-        kept.push(c);
-        w += cw;
-    }
-    kept.push('…');
-    Cow::Owned(kept.into_iter().rev().collect())
+    let kept = take_width(s.chars().rev(), max - 1);
+    Cow::Owned(std::iter::once('…').chain(kept.into_iter().rev()).collect())
 }
 
 #[cfg(test)]

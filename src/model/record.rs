@@ -336,7 +336,9 @@ impl<'a> RecordFields<'a> {
     pub fn display_name(&self) -> Cow<'_, str> {
         if let Some(ins) = &self.insight.0 {
             let api = if ins.event_name.is_some() { ins.event_name.as_str() } else { self.event_name.as_str() };
-            return Cow::Owned(format!("{api} · {} {}", ins.insight_type.as_str(), ins.state.as_str()).trim_end().to_string());
+            return Cow::Owned(
+                format!("{api} · {} {}", ins.insight_type.as_str(), ins.state.as_str()).trim_end().to_string(),
+            );
         }
         Cow::Borrowed(self.event_name.as_str())
     }
