@@ -289,6 +289,16 @@ fn errors_are_explained() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("no AWS credentials found"), "{}", stderr(&o));
 
+    d.set_faults(Faults { deny_keys: vec!["AKIDTRAILSCOPETEST".into()], ..Default::default() });
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("AccessDenied") && stderr(&o).contains("cloudtrail:LookupEvents permission"),
+        "{}",
+        stderr(&o)
+    );
+    d.set_faults(Faults::default());
+
     let o = live(&d.endpoint(), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no region"), "{}", stderr(&o));

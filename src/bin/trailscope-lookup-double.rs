@@ -64,6 +64,9 @@ struct Args {
     /// Seed for probabilistic faults.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Deny requests signed with this access key id (AccessDeniedException); repeatable.
+    #[arg(long, value_name = "KEY")]
+    deny_key: Vec<String>,
 }
 
 fn parse_now(s: &str) -> Result<i64, String> {
@@ -83,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         malformed: a.malformed.unwrap_or_default(),
         expire_after: a.expire_after,
         seed: a.seed,
+        deny_keys: a.deny_key,
     };
     let rate = if a.rate > 0.0 { a.rate } else { f64::INFINITY };
     let cfg = DoubleConfig { rate_per_sec: rate, burst: a.burst, now: a.now, faults };

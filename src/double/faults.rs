@@ -88,6 +88,9 @@ pub struct Faults {
     pub expire_after: Option<u64>,
     /// Seed of the probability faults' dice.
     pub seed: u64,
+    /// Access key ids whose requests are denied (`AccessDeniedException`, as for an identity
+    /// without the cloudtrail:LookupEvents permission).
+    pub deny_keys: Vec<String>,
 }
 
 /// What the faults decided for one request.

@@ -470,6 +470,16 @@ fn api(
     };
     entry.access_key = Some(key.clone());
     entry.region = Some(region.clone());
+    if lock(&state.faults).faults.deny_keys.contains(&key) {
+        applied.push("denied");
+        return err(ApiError::bad(
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::123456789012:user/{key} is not authorized to perform: cloudtrail:LookupEvents \
+                 because no identity-based policy allows the cloudtrail:LookupEvents action"
+            ),
+        ));
+    }
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     let op = target.strip_prefix(TARGET_PREFIX).or_else(|| target.strip_prefix(SHORT_TARGET_PREFIX));
     if method != Method::POST || path != "/" || op != Some(".LookupEvents") {

@@ -126,6 +126,23 @@ impl LiveStatus {
     }
 }
 
+/// Whether a dispatch failure is about credentials (none found, an SSO token that expired),
+/// which asking again cannot fix.
+fn credentials_problem(err: &LookupError) -> bool {
+    let text = DisplayErrorContext(err).to_string().to_ascii_lowercase();
+    ["credential", "no providers in chain", "sso", "token"].iter().any(|w| text.contains(w))
+}
+
+/// The SDK's error chain without the debug dump it appends.
+fn brief(full: &str) -> String {
+    let cut = ["(DispatchFailure(", "(ServiceError(", "(ResponseError(", "(TimeoutError(", "(ConstructionFailure("]
+        .iter()
+        .filter_map(|m| full.find(m))
+        .min()
+        .unwrap_or(full.len());
+    full[..cut].trim_end().to_string()
+}
+
 type LookupError = SdkError<
     aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError,
     aws_sdk_cloudtrail::config::http::HttpResponse,
@@ -155,7 +172,8 @@ impl Pacer {
 pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String {
     let code = err.code().unwrap_or("");
     let msg = err.message().unwrap_or("");
-    let full = DisplayErrorContext(err).to_string();
+    let raw = DisplayErrorContext(err).to_string();
+    let full = brief(&raw);
     let login = match profile {
         Some(p) => format!("aws sso login --profile {p}"),
         None => "aws sso login".to_string(),
@@ -178,10 +196,13 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
             format!("AWS kept throttling LookupEvents in {region} after {MAX_ATTEMPTS} tries; press r to try again")
         }
-        "" if full.contains("no providers in chain") || full.contains("CredentialsNotLoaded") || full.contains("failed to load credentials") => {
+        "" if ["no providers in chain", "no credentials found", "CredentialsNotLoaded", "failed to load credentials"]
+            .iter()
+            .any(|w| raw.contains(w)) =>
+        {
             "no AWS credentials found: set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws configure`".to_string()
         }
-        "" if full.to_ascii_lowercase().contains("sso") && (full.contains("expired") || full.contains("token")) => {
+        "" if raw.to_ascii_lowercase().contains("sso") && (raw.contains("expired") || raw.contains("token")) => {
             format!("the SSO session has expired or is missing: run `{login}`")
         }
         "" => match err {
@@ -204,7 +225,8 @@ fn retryable(err: &LookupError) -> bool {
         ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"];
     match err {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout() || d.is_other(),
+        // A connection closed early is "other" too; missing credentials are not worth retrying.
+        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout() || (d.is_other() && !credentials_problem(err)),
         SdkError::ServiceError(_) => {
             err.code().is_some_and(|c| THROTTLED.contains(&c))
                 || err.raw_response().is_some_and(|r| (500..600).contains(&r.status().as_u16()))
@@ -317,7 +339,7 @@ impl RegionFetch {
                 match result {
                     Ok(out) => break out,
                     Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => {
-                        let backoff = Duration::from_millis((250u64 << attempt.min(7)).min(20_000)) + jitter(attempt);
+                        let backoff = Duration::from_millis((250u64 << attempt.min(7)).min(8_000)) + jitter(attempt);
                         let what = format!(
                             "{} (try {attempt} of {MAX_ATTEMPTS}), retrying in {:.1}s",
                             short_reason(&e),

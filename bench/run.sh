@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Archive-scale benchmark: trailscope beside zcat and jq on the same generated archive, in one
+# run, alternating, with medians and ratios. See BENCHMARKS.md for figures and method.
+#
+#   bench/run.sh                 1,000,000 events (about 1.1 GB of JSON in 500 .json.gz files)
+#   EVENTS=200000 RUNS=5 bench/run.sh
+#   BENCH_DIR=/var/tmp/ts-bench bench/run.sh     keep the generated archive between runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-1000000}
+PER_FILE=${PER_FILE:-2000}
+RUNS=${RUNS:-3}
+JQ_RUNS=${JQ_RUNS:-1}
+
+for tool in zcat jq /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install gzip jq time)" >&2; exit 2; }
+done
+
+cargo build --release --bin trailscope --bin trailscope-gen >&2
+TS=target/release/trailscope
+
+DIR=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
+ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
+if [ ! -d "$ARCHIVE" ]; then
+    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
+fi
+mapfile -t FILES < <(find "$ARCHIVE" -name '*.json.gz' | sort)
+JSON_BYTES=$(zcat "${FILES[@]}" | wc -c)
+
+# wall seconds and peak RSS (KB) of a command, via /usr/bin/time
+measure() {
+    local out
+    out=$( { /usr/bin/time -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    echo "$out"
+}
+
+declare -A WALL RSS
+run() { # name command
+    local r
+    r=$(measure "$2")
+    WALL[$1]+="${r% *} "
+    RSS[$1]+="${r#* } "
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+Z="zcat ${FILES[*]} > /dev/null"
+INGEST="$TS print --format jsonl --filter 'id:=none' $ARCHIVE"
+FULL="$TS print --format jsonl $ARCHIVE"
+JQ="zcat ${FILES[*]} | jq -c '.Records[]'"
+
+echo "archive: $EVENTS events, ${#FILES[@]} files, $JSON_BYTES bytes of JSON; $(nproc) cores; runs: $RUNS (jq: $JQ_RUNS)" >&2
+for i in $(seq "$RUNS"); do
+    echo "run $i/$RUNS" >&2
+    run zcat "$Z"
+    run ingest "$INGEST"
+    run full "$FULL"
+done
+for i in $(seq "$JQ_RUNS"); do
+    run jq "$JQ"
+done
+
+printf '\n%-28s %10s %12s\n' "what" "median s" "peak RSS MB"
+for k in zcat ingest full jq; do
+    w=$(echo "${WALL[$k]}" | median)
+    r=$(echo "${RSS[$k]}" | median)
+    printf '%-28s %10.2f %12.0f\n' "$k" "$w" "$(echo "$r / 1024" | bc -l)"
+done
+zc=$(echo "${WALL[zcat]}" | median); ing=$(echo "${WALL[ingest]}" | median)
+full=$(echo "${WALL[full]}" | median); jq=$(echo "${WALL[jq]}" | median)
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
+printf '\ningest / zcat           = %s   (target <= 0.5)\n' "$(ratio "$ing" "$zc")"
+printf 'jq / ingest             = %s   (target >= 20)\n' "$(ratio "$jq" "$ing")"
+printf 'jq / full jsonl output  = %s   (target >= 10)\n' "$(ratio "$jq" "$full")"
+printf 'ingest peak RSS         = %s MB (target < 250)\n' "$(echo "$(echo "${RSS[ingest]}" | median) / 1024" | bc)"
