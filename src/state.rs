@@ -124,6 +124,9 @@ pub struct State {
     pub full_redraw: bool,
     /// Anchors `since:`/`until:` ages; fixed per query so results do not drift.
     pub now_ms: i64,
+    /// The event selected when filter editing began: kept selected through intermediate
+    /// filters that do not match it (typing `name:Delete` passes through `n`, `na`, ...).
+    filter_anchor: Option<u32>,
 }
 
 impl State {
@@ -147,6 +150,7 @@ impl State {
             quit: false,
             full_redraw: false,
             now_ms,
+            filter_anchor: None,
         };
         if let Some(f) = initial_filter {
             s.filter.cursor = f.len();
@@ -303,6 +307,7 @@ impl State {
                 self.apply_filter(true);
                 if self.filter.error.is_none() {
                     self.focus = Focus::List;
+                    self.filter_anchor = None;
                 }
             }
             FilterInsert(c) => {
@@ -347,6 +352,9 @@ impl State {
             }
             FilterClear => self.set_filter_text(String::new()),
         }
+        if self.focus != Focus::Filter {
+            self.filter_anchor = None;
+        }
     }
 
     fn open_popup(&mut self, p: Popup) {
@@ -361,6 +369,7 @@ impl State {
     }
 
     fn move_selection(&mut self, action: &Action) {
+        self.filter_anchor = None;
         let page = self.list.height.max(1);
         let last = self.view.len().saturating_sub(1);
         let sel = self.list.selected;
@@ -455,7 +464,10 @@ impl State {
                 m.prepare(&self.store.syms);
                 self.matcher = m;
                 self.filter.applied = self.filter.input.clone();
-                let keep = self.selected_event();
+                if self.focus == Focus::Filter && self.filter_anchor.is_none() {
+                    self.filter_anchor = self.selected_event();
+                }
+                let keep = self.filter_anchor.or(self.selected_event());
                 let ctx = MatchCtx { store: &self.store, raw: &self.raw };
                 self.view = self.matcher.filter(&self.order, &ctx);
                 self.reselect(keep, false);

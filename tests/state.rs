@@ -1,0 +1,86 @@
+//! State behaviour that the user feels: the list grows without jumping, filters keep the
+//! selection, Esc backs out in order.
+
+mod common;
+use common::*;
+use std::sync::Arc;
+use std::time::Duration;
+use trailscope::action::Action;
+use trailscope::source::raw::RawReader;
+use trailscope::source::{load, LoadMsg, LoadOptions};
+use trailscope::state::{Focus, Msg, State};
+
+fn messages() -> (Arc<RawReader>, Vec<LoadMsg>) {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut msgs = Vec::new();
+    // One batch per file, as a slow load would deliver them.
+    let opts = LoadOptions { batch_interval: Duration::ZERO, ..Default::default() };
+    load(&[stratus().to_string_lossy().into_owned()], &opts, &raw, &mut |m| msgs.push(m));
+    (raw, msgs)
+}
+
+#[test]
+fn the_selected_event_stays_put_while_events_stream_in() {
+    let (raw, msgs) = messages();
+    let batches = msgs.iter().filter(|m| matches!(m, LoadMsg::Batch(..))).count();
+    assert!(batches >= 5, "the load arrives in several batches ({batches})");
+    let mut state = State::new(raw, Vec::new(), None, 0);
+    state.set_layout(10, 10);
+    let mut moved_checks = 0;
+    for m in msgs {
+        let before = state.selected_event();
+        let followed_top = state.list.selected == 0;
+        state.apply(Msg::Load(m));
+        if followed_top {
+            assert_eq!(state.list.selected, 0, "at the top, the list follows the newest event");
+        } else {
+            assert_eq!(state.selected_event(), before, "the selection does not jump");
+            moved_checks += 1;
+        }
+        // Move away from the top after a few batches.
+        if state.view.len() > 40 && state.list.selected == 0 {
+            for _ in 0..7 {
+                state.update(Action::Down);
+            }
+        }
+    }
+    assert!(moved_checks >= 3, "the test exercised a moved selection ({moved_checks})");
+    assert_eq!(state.view.len(), 310);
+}
+
+#[test]
+fn filtering_keeps_the_selected_event_when_it_still_matches() {
+    let (raw, msgs) = messages();
+    let mut state = State::new(raw, Vec::new(), None, 0);
+    state.set_layout(10, 10);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    // Select some DeleteTrail-like write, then filter on a term it matches.
+    let target = state
+        .view
+        .iter()
+        .position(|&i| {
+            state.store.sym(&state.store.events[i as usize], trailscope::model::SymField::Name) == "DeleteTrail"
+        })
+        .unwrap();
+    state.list.selected = target;
+    let ev = state.selected_event();
+    state.update(Action::FocusFilter);
+    for c in "name:Delete".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    assert_eq!(state.selected_event(), ev);
+    assert!(state.view.len() < 310);
+    // Esc clears the filter (focus stays in the filter), a second Esc leaves it.
+    state.update(Action::Back);
+    assert_eq!(state.view.len(), 310);
+    assert_eq!(state.focus, Focus::Filter);
+    state.update(Action::Back);
+    assert_eq!(state.focus, Focus::List);
+    assert_eq!(state.selected_event(), ev);
+    state.update(Action::OpenDetail);
+    assert_eq!(state.focus, Focus::Detail);
+    state.update(Action::Back);
+    assert_eq!(state.focus, Focus::List);
+}
