@@ -308,3 +308,17 @@ fn errors_are_explained() {
     assert!(stderr(&o).contains("us-east-1") && stderr(&o).contains("data events"), "{}", stderr(&o));
     d.shutdown();
 }
+
+#[test]
+fn region_all_falls_back_to_the_built_in_list_when_list_regions_is_denied() {
+    let f = fixture(600, 2);
+    let d = f.double(DoubleConfig::default());
+    // The double does not serve the Account API, so ListRegions fails as a denied call would.
+    let o = live(&d.endpoint(), &["--region", "all", "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected: Vec<&Value> = f.records.iter().collect();
+    assert_same_selection(&jsonl_values(&o), &expected, "--region all");
+    let asked: HashSet<String> = d.log().iter().filter_map(|e| e.region.clone()).collect();
+    assert_eq!(asked.len(), trailscope::source::lookup::BUILTIN_REGIONS.len(), "{asked:?}");
+    d.shutdown();
+}
