@@ -31,9 +31,9 @@ JSON_BYTES=$(zcat "${FILES[@]}" | wc -c)
 
 # wall seconds and peak RSS (KB) of a command, via /usr/bin/time
 measure() {
-    local out
-    out=$( { /usr/bin/time -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    echo "$out"
+    local t="$DIR/.time"
+    /usr/bin/time -o "$t" -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null || true
+    tail -1 "$t"
 }
 
 declare -A WALL RSS

@@ -78,11 +78,24 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
             .context("starting the loader")?;
     }
     let mut terminal = ratatui::init();
+    // ratatui's hook restores the terminal and prints the panic; on top of it: stay quiet for
+    // panics caught while reading an input (they become that input's problem), and end the
+    // process when a background thread panics, rather than run on with a restored terminal.
+    let restore_and_print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if crate::source::catching_panic() {
+            return;
+        }
+        restore_and_print(info);
+        if std::thread::current().name() != Some("main") {
+            std::process::exit(101);
+        }
+    }));
     let links = Links { msg_tx, live_tx, hungry_tx };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     ratatui::restore();
     // The loader thread may still be running on a huge archive; exiting ends it.
-    result.map(|_| exit::OK)
+    result.map(|signal| signal.unwrap_or(exit::OK))
 }
 
 /// The app loop's ways out to background work.
@@ -97,7 +110,7 @@ async fn event_loop(
     state: &mut State,
     links: Links,
     mut msg_rx: mpsc::UnboundedReceiver<Msg>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<i32>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -162,9 +175,10 @@ async fn event_loop(
                     dirty = true;
                 }
             }
-            _ = sigterm.recv() => break,
-            _ = sighup.recv() => break,
-            _ = sigint.recv() => break,
+            // The usual 128 + signal number, after the terminal is restored.
+            _ = sigterm.recv() => return Ok(Some(143)),
+            _ = sighup.recv() => return Ok(Some(129)),
+            _ = sigint.recv() => return Ok(Some(130)),
         }
         if state.detail.event != requested && state.detail_wanted().is_none() {
             requested = None;
@@ -173,7 +187,7 @@ async fn event_loop(
             break;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The work of fetching and highlighting one record for the detail pane, to run off the UI

@@ -4,6 +4,7 @@ use trailscope::print::{self, PrintRequest};
 
 fn main() {
     let cli = Cli::parse();
+    trailscope::source::install_panic_filter();
     match cli.command {
         Some(Command::Print { common, format }) => {
             let req = PrintRequest {

@@ -63,6 +63,9 @@ pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
     Loaded { store, problems, stats }
 }
 
+/// Decompressed files kept while `print` reads records back.
+pub const PRINT_CACHE_BYTES: usize = 512 << 20;
+
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
@@ -132,7 +135,10 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             return exit::USAGE;
         }
     };
-    let raw = Arc::new(RawReader::new(usize::MAX / 2));
+    // Records are read back for output through a bounded cache: newest-first order visits
+    // trail files mostly one after another (each covers a few minutes), so each is
+    // decompressed about once, while a load that prints little holds nothing.
+    let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
     let live = req.paths.is_empty();
     let (loaded, live_status) = if live {
         let now = time::now_ms();
@@ -153,7 +159,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else {
-        (load_all(&req.paths, &raw, true), None)
+        (load_all(&req.paths, &raw, false), None)
     };
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store.syms);

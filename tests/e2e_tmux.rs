@@ -219,3 +219,50 @@ fn live_history_with_plan_and_paging() {
     t.wait_for("EXITED:0");
     double.shutdown();
 }
+
+impl Tmux {
+    /// The pid of the app: the child of the pane's shell.
+    fn app_pid(&self) -> String {
+        let shell = String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]).stdout)
+            .trim()
+            .to_string();
+        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string()
+    }
+}
+
+/// SIGTERM and SIGHUP (the SSH session drops) restore the terminal; the exit status says which.
+#[test]
+fn signals_restore_the_terminal() {
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let cmd =
+            format!("{} {}; echo EXITED:$?; sleep 30", shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+        let t = Tmux::start(&format!("sig{sig}"), &cmd, 100, 30);
+        t.wait_for("310/310 events");
+        let pid = t.app_pid();
+        assert!(!pid.is_empty());
+        assert!(Command::new("kill").args([&format!("-{sig}"), &pid]).status().unwrap().success());
+        let s = t.wait_for(&format!("EXITED:{code}"));
+        assert!(!s.contains("Events ·"), "SIG{sig}: the alternate screen was left:\n{s}");
+        // The terminal is back in cooked mode: typed text echoes.
+        t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
+        t.wait_for("echoed");
+    }
+}
+
+/// A storm of resizes, down to 1x1, never kills the app; it draws at the final size.
+#[test]
+fn resize_storm() {
+    let cmd = format!("{} {}; echo EXITED:$?; sleep 30", shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+    let t = Tmux::start("resize", &cmd, 120, 40);
+    t.wait_for("310/310 events");
+    for (w, h) in [(1, 1), (200, 60), (2, 50), (80, 24), (1, 80), (30, 5), (133, 7), (10, 10), (1, 1), (90, 30)] {
+        t.cmd(&["resize-window", "-t", "e2e", "-x", &w.to_string(), "-y", &h.to_string()]);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    t.cmd(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
+    let s = t.wait_for("310/310 events");
+    assert!(s.lines().next().unwrap_or("").starts_with("┌ Filter"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}

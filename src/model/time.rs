@@ -26,6 +26,12 @@ pub fn parse_event_time(s: &str) -> Option<i64> {
         let days = days_from_civil(y as i64, mo, d);
         return Some(((days * 86_400) + (h * 3600 + mi * 60 + se) as i64) * 1000);
     }
+    // Not CloudTrail's format, but some exporters write epoch seconds (or milliseconds).
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let n: f64 = t.parse().ok()?;
+        return Some(if n >= 1e11 { n as i64 } else { (n * 1000.0).round() as i64 });
+    }
     parse_rfc3339(s)
 }
 
@@ -152,6 +158,8 @@ mod tests {
         assert_eq!(parse_event_time("2024-07-31 12:46:41"), Some(1_722_430_001_000));
         assert_eq!(parse_event_time("2023-02-30T00:00:00Z"), None);
         assert_eq!(parse_event_time("yesterday"), None);
+        assert_eq!(parse_event_time("1722430001"), Some(1_722_430_001_000));
+        assert_eq!(parse_event_time("1722430001123"), Some(1_722_430_001_123));
         assert_eq!(parse_event_time(""), None);
     }
 

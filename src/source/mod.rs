@@ -248,7 +248,48 @@ struct FileOutcome {
     content: Option<Arc<Vec<u8>>>,
 }
 
+thread_local! {
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is reading an input under `catch_unwind`: a panic there becomes that
+/// input's problem, so the panic hook should stay quiet rather than write over the screen.
+pub fn catching_panic() -> bool {
+    CATCHING.with(|c| c.get())
+}
+
+/// Wraps the current panic hook so that panics caught while reading an input are not printed.
+pub fn install_panic_filter() {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !catching_panic() {
+            prev(info);
+        }
+    }));
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default()
+}
+
+/// Reads and parses one input. A bug that panics on some hostile input costs that input, not
+/// the whole load.
 fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
+    CATCHING.with(|c| c.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_parse(file, retain)));
+    CATCHING.with(|c| c.set(false));
+    result.unwrap_or_else(|p| FileOutcome {
+        file: file.id,
+        result: Err(format!(
+            "internal error while reading this input ({}); the other inputs are not affected",
+            crate::sanitize::sanitize(&panic_message(p.as_ref()))
+        )),
+        bytes: 0,
+        content: None,
+    })
+}
+
+fn read_and_parse(file: &SourceFile, retain: bool) -> FileOutcome {
     let (content, notes) = match read_content(file) {
         Ok(c) => c,
         Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None },
