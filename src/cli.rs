@@ -70,6 +70,9 @@ pub struct Common {
     /// Live history: CloudTrail Insights events (EventCategory=insight) instead of management events.
     #[arg(long, help_heading = "Live event history (no PATH)")]
     pub insights: bool,
+    /// Live history: seconds to wait for one answer before asking again.
+    #[arg(long, value_name = "SECS", default_value_t = 30, help_heading = "Live event history (no PATH)")]
+    pub timeout: u64,
 }
 
 impl Common {
@@ -80,7 +83,7 @@ impl Common {
             endpoint_url: self.endpoint_url.clone(),
             insights: self.insights,
             spacing: None,
-            timeout: None,
+            timeout: Some(std::time::Duration::from_secs(self.timeout.max(1))),
         }
     }
 }

@@ -266,3 +266,45 @@ fn resize_storm() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
+
+/// While an answer is slow to come, the UI stays responsive and says what it waits for.
+#[test]
+fn live_waiting_is_shown_and_the_ui_stays_responsive() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let opts = trailscope::gen::GenOptions {
+        events: 100,
+        per_file: 100,
+        end_time: chrono::Utc::now().timestamp() - 600,
+        span_secs: 3600,
+        accounts: 1,
+        regions: 1,
+        hostile: false,
+        digests: false,
+        ..Default::default()
+    };
+    trailscope::gen::generate(&opts, &archive).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let faults = trailscope::double::Faults {
+        delay: trailscope::double::Trigger::EveryNth(1),
+        delay_ms: 60_000,
+        ..Default::default()
+    };
+    let cfg = trailscope::double::DoubleConfig { faults, ..Default::default() };
+    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, cfg)).unwrap();
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
+         AWS_EC2_METADATA_DISABLED=true {} --endpoint-url {} --region us-east-1; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        double.endpoint()
+    );
+    let t = Tmux::start("waiting", &cmd, 120, 30);
+    t.wait_for("waiting for us-east-1 (2s)");
+    t.keys(&["?"]);
+    t.wait_for("Keys in the list");
+    let asked = Instant::now();
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+    assert!(asked.elapsed() < Duration::from_secs(5), "quitting does not wait for the request");
+    double.shutdown();
+}

@@ -322,3 +322,24 @@ fn region_all_falls_back_to_the_built_in_list_when_list_regions_is_denied() {
     assert_eq!(asked.len(), trailscope::source::lookup::BUILTIN_REGIONS.len(), "{asked:?}");
     d.shutdown();
 }
+
+#[test]
+fn answers_that_never_come_time_out_and_are_asked_again() {
+    let f = fixture(300, 1);
+    let region = f.regions()[0].clone();
+    let faults = Faults { delay: Trigger::EveryNth(2), delay_ms: 60_000, ..Default::default() };
+    let d = f.double(DoubleConfig { faults, ..Default::default() });
+    let start = std::time::Instant::now();
+    let o = live(&d.endpoint(), &["--region", &region, "--since", "2d", "--timeout", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(start.elapsed().as_secs() < 40, "each stuck request was given up after the timeout");
+    let expected: Vec<&Value> = f.in_region(&region).collect();
+    assert_same_selection(&jsonl_values(&o), &expected, "with stuck responses");
+    // Every second request is held back: the client asked again for those pages.
+    let pages = expected.len().div_ceil(50);
+    let summary = stderr(&o);
+    let requests: usize =
+        summary.split(" requests)").next().and_then(|s| s.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(requests > pages, "{requests} requests for {pages} pages: {summary}");
+    d.shutdown();
+}

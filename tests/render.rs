@@ -177,3 +177,59 @@ fn tiny_terminals_do_not_panic() {
         state.update(Action::Back);
     }
 }
+
+/// The same hostile strings through `print --format table` and `csv`, and through error
+/// messages about a file whose name and keys are hostile: nothing raw on either stream.
+#[test]
+fn hostile_strings_never_reach_print_output_or_error_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut recs: Vec<serde_json::Value> = HOSTILE.iter().enumerate().map(|(i, s)| hostile_record(i, s)).collect();
+    for (i, r) in recs.iter_mut().enumerate() {
+        r["resources"] = serde_json::json!([{ "ARN": format!("arn:aws:s3:::b{}", HOSTILE[i]) }]);
+    }
+    std::fs::write(dir.path().join("hostile.json"), serde_json::to_vec(&recs).unwrap()).unwrap();
+    let evil_name = dir.path().join("evil\u{1b}]0;pwned\u{7}\u{202e}.json");
+    std::fs::write(&evil_name, "{\"\u{1b}[2J\": 1, \"\u{9b}31m\": 2}").unwrap();
+    let bad = |bytes: &[u8]| {
+        bytes.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0x00 || b == 0x08 || b == 0x7f || b == b'\r')
+            || String::from_utf8_lossy(bytes).chars().any(|c| is_unsafe(c) && c != '\n')
+    };
+    for format in ["table", "csv"] {
+        let o = run(&["print", "--format", format, dir.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3));
+        assert_eq!(stdout_lines(&o).len(), HOSTILE.len() + 1, "{format}: one line per event and a header");
+        assert!(!bad(&o.stdout), "{format}: raw control characters on stdout");
+        assert!(!bad(&o.stderr), "raw control characters in the error messages: {:?}", stderr(&o));
+        assert!(stderr(&o).contains("evil\\e]0;pwned\\x07\\u{202e}.json"), "{}", stderr(&o));
+    }
+    // The TUI's errors popup says the same, safely.
+    let mut state = loaded(&[dir.path()]);
+    state.update(Action::Errors);
+    let t = render(&mut state, 120, 30);
+    assert_no_control_chars(&t);
+    assert!(t.backend().to_string().contains("evil\\e]0;pwned"));
+}
+
+/// Wide characters keep the table's columns aligned.
+#[test]
+fn table_columns_stay_aligned_with_wide_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<serde_json::Value> = ["東京", "🚀🚀", "ascii", "Ünïcödé", "한국어텍스트"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            serde_json::json!({"eventTime": format!("2025-01-01T00:00:0{i}Z"), "eventName": format!("Get{s}"), "sourceIPAddress": "1.2.3.4",
+                "userIdentity": {"type": "IAMUser", "userName": *s}, "awsRegion": "us-east-1"})
+        })
+        .collect();
+    std::fs::write(dir.path().join("wide.json"), serde_json::to_vec(&recs).unwrap()).unwrap();
+    let o = run(&["print", "--format", "table", dir.path().to_str().unwrap()]);
+    let lines = stdout_lines(&o);
+    let col = |line: &str, needle: &str| line.find(needle).map(|i| trailscope::sanitize::width(&line[..i]));
+    let ip_col = col(&lines[0], "SOURCE_IP").unwrap();
+    let region_col = col(&lines[0], "REGION").unwrap();
+    for l in &lines[1..] {
+        assert_eq!(col(l, "1.2.3.4"), Some(ip_col), "{l}");
+        assert_eq!(col(l, "us-east-1"), Some(region_col), "{l}");
+    }
+}

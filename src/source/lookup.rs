@@ -102,6 +102,8 @@ pub struct RegionStatus {
     pub done: bool,
     pub waiting: Option<String>,
     pub error: Option<String>,
+    /// When the request in flight was sent, so the status can say what it is waiting for.
+    pub requesting_since: Option<Instant>,
 }
 
 impl LiveStatus {
@@ -251,7 +253,7 @@ enum FetchNote {
     Page(Page),
     Waiting { generation: u64, region_idx: usize, what: Option<String> },
     Failed { generation: u64, region_idx: usize, error: String },
-    Request { generation: u64 },
+    Request { generation: u64, region_idx: usize },
 }
 
 fn page_body(events: &[aws_sdk_cloudtrail::types::Event]) -> (Vec<u8>, Option<i64>) {
@@ -318,7 +320,7 @@ impl RegionFetch {
                     _ = self.pacer.wait() => {},
                     _ = cancel.changed() => if *cancel.borrow() >= generation { return },
                 }
-                let _ = tx.send(FetchNote::Request { generation });
+                let _ = tx.send(FetchNote::Request { generation, region_idx: self.region_idx });
                 let mut req = self
                     .client
                     .lookup_events()
@@ -526,13 +528,16 @@ pub async fn run_live(
             Some(note) = note_rx.recv() => {
                 let gen_of = |n: &FetchNote| match n {
                     FetchNote::Page(p) => p.generation,
-                    FetchNote::Waiting { generation, .. } | FetchNote::Failed { generation, .. } | FetchNote::Request { generation } => *generation,
+                    FetchNote::Waiting { generation, .. }
+                    | FetchNote::Failed { generation, .. }
+                    | FetchNote::Request { generation, .. } => *generation,
                 };
                 if Some(gen_of(&note)) != current {
                     continue;
                 }
                 match note {
-                    FetchNote::Request { .. } => {
+                    FetchNote::Request { region_idx, .. } => {
+                        status.regions[region_idx].requesting_since = Some(Instant::now());
                         status.requests += 1;
                         let now = Instant::now();
                         recent.push_back(now);
@@ -542,18 +547,22 @@ pub async fn run_live(
                         // Requests per second over the last ten seconds (intervals, not requests).
                         let span = recent.front().map_or(0.0, |t| now.duration_since(*t).as_secs_f64());
                         status.rate = if span > 0.0 { (recent.len() - 1) as f64 / span } else { 0.0 };
-                        continue;
                     }
-                    FetchNote::Waiting { region_idx, what, .. } => status.regions[region_idx].waiting = what,
+                    FetchNote::Waiting { region_idx, what, .. } => {
+                        status.regions[region_idx].waiting = what;
+                        status.regions[region_idx].requesting_since = None;
+                    }
                     FetchNote::Failed { region_idx, error, .. } => {
                         let r = &mut status.regions[region_idx];
                         r.error = Some(error.clone());
                         r.waiting = None;
+                        r.requesting_since = None;
                         r.done = true;
                         emit(LoadMsg::Problem(super::Problem { input: format!("LookupEvents {}", r.region), reason: error, skipped: true }));
                     }
                     FetchNote::Page(p) => {
                         let r = &mut status.regions[p.region_idx];
+                        r.requesting_since = None;
                         r.pages += 1;
                         r.events += p.events;
                         r.oldest_ms = p.oldest_ms.or(r.oldest_ms);

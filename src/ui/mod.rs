@@ -111,6 +111,15 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
                 left.push(Span::styled(" · complete", theme::ok()));
             }
         }
+        // A request that is slow to come back: say what we are waiting for.
+        let slow = ls
+            .regions
+            .iter()
+            .filter_map(|r| r.requesting_since.map(|t| (r, t.elapsed())))
+            .find(|(_, e)| e.as_secs() >= 2);
+        if let Some((r, waited)) = slow {
+            left.push(Span::styled(format!(" · waiting for {} ({}s)", r.region, waited.as_secs()), theme::write()));
+        }
         if let Some(w) = ls.regions.iter().find_map(|r| r.waiting.as_ref().map(|w| format!("{}: {w}", r.region))) {
             left.push(Span::styled(format!(" · {}", crate::sanitize::sanitize(&w)), theme::write()));
         }
