@@ -1,6 +1,5 @@
 //! String interning for repeating event fields.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub type Sym = u32;
@@ -42,7 +41,8 @@ impl SymTable {
 /// String to symbol, with the table it fills.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<Arc<str>, Sym>,
+    // Seeded per process: event text is attacker-controlled, so no precomputed collisions.
+    map: foldhash::HashMap<Arc<str>, Sym>,
     table: SymTable,
 }
 

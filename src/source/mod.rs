@@ -150,19 +150,19 @@ fn walk(
 
 /// A file's events with file-local symbols, as a worker produces them.
 struct LocalBatch {
-    map: HashMap<Box<str>, Sym>,
+    map: foldhash::HashMap<Box<str>, Sym>,
     strings: Vec<Box<str>>,
     uniq: String,
     res: Vec<Sym>,
     events: Vec<Event>,
     /// Per event: hash of the eventID (0: none) and of the raw bytes.
-    hashes: Vec<(u128, u64)>,
+    hashes: Vec<(u64, u64)>,
 }
 
 impl LocalBatch {
     fn new() -> Self {
         Self {
-            map: HashMap::new(),
+            map: Default::default(),
             strings: vec!["".into()],
             uniq: String::new(),
             res: Vec::new(),
@@ -225,8 +225,7 @@ impl LocalBatch {
         }
         let event_id = self.uniq(r.event_id.as_str());
         let request_id = self.uniq(r.request_id.as_str());
-        let id_hash =
-            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_128(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
+        let id_hash = if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
         self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
         self.events.push(Event {
             time,
@@ -316,8 +315,13 @@ pub struct Ingest<'a> {
     strings_len: u64,
     res_len: u64,
     events_len: u32,
-    /// eventID hash -> events with that id: (index, raw hash, location).
-    by_id: HashMap<u128, Vec<(u32, u64, RawLoc)>>,
+    /// eventID hash -> the first event taken with that id.
+    by_id: foldhash::HashMap<u64, u32>,
+    /// Later events that share an id with an earlier, different one (rare in real trails).
+    more_by_id: foldhash::HashMap<u64, Vec<u32>>,
+    /// Per event taken: the hash of its raw bytes and where it lives, to compare contents.
+    raw_hashes: Vec<u64>,
+    locs: Vec<RawLoc>,
     canonical: HashMap<u32, Option<u128>>,
     files: Vec<Arc<SourceFile>>,
     raw: &'a RawReader,
@@ -332,7 +336,10 @@ impl<'a> Ingest<'a> {
             strings_len: 0,
             res_len: 0,
             events_len: 0,
-            by_id: HashMap::new(),
+            by_id: Default::default(),
+            more_by_id: Default::default(),
+            raw_hashes: Vec::new(),
+            locs: Vec::new(),
             canonical: HashMap::new(),
             files: Vec::new(),
             raw,
@@ -365,35 +372,33 @@ impl<'a> Ingest<'a> {
     }
 
     /// Whether the event is an exact copy of one already taken.
-    fn is_duplicate(&mut self, id_hash: u128, raw_hash: u64, loc: RawLoc) -> bool {
+    fn is_duplicate(&mut self, id_hash: u64, raw_hash: u64, loc: RawLoc) -> bool {
         if id_hash == 0 {
             return false;
         }
-        let candidates = match self.by_id.get(&id_hash) {
-            Some(c) => c.clone(),
-            None => {
-                self.by_id.insert(id_hash, vec![(self.events_len, raw_hash, loc)]);
-                return false;
-            }
-        };
-        if candidates.iter().any(|&(_, h, _)| h == raw_hash) {
+        let new_idx = self.events_len;
+        let first = *self.by_id.entry(id_hash).or_insert(new_idx);
+        if first == new_idx {
+            return false;
+        }
+        let mut candidates = vec![first];
+        candidates.extend(self.more_by_id.get(&id_hash).into_iter().flatten());
+        if candidates.iter().any(|&c| self.raw_hashes[c as usize] == raw_hash) {
             return true;
         }
         // Same id, different bytes: the same content may still be written differently
         // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
-        let new_idx = self.events_len;
         let mine = self.canonical_of(new_idx, loc);
         if mine.is_some() {
-            for (idx, _, other_loc) in candidates {
-                if self.canonical_of(idx, other_loc) == mine {
+            for c in candidates {
+                let other_loc = self.locs[c as usize];
+                if self.canonical_of(c, other_loc) == mine {
                     self.canonical.remove(&new_idx);
                     return true;
                 }
             }
         }
-        if let Some(v) = self.by_id.get_mut(&id_hash) {
-            v.push((new_idx, raw_hash, loc));
-        }
+        self.more_by_id.entry(id_hash).or_default().push(new_idx);
         false
     }
 
@@ -424,6 +429,8 @@ impl<'a> Ingest<'a> {
             }
             self.res_len += ev.res_len as u64;
             ev.res_start = res_start;
+            self.raw_hashes.push(raw_hash);
+            self.locs.push(ev.loc);
             self.pending.events.push(ev);
             self.events_len += 1;
         }
