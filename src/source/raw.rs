@@ -116,6 +116,9 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
         return Ok((bytes, notes));
     }
     notes.gzip = true;
+    if let Some(out) = inflate_whole(&bytes) {
+        return Ok((out, notes));
+    }
     let hint = if bytes.len() >= 4 {
         let t = &bytes[bytes.len() - 4..];
         u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize
@@ -156,6 +159,21 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
         return Err("empty gzip stream".into());
     }
     Ok((out, notes))
+}
+
+/// The fast path: a single-member gzip file inflated in one call by libdeflate, sized by the
+/// trailer's ISIZE. Anything else (several members, trailing data, damage, an implausible
+/// size) returns `None` and goes the streaming way, which also explains what is wrong.
+fn inflate_whole(bytes: &[u8]) -> Option<Vec<u8>> {
+    let t = bytes.get(bytes.len().checked_sub(4)?..)?;
+    let size = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize;
+    // JSON compresses 5-20x; a trailer claiming far more is damage or a bomb.
+    if size == 0 || size > bytes.len().saturating_mul(64) || size as u64 > MAX_CONTENT {
+        return None;
+    }
+    let mut out = vec![0u8; size];
+    let n = libdeflater::Decompressor::new().gzip_decompress(bytes, &mut out).ok()?;
+    (n == size).then_some(out)
 }
 
 /// A record's raw bytes: a slice of cached content, or an owned copy.
