@@ -61,6 +61,20 @@ pub fn filter_bindings() -> Vec<Binding> {
     ]
 }
 
+/// Moving through a list, a record or a popup: the same keys everywhere.
+fn movement(code: KeyCode) -> Option<Action> {
+    use Action::*;
+    Some(match code {
+        KeyCode::Char('j') | KeyCode::Down => Down,
+        KeyCode::Char('k') | KeyCode::Up => Up,
+        KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
+        KeyCode::PageUp => PageUp,
+        KeyCode::Char('g') | KeyCode::Home => Top,
+        KeyCode::Char('G') | KeyCode::End => Bottom,
+        _ => return None,
+    })
+}
+
 pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
     use Action::*;
     if key.kind == KeyEventKind::Release {
@@ -95,28 +109,17 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(c) => FilterInsert(c),
             _ => return None,
         }),
-        Mode::Popup => Some(match key.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('E') | KeyCode::Enter => Back,
-            KeyCode::Char('j') | KeyCode::Down => Down,
-            KeyCode::Char('k') | KeyCode::Up => Up,
-            KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
-            KeyCode::PageUp => PageUp,
-            KeyCode::Char('g') | KeyCode::Home => Top,
-            KeyCode::Char('G') | KeyCode::End => Bottom,
-            _ => return None,
-        }),
+        Mode::Popup => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('E') | KeyCode::Enter => Some(Back),
+            code => movement(code),
+        },
         Mode::List | Mode::Detail => Some(match key.code {
             KeyCode::Char('d') if ctrl => HalfPageDown,
             KeyCode::Char('u') if ctrl => HalfPageUp,
             KeyCode::Char('f') if ctrl => PageDown,
             KeyCode::Char('b') if ctrl => PageUp,
             KeyCode::Char(_) if ctrl => return None,
-            KeyCode::Char('j') | KeyCode::Down => Down,
-            KeyCode::Char('k') | KeyCode::Up => Up,
-            KeyCode::PageDown | KeyCode::Char(' ') => PageDown,
-            KeyCode::PageUp => PageUp,
-            KeyCode::Char('g') | KeyCode::Home => Top,
-            KeyCode::Char('G') | KeyCode::End => Bottom,
+            code if movement(code).is_some() => return movement(code),
             KeyCode::Enter if mode == Mode::List => OpenDetail,
             KeyCode::Tab => NextPane,
             KeyCode::BackTab => PrevPane,

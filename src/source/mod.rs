@@ -225,7 +225,8 @@ impl LocalBatch {
         }
         let event_id = self.uniq(r.event_id.as_str());
         let request_id = self.uniq(r.request_id.as_str());
-        let id_hash = if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
+        let id_hash =
+            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
         self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
         self.events.push(Event {
             time,
