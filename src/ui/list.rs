@@ -57,6 +57,19 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.view.is_empty() {
+        if state.live.as_ref().is_some_and(|l| l.query.is_some() && l.status.done) {
+            // Live history came back empty: say why that may be.
+            let msg = if state.problems.is_empty() {
+                crate::source::lookup::EMPTY_HINT.to_string()
+            } else {
+                "the query failed (E lists why; r tries again)".to_string()
+            };
+            frame.render_widget(
+                Paragraph::new(Line::styled(msg, theme::dim())).wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
         let msg = if !state.load.done && state.store.is_empty() {
             "loading…"
         } else if state.store.is_empty() {
