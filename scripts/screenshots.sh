@@ -184,6 +184,8 @@ want() { # NAME: is this scenario selected on the command line?
 #     sleep:SECS    pause (avoid; prefer wait:)
 #   The app runs in the directory $SHOT_CWD (default: the repo root), so a
 #   scenario can set it:  SHOT_CWD=/some/dir shot NAME "ARGS" KEYS...
+#   SHOT_ENV="A=1 B=2" sets environment variables for the app; SHOT_READY is
+#   the screen text (regex) that says it is ready, when not the status bar's.
 shot() {
     local name=$1 argstr=$2
     shift 2
@@ -193,9 +195,12 @@ shot() {
     local cwd=${SHOT_CWD:-$ROOT}
     say "$name: trailscope $argstr  [keys: $*]"
 
-    tm new-session -d -s "$name" -x "$COLS" -y "$ROWS" -c "$cwd" \
+    local -a envs=()
+    local e
+    for e in ${SHOT_ENV:-}; do envs+=(-e "$e"); done
+    tm new-session -d -s "$name" -x "$COLS" -y "$ROWS" -c "$cwd" ${envs[@]+"${envs[@]}"} \
         /bin/sh -c "$WRAPPER" "$BIN" "${args[@]}"
-    wait_settled "$name" "$READY_MARKER"
+    wait_settled "$name" "${SHOT_READY:-$READY_MARKER}"
 
     local key before
     for key in "$@"; do
@@ -266,6 +271,22 @@ if want errors; then
     SHOT_CWD=$WORK/run shot errors \
         "assets/sample broken/111122223333_CloudTrail_us-east-1_20240501T1200Z_truncated.json.gz broken/hello.json" \
         E
+fi
+
+# Live event history, against the project's LookupEvents double serving a fresh
+# generated archive (its events end now, so they are inside the default window).
+if want live; then
+    live_archive=$WORK/live-archive
+    target/release/trailscope-gen --events 3000 --per-file 100 --seed 3 --regions 1 --accounts 1 \
+        --no-digests --end "$(date -u -d '-2 min' +%Y-%m-%dT%H:%M:%SZ)" --span 20h "$live_archive" 2>/dev/null
+    target/release/trailscope-lookup-double "$live_archive" >"$WORK/double.out" 2>/dev/null &
+    double_pid=$!
+    for _ in $(seq 100); do grep -q listening "$WORK/double.out" 2>/dev/null && break; sleep 0.1; done
+    endpoint=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/double.out")
+    SHOT_ENV="AWS_ACCESS_KEY_ID=AKIDSCREENSHOT AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent AWS_EC2_METADATA_DISABLED=true" \
+        SHOT_READY='matched [0-9]' shot live "--endpoint-url $endpoint --region us-east-1" \
+        / "text:name:=DescribeInstances -user:root" Enter "wait:AWS: EventName" sleep:3 j j
+    kill "$double_pid" 2>/dev/null || true
 fi
 
 for s in ${SELECTED[@]+"${SELECTED[@]}"}; do
