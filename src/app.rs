@@ -72,30 +72,49 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
             .name("loader".into())
             .spawn(move || {
                 load(&paths, &LoadOptions::default(), &raw2, &mut |m| {
+                    injected_panic("loader");
                     let _ = tx.send(Msg::Load(m));
                 });
             })
             .context("starting the loader")?;
     }
     let mut terminal = ratatui::init();
-    // ratatui's hook restores the terminal and prints the panic; on top of it: stay quiet for
-    // panics caught while reading an input (they become that input's problem), and end the
-    // process when a background thread panics, rather than run on with a restored terminal.
+    // ratatui's hook restores the terminal and prints the panic. On top of it: stay quiet for
+    // panics caught while reading an input (they become that input's problem); and for a panic
+    // on another thread, leave the terminal to the UI thread (restoring from here would race
+    // with its drawing): note the message, and the event loop ends and reports it.
     let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if crate::source::catching_panic() {
             return;
         }
-        restore_and_print(info);
-        if std::thread::current().name() != Some("main") {
-            std::process::exit(101);
+        if std::thread::current().name() == Some("main") {
+            restore_and_print(info);
+        } else {
+            let mut slot = BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| crate::sanitize::sanitize(&info.to_string()).into_owned());
         }
     }));
     let links = Links { msg_tx, live_tx, hungry_tx };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     ratatui::restore();
+    if let Some(msg) = take_background_panic() {
+        eprintln!("trailscope: a background task failed: {msg}");
+        return Ok(101);
+    }
     // The loader thread may still be running on a huge archive; exiting ends it.
     result.map(|signal| signal.unwrap_or(exit::OK))
+}
+
+/// A panic on a thread other than the UI's, waiting for the event loop to end and report it.
+static BACKGROUND_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn take_background_panic() -> Option<String> {
+    BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+fn background_panicked() -> bool {
+    BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner()).is_some()
 }
 
 /// The app loop's ways out to background work.
@@ -144,6 +163,7 @@ async fn event_loop(
             }
             terminal.draw(|f| ui::draw(f, state))?;
             dirty = false;
+            injected_panic("ui");
         }
         tokio::select! {
             ev = keys.next() => match ev {
@@ -183,11 +203,19 @@ async fn event_loop(
         if state.detail.event != requested && state.detail_wanted().is_none() {
             requested = None;
         }
-        if state.quit {
+        if state.quit || background_panicked() {
             break;
         }
     }
     Ok(None)
+}
+
+/// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
+/// that a panic anywhere leaves the terminal restored and says what happened.
+fn injected_panic(place: &str) {
+    if cfg!(debug_assertions) && std::env::var("TRAILSCOPE_INJECT_PANIC").is_ok_and(|v| v == place) {
+        panic!("injected panic in the {place} (TRAILSCOPE_INJECT_PANIC)");
+    }
 }
 
 /// The work of fetching and highlighting one record for the detail pane, to run off the UI

@@ -308,3 +308,22 @@ fn live_waiting_is_shown_and_the_ui_stays_responsive() {
     assert!(asked.elapsed() < Duration::from_secs(5), "quitting does not wait for the request");
     double.shutdown();
 }
+
+/// A panic on the UI thread or in the loader thread restores the terminal and prints the
+/// message (debug builds can inject one).
+#[test]
+fn panics_restore_the_terminal_and_say_what_happened() {
+    for place in ["ui", "loader"] {
+        let cmd = format!(
+            "RUST_BACKTRACE=0 TRAILSCOPE_INJECT_PANIC={place} {} {}; echo EXITED:$?; sleep 30",
+            shell_quote(bin()),
+            shell_quote(stratus().to_str().unwrap())
+        );
+        let t = Tmux::start(&format!("panic{place}"), &cmd, 120, 30);
+        let s = t.wait_for("EXITED:101");
+        assert!(s.contains(&format!("injected panic in the {place}")), "{place}: the message is printed:\n{s}");
+        assert!(!s.contains("Events ·"), "{place}: the alternate screen was left:\n{s}");
+        t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
+        t.wait_for("echoed");
+    }
+}
