@@ -168,10 +168,28 @@ async fn event_loop(
         tokio::select! {
             ev = keys.next() => match ev {
                 Some(Ok(TermEvent::Key(key))) => {
-                    if let Some(action) = handle_key(state.mode(), key) {
-                        state.update(action);
-                        dirty = true;
+                    // Take every key already waiting, then filter once.
+                    state.defer_filter = true;
+                    let mut next = Some(key);
+                    let mut burst = 0;
+                    while let Some(key) = next.take() {
+                        if let Some(action) = handle_key(state.mode(), key) {
+                            state.update(action);
+                            dirty = true;
+                        }
+                        burst += 1;
+                        if burst < 256 {
+                            match futures::FutureExt::now_or_never(keys.next()) {
+                                Some(Some(Ok(TermEvent::Key(k)))) => next = Some(k),
+                                Some(Some(Ok(TermEvent::Resize(w, h)))) => {
+                                    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h));
+                                    state.set_layout(l, d);
+                                }
+                                _ => {}
+                            }
+                        }
                     }
+                    state.apply_deferred();
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h));

@@ -127,6 +127,10 @@ pub struct State {
     /// The event selected when filter editing began: kept selected through intermediate
     /// filters that do not match it (typing `name:Delete` passes through `n`, `na`, ...).
     filter_anchor: Option<u32>,
+    /// While set, edits to the filter are noted and applied once by [`State::apply_deferred`]:
+    /// keys typed while a large list was being filtered cost one pass, not one each.
+    pub defer_filter: bool,
+    filter_stale: bool,
 }
 
 impl State {
@@ -151,6 +155,8 @@ impl State {
             full_redraw: false,
             now_ms,
             filter_anchor: None,
+            defer_filter: false,
+            filter_stale: false,
         };
         if let Some(f) = initial_filter {
             s.filter.cursor = f.len();
@@ -216,6 +222,14 @@ impl State {
 
     pub fn selected_event(&self) -> Option<u32> {
         self.view.get(self.list.selected).copied()
+    }
+
+    /// Applies a filter edit that was deferred while a burst of keys was handled.
+    pub fn apply_deferred(&mut self) {
+        self.defer_filter = false;
+        if self.filter_stale {
+            self.apply_filter(false);
+        }
     }
 
     /// Sizes decided by the layout, written back before drawing.
@@ -449,6 +463,11 @@ impl State {
     /// Re-parses the filter. A filter that needs raw records (`text:`, `resource:`) is only
     /// run when submitted, not on every keystroke.
     fn apply_filter(&mut self, submitted: bool) {
+        if self.defer_filter && !submitted {
+            self.filter_stale = true;
+            return;
+        }
+        self.filter_stale = false;
         match query::parse(&self.filter.input, self.now_ms) {
             Err(e) => self.filter.error = Some(e),
             Ok(mut q) => {
