@@ -46,43 +46,30 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     } else {
         State::new(raw.clone(), base.terms, common.filter.clone(), now)
     };
-    let (raw2, tx) = (raw.clone(), msg_tx.clone());
-    if live {
-        let cfg = common.live_config();
-        std::thread::Builder::new()
-            .name("live".into())
-            .spawn(move || {
-                let mut emit = |m| {
-                    let _ = tx.send(Msg::Load(m));
-                };
-                let result = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())
-                    .and_then(|rt| rt.block_on(run_live(cfg, raw2, live_rx, hungry_rx, false, &mut emit)));
-                if let Err(reason) = result {
-                    emit(LoadMsg::Problem(Problem { input: "live event history".into(), reason, skipped: true }));
-                    emit(LoadMsg::Done(Default::default()));
-                }
-            })
-            .context("starting the live source")?;
-    } else {
-        let paths = common.paths.clone();
-        std::thread::Builder::new()
-            .name("loader".into())
-            .spawn(move || {
-                load(&paths, &LoadOptions::default(), &raw2, &mut |m| {
-                    injected_panic("loader");
-                    let _ = tx.send(Msg::Load(m));
-                });
-            })
-            .context("starting the loader")?;
-    }
+    // The terminal and the panic hook come before any background thread, so that one failing
+    // at once is already covered.
     let mut terminal = ratatui::init();
-    // ratatui's hook restores the terminal and prints the panic. On top of it: stay quiet for
-    // panics caught while reading an input (they become that input's problem); and for a panic
-    // on another thread, leave the terminal to the UI thread (restoring from here would race
-    // with its drawing): note the message, and the event loop ends and reports it.
+    install_panic_hook();
+    if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
+        ratatui::restore();
+        return Err(e);
+    }
+    let links = Links { msg_tx, live_tx, hungry_tx };
+    let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
+    ratatui::restore();
+    if let Some(msg) = take_background_panic() {
+        eprintln!("trailscope: a background task failed: {msg}");
+        return Ok(101);
+    }
+    // The loader thread may still be running on a huge archive; exiting ends it.
+    result.map(|signal| signal.unwrap_or(exit::OK))
+}
+
+/// ratatui's hook restores the terminal and prints the panic. On top of it: stay quiet for
+/// panics caught while reading an input (they become that input's problem); and for a panic on
+/// another thread, leave the terminal to the UI thread (restoring from there would race with
+/// its drawing): note the message, and the event loop ends and reports it.
+fn install_panic_hook() {
     let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if crate::source::catching_panic() {
@@ -95,15 +82,48 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
             slot.get_or_insert_with(|| crate::sanitize::sanitize(&info.to_string()).into_owned());
         }
     }));
-    let links = Links { msg_tx, live_tx, hungry_tx };
-    let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
-    ratatui::restore();
-    if let Some(msg) = take_background_panic() {
-        eprintln!("trailscope: a background task failed: {msg}");
-        return Ok(101);
+}
+
+/// Starts the thread that feeds events: the loader for files, or the live source.
+fn spawn_source(
+    common: &Common,
+    raw: Arc<RawReader>,
+    tx: mpsc::UnboundedSender<Msg>,
+    live_rx: mpsc::UnboundedReceiver<LiveCmd>,
+    hungry_rx: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    if common.paths.is_empty() {
+        let cfg = common.live_config();
+        std::thread::Builder::new()
+            .name("live".into())
+            .spawn(move || {
+                let mut emit = |m| {
+                    let _ = tx.send(Msg::Load(m));
+                };
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| rt.block_on(run_live(cfg, raw, live_rx, hungry_rx, false, &mut emit)));
+                if let Err(reason) = result {
+                    emit(LoadMsg::Problem(Problem { input: "live event history".into(), reason, skipped: true }));
+                    emit(LoadMsg::Done(Default::default()));
+                }
+            })
+            .context("starting the live source")?;
+    } else {
+        let paths = common.paths.clone();
+        std::thread::Builder::new()
+            .name("loader".into())
+            .spawn(move || {
+                load(&paths, &LoadOptions::default(), &raw, &mut |m| {
+                    injected_panic("loader");
+                    let _ = tx.send(Msg::Load(m));
+                });
+            })
+            .context("starting the loader")?;
     }
-    // The loader thread may still be running on a huge archive; exiting ends it.
-    result.map(|signal| signal.unwrap_or(exit::OK))
+    Ok(())
 }
 
 /// A panic on a thread other than the UI's, waiting for the event loop to end and report it.
