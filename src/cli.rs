@@ -90,6 +90,13 @@ impl Common {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output: `trailscope man | man -l -`.
+    Man,
     /// Write matching events to standard output, newest first (no terminal UI).
     Print {
         #[command(flatten)]
@@ -102,4 +109,15 @@ pub enum Command {
 
 fn time_arg(s: &str) -> Result<i64, String> {
     parse_time_arg(s, now_ms())
+}
+
+/// Writes the completion script for `shell`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "trailscope", out);
+}
+
+/// Writes the manual page, generated from the same definitions as `--help`.
+pub fn write_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)
 }

@@ -19,6 +19,17 @@ fn main() {
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
+        Some(Command::Completions { shell }) => {
+            let mut buf = Vec::new();
+            trailscope::cli::write_completions(shell, &mut buf);
+            write_stdout(&buf);
+        }
+        Some(Command::Man) => {
+            let mut buf = Vec::new();
+            // Writing into memory cannot fail.
+            let _ = trailscope::cli::write_man(&mut buf);
+            write_stdout(&buf);
+        }
         None => match trailscope::app::run(cli.common) {
             Ok(code) => std::process::exit(code),
             Err(e) => {
@@ -26,5 +37,16 @@ fn main() {
                 std::process::exit(1);
             }
         },
+    }
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().write_all(bytes) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("trailscope: writing to standard output failed: {e}");
+            std::process::exit(1);
+        }
     }
 }

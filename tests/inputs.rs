@@ -175,3 +175,19 @@ fn jsonl_lines_with_a_bad_line_keep_the_rest() {
     assert!(stderr(&o).contains("read in part") && stderr(&o).contains("line 6"), "{}", stderr(&o));
     assert!(jsonl_values(&o).len() >= 19 - 2, "the good lines load");
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definitions() {
+    let bash = run(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let text = String::from_utf8(bash.stdout).unwrap();
+    for word in ["print", "--filter", "--format", "--region", "--endpoint-url", "jsonl"] {
+        assert!(text.contains(word), "bash completion lacks {word}");
+    }
+    let man = run(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let roff = String::from_utf8(man.stdout).unwrap();
+    assert!(roff.starts_with(".ie") || roff.contains(".TH trailscope"), "{}", &roff[..roff.len().min(200)]);
+    assert!(roff.contains("LookupEvents") && roff.contains("\\-\\-since"), "the manual has the options");
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2), "an unknown shell is a usage error");
+}

@@ -519,6 +519,24 @@ pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
     Some(xxhash_rust::xxh3::xxh3_128(&buf))
 }
 
+/// When the coordinator last handed a batch over, and how many files that batch covered.
+struct HandOver {
+    last: Option<Instant>,
+    sent_done: usize,
+    interval: Duration,
+}
+
+impl HandOver {
+    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+        let due = self.last.is_none_or(|t| t.elapsed() >= self.interval);
+        if due && stats.files_done > self.sent_done {
+            self.sent_done = stats.files_done;
+            emit(LoadMsg::Batch(coord.flush().unwrap_or_default(), stats.clone()));
+            self.last = Some(Instant::now());
+        }
+    }
+}
+
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(LoadMsg)) -> LoadStats {
@@ -550,8 +568,9 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         drop(tx);
         let mut waiting: HashMap<u32, FileOutcome> = HashMap::new();
         let mut expect = 0u32;
-        let mut last_emit: Option<Instant> = None;
-        let mut sent_done = 0;
+        // Hand over whenever the interval has passed (the first file at once, for a fast first
+        // screen), also in the middle of a run of files that were waiting.
+        let mut hand_over = HandOver { last: None, sent_done: 0, interval: opts.batch_interval };
         let mut open = true;
         while open || waiting.contains_key(&expect) {
             // Wake up at least once per interval, so what is pending is handed over even while
@@ -568,18 +587,9 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
             while let Some(outcome) = waiting.remove(&expect) {
                 expect += 1;
                 coord.take_outcome(outcome, &mut stats, emit);
-                // The first file goes out at once, for a fast first screen.
-                if last_emit.is_none() {
-                    break;
-                }
+                hand_over.maybe(&mut coord, &stats, emit);
             }
-            let due = last_emit.is_none_or(|t| t.elapsed() >= opts.batch_interval);
-            if due && stats.files_done > sent_done {
-                sent_done = stats.files_done;
-                let batch = coord.flush().unwrap_or_default();
-                emit(LoadMsg::Batch(batch, stats.clone()));
-                last_emit = Some(Instant::now());
-            }
+            hand_over.maybe(&mut coord, &stats, emit);
         }
     });
     if let Some(b) = coord.flush() {
