@@ -168,20 +168,7 @@ fn first_screen_does_not_wait_for_a_slow_input() {
 #[test]
 fn live_history_with_plan_and_paging() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let opts = trailscope::gen::GenOptions {
-        events: 1500,
-        per_file: 100,
-        seed: 5,
-        end_time: chrono::Utc::now().timestamp() - 600,
-        span_secs: 6 * 3600,
-        accounts: 1,
-        regions: 1,
-        hostile: false,
-        gzip_level: 1,
-        digests: false,
-    };
-    trailscope::gen::generate(&opts, &archive).unwrap();
+    let archive = recent_archive(dir.path(), 1500, 1, 5, 600, 6 * 3600);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
     let cmd = format!(
@@ -271,19 +258,7 @@ fn resize_storm() {
 #[test]
 fn live_waiting_is_shown_and_the_ui_stays_responsive() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let opts = trailscope::gen::GenOptions {
-        events: 100,
-        per_file: 100,
-        end_time: chrono::Utc::now().timestamp() - 600,
-        span_secs: 3600,
-        accounts: 1,
-        regions: 1,
-        hostile: false,
-        digests: false,
-        ..Default::default()
-    };
-    trailscope::gen::generate(&opts, &archive).unwrap();
+    let archive = recent_archive(dir.path(), 100, 1, 42, 600, 3600);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let faults = trailscope::double::Faults {
         delay: trailscope::double::Trigger::EveryNth(1),

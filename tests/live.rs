@@ -17,21 +17,7 @@ struct Fixture {
 
 fn fixture(events: usize, regions: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let now = chrono::Utc::now().timestamp();
-    let opts = trailscope::gen::GenOptions {
-        events,
-        per_file: 100,
-        seed: 11,
-        end_time: now - 3600,
-        span_secs: 20 * 3600,
-        accounts: 1,
-        regions,
-        hostile: false,
-        gzip_level: 1,
-        digests: false,
-    };
-    trailscope::gen::generate(&opts, &archive).unwrap();
+    let archive = recent_archive(dir.path(), events, regions, 11, 3600, 20 * 3600);
     let records = jsonl_values(&run(&["print", archive.to_str().unwrap()]));
     assert_eq!(records.len(), events);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -57,8 +57,6 @@ impl SourceFile {
 /// What reading a file's content produced besides the bytes.
 #[derive(Debug, Default)]
 pub struct ContentNotes {
-    pub gzip: bool,
-    pub compressed_len: u64,
     pub warnings: Vec<String>,
 }
 
@@ -111,11 +109,10 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// Decompresses gzip content (every member; trailing garbage after a complete member is
 /// ignored with a warning); other content is returned as it is.
 pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
-    let mut notes = ContentNotes { compressed_len: bytes.len() as u64, ..Default::default() };
+    let mut notes = ContentNotes::default();
     if !is_gzip(&bytes) {
         return Ok((bytes, notes));
     }
-    notes.gzip = true;
     if let Some(out) = inflate_whole(&bytes) {
         return Ok((out, notes));
     }

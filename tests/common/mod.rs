@@ -88,3 +88,23 @@ pub fn write_trail_file(
     std::fs::write(&path, if gz { gzip(&body) } else { body }).unwrap();
     path
 }
+
+/// A generated archive of `events` records in one account, ending `ago_secs` before now and
+/// spanning `span_secs`: inside live history's window, as the LookupEvents double serves it.
+pub fn recent_archive(dir: &Path, events: usize, regions: usize, seed: u64, ago_secs: i64, span_secs: i64) -> PathBuf {
+    let archive = dir.join("archive");
+    let opts = trailscope::gen::GenOptions {
+        events,
+        per_file: 100,
+        seed,
+        end_time: chrono::Utc::now().timestamp() - ago_secs,
+        span_secs,
+        accounts: 1,
+        regions,
+        hostile: false,
+        gzip_level: 1,
+        digests: false,
+    };
+    trailscope::gen::generate(&opts, &archive).unwrap();
+    archive
+}
