@@ -76,4 +76,42 @@ actions! {
     Redraw,
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
+    /// Pivot: events of the same principal (its ARN when there is one)
+    PivotPrincipal,
+    /// Pivot: events signed with the same access key
+    PivotKey,
+    /// Pivot: events from the same source IP
+    PivotIp,
+    /// Pivot: events of the same session (temporary key, assumed-role session, console sign-in)
+    PivotSession,
+    /// Pivot: events on the same resource (the first in resources[])
+    PivotResource,
+    /// Pivot: events with the same request id
+    PivotRequest,
+    /// Pivot: every event within 15 minutes of this one, any principal
+    PivotAround,
+    /// Go back to the previous filter
+    HistoryBack,
+    /// Go forward to the next filter
+    HistoryForward,
+    /// Show or hide the facets: top values of the filtered events
+    ToggleFacets,
+    /// Facets: filter out the selected value (Enter filters on it)
+    ExcludeFacet,
+    /// Show or hide the timeline of the filtered events
+    ToggleTimeline,
+    /// Show times in local time or UTC
+    ToggleTimeZone,
+    /// Copy from the selected event: its JSON, eventID, principal ARN or access key (OSC 52)
+    CopyMenu,
+    /// Copy one thing from the selected event
+    Copy(crate::state::CopyWhat),
+    /// Open the selected event's record in $PAGER
+    OpenPager,
+    /// Export the filtered events to a file (.jsonl, .json or .csv)
+    Export,
+    /// Save the filter in force under a name
+    SaveFilter,
+    /// Recall a saved filter
+    RecallFilter,
 }

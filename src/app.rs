@@ -8,7 +8,7 @@ use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
 use crate::source::lookup::{run_live, LiveCmd};
 use crate::source::raw::RawReader;
 use crate::source::{load, LoadMsg, LoadOptions, Problem};
-use crate::state::{Msg, State};
+use crate::state::{Effect, Msg, State};
 use crate::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -48,12 +48,21 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     };
     // The terminal and the panic hook come before any background thread, so that one failing
     // at once is already covered.
+    match crate::effects::saved_filters_path().map(|p| crate::effects::load_saved_filters(&p)) {
+        Some(Ok(saved)) => state.saved = saved,
+        Some(Err(e)) => state.notify(e),
+        None => {}
+    }
     let mut terminal = ratatui::init();
     install_panic_hook();
     if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
         ratatui::restore();
         return Err(e);
     }
+    let wake_tx = msg_tx.clone();
+    state.set_worker_waker(Box::new(move || {
+        let _ = wake_tx.send(Msg::Work);
+    }));
     let links = Links { msg_tx, live_tx, hungry_tx };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     ratatui::restore();
@@ -158,11 +167,24 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let size = terminal.size()?;
-    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, size.width, size.height));
-    state.set_layout(l, d);
+    let mut screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
     let mut requested: Option<u32> = None;
     let mut dirty = true;
+    // When a new filter started: its first results are awaited briefly before drawing, so
+    // the list never shows the previous filter's rows under the new filter text.
+    let mut hold_since: Option<tokio::time::Instant> = None;
     loop {
+        let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
+        state.set_layout(l, d);
+        state.maintain();
+        for effect in std::mem::take(&mut state.effects) {
+            if let Some(restored) = run_effect(effect, state, &links, terminal)? {
+                if restored {
+                    keys = EventStream::new();
+                    dirty = true;
+                }
+            }
+        }
         if let Some(ev) = state.detail_wanted() {
             if requested != Some(ev) {
                 requested = Some(ev);
@@ -176,7 +198,14 @@ async fn event_loop(
         }
         let hungry = state.wants_more();
         links.hungry_tx.send_if_modified(|h| std::mem::replace(h, hungry) != hungry);
-        if dirty {
+        let hold = if state.awaiting_first_results() {
+            let since = *hold_since.get_or_insert_with(tokio::time::Instant::now);
+            (since.elapsed() < FIRST_RESULTS_WAIT).then_some(since + FIRST_RESULTS_WAIT)
+        } else {
+            hold_since = None;
+            None
+        };
+        if dirty && hold.is_none() {
             if state.full_redraw {
                 terminal.clear()?;
                 state.full_redraw = false;
@@ -202,7 +231,8 @@ async fn event_loop(
                             match futures::FutureExt::now_or_never(keys.next()) {
                                 Some(Some(Ok(TermEvent::Key(k)))) => next = Some(k),
                                 Some(Some(Ok(TermEvent::Resize(w, h)))) => {
-                                    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h));
+                                    screen = ratatui::layout::Rect::new(0, 0, w, h);
+                                    let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
                                     state.set_layout(l, d);
                                 }
                                 _ => {}
@@ -212,8 +242,7 @@ async fn event_loop(
                     state.apply_deferred();
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {
-                    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h));
-                    state.set_layout(l, d);
+                    screen = ratatui::layout::Rect::new(0, 0, w, h);
                     dirty = true;
                 }
                 Some(Ok(_)) => {}
@@ -229,10 +258,11 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tick.tick() => {
-                if !state.load.done {
+                if !state.load.done || state.filtering().is_some() || state.notice.is_some() {
                     dirty = true;
                 }
             }
+            _ = tokio::time::sleep_until(hold.unwrap_or_else(tokio::time::Instant::now)), if hold.is_some() => {}
             // The usual 128 + signal number, after the terminal is restored.
             _ = sigterm.recv() => return Ok(Some(143)),
             _ = sighup.recv() => return Ok(Some(129)),
@@ -248,6 +278,79 @@ async fn event_loop(
     Ok(None)
 }
 
+/// How long a new filter's first results are waited for before the screen is drawn anyway.
+const FIRST_RESULTS_WAIT: Duration = Duration::from_millis(60);
+
+/// Carries out one side effect. Returns `Some(true)` when the terminal was handed to another
+/// program and taken back (the key stream must be made anew).
+fn run_effect(
+    effect: Effect,
+    state: &mut State,
+    links: &Links,
+    terminal: &mut ratatui::DefaultTerminal,
+) -> anyhow::Result<Option<bool>> {
+    match effect {
+        Effect::Copy { label, text } => {
+            let notice = crate::effects::copy(label, &text);
+            state.notify(notice);
+        }
+        Effect::CopyRecord(ev) => match read_record(state, ev) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let notice = crate::effects::copy("event JSON", &text);
+                state.notify(notice);
+            }
+            Err(e) => state.notify(format!("could not read the record: {e}")),
+        },
+        Effect::Pager(ev) => {
+            let text = match read_record(state, ev) {
+                Ok(bytes) => crate::effects::pretty_record(&bytes),
+                Err(e) => {
+                    state.notify(format!("could not read the record: {e}"));
+                    return Ok(None);
+                }
+            };
+            ratatui::restore();
+            let result = crate::effects::run_pager(&text);
+            // Take the terminal back as ratatui::init set it up.
+            crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
+            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+                .context("taking the terminal back")?;
+            terminal.clear()?;
+            if let Err(e) = result {
+                state.notify(e);
+            }
+            return Ok(Some(true));
+        }
+        Effect::Export { path, events } => {
+            let (store, raw, tx) = (state.store.clone(), state.raw.clone(), links.msg_tx.clone());
+            state.notify(format!("exporting {} events to {path}…", crate::ui::thousands(events.len())));
+            tokio::task::spawn_blocking(move || {
+                let notice = match crate::effects::export(&store, &raw, &events, &path) {
+                    Ok(n) => format!("exported {} events to {path}", crate::ui::thousands(n)),
+                    Err(e) => format!("export failed: {e}"),
+                };
+                let _ = tx.send(Msg::Notice(notice));
+            });
+        }
+        Effect::SaveFilters(list) => {
+            if let Some(p) = crate::effects::saved_filters_path() {
+                if let Err(e) = crate::effects::store_saved_filters(&p, &list) {
+                    state.notify(e);
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn read_record(state: &State, ev: u32) -> Result<crate::source::raw::RawBytes, String> {
+    let store = state.store.read();
+    let e = store.events.get(ev as usize).ok_or("no such event")?;
+    let file = store.file_of(e).ok_or("no such file")?;
+    state.raw.read(file, e.loc)
+}
+
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
 /// that a panic anywhere leaves the terminal restored and says what happened.
 fn injected_panic(place: &str) {
@@ -259,8 +362,9 @@ fn injected_panic(place: &str) {
 /// The work of fetching and highlighting one record for the detail pane, to run off the UI
 /// thread. `None` when the event is unknown.
 pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Send + 'static> {
-    let ev = state.store.events.get(event as usize).copied()?;
-    let file = state.store.file_of(&ev).cloned()?;
+    let store = state.store.read();
+    let ev = store.events.get(event as usize).copied()?;
+    let file = store.file_of(&ev).cloned()?;
     let raw = state.raw.clone();
     Some(move || {
         let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes)));

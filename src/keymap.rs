@@ -9,7 +9,16 @@ pub enum Mode {
     List,
     Detail,
     Filter,
+    /// The help or errors popup.
     Popup,
+    /// The facets panel.
+    Facets,
+    /// A line of text asked for (export path, filter name).
+    Prompt,
+    /// What to copy.
+    CopyMenu,
+    /// The saved filters.
+    Picker,
 }
 
 /// A binding as shown on the help screen.
@@ -38,10 +47,34 @@ pub fn browse_bindings() -> Vec<Binding> {
         b("Esc", Back),
         b("E", Errors),
         b("?", Help),
-        b("r", Refresh),
-        b("Ctrl-l", Redraw),
         b("q Ctrl-c", Quit),
+        b("Ctrl-l", Redraw),
+        b("r", Refresh),
+        b("p", PivotPrincipal),
+        b("K", PivotKey),
+        b("i", PivotIp),
+        b("s", PivotSession),
+        b("R", PivotResource),
+        b("#", PivotRequest),
+        b("a", PivotAround),
+        b("[", HistoryBack),
+        b("]", HistoryForward),
+        b("f", ToggleFacets),
+        b("t", ToggleTimeline),
+        b("z", ToggleTimeZone),
+        b("y", CopyMenu),
+        b("o", OpenPager),
+        b("e", Export),
+        b("m", SaveFilter),
+        b("'", RecallFilter),
     ]
+}
+
+/// The bindings of the facets panel.
+pub fn facet_bindings() -> Vec<Binding> {
+    use Action::*;
+    let b = |keys, action| Binding { keys, action };
+    vec![b("Enter", OpenDetail), b("-", ExcludeFacet), b("f", ToggleFacets), b("Esc", Back)]
 }
 
 /// The bindings while editing the filter.
@@ -109,18 +142,53 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(c) => FilterInsert(c),
             _ => return None,
         }),
+        Mode::Prompt => Some(match key.code {
+            KeyCode::Enter => FilterSubmit,
+            KeyCode::Esc => Back,
+            KeyCode::Backspace if ctrl => FilterDeleteWord,
+            KeyCode::Backspace => FilterBackspace,
+            KeyCode::Delete => FilterDelete,
+            KeyCode::Left => FilterLeft,
+            KeyCode::Right => FilterRight,
+            KeyCode::Home => FilterHome,
+            KeyCode::End => FilterEnd,
+            KeyCode::Char('a') if ctrl => FilterHome,
+            KeyCode::Char('e') if ctrl => FilterEnd,
+            KeyCode::Char('w') if ctrl => FilterDeleteWord,
+            KeyCode::Char('u') if ctrl => FilterClear,
+            KeyCode::Char(_) if ctrl => return None,
+            KeyCode::Char(c) => FilterInsert(c),
+            _ => return None,
+        }),
         Mode::Popup => match key.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('E') | KeyCode::Enter => Some(Back),
             code => movement(code),
         },
-        Mode::List | Mode::Detail => Some(match key.code {
+        Mode::CopyMenu => Some(match key.code {
+            KeyCode::Char('y') | KeyCode::Char('j') => Copy(crate::state::CopyWhat::Json),
+            KeyCode::Char('i') => Copy(crate::state::CopyWhat::EventId),
+            KeyCode::Char('a') => Copy(crate::state::CopyWhat::Arn),
+            KeyCode::Char('k') => Copy(crate::state::CopyWhat::AccessKey),
+            KeyCode::Esc | KeyCode::Char('q') => Back,
+            _ => return None,
+        }),
+        Mode::Picker => Some(match key.code {
+            KeyCode::Enter => OpenDetail,
+            KeyCode::Char('d') | KeyCode::Delete => FilterDelete,
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('\'') => Back,
+            KeyCode::Char('j') | KeyCode::Down => Down,
+            KeyCode::Char('k') | KeyCode::Up => Up,
+            _ => return None,
+        }),
+        Mode::List | Mode::Detail | Mode::Facets => Some(match key.code {
             KeyCode::Char('d') if ctrl => HalfPageDown,
             KeyCode::Char('u') if ctrl => HalfPageUp,
             KeyCode::Char('f') if ctrl => PageDown,
             KeyCode::Char('b') if ctrl => PageUp,
             KeyCode::Char(_) if ctrl => return None,
             code if movement(code).is_some() => return movement(code),
-            KeyCode::Enter if mode == Mode::List => OpenDetail,
+            KeyCode::Enter if mode != Mode::Detail => OpenDetail,
+            KeyCode::Char('-') if mode == Mode::Facets => ExcludeFacet,
             KeyCode::Tab => NextPane,
             KeyCode::BackTab => PrevPane,
             KeyCode::Char('/') => FocusFilter,
@@ -129,6 +197,23 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('E') => Errors,
             KeyCode::Char('q') => Quit,
             KeyCode::Char('r') => Refresh,
+            KeyCode::Char('p') => PivotPrincipal,
+            KeyCode::Char('K') => PivotKey,
+            KeyCode::Char('i') => PivotIp,
+            KeyCode::Char('s') => PivotSession,
+            KeyCode::Char('R') => PivotResource,
+            KeyCode::Char('#') => PivotRequest,
+            KeyCode::Char('a') => PivotAround,
+            KeyCode::Char('[') => HistoryBack,
+            KeyCode::Char(']') => HistoryForward,
+            KeyCode::Char('f') => ToggleFacets,
+            KeyCode::Char('t') => ToggleTimeline,
+            KeyCode::Char('z') => ToggleTimeZone,
+            KeyCode::Char('y') => CopyMenu,
+            KeyCode::Char('o') => OpenPager,
+            KeyCode::Char('e') => Export,
+            KeyCode::Char('m') => SaveFilter,
+            KeyCode::Char('\'') => RecallFilter,
             _ => return None,
         }),
     }
@@ -154,7 +239,7 @@ mod tests {
 
     #[test]
     fn every_binding_has_help_text() {
-        for b in browse_bindings().into_iter().chain(filter_bindings()) {
+        for b in browse_bindings().into_iter().chain(filter_bindings()).chain(facet_bindings()) {
             assert!(!b.action.doc().is_empty(), "{:?}", b.action);
         }
     }

@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod cli;
 pub mod double;
+pub mod effects;
 pub mod gen;
 pub mod highlight;
 pub mod keymap;

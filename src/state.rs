@@ -3,32 +3,103 @@
 use crate::action::Action;
 use crate::highlight::Highlighted;
 use crate::keymap::Mode;
-use crate::model::EventStore;
+use crate::model::{SymField, EMPTY};
 use crate::query::plan::{plan, Plan};
-use crate::query::{self, matcher::MatchCtx, Matcher, QueryError};
+use crate::query::run::{self, FilterJob, Job, Summary, SummaryJob, WorkMsg, Worker};
+use crate::query::{self, Field, Matcher, Op, QueryError, Term, TermKind};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus};
 use crate::source::raw::RawReader;
 use crate::source::{LoadMsg, LoadStats, Problem};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use crate::query::run::SharedStore;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Filter,
     List,
     Detail,
+    Facets,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Popup {
     Help,
     Errors,
+    /// What to copy from the selected event.
+    Copy,
+    /// The saved filters, to recall one.
+    Saved,
+}
+
+/// A line of text the user is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A file to export the filtered events to.
+    Export,
+    /// A name to save the filter under.
+    SaveFilter,
+}
+
+#[derive(Debug)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    pub cursor: usize,
+}
+
+/// What to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyWhat {
+    Json,
+    EventId,
+    Arn,
+    AccessKey,
+}
+
+/// Work with side effects that [`State::update`] asks the app loop to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Copy text to the clipboard (OSC 52); `label` says what it is.
+    Copy { label: &'static str, text: String },
+    /// Copy an event's raw record.
+    CopyRecord(u32),
+    /// Show an event's record in `$PAGER`.
+    Pager(u32),
+    /// Write the given events (newest first) to a file.
+    Export { path: String, events: Arc<Vec<u32>> },
+    /// Store the saved filters.
+    SaveFilters(Vec<(String, String)>),
 }
 
 /// Results of background work, applied in [`State::apply`].
 pub enum Msg {
     Load(LoadMsg),
-    Detail { event: u32, result: Result<Arc<Highlighted>, String> },
+    Detail {
+        event: u32,
+        result: Result<Arc<Highlighted>, String>,
+    },
+    /// The filter worker has results waiting.
+    Work,
+    /// A line for the status bar (the outcome of an [`Effect`]).
+    Notice(String),
+}
+
+/// The filter run in progress or last finished.
+struct FilterRun {
+    generation: u64,
+    query: query::Query,
+    /// Matches from the worker, in order.
+    streamed: Vec<u32>,
+    /// Matches among events loaded after the run started (the worker did not see them).
+    extra: Vec<u32>,
+    done: bool,
+    parts: usize,
+    checked: usize,
+    total: usize,
+    /// Keep this event selected as results arrive (until the user moves).
+    keep: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -100,7 +171,7 @@ impl LiveState {
 }
 
 pub struct State {
-    pub store: EventStore,
+    pub store: SharedStore,
     /// Set when browsing live event history rather than files.
     pub live: Option<LiveState>,
     pub raw: Arc<RawReader>,
@@ -112,6 +183,9 @@ pub struct State {
     /// Terms from the command line (`--since`/`--until`) that always apply.
     pub base_terms: Vec<query::Term>,
     pub filter: FilterState,
+    /// Filters applied, oldest first, and which one is in force: `[` and `]` walk them.
+    pub history: Vec<String>,
+    pub history_pos: usize,
     pub list: ListState,
     pub detail: DetailState,
     pub focus: Focus,
@@ -131,12 +205,34 @@ pub struct State {
     /// keys typed while a large list was being filtered cost one pass, not one each.
     pub defer_filter: bool,
     filter_stale: bool,
+    worker: Worker,
+    run: FilterRun,
+    /// Counts changes of the view, so a summary can say which view it describes.
+    pub view_version: u64,
+    pub summary: Option<Arc<Summary>>,
+    summary_version: u64,
+    summary_asked: Option<(u64, Instant)>,
+    pub show_facets: bool,
+    pub show_timeline: bool,
+    /// Row of the facets panel that is selected (over all facets' values).
+    pub facet_sel: usize,
+    /// Show times in the local time zone instead of UTC.
+    pub local_time: bool,
+    pub prompt: Option<Prompt>,
+    pub saved: Vec<(String, String)>,
+    pub saved_sel: usize,
+    /// Side effects for the app loop to carry out.
+    pub effects: Vec<Effect>,
+    /// A message for the status bar, and when it was set.
+    pub notice: Option<(String, Instant)>,
 }
 
 impl State {
     pub fn new(raw: Arc<RawReader>, base_terms: Vec<query::Term>, initial_filter: Option<String>, now_ms: i64) -> Self {
+        let store = SharedStore::default();
+        let worker = Worker::spawn(store.clone(), raw.clone());
         let mut s = State {
-            store: EventStore::default(),
+            store,
             live: None,
             raw,
             order: Vec::new(),
@@ -144,6 +240,8 @@ impl State {
             matcher: Matcher::default(),
             base_terms,
             filter: FilterState::default(),
+            history: vec![initial_filter.clone().unwrap_or_default()],
+            history_pos: 0,
             list: ListState { height: 10, ..Default::default() },
             detail: DetailState { height: 10, ..Default::default() },
             focus: Focus::List,
@@ -157,6 +255,31 @@ impl State {
             filter_anchor: None,
             defer_filter: false,
             filter_stale: false,
+            worker,
+            run: FilterRun {
+                generation: 0,
+                query: query::Query::default(),
+                streamed: Vec::new(),
+                extra: Vec::new(),
+                done: true,
+                parts: 0,
+                checked: 0,
+                total: 0,
+                keep: None,
+            },
+            view_version: 0,
+            summary: None,
+            summary_version: 0,
+            summary_asked: None,
+            show_facets: false,
+            show_timeline: true,
+            facet_sel: 0,
+            local_time: false,
+            prompt: None,
+            saved: Vec::new(),
+            saved_sel: 0,
+            effects: Vec::new(),
+            notice: None,
         };
         if let Some(f) = initial_filter {
             s.filter.cursor = f.len();
@@ -176,6 +299,7 @@ impl State {
     ) -> Self {
         let mut s = State::new(raw, Vec::new(), None, now_ms);
         s.live = Some(LiveState::new(since_ms, until_ms));
+        s.history = vec![initial_filter.clone().unwrap_or_default()];
         if let Some(f) = initial_filter {
             s.filter.cursor = f.len();
             s.filter.input = f;
@@ -209,19 +333,37 @@ impl State {
     }
 
     pub fn mode(&self) -> Mode {
-        if self.popup.is_some() {
-            Mode::Popup
+        if self.prompt.is_some() {
+            Mode::Prompt
+        } else if let Some(p) = self.popup {
+            match p {
+                Popup::Copy => Mode::CopyMenu,
+                Popup::Saved => Mode::Picker,
+                Popup::Help | Popup::Errors => Mode::Popup,
+            }
         } else {
             match self.focus {
                 Focus::Filter => Mode::Filter,
                 Focus::List => Mode::List,
                 Focus::Detail => Mode::Detail,
+                Focus::Facets => Mode::Facets,
             }
         }
     }
 
     pub fn selected_event(&self) -> Option<u32> {
         self.view.get(self.list.selected).copied()
+    }
+
+    /// Whether the filter worker is still checking events for the filter in force.
+    pub fn filtering(&self) -> Option<(usize, usize)> {
+        (!self.run.done).then_some((self.run.checked, self.run.total))
+    }
+
+    /// Whether the current filter has not sent its first results yet: the list still shows
+    /// the previous filter's rows, which the app loop briefly holds back from drawing.
+    pub fn awaiting_first_results(&self) -> bool {
+        !self.run.done && self.run.parts == 0
     }
 
     /// Applies a filter edit that was deferred while a burst of keys was handled.
@@ -240,21 +382,55 @@ impl State {
         self.clamp_detail();
     }
 
+    /// Lets the app loop wake up when the filter worker has results.
+    pub fn set_worker_waker(&self, w: Box<dyn Fn() + Send + Sync>) {
+        self.worker.set_waker(w);
+    }
+
+    /// Housekeeping after updates: asks the worker for facets and the timeline of the view
+    /// when they are shown and out of date (at most twice a second while events stream in).
+    pub fn maintain(&mut self) {
+        if !(self.show_facets || self.show_timeline) || !self.run.done || self.summary_version == self.view_version {
+            return;
+        }
+        match self.summary_asked {
+            Some((v, _)) if v == self.view_version => return,
+            Some((_, at)) if !self.load.done && at.elapsed() < Duration::from_millis(500) => return,
+            _ => {}
+        }
+        self.summary_asked = Some((self.view_version, Instant::now()));
+        self.worker.submit(Job::Summary(SummaryJob { version: self.view_version, view: Arc::new(self.view.clone()) }));
+    }
+
+    /// Waits for the filter worker to finish the filter in force (and the summary, when one
+    /// is shown), applying its results. For tests and headless use; the TUI never blocks.
+    pub fn settle(&mut self) {
+        loop {
+            self.maintain();
+            let summary_due = (self.show_facets || self.show_timeline) && self.summary_version != self.view_version;
+            if self.run.done && !summary_due {
+                return;
+            }
+            match self.worker.result_rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(m) => self.apply_work(m),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Sets the status-bar notice.
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), Instant::now()));
+    }
+
     pub fn update(&mut self, action: Action) {
         use Action::*;
-        if self.popup.is_some() {
-            match action {
-                Back | Help | Errors => self.popup = None,
-                Down => self.popup_scroll += 1,
-                Up => self.popup_scroll = self.popup_scroll.saturating_sub(1),
-                PageDown => self.popup_scroll += 10,
-                PageUp => self.popup_scroll = self.popup_scroll.saturating_sub(10),
-                Top => self.popup_scroll = 0,
-                Bottom => self.popup_scroll = usize::MAX / 2,
-                Quit => self.quit = true,
-                Redraw => self.full_redraw = true,
-                _ => {}
-            }
+        if self.prompt.is_some() {
+            self.update_prompt(action);
+            return;
+        }
+        if let Some(p) = self.popup {
+            self.update_popup(p, action);
             return;
         }
         match action {
@@ -262,33 +438,28 @@ impl State {
             Redraw => self.full_redraw = true,
             Help => self.open_popup(Popup::Help),
             Errors => self.open_popup(Popup::Errors),
-            Down | Up | PageDown | PageUp | HalfPageDown | HalfPageUp | Top | Bottom => {
-                if self.focus == Focus::Detail {
-                    self.scroll_detail(&action);
-                } else {
-                    self.move_selection(&action);
+            Down | Up | PageDown | PageUp | HalfPageDown | HalfPageUp | Top | Bottom => match self.focus {
+                Focus::Detail => self.scroll_detail(&action),
+                Focus::Facets => self.move_facet(&action),
+                _ => self.move_selection(&action),
+            },
+            NextPane | PrevPane => {
+                let mut order = vec![Focus::Filter, Focus::List, Focus::Detail];
+                if self.show_facets {
+                    order.push(Focus::Facets);
                 }
-            }
-            NextPane => {
-                self.focus = match self.focus {
-                    Focus::Filter => Focus::List,
-                    Focus::List => Focus::Detail,
-                    Focus::Detail => Focus::Filter,
-                }
-            }
-            PrevPane => {
-                self.focus = match self.focus {
-                    Focus::Filter => Focus::Detail,
-                    Focus::List => Focus::Filter,
-                    Focus::Detail => Focus::List,
-                }
+                let i = order.iter().position(|f| *f == self.focus).unwrap_or(1);
+                let n = order.len();
+                self.focus = order[if action == NextPane { (i + 1) % n } else { (i + n - 1) % n }];
             }
             FocusFilter => {
                 self.focus = Focus::Filter;
                 self.filter.cursor = self.filter.input.len();
             }
             OpenDetail => {
-                if self.selected_event().is_some() {
+                if self.focus == Focus::Facets {
+                    self.add_facet_term(false);
+                } else if self.selected_event().is_some() {
                     self.focus = Focus::Detail;
                 }
             }
@@ -300,12 +471,12 @@ impl State {
                 }
             }
             Back => match self.focus {
-                Focus::Detail => self.focus = Focus::List,
+                Focus::Detail | Focus::Facets => self.focus = Focus::List,
                 Focus::Filter => {
                     if self.filter.input.is_empty() {
                         self.focus = Focus::List;
                     } else {
-                        self.set_filter_text(String::new());
+                        self.commit_filter(String::new());
                     }
                 }
                 Focus::List => {
@@ -313,7 +484,7 @@ impl State {
                         // Esc stops a live fetch first; what was fetched stays.
                         live.outbox.push(LiveCmd::Cancel);
                     } else if !self.filter.input.is_empty() {
-                        self.set_filter_text(String::new());
+                        self.commit_filter(String::new());
                     }
                 }
             },
@@ -322,6 +493,7 @@ impl State {
                 if self.filter.error.is_none() {
                     self.focus = Focus::List;
                     self.filter_anchor = None;
+                    self.push_history();
                 }
             }
             FilterInsert(c) => {
@@ -365,10 +537,344 @@ impl State {
                 self.apply_filter(false);
             }
             FilterClear => self.set_filter_text(String::new()),
+            PivotPrincipal | PivotKey | PivotIp | PivotSession | PivotResource | PivotRequest | PivotAround => {
+                self.pivot(&action)
+            }
+            HistoryBack => self.walk_history(-1),
+            HistoryForward => self.walk_history(1),
+            ToggleFacets => {
+                self.show_facets = !self.show_facets;
+                self.focus = if self.show_facets { Focus::Facets } else { Focus::List };
+            }
+            ToggleTimeline => self.show_timeline = !self.show_timeline,
+            ExcludeFacet => {
+                if self.focus == Focus::Facets {
+                    self.add_facet_term(true);
+                }
+            }
+            ToggleTimeZone => self.local_time = !self.local_time,
+            CopyMenu => {
+                if self.selected_event().is_some() {
+                    self.open_popup(Popup::Copy);
+                }
+            }
+            Copy(_) => {}
+            OpenPager => {
+                if let Some(ev) = self.selected_event() {
+                    self.effects.push(Effect::Pager(ev));
+                }
+            }
+            Export => self.open_prompt(PromptKind::Export, "trailscope-export.jsonl".into()),
+            SaveFilter => {
+                if self.filter.applied.is_empty() {
+                    self.notify("nothing to save: the filter is empty");
+                } else {
+                    self.open_prompt(PromptKind::SaveFilter, String::new());
+                }
+            }
+            RecallFilter => {
+                if self.saved.is_empty() {
+                    self.notify("no saved filters yet (m saves the filter in force)");
+                } else {
+                    self.saved_sel = self.saved_sel.min(self.saved.len() - 1);
+                    self.open_popup(Popup::Saved);
+                }
+            }
         }
         if self.focus != Focus::Filter {
             self.filter_anchor = None;
         }
+    }
+
+    fn update_popup(&mut self, p: Popup, action: Action) {
+        use Action::*;
+        match (p, action) {
+            (_, Quit) => self.quit = true,
+            (_, Redraw) => self.full_redraw = true,
+            (Popup::Copy, Copy(what)) => {
+                self.popup = None;
+                self.copy(what);
+            }
+            (Popup::Saved, Down) => self.saved_sel = (self.saved_sel + 1).min(self.saved.len().saturating_sub(1)),
+            (Popup::Saved, Up) => self.saved_sel = self.saved_sel.saturating_sub(1),
+            (Popup::Saved, OpenDetail | FilterSubmit) => {
+                self.popup = None;
+                if let Some((_, f)) = self.saved.get(self.saved_sel).cloned() {
+                    self.commit_filter(f);
+                }
+            }
+            (Popup::Saved, FilterDelete) if self.saved_sel < self.saved.len() => {
+                let (name, _) = self.saved.remove(self.saved_sel);
+                self.saved_sel = self.saved_sel.min(self.saved.len().saturating_sub(1));
+                self.effects.push(Effect::SaveFilters(self.saved.clone()));
+                self.notify(format!("deleted the saved filter {name}"));
+                if self.saved.is_empty() {
+                    self.popup = None;
+                }
+            }
+            (_, Back | Help | Errors) => self.popup = None,
+            (Popup::Help | Popup::Errors, a) => match a {
+                Down => self.popup_scroll += 1,
+                Up => self.popup_scroll = self.popup_scroll.saturating_sub(1),
+                PageDown => self.popup_scroll += 10,
+                PageUp => self.popup_scroll = self.popup_scroll.saturating_sub(10),
+                Top => self.popup_scroll = 0,
+                Bottom => self.popup_scroll = usize::MAX / 2,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn open_prompt(&mut self, kind: PromptKind, initial: String) {
+        self.prompt = Some(Prompt { kind, cursor: initial.len(), input: initial });
+    }
+
+    /// Line editing in a prompt reuses the filter's editing actions.
+    fn update_prompt(&mut self, action: Action) {
+        use Action::*;
+        let Some(p) = self.prompt.as_mut() else { return };
+        match action {
+            Quit => self.quit = true,
+            Back => self.prompt = None,
+            FilterInsert(c) if !c.is_control() => {
+                p.input.insert(p.cursor, c);
+                p.cursor += c.len_utf8();
+            }
+            FilterBackspace => {
+                if let Some(c) = p.input[..p.cursor].chars().next_back() {
+                    p.cursor -= c.len_utf8();
+                    p.input.remove(p.cursor);
+                }
+            }
+            FilterDelete if p.cursor < p.input.len() => {
+                p.input.remove(p.cursor);
+            }
+            FilterLeft => {
+                if let Some(c) = p.input[..p.cursor].chars().next_back() {
+                    p.cursor -= c.len_utf8();
+                }
+            }
+            FilterRight => {
+                if let Some(c) = p.input[p.cursor..].chars().next() {
+                    p.cursor += c.len_utf8();
+                }
+            }
+            FilterHome => p.cursor = 0,
+            FilterEnd => p.cursor = p.input.len(),
+            FilterClear | FilterDeleteWord => {
+                p.input.clear();
+                p.cursor = 0;
+            }
+            FilterSubmit => {
+                let Some(p) = self.prompt.take() else { return };
+                let text = p.input.trim().to_string();
+                if text.is_empty() {
+                    return;
+                }
+                match p.kind {
+                    PromptKind::Export => {
+                        if !self.run.done {
+                            self.notify("the filter is still running; export when it has finished");
+                            return;
+                        }
+                        self.effects.push(Effect::Export { path: text, events: Arc::new(self.view.clone()) });
+                    }
+                    PromptKind::SaveFilter => {
+                        let f = self.filter.applied.clone();
+                        match self.saved.iter_mut().find(|(n, _)| *n == text) {
+                            Some(slot) => slot.1 = f,
+                            None => self.saved.push((text.clone(), f)),
+                        }
+                        self.effects.push(Effect::SaveFilters(self.saved.clone()));
+                        self.notify(format!("saved the filter as {text} (' recalls it)"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn copy(&mut self, what: CopyWhat) {
+        let Some(ev) = self.selected_event() else { return };
+        if what == CopyWhat::Json {
+            self.effects.push(Effect::CopyRecord(ev));
+            return;
+        }
+        let store = self.store.read();
+        let e = &store.events[ev as usize];
+        let (label, text) = match what {
+            CopyWhat::EventId => ("eventID", store.str_ref(e.event_id).to_string()),
+            CopyWhat::Arn => ("principal ARN", store.sym(e, SymField::Arn).to_string()),
+            CopyWhat::AccessKey => ("access key", store.sym(e, SymField::AccessKey).to_string()),
+            CopyWhat::Json => unreachable!("handled above"),
+        };
+        drop(store);
+        if text.is_empty() {
+            self.notify(format!("this event has no {label}"));
+        } else {
+            self.effects.push(Effect::Copy { label, text });
+        }
+    }
+
+    /// Replaces the filter with a question about the selected event.
+    fn pivot(&mut self, action: &Action) {
+        let Some(ev) = self.selected_event() else { return };
+        let store = self.store.read();
+        let e = store.events[ev as usize];
+        let sym = |f| store.sym(&e, f).to_string();
+        let exact = |field, value: String| {
+            Term { negated: false, kind: TermKind::Match { field, op: Op::Exact, value } }.to_string()
+        };
+        let arn = sym(SymField::Arn);
+        let key = sym(SymField::AccessKey);
+        let (what, text) = match action {
+            Action::PivotPrincipal => {
+                let p = sym(SymField::Principal);
+                (
+                    "principal",
+                    if !arn.is_empty() {
+                        exact(Field::Arn, arn)
+                    } else if p.is_empty() {
+                        String::new()
+                    } else {
+                        exact(Field::User, p)
+                    },
+                )
+            }
+            Action::PivotKey => ("access key", if key.is_empty() { String::new() } else { exact(Field::Key, key) }),
+            Action::PivotIp => {
+                let ip = sym(SymField::Ip);
+                ("source IP", if ip.is_empty() { String::new() } else { exact(Field::Ip, ip) })
+            }
+            Action::PivotSession => {
+                // Temporary credentials (ASIA…) identify one session: an assumed role's or a
+                // console sign-in's. A ConsoleLogin event carries no key: its session is the
+                // same ARN for the 12 hours a console session can last.
+                let text = if key.starts_with("ASIA") {
+                    exact(Field::Key, key)
+                } else if store.sym(&e, SymField::Name) == "ConsoleLogin"
+                    && !arn.is_empty()
+                    && e.time != crate::model::NO_TIME
+                {
+                    format!(
+                        "{} {} {}",
+                        exact(Field::Arn, arn),
+                        time_term(true, e.time),
+                        time_term(false, e.time + 12 * 3_600_000)
+                    )
+                } else if arn.contains(":assumed-role/") {
+                    exact(Field::Arn, arn)
+                } else {
+                    String::new()
+                };
+                ("session", text)
+            }
+            Action::PivotResource => {
+                let r = store.resource_syms(&e).first().map(|&s| store.syms.get(s).to_string()).unwrap_or_default();
+                ("resource", if r.is_empty() { String::new() } else { exact(Field::Resource, r) })
+            }
+            Action::PivotRequest => {
+                let r = store.str_ref(e.request_id).to_string();
+                ("request id", if r.is_empty() { String::new() } else { exact(Field::Request, r) })
+            }
+            Action::PivotAround => {
+                let text = if e.time == crate::model::NO_TIME {
+                    String::new()
+                } else {
+                    format!("{} {}", time_term(true, e.time - 15 * 60_000), time_term(false, e.time + 15 * 60_000))
+                };
+                ("time", text)
+            }
+            _ => return,
+        };
+        drop(store);
+        if text.is_empty() {
+            self.notify(format!("this event has no {what} to pivot on"));
+            return;
+        }
+        self.filter_anchor = Some(ev);
+        self.commit_filter(text);
+    }
+
+    /// Sets the filter text, applies it and records it in the history.
+    fn commit_filter(&mut self, text: String) {
+        self.set_filter_text(text);
+        if self.filter.error.is_none() {
+            self.push_history();
+        }
+    }
+
+    fn push_history(&mut self) {
+        let f = self.filter.applied.clone();
+        if self.history.get(self.history_pos) == Some(&f) {
+            return;
+        }
+        self.history.truncate(self.history_pos + 1);
+        self.history.push(f);
+        self.history_pos = self.history.len() - 1;
+    }
+
+    fn walk_history(&mut self, step: isize) {
+        let pos = self.history_pos as isize + step;
+        if pos < 0 || pos >= self.history.len() as isize {
+            self.notify(if step < 0 { "no earlier filter" } else { "no later filter" });
+            return;
+        }
+        self.history_pos = pos as usize;
+        let text = self.history[self.history_pos].clone();
+        self.set_filter_text(text);
+    }
+
+    /// The facet rows as the panel lists them: (facet index, value index).
+    pub fn facet_rows(&self) -> Vec<(usize, usize)> {
+        let Some(s) = &self.summary else { return Vec::new() };
+        s.facets.iter().enumerate().flat_map(|(f, facet)| (0..facet.top.len()).map(move |v| (f, v))).collect()
+    }
+
+    fn move_facet(&mut self, action: &Action) {
+        let n = self.facet_rows().len();
+        let last = n.saturating_sub(1);
+        self.facet_sel = match action {
+            Action::Down => self.facet_sel + 1,
+            Action::Up => self.facet_sel.saturating_sub(1),
+            Action::PageDown | Action::HalfPageDown => self.facet_sel + run::FACET_TOP,
+            Action::PageUp | Action::HalfPageUp => self.facet_sel.saturating_sub(run::FACET_TOP),
+            Action::Top => 0,
+            _ => last,
+        }
+        .min(last);
+    }
+
+    /// Adds the selected facet value to the filter (or its negation).
+    fn add_facet_term(&mut self, negated: bool) {
+        let rows = self.facet_rows();
+        let (Some(&(f, v)), Some(summary)) = (rows.get(self.facet_sel), self.summary.clone()) else { return };
+        let facet = &summary.facets[f];
+        let (sym, _) = facet.top[v];
+        let field = match facet.field {
+            SymField::Name => Field::Name,
+            SymField::Principal => Field::User,
+            SymField::Ip => Field::Ip,
+            SymField::Error => Field::Error,
+            SymField::Region => Field::Region,
+            SymField::Source => Field::Source,
+            SymField::Agent => Field::Agent,
+            _ => return,
+        };
+        let term = if sym == EMPTY {
+            // "(none)": the field is absent.
+            Term { negated: !negated, kind: TermKind::Has(field) }
+        } else {
+            let value = self.store.read().syms.get(sym).to_string();
+            Term { negated, kind: TermKind::Match { field, op: Op::Exact, value } }
+        };
+        let mut text = self.filter.applied.trim_end().to_string();
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&term.to_string());
+        self.commit_filter(text);
     }
 
     fn open_popup(&mut self, p: Popup) {
@@ -384,6 +890,7 @@ impl State {
 
     fn move_selection(&mut self, action: &Action) {
         self.filter_anchor = None;
+        self.run.keep = None;
         let page = self.list.height.max(1);
         let last = self.view.len().saturating_sub(1);
         let sel = self.list.selected;
@@ -460,8 +967,8 @@ impl State {
         }
     }
 
-    /// Re-parses the filter. A filter that needs raw records (`text:`, `resource:`) is only
-    /// run when submitted, not on every keystroke.
+    /// Re-parses the filter and starts a filter run for it. A filter that needs raw records
+    /// (`text:`, `resource:`) is only run when submitted, not on every keystroke.
     fn apply_filter(&mut self, submitted: bool) {
         if self.defer_filter && !submitted {
             self.filter_stale = true;
@@ -480,16 +987,86 @@ impl State {
                 if submitted {
                     self.plan_live(&q, false);
                 }
-                m.prepare(&self.store.syms);
-                self.matcher = m;
-                self.filter.applied = self.filter.input.clone();
                 if self.focus == Focus::Filter && self.filter_anchor.is_none() {
                     self.filter_anchor = self.selected_event();
                 }
                 let keep = self.filter_anchor.or(self.selected_event());
-                let ctx = MatchCtx { store: &self.store, raw: &self.raw };
-                self.view = self.matcher.filter(&self.order, &ctx);
+                let unchanged = self.run.done && q == self.run.query && self.filter.applied == self.filter.input;
+                self.filter.applied = self.filter.input.clone();
+                if unchanged {
+                    return;
+                }
+                // A narrower filter only needs to look at what the last one matched.
+                let base = if self.run.done && run::narrows(&self.run.query, &q) {
+                    Arc::new(self.view.clone())
+                } else {
+                    Arc::new(self.order.clone())
+                };
+                m.prepare(&self.store.read().syms);
+                self.matcher = m.clone();
+                let generation = self.run.generation + 1;
+                self.run = FilterRun {
+                    generation,
+                    query: q,
+                    streamed: Vec::new(),
+                    extra: Vec::new(),
+                    done: false,
+                    parts: 0,
+                    checked: 0,
+                    total: base.len(),
+                    keep,
+                };
+                self.worker.submit(Job::Filter(FilterJob { generation, matcher: m, base }));
+            }
+        }
+    }
+
+    /// Applies whatever the filter worker has sent.
+    pub fn pump(&mut self) {
+        while let Ok(m) = self.worker.result_rx.try_recv() {
+            self.apply_work(m);
+        }
+    }
+
+    fn apply_work(&mut self, m: WorkMsg) {
+        match m {
+            WorkMsg::Part { generation, matched, checked, total, done } => {
+                if generation != self.run.generation {
+                    return;
+                }
+                let first = self.run.parts == 0;
+                self.run.parts += 1;
+                self.run.checked = checked;
+                self.run.total = total;
+                self.run.done = done;
+                if first {
+                    self.view.clear();
+                }
+                if self.run.extra.is_empty() {
+                    self.view.extend_from_slice(&matched);
+                    self.run.streamed.extend(matched);
+                } else {
+                    self.run.streamed.extend(matched);
+                    let mut view = self.run.streamed.clone();
+                    self.store.read().merge_sorted(&mut view, &self.run.extra);
+                    self.view = view;
+                }
+                if done {
+                    // What was streamed is the view now; no need to keep a second copy.
+                    self.run.streamed = Vec::new();
+                    self.run.extra = Vec::new();
+                }
+                self.view_version += 1;
+                // Until the user moves, the event selected before the filter changed stays
+                // selected; after, whatever they selected does.
+                let keep = self.run.keep.or(if first { None } else { self.selected_event() });
                 self.reselect(keep, false);
+            }
+            WorkMsg::Summary { version, summary } => {
+                self.summary_version = version;
+                self.summary = Some(summary);
+                let n = self.facet_rows().len();
+                self.facet_sel = self.facet_sel.min(n.saturating_sub(1));
             }
         }
     }
@@ -500,8 +1077,10 @@ impl State {
             self.list.selected = 0;
             self.list.offset = 0;
         } else if let Some(ev) = keep {
-            let key = self.store.events[ev as usize].order_key();
-            let pos = self.view.partition_point(|&i| self.store.events[i as usize].order_key() < key);
+            let store = self.store.read();
+            let key = store.events[ev as usize].order_key();
+            let pos = self.view.partition_point(|&i| store.events[i as usize].order_key() < key);
+            drop(store);
             let shift = pos as isize - self.list.selected as isize;
             self.list.selected = pos;
             self.list.offset = (self.list.offset as isize + shift).max(0) as usize;
@@ -525,30 +1104,45 @@ impl State {
                     self.clamp_detail();
                 }
             }
+            Msg::Work => self.pump(),
+            Msg::Notice(text) => self.notify(text),
         }
     }
 
     fn apply_load(&mut self, msg: LoadMsg) {
         match msg {
-            LoadMsg::Files(f) => self.store.add_files(f),
+            LoadMsg::Files(f) => self.store.write().add_files(f),
             LoadMsg::Problem(p) => self.problems.push(p),
             LoadMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
-                let range = self.store.apply(batch);
+                let store = self.store.clone();
+                let mut store = store.write();
+                let range = store.apply(batch);
                 let mut new: Vec<u32> = range.collect();
-                self.store.sort_indices(&mut new);
+                store.sort_indices(&mut new);
                 // Follow the newest events until the user moves away from the top.
                 let follow_top = self.list.selected == 0 && self.focus != Focus::Detail;
                 let keep = self.selected_event();
-                let mut order = std::mem::take(&mut self.order);
-                self.store.merge_sorted(&mut order, &new);
-                self.order = order;
-                self.matcher.prepare(&self.store.syms);
-                let ctx = MatchCtx { store: &self.store, raw: &self.raw };
-                let matched = if self.matcher.needs_raw() { Vec::new() } else { self.matcher.filter(&new, &ctx) };
-                let mut view = std::mem::take(&mut self.view);
-                self.store.merge_sorted(&mut view, &matched);
-                self.view = view;
+                store.merge_sorted(&mut self.order, &new);
+                self.matcher.prepare(&store.syms);
+                let matched = if self.matcher.needs_raw() {
+                    Vec::new()
+                } else {
+                    run::filter_par(&self.matcher, &store, &self.raw, &new)
+                };
+                if !matched.is_empty() {
+                    if self.run.done {
+                        store.merge_sorted(&mut self.view, &matched);
+                    } else {
+                        // The worker's base predates these events: keep them beside its results.
+                        store.merge_sorted(&mut self.run.extra, &matched);
+                        let mut view = self.run.streamed.clone();
+                        store.merge_sorted(&mut view, &self.run.extra);
+                        self.view = view;
+                    }
+                    self.view_version += 1;
+                }
+                drop(store);
                 self.reselect(keep, follow_top);
             }
             LoadMsg::Live(status) => {
@@ -563,9 +1157,16 @@ impl State {
                 self.load.done = true;
                 self.load.elapsed = self.load.started.map(|s| s.elapsed()).unwrap_or_default();
                 if self.matcher.needs_raw() {
+                    // Events that arrived during the load were not checked: run it again.
+                    self.run.query = query::Query::default();
                     self.apply_filter(true);
                 }
             }
         }
     }
+}
+
+/// `since:` or `until:` at an absolute time.
+fn time_term(since: bool, ms: i64) -> String {
+    Term { negated: false, kind: if since { TermKind::Since(ms) } else { TermKind::Until(ms) } }.to_string()
 }

@@ -69,6 +69,51 @@ fn has_and_bare_words() {
     });
 }
 
+/// An independent statement of the fuzzy rule: the word is contained (ignoring case), or its
+/// letters appear in order, each right after the previous one or at the start of a word.
+fn fuzzy(hay: &str, word: &str) -> bool {
+    if hay.to_lowercase().contains(&word.to_lowercase()) {
+        return true;
+    }
+    let h: Vec<char> = hay.chars().collect();
+    let w: Vec<char> = word.to_lowercase().chars().collect();
+    let starts_word = |i: usize| {
+        i == 0 || {
+            let (b, c) = (h[i - 1], h[i]);
+            (!b.is_alphanumeric() && c.is_alphanumeric())
+                || (b.is_lowercase() && c.is_uppercase())
+                || (b.is_alphabetic() && c.is_numeric())
+                || (b.is_numeric() && c.is_alphabetic())
+        }
+    };
+    fn search(h: &[char], w: &[char], from: usize, prev: Option<usize>, starts: &dyn Fn(usize) -> bool) -> bool {
+        let Some(&c) = w.first() else { return true };
+        (from..h.len()).any(|i| {
+            h[i].to_lowercase().eq(std::iter::once(c))
+                && (prev.is_some_and(|p| p + 1 == i) || starts(i))
+                && search(h, &w[1..], i + 1, Some(i), starts)
+        })
+    }
+    search(&h, &w, 0, None, &starts_word)
+}
+
+#[test]
+fn fuzzy_bare_words() {
+    for word in ["gcid", "pes", "ctrail"] {
+        check(word, |v| {
+            let user = s(v, &["userIdentity", "userName"]);
+            let arn_tail = s(v, &["userIdentity", "arn"]).rsplit(['/', ':']).next().unwrap_or("");
+            let principal = if !user.is_empty() { user } else { arn_tail };
+            ["eventName", "sourceIPAddress", "awsRegion", "eventSource", "errorCode"]
+                .iter()
+                .any(|f| fuzzy(s(v, &[f]), word))
+                || fuzzy(principal, word)
+        });
+    }
+    // Letters that are only scattered through a name do not match it.
+    assert!(filtered("gtlr").iter().all(|v| s(v, &["eventName"]) != "GetCallerIdentity"));
+}
+
 #[test]
 fn time_bounds() {
     check("since:2024-07-31T00:00:00Z until:2024-08-01T00:00:00Z", |v| {

@@ -26,7 +26,8 @@ fn loaded(paths: &[&Path]) -> State {
 
 /// Draws like the app does: layout first, then the detail fetched, then the frame.
 fn render(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h));
+    state.settle();
+    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h), ui::Panes::of(state));
     state.set_layout(l, d);
     if let Some(ev) = state.detail_wanted() {
         let job = trailscope::app::detail_job(state, ev).unwrap();
@@ -72,12 +73,14 @@ fn filter_with_error_and_match_80x24() {
     for c in "name:Delete*".chars() {
         state.update(Action::FilterInsert(c));
     }
+    state.settle();
     assert_eq!(state.view.len(), 3);
     let t = render(&mut state, 80, 24);
     insta::assert_snapshot!("filter_match_80x24", t.backend());
     for c in " \"x".chars() {
         state.update(Action::FilterInsert(c));
     }
+    state.settle();
     assert_eq!(state.view.len(), 3, "a malformed filter keeps the last good result");
     let t = render(&mut state, 80, 24);
     insta::assert_snapshot!("filter_error_80x24", t.backend());

@@ -61,7 +61,8 @@ fn filtering_keeps_the_selected_event_when_it_still_matches() {
         .view
         .iter()
         .position(|&i| {
-            state.store.sym(&state.store.events[i as usize], trailscope::model::SymField::Name) == "DeleteTrail"
+            let store = state.store.read();
+            store.sym(&store.events[i as usize], trailscope::model::SymField::Name) == "DeleteTrail"
         })
         .unwrap();
     state.list.selected = target;
@@ -70,10 +71,12 @@ fn filtering_keeps_the_selected_event_when_it_still_matches() {
     for c in "name:Delete".chars() {
         state.update(Action::FilterInsert(c));
     }
+    state.settle();
     assert_eq!(state.selected_event(), ev);
     assert!(state.view.len() < 310);
     // Esc clears the filter (focus stays in the filter), a second Esc leaves it.
     state.update(Action::Back);
+    state.settle();
     assert_eq!(state.view.len(), 310);
     assert_eq!(state.focus, Focus::Filter);
     state.update(Action::Back);

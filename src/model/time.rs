@@ -99,6 +99,38 @@ pub fn format_list_time(ms: i64) -> String {
     }
 }
 
+/// The list's time column in the local time zone, with its offset: `2024-07-31 14:46:41+02:00`.
+pub fn format_local_time(ms: i64) -> String {
+    if ms == super::NO_TIME {
+        return "(no time)".to_string();
+    }
+    match chrono::Local.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S%:z").to_string(),
+        None => "(bad time)".to_string(),
+    }
+}
+
+/// How long before `now_ms` a time was: `45s ago`, `3m ago`, `2h ago`, `5d ago`; empty for
+/// an unknown time.
+pub fn format_age(now_ms: i64, ms: i64) -> String {
+    if ms == super::NO_TIME {
+        return String::new();
+    }
+    let d = (now_ms - ms) / 1000;
+    let (n, future) = if d < 0 { (-d, true) } else { (d, false) };
+    let s = match n {
+        0..=59 => format!("{n}s"),
+        60..=3599 => format!("{}m", n / 60),
+        3600..=86_399 => format!("{}h", n / 3600),
+        _ => format!("{}d", n / 86_400),
+    };
+    if future {
+        format!("in {s}")
+    } else {
+        format!("{s} ago")
+    }
+}
+
 /// RFC 3339 for machine output (CSV).
 pub fn format_rfc3339(ms: i64) -> String {
     if ms == super::NO_TIME {
@@ -173,5 +205,9 @@ mod tests {
         assert!(parse_time_arg("2024-05-01T00:00:00Z", 0).is_ok());
         assert!(parse_time_arg("soon", 0).is_err());
         assert_eq!(format_list_time(1_722_430_001_000), "2024-07-31 12:46:41Z");
+        assert_eq!(format_age(1_000_000_000, 1_000_000_000 - 180_000), "3m ago");
+        assert_eq!(format_age(1_000_000_000, 1_000_000_000 - 7_200_000), "2h ago");
+        assert_eq!(format_age(1_000_000_000, 1_000_000_000 + 5_000), "in 5s");
+        assert_eq!(format_age(0, super::super::NO_TIME), "");
     }
 }

@@ -4,6 +4,7 @@
 //! matcher keeps, per term, a verdict for every symbol in the table, so filtering a million
 //! events costs a lookup per event and term.
 
+use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
 use crate::model::{Event, EventStore, SymField, SymTable, EMPTY};
 use crate::source::raw::RawReader;
@@ -17,6 +18,8 @@ pub enum Pattern {
     /// Lower-cased segments between `*`s.
     GlobCi(Vec<String>),
     Glob(Vec<String>),
+    /// A bare word: see [`super::fuzzy`].
+    Fuzzy(Fuzzy),
 }
 
 impl Pattern {
@@ -42,6 +45,7 @@ impl Pattern {
                 }
             }
             Pattern::Glob(parts) => glob(s, parts),
+            Pattern::Fuzzy(f) => f.test(s),
         }
     }
 }
@@ -159,6 +163,11 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn new(q: &Query) -> Self {
+        Self::with_engine(q, Engine::default())
+    }
+
+    /// A matcher whose bare words use the given fuzzy engine.
+    pub fn with_engine(q: &Query, engine: Engine) -> Self {
         let terms = q
             .terms
             .iter()
@@ -192,7 +201,7 @@ impl Matcher {
                         resources: false,
                         params: false,
                         verdicts: SymVerdicts::default(),
-                        pat: Pattern::new(Op::Contains, word),
+                        pat: Pattern::Fuzzy(Fuzzy::new(engine, word)),
                     },
                     TermKind::Has(f) => Check::Has(*f),
                     TermKind::Since(ms) => Check::Since(*ms),
@@ -206,6 +215,20 @@ impl Matcher {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// Character indices of `text` (a list cell) that the filter's bare words matched, for
+    /// highlighting; empty when none did.
+    pub fn highlights(&self, text: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for t in &self.terms {
+            if let (false, Check::Syms { pat: Pattern::Fuzzy(f), .. }) = (t.negated, &t.check) {
+                out.extend(f.indices(text).unwrap_or_default());
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Whether matching reads raw records (slow: `text:` and `resource:`).

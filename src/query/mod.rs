@@ -8,8 +8,10 @@
 //! that anchors the match. `-` negates a term, `has:FIELD` tests presence, a bare word matches
 //! any of the list's columns.
 
+pub mod fuzzy;
 pub mod matcher;
 pub mod plan;
+pub mod run;
 
 pub use matcher::Matcher;
 

@@ -9,10 +9,13 @@ use ratatui::Frame;
 pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Detail && state.popup.is_none();
     let mut title = " Detail ".to_string();
-    if let Some(ev) = state.detail.event.and_then(|i| state.store.events.get(i as usize)) {
-        let file = state.store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
-        let id = crate::sanitize::sanitize(state.store.str_ref(ev.event_id)).into_owned();
-        let head = format!(" Detail · {id} · ");
+    let store = state.store.read();
+    if let Some(ev) = state.detail.event.and_then(|i| store.events.get(i as usize)) {
+        let file = store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
+        let id = crate::sanitize::sanitize(store.str_ref(ev.event_id)).into_owned();
+        let age = crate::model::time::format_age(state.now_ms, ev.time);
+        let head =
+            if age.is_empty() { format!(" Detail · {id} · ") } else { format!(" Detail · {id} · {age} · ") };
         let room = (area.width as usize).saturating_sub(5 + crate::sanitize::width(&head));
         let t = format!("{head}{} ", truncate_start_to_width(file, room));
         title = truncate_to_width(&t, area.width.saturating_sub(4) as usize).into_owned();

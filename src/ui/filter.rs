@@ -49,7 +49,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                 Line::styled(s, theme::dim())
             }
             None => {
-                let total = state.store.len();
+                let total = state.store.read().len();
                 let mut s = format!("{} of {} events match", thousands(state.view.len()), thousands(total));
                 if !state.load.done {
                     s.push_str(" so far");

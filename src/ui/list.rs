@@ -3,6 +3,7 @@ use crate::model::columns;
 use crate::sanitize::{sanitize, truncate_to_width};
 use crate::state::{Focus, State};
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
@@ -11,19 +12,24 @@ use ratatui::Frame;
 /// Time, event, principal and error always show; source IP, source and region are dropped
 /// (region first) when the minimum widths do not fit.
 pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
+    column_plan_with_time(width, 20)
+}
+
+/// As [`column_plan`], with a time column `time_width` wide (local times carry an offset).
+pub fn column_plan_with_time(width: u16, time_width: i32) -> Vec<(usize, u16)> {
     // (column, min, preferred)
-    const TIME: (usize, i32, i32) = (0, 20, 20);
+    let time: (usize, i32, i32) = (0, time_width, time_width);
     const FLEX: [(usize, i32, i32); 3] = [(1, 16, 30), (2, 14, 28), (6, 10, 18)];
     let mut optional = vec![(3usize, 15i32, 15i32), (5, 10, 16), (4, 12, 14)];
     let avail = width as i32 - 2; // marker column and its gap
     let need = |opt: &[(usize, i32, i32)]| -> i32 {
         let cols = 1 + FLEX.len() + opt.len();
-        TIME.1 + FLEX.iter().chain(opt).map(|c| c.1).sum::<i32>() + cols as i32 - 1
+        time.1 + FLEX.iter().chain(opt).map(|c| c.1).sum::<i32>() + cols as i32 - 1
     };
     while need(&optional) > avail && !optional.is_empty() {
         optional.pop();
     }
-    let mut cols: Vec<(usize, i32, i32)> = vec![TIME];
+    let mut cols: Vec<(usize, i32, i32)> = vec![time];
     cols.extend(FLEX);
     cols.extend(optional.iter().copied());
     let mut widths: Vec<i32> = cols.iter().map(|c| c.1).collect();
@@ -49,9 +55,45 @@ pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
     plan
 }
 
+/// A cell's text with the characters the filter's bare words matched highlighted. The
+/// highlight is skipped when sanitising changed the text (the indices would not line up).
+fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cell<'static> {
+    let safe = sanitize(raw);
+    let text = truncate_to_width(&safe, width).into_owned();
+    let marks = if matches!(safe, std::borrow::Cow::Borrowed(_)) { state.matcher.highlights(raw) } else { Vec::new() };
+    if marks.is_empty() {
+        return Cell::from(Span::styled(text, style));
+    }
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut run = String::new();
+    let mut run_marked = false;
+    for (i, c) in text.chars().enumerate() {
+        let marked = marks.binary_search(&i).is_ok();
+        if marked != run_marked && !run.is_empty() {
+            let st = if run_marked { theme::matched(style) } else { style };
+            spans.push(Span::styled(std::mem::take(&mut run), st));
+        }
+        run_marked = marked;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(run, if run_marked { theme::matched(style) } else { style }));
+    }
+    Cell::from(Line::from(spans))
+}
+
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popup.is_none();
-    let title = format!(" Events · {} ", super::thousands(state.view.len()));
+    let mut title = format!(" Events · {} ", super::thousands(state.view.len()));
+    if let Some((checked, total)) = state.filtering() {
+        title = format!(
+            " Events · {} · filtering {}/{} ",
+            super::thousands(state.view.len()),
+            super::thousands(checked),
+            super::thousands(total)
+        );
+    }
+    let store = state.store.read();
     let block =
         Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
@@ -70,9 +112,11 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
             );
             return;
         }
-        let msg = if !state.load.done && state.store.is_empty() {
+        let msg = if !state.load.done && store.is_empty() {
             "loading…"
-        } else if state.store.is_empty() {
+        } else if state.filtering().is_some() {
+            "filtering…"
+        } else if store.is_empty() {
             "no events were loaded (see E for inputs with problems)"
         } else {
             "no events match the filter (Esc clears it)"
@@ -80,7 +124,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), inner);
         return;
     }
-    let plan = column_plan(inner.width);
+    let plan = column_plan_with_time(inner.width, if state.local_time { 25 } else { 20 });
     let header = Row::new(
         std::iter::once(Cell::from(" "))
             .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " ")))),
@@ -89,8 +133,11 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
     let end = (state.list.offset + rows_on_screen).min(state.view.len());
     let rows = state.view[state.list.offset.min(end)..end].iter().enumerate().map(|(i, &idx)| {
-        let ev = &state.store.events[idx as usize];
-        let cells = columns::cells(&state.store, ev, true);
+        let ev = &store.events[idx as usize];
+        let mut cells = columns::cells(&store, ev, true);
+        if state.local_time {
+            cells[0] = crate::model::time::format_local_time(ev.time).into();
+        }
         let marker = if ev.is_error() {
             Cell::from(Span::styled("✗", theme::error()))
         } else if ev.is_write() {
@@ -100,14 +147,18 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         };
         let mut row_cells = vec![marker];
         for &(c, w) in &plan {
-            let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
             let style = match c {
                 1 if ev.is_error() => theme::error(),
                 6 => theme::error(),
                 0 => theme::dim(),
                 _ => Default::default(),
             };
-            row_cells.push(Cell::from(Span::styled(text, style)));
+            if c == 0 {
+                let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
+                row_cells.push(Cell::from(Span::styled(text, style)));
+            } else {
+                row_cells.push(highlighted_cell(&cells[c], w as usize, style, state));
+            }
         }
         let mut row = Row::new(row_cells);
         if state.list.offset + i == state.list.selected {

@@ -2,10 +2,12 @@
 //! I/O, parsing or highlighting.
 
 pub mod detail;
+pub mod facets;
 pub mod filter;
 pub mod list;
 pub mod popup;
 pub mod theme;
+pub mod timeline;
 
 use crate::state::State;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,24 +18,59 @@ use ratatui::Frame;
 /// Below this size the panes cannot be drawn usefully; a notice is shown instead.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
+/// How long a notice stays in the status bar.
+pub const NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(6);
 
 pub struct Areas {
     pub filter: Rect,
+    pub timeline: Option<Rect>,
     pub list: Rect,
     pub detail: Rect,
+    pub facets: Option<Rect>,
     pub status: Rect,
 }
 
-pub fn layout(area: Rect) -> Areas {
-    let [filter, body, status] =
+/// What the layout depends on besides the terminal size.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Panes {
+    pub timeline: bool,
+    pub facets: bool,
+}
+
+impl Panes {
+    pub fn of(state: &State) -> Panes {
+        Panes { timeline: state.show_timeline, facets: state.show_facets }
+    }
+}
+
+/// The timeline takes rows only where the list keeps enough of them.
+const TIMELINE_MIN_BODY: u16 = 22;
+const TIMELINE_ROWS: u16 = 3;
+const FACETS_WIDTH: u16 = 44;
+
+pub fn layout(area: Rect, panes: Panes) -> Areas {
+    let [filter, mut body, status] =
         Layout::vertical([Constraint::Length(4), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let mut timeline = None;
+    if panes.timeline && body.height >= TIMELINE_MIN_BODY {
+        let [t, rest] = Layout::vertical([Constraint::Length(TIMELINE_ROWS), Constraint::Min(0)]).areas(body);
+        timeline = Some(t);
+        body = rest;
+    }
+    let mut facets = None;
+    if panes.facets {
+        let w = FACETS_WIDTH.min(body.width / 2);
+        let [main, f] = Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(body);
+        facets = Some(f);
+        body = main;
+    }
     let [list, detail] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    Areas { filter, list, detail, status }
+    Areas { filter, timeline, list, detail, facets, status }
 }
 
 /// Rows of events the list shows, and lines the detail view shows, for a terminal size.
-pub fn pane_rows(area: Rect) -> (usize, usize) {
-    let a = layout(area);
+pub fn pane_rows(area: Rect, panes: Panes) -> (usize, usize) {
+    let a = layout(area, panes);
     (a.list.height.saturating_sub(3) as usize, a.detail.height.saturating_sub(2) as usize)
 }
 
@@ -47,15 +84,26 @@ pub fn draw(frame: &mut Frame, state: &State) {
         frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
-    let a = layout(area);
+    let a = layout(area, Panes::of(state));
     filter::draw_filter(frame, a.filter, state);
+    if let Some(t) = a.timeline {
+        timeline::draw_timeline(frame, t, state);
+    }
     list::draw_list(frame, a.list, state);
     detail::draw_detail(frame, a.detail, state);
+    if let Some(f) = a.facets {
+        facets::draw_facets(frame, f, state);
+    }
     draw_status(frame, a.status, state);
     match state.popup {
         Some(crate::state::Popup::Help) => popup::draw_help(frame, area, state),
         Some(crate::state::Popup::Errors) => popup::draw_errors(frame, area, state),
+        Some(crate::state::Popup::Copy) => popup::draw_copy_menu(frame, area, state),
+        Some(crate::state::Popup::Saved) => popup::draw_saved(frame, area, state),
         None => {}
+    }
+    if state.prompt.is_some() {
+        popup::draw_prompt(frame, area, state);
     }
 }
 
@@ -89,7 +137,7 @@ pub fn human_bytes(b: u64) -> String {
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let mut left: Vec<Span> = Vec::new();
-    let total = state.store.len();
+    let total = state.store.read().len();
     left.push(Span::styled(
         format!(" {}/{} events", thousands(state.view.len()), thousands(total)),
         theme::title(false),
@@ -149,6 +197,12 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             left.push(Span::styled(format!(" · {} duplicates collapsed", thousands(st.duplicates)), theme::dim()));
         }
     }
+    if let Some((checked, total)) = state.filtering() {
+        left.push(Span::styled(
+            format!(" · filtering {:.0}%", checked as f64 * 100.0 / total.max(1) as f64),
+            theme::write(),
+        ));
+    }
     if !state.problems.is_empty() {
         let n = state.problems.len();
         left.push(Span::raw(" · "));
@@ -157,10 +211,17 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             theme::error(),
         ));
     }
+    // A recent notice (copied, exported, saved) replaces the counts for a few seconds.
+    if let Some((text, at)) = &state.notice {
+        if at.elapsed() < NOTICE_FOR {
+            left = vec![Span::styled(format!(" {}", crate::sanitize::sanitize(text)), theme::ok())];
+        }
+    }
     let hints: &[(&str, &str)] = match state.focus {
         crate::state::Focus::Filter => &[("Enter", "apply"), ("Esc", "clear"), ("Tab", "list")],
         crate::state::Focus::Detail => &[("j/k", "scroll"), ("Esc", "back"), ("?", "help"), ("q", "quit")],
-        crate::state::Focus::List => &[("/", "filter"), ("Enter", "detail"), ("?", "help"), ("q", "quit")],
+        crate::state::Focus::List => &[("/", "filter"), ("p/i/s", "pivot"), ("f", "facets"), ("?", "help")],
+        crate::state::Focus::Facets => &[("Enter", "filter on"), ("-", "filter out"), ("Esc", "list")],
     };
     let mut right: Vec<Span> = Vec::new();
     for (k, what) in hints {

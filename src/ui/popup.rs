@@ -1,5 +1,5 @@
 use super::theme;
-use crate::keymap::{browse_bindings, filter_bindings};
+use crate::keymap::{browse_bindings, facet_bindings, filter_bindings};
 use crate::query::Field;
 use crate::sanitize::sanitize;
 use crate::state::State;
@@ -43,6 +43,11 @@ pub fn help_lines() -> Vec<Line<'static>> {
         lines.push(row(b.keys, b.action.doc()));
     }
     lines.push(Line::raw(""));
+    lines.push(Line::styled("Keys in the facets panel", theme::header()));
+    for b in facet_bindings() {
+        lines.push(row(b.keys, b.action.doc()));
+    }
+    lines.push(Line::raw(""));
     lines.push(Line::styled("Filter language (all terms must match)", theme::header()));
     for (syntax, doc) in [
         ("field:value", "case-insensitive substring"),
@@ -52,7 +57,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         ("has:field", "the field is present and not empty"),
         ("agent:\"a b\"", "quote values with spaces"),
         ("since:6h until:…", "time bounds: an age (15m, 6h, 7d) or RFC 3339"),
-        ("word", "a bare word matches any column of the list"),
+        ("word", "a bare word matches any column of the list, fuzzily: dsg finds DeleteSecurityGroup"),
     ] {
         lines.push(row(syntax, doc));
     }
@@ -92,4 +97,75 @@ pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
     }
     let n = state.problems.len();
     show(frame, area, &format!("Inputs with problems ({n})"), lines, state.popup_scroll);
+}
+
+/// A small box in the middle of the screen.
+fn small(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+pub fn draw_copy_menu(frame: &mut Frame, area: Rect, _state: &State) {
+    let r = small(area, 40, 7);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered().title(Span::styled(" Copy ", theme::title(true))).border_style(theme::border(true));
+    let lines: Vec<Line> =
+        [("y", "the event's JSON"), ("i", "the eventID"), ("a", "the principal ARN"), ("k", "the access key")]
+            .into_iter()
+            .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k}  "), theme::key()), Span::raw(what)]))
+            .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
+    let h = (state.saved.len() as u16 + 2).min(area.height.saturating_sub(2)).max(3);
+    let r = small(area, area.width.saturating_sub(8).min(100), h);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(Span::styled(" Saved filters · Enter applies · d deletes · Esc closes ", theme::title(true)))
+        .border_style(theme::border(true));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let rows = inner.height as usize;
+    let start = state.saved_sel.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = state
+        .saved
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(rows)
+        .map(|(i, (name, filter))| {
+            let mut l = Line::from(vec![
+                Span::styled(format!(" {:<16} ", sanitize(name)), theme::key()),
+                Span::raw(sanitize(filter).into_owned()),
+            ]);
+            if i == state.saved_sel {
+                l = l.style(theme::selected(true));
+            }
+            l
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
+    let Some(p) = &state.prompt else { return };
+    let title = match p.kind {
+        crate::state::PromptKind::Export => format!(
+            " Export {} events to (.jsonl, .json or .csv) · Enter writes · Esc cancels ",
+            super::thousands(state.view.len())
+        ),
+        crate::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
+    };
+    let r = small(area, area.width.saturating_sub(8).min(100), 3);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered().title(Span::styled(title, theme::title(true))).border_style(theme::border(true));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let text = sanitize(&p.input).into_owned();
+    frame.render_widget(Paragraph::new(Line::raw(text)), inner);
+    let before = sanitize(&p.input[..p.cursor.min(p.input.len())]).into_owned();
+    let x = inner.x.saturating_add(crate::sanitize::width(&before) as u16).min(inner.right().saturating_sub(1));
+    frame.set_cursor_position(ratatui::layout::Position::new(x, inner.y));
 }

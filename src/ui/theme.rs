@@ -43,3 +43,11 @@ pub fn key() -> Style {
 pub fn ok() -> Style {
     Style::default().fg(Color::Green)
 }
+/// Characters a bare word matched, on top of the cell's own style.
+pub fn matched(base: Style) -> Style {
+    base.fg(Color::Yellow).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+}
+/// The timeline's bars.
+pub fn bars() -> Style {
+    Style::default().fg(Color::Blue)
+}

@@ -1,0 +1,179 @@
+//! Fuzzy matching of bare words, behind one type whatever the engine.
+//!
+//! A bare word matches a cell that contains it (ignoring case), or that spells it out in
+//! order where every letter either follows the previous one or starts a word of the cell
+//! (`dsg` finds DeleteSecurityGroup, `ctrail` CreateTrail, `sts` sts.amazonaws.com). Plain
+//! subsequence matching, as a file finder does, would let three letters match most of a
+//! million events; this keeps a fuzzy word as selective as an operator expects.
+//!
+//! Two engines find the alignment: `fuzzy-matcher` (skim's algorithm) and `nucleo-matcher`
+//! (helix's). `benches/triage.rs` times both over the same data; the faster is the default.
+
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// `fuzzy-matcher`'s SkimMatcherV2.
+    Skim,
+    /// `nucleo-matcher`.
+    #[default]
+    Nucleo,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Skim => "fuzzy-matcher",
+            Engine::Nucleo => "nucleo-matcher",
+        }
+    }
+}
+
+/// A compiled bare word.
+#[derive(Clone, Debug)]
+pub struct Fuzzy {
+    engine: Engine,
+    /// Lower-cased.
+    needle: String,
+    needle_chars: Vec<char>,
+}
+
+fn skim() -> &'static SkimMatcherV2 {
+    static SKIM: OnceLock<SkimMatcherV2> = OnceLock::new();
+    SKIM.get_or_init(|| SkimMatcherV2::default().ignore_case())
+}
+
+thread_local! {
+    static NUCLEO: RefCell<(nucleo_matcher::Matcher, Vec<char>, Vec<u32>)> =
+        RefCell::new((nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT), Vec::new(), Vec::new()));
+}
+
+impl Fuzzy {
+    pub fn new(engine: Engine, word: &str) -> Self {
+        let needle = word.to_lowercase();
+        let needle_chars = needle.chars().collect();
+        Fuzzy { engine, needle, needle_chars }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Whether `hay` matches the word.
+    pub fn test(&self, hay: &str) -> bool {
+        if super::matcher::contains_ci(hay, &self.needle) {
+            return true;
+        }
+        if hay.len() < self.needle.len() && hay.is_ascii() {
+            return false;
+        }
+        self.indices(hay).is_some()
+    }
+
+    /// The character indices of `hay` that the word matched, in order; `None` when it does
+    /// not match. A contained word gives its first occurrence.
+    pub fn indices(&self, hay: &str) -> Option<Vec<usize>> {
+        if self.needle_chars.is_empty() {
+            return Some(Vec::new());
+        }
+        if let Some(ix) = substring_indices(hay, &self.needle_chars) {
+            return Some(ix);
+        }
+        let ix = match self.engine {
+            Engine::Skim => skim().fuzzy_indices(hay, &self.needle).map(|(_, ix)| ix)?,
+            Engine::Nucleo => NUCLEO.with(|cell| {
+                let (m, hay_buf, ix) = &mut *cell.borrow_mut();
+                let mut needle_buf = Vec::new();
+                let h = nucleo_matcher::Utf32Str::new(hay, hay_buf);
+                let n = nucleo_matcher::Utf32Str::new(&self.needle, &mut needle_buf);
+                ix.clear();
+                m.fuzzy_indices(h, n, ix)?;
+                ix.sort_unstable();
+                Some(ix.iter().map(|&i| i as usize).collect::<Vec<_>>())
+            })?,
+        };
+        tight(hay, &ix).then_some(ix)
+    }
+}
+
+/// Case-insensitive substring position, as character indices.
+fn substring_indices(hay: &str, needle: &[char]) -> Option<Vec<usize>> {
+    let chars: Vec<char> = hay.chars().flat_map(char::to_lowercase).collect();
+    if chars.len() != hay.chars().count() {
+        // Lower-casing changed the length (rare scripts): no position to give.
+        return None;
+    }
+    let n = needle.len();
+    (0..=chars.len().checked_sub(n)?).find(|&i| chars[i..i + n] == *needle).map(|i| (i..i + n).collect())
+}
+
+/// Every matched character follows the previous one or starts a word.
+fn tight(hay: &str, ix: &[usize]) -> bool {
+    let chars: Vec<char> = hay.chars().collect();
+    let mut prev: Option<usize> = None;
+    for &i in ix {
+        let Some(&c) = chars.get(i) else { return false };
+        let consecutive = prev.is_some_and(|p| p + 1 == i);
+        let word_start = match i.checked_sub(1).and_then(|j| chars.get(j)) {
+            None => true,
+            Some(&b) => {
+                (!b.is_alphanumeric() && c.is_alphanumeric())
+                    || (b.is_lowercase() && c.is_uppercase())
+                    || (b.is_alphabetic() && c.is_numeric())
+                    || (b.is_numeric() && c.is_alphabetic())
+            }
+        };
+        if !consecutive && !word_start {
+            return false;
+        }
+        prev = Some(i);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_engines_agree_on_what_matches() {
+        let cases = [
+            ("dsg", "DeleteSecurityGroup", true),
+            ("delsg", "DeleteSecurityGroup", true),
+            ("ctrail", "CreateTrail", true),
+            ("ctrail", "ConsoleLogin", false),
+            ("sts", "sts.amazonaws.com", true),
+            ("admin", "AdministratorAccess", true),
+            ("assro", "AssumeRole", true),
+            ("ar", "AssumeRole", true),
+            ("aole", "AssumeRole", false),
+            ("xyz", "DeleteBucket", false),
+            ("deny", "AccessDenied", false),
+            ("denied", "AccessDenied", true),
+            ("accden", "AccessDenied", true),
+            ("cessde", "AccessDenied", true),
+            ("10.0", "10.0.3.17", true),
+            ("ÉTÉ", "l'été", true),
+            ("ec2", "ec2.amazonaws.com", true),
+            ("runi", "RunInstances", true),
+            ("runi", "TerminateInstances", false),
+        ];
+        for engine in [Engine::Skim, Engine::Nucleo] {
+            for (word, hay, want) in cases {
+                assert_eq!(Fuzzy::new(engine, word).test(hay), want, "{engine:?}: {word} in {hay}");
+            }
+        }
+    }
+
+    #[test]
+    fn indices_mark_the_matched_characters() {
+        for engine in [Engine::Skim, Engine::Nucleo] {
+            assert_eq!(Fuzzy::new(engine, "dsg").indices("DeleteSecurityGroup"), Some(vec![0, 6, 14]));
+            assert_eq!(Fuzzy::new(engine, "curi").indices("DeleteSecurityGroup"), Some(vec![8, 9, 10, 11]));
+            assert_eq!(Fuzzy::new(engine, "zz").indices("DeleteSecurityGroup"), None);
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Running a filter over the loaded events off the UI thread.
+//!
+//! Each change of the filter is a job with a generation number. The worker checks the
+//! job's events in chunks, newest first, and sends each chunk's matches as it goes, so the
+//! top of the list fills at once and the rest streams in. A newer generation cancels the
+//! running one between chunks; its parts are dropped on arrival too (yazi's ticket counter).
+//! When the new filter only narrows the previous one, the job checks the previous matches
+//! instead of every event.
+//!
+//! The same worker computes the facets and the timeline of a finished view.
+
+use super::Matcher;
+use crate::model::{EventStore, Sym, SymField, EMPTY, NO_TIME};
+use crate::source::raw::RawReader;
+use crossbeam_channel::{Receiver, Sender};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The event store, shared between the UI thread (the only writer) and the worker.
+#[derive(Clone, Default)]
+pub struct SharedStore(Arc<RwLock<EventStore>>);
+
+impl SharedStore {
+    pub fn read(&self) -> RwLockReadGuard<'_, EventStore> {
+        self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+    pub fn write(&self) -> RwLockWriteGuard<'_, EventStore> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct FilterJob {
+    pub generation: u64,
+    pub matcher: Matcher,
+    /// The events to check, newest first: every event, or the previous generation's matches.
+    pub base: Arc<Vec<u32>>,
+}
+
+pub struct SummaryJob {
+    /// Identifies the view summarised (the UI's counter of view changes).
+    pub version: u64,
+    pub view: Arc<Vec<u32>>,
+}
+
+pub enum Job {
+    Filter(FilterJob),
+    Summary(SummaryJob),
+}
+
+/// What the worker sends back.
+pub enum WorkMsg {
+    /// Matches among the next events of the base, in order. `checked` counts the base
+    /// events checked so far; `done` marks the last part.
+    Part {
+        generation: u64,
+        matched: Vec<u32>,
+        checked: usize,
+        total: usize,
+        done: bool,
+    },
+    Summary {
+        version: u64,
+        summary: Arc<Summary>,
+    },
+}
+
+/// The facet fields, in the order the panel shows them.
+pub const FACETS: [(SymField, &str); 7] = [
+    (SymField::Name, "event"),
+    (SymField::Principal, "principal"),
+    (SymField::Ip, "source ip"),
+    (SymField::Error, "error"),
+    (SymField::Region, "region"),
+    (SymField::Source, "source"),
+    (SymField::Agent, "user agent"),
+];
+
+/// How many values each facet keeps.
+pub const FACET_TOP: usize = 8;
+/// Buckets of the timeline as computed; the UI sums neighbours to fit its width.
+pub const TIMELINE_BUCKETS: usize = 960;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facet {
+    pub field: SymField,
+    pub label: &'static str,
+    /// (value, count), most frequent first; ties by value.
+    pub top: Vec<(Sym, u32)>,
+    /// How many distinct values the field has in the view.
+    pub distinct: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// Oldest and newest event time in the view (ms).
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub counts: Vec<u32>,
+}
+
+impl Timeline {
+    /// The bucket an event time falls in.
+    pub fn bucket(&self, t: i64) -> Option<usize> {
+        if self.counts.is_empty() || t == NO_TIME || t < self.start_ms || t > self.end_ms {
+            return None;
+        }
+        let span = (self.end_ms - self.start_ms).max(1) as i128;
+        let b = ((t - self.start_ms) as i128 * self.counts.len() as i128 / (span + 1)) as usize;
+        Some(b.min(self.counts.len() - 1))
+    }
+
+    /// The counts regrouped into `n` columns (each the sum of its buckets).
+    pub fn columns(&self, n: usize) -> Vec<u64> {
+        let mut out = vec![0u64; n];
+        if n == 0 || self.counts.is_empty() {
+            return out;
+        }
+        for (i, &c) in self.counts.iter().enumerate() {
+            out[i * n / self.counts.len()] += c as u64;
+        }
+        out
+    }
+
+    /// The column (of `n`) a bucket falls in.
+    pub fn column_of(&self, bucket: usize, n: usize) -> usize {
+        bucket * n / self.counts.len().max(1)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub events: usize,
+    pub facets: Vec<Facet>,
+    pub timeline: Timeline,
+}
+
+/// The events checked per part: small first, so the screen fills at once.
+fn chunk_len(part: usize) -> usize {
+    (2048usize << part.min(5)).min(65_536)
+}
+
+/// The background worker. Dropping it ends its thread.
+pub struct Worker {
+    job_tx: Sender<Job>,
+    pub result_rx: Receiver<WorkMsg>,
+    current: Arc<AtomicU64>,
+    waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>,
+}
+
+impl Worker {
+    pub fn spawn(store: SharedStore, raw: Arc<RawReader>) -> Worker {
+        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
+        let (result_tx, result_rx) = crossbeam_channel::unbounded();
+        let current = Arc::new(AtomicU64::new(0));
+        let waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>> = Arc::new(OnceLock::new());
+        let (cur, wk) = (current.clone(), waker.clone());
+        let spawned = std::thread::Builder::new().name("filter".into()).spawn(move || {
+            let send = |m: WorkMsg| {
+                let ok = result_tx.send(m).is_ok();
+                if let Some(w) = wk.get() {
+                    w();
+                }
+                ok
+            };
+            work(&job_rx, &store, &raw, &cur, &send);
+        });
+        if let Err(e) = spawned {
+            // Without a thread the jobs are never answered; say why instead of hanging.
+            eprintln!("trailscope: cannot start the filter thread: {e}");
+        }
+        Worker { job_tx, result_rx, current, waker }
+    }
+
+    /// Called after every message sent, so an event loop can wake up for it.
+    pub fn set_waker(&self, w: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.waker.set(w);
+    }
+
+    pub fn submit(&self, job: Job) {
+        if let Job::Filter(f) = &job {
+            self.current.store(f.generation, Ordering::SeqCst);
+        }
+        let _ = self.job_tx.send(job);
+    }
+}
+
+fn work(
+    jobs: &Receiver<Job>,
+    store: &SharedStore,
+    raw: &RawReader,
+    current: &AtomicU64,
+    send: &dyn Fn(WorkMsg) -> bool,
+) {
+    while let Ok(first) = jobs.recv() {
+        // Only the newest job of each kind matters.
+        let (mut filter, mut summary) = (None, None);
+        for job in std::iter::once(first).chain(jobs.try_iter()) {
+            match job {
+                Job::Filter(f) => filter = Some(f),
+                Job::Summary(s) => summary = Some(s),
+            }
+        }
+        if let Some(f) = filter {
+            if !run_filter(f, store, raw, current, send) {
+                return;
+            }
+        }
+        if let Some(s) = summary {
+            let summary = Arc::new(summarize(&store.read(), &s.view));
+            if !send(WorkMsg::Summary { version: s.version, summary }) {
+                return;
+            }
+        }
+    }
+}
+
+/// Returns false when the receiving side is gone.
+fn run_filter(
+    mut job: FilterJob,
+    store: &SharedStore,
+    raw: &RawReader,
+    current: &AtomicU64,
+    send: &dyn Fn(WorkMsg) -> bool,
+) -> bool {
+    let total = job.base.len();
+    let (mut pos, mut part) = (0usize, 0usize);
+    loop {
+        if current.load(Ordering::SeqCst) != job.generation {
+            return true;
+        }
+        let end = (pos + chunk_len(part)).min(total);
+        let matched = {
+            // Held per chunk only: the UI thread takes the write lock to add a batch.
+            let guard = store.read();
+            job.matcher.prepare(&guard.syms);
+            filter_par(&job.matcher, &guard, raw, &job.base[pos..end])
+        };
+        pos = end;
+        part += 1;
+        let done = pos >= total;
+        if !send(WorkMsg::Part { generation: job.generation, matched, checked: pos, total, done }) {
+            return false;
+        }
+        if done {
+            return true;
+        }
+    }
+}
+
+/// The events of `indices` that match, in order, on all cores.
+pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u32]) -> Vec<u32> {
+    let ctx = super::matcher::MatchCtx { store, raw };
+    if m.is_empty() {
+        return indices.to_vec();
+    }
+    if indices.len() < 4096 {
+        return m.filter(indices, &ctx);
+    }
+    indices.par_chunks(4096).flat_map_iter(|c| m.filter(c, &ctx)).collect()
+}
+
+/// Facets and timeline of `view`.
+pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
+    let nsyms = store.syms.len();
+    let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for &i in view {
+        let ev = &store.events[i as usize];
+        for (k, (f, _)) in FACETS.iter().enumerate() {
+            let s = ev.sym(*f) as usize;
+            if let Some(c) = counts[k].get_mut(s) {
+                *c += 1;
+            }
+        }
+        if ev.time != NO_TIME {
+            lo = lo.min(ev.time);
+            hi = hi.max(ev.time);
+        }
+    }
+    let facets = FACETS
+        .iter()
+        .zip(counts)
+        .map(|(&(field, label), c)| {
+            let mut nonzero: Vec<(Sym, u32)> =
+                c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect();
+            let distinct = nonzero.len();
+            let by_count = |a: &(Sym, u32), b: &(Sym, u32)| {
+                b.1.cmp(&a.1).then_with(|| store.syms.get(a.0).cmp(store.syms.get(b.0)))
+            };
+            if nonzero.len() > FACET_TOP {
+                nonzero.select_nth_unstable_by(FACET_TOP - 1, by_count);
+                nonzero.truncate(FACET_TOP);
+            }
+            nonzero.sort_by(by_count);
+            Facet { field, label, top: nonzero, distinct }
+        })
+        .collect();
+    let mut timeline = Timeline::default();
+    if lo <= hi {
+        timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
+        for &i in view {
+            if let Some(b) = timeline.bucket(store.events[i as usize].time) {
+                timeline.counts[b] += 1;
+            }
+        }
+    }
+    Summary { events: view.len(), facets, timeline }
+}
+
+/// Whether every event matching `new` also matches `old`, judged from the text of the two
+/// queries: `new` keeps each term of `old` or narrows it (a longer substring or bare word,
+/// an added term). Then filtering `old`'s matches gives `new`'s.
+pub fn narrows(old: &super::Query, new: &super::Query) -> bool {
+    use super::{Op, TermKind};
+    if old.terms.len() > new.terms.len() {
+        return false;
+    }
+    old.terms.iter().zip(&new.terms).all(|(o, n)| {
+        if o == n {
+            return true;
+        }
+        if o.negated || n.negated {
+            return false;
+        }
+        match (&o.kind, &n.kind) {
+            (TermKind::Bare(a), TermKind::Bare(b)) => {
+                // A fuzzy word matches what contains it or spells it at word starts; a word
+                // with more letters appended matches only a subset of that.
+                b.to_lowercase().starts_with(&a.to_lowercase())
+            }
+            (
+                TermKind::Match { field: fa, op: Op::Contains, value: a },
+                TermKind::Match { field: fb, op: Op::Contains, value: b },
+            ) => fa == fb && !a.contains('*') && !b.contains('*') && b.to_lowercase().contains(&a.to_lowercase()),
+            _ => false,
+        }
+    })
+}
+
+/// The symbol a facet value stands for, for tests and the panel.
+pub fn facet_value(store: &EventStore, s: Sym) -> &str {
+    if s == EMPTY {
+        ""
+    } else {
+        store.syms.get(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> super::super::Query {
+        super::super::parse(s, 0).unwrap()
+    }
+
+    #[test]
+    fn narrowing_is_judged_conservatively() {
+        assert!(narrows(&q(""), &q("name:Del")));
+        assert!(narrows(&q("name:Del"), &q("name:Dele")));
+        assert!(narrows(&q("name:Del"), &q("name:Del user:bob")));
+        assert!(narrows(&q("del"), &q("dels")));
+        assert!(!narrows(&q("name:Del"), &q("name:De")));
+        assert!(!narrows(&q("-name:Del"), &q("-name:Dele")));
+        assert!(!narrows(&q("name:=Del"), &q("name:=Dele")));
+        assert!(!narrows(&q("name:D*"), &q("name:D*x")));
+        assert!(!narrows(&q("name:Del"), &q("user:Del")));
+        assert!(!narrows(&q("name:Del user:x"), &q("name:Del")));
+        // "dsg" spells DeleteSecurityGroup's word starts; "dsgx" cannot match more.
+        assert!(narrows(&q("dsg"), &q("dsgx")));
+        // Inserting a letter in the middle of a fuzzy word is not a narrowing.
+        assert!(!narrows(&q("dsg"), &q("desg")));
+    }
+
+    #[test]
+    fn timeline_columns_keep_every_event() {
+        let t = Timeline { start_ms: 0, end_ms: 999, counts: (0..TIMELINE_BUCKETS as u32).collect() };
+        let total: u64 = t.counts.iter().map(|&c| c as u64).sum();
+        for n in [1, 7, 80, 119, 960, 2000] {
+            assert_eq!(t.columns(n).iter().sum::<u64>(), total, "{n} columns");
+        }
+        assert_eq!(t.bucket(0), Some(0));
+        assert_eq!(t.bucket(999), Some(TIMELINE_BUCKETS - 1));
+        assert_eq!(t.bucket(1000), None);
+    }
+}
