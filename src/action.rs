@@ -26,9 +26,9 @@ actions! {
     Down,
     /// Move the selection up one event (or scroll the detail view)
     Up,
-    /// Move down one page
+    /// Move down one page (in the facets: to the next field)
     PageDown,
-    /// Move up one page
+    /// Move up one page (in the facets: to the previous field)
     PageUp,
     /// Move down half a page
     HalfPageDown,
@@ -44,7 +44,7 @@ actions! {
     PrevPane,
     /// Edit the filter
     FocusFilter,
-    /// Show the selected event in the detail pane and focus it
+    /// Show the selected event in the detail pane and focus it (in the facets: filter on the value)
     OpenDetail,
     /// Back out: close a popup, leave the detail view, stop a live fetch, or clear the filter
     Back,

@@ -74,7 +74,14 @@ pub fn browse_bindings() -> Vec<Binding> {
 pub fn facet_bindings() -> Vec<Binding> {
     use Action::*;
     let b = |keys, action| Binding { keys, action };
-    vec![b("Enter", OpenDetail), b("-", ExcludeFacet), b("f", ToggleFacets), b("Esc", Back)]
+    vec![
+        b("j k", Down),
+        b("PgDn PgUp", PageDown),
+        b("Enter", OpenDetail),
+        b("-", ExcludeFacet),
+        b("f", ToggleFacets),
+        b("Esc", Back),
+    ]
 }
 
 /// The bindings while editing the filter.

@@ -218,6 +218,8 @@ pub struct State {
     pub facet_sel: usize,
     /// Show times in the local time zone instead of UTC.
     pub local_time: bool,
+    /// The engine of fuzzy bare words.
+    pub fuzzy_engine: crate::query::fuzzy::Engine,
     pub prompt: Option<Prompt>,
     pub saved: Vec<(String, String)>,
     pub saved_sel: usize,
@@ -275,6 +277,7 @@ impl State {
             show_timeline: true,
             facet_sel: 0,
             local_time: false,
+            fuzzy_engine: Default::default(),
             prompt: None,
             saved: Vec::new(),
             saved_sel: 0,
@@ -415,6 +418,13 @@ impl State {
                 Ok(m) => self.apply_work(m),
                 Err(_) => return,
             }
+        }
+    }
+
+    /// Waits for one message of the filter worker and applies it.
+    pub fn settle_step(&mut self) {
+        if let Ok(m) = self.worker.result_rx.recv_timeout(Duration::from_secs(60)) {
+            self.apply_work(m);
         }
     }
 
@@ -832,14 +842,25 @@ impl State {
         s.facets.iter().enumerate().flat_map(|(f, facet)| (0..facet.top.len()).map(move |v| (f, v))).collect()
     }
 
+    /// j/k move by value; page keys jump to the next or previous field.
     fn move_facet(&mut self, action: &Action) {
-        let n = self.facet_rows().len();
-        let last = n.saturating_sub(1);
+        let rows = self.facet_rows();
+        let last = rows.len().saturating_sub(1);
+        let sel = self.facet_sel.min(last);
+        let group = rows.get(sel).map_or(0, |r| r.0);
+        let group_start = |g: usize| rows.iter().position(|r| r.0 >= g);
         self.facet_sel = match action {
-            Action::Down => self.facet_sel + 1,
-            Action::Up => self.facet_sel.saturating_sub(1),
-            Action::PageDown | Action::HalfPageDown => self.facet_sel + run::FACET_TOP,
-            Action::PageUp | Action::HalfPageUp => self.facet_sel.saturating_sub(run::FACET_TOP),
+            Action::Down => sel + 1,
+            Action::Up => sel.saturating_sub(1),
+            Action::PageDown | Action::HalfPageDown => group_start(group + 1).unwrap_or(last),
+            Action::PageUp | Action::HalfPageUp => {
+                let start = group_start(group).unwrap_or(0);
+                if sel > start {
+                    start
+                } else {
+                    rows.iter().rposition(|r| r.0 < group).and_then(|i| group_start(rows[i].0)).unwrap_or(0)
+                }
+            }
             Action::Top => 0,
             _ => last,
         }
@@ -980,7 +1001,7 @@ impl State {
             Ok(mut q) => {
                 self.filter.error = None;
                 q.terms.extend(self.base_terms.iter().cloned());
-                let mut m = Matcher::new(&q);
+                let mut m = Matcher::with_engine(&q, self.fuzzy_engine);
                 if m.needs_raw() && !submitted {
                     return;
                 }

@@ -67,7 +67,8 @@ impl Fuzzy {
         if super::matcher::contains_ci(hay, &self.needle) {
             return true;
         }
-        if hay.len() < self.needle.len() && hay.is_ascii() {
+        if hay.is_ascii() && self.needle.is_ascii() && !ascii_subsequence(hay.as_bytes(), self.needle.as_bytes()) {
+            // Most strings do not even hold the letters in order: no engine needed.
             return false;
         }
         self.indices(hay).is_some()
@@ -95,8 +96,82 @@ impl Fuzzy {
                 Some(ix.iter().map(|&i| i as usize).collect::<Vec<_>>())
             })?,
         };
-        tight(hay, &ix).then_some(ix)
+        if tight(hay, &ix) {
+            return Some(ix);
+        }
+        // The engine's best-scored alignment is not a tight one; another may be. Decided
+        // here, not by the engine, so that the verdict is the same whatever the engine and a
+        // word that matches still matches with a letter less (filtering can then narrow).
+        tight_search(hay, &self.needle_chars)
     }
+}
+
+/// Whether character `i` of `h` starts a word.
+fn word_start(h: &[char], i: usize) -> bool {
+    let c = h[i];
+    match i.checked_sub(1).map(|j| h[j]) {
+        None => true,
+        Some(b) => {
+            (!b.is_alphanumeric() && c.is_alphanumeric())
+                || (b.is_lowercase() && c.is_uppercase())
+                || (b.is_alphabetic() && c.is_numeric())
+                || (b.is_numeric() && c.is_alphabetic())
+        }
+    }
+}
+
+fn same_letter(h: char, n: char) -> bool {
+    h == n || h.to_lowercase().eq(std::iter::once(n))
+}
+
+/// A tight alignment of `needle` (lower case) in `hay`, if there is one: dynamic programming
+/// from the end, O(len(hay) x len(needle)).
+fn tight_search(hay: &str, needle: &[char]) -> Option<Vec<usize>> {
+    let h: Vec<char> = hay.chars().collect();
+    let (n, m) = (h.len(), needle.len());
+    if m == 0 || m > n {
+        return None;
+    }
+    // ok[j][i]: needle[j..] matches with needle[j] at i (the rest consecutive or at word starts).
+    let mut ok = vec![vec![false; n + 1]; m];
+    for j in (0..m).rev() {
+        // Whether needle[j+1..] can start at some word start at or after position p.
+        let mut later_start = vec![false; n + 2];
+        if j + 1 < m {
+            for p in (0..n).rev() {
+                later_start[p] = later_start[p + 1] || (ok[j + 1][p] && word_start(&h, p));
+            }
+        }
+        for i in 0..n {
+            if !same_letter(h[i], needle[j]) {
+                continue;
+            }
+            ok[j][i] = j + 1 == m || (i + 1 < n && ok[j + 1][i + 1]) || later_start[i + 1];
+        }
+    }
+    let mut out = Vec::with_capacity(m);
+    let mut i = (0..n).find(|&i| ok[0][i] && word_start(&h, i))?;
+    out.push(i);
+    for row in &ok[1..] {
+        i = if i + 1 < n && row[i + 1] { i + 1 } else { (i + 1..n).find(|&p| row[p] && word_start(&h, p))? };
+        out.push(i);
+    }
+    Some(out)
+}
+
+/// Whether the (lower-case) needle's bytes appear in order in `hay`, ignoring ASCII case.
+fn ascii_subsequence(hay: &[u8], needle: &[u8]) -> bool {
+    let mut n = needle.iter().peekable();
+    for &b in hay {
+        match n.peek() {
+            Some(&&c) if b.to_ascii_lowercase() == c => {
+                n.next();
+            }
+            Some(_) => {}
+            None => return true,
+        }
+    }
+    n.peek().is_none()
 }
 
 /// Case-insensitive substring position, as character indices.
@@ -166,6 +241,18 @@ mod tests {
                 assert_eq!(Fuzzy::new(engine, word).test(hay), want, "{engine:?}: {word} in {hay}");
             }
         }
+    }
+
+    #[test]
+    fn a_tight_alignment_is_found_when_the_engine_prefers_another() {
+        // "ds": D then the s of "Describe" scores well but is not tight; D + Scaling is.
+        for engine in [Engine::Skim, Engine::Nucleo] {
+            let f = Fuzzy::new(engine, "ds");
+            assert_eq!(f.indices("DescribeAutoScalingGroups"), Some(vec![0, 12]), "{engine:?}");
+            assert!(!f.test("Describe"), "{engine:?}");
+        }
+        assert_eq!(tight_search("ab-cd", &['a', 'c']), Some(vec![0, 3]));
+        assert_eq!(tight_search("abcd", &['a', 'c']), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
 use crate::model::{Event, EventStore, SymField, SymTable, EMPTY};
 use crate::source::raw::RawReader;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A value pattern: substring, equality, or anchored glob.
 #[derive(Clone, Debug)]
@@ -90,21 +91,40 @@ fn glob(s: &str, parts: &[String]) -> bool {
     rest.len() >= last.len() && rest.ends_with(last.as_str())
 }
 
-/// Per-symbol verdicts, extended as the symbol table grows.
-#[derive(Clone, Debug, Default)]
+/// Per-symbol verdicts, decided the first time an event with that symbol is checked: a
+/// term looks only at the strings its fields actually hold, not the whole table (which also
+/// holds ARNs, user agents and every other field's values). Atomic, so the threads that
+/// filter one query in parallel share what each has decided.
+#[derive(Debug, Default)]
 struct SymVerdicts {
-    yes: Vec<bool>,
+    /// 0: not decided yet, 1: no, 2: yes.
+    v: Vec<AtomicU8>,
+}
+
+impl Clone for SymVerdicts {
+    fn clone(&self) -> Self {
+        SymVerdicts { v: self.v.iter().map(|a| AtomicU8::new(a.load(Ordering::Relaxed))).collect() }
+    }
 }
 
 impl SymVerdicts {
-    fn extend(&mut self, syms: &SymTable, pat: &Pattern) {
-        for (sym, s) in syms.iter().skip(self.yes.len()) {
-            self.yes.push(sym != EMPTY && pat.test(s));
-        }
+    fn extend(&mut self, syms: &SymTable) {
+        self.v.resize_with(syms.len(), || AtomicU8::new(0));
     }
     #[inline]
-    fn get(&self, sym: u32) -> bool {
-        self.yes.get(sym as usize).copied().unwrap_or(false)
+    fn get(&self, sym: u32, syms: &SymTable, pat: &Pattern) -> bool {
+        let Some(slot) = self.v.get(sym as usize) else {
+            return false;
+        };
+        match slot.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = sym != EMPTY && pat.test(syms.get(sym));
+                slot.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+        }
     }
 }
 
@@ -240,8 +260,8 @@ impl Matcher {
     /// that may use new symbols.
     pub fn prepare(&mut self, syms: &SymTable) {
         for t in &mut self.terms {
-            if let Check::Syms { verdicts, pat, .. } = &mut t.check {
-                verdicts.extend(syms, pat);
+            if let Check::Syms { verdicts, .. } = &mut t.check {
+                verdicts.extend(syms);
             }
         }
     }
@@ -254,8 +274,8 @@ impl Matcher {
         let store = ctx.store;
         match c {
             Check::Syms { fields, resources, params, verdicts, pat } => {
-                fields.iter().any(|&f| verdicts.get(ev.sym(f)))
-                    || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s)))
+                fields.iter().any(|&f| verdicts.get(ev.sym(f), &store.syms, pat))
+                    || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat)))
                     || (*params && raw_params_match(ev, ctx, pat))
             }
             Check::EventId(p) => p.test(store.str_ref(ev.event_id)),

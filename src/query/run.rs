@@ -260,24 +260,45 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
     indices.par_chunks(4096).flat_map_iter(|c| m.filter(c, &ctx)).collect()
 }
 
-/// Facets and timeline of `view`.
+/// Facets and timeline of `view` (sorted newest first), in one pass split over the cores.
 pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
     let nsyms = store.syms.len();
-    let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for &i in view {
-        let ev = &store.events[i as usize];
-        for (k, (f, _)) in FACETS.iter().enumerate() {
-            let s = ev.sym(*f) as usize;
-            if let Some(c) = counts[k].get_mut(s) {
-                *c += 1;
+    let time_of = |i: &u32| store.events[*i as usize].time;
+    // Sorted newest first, with unknown times last: the bounds are at the ends.
+    let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
+    let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
+    let mut timeline = Timeline::default();
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = view.len().div_ceil(threads).max(1 << 16);
+    let count = |part: &[u32]| {
+        let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
+        let mut buckets = vec![0u32; timeline.counts.len()];
+        for &i in part {
+            let ev = &store.events[i as usize];
+            for (k, (f, _)) in FACETS.iter().enumerate() {
+                if let Some(c) = counts[k].get_mut(ev.sym(*f) as usize) {
+                    *c += 1;
+                }
+            }
+            if let Some(b) = timeline.bucket(ev.time) {
+                buckets[b] += 1;
             }
         }
-        if ev.time != NO_TIME {
-            lo = lo.min(ev.time);
-            hi = hi.max(ev.time);
+        (counts, buckets)
+    };
+    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = view.par_chunks(chunk).map(count).collect();
+    let mut parts = parts.into_iter();
+    let (mut counts, mut buckets) = parts.next().unwrap_or_else(|| count(&[]));
+    for (c, b) in parts {
+        for (acc, part) in counts.iter_mut().zip(c) {
+            acc.iter_mut().zip(part).for_each(|(a, p)| *a += p);
         }
+        buckets.iter_mut().zip(b).for_each(|(a, p)| *a += p);
     }
+    timeline.counts = buckets;
     let facets = FACETS
         .iter()
         .zip(counts)
@@ -296,15 +317,6 @@ pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
             Facet { field, label, top: nonzero, distinct }
         })
         .collect();
-    let mut timeline = Timeline::default();
-    if lo <= hi {
-        timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
-        for &i in view {
-            if let Some(b) = timeline.bucket(store.events[i as usize].time) {
-                timeline.counts[b] += 1;
-            }
-        }
-    }
     Summary { events: view.len(), facets, timeline }
 }
 

@@ -1,0 +1,310 @@
+//! Triage in the TUI's state: filtering off the UI thread (streamed, cancelled, narrowed),
+//! pivots, the filter history, facets and the timeline, export.
+
+mod common;
+use common::*;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use trailscope::action::Action;
+use trailscope::model::SymField;
+use trailscope::query::{self, Matcher};
+use trailscope::source::raw::RawReader;
+use trailscope::source::{load, LoadOptions};
+use trailscope::state::{Effect, Focus, Msg, State};
+use trailscope::ui;
+
+const NOW: i64 = 1_767_225_600_000;
+
+fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample").to_string_lossy().into_owned()
+}
+
+fn loaded(paths: &[String]) -> State {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = State::new(raw.clone(), Vec::new(), None, NOW);
+    load(paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    state.set_layout(20, 10);
+    state.settle();
+    state
+}
+
+/// The events a filter matches, computed directly (no worker, no narrowing).
+fn direct(state: &State, filter: &str) -> Vec<u32> {
+    let q = query::parse(filter, NOW).unwrap();
+    let mut m = Matcher::new(&q);
+    let store = state.store.read();
+    m.prepare(&store.syms);
+    let ctx = query::matcher::MatchCtx { store: &store, raw: &state.raw };
+    m.filter(&state.order, &ctx)
+}
+
+fn type_filter(state: &mut State, text: &str) {
+    state.update(Action::FocusFilter);
+    for c in text.chars() {
+        state.update(Action::FilterInsert(c));
+    }
+}
+
+fn sym(state: &State, ev: u32, f: SymField) -> String {
+    let store = state.store.read();
+    store.sym(&store.events[ev as usize], f).to_string()
+}
+
+#[test]
+fn every_keystroke_ends_with_exactly_the_filters_matches() {
+    let mut state = loaded(&[sample()]);
+    assert_eq!(state.view.len(), 3000);
+    // Typed a key at a time, settling after each (narrowing reuses the last result), and
+    // typed at once without settling (each key cancels the last run): the same as a direct
+    // evaluation of the final text, every time.
+    for text in ["name:Delete", "error:Denied -user:root", "dsg", "assro", "region:us-west-2 has:key", "ip:10."] {
+        type_filter(&mut state, text);
+        state.settle();
+        assert_eq!(state.view, direct(&state, text), "{text} typed at once");
+        state.update(Action::FilterClear);
+        for c in text.chars() {
+            state.update(Action::FilterInsert(c));
+            state.settle();
+            if let Ok(q) = query::parse(&state.filter.input, NOW) {
+                let _ = q;
+                assert_eq!(state.view, direct(&state, &state.filter.applied.clone()), "{}", state.filter.applied);
+            }
+        }
+        assert_eq!(state.view, direct(&state, text), "{text} settled per key");
+        state.update(Action::FilterClear);
+        state.settle();
+        assert_eq!(state.view.len(), 3000);
+    }
+}
+
+#[test]
+fn pivots_rewrite_the_filter_and_history_walks_back_and_forth() {
+    let mut state = loaded(&[sample()]);
+    type_filter(&mut state, "name:=ConsoleLogin user:trent");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    assert_eq!(state.view.len(), 1, "one ConsoleLogin by trent in the sample");
+    let login = state.selected_event().unwrap();
+
+    state.update(Action::PivotPrincipal);
+    state.settle();
+    let arn = sym(&state, login, SymField::Arn);
+    let arn_term = format!("arn:=\"{arn}\"");
+    assert_eq!(state.filter.input, arn_term, "the pivot is written into the filter");
+    assert_eq!(state.view, direct(&state, &arn_term));
+    assert_eq!(state.view.len(), 20);
+    assert_eq!(state.selected_event(), Some(login), "the event pivoted from stays selected");
+
+    state.update(Action::PivotIp);
+    state.settle();
+    let ip = sym(&state, login, SymField::Ip);
+    assert_eq!(state.filter.input, format!("ip:={ip}"));
+    assert!(state.view.iter().all(|&e| sym(&state, e, SymField::Ip) == ip));
+
+    state.update(Action::PivotAround);
+    state.settle();
+    let t = state.store.read().events[login as usize].time;
+    assert!(
+        state.filter.input.starts_with("since:") && state.filter.input.contains(" until:"),
+        "{}",
+        state.filter.input
+    );
+    assert!(state.view.iter().all(|&e| (state.store.read().events[e as usize].time - t).abs() <= 15 * 60_000));
+    assert!(state.view.len() > 1, "other principals' events around it are shown");
+
+    // Back through the history, and forward again: nothing is lost.
+    let expect = [format!("ip:={ip}"), arn_term.clone(), "name:=ConsoleLogin user:trent".to_string(), String::new()];
+    for want in &expect {
+        state.update(Action::HistoryBack);
+        state.settle();
+        assert_eq!(&state.filter.input, want);
+        assert_eq!(state.view, direct(&state, want));
+    }
+    state.update(Action::HistoryBack);
+    assert_eq!(state.filter.input, "", "the start of the history stays put");
+    for want in expect.iter().rev().skip(1) {
+        state.update(Action::HistoryForward);
+        state.settle();
+        assert_eq!(&state.filter.input, want);
+    }
+    // A new filter from the middle of the history drops what was ahead, as a browser does.
+    state.update(Action::HistoryBack);
+    state.settle();
+    state.update(Action::PivotKey);
+    state.settle();
+    assert!(state.filter.input.starts_with("key:=") || state.filter.input == "name:=ConsoleLogin user:trent");
+    state.update(Action::HistoryForward);
+    assert_eq!(state.history.last(), Some(&state.filter.input));
+}
+
+#[test]
+fn pivots_on_sessions_resources_and_requests() {
+    let mut state = loaded(&[sample()]);
+    // A temporary key: the session is the key.
+    let ev = state.view.iter().copied().find(|&e| sym(&state, e, SymField::AccessKey).starts_with("ASIA")).unwrap();
+    state.list.selected = state.view.iter().position(|&e| e == ev).unwrap();
+    state.update(Action::PivotSession);
+    state.settle();
+    let key = sym(&state, ev, SymField::AccessKey);
+    assert_eq!(state.filter.input, format!("key:={key}"));
+    assert!(state.view.iter().all(|&e| sym(&state, e, SymField::AccessKey) == key));
+
+    state.update(Action::FilterClear);
+    state.settle();
+    let with_res = state
+        .view
+        .iter()
+        .position(|&e| !state.store.read().resource_syms(&state.store.read().events[e as usize]).is_empty());
+    if let Some(pos) = with_res {
+        state.list.selected = pos;
+        let ev = state.selected_event().unwrap();
+        state.update(Action::PivotResource);
+        state.settle();
+        assert!(state.filter.input.starts_with("resource:="), "{}", state.filter.input);
+        assert!(state.view.contains(&ev));
+        assert_eq!(state.view, direct(&state, &state.filter.input.clone()));
+    }
+
+    state.update(Action::FilterClear);
+    state.settle();
+    state.list.selected = 5;
+    let ev = state.selected_event().unwrap();
+    state.update(Action::PivotRequest);
+    state.settle();
+    assert!(state.filter.input.starts_with("request:="), "{}", state.filter.input);
+    assert_eq!(state.view, vec![ev]);
+}
+
+#[test]
+fn facets_count_the_filtered_events_and_add_terms() {
+    let mut state = loaded(&[sample()]);
+    state.update(Action::ToggleFacets);
+    assert_eq!(state.focus, Focus::Facets);
+    type_filter(&mut state, "source:ec2");
+    state.update(Action::FilterSubmit);
+    state.update(Action::ToggleFacets);
+    state.update(Action::ToggleFacets);
+    state.settle();
+    let summary = state.summary.clone().unwrap();
+    assert_eq!(summary.events, state.view.len());
+    // Every facet's counts, checked by counting the view directly.
+    for facet in &summary.facets {
+        let mut naive: HashMap<String, u32> = HashMap::new();
+        for &e in &state.view {
+            *naive.entry(sym(&state, e, facet.field)).or_default() += 1;
+        }
+        assert_eq!(facet.distinct, naive.len(), "{}", facet.label);
+        let mut want: Vec<(String, u32)> = naive.into_iter().collect();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        want.truncate(facet.top.len());
+        let got: Vec<(String, u32)> =
+            facet.top.iter().map(|&(s, n)| (state.store.read().syms.get(s).to_string(), n)).collect();
+        assert_eq!(got, want, "{}", facet.label);
+    }
+    let timeline_total: u32 = summary.timeline.counts.iter().sum();
+    assert_eq!(timeline_total as usize, state.view.len(), "every event is in one bucket of the timeline");
+
+    // Enter on the first error value adds it; - on a value adds its negation.
+    state.update(Action::Top);
+    for _ in 0..3 {
+        state.update(Action::PageDown);
+    }
+    let rows = state.facet_rows();
+    let (f, v) = rows[state.facet_sel];
+    assert_eq!(summary.facets[f].field, SymField::Error, "three page-downs reach the error field");
+    let (value_sym, n) = summary.facets[f].top[v];
+    state.update(Action::OpenDetail);
+    state.settle();
+    let value = state.store.read().syms.get(value_sym).to_string();
+    let expected_filter =
+        if value.is_empty() { "source:ec2 -has:error".to_string() } else { format!("source:ec2 error:={value}") };
+    assert_eq!(state.filter.input, expected_filter);
+    assert_eq!(state.view.len(), n as usize);
+    state.update(Action::HistoryBack);
+    state.settle();
+    state.update(Action::Top);
+    state.update(Action::ExcludeFacet);
+    state.settle();
+    let top_name = state.store.read().syms.get(summary.facets[0].top[0].0).to_string();
+    assert_eq!(state.filter.input, format!("source:ec2 -name:={top_name}"));
+    assert_eq!(state.view, direct(&state, &state.filter.input.clone()));
+}
+
+#[test]
+fn facets_and_timeline_render() {
+    let mut state = loaded(&[sample()]);
+    state.update(Action::ToggleFacets);
+    type_filter(&mut state, "has:error");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    state.focus = Focus::Facets;
+    state.update(Action::Down);
+    state.load.elapsed = std::time::Duration::from_millis(1234);
+    let (w, h) = (120, 40);
+    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h), ui::Panes::of(&state));
+    state.set_layout(l, d);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, &state)).unwrap();
+    let text = t.backend().to_string();
+    assert!(text.contains("Facets") && text.contains("error · ") && text.contains("per column"), "{text}");
+    insta::assert_snapshot!("facets_timeline_120x40", t.backend());
+}
+
+#[test]
+fn export_writes_the_filtered_set_as_print_does() {
+    let mut state = loaded(&[sample()]);
+    type_filter(&mut state, "name:Describe -error:Throttling has:error");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    let n = state.view.len();
+    assert!(n > 0);
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["jsonl", "json", "csv"] {
+        let path = dir.path().join(format!("out.{ext}")).to_string_lossy().into_owned();
+        state.update(Action::Export);
+        state.update(Action::FilterClear);
+        for c in path.chars() {
+            state.update(Action::FilterInsert(c));
+        }
+        state.update(Action::FilterSubmit);
+        let Some(Effect::Export { path: p, events }) = state.effects.pop() else { panic!("no export asked for") };
+        assert_eq!(p, path);
+        let written = trailscope::effects::export(&state.store, &state.raw, &events, &p).unwrap();
+        assert_eq!(written, n);
+        let format = if ext == "jsonl" { "jsonl" } else { ext };
+        let o = run(&["print", "--format", format, "--filter", &state.filter.applied, &sample()]);
+        assert_eq!(std::fs::read(&p).unwrap(), o.stdout, "{ext} export equals print's output");
+    }
+}
+
+#[test]
+fn a_load_during_a_filter_run_loses_nothing() {
+    // Events arriving while a run is in flight are matched beside it, not lost or doubled.
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut msgs = Vec::new();
+    let opts = LoadOptions { batch_interval: std::time::Duration::ZERO, ..Default::default() };
+    load(&[sample()], &opts, &raw, &mut |m| msgs.push(m));
+    let mut state = State::new(raw, Vec::new(), None, NOW);
+    for (i, m) in msgs.into_iter().enumerate() {
+        if i % 7 == 3 {
+            // A new filter starts, and is not waited for.
+            state.update(Action::FocusFilter);
+            state.update(Action::FilterClear);
+            for c in "name:Describe".chars() {
+                state.update(Action::FilterInsert(c));
+            }
+        }
+        state.apply(Msg::Load(m));
+        state.pump();
+    }
+    state.settle();
+    let want = direct(&state, "name:Describe");
+    assert_eq!(state.view, want);
+    let mut dedup = state.view.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), state.view.len());
+}
