@@ -168,7 +168,6 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let size = terminal.size()?;
     let mut screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-    let mut requested: Option<u32> = None;
     let mut dirty = true;
     // When a new filter started: its first results are awaited briefly before drawing, so
     // the list never shows the previous filter's rows under the new filter text.
@@ -178,18 +177,20 @@ async fn event_loop(
         state.set_layout(l, d);
         state.maintain();
         for effect in std::mem::take(&mut state.effects) {
-            if let Some(restored) = run_effect(effect, state, &links, terminal)? {
-                if restored {
-                    keys = EventStream::new();
-                    dirty = true;
-                }
+            if let Effect::Pager(ev) = effect {
+                // The pager gets the keyboard: our key reader stops before it starts (it
+                // would take the pager's keys, and the cursor query of clearing after).
+                drop(keys);
+                run_pager(state, ev, terminal)?;
+                keys = EventStream::new();
+                dirty = true;
+            } else {
+                run_effect(effect, state, &links);
             }
         }
         if let Some(ev) = state.detail_wanted() {
-            if requested != Some(ev) {
-                requested = Some(ev);
-                spawn_detail(state, ev, links.msg_tx.clone());
-            }
+            state.detail_requested(ev);
+            spawn_detail(state, ev, links.msg_tx.clone());
         }
         if let Some(live) = state.live.as_mut() {
             for cmd in live.outbox.drain(..) {
@@ -268,9 +269,6 @@ async fn event_loop(
             _ = sighup.recv() => return Ok(Some(129)),
             _ = sigint.recv() => return Ok(Some(130)),
         }
-        if state.detail.event != requested && state.detail_wanted().is_none() {
-            requested = None;
-        }
         if state.quit || background_panicked() {
             break;
         }
@@ -281,14 +279,8 @@ async fn event_loop(
 /// How long a new filter's first results are waited for before the screen is drawn anyway.
 const FIRST_RESULTS_WAIT: Duration = Duration::from_millis(60);
 
-/// Carries out one side effect. Returns `Some(true)` when the terminal was handed to another
-/// program and taken back (the key stream must be made anew).
-fn run_effect(
-    effect: Effect,
-    state: &mut State,
-    links: &Links,
-    terminal: &mut ratatui::DefaultTerminal,
-) -> anyhow::Result<Option<bool>> {
+/// Carries out a side effect other than the pager.
+fn run_effect(effect: Effect, state: &mut State, links: &Links) {
     match effect {
         Effect::Copy { label, text } => {
             let notice = crate::effects::copy(label, &text);
@@ -302,26 +294,7 @@ fn run_effect(
             }
             Err(e) => state.notify(format!("could not read the record: {e}")),
         },
-        Effect::Pager(ev) => {
-            let text = match read_record(state, ev) {
-                Ok(bytes) => crate::effects::pretty_record(&bytes),
-                Err(e) => {
-                    state.notify(format!("could not read the record: {e}"));
-                    return Ok(None);
-                }
-            };
-            ratatui::restore();
-            let result = crate::effects::run_pager(&text);
-            // Take the terminal back as ratatui::init set it up.
-            crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
-            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-                .context("taking the terminal back")?;
-            terminal.clear()?;
-            if let Err(e) = result {
-                state.notify(e);
-            }
-            return Ok(Some(true));
-        }
+        Effect::Pager(_) => {}
         Effect::Export { path, events } => {
             let (store, raw, tx) = (state.store.clone(), state.raw.clone(), links.msg_tx.clone());
             state.notify(format!("exporting {} events to {path}…", crate::ui::thousands(events.len())));
@@ -341,7 +314,27 @@ fn run_effect(
             }
         }
     }
-    Ok(None)
+}
+
+/// Shows a record in `$PAGER`: the terminal is handed over and taken back as it was.
+fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+    let text = match read_record(state, ev) {
+        Ok(bytes) => crate::effects::pretty_record(&bytes),
+        Err(e) => {
+            state.notify(format!("could not read the record: {e}"));
+            return Ok(());
+        }
+    };
+    ratatui::restore();
+    let result = crate::effects::run_pager(&text);
+    crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+        .context("taking the terminal back")?;
+    terminal.clear()?;
+    if let Err(e) = result {
+        state.notify(e);
+    }
+    Ok(())
 }
 
 fn read_record(state: &State, ev: u32) -> Result<crate::source::raw::RawBytes, String> {
@@ -377,5 +370,7 @@ fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
         tokio::task::spawn_blocking(move || {
             let _ = tx.send(job());
         });
+    } else {
+        let _ = tx.send(Msg::Detail { event, result: Err("the event is not loaded".into()) });
     }
 }

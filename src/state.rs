@@ -130,6 +130,8 @@ pub struct DetailState {
     pub error: Option<String>,
     pub scroll: usize,
     pub height: usize,
+    /// The event whose record is being fetched.
+    pub requested: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -980,12 +982,17 @@ impl State {
         }
     }
 
-    /// The event the detail pane is waiting for, if any.
+    /// The event whose record the detail pane needs and nobody is fetching yet.
     pub fn detail_wanted(&self) -> Option<u32> {
         match (&self.detail.event, &self.detail.content, &self.detail.error) {
-            (Some(e), None, None) => Some(*e),
+            (Some(e), None, None) if self.detail.requested != Some(*e) => Some(*e),
             _ => None,
         }
+    }
+
+    /// Notes that the record of `event` is being fetched.
+    pub fn detail_requested(&mut self, event: u32) {
+        self.detail.requested = Some(event);
     }
 
     /// Re-parses the filter and starts a filter run for it. A filter that needs raw records
@@ -1117,6 +1124,9 @@ impl State {
         match msg {
             Msg::Load(m) => self.apply_load(m),
             Msg::Detail { event, result } => {
+                if self.detail.requested == Some(event) {
+                    self.detail.requested = None;
+                }
                 if self.detail.event == Some(event) {
                     match result {
                         Ok(h) => self.detail.content = Some(h),
