@@ -1,6 +1,8 @@
 //! Every user intent. The doc comment of each variant is its line on the help screen.
 
 macro_rules! actions {
+    (@unit $name:ident) => { Some(Action::$name) };
+    (@unit $name:ident ( $($ty:ty),* )) => { None };
     ($( $(#[doc = $doc:literal])+ $name:ident $( ( $($ty:ty),* ) )?, )*) => {
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Action {
@@ -15,9 +17,39 @@ macro_rules! actions {
                     $( Action::$name { .. } => concat!($($doc),+).trim_ascii(), )*
                 }
             }
+
+            /// The action's name, as a configuration file binds it.
+            pub fn name(&self) -> &'static str {
+                #[allow(unreachable_patterns)]
+                match self {
+                    Action::Copy(CopyWhat::Json) => "CopyJson",
+                    Action::Copy(CopyWhat::EventId) => "CopyEventId",
+                    Action::Copy(CopyWhat::Arn) => "CopyArn",
+                    Action::Copy(CopyWhat::AccessKey) => "CopyAccessKey",
+                    $( Action::$name { .. } => stringify!($name), )*
+                }
+            }
+
+            /// Every action that a key can be bound to, by name.
+            pub fn bindable() -> Vec<(&'static str, Action)> {
+                let mut all: Vec<(&'static str, Action)> = Vec::new();
+                $( if let Some(a) = actions!(@unit $name $( ( $($ty),* ) )?) { all.push((stringify!($name), a)); } )*
+                for w in [CopyWhat::Json, CopyWhat::EventId, CopyWhat::Arn, CopyWhat::AccessKey] {
+                    let a = Action::Copy(w);
+                    all.push((a.name(), a));
+                }
+                all
+            }
+
+            /// The action a configuration file names (case-insensitive).
+            pub fn from_name(name: &str) -> Option<Action> {
+                Action::bindable().into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, a)| a)
+            }
         }
     };
 }
+
+use crate::state::CopyWhat;
 
 actions! {
     /// Quit trailscope
@@ -105,7 +137,7 @@ actions! {
     /// Copy from the selected event: its JSON, eventID, principal ARN or access key (OSC 52)
     CopyMenu,
     /// Copy one thing from the selected event
-    Copy(crate::state::CopyWhat),
+    Copy(CopyWhat),
     /// Open the selected event's record in $PAGER
     OpenPager,
     /// Export the filtered events to a file (.jsonl, .json or .csv)
@@ -114,4 +146,6 @@ actions! {
     SaveFilter,
     /// Recall a saved filter
     RecallFilter,
+    /// Enter a command (:region, :since, :export, :profile, …; Tab completes)
+    Command,
 }

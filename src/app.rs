@@ -2,7 +2,6 @@
 
 use crate::cli::Common;
 use crate::highlight::highlight_record;
-use crate::keymap::handle_key;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
 use crate::source::lookup::{run_live, LiveCmd};
@@ -20,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 /// Decompressed files kept for the detail view.
 const RAW_CACHE_BYTES: usize = 64 << 20;
 
-pub fn run(common: Common) -> anyhow::Result<i32> {
+pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32> {
     let now = now_ms();
     // Validate the filter before touching the terminal, so a typo is a plain usage error.
     let base = build_query(None, common.since, common.until, now).context("bad --since/--until")?;
@@ -48,6 +47,19 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     };
     // The terminal and the panic hook come before any background thread, so that one failing
     // at once is already covered.
+    state.local_time = config.config.local_time;
+    state.fuzzy_engine = config.config.fuzzy;
+    state.columns = config.config.columns.clone();
+    state.user_keys = config.config.keys.clone();
+    for p in &config.problems {
+        let input = config.path.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
+        state.problems.push(Problem {
+            input: crate::sanitize::sanitize(&input).into_owned(),
+            reason: p.clone(),
+            skipped: false,
+        });
+        state.notify(format!("{p} (E lists it)"));
+    }
     match crate::effects::saved_filters_path().map(|p| crate::effects::load_saved_filters(&p)) {
         Some(Ok(saved)) => state.saved = saved,
         Some(Err(e)) => state.notify(e),
@@ -55,6 +67,7 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     }
     let mut terminal = ratatui::init();
     install_panic_hook();
+    let raw_for_links = raw.clone();
     if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
         ratatui::restore();
         return Err(e);
@@ -63,7 +76,7 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     state.set_worker_waker(Box::new(move || {
         let _ = wake_tx.send(Msg::Work);
     }));
-    let links = Links { msg_tx, live_tx, hungry_tx };
+    let links = Links { msg_tx, live_tx, hungry_tx, common: common.clone(), raw: raw_for_links };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     ratatui::restore();
     if let Some(msg) = take_background_panic() {
@@ -103,11 +116,14 @@ fn spawn_source(
 ) -> anyhow::Result<()> {
     if common.paths.is_empty() {
         let cfg = common.live_config();
+        let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
         std::thread::Builder::new()
             .name("live".into())
             .spawn(move || {
                 let mut emit = |m| {
-                    let _ = tx.send(Msg::Load(m));
+                    if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
+                        let _ = tx.send(Msg::Load(m));
+                    }
                 };
                 let result = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -151,12 +167,19 @@ struct Links {
     msg_tx: mpsc::UnboundedSender<Msg>,
     live_tx: mpsc::UnboundedSender<LiveCmd>,
     hungry_tx: watch::Sender<bool>,
+    /// What the source was started with (`:profile` and `:region` start it again).
+    common: Common,
+    raw: Arc<RawReader>,
 }
+
+/// Which start of the live source may send events: one started before `:profile` or
+/// `:region` may still be finishing a request, and its pages must not reach the new view.
+static LIVE_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    links: Links,
+    mut links: Links,
     mut msg_rx: mpsc::UnboundedReceiver<Msg>,
 ) -> anyhow::Result<Option<i32>> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -183,6 +206,9 @@ async fn event_loop(
                 drop(keys);
                 run_pager(state, ev, terminal)?;
                 keys = EventStream::new();
+                dirty = true;
+            } else if let Effect::Reconnect { profile, regions } = effect {
+                reconnect(state, &mut links, profile, regions)?;
                 dirty = true;
             } else {
                 run_effect(effect, state, &links);
@@ -223,7 +249,7 @@ async fn event_loop(
                     let mut next = Some(key);
                     let mut burst = 0;
                     while let Some(key) = next.take() {
-                        if let Some(action) = handle_key(state.mode(), key) {
+                        if let Some(action) = crate::keymap::handle_key_with(&state.user_keys, state.mode(), key) {
                             state.update(action);
                             dirty = true;
                         }
@@ -294,7 +320,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             }
             Err(e) => state.notify(format!("could not read the record: {e}")),
         },
-        Effect::Pager(_) => {}
+        Effect::Pager(_) | Effect::Reconnect { .. } => {}
         Effect::Export { path, events } => {
             let (store, raw, tx) = (state.store.clone(), state.raw.clone(), links.msg_tx.clone());
             state.notify(format!("exporting {} events to {path}…", crate::ui::thousands(events.len())));
@@ -314,6 +340,34 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             }
         }
     }
+}
+
+/// Starts live history again with another profile or other regions: the events so far are
+/// dropped (they belong to other credentials or regions) and the filter's query is fetched.
+fn reconnect(
+    state: &mut State,
+    links: &mut Links,
+    profile: Option<String>,
+    regions: Option<Vec<String>>,
+) -> anyhow::Result<()> {
+    if let Some(p) = profile {
+        links.common.profile = Some(p);
+    }
+    if let Some(r) = regions {
+        links.common.region = r;
+    }
+    LIVE_SESSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
+    let (hungry_tx, hungry_rx) = watch::channel(true);
+    // Dropping the old command channel ends the old source.
+    links.live_tx = live_tx;
+    links.hungry_tx = hungry_tx;
+    state.reset_events();
+    spawn_source(&links.common, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    let c = &links.common;
+    let regions = if c.region.is_empty() { "the default region".to_string() } else { c.region.join(",") };
+    state.notify(format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)")));
+    Ok(())
 }
 
 /// Shows a record in `$PAGER`: the terminal is handed over and taken back as it was.

@@ -73,9 +73,27 @@ pub struct Common {
     /// Live history: seconds to wait for one answer before asking again.
     #[arg(long, value_name = "SECS", default_value_t = 30, help_heading = "Live event history (no PATH)")]
     pub timeout: u64,
+    /// Configuration file (default: $XDG_CONFIG_HOME/trailscope/config.toml).
+    #[arg(long, value_name = "FILE", env = "TRAILSCOPE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl Common {
+    /// Fills in what the command line and the environment left open from the configuration
+    /// file: the command line wins, then AWS_PROFILE / AWS_REGION, then the file.
+    pub fn apply_config(&mut self, c: &crate::config::Config, now_ms: i64) {
+        let env_set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if self.profile.is_none() && !env_set("AWS_PROFILE") {
+            self.profile = c.profile.clone();
+        }
+        if self.region.is_empty() && !env_set("AWS_REGION") && !env_set("AWS_DEFAULT_REGION") {
+            self.region = c.regions.clone().unwrap_or_default();
+        }
+        if self.paths.is_empty() && self.since.is_none() {
+            self.since = c.since_ms.map(|age| now_ms - age);
+        }
+    }
+
     pub fn live_config(&self) -> crate::source::lookup::LiveConfig {
         crate::source::lookup::LiveConfig {
             profile: self.profile.clone(),

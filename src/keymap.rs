@@ -67,6 +67,7 @@ pub fn browse_bindings() -> Vec<Binding> {
         b("e", Export),
         b("m", SaveFilter),
         b("'", RecallFilter),
+        b(":", Command),
     ]
 }
 
@@ -115,6 +116,19 @@ fn movement(code: KeyCode) -> Option<Action> {
     })
 }
 
+/// [`handle_key`] with the user's bindings (from the configuration file) first, in the list,
+/// detail and facets panes.
+pub fn handle_key_with(user: &[(crate::config::Key, Action)], mode: Mode, key: KeyEvent) -> Option<Action> {
+    if key.kind != KeyEventKind::Release && matches!(mode, Mode::List | Mode::Detail | Mode::Facets) {
+        // Shift is part of the character for letters ('X'), not a modifier to match.
+        let mods = key.modifiers - KeyModifiers::SHIFT;
+        if let Some((_, a)) = user.iter().find(|((code, m), _)| *code == key.code && *m == mods) {
+            return Some(a.clone());
+        }
+    }
+    handle_key(mode, key)
+}
+
 pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
     use Action::*;
     if key.kind == KeyEventKind::Release {
@@ -152,6 +166,7 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
         Mode::Prompt => Some(match key.code {
             KeyCode::Enter => FilterSubmit,
             KeyCode::Esc => Back,
+            KeyCode::Tab => NextPane,
             KeyCode::Backspace if ctrl => FilterDeleteWord,
             KeyCode::Backspace => FilterBackspace,
             KeyCode::Delete => FilterDelete,
@@ -221,6 +236,7 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('e') => Export,
             KeyCode::Char('m') => SaveFilter,
             KeyCode::Char('\'') => RecallFilter,
+            KeyCode::Char(':') => Command,
             _ => return None,
         }),
     }
@@ -242,6 +258,25 @@ mod tests {
             handle_key(Mode::Filter, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
+    }
+
+    #[test]
+    fn user_bindings_come_first_in_the_browsing_panes_only() {
+        let user = vec![
+            ((KeyCode::Char('x'), KeyModifiers::NONE), Action::Quit),
+            ((KeyCode::Char('p'), KeyModifiers::CONTROL), Action::PivotIp),
+            ((KeyCode::Char('j'), KeyModifiers::NONE), Action::PageDown),
+            ((KeyCode::Char('P'), KeyModifiers::NONE), Action::PivotPrincipal),
+        ];
+        let k = |c, m| KeyEvent::new(KeyCode::Char(c), m);
+        assert_eq!(handle_key_with(&user, Mode::List, k('x', KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(handle_key_with(&user, Mode::List, k('p', KeyModifiers::CONTROL)), Some(Action::PivotIp));
+        assert_eq!(handle_key_with(&user, Mode::Detail, k('j', KeyModifiers::NONE)), Some(Action::PageDown));
+        assert_eq!(handle_key_with(&user, Mode::List, k('P', KeyModifiers::SHIFT)), Some(Action::PivotPrincipal));
+        // The filter still types the letter; unbound keys keep their defaults.
+        assert_eq!(handle_key_with(&user, Mode::Filter, k('x', KeyModifiers::NONE)), Some(Action::FilterInsert('x')));
+        assert_eq!(handle_key_with(&user, Mode::List, k('k', KeyModifiers::NONE)), Some(Action::Up));
+        assert_eq!(handle_key_with(&[], Mode::List, k('x', KeyModifiers::NONE)), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod command;
+pub mod config;
 pub mod double;
 pub mod effects;
 pub mod gen;

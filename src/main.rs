@@ -3,10 +3,15 @@ use trailscope::cli::{Cli, Command};
 use trailscope::print::{self, PrintRequest};
 
 fn main() {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     trailscope::source::install_panic_filter();
     match cli.command {
-        Some(Command::Print { common, format }) => {
+        Some(Command::Print { mut common, format }) => {
+            let config = trailscope::config::load(common.config.as_deref());
+            for p in &config.problems {
+                eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
+            }
+            common.apply_config(&config.config, trailscope::model::time::now_ms());
             let req = PrintRequest {
                 live: common.live_config(),
                 paths: common.paths,
@@ -30,13 +35,21 @@ fn main() {
             let _ = trailscope::cli::write_man(&mut buf);
             write_stdout(&buf);
         }
-        None => match trailscope::app::run(cli.common) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => {
-                eprintln!("trailscope: {e:#}");
-                std::process::exit(1);
-            }
-        },
+        None => {
+            let config = trailscope::config::load(cli.common.config.as_deref());
+            cli.common.apply_config(&config.config, trailscope::model::time::now_ms());
+            run_app(cli.common, config)
+        }
+    }
+}
+
+fn run_app(common: trailscope::cli::Common, config: trailscope::config::Loaded) {
+    match trailscope::app::run(common, config) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("trailscope: {e:#}");
+            std::process::exit(1);
+        }
     }
 }
 

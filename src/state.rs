@@ -40,6 +40,8 @@ pub enum PromptKind {
     Export,
     /// A name to save the filter under.
     SaveFilter,
+    /// A `:` command.
+    Command,
 }
 
 #[derive(Debug)]
@@ -71,6 +73,8 @@ pub enum Effect {
     Export { path: String, events: Arc<Vec<u32>> },
     /// Store the saved filters.
     SaveFilters(Vec<(String, String)>),
+    /// Live history: start again with another profile or other regions (`None`: unchanged).
+    Reconnect { profile: Option<String>, regions: Option<Vec<String>> },
 }
 
 /// Results of background work, applied in [`State::apply`].
@@ -222,6 +226,11 @@ pub struct State {
     pub local_time: bool,
     /// The engine of fuzzy bare words.
     pub fuzzy_engine: crate::query::fuzzy::Engine,
+    /// The list's columns and their order (indices into the columns' headers), when the
+    /// configuration chooses them.
+    pub columns: Option<Vec<usize>>,
+    /// Key bindings from the configuration file, over the built-in ones.
+    pub user_keys: Vec<(crate::config::Key, Action)>,
     pub prompt: Option<Prompt>,
     pub saved: Vec<(String, String)>,
     pub saved_sel: usize,
@@ -280,6 +289,8 @@ impl State {
             facet_sel: 0,
             local_time: false,
             fuzzy_engine: Default::default(),
+            columns: None,
+            user_keys: Vec::new(),
             prompt: None,
             saved: Vec::new(),
             saved_sel: 0,
@@ -584,6 +595,7 @@ impl State {
                     self.open_prompt(PromptKind::SaveFilter, String::new());
                 }
             }
+            Command => self.open_prompt(PromptKind::Command, String::new()),
             RecallFilter => {
                 if self.saved.is_empty() {
                     self.notify("no saved filters yet (m saves the filter in force)");
@@ -678,6 +690,13 @@ impl State {
                 p.input.clear();
                 p.cursor = 0;
             }
+            NextPane if p.kind == PromptKind::Command => {
+                let saved: Vec<String> = self.saved.iter().map(|(n, _)| n.clone()).collect();
+                if let Some(done) = crate::command::complete(&p.input, &saved).first() {
+                    p.input = done.clone();
+                    p.cursor = p.input.len();
+                }
+            }
             FilterSubmit => {
                 let Some(p) = self.prompt.take() else { return };
                 let text = p.input.trim().to_string();
@@ -692,6 +711,7 @@ impl State {
                         }
                         self.effects.push(Effect::Export { path: text, events: Arc::new(self.view.clone()) });
                     }
+                    PromptKind::Command => self.run_command(&text),
                     PromptKind::SaveFilter => {
                         let f = self.filter.applied.clone();
                         match self.saved.iter_mut().find(|(n, _)| *n == text) {
@@ -705,6 +725,118 @@ impl State {
             }
             _ => {}
         }
+    }
+
+    /// Runs a `:` command.
+    fn run_command(&mut self, text: &str) {
+        use crate::command::Command as C;
+        let cmd = match crate::command::parse(text, self.now_ms) {
+            Ok(c) => c,
+            Err(e) => {
+                self.notify(e);
+                return;
+            }
+        };
+        match cmd {
+            C::Quit => self.quit = true,
+            C::Help => self.open_popup(Popup::Help),
+            C::Errors => self.open_popup(Popup::Errors),
+            C::Facets => self.update(Action::ToggleFacets),
+            C::Timeline => self.update(Action::ToggleTimeline),
+            C::TimeZone(local) => self.local_time = local,
+            C::Filter(f) => self.commit_filter(f),
+            C::Export(path) => {
+                if self.run.done {
+                    self.effects.push(Effect::Export { path, events: Arc::new(self.view.clone()) });
+                } else {
+                    self.notify("the filter is still running; export when it has finished");
+                }
+            }
+            C::Save(name) => {
+                if self.filter.applied.is_empty() {
+                    self.notify("nothing to save: the filter is empty");
+                    return;
+                }
+                let f = self.filter.applied.clone();
+                match self.saved.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = f,
+                    None => self.saved.push((name.clone(), f)),
+                }
+                self.effects.push(Effect::SaveFilters(self.saved.clone()));
+                self.notify(format!("saved the filter as {name}"));
+            }
+            C::Load(name) => match self.saved.iter().find(|(n, _)| *n == name) {
+                Some((_, f)) => {
+                    let f = f.clone();
+                    self.commit_filter(f);
+                }
+                None => self.notify(format!("no saved filter is called {name}")),
+            },
+            C::Since(ms) | C::Until(ms) => {
+                let since = matches!(cmd, C::Since(_));
+                if let Some(live) = self.live.as_mut() {
+                    // Live history: the window asked of AWS changes, and is fetched.
+                    if since {
+                        live.since_ms = ms;
+                    } else {
+                        live.until_ms = Some(ms);
+                    }
+                    if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
+                        self.plan_live(&q, true);
+                    }
+                } else if since {
+                    self.replace_terms(|k| matches!(k, TermKind::Since(_)), TermKind::Since(ms));
+                } else {
+                    self.replace_terms(|k| matches!(k, TermKind::Until(_)), TermKind::Until(ms));
+                }
+            }
+            C::Region(regions) => {
+                if self.live.is_some() {
+                    self.effects.push(Effect::Reconnect { profile: None, regions: Some(regions) });
+                } else if let [one] = regions.as_slice() {
+                    let term = TermKind::Match { field: Field::Region, op: Op::Exact, value: one.clone() };
+                    self.replace_terms(|k| matches!(k, TermKind::Match { field: Field::Region, .. }), term);
+                } else {
+                    self.notify("in files, :region takes one region (it sets the filter's region:)");
+                }
+            }
+            C::Profile(p) => {
+                if self.live.is_some() {
+                    self.effects.push(Effect::Reconnect { profile: Some(p), regions: None });
+                } else {
+                    self.notify(":profile applies to live event history (trailscope without a PATH)");
+                }
+            }
+        }
+    }
+
+    /// Replaces the filter's terms that `is_old` selects with one new term.
+    fn replace_terms(&mut self, is_old: impl Fn(&TermKind) -> bool, new: TermKind) {
+        let Ok(mut q) = query::parse(&self.filter.applied, self.now_ms) else { return };
+        q.terms.retain(|t| !is_old(&t.kind));
+        q.terms.push(Term { negated: false, kind: new });
+        self.commit_filter(q.to_string());
+    }
+
+    /// Forgets every event, for live history started again with other credentials or regions.
+    pub fn reset_events(&mut self) {
+        *self.store.write() = crate::model::EventStore::default();
+        self.raw.clear();
+        self.order.clear();
+        self.view.clear();
+        self.problems.clear();
+        self.summary = None;
+        self.view_version += 1;
+        self.load = LoadState { started: Some(Instant::now()), ..Default::default() };
+        self.list.selected = 0;
+        self.list.offset = 0;
+        self.sync_detail();
+        if let Some(live) = self.live.as_mut() {
+            live.query = None;
+            live.status = LiveStatus::default();
+        }
+        self.run.query = query::Query::default();
+        self.apply_filter(true);
     }
 
     fn copy(&mut self, what: CopyWhat) {

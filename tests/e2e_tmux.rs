@@ -385,3 +385,62 @@ fn triage_chain_pivot_facet_export_copy_pager() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
+
+/// The `:` command line with completion, and a configuration file: a key bound by name, a
+/// bad entry reported with its line while the rest applies.
+#[test]
+fn command_mode_and_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("trailscope");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("config.toml"),
+        "time_zone = \"utc\"\ncolumns = [\"time\", \"event\", \"region\"]\n\n[keys]\n\"x\" = \"Quit\"\n\"y\" = \"Nope\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("west.csv");
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(dir.path().to_str().unwrap()),
+        shell_quote(bin()),
+        shell_quote(&sample())
+    );
+    let t = Tmux::start("command", &cmd, 120, 40);
+    let s = t.wait_for("Events · 3,000");
+    assert!(s.contains("config.toml line 6") && s.contains("\"y\" = \"Nope\": no such action"), "{s}");
+    assert!(s.contains("│  time                 event") && s.contains("region"), "configured columns: {s}");
+    assert!(!s.contains("principal "), "only the configured columns: {s}");
+
+    // :re + Tab completes to ":region ", then a region; files: it becomes the filter's region.
+    t.keys(&[":"]);
+    t.type_text("re");
+    t.keys(&["Tab"]);
+    let s = t.wait_for("region REGION");
+    assert!(s.contains("region "), "{s}");
+    t.type_text("us-west-2");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("region:=us-west-2");
+    assert_eq!(filter_line(&s), "region:=us-west-2");
+    t.keys(&[":"]);
+    t.type_text("since 2025-12-31T00:00:00Z");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("since:2025-12-31");
+    let filter = filter_line(&s);
+    assert_eq!(filter, "region:=us-west-2 since:2025-12-31T00:00:00Z");
+    // An unknown command says so.
+    t.keys(&[":"]);
+    t.type_text("regoin x");
+    t.keys(&["Enter"]);
+    t.wait_for("unknown command :regoin");
+
+    t.keys(&[":"]);
+    t.type_text(&format!("export {}", out.display()));
+    t.keys(&["Enter"]);
+    t.wait_for("exported");
+    let printed = run(&["print", "--format", "csv", "--filter", &filter, &sample()]);
+    assert_eq!(std::fs::read(&out).unwrap(), printed.stdout);
+
+    // The key bound in the file quits.
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0");
+}

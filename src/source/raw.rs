@@ -207,6 +207,14 @@ impl RawReader {
         Self { cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }) }
     }
 
+    /// Forgets every cached file (file ids are about to be reused).
+    pub fn clear(&self) {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        lru.map.clear();
+        lru.order.clear();
+        lru.bytes = 0;
+    }
+
     /// Offers content already decompressed by the loader.
     pub fn offer(&self, file: u32, content: Arc<Vec<u8>>) {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());

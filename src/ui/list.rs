@@ -82,6 +82,52 @@ fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cel
     Cell::from(Line::from(spans))
 }
 
+/// The configured columns, in their order, `width` cells wide: columns are dropped from the
+/// end of the list until the rest fit (the first always stays).
+pub fn custom_column_plan(width: u16, cols: &[usize], time_width: i32) -> Vec<(usize, u16)> {
+    // (min, preferred) per column of columns::cells.
+    let size = |c: usize| -> (i32, i32) {
+        match c {
+            0 => (time_width, time_width),
+            1 => (16, 30),
+            2 => (14, 28),
+            3 => (15, 15),
+            4 => (12, 14),
+            5 => (10, 16),
+            _ => (10, 18),
+        }
+    };
+    let avail = width as i32 - 2;
+    let mut keep: Vec<usize> = cols.to_vec();
+    let need = |k: &[usize]| k.iter().map(|&c| size(c).0).sum::<i32>() + k.len() as i32 - 1;
+    while keep.len() > 1 && need(&keep) > avail {
+        keep.pop();
+    }
+    let mut widths: Vec<i32> = keep.iter().map(|&c| size(c).0).collect();
+    let mut spare = avail - need(&keep);
+    while spare > 0 {
+        let mut grew = false;
+        for (i, &c) in keep.iter().enumerate() {
+            if spare > 0 && widths[i] < size(c).1 {
+                widths[i] += 1;
+                spare -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    // The rest goes to the event and principal columns, else the last one.
+    let flex: Vec<usize> = keep.iter().enumerate().filter(|(_, &c)| c == 1 || c == 2).map(|(i, _)| i).collect();
+    let flex = if flex.is_empty() { vec![keep.len() - 1] } else { flex };
+    for (n, &i) in flex.iter().enumerate() {
+        let share = spare / flex.len() as i32 + i32::from((n as i32) < spare % flex.len() as i32);
+        widths[i] += share.max(0);
+    }
+    keep.into_iter().zip(widths).map(|(c, w)| (c, w.max(1) as u16)).collect()
+}
+
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popup.is_none();
     let mut title = format!(" Events · {} ", super::thousands(state.view.len()));
@@ -124,7 +170,11 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), inner);
         return;
     }
-    let plan = column_plan_with_time(inner.width, if state.local_time { 25 } else { 20 });
+    let time_width = if state.local_time { 25 } else { 20 };
+    let plan = match &state.columns {
+        Some(cols) => custom_column_plan(inner.width, cols, time_width),
+        None => column_plan_with_time(inner.width, time_width),
+    };
     let header = Row::new(
         std::iter::once(Cell::from(" "))
             .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " ")))),
@@ -186,5 +236,18 @@ mod tests {
         }
         assert_eq!(column_plan(118).len(), 7);
         assert!(column_plan(78).len() < 7);
+    }
+
+    #[test]
+    fn configured_columns_keep_their_order_and_fit() {
+        let cols = [6, 1, 0, 3];
+        for w in [30u16, 60, 78, 120, 200] {
+            let plan = custom_column_plan(w, &cols, 20);
+            let order: Vec<usize> = plan.iter().map(|p| p.0).collect();
+            assert_eq!(order[..], cols[..order.len()], "width {w}");
+            let total: u16 = plan.iter().map(|p| p.1 + 1).sum::<u16>() + 1;
+            assert!(total <= w.max(plan[0].1 + 3), "width {w}: {plan:?}");
+        }
+        assert_eq!(custom_column_plan(200, &cols, 20).len(), 4);
     }
 }

@@ -34,8 +34,16 @@ pub fn help_lines() -> Vec<Line<'static>> {
     let row = |keys: &str, doc: &str| {
         Line::from(vec![Span::styled(format!("  {keys:<12}"), theme::key()), Span::raw(doc.to_string())])
     };
+    // The action's name is what a configuration file binds a key to.
+    let named = |keys: &str, a: &crate::action::Action| {
+        Line::from(vec![
+            Span::styled(format!("  {keys:<12}"), theme::key()),
+            Span::raw(a.doc().to_string()),
+            Span::styled(format!("  {}", a.name()), theme::dim()),
+        ])
+    };
     for b in browse_bindings() {
-        lines.push(row(b.keys, b.action.doc()));
+        lines.push(named(b.keys, &b.action));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Keys in the filter", theme::header()));
@@ -79,7 +87,27 @@ pub fn help_lines() -> Vec<Line<'static>> {
 }
 
 pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
-    show(frame, area, "Help", help_lines(), state.popup_scroll);
+    let mut lines = Vec::new();
+    if !state.user_keys.is_empty() {
+        lines.push(Line::styled("Your keys (configuration file; they come first)", theme::header()));
+        for (k, a) in &state.user_keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<12}", crate::config::key_name(*k)), theme::key()),
+                Span::raw(format!("{} ({})", a.doc(), a.name())),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.extend(help_lines());
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Commands (:)", theme::header()));
+    for (name, args, doc) in crate::command::COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  :{name} {args}"), theme::key()),
+            Span::raw(format!("  {doc}")),
+        ]));
+    }
+    show(frame, area, "Help", lines, state.popup_scroll);
 }
 
 pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
@@ -157,14 +185,28 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
             super::thousands(state.view.len())
         ),
         crate::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
+        crate::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
     };
-    let r = small(area, area.width.saturating_sub(8).min(100), 3);
+    let command = p.kind == crate::state::PromptKind::Command;
+    let r = small(area, area.width.saturating_sub(8).min(100), if command { 4 } else { 3 });
     frame.render_widget(Clear, r);
     let block = Block::bordered().title(Span::styled(title, theme::title(true))).border_style(theme::border(true));
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let text = sanitize(&p.input).into_owned();
-    frame.render_widget(Paragraph::new(Line::raw(text)), inner);
+    let mut lines = vec![Line::raw(text)];
+    if command {
+        // What Tab would complete to, or what the command takes.
+        let saved: Vec<String> = state.saved.iter().map(|(n, _)| n.clone()).collect();
+        let options = crate::command::complete(&p.input, &saved);
+        let word = p.input.split_whitespace().next().unwrap_or("");
+        let hint = match crate::command::COMMANDS.iter().find(|c| c.0 == word) {
+            Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
+            _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
+        };
+        lines.push(Line::styled(sanitize(&hint).into_owned(), theme::dim()));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
     let before = sanitize(&p.input[..p.cursor.min(p.input.len())]).into_owned();
     let x = inner.x.saturating_add(crate::sanitize::width(&before) as u16).min(inner.right().saturating_sub(1));
     frame.set_cursor_position(ratatui::layout::Position::new(x, inner.y));
