@@ -444,3 +444,50 @@ fn command_mode_and_configuration() {
     t.keys(&["x"]);
     t.wait_for("EXITED:0");
 }
+
+/// `:region` in live history starts again in the other region: only its events are shown,
+/// and the requests that follow go there.
+#[test]
+fn command_region_switches_live_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive(dir.path(), 300, 2, 7, 600, 3600);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let count = |region: &str| double.records().iter().filter(|r| r.region == region).count();
+    let (r1, r2) = ("us-east-1", "us-west-2");
+    assert!(count(r1) > 0 && count(r2) > 0, "the archive has both regions");
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
+         XDG_CONFIG_HOME=/nonexistent AWS_EC2_METADATA_DISABLED=true {} --endpoint-url {} --region {r1} --since 1d; \
+         echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        double.endpoint()
+    );
+    let t = Tmux::start("liveregion", &cmd, 120, 40);
+    t.keys(&["G"]);
+    let s = t.wait_for("complete");
+    assert!(s.contains(&format!("Events · {} ", count(r1))), "{s}");
+    let before = double.log().len();
+    t.keys(&[":"]);
+    t.type_text(&format!("region {r2}"));
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("profile (default), {r2}"));
+    t.keys(&["G"]);
+    let start = Instant::now();
+    loop {
+        let s = t.screen();
+        if s.contains("complete") && s.contains(&format!("Events · {} ", count(r2))) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{r2}'s events: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after: Vec<_> = double.log().into_iter().skip(before).collect();
+    assert!(
+        !after.is_empty() && after.iter().all(|e| e.region.as_deref() == Some(r2)),
+        "later requests go to {r2}: {after:?}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    double.shutdown();
+}
