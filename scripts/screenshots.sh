@@ -93,8 +93,9 @@ EOF
 tm() { tmux -S "$SOCK" -f "$WORK/tmux.conf" -u "$@"; }
 
 # A clean, reproducible environment for the app (inherited by the tmux server).
-unset NO_COLOR TMUX
-export COLORTERM=$SHOT_COLORTERM TZ=UTC
+unset NO_COLOR TMUX TRAILSCOPE_THEME TRAILSCOPE_CONFIG
+# No configuration file or saved filters from the machine.
+export COLORTERM=$SHOT_COLORTERM TZ=UTC XDG_CONFIG_HOME=$WORK/config
 
 # ---- helpers ---------------------------------------------------------------
 screen() { tm capture-pane -p -t "$1" 2>/dev/null | cat -s; }
@@ -266,6 +267,9 @@ SELECTED=("$@")
 shot list-detail "assets/sample" j j j
 shot filter "assets/sample" / "text:name:Delete* -error:AccessDenied" Enter
 shot help "assets/sample" '?'
+shot fuzzy "assets/sample" / "text:dsg" Enter
+shot triage "assets/sample" / "text:name:=ConsoleLogin user:trent" Enter p f PageDown PageDown PageDown j
+shot command "assets/sample" : "text:re" Tab "text:us-w" Tab
 if want errors; then
     make_broken_inputs
     SHOT_CWD=$WORK/run shot errors \

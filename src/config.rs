@@ -149,7 +149,8 @@ pub fn parse(text: &str, name: &str) -> Loaded {
         Some(other) => bad("fuzzy", format!("fuzzy = {other:?}: use \"nucleo-matcher\" or \"fuzzy-matcher\"")),
     }
     if let Some(cols) = raw.columns {
-        let headers = crate::model::columns::HEADERS;
+        let mut headers = crate::model::columns::HEADERS.to_vec();
+        headers.push("age");
         let mut idx = Vec::new();
         for col in &cols {
             match headers.iter().position(|h| h.eq_ignore_ascii_case(col.trim())) {

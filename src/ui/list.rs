@@ -8,7 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-/// Which of [`columns::cells`] to show and how wide, for a list `width` cells wide.
+/// The list's extra column after [`columns::cells`]: how long ago the event was.
+pub const AGE: usize = 7;
+
+/// Which of [`columns::cells`] (or [`AGE`]) to show and how wide, for a list `width` cells wide.
 /// Time, event, principal and error always show; source IP, source and region are dropped
 /// (region first) when the minimum widths do not fit.
 pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
@@ -20,6 +23,7 @@ pub fn column_plan_with_time(width: u16, time_width: i32) -> Vec<(usize, u16)> {
     // (column, min, preferred)
     let time: (usize, i32, i32) = (0, time_width, time_width);
     const FLEX: [(usize, i32, i32); 3] = [(1, 16, 30), (2, 14, 28), (6, 10, 18)];
+    // Dropped from the end when they do not fit: region first, then source, IP.
     let mut optional = vec![(3usize, 15i32, 15i32), (5, 10, 16), (4, 12, 14)];
     let avail = width as i32 - 2; // marker column and its gap
     let need = |opt: &[(usize, i32, i32)]| -> i32 {
@@ -28,6 +32,10 @@ pub fn column_plan_with_time(width: u16, time_width: i32) -> Vec<(usize, u16)> {
     };
     while need(&optional) > avail && !optional.is_empty() {
         optional.pop();
+    }
+    // The age only where the other columns keep room to grow.
+    if optional.len() == 3 && avail - need(&optional) >= 30 {
+        optional.push((AGE, 8, 8));
     }
     let mut cols: Vec<(usize, i32, i32)> = vec![time];
     cols.extend(FLEX);
@@ -94,6 +102,7 @@ pub fn custom_column_plan(width: u16, cols: &[usize], time_width: i32) -> Vec<(u
             3 => (15, 15),
             4 => (12, 14),
             5 => (10, 16),
+            AGE => (8, 8),
             _ => (10, 18),
         }
     };
@@ -177,7 +186,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     };
     let header = Row::new(
         std::iter::once(Cell::from(" "))
-            .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS[c].replace('_', " ")))),
+            .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS.get(c).unwrap_or(&"age").replace('_', " ")))),
     )
     .style(theme::header());
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
@@ -203,7 +212,10 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
                 0 => theme::dim(),
                 _ => Default::default(),
             };
-            if c == 0 {
+            if c == AGE {
+                let age = crate::model::time::format_age(state.now_ms, ev.time);
+                row_cells.push(Cell::from(Span::styled(age.trim_end_matches(" ago").to_string(), theme::dim())));
+            } else if c == 0 {
                 let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
                 row_cells.push(Cell::from(Span::styled(text, style)));
             } else {
@@ -234,7 +246,8 @@ mod tests {
             assert_eq!(plan[0].0, 0);
             assert_eq!(plan[1].0, 1);
         }
-        assert_eq!(column_plan(118).len(), 7);
+        assert_eq!(column_plan(118).len(), 7, "no room for the age at 118");
+        assert_eq!(column_plan(140).len(), 8, "the age at 140");
         assert!(column_plan(78).len() < 7);
     }
 
