@@ -82,6 +82,22 @@ fn every_keystroke_ends_with_exactly_the_filters_matches() {
 }
 
 #[test]
+fn scanning_in_storage_order_gives_the_same_results() {
+    // Large filters of every event scan in storage order; make this archive count as large.
+    trailscope::query::run::SCAN_IN_STORAGE_ORDER.store(1, std::sync::atomic::Ordering::Relaxed);
+    let mut state = loaded(&[sample()]);
+    for text in ["name:Delete", "-error:Denied -user:root", "dsg", "region:us-west-2 has:key", "id:=none", "since:1d"] {
+        state.update(Action::FocusFilter);
+        state.update(Action::FilterClear);
+        state.settle();
+        type_filter(&mut state, text);
+        state.update(Action::FilterSubmit);
+        state.settle();
+        assert_eq!(state.view, direct(&state, text), "{text}");
+    }
+}
+
+#[test]
 fn pivots_rewrite_the_filter_and_history_walks_back_and_forth() {
     let mut state = loaded(&[sample()]);
     type_filter(&mut state, "name:=ConsoleLogin user:trent");
@@ -232,6 +248,27 @@ fn facets_count_the_filtered_events_and_add_terms() {
     let top_name = state.store.read().syms.get(summary.facets[0].top[0].0).to_string();
     assert_eq!(state.filter.input, format!("source:ec2 -name:={top_name}"));
     assert_eq!(state.view, direct(&state, &state.filter.input.clone()));
+}
+
+#[test]
+fn facets_count_the_same_whether_the_view_is_most_events_or_few() {
+    // A large view is counted by scanning events in storage order, a small one directly.
+    let state = loaded(&[sample()]);
+    for filter in ["", "-name:=Decrypt", "source:ec2", "has:error"] {
+        let view = direct(&state, filter);
+        let s = trailscope::query::run::summarize(&state.store.read(), &view);
+        assert_eq!(s.timeline.counts.iter().sum::<u32>() as usize, view.len(), "{filter}");
+        for facet in &s.facets {
+            let mut naive: HashMap<u32, u32> = HashMap::new();
+            for &e in &view {
+                *naive.entry(state.store.read().events[e as usize].sym(facet.field)).or_default() += 1;
+            }
+            assert_eq!(facet.distinct, naive.len(), "{filter}: {}", facet.label);
+            for (sym, n) in &facet.top {
+                assert_eq!(naive.get(sym), Some(n), "{filter}: {}", facet.label);
+            }
+        }
+    }
 }
 
 #[test]

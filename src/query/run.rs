@@ -224,17 +224,36 @@ fn run_filter(
     send: &dyn Fn(WorkMsg) -> bool,
 ) -> bool {
     let total = job.base.len();
+    let cancelled = || current.load(Ordering::SeqCst) != job.generation;
+    // Every event to check and many of them: check them in storage order (sequential
+    // memory, far fewer cache misses than time order), then read the matches off in the
+    // base's order.
+    let whole = total >= SCAN_IN_STORAGE_ORDER.load(Ordering::Relaxed)
+        && !job.matcher.needs_raw()
+        && total == store.read().len();
+    let member = if whole {
+        match matches_in_storage_order(&mut job.matcher, store, raw, &cancelled) {
+            Some(m) => Some(m),
+            None => return true,
+        }
+    } else {
+        None
+    };
     let (mut pos, mut part) = (0usize, 0usize);
     loop {
-        if current.load(Ordering::SeqCst) != job.generation {
+        if cancelled() {
             return true;
         }
         let end = (pos + chunk_len(part)).min(total);
-        let matched = {
-            // Held per chunk only: the UI thread takes the write lock to add a batch.
-            let guard = store.read();
-            job.matcher.prepare(&guard.syms);
-            filter_par(&job.matcher, &guard, raw, &job.base[pos..end])
+        let slice = &job.base[pos..end];
+        let matched = match &member {
+            Some(bits) => slice.iter().copied().filter(|&i| bits[i as usize / 64] & (1 << (i % 64)) != 0).collect(),
+            None => {
+                // Held per chunk only: the UI thread takes the write lock to add a batch.
+                let guard = store.read();
+                job.matcher.prepare(&guard.syms);
+                filter_par(&job.matcher, &guard, raw, slice)
+            }
         };
         pos = end;
         part += 1;
@@ -246,6 +265,44 @@ fn run_filter(
             return true;
         }
     }
+}
+
+/// From this many events on, a filter of every event scans them in storage order (a
+/// variable so that tests can take that path with a small archive; both give the same).
+pub static SCAN_IN_STORAGE_ORDER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(100_000);
+
+/// A bit per event, set when it matches; `None` when cancelled on the way.
+fn matches_in_storage_order(
+    m: &mut Matcher,
+    store: &SharedStore,
+    raw: &RawReader,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Vec<u64>> {
+    let n = store.read().len();
+    let mut bits = vec![0u64; n.div_ceil(64)];
+    // Blocks of whole words, so each thread writes its own; the lock is taken per block.
+    const BLOCK: usize = 1 << 17;
+    for (b, words) in bits.chunks_mut(BLOCK / 64).enumerate() {
+        if cancelled() {
+            return None;
+        }
+        let guard = store.read();
+        m.prepare(&guard.syms);
+        let ctx = super::matcher::MatchCtx { store: &guard, raw };
+        let base = b * BLOCK;
+        words.par_chunks_mut(64).enumerate().for_each(|(c, ws)| {
+            let start = base + c * 64 * 64;
+            for (w, word) in ws.iter_mut().enumerate() {
+                let first = start + w * 64;
+                for (k, ev) in guard.events[first.min(n)..(first + 64).min(n)].iter().enumerate() {
+                    if m.matches(ev, &ctx) {
+                        *word |= 1 << k;
+                    }
+                }
+            }
+        });
+    }
+    Some(bits)
 }
 
 /// The events of `indices` that match, in order, on all cores.
@@ -271,13 +328,10 @@ pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
     if let (Some(lo), Some(hi)) = (lo, hi) {
         timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
     }
-    let threads = rayon::current_num_threads().max(1);
-    let chunk = view.len().div_ceil(threads).max(1 << 16);
-    let count = |part: &[u32]| {
+    let count_events = |events: &mut dyn Iterator<Item = &crate::model::Event>| {
         let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
         let mut buckets = vec![0u32; timeline.counts.len()];
-        for &i in part {
-            let ev = &store.events[i as usize];
+        for ev in events {
             for (k, (f, _)) in FACETS.iter().enumerate() {
                 if let Some(c) = counts[k].get_mut(ev.sym(*f) as usize) {
                     *c += 1;
@@ -289,9 +343,34 @@ pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
         }
         (counts, buckets)
     };
-    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = view.par_chunks(chunk).map(count).collect();
+    let n = store.events.len();
+    let threads = rayon::current_num_threads().max(1);
+    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = if view.len() * 8 >= n {
+        // Most events are in the view: mark them, then read the events in storage order
+        // (sequential memory) instead of jumping around in time order.
+        let mut member = vec![0u64; n.div_ceil(64)];
+        for &i in view {
+            member[i as usize / 64] |= 1 << (i % 64);
+        }
+        let chunk = n.div_ceil(threads).max(1 << 16);
+        (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let range = c * chunk..((c + 1) * chunk).min(n);
+                let mut it = store.events[range.clone()]
+                    .iter()
+                    .zip(range)
+                    .filter(|(_, i)| member[i / 64] & (1 << (i % 64)) != 0)
+                    .map(|(e, _)| e);
+                count_events(&mut it)
+            })
+            .collect()
+    } else {
+        let chunk = view.len().div_ceil(threads).max(1 << 16);
+        view.par_chunks(chunk).map(|part| count_events(&mut part.iter().map(|&i| &store.events[i as usize]))).collect()
+    };
     let mut parts = parts.into_iter();
-    let (mut counts, mut buckets) = parts.next().unwrap_or_else(|| count(&[]));
+    let (mut counts, mut buckets) = parts.next().unwrap_or_else(|| count_events(&mut std::iter::empty()));
     for (c, b) in parts {
         for (acc, part) in counts.iter_mut().zip(c) {
             acc.iter_mut().zip(part).for_each(|(a, p)| *a += p);
