@@ -204,11 +204,17 @@ fn frame_and_summary(state: &mut State) {
         frames.pct(0.99),
         verdict(frames.pct(0.99) < 2.0)
     );
-    let store = state.store.read();
     let mut sums = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        std::hint::black_box(summarize(&store, &state.view));
+        let s = std::hint::black_box(summarize(&state.store, &state.view));
+        let facet_total: u32 = s.facets[0].top.iter().map(|t| t.1).sum();
+        assert!(facet_total as usize <= state.view.len());
+        assert_eq!(
+            s.timeline.counts.iter().map(|&c| c as usize).sum::<usize>(),
+            state.view.len(),
+            "every event counted once"
+        );
         sums.push(t.elapsed());
     }
     let sums = Stats { samples: sums };

@@ -256,7 +256,7 @@ fn facets_count_the_same_whether_the_view_is_most_events_or_few() {
     let state = loaded(&[sample()]);
     for filter in ["", "-name:=Decrypt", "source:ec2", "has:error"] {
         let view = direct(&state, filter);
-        let s = trailscope::query::run::summarize(&state.store.read(), &view);
+        let s = trailscope::query::run::summarize(&state.store, &view);
         assert_eq!(s.timeline.counts.iter().sum::<u32>() as usize, view.len(), "{filter}");
         for facet in &s.facets {
             let mut naive: HashMap<u32, u32> = HashMap::new();

@@ -207,7 +207,7 @@ fn work(
             }
         }
         if let Some(s) = summary {
-            let summary = Arc::new(summarize(&store.read(), &s.view));
+            let summary = Arc::new(summarize(store, &s.view));
             if !send(WorkMsg::Summary { version: s.version, summary }) {
                 return;
             }
@@ -318,59 +318,73 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
 }
 
 /// Facets and timeline of `view` (sorted newest first), in one pass split over the cores.
-pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
-    let nsyms = store.syms.len();
-    let time_of = |i: &u32| store.events[*i as usize].time;
-    // Sorted newest first, with unknown times last: the bounds are at the ends.
-    let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
-    let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
-    let mut timeline = Timeline::default();
-    if let (Some(lo), Some(hi)) = (lo, hi) {
-        timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
-    }
-    let count_events = |events: &mut dyn Iterator<Item = &crate::model::Event>| {
-        let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
-        let mut buckets = vec![0u32; timeline.counts.len()];
-        for ev in events {
-            for (k, (f, _)) in FACETS.iter().enumerate() {
-                if let Some(c) = counts[k].get_mut(ev.sym(*f) as usize) {
-                    *c += 1;
+/// The store is locked a block of events at a time, so that the UI thread can add events
+/// meanwhile without waiting for the whole pass.
+pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
+    let (nsyms, n, mut timeline) = {
+        let s = store.read();
+        let time_of = |i: &u32| s.events[*i as usize].time;
+        // Sorted newest first, with unknown times last: the bounds are at the ends.
+        let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
+        let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
+        let mut timeline = Timeline::default();
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
+        }
+        (s.syms.len(), s.events.len(), timeline)
+    };
+    // Most events in the view: mark them, then read events in storage order (sequential
+    // memory) instead of jumping around in time order.
+    let member: Option<Vec<u64>> = (view.len() * 8 >= n).then(|| {
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        for &i in view {
+            bits[i as usize / 64] |= 1 << (i % 64);
+        }
+        bits
+    });
+    const BLOCK: usize = 1 << 16;
+    let blocks = if member.is_some() { n.div_ceil(BLOCK) } else { view.len().div_ceil(BLOCK) };
+    let lanes = rayon::current_num_threads().max(1);
+    let t = &timeline;
+    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = (0..lanes)
+        .into_par_iter()
+        .map(|lane| {
+            let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
+            let mut buckets = vec![0u32; t.counts.len()];
+            let mut add = |ev: &crate::model::Event| {
+                for (k, (f, _)) in FACETS.iter().enumerate() {
+                    if let Some(c) = counts[k].get_mut(ev.sym(*f) as usize) {
+                        *c += 1;
+                    }
+                }
+                if let Some(b) = t.bucket(ev.time) {
+                    buckets[b] += 1;
+                }
+            };
+            for b in (lane..blocks).step_by(lanes) {
+                let s = store.read();
+                match &member {
+                    Some(bits) => {
+                        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+                        for (ev, i) in s.events[range.clone()].iter().zip(range) {
+                            if bits[i / 64] & (1 << (i % 64)) != 0 {
+                                add(ev);
+                            }
+                        }
+                    }
+                    None => {
+                        for &i in &view[b * BLOCK..((b + 1) * BLOCK).min(view.len())] {
+                            add(&s.events[i as usize]);
+                        }
+                    }
                 }
             }
-            if let Some(b) = timeline.bucket(ev.time) {
-                buckets[b] += 1;
-            }
-        }
-        (counts, buckets)
-    };
-    let n = store.events.len();
-    let threads = rayon::current_num_threads().max(1);
-    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = if view.len() * 8 >= n {
-        // Most events are in the view: mark them, then read the events in storage order
-        // (sequential memory) instead of jumping around in time order.
-        let mut member = vec![0u64; n.div_ceil(64)];
-        for &i in view {
-            member[i as usize / 64] |= 1 << (i % 64);
-        }
-        let chunk = n.div_ceil(threads).max(1 << 16);
-        (0..n.div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let range = c * chunk..((c + 1) * chunk).min(n);
-                let mut it = store.events[range.clone()]
-                    .iter()
-                    .zip(range)
-                    .filter(|(_, i)| member[i / 64] & (1 << (i % 64)) != 0)
-                    .map(|(e, _)| e);
-                count_events(&mut it)
-            })
-            .collect()
-    } else {
-        let chunk = view.len().div_ceil(threads).max(1 << 16);
-        view.par_chunks(chunk).map(|part| count_events(&mut part.iter().map(|&i| &store.events[i as usize]))).collect()
-    };
+            (counts, buckets)
+        })
+        .collect();
     let mut parts = parts.into_iter();
-    let (mut counts, mut buckets) = parts.next().unwrap_or_else(|| count_events(&mut std::iter::empty()));
+    let (mut counts, mut buckets) =
+        parts.next().unwrap_or_else(|| (FACETS.iter().map(|_| vec![0u32; nsyms]).collect(), vec![0; t.counts.len()]));
     for (c, b) in parts {
         for (acc, part) in counts.iter_mut().zip(c) {
             acc.iter_mut().zip(part).for_each(|(a, p)| *a += p);
@@ -378,6 +392,7 @@ pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
         buckets.iter_mut().zip(b).for_each(|(a, p)| *a += p);
     }
     timeline.counts = buckets;
+    let s = store.read();
     let facets = FACETS
         .iter()
         .zip(counts)
@@ -385,9 +400,8 @@ pub fn summarize(store: &EventStore, view: &[u32]) -> Summary {
             let mut nonzero: Vec<(Sym, u32)> =
                 c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect();
             let distinct = nonzero.len();
-            let by_count = |a: &(Sym, u32), b: &(Sym, u32)| {
-                b.1.cmp(&a.1).then_with(|| store.syms.get(a.0).cmp(store.syms.get(b.0)))
-            };
+            let by_count =
+                |a: &(Sym, u32), b: &(Sym, u32)| b.1.cmp(&a.1).then_with(|| s.syms.get(a.0).cmp(s.syms.get(b.0)));
             if nonzero.len() > FACET_TOP {
                 nonzero.select_nth_unstable_by(FACET_TOP - 1, by_count);
                 nonzero.truncate(FACET_TOP);
