@@ -207,8 +207,9 @@ fn work(
             }
         }
         if let Some(s) = summary {
-            let summary = Arc::new(summarize(store, &s.view));
-            if !send(WorkMsg::Summary { version: s.version, summary }) {
+            // Given up when another job is waiting; the view it describes is about to change.
+            let Some(summary) = summarize_unless(store, &s.view, &|| !jobs.is_empty()) else { continue };
+            if !send(WorkMsg::Summary { version: s.version, summary: Arc::new(summary) }) {
                 return;
             }
         }
@@ -321,6 +322,12 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
 /// The store is locked a block of events at a time, so that the UI thread can add events
 /// meanwhile without waiting for the whole pass.
 pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
+    summarize_unless(store, view, &|| false).unwrap_or_default()
+}
+
+/// [`summarize`], given up (`None`) as soon as `abort` says so, checked between blocks: a
+/// keystroke's filter must not wait for the facets of the previous filter.
+pub fn summarize_unless(store: &SharedStore, view: &[u32], abort: &(dyn Fn() -> bool + Sync)) -> Option<Summary> {
     let (nsyms, n, mut timeline) = {
         let s = store.read();
         let time_of = |i: &u32| s.events[*i as usize].time;
@@ -362,6 +369,9 @@ pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
                 }
             };
             for b in (lane..blocks).step_by(lanes) {
+                if abort() {
+                    return None;
+                }
                 let s = store.read();
                 match &member {
                     Some(bits) => {
@@ -379,9 +389,9 @@ pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
                     }
                 }
             }
-            (counts, buckets)
+            Some((counts, buckets))
         })
-        .collect();
+        .collect::<Option<Vec<_>>>()?;
     let mut parts = parts.into_iter();
     let (mut counts, mut buckets) =
         parts.next().unwrap_or_else(|| (FACETS.iter().map(|_| vec![0u32; nsyms]).collect(), vec![0; t.counts.len()]));
@@ -410,7 +420,7 @@ pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
             Facet { field, label, top: nonzero, distinct }
         })
         .collect();
-    Summary { events: view.len(), facets, timeline }
+    Some(Summary { events: view.len(), facets, timeline })
 }
 
 /// Whether every event matching `new` also matches `old`, judged from the text of the two
