@@ -47,6 +47,8 @@ impl Panes {
 const TIMELINE_MIN_BODY: u16 = 22;
 const TIMELINE_ROWS: u16 = 3;
 const FACETS_WIDTH: u16 = 44;
+/// From this width on the facets sit beside the list and detail; below, in the detail's place.
+const FACETS_BESIDE_FROM: u16 = 110;
 
 pub fn layout(area: Rect, panes: Panes) -> Areas {
     let [filter, mut body, status] =
@@ -56,6 +58,11 @@ pub fn layout(area: Rect, panes: Panes) -> Areas {
         let [t, rest] = Layout::vertical([Constraint::Length(TIMELINE_ROWS), Constraint::Min(0)]).areas(body);
         timeline = Some(t);
         body = rest;
+    }
+    if panes.facets && body.width < FACETS_BESIDE_FROM {
+        // Narrow: the facets take the detail view's place, so the list keeps its width.
+        let [list, f] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+        return Areas { filter, timeline, list, detail: Rect { height: 0, ..f }, facets: Some(f), status };
     }
     let mut facets = None;
     if panes.facets {
@@ -90,7 +97,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
         timeline::draw_timeline(frame, t, state);
     }
     list::draw_list(frame, a.list, state);
-    detail::draw_detail(frame, a.detail, state);
+    if a.detail.height > 0 {
+        detail::draw_detail(frame, a.detail, state);
+    }
     if let Some(f) = a.facets {
         facets::draw_facets(frame, f, state);
     }
