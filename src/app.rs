@@ -13,6 +13,7 @@ use crate::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -30,6 +31,17 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
             return Ok(exit::USAGE);
         }
     }
+    // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
+    match crate::ui::theme::choose_from_env(None) {
+        Ok(name) => {
+            crate::ui::theme::init(name, crate::ui::theme::Depth::from_env());
+        }
+        Err(e) => {
+            eprintln!("trailscope: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    MOUSE.store(!common.no_mouse, Ordering::Relaxed);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -55,8 +67,12 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     }
     let mut terminal = ratatui::init();
     install_panic_hook();
+    if mouse_on() {
+        // Without it the app still works by keys: not worth failing for.
+        let _ = crate::mouse::enable_capture();
+    }
     if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
-        ratatui::restore();
+        restore_terminal();
         return Err(e);
     }
     let wake_tx = msg_tx.clone();
@@ -65,7 +81,7 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     }));
     let links = Links { msg_tx, live_tx, hungry_tx };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
-    ratatui::restore();
+    restore_terminal();
     if let Some(msg) = take_background_panic() {
         eprintln!("trailscope: a background task failed: {msg}");
         return Ok(101);
@@ -74,10 +90,25 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     result.map(|signal| signal.unwrap_or(exit::OK))
 }
 
-/// ratatui's hook restores the terminal and prints the panic. On top of it: stay quiet for
-/// panics caught while reading an input (they become that input's problem); and for a panic on
-/// another thread, leave the terminal to the UI thread (restoring from there would race with
-/// its drawing): note the message, and the event loop ends and reports it.
+/// Whether clicks and the wheel are taken (not `--no-mouse`).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+fn mouse_on() -> bool {
+    MOUSE.load(Ordering::Relaxed)
+}
+
+/// Gives the terminal back: mouse reporting off (`ratatui::restore` leaves it on), the main
+/// screen, cooked mode. Never fails: on the way out there is nothing better to do.
+fn restore_terminal() {
+    let _ = crate::mouse::disable_capture();
+    ratatui::restore();
+}
+
+/// ratatui's hook restores the terminal (mouse reporting aside: switched off here first) and
+/// prints the panic. On top of it: stay quiet for panics caught while reading an input (they
+/// become that input's problem); and for a panic on another thread, leave the terminal to the
+/// UI thread (restoring from there would race with its drawing): note the message, and the
+/// event loop ends and reports it.
 fn install_panic_hook() {
     let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -85,6 +116,7 @@ fn install_panic_hook() {
             return;
         }
         if std::thread::current().name() == Some("main") {
+            let _ = crate::mouse::disable_capture();
             restore_and_print(info);
         } else {
             let mut slot = BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner());
@@ -236,6 +268,12 @@ async fn event_loop(
                                     let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
                                     state.set_layout(l, d);
                                 }
+                                Some(Some(Ok(TermEvent::Mouse(m)))) if mouse_on() => {
+                                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                                        state.update(action);
+                                        dirty = true;
+                                    }
+                                }
                                 _ => {}
                             }
                         }
@@ -245,6 +283,14 @@ async fn event_loop(
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     screen = ratatui::layout::Rect::new(0, 0, w, h);
                     dirty = true;
+                }
+                // Mouse input arrives as bytes even when reporting is off (a paste, a terminal
+                // that ignores the request): with --no-mouse it does nothing.
+                Some(Ok(TermEvent::Mouse(m))) if mouse_on() => {
+                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                        state.update(action);
+                        dirty = true;
+                    }
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
@@ -325,11 +371,14 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
             return Ok(());
         }
     };
-    ratatui::restore();
+    restore_terminal();
     let result = crate::effects::run_pager(&text);
     crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
         .context("taking the terminal back")?;
+    if mouse_on() {
+        let _ = crate::mouse::enable_capture();
+    }
     terminal.clear()?;
     if let Err(e) = result {
         state.notify(e);
