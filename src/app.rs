@@ -35,6 +35,9 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     match crate::ui::theme::choose_from_env(None) {
         Ok(name) => {
             crate::ui::theme::init(name, crate::ui::theme::Depth::from_env());
+            // crossterm drops every colour under NO_COLOR on its own; the theme decides here
+            // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
+            crossterm::style::force_color_output(true);
         }
         Err(e) => {
             eprintln!("trailscope: {e}");

@@ -120,6 +120,10 @@ mod tests {
             assert!(f.contains(&None), "{depth:?}: {f:?}");
             let coloured: Vec<Color> = f.into_iter().flatten().collect();
             assert!(coloured.len() >= 4 && coloured.iter().all(|&c| ok(c)), "{depth:?}: {coloured:?}");
+            let mut distinct = coloured.clone();
+            distinct.sort_by_key(|c| format!("{c:?}"));
+            distinct.dedup();
+            assert!(distinct.len() >= 2, "{depth:?}: keys and values differ in colour: {coloured:?}");
         }
     }
 }

@@ -460,29 +460,58 @@ fn is_colour(p: &[u32]) -> bool {
     matches!(p[0], 30..=38 | 40..=48 | 90..=97 | 100..=107)
 }
 
+/// What colour a screen has.
+#[derive(Debug, PartialEq)]
+enum Colours {
+    None,
+    Named,
+    Palette256,
+    Rgb,
+}
+
 /// NO_COLOR: not one colour on the screen (the selection stays visible in reverse video);
-/// without it the same screen has colours.
+/// without it the same screen has colours, at the depth COLORTERM and TERM say; a theme chosen
+/// explicitly wins over NO_COLOR.
 #[test]
-fn no_color_draws_without_colour() {
-    for (env, coloured) in
-        [("env -u NO_COLOR -u TRAILSCOPE_THEME", true), ("env -u TRAILSCOPE_THEME NO_COLOR=1", false)]
-    {
+fn no_color_draws_without_colour_and_depth_follows_the_environment() {
+    let clean = "env -u NO_COLOR -u TRAILSCOPE_THEME -u COLORTERM";
+    for (name, env, want) in [
+        ("colour", format!("{clean} TERM=screen"), Colours::Named),
+        ("nocolour", format!("{clean} TERM=screen NO_COLOR=1"), Colours::None),
+        ("nocolour256", format!("{clean} TERM=xterm-256color NO_COLOR=1"), Colours::None),
+        ("themed", format!("{clean} TERM=screen TRAILSCOPE_THEME=mono"), Colours::None),
+        ("override", format!("{clean} TERM=xterm-256color NO_COLOR=1 TRAILSCOPE_THEME=default"), Colours::Palette256),
+        ("rgb", format!("{clean} TERM=xterm-256color COLORTERM=truecolor"), Colours::Rgb),
+    ] {
         let cmd = format!(
             "{env} {} {}; echo EXITED:$?; sleep 30",
             shell_quote(bin()),
             shell_quote(stratus().to_str().unwrap())
         );
-        let t = Tmux::start(if coloured { "colour" } else { "nocolour" }, &cmd, 100, 30);
+        let t = Tmux::start(name, &cmd, 100, 30);
         t.wait_for("310/310 events");
         t.keys(&["Enter"]);
         t.wait_for("\"eventVersion\"");
         let s = t.screen_with_escapes();
         let lines = sgr_lines(&s, is_colour);
-        if coloured {
-            assert!(lines.len() > 10, "colours on {lines:?}:\n{s}");
+        // tmux writes the 16 named colours as 38;5;0-15 too.
+        let beyond_16 = s.split("38;5;").skip(1).any(|r| {
+            r.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 16)
+        });
+        let got = if lines.is_empty() {
+            Colours::None
+        } else if s.contains("38;2;") {
+            Colours::Rgb
+        } else if beyond_16 {
+            Colours::Palette256
         } else {
-            assert_eq!(lines, Vec::<usize>::new(), "colour codes under NO_COLOR:\n{s:?}");
-            assert!(!sgr_lines(&s, |p| p == [7]).is_empty(), "the selection is in reverse video:\n{s:?}");
+            Colours::Named
+        };
+        assert_eq!(got, want, "{name}: {s:?}");
+        if want == Colours::None {
+            assert!(!sgr_lines(&s, |p| p == [7]).is_empty(), "{name}: the selection is in reverse video:\n{s:?}");
+        } else {
+            assert!(lines.len() > 10, "{name}: colours on {lines:?}:\n{s}");
         }
         t.keys(&["q"]);
         t.wait_for("EXITED:0");

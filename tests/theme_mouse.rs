@@ -265,3 +265,15 @@ fn the_wheel_scrolls_popups_and_clicks_pick_facets() {
     state.update(Action::OpenDetail);
     assert!(state.filter.input.contains(&value), "{} / {value}", state.filter.input);
 }
+
+#[test]
+fn an_unknown_theme_is_a_usage_error() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+        .env("TRAILSCOPE_THEME", "neon")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown theme \"neon\"") && err.contains("default, high-contrast, mono"), "{err}");
+}

@@ -230,9 +230,23 @@ impl Theme {
     /// default colour. The default theme brings the rest to mid luminance, so that a palette
     /// made for a dark background reads on a light one too; the others use no colour here.
     pub fn syntax(&self, rgb: (u8, u8, u8), plain: bool) -> Option<Color> {
-        match self.name {
-            Name::Default if !plain => Some(self.depth.color(readable(rgb), None)),
-            _ => None,
+        if self.name != Name::Default || plain {
+            return None;
+        }
+        match self.depth {
+            // The terminal's palette decides the shade: keep the hue, in its normal variant
+            // (bright ones fade on light backgrounds); light greys stay the terminal's own.
+            Depth::Ansi16 => match rgb_to_16(rgb.0, rgb.1, rgb.2) {
+                Color::LightRed => Some(Color::Red),
+                Color::LightGreen => Some(Color::Green),
+                Color::LightYellow => Some(Color::Yellow),
+                Color::LightBlue => Some(Color::Blue),
+                Color::LightMagenta => Some(Color::Magenta),
+                Color::LightCyan => Some(Color::Cyan),
+                Color::Black | Color::Gray | Color::White => None,
+                c => Some(c),
+            },
+            depth => Some(depth.color(readable(rgb), None)),
         }
     }
 }
@@ -616,6 +630,12 @@ mod tests {
         assert_eq!(Theme::new(Name::HighContrast, Depth::TrueColor).syntax((255, 0, 0), false), None);
         assert!(Theme::new(Name::Default, Depth::TrueColor).syntax((255, 0, 0), false).is_some());
         assert_eq!(Theme::new(Name::Default, Depth::TrueColor).syntax((192, 197, 206), true), None);
+        // At 16 colours syntax colours keep their hue, in the normal variant.
+        let t16 = Theme::new(Name::Default, Depth::Ansi16);
+        assert_eq!(t16.syntax((0xa3, 0xbe, 0x8c), false), Some(Color::Green));
+        assert_eq!(t16.syntax((0xb4, 0x8e, 0xad), false), Some(Color::Magenta));
+        assert_eq!(t16.syntax((0xc0, 0xc5, 0xce), false), None);
+        assert_eq!(t16.syntax((0x65, 0x73, 0x7e), false), Some(Color::DarkGray));
     }
 
     #[test]
