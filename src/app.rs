@@ -70,13 +70,13 @@ pub fn run(common: Common) -> anyhow::Result<i32> {
     }
     let mut terminal = ratatui::init();
     install_panic_hook();
-    if mouse_on() {
-        // Without it the app still works by keys: not worth failing for.
-        let _ = crate::mouse::enable_capture();
-    }
     if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
         restore_terminal();
         return Err(e);
+    }
+    if mouse_on() {
+        // Without it the app still works by keys: not worth failing for.
+        let _ = crate::mouse::enable_capture();
     }
     let wake_tx = msg_tx.clone();
     state.set_worker_waker(Box::new(move || {

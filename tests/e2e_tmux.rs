@@ -256,139 +256,6 @@ fn resize_storm() {
     t.wait_for("EXITED:0");
 }
 
-/// While an answer is slow to come, the UI stays responsive and says what it waits for.
-#[test]
-fn live_waiting_is_shown_and_the_ui_stays_responsive() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = recent_archive(dir.path(), 100, 1, 42, 600, 3600);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let faults = trailscope::double::Faults {
-        delay: trailscope::double::Trigger::EveryNth(1),
-        delay_ms: 60_000,
-        ..Default::default()
-    };
-    let cfg = trailscope::double::DoubleConfig { faults, ..Default::default() };
-    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, cfg)).unwrap();
-    let cmd = format!(
-        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
-         AWS_EC2_METADATA_DISABLED=true {} --endpoint-url {} --region us-east-1; echo EXITED:$?; sleep 30",
-        shell_quote(bin()),
-        double.endpoint()
-    );
-    let t = Tmux::start("waiting", &cmd, 120, 30);
-    t.wait_for("waiting for us-east-1 (2s)");
-    t.keys(&["?"]);
-    t.wait_for("Keys in the list");
-    let asked = Instant::now();
-    t.keys(&["Escape", "q"]);
-    t.wait_for("EXITED:0");
-    assert!(asked.elapsed() < Duration::from_secs(5), "quitting does not wait for the request");
-    double.shutdown();
-}
-
-/// A panic on the UI thread or in the loader thread restores the terminal and prints the
-/// message (debug builds can inject one).
-#[test]
-fn panics_restore_the_terminal_and_say_what_happened() {
-    for place in ["ui", "loader"] {
-        let cmd = format!(
-            "RUST_BACKTRACE=0 TRAILSCOPE_INJECT_PANIC={place} {} {}; echo EXITED:$?; sleep 30",
-            shell_quote(bin()),
-            shell_quote(stratus().to_str().unwrap())
-        );
-        let t = Tmux::start(&format!("panic{place}"), &cmd, 120, 30);
-        let s = t.wait_for("EXITED:101");
-        assert!(s.contains(&format!("injected panic in the {place}")), "{place}: the message is printed:\n{s}");
-        assert!(!s.contains("Events ·"), "{place}: the alternate screen was left:\n{s}");
-        assert_eq!(t.mouse_flags(), "000", "{place}: mouse reporting is off");
-        t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
-        t.wait_for("echoed");
-    }
-}
-
-fn sample() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample").to_string_lossy().into_owned()
-}
-
-/// The line of the filter pane: the filter text as the user sees it.
-fn filter_line(screen: &str) -> String {
-    screen.lines().nth(1).unwrap_or("").trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string()
-}
-
-/// One triage chain: from a ConsoleLogin, pivot to the same principal, add an error from the
-/// facets, export, and compare the file with `print` of the same filter. Then copy an
-/// eventID (OSC 52, which tmux takes into its paste buffer), open the pager and come back.
-#[test]
-fn triage_chain_pivot_facet_export_copy_pager() {
-    let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("trent-errors.jsonl");
-    let cmd = format!(
-        "XDG_CONFIG_HOME={} PAGER=less {} {}; echo EXITED:$?; sleep 30",
-        shell_quote(dir.path().to_str().unwrap()),
-        shell_quote(bin()),
-        shell_quote(&sample())
-    );
-    let t = Tmux::start("triage", &cmd, 120, 40);
-    t.cmd(&["set-option", "-g", "set-clipboard", "on"]);
-    t.wait_for("Events · 3,000");
-    t.keys(&["/"]);
-    t.type_text("name:=ConsoleLogin user:trent");
-    t.keys(&["Enter"]);
-    t.wait_for("Events · 1 ");
-
-    t.keys(&["p"]);
-    let s = t.wait_for("Events · 20 ");
-    assert_eq!(filter_line(&s), "arn:=\"arn:aws:iam::757843405676:user/trent\"", "{s}");
-
-    // Facets: three page-downs reach the error field; pick its first real error code.
-    t.keys(&["f"]);
-    t.wait_for("│source ip");
-    t.keys(&["PageDown", "PageDown", "PageDown"]);
-    let s = t.wait_for("│error");
-    let lines: Vec<&str> = s.lines().collect();
-    let header = lines.iter().position(|l| l.contains("││error")).unwrap();
-    let values: Vec<&str> = lines[header + 1..].iter().map(|l| l.rsplit('│').nth(1).unwrap_or("").trim()).collect();
-    let first_error = values.iter().position(|v| !v.starts_with("(none)")).unwrap();
-    let code = values[first_error].split_whitespace().next().unwrap().to_string();
-    assert_eq!(code, "ValidationException", "{s}");
-    for _ in 0..first_error {
-        t.keys(&["j"]);
-    }
-    t.keys(&["Enter"]);
-    let s = t.wait_for("Events · 1 ");
-    let filter = filter_line(&s);
-    assert_eq!(filter, "arn:=\"arn:aws:iam::757843405676:user/trent\" error:=ValidationException", "{s}");
-
-    // Export what is shown.
-    t.keys(&["Escape", "e"]);
-    t.wait_for("Export 1 events to");
-    t.keys(&["C-u"]);
-    t.type_text(export.to_str().unwrap());
-    t.keys(&["Enter"]);
-    t.wait_for("exported 1 events to");
-    let printed = run(&["print", "--format", "jsonl", "--filter", &filter, &sample()]);
-    assert_eq!(std::fs::read(&export).unwrap(), printed.stdout, "the export is what print gives for the filter");
-
-    // Copy the eventID: tmux takes OSC 52 into a paste buffer.
-    t.keys(&["y", "i"]);
-    let s = t.wait_for("copied the eventID");
-    let id =
-        serde_json::from_slice::<serde_json::Value>(&printed.stdout).unwrap()["eventID"].as_str().unwrap().to_string();
-    assert!(s.contains(&id), "{s}");
-    let buffer = String::from_utf8_lossy(&t.cmd(&["show-buffer"]).stdout).into_owned();
-    assert_eq!(buffer, id, "the clipboard holds the eventID");
-
-    // The pager gets the record and the keyboard; q gives both back.
-    t.keys(&["o"]);
-    t.wait_for("\"errorCode\": \"ValidationException\"");
-    t.keys(&["q"]);
-    t.wait_for("Events · 1 ");
-    t.keys(&["["]);
-    t.wait_for("Events · 20 ");
-    t.keys(&["q"]);
-    t.wait_for("EXITED:0");
-}
-
 impl Tmux {
     /// The screen with its attributes and colours as SGR sequences.
     fn screen_with_escapes(&self) -> String {
@@ -569,6 +436,139 @@ fn mouse_clicks_and_wheel_and_no_mouse() {
     assert!(s.contains(" 1/") && !s.contains("no earlier filter"), "the input did nothing, not even as keys:\n{s}");
     t.keys(&["j"]);
     t.wait_for_selection(first + 1);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}
+
+/// While an answer is slow to come, the UI stays responsive and says what it waits for.
+#[test]
+fn live_waiting_is_shown_and_the_ui_stays_responsive() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive(dir.path(), 100, 1, 42, 600, 3600);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let faults = trailscope::double::Faults {
+        delay: trailscope::double::Trigger::EveryNth(1),
+        delay_ms: 60_000,
+        ..Default::default()
+    };
+    let cfg = trailscope::double::DoubleConfig { faults, ..Default::default() };
+    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, cfg)).unwrap();
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
+         AWS_EC2_METADATA_DISABLED=true {} --endpoint-url {} --region us-east-1; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        double.endpoint()
+    );
+    let t = Tmux::start("waiting", &cmd, 120, 30);
+    t.wait_for("waiting for us-east-1 (2s)");
+    t.keys(&["?"]);
+    t.wait_for("Keys in the list");
+    let asked = Instant::now();
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+    assert!(asked.elapsed() < Duration::from_secs(5), "quitting does not wait for the request");
+    double.shutdown();
+}
+
+/// A panic on the UI thread or in the loader thread restores the terminal and prints the
+/// message (debug builds can inject one).
+#[test]
+fn panics_restore_the_terminal_and_say_what_happened() {
+    for place in ["ui", "loader"] {
+        let cmd = format!(
+            "RUST_BACKTRACE=0 TRAILSCOPE_INJECT_PANIC={place} {} {}; echo EXITED:$?; sleep 30",
+            shell_quote(bin()),
+            shell_quote(stratus().to_str().unwrap())
+        );
+        let t = Tmux::start(&format!("panic{place}"), &cmd, 120, 30);
+        let s = t.wait_for("EXITED:101");
+        assert!(s.contains(&format!("injected panic in the {place}")), "{place}: the message is printed:\n{s}");
+        assert!(!s.contains("Events ·"), "{place}: the alternate screen was left:\n{s}");
+        assert_eq!(t.mouse_flags(), "000", "{place}: mouse reporting is off");
+        t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
+        t.wait_for("echoed");
+    }
+}
+
+fn sample() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample").to_string_lossy().into_owned()
+}
+
+/// The line of the filter pane: the filter text as the user sees it.
+fn filter_line(screen: &str) -> String {
+    screen.lines().nth(1).unwrap_or("").trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string()
+}
+
+/// One triage chain: from a ConsoleLogin, pivot to the same principal, add an error from the
+/// facets, export, and compare the file with `print` of the same filter. Then copy an
+/// eventID (OSC 52, which tmux takes into its paste buffer), open the pager and come back.
+#[test]
+fn triage_chain_pivot_facet_export_copy_pager() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("trent-errors.jsonl");
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} PAGER=less {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(dir.path().to_str().unwrap()),
+        shell_quote(bin()),
+        shell_quote(&sample())
+    );
+    let t = Tmux::start("triage", &cmd, 120, 40);
+    t.cmd(&["set-option", "-g", "set-clipboard", "on"]);
+    t.wait_for("Events · 3,000");
+    t.keys(&["/"]);
+    t.type_text("name:=ConsoleLogin user:trent");
+    t.keys(&["Enter"]);
+    t.wait_for("Events · 1 ");
+
+    t.keys(&["p"]);
+    let s = t.wait_for("Events · 20 ");
+    assert_eq!(filter_line(&s), "arn:=\"arn:aws:iam::757843405676:user/trent\"", "{s}");
+
+    // Facets: three page-downs reach the error field; pick its first real error code.
+    t.keys(&["f"]);
+    t.wait_for("│source ip");
+    t.keys(&["PageDown", "PageDown", "PageDown"]);
+    let s = t.wait_for("│error");
+    let lines: Vec<&str> = s.lines().collect();
+    let header = lines.iter().position(|l| l.contains("││error")).unwrap();
+    let values: Vec<&str> = lines[header + 1..].iter().map(|l| l.rsplit('│').nth(1).unwrap_or("").trim()).collect();
+    let first_error = values.iter().position(|v| !v.starts_with("(none)")).unwrap();
+    let code = values[first_error].split_whitespace().next().unwrap().to_string();
+    assert_eq!(code, "ValidationException", "{s}");
+    for _ in 0..first_error {
+        t.keys(&["j"]);
+    }
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Events · 1 ");
+    let filter = filter_line(&s);
+    assert_eq!(filter, "arn:=\"arn:aws:iam::757843405676:user/trent\" error:=ValidationException", "{s}");
+
+    // Export what is shown.
+    t.keys(&["Escape", "e"]);
+    t.wait_for("Export 1 events to");
+    t.keys(&["C-u"]);
+    t.type_text(export.to_str().unwrap());
+    t.keys(&["Enter"]);
+    t.wait_for("exported 1 events to");
+    let printed = run(&["print", "--format", "jsonl", "--filter", &filter, &sample()]);
+    assert_eq!(std::fs::read(&export).unwrap(), printed.stdout, "the export is what print gives for the filter");
+
+    // Copy the eventID: tmux takes OSC 52 into a paste buffer.
+    t.keys(&["y", "i"]);
+    let s = t.wait_for("copied the eventID");
+    let id =
+        serde_json::from_slice::<serde_json::Value>(&printed.stdout).unwrap()["eventID"].as_str().unwrap().to_string();
+    assert!(s.contains(&id), "{s}");
+    let buffer = String::from_utf8_lossy(&t.cmd(&["show-buffer"]).stdout).into_owned();
+    assert_eq!(buffer, id, "the clipboard holds the eventID");
+
+    // The pager gets the record and the keyboard; q gives both back.
+    t.keys(&["o"]);
+    t.wait_for("\"errorCode\": \"ValidationException\"");
+    t.keys(&["q"]);
+    t.wait_for("Events · 1 ");
+    t.keys(&["["]);
+    t.wait_for("Events · 20 ");
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
