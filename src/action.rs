@@ -106,6 +106,8 @@ actions! {
     FilterClear,
     /// Redraw the screen
     Redraw,
+    /// The mouse: the wheel scrolls what is under it, a click focuses a pane and selects a row
+    Mouse(crate::mouse::Pointer),
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
     /// Pivot: events of the same principal (its ARN when there is one)

@@ -12,6 +12,7 @@ use crate::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -29,6 +30,20 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
             return Ok(exit::USAGE);
         }
     }
+    // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
+    match crate::ui::theme::choose_from_env(None) {
+        Ok(name) => {
+            crate::ui::theme::init(name, crate::ui::theme::Depth::from_env());
+            // crossterm drops every colour under NO_COLOR on its own; the theme decides here
+            // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
+            crossterm::style::force_color_output(true);
+        }
+        Err(e) => {
+            eprintln!("trailscope: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    MOUSE.store(!common.no_mouse, Ordering::Relaxed);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -69,8 +84,12 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
     install_panic_hook();
     let raw_for_links = raw.clone();
     if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
-        ratatui::restore();
+        restore_terminal();
         return Err(e);
+    }
+    if mouse_on() {
+        // Without it the app still works by keys: not worth failing for.
+        let _ = crate::mouse::enable_capture();
     }
     let wake_tx = msg_tx.clone();
     state.set_worker_waker(Box::new(move || {
@@ -78,7 +97,7 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
     }));
     let links = Links { msg_tx, live_tx, hungry_tx, common: common.clone(), raw: raw_for_links };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
-    ratatui::restore();
+    restore_terminal();
     if let Some(msg) = take_background_panic() {
         eprintln!("trailscope: a background task failed: {msg}");
         return Ok(101);
@@ -87,10 +106,25 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
     result.map(|signal| signal.unwrap_or(exit::OK))
 }
 
-/// ratatui's hook restores the terminal and prints the panic. On top of it: stay quiet for
-/// panics caught while reading an input (they become that input's problem); and for a panic on
-/// another thread, leave the terminal to the UI thread (restoring from there would race with
-/// its drawing): note the message, and the event loop ends and reports it.
+/// Whether clicks and the wheel are taken (not `--no-mouse`).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+fn mouse_on() -> bool {
+    MOUSE.load(Ordering::Relaxed)
+}
+
+/// Gives the terminal back: mouse reporting off (`ratatui::restore` leaves it on), the main
+/// screen, cooked mode. Never fails: on the way out there is nothing better to do.
+fn restore_terminal() {
+    let _ = crate::mouse::disable_capture();
+    ratatui::restore();
+}
+
+/// ratatui's hook restores the terminal (mouse reporting aside: switched off here first) and
+/// prints the panic. On top of it: stay quiet for panics caught while reading an input (they
+/// become that input's problem); and for a panic on another thread, leave the terminal to the
+/// UI thread (restoring from there would race with its drawing): note the message, and the
+/// event loop ends and reports it.
 fn install_panic_hook() {
     let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -98,6 +132,7 @@ fn install_panic_hook() {
             return;
         }
         if std::thread::current().name() == Some("main") {
+            let _ = crate::mouse::disable_capture();
             restore_and_print(info);
         } else {
             let mut slot = BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner());
@@ -262,6 +297,12 @@ async fn event_loop(
                                     let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
                                     state.set_layout(l, d);
                                 }
+                                Some(Some(Ok(TermEvent::Mouse(m)))) if mouse_on() => {
+                                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                                        state.update(action);
+                                        dirty = true;
+                                    }
+                                }
                                 _ => {}
                             }
                         }
@@ -271,6 +312,14 @@ async fn event_loop(
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     screen = ratatui::layout::Rect::new(0, 0, w, h);
                     dirty = true;
+                }
+                // Mouse input arrives as bytes even when reporting is off (a paste, a terminal
+                // that ignores the request): with --no-mouse it does nothing.
+                Some(Ok(TermEvent::Mouse(m))) if mouse_on() => {
+                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                        state.update(action);
+                        dirty = true;
+                    }
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
@@ -379,11 +428,14 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
             return Ok(());
         }
     };
-    ratatui::restore();
+    restore_terminal();
     let result = crate::effects::run_pager(&text);
     crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
         .context("taking the terminal back")?;
+    if mouse_on() {
+        let _ = crate::mouse::enable_capture();
+    }
     terminal.clear()?;
     if let Err(e) = result {
         state.notify(e);

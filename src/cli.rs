@@ -58,6 +58,9 @@ pub struct Common {
     /// Only events at or before this time: an age (15m, 6h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = time_arg)]
     pub until: Option<i64>,
+    /// Leave the mouse to the terminal (its own text selection and scrolling): no clicks or wheel in trailscope.
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Live history (no PATH): the AWS profile to use (default: AWS_PROFILE, then "default").
     #[arg(long, value_name = "NAME", help_heading = "Live event history (no PATH)")]
     pub profile: Option<String>,

@@ -2,11 +2,11 @@
 //! UI thread and drawn as ready-made lines.
 
 use crate::sanitize::sanitize;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::sync::OnceLock;
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{FontStyle, Theme, ThemeSet};
+use syntect::highlighting::{Color as SynColor, FontStyle, Theme, ThemeSet};
 use syntect::parsing::SyntaxSet;
 
 /// Records longer than this many lines are highlighted up to here and shown plain after.
@@ -40,6 +40,10 @@ pub fn highlight_json(text: &str) -> Highlighted {
     let (ss, theme) = assets();
     let syntax = ss.find_syntax_by_extension("json").unwrap_or_else(|| ss.find_syntax_plain_text());
     let mut h = HighlightLines::new(syntax, theme);
+    // The colours of the theme in force (and the terminal's colour depth) are decided here,
+    // once per record: drawing copies the lines as they are.
+    let ui = crate::ui::theme::current();
+    let plain = theme.settings.foreground;
     let mut lines = Vec::new();
     for (n, line) in syntect::util::LinesWithEndings::from(text).enumerate() {
         if n >= HIGHLIGHT_LINES {
@@ -51,7 +55,7 @@ pub fn highlight_json(text: &str) -> Highlighted {
                 .into_iter()
                 .filter_map(|(style, piece)| {
                     let piece = piece.trim_end_matches(['\n', '\r']);
-                    (!piece.is_empty()).then(|| Span::styled(sanitize(piece).into_owned(), convert(style)))
+                    (!piece.is_empty()).then(|| Span::styled(sanitize(piece).into_owned(), convert(style, &ui, plain)))
                 })
                 .collect(),
             Err(_) => vec![Span::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned())],
@@ -61,9 +65,14 @@ pub fn highlight_json(text: &str) -> Highlighted {
     Highlighted { lines }
 }
 
-fn convert(s: syntect::highlighting::Style) -> Style {
+/// A syntect style in the UI theme's colours: `plain` (the syntax theme's default foreground)
+/// stays the terminal's own.
+fn convert(s: syntect::highlighting::Style, ui: &crate::ui::theme::Theme, plain: Option<SynColor>) -> Style {
     let fg = s.foreground;
-    let mut style = Style::default().fg(Color::Rgb(fg.r, fg.g, fg.b));
+    let mut style = Style::default();
+    if let Some(c) = ui.syntax((fg.r, fg.g, fg.b), Some(fg) == plain) {
+        style = style.fg(c);
+    }
     if s.font_style.contains(FontStyle::BOLD) {
         style = style.add_modifier(Modifier::BOLD);
     }
@@ -85,5 +94,36 @@ mod tests {
         // serde_json writes ESC as \u001b itself; the bidi override is escaped by sanitize.
         assert!(text[2].contains("\\u{202e}"), "{}", text[2]);
         assert!(!text.concat().chars().any(crate::sanitize::is_unsafe));
+    }
+
+    #[test]
+    fn colours_follow_the_theme_and_depth() {
+        use crate::ui::theme::{with_theme, Depth, Name, Theme};
+        use ratatui::style::Color;
+        let record = br#"{"eventName":"DeleteTrail","n":3,"ok":true,"x":null}"#;
+        let fgs = |name, depth| {
+            with_theme(Theme::new(name, depth), || highlight_record(record))
+                .lines
+                .iter()
+                .flat_map(|l| l.spans.iter().map(|s| s.style.fg))
+                .collect::<Vec<_>>()
+        };
+        assert!(fgs(Name::Mono, Depth::TrueColor).iter().all(Option::is_none), "mono: no colour");
+        assert!(fgs(Name::HighContrast, Depth::TrueColor).iter().all(Option::is_none));
+        for (depth, ok) in [
+            (Depth::TrueColor, (|c: Color| matches!(c, Color::Rgb(..))) as fn(Color) -> bool),
+            (Depth::Ansi256, |c| matches!(c, Color::Indexed(16..))),
+            (Depth::Ansi16, |c| !matches!(c, Color::Rgb(..) | Color::Indexed(_))),
+        ] {
+            let f = fgs(Name::Default, depth);
+            // Punctuation keeps the terminal's foreground; keys, strings and numbers are coloured.
+            assert!(f.contains(&None), "{depth:?}: {f:?}");
+            let coloured: Vec<Color> = f.into_iter().flatten().collect();
+            assert!(coloured.len() >= 4 && coloured.iter().all(|&c| ok(c)), "{depth:?}: {coloured:?}");
+            let mut distinct = coloured.clone();
+            distinct.sort_by_key(|c| format!("{c:?}"));
+            distinct.dedup();
+            assert!(distinct.len() >= 2, "{depth:?}: keys and values differ in colour: {coloured:?}");
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod gen;
 pub mod highlight;
 pub mod keymap;
 pub mod model;
+pub mod mouse;
 pub mod print;
 pub mod query;
 pub mod sanitize;

@@ -448,6 +448,10 @@ impl State {
 
     pub fn update(&mut self, action: Action) {
         use Action::*;
+        if let Mouse(p) = action {
+            self.pointer(p);
+            return;
+        }
         if self.prompt.is_some() {
             self.update_prompt(action);
             return;
@@ -581,7 +585,7 @@ impl State {
                     self.open_popup(Popup::Copy);
                 }
             }
-            Copy(_) => {}
+            Copy(_) | Mouse(_) => {}
             OpenPager => {
                 if let Some(ev) = self.selected_event() {
                     self.effects.push(Effect::Pager(ev));
@@ -647,6 +651,67 @@ impl State {
                 _ => {}
             },
             _ => {}
+        }
+    }
+
+    /// The mouse: the wheel scrolls what is under it (an open popup wherever it turns); a click
+    /// focuses a pane and selects the list row or facet value under it.
+    fn pointer(&mut self, p: crate::mouse::Pointer) {
+        use crate::mouse::{Pointer, WHEEL_LINES};
+        if self.prompt.is_some() {
+            return;
+        }
+        if let Some(popup) = self.popup {
+            if let Pointer::Scroll { down, .. } = p {
+                match popup {
+                    Popup::Help | Popup::Errors if down => {
+                        self.popup_scroll = self.popup_scroll.saturating_add(WHEEL_LINES)
+                    }
+                    Popup::Help | Popup::Errors => self.popup_scroll = self.popup_scroll.saturating_sub(WHEEL_LINES),
+                    Popup::Saved => self.update_popup(popup, if down { Action::Down } else { Action::Up }),
+                    Popup::Copy => {}
+                }
+            }
+            return;
+        }
+        match p {
+            Pointer::Scroll { over, down } => {
+                let step = if down { Action::Down } else { Action::Up };
+                match over {
+                    Some(Focus::List) => self.move_selection(&step),
+                    Some(Focus::Detail) => (0..WHEEL_LINES).for_each(|_| self.scroll_detail(&step)),
+                    Some(Focus::Facets) => self.move_facet(&step),
+                    _ => {}
+                }
+            }
+            Pointer::Click { on: Focus::List, row } => {
+                self.focus = Focus::List;
+                if let Some(row) = row.filter(|&r| r < self.view.len()) {
+                    self.filter_anchor = None;
+                    self.run.keep = None;
+                    self.list.selected = row;
+                    self.clamp_list();
+                    self.sync_detail();
+                }
+            }
+            Pointer::Click { on: Focus::Detail, .. } => {
+                if self.selected_event().is_some() {
+                    self.focus = Focus::Detail;
+                }
+            }
+            Pointer::Click { on: Focus::Facets, row } => {
+                self.focus = Focus::Facets;
+                if let Some(row) = row.filter(|&r| r < self.facet_rows().len()) {
+                    self.facet_sel = row;
+                }
+            }
+            Pointer::Click { on: Focus::Filter, .. } => {
+                self.focus = Focus::Filter;
+                self.filter.cursor = self.filter.input.len();
+            }
+        }
+        if self.focus != Focus::Filter {
+            self.filter_anchor = None;
         }
     }
 

@@ -228,9 +228,11 @@ fn signals_restore_the_terminal() {
         t.wait_for("310/310 events");
         let pid = t.app_pid();
         assert!(!pid.is_empty());
+        assert_eq!(t.mouse_flags(), "110");
         assert!(Command::new("kill").args([&format!("-{sig}"), &pid]).status().unwrap().success());
         let s = t.wait_for(&format!("EXITED:{code}"));
         assert!(!s.contains("Events ·"), "SIG{sig}: the alternate screen was left:\n{s}");
+        assert_eq!(t.mouse_flags(), "000", "SIG{sig}: mouse reporting is off");
         // The terminal is back in cooked mode: typed text echoes.
         t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
         t.wait_for("echoed");
@@ -250,6 +252,190 @@ fn resize_storm() {
     t.cmd(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
     let s = t.wait_for("310/310 events");
     assert!(s.lines().next().unwrap_or("").starts_with("┌ Filter"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}
+
+impl Tmux {
+    /// The screen with its attributes and colours as SGR sequences.
+    fn screen_with_escapes(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-e", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+    /// Which mouse reporting the pane asked for: any mode, SGR form, every motion (1003).
+    fn mouse_flags(&self) -> String {
+        let f = "#{mouse_any_flag}#{mouse_sgr_flag}#{mouse_all_flag}";
+        String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", f]).stdout).trim().to_string()
+    }
+    /// Sends what a terminal sends for a mouse event in SGR form (1-based cells): `button`
+    /// 0 is a left press and release, 64 and 65 the wheel up and down.
+    fn mouse(&self, button: u8, x: u16, y: u16) {
+        let (x, y) = (x + 1, y + 1);
+        let mut seq = format!("\x1b[<{button};{x};{y}M");
+        if button < 64 {
+            seq.push_str(&format!("\x1b[<{button};{x};{y}m"));
+        }
+        self.cmd(&["send-keys", "-t", "e2e", "-l", &seq]);
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    /// Waits until the screen's reverse-video row (the selection) is line `y`.
+    fn wait_for_selection(&self, y: u16) {
+        let start = Instant::now();
+        loop {
+            let s = self.screen_with_escapes();
+            let rows = sgr_lines(&s, |p| p == [7]);
+            if rows == [y as usize] {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "reverse video on {rows:?}, not {y}:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The lines with an SGR sequence (`ESC [ … m`) having a parameter that `pick` picks, once each.
+fn sgr_lines(screen: &str, pick: impl Fn(&[u32]) -> bool) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (n, line) in screen.lines().enumerate() {
+        let found = line.split("\x1b[").skip(1).any(|rest| {
+            let Some(end) = rest.find(|c: char| !(c.is_ascii_digit() || c == ';' || c == ':')) else { return false };
+            if !rest[end..].starts_with('m') {
+                return false;
+            }
+            let params: Vec<u32> = rest[..end].split([';', ':']).filter_map(|p| p.parse().ok()).collect();
+            // 38 and 48 lead extended colours; their own arguments are not looked at.
+            let mut i = 0;
+            while i < params.len() {
+                if pick(&params[i..=i]) {
+                    return true;
+                }
+                if params[i] == 38 || params[i] == 48 {
+                    break;
+                }
+                i += 1;
+            }
+            false
+        });
+        if found {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Whether an SGR parameter sets a colour: 30-38, 40-48, 90-97, 100-107 (39 and 49 reset).
+fn is_colour(p: &[u32]) -> bool {
+    matches!(p[0], 30..=38 | 40..=48 | 90..=97 | 100..=107)
+}
+
+/// What colour a screen has.
+#[derive(Debug, PartialEq)]
+enum Colours {
+    None,
+    Named,
+    Palette256,
+    Rgb,
+}
+
+/// NO_COLOR: not one colour on the screen (the selection stays visible in reverse video);
+/// without it the same screen has colours, at the depth COLORTERM and TERM say; a theme chosen
+/// explicitly wins over NO_COLOR.
+#[test]
+fn no_color_draws_without_colour_and_depth_follows_the_environment() {
+    let clean = "env -u NO_COLOR -u TRAILSCOPE_THEME -u COLORTERM";
+    for (name, env, want) in [
+        ("colour", format!("{clean} TERM=screen"), Colours::Named),
+        ("nocolour", format!("{clean} TERM=screen NO_COLOR=1"), Colours::None),
+        ("nocolour256", format!("{clean} TERM=xterm-256color NO_COLOR=1"), Colours::None),
+        ("themed", format!("{clean} TERM=screen TRAILSCOPE_THEME=mono"), Colours::None),
+        ("override", format!("{clean} TERM=xterm-256color NO_COLOR=1 TRAILSCOPE_THEME=default"), Colours::Palette256),
+        ("rgb", format!("{clean} TERM=xterm-256color COLORTERM=truecolor"), Colours::Rgb),
+    ] {
+        let cmd = format!(
+            "{env} {} {}; echo EXITED:$?; sleep 30",
+            shell_quote(bin()),
+            shell_quote(stratus().to_str().unwrap())
+        );
+        let t = Tmux::start(name, &cmd, 100, 30);
+        t.wait_for("310/310 events");
+        t.keys(&["Enter"]);
+        t.wait_for("\"eventVersion\"");
+        let s = t.screen_with_escapes();
+        let lines = sgr_lines(&s, is_colour);
+        // tmux writes the 16 named colours as 38;5;0-15 too.
+        let beyond_16 = s.split("38;5;").skip(1).any(|r| {
+            r.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 16)
+        });
+        let got = if lines.is_empty() {
+            Colours::None
+        } else if s.contains("38;2;") {
+            Colours::Rgb
+        } else if beyond_16 {
+            Colours::Palette256
+        } else {
+            Colours::Named
+        };
+        assert_eq!(got, want, "{name}: {s:?}");
+        if want == Colours::None {
+            assert!(!sgr_lines(&s, |p| p == [7]).is_empty(), "{name}: the selection is in reverse video:\n{s:?}");
+        } else {
+            assert!(lines.len() > 10, "{name}: colours on {lines:?}:\n{s}");
+        }
+        t.keys(&["q"]);
+        t.wait_for("EXITED:0");
+    }
+}
+
+/// Clicks and the wheel at 80x24: a click selects a row, the wheel moves the selection over
+/// the list and scrolls the detail; after quitting, the terminal reports no mouse. With
+/// --no-mouse nothing is asked of the terminal and the same input does nothing.
+#[test]
+fn mouse_clicks_and_wheel_and_no_mouse() {
+    let screen = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let a = trailscope::ui::layout(screen, trailscope::ui::Panes { timeline: true, facets: false });
+    let first = a.list.y + 2;
+    let start = |name: &str, flag: &str| {
+        let cmd = format!(
+            "{} {flag} {}; echo EXITED:$?; sleep 30",
+            shell_quote(bin()),
+            shell_quote(stratus().to_str().unwrap())
+        );
+        let t = Tmux::start(name, &cmd, 80, 24);
+        t.wait_for("310/310 events");
+        t
+    };
+    let position = |s: &str| s.lines().nth(a.detail.bottom() as usize - 1).unwrap_or("").to_string();
+
+    let t = start("mouse", "");
+    assert_eq!(t.mouse_flags(), "110", "button presses in SGR form, no motion");
+    t.wait_for_selection(first);
+    t.mouse(0, 10, first + 3);
+    t.wait_for_selection(first + 3);
+    t.mouse(65, 10, first);
+    t.wait_for_selection(first + 4);
+    t.mouse(64, 10, first);
+    t.mouse(64, 10, first);
+    t.wait_for_selection(first + 2);
+    // The wheel over the detail scrolls it by three lines a step.
+    let before = position(&t.wait_for(" 1/"));
+    t.mouse(65, 10, a.detail.y + 2);
+    let s = t.wait_for(" 4/");
+    assert_eq!(position(&s), before.replace(" 1/", " 4/"), "{s}");
+    t.wait_for_selection(first + 2);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    assert_eq!(t.mouse_flags(), "000", "mouse reporting is off after quitting");
+
+    let t = start("nomouse", "--no-mouse");
+    assert_eq!(t.mouse_flags(), "000");
+    t.mouse(0, 10, first + 3);
+    t.mouse(65, 10, first);
+    t.mouse(65, 10, a.detail.y + 2);
+    std::thread::sleep(Duration::from_millis(400));
+    t.wait_for_selection(first);
+    let s = t.screen();
+    assert!(s.contains(" 1/") && !s.contains("no earlier filter"), "the input did nothing, not even as keys:\n{s}");
+    t.keys(&["j"]);
+    t.wait_for_selection(first + 1);
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
@@ -298,6 +484,7 @@ fn panics_restore_the_terminal_and_say_what_happened() {
         let s = t.wait_for("EXITED:101");
         assert!(s.contains(&format!("injected panic in the {place}")), "{place}: the message is printed:\n{s}");
         assert!(!s.contains("Events ·"), "{place}: the alternate screen was left:\n{s}");
+        assert_eq!(t.mouse_flags(), "000", "{place}: mouse reporting is off");
         t.cmd(&["send-keys", "-t", "e2e", "-l", "echoed"]);
         t.wait_for("echoed");
     }

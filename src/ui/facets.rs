@@ -51,7 +51,38 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
         }
     }
     let h = inner.height as usize;
-    let start = if selected_line >= h { selected_line + 1 - h } else { 0 };
+    let start = first_line(selected_line, h);
     let visible: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
     frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// The first line shown: the panel scrolls so that the selected row's line is on screen.
+fn first_line(selected_line: usize, height: usize) -> usize {
+    if selected_line >= height {
+        selected_line + 1 - height
+    } else {
+        0
+    }
+}
+
+/// The facets row (as [`State::facet_rows`] counts them) drawn at screen row `y` of the panel
+/// whose inside is `inner`; `None` on a field's heading or below the last value.
+pub fn row_at(state: &State, inner: Rect, y: u16) -> Option<usize> {
+    let summary = state.summary.as_ref()?;
+    if y < inner.y || y >= inner.bottom() {
+        return None;
+    }
+    // The lines as drawn: each field's heading, then its values.
+    let mut lines: Vec<Option<usize>> = Vec::new();
+    let mut row = 0;
+    for facet in &summary.facets {
+        lines.push(None);
+        for _ in &facet.top {
+            lines.push(Some(row));
+            row += 1;
+        }
+    }
+    let selected_line = lines.iter().position(|l| *l == Some(state.facet_sel)).unwrap_or(0);
+    let start = first_line(selected_line, inner.height as usize);
+    lines.get(start + (y - inner.y) as usize).copied().flatten()
 }

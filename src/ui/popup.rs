@@ -76,6 +76,10 @@ pub fn help_lines() -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("In the list: ✗ a failed call (errorCode set), ● a write (readOnly false).", theme::dim()));
+    lines.push(Line::styled(
+        "Mouse: the wheel scrolls what is under it; a click focuses a pane and picks a row (--no-mouse: off).",
+        theme::dim(),
+    ));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Live event history (no PATH)", theme::header()));
     lines.push(Line::raw("  One exact term (id:= key:= user:= resource:= name:= source:= readonly:) is sent to AWS;"));
