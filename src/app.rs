@@ -31,7 +31,8 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
         }
     }
     // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
-    match crate::ui::theme::choose_from_env(None) {
+    let configured_theme = config.config.theme.as_deref().and_then(crate::ui::theme::by_name);
+    match crate::ui::theme::choose_from_env(configured_theme) {
         Ok(name) => {
             crate::ui::theme::init(name, crate::ui::theme::Depth::from_env());
             // crossterm drops every colour under NO_COLOR on its own; the theme decides here
@@ -43,7 +44,7 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
             return Ok(exit::USAGE);
         }
     }
-    MOUSE.store(!common.no_mouse, Ordering::Relaxed);
+    MOUSE.store(!common.no_mouse && config.config.mouse.unwrap_or(true), Ordering::Relaxed);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

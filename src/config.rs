@@ -126,12 +126,17 @@ pub fn parse(text: &str, name: &str) -> Loaded {
             return Loaded { problems, ..Default::default() };
         }
     };
-    let mut c =
-        Config { profile: raw.profile, regions: raw.regions, theme: raw.theme, mouse: raw.mouse, ..Default::default() };
+    let mut c = Config { profile: raw.profile, regions: raw.regions, mouse: raw.mouse, ..Default::default() };
     let mut bad = |key: &str, what: String| {
         let at = line_of_key(text, key).map(|l| format!(" line {l}")).unwrap_or_default();
         problems.push(format!("{name}{at}: {what}; ignored"));
     };
+    if let Some(t) = raw.theme {
+        match crate::ui::theme::by_name(&t) {
+            Some(_) => c.theme = Some(t),
+            None => bad("theme", format!("theme = {t:?}: use one of {}", crate::ui::theme::NAMES.join(", "))),
+        }
+    }
     if let Some(s) = raw.since {
         match crate::model::time::parse_age(&s) {
             Some(ms) => c.since_ms = Some(ms),
@@ -305,6 +310,13 @@ mouse = false
         assert_eq!(l.problems.len(), 1);
         assert!(l.problems[0].starts_with("c.toml line 2: "), "{:?}", l.problems);
         assert!(l.config.profile.is_none(), "a file that does not parse is not used at all");
+
+        let l = parse("theme = \"neon\"\n", "c.toml");
+        assert!(
+            l.problems[0].starts_with("c.toml line 1: theme = \"neon\": use one of default, high-contrast, mono"),
+            "{:?}",
+            l.problems
+        );
 
         let l = parse("colour = \"red\"\n", "c.toml");
         assert!(l.problems[0].starts_with("c.toml line 1: ") && l.problems[0].contains("colour"), "{:?}", l.problems);
