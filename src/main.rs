@@ -9,6 +9,7 @@ fn main() {
         Some(Command::Print { common, format }) => {
             let req = PrintRequest {
                 live: common.live_config(),
+                cache: common.cache_config(),
                 paths: common.paths,
                 filter: common.filter,
                 format,
@@ -17,6 +18,15 @@ fn main() {
             };
             // Standard error is not locked for the run: other threads (and panics) write to it too.
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
+            std::process::exit(code);
+        }
+        Some(Command::Cache { action, cache_dir }) => {
+            let code = trailscope::store::command::run(
+                &action,
+                cache_dir,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+            );
             std::process::exit(code);
         }
         Some(Command::Completions { shell }) => {
