@@ -686,6 +686,52 @@ mod tests {
         assert!(e.to_string().contains("newer trailscope"), "{e}");
     }
 
+    /// Reading a window out of a store with a million events (run with `--ignored --nocapture`,
+    /// in release mode: `cargo test --release --lib million -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn a_window_out_of_a_million_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), &mut Vec::new()).unwrap();
+        let l = s.lookup_id(&key(""), true).unwrap().unwrap();
+        let t0 = std::time::Instant::now();
+        // A million events over 30 days, in pages of 50, as fetched.
+        let step = 30 * 86_400_000 / 1_000_000;
+        let record = "x".repeat(900);
+        for page in 0..20_000i64 {
+            let events: Vec<StoredEvent> = (0..50)
+                .map(|i| {
+                    let n = page * 50 + i;
+                    StoredEvent {
+                        account: "123456789012".into(),
+                        event_id: format!("{n:036}"),
+                        time_ms: n * step,
+                        event_name: format!("Name{}", n % 300),
+                        event_source: "ec2.amazonaws.com".into(),
+                        cloudtrail_event: record.clone(),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let end = (page + 1) * 50 * step - 1;
+            s.commit_page(
+                l,
+                "us-east-1",
+                &events,
+                Some(Covered { start: page * 50 * step, end, fetched: i64::MAX / 2 }),
+            )
+            .unwrap();
+        }
+        eprintln!("stored 1,000,000 events in 20,000 page transactions: {:.1?}", t0.elapsed());
+        for (what, hours) in [("one hour", 1), ("one day", 24), ("30 days", 720)] {
+            let t = std::time::Instant::now();
+            let span = Span::new(15 * 86_400_000, 15 * 86_400_000 + hours * 3_600_000 - 1);
+            let n = s.read_window(l, span, 5000, &mut |_, _| {}).unwrap();
+            eprintln!("read {what} ({n} events): {:.1?}", t.elapsed());
+        }
+        eprintln!("database: {} MB in use", s.used_bytes().unwrap() >> 20);
+    }
+
     #[test]
     fn the_size_limit_drops_the_oldest_events() {
         let dir = tempfile::tempdir().unwrap();
