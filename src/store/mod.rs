@@ -676,6 +676,25 @@ mod tests {
     }
 
     #[test]
+    fn an_older_schema_is_migrated_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Connection::open(dir.path().join(DB_NAME)).unwrap();
+        c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute(
+            "INSERT INTO lookups (scope, region, category, attr_key, attr_value) VALUES ('test', 'us-east-1', 'management', '', '')",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        let s = Store::open(dir.path(), &mut Vec::new()).unwrap();
+        let st = s.stats().unwrap();
+        assert_eq!(st.schema, schema::latest());
+        assert_eq!(st.lookups.len(), 1, "the data of version 1 is still there");
+        assert_eq!(st.archive_files, 0, "the tables of version 2 exist");
+    }
+
+    #[test]
     fn a_newer_schema_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path(), &mut Vec::new()).unwrap());
@@ -730,6 +749,23 @@ mod tests {
             eprintln!("read {what} ({n} events): {:.1?}", t.elapsed());
         }
         eprintln!("database: {} MB in use", s.used_bytes().unwrap() >> 20);
+    }
+
+    #[test]
+    fn a_full_disk_is_an_error_and_the_store_stays_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), &mut Vec::new()).unwrap();
+        let l = s.lookup_id(&key(""), true).unwrap().unwrap();
+        s.commit_page(l, "us-east-1", &[ev("a", 10)], Some(Covered { start: 5, end: 20, fetched: 100 })).unwrap();
+        // As if the disk were full: no page may be added any more.
+        let pages: i64 = s.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        let _: i64 = s.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0)).unwrap();
+        let many: Vec<StoredEvent> = (0..500).map(|i| ev(&format!("x{i}"), 30 + i)).collect();
+        let e = s.commit_page(l, "us-east-1", &many, Some(Covered { start: 21, end: 600, fetched: 100 })).unwrap_err();
+        assert!(e.to_string().contains("full"), "{e}");
+        // The page and its coverage went together: neither is there.
+        assert_eq!(s.coverage(l).unwrap(), vec![Covered { start: 5, end: 20, fetched: 100 }]);
+        assert_eq!(s.stats().unwrap().events, 1);
     }
 
     #[test]
