@@ -187,11 +187,27 @@ fn the_second_identical_query_makes_no_request() {
     let e = stderr(&second);
     assert!(e.contains(&format!("cache {}, AWS 0; 0 requests", expected.len())), "{e}");
 
-    // A filter narrower than what was fetched is still a new lookup (another attribute).
+    // A filter with an exact name (a lookup attribute) inside the window fetched without one:
+    // every event of the window is stored, so no request either, and the same selection.
     let name = expected[0]["eventName"].as_str().unwrap();
     let third = cached(&d.endpoint(), &f.cache(), &[&args[..], &["--filter", &format!("name:={name}")]].concat());
     assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
-    assert!(d.log().len() > fetched);
+    assert!(stderr(&third).contains(&format!("AWS: EventName={name}")), "{}", stderr(&third));
+    let named: Vec<&Value> = expected.iter().copied().filter(|v| v["eventName"] == name).collect();
+    assert_same_selection(&jsonl_values(&third), &named, "by name, from the cache");
+    assert_eq!(d.log().len(), fetched, "answered from the lookup without attribute");
+    // A wider window is not covered by it: that query goes to AWS with its attribute.
+    let o = cached(
+        &d.endpoint(),
+        &f.cache(),
+        &["--region", &region, "--since", "3d", "--until", &until, "--filter", &format!("name:={name}")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = d.log();
+    assert!(
+        log.len() > fetched
+            && log[fetched..].iter().all(|e| e.attribute.as_deref() == Some(&format!("EventName={name}")[..]))
+    );
     d.shutdown();
 }
 

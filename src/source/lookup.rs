@@ -734,7 +734,9 @@ pub async fn run_live(
                         };
                         let mut windows = vec![window];
                         if let Some(s) = store.store.as_ref() {
-                            let read = from_store(s, &key, window, !cfg.offline, &mut |body, n| {
+                            let all = LookupKey { attr_key: String::new(), attr_value: String::new(), ..key.clone() };
+                            let all = (all != key).then_some(all);
+                            let read = from_store(s, &key, all.as_ref(), window, !cfg.offline, &mut |body, n| {
                                 let name = format!("cache {region}");
                                 let file = ingest.add_file(SourceFile::in_memory(0, &name, body));
                                 emit(LoadMsg::Files(vec![file.clone()]));
@@ -888,13 +890,25 @@ struct FromStore {
 
 /// Reads a lookup's stored events within `window` into `out` and works out what is left to
 /// fetch. `create` registers the lookup (a fetch will follow).
+///
+/// A query with a lookup attribute is answered from `all` (the same lookup without an
+/// attribute) when that covers the whole window: every event of the window is then in the
+/// store, and the filter applies the attribute's term locally anyway, so the result is the
+/// one AWS would give, with no request.
 fn from_store(
     s: &Store,
     key: &LookupKey,
+    all: Option<&LookupKey>,
     window: Span,
     create: bool,
     out: &mut dyn FnMut(Vec<u8>, usize),
 ) -> Result<FromStore, crate::store::StoreError> {
+    if let Some(all_id) = all.map(|k| s.lookup_id(k, false)).transpose()?.flatten() {
+        if coverage::missing(&s.coverage(all_id)?, window).is_empty() {
+            s.read_window(all_id, window, CACHE_CHUNK, out)?;
+            return Ok(FromStore { lookup: None, gaps: Vec::new(), missing: Vec::new() });
+        }
+    }
     let Some(lookup) = s.lookup_id(key, create)? else {
         // Offline, never fetched: one empty body, so the region counts as read.
         out(crate::store::LookupBody::new().finish(), 0);
