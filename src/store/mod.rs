@@ -351,27 +351,37 @@ impl Store {
         chunk: usize,
         out: &mut dyn FnMut(Vec<u8>, usize),
     ) -> Result<usize> {
+        // The index gives time order; ties (events of the same second) are put in EventId
+        // order here rather than by SQLite, which would sort the whole window.
         let mut st = self.conn.prepare_cached(
             "SELECT e.event_id, e.event_name, e.time_ms, e.cloudtrail_event
              FROM lookup_events l JOIN events e ON e.id = l.event
              WHERE l.lookup = ?1 AND l.time_ms BETWEEN ?2 AND ?3
-             ORDER BY l.time_ms DESC, e.event_id",
+             ORDER BY l.time_ms DESC",
         )?;
         let mut rows = st.query(params![lookup, span.start, span.end])?;
         let mut body = LookupBody::new();
         let mut total = 0;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let name: String = r.get(1)?;
-            let time: i64 = r.get(2)?;
-            let record: String = r.get(3)?;
-            body.push(&id, &name, time, &record);
-            total += 1;
-            if body.count >= chunk.max(1) {
-                let n = body.count;
-                out(std::mem::take(&mut body).finish(), n);
+        let mut same_time: Vec<(String, String, i64, String)> = Vec::new();
+        let mut flush = |same: &mut Vec<(String, String, i64, String)>, body: &mut LookupBody| {
+            same.sort_by(|a, b| a.0.cmp(&b.0));
+            for (id, name, time, record) in same.drain(..) {
+                body.push(&id, &name, time, &record);
+                if body.count >= chunk.max(1) {
+                    let n = body.count;
+                    out(std::mem::take(body).finish(), n);
+                }
             }
+        };
+        while let Some(r) = rows.next()? {
+            let time: i64 = r.get(2)?;
+            if same_time.first().is_some_and(|f| f.2 != time) {
+                flush(&mut same_time, &mut body);
+            }
+            same_time.push((r.get(0)?, r.get(1)?, time, r.get(3)?));
+            total += 1;
         }
+        flush(&mut same_time, &mut body);
         if body.count > 0 || total == 0 {
             let n = body.count;
             out(body.finish(), n);
