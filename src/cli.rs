@@ -77,7 +77,13 @@ pub struct Common {
     #[arg(long, value_name = "DIR", env = "TRAILSCOPE_CACHE_DIR", help_heading = "The cache")]
     pub cache_dir: Option<std::path::PathBuf>,
     /// Neither read nor write the cache: every event comes from AWS.
-    #[arg(long, env = "TRAILSCOPE_NO_CACHE", conflicts_with = "offline", help_heading = "The cache")]
+    #[arg(
+        long,
+        env = "TRAILSCOPE_NO_CACHE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        conflicts_with = "offline",
+        help_heading = "The cache"
+    )]
     pub no_cache: bool,
     /// Never call AWS: show what the cache has for the query, and which part of the window it lacks.
     #[arg(long, help_heading = "The cache")]
