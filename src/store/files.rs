@@ -8,10 +8,11 @@
 //!
 //! ```text
 //! "TSIX" u8:version u8:kind u64:bytes str?:partial
-//! u16:nfields (u8:len name)*            the string fields of each record, by name
+//! u16:nfields (u8:len name u8:inline)*  the string fields of each record, by name
 //! u32:nstrings (u32:len utf8)*          the file's distinct strings
 //! u32:nrecords record*
-//! record = u32:string-index * nfields  i64:time  u8:readonly(0 unknown, 1 false, 2 true)
+//! record = field * nfields  i64:time  u8:readonly(0 unknown, 1 false, 2 true)
+//! field  = u32:string-index, or for an inline field (one unique per record: ids) u32:len utf8
 //!          u8:has-event-id  u64:offset  u32:len  u8:escaped  u64:raw-hash  u32:nres (u32:string-index)*
 //! ```
 //! All integers little-endian; `str?` is u32:len (0xffffffff: none) then the bytes.
@@ -22,7 +23,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::borrow::Cow;
 
 const MAGIC: &[u8; 4] = b"TSIX";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// Fields whose values are unique per record: written in place, not through the string table.
+const INLINE: [&str; 2] = ["event_id", "request_id"];
 const NONE: u32 = u32::MAX;
 
 /// A file's identity for the index.
@@ -71,9 +74,14 @@ impl IndexWriter {
     }
 
     pub fn push(&mut self, s: &Summary<'_>) {
-        for f in &s.strs {
-            let i = self.string(f);
-            self.records.extend(i.to_le_bytes());
+        for (f, name) in s.strs.iter().zip(SUMMARY_FIELDS) {
+            if INLINE.contains(&name) {
+                self.records.extend((f.len() as u32).to_le_bytes());
+                self.records.extend(f.as_bytes());
+            } else {
+                let i = self.string(f);
+                self.records.extend(i.to_le_bytes());
+            }
         }
         self.records.extend(s.time.to_le_bytes());
         self.records.push(match s.read_only {
@@ -119,6 +127,7 @@ impl IndexWriter {
         for name in SUMMARY_FIELDS {
             out.push(name.len() as u8);
             out.extend(name.as_bytes());
+            out.push(INLINE.contains(&name) as u8);
         }
         out.extend((self.strings.len() as u32).to_le_bytes());
         out.extend(&self.table);
@@ -170,12 +179,14 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
         n => Some(r.str(n as usize)?.to_string()),
     };
     let nfields = r.u16()? as usize;
-    // Where each stored field goes in this build's summary (None: a field it does not know).
+    // Where each stored field goes in this build's summary (None: a field it does not know),
+    // and whether it is written in place.
     let mut slots = Vec::with_capacity(nfields);
     for _ in 0..nfields {
         let len = r.u8()? as usize;
         let name = r.str(len)?;
-        slots.push(SUMMARY_FIELDS.iter().position(|f| *f == name));
+        let inline = r.u8()? != 0;
+        slots.push((SUMMARY_FIELDS.iter().position(|f| *f == name), inline));
     }
     let nstrings = r.u32()? as usize;
     let mut strings: Vec<&str> = Vec::with_capacity(nstrings.min(blob.len()));
@@ -187,10 +198,15 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
     let string = |i: u32| strings.get(i as usize).copied();
     let mut s = Summary::default();
     for _ in 0..count {
-        for slot in &slots {
-            let v = string(r.u32()?)?;
+        for &(slot, inline) in &slots {
+            let v = if inline {
+                let len = r.u32()? as usize;
+                r.str(len)?
+            } else {
+                string(r.u32()?)?
+            };
             if let Some(k) = slot {
-                s.strs[*k] = Cow::Borrowed(v);
+                s.strs[k] = Cow::Borrowed(v);
             }
         }
         s.time = r.u64()? as i64;
