@@ -174,10 +174,11 @@ fn spawn_source(
             .context("starting the live source")?;
     } else {
         let paths = common.paths.clone();
+        let opts = LoadOptions { cache: common.cache_config(), ..Default::default() };
         std::thread::Builder::new()
             .name("loader".into())
             .spawn(move || {
-                load(&paths, &LoadOptions::default(), &raw, &mut |m| {
+                load(&paths, &opts, &raw, &mut |m| {
                     injected_panic("loader");
                     let _ = tx.send(Msg::Load(m));
                 });

@@ -79,6 +79,24 @@ pub struct Common {
     /// Configuration file (default: $XDG_CONFIG_HOME/trailscope/config.toml).
     #[arg(long, value_name = "FILE", env = "TRAILSCOPE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
+    /// The cache's directory (default: $XDG_CACHE_HOME/trailscope, else ~/.cache/trailscope).
+    #[arg(long, value_name = "DIR", env = "TRAILSCOPE_CACHE_DIR", help_heading = "The cache")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Neither read nor write the cache: every event comes from AWS.
+    #[arg(
+        long,
+        env = "TRAILSCOPE_NO_CACHE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        conflicts_with = "offline",
+        help_heading = "The cache"
+    )]
+    pub no_cache: bool,
+    /// Never call AWS: show what the cache has for the query, and which part of the window it lacks.
+    #[arg(long, help_heading = "The cache")]
+    pub offline: bool,
+    /// The cache's size limit (e.g. 500M, 2G); the oldest events go first when it is reached.
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = size_arg, help_heading = "The cache")]
+    pub cache_max_size: u64,
 }
 
 impl Common {
@@ -105,7 +123,18 @@ impl Common {
             insights: self.insights,
             spacing: None,
             timeout: Some(std::time::Duration::from_secs(self.timeout.max(1))),
+            cache: self.cache_config(),
+            offline: self.offline,
         }
+    }
+
+    /// Where the cache is, unless `--no-cache` (or no cache directory can be named).
+    pub fn cache_config(&self) -> Option<crate::store::CacheConfig> {
+        if self.no_cache {
+            return None;
+        }
+        let dir = self.cache_dir.clone().or_else(crate::store::default_dir)?;
+        Some(crate::store::CacheConfig { dir, max_bytes: self.cache_max_size })
     }
 }
 
@@ -118,6 +147,14 @@ pub enum Command {
     },
     /// Print the manual page (roff) to standard output: `trailscope man | man -l -`.
     Man,
+    /// Manage the cache: `stats`, `clear`, `prune --older-than 30d`.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+        /// The cache's directory (default: $XDG_CACHE_HOME/trailscope, else ~/.cache/trailscope).
+        #[arg(long, value_name = "DIR", env = "TRAILSCOPE_CACHE_DIR", global = true)]
+        cache_dir: Option<std::path::PathBuf>,
+    },
     /// Write matching events to standard output, newest first (no terminal UI).
     Print {
         #[command(flatten)]
@@ -126,6 +163,43 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Where the cache is, its size, and what it holds (events, accounts, covered time spans).
+    Stats,
+    /// Remove everything from the cache.
+    Clear,
+    /// Remove events older than an age (e.g. 30d), and archive indexes not used for as long.
+    Prune {
+        #[arg(long, value_name = "AGE", value_parser = age_arg)]
+        older_than: i64,
+    },
+}
+
+fn age_arg(s: &str) -> Result<i64, String> {
+    crate::model::time::parse_age(s)
+        .ok_or_else(|| format!("'{}' is not an age such as 12h, 30d or 2w", crate::sanitize::sanitize(s)))
+}
+
+/// A size: bytes, or with a K, M, G or T suffix (powers of 1024; a trailing B or iB is allowed).
+pub fn size_arg(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let bad = || format!("'{}' is not a size such as 500M or 2G", crate::sanitize::sanitize(s));
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1u64 << shift).ok_or_else(bad)
 }
 
 fn time_arg(s: &str) -> Result<i64, String> {

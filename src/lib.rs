@@ -17,4 +17,5 @@ pub mod query;
 pub mod sanitize;
 pub mod source;
 pub mod state;
+pub mod store;
 pub mod ui;

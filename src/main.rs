@@ -14,6 +14,7 @@ fn main() {
             common.apply_config(&config.config, trailscope::model::time::now_ms());
             let req = PrintRequest {
                 live: common.live_config(),
+                cache: common.cache_config(),
                 paths: common.paths,
                 filter: common.filter,
                 format,
@@ -22,6 +23,15 @@ fn main() {
             };
             // Standard error is not locked for the run: other threads (and panics) write to it too.
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
+            std::process::exit(code);
+        }
+        Some(Command::Cache { action, cache_dir }) => {
+            let code = trailscope::store::command::run(
+                &action,
+                cache_dir,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+            );
             std::process::exit(code);
         }
         Some(Command::Completions { shell }) => {

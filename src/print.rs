@@ -29,6 +29,8 @@ pub struct PrintRequest {
     pub format: Format,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// The store for the archive index (live history has its own in `live`).
+    pub cache: Option<crate::store::CacheConfig>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -44,23 +46,31 @@ pub struct Loaded {
     pub store: EventStore,
     pub problems: Vec<Problem>,
     pub stats: LoadStats,
+    /// About the cache, not the inputs (they do not change the exit status).
+    pub warnings: Vec<String>,
 }
 
 /// Loads inputs completely (the headless path). `retain` keeps decompressed content for
 /// reading every record back.
 pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
+    load_all_with(paths, raw, LoadOptions { retain_content: retain, ..Default::default() })
+}
+
+/// [`load_all`] with options (the archive index, threads).
+pub fn load_all_with(paths: &[String], raw: &RawReader, opts: LoadOptions) -> Loaded {
     let mut store = EventStore::default();
     let mut problems = Vec::new();
-    let opts = LoadOptions { retain_content: retain, ..Default::default() };
+    let mut warnings = Vec::new();
     let stats = load(paths, &opts, raw, &mut |msg| match msg {
         LoadMsg::Files(f) => store.add_files(f),
         LoadMsg::Batch(b, _) => {
             store.apply(b);
         }
         LoadMsg::Problem(p) => problems.push(p),
+        LoadMsg::Warning(w) => warnings.push(w),
         LoadMsg::Live(_) | LoadMsg::Done(_) => {}
     });
-    Loaded { store, problems, stats }
+    Loaded { store, problems, stats, warnings }
 }
 
 /// Decompressed files kept while `print` reads records back.
@@ -104,10 +114,11 @@ pub fn load_live(
             }
             last = s;
         }
+        LoadMsg::Warning(_) => {}
         LoadMsg::Done(s) => stats = s,
     };
     rt.block_on(run_live(cfg.clone(), raw.clone(), cmd_rx, hungry_rx, true, &mut emit))?;
-    Ok((Loaded { store, problems, stats }, last))
+    Ok((Loaded { store, problems, stats, warnings: Vec::new() }, last))
 }
 
 /// The filter with `--since`/`--until` folded in.
@@ -159,7 +170,8 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else {
-        (load_all(&req.paths, &raw, false), None)
+        let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
+        (load_all_with(&req.paths, &raw, opts), None)
     };
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store.syms);
@@ -181,20 +193,27 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
 }
 
 fn report_live(loaded: &Loaded, s: &LiveStatus, shown: usize, err: &mut dyn Write) {
-    let regions: Vec<String> = s.regions.iter().map(|r| format!("{} {} pages", r.region, r.pages)).collect();
+    let regions: Vec<String> = s.regions.iter().map(|r| format!("{} {} pages", sanitize(&r.region), r.pages)).collect();
+    for note in &s.cache_notes {
+        let _ = writeln!(err, "trailscope: warning: {}", sanitize(note));
+    }
+    let source = if s.offline { "the cache (offline)" } else { "live history" };
     let _ = writeln!(
         err,
-        "trailscope: {} events from live history ({}; {} requests), {} duplicates collapsed, {} matched",
+        "trailscope: {} events from {source} ({}; cache {}, AWS {}; {} requests), {} duplicates collapsed, {} matched",
         loaded.stats.events,
         regions.join(", "),
+        s.cached,
+        s.scanned,
         s.requests,
         loaded.stats.duplicates,
         shown
     );
     for p in &loaded.problems {
-        let _ = writeln!(err, "  failed: {}: {}", p.input, sanitize(&p.reason));
+        let what = if p.skipped { "failed" } else { "incomplete" };
+        let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
     }
-    if shown == 0 && loaded.problems.is_empty() {
+    if shown == 0 && loaded.problems.is_empty() && !s.offline {
         let _ = writeln!(err, "trailscope: {}", crate::source::lookup::EMPTY_HINT);
     }
 }
@@ -212,6 +231,9 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
 }
 
 fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
+    for w in &loaded.warnings {
+        let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
+    }
     let s = &loaded.stats;
     let mut line = format!("trailscope: {} events read from {} of {} files", s.events, s.files_read, s.files_total);
     if s.digests > 0 {

@@ -1341,6 +1341,7 @@ impl State {
         match msg {
             LoadMsg::Files(f) => self.store.write().add_files(f),
             LoadMsg::Problem(p) => self.problems.push(p),
+            LoadMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
             LoadMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let store = self.store.clone();

@@ -41,7 +41,8 @@ impl Fixture {
 
 fn live(endpoint: &str, args: &[&str]) -> Output {
     let mut cmd = Command::new(bin());
-    cmd.arg("print").arg("--endpoint-url").arg(endpoint).args(args);
+    // These tests are about fetching; tests/cache.rs is about the cache.
+    cmd.arg("print").arg("--no-cache").arg("--endpoint-url").arg(endpoint).args(args);
     for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
         cmd.env_remove(v);
     }
@@ -263,7 +264,7 @@ fn errors_are_explained() {
 
     let d = f.double(DoubleConfig::default());
     let o = Command::new(bin())
-        .args(["print", "--endpoint-url", &d.endpoint(), "--region", &region])
+        .args(["print", "--no-cache", "--endpoint-url", &d.endpoint(), "--region", &region])
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_PROFILE")

@@ -237,3 +237,33 @@ fn table_columns_stay_aligned_with_wide_characters() {
         assert_eq!(col(l, "us-east-1"), Some(region_col), "{l}");
     }
 }
+
+/// The filter pane of live history says where the events came from, and what the cache said.
+#[test]
+fn live_filter_pane_shows_cache_and_aws() {
+    use trailscope::source::lookup::{LiveStatus, RegionStatus};
+    use trailscope::source::LoadMsg;
+    let raw = Arc::new(RawReader::new(1 << 20));
+    let now = 1_767_225_600_000;
+    let mut state = State::new_live(raw, now - 86_400_000, None, Some("name:=DeleteTrail".into()), now);
+    let generation = state.live.as_ref().unwrap().generation;
+    let status = LiveStatus {
+        generation,
+        regions: vec![RegionStatus { region: "us-east-1".into(), ..Default::default() }],
+        cached: 1234,
+        scanned: 50,
+        cache_notes: vec!["running without the cache: disk \u{1b}[2Jfull".into()],
+        ..Default::default()
+    };
+    state.apply(Msg::Load(LoadMsg::Live(status.clone())));
+    let t = render(&mut state, 160, 30);
+    let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("AWS: EventName=DeleteTrail · cache 1,234 · AWS 50 · matched 0"), "{text}");
+    assert!(text.contains("running without the cache: disk"), "{text}");
+    assert_no_control_chars(&t);
+    // Offline: no AWS figure, and it says so.
+    state.apply(Msg::Load(LoadMsg::Live(LiveStatus { offline: true, cache_notes: Vec::new(), ..status })));
+    let t = render(&mut state, 160, 30);
+    let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("offline · AWS: EventName=DeleteTrail · cache 1,234 · matched 0"), "{text}");
+}

@@ -21,6 +21,21 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    const ALL: [InputKind; 6] = [
+        InputKind::TrailLog,
+        InputKind::Digest,
+        InputKind::Array,
+        InputKind::JsonLines,
+        InputKind::SingleRecord,
+        InputKind::LookupEvents,
+    ];
+    /// A stable number for the archive index.
+    pub fn code(self) -> u8 {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(0) as u8
+    }
+    pub fn from_code(c: u8) -> Option<InputKind> {
+        Self::ALL.get(c as usize).copied()
+    }
     pub fn describe(self) -> &'static str {
         match self {
             InputKind::TrailLog => "CloudTrail log file",
@@ -34,7 +49,7 @@ impl InputKind {
 }
 
 /// Where a record sits in the decompressed content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
     pub offset: u64,
     pub len: u32,

@@ -11,6 +11,7 @@ use crate::model::time::parse_event_time;
 use crate::model::{
     Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, SYM_FIELDS,
 };
+use crate::store::files::{FileKey, IndexWriter};
 use files::{parse_content, InputKind, Parsed};
 use raw::{io_reason, read_content, RawReader, SourceFile, Stream};
 use std::collections::HashMap;
@@ -48,6 +49,9 @@ pub enum LoadMsg {
     Problem(Problem),
     /// Progress of live event history.
     Live(lookup::LiveStatus),
+    /// Something about the cache the user should know (it was moved aside, is not usable);
+    /// the inputs themselves are not affected.
+    Warning(String),
     Done(LoadStats),
 }
 
@@ -58,12 +62,14 @@ pub struct LoadOptions {
     pub threads: usize,
     /// How often the coordinator hands over what it has (the first file goes at once).
     pub batch_interval: Duration,
+    /// The store that keeps each file's parsed index; `None`: parse every file.
+    pub cache: Option<crate::store::CacheConfig>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { retain_content: false, threads, batch_interval: Duration::from_millis(50) }
+        Self { retain_content: false, threads, batch_interval: Duration::from_millis(50), cache: None }
     }
 }
 
@@ -188,56 +194,147 @@ impl LocalBatch {
         StrRef { off, len: s.len() as u32 }
     }
 
-    fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
-        let r: &RecordFields = p.fields;
+    /// Takes one record's summary (parsed now, or read back from the archive index).
+    fn push_summary(&mut self, file: u32, s: &Summary<'_>) {
         let mut syms = [0; SYM_FIELDS];
-        let id = r.identity.0.as_ref();
-        let principal = r.principal();
-        let mut set = |f: SymField, s: &str, me: &mut Self| syms[f as usize] = me.intern(s);
-        set(SymField::Name, &r.display_name(), self);
-        set(SymField::Source, r.display_source(), self);
-        set(SymField::Region, r.region.as_str(), self);
-        set(SymField::Principal, &principal, self);
-        set(SymField::Ip, r.source_ip.as_str(), self);
-        set(SymField::Account, r.recipient_account.as_str(), self);
-        set(SymField::Error, r.error_code.as_str(), self);
-        set(SymField::Agent, r.user_agent.as_str(), self);
-        set(SymField::Category, r.category.as_str(), self);
-        set(SymField::EventType, r.event_type.as_str(), self);
-        if let Some(id) = id {
-            set(SymField::Arn, id.arn.as_str(), self);
-            set(SymField::IdentityType, id.kind.as_str(), self);
-            set(SymField::AccessKey, id.access_key_id.as_str(), self);
-            set(SymField::IdentityAccount, id.account_id.as_str(), self);
-        }
-        let time = parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME);
-        let flags = match r.read_only.as_str() {
-            "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
-            "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
-            _ => 0,
-        };
-        let res_start = self.res.len() as u32;
-        for res in &r.resources.0 {
-            if res.arn.is_some() {
-                let s = self.intern(res.arn.as_str());
-                self.res.push(s);
+        for (i, field) in SUMMARY_SYMS.iter().enumerate() {
+            if let Some(f) = field {
+                syms[*f as usize] = self.intern(&s.strs[i]);
             }
         }
-        let event_id = self.uniq(r.event_id.as_str());
-        let request_id = self.uniq(r.request_id.as_str());
-        let id_hash =
-            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
-        self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
+        let flags = match s.read_only {
+            Some(true) => FLAG_READONLY_KNOWN | FLAG_READONLY,
+            Some(false) => FLAG_READONLY_KNOWN,
+            None => 0,
+        };
+        let res_start = self.res.len() as u32;
+        for arn in &s.resources {
+            let sym = self.intern(arn);
+            self.res.push(sym);
+        }
+        let event_id_str: &str = &s.strs[SUMMARY_EVENT_ID];
+        let event_id = self.uniq(event_id_str);
+        let request_id = self.uniq(&s.strs[SUMMARY_REQUEST_ID]);
+        let id_hash = if s.has_event_id { xxhash_rust::xxh3::xxh3_64(event_id_str.as_bytes()) | 1 } else { 0 };
+        self.hashes.push((id_hash, s.raw_hash));
         self.events.push(Event {
-            time,
+            time: s.time,
             syms,
             event_id,
             request_id,
             res_start,
             res_len: self.res.len() as u32 - res_start,
-            loc: RawLoc { file, offset: p.span.offset, len: p.span.len, escaped: p.span.escaped },
+            loc: RawLoc { file, offset: s.span.offset, len: s.span.len, escaped: s.span.escaped },
             flags,
         });
+    }
+}
+
+/// The names of a [`Summary`]'s string fields, in order. The archive index stores these
+/// names, so an index written by one build reads correctly in another whose in-memory event
+/// layout differs (an unknown name is ignored, a missing one reads as empty).
+pub const SUMMARY_FIELDS: [&str; 16] = [
+    "name",
+    "source",
+    "region",
+    "principal",
+    "arn",
+    "identity_type",
+    "access_key",
+    "ip",
+    "account",
+    "identity_account",
+    "error",
+    "agent",
+    "category",
+    "event_type",
+    "event_id",
+    "request_id",
+];
+const SUMMARY_SYMS: [Option<SymField>; 16] = [
+    Some(SymField::Name),
+    Some(SymField::Source),
+    Some(SymField::Region),
+    Some(SymField::Principal),
+    Some(SymField::Arn),
+    Some(SymField::IdentityType),
+    Some(SymField::AccessKey),
+    Some(SymField::Ip),
+    Some(SymField::Account),
+    Some(SymField::IdentityAccount),
+    Some(SymField::Error),
+    Some(SymField::Agent),
+    Some(SymField::Category),
+    Some(SymField::EventType),
+    None,
+    None,
+];
+const SUMMARY_EVENT_ID: usize = 14;
+const SUMMARY_REQUEST_ID: usize = 15;
+
+/// What the list needs of one record, as plain strings and numbers: what parsing produces and
+/// what the archive index stores (see [`SUMMARY_FIELDS`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary<'a> {
+    pub strs: [std::borrow::Cow<'a, str>; 16],
+    /// The record has an eventID (possibly empty), which de-duplication keys on.
+    pub has_event_id: bool,
+    /// Milliseconds since the epoch, or [`NO_TIME`].
+    pub time: i64,
+    pub read_only: Option<bool>,
+    /// Resource ARNs.
+    pub resources: Vec<std::borrow::Cow<'a, str>>,
+    pub span: files::Span,
+    /// xxh3 of the record's bytes, for de-duplication.
+    pub raw_hash: u64,
+}
+
+impl Summary<'_> {
+    fn of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
+        use std::borrow::Cow;
+        let r: &'r RecordFields = p.fields;
+        let (arn, kind, key, acct) = match r.identity.0.as_ref() {
+            Some(i) => (i.arn.as_str(), i.kind.as_str(), i.access_key_id.as_str(), i.account_id.as_str()),
+            None => ("", "", "", ""),
+        };
+        let strs: [Cow<'r, str>; 16] = [
+            r.display_name(),
+            Cow::Borrowed(r.display_source()),
+            Cow::Borrowed(r.region.as_str()),
+            r.principal(),
+            Cow::Borrowed(arn),
+            Cow::Borrowed(kind),
+            Cow::Borrowed(key),
+            Cow::Borrowed(r.source_ip.as_str()),
+            Cow::Borrowed(r.recipient_account.as_str()),
+            Cow::Borrowed(acct),
+            Cow::Borrowed(r.error_code.as_str()),
+            Cow::Borrowed(r.user_agent.as_str()),
+            Cow::Borrowed(r.category.as_str()),
+            Cow::Borrowed(r.event_type.as_str()),
+            Cow::Borrowed(r.event_id.as_str()),
+            Cow::Borrowed(r.request_id.as_str()),
+        ];
+        let read_only = match r.read_only.as_str() {
+            "true" | "True" | "TRUE" => Some(true),
+            "false" | "False" | "FALSE" => Some(false),
+            _ => None,
+        };
+        Summary {
+            strs,
+            has_event_id: r.event_id.is_some(),
+            time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
+            read_only,
+            resources: r
+                .resources
+                .0
+                .iter()
+                .filter(|res| res.arn.is_some())
+                .map(|res| Cow::Borrowed(res.arn.as_str()))
+                .collect(),
+            span: p.span,
+            raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
+        }
     }
 }
 
@@ -246,6 +343,37 @@ struct FileOutcome {
     result: Result<(InputKind, LocalBatch, Option<String>), String>,
     bytes: u64,
     content: Option<Arc<Vec<u8>>>,
+    index: Option<IndexUpdate>,
+}
+
+/// What a file did to the archive index.
+enum IndexUpdate {
+    /// Its stored index was used.
+    Reused(FileKey),
+    /// It was parsed: its new index (records, encoded).
+    New(FileKey, u32, Vec<u8>),
+}
+
+/// The archive index as the loader's workers share it: they read, the coordinator writes.
+struct IndexCtx {
+    store: std::sync::Mutex<crate::store::Store>,
+}
+
+impl IndexCtx {
+    fn get(&self, key: &FileKey) -> Option<Vec<u8>> {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        crate::store::files::get(store.conn(), key).ok().flatten()
+    }
+}
+
+/// A file's identity for the archive index; `None` for streams and paths that are not UTF-8.
+fn file_key(file: &SourceFile) -> Option<FileKey> {
+    if file.stream.is_some() || file.memory.get().is_some() {
+        return None;
+    }
+    let mtime_ns = file.mtime?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    let path = std::fs::canonicalize(&file.path).ok()?.to_str()?.to_string();
+    Some(FileKey { path, size: i64::try_from(file.size).ok()?, mtime_ns: i64::try_from(mtime_ns).ok()? })
 }
 
 thread_local! {
@@ -274,9 +402,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
 /// the whole load.
-fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
+fn process_file(file: &SourceFile, retain: bool, index: Option<&IndexCtx>) -> FileOutcome {
     CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_parse(file, retain)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, retain, index)));
     CATCHING.with(|c| c.set(false));
     result.unwrap_or_else(|p| FileOutcome {
         file: file.id,
@@ -286,16 +414,52 @@ fn process_file(file: &SourceFile, retain: bool) -> FileOutcome {
         )),
         bytes: 0,
         content: None,
+        index: None,
     })
 }
 
-fn read_and_parse(file: &SourceFile, retain: bool) -> FileOutcome {
+/// Takes a file from the archive index when its stored index is current, else reads and
+/// parses it (building its index when there is a store).
+fn read_indexed(file: &SourceFile, retain: bool, index: Option<&IndexCtx>) -> FileOutcome {
+    // Content kept for reading back (`retain`) has to be read anyway.
+    let key = index.filter(|_| !retain).and_then(|_| file_key(file));
+    if let (Some(ix), Some(key)) = (index, &key) {
+        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob)) {
+            outcome.index = Some(IndexUpdate::Reused(key.clone()));
+            return outcome;
+        }
+    }
+    read_and_parse(file, retain, key)
+}
+
+/// A file's events from its stored index; `None` when the index cannot be read.
+fn from_index(file: &SourceFile, blob: &[u8]) -> Option<FileOutcome> {
+    let mut batch = LocalBatch::new();
+    let info = crate::store::files::decode(blob, &mut |s| batch.push_summary(file.id, s))?;
+    let kind = InputKind::from_code(info.kind)?;
+    Some(FileOutcome {
+        file: file.id,
+        result: Ok((kind, batch, info.partial)),
+        bytes: info.bytes,
+        content: None,
+        index: None,
+    })
+}
+
+fn read_and_parse(file: &SourceFile, retain: bool, key: Option<FileKey>) -> FileOutcome {
     let (content, notes) = match read_content(file) {
         Ok(c) => c,
-        Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None },
+        Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None, index: None },
     };
     let mut batch = LocalBatch::new();
-    let result = parse_content(&content, &mut |p| batch.push(file.id, &p));
+    let mut writer = key.as_ref().map(|_| IndexWriter::new());
+    let result = parse_content(&content, &mut |p| {
+        let s = Summary::of(&p);
+        if let Some(w) = writer.as_mut() {
+            w.push(&s);
+        }
+        batch.push_summary(file.id, &s);
+    });
     let bytes = content.len() as u64;
     let result = result.map(|outcome| {
         let mut partial: Vec<String> = notes.warnings;
@@ -303,8 +467,15 @@ fn read_and_parse(file: &SourceFile, retain: bool) -> FileOutcome {
         let partial = (!partial.is_empty()).then(|| partial.join("; "));
         (outcome.kind, batch, partial)
     });
+    let index = match (&result, key, writer) {
+        (Ok((kind, _, partial)), Some(key), Some(w)) => {
+            let n = w.len();
+            Some(IndexUpdate::New(key, n, w.finish(kind.code(), partial.as_deref(), bytes)))
+        }
+        _ => None,
+    };
     let content = (retain && result.is_ok()).then(|| Arc::new(content));
-    FileOutcome { file: file.id, result, bytes, content }
+    FileOutcome { file: file.id, result, bytes, content, index }
 }
 
 /// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
@@ -358,7 +529,7 @@ impl<'a> Ingest<'a> {
 
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
-        let outcome = process_file(f, retain);
+        let outcome = process_file(f, retain, None);
         self.take_outcome(outcome, stats, emit);
     }
 
@@ -549,6 +720,11 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     let mut stats = LoadStats { files_total: files.len(), ..Default::default() };
     let mut coord = Ingest::new(raw);
     coord.files = files.clone();
+    let index = match &opts.cache {
+        Some(c) if !opts.retain_content && files.iter().any(|f| f.stream.is_none()) => open_index(c, emit),
+        _ => None,
+    };
+    let mut index_writes = IndexWrites::default();
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64).min(files.len().max(1));
     let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);
@@ -557,10 +733,11 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
             let tx = tx.clone();
             let (next, files) = (&next, &files);
             let retain = opts.retain_content;
+            let index = index.as_ref();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
-                if tx.send(process_file(file, retain)).is_err() {
+                if tx.send(process_file(file, retain, index)).is_err() {
                     break;
                 }
             });
@@ -584,8 +761,14 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
                 }
             }
-            while let Some(outcome) = waiting.remove(&expect) {
+            while let Some(mut outcome) = waiting.remove(&expect) {
                 expect += 1;
+                if let (Some(ix), Some(update)) = (index.as_ref(), outcome.index.take()) {
+                    index_writes.add(update);
+                    if index_writes.bytes > 64 << 20 {
+                        index_writes.write(ix, emit);
+                    }
+                }
                 coord.take_outcome(outcome, &mut stats, emit);
                 hand_over.maybe(&mut coord, &stats, emit);
             }
@@ -596,7 +779,64 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         emit(LoadMsg::Batch(b, stats.clone()));
     }
     emit(LoadMsg::Done(stats.clone()));
+    // After the events are handed over: the user does not wait for the index to be written.
+    if let Some(ix) = index.as_ref() {
+        index_writes.write(ix, emit);
+    }
     stats
+}
+
+/// Opens the store for the archive index; a store that cannot be used is a warning.
+fn open_index(c: &crate::store::CacheConfig, emit: &mut dyn FnMut(LoadMsg)) -> Option<IndexCtx> {
+    let mut warnings = Vec::new();
+    let opened = crate::store::Store::open(&c.dir, &mut warnings).and_then(|mut s| {
+        s.enforce_limit(c.max_bytes)?;
+        Ok(s)
+    });
+    for w in warnings {
+        emit(LoadMsg::Warning(crate::sanitize::sanitize(&w).into_owned()));
+    }
+    match opened {
+        Ok(store) => Some(IndexCtx { store: std::sync::Mutex::new(store) }),
+        Err(e) => {
+            emit(LoadMsg::Warning(crate::sanitize::sanitize(&format!("running without the cache: {e}")).into_owned()));
+            None
+        }
+    }
+}
+
+/// Index updates waiting to be written, in one transaction each time.
+#[derive(Default)]
+struct IndexWrites {
+    new: Vec<(FileKey, u32, Vec<u8>)>,
+    used: Vec<FileKey>,
+    bytes: usize,
+    failed: bool,
+}
+
+impl IndexWrites {
+    fn add(&mut self, u: IndexUpdate) {
+        match u {
+            IndexUpdate::Reused(k) => self.used.push(k),
+            IndexUpdate::New(k, n, blob) => {
+                self.bytes += blob.len();
+                self.new.push((k, n, blob));
+            }
+        }
+    }
+    fn write(&mut self, ix: &IndexCtx, emit: &mut dyn FnMut(LoadMsg)) {
+        let (new, used) = (std::mem::take(&mut self.new), std::mem::take(&mut self.used));
+        self.bytes = 0;
+        if self.failed || (new.is_empty() && used.is_empty()) {
+            return;
+        }
+        let mut store = ix.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = crate::store::files::put(store.conn(), &new, &used) {
+            self.failed = true;
+            let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
+            emit(LoadMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+        }
+    }
 }
 
 #[cfg(test)]

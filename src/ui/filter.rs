@@ -37,12 +37,26 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
         None => match &state.live {
             // The plan: what AWS is asked, what is checked here, and how far it got.
             Some(live) => {
-                let mut s = format!(
-                    "{} · scanned {} · matched {}",
-                    live.plan,
-                    thousands(live.status.scanned),
-                    thousands(state.view.len())
-                );
+                let st = &live.status;
+                let mut s = if st.offline {
+                    format!(
+                        "offline · {} · cache {} · matched {}",
+                        live.plan,
+                        thousands(st.cached),
+                        thousands(state.view.len())
+                    )
+                } else {
+                    format!(
+                        "{} · cache {} · AWS {} · matched {}",
+                        live.plan,
+                        thousands(st.cached),
+                        thousands(st.scanned),
+                        thousands(state.view.len())
+                    )
+                };
+                if let Some(note) = st.cache_notes.last() {
+                    s.push_str(&format!(" · {}", sanitize(note)));
+                }
                 if live.fetching() {
                     s.push_str(if state.wants_more() { " · fetching…" } else { " · more as you scroll" });
                 }

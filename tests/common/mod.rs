@@ -39,13 +39,20 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_trailscope")
 }
 
+/// The cache the tests' runs use (never the user's): under the target directory, kept across
+/// runs, so that loads of the shared data also go through the stored archive index.
+pub fn test_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("trailscope-test-cache")
+}
+
 pub fn run(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).output().expect("run trailscope")
+    Command::new(bin()).args(args).env("TRAILSCOPE_CACHE_DIR", test_cache_dir()).output().expect("run trailscope")
 }
 
 pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(bin())
         .args(args)
+        .env("TRAILSCOPE_CACHE_DIR", test_cache_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

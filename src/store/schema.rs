@@ -1,0 +1,71 @@
+//! The database schema, as an ordered list of migrations. `PRAGMA user_version` is the number
+//! of migrations applied; each runs in its own transaction, so a crash part way leaves the
+//! database at the previous version. Never edit a migration that has shipped: add one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: events of LookupEvents, the lookups that returned them, and what each lookup covers.
+    "
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        event_name TEXT NOT NULL,
+        event_source TEXT NOT NULL,
+        username TEXT NOT NULL,
+        access_key_id TEXT NOT NULL,
+        read_only TEXT NOT NULL,
+        error_code TEXT NOT NULL,
+        category TEXT NOT NULL,
+        stored_ms INTEGER NOT NULL,
+        cloudtrail_event TEXT NOT NULL,
+        UNIQUE (account, region, event_id)
+    );
+    CREATE INDEX events_time ON events (time_ms);
+    CREATE INDEX events_region_time ON events (account, region, time_ms);
+    CREATE INDEX events_name ON events (event_name, time_ms);
+    CREATE INDEX events_source ON events (event_source, time_ms);
+    CREATE INDEX events_user ON events (username, time_ms);
+    CREATE INDEX events_key ON events (access_key_id, time_ms);
+    CREATE TABLE lookups (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL,
+        region TEXT NOT NULL,
+        category TEXT NOT NULL,
+        attr_key TEXT NOT NULL,
+        attr_value TEXT NOT NULL,
+        UNIQUE (scope, region, category, attr_key, attr_value)
+    );
+    CREATE TABLE lookup_events (
+        lookup INTEGER NOT NULL,
+        time_ms INTEGER NOT NULL,
+        event INTEGER NOT NULL,
+        PRIMARY KEY (lookup, time_ms, event)
+    ) WITHOUT ROWID;
+    CREATE TABLE coverage (
+        lookup INTEGER NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        fetched_ms INTEGER NOT NULL,
+        PRIMARY KEY (lookup, start_ms)
+    ) WITHOUT ROWID;
+    ",
+    // 2: the parsed index of local archive files, one row per file, keyed by path, size and
+    // modification time (see store::files for the encoding of `summary`).
+    "
+    CREATE TABLE archive_files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        used_ms INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        summary BLOB NOT NULL
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}

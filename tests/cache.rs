@@ -1,0 +1,606 @@
+//! The local store end to end: the real `trailscope print` binary against the LookupEvents
+//! double, counting the requests the double saw.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use trailscope::double::{Double, DoubleConfig, LogEntry, Record};
+use trailscope::model::time::{format_rfc3339, now_ms};
+
+const SECRET: &str = "not-a-secret-c4ch3";
+const KEY_ID: &str = "AKIDTRAILSCOPECACHE";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    records: Vec<Value>,
+    archive: PathBuf,
+    rt: tokio::runtime::Runtime,
+}
+
+/// Generated events ending `ago_secs` before now over `span_secs`. The generator puts each
+/// file's events in one five-minute window and one region: small files spread them.
+fn generate(
+    dir: &Path,
+    name: &str,
+    events: usize,
+    regions: usize,
+    seed: u64,
+    ago_secs: i64,
+    span_secs: i64,
+) -> PathBuf {
+    let archive = dir.join(name);
+    let opts = trailscope::gen::GenOptions {
+        events,
+        per_file: 5,
+        seed,
+        end_time: chrono::Utc::now().timestamp() - ago_secs,
+        span_secs,
+        accounts: 1,
+        regions,
+        hostile: false,
+        gzip_level: 1,
+        digests: false,
+    };
+    trailscope::gen::generate(&opts, &archive).unwrap();
+    archive
+}
+
+fn fixture(events: usize, regions: usize, ago_secs: i64, span_secs: i64) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", events, regions, 23, ago_secs, span_secs);
+    let o = run(&["print", "--no-cache", archive.to_str().unwrap()]);
+    let records = jsonl_values(&o);
+    assert_eq!(records.len(), events);
+    let regions_seen: HashSet<&str> = records.iter().map(|v| v["awsRegion"].as_str().unwrap()).collect();
+    assert_eq!(regions_seen.len(), regions, "every region has events");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    Fixture { dir, records, archive, rt }
+}
+
+impl Fixture {
+    fn double(&self, cfg: DoubleConfig) -> Double {
+        self.rt.block_on(Double::start(&self.archive, 0, cfg)).unwrap()
+    }
+    /// A double serving only some records, on a given port (0: any).
+    fn double_with(&self, pred: impl Fn(&Value) -> bool, port: u16) -> Double {
+        let recs: Vec<Record> = self.records.iter().filter(|v| pred(v)).filter_map(Record::from_value).collect();
+        // The port of a double just shut down may take a moment to be free again.
+        let start = Instant::now();
+        loop {
+            match self.rt.block_on(Double::start_with_records(recs.clone(), port, DoubleConfig::default())) {
+                Ok(d) => return d,
+                Err(e) if start.elapsed() < Duration::from_secs(10) => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("cannot start the double: {e}"),
+            }
+        }
+    }
+    fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+    fn region(&self, i: usize) -> String {
+        let mut r: Vec<String> = self.records.iter().map(|v| v["awsRegion"].as_str().unwrap().to_string()).collect();
+        r.sort();
+        r.dedup();
+        r[i].clone()
+    }
+    /// The records of `region` within [from, to] (ms).
+    fn between(&self, region: &str, from: i64, to: i64) -> Vec<&Value> {
+        self.records.iter().filter(|v| v["awsRegion"] == region && (from..=to).contains(&time_of(v))).collect()
+    }
+}
+
+fn time_of(v: &Value) -> i64 {
+    trailscope::model::time::parse_event_time(v["eventTime"].as_str().unwrap()).unwrap()
+}
+
+fn command(endpoint: &str, cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("print").arg("--endpoint-url").arg(endpoint).arg("--cache-dir").arg(cache).args(args);
+    for v in [
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_SESSION_TOKEN",
+        "TRAILSCOPE_CACHE_DIR",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+fn cached(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
+    command(endpoint, cache, args).output().unwrap()
+}
+
+fn ids(values: &[Value]) -> Vec<String> {
+    values.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect()
+}
+
+/// Same events, each once, newest first, byte for byte the archive's records.
+fn assert_same_selection(got: &[Value], expected: &[&Value], what: &str) {
+    let got_ids = ids(got);
+    let set: HashSet<&String> = got_ids.iter().collect();
+    assert_eq!(set.len(), got_ids.len(), "{what}: duplicates in the result");
+    let want: HashSet<String> = expected.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect();
+    assert_eq!(set.len(), want.len(), "{what}: {} events, expected {}", set.len(), want.len());
+    assert!(got_ids.iter().all(|i| want.contains(i)), "{what}: events outside the selection");
+    let times: Vec<&str> = got.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{what}: not newest first");
+    for g in got {
+        let original = expected.iter().find(|e| e["eventID"] == g["eventID"]).unwrap();
+        assert_eq!(&g, original, "{what}: the record is not the archive's");
+    }
+}
+
+fn rfc(ms: i64) -> String {
+    format_rfc3339(ms)
+}
+
+/// The request window of a log entry, in ms.
+fn window(e: &LogEntry) -> (i64, i64) {
+    ((e.start.unwrap() * 1000.0).round() as i64, (e.end.unwrap() * 1000.0).round() as i64)
+}
+
+/// The requests that were answered with a page (a request throttled or failed on the way is
+/// asked again; the tests count pages).
+fn answered(log: &[LogEntry]) -> usize {
+    log.iter().filter(|e| e.status == Some(200)).count()
+}
+
+fn pages(n: usize) -> usize {
+    n.div_ceil(50).max(1)
+}
+
+#[test]
+fn the_second_identical_query_makes_no_request() {
+    let f = fixture(400, 1, 3600, 20 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let now = now_ms() / 1000 * 1000;
+    let (since, until) = (rfc(now - 2 * 86_400_000), rfc(now - 600_000));
+    let args = ["--region", &region, "--since", &since, "--until", &until];
+    let first = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let expected = f.between(&region, now - 2 * 86_400_000, now - 600_000);
+    assert_same_selection(&jsonl_values(&first), &expected, "first run");
+    let fetched = d.log().len();
+    assert_eq!(answered(&d.log()), pages(expected.len()));
+
+    let second = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(d.log().len(), fetched, "the second identical query made no request");
+    eprintln!("identical query: first run {fetched} requests, second run 0 ({} events from the cache)", expected.len());
+    assert!(second.stdout == first.stdout, "the same output, from the cache");
+    let e = stderr(&second);
+    assert!(e.contains(&format!("cache {}, AWS 0; 0 requests", expected.len())), "{e}");
+
+    // A filter with an exact name (a lookup attribute) inside the window fetched without one:
+    // every event of the window is stored, so no request either, and the same selection.
+    let name = expected[0]["eventName"].as_str().unwrap();
+    let third = cached(&d.endpoint(), &f.cache(), &[&args[..], &["--filter", &format!("name:={name}")]].concat());
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert!(stderr(&third).contains(&format!("AWS: EventName={name}")), "{}", stderr(&third));
+    let named: Vec<&Value> = expected.iter().copied().filter(|v| v["eventName"] == name).collect();
+    assert_same_selection(&jsonl_values(&third), &named, "by name, from the cache");
+    assert_eq!(d.log().len(), fetched, "answered from the lookup without attribute");
+    // A wider window is not covered by it: that query goes to AWS with its attribute.
+    let o = cached(
+        &d.endpoint(),
+        &f.cache(),
+        &["--region", &region, "--since", "3d", "--until", &until, "--filter", &format!("name:={name}")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = d.log();
+    assert!(
+        log.len() > fetched
+            && log[fetched..].iter().all(|e| e.attribute.as_deref() == Some(&format!("EventName={name}")[..]))
+    );
+    d.shutdown();
+}
+
+#[test]
+fn a_widened_window_requests_only_the_gap() {
+    let f = fixture(500, 1, 3600, 20 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let now = now_ms() / 1000 * 1000;
+    let until = now - 2 * 3_600_000;
+    let (old, older) = (now - 8 * 3_600_000, now - 30 * 3_600_000);
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", &rfc(old), "--until", &rfc(until)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let first = d.log().len();
+    assert_eq!(answered(&d.log()), pages(f.between(&region, old, until).len()));
+
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", &rfc(older), "--until", &rfc(until)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &f.between(&region, older, until), "widened window");
+    let log = d.log();
+    let gap = &log[first..];
+    let in_gap = f.between(&region, older, old - 1).len();
+    assert_eq!(answered(gap), pages(in_gap), "only the pages of the gap: {gap:?}");
+    eprintln!("widened window: first run {first} requests, widened run {} (the gap's {in_gap} events)", gap.len());
+    for e in gap {
+        let (s, t) = window(e);
+        assert_eq!(s, older, "the gap starts where the window does");
+        assert!(t < old, "the gap ends before the span already fetched ({t} >= {old})");
+    }
+    d.shutdown();
+}
+
+#[test]
+fn a_refresh_after_new_events_arrive_requests_only_the_new_part() {
+    // Older events, and 40 more of the last ten minutes that arrive between the two runs.
+    let mut f = fixture(300, 1, 11 * 60, 4 * 3600);
+    let region = f.region(0);
+    let cutoff = now_ms() - 10 * 60_000 - 30_000;
+    let newer = generate(f.dir.path(), "newer", 40, 1, 99, 10, 9 * 60);
+    let o = run(&["print", "--no-cache", newer.to_str().unwrap()]);
+    f.records.extend(jsonl_values(&o));
+    assert_eq!(f.records.len(), 340);
+    assert!(f.records.iter().any(|v| time_of(v) >= cutoff));
+    let d = f.double_with(|v| time_of(v) < cutoff, 0);
+    let port = d.port();
+    let before_first = now_ms();
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", "1d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let old: Vec<&Value> = f.records.iter().filter(|v| time_of(v) < cutoff).collect();
+    assert_eq!(old.len(), 300);
+    assert_same_selection(&jsonl_values(&o), &old, "before");
+    assert_eq!(answered(&d.log()), pages(old.len()));
+    d.shutdown();
+
+    // New events arrive: the same account now has all of them.
+    let d = f.double_with(|_| true, port);
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", "1d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all: Vec<&Value> = f.records.iter().collect();
+    assert_same_selection(&jsonl_values(&o), &all, "after");
+    let log = d.log();
+    // Only the new part, with the last 15 minutes of the earlier fetch asked again (events
+    // may be delivered to event history up to 15 minutes late).
+    let overlap = trailscope::store::coverage::SETTLE_MS;
+    let refetched = f.records.iter().filter(|v| time_of(v) >= before_first - overlap).count();
+    assert_eq!(answered(&log), pages(refetched), "{log:?}");
+    eprintln!(
+        "refresh: first run {} requests, refresh {} requests for {refetched} events of the new part and the overlap",
+        pages(old.len()),
+        log.len()
+    );
+    for e in &log {
+        let (s, _) = window(e);
+        assert!(s >= before_first - overlap - 1000, "asked from {} only", rfc(s));
+    }
+    let e = stderr(&o);
+    assert!(e.contains(&format!("cache {}", old.len())), "{e}");
+    d.shutdown();
+}
+
+/// Opens the store of a test as the app does and checks what it claims: every event of the
+/// archive inside a covered span is there, once.
+fn assert_store_consistent(cache: &Path, records: &[Value], region: &str) -> (usize, Vec<(i64, i64)>) {
+    let conn = rusqlite::Connection::open(cache.join(trailscope::store::DB_NAME)).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let (n, distinct): (i64, i64) = conn
+        .query_row("SELECT count(*), count(DISTINCT event_id) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(n, distinct, "no event stored twice");
+    let spans: Vec<(i64, i64)> = conn
+        .prepare("SELECT start_ms, end_ms FROM coverage ORDER BY start_ms")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let stored: HashSet<String> = conn
+        .prepare("SELECT event_id FROM events")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for v in records.iter().filter(|v| v["awsRegion"] == region) {
+        let t = time_of(v);
+        if spans.iter().any(|&(s, e)| (s..=e).contains(&t)) {
+            assert!(stored.contains(v["eventID"].as_str().unwrap()), "a covered event is missing from the store");
+        }
+    }
+    (n as usize, spans)
+}
+
+#[test]
+fn kill_9_during_a_fetch_leaves_a_consistent_store_that_the_next_run_completes() {
+    let f = fixture(1000, 1, 3600, 20 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let args = ["--region", &region, "--since", "2d"];
+    let mut child =
+        command(&d.endpoint(), &f.cache(), &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    while d.log().len() < 6 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the fetch did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = d.log().len();
+    assert!(before < pages(1000), "killed part way ({before} requests)");
+    let (stored, spans) = assert_store_consistent(&f.cache(), &f.records, &region);
+    assert!(stored >= 4 * 50, "the pages before the kill were kept ({stored} events)");
+    assert_eq!(spans.len(), 1, "one covered span, from the newest end: {spans:?}");
+
+    // Offline: what the store has, no request, and the part not covered is named.
+    let o = cached(&d.endpoint(), &f.cache(), &[&args[..], &["--offline"]].concat());
+    assert_eq!(o.status.code(), Some(3), "incomplete: {}", stderr(&o));
+    assert_eq!(d.log().len(), before, "--offline made no request");
+    let got = jsonl_values(&o);
+    assert_eq!(got.len(), stored);
+    assert_eq!(ids(&got).iter().collect::<HashSet<_>>().len(), got.len(), "no duplicates");
+    assert!(stderr(&o).contains("is not in the cache"), "{}", stderr(&o));
+
+    // The next run fetches the rest, not everything again.
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all: Vec<&Value> = f.records.iter().collect();
+    assert_same_selection(&jsonl_values(&o), &all, "completed");
+    let after = answered(&d.log()[before..]);
+    eprintln!("kill -9: {before} requests before the kill, {stored} events kept; the next run made {after} requests (all: {})", pages(1000));
+    assert!(after < pages(1000), "{after} requests to complete, {} for everything", pages(1000));
+    // The rest, plus the events of the oldest second already kept (the span stopped just
+    // after it: more of that second could have been on the next page), plus one request for
+    // what may have arrived since.
+    assert!(after <= pages(1000 - stored + 50) + 1, "{after} requests for {} missing events", 1000 - stored);
+    let (n, spans) = assert_store_consistent(&f.cache(), &f.records, &region);
+    assert_eq!(n, 1000);
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    d.shutdown();
+}
+
+#[test]
+fn a_corrupt_database_is_moved_aside_and_rebuilt() {
+    let f = fixture(120, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    std::fs::create_dir_all(f.cache()).unwrap();
+    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(f.cache().join("cache.db"), &garbage).unwrap();
+    let until = rfc(now_ms() - 1000);
+    let args = ["--region", &region, "--since", "2d", "--until", &until];
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 120);
+    let e = stderr(&o);
+    assert!(e.contains("warning") && e.contains("could not be read") && e.contains("moved to"), "{e}");
+    let kept: Vec<PathBuf> = std::fs::read_dir(f.cache())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("cache.db.corrupt-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), garbage, "the damaged file is kept as it was");
+    // The new database works: the same query again needs no request.
+    let n = d.log().len();
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 120);
+    assert_eq!(d.log().len(), n);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    d.shutdown();
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_is_private_and_holds_no_credentials() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture(100, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let cache = f.dir.path().join("a/b/cache");
+    let o = cached(&d.endpoint(), &cache, &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cache), 0o700);
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+        let bytes = std::fs::read(&p).unwrap();
+        for secret in [SECRET, KEY_ID] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in {}", p.display());
+        }
+    }
+    assert!(cache.join("cache.db").exists());
+    d.shutdown();
+}
+
+#[test]
+fn an_unusable_cache_directory_means_running_without_the_cache() {
+    let f = fixture(100, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    // Tests run as root, so mode bits would not stop them: a path under a regular file can
+    // never be created.
+    let file = f.dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let o = cached(&d.endpoint(), &file.join("cache"), &["--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 100);
+    assert!(stderr(&o).contains("warning: running without the cache"), "{}", stderr(&o));
+    // --offline has nothing to answer from.
+    let o = cached(&d.endpoint(), &file.join("cache"), &["--region", &region, "--since", "2d", "--offline"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--offline needs the cache"), "{}", stderr(&o));
+    d.shutdown();
+}
+
+#[test]
+fn two_processes_share_one_store() {
+    let f = fixture(400, 2, 3600, 10 * 3600);
+    let (r0, r1) = (f.region(0), f.region(1));
+    let d = f.double(DoubleConfig::default());
+    let until = rfc(now_ms() - 1000);
+    let spawn = |region: &str| {
+        command(&d.endpoint(), &f.cache(), &["--region", region, "--since", "2d", "--until", &until])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Both write the same database at the same time, and a third reads the same lookups.
+    let (a, b, c) = (spawn(&r0), spawn(&r1), spawn(&r0));
+    for (child, region) in [(a, &r0), (b, &r1), (c, &r0)] {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let expected: Vec<&Value> = f.records.iter().filter(|v| v["awsRegion"] == region.as_str()).collect();
+        assert_same_selection(&jsonl_values(&o), &expected, region);
+        assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    }
+    let n = d.log().len();
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &format!("{r0},{r1}"), "--since", "2d", "--until", &until]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &f.records.iter().collect::<Vec<_>>(), "both regions");
+    assert_eq!(d.log().len(), n, "everything came from the store");
+    d.shutdown();
+}
+
+#[test]
+fn offline_and_the_cache_command() {
+    let f = fixture(200, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let now = now_ms() / 1000 * 1000;
+    let since = now - 6 * 3_600_000;
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", &rfc(since), "--until", &rfc(now)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let n = d.log().len();
+    // Offline over the same window: complete, from the store. No region named: the store's.
+    let o = cached(&d.endpoint(), &f.cache(), &["--offline", "--since", &rfc(since), "--until", &rfc(now)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &f.between(&region, since, now), "offline");
+    assert!(stderr(&o).contains("from the cache (offline)"), "{}", stderr(&o));
+    // A wider window: what the store has, and which part is not covered.
+    let o = cached(&d.endpoint(), &f.cache(), &["--offline", "--region", &region, "--since", "2d"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &f.between(&region, since, now), "offline, wider");
+    let e = stderr(&o);
+    assert!(e.contains("incomplete: cache") && e.contains("is not in the cache"), "{e}");
+    assert!(e.contains(&format!("to {}", rfc(since - 1))), "names the uncovered span: {e}");
+    assert_eq!(d.log().len(), n, "--offline never calls AWS");
+
+    let cache_cmd =
+        |args: &[&str]| Command::new(bin()).arg("cache").args(args).arg("--cache-dir").arg(f.cache()).output().unwrap();
+    let o = cache_cmd(&["stats"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains(&format!("events:    {}", f.between(&region, since, now).len())), "{out}");
+    assert!(out.contains(&format!("{region} management all events")), "{out}");
+    assert!(!out.contains(KEY_ID), "{out}");
+    let o = cache_cmd(&["prune", "--older-than", "3h"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let removed = f.between(&region, since, now - 3 * 3_600_000 - 1).len();
+    let said: usize = stderr(&o).split("removed ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    // The command's "now" is a moment later than the test's.
+    assert!((removed..=removed + 2).contains(&said), "removed {said}, expected {removed}: {}", stderr(&o));
+    let o = cache_cmd(&["stats"]);
+    let left = f.between(&region, since, now).len() - said;
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("events:    {left}")));
+    let o = cache_cmd(&["clear"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = cache_cmd(&["stats"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("events:    0"));
+    let o = cache_cmd(&["prune", "--older-than", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+    d.shutdown();
+}
+
+/// Sets a file's modification time (to put back the time of a file rewritten in place).
+fn set_mtime(p: &Path, t: std::time::SystemTime) {
+    std::fs::File::options().write(true).open(p).unwrap().set_modified(t).unwrap();
+}
+
+#[test]
+fn the_archive_index_skips_unchanged_files_and_rereads_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 400, 2, 5, 3600, 86_400);
+    let cache = dir.path().join("cache");
+    let print = |extra: &[&str]| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("print").arg("--cache-dir").arg(&cache).args(extra).arg(&archive).env_remove("TRAILSCOPE_CACHE_DIR");
+        cmd.output().unwrap()
+    };
+    let plain = print(&["--no-cache", "--format", "csv"]);
+    assert!(!cache.exists(), "--no-cache leaves no cache behind");
+    let first = print(&["--format", "csv"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(first.stdout == plain.stdout, "the same list with the index being built");
+    let o = Command::new(bin()).args(["cache", "stats", "--cache-dir"]).arg(&cache).output().unwrap();
+    let stats = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(stats.contains("archives:  80 files indexed (400 records)"), "{stats}");
+
+    // Reopened: the same list and the same records, from the index.
+    let second = print(&["--format", "csv"]);
+    assert!(second.stdout == plain.stdout, "the same list from the index");
+    assert_eq!(stderr(&second), stderr(&first));
+    let jsonl = print(&["--format", "jsonl"]);
+    assert!(jsonl.stdout == print(&["--no-cache", "--format", "jsonl"]).stdout, "records read back from the files");
+
+    // A file damaged in place, with its size and time kept: the index is used, so the file
+    // is not even decompressed (the list still shows its events).
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![archive.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let victim = &files[3];
+    let meta = std::fs::metadata(victim).unwrap();
+    let mut junk = vec![0u8; meta.len() as usize];
+    junk[..2].copy_from_slice(&[0x1f, 0x8b]);
+    std::fs::write(victim, junk).unwrap();
+    set_mtime(victim, meta.modified().unwrap());
+    let o = print(&["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout == plain.stdout, "unchanged size and time: the stored index");
+    // Once its time changes it is read again, and found damaged.
+    set_mtime(victim, meta.modified().unwrap() + Duration::from_secs(1));
+    let o = print(&["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("gzip"), "{}", stderr(&o));
+    // A new file is read too.
+    let extra = generate(dir.path(), "extra", 5, 1, 77, 3600, 600);
+    let mut new_files = Vec::new();
+    let mut stack = vec![extra];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                new_files.push(p);
+            }
+        }
+    }
+    std::fs::copy(&new_files[0], archive.join("new.json.gz")).unwrap();
+    let o = print(&["--format", "csv", "--filter", "-id:=none"]);
+    let rows = String::from_utf8_lossy(&o.stdout).lines().count() - 1;
+    assert_eq!(rows, 400 - 5 + 5, "the damaged file's 5 events out, the new file's 5 in: {}", stderr(&o));
+}
