@@ -95,7 +95,7 @@ tm() { tmux -S "$SOCK" -f "$WORK/tmux.conf" -u "$@"; }
 # A clean, reproducible environment for the app (inherited by the tmux server).
 unset NO_COLOR TMUX TRAILSCOPE_THEME TRAILSCOPE_CONFIG
 # No configuration file or saved filters from the machine.
-export COLORTERM=$SHOT_COLORTERM TZ=UTC XDG_CONFIG_HOME=$WORK/config
+export COLORTERM=$SHOT_COLORTERM TZ=UTC XDG_CONFIG_HOME=$WORK/config TRAILSCOPE_CACHE_DIR=$WORK/cache
 
 # ---- helpers ---------------------------------------------------------------
 screen() { tm capture-pane -p -t "$1" 2>/dev/null | cat -s; }
