@@ -11,7 +11,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let mut title = " Detail ".to_string();
     if let Some(ev) = state.detail.event.and_then(|i| state.store.events.get(i as usize)) {
         let file = state.store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
-        let id = crate::sanitize::sanitize(state.store.str_ref(ev.event_id)).into_owned();
+        let id = crate::sanitize::sanitize(&state.store.event_id(ev)).into_owned();
         let head = format!(" Detail · {id} · ");
         let room = (area.width as usize).saturating_sub(5 + crate::sanitize::width(&head));
         let t = format!("{head}{} ", truncate_start_to_width(file, room));
