@@ -140,12 +140,30 @@ impl std::fmt::Display for IdStr<'_> {
     }
 }
 
+/// Two hex digits per byte value, lowercase and uppercase.
+const HEX_PAIRS: [[[u8; 2]; 256]; 2] = {
+    let mut t = [[[0u8; 2]; 256]; 2];
+    let digits = [*b"0123456789abcdef", *b"0123456789ABCDEF"];
+    let mut case = 0;
+    while case < 2 {
+        let mut b = 0;
+        while b < 256 {
+            t[case][b] = [digits[case][b >> 4], digits[case][b & 15]];
+            b += 1;
+        }
+        case += 1;
+    }
+    t
+};
+
+/// Writes the low `out.len()` hex digits of `v` (an even count), two at a time.
 #[inline]
-fn put_hex(out: &mut [u8], mut v: u64, upper: bool) {
-    let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
-    for slot in out.iter_mut().rev() {
-        *slot = digits[(v & 15) as usize];
-        v >>= 4;
+fn put_hex(out: &mut [u8], v: u64, upper: bool) {
+    let pairs = &HEX_PAIRS[upper as usize];
+    let n = out.len() / 2;
+    for (i, pair) in out.chunks_exact_mut(2).enumerate() {
+        let byte = (v >> (8 * (n - 1 - i))) as u8;
+        pair.copy_from_slice(&pairs[byte as usize]);
     }
 }
 
