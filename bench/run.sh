@@ -80,6 +80,9 @@ for k in zcat ingest full jq; do
     r=$(echo "${RSS[$k]}" | median)
     printf '%-28s %10.2f %12.0f\n' "$k" "$w" "$(echo "$r / 1024" | bc -l)"
 done
+for k in zcat ingest full jq; do
+    printf '%-28s each run: %s\n' "$k" "${WALL[$k]}"
+done
 zc=$(echo "${WALL[zcat]}" | median); ing=$(echo "${WALL[ingest]}" | median)
 full=$(echo "${WALL[full]}" | median); jq=$(echo "${WALL[jq]}" | median)
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
