@@ -73,8 +73,10 @@ pub fn load_all_with(paths: &[String], raw: &RawReader, opts: LoadOptions) -> Lo
     Loaded { store, problems, stats, warnings }
 }
 
-/// Decompressed files kept while `print` reads records back.
-pub const PRINT_CACHE_BYTES: usize = 512 << 20;
+/// Decompressed files kept while `print` reads records back. Newest-first output moves
+/// through the files about as they cover time, and they are decompressed ahead in the order
+/// they are first needed, so a cache for the files that overlap in time is enough.
+pub const PRINT_CACHE_BYTES: usize = 128 << 20;
 
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -176,8 +178,12 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store.syms);
     let ctx = MatchCtx { store: &loaded.store, raw: &raw };
-    let order = loaded.store.sorted_indices();
-    let shown = matcher.filter(&order, &ctx);
+    // Filter in the order events are stored (memory order, so the scan is cheap), then sort
+    // only what matched, newest first.
+    let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
+    let mut shown = matcher.filter(&all, &ctx);
+    drop(all);
+    loaded.store.sort_indices(&mut shown);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
     match &live_status {
         Some(s) => report_live(&loaded, s, shown.len(), err),
@@ -268,42 +274,7 @@ pub fn write_events(
 ) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     match format {
-        Format::Jsonl | Format::Json => {
-            let json = format == Format::Json;
-            if json {
-                out.write_all(b"[")?;
-            }
-            let mut first = true;
-            for &i in shown {
-                let ev = &store.events[i as usize];
-                let Some(file) = store.file_of(ev) else {
-                    continue;
-                };
-                match raw.read(file, ev.loc) {
-                    Ok(bytes) => {
-                        if json {
-                            out.write_all(if first { b"\n" } else { b",\n" })?;
-                        }
-                        first = false;
-                        write_compact(&bytes, &mut out)?;
-                        if !json {
-                            out.write_all(b"\n")?;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = writeln!(
-                            err,
-                            "trailscope: could not read back a record of {}: {}",
-                            file.display,
-                            sanitize(&e)
-                        );
-                    }
-                }
-            }
-            if json {
-                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-            }
-        }
+        Format::Jsonl | Format::Json => write_records(format == Format::Json, store, raw, shown, &mut out, err)?,
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
             for &i in shown {
@@ -319,10 +290,81 @@ pub fn write_events(
     out.flush()
 }
 
+/// Writes every shown record back. Files are decompressed on another thread in the order the
+/// records will need them, a couple of files ahead, so inflating overlaps writing.
+fn write_records(
+    json: bool,
+    store: &EventStore,
+    raw: &RawReader,
+    shown: &[u32],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let mut first_need = Vec::new();
+    let mut seen = vec![false; store.files.len()];
+    for &i in shown {
+        let f = store.events[i as usize].loc.file as usize;
+        if let Some(s) = seen.get_mut(f).filter(|s| !**s) {
+            *s = true;
+            first_need.push(f);
+        }
+    }
+    std::thread::scope(|scope| {
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
+        let order = &first_need;
+        scope.spawn(move || {
+            for &f in order {
+                raw.prefetch(&store.files[f]);
+                if ready_tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        seen.iter_mut().for_each(|s| *s = false);
+        if json {
+            out.write_all(b"[")?;
+        }
+        let mut first = true;
+        for &i in shown {
+            let ev = &store.events[i as usize];
+            let Some(file) = store.file_of(ev) else {
+                continue;
+            };
+            if let Some(s) = seen.get_mut(file.id as usize).filter(|s| !**s) {
+                // The first record of this file: wait until the prefetcher has it.
+                *s = true;
+                let _ = ready_rx.recv();
+            }
+            match raw.read(file, ev.loc) {
+                Ok(bytes) => {
+                    if json {
+                        out.write_all(if first { b"\n" } else { b",\n" })?;
+                    }
+                    first = false;
+                    write_compact(&bytes, out)?;
+                    if !json {
+                        out.write_all(b"\n")?;
+                    }
+                }
+                Err(e) => {
+                    let _ =
+                        writeln!(err, "trailscope: could not read back a record of {}: {}", file.display, sanitize(&e));
+                }
+            }
+        }
+        // Let the prefetcher finish early if output stopped (a closed pipe).
+        drop(ready_rx);
+        if json {
+            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
+    })
+}
+
 /// Writes a JSON document on one line: whitespace outside strings is dropped, everything
 /// else is copied byte for byte, so the record is unchanged.
 pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
-    if !bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+    if memchr::memchr2(b'\n', b'\r', bytes).is_none() {
         let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
         let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
         return out.write_all(&bytes[start..end]);

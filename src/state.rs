@@ -913,7 +913,7 @@ impl State {
         let store = self.store.read();
         let e = &store.events[ev as usize];
         let (label, text) = match what {
-            CopyWhat::EventId => ("eventID", store.str_ref(e.event_id).to_string()),
+            CopyWhat::EventId => ("eventID", store.event_id(e).to_string()),
             CopyWhat::Arn => ("principal ARN", store.sym(e, SymField::Arn).to_string()),
             CopyWhat::AccessKey => ("access key", store.sym(e, SymField::AccessKey).to_string()),
             CopyWhat::Json => unreachable!("handled above"),
@@ -984,7 +984,7 @@ impl State {
                 ("resource", if r.is_empty() { String::new() } else { exact(Field::Resource, r) })
             }
             Action::PivotRequest => {
-                let r = store.str_ref(e.request_id).to_string();
+                let r = store.request_id(&e).to_string();
                 ("request id", if r.is_empty() { String::new() } else { exact(Field::Request, r) })
             }
             Action::PivotAround => {

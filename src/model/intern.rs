@@ -1,72 +1,179 @@
 //! String interning for repeating event fields.
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 pub type Sym = u32;
 /// The empty string: a field that is absent, null or empty.
 pub const EMPTY: Sym = 0;
 
-/// Symbol id to string. Append-only, so a consumer can mirror a producer's table by
-/// appending the strings the producer reports as new.
+/// Where a symbol's string is: a chunk, and a range in it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SymEntry {
+    chunk: u32,
+    off: u32,
+    len: u32,
+}
+
+/// Symbol id to string. The strings live end to end in shared chunks (12 bytes a symbol
+/// besides the text, where an `Arc<str>` each cost 50-60 with its pointers in two tables; the
+/// user agents of a million events are a few hundred thousand strings). Append-only, so a
+/// consumer mirrors a producer's table by appending the [`SymBatch`]es it hands out.
 #[derive(Debug, Clone)]
 pub struct SymTable {
-    strings: Vec<Arc<str>>,
+    chunks: Vec<Arc<str>>,
+    entries: Vec<SymEntry>,
+}
+
+/// Symbols new since the last batch, with the chunks that hold their strings.
+#[derive(Debug, Default)]
+pub struct SymBatch {
+    chunks: Vec<Arc<str>>,
+    entries: Vec<SymEntry>,
+}
+
+impl SymBatch {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 impl Default for SymTable {
     fn default() -> Self {
-        Self { strings: vec![Arc::from("")] }
+        Self { chunks: Vec::new(), entries: vec![SymEntry::default()] }
     }
 }
 
 impl SymTable {
     #[inline]
     pub fn get(&self, sym: Sym) -> &str {
-        self.strings.get(sym as usize).map(|s| &**s).unwrap_or("")
+        let Some(e) = self.entries.get(sym as usize) else {
+            return "";
+        };
+        let chunk = self.chunks.get(e.chunk as usize).map_or("", |c| &**c);
+        chunk.get(e.off as usize..e.off as usize + e.len as usize).unwrap_or("")
     }
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.entries.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.strings.len() <= 1
+        self.entries.len() <= 1
     }
-    pub fn extend(&mut self, new: impl IntoIterator<Item = Arc<str>>) {
-        self.strings.extend(new);
+    pub fn extend(&mut self, new: SymBatch) {
+        self.chunks.extend(new.chunks);
+        self.entries.extend(new.entries);
     }
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
-        self.strings.iter().enumerate().map(|(i, s)| (i as Sym, &**s))
+        (0..self.entries.len() as Sym).map(|sym| (sym, self.get(sym)))
     }
 }
 
+/// The hash interners use for strings: seeded per process, since event text is
+/// attacker-controlled (no precomputed collisions). Loader threads hash with a copy of the
+/// coordinator's, so it never hashes a string twice.
+pub type StrHasher = foldhash::fast::RandomState;
+
 /// String to symbol, with the table it fills.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Interner {
-    // Seeded per process: event text is attacker-controlled, so no precomputed collisions.
-    map: foldhash::HashMap<Arc<str>, Sym>,
+    hasher: StrHasher,
+    /// Symbols, found by the hash of their string (4 bytes a slot).
+    index: hashbrown::HashTable<Sym>,
+    /// Each symbol's hash, so growing the index does not hash every string again.
+    hashes: Vec<u64>,
+    /// Frozen chunks, and an entry for every symbol: the ones interned since the last
+    /// [`Interner::take_new`] point at the chunk being filled, `current`.
     table: SymTable,
+    current: String,
+    sent_chunks: usize,
+    sent_syms: usize,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            hasher: StrHasher::default(),
+            index: hashbrown::HashTable::new(),
+            hashes: Vec::new(),
+            table: SymTable::default(),
+            current: String::new(),
+            sent_chunks: 0,
+            // The empty string is in every table from the start.
+            sent_syms: 1,
+        }
+    }
 }
 
 impl Interner {
+    pub fn hasher(&self) -> &StrHasher {
+        &self.hasher
+    }
     pub fn intern(&mut self, s: &str) -> Sym {
+        let hash = self.hasher.hash_one(s);
+        self.intern_hashed(s, hash)
+    }
+
+    fn text(&self, sym: Sym) -> &str {
+        let e = self.table.entries[sym as usize];
+        if e.chunk as usize == self.table.chunks.len() {
+            &self.current[e.off as usize..e.off as usize + e.len as usize]
+        } else {
+            self.table.get(sym)
+        }
+    }
+
+    /// Interns `s`, whose hash under [`Interner::hasher`] is `hash`.
+    pub fn intern_hashed(&mut self, s: &str, hash: u64) -> Sym {
         if s.is_empty() {
             return EMPTY;
         }
-        if let Some(&sym) = self.map.get(s) {
+        if let Some(&sym) = self.index.find(hash, |&sym| self.text(sym) == s) {
             return sym;
         }
-        let sym = self.table.strings.len() as Sym;
-        let arc: Arc<str> = Arc::from(s);
-        self.table.strings.push(arc.clone());
-        self.map.insert(arc, sym);
+        if self.current.len() + s.len() > u32::MAX as usize {
+            self.freeze();
+        }
+        let sym = self.table.entries.len() as Sym;
+        if self.hashes.len() < self.table.entries.len() {
+            self.hashes.resize(self.table.entries.len(), 0);
+        }
+        let hashes = &self.hashes;
+        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
+        self.hashes.push(hash);
+        let entry =
+            SymEntry { chunk: self.table.chunks.len() as u32, off: self.current.len() as u32, len: s.len() as u32 };
+        self.current.push_str(s);
+        self.table.entries.push(entry);
         sym
     }
-    pub fn table(&self) -> &SymTable {
-        &self.table
+
+    fn freeze(&mut self) {
+        if !self.current.is_empty() {
+            let chunk: Arc<str> = Arc::from(std::mem::take(&mut self.current));
+            self.table.chunks.push(chunk);
+        }
     }
-    /// The strings interned since the table had `from` entries.
-    pub fn since(&self, from: usize) -> Vec<Arc<str>> {
-        self.table.strings[from.min(self.table.strings.len())..].to_vec()
+
+    /// The symbols interned since the last call, for a consumer's mirror of the table.
+    pub fn take_new(&mut self) -> SymBatch {
+        self.freeze();
+        let batch = SymBatch {
+            chunks: self.table.chunks[self.sent_chunks..].to_vec(),
+            entries: self.table.entries[self.sent_syms..].to_vec(),
+        };
+        self.sent_chunks = self.table.chunks.len();
+        self.sent_syms = self.table.entries.len();
+        batch
     }
+
+    /// Whether symbols were interned since the last [`Interner::take_new`].
+    pub fn has_new(&self) -> bool {
+        self.table.entries.len() > self.sent_syms
+    }
+
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -85,12 +192,31 @@ mod tests {
         assert_eq!(i.intern(""), EMPTY);
         let a = i.intern("DeleteBucket");
         let b = i.intern("GetObject");
-        assert_eq!(i.intern("DeleteBucket"), a);
         assert_ne!(a, b);
+        assert_eq!(i.intern("DeleteBucket"), a);
+        let h = i.hasher().hash_one("GetObject");
+        assert_eq!(i.intern_hashed("GetObject", h), b);
         let mut mirror = SymTable::default();
-        mirror.extend(i.since(mirror.len()));
+        mirror.extend(i.take_new());
+        assert_eq!(mirror.len(), i.len());
         assert_eq!(mirror.get(a), "DeleteBucket");
         assert_eq!(mirror.get(b), "GetObject");
+        assert_eq!(mirror.get(EMPTY), "");
         assert_eq!(mirror.get(999), "");
+        // Later strings go to a new chunk; earlier ones are still found.
+        for n in 0..1000 {
+            i.intern(&format!("name{n}"));
+        }
+        assert_eq!(i.intern("DeleteBucket"), a);
+        assert!(i.has_new());
+        let sym = i.intern("name999");
+        assert_eq!(i.text(sym), "name999");
+        mirror.extend(i.take_new());
+        assert!(!i.has_new());
+        assert!(i.take_new().is_empty());
+        assert_eq!(mirror.len(), i.len());
+        assert_eq!(mirror.get(sym), "name999");
+        assert_eq!(mirror.get(a), "DeleteBucket");
+        assert_eq!(mirror.iter().filter(|(_, s)| s.starts_with("name")).count(), 1000);
     }
 }

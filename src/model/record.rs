@@ -291,11 +291,19 @@ impl<'a> RecordFields<'a> {
             Some(_) => return Err(RecordError::NotAnObject),
             None => return Err(RecordError::Empty),
         }
+        if bytes.len() > crate::model::RawLoc::MAX_LEN {
+            return Err(RecordError::TooLarge);
+        }
         let r: RecordFields = serde_json::from_slice(bytes).map_err(RecordError::Json)?;
-        if !(r.event_time.is_some() || r.event_name.is_some() || r.event_source.is_some() || r.event_id.is_some()) {
+        if !r.is_record() {
             return Err(RecordError::NotARecord);
         }
         Ok(r)
+    }
+
+    /// Whether the object has any of the fields every record has.
+    pub fn is_record(&self) -> bool {
+        self.event_time.is_some() || self.event_name.is_some() || self.event_source.is_some() || self.event_id.is_some()
     }
 
     /// The principal shown in the list: userName, else the ARN's last part, else invokedBy.
@@ -372,6 +380,8 @@ pub enum RecordError {
     Empty,
     #[error("an object with none of eventTime, eventName, eventSource, eventID")]
     NotARecord,
+    #[error("larger than 2 GiB")]
+    TooLarge,
     #[error("invalid JSON: {0}")]
     Json(serde_json::Error),
 }

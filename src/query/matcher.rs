@@ -278,8 +278,8 @@ impl Matcher {
                     || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat)))
                     || (*params && raw_params_match(ev, ctx, pat))
             }
-            Check::EventId(p) => p.test(store.str_ref(ev.event_id)),
-            Check::RequestId(p) => p.test(store.str_ref(ev.request_id)),
+            Check::EventId(p) => p.test(&store.event_id(ev)),
+            Check::RequestId(p) => p.test(&store.request_id(ev)),
             Check::Text(p) => raw_text(ev, ctx).is_some_and(|t| p.test(&t)),
             Check::Has(f) => has(*f, ev, ctx),
             Check::ReadOnly(v) => ev.read_only() == Some(*v),
@@ -323,8 +323,8 @@ fn raw_params_match(ev: &Event, ctx: &MatchCtx<'_>, pat: &Pattern) -> bool {
 
 fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
     match f {
-        Field::Id => ev.event_id.len > 0,
-        Field::Request => ev.request_id.len > 0,
+        Field::Id => ev.has_event_id(),
+        Field::Request => ev.has_request_id(),
         Field::ReadOnly => ev.read_only().is_some(),
         Field::Text => true,
         Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),

@@ -5,16 +5,19 @@ pub mod files;
 pub mod lookup;
 pub mod raw;
 
+use crate::model::intern::StrHasher;
 use crate::model::record::RecordFields;
 use crate::model::store::Batch;
 use crate::model::time::parse_event_time;
 use crate::model::{
-    Event, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, SYM_FIELDS,
+    id, Event, IdBits, IdShape, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME,
+    SYM_FIELDS,
 };
 use crate::store::files::{FileKey, IndexWriter};
-use files::{parse_content, InputKind, Parsed};
+use files::{parse_content, parse_trail_log, InputKind, Parsed};
 use raw::{io_reason, read_content, RawReader, SourceFile, Stream};
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -156,8 +159,17 @@ fn walk(
 
 /// A file's events with file-local symbols, as a worker produces them.
 struct LocalBatch {
-    map: foldhash::HashMap<Box<str>, Sym>,
-    strings: Vec<Box<str>>,
+    hasher: StrHasher,
+    /// Local symbols by the hash of their string.
+    index: hashbrown::HashTable<Sym>,
+    /// The strings of local symbols end to end: symbol `i` is `strings[ends[i - 1]..ends[i]]`,
+    /// with its hash in `str_hashes[i]` (symbol 0 is the empty string). One arena instead of
+    /// an allocation per string.
+    strings: String,
+    ends: Vec<usize>,
+    str_hashes: Vec<u64>,
+    /// Per field, the symbol of the last value interned by [`LocalBatch::intern_repeating`].
+    last: [Sym; SYM_FIELDS],
     uniq: String,
     res: Vec<Sym>,
     events: Vec<Event>,
@@ -166,35 +178,128 @@ struct LocalBatch {
 }
 
 impl LocalBatch {
-    fn new() -> Self {
+    /// A batch sized for `content_len` bytes of records (about a kilobyte each, with a
+    /// string or so of their own), so that it rarely grows while filling.
+    fn new(hasher: &StrHasher, content_len: usize) -> Self {
+        let records = (content_len / 800).clamp(16, 1 << 16);
+        let mut ends = Vec::with_capacity(records * 2);
+        ends.push(0);
+        let mut str_hashes = Vec::with_capacity(records * 2);
+        str_hashes.push(0);
         Self {
-            map: Default::default(),
-            strings: vec!["".into()],
+            hasher: hasher.clone(),
+            index: hashbrown::HashTable::with_capacity(records * 2),
+            strings: String::with_capacity(records * 64),
+            ends,
+            str_hashes,
+            last: [0; SYM_FIELDS],
             uniq: String::new(),
-            res: Vec::new(),
-            events: Vec::new(),
-            hashes: Vec::new(),
+            res: Vec::with_capacity(records),
+            events: Vec::with_capacity(records),
+            hashes: Vec::with_capacity(records),
         }
+    }
+    /// The string of local symbol `sym`, and its hash.
+    fn local(&self, sym: Sym) -> (&str, u64) {
+        let i = sym as usize;
+        (&self.strings[self.ends[i - 1]..self.ends[i]], self.str_hashes[i])
     }
     fn intern(&mut self, s: &str) -> Sym {
         if s.is_empty() {
             return 0;
         }
-        if let Some(&sym) = self.map.get(s) {
+        let hash = self.hasher.hash_one(s);
+        let (strings, ends) = (&self.strings, &self.ends);
+        let text = |sym: Sym| &strings[ends[sym as usize - 1]..ends[sym as usize]];
+        if let Some(&sym) = self.index.find(hash, |&sym| text(sym) == s) {
             return sym;
         }
-        let sym = self.strings.len() as Sym;
-        self.strings.push(s.into());
-        self.map.insert(s.into(), sym);
+        let sym = self.ends.len() as Sym;
+        let hashes = &self.str_hashes;
+        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
+        self.strings.push_str(s);
+        self.ends.push(self.strings.len());
+        self.str_hashes.push(hash);
         sym
     }
-    fn uniq(&mut self, s: &str) -> StrRef {
-        let off = self.uniq.len() as u32;
-        self.uniq.push_str(s);
-        StrRef { off, len: s.len() as u32 }
+    /// Interns a value that is usually the same as the field's in the record before.
+    fn intern_repeating(&mut self, f: SymField, s: &str) -> Sym {
+        let last = self.last[f as usize];
+        if last != 0 && self.local(last).0 == s {
+            return last;
+        }
+        let sym = self.intern(s);
+        self.last[f as usize] = sym;
+        sym
+    }
+    /// An id in its compact form, or as text in the batch's arena.
+    fn id(&mut self, s: &str) -> (IdShape, IdBits) {
+        id::encode(s).unwrap_or_else(|| {
+            let off = self.uniq.len() as u32;
+            self.uniq.push_str(s);
+            (IdShape::Text, IdBits::text(StrRef { off, len: s.len() as u32 }))
+        })
     }
 
-    /// Takes one record's summary (parsed now, or read back from the archive index).
+    fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
+        let r: &RecordFields = p.fields;
+        let mut syms = [0; SYM_FIELDS];
+        let id = r.identity.0.as_ref();
+        let principal = r.principal();
+        // Fields that mostly repeat within a file first try the value of the record before.
+        let mut set = |f: SymField, s: &str, me: &mut Self, repeats: bool| {
+            syms[f as usize] = if repeats { me.intern_repeating(f, s) } else { me.intern(s) }
+        };
+        set(SymField::Source, r.display_source(), self, true);
+        set(SymField::Region, r.region.as_str(), self, true);
+        set(SymField::Account, r.recipient_account.as_str(), self, true);
+        set(SymField::Category, r.category.as_str(), self, true);
+        set(SymField::EventType, r.event_type.as_str(), self, true);
+        set(SymField::Name, &r.display_name(), self, false);
+        set(SymField::Principal, &principal, self, false);
+        set(SymField::Ip, r.source_ip.as_str(), self, false);
+        set(SymField::Error, r.error_code.as_str(), self, false);
+        set(SymField::Agent, r.user_agent.as_str(), self, false);
+        if let Some(id) = id {
+            set(SymField::IdentityType, id.kind.as_str(), self, true);
+            set(SymField::IdentityAccount, id.account_id.as_str(), self, true);
+            set(SymField::Arn, id.arn.as_str(), self, false);
+            set(SymField::AccessKey, id.access_key_id.as_str(), self, false);
+        }
+        let time = parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME);
+        let flags = match r.read_only.as_str() {
+            "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
+            "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
+            _ => 0,
+        };
+        let res_start = self.res.len() as u32;
+        for res in &r.resources.0 {
+            if res.arn.is_some() {
+                let s = self.intern(res.arn.as_str());
+                self.res.push(s);
+            }
+        }
+        let (event_shape, event_id) = self.id(r.event_id.as_str());
+        let (request_shape, request_id) = self.id(r.request_id.as_str());
+        let id_hash =
+            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
+        self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
+        self.events.push(Event {
+            time,
+            syms,
+            event_id,
+            request_id,
+            res_start,
+            res_len: self.res.len() as u32 - res_start,
+            // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
+            loc: RawLoc::new(file, p.span.offset as u32, p.span.len, p.span.escaped),
+            flags,
+            id_shapes: event_shape as u8 | (request_shape as u8) << 4,
+        });
+    }
+
+    /// Takes one record's summary as the archive index stores it (read back from the index,
+    /// or parsed while the index is being built).
     fn push_summary(&mut self, file: u32, s: &Summary<'_>) {
         let mut syms = [0; SYM_FIELDS];
         for (i, field) in SUMMARY_SYMS.iter().enumerate() {
@@ -213,8 +318,8 @@ impl LocalBatch {
             self.res.push(sym);
         }
         let event_id_str: &str = &s.strs[SUMMARY_EVENT_ID];
-        let event_id = self.uniq(event_id_str);
-        let request_id = self.uniq(&s.strs[SUMMARY_REQUEST_ID]);
+        let (event_shape, event_id) = self.id(event_id_str);
+        let (request_shape, request_id) = self.id(&s.strs[SUMMARY_REQUEST_ID]);
         let id_hash = if s.has_event_id { xxhash_rust::xxh3::xxh3_64(event_id_str.as_bytes()) | 1 } else { 0 };
         self.hashes.push((id_hash, s.raw_hash));
         self.events.push(Event {
@@ -224,8 +329,10 @@ impl LocalBatch {
             request_id,
             res_start,
             res_len: self.res.len() as u32 - res_start,
-            loc: RawLoc { file, offset: s.span.offset, len: s.span.len, escaped: s.span.escaped },
+            // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
+            loc: RawLoc::new(file, s.span.offset as u32, s.span.len, s.span.escaped),
             flags,
+            id_shapes: event_shape as u8 | (request_shape as u8) << 4,
         });
     }
 }
@@ -402,9 +509,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
 /// the whole load.
-fn process_file(file: &SourceFile, retain: bool, index: Option<&IndexCtx>) -> FileOutcome {
+fn process_file(file: &SourceFile, retain: bool, hasher: &StrHasher, index: Option<&IndexCtx>) -> FileOutcome {
     CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, retain, index)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, retain, hasher, index)));
     CATCHING.with(|c| c.set(false));
     result.unwrap_or_else(|p| FileOutcome {
         file: file.id,
@@ -420,21 +527,21 @@ fn process_file(file: &SourceFile, retain: bool, index: Option<&IndexCtx>) -> Fi
 
 /// Takes a file from the archive index when its stored index is current, else reads and
 /// parses it (building its index when there is a store).
-fn read_indexed(file: &SourceFile, retain: bool, index: Option<&IndexCtx>) -> FileOutcome {
+fn read_indexed(file: &SourceFile, retain: bool, hasher: &StrHasher, index: Option<&IndexCtx>) -> FileOutcome {
     // Content kept for reading back (`retain`) has to be read anyway.
     let key = index.filter(|_| !retain).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
-        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob)) {
+        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
             return outcome;
         }
     }
-    read_and_parse(file, retain, key)
+    read_and_parse(file, retain, hasher, key)
 }
 
 /// A file's events from its stored index; `None` when the index cannot be read.
-fn from_index(file: &SourceFile, blob: &[u8]) -> Option<FileOutcome> {
-    let mut batch = LocalBatch::new();
+fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> Option<FileOutcome> {
+    let mut batch = LocalBatch::new(hasher, blob.len());
     let info = crate::store::files::decode(blob, &mut |s| batch.push_summary(file.id, s))?;
     let kind = InputKind::from_code(info.kind)?;
     Some(FileOutcome {
@@ -446,20 +553,42 @@ fn from_index(file: &SourceFile, blob: &[u8]) -> Option<FileOutcome> {
     })
 }
 
-fn read_and_parse(file: &SourceFile, retain: bool, key: Option<FileKey>) -> FileOutcome {
+fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Option<FileKey>) -> FileOutcome {
     let (content, notes) = match read_content(file) {
         Ok(c) => c,
         Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None, index: None },
     };
-    let mut batch = LocalBatch::new();
+    let mut batch = LocalBatch::new(hasher, content.len());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
-    let result = parse_content(&content, &mut |p| {
-        let s = Summary::of(&p);
-        if let Some(w) = writer.as_mut() {
-            w.push(&s);
+    let result = match writer.as_mut() {
+        // Building the archive index: each record goes through its stored form.
+        Some(w) => {
+            let mut take = |p: Parsed<'_, '_>| {
+                let s = Summary::of(&p);
+                w.push(&s);
+                batch.push_summary(file.id, &s);
+            };
+            match parse_trail_log(&content, &mut take) {
+                Some(outcome) => Ok(outcome),
+                None => {
+                    batch = LocalBatch::new(hasher, content.len());
+                    *w = IndexWriter::new();
+                    parse_content(&content, &mut |p| {
+                        let s = Summary::of(&p);
+                        w.push(&s);
+                        batch.push_summary(file.id, &s);
+                    })
+                }
+            }
         }
-        batch.push_summary(file.id, &s);
-    });
+        None => match parse_trail_log(&content, &mut |p| batch.push(file.id, &p)) {
+            Some(outcome) => Ok(outcome),
+            None => {
+                batch = LocalBatch::new(hasher, content.len());
+                parse_content(&content, &mut |p| batch.push(file.id, &p))
+            }
+        },
+    };
     let bytes = content.len() as u64;
     let result = result.map(|outcome| {
         let mut partial: Vec<String> = notes.warnings;
@@ -474,7 +603,12 @@ fn read_and_parse(file: &SourceFile, retain: bool, key: Option<FileKey>) -> File
         }
         _ => None,
     };
-    let content = (retain && result.is_ok()).then(|| Arc::new(content));
+    let content = if retain && result.is_ok() {
+        Some(Arc::new(content))
+    } else {
+        raw::recycle(content);
+        None
+    };
     FileOutcome { file: file.id, result, bytes, content, index }
 }
 
@@ -482,16 +616,18 @@ fn read_and_parse(file: &SourceFile, retain: bool, key: Option<FileKey>) -> File
 /// batches. Inputs can be added as they come (files found, pages fetched).
 pub struct Ingest<'a> {
     interner: Interner,
-    sent_syms: usize,
     /// Totals including what is pending, so offsets in pending events are global.
     strings_len: u64,
     res_len: u64,
     events_len: u32,
-    /// eventID hash -> the first event taken with that id.
-    by_id: foldhash::HashMap<u64, u32>,
+    /// The first event taken with each eventID, found by the hash in `id_hashes` (5 bytes a
+    /// slot instead of 17 for a map from hash to index).
+    by_id: hashbrown::HashTable<u32>,
     /// Later events that share an id with an earlier, different one (rare in real trails).
     more_by_id: foldhash::HashMap<u64, Vec<u32>>,
-    /// Per event taken: the hash of its raw bytes and where it lives, to compare contents.
+    /// Per event taken: the hash of its eventID (0: none), of its raw bytes, and where it
+    /// lives, to compare contents.
+    id_hashes: Vec<u64>,
     raw_hashes: Vec<u64>,
     locs: Vec<RawLoc>,
     canonical: HashMap<u32, Option<u128>>,
@@ -504,12 +640,12 @@ impl<'a> Ingest<'a> {
     pub fn new(raw: &'a RawReader) -> Self {
         Ingest {
             interner: Interner::default(),
-            sent_syms: 1,
             strings_len: 0,
             res_len: 0,
             events_len: 0,
-            by_id: Default::default(),
+            by_id: hashbrown::HashTable::new(),
             more_by_id: Default::default(),
+            id_hashes: Vec::new(),
             raw_hashes: Vec::new(),
             locs: Vec::new(),
             canonical: HashMap::new(),
@@ -529,7 +665,7 @@ impl<'a> Ingest<'a> {
 
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
-        let outcome = process_file(f, retain, None);
+        let outcome = process_file(f, retain, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }
 
@@ -549,10 +685,16 @@ impl<'a> Ingest<'a> {
             return false;
         }
         let new_idx = self.events_len;
-        let first = *self.by_id.entry(id_hash).or_insert(new_idx);
-        if first == new_idx {
-            return false;
-        }
+        let ids = &self.id_hashes;
+        // Id hashes have their low bit set (0 means no id); mix it away for the table.
+        let slot = |h: u64| h ^ (h >> 29);
+        let first = match self.by_id.entry(slot(id_hash), |&i| ids[i as usize] == id_hash, |&i| slot(ids[i as usize])) {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(new_idx);
+                return false;
+            }
+        };
         let mut candidates = vec![first];
         candidates.extend(self.more_by_id.get(&id_hash).into_iter().flatten());
         if candidates.iter().any(|&c| self.raw_hashes[c as usize] == raw_hash) {
@@ -575,7 +717,12 @@ impl<'a> Ingest<'a> {
     }
 
     fn take(&mut self, local: LocalBatch) -> usize {
-        let remap: Vec<Sym> = local.strings.iter().map(|s| self.interner.intern(s)).collect();
+        let remap: Vec<Sym> = std::iter::once(0)
+            .chain((1..local.ends.len() as Sym).map(|sym| {
+                let (s, hash) = local.local(sym);
+                self.interner.intern_hashed(s, hash)
+            }))
+            .collect();
         let uniq_base = self.strings_len as u32;
         let mut dups = 0;
         let mut kept_uniq = String::new();
@@ -593,14 +740,19 @@ impl<'a> Ingest<'a> {
                 kept_uniq.push_str(s);
                 StrRef { off, len: r.len }
             };
-            ev.event_id = copy(ev.event_id);
-            ev.request_id = copy(ev.request_id);
+            if ev.event_id_shape() == IdShape::Text {
+                ev.event_id = IdBits::text(copy(ev.event_id.str_ref()));
+            }
+            if ev.request_id_shape() == IdShape::Text {
+                ev.request_id = IdBits::text(copy(ev.request_id.str_ref()));
+            }
             let res_start = self.res_len as u32;
             for &r in &local.res[ev.res_start as usize..(ev.res_start + ev.res_len) as usize] {
                 self.pending.resources.push(remap[r as usize]);
             }
             self.res_len += ev.res_len as u64;
             ev.res_start = res_start;
+            self.id_hashes.push(id_hash);
             self.raw_hashes.push(raw_hash);
             self.locs.push(ev.loc);
             self.pending.events.push(ev);
@@ -639,12 +791,11 @@ impl<'a> Ingest<'a> {
 
     /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).
     pub fn flush(&mut self) -> Option<Batch> {
-        if self.pending.events.is_empty() && self.interner.len() == self.sent_syms {
+        if self.pending.events.is_empty() && !self.interner.has_new() {
             return None;
         }
         let mut batch = std::mem::take(&mut self.pending);
-        batch.new_syms = self.interner.since(self.sent_syms);
-        self.sent_syms = self.interner.len();
+        batch.new_syms = self.interner.take_new();
         Some(batch)
     }
 }
@@ -734,10 +885,11 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
             let (next, files) = (&next, &files);
             let retain = opts.retain_content;
             let index = index.as_ref();
+            let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = files.get(i) else { break };
-                if tx.send(process_file(file, retain, index)).is_err() {
+                if tx.send(process_file(file, retain, &hasher, index)).is_err() {
                     break;
                 }
             });

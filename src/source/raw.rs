@@ -168,9 +168,36 @@ fn inflate_whole(bytes: &[u8]) -> Option<Vec<u8>> {
     if size == 0 || size > bytes.len().saturating_mul(64) || size as u64 > MAX_CONTENT {
         return None;
     }
-    let mut out = vec![0u8; size];
+    let mut out = spare_buffer(size);
     let n = libdeflater::Decompressor::new().gzip_decompress(bytes, &mut out).ok()?;
     (n == size).then_some(out)
+}
+
+/// Buffers kept for reuse no larger than this, so one huge file does not pin its memory.
+const SPARE_MAX: usize = 64 << 20;
+
+thread_local! {
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer of `size` bytes, the one this thread handed back last if there is one: zeroing
+/// and faulting in fresh pages for every file cost more than inflating into used ones.
+fn spare_buffer(size: usize) -> Vec<u8> {
+    let mut buf = SPARE.with(|s| s.take());
+    if buf.len() >= size {
+        buf.truncate(size);
+    } else {
+        buf.resize(size, 0);
+    }
+    buf
+}
+
+/// Hands a content buffer back once its file has been parsed, for the next file this thread
+/// inflates.
+pub fn recycle(buf: Vec<u8>) {
+    if buf.capacity() <= SPARE_MAX {
+        SPARE.with(|s| s.set(buf));
+    }
 }
 
 /// A record's raw bytes: a slice of cached content, or an owned copy.
@@ -233,20 +260,12 @@ impl RawReader {
     /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
     pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, String> {
         let start = loc.offset as usize;
-        let range = start..start + loc.len as usize;
-        let raw = if let Some(content) = self.cached(file.id) {
-            slice_of(content, range)?
-        } else if let Some(mem) = file.memory.get() {
-            let (content, _) = decode(mem.as_ref().clone())?;
-            let content = Arc::new(content);
-            self.offer(file.id, content.clone());
-            slice_of(content, range)?
-        } else if file.stream.is_some() {
-            return Err("the stream's content is no longer available".into());
-        } else {
-            self.read_disk(file, range)?
+        let range = start..start + loc.len() as usize;
+        let raw = match self.whole(file)? {
+            Some(content) => slice_of(content, range)?,
+            None => self.read_range(file, range)?,
         };
-        if loc.escaped {
+        if loc.escaped() {
             let s: String =
                 serde_json::from_slice(&raw).map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
             Ok(RawBytes::Owned(s.into_bytes()))
@@ -255,7 +274,27 @@ impl RawReader {
         }
     }
 
-    fn read_disk(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
+    /// Decompresses a file into the cache ahead of reading its records (`print` does this on
+    /// another thread, in the order it will need the files).
+    pub fn prefetch(&self, file: &SourceFile) {
+        let _ = self.whole(file);
+    }
+
+    /// The file's whole content from the cache, or decompressed (and cached) now; `None` for a
+    /// plain file on disk, whose records are read by range.
+    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, String> {
+        if let Some(content) = self.cached(file.id) {
+            return Ok(Some(content));
+        }
+        if let Some(mem) = file.memory.get() {
+            let (content, _) = decode(mem.as_ref().clone())?;
+            let content = Arc::new(content);
+            self.offer(file.id, content.clone());
+            return Ok(Some(content));
+        }
+        if file.stream.is_some() {
+            return Err("the stream's content is no longer available".into());
+        }
         let meta = std::fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
         if meta.len() != file.size || meta.modified().ok() != file.mtime {
             return Err("the file changed since it was loaded; reload to see its current content".into());
@@ -267,8 +306,13 @@ impl RawReader {
             let (content, _) = decode(read_file(file)?)?;
             let content = Arc::new(content);
             self.offer(file.id, content.clone());
-            return slice_of(content, range);
+            return Ok(Some(content));
         }
+        Ok(None)
+    }
+
+    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
+        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
         f.seek(SeekFrom::Start(range.start as u64)).map_err(|e| io_reason(&e))?;
         let mut buf = vec![0; range.len()];
         f.read_exact(&mut buf).map_err(|e| io_reason(&e))?;
@@ -304,6 +348,10 @@ impl Lru {
         }
     }
     fn touch(&mut self, file: u32) {
+        // Reading records back mostly stays in one file for a while: that one is already last.
+        if self.order.back() == Some(&file) {
+            return;
+        }
         if let Some(pos) = self.order.iter().position(|&f| f == file) {
             self.order.remove(pos);
             self.order.push_back(file);

@@ -12,7 +12,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let store = state.store.read();
     if let Some(ev) = state.detail.event.and_then(|i| store.events.get(i as usize)) {
         let file = store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
-        let id = crate::sanitize::sanitize(store.str_ref(ev.event_id)).into_owned();
+        let id = crate::sanitize::sanitize(&store.event_id(ev)).into_owned();
         let age = crate::model::time::format_age(state.now_ms, ev.time);
         let head =
             if age.is_empty() { format!(" Detail · {id} · ") } else { format!(" Detail · {id} · {age} · ") };

@@ -1,0 +1,117 @@
+//! Criterion benches of the hot functions on generated data: parsing a trail log file (the
+//! fast path and the general one), inflating it, loading an archive, filtering a loaded store,
+//! and drawing one frame of the TUI. `cargo bench --bench hot`; the archive-scale comparison
+//! with zcat and jq is bench/run.sh.
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::sync::Arc;
+use trailscope::gen::{generate, GenOptions};
+use trailscope::query::{self, matcher::MatchCtx, Matcher};
+use trailscope::source::files::{parse_content, parse_trail_log};
+use trailscope::source::raw::{decode, RawReader};
+use trailscope::source::{load, LoadMsg, LoadOptions};
+use trailscope::state::{Msg, State};
+use trailscope::ui;
+
+/// A generated archive of `events` records, 2,000 to a file, without hostile strings.
+fn archive(events: usize) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenOptions { events, per_file: 2000, hostile: false, digests: false, ..Default::default() };
+    generate(&opts, dir.path()).unwrap();
+    let mut files = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    (dir, files)
+}
+
+fn parse(c: &mut Criterion) {
+    let (_dir, files) = archive(2000);
+    let gz = std::fs::read(&files[0]).unwrap();
+    let json = decode(gz.clone()).unwrap().0;
+    let mut g = c.benchmark_group("file of 2,000 records");
+    g.throughput(Throughput::Bytes(json.len() as u64));
+    g.bench_function("inflate", |b| b.iter_batched(|| gz.clone(), |gz| decode(gz).unwrap(), BatchSize::LargeInput));
+    g.bench_function("parse, fast path", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            parse_trail_log(black_box(&json), &mut |p| n += p.span.len as usize).unwrap();
+            n
+        })
+    });
+    g.bench_function("parse, general path", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            parse_content(black_box(&json), &mut |p| n += p.span.len as usize).unwrap();
+            n
+        })
+    });
+    g.finish();
+}
+
+fn loaded(events: usize) -> (tempfile::TempDir, Arc<RawReader>, State) {
+    let (dir, _) = archive(events);
+    let raw = Arc::new(RawReader::new(16 << 20));
+    let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
+    let paths = vec![dir.path().to_string_lossy().into_owned()];
+    load(&paths, &LoadOptions::default(), &raw, &mut |m: LoadMsg| state.apply(Msg::Load(m)));
+    (dir, raw, state)
+}
+
+fn load_and_filter(c: &mut Criterion) {
+    let (dir, _) = archive(100_000);
+    let paths = vec![dir.path().to_string_lossy().into_owned()];
+    let mut g = c.benchmark_group("100,000 events");
+    g.sample_size(10);
+    g.bench_function("load", |b| {
+        b.iter(|| {
+            let raw = RawReader::new(0);
+            let mut n = 0;
+            load(&paths, &LoadOptions::default(), &raw, &mut |m| {
+                if let LoadMsg::Batch(batch, _) = m {
+                    n += batch.events.len();
+                }
+            });
+            n
+        })
+    });
+    let (_dir, raw, state) = loaded(100_000);
+    let store = state.store.read();
+    for filter in ["name:Delete*", "has:error -user:root", "id:=none", "ip:10.*"] {
+        let q = query::parse(filter, 1_767_225_600_000).unwrap();
+        let mut m = Matcher::new(&q);
+        m.prepare(&store.syms);
+        let ctx = MatchCtx { store: &store, raw: &raw };
+        g.bench_function(format!("filter {filter}"), |b| b.iter(|| m.filter(black_box(&state.order), &ctx).len()));
+    }
+    g.bench_function("sort newest first", |b| b.iter(|| store.sorted_indices().len()));
+    g.finish();
+}
+
+fn render(c: &mut Criterion) {
+    let (_dir, _raw, mut state) = loaded(20_000);
+    state.settle();
+    let (l, d) = ui::pane_rows(Rect::new(0, 0, 120, 40), ui::Panes::of(&state));
+    state.set_layout(l, d);
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    c.bench_function("draw one 120x40 frame", |b| {
+        b.iter(|| {
+            t.draw(|f| ui::draw(f, &state)).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, parse, load_and_filter, render);
+criterion_main!(benches);
