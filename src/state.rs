@@ -217,7 +217,9 @@ pub struct State {
     pub view_version: u64,
     pub summary: Option<Arc<Summary>>,
     summary_version: u64,
-    summary_asked: Option<(u64, Instant)>,
+    /// Whether the summary in force has the facets (they are counted only when shown).
+    summary_facets: bool,
+    summary_asked: Option<(u64, bool, Instant)>,
     pub show_facets: bool,
     pub show_timeline: bool,
     /// Row of the facets panel that is selected (over all facets' values).
@@ -283,6 +285,7 @@ impl State {
             view_version: 0,
             summary: None,
             summary_version: 0,
+            summary_facets: false,
             summary_asked: None,
             show_facets: false,
             show_timeline: true,
@@ -406,16 +409,24 @@ impl State {
     /// Housekeeping after updates: asks the worker for facets and the timeline of the view
     /// when they are shown and out of date (at most twice a second while events stream in).
     pub fn maintain(&mut self) {
-        if !(self.show_facets || self.show_timeline) || !self.run.done || self.summary_version == self.view_version {
+        if !self.run.done || !self.summary_due() {
             return;
         }
+        let facets = self.show_facets;
         match self.summary_asked {
-            Some((v, _)) if v == self.view_version => return,
-            Some((_, at)) if !self.load.done && at.elapsed() < Duration::from_millis(500) => return,
+            Some((v, f, _)) if v == self.view_version && f == facets => return,
+            Some((_, _, at)) if !self.load.done && at.elapsed() < Duration::from_millis(500) => return,
             _ => {}
         }
-        self.summary_asked = Some((self.view_version, Instant::now()));
-        self.worker.submit(Job::Summary(SummaryJob { version: self.view_version, view: Arc::new(self.view.clone()) }));
+        self.summary_asked = Some((self.view_version, facets, Instant::now()));
+        let job = SummaryJob { version: self.view_version, view: Arc::new(self.view.clone()), facets };
+        self.worker.submit(Job::Summary(job));
+    }
+
+    /// Whether the timeline or the facets are shown and their summary is out of date.
+    fn summary_due(&self) -> bool {
+        (self.show_facets || self.show_timeline)
+            && (self.summary_version != self.view_version || (self.show_facets && !self.summary_facets))
     }
 
     /// Waits for the filter worker to finish the filter in force (and the summary, when one
@@ -423,8 +434,7 @@ impl State {
     pub fn settle(&mut self) {
         loop {
             self.maintain();
-            let summary_due = (self.show_facets || self.show_timeline) && self.summary_version != self.view_version;
-            if self.run.done && !summary_due {
+            if self.run.done && !self.summary_due() {
                 return;
             }
             match self.worker.result_rx.recv_timeout(Duration::from_secs(60)) {
@@ -1287,8 +1297,9 @@ impl State {
                 let keep = self.run.keep.or(if first { None } else { self.selected_event() });
                 self.reselect(keep, false);
             }
-            WorkMsg::Summary { version, summary } => {
+            WorkMsg::Summary { version, facets, summary } => {
                 self.summary_version = version;
+                self.summary_facets = facets;
                 self.summary = Some(summary);
                 let n = self.facet_rows().len();
                 self.facet_sel = self.facet_sel.min(n.saturating_sub(1));

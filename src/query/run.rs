@@ -41,6 +41,8 @@ pub struct SummaryJob {
     /// Identifies the view summarised (the UI's counter of view changes).
     pub version: u64,
     pub view: Arc<Vec<u32>>,
+    /// Count the facets too (a table per field; only the timeline otherwise).
+    pub facets: bool,
 }
 
 pub enum Job {
@@ -52,15 +54,11 @@ pub enum Job {
 pub enum WorkMsg {
     /// Matches among the next events of the base, in order. `checked` counts the base
     /// events checked so far; `done` marks the last part.
-    Part {
-        generation: u64,
-        matched: Vec<u32>,
-        checked: usize,
-        total: usize,
-        done: bool,
-    },
+    Part { generation: u64, matched: Vec<u32>, checked: usize, total: usize, done: bool },
     Summary {
         version: u64,
+        /// Whether the facets were counted.
+        facets: bool,
         summary: Arc<Summary>,
     },
 }
@@ -208,8 +206,8 @@ fn work(
         }
         if let Some(s) = summary {
             // Given up when another job is waiting; the view it describes is about to change.
-            let Some(summary) = summarize_unless(store, &s.view, &|| !jobs.is_empty()) else { continue };
-            if !send(WorkMsg::Summary { version: s.version, summary: Arc::new(summary) }) {
+            let Some(summary) = summarize_unless(store, &s.view, s.facets, &|| !jobs.is_empty()) else { continue };
+            if !send(WorkMsg::Summary { version: s.version, facets: s.facets, summary: Arc::new(summary) }) {
                 return;
             }
         }
@@ -322,12 +320,17 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
 /// The store is locked a block of events at a time, so that the UI thread can add events
 /// meanwhile without waiting for the whole pass.
 pub fn summarize(store: &SharedStore, view: &[u32]) -> Summary {
-    summarize_unless(store, view, &|| false).unwrap_or_default()
+    summarize_unless(store, view, true, &|| false).unwrap_or_default()
 }
 
 /// [`summarize`], given up (`None`) as soon as `abort` says so, checked between blocks: a
 /// keystroke's filter must not wait for the facets of the previous filter.
-pub fn summarize_unless(store: &SharedStore, view: &[u32], abort: &(dyn Fn() -> bool + Sync)) -> Option<Summary> {
+pub fn summarize_unless(
+    store: &SharedStore,
+    view: &[u32],
+    facets: bool,
+    abort: &(dyn Fn() -> bool + Sync),
+) -> Option<Summary> {
     let (nsyms, n, mut timeline) = {
         let s = store.read();
         let time_of = |i: &u32| s.events[*i as usize].time;
@@ -338,7 +341,9 @@ pub fn summarize_unless(store: &SharedStore, view: &[u32], abort: &(dyn Fn() -> 
         if let (Some(lo), Some(hi)) = (lo, hi) {
             timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
         }
-        (s.syms.len(), s.events.len(), timeline)
+        // Without facets, no counting tables at all (they are a table per field of every
+        // distinct string: tens of MB at a million events).
+        (if facets { s.syms.len() } else { 0 }, s.events.len(), timeline)
     };
     // Most events in the view: mark them, then read events in storage order (sequential
     // memory) instead of jumping around in time order.
@@ -406,6 +411,7 @@ pub fn summarize_unless(store: &SharedStore, view: &[u32], abort: &(dyn Fn() -> 
     let facets = FACETS
         .iter()
         .zip(counts)
+        .filter(|_| facets)
         .map(|(&(field, label), c)| {
             let mut nonzero: Vec<(Sym, u32)> =
                 c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect();
