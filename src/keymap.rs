@@ -142,7 +142,8 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
         return Some(Redraw);
     }
     match mode {
-        Mode::Filter => Some(match key.code {
+        // The filter and the prompts edit a line the same way.
+        Mode::Filter | Mode::Prompt => Some(match key.code {
             KeyCode::Enter => FilterSubmit,
             KeyCode::Esc => Back,
             KeyCode::Tab => NextPane,
@@ -154,26 +155,7 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Right => FilterRight,
             KeyCode::Home => FilterHome,
             KeyCode::End => FilterEnd,
-            KeyCode::Down => FilterSubmit,
-            KeyCode::Char('a') if ctrl => FilterHome,
-            KeyCode::Char('e') if ctrl => FilterEnd,
-            KeyCode::Char('w') if ctrl => FilterDeleteWord,
-            KeyCode::Char('u') if ctrl => FilterClear,
-            KeyCode::Char(_) if ctrl => return None,
-            KeyCode::Char(c) => FilterInsert(c),
-            _ => return None,
-        }),
-        Mode::Prompt => Some(match key.code {
-            KeyCode::Enter => FilterSubmit,
-            KeyCode::Esc => Back,
-            KeyCode::Tab => NextPane,
-            KeyCode::Backspace if ctrl => FilterDeleteWord,
-            KeyCode::Backspace => FilterBackspace,
-            KeyCode::Delete => FilterDelete,
-            KeyCode::Left => FilterLeft,
-            KeyCode::Right => FilterRight,
-            KeyCode::Home => FilterHome,
-            KeyCode::End => FilterEnd,
+            KeyCode::Down if mode == Mode::Filter => FilterSubmit,
             KeyCode::Char('a') if ctrl => FilterHome,
             KeyCode::Char('e') if ctrl => FilterEnd,
             KeyCode::Char('w') if ctrl => FilterDeleteWord,

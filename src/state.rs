@@ -533,45 +533,11 @@ impl State {
                     self.push_history();
                 }
             }
-            FilterInsert(c) => {
-                if !c.is_control() {
-                    self.filter.input.insert(self.filter.cursor, c);
-                    self.filter.cursor += c.len_utf8();
+            FilterInsert(_) | FilterBackspace | FilterDelete | FilterLeft | FilterRight | FilterHome | FilterEnd
+            | FilterDeleteWord => {
+                if edit_line(&mut self.filter.input, &mut self.filter.cursor, &action) {
                     self.apply_filter(false);
                 }
-            }
-            FilterBackspace => {
-                if let Some(c) = self.filter.input[..self.filter.cursor].chars().next_back() {
-                    self.filter.cursor -= c.len_utf8();
-                    self.filter.input.remove(self.filter.cursor);
-                    self.apply_filter(false);
-                }
-            }
-            FilterDelete => {
-                if self.filter.cursor < self.filter.input.len() {
-                    self.filter.input.remove(self.filter.cursor);
-                    self.apply_filter(false);
-                }
-            }
-            FilterLeft => {
-                if let Some(c) = self.filter.input[..self.filter.cursor].chars().next_back() {
-                    self.filter.cursor -= c.len_utf8();
-                }
-            }
-            FilterRight => {
-                if let Some(c) = self.filter.input[self.filter.cursor..].chars().next() {
-                    self.filter.cursor += c.len_utf8();
-                }
-            }
-            FilterHome => self.filter.cursor = 0,
-            FilterEnd => self.filter.cursor = self.filter.input.len(),
-            FilterDeleteWord => {
-                let before = &self.filter.input[..self.filter.cursor];
-                let trimmed = before.trim_end();
-                let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-                self.filter.input.replace_range(start..self.filter.cursor, "");
-                self.filter.cursor = start;
-                self.apply_filter(false);
             }
             FilterClear => self.set_filter_text(String::new()),
             PivotPrincipal | PivotKey | PivotIp | PivotSession | PivotResource | PivotRequest | PivotAround => {
@@ -736,34 +702,13 @@ impl State {
         match action {
             Quit => self.quit = true,
             Back => self.prompt = None,
-            FilterInsert(c) if !c.is_control() => {
-                p.input.insert(p.cursor, c);
-                p.cursor += c.len_utf8();
-            }
-            FilterBackspace => {
-                if let Some(c) = p.input[..p.cursor].chars().next_back() {
-                    p.cursor -= c.len_utf8();
-                    p.input.remove(p.cursor);
-                }
-            }
-            FilterDelete if p.cursor < p.input.len() => {
-                p.input.remove(p.cursor);
-            }
-            FilterLeft => {
-                if let Some(c) = p.input[..p.cursor].chars().next_back() {
-                    p.cursor -= c.len_utf8();
-                }
-            }
-            FilterRight => {
-                if let Some(c) = p.input[p.cursor..].chars().next() {
-                    p.cursor += c.len_utf8();
-                }
-            }
-            FilterHome => p.cursor = 0,
-            FilterEnd => p.cursor = p.input.len(),
-            FilterClear | FilterDeleteWord => {
+            FilterClear => {
                 p.input.clear();
                 p.cursor = 0;
+            }
+            FilterInsert(_) | FilterBackspace | FilterDelete | FilterLeft | FilterRight | FilterHome | FilterEnd
+            | FilterDeleteWord => {
+                edit_line(&mut p.input, &mut p.cursor, &action);
             }
             NextPane if p.kind == PromptKind::Command => {
                 let saved: Vec<String> = self.saved.iter().map(|(n, _)| n.clone()).collect();
@@ -779,27 +724,37 @@ impl State {
                     return;
                 }
                 match p.kind {
-                    PromptKind::Export => {
-                        if !self.run.done {
-                            self.notify("the filter is still running; export when it has finished");
-                            return;
-                        }
-                        self.effects.push(Effect::Export { path: text, events: Arc::new(self.view.clone()) });
-                    }
+                    PromptKind::Export => self.export_view(text),
                     PromptKind::Command => self.run_command(&text),
-                    PromptKind::SaveFilter => {
-                        let f = self.filter.applied.clone();
-                        match self.saved.iter_mut().find(|(n, _)| *n == text) {
-                            Some(slot) => slot.1 = f,
-                            None => self.saved.push((text.clone(), f)),
-                        }
-                        self.effects.push(Effect::SaveFilters(self.saved.clone()));
-                        self.notify(format!("saved the filter as {text} (' recalls it)"));
-                    }
+                    PromptKind::SaveFilter => self.save_filter(text),
                 }
             }
             _ => {}
         }
+    }
+
+    /// Asks for the filtered events to be written to `path`, once the filter has finished.
+    fn export_view(&mut self, path: String) {
+        if self.run.done {
+            self.effects.push(Effect::Export { path, events: Arc::new(self.view.clone()) });
+        } else {
+            self.notify("the filter is still running; export when it has finished");
+        }
+    }
+
+    /// Saves the filter in force under `name` (replacing a filter of that name).
+    fn save_filter(&mut self, name: String) {
+        if self.filter.applied.is_empty() {
+            self.notify("nothing to save: the filter is empty");
+            return;
+        }
+        let f = self.filter.applied.clone();
+        match self.saved.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = f,
+            None => self.saved.push((name.clone(), f)),
+        }
+        self.effects.push(Effect::SaveFilters(self.saved.clone()));
+        self.notify(format!("saved the filter as {name} (' recalls it)"));
     }
 
     /// Runs a `:` command.
@@ -820,26 +775,8 @@ impl State {
             C::Timeline => self.update(Action::ToggleTimeline),
             C::TimeZone(local) => self.local_time = local,
             C::Filter(f) => self.commit_filter(f),
-            C::Export(path) => {
-                if self.run.done {
-                    self.effects.push(Effect::Export { path, events: Arc::new(self.view.clone()) });
-                } else {
-                    self.notify("the filter is still running; export when it has finished");
-                }
-            }
-            C::Save(name) => {
-                if self.filter.applied.is_empty() {
-                    self.notify("nothing to save: the filter is empty");
-                    return;
-                }
-                let f = self.filter.applied.clone();
-                match self.saved.iter_mut().find(|(n, _)| *n == name) {
-                    Some(slot) => slot.1 = f,
-                    None => self.saved.push((name.clone(), f)),
-                }
-                self.effects.push(Effect::SaveFilters(self.saved.clone()));
-                self.notify(format!("saved the filter as {name}"));
-            }
+            C::Export(path) => self.export_view(path),
+            C::Save(name) => self.save_filter(name),
             C::Load(name) => match self.saved.iter().find(|(n, _)| *n == name) {
                 Some((_, f)) => {
                     let f = f.clone();
@@ -1403,6 +1340,58 @@ impl State {
                 }
             }
         }
+    }
+}
+
+/// Applies a line-editing action to `input` and its cursor (a byte index); returns whether
+/// the text changed. The filter and the prompts share it.
+fn edit_line(input: &mut String, cursor: &mut usize, action: &Action) -> bool {
+    let before = |input: &str, cursor: usize| input[..cursor].chars().next_back();
+    match *action {
+        Action::FilterInsert(c) if !c.is_control() => {
+            input.insert(*cursor, c);
+            *cursor += c.len_utf8();
+            true
+        }
+        Action::FilterBackspace => match before(input, *cursor) {
+            Some(c) => {
+                *cursor -= c.len_utf8();
+                input.remove(*cursor);
+                true
+            }
+            None => false,
+        },
+        Action::FilterDelete if *cursor < input.len() => {
+            input.remove(*cursor);
+            true
+        }
+        Action::FilterLeft => {
+            if let Some(c) = before(input, *cursor) {
+                *cursor -= c.len_utf8();
+            }
+            false
+        }
+        Action::FilterRight => {
+            if let Some(c) = input[*cursor..].chars().next() {
+                *cursor += c.len_utf8();
+            }
+            false
+        }
+        Action::FilterHome => {
+            *cursor = 0;
+            false
+        }
+        Action::FilterEnd => {
+            *cursor = input.len();
+            false
+        }
+        Action::FilterDeleteWord => {
+            let start = input[..*cursor].trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            input.replace_range(start..*cursor, "");
+            *cursor = start;
+            true
+        }
+        _ => false,
     }
 }
 
