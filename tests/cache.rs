@@ -32,21 +32,7 @@ fn generate(
     ago_secs: i64,
     span_secs: i64,
 ) -> PathBuf {
-    let archive = dir.join(name);
-    let opts = trailscope::gen::GenOptions {
-        events,
-        per_file: 5,
-        seed,
-        end_time: chrono::Utc::now().timestamp() - ago_secs,
-        span_secs,
-        accounts: 1,
-        regions,
-        hostile: false,
-        gzip_level: 1,
-        digests: false,
-    };
-    trailscope::gen::generate(&opts, &archive).unwrap();
-    archive
+    recent_archive_in(dir, name, events, 5, regions, seed, ago_secs, span_secs)
 }
 
 fn fixture(events: usize, regions: usize, ago_secs: i64, span_secs: i64) -> Fixture {
@@ -123,26 +109,6 @@ fn command(endpoint: &str, cache: &Path, args: &[&str]) -> Command {
 
 fn cached(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
     command(endpoint, cache, args).output().unwrap()
-}
-
-fn ids(values: &[Value]) -> Vec<String> {
-    values.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect()
-}
-
-/// Same events, each once, newest first, byte for byte the archive's records.
-fn assert_same_selection(got: &[Value], expected: &[&Value], what: &str) {
-    let got_ids = ids(got);
-    let set: HashSet<&String> = got_ids.iter().collect();
-    assert_eq!(set.len(), got_ids.len(), "{what}: duplicates in the result");
-    let want: HashSet<String> = expected.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect();
-    assert_eq!(set.len(), want.len(), "{what}: {} events, expected {}", set.len(), want.len());
-    assert!(got_ids.iter().all(|i| want.contains(i)), "{what}: events outside the selection");
-    let times: Vec<&str> = got.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{what}: not newest first");
-    for g in got {
-        let original = expected.iter().find(|e| e["eventID"] == g["eventID"]).unwrap();
-        assert_eq!(&g, original, "{what}: the record is not the archive's");
-    }
 }
 
 fn rfc(ms: i64) -> String {

@@ -54,26 +54,6 @@ fn live(endpoint: &str, args: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
-fn ids(values: &[Value]) -> Vec<String> {
-    values.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect()
-}
-
-/// Same events, each once, newest first.
-fn assert_same_selection(got: &[Value], expected: &[&Value], what: &str) {
-    let got_ids = ids(got);
-    let set: HashSet<&String> = got_ids.iter().collect();
-    assert_eq!(set.len(), got_ids.len(), "{what}: duplicates in the result");
-    let want: HashSet<String> = expected.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect();
-    assert_eq!(set.len(), want.len(), "{what}: {} events, expected {}", set.len(), want.len());
-    assert!(got_ids.iter().all(|i| want.contains(i)), "{what}: events outside the selection");
-    let times: Vec<&str> = got.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{what}: not newest first");
-    for g in got {
-        let original = expected.iter().find(|e| e["eventID"] == g["eventID"]).unwrap();
-        assert_eq!(&g, original, "{what}: the record is not the archive's");
-    }
-}
-
 /// No one-second window holds more than `max` requests of a region.
 fn max_per_second(log: &[LogEntry], region: &str) -> usize {
     let times: Vec<u64> = log.iter().filter(|e| e.region.as_deref() == Some(region)).map(|e| e.time_ms).collect();

@@ -99,10 +99,25 @@ pub fn write_trail_file(
 /// A generated archive of `events` records in one account, ending `ago_secs` before now and
 /// spanning `span_secs`: inside live history's window, as the LookupEvents double serves it.
 pub fn recent_archive(dir: &Path, events: usize, regions: usize, seed: u64, ago_secs: i64, span_secs: i64) -> PathBuf {
-    let archive = dir.join("archive");
+    recent_archive_in(dir, "archive", events, 100, regions, seed, ago_secs, span_secs)
+}
+
+/// [`recent_archive`] into `dir/name`, `per_file` records per file.
+#[allow(clippy::too_many_arguments)]
+pub fn recent_archive_in(
+    dir: &Path,
+    name: &str,
+    events: usize,
+    per_file: usize,
+    regions: usize,
+    seed: u64,
+    ago_secs: i64,
+    span_secs: i64,
+) -> PathBuf {
+    let archive = dir.join(name);
     let opts = trailscope::gen::GenOptions {
         events,
-        per_file: 100,
+        per_file,
         seed,
         end_time: chrono::Utc::now().timestamp() - ago_secs,
         span_secs,
@@ -114,4 +129,26 @@ pub fn recent_archive(dir: &Path, events: usize, regions: usize, seed: u64, ago_
     };
     trailscope::gen::generate(&opts, &archive).unwrap();
     archive
+}
+
+/// The eventIDs of records.
+pub fn ids(values: &[serde_json::Value]) -> Vec<String> {
+    values.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect()
+}
+
+/// Same events, each once, newest first, byte for byte the archive's records.
+pub fn assert_same_selection(got: &[serde_json::Value], expected: &[&serde_json::Value], what: &str) {
+    let got_ids = ids(got);
+    let set: std::collections::HashSet<&String> = got_ids.iter().collect();
+    assert_eq!(set.len(), got_ids.len(), "{what}: duplicates in the result");
+    let want: std::collections::HashSet<String> =
+        expected.iter().map(|v| v["eventID"].as_str().unwrap().to_string()).collect();
+    assert_eq!(set.len(), want.len(), "{what}: {} events, expected {}", set.len(), want.len());
+    assert!(got_ids.iter().all(|i| want.contains(i)), "{what}: events outside the selection");
+    let times: Vec<&str> = got.iter().map(|v| v["eventTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{what}: not newest first");
+    for g in got {
+        let original = expected.iter().find(|e| e["eventID"] == g["eventID"]).unwrap();
+        assert_eq!(&g, original, "{what}: the record is not the archive's");
+    }
 }
