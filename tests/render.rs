@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +12,6 @@ use trailscope::sanitize::is_unsafe;
 use trailscope::source::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
 use trailscope::state::{Msg, State};
-use trailscope::ui;
 
 fn loaded(paths: &[&Path]) -> State {
     let raw = Arc::new(RawReader::new(64 << 20));
@@ -24,18 +22,8 @@ fn loaded(paths: &[&Path]) -> State {
     state
 }
 
-/// Draws like the app does: layout first, then the detail fetched, then the frame.
 fn render(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
-    state.settle();
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h), ui::Panes::of(state));
-    state.set_layout(l, d);
-    if let Some(ev) = state.detail_wanted() {
-        let job = trailscope::app::detail_job(state, ev).unwrap();
-        state.apply(job());
-    }
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::draw(f, state)).unwrap();
-    t
+    draw_state(state, w, h)
 }
 
 fn assert_no_control_chars(t: &Terminal<TestBackend>) {

@@ -1,6 +1,8 @@
 //! Themes (no colour under `mono`, the high-contrast theme as drawn) and the mouse, resolved
 //! against the layout and applied to the state.
 
+mod common;
+use common::draw_state;
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -28,19 +30,9 @@ fn sample_state() -> State {
     state
 }
 
-/// Lays out, fetches and highlights the detail record, and draws, all on this thread (so under
-/// the theme in force here).
+/// Draws on this thread, so under the theme in force here.
 fn draw(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
-    state.settle();
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h), ui::Panes::of(state));
-    state.set_layout(l, d);
-    if let Some(ev) = state.detail_wanted() {
-        let job = trailscope::app::detail_job(state, ev).unwrap();
-        state.apply(job());
-    }
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::draw(f, state)).unwrap();
-    t
+    draw_state(state, w, h)
 }
 
 /// Every cell's colours, apart from the terminal's defaults.
