@@ -337,6 +337,8 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tick.tick() => {
+                // Redraw for progress, and for a notice until it is dropped (the redraw after
+                // that erases it); otherwise an idle screen sends nothing over the link.
                 if !state.load.done || state.filtering().is_some() || state.notice.is_some() {
                     dirty = true;
                 }

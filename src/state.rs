@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 pub use crate::query::run::SharedStore;
 
+/// How long a notice stays in the status bar.
+pub const NOTICE_FOR: Duration = Duration::from_secs(6);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Filter,
@@ -409,6 +412,10 @@ impl State {
     /// Housekeeping after updates: asks the worker for facets and the timeline of the view
     /// when they are shown and out of date (at most twice a second while events stream in).
     pub fn maintain(&mut self) {
+        // An old notice is dropped, so that nothing keeps the screen redrawing for it.
+        if self.notice.as_ref().is_some_and(|(_, at)| at.elapsed() >= NOTICE_FOR) {
+            self.notice = None;
+        }
         if !self.run.done || !self.summary_due() {
             return;
         }

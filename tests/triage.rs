@@ -345,3 +345,17 @@ fn a_load_during_a_filter_run_loses_nothing() {
     dedup.dedup();
     assert_eq!(dedup.len(), state.view.len());
 }
+
+#[test]
+fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
+    let mut state = loaded(&[sample()]);
+    state.notify("fresh");
+    state.maintain();
+    assert!(state.notice.is_some(), "a fresh notice stays");
+    let old = std::time::Instant::now()
+        .checked_sub(trailscope::state::NOTICE_FOR + std::time::Duration::from_secs(1))
+        .expect("the clock is older than a notice");
+    state.notice = Some(("old".to_string(), old));
+    state.maintain();
+    assert!(state.notice.is_none(), "an old notice is dropped");
+}

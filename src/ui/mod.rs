@@ -18,8 +18,6 @@ use ratatui::Frame;
 /// Below this size the panes cannot be drawn usefully; a notice is shown instead.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
-/// How long a notice stays in the status bar.
-pub const NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(6);
 
 pub struct Areas {
     pub filter: Rect,
@@ -222,7 +220,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     }
     // A recent notice (copied, exported, saved) replaces the counts for a few seconds.
     if let Some((text, at)) = &state.notice {
-        if at.elapsed() < NOTICE_FOR {
+        if at.elapsed() < crate::state::NOTICE_FOR {
             left = vec![Span::styled(format!(" {}", crate::sanitize::sanitize(text)), theme::ok())];
         }
     }
