@@ -2,8 +2,8 @@
 //! events, and the saved filters file. Everything here runs in the app loop or on a blocking
 //! thread, never in `update` or `draw`.
 
-use crate::model::{columns, time, EventStore};
-use crate::print::{csv_cell, write_compact};
+use crate::model::columns;
+use crate::print::{write_compact, write_csv_row};
 use crate::query::run::SharedStore;
 use crate::sanitize::sanitize;
 use crate::source::raw::RawReader;
@@ -140,9 +140,7 @@ fn write_export(
         for &i in chunk {
             let ev = &s.events[i as usize];
             match format {
-                ExportFormat::Csv => {
-                    csv_row(&s, i, out)?;
-                }
+                ExportFormat::Csv => write_csv_row(&s, i, out)?,
                 ExportFormat::Json | ExportFormat::Jsonl => {
                     let file = s.file_of(ev).ok_or_else(|| io::Error::other("an event without a source file"))?;
                     let bytes = raw
@@ -164,14 +162,6 @@ fn write_export(
         out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
     }
     Ok(written)
-}
-
-fn csv_row(store: &EventStore, i: u32, out: &mut dyn Write) -> io::Result<()> {
-    let ev = &store.events[i as usize];
-    let mut cells = columns::cells(store, ev, false);
-    cells[0] = time::format_rfc3339(ev.time).into();
-    let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-    writeln!(out, "{}", row.join(","))
 }
 
 fn expand_home(path: &str) -> PathBuf {

@@ -278,16 +278,21 @@ pub fn write_events(
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
             for &i in shown {
-                let ev = &store.events[i as usize];
-                let mut cells = columns::cells(store, ev, false);
-                cells[0] = time::format_rfc3339(ev.time).into();
-                let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-                writeln!(out, "{}", row.join(","))?;
+                write_csv_row(store, i, &mut out)?;
             }
         }
         Format::Table => write_table(store, shown, &mut out)?,
     }
     out.flush()
+}
+
+/// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
+pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io::Result<()> {
+    let ev = &store.events[event as usize];
+    let mut cells = columns::cells(store, ev, false);
+    cells[0] = time::format_rfc3339(ev.time).into();
+    let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+    writeln!(out, "{}", row.join(","))
 }
 
 /// Writes every shown record back. Files are decompressed on another thread in the order the
