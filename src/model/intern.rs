@@ -182,6 +182,48 @@ impl Interner {
     }
 }
 
+/// Profile (a combination of symbols) to its index, with the list of them in order.
+#[derive(Debug, Default)]
+pub struct ProfileInterner {
+    hasher: foldhash::fast::RandomState,
+    index: hashbrown::HashTable<u32>,
+    list: Vec<super::Profile>,
+    /// The last profile interned, which the next event often shares.
+    last: Option<u32>,
+}
+
+impl ProfileInterner {
+    /// The index of `p`, added at the end if new.
+    pub fn intern(&mut self, p: &super::Profile) -> u32 {
+        if let Some(i) = self.last.filter(|&i| self.list[i as usize] == *p) {
+            return i;
+        }
+        let hash = self.hasher.hash_one(p);
+        let list = &self.list;
+        let i = match self.index.find(hash, |&i| list[i as usize] == *p) {
+            Some(&i) => i,
+            None => {
+                let i = self.list.len() as u32;
+                let hasher = &self.hasher;
+                self.index.insert_unique(hash, i, |&i| hasher.hash_one(list[i as usize]));
+                self.list.push(*p);
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+    pub fn get(&self, i: u32) -> &super::Profile {
+        &self.list[i as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +260,25 @@ mod tests {
         assert_eq!(mirror.get(sym), "name999");
         assert_eq!(mirror.get(a), "DeleteBucket");
         assert_eq!(mirror.iter().filter(|(_, s)| s.starts_with("name")).count(), 1000);
+    }
+
+    #[test]
+    fn profiles_are_interned_in_order() {
+        let mut p = ProfileInterner::default();
+        let a = [1; crate::model::PROFILE_FIELDS];
+        let mut b = a;
+        b[3] = 7;
+        assert_eq!(p.intern(&a), 0);
+        assert_eq!(p.intern(&a), 0);
+        assert_eq!(p.intern(&b), 1);
+        assert_eq!(p.intern(&a), 0);
+        for n in 0..5000 {
+            let mut c = a;
+            c[0] = n + 100;
+            assert_eq!(p.intern(&c), n + 2);
+        }
+        assert_eq!(p.intern(&b), 1);
+        assert_eq!(p.len(), 5002);
+        assert_eq!(*p.get(1), b);
     }
 }

@@ -1,7 +1,7 @@
 //! The loaded events, as the UI and `print` hold them, and the batches that fill them.
 
 use super::intern::SymBatch;
-use super::{id, Event, IdStr, StrRef, Sym, SymTable};
+use super::{id, Event, IdStr, Profile, Slot, StrRef, Sym, SymField, SymTable};
 use crate::source::raw::SourceFile;
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Batch {
     pub new_syms: SymBatch,
+    /// Profiles new since the last batch, appended to the store's table.
+    pub new_profiles: Vec<Profile>,
     pub strings: String,
     pub resources: Vec<Sym>,
     pub events: Vec<Event>,
@@ -20,6 +22,8 @@ pub struct Batch {
 pub struct EventStore {
     pub events: Vec<Event>,
     pub syms: SymTable,
+    /// Every distinct combination of the profile fields; events point into it.
+    pub profiles: Vec<Profile>,
     /// Arena of event and request ids that are not UUIDs or 16 hex digits.
     pub strings: String,
     /// Resource ARNs of all events; each event owns a range.
@@ -32,6 +36,7 @@ impl EventStore {
     pub fn apply(&mut self, batch: Batch) -> std::ops::Range<u32> {
         let start = self.events.len() as u32;
         self.syms.extend(batch.new_syms);
+        self.profiles.extend(batch.new_profiles);
         self.strings.push_str(&batch.strings);
         self.resources.extend(batch.resources);
         self.events.extend(batch.events);
@@ -57,9 +62,19 @@ impl EventStore {
         id::decode(ev.request_id_shape(), ev.request_id, &self.strings)
     }
 
+    /// The symbol of an event's field.
     #[inline]
-    pub fn sym(&self, ev: &Event, f: super::SymField) -> &str {
-        self.syms.get(ev.sym(f))
+    pub fn sym_id(&self, ev: &Event, f: SymField) -> Sym {
+        match f.slot() {
+            Slot::Own(i) => ev.own[i],
+            Slot::Profile(i) => self.profiles.get(ev.profile as usize).map_or(super::EMPTY, |p| p[i]),
+        }
+    }
+
+    /// The text of an event's field.
+    #[inline]
+    pub fn sym(&self, ev: &Event, f: SymField) -> &str {
+        self.syms.get(self.sym_id(ev, f))
     }
 
     pub fn resource_syms(&self, ev: &Event) -> &[Sym] {
@@ -149,7 +164,7 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdBits, RawLoc, SYM_FIELDS};
+    use crate::model::{IdBits, RawLoc, OWN_FIELDS};
 
     fn store(times: &[i64]) -> EventStore {
         let events = times
@@ -157,7 +172,8 @@ mod tests {
             .enumerate()
             .map(|(i, &time)| Event {
                 time,
-                syms: [0; SYM_FIELDS],
+                profile: 0,
+                own: [0; OWN_FIELDS],
                 event_id: IdBits::default(),
                 request_id: IdBits::default(),
                 res_start: 0,
@@ -167,7 +183,7 @@ mod tests {
                 id_shapes: 0,
             })
             .collect();
-        EventStore { events, ..Default::default() }
+        EventStore { events, profiles: vec![Default::default()], ..Default::default() }
     }
 
     #[test]

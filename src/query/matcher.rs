@@ -274,7 +274,7 @@ impl Matcher {
         let store = ctx.store;
         match c {
             Check::Syms { fields, resources, params, verdicts, pat } => {
-                fields.iter().any(|&f| verdicts.get(ev.sym(f), &store.syms, pat))
+                fields.iter().any(|&f| verdicts.get(store.sym_id(ev, f), &store.syms, pat))
                     || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat)))
                     || (*params && raw_params_match(ev, ctx, pat))
             }
@@ -328,7 +328,7 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::ReadOnly => ev.read_only().is_some(),
         Field::Text => true,
         Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),
-        f => sym_fields(f).iter().any(|&s| ev.sym(s) != EMPTY),
+        f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),
     }
 }
 

@@ -10,7 +10,7 @@
 //! The same worker computes the facets and the timeline of a finished view.
 
 use super::Matcher;
-use crate::model::{EventStore, Sym, SymField, EMPTY, NO_TIME};
+use crate::model::{EventStore, Slot, Sym, SymField, EMPTY, NO_TIME};
 use crate::source::raw::RawReader;
 use crossbeam_channel::{Receiver, Sender};
 use rayon::prelude::*;
@@ -316,6 +316,13 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
     indices.par_chunks(4096).flat_map_iter(|c| m.filter(c, &ctx)).collect()
 }
 
+/// One lane's counts: per event-own facet field and symbol, per profile, per time bucket.
+struct Counts {
+    own: Vec<Vec<u32>>,
+    profiles: Vec<u32>,
+    buckets: Vec<u32>,
+}
+
 /// Facets and timeline of `view` (sorted newest first), in one pass split over the cores.
 /// The store is locked a block of events at a time, so that the UI thread can add events
 /// meanwhile without waiting for the whole pass.
@@ -331,7 +338,7 @@ pub fn summarize_unless(
     facets: bool,
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Summary> {
-    let (nsyms, n, mut timeline) = {
+    let (nsyms, nprofiles, n, mut timeline) = {
         let s = store.read();
         let time_of = |i: &u32| s.events[*i as usize].time;
         // Sorted newest first, with unknown times last: the bounds are at the ends.
@@ -341,10 +348,23 @@ pub fn summarize_unless(
         if let (Some(lo), Some(hi)) = (lo, hi) {
             timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
         }
-        // Without facets, no counting tables at all (they are a table per field of every
-        // distinct string: tens of MB at a million events).
-        (if facets { s.syms.len() } else { 0 }, s.events.len(), timeline)
+        // Without facets, no counting tables at all (a table per event-own field of every
+        // distinct string: megabytes at a million events).
+        if facets {
+            (s.syms.len(), s.profiles.len(), s.events.len(), timeline)
+        } else {
+            (0, 0, s.events.len(), timeline)
+        }
     };
+    // Facets of profile fields are counted per profile and summed per value at the end; the
+    // others per symbol.
+    let own_facets: Vec<usize> = FACETS
+        .iter()
+        .filter_map(|(f, _)| match f.slot() {
+            Slot::Own(i) => Some(i),
+            Slot::Profile(_) => None,
+        })
+        .collect();
     // Most events in the view: mark them, then read events in storage order (sequential
     // memory) instead of jumping around in time order.
     let member: Option<Vec<u64>> = (view.len() * 8 >= n).then(|| {
@@ -358,19 +378,27 @@ pub fn summarize_unless(
     let blocks = if member.is_some() { n.div_ceil(BLOCK) } else { view.len().div_ceil(BLOCK) };
     let lanes = rayon::current_num_threads().max(1);
     let t = &timeline;
-    let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = (0..lanes)
+    let own_facets = &own_facets;
+    let empty = || Counts {
+        own: own_facets.iter().map(|_| vec![0u32; nsyms]).collect(),
+        profiles: vec![0u32; nprofiles],
+        buckets: vec![0u32; t.counts.len()],
+    };
+    let parts: Vec<Counts> = (0..lanes)
         .into_par_iter()
         .map(|lane| {
-            let mut counts: Vec<Vec<u32>> = FACETS.iter().map(|_| vec![0u32; nsyms]).collect();
-            let mut buckets = vec![0u32; t.counts.len()];
+            let mut c = empty();
             let mut add = |ev: &crate::model::Event| {
-                for (k, (f, _)) in FACETS.iter().enumerate() {
-                    if let Some(c) = counts[k].get_mut(ev.sym(*f) as usize) {
-                        *c += 1;
+                for (k, &i) in own_facets.iter().enumerate() {
+                    if let Some(n) = c.own[k].get_mut(ev.own[i] as usize) {
+                        *n += 1;
                     }
                 }
+                if let Some(n) = c.profiles.get_mut(ev.profile as usize) {
+                    *n += 1;
+                }
                 if let Some(b) = t.bucket(ev.time) {
-                    buckets[b] += 1;
+                    c.buckets[b] += 1;
                 }
             };
             for b in (lane..blocks).step_by(lanes) {
@@ -394,27 +422,38 @@ pub fn summarize_unless(
                     }
                 }
             }
-            Some((counts, buckets))
+            Some(c)
         })
         .collect::<Option<Vec<_>>>()?;
     let mut parts = parts.into_iter();
-    let (mut counts, mut buckets) =
-        parts.next().unwrap_or_else(|| (FACETS.iter().map(|_| vec![0u32; nsyms]).collect(), vec![0; t.counts.len()]));
-    for (c, b) in parts {
-        for (acc, part) in counts.iter_mut().zip(c) {
-            acc.iter_mut().zip(part).for_each(|(a, p)| *a += p);
+    let mut acc = parts.next().unwrap_or_else(empty);
+    for c in parts {
+        for (a, part) in acc.own.iter_mut().zip(c.own) {
+            a.iter_mut().zip(part).for_each(|(a, p)| *a += p);
         }
-        buckets.iter_mut().zip(b).for_each(|(a, p)| *a += p);
+        acc.profiles.iter_mut().zip(c.profiles).for_each(|(a, p)| *a += p);
+        acc.buckets.iter_mut().zip(c.buckets).for_each(|(a, p)| *a += p);
     }
-    timeline.counts = buckets;
+    timeline.counts = acc.buckets;
     let s = store.read();
+    let mut own_counts = acc.own.into_iter();
     let facets = FACETS
         .iter()
-        .zip(counts)
         .filter(|_| facets)
-        .map(|(&(field, label), c)| {
-            let mut nonzero: Vec<(Sym, u32)> =
-                c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect();
+        .map(|&(field, label)| {
+            let mut nonzero: Vec<(Sym, u32)> = match field.slot() {
+                Slot::Own(_) => {
+                    let c = own_counts.next().unwrap_or_default();
+                    c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect()
+                }
+                Slot::Profile(k) => {
+                    let mut by_sym: foldhash::HashMap<Sym, u32> = Default::default();
+                    for (p, &n) in acc.profiles.iter().enumerate().filter(|(_, &n)| n > 0) {
+                        *by_sym.entry(s.profiles[p][k]).or_default() += n;
+                    }
+                    by_sym.into_iter().collect()
+                }
+            };
             let distinct = nonzero.len();
             let by_count =
                 |a: &(Sym, u32), b: &(Sym, u32)| b.1.cmp(&a.1).then_with(|| s.syms.get(a.0).cmp(s.syms.get(b.0)));

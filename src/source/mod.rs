@@ -10,8 +10,8 @@ use crate::model::record::RecordFields;
 use crate::model::store::Batch;
 use crate::model::time::parse_event_time;
 use crate::model::{
-    id, Event, IdBits, IdShape, Interner, RawLoc, StrRef, Sym, SymField, FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME,
-    SYM_FIELDS,
+    id, intern::ProfileInterner, Event, IdBits, IdShape, Interner, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR,
+    FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
 use crate::store::files::{FileKey, IndexWriter};
 use files::{parse_content, parse_trail_log, InputKind, Parsed};
@@ -172,6 +172,8 @@ struct LocalBatch {
     last: [Sym; SYM_FIELDS],
     uniq: String,
     res: Vec<Sym>,
+    /// Profiles of local symbols; events point into it.
+    profiles: ProfileInterner,
     events: Vec<Event>,
     /// Per event: hash of the eventID (0: none) and of the raw bytes.
     hashes: Vec<(u64, u64)>,
@@ -195,6 +197,7 @@ impl LocalBatch {
             last: [0; SYM_FIELDS],
             uniq: String::new(),
             res: Vec::with_capacity(records),
+            profiles: ProfileInterner::default(),
             events: Vec::with_capacity(records),
             hashes: Vec::with_capacity(records),
         }
@@ -232,6 +235,14 @@ impl LocalBatch {
         self.last[f as usize] = sym;
         sym
     }
+    /// An event's own symbols and its profile's index, from its symbols by [`SymField`].
+    fn split(&mut self, syms: &[Sym; SYM_FIELDS]) -> ([Sym; OWN_FIELDS], u32) {
+        let mut own = [0; OWN_FIELDS];
+        own.copy_from_slice(&syms[..OWN_FIELDS]);
+        let mut profile: Profile = Default::default();
+        profile.copy_from_slice(&syms[OWN_FIELDS..]);
+        (own, self.profiles.intern(&profile))
+    }
     /// An id in its compact form, or as text in the batch's arena.
     fn id(&mut self, s: &str) -> (IdShape, IdBits) {
         id::encode(s).unwrap_or_else(|| {
@@ -267,11 +278,15 @@ impl LocalBatch {
             set(SymField::AccessKey, id.access_key_id.as_str(), self, false);
         }
         let time = parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME);
-        let flags = match r.read_only.as_str() {
+        let mut flags = match r.read_only.as_str() {
             "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
             "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
             _ => 0,
         };
+        if syms[SymField::Error as usize] != 0 {
+            flags |= FLAG_ERROR;
+        }
+        let (own, profile) = self.split(&syms);
         let res_start = self.res.len() as u32;
         for res in &r.resources.0 {
             if res.arn.is_some() {
@@ -286,7 +301,8 @@ impl LocalBatch {
         self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
         self.events.push(Event {
             time,
-            syms,
+            profile,
+            own,
             event_id,
             request_id,
             res_start,
@@ -307,11 +323,15 @@ impl LocalBatch {
                 syms[*f as usize] = self.intern(&s.strs[i]);
             }
         }
-        let flags = match s.read_only {
+        let mut flags = match s.read_only {
             Some(true) => FLAG_READONLY_KNOWN | FLAG_READONLY,
             Some(false) => FLAG_READONLY_KNOWN,
             None => 0,
         };
+        if syms[SymField::Error as usize] != 0 {
+            flags |= FLAG_ERROR;
+        }
+        let (own, profile) = self.split(&syms);
         let res_start = self.res.len() as u32;
         for arn in &s.resources {
             let sym = self.intern(arn);
@@ -324,7 +344,8 @@ impl LocalBatch {
         self.hashes.push((id_hash, s.raw_hash));
         self.events.push(Event {
             time: s.time,
-            syms,
+            profile,
+            own,
             event_id,
             request_id,
             res_start,
@@ -616,6 +637,7 @@ fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Opti
 /// batches. Inputs can be added as they come (files found, pages fetched).
 pub struct Ingest<'a> {
     interner: Interner,
+    profiles: ProfileInterner,
     /// Totals including what is pending, so offsets in pending events are global.
     strings_len: u64,
     res_len: u64,
@@ -640,6 +662,7 @@ impl<'a> Ingest<'a> {
     pub fn new(raw: &'a RawReader) -> Self {
         Ingest {
             interner: Interner::default(),
+            profiles: ProfileInterner::default(),
             strings_len: 0,
             res_len: 0,
             events_len: 0,
@@ -723,6 +746,9 @@ impl<'a> Ingest<'a> {
                 self.interner.intern_hashed(s, hash)
             }))
             .collect();
+        // Local profiles to global ones, as events use them (the profile of events that were
+        // all duplicates is not added).
+        let mut premap = vec![u32::MAX; local.profiles.len()];
         let uniq_base = self.strings_len as u32;
         let mut dups = 0;
         let mut kept_uniq = String::new();
@@ -731,9 +757,19 @@ impl<'a> Ingest<'a> {
                 dups += 1;
                 continue;
             }
-            for s in ev.syms.iter_mut() {
+            for s in ev.own.iter_mut() {
                 *s = remap[*s as usize];
             }
+            let global = &mut premap[ev.profile as usize];
+            if *global == u32::MAX {
+                let p = local.profiles.get(ev.profile).map(|s| remap[s as usize]);
+                let before = self.profiles.len();
+                *global = self.profiles.intern(&p);
+                if self.profiles.len() > before {
+                    self.pending.new_profiles.push(p);
+                }
+            }
+            ev.profile = *global;
             let mut copy = |r: StrRef| {
                 let s = &local.uniq[r.off as usize..(r.off + r.len) as usize];
                 let off = uniq_base + kept_uniq.len() as u32;
@@ -791,7 +827,7 @@ impl<'a> Ingest<'a> {
 
     /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).
     pub fn flush(&mut self) -> Option<Batch> {
-        if self.pending.events.is_empty() && !self.interner.has_new() {
+        if self.pending.events.is_empty() && !self.interner.has_new() && self.pending.new_profiles.is_empty() {
             return None;
         }
         let mut batch = std::mem::take(&mut self.pending);
