@@ -3,7 +3,6 @@ use trailscope::cli::{Cli, Command};
 use trailscope::print::{self, PrintRequest};
 
 fn main() {
-    fix_mmap_threshold();
     let mut cli = Cli::parse();
     trailscope::source::install_panic_filter();
     match cli.command {
@@ -47,6 +46,7 @@ fn main() {
             write_stdout(&buf);
         }
         None => {
+            fix_mmap_threshold();
             let config = trailscope::config::load(cli.common.config.as_deref());
             cli.common.apply_config(&config.config, trailscope::model::time::now_ms());
             run_app(cli.common, config)
@@ -80,6 +80,8 @@ fn write_stdout(bytes: &[u8]) {
 /// thread's arena and are freed into it while the store keeps growing: the arenas fragment,
 /// and a million loaded events kept 40-50 MB more resident than they use. With the threshold
 /// fixed, blocks above it are mappings of their own, given back to the system when freed.
+/// Only for the TUI: `print` reads every file back, and a fresh mapping for each file's
+/// content (faulted in page by page) made writing a million events 25% slower.
 fn fix_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tunable; called before any other thread exists.
