@@ -191,3 +191,51 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     assert!(roff.contains("LookupEvents") && roff.contains("\\-\\-since"), "the manual has the options");
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2), "an unknown shell is a usage error");
 }
+
+/// Every interned field of every loaded event, the five kept in the event and the nine kept in
+/// its profile, reads back as its record has it; profiles are distinct and shared.
+#[test]
+fn every_field_reads_back_from_its_record() {
+    use trailscope::model::{EventStore, SymField::*};
+    use trailscope::source::{load, raw::RawReader, LoadMsg, LoadOptions};
+    let raw = RawReader::new(1 << 20);
+    let mut store = EventStore::default();
+    let inputs = [stratus(), panther()].map(|p| p.to_string_lossy().into_owned());
+    let opts = LoadOptions { threads: 2, ..Default::default() };
+    load(&inputs, &opts, &raw, &mut |m| match m {
+        LoadMsg::Files(f) => store.add_files(f),
+        LoadMsg::Batch(b, _) => {
+            store.apply(b);
+        }
+        _ => {}
+    });
+    assert!(store.len() > 700, "{} events", store.len());
+    let distinct: HashSet<_> = store.profiles.iter().collect();
+    assert_eq!(distinct.len(), store.profiles.len(), "a profile is stored once");
+    assert!(store.profiles.len() < store.len(), "{} profiles for {} events", store.profiles.len(), store.len());
+    for ev in &store.events {
+        let bytes = raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let text = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut fields = vec![
+            (Region, "/awsRegion"),
+            (Account, "/recipientAccountId"),
+            (IdentityType, "/userIdentity/type"),
+            (IdentityAccount, "/userIdentity/accountId"),
+            (Error, "/errorCode"),
+            (Category, "/eventCategory"),
+            (EventType, "/eventType"),
+            (Ip, "/sourceIPAddress"),
+            (Agent, "/userAgent"),
+            (AccessKey, "/userIdentity/accessKeyId"),
+            (Arn, "/userIdentity/arn"),
+        ];
+        if v.get("insightDetails").is_none() {
+            fields.extend([(Name, "/eventName"), (Source, "/eventSource")]);
+        }
+        for (f, pointer) in fields {
+            assert_eq!(store.sym(ev, f), text(pointer), "{f:?} of {}", text("/eventID"));
+        }
+        assert_eq!(ev.is_error(), !text("/errorCode").is_empty());
+    }
+}

@@ -1,9 +1,10 @@
 //! The compact, in-memory form of events.
 //!
 //! A loaded event is an [`Event`]: a timestamp, interned symbols for the fields that repeat
-//! (names, sources, regions, principals), event and request ids in 16 bytes each (see [`id`]),
-//! and a [`RawLoc`] saying where its raw record lives, so the
-//! raw JSON is fetched back only when the detail view or `print` needs it.
+//! (names, sources, regions, principals), those that repeat together (name, source, region,
+//! accounts, error…) as one [`Profile`] index, event and request ids in 16 bytes each (see
+//! [`id`]), and a [`RawLoc`] saying where its raw record lives, so the raw JSON is fetched back
+//! only when the detail view or `print` needs it.
 
 pub mod columns;
 pub mod id;

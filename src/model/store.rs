@@ -103,7 +103,7 @@ impl EventStore {
 
     pub fn sort_indices(&self, idx: &mut [u32]) {
         // The keys are copied out beside their index: sorting through the index would miss
-        // the cache on every comparison once the events outgrow it (a million is 120 MB).
+        // the cache on every comparison once the events outgrow it (a million is 88 MB).
         let mut keyed: Vec<_> = idx
             .iter()
             .map(|&i| {
@@ -139,7 +139,7 @@ impl EventStore {
         }
         // Gallop through `old` for where each new index goes and copy the runs between: a
         // batch of newer events lands at the front in a few comparisons and one copy, where
-        // comparing every old element would miss the cache on each (the events are 120 MB).
+        // comparing every old element would miss the cache on each (the events are 88 MB).
         let old = std::mem::take(into);
         into.reserve_exact(old.len() + new.len());
         let mut a = 0;
