@@ -681,3 +681,84 @@ fn command_region_switches_live_history() {
     t.wait_for("EXITED:0");
     double.shutdown();
 }
+
+/// `r` in live history with the local store: after new events arrive, a refresh asks AWS only
+/// for the new part (and the last 15 minutes again, for late delivery), the list then holds
+/// every event once, and the store has them all for the next start.
+#[test]
+fn refresh_with_the_cache_asks_only_for_what_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all");
+    // 200 older events, then 30 of the last nine minutes that reach AWS after the first load.
+    let old = recent_archive_in(&all, "old", 200, 100, 1, 21, 11 * 60, 4 * 3600);
+    recent_archive_in(&all, "new", 30, 100, 1, 22, 10, 9 * 60);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let double = rt.block_on(trailscope::double::Double::start(&old, 0, Default::default())).unwrap();
+    let port = double.port();
+    let region = double.records()[0].region.clone();
+    let cache = dir.path().join("cache");
+    let endpoint = double.endpoint();
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
+         XDG_CONFIG_HOME=/nonexistent AWS_EC2_METADATA_DISABLED=true {} --cache-dir {} --endpoint-url {endpoint} \
+         --region {region} --since 1d; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        shell_quote(&cache.to_string_lossy()),
+    );
+    let before_first = trailscope::model::time::now_ms();
+    let t = Tmux::start("refresh", &cmd, 120, 40);
+    t.keys(&["G"]);
+    let s = t.wait_for("complete");
+    assert!(s.contains("Events · 200 "), "{s}");
+    assert_eq!(double.log().len(), 4, "four pages the first time");
+    double.shutdown();
+
+    // The same account now has the new events too.
+    let double = rt.block_on(trailscope::double::Double::start(&all, port, Default::default())).unwrap();
+    assert_eq!(double.records().len(), 230);
+    let before_refresh = trailscope::model::time::format_rfc3339(trailscope::model::time::now_ms());
+    t.keys(&["r"]);
+    t.keys(&["G"]);
+    let start = Instant::now();
+    loop {
+        let s = t.screen();
+        if s.contains("complete") && s.contains("Events · 230 ") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "all 230 events after the refresh: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let overlap = trailscope::store::coverage::SETTLE_MS;
+    let refetched = double.records().iter().filter(|r| r.time_ms >= before_first - overlap).count();
+    let log = double.log();
+    assert!(refetched >= 30 && refetched < 100, "{refetched}");
+    assert_eq!(log.len(), refetched.div_ceil(50), "only the new part and the overlap: {log:?}");
+    for e in &log {
+        let start_ms = (e.start.unwrap_or(0.0) * 1000.0) as i64;
+        assert!(start_ms >= before_first - overlap - 1000, "asked from {start_ms}");
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    double.shutdown();
+
+    // The store has every event once: offline, as the same identity, up to the refresh, the
+    // same 230.
+    let o = Command::new(bin())
+        .args(["print", "--offline", "--endpoint-url", &endpoint, "--region", &region, "--since", "1d"])
+        .args(["--until", &before_refresh])
+        .arg("--cache-dir")
+        .arg(&cache)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTUI")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ids = ids(&jsonl_values(&o));
+    assert_eq!(ids.len(), 230);
+    assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 230);
+}
