@@ -731,7 +731,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     let overlap = trailscope::store::coverage::SETTLE_MS;
     let refetched = double.records().iter().filter(|r| r.time_ms >= before_first - overlap).count();
     let log = double.log();
-    assert!(refetched >= 30 && refetched < 100, "{refetched}");
+    assert!((30..100).contains(&refetched), "{refetched}");
     assert_eq!(log.len(), refetched.div_ceil(50), "only the new part and the overlap: {log:?}");
     for e in &log {
         let start_ms = (e.start.unwrap_or(0.0) * 1000.0) as i64;
