@@ -4,7 +4,7 @@ use crate::cli::Common;
 use crate::highlight::highlight_record;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
-use crate::source::lookup::{run_live, LiveCmd};
+use crate::source::lookup::{run_live, LiveCmd, LIVE_INPUT};
 use crate::source::raw::RawReader;
 use crate::source::{load, LoadMsg, LoadOptions, Problem};
 use crate::state::{Effect, Msg, State};
@@ -168,7 +168,7 @@ fn spawn_source(
                     .map_err(|e| e.to_string())
                     .and_then(|rt| rt.block_on(run_live(cfg, raw, live_rx, hungry_rx, false, &mut emit)));
                 if let Err(reason) = result {
-                    emit(LoadMsg::Problem(Problem { input: "live event history".into(), reason, skipped: true }));
+                    emit(LoadMsg::Problem(Problem { input: LIVE_INPUT.into(), reason, skipped: true }));
                     emit(LoadMsg::Done(Default::default()));
                 }
             })

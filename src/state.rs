@@ -1295,7 +1295,14 @@ impl State {
     fn apply_load(&mut self, msg: LoadMsg) {
         match msg {
             LoadMsg::Files(f) => self.store.write().add_files(f),
-            LoadMsg::Problem(p) => self.problems.push(p),
+            LoadMsg::Problem(p) => {
+                // Live history that cannot go on (no credentials, an unknown profile, no
+                // region): say so where the eye is, not only in the problems list.
+                if self.live.is_some() && p.skipped && p.input == crate::source::lookup::LIVE_INPUT {
+                    self.notify(format!("live history stopped: {}", p.reason));
+                }
+                self.problems.push(p)
+            }
             LoadMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
             LoadMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
@@ -1337,6 +1344,10 @@ impl State {
                 }
             }
             LoadMsg::Done(stats) => {
+                // The live source ends only when it cannot go on: nothing more is coming.
+                if let Some(live) = self.live.as_mut() {
+                    live.status.done = true;
+                }
                 self.load.stats = stats;
                 self.load.done = true;
                 self.load.elapsed = self.load.started.map(|s| s.elapsed()).unwrap_or_default();

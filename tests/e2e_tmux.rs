@@ -762,3 +762,73 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     assert_eq!(ids.len(), 230);
     assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 230);
 }
+
+/// `:profile` restarts live history as another identity from the AWS configuration: later
+/// requests are signed with that profile's key.
+#[test]
+fn command_profile_switches_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive(dir.path(), 120, 1, 8, 600, 3600);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let region = double.records()[0].region.clone();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, format!("[profile one]\nregion = {region}\n\n[profile two]\nregion = {region}\n")).unwrap();
+    std::fs::write(
+        &credentials,
+        "[one]\naws_access_key_id = AKIDPROFILEONE\naws_secret_access_key = x\n\n\
+         [two]\naws_access_key_id = AKIDPROFILETWO\naws_secret_access_key = y\n",
+    )
+    .unwrap();
+    let cmd = format!(
+        "env -u AWS_PROFILE -u AWS_REGION -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+         AWS_CONFIG_FILE={} AWS_SHARED_CREDENTIALS_FILE={} XDG_CONFIG_HOME=/nonexistent AWS_EC2_METADATA_DISABLED=true \
+         {} --no-cache --endpoint-url {} --profile one --since 1d; echo EXITED:$?; sleep 30",
+        shell_quote(&config.to_string_lossy()),
+        shell_quote(&credentials.to_string_lossy()),
+        shell_quote(bin()),
+        double.endpoint()
+    );
+    let t = Tmux::start("liveprofile", &cmd, 120, 40);
+    t.keys(&["G"]);
+    let s = t.wait_for("complete");
+    assert!(s.contains("Events · 120 "), "{s}");
+    let first = double.log();
+    assert!(!first.is_empty() && first.iter().all(|e| e.access_key.as_deref() == Some("AKIDPROFILEONE")), "{first:?}");
+    t.keys(&[":"]);
+    t.type_text("profile two");
+    t.keys(&["Enter"]);
+    // The region is the profile's (none was given on the command line).
+    t.wait_for("live history: profile two, the default region");
+    t.keys(&["G"]);
+    let start = Instant::now();
+    loop {
+        let s = t.screen();
+        if s.contains("complete") && s.contains("Events · 120 ") && double.log().len() > first.len() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "profile two's events: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after: Vec<_> = double.log().into_iter().skip(first.len()).collect();
+    assert!(after.iter().all(|e| e.access_key.as_deref() == Some("AKIDPROFILETWO")), "{after:?}");
+    // A profile that does not exist is explained; the session goes on.
+    let before = double.log().len();
+    t.keys(&[":"]);
+    t.type_text("profile nosuch");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("live history stopped: profile nosuch is not in the AWS config or credentials file");
+    assert!(s.contains("defined there: one, two"), "{s}");
+    assert!(!s.contains("fetching"), "nothing is being fetched: {s}");
+    assert_eq!(double.log().len(), before, "no request without the profile");
+    // Back to a profile that works.
+    t.keys(&[":"]);
+    t.type_text("profile one");
+    t.keys(&["Enter"]);
+    t.keys(&["G"]);
+    t.wait_for("Events · 120 ");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    double.shutdown();
+}

@@ -321,3 +321,24 @@ fn answers_that_never_come_time_out_and_are_asked_again() {
     assert!(requests > pages, "{requests} requests for {pages} pages: {summary}");
     d.shutdown();
 }
+
+#[test]
+fn an_unknown_profile_is_named_with_the_defined_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[profile prod]\nregion = us-east-1\n\n[default]\nregion = eu-west-1\n").unwrap();
+    let o = Command::new(bin())
+        .args(["print", "--no-cache", "--endpoint-url", "http://127.0.0.1:9", "--profile", "prdo"])
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("profile prdo is not in the AWS config or credentials file (defined there: default, prod)"),
+        "{}",
+        stderr(&o)
+    );
+}

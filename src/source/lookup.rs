@@ -531,10 +531,38 @@ pub enum LiveCmd {
     Cancel,
 }
 
+/// What problems about live history are reported as coming from.
+pub const LIVE_INPUT: &str = "live event history";
+
+/// A named profile that is in neither AWS file is an error of its own: the SDK would go on
+/// without it and fail later about something else (no region, no credentials).
+async fn check_profile(name: &str) -> Result<(), String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &files, None).await {
+        Ok(set) if set.get_profile(name).is_none() => {
+            let mut names: Vec<&str> = set.profiles().collect();
+            names.sort_unstable();
+            let defined = if names.is_empty() {
+                "no profile is defined there".to_string()
+            } else {
+                format!("defined there: {}", names.join(", "))
+            };
+            Err(crate::sanitize::sanitize(&format!(
+                "profile {name} is not in the AWS config or credentials file ({defined})"
+            ))
+            .into_owned())
+        }
+        // A file that cannot be read or parsed is the SDK's to explain.
+        _ => Ok(()),
+    }
+}
+
 /// Resolves the SDK configuration and the list of regions.
 pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<String>), String> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = &cfg.profile {
+        check_profile(p).await?;
         loader = loader.profile_name(p);
     }
     if let Some(u) = &cfg.endpoint_url {
