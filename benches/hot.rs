@@ -92,7 +92,7 @@ fn load_and_filter(c: &mut Criterion) {
     for filter in ["name:Delete*", "has:error -user:root", "id:=none", "ip:10.*"] {
         let q = query::parse(filter, 1_767_225_600_000).unwrap();
         let mut m = Matcher::new(&q);
-        m.prepare(&store.syms);
+        m.prepare(&store);
         let ctx = MatchCtx { store: &store, raw: &raw };
         g.bench_function(format!("filter {filter}"), |b| b.iter(|| m.filter(black_box(&state.order), &ctx).len()));
     }

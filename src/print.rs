@@ -176,7 +176,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         (load_all_with(&req.paths, &raw, opts), None)
     };
     let mut matcher = Matcher::new(&q);
-    matcher.prepare(&loaded.store.syms);
+    matcher.prepare(&loaded.store);
     let ctx = MatchCtx { store: &loaded.store, raw: &raw };
     // Filter in the order events are stored (memory order, so the scan is cheap), then sort
     // only what matched, newest first.

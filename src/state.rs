@@ -1181,7 +1181,7 @@ impl State {
                 } else {
                     Arc::new(self.order.clone())
                 };
-                m.prepare(&self.store.read().syms);
+                m.prepare(&self.store.read());
                 self.matcher = m.clone();
                 let generation = self.run.generation + 1;
                 self.run = FilterRun {
@@ -1315,7 +1315,7 @@ impl State {
                 let follow_top = self.list.selected == 0 && self.focus != Focus::Detail;
                 let keep = self.selected_event();
                 store.merge_sorted(&mut self.order, &new);
-                self.matcher.prepare(&store.syms);
+                self.matcher.prepare(&store);
                 let matched = if self.matcher.needs_raw() {
                     Vec::new()
                 } else {

@@ -37,7 +37,7 @@ fn direct(state: &State, filter: &str) -> Vec<u32> {
     let q = query::parse(filter, NOW).unwrap();
     let mut m = Matcher::new(&q);
     let store = state.store.read();
-    m.prepare(&store.syms);
+    m.prepare(&store);
     let ctx = query::matcher::MatchCtx { store: &store, raw: &state.raw };
     m.filter(&state.order, &ctx)
 }

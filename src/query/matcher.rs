@@ -6,7 +6,7 @@
 
 use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
-use crate::model::{Event, EventStore, SymField, SymTable, EMPTY};
+use crate::model::{Event, EventStore, Slot, SymField, SymTable, EMPTY};
 use crate::source::raw::RawReader;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -108,8 +108,24 @@ impl Clone for SymVerdicts {
 }
 
 impl SymVerdicts {
-    fn extend(&mut self, syms: &SymTable) {
-        self.v.resize_with(syms.len(), || AtomicU8::new(0));
+    fn extend(&mut self, len: usize) {
+        self.v.resize_with(len, || AtomicU8::new(0));
+    }
+    /// The verdict of entry `i`, decided by `decide` the first time.
+    #[inline]
+    fn get_or(&self, i: u32, decide: impl FnOnce() -> bool) -> bool {
+        let Some(slot) = self.v.get(i as usize) else {
+            return false;
+        };
+        match slot.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = decide();
+                slot.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+        }
     }
     #[inline]
     fn get(&self, sym: u32, syms: &SymTable, pat: &Pattern) -> bool {
@@ -130,7 +146,18 @@ impl SymVerdicts {
 
 #[derive(Clone, Debug)]
 enum Check {
-    Syms { fields: &'static [SymField], resources: bool, params: bool, verdicts: SymVerdicts, pat: Pattern },
+    /// A pattern on interned fields: those kept in the event (`own`, indices into
+    /// [`Event::own`]) are decided per symbol, those kept in the profile (`prof`, indices into a
+    /// [`crate::model::Profile`]) once per profile, from the verdicts of its symbols.
+    Syms {
+        own: Vec<usize>,
+        prof: Vec<usize>,
+        resources: bool,
+        params: bool,
+        verdicts: SymVerdicts,
+        profiles: SymVerdicts,
+        pat: Pattern,
+    },
     EventId(Pattern),
     RequestId(Pattern),
     Text(Pattern),
@@ -169,6 +196,26 @@ fn sym_fields(f: Field) -> &'static [SymField] {
     }
 }
 
+/// A [`Check::Syms`] on `fields`.
+fn syms_check(fields: &[SymField], resources: bool, params: bool, pat: Pattern) -> Check {
+    let (mut own, mut prof) = (Vec::new(), Vec::new());
+    for f in fields {
+        match f.slot() {
+            Slot::Own(i) => own.push(i),
+            Slot::Profile(i) => prof.push(i),
+        }
+    }
+    Check::Syms {
+        own,
+        prof,
+        resources,
+        params,
+        verdicts: SymVerdicts::default(),
+        profiles: SymVerdicts::default(),
+        pat,
+    }
+}
+
 /// What the matcher needs besides the event: the store's tables and the raw records.
 pub struct MatchCtx<'a> {
     pub store: &'a EventStore,
@@ -200,29 +247,13 @@ impl Matcher {
                             Field::Request => Check::RequestId(pat),
                             Field::Text => Check::Text(pat),
                             Field::ReadOnly => Check::ReadOnly(value.eq_ignore_ascii_case("true")),
-                            Field::Resource => Check::Syms {
-                                fields: &[],
-                                resources: true,
-                                params: true,
-                                verdicts: SymVerdicts::default(),
-                                pat,
-                            },
-                            f => Check::Syms {
-                                fields: sym_fields(*f),
-                                resources: false,
-                                params: false,
-                                verdicts: SymVerdicts::default(),
-                                pat,
-                            },
+                            Field::Resource => syms_check(&[], true, true, pat),
+                            f => syms_check(sym_fields(*f), false, false, pat),
                         }
                     }
-                    TermKind::Bare(word) => Check::Syms {
-                        fields: LIST_COLUMNS,
-                        resources: false,
-                        params: false,
-                        verdicts: SymVerdicts::default(),
-                        pat: Pattern::Fuzzy(Fuzzy::new(engine, word)),
-                    },
+                    TermKind::Bare(word) => {
+                        syms_check(LIST_COLUMNS, false, false, Pattern::Fuzzy(Fuzzy::new(engine, word)))
+                    }
                     TermKind::Has(f) => Check::Has(*f),
                     TermKind::Since(ms) => Check::Since(*ms),
                     TermKind::Until(ms) => Check::Until(*ms),
@@ -256,12 +287,13 @@ impl Matcher {
         self.terms.iter().any(|t| matches!(t.check, Check::Text(_) | Check::Syms { params: true, .. }))
     }
 
-    /// Brings per-symbol verdicts up to date with the table; call before matching events
-    /// that may use new symbols.
-    pub fn prepare(&mut self, syms: &SymTable) {
+    /// Brings per-symbol and per-profile verdicts up to date with the store's tables; call
+    /// before matching events that may use new symbols or profiles.
+    pub fn prepare(&mut self, store: &EventStore) {
         for t in &mut self.terms {
-            if let Check::Syms { verdicts, .. } = &mut t.check {
-                verdicts.extend(syms);
+            if let Check::Syms { verdicts, profiles, .. } = &mut t.check {
+                verdicts.extend(store.syms.len());
+                profiles.extend(store.profiles.len());
             }
         }
     }
@@ -273,8 +305,13 @@ impl Matcher {
     fn check(&self, c: &Check, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         let store = ctx.store;
         match c {
-            Check::Syms { fields, resources, params, verdicts, pat } => {
-                fields.iter().any(|&f| verdicts.get(store.sym_id(ev, f), &store.syms, pat))
+            Check::Syms { own, prof, resources, params, verdicts, profiles, pat } => {
+                own.iter().any(|&i| verdicts.get(ev.own[i], &store.syms, pat))
+                    || (!prof.is_empty()
+                        && profiles.get_or(ev.profile, || {
+                            let p = &store.profiles[ev.profile as usize];
+                            prof.iter().any(|&k| verdicts.get(p[k], &store.syms, pat))
+                        }))
                     || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat)))
                     || (*params && raw_params_match(ev, ctx, pat))
             }

@@ -250,7 +250,7 @@ fn run_filter(
             None => {
                 // Held per chunk only: the UI thread takes the write lock to add a batch.
                 let guard = store.read();
-                job.matcher.prepare(&guard.syms);
+                job.matcher.prepare(&guard);
                 filter_par(&job.matcher, &guard, raw, slice)
             }
         };
@@ -286,7 +286,7 @@ fn matches_in_storage_order(
             return None;
         }
         let guard = store.read();
-        m.prepare(&guard.syms);
+        m.prepare(&guard);
         let ctx = super::matcher::MatchCtx { store: &guard, raw };
         let base = b * BLOCK;
         words.par_chunks_mut(64).enumerate().for_each(|(c, ws)| {
