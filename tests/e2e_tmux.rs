@@ -66,11 +66,38 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    /// Waits up to 20 s for a screen that `ok` accepts; `what` says what was awaited.
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
     fn title(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]).stdout)
             .trim()
             .to_string()
     }
+}
+
+/// A runtime serving a LookupEvents double of `archive` on a free port.
+fn serve(archive: &std::path::Path) -> (tokio::runtime::Runtime, trailscope::double::Double) {
+    serve_with(archive, 0, Default::default())
+}
+
+fn serve_with(
+    archive: &std::path::Path,
+    port: u16,
+    cfg: trailscope::double::DoubleConfig,
+) -> (tokio::runtime::Runtime, trailscope::double::Double) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let double = rt.block_on(trailscope::double::Double::start(archive, port, cfg)).unwrap();
+    (rt, double)
 }
 
 impl Drop for Tmux {
@@ -171,8 +198,7 @@ fn first_screen_does_not_wait_for_a_slow_input() {
 fn live_history_with_plan_and_paging() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive(dir.path(), 1500, 1, 5, 600, 6 * 3600);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let (_rt, double) = serve(&archive);
     let cmd = format!(
         "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
          AWS_EC2_METADATA_DISABLED=true TRAILSCOPE_CACHE_DIR={} {} --endpoint-url {} --region us-east-1 --since 1d; echo EXITED:$?; sleep 30",
@@ -448,14 +474,13 @@ fn mouse_clicks_and_wheel_and_no_mouse() {
 fn live_waiting_is_shown_and_the_ui_stays_responsive() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive(dir.path(), 100, 1, 42, 600, 3600);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let faults = trailscope::double::Faults {
         delay: trailscope::double::Trigger::EveryNth(1),
         delay_ms: 60_000,
         ..Default::default()
     };
     let cfg = trailscope::double::DoubleConfig { faults, ..Default::default() };
-    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, cfg)).unwrap();
+    let (_rt, double) = serve_with(&archive, 0, cfg);
     let cmd = format!(
         "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
          AWS_EC2_METADATA_DISABLED=true {} --no-cache --endpoint-url {} --region us-east-1; echo EXITED:$?; sleep 30",
@@ -641,8 +666,7 @@ fn command_mode_and_configuration() {
 fn command_region_switches_live_history() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive(dir.path(), 300, 2, 7, 600, 3600);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let (_rt, double) = serve(&archive);
     let count = |region: &str| double.records().iter().filter(|r| r.region == region).count();
     let (r1, r2) = ("us-east-1", "us-west-2");
     assert!(count(r1) > 0 && count(r2) > 0, "the archive has both regions");
@@ -663,15 +687,8 @@ fn command_region_switches_live_history() {
     t.keys(&["Enter"]);
     t.wait_for(&format!("profile (default), {r2}"));
     t.keys(&["G"]);
-    let start = Instant::now();
-    loop {
-        let s = t.screen();
-        if s.contains("complete") && s.contains(&format!("Events · {} ", count(r2))) {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{r2}'s events: {s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let all = format!("Events · {} ", count(r2));
+    t.wait_until(&format!("{r2}'s events"), |s| s.contains("complete") && s.contains(&all));
     let after: Vec<_> = double.log().into_iter().skip(before).collect();
     assert!(
         !after.is_empty() && after.iter().all(|e| e.region.as_deref() == Some(r2)),
@@ -692,8 +709,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     // 200 older events, then 30 of the last nine minutes that reach AWS after the first load.
     let old = recent_archive_in(&all, "old", 200, 100, 1, 21, 11 * 60, 4 * 3600);
     recent_archive_in(&all, "new", 30, 100, 1, 22, 10, 9 * 60);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let double = rt.block_on(trailscope::double::Double::start(&old, 0, Default::default())).unwrap();
+    let (rt, double) = serve(&old);
     let port = double.port();
     let region = double.records()[0].region.clone();
     let cache = dir.path().join("cache");
@@ -719,15 +735,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     let before_refresh = trailscope::model::time::format_rfc3339(trailscope::model::time::now_ms());
     t.keys(&["r"]);
     t.keys(&["G"]);
-    let start = Instant::now();
-    loop {
-        let s = t.screen();
-        if s.contains("complete") && s.contains("Events · 230 ") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "all 230 events after the refresh: {s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_until("all 230 events after the refresh", |s| s.contains("complete") && s.contains("Events · 230 "));
     let overlap = trailscope::store::coverage::SETTLE_MS;
     let refetched = double.records().iter().filter(|r| r.time_ms >= before_first - overlap).count();
     let log = double.log();
@@ -769,8 +777,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
 fn command_profile_switches_identity() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive(dir.path(), 120, 1, 8, 600, 3600);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let double = rt.block_on(trailscope::double::Double::start(&archive, 0, Default::default())).unwrap();
+    let (_rt, double) = serve(&archive);
     let region = double.records()[0].region.clone();
     let config = dir.path().join("config");
     let credentials = dir.path().join("credentials");
@@ -802,15 +809,9 @@ fn command_profile_switches_identity() {
     // The region is the profile's (none was given on the command line).
     t.wait_for("live history: profile two, the default region");
     t.keys(&["G"]);
-    let start = Instant::now();
-    loop {
-        let s = t.screen();
-        if s.contains("complete") && s.contains("Events · 120 ") && double.log().len() > first.len() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "profile two's events: {s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_until("profile two's events", |s| {
+        s.contains("complete") && s.contains("Events · 120 ") && double.log().len() > first.len()
+    });
     let after: Vec<_> = double.log().into_iter().skip(first.len()).collect();
     assert!(after.iter().all(|e| e.access_key.as_deref() == Some("AKIDPROFILETWO")), "{after:?}");
     // A profile that does not exist is explained; the session goes on.

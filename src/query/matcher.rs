@@ -129,18 +129,7 @@ impl SymVerdicts {
     }
     #[inline]
     fn get(&self, sym: u32, syms: &SymTable, pat: &Pattern) -> bool {
-        let Some(slot) = self.v.get(sym as usize) else {
-            return false;
-        };
-        match slot.load(Ordering::Relaxed) {
-            1 => false,
-            2 => true,
-            _ => {
-                let yes = sym != EMPTY && pat.test(syms.get(sym));
-                slot.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-                yes
-            }
-        }
+        self.get_or(sym, || sym != EMPTY && pat.test(syms.get(sym)))
     }
 }
 
