@@ -371,7 +371,7 @@ pub fn luminance((r, g, b): (u8, u8, u8)) -> f32 {
     0.2126 * to_linear(r) + 0.7152 * to_linear(g) + 0.0722 * to_linear(b)
 }
 
-/// A colour of the same hue with its luminance brought into [`LUMINANCE`]: too light ones are
+/// A colour of the same hue with its luminance brought into 0.15..=0.23 (`LUMINANCE`): too light ones are
 /// darkened, too dark ones lightened towards white.
 pub fn readable(rgb: (u8, u8, u8)) -> (u8, u8, u8) {
     let l = luminance(rgb);
