@@ -35,7 +35,10 @@ pub struct Problem {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {
+    /// Inputs found so far (all of them once `discovering` is false).
     pub files_total: usize,
+    /// Directories are still being searched: more inputs may come.
+    pub discovering: bool,
     pub files_done: usize,
     pub files_read: usize,
     pub digests: usize,
@@ -80,52 +83,70 @@ impl Default for LoadOptions {
 /// standard input). Problems are reported, never fatal.
 pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFile> {
     let mut out = Vec::new();
+    discover_into(inputs, &mut |found| match found {
+        Found::File(f) => out.push(f),
+        Found::Problem(p) => problems.push(p),
+    });
+    out
+}
+
+/// What discovery finds, in order: a file (numbered in the order found), or a problem.
+pub enum Found {
+    File(SourceFile),
+    Problem(Problem),
+}
+
+/// [`discover`], handing each input to `sink` as soon as it is found, so that reading can
+/// start before a large tree has been searched. Streams (pipes, standard input) come last,
+/// so that a slow pipe does not hold back the files.
+pub fn discover_into(inputs: &[String], sink: &mut dyn FnMut(Found)) {
     let mut seen_dirs = std::collections::HashSet::new();
+    let mut next_id = 0u32;
+    let mut numbered = |found: Found| match found {
+        Found::File(mut f) => {
+            f.id = next_id;
+            next_id += 1;
+            sink(Found::File(f));
+        }
+        problem => sink(problem),
+    };
+    let mut streams = Vec::new();
     for input in inputs {
         if input == "-" {
-            out.push(SourceFile::stream(out.len() as u32, PathBuf::from("-"), Stream::Stdin));
+            streams.push(SourceFile::stream(0, PathBuf::from("-"), Stream::Stdin));
             continue;
         }
         let path = PathBuf::from(input);
         match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk(&path, &mut out, problems, &mut seen_dirs),
-            Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, path, &m)),
+            Ok(m) if m.is_dir() => walk(&path, &mut numbered, &mut seen_dirs),
+            Ok(m) if m.is_file() => numbered(Found::File(SourceFile::on_disk(0, path, &m))),
             // A pipe or a device named explicitly: `trailscope <(zcat ...)` is a FIFO. It is
             // read by a worker like any file, so it does not hold up the others.
-            Ok(_) => out.push(SourceFile::stream(out.len() as u32, path, Stream::Pipe)),
-            Err(e) => problems.push(Problem {
+            Ok(_) => streams.push(SourceFile::stream(0, path, Stream::Pipe)),
+            Err(e) => numbered(Found::Problem(Problem {
                 input: crate::sanitize::sanitize(input).into_owned(),
                 reason: io_reason(&e),
                 skipped: true,
-            }),
+            })),
         }
     }
-    // Results are taken in file order (for deterministic de-duplication); streams go last
-    // so that a slow pipe does not hold back the files.
-    out.sort_by_key(|f| f.stream.is_some());
-    for (i, f) in out.iter_mut().enumerate() {
-        f.id = i as u32;
+    for f in streams {
+        numbered(Found::File(f));
     }
-    out
 }
 
-fn walk(
-    dir: &Path,
-    out: &mut Vec<SourceFile>,
-    problems: &mut Vec<Problem>,
-    seen: &mut std::collections::HashSet<(u64, u64)>,
-) {
+fn walk(dir: &Path, sink: &mut dyn FnMut(Found), seen: &mut std::collections::HashSet<(u64, u64)>) {
     let display = || crate::sanitize::sanitize(&dir.to_string_lossy()).into_owned();
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         if let Ok(m) = std::fs::metadata(dir) {
             if !seen.insert((m.dev(), m.ino())) {
-                problems.push(Problem {
+                sink(Found::Problem(Problem {
                     input: display(),
                     reason: "directory already visited (a symlink loop?); not read again".into(),
                     skipped: false,
-                });
+                }));
                 return;
             }
         }
@@ -133,26 +154,23 @@ fn walk(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem { input: display(), reason: io_reason(&e), skipped: true });
+            sink(Found::Problem(Problem { input: display(), reason: io_reason(&e), skipped: true }));
             return;
         }
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
+        let name = || crate::sanitize::sanitize(&p.to_string_lossy()).into_owned();
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, out, problems, seen),
-            Ok(m) if m.is_file() => out.push(SourceFile::on_disk(out.len() as u32, p, &m)),
-            Ok(_) => problems.push(Problem {
-                input: crate::sanitize::sanitize(&p.to_string_lossy()).into_owned(),
+            Ok(m) if m.is_dir() => walk(&p, sink, seen),
+            Ok(m) if m.is_file() => sink(Found::File(SourceFile::on_disk(0, p, &m))),
+            Ok(_) => sink(Found::Problem(Problem {
+                input: name(),
                 reason: "not a regular file (FIFO, socket or device); skipped inside a directory".into(),
                 skipped: true,
-            }),
-            Err(e) => problems.push(Problem {
-                input: crate::sanitize::sanitize(&p.to_string_lossy()).into_owned(),
-                reason: io_reason(&e),
-                skipped: true,
-            }),
+            })),
+            Err(e) => sink(Found::Problem(Problem { input: name(), reason: io_reason(&e), skipped: true })),
         }
     }
 }
@@ -895,37 +913,127 @@ impl HandOver {
     }
 }
 
+/// Inputs as discovery finds them, shared by the discovering thread, the workers that read
+/// them in order and the coordinator that announces them.
+#[derive(Default)]
+struct Discovered {
+    state: std::sync::Mutex<DiscoveredState>,
+    more: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct DiscoveredState {
+    files: Vec<Arc<SourceFile>>,
+    problems: Vec<Problem>,
+    /// How many files and problems the coordinator has announced.
+    sent_files: usize,
+    sent_problems: usize,
+    done: bool,
+}
+
+impl Discovered {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DiscoveredState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Searches the inputs, publishing files in small groups (the first at once).
+    fn run(&self, inputs: &[String]) {
+        /// Ends the search however this returns, so that no worker waits for more forever.
+        struct Finish<'a>(&'a Discovered);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                self.0.lock().done = true;
+                self.0.more.notify_all();
+            }
+        }
+        let _finish = Finish(self);
+        const GROUP: usize = 64;
+        let mut files = Vec::new();
+        let mut first = true;
+        discover_into(inputs, &mut |f| match f {
+            Found::File(f) => {
+                files.push(Arc::new(f));
+                if first || files.len() >= GROUP {
+                    first = false;
+                    self.publish(&mut files);
+                }
+            }
+            Found::Problem(p) => self.lock().problems.push(p),
+        });
+        self.publish(&mut files);
+    }
+
+    /// Makes `files` (the next ones found, in order) available to the workers.
+    fn publish(&self, files: &mut Vec<Arc<SourceFile>>) {
+        self.lock().files.append(files);
+        self.more.notify_all();
+    }
+
+    /// The `i`th input, once found; `None` when the search ended with fewer.
+    fn get(&self, i: usize) -> Option<Arc<SourceFile>> {
+        let mut st = self.lock();
+        loop {
+            if let Some(f) = st.files.get(i) {
+                return Some(f.clone());
+            }
+            if st.done {
+                return None;
+            }
+            st = self.more.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Announces what was found since the last call: problems, then files (ids in order).
+    fn hand_over(&self, coord: &mut Ingest, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+        let mut st = self.lock();
+        let problems: Vec<Problem> = st.problems[st.sent_problems..].to_vec();
+        let files: Vec<Arc<SourceFile>> = st.files[st.sent_files..].to_vec();
+        (st.sent_problems, st.sent_files) = (st.problems.len(), st.files.len());
+        stats.files_total = st.files.len();
+        stats.discovering = !st.done;
+        drop(st);
+        for p in problems {
+            emit(LoadMsg::Problem(p));
+        }
+        if !files.is_empty() {
+            coord.files.extend(files.iter().cloned());
+            emit(LoadMsg::Files(files));
+        }
+    }
+}
+
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(LoadMsg)) -> LoadStats {
-    let mut problems = Vec::new();
-    let files: Vec<Arc<SourceFile>> = discover(inputs, &mut problems).into_iter().map(Arc::new).collect();
-    for p in problems {
-        emit(LoadMsg::Problem(p));
-    }
-    emit(LoadMsg::Files(files.clone()));
-    let mut stats = LoadStats { files_total: files.len(), ..Default::default() };
+    let mut stats = LoadStats { discovering: true, ..Default::default() };
     let mut coord = Ingest::new(raw);
-    coord.files = files.clone();
     let index = match &opts.cache {
-        Some(c) if !opts.retain_content && files.iter().any(|f| f.stream.is_none()) => open_index(c, emit),
+        Some(c) if !opts.retain_content && inputs.iter().any(|i| i != "-") => open_index(c, emit),
         _ => None,
     };
     let mut index_writes = IndexWrites::default();
+    let found = Discovered::default();
     let next = AtomicUsize::new(0);
-    let threads = opts.threads.clamp(1, 64).min(files.len().max(1));
+    let threads = opts.threads.clamp(1, 64);
     let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);
     std::thread::scope(|scope| {
+        // Discovery runs beside the reading: the first files are read (and on screen) while a
+        // tree of a year of archives is still being searched.
+        let found = &found;
+        std::thread::Builder::new()
+            .name("discover".into())
+            .spawn_scoped(scope, move || found.run(inputs))
+            .expect("starting the discovery thread");
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, files) = (&next, &files);
+            let next = &next;
             let retain = opts.retain_content;
             let index = index.as_ref();
             let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(file) = files.get(i) else { break };
-                if tx.send(process_file(file, retain, &hasher, index)).is_err() {
+                let Some(file) = found.get(i) else { break };
+                if tx.send(process_file(&file, retain, &hasher, index)).is_err() {
                     break;
                 }
             });
@@ -949,6 +1057,8 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
                 }
             }
+            // Every file a worker has read was found before: announce it before its events.
+            found.hand_over(&mut coord, &mut stats, emit);
             while let Some(mut outcome) = waiting.remove(&expect) {
                 expect += 1;
                 if let (Some(ix), Some(update)) = (index.as_ref(), outcome.index.take()) {
@@ -963,6 +1073,7 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
             hand_over.maybe(&mut coord, &stats, emit);
         }
     });
+    found.hand_over(&mut coord, &mut stats, emit);
     if let Some(b) = coord.flush() {
         emit(LoadMsg::Batch(b, stats.clone()));
     }
@@ -1030,6 +1141,62 @@ impl IndexWrites {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workers_wait_for_discovery_and_stop_when_it_ends() {
+        let found = Discovered::default();
+        let file = |id| Arc::new(SourceFile::in_memory(id, "f", Vec::new()));
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| found.get(0));
+            let second = scope.spawn(|| found.get(1));
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!first.is_finished(), "nothing found yet: the worker waits");
+            found.publish(&mut vec![file(0)]);
+            assert_eq!(first.join().unwrap().map(|f| f.id), Some(0));
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!second.is_finished());
+            // The end of the search releases workers asking beyond the last file (here a search
+            // that finds only a problem).
+            found.run(&["/nonexistent/trailscope-input".to_string()]);
+            assert!(second.join().unwrap().is_none());
+        });
+        // The coordinator announces each file and problem once, in order.
+        let raw = RawReader::new(1 << 20);
+        let mut coord = Ingest::new(&raw);
+        let mut stats = LoadStats::default();
+        let mut msgs = Vec::new();
+        found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
+        found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
+        assert!(matches!(&msgs[..], [LoadMsg::Problem(_), LoadMsg::Files(f)] if f.len() == 1));
+        assert_eq!((stats.files_total, stats.discovering, coord.files.len()), (1, false, 1));
+    }
+
+    #[test]
+    fn a_tree_searched_beside_the_reading_is_read_once_in_path_order() {
+        // 1,200 files in 30 directories, published to the workers in groups as found.
+        let dir = tempfile::tempdir().unwrap();
+        for d in 0..30 {
+            let sub = dir.path().join(format!("d{d:02}"));
+            std::fs::create_dir(&sub).unwrap();
+            for f in 0..40 {
+                let rec = format!(r#"{{"Records":[{{"eventID":"e{d}-{f}","eventTime":"2024-01-01T00:00:00Z"}}]}}"#);
+                std::fs::write(sub.join(format!("f{f:02}.json")), rec).unwrap();
+            }
+        }
+        let raw = RawReader::new(1 << 20);
+        let opts = LoadOptions { threads: 2, batch_interval: Duration::from_millis(1), ..Default::default() };
+        let (mut files, mut events) = (Vec::new(), 0);
+        let stats = load(&[dir.path().to_string_lossy().into_owned()], &opts, &raw, &mut |m| match m {
+            LoadMsg::Files(f) => files.extend(f.iter().map(|f| (f.id, f.path.clone()))),
+            LoadMsg::Batch(b, _) => events += b.events.len(),
+            _ => {}
+        });
+        assert_eq!((stats.files_total, stats.events, events, stats.discovering), (1200, 1200, 1200, false));
+        assert!(files.iter().enumerate().all(|(i, (id, _))| *id as usize == i), "ids in the order announced");
+        let mut sorted = files.clone();
+        sorted.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(files, sorted, "announced in path order");
+    }
 
     #[test]
     fn canonical_hash_ignores_key_order_and_space() {

@@ -184,9 +184,11 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     } else if !state.load.done {
         let secs = state.load.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0).max(0.001);
         left.push(Span::raw(format!(
-            " · loading {}/{} files · {} · {}/s",
+            " · loading {}/{}{} files · {} · {}/s",
             thousands(st.files_done),
             thousands(st.files_total),
+            // Directories are still being searched.
+            if st.discovering { "+" } else { "" },
             human_bytes(st.bytes),
             thousands((st.events as f64 / secs) as usize)
         )));
