@@ -295,16 +295,6 @@ impl LocalBatch {
             set(SymField::Arn, id.arn.as_str(), self, false);
             set(SymField::AccessKey, id.access_key_id.as_str(), self, false);
         }
-        let time = parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME);
-        let mut flags = match r.read_only.as_str() {
-            "true" | "True" | "TRUE" => FLAG_READONLY_KNOWN | FLAG_READONLY,
-            "false" | "False" | "FALSE" => FLAG_READONLY_KNOWN,
-            _ => 0,
-        };
-        if syms[SymField::Error as usize] != 0 {
-            flags |= FLAG_ERROR;
-        }
-        let (own, profile) = self.split(&syms);
         let res_start = self.res.len() as u32;
         for res in &r.resources.0 {
             if res.arn.is_some() {
@@ -312,24 +302,19 @@ impl LocalBatch {
                 self.res.push(s);
             }
         }
-        let (event_shape, event_id) = self.id(r.event_id.as_str());
-        let (request_shape, request_id) = self.id(r.request_id.as_str());
-        let id_hash =
-            if r.event_id.is_some() { xxhash_rust::xxh3::xxh3_64(r.event_id.as_str().as_bytes()) | 1 } else { 0 };
-        self.hashes.push((id_hash, xxhash_rust::xxh3::xxh3_64(p.bytes)));
-        self.events.push(Event {
-            time,
-            profile,
-            own,
-            event_id,
-            request_id,
+        self.finish(
+            file,
+            &syms,
             res_start,
-            res_len: self.res.len() as u32 - res_start,
-            // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
-            loc: RawLoc::new(file, p.span.offset as u32, p.span.len, p.span.escaped),
-            flags,
-            id_shapes: event_shape as u8 | (request_shape as u8) << 4,
-        });
+            Rest {
+                time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
+                read_only: read_only_of(r.read_only.as_str()),
+                event_id: r.event_id.is_some().then(|| r.event_id.as_str()),
+                request_id: r.request_id.as_str(),
+                raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
+                span: p.span,
+            },
+        );
     }
 
     /// Takes one record's summary as the archive index stores it (read back from the index,
@@ -341,7 +326,30 @@ impl LocalBatch {
                 syms[*f as usize] = self.intern(&s.strs[i]);
             }
         }
-        let mut flags = match s.read_only {
+        let res_start = self.res.len() as u32;
+        for arn in &s.resources {
+            let sym = self.intern(arn);
+            self.res.push(sym);
+        }
+        self.finish(
+            file,
+            &syms,
+            res_start,
+            Rest {
+                time: s.time,
+                read_only: s.read_only,
+                event_id: s.has_event_id.then(|| &*s.strs[SUMMARY_EVENT_ID]),
+                request_id: &s.strs[SUMMARY_REQUEST_ID],
+                raw_hash: s.raw_hash,
+                span: s.span,
+            },
+        );
+    }
+
+    /// Adds the event whose interned fields are `syms` and whose resources are those in `res`
+    /// from `res_start`.
+    fn finish(&mut self, file: u32, syms: &[Sym; SYM_FIELDS], res_start: u32, rest: Rest<'_>) {
+        let mut flags = match rest.read_only {
             Some(true) => FLAG_READONLY_KNOWN | FLAG_READONLY,
             Some(false) => FLAG_READONLY_KNOWN,
             None => 0,
@@ -349,19 +357,13 @@ impl LocalBatch {
         if syms[SymField::Error as usize] != 0 {
             flags |= FLAG_ERROR;
         }
-        let (own, profile) = self.split(&syms);
-        let res_start = self.res.len() as u32;
-        for arn in &s.resources {
-            let sym = self.intern(arn);
-            self.res.push(sym);
-        }
-        let event_id_str: &str = &s.strs[SUMMARY_EVENT_ID];
-        let (event_shape, event_id) = self.id(event_id_str);
-        let (request_shape, request_id) = self.id(&s.strs[SUMMARY_REQUEST_ID]);
-        let id_hash = if s.has_event_id { xxhash_rust::xxh3::xxh3_64(event_id_str.as_bytes()) | 1 } else { 0 };
-        self.hashes.push((id_hash, s.raw_hash));
+        let (own, profile) = self.split(syms);
+        let (event_shape, event_id) = self.id(rest.event_id.unwrap_or(""));
+        let (request_shape, request_id) = self.id(rest.request_id);
+        let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
+        self.hashes.push((id_hash, rest.raw_hash));
         self.events.push(Event {
-            time: s.time,
+            time: rest.time,
             profile,
             own,
             event_id,
@@ -369,10 +371,31 @@ impl LocalBatch {
             res_start,
             res_len: self.res.len() as u32 - res_start,
             // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
-            loc: RawLoc::new(file, s.span.offset as u32, s.span.len, s.span.escaped),
+            loc: RawLoc::new(file, rest.span.offset as u32, rest.span.len, rest.span.escaped),
             flags,
             id_shapes: event_shape as u8 | (request_shape as u8) << 4,
         });
+    }
+}
+
+/// What an event needs besides its interned fields, from a parsed record or a stored summary.
+struct Rest<'a> {
+    time: i64,
+    read_only: Option<bool>,
+    /// `None`: the record has no eventID (an empty one is `Some("")`).
+    event_id: Option<&'a str>,
+    request_id: &'a str,
+    /// xxh3 of the record's bytes.
+    raw_hash: u64,
+    span: files::Span,
+}
+
+/// `readOnly` as written: CloudTrail writes a boolean, some exports a string.
+fn read_only_of(s: &str) -> Option<bool> {
+    match s {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
     }
 }
 
@@ -461,11 +484,7 @@ impl Summary<'_> {
             Cow::Borrowed(r.event_id.as_str()),
             Cow::Borrowed(r.request_id.as_str()),
         ];
-        let read_only = match r.read_only.as_str() {
-            "true" | "True" | "TRUE" => Some(true),
-            "false" | "False" | "FALSE" => Some(false),
-            _ => None,
-        };
+        let read_only = read_only_of(r.read_only.as_str());
         Summary {
             strs,
             has_event_id: r.event_id.is_some(),
