@@ -21,19 +21,10 @@ fn archive(events: usize) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let opts = GenOptions { events, per_file: 2000, hostile: false, digests: false, ..Default::default() };
     generate(&opts, dir.path()).unwrap();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.path().to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = trailscope::source::discover(&[dir.path().to_string_lossy().into_owned()], &mut Vec::new())
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     (dir, files)
 }
 

@@ -75,11 +75,11 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
             reason: p.clone(),
             skipped: false,
         });
-        state.notify(format!("{p} (E lists it)"));
+        state.notify_error(format!("{p} (E lists it)"));
     }
     match crate::effects::saved_filters_path().map(|p| crate::effects::load_saved_filters(&p)) {
         Some(Ok(saved)) => state.saved = saved,
-        Some(Err(e)) => state.notify(e),
+        Some(Err(e)) => state.notify_error(e),
         None => {}
     }
     let mut terminal = ratatui::init();
@@ -372,7 +372,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
                 let notice = crate::effects::copy("event JSON", &text);
                 state.notify(notice);
             }
-            Err(e) => state.notify(format!("could not read the record: {e}")),
+            Err(e) => state.notify_error(format!("could not read the record: {e}")),
         },
         Effect::Pager(_) | Effect::Reconnect { .. } => {}
         Effect::Export { path, events } => {
@@ -389,7 +389,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         Effect::SaveFilters(list) => {
             if let Some(p) = crate::effects::saved_filters_path() {
                 if let Err(e) = crate::effects::store_saved_filters(&p, &list) {
-                    state.notify(e);
+                    state.notify_error(e);
                 }
             }
         }
@@ -429,7 +429,7 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
     let text = match read_record(state, ev) {
         Ok(bytes) => crate::effects::pretty_record(&bytes),
         Err(e) => {
-            state.notify(format!("could not read the record: {e}"));
+            state.notify_error(format!("could not read the record: {e}"));
             return Ok(());
         }
     };
@@ -443,7 +443,7 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
     }
     terminal.clear()?;
     if let Err(e) = result {
-        state.notify(e);
+        state.notify_error(e);
     }
     Ok(())
 }

@@ -241,8 +241,17 @@ pub struct State {
     pub saved_sel: usize,
     /// Side effects for the app loop to carry out.
     pub effects: Vec<Effect>,
-    /// A message for the status bar, and when it was set.
-    pub notice: Option<(String, Instant)>,
+    /// A message for the status bar.
+    pub notice: Option<Notice>,
+}
+
+/// A message shown in the status bar for [`NOTICE_FOR`].
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub text: String,
+    pub at: Instant,
+    /// Something failed (shown in the error colour), as opposed to done.
+    pub error: bool,
 }
 
 impl State {
@@ -413,7 +422,7 @@ impl State {
     /// when they are shown and out of date (at most twice a second while events stream in).
     pub fn maintain(&mut self) {
         // An old notice is dropped, so that nothing keeps the screen redrawing for it.
-        if self.notice.as_ref().is_some_and(|(_, at)| at.elapsed() >= NOTICE_FOR) {
+        if self.notice.as_ref().is_some_and(|n| n.at.elapsed() >= NOTICE_FOR) {
             self.notice = None;
         }
         if !self.run.done || !self.summary_due() {
@@ -460,7 +469,12 @@ impl State {
 
     /// Sets the status-bar notice.
     pub fn notify(&mut self, text: impl Into<String>) {
-        self.notice = Some((text.into(), Instant::now()));
+        self.notice = Some(Notice { text: text.into(), at: Instant::now(), error: false });
+    }
+
+    /// A notice that something failed.
+    pub fn notify_error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), at: Instant::now(), error: true });
     }
 
     pub fn update(&mut self, action: Action) {
@@ -770,7 +784,7 @@ impl State {
         let cmd = match crate::command::parse(text, self.now_ms) {
             Ok(c) => c,
             Err(e) => {
-                self.notify(e);
+                self.notify_error(e);
                 return;
             }
         };
@@ -1299,7 +1313,7 @@ impl State {
                 // Live history that cannot go on (no credentials, an unknown profile, no
                 // region): say so where the eye is, not only in the problems list.
                 if self.live.is_some() && p.skipped && p.input == crate::source::lookup::LIVE_INPUT {
-                    self.notify(format!("live history stopped: {}", p.reason));
+                    self.notify_error(format!("live history stopped: {}", p.reason));
                 }
                 self.problems.push(p)
             }

@@ -524,19 +524,10 @@ fn the_archive_index_skips_unchanged_files_and_rereads_changed_ones() {
 
     // A file damaged in place, with its size and time kept: the index is used, so the file
     // is not even decompressed (the list still shows its events).
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![archive.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files: Vec<PathBuf> = trailscope::source::discover(&[archive.to_string_lossy().into_owned()], &mut Vec::new())
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let victim = &files[3];
     let meta = std::fs::metadata(victim).unwrap();
     let mut junk = vec![0u8; meta.len() as usize];

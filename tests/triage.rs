@@ -356,7 +356,24 @@ fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
     let old = std::time::Instant::now()
         .checked_sub(trailscope::state::NOTICE_FOR + std::time::Duration::from_secs(1))
         .expect("the clock is older than a notice");
-    state.notice = Some(("old".to_string(), old));
+    state.notice = Some(trailscope::state::Notice { text: "old".into(), at: old, error: false });
     state.maintain();
     assert!(state.notice.is_none(), "an old notice is dropped");
+}
+
+#[test]
+fn a_failure_notice_is_in_the_error_colour() {
+    let mut state = loaded(&[sample()]);
+    let (w, h) = (120, 40);
+    assert_ne!(trailscope::ui::theme::ok().fg, trailscope::ui::theme::error().fg);
+    for (error, style) in [(false, trailscope::ui::theme::ok()), (true, trailscope::ui::theme::error())] {
+        if error {
+            state.notify_error("could not read the record: gone");
+        } else {
+            state.notify("saved the filter as x");
+        }
+        let t = draw_state(&mut state, w, h);
+        let cell = &t.backend().buffer()[(1, h - 1)];
+        assert_eq!((cell.fg, error), (style.fg.unwrap(), error), "status bar: {:?}", cell.symbol());
+    }
 }

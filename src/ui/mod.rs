@@ -221,9 +221,10 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         ));
     }
     // A recent notice (copied, exported, saved) replaces the counts for a few seconds.
-    if let Some((text, at)) = &state.notice {
-        if at.elapsed() < crate::state::NOTICE_FOR {
-            left = vec![Span::styled(format!(" {}", crate::sanitize::sanitize(text)), theme::ok())];
+    if let Some(n) = &state.notice {
+        if n.at.elapsed() < crate::state::NOTICE_FOR {
+            let style = if n.error { theme::error() } else { theme::ok() };
+            left = vec![Span::styled(format!(" {}", crate::sanitize::sanitize(&n.text)), style)];
         }
     }
     let hints: &[(&str, &str)] = match state.focus {
