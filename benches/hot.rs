@@ -9,12 +9,12 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::sync::Arc;
 use trailscope::gen::{generate, GenOptions};
+use trailscope::model::raw::{decode, RawReader};
 use trailscope::query::{self, matcher::MatchCtx, Matcher};
 use trailscope::source::files::{parse_content, parse_trail_log};
-use trailscope::source::raw::{decode, RawReader};
-use trailscope::source::{load, LoadMsg, LoadOptions};
-use trailscope::state::{Msg, State};
-use trailscope::ui;
+use trailscope::source::{load, LoadOptions, SourceMsg};
+use trailscope::tui::state::{Msg, State};
+use trailscope::tui::ui;
 
 /// A generated archive of `events` records, 2,000 to a file, without hostile strings.
 fn archive(events: usize) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
@@ -57,7 +57,7 @@ fn loaded(events: usize) -> (tempfile::TempDir, Arc<RawReader>, State) {
     let raw = Arc::new(RawReader::new(16 << 20));
     let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
     let paths = vec![dir.path().to_string_lossy().into_owned()];
-    load(&paths, &LoadOptions::default(), &raw, &mut |m: LoadMsg| state.apply(Msg::Load(m)));
+    load(&paths, &LoadOptions::default(), &raw, &mut |m: SourceMsg| state.apply(Msg::Load(m)));
     (dir, raw, state)
 }
 
@@ -71,7 +71,7 @@ fn load_and_filter(c: &mut Criterion) {
             let raw = RawReader::new(0);
             let mut n = 0;
             load(&paths, &LoadOptions::default(), &raw, &mut |m| {
-                if let LoadMsg::Batch(batch, _) = m {
+                if let SourceMsg::Batch(batch, _) = m {
                     n += batch.events.len();
                 }
             });

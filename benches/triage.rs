@@ -18,13 +18,13 @@ use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use trailscope::action::Action;
+use trailscope::model::raw::RawReader;
 use trailscope::query::fuzzy::Engine;
 use trailscope::query::run::summarize;
-use trailscope::source::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
-use trailscope::state::{Msg, State};
-use trailscope::ui;
+use trailscope::tui::action::Action;
+use trailscope::tui::state::{Msg, State};
+use trailscope::tui::ui;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -17,8 +17,8 @@
 //! A bad file or a bad entry is reported with its line and the problem; everything else in
 //! the file still applies, and the rest runs on the defaults.
 
-use crate::action::Action;
 use crate::query::fuzzy::Engine;
+use crate::tui::action::Action;
 use crossterm::event::{KeyCode, KeyModifiers};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ struct Raw {
 }
 
 /// A key as the keymap sees it.
-pub type Key = (KeyCode, KeyModifiers);
+pub use crate::tui::keymap::{key_name, Key};
 
 /// The configuration in force: the file's valid entries over the defaults.
 #[derive(Debug, Default, Clone)]
@@ -69,7 +69,7 @@ pub struct Loaded {
 
 /// `$XDG_CONFIG_HOME/trailscope/config.toml` or `~/.config/trailscope/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
-    crate::effects::config_dir().map(|d| d.join("config.toml"))
+    crate::tui::effects::config_dir().map(|d| d.join("config.toml"))
 }
 
 /// Reads the configuration: `explicit` (from `--config`) or the default path. A missing
@@ -132,9 +132,9 @@ pub fn parse(text: &str, name: &str) -> Loaded {
         problems.push(format!("{name}{at}: {what}; ignored"));
     };
     if let Some(t) = raw.theme {
-        match crate::ui::theme::by_name(&t) {
+        match crate::tui::ui::theme::by_name(&t) {
             Some(_) => c.theme = Some(t),
-            None => bad("theme", format!("theme = {t:?}: use one of {}", crate::ui::theme::NAMES.join(", "))),
+            None => bad("theme", format!("theme = {t:?}: use one of {}", crate::tui::ui::theme::NAMES.join(", "))),
         }
     }
     if let Some(s) = raw.since {
@@ -240,24 +240,6 @@ pub fn parse_key(spec: &str) -> Result<Key, String> {
     Ok((code, mods))
 }
 
-/// How a key is written in the file and on the help screen.
-pub fn key_name((code, mods): Key) -> String {
-    let mut s = String::new();
-    if mods.contains(KeyModifiers::CONTROL) {
-        s.push_str("Ctrl-");
-    }
-    if mods.contains(KeyModifiers::ALT) {
-        s.push_str("Alt-");
-    }
-    match code {
-        KeyCode::Char(' ') => s.push_str("Space"),
-        KeyCode::Char(c) => s.push(c),
-        KeyCode::F(n) => s.push_str(&format!("F{n}")),
-        other => s.push_str(&format!("{other:?}")),
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +273,9 @@ mouse = false
         assert_eq!(c.mouse, Some(false));
         assert!(c.keys.contains(&((KeyCode::Char('p'), KeyModifiers::CONTROL), Action::PivotPrincipal)));
         assert!(c.keys.contains(&((KeyCode::Char('x'), KeyModifiers::NONE), Action::Quit)));
-        assert!(c.keys.contains(&((KeyCode::F(2), KeyModifiers::NONE), Action::Copy(crate::state::CopyWhat::EventId))));
+        assert!(c
+            .keys
+            .contains(&((KeyCode::F(2), KeyModifiers::NONE), Action::Copy(crate::tui::state::CopyWhat::EventId))));
     }
 
     #[test]

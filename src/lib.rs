@@ -1,21 +1,31 @@
 //! trailscope: a terminal UI for AWS CloudTrail event history and trail archives.
+//!
+//! The modules form layers that import only downward (`tests/layers.rs` keeps it so):
+//!
+//! ```text
+//! sanitize ─► model ─► query, cache ─► source ─► print ─► tui ─► cli, config
+//! ```
+//!
+//! - [`sanitize`]: the one function every string from an event passes before it is shown.
+//! - [`model`]: events, interned strings, ids, time, where each raw record lies and how it is
+//!   read back.
+//! - [`query`]: the filter language, its plan (what a server can do, what is checked here),
+//!   matching, the filtering worker, facet statistics.
+//! - [`cache`]: the local SQLite store (events of live history, coverage, archive indexes).
+//! - [`source`]: everything that produces events, behind one boundary: archives on disk, live
+//!   history through LookupEvents.
+//! - [`print`]: `trailscope print` and the writers export shares with it.
+//! - [`tui`]: the terminal UI: actions, keys, state, effects, drawing, the event loop.
+//! - [`cli`], [`config`]: the command line and the configuration file.
 
-pub mod action;
-pub mod app;
+pub mod cache;
 pub mod cli;
-pub mod command;
 pub mod config;
 pub mod double;
-pub mod effects;
 pub mod gen;
-pub mod highlight;
-pub mod keymap;
 pub mod model;
-pub mod mouse;
 pub mod print;
 pub mod query;
 pub mod sanitize;
 pub mod source;
-pub mod state;
-pub mod store;
-pub mod ui;
+pub mod tui;

@@ -26,7 +26,7 @@ fn main() {
             std::process::exit(code);
         }
         Some(Command::Cache { action, cache_dir }) => {
-            let code = trailscope::store::command::run(
+            let code = trailscope::cli::cache_cmd::run(
                 &action,
                 cache_dir,
                 &mut std::io::stdout().lock(),
@@ -55,7 +55,7 @@ fn main() {
 }
 
 fn run_app(common: trailscope::cli::Common, config: trailscope::config::Loaded) {
-    match trailscope::app::run(common, config) {
+    match trailscope::tui::app::run(common.tui_options(&config)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("trailscope: {e:#}");

@@ -237,7 +237,7 @@ fn a_refresh_after_new_events_arrive_requests_only_the_new_part() {
     let log = d.log();
     // Only the new part, with the last 15 minutes of the earlier fetch asked again (events
     // may be delivered to event history up to 15 minutes late).
-    let overlap = trailscope::store::coverage::SETTLE_MS;
+    let overlap = trailscope::cache::coverage::SETTLE_MS;
     let refetched = f.records.iter().filter(|v| time_of(v) >= before_first - overlap).count();
     assert_eq!(answered(&log), pages(refetched), "{log:?}");
     eprintln!(
@@ -257,7 +257,7 @@ fn a_refresh_after_new_events_arrive_requests_only_the_new_part() {
 /// Opens the store of a test as the app does and checks what it claims: every event of the
 /// archive inside a covered span is there, once.
 fn assert_store_consistent(cache: &Path, records: &[Value], region: &str) -> (usize, Vec<(i64, i64)>) {
-    let conn = rusqlite::Connection::open(cache.join(trailscope::store::DB_NAME)).unwrap();
+    let conn = rusqlite::Connection::open(cache.join(trailscope::cache::DB_NAME)).unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     let (n, distinct): (i64, i64) = conn

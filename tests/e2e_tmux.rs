@@ -420,7 +420,7 @@ fn no_color_draws_without_colour_and_depth_follows_the_environment() {
 #[test]
 fn mouse_clicks_and_wheel_and_no_mouse() {
     let screen = ratatui::layout::Rect::new(0, 0, 80, 24);
-    let a = trailscope::ui::layout(screen, trailscope::ui::Panes { timeline: true, facets: false });
+    let a = trailscope::tui::ui::layout(screen, trailscope::tui::ui::Panes { timeline: true, facets: false });
     let first = a.list.y + 2;
     let start = |name: &str, flag: &str| {
         let cmd = format!(
@@ -736,7 +736,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     t.keys(&["r"]);
     t.keys(&["G"]);
     t.wait_until("all 230 events after the refresh", |s| s.contains("complete") && s.contains("Events · 230 "));
-    let overlap = trailscope::store::coverage::SETTLE_MS;
+    let overlap = trailscope::cache::coverage::SETTLE_MS;
     let refetched = double.records().iter().filter(|r| r.time_ms >= before_first - overlap).count();
     let log = double.log();
     assert!((30..100).contains(&refetched), "{refetched}");

@@ -196,15 +196,16 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
 /// its profile, reads back as its record has it; profiles are distinct and shared.
 #[test]
 fn every_field_reads_back_from_its_record() {
+    use trailscope::model::raw::RawReader;
     use trailscope::model::{EventStore, SymField::*};
-    use trailscope::source::{load, raw::RawReader, LoadMsg, LoadOptions};
+    use trailscope::source::{load, LoadOptions, SourceMsg};
     let raw = RawReader::new(1 << 20);
     let mut store = EventStore::default();
     let inputs = [stratus(), panther()].map(|p| p.to_string_lossy().into_owned());
     let opts = LoadOptions { threads: 2, ..Default::default() };
     load(&inputs, &opts, &raw, &mut |m| match m {
-        LoadMsg::Files(f) => store.add_files(f),
-        LoadMsg::Batch(b, _) => {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, _) => {
             store.apply(b);
         }
         _ => {}

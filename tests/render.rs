@@ -7,11 +7,11 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::path::Path;
 use std::sync::Arc;
-use trailscope::action::Action;
+use trailscope::model::raw::RawReader;
 use trailscope::sanitize::is_unsafe;
-use trailscope::source::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
-use trailscope::state::{Msg, State};
+use trailscope::tui::action::Action;
+use trailscope::tui::state::{Msg, State};
 
 fn loaded(paths: &[&Path]) -> State {
     let raw = Arc::new(RawReader::new(64 << 20));
@@ -230,7 +230,7 @@ fn table_columns_stay_aligned_with_wide_characters() {
 #[test]
 fn live_filter_pane_shows_cache_and_aws() {
     use trailscope::source::lookup::{LiveStatus, RegionStatus};
-    use trailscope::source::LoadMsg;
+    use trailscope::source::SourceMsg;
     let raw = Arc::new(RawReader::new(1 << 20));
     let now = 1_767_225_600_000;
     let mut state = State::new_live(raw, now - 86_400_000, None, Some("name:=DeleteTrail".into()), now);
@@ -243,14 +243,14 @@ fn live_filter_pane_shows_cache_and_aws() {
         cache_notes: vec!["running without the cache: disk \u{1b}[2Jfull".into()],
         ..Default::default()
     };
-    state.apply(Msg::Load(LoadMsg::Live(status.clone())));
+    state.apply(Msg::Load(SourceMsg::Live(status.clone())));
     let t = render(&mut state, 160, 30);
     let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("AWS: EventName=DeleteTrail · cache 1,234 · AWS 50 · matched 0"), "{text}");
     assert!(text.contains("running without the cache: disk"), "{text}");
     assert_no_control_chars(&t);
     // Offline: no AWS figure, and it says so.
-    state.apply(Msg::Load(LoadMsg::Live(LiveStatus { offline: true, cache_notes: Vec::new(), ..status })));
+    state.apply(Msg::Load(SourceMsg::Live(LiveStatus { offline: true, cache_notes: Vec::new(), ..status })));
     let t = render(&mut state, 160, 30);
     let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("offline · AWS: EventName=DeleteTrail · cache 1,234 · matched 0"), "{text}");

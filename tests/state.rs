@@ -5,12 +5,12 @@ mod common;
 use common::*;
 use std::sync::Arc;
 use std::time::Duration;
-use trailscope::action::Action;
-use trailscope::source::raw::RawReader;
-use trailscope::source::{load, LoadMsg, LoadOptions};
-use trailscope::state::{Focus, Msg, State};
+use trailscope::model::raw::RawReader;
+use trailscope::source::{load, LoadOptions, SourceMsg};
+use trailscope::tui::action::Action;
+use trailscope::tui::state::{Focus, Msg, State};
 
-fn messages() -> (Arc<RawReader>, Vec<LoadMsg>) {
+fn messages() -> (Arc<RawReader>, Vec<SourceMsg>) {
     let raw = Arc::new(RawReader::new(64 << 20));
     let mut msgs = Vec::new();
     // One batch per file, as a slow load would deliver them.
@@ -22,7 +22,7 @@ fn messages() -> (Arc<RawReader>, Vec<LoadMsg>) {
 #[test]
 fn the_selected_event_stays_put_while_events_stream_in() {
     let (raw, msgs) = messages();
-    let batches = msgs.iter().filter(|m| matches!(m, LoadMsg::Batch(..))).count();
+    let batches = msgs.iter().filter(|m| matches!(m, SourceMsg::Batch(..))).count();
     assert_eq!(batches, 35, "one batch per file when the interval is zero");
     let mut state = State::new(raw, Vec::new(), None, 0);
     state.set_layout(10, 10);

@@ -10,13 +10,13 @@ use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use std::path::Path;
 use std::sync::Arc;
-use trailscope::action::Action;
-use trailscope::mouse::handle_mouse;
-use trailscope::source::raw::RawReader;
+use trailscope::model::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
-use trailscope::state::{Focus, Msg, State};
-use trailscope::ui;
-use trailscope::ui::theme::{self, Depth, Name, Theme};
+use trailscope::tui::action::Action;
+use trailscope::tui::mouse::handle_mouse;
+use trailscope::tui::state::{Focus, Msg, State};
+use trailscope::tui::ui;
+use trailscope::tui::ui::theme::{self, Depth, Name, Theme};
 
 const NOW: i64 = 1_767_225_600_000;
 

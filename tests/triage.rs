@@ -9,13 +9,13 @@ use ratatui::Terminal;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use trailscope::action::Action;
+use trailscope::model::raw::RawReader;
 use trailscope::model::SymField;
 use trailscope::query::{self, Matcher};
-use trailscope::source::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
-use trailscope::state::{Effect, Focus, Msg, State};
-use trailscope::ui;
+use trailscope::tui::action::Action;
+use trailscope::tui::state::{Effect, Focus, Msg, State};
+use trailscope::tui::ui;
 
 const NOW: i64 = 1_767_225_600_000;
 
@@ -311,7 +311,7 @@ fn export_writes_the_filtered_set_as_print_does() {
         state.update(Action::FilterSubmit);
         let Some(Effect::Export { path: p, events }) = state.effects.pop() else { panic!("no export asked for") };
         assert_eq!(p, path);
-        let written = trailscope::effects::export(&state.store, &state.raw, &events, &p).unwrap();
+        let written = trailscope::tui::effects::export(&state.store, &state.raw, &events, &p).unwrap();
         assert_eq!(written, n);
         let format = if ext == "jsonl" { "jsonl" } else { ext };
         let o = run(&["print", "--format", format, "--filter", &state.filter.applied, &sample()]);
@@ -354,9 +354,9 @@ fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
     state.maintain();
     assert!(state.notice.is_some(), "a fresh notice stays");
     let old = std::time::Instant::now()
-        .checked_sub(trailscope::state::NOTICE_FOR + std::time::Duration::from_secs(1))
+        .checked_sub(trailscope::tui::state::NOTICE_FOR + std::time::Duration::from_secs(1))
         .expect("the clock is older than a notice");
-    state.notice = Some(trailscope::state::Notice { text: "old".into(), at: old, error: false });
+    state.notice = Some(trailscope::tui::state::Notice { text: "old".into(), at: old, error: false });
     state.maintain();
     assert!(state.notice.is_none(), "an old notice is dropped");
 }
@@ -365,8 +365,8 @@ fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
 fn a_failure_notice_is_in_the_error_colour() {
     let mut state = loaded(&[sample()]);
     let (w, h) = (120, 40);
-    assert_ne!(trailscope::ui::theme::ok().fg, trailscope::ui::theme::error().fg);
-    for (error, style) in [(false, trailscope::ui::theme::ok()), (true, trailscope::ui::theme::error())] {
+    assert_ne!(trailscope::tui::ui::theme::ok().fg, trailscope::tui::ui::theme::error().fg);
+    for (error, style) in [(false, trailscope::tui::ui::theme::ok()), (true, trailscope::tui::ui::theme::error())] {
         if error {
             state.notify_error("could not read the record: gone");
         } else {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::model::raw::RawReader;
 use crate::print::load_all;
-use crate::source::raw::RawReader;
 
 /// One record as LookupEvents sees it.
 #[derive(Debug, Clone)]

@@ -7,15 +7,17 @@
 //! only when the detail view or `print` needs it.
 
 pub mod columns;
+pub mod events;
 pub mod id;
 pub mod intern;
+pub mod raw;
 pub mod record;
-pub mod store;
+pub mod summary;
 pub mod time;
 
+pub use events::EventStore;
 pub use id::{IdBits, IdShape, IdStr};
 pub use intern::{Interner, Sym, SymTable, EMPTY};
-pub use store::EventStore;
 
 /// Fields stored as interned symbols. The first [`OWN_FIELDS`] vary from event to event and
 /// are kept in each [`Event`]; the rest repeat together (an API call's name and source, a

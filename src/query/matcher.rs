@@ -6,8 +6,8 @@
 
 use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
+use crate::model::raw::RawReader;
 use crate::model::{Event, EventStore, Slot, SymField, SymTable, EMPTY};
-use crate::source::raw::RawReader;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A value pattern: substring, equality, or anchored glob.

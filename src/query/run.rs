@@ -10,8 +10,8 @@
 //! The same worker computes the facets and the timeline of a finished view.
 
 use super::Matcher;
+use crate::model::raw::RawReader;
 use crate::model::{EventStore, Slot, Sym, SymField, EMPTY, NO_TIME};
-use crate::source::raw::RawReader;
 use crossbeam_channel::{Receiver, Sender};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,6 +2,7 @@
 //! trail log files (`{"Records":[...]}`), digest files, bare arrays of records, JSON Lines,
 //! single records, and `aws cloudtrail lookup-events` output (`{"Events":[...]}`).
 
+use crate::model::raw::ByteSpan;
 use crate::model::record::{Lenient, RecordFields};
 use crate::model::time::parse_event_time;
 use crate::model::RawLoc;
@@ -49,18 +50,9 @@ impl InputKind {
     }
 }
 
-/// Where a record sits in the decompressed content.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Span {
-    pub offset: u64,
-    pub len: u32,
-    /// A JSON string literal holding the record (lookup-events `CloudTrailEvent`).
-    pub escaped: bool,
-}
-
 /// One parsed record as handed to the caller.
 pub struct Parsed<'r, 'a> {
-    pub span: Span,
+    pub span: ByteSpan,
     pub fields: &'r RecordFields<'a>,
     /// The record's own bytes (unescaped for lookup-events output).
     pub bytes: &'r [u8],
@@ -155,7 +147,7 @@ fn each_record(
         match RecordFields::parse(bytes) {
             Ok(fields) => {
                 out.records += 1;
-                let span = Span { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
+                let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
                 on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
             }
             Err(e) => out.skip(format!("{what}[{i}]: {e}")),
@@ -222,7 +214,7 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
                 Some((fields, end)) if fields.is_record() && end - start <= RawLoc::MAX_LEN => {
                     out.records += 1;
                     let bytes = &body[start..end];
-                    let span = Span { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
+                    let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
                     on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
                     pos = end;
                 }
@@ -432,7 +424,7 @@ fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>
         match RecordFields::parse(line) {
             Ok(fields) => {
                 out.records += 1;
-                let span = Span { offset: offset_in(buf, line), len: line.len() as u32, escaped: false };
+                let span = ByteSpan { offset: offset_in(buf, line), len: line.len() as u32, escaped: false };
                 on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
             }
             Err(e) => out.skip(format!("line {}: {e}", n + 1)),
@@ -497,7 +489,7 @@ fn parse_lookup_events(
             match RecordFields::parse(text.as_bytes()) {
                 Ok(fields) => {
                     out.records += 1;
-                    let span = Span { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: true };
+                    let span = ByteSpan { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: true };
                     on_record(Parsed { span, fields: &fields, bytes: text.as_bytes(), fallback_time });
                 }
                 Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
@@ -506,7 +498,8 @@ fn parse_lookup_events(
             match RecordFields::parse(ev_bytes) {
                 Ok(fields) => {
                     out.records += 1;
-                    let span = Span { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: false };
+                    let span =
+                        ByteSpan { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: false };
                     on_record(Parsed { span, fields: &fields, bytes: ev_bytes, fallback_time });
                 }
                 Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),

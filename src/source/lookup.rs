@@ -4,11 +4,11 @@
 //! Each fetched page is handed to the same [`Ingest`] as local files (as lookup-events
 //! output), so parsing, interning and de-duplication by eventID are the ones files get.
 
-use super::raw::{RawReader, SourceFile};
-use super::{Ingest, LoadMsg, LoadStats, Problem};
+use super::{Ingest, LoadStats, Problem, SourceMsg};
+use crate::cache::coverage::{self, Covered, TimeSpan};
+use crate::cache::{CacheConfig, LookupKey, Store, StoredEvent};
+use crate::model::raw::{RawReader, SourceFile};
 use crate::query::plan::{Attr, Plan};
-use crate::store::coverage::{self, Covered, Span};
-use crate::store::{CacheConfig, LookupKey, Store, StoredEvent};
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{EventCategory, LookupAttribute, LookupAttributeKey};
@@ -321,7 +321,7 @@ struct Page {
     events: usize,
     oldest_ms: Option<i64>,
     /// The window this page belongs to, and whether it is that window's last page.
-    window: Span,
+    window: TimeSpan,
     window_last: bool,
     /// The region has nothing more to fetch.
     last: bool,
@@ -389,7 +389,7 @@ impl RegionFetch {
     async fn run(
         self,
         q: LiveQuery,
-        windows: Vec<Span>,
+        windows: Vec<TimeSpan>,
         generation: u64,
         hungry: watch::Receiver<bool>,
         cancel: watch::Receiver<u64>,
@@ -410,7 +410,7 @@ impl RegionFetch {
     async fn run_window(
         &self,
         q: &LiveQuery,
-        window: Span,
+        window: TimeSpan,
         final_window: bool,
         generation: u64,
         mut hungry: watch::Receiver<bool>,
@@ -647,7 +647,7 @@ impl LiveStore {
         LiveStore { store, notes: notes.iter().map(|n| crate::sanitize::sanitize(n).into_owned()).collect() }
     }
 
-    fn failed(&mut self, what: &str, e: crate::store::StoreError) {
+    fn failed(&mut self, what: &str, e: crate::cache::StoreError) {
         self.store = None;
         let mut note = format!("{what} failed, continuing without the cache: {e}");
         if e.is_corrupt() {
@@ -690,7 +690,7 @@ pub async fn run_live(
     mut cmds: mpsc::UnboundedReceiver<LiveCmd>,
     hungry: watch::Receiver<bool>,
     until_done: bool,
-    emit: &mut dyn FnMut(LoadMsg),
+    emit: &mut dyn FnMut(SourceMsg),
 ) -> Result<(), String> {
     let mut store = LiveStore::open(&cfg);
     let scope = scope_of(&cfg);
@@ -751,7 +751,7 @@ pub async fn run_live(
                         ..Default::default()
                     };
                     lookups = vec![None; regions.len()];
-                    let window = Span::new(query.start_ms, query.end_ms);
+                    let window = TimeSpan::new(query.start_ms, query.end_ms);
                     for (i, region) in regions.iter().enumerate() {
                         let key = LookupKey {
                             scope: scope.clone(),
@@ -767,11 +767,11 @@ pub async fn run_live(
                             let read = from_store(s, &key, all.as_ref(), window, !cfg.offline, &mut |body, n| {
                                 let name = format!("cache {region}");
                                 let file = ingest.add_file(SourceFile::in_memory(0, &name, body));
-                                emit(LoadMsg::Files(vec![file.clone()]));
+                                emit(SourceMsg::Files(vec![file.clone()]));
                                 stats.files_total += 1;
                                 ingest.take_file(&file, false, &mut stats, emit);
                                 if let Some(b) = ingest.flush() {
-                                    emit(LoadMsg::Batch(b, stats.clone()));
+                                    emit(SourceMsg::Batch(b, stats.clone()));
                                 }
                                 status.cached += n;
                                 status.regions[i].cached += n;
@@ -781,7 +781,7 @@ pub async fn run_live(
                                     lookups[i] = r.lookup;
                                     if cfg.offline {
                                         for m in r.missing {
-                                            emit(LoadMsg::Problem(Problem {
+                                            emit(SourceMsg::Problem(Problem {
                                                 input: format!("cache {}", crate::sanitize::sanitize(region)),
                                                 reason: format!(
                                                     "offline: {} to {} is not in the cache",
@@ -809,7 +809,7 @@ pub async fn run_live(
                     }
                     status.cache_notes = store.notes.clone();
                     status.done = status.regions.iter().all(|r| r.done);
-                    emit(LoadMsg::Live(status.clone()));
+                    emit(SourceMsg::Live(status.clone()));
                     if status.done && until_done {
                         break;
                     }
@@ -823,7 +823,7 @@ pub async fn run_live(
                             r.done = true;
                         }
                         status.done = true;
-                        emit(LoadMsg::Live(status.clone()));
+                        emit(SourceMsg::Live(status.clone()));
                     }
                 }
                 None => {
@@ -866,7 +866,7 @@ pub async fn run_live(
                         r.waiting = None;
                         r.requesting_since = None;
                         r.done = true;
-                        emit(LoadMsg::Problem(super::Problem { input: format!("LookupEvents {}", r.region), reason: error, skipped: true }));
+                        emit(SourceMsg::Problem(super::Problem { input: format!("LookupEvents {}", r.region), reason: error, skipped: true }));
                     }
                     FetchNote::Page(p) => {
                         // Into the store first: what is shown has been kept.
@@ -887,23 +887,23 @@ pub async fn run_live(
                         status.scanned += p.events;
                         let name = format!("LookupEvents {} page {}", r.region, r.pages);
                         let file = ingest.add_file(SourceFile::in_memory(0, &name, p.body));
-                        emit(LoadMsg::Files(vec![file.clone()]));
+                        emit(SourceMsg::Files(vec![file.clone()]));
                         stats.files_total += 1;
                         ingest.take_file(&file, false, &mut stats, emit);
                         if let Some(b) = ingest.flush() {
-                            emit(LoadMsg::Batch(b, stats.clone()));
+                            emit(SourceMsg::Batch(b, stats.clone()));
                         }
                     }
                 }
                 status.done = status.regions.iter().all(|r| r.done);
-                emit(LoadMsg::Live(status.clone()));
+                emit(SourceMsg::Live(status.clone()));
                 if status.done && until_done {
                     break;
                 }
             }
         }
     }
-    emit(LoadMsg::Done(stats));
+    emit(SourceMsg::Done(stats));
     Ok(())
 }
 
@@ -911,9 +911,9 @@ pub async fn run_live(
 struct FromStore {
     lookup: Option<i64>,
     /// What still has to be fetched, newest first.
-    gaps: Vec<Span>,
+    gaps: Vec<TimeSpan>,
     /// What the store does not cover at all (for `--offline`).
-    missing: Vec<Span>,
+    missing: Vec<TimeSpan>,
 }
 
 /// Reads a lookup's stored events within `window` into `out` and works out what is left to
@@ -927,10 +927,10 @@ fn from_store(
     s: &Store,
     key: &LookupKey,
     all: Option<&LookupKey>,
-    window: Span,
+    window: TimeSpan,
     create: bool,
     out: &mut dyn FnMut(Vec<u8>, usize),
-) -> Result<FromStore, crate::store::StoreError> {
+) -> Result<FromStore, crate::cache::StoreError> {
     if let Some(all_id) = all.map(|k| s.lookup_id(k, false)).transpose()?.flatten() {
         if coverage::missing(&s.coverage(all_id)?, window).is_empty() {
             s.read_window(all_id, window, CACHE_CHUNK, out)?;
@@ -939,7 +939,7 @@ fn from_store(
     }
     let Some(lookup) = s.lookup_id(key, create)? else {
         // Offline, never fetched: one empty body, so the region counts as read.
-        out(crate::store::LookupBody::new().finish(), 0);
+        out(crate::cache::LookupBody::new().finish(), 0);
         return Ok(FromStore { lookup: None, gaps: vec![window], missing: vec![window] });
     };
     let rows = s.coverage(lookup)?;

@@ -1,21 +1,22 @@
 //! Sources of events. Local files: discovery, parallel parsing, and the coordinator that
 //! interns, de-duplicates and streams batches to whoever consumes them (the TUI or `print`).
 
+pub mod boundary;
 pub mod files;
 pub mod lookup;
-pub mod raw;
 
+use crate::cache::files::{FileKey, IndexWriter};
+use crate::model::events::Batch;
 use crate::model::intern::StrHasher;
+use crate::model::raw::{io_reason, read_content, RawReader, SourceFile, Stream};
 use crate::model::record::RecordFields;
-use crate::model::store::Batch;
+use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
 use crate::model::time::parse_event_time;
 use crate::model::{
     id, intern::ProfileInterner, Event, IdBits, IdShape, Interner, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR,
     FLAG_READONLY, FLAG_READONLY_KNOWN, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
-use crate::store::files::{FileKey, IndexWriter};
 use files::{parse_content, parse_trail_log, InputKind, Parsed};
-use raw::{io_reason, read_content, RawReader, SourceFile, Stream};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -48,7 +49,8 @@ pub struct LoadStats {
     pub bytes: u64,
 }
 
-pub enum LoadMsg {
+/// Everything a source tells its consumer (see [`boundary`]).
+pub enum SourceMsg {
     /// Newly found inputs; ids are their indices in the order sent.
     Files(Vec<Arc<SourceFile>>),
     Batch(Batch, LoadStats),
@@ -69,7 +71,7 @@ pub struct LoadOptions {
     /// How often the coordinator hands over what it has (the first file goes at once).
     pub batch_interval: Duration,
     /// The store that keeps each file's parsed index; `None`: parse every file.
-    pub cache: Option<crate::store::CacheConfig>,
+    pub cache: Option<crate::cache::CacheConfig>,
 }
 
 impl Default for LoadOptions {
@@ -387,7 +389,7 @@ struct Rest<'a> {
     request_id: &'a str,
     /// xxh3 of the record's bytes.
     raw_hash: u64,
-    span: files::Span,
+    span: crate::model::raw::ByteSpan,
 }
 
 /// `readOnly` as written: CloudTrail writes a boolean, some exports a string.
@@ -399,107 +401,47 @@ fn read_only_of(s: &str) -> Option<bool> {
     }
 }
 
-/// The names of a [`Summary`]'s string fields, in order. The archive index stores these
-/// names, so an index written by one build reads correctly in another whose in-memory event
-/// layout differs (an unknown name is ignored, a missing one reads as empty).
-pub const SUMMARY_FIELDS: [&str; 16] = [
-    "name",
-    "source",
-    "region",
-    "principal",
-    "arn",
-    "identity_type",
-    "access_key",
-    "ip",
-    "account",
-    "identity_account",
-    "error",
-    "agent",
-    "category",
-    "event_type",
-    "event_id",
-    "request_id",
-];
-const SUMMARY_SYMS: [Option<SymField>; 16] = [
-    Some(SymField::Name),
-    Some(SymField::Source),
-    Some(SymField::Region),
-    Some(SymField::Principal),
-    Some(SymField::Arn),
-    Some(SymField::IdentityType),
-    Some(SymField::AccessKey),
-    Some(SymField::Ip),
-    Some(SymField::Account),
-    Some(SymField::IdentityAccount),
-    Some(SymField::Error),
-    Some(SymField::Agent),
-    Some(SymField::Category),
-    Some(SymField::EventType),
-    None,
-    None,
-];
-const SUMMARY_EVENT_ID: usize = 14;
-const SUMMARY_REQUEST_ID: usize = 15;
-
-/// What the list needs of one record, as plain strings and numbers: what parsing produces and
-/// what the archive index stores (see [`SUMMARY_FIELDS`]).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Summary<'a> {
-    pub strs: [std::borrow::Cow<'a, str>; 16],
-    /// The record has an eventID (possibly empty), which de-duplication keys on.
-    pub has_event_id: bool,
-    /// Milliseconds since the epoch, or [`NO_TIME`].
-    pub time: i64,
-    pub read_only: Option<bool>,
-    /// Resource ARNs.
-    pub resources: Vec<std::borrow::Cow<'a, str>>,
-    pub span: files::Span,
-    /// xxh3 of the record's bytes, for de-duplication.
-    pub raw_hash: u64,
-}
-
-impl Summary<'_> {
-    fn of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
-        use std::borrow::Cow;
-        let r: &'r RecordFields = p.fields;
-        let (arn, kind, key, acct) = match r.identity.0.as_ref() {
-            Some(i) => (i.arn.as_str(), i.kind.as_str(), i.access_key_id.as_str(), i.account_id.as_str()),
-            None => ("", "", "", ""),
-        };
-        let strs: [Cow<'r, str>; 16] = [
-            r.display_name(),
-            Cow::Borrowed(r.display_source()),
-            Cow::Borrowed(r.region.as_str()),
-            r.principal(),
-            Cow::Borrowed(arn),
-            Cow::Borrowed(kind),
-            Cow::Borrowed(key),
-            Cow::Borrowed(r.source_ip.as_str()),
-            Cow::Borrowed(r.recipient_account.as_str()),
-            Cow::Borrowed(acct),
-            Cow::Borrowed(r.error_code.as_str()),
-            Cow::Borrowed(r.user_agent.as_str()),
-            Cow::Borrowed(r.category.as_str()),
-            Cow::Borrowed(r.event_type.as_str()),
-            Cow::Borrowed(r.event_id.as_str()),
-            Cow::Borrowed(r.request_id.as_str()),
-        ];
-        let read_only = read_only_of(r.read_only.as_str());
-        Summary {
-            strs,
-            has_event_id: r.event_id.is_some(),
-            time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
-            read_only,
-            resources: r
-                .resources
-                .0
-                .iter()
-                .filter(|res| res.arn.is_some())
-                .map(|res| Cow::Borrowed(res.arn.as_str()))
-                .collect(),
-            span: p.span,
-            raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
-        }
+/// The summary of a parsed record.
+fn summary_of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
+    use std::borrow::Cow;
+    let r: &'r RecordFields = p.fields;
+    let (arn, kind, key, acct) = match r.identity.0.as_ref() {
+        Some(i) => (i.arn.as_str(), i.kind.as_str(), i.access_key_id.as_str(), i.account_id.as_str()),
+        None => ("", "", "", ""),
+    };
+    let strs: [Cow<'r, str>; 16] = [
+        r.display_name(),
+        Cow::Borrowed(r.display_source()),
+        Cow::Borrowed(r.region.as_str()),
+        r.principal(),
+        Cow::Borrowed(arn),
+        Cow::Borrowed(kind),
+        Cow::Borrowed(key),
+        Cow::Borrowed(r.source_ip.as_str()),
+        Cow::Borrowed(r.recipient_account.as_str()),
+        Cow::Borrowed(acct),
+        Cow::Borrowed(r.error_code.as_str()),
+        Cow::Borrowed(r.user_agent.as_str()),
+        Cow::Borrowed(r.category.as_str()),
+        Cow::Borrowed(r.event_type.as_str()),
+        Cow::Borrowed(r.event_id.as_str()),
+        Cow::Borrowed(r.request_id.as_str()),
+    ];
+    let read_only = read_only_of(r.read_only.as_str());
+    Summary {
+        strs,
+        has_event_id: r.event_id.is_some(),
+        time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
+        read_only,
+        resources: r
+            .resources
+            .0
+            .iter()
+            .filter(|res| res.arn.is_some())
+            .map(|res| Cow::Borrowed(res.arn.as_str()))
+            .collect(),
+        span: p.span,
+        raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
     }
 }
 
@@ -521,13 +463,13 @@ enum IndexUpdate {
 
 /// The archive index as the loader's workers share it: they read, the coordinator writes.
 struct IndexCtx {
-    store: std::sync::Mutex<crate::store::Store>,
+    store: std::sync::Mutex<crate::cache::Store>,
 }
 
 impl IndexCtx {
     fn get(&self, key: &FileKey) -> Option<Vec<u8>> {
         let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        crate::store::files::get(store.conn(), key).ok().flatten()
+        crate::cache::files::get(store.conn(), key).ok().flatten()
     }
 }
 
@@ -600,7 +542,7 @@ fn read_indexed(file: &SourceFile, retain: bool, hasher: &StrHasher, index: Opti
 /// A file's events from its stored index; `None` when the index cannot be read.
 fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> Option<FileOutcome> {
     let mut batch = LocalBatch::new(hasher, blob.len());
-    let info = crate::store::files::decode(blob, &mut |s| batch.push_summary(file.id, s))?;
+    let info = crate::cache::files::decode(blob, &mut |s| batch.push_summary(file.id, s))?;
     let kind = InputKind::from_code(info.kind)?;
     Some(FileOutcome {
         file: file.id,
@@ -622,7 +564,7 @@ fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Opti
         // Building the archive index: each record goes through its stored form.
         Some(w) => {
             let mut take = |p: Parsed<'_, '_>| {
-                let s = Summary::of(&p);
+                let s = summary_of(&p);
                 w.push(&s);
                 batch.push_summary(file.id, &s);
             };
@@ -632,7 +574,7 @@ fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Opti
                     batch = LocalBatch::new(hasher, content.len());
                     *w = IndexWriter::new();
                     parse_content(&content, &mut |p| {
-                        let s = Summary::of(&p);
+                        let s = summary_of(&p);
                         w.push(&s);
                         batch.push_summary(file.id, &s);
                     })
@@ -664,7 +606,7 @@ fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Opti
     let content = if retain && result.is_ok() {
         Some(Arc::new(content))
     } else {
-        raw::recycle(content);
+        crate::model::raw::recycle(content);
         None
     };
     FileOutcome { file: file.id, result, bytes, content, index }
@@ -724,7 +666,7 @@ impl<'a> Ingest<'a> {
     }
 
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
-    pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+    pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         let outcome = process_file(f, retain, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }
@@ -837,7 +779,7 @@ impl<'a> Ingest<'a> {
     }
 
     /// Takes one file's result: its events, its counts, and any problem it had.
-    fn take_outcome(&mut self, outcome: FileOutcome, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+    fn take_outcome(&mut self, outcome: FileOutcome, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
         let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
@@ -855,10 +797,10 @@ impl<'a> Ingest<'a> {
                 stats.duplicates += dups;
                 stats.events += n - dups;
                 if let Some(reason) = partial {
-                    emit(LoadMsg::Problem(Problem { input: display, reason, skipped: false }));
+                    emit(SourceMsg::Problem(Problem { input: display, reason, skipped: false }));
                 }
             }
-            Err(reason) => emit(LoadMsg::Problem(Problem { input: display, reason, skipped: true })),
+            Err(reason) => emit(SourceMsg::Problem(Problem { input: display, reason, skipped: true })),
         }
     }
 
@@ -922,11 +864,11 @@ struct HandOver {
 }
 
 impl HandOver {
-    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         let due = self.last.is_none_or(|t| t.elapsed() >= self.interval);
         if due && stats.files_done > self.sent_done {
             self.sent_done = stats.files_done;
-            emit(LoadMsg::Batch(coord.flush().unwrap_or_default(), stats.clone()));
+            emit(SourceMsg::Batch(coord.flush().unwrap_or_default(), stats.clone()));
             self.last = Some(Instant::now());
         }
     }
@@ -1003,7 +945,7 @@ impl Discovered {
     }
 
     /// Announces what was found since the last call: problems, then files (ids in order).
-    fn hand_over(&self, coord: &mut Ingest, stats: &mut LoadStats, emit: &mut dyn FnMut(LoadMsg)) {
+    fn hand_over(&self, coord: &mut Ingest, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         let mut st = self.lock();
         let problems: Vec<Problem> = st.problems[st.sent_problems..].to_vec();
         let files: Vec<Arc<SourceFile>> = st.files[st.sent_files..].to_vec();
@@ -1012,18 +954,18 @@ impl Discovered {
         stats.discovering = !st.done;
         drop(st);
         for p in problems {
-            emit(LoadMsg::Problem(p));
+            emit(SourceMsg::Problem(p));
         }
         if !files.is_empty() {
             coord.files.extend(files.iter().cloned());
-            emit(LoadMsg::Files(files));
+            emit(SourceMsg::Files(files));
         }
     }
 }
 
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
-pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(LoadMsg)) -> LoadStats {
+pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
     let mut stats = LoadStats { discovering: true, ..Default::default() };
     let mut coord = Ingest::new(raw);
     let index = match &opts.cache {
@@ -1094,9 +1036,9 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     });
     found.hand_over(&mut coord, &mut stats, emit);
     if let Some(b) = coord.flush() {
-        emit(LoadMsg::Batch(b, stats.clone()));
+        emit(SourceMsg::Batch(b, stats.clone()));
     }
-    emit(LoadMsg::Done(stats.clone()));
+    emit(SourceMsg::Done(stats.clone()));
     // After the events are handed over: the user does not wait for the index to be written.
     if let Some(ix) = index.as_ref() {
         index_writes.write(ix, emit);
@@ -1105,19 +1047,21 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
 }
 
 /// Opens the store for the archive index; a store that cannot be used is a warning.
-fn open_index(c: &crate::store::CacheConfig, emit: &mut dyn FnMut(LoadMsg)) -> Option<IndexCtx> {
+fn open_index(c: &crate::cache::CacheConfig, emit: &mut dyn FnMut(SourceMsg)) -> Option<IndexCtx> {
     let mut warnings = Vec::new();
-    let opened = crate::store::Store::open(&c.dir, &mut warnings).and_then(|mut s| {
+    let opened = crate::cache::Store::open(&c.dir, &mut warnings).and_then(|mut s| {
         s.enforce_limit(c.max_bytes)?;
         Ok(s)
     });
     for w in warnings {
-        emit(LoadMsg::Warning(crate::sanitize::sanitize(&w).into_owned()));
+        emit(SourceMsg::Warning(crate::sanitize::sanitize(&w).into_owned()));
     }
     match opened {
         Ok(store) => Some(IndexCtx { store: std::sync::Mutex::new(store) }),
         Err(e) => {
-            emit(LoadMsg::Warning(crate::sanitize::sanitize(&format!("running without the cache: {e}")).into_owned()));
+            emit(SourceMsg::Warning(
+                crate::sanitize::sanitize(&format!("running without the cache: {e}")).into_owned(),
+            ));
             None
         }
     }
@@ -1142,17 +1086,17 @@ impl IndexWrites {
             }
         }
     }
-    fn write(&mut self, ix: &IndexCtx, emit: &mut dyn FnMut(LoadMsg)) {
+    fn write(&mut self, ix: &IndexCtx, emit: &mut dyn FnMut(SourceMsg)) {
         let (new, used) = (std::mem::take(&mut self.new), std::mem::take(&mut self.used));
         self.bytes = 0;
         if self.failed || (new.is_empty() && used.is_empty()) {
             return;
         }
         let mut store = ix.store.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = crate::store::files::put(store.conn(), &new, &used) {
+        if let Err(e) = crate::cache::files::put(store.conn(), &new, &used) {
             self.failed = true;
             let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
-            emit(LoadMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
         }
     }
 }
@@ -1186,7 +1130,7 @@ mod tests {
         let mut msgs = Vec::new();
         found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
         found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
-        assert!(matches!(&msgs[..], [LoadMsg::Problem(_), LoadMsg::Files(f)] if f.len() == 1));
+        assert!(matches!(&msgs[..], [SourceMsg::Problem(_), SourceMsg::Files(f)] if f.len() == 1));
         assert_eq!((stats.files_total, stats.discovering, coord.files.len()), (1, false, 1));
     }
 
@@ -1206,8 +1150,8 @@ mod tests {
         let opts = LoadOptions { threads: 2, batch_interval: Duration::from_millis(1), ..Default::default() };
         let (mut files, mut events) = (Vec::new(), 0);
         let stats = load(&[dir.path().to_string_lossy().into_owned()], &opts, &raw, &mut |m| match m {
-            LoadMsg::Files(f) => files.extend(f.iter().map(|f| (f.id, f.path.clone()))),
-            LoadMsg::Batch(b, _) => events += b.events.len(),
+            SourceMsg::Files(f) => files.extend(f.iter().map(|f| (f.id, f.path.clone()))),
+            SourceMsg::Batch(b, _) => events += b.events.len(),
             _ => {}
         });
         assert_eq!((stats.files_total, stats.events, events, stats.discovering), (1200, 1200, 1200, false));

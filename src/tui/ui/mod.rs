@@ -9,7 +9,7 @@ pub mod popup;
 pub mod theme;
 pub mod timeline;
 
-use crate::state::State;
+use crate::tui::state::State;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -103,10 +103,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     draw_status(frame, a.status, state);
     match state.popup {
-        Some(crate::state::Popup::Help) => popup::draw_help(frame, area, state),
-        Some(crate::state::Popup::Errors) => popup::draw_errors(frame, area, state),
-        Some(crate::state::Popup::Copy) => popup::draw_copy_menu(frame, area, state),
-        Some(crate::state::Popup::Saved) => popup::draw_saved(frame, area, state),
+        Some(crate::tui::state::Popup::Help) => popup::draw_help(frame, area, state),
+        Some(crate::tui::state::Popup::Errors) => popup::draw_errors(frame, area, state),
+        Some(crate::tui::state::Popup::Copy) => popup::draw_copy_menu(frame, area, state),
+        Some(crate::tui::state::Popup::Saved) => popup::draw_saved(frame, area, state),
         None => {}
     }
     if state.prompt.is_some() {
@@ -222,16 +222,16 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     }
     // A recent notice (copied, exported, saved) replaces the counts for a few seconds.
     if let Some(n) = &state.notice {
-        if n.at.elapsed() < crate::state::NOTICE_FOR {
+        if n.at.elapsed() < crate::tui::state::NOTICE_FOR {
             let style = if n.error { theme::error() } else { theme::ok() };
             left = vec![Span::styled(format!(" {}", crate::sanitize::sanitize(&n.text)), style)];
         }
     }
     let hints: &[(&str, &str)] = match state.focus {
-        crate::state::Focus::Filter => &[("Enter", "apply"), ("Esc", "clear"), ("Tab", "list")],
-        crate::state::Focus::Detail => &[("j/k", "scroll"), ("Esc", "back"), ("?", "help"), ("q", "quit")],
-        crate::state::Focus::List => &[("/", "filter"), ("p/i/s", "pivot"), ("f", "facets"), ("?", "help")],
-        crate::state::Focus::Facets => &[("Enter", "filter on"), ("-", "filter out"), ("Esc", "list")],
+        crate::tui::state::Focus::Filter => &[("Enter", "apply"), ("Esc", "clear"), ("Tab", "list")],
+        crate::tui::state::Focus::Detail => &[("j/k", "scroll"), ("Esc", "back"), ("?", "help"), ("q", "quit")],
+        crate::tui::state::Focus::List => &[("/", "filter"), ("p/i/s", "pivot"), ("f", "facets"), ("?", "help")],
+        crate::tui::state::Focus::Facets => &[("Enter", "filter on"), ("-", "filter out"), ("Esc", "list")],
     };
     let mut right: Vec<Span> = Vec::new();
     for (k, what) in hints {

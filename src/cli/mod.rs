@@ -1,5 +1,7 @@
 //! Command-line definitions.
 
+pub mod cache_cmd;
+
 use crate::model::time::{now_ms, parse_time_arg};
 use crate::print::Format;
 use clap::{Parser, Subcommand};
@@ -128,13 +130,34 @@ impl Common {
         }
     }
 
+    /// What the TUI starts with: this command line over the configuration file.
+    pub fn tui_options(&self, config: &crate::config::Loaded) -> crate::tui::app::Options {
+        let c = &config.config;
+        let file = config.path.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
+        crate::tui::app::Options {
+            paths: self.paths.clone(),
+            filter: self.filter.clone(),
+            since: self.since,
+            until: self.until,
+            mouse: !self.no_mouse && c.mouse.unwrap_or(true),
+            live: self.live_config(),
+            cache: self.cache_config(),
+            theme: c.theme.clone(),
+            local_time: c.local_time,
+            fuzzy: c.fuzzy,
+            columns: c.columns.clone(),
+            keys: c.keys.clone(),
+            config_problems: config.problems.iter().map(|p| (file.clone(), p.clone())).collect(),
+        }
+    }
+
     /// Where the cache is, unless `--no-cache` (or no cache directory can be named).
-    pub fn cache_config(&self) -> Option<crate::store::CacheConfig> {
+    pub fn cache_config(&self) -> Option<crate::cache::CacheConfig> {
         if self.no_cache {
             return None;
         }
-        let dir = self.cache_dir.clone().or_else(crate::store::default_dir)?;
-        Some(crate::store::CacheConfig { dir, max_bytes: self.cache_max_size })
+        let dir = self.cache_dir.clone().or_else(crate::cache::default_dir)?;
+        Some(crate::cache::CacheConfig { dir, max_bytes: self.cache_max_size })
     }
 }
 

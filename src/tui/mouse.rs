@@ -3,9 +3,9 @@
 //! The terminal is asked for button presses and the wheel only (modes 1000 and 1006, not
 //! 1003's every motion), which keeps input quiet over slow links such as a bastion.
 
-use crate::action::Action;
-use crate::state::{Focus, State};
-use crate::ui;
+use crate::tui::action::Action;
+use crate::tui::state::{Focus, State};
+use crate::tui::ui;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::io::Write;

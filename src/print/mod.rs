@@ -1,11 +1,11 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
+use crate::model::raw::RawReader;
 use crate::model::{columns, time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
 use crate::sanitize::{sanitize, truncate_to_width, width};
 use crate::source::lookup::{run_live, LiveCmd, LiveConfig, LiveQuery, LiveStatus, HISTORY_DAYS};
-use crate::source::raw::RawReader;
-use crate::source::{load, LoadMsg, LoadOptions, LoadStats, Problem};
+use crate::source::{load, LoadOptions, LoadStats, Problem, SourceMsg};
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub struct PrintRequest {
     pub since: Option<i64>,
     pub until: Option<i64>,
     /// The store for the archive index (live history has its own in `live`).
-    pub cache: Option<crate::store::CacheConfig>,
+    pub cache: Option<crate::cache::CacheConfig>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -62,13 +62,13 @@ pub fn load_all_with(paths: &[String], raw: &RawReader, opts: LoadOptions) -> Lo
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let stats = load(paths, &opts, raw, &mut |msg| match msg {
-        LoadMsg::Files(f) => store.add_files(f),
-        LoadMsg::Batch(b, _) => {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, _) => {
             store.apply(b);
         }
-        LoadMsg::Problem(p) => problems.push(p),
-        LoadMsg::Warning(w) => warnings.push(w),
-        LoadMsg::Live(_) | LoadMsg::Done(_) => {}
+        SourceMsg::Problem(p) => problems.push(p),
+        SourceMsg::Warning(w) => warnings.push(w),
+        SourceMsg::Live(_) | SourceMsg::Done(_) => {}
     });
     Loaded { store, problems, stats, warnings }
 }
@@ -102,22 +102,22 @@ pub fn load_live(
     let (_hungry_tx, hungry_rx) = tokio::sync::watch::channel(true);
     let _ = cmd_tx.send(LiveCmd::Query { generation: 1, query: query.clone() });
     drop(cmd_tx);
-    let mut emit = |msg: LoadMsg| match msg {
-        LoadMsg::Files(f) => store.add_files(f),
-        LoadMsg::Batch(b, s) => {
+    let mut emit = |msg: SourceMsg| match msg {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, s) => {
             store.apply(b);
             stats = s;
         }
-        LoadMsg::Problem(p) => problems.push(p),
-        LoadMsg::Live(s) => {
+        SourceMsg::Problem(p) => problems.push(p),
+        SourceMsg::Live(s) => {
             if last_report.elapsed().as_secs() >= 5 && !s.done {
                 let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
                 last_report = std::time::Instant::now();
             }
             last = s;
         }
-        LoadMsg::Warning(_) => {}
-        LoadMsg::Done(s) => stats = s,
+        SourceMsg::Warning(_) => {}
+        SourceMsg::Done(s) => stats = s,
     };
     rt.block_on(run_live(cfg.clone(), raw.clone(), cmd_rx, hungry_rx, true, &mut emit))?;
     Ok((Loaded { store, problems, stats, warnings: Vec::new() }, last))

@@ -13,12 +13,11 @@
 //! `trailscope cache` command), never on the UI thread. Several processes may share it: WAL,
 //! a busy timeout, and write transactions that take the lock up front.
 
-pub mod command;
 pub mod coverage;
 pub mod files;
 mod schema;
 
-use coverage::{Covered, Span};
+use coverage::{Covered, TimeSpan};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,7 +56,7 @@ pub enum StoreError {
 
 impl StoreError {
     fn io(what: impl Into<String>, e: &std::io::Error) -> StoreError {
-        StoreError::Io { what: what.into(), reason: crate::source::raw::io_reason(e) }
+        StoreError::Io { what: what.into(), reason: crate::model::raw::io_reason(e) }
     }
     /// The database file is damaged or not a database at all.
     pub fn is_corrupt(&self) -> bool {
@@ -347,7 +346,7 @@ impl Store {
     pub fn read_window(
         &self,
         lookup: i64,
-        span: Span,
+        span: TimeSpan,
         chunk: usize,
         out: &mut dyn FnMut(Vec<u8>, usize),
     ) -> Result<usize> {
@@ -644,7 +643,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.coverage(l).unwrap(), vec![Covered { start: 0, end: 400, fetched: 1000 }]);
         let mut bodies = Vec::new();
-        let n = s.read_window(l, Span::new(150, 400), 1, &mut |b, n| bodies.push((b, n))).unwrap();
+        let n = s.read_window(l, TimeSpan::new(150, 400), 1, &mut |b, n| bodies.push((b, n))).unwrap();
         assert_eq!(n, 2);
         assert_eq!(bodies.len(), 2);
         let v: serde_json::Value = serde_json::from_slice(&bodies[0].0).unwrap();
@@ -655,7 +654,7 @@ mod tests {
         assert_eq!(st.accounts, vec![("123456789012".to_string(), 3)]);
         // An empty window still gives one (empty) body.
         let mut bodies = Vec::new();
-        s.read_window(l, Span::new(1000, 2000), 10, &mut |b, n| bodies.push((b, n))).unwrap();
+        s.read_window(l, TimeSpan::new(1000, 2000), 10, &mut |b, n| bodies.push((b, n))).unwrap();
         assert_eq!(bodies.len(), 1);
         assert_eq!(bodies[0].1, 0);
         // Pruning takes the events and the coverage before the cutoff.
@@ -754,7 +753,7 @@ mod tests {
         eprintln!("stored 1,000,000 events in 20,000 page transactions: {:.1?}", t0.elapsed());
         for (what, hours) in [("one hour", 1), ("one day", 24), ("30 days", 720)] {
             let t = std::time::Instant::now();
-            let span = Span::new(15 * 86_400_000, 15 * 86_400_000 + hours * 3_600_000 - 1);
+            let span = TimeSpan::new(15 * 86_400_000, 15 * 86_400_000 + hours * 3_600_000 - 1);
             let n = s.read_window(l, span, 5000, &mut |_, _| {}).unwrap();
             eprintln!("read {what} ({n} events): {:.1?}", t.elapsed());
         }

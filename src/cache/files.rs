@@ -3,7 +3,7 @@
 //! archive skips decompressing and parsing files that did not change. Raw records are still
 //! read from the files themselves when they are shown.
 //!
-//! The encoding is this crate's own and names its fields (see `source::SUMMARY_FIELDS`), so it
+//! The encoding is this crate's own and names its fields (see `model::summary::SUMMARY_FIELDS`), so it
 //! does not depend on how events are laid out in memory:
 //!
 //! ```text
@@ -17,8 +17,8 @@
 //! ```
 //! All integers little-endian; `str?` is u32:len (0xffffffff: none) then the bytes.
 
-use crate::source::files::Span;
-use crate::source::{Summary, SUMMARY_FIELDS};
+use crate::model::raw::ByteSpan;
+use crate::model::summary::{Summary, SUMMARY_FIELDS};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::borrow::Cow;
 
@@ -219,7 +219,7 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
         let offset = r.u64()?;
         let len = r.u32()?;
         let escaped = r.u8()? != 0;
-        s.span = Span { offset, len, escaped };
+        s.span = ByteSpan { offset, len, escaped };
         s.raw_hash = r.u64()?;
         let nres = r.u32()? as usize;
         s.resources.clear();
@@ -288,7 +288,7 @@ mod tests {
         s.time = 1_700_000_000_000 + i as i64;
         s.read_only = [None, Some(false), Some(true)][i as usize % 3];
         s.resources = (0..i % 3).map(|r| Cow::Owned(format!("arn:{r}"))).collect();
-        s.span = Span { offset: 10 * i as u64, len: 9, escaped: i % 2 == 1 };
+        s.span = ByteSpan { offset: 10 * i as u64, len: 9, escaped: i % 2 == 1 };
         s.raw_hash = 0xdead_beef ^ i as u64;
         s
     }

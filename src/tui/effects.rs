@@ -3,10 +3,10 @@
 //! thread, never in `update` or `draw`.
 
 use crate::model::columns;
+use crate::model::raw::RawReader;
 use crate::print::{write_compact, write_csv_row};
 use crate::query::run::SharedStore;
 use crate::sanitize::sanitize;
-use crate::source::raw::RawReader;
 use base64::Engine as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -1,14 +1,14 @@
 //! The TUI: owns the state and the channels, runs the event loop, starts background work.
 
-use crate::cli::Common;
-use crate::highlight::highlight_record;
+use crate::model::raw::RawReader;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
-use crate::source::lookup::{run_live, LiveCmd, LIVE_INPUT};
-use crate::source::raw::RawReader;
-use crate::source::{load, LoadMsg, LoadOptions, Problem};
-use crate::state::{Effect, Msg, State};
-use crate::ui;
+use crate::source::boundary::{self, Archive, Links as SourceLinks, LiveHistory};
+use crate::source::lookup::LiveCmd;
+use crate::source::{LoadOptions, Problem};
+use crate::tui::highlight::highlight_record;
+use crate::tui::state::{Effect, Msg, State};
+use crate::tui::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
@@ -21,21 +21,48 @@ use tokio::sync::{mpsc, watch};
 /// records, and with a million events loaded 64 MB of cache was a fifth of the footprint.
 const RAW_CACHE_BYTES: usize = 16 << 20;
 
-pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32> {
+/// What the TUI is started with: the command line and the configuration file, resolved by the
+/// caller.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Archive inputs; none means live event history.
+    pub paths: Vec<String>,
+    pub filter: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Clicks and the wheel are taken.
+    pub mouse: bool,
+    /// Live history's connection (`:profile` and `:region` change it).
+    pub live: crate::source::lookup::LiveConfig,
+    /// The local store, unless `--no-cache`.
+    pub cache: Option<crate::cache::CacheConfig>,
+    /// The theme named in the configuration file (the environment may override it).
+    pub theme: Option<String>,
+    pub local_time: bool,
+    pub fuzzy: crate::query::fuzzy::Engine,
+    /// Indices into [`crate::model::columns::HEADERS`], in order.
+    pub columns: Option<Vec<usize>>,
+    pub keys: Vec<(crate::tui::keymap::Key, crate::tui::action::Action)>,
+    /// Problems with the configuration file: (the file, what is wrong).
+    pub config_problems: Vec<(String, String)>,
+}
+
+/// Runs the TUI until the user quits; the exit status.
+pub fn run(opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
     // Validate the filter before touching the terminal, so a typo is a plain usage error.
-    let base = build_query(None, common.since, common.until, now).context("bad --since/--until")?;
-    if let Some(f) = &common.filter {
+    let base = build_query(None, opts.since, opts.until, now).context("bad --since/--until")?;
+    if let Some(f) = &opts.filter {
         if let Err(e) = crate::query::parse(f, now) {
             eprintln!("trailscope: bad --filter: {e}");
             return Ok(exit::USAGE);
         }
     }
     // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
-    let configured_theme = config.config.theme.as_deref().and_then(crate::ui::theme::by_name);
-    match crate::ui::theme::choose_from_env(configured_theme) {
+    let configured_theme = opts.theme.as_deref().and_then(crate::tui::ui::theme::by_name);
+    match crate::tui::ui::theme::choose_from_env(configured_theme) {
         Ok(name) => {
-            crate::ui::theme::init(name, crate::ui::theme::Depth::from_env());
+            crate::tui::ui::theme::init(name, crate::tui::ui::theme::Depth::from_env());
             // crossterm drops every colour under NO_COLOR on its own; the theme decides here
             // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
             crossterm::style::force_color_output(true);
@@ -45,7 +72,7 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
             return Ok(exit::USAGE);
         }
     }
-    MOUSE.store(!common.no_mouse && config.config.mouse.unwrap_or(true), Ordering::Relaxed);
+    MOUSE.store(opts.mouse, Ordering::Relaxed);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -53,31 +80,30 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
         .context("starting the runtime")?;
     let raw = Arc::new(RawReader::new(RAW_CACHE_BYTES));
     let (msg_tx, msg_rx) = mpsc::unbounded_channel::<Msg>();
-    let live = common.paths.is_empty();
+    let live = opts.paths.is_empty();
     let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
     let (hungry_tx, hungry_rx) = watch::channel(true);
     let mut state = if live {
-        let since = common.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS);
-        State::new_live(raw.clone(), since, common.until, common.filter.clone(), now)
+        let since = opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS);
+        State::new_live(raw.clone(), since, opts.until, opts.filter.clone(), now)
     } else {
-        State::new(raw.clone(), base.terms, common.filter.clone(), now)
+        State::new(raw.clone(), base.terms, opts.filter.clone(), now)
     };
     // The terminal and the panic hook come before any background thread, so that one failing
     // at once is already covered.
-    state.local_time = config.config.local_time;
-    state.fuzzy_engine = config.config.fuzzy;
-    state.columns = config.config.columns.clone();
-    state.user_keys = config.config.keys.clone();
-    for p in &config.problems {
-        let input = config.path.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
+    state.local_time = opts.local_time;
+    state.fuzzy_engine = opts.fuzzy;
+    state.columns = opts.columns.clone();
+    state.user_keys = opts.keys.clone();
+    for (input, p) in &opts.config_problems {
         state.problems.push(Problem {
-            input: crate::sanitize::sanitize(&input).into_owned(),
+            input: crate::sanitize::sanitize(input).into_owned(),
             reason: p.clone(),
             skipped: false,
         });
         state.notify_error(format!("{p} (E lists it)"));
     }
-    match crate::effects::saved_filters_path().map(|p| crate::effects::load_saved_filters(&p)) {
+    match crate::tui::effects::saved_filters_path().map(|p| crate::tui::effects::load_saved_filters(&p)) {
         Some(Ok(saved)) => state.saved = saved,
         Some(Err(e)) => state.notify_error(e),
         None => {}
@@ -85,19 +111,19 @@ pub fn run(common: Common, config: crate::config::Loaded) -> anyhow::Result<i32>
     let mut terminal = ratatui::init();
     install_panic_hook();
     let raw_for_links = raw.clone();
-    if let Err(e) = spawn_source(&common, raw, msg_tx.clone(), live_rx, hungry_rx) {
+    if let Err(e) = spawn_source(&opts, raw, msg_tx.clone(), live_rx, hungry_rx) {
         restore_terminal();
         return Err(e);
     }
     if mouse_on() {
         // Without it the app still works by keys: not worth failing for.
-        let _ = crate::mouse::enable_capture();
+        let _ = crate::tui::mouse::enable_capture();
     }
     let wake_tx = msg_tx.clone();
     state.set_worker_waker(Box::new(move || {
         let _ = wake_tx.send(Msg::Work);
     }));
-    let links = Links { msg_tx, live_tx, hungry_tx, common: common.clone(), raw: raw_for_links };
+    let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     restore_terminal();
     if let Some(msg) = take_background_panic() {
@@ -118,7 +144,7 @@ fn mouse_on() -> bool {
 /// Gives the terminal back: mouse reporting off (`ratatui::restore` leaves it on), the main
 /// screen, cooked mode. Never fails: on the way out there is nothing better to do.
 fn restore_terminal() {
-    let _ = crate::mouse::disable_capture();
+    let _ = crate::tui::mouse::disable_capture();
     ratatui::restore();
 }
 
@@ -134,7 +160,7 @@ fn install_panic_hook() {
             return;
         }
         if std::thread::current().name() == Some("main") {
-            let _ = crate::mouse::disable_capture();
+            let _ = crate::tui::mouse::disable_capture();
             restore_and_print(info);
         } else {
             let mut slot = BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner());
@@ -145,46 +171,33 @@ fn install_panic_hook() {
 
 /// Starts the thread that feeds events: the loader for files, or the live source.
 fn spawn_source(
-    common: &Common,
+    opts: &Options,
     raw: Arc<RawReader>,
     tx: mpsc::UnboundedSender<Msg>,
     live_rx: mpsc::UnboundedReceiver<LiveCmd>,
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    if common.paths.is_empty() {
-        let cfg = common.live_config();
+    let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
+    if opts.paths.is_empty() {
         let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
-        std::thread::Builder::new()
-            .name("live".into())
-            .spawn(move || {
-                let mut emit = |m| {
-                    if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
-                        let _ = tx.send(Msg::Load(m));
-                    }
-                };
-                let result = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())
-                    .and_then(|rt| rt.block_on(run_live(cfg, raw, live_rx, hungry_rx, false, &mut emit)));
-                if let Err(reason) = result {
-                    emit(LoadMsg::Problem(Problem { input: LIVE_INPUT.into(), reason, skipped: true }));
-                    emit(LoadMsg::Done(Default::default()));
-                }
-            })
-            .context("starting the live source")?;
+        let live = LiveHistory { cfg: opts.live.clone(), until_done: false };
+        boundary::spawn(Box::new(live), "live", links, move |m| {
+            // Messages of a session that `:profile` or `:region` replaced are dropped.
+            if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
+                let _ = tx.send(Msg::Load(m));
+            }
+        })
+        .context("starting the live source")?;
     } else {
-        let paths = common.paths.clone();
-        let opts = LoadOptions { cache: common.cache_config(), ..Default::default() };
-        std::thread::Builder::new()
-            .name("loader".into())
-            .spawn(move || {
-                load(&paths, &opts, &raw, &mut |m| {
-                    injected_panic("loader");
-                    let _ = tx.send(Msg::Load(m));
-                });
-            })
-            .context("starting the loader")?;
+        let archive = Archive {
+            inputs: opts.paths.clone(),
+            opts: LoadOptions { cache: opts.cache.clone(), ..Default::default() },
+        };
+        boundary::spawn(Box::new(archive), "loader", links, move |m| {
+            injected_panic("loader");
+            let _ = tx.send(Msg::Load(m));
+        })
+        .context("starting the loader")?;
     }
     Ok(())
 }
@@ -206,7 +219,7 @@ struct Links {
     live_tx: mpsc::UnboundedSender<LiveCmd>,
     hungry_tx: watch::Sender<bool>,
     /// What the source was started with (`:profile` and `:region` start it again).
-    common: Common,
+    opts: Options,
     raw: Arc<RawReader>,
 }
 
@@ -287,7 +300,7 @@ async fn event_loop(
                     let mut next = Some(key);
                     let mut burst = 0;
                     while let Some(key) = next.take() {
-                        if let Some(action) = crate::keymap::handle_key_with(&state.user_keys, state.mode(), key) {
+                        if let Some(action) = crate::tui::keymap::handle_key_with(&state.user_keys, state.mode(), key) {
                             state.update(action);
                             dirty = true;
                         }
@@ -301,7 +314,7 @@ async fn event_loop(
                                     state.set_layout(l, d);
                                 }
                                 Some(Some(Ok(TermEvent::Mouse(m)))) if mouse_on() => {
-                                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                                    if let Some(action) = crate::tui::mouse::handle_mouse(m, screen, state) {
                                         state.update(action);
                                         dirty = true;
                                     }
@@ -319,7 +332,7 @@ async fn event_loop(
                 // Mouse input arrives as bytes even when reporting is off (a paste, a terminal
                 // that ignores the request): with --no-mouse it does nothing.
                 Some(Ok(TermEvent::Mouse(m))) if mouse_on() => {
-                    if let Some(action) = crate::mouse::handle_mouse(m, screen, state) {
+                    if let Some(action) = crate::tui::mouse::handle_mouse(m, screen, state) {
                         state.update(action);
                         dirty = true;
                     }
@@ -363,13 +376,13 @@ const FIRST_RESULTS_WAIT: Duration = Duration::from_millis(60);
 fn run_effect(effect: Effect, state: &mut State, links: &Links) {
     match effect {
         Effect::Copy { label, text } => {
-            let notice = crate::effects::copy(label, &text);
+            let notice = crate::tui::effects::copy(label, &text);
             state.notify(notice);
         }
         Effect::CopyRecord(ev) => match read_record(state, ev) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                let notice = crate::effects::copy("event JSON", &text);
+                let notice = crate::tui::effects::copy("event JSON", &text);
                 state.notify(notice);
             }
             Err(e) => state.notify_error(format!("could not read the record: {e}")),
@@ -377,18 +390,18 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         Effect::Pager(_) | Effect::Reconnect { .. } => {}
         Effect::Export { path, events } => {
             let (store, raw, tx) = (state.store.clone(), state.raw.clone(), links.msg_tx.clone());
-            state.notify(format!("exporting {} events to {path}…", crate::ui::thousands(events.len())));
+            state.notify(format!("exporting {} events to {path}…", crate::tui::ui::thousands(events.len())));
             tokio::task::spawn_blocking(move || {
-                let notice = match crate::effects::export(&store, &raw, &events, &path) {
-                    Ok(n) => format!("exported {} events to {path}", crate::ui::thousands(n)),
+                let notice = match crate::tui::effects::export(&store, &raw, &events, &path) {
+                    Ok(n) => format!("exported {} events to {path}", crate::tui::ui::thousands(n)),
                     Err(e) => format!("export failed: {e}"),
                 };
                 let _ = tx.send(Msg::Notice(notice));
             });
         }
         Effect::SaveFilters(list) => {
-            if let Some(p) = crate::effects::saved_filters_path() {
-                if let Err(e) = crate::effects::store_saved_filters(&p, &list) {
+            if let Some(p) = crate::tui::effects::saved_filters_path() {
+                if let Err(e) = crate::tui::effects::store_saved_filters(&p, &list) {
                     state.notify_error(e);
                 }
             }
@@ -405,10 +418,10 @@ fn reconnect(
     regions: Option<Vec<String>>,
 ) -> anyhow::Result<()> {
     if let Some(p) = profile {
-        links.common.profile = Some(p);
+        links.opts.live.profile = Some(p);
     }
     if let Some(r) = regions {
-        links.common.region = r;
+        links.opts.live.regions = r.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
     }
     LIVE_SESSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
@@ -417,9 +430,9 @@ fn reconnect(
     links.live_tx = live_tx;
     links.hungry_tx = hungry_tx;
     state.reset_events();
-    spawn_source(&links.common, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
-    let c = &links.common;
-    let regions = if c.region.is_empty() { "the default region".to_string() } else { c.region.join(",") };
+    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    let c = &links.opts.live;
+    let regions = if c.regions.is_empty() { "the default region".to_string() } else { c.regions.join(",") };
     state.notify(format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)")));
     Ok(())
 }
@@ -427,19 +440,19 @@ fn reconnect(
 /// Shows a record in `$PAGER`: the terminal is handed over and taken back as it was.
 fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
     let text = match read_record(state, ev) {
-        Ok(bytes) => crate::effects::pretty_record(&bytes),
+        Ok(bytes) => crate::tui::effects::pretty_record(&bytes),
         Err(e) => {
             state.notify_error(format!("could not read the record: {e}"));
             return Ok(());
         }
     };
     restore_terminal();
-    let result = crate::effects::run_pager(&text);
+    let result = crate::tui::effects::run_pager(&text);
     crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
         .context("taking the terminal back")?;
     if mouse_on() {
-        let _ = crate::mouse::enable_capture();
+        let _ = crate::tui::mouse::enable_capture();
     }
     terminal.clear()?;
     if let Err(e) = result {
@@ -448,7 +461,7 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
     Ok(())
 }
 
-fn read_record(state: &State, ev: u32) -> Result<crate::source::raw::RawBytes, String> {
+fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, String> {
     let store = state.store.read();
     let e = store.events.get(ev as usize).ok_or("no such event")?;
     let file = store.file_of(e).ok_or("no such file")?;

@@ -1,7 +1,7 @@
 use super::theme;
 use crate::model::columns;
 use crate::sanitize::{sanitize, truncate_to_width};
-use crate::state::{Focus, State};
+use crate::tui::state::{Focus, State};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -2,7 +2,7 @@
 
 use super::theme;
 use crate::model::time::{format_list_time, format_local_time};
-use crate::state::State;
+use crate::tui::state::State;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};

@@ -12,14 +12,14 @@ pub const SETTLE_MS: i64 = 15 * 60 * 1000;
 
 /// A closed interval of milliseconds since the epoch: `start..=end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
+pub struct TimeSpan {
     pub start: i64,
     pub end: i64,
 }
 
-impl Span {
-    pub fn new(start: i64, end: i64) -> Span {
-        Span { start, end }
+impl TimeSpan {
+    pub fn new(start: i64, end: i64) -> TimeSpan {
+        TimeSpan { start, end }
     }
 }
 
@@ -32,13 +32,13 @@ pub struct Covered {
 }
 
 impl Covered {
-    fn span(&self) -> Span {
-        Span::new(self.start, self.end)
+    fn span(&self) -> TimeSpan {
+        TimeSpan::new(self.start, self.end)
     }
     /// The part that no late delivery can change any more.
-    fn settled(&self) -> Option<Span> {
+    fn settled(&self) -> Option<TimeSpan> {
         let end = self.end.min(self.fetched - SETTLE_MS);
-        (end >= self.start).then_some(Span::new(self.start, end))
+        (end >= self.start).then_some(TimeSpan::new(self.start, end))
     }
     fn fully_settled(&self) -> bool {
         self.end <= self.fetched - SETTLE_MS
@@ -46,14 +46,15 @@ impl Covered {
 }
 
 /// `window` minus the union of `spans`, oldest first.
-pub fn subtract(window: Span, spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
-    let mut spans: Vec<Span> = spans.into_iter().filter(|s| s.end >= window.start && s.start <= window.end).collect();
+pub fn subtract(window: TimeSpan, spans: impl IntoIterator<Item = TimeSpan>) -> Vec<TimeSpan> {
+    let mut spans: Vec<TimeSpan> =
+        spans.into_iter().filter(|s| s.end >= window.start && s.start <= window.end).collect();
     spans.sort_by_key(|s| s.start);
     let mut out = Vec::new();
     let mut cursor = window.start;
     for s in spans {
         if s.start > cursor {
-            out.push(Span::new(cursor, s.start - 1));
+            out.push(TimeSpan::new(cursor, s.start - 1));
         }
         cursor = cursor.max(s.end.saturating_add(1));
         if cursor > window.end {
@@ -61,20 +62,20 @@ pub fn subtract(window: Span, spans: impl IntoIterator<Item = Span>) -> Vec<Span
         }
     }
     if cursor <= window.end {
-        out.push(Span::new(cursor, window.end));
+        out.push(TimeSpan::new(cursor, window.end));
     }
     out
 }
 
 /// The parts of `window` the store does not hold at all (what `--offline` reports).
-pub fn missing(rows: &[Covered], window: Span) -> Vec<Span> {
+pub fn missing(rows: &[Covered], window: TimeSpan) -> Vec<TimeSpan> {
     subtract(window, rows.iter().map(Covered::span))
 }
 
 /// What to fetch for `window`, newest first: nothing when the store holds all of it;
 /// otherwise everything that is not settled, so that a query that calls AWS anyway also
 /// picks up events delivered late to the span it fetched last time.
-pub fn gaps(rows: &[Covered], window: Span) -> Vec<Span> {
+pub fn gaps(rows: &[Covered], window: TimeSpan) -> Vec<TimeSpan> {
     if missing(rows, window).is_empty() {
         return Vec::new();
     }
@@ -130,12 +131,12 @@ pub fn clip_before(rows: &[Covered], cutoff: i64) -> Vec<Covered> {
 /// The span covered after one page of a fetch of `window` (LookupEvents returns newest
 /// first): everything when the page was the last; otherwise from just after the oldest event
 /// of the page (more events of that same millisecond may be on the next page) to the end.
-pub fn after_page(window: Span, oldest_ms: Option<i64>, last: bool) -> Option<Span> {
+pub fn after_page(window: TimeSpan, oldest_ms: Option<i64>, last: bool) -> Option<TimeSpan> {
     if last {
         return Some(window);
     }
     let start = oldest_ms?.saturating_add(1).max(window.start);
-    (start <= window.end).then_some(Span::new(start, window.end))
+    (start <= window.end).then_some(TimeSpan::new(start, window.end))
 }
 
 #[cfg(test)]
@@ -151,25 +152,25 @@ mod tests {
 
     #[test]
     fn subtracting_spans() {
-        let w = Span::new(0, 100);
+        let w = TimeSpan::new(0, 100);
         assert_eq!(subtract(w, []), vec![w]);
-        assert_eq!(subtract(w, [Span::new(0, 100)]), vec![]);
-        assert_eq!(subtract(w, [Span::new(-5, 200)]), vec![]);
-        assert_eq!(subtract(w, [Span::new(10, 20)]), vec![Span::new(0, 9), Span::new(21, 100)]);
+        assert_eq!(subtract(w, [TimeSpan::new(0, 100)]), vec![]);
+        assert_eq!(subtract(w, [TimeSpan::new(-5, 200)]), vec![]);
+        assert_eq!(subtract(w, [TimeSpan::new(10, 20)]), vec![TimeSpan::new(0, 9), TimeSpan::new(21, 100)]);
         assert_eq!(
-            subtract(w, [Span::new(50, 60), Span::new(10, 20), Span::new(15, 30)]),
-            vec![Span::new(0, 9), Span::new(31, 49), Span::new(61, 100)]
+            subtract(w, [TimeSpan::new(50, 60), TimeSpan::new(10, 20), TimeSpan::new(15, 30)]),
+            vec![TimeSpan::new(0, 9), TimeSpan::new(31, 49), TimeSpan::new(61, 100)]
         );
-        assert_eq!(subtract(w, [Span::new(0, 49), Span::new(50, 100)]), vec![], "adjacent spans leave no gap");
-        assert_eq!(subtract(w, [Span::new(101, 200)]), vec![w]);
+        assert_eq!(subtract(w, [TimeSpan::new(0, 49), TimeSpan::new(50, 100)]), vec![], "adjacent spans leave no gap");
+        assert_eq!(subtract(w, [TimeSpan::new(101, 200)]), vec![w]);
     }
 
     #[test]
     fn a_covered_window_needs_nothing_even_when_recent() {
         let now = 100 * H;
         let rows = [c(now - 24 * H, now, now)];
-        assert_eq!(gaps(&rows, Span::new(now - 24 * H, now)), vec![]);
-        assert_eq!(gaps(&rows, Span::new(now - 2 * H, now - H)), vec![]);
+        assert_eq!(gaps(&rows, TimeSpan::new(now - 24 * H, now)), vec![]);
+        assert_eq!(gaps(&rows, TimeSpan::new(now - 2 * H, now - H)), vec![]);
     }
 
     #[test]
@@ -179,18 +180,18 @@ mod tests {
         let t2 = t1 + 10 * M;
         // Asked again later: the 10 new minutes plus the 15 minutes before t1 that may still
         // receive late events.
-        assert_eq!(gaps(&rows, Span::new(t2 - 24 * H, t2)), vec![Span::new(t1 - SETTLE_MS + 1, t2)]);
+        assert_eq!(gaps(&rows, TimeSpan::new(t2 - 24 * H, t2)), vec![TimeSpan::new(t1 - SETTLE_MS + 1, t2)]);
     }
 
     #[test]
     fn a_widened_window_fetches_only_the_older_gap_when_the_rest_is_settled() {
         let f = 100 * H;
         let rows = [c(f - 10 * H, f - 2 * H, f)];
-        assert_eq!(gaps(&rows, Span::new(f - 20 * H, f - 2 * H)), vec![Span::new(f - 20 * H, f - 10 * H - 1)]);
+        assert_eq!(gaps(&rows, TimeSpan::new(f - 20 * H, f - 2 * H)), vec![TimeSpan::new(f - 20 * H, f - 10 * H - 1)]);
         // Both sides missing: newest first.
         assert_eq!(
-            gaps(&rows, Span::new(f - 20 * H, f - H)),
-            vec![Span::new(f - 2 * H + 1, f - H), Span::new(f - 20 * H, f - 10 * H - 1)]
+            gaps(&rows, TimeSpan::new(f - 20 * H, f - H)),
+            vec![TimeSpan::new(f - 2 * H + 1, f - H), TimeSpan::new(f - 20 * H, f - 10 * H - 1)]
         );
     }
 
@@ -198,14 +199,14 @@ mod tests {
     fn missing_reports_uncovered_parts_regardless_of_lag() {
         let f = 100 * H;
         let rows = [c(f - 10 * H, f, f)];
-        assert_eq!(missing(&rows, Span::new(f - 12 * H, f)), vec![Span::new(f - 12 * H, f - 10 * H - 1)]);
-        assert_eq!(missing(&[], Span::new(1, 2)), vec![Span::new(1, 2)]);
+        assert_eq!(missing(&rows, TimeSpan::new(f - 12 * H, f)), vec![TimeSpan::new(f - 12 * H, f - 10 * H - 1)]);
+        assert_eq!(missing(&[], TimeSpan::new(1, 2)), vec![TimeSpan::new(1, 2)]);
     }
 
     #[test]
     fn adding_merges_pages_of_one_fetch() {
         let f = 100 * H;
-        let w = Span::new(f - 10 * H, f);
+        let w = TimeSpan::new(f - 10 * H, f);
         let mut rows = Vec::new();
         // Pages come newest first: the covered span grows downwards.
         for oldest in [f - H, f - 3 * H, f - 7 * H] {
@@ -226,8 +227,8 @@ mod tests {
         let rows = add(&rows, c(t1 - SETTLE_MS + 1, t2, t2));
         // The old row was settled up to where the new one begins: one row, fetched at t2.
         assert_eq!(rows, vec![c(t1 - 24 * H, t2, t2)]);
-        assert_eq!(gaps(&rows, Span::new(t1 - 24 * H, t2)), vec![]);
-        assert_eq!(gaps(&rows, Span::new(t1 - 24 * H, t2 + 1)), vec![Span::new(t2 - SETTLE_MS + 1, t2 + 1)]);
+        assert_eq!(gaps(&rows, TimeSpan::new(t1 - 24 * H, t2)), vec![]);
+        assert_eq!(gaps(&rows, TimeSpan::new(t1 - 24 * H, t2 + 1)), vec![TimeSpan::new(t2 - SETTLE_MS + 1, t2 + 1)]);
     }
 
     #[test]
@@ -238,7 +239,7 @@ mod tests {
         let t2 = t1 + M;
         let rows = add(&rows, c(t1 - M, t2, t2));
         // The stretch between t1-15m and t1-1m is still unsettled (fetched at t1).
-        let g = gaps(&rows, Span::new(0, t2 + 1));
+        let g = gaps(&rows, TimeSpan::new(0, t2 + 1));
         assert_eq!(g.last().unwrap().start, t1 - SETTLE_MS + 1, "{g:?}");
     }
 
@@ -246,9 +247,9 @@ mod tests {
     fn an_empty_or_inverted_span_changes_nothing() {
         let rows = vec![c(10, 20, 30)];
         assert_eq!(add(&rows, c(5, 4, 40)), rows);
-        assert_eq!(after_page(Span::new(0, 10), Some(10), false), None);
-        assert_eq!(after_page(Span::new(0, 10), None, false), None);
-        assert_eq!(after_page(Span::new(0, 10), None, true), Some(Span::new(0, 10)));
+        assert_eq!(after_page(TimeSpan::new(0, 10), Some(10), false), None);
+        assert_eq!(after_page(TimeSpan::new(0, 10), None, false), None);
+        assert_eq!(after_page(TimeSpan::new(0, 10), None, true), Some(TimeSpan::new(0, 10)));
     }
 
     #[test]

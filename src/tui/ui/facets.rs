@@ -3,7 +3,7 @@
 use super::{theme, thousands};
 use crate::query::run::facet_value;
 use crate::sanitize::{sanitize, truncate_to_width, width};
-use crate::state::{Focus, State};
+use crate::tui::state::{Focus, State};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};

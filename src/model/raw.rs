@@ -11,6 +11,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+/// Where a record sits in the decompressed content.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByteSpan {
+    pub offset: u64,
+    pub len: u32,
+    /// A JSON string literal holding the record (lookup-events `CloudTrailEvent`).
+    pub escaped: bool,
+}
+
 /// Decompressed content larger than this is refused rather than exhausting memory.
 pub const MAX_CONTENT: u64 = 4 << 30;
 

@@ -1,15 +1,15 @@
 //! The TUI's state and the one function that changes it, [`State::update`].
 
-use crate::action::Action;
-use crate::highlight::Highlighted;
-use crate::keymap::Mode;
+use crate::model::raw::RawReader;
 use crate::model::{SymField, EMPTY};
 use crate::query::plan::{plan, Plan};
 use crate::query::run::{self, FilterJob, Job, Summary, SummaryJob, WorkMsg, Worker};
 use crate::query::{self, Field, Matcher, Op, QueryError, Term, TermKind};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus};
-use crate::source::raw::RawReader;
-use crate::source::{LoadMsg, LoadStats, Problem};
+use crate::source::{LoadStats, Problem, SourceMsg};
+use crate::tui::action::Action;
+use crate::tui::highlight::Highlighted;
+use crate::tui::keymap::Mode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,7 +82,7 @@ pub enum Effect {
 
 /// Results of background work, applied in [`State::apply`].
 pub enum Msg {
-    Load(LoadMsg),
+    Load(SourceMsg),
     Detail {
         event: u32,
         result: Result<Arc<Highlighted>, String>,
@@ -235,7 +235,7 @@ pub struct State {
     /// configuration chooses them.
     pub columns: Option<Vec<usize>>,
     /// Key bindings from the configuration file, over the built-in ones.
-    pub user_keys: Vec<(crate::config::Key, Action)>,
+    pub user_keys: Vec<(crate::tui::keymap::Key, Action)>,
     pub prompt: Option<Prompt>,
     pub saved: Vec<(String, String)>,
     pub saved_sel: usize,
@@ -653,8 +653,8 @@ impl State {
 
     /// The mouse: the wheel scrolls what is under it (an open popup wherever it turns); a click
     /// focuses a pane and selects the list row or facet value under it.
-    fn pointer(&mut self, p: crate::mouse::Pointer) {
-        use crate::mouse::{Pointer, WHEEL_LINES};
+    fn pointer(&mut self, p: crate::tui::mouse::Pointer) {
+        use crate::tui::mouse::{Pointer, WHEEL_LINES};
         if self.prompt.is_some() {
             return;
         }
@@ -733,7 +733,7 @@ impl State {
             }
             NextPane if p.kind == PromptKind::Command => {
                 let saved: Vec<String> = self.saved.iter().map(|(n, _)| n.clone()).collect();
-                if let Some(done) = crate::command::complete(&p.input, &saved).first() {
+                if let Some(done) = crate::tui::command::complete(&p.input, &saved).first() {
                     p.input = done.clone();
                     p.cursor = p.input.len();
                 }
@@ -780,8 +780,8 @@ impl State {
 
     /// Runs a `:` command.
     fn run_command(&mut self, text: &str) {
-        use crate::command::Command as C;
-        let cmd = match crate::command::parse(text, self.now_ms) {
+        use crate::tui::command::Command as C;
+        let cmd = match crate::tui::command::parse(text, self.now_ms) {
             Ok(c) => c,
             Err(e) => {
                 self.notify_error(e);
@@ -1306,10 +1306,10 @@ impl State {
         }
     }
 
-    fn apply_load(&mut self, msg: LoadMsg) {
+    fn apply_load(&mut self, msg: SourceMsg) {
         match msg {
-            LoadMsg::Files(f) => self.store.write().add_files(f),
-            LoadMsg::Problem(p) => {
+            SourceMsg::Files(f) => self.store.write().add_files(f),
+            SourceMsg::Problem(p) => {
                 // Live history that cannot go on (no credentials, an unknown profile, no
                 // region): say so where the eye is, not only in the problems list.
                 if self.live.is_some() && p.skipped && p.input == crate::source::lookup::LIVE_INPUT {
@@ -1317,8 +1317,8 @@ impl State {
                 }
                 self.problems.push(p)
             }
-            LoadMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
-            LoadMsg::Batch(batch, stats) => {
+            SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
+            SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let store = self.store.clone();
                 let mut store = store.write();
@@ -1350,14 +1350,14 @@ impl State {
                 drop(store);
                 self.reselect(keep, follow_top);
             }
-            LoadMsg::Live(status) => {
+            SourceMsg::Live(status) => {
                 if let Some(live) = self.live.as_mut() {
                     if status.generation == live.generation {
                         live.status = status;
                     }
                 }
             }
-            LoadMsg::Done(stats) => {
+            SourceMsg::Done(stats) => {
                 // The live source ends only when it cannot go on: nothing more is coming.
                 if let Some(live) = self.live.as_mut() {
                     live.status.done = true;

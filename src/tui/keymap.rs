@@ -1,7 +1,7 @@
 //! Keys to actions, by what has focus. The help screen is generated from this table and the
 //! actions' doc comments.
 
-use crate::action::Action;
+use crate::tui::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +118,7 @@ fn movement(code: KeyCode) -> Option<Action> {
 
 /// [`handle_key`] with the user's bindings (from the configuration file) first, in the list,
 /// detail and facets panes.
-pub fn handle_key_with(user: &[(crate::config::Key, Action)], mode: Mode, key: KeyEvent) -> Option<Action> {
+pub fn handle_key_with(user: &[(Key, Action)], mode: Mode, key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Release && matches!(mode, Mode::List | Mode::Detail | Mode::Facets) {
         // Shift is part of the character for letters ('X'), not a modifier to match.
         let mods = key.modifiers - KeyModifiers::SHIFT;
@@ -169,10 +169,10 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             code => movement(code),
         },
         Mode::CopyMenu => Some(match key.code {
-            KeyCode::Char('y') | KeyCode::Char('j') => Copy(crate::state::CopyWhat::Json),
-            KeyCode::Char('i') => Copy(crate::state::CopyWhat::EventId),
-            KeyCode::Char('a') => Copy(crate::state::CopyWhat::Arn),
-            KeyCode::Char('k') => Copy(crate::state::CopyWhat::AccessKey),
+            KeyCode::Char('y') | KeyCode::Char('j') => Copy(crate::tui::state::CopyWhat::Json),
+            KeyCode::Char('i') => Copy(crate::tui::state::CopyWhat::EventId),
+            KeyCode::Char('a') => Copy(crate::tui::state::CopyWhat::Arn),
+            KeyCode::Char('k') => Copy(crate::tui::state::CopyWhat::AccessKey),
             KeyCode::Esc | KeyCode::Char('q') => Back,
             _ => return None,
         }),
@@ -222,6 +222,27 @@ pub fn handle_key(mode: Mode, key: KeyEvent) -> Option<Action> {
             _ => return None,
         }),
     }
+}
+
+/// A key and its modifiers, as bound in `[keys]`.
+pub type Key = (KeyCode, KeyModifiers);
+
+/// How a key is written in the file and on the help screen.
+pub fn key_name((code, mods): Key) -> String {
+    let mut s = String::new();
+    if mods.contains(KeyModifiers::CONTROL) {
+        s.push_str("Ctrl-");
+    }
+    if mods.contains(KeyModifiers::ALT) {
+        s.push_str("Alt-");
+    }
+    match code {
+        KeyCode::Char(' ') => s.push_str("Space"),
+        KeyCode::Char(c) => s.push(c),
+        KeyCode::F(n) => s.push_str(&format!("F{n}")),
+        other => s.push_str(&format!("{other:?}")),
+    }
+    s
 }
 
 #[cfg(test)]

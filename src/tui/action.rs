@@ -49,7 +49,7 @@ macro_rules! actions {
     };
 }
 
-use crate::state::CopyWhat;
+use crate::tui::state::CopyWhat;
 
 actions! {
     /// Quit trailscope
@@ -107,7 +107,7 @@ actions! {
     /// Redraw the screen
     Redraw,
     /// The mouse: the wheel scrolls what is under it, a click focuses a pane and selects a row
-    Mouse(crate::mouse::Pointer),
+    Mouse(crate::tui::mouse::Pointer),
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
     /// Pivot: events of the same principal (its ARN when there is one)

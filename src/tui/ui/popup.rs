@@ -1,8 +1,8 @@
 use super::theme;
-use crate::keymap::{browse_bindings, facet_bindings, filter_bindings};
 use crate::query::Field;
 use crate::sanitize::sanitize;
-use crate::state::State;
+use crate::tui::keymap::{browse_bindings, facet_bindings, filter_bindings};
+use crate::tui::state::State;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -35,7 +35,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         Line::from(vec![Span::styled(format!("  {keys:<12}"), theme::key()), Span::raw(doc.to_string())])
     };
     // The action's name is what a configuration file binds a key to.
-    let named = |keys: &str, a: &crate::action::Action| {
+    let named = |keys: &str, a: &crate::tui::action::Action| {
         Line::from(vec![
             Span::styled(format!("  {keys:<12}"), theme::key()),
             Span::raw(a.doc().to_string()),
@@ -96,7 +96,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::styled("Your keys (configuration file; they come first)", theme::header()));
         for (k, a) in &state.user_keys {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", crate::config::key_name(*k)), theme::key()),
+                Span::styled(format!("  {:<12}", crate::tui::keymap::key_name(*k)), theme::key()),
                 Span::raw(format!("{} ({})", a.doc(), a.name())),
             ]));
         }
@@ -105,7 +105,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
     lines.extend(help_lines());
     lines.push(Line::raw(""));
     lines.push(Line::styled("Commands (:)", theme::header()));
-    for (name, args, doc) in crate::command::COMMANDS {
+    for (name, args, doc) in crate::tui::command::COMMANDS {
         lines.push(Line::from(vec![
             Span::styled(format!("  :{name} {args}"), theme::key()),
             Span::raw(format!("  {doc}")),
@@ -184,14 +184,14 @@ pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
 pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
     let Some(p) = &state.prompt else { return };
     let title = match p.kind {
-        crate::state::PromptKind::Export => format!(
+        crate::tui::state::PromptKind::Export => format!(
             " Export {} events to (.jsonl, .json or .csv) · Enter writes · Esc cancels ",
             super::thousands(state.view.len())
         ),
-        crate::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
-        crate::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
+        crate::tui::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
+        crate::tui::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
     };
-    let command = p.kind == crate::state::PromptKind::Command;
+    let command = p.kind == crate::tui::state::PromptKind::Command;
     let r = small(area, area.width.saturating_sub(8).min(100), if command { 4 } else { 3 });
     frame.render_widget(Clear, r);
     let block = Block::bordered().title(Span::styled(title, theme::title(true))).border_style(theme::border(true));
@@ -202,9 +202,9 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
     if command {
         // What Tab would complete to, or what the command takes.
         let saved: Vec<String> = state.saved.iter().map(|(n, _)| n.clone()).collect();
-        let options = crate::command::complete(&p.input, &saved);
+        let options = crate::tui::command::complete(&p.input, &saved);
         let word = p.input.split_whitespace().next().unwrap_or("");
-        let hint = match crate::command::COMMANDS.iter().find(|c| c.0 == word) {
+        let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {
             Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
             _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
         };

@@ -1,6 +1,6 @@
 use super::theme;
 use crate::sanitize::{truncate_start_to_width, truncate_to_width};
-use crate::state::{Focus, State};
+use crate::tui::state::{Focus, State};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};

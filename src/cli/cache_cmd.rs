@@ -1,7 +1,7 @@
 //! `trailscope cache stats | clear | prune --older-than AGE`.
 
-use super::{default_dir, CacheConfig, Store};
-use crate::cli::CacheAction;
+use super::CacheAction;
+use crate::cache::{default_dir, CacheConfig, Store};
 use crate::model::time::{format_rfc3339, now_ms};
 use crate::sanitize::sanitize;
 use std::io::Write;
@@ -85,7 +85,7 @@ pub fn run(action: &CacheAction, dir: Option<PathBuf>, out: &mut dyn Write, err:
             let cutoff = now_ms() - older_than;
             store
                 .prune_before(cutoff)
-                .and_then(|n| Ok((n, super::files::prune_unused(store.conn(), cutoff)?)))
+                .and_then(|n| Ok((n, crate::cache::files::prune_unused(store.conn(), cutoff)?)))
                 .and_then(|(n, f)| {
                     store.vacuum()?;
                     let _ = writeln!(

@@ -1,8 +1,8 @@
 //! The loaded events, as the UI and `print` hold them, and the batches that fill them.
 
 use super::intern::SymBatch;
+use super::raw::SourceFile;
 use super::{id, Event, IdStr, Profile, Slot, StrRef, Sym, SymField, SymTable};
-use crate::source::raw::SourceFile;
 use std::sync::Arc;
 
 /// A batch of events ready to append: symbols, arenas and events with global offsets, so

@@ -1,6 +1,6 @@
 use super::{theme, thousands};
 use crate::sanitize::{sanitize, width};
-use crate::state::{Focus, State};
+use crate::tui::state::{Focus, State};
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};

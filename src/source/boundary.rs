@@ -1,0 +1,85 @@
+//! The one boundary every source sits behind. A source (archives on disk, live history through
+//! LookupEvents, and the sources to come) runs on a thread of its own and tells whoever runs it
+//! everything through [`SourceMsg`]: where raw records can be read back
+//! ([`SourceMsg::Files`]), batches of events with progress, the status of remote fetching, and
+//! problems (an input that failed, why, and whether the rest goes on). Consumers (the TUI,
+//! `print`) know sources only through this module.
+
+use super::lookup::{run_live, LiveCmd, LiveConfig, LIVE_INPUT};
+use super::{load, LoadOptions, Problem, SourceMsg};
+use crate::model::raw::RawReader;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// What a running source is given by whoever runs it.
+pub struct Links {
+    /// Where decompressed content is offered for reading records back.
+    pub raw: Arc<RawReader>,
+    /// Queries and cancellation, for sources that fetch on demand (live history). The source
+    /// ends when the sender is dropped.
+    pub cmds: mpsc::UnboundedReceiver<LiveCmd>,
+    /// Whether the consumer wants more (the list is scrolled near its end).
+    pub hungry: watch::Receiver<bool>,
+}
+
+/// A producer of events.
+pub trait Source: Send {
+    /// What problems with the source as a whole are reported as coming from.
+    fn name(&self) -> String;
+    /// Runs on the calling thread until the source has nothing more to deliver, sending
+    /// everything it finds to `emit`, and ends with exactly one [`SourceMsg::Done`]. A failure
+    /// is a [`SourceMsg::Problem`], never a panic or a lost message.
+    fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg));
+}
+
+/// Files and directories on disk (and standard input), read whole.
+pub struct Archive {
+    pub inputs: Vec<String>,
+    pub opts: LoadOptions,
+}
+
+impl Source for Archive {
+    fn name(&self) -> String {
+        "archive".into()
+    }
+
+    fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
+        load(&self.inputs, &self.opts, &links.raw, emit);
+    }
+}
+
+/// Live event history through LookupEvents, fetched as queries arrive on [`Links::cmds`].
+pub struct LiveHistory {
+    pub cfg: LiveConfig,
+    /// Fetch the first query to its end and stop (`print`), instead of waiting for the
+    /// consumer to want more and for further queries (the TUI).
+    pub until_done: bool,
+}
+
+impl Source for LiveHistory {
+    fn name(&self) -> String {
+        LIVE_INPUT.into()
+    }
+
+    fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
+        let result = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the runtime: {e}"))
+            .and_then(|rt| rt.block_on(run_live(self.cfg, links.raw, links.cmds, links.hungry, self.until_done, emit)));
+        if let Err(reason) = result {
+            emit(SourceMsg::Problem(Problem { input: LIVE_INPUT.into(), reason, skipped: true }));
+            emit(SourceMsg::Done(Default::default()));
+        }
+    }
+}
+
+/// Runs `source` on a thread of its own named `thread`, sending what it finds to `emit`.
+pub fn spawn(
+    source: Box<dyn Source>,
+    thread: &str,
+    links: Links,
+    mut emit: impl FnMut(SourceMsg) + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name(thread.into()).spawn(move || source.run(links, &mut emit))
+}

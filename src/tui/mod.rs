@@ -1,0 +1,11 @@
+//! The terminal UI: keys become actions, actions update the state, the state is drawn.
+
+pub mod action;
+pub mod app;
+pub mod command;
+pub mod effects;
+pub mod highlight;
+pub mod keymap;
+pub mod mouse;
+pub mod state;
+pub mod ui;
