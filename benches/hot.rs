@@ -8,13 +8,13 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::sync::Arc;
-use trailscope::gen::{generate, GenOptions};
 use trailscope::model::raw::{decode, RawReader};
 use trailscope::query::{self, matcher::MatchCtx, Matcher};
 use trailscope::source::files::{parse_content, parse_trail_log};
 use trailscope::source::{load, LoadOptions, SourceMsg};
 use trailscope::tui::state::{Msg, State};
 use trailscope::tui::ui;
+use trailscope_gen::{generate, GenOptions};
 
 /// A generated archive of `events` records, 2,000 to a file, without hostile strings.
 fn archive(events: usize) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {

@@ -41,7 +41,7 @@ fn archive(events: usize) -> (PathBuf, Option<tempfile::TempDir>) {
     let path = dir.join(format!("triage-archive-{events}"));
     if !path.exists() {
         eprintln!("generating {events} events into {}", path.display());
-        let opts = trailscope::gen::GenOptions {
+        let opts = trailscope_gen::GenOptions {
             events,
             per_file: 2000,
             seed: 1,
@@ -50,7 +50,7 @@ fn archive(events: usize) -> (PathBuf, Option<tempfile::TempDir>) {
             digests: false,
             ..Default::default()
         };
-        trailscope::gen::generate(&opts, &path).expect("generating the archive");
+        trailscope_gen::generate(&opts, &path).expect("generating the archive");
     }
     (path, tmp)
 }

@@ -22,7 +22,6 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod double;
-pub mod gen;
 pub mod model;
 pub mod print;
 pub mod query;

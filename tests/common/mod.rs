@@ -115,7 +115,7 @@ pub fn recent_archive_in(
     span_secs: i64,
 ) -> PathBuf {
     let archive = dir.join(name);
-    let opts = trailscope::gen::GenOptions {
+    let opts = trailscope_gen::GenOptions {
         events,
         per_file,
         seed,
@@ -127,7 +127,7 @@ pub fn recent_archive_in(
         gzip_level: 1,
         digests: false,
     };
-    trailscope::gen::generate(&opts, &archive).unwrap();
+    trailscope_gen::generate(&opts, &archive).unwrap();
     archive
 }
 

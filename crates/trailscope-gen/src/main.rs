@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use trailscope::gen::{generate, GenOptions};
+use trailscope_gen::{generate, GenOptions};
 
 /// Write `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz` files
 /// (and digest files) under OUT_DIR, byte-identical for a given seed.
