@@ -36,6 +36,15 @@ pub struct SourceFile {
     pub stream: Option<Stream>,
     /// A stream's content, once read.
     pub memory: OnceLock<Arc<Vec<u8>>>,
+    /// Unique in the process: what read-back caches key on. Several sources number their
+    /// inputs from 0 each, and share one [`RawReader`].
+    key: u64,
+}
+
+/// The next [`SourceFile::key`].
+fn next_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +57,21 @@ pub enum Stream {
 impl SourceFile {
     pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
         let display = sanitize(&path.to_string_lossy()).into_owned();
-        Self { id, path, display, size: meta.len(), mtime: meta.modified().ok(), stream: None, memory: OnceLock::new() }
+        Self {
+            id,
+            path,
+            display,
+            size: meta.len(),
+            mtime: meta.modified().ok(),
+            stream: None,
+            memory: OnceLock::new(),
+            key: next_key(),
+        }
     }
     pub fn stream(id: u32, path: PathBuf, kind: Stream) -> Self {
         let display =
             if kind == Stream::Stdin { "<stdin>".to_string() } else { sanitize(&path.to_string_lossy()).into_owned() };
-        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new() }
+        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new(), key: next_key() }
     }
     /// Content given directly (tests, and streams already read).
     pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
@@ -232,8 +250,9 @@ pub struct RawReader {
 }
 
 struct Lru {
-    map: HashMap<u32, Arc<Vec<u8>>>,
-    order: VecDeque<u32>,
+    /// By [`SourceFile::key`].
+    map: HashMap<u64, Arc<Vec<u8>>>,
+    order: VecDeque<u64>,
     bytes: usize,
     budget: usize,
 }
@@ -252,12 +271,12 @@ impl RawReader {
     }
 
     /// Offers content already decompressed by the loader.
-    pub fn offer(&self, file: u32, content: Arc<Vec<u8>>) {
+    pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.insert(file, content);
+        lru.insert(file.key, content);
     }
 
-    fn cached(&self, file: u32) -> Option<Arc<Vec<u8>>> {
+    fn cached(&self, file: u64) -> Option<Arc<Vec<u8>>> {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let hit = lru.map.get(&file).cloned();
         if hit.is_some() {
@@ -292,13 +311,13 @@ impl RawReader {
     /// The file's whole content from the cache, or decompressed (and cached) now; `None` for a
     /// plain file on disk, whose records are read by range.
     fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, String> {
-        if let Some(content) = self.cached(file.id) {
+        if let Some(content) = self.cached(file.key) {
             return Ok(Some(content));
         }
         if let Some(mem) = file.memory.get() {
             let (content, _) = decode(mem.as_ref().clone())?;
             let content = Arc::new(content);
-            self.offer(file.id, content.clone());
+            self.offer(file, content.clone());
             return Ok(Some(content));
         }
         if file.stream.is_some() {
@@ -314,7 +333,7 @@ impl RawReader {
         if n == 2 && is_gzip(&magic) {
             let (content, _) = decode(read_file(file)?)?;
             let content = Arc::new(content);
-            self.offer(file.id, content.clone());
+            self.offer(file, content.clone());
             return Ok(Some(content));
         }
         Ok(None)
@@ -337,7 +356,7 @@ fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, Stri
 }
 
 impl Lru {
-    fn insert(&mut self, file: u32, content: Arc<Vec<u8>>) {
+    fn insert(&mut self, file: u64, content: Arc<Vec<u8>>) {
         if content.len() > self.budget {
             return;
         }
@@ -356,7 +375,7 @@ impl Lru {
             }
         }
     }
-    fn touch(&mut self, file: u32) {
+    fn touch(&mut self, file: u64) {
         // Reading records back mostly stays in one file for a while: that one is already last.
         if self.order.back() == Some(&file) {
             return;
@@ -399,9 +418,10 @@ mod tests {
     #[test]
     fn lru_respects_budget() {
         let r = RawReader::new(10);
-        r.offer(1, Arc::new(vec![0; 6]));
-        r.offer(2, Arc::new(vec![0; 6]));
-        assert!(r.cached(1).is_none());
-        assert!(r.cached(2).is_some());
+        let (one, two) = (SourceFile::in_memory(0, "a", Vec::new()), SourceFile::in_memory(0, "b", Vec::new()));
+        r.offer(&one, Arc::new(vec![0; 6]));
+        r.offer(&two, Arc::new(vec![0; 6]));
+        assert!(r.cached(one.key).is_none());
+        assert!(r.cached(two.key).is_some(), "files of the same number from two sources are apart");
     }
 }

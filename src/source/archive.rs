@@ -5,7 +5,7 @@ use super::discover::{discover_into, Found};
 use super::index::{open_index, IndexWrites};
 use super::ingest::Ingest;
 use super::worker::{process_file, FileOutcome};
-use super::{LoadOptions, LoadStats, Problem, SourceMsg};
+use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,6 +119,15 @@ impl Discovered {
     }
 }
 
+/// What an archive's coverage is reported as coming from: its inputs (the first few).
+fn archive_part(inputs: &[String]) -> String {
+    let mut named: Vec<String> = inputs.iter().take(3).map(|i| crate::sanitize::sanitize(i).into_owned()).collect();
+    if inputs.len() > 3 {
+        named.push(format!("and {} more", inputs.len() - 3));
+    }
+    format!("archive {}", named.join(", "))
+}
+
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
@@ -194,6 +203,8 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     if let Some(b) = coord.flush() {
         emit(SourceMsg::Batch(b, stats.clone()));
     }
+    let spans = coord.time_span().into_iter().collect();
+    emit(SourceMsg::Coverage(Coverage { part: archive_part(inputs), spans }));
     emit(SourceMsg::Done(stats.clone()));
     // After the events are handed over: the user does not wait for the index to be written.
     if let Some(ix) = index.as_ref() {

@@ -5,10 +5,11 @@ use super::files::InputKind;
 use super::local::LocalBatch;
 use super::worker::{process_file, FileOutcome};
 use super::{LoadStats, Problem, SourceMsg};
+use crate::cache::coverage::TimeSpan;
 use crate::model::events::Batch;
 use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
-use crate::model::{IdBits, IdShape, Interner, RawLoc, StrRef, Sym};
+use crate::model::{IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -35,6 +36,8 @@ pub struct Ingest<'a> {
     pub(super) files: Vec<Arc<SourceFile>>,
     raw: &'a RawReader,
     pending: Batch,
+    /// The oldest and newest event time taken (events without a readable time aside).
+    times: Option<(i64, i64)>,
 }
 
 impl<'a> Ingest<'a> {
@@ -54,6 +57,7 @@ impl<'a> Ingest<'a> {
             files: Vec::new(),
             raw,
             pending: Batch::default(),
+            times: None,
         }
     }
 
@@ -170,6 +174,10 @@ impl<'a> Ingest<'a> {
             self.id_hashes.push(id_hash);
             self.raw_hashes.push(raw_hash);
             self.locs.push(ev.loc);
+            if ev.time != NO_TIME {
+                let (lo, hi) = self.times.get_or_insert((ev.time, ev.time));
+                (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
+            }
             self.pending.events.push(ev);
             self.events_len += 1;
         }
@@ -188,8 +196,8 @@ impl<'a> Ingest<'a> {
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
         let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
-        if let Some(content) = outcome.content {
-            self.raw.offer(outcome.file, content);
+        if let (Some(content), Some(file)) = (outcome.content, self.files.get(outcome.file as usize)) {
+            self.raw.offer(file, content);
         }
         match outcome.result {
             Ok((kind, local, partial)) => {
@@ -207,6 +215,12 @@ impl<'a> Ingest<'a> {
             }
             Err(reason) => emit(SourceMsg::Problem(Problem { input: display, reason, skipped: true })),
         }
+    }
+
+    /// The span from the oldest to the newest event taken; `None` before any event with a
+    /// readable time.
+    pub fn time_span(&self) -> Option<TimeSpan> {
+        self.times.map(|(lo, hi)| TimeSpan::new(lo, hi))
     }
 
     /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).

@@ -9,6 +9,7 @@ mod index;
 mod ingest;
 mod local;
 pub mod lookup;
+mod merge;
 mod worker;
 
 pub use archive::load;
@@ -16,6 +17,7 @@ pub use discover::{discover, discover_into, Found};
 pub use ingest::{canonical_hash, Ingest};
 pub use worker::{catching_panic, install_panic_filter};
 
+use crate::cache::coverage::TimeSpan;
 use crate::model::events::Batch;
 use crate::model::raw::SourceFile;
 use std::sync::Arc;
@@ -29,6 +31,14 @@ pub struct Problem {
     pub reason: String,
     /// The input was not read at all (as opposed to read with some parts skipped).
     pub skipped: bool,
+}
+
+impl Problem {
+    /// Live history as a whole could not go on (no credentials, an unknown profile, no region):
+    /// nothing more comes from it.
+    pub fn stops_live_history(&self) -> bool {
+        self.skipped && self.input == lookup::LIVE_INPUT
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,18 +56,38 @@ pub struct LoadStats {
     pub bytes: u64,
 }
 
-/// Everything a source tells its consumer (see [`boundary`]).
+/// Everything a source tells its consumer (see [`boundary`]). A source sends the inputs it
+/// reads before their events, and ends with exactly one [`SourceMsg::Done`].
 pub enum SourceMsg {
-    /// Newly found inputs; ids are their indices in the order sent.
+    /// Newly found inputs, where the records of later batches are read back from: an event's
+    /// [`RawLoc::file`](crate::model::RawLoc::file) is the input's position among all the
+    /// inputs sent (not its [`SourceFile::id`], which numbers it within its own source).
     Files(Vec<Arc<SourceFile>>),
+    /// Events to append, with the counts so far.
     Batch(Batch, LoadStats),
+    /// An input that failed, or was read only in part, and why.
     Problem(Problem),
     /// Progress of live event history.
     Live(lookup::LiveStatus),
     /// Something about the cache the user should know (it was moved aside, is not usable);
     /// the inputs themselves are not affected.
     Warning(String),
+    /// The time a part of the source has delivered completely (replaces what that part said
+    /// before).
+    Coverage(Coverage),
+    /// The source has nothing more to send; the final counts.
     Done(LoadStats),
+}
+
+/// Which time spans a part of a source has delivered completely: every event it has in them
+/// has been sent. Archives say it once loaded (the span of what they hold); live history per
+/// region, as pages arrive and from what the cache had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    /// The part: `archive DIR`, `LookupEvents us-east-1`, …
+    pub part: String,
+    /// Closed spans of milliseconds since the epoch, oldest first, not overlapping.
+    pub spans: Vec<TimeSpan>,
 }
 
 #[derive(Clone, Debug)]

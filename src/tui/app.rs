@@ -3,7 +3,7 @@
 use crate::model::raw::RawReader;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
-use crate::source::boundary::{self, Archive, Links as SourceLinks, LiveHistory};
+use crate::source::boundary::{self, Links as SourceLinks, LiveHistory};
 use crate::source::lookup::LiveCmd;
 use crate::source::{LoadOptions, Problem};
 use crate::tui::highlight::highlight_record;
@@ -189,11 +189,9 @@ fn spawn_source(
         })
         .context("starting the live source")?;
     } else {
-        let archive = Archive {
-            inputs: opts.paths.clone(),
-            opts: LoadOptions { cache: opts.cache.clone(), ..Default::default() },
-        };
-        boundary::spawn(Box::new(archive), "loader", links, move |m| {
+        let sources =
+            boundary::for_inputs(&opts.paths, &LoadOptions { cache: opts.cache.clone(), ..Default::default() });
+        boundary::spawn(Box::new(sources), "loader", links, move |m| {
             injected_panic("loader");
             let _ = tx.send(Msg::Load(m));
         })

@@ -201,6 +201,7 @@ impl LiveStatus {
 }
 
 /// Commands to a running live source.
+#[derive(Clone, Debug)]
 pub enum LiveCmd {
     /// Start a query (cancelling the one before).
     Query { generation: u64, query: LiveQuery },

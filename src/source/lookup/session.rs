@@ -8,7 +8,7 @@ use super::{scope_of, LiveCmd, LiveConfig, LiveQuery, LiveStatus, RegionStatus};
 use crate::cache::coverage::{self, Covered, TimeSpan};
 use crate::cache::LookupKey;
 use crate::model::raw::{RawReader, SourceFile};
-use crate::source::{Ingest, LoadStats, Problem, SourceMsg};
+use crate::source::{Coverage, Ingest, LoadStats, Problem, SourceMsg};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,6 +61,7 @@ pub async fn run_live(
         recent: VecDeque::new(),
         current: None,
         lookups: Vec::new(),
+        covered: Vec::new(),
         fetched_at: 0,
     };
     let mut open = true;
@@ -113,6 +114,8 @@ struct Session<'a> {
     current: Option<u64>,
     /// Per region of the current query: its lookup in the store.
     lookups: Vec<Option<i64>>,
+    /// Per region of the current query: the parts of its window delivered completely.
+    covered: Vec<Vec<TimeSpan>>,
     /// When the current query's window was frozen.
     fetched_at: i64,
 }
@@ -130,8 +133,13 @@ impl Session<'_> {
             ..Default::default()
         };
         self.lookups = vec![None; self.regions.len()];
+        self.covered = vec![Vec::new(); self.regions.len()];
+        let window = TimeSpan::new(query.start_ms, query.end_ms);
         for i in 0..self.regions.len() {
-            let windows = self.read_store(i, query, emit);
+            let (windows, missing) = self.read_store(i, query, emit);
+            // What the store had (offline), bar what has to be fetched again (online).
+            let lacking = if self.cfg.offline { missing } else { windows.clone() };
+            self.cover(i, coverage::subtract(window, lacking), emit);
             let r = &mut self.status.regions[i];
             r.fetching = windows.iter().map(|w| (w.start, w.end)).collect();
             if self.cfg.offline || windows.is_empty() {
@@ -162,11 +170,16 @@ impl Session<'_> {
     }
 
     /// Hands over what the store has for region `i`'s window; what is left to fetch, newest
-    /// first (the whole window without a store).
-    fn read_store(&mut self, i: usize, query: &LiveQuery, emit: &mut dyn FnMut(SourceMsg)) -> Vec<TimeSpan> {
+    /// first (the whole window without a store), and what the store does not hold at all.
+    fn read_store(
+        &mut self,
+        i: usize,
+        query: &LiveQuery,
+        emit: &mut dyn FnMut(SourceMsg),
+    ) -> (Vec<TimeSpan>, Vec<TimeSpan>) {
         let window = TimeSpan::new(query.start_ms, query.end_ms);
         let Some(s) = self.store.store.as_ref() else {
-            return vec![window];
+            return (vec![window], vec![window]);
         };
         let region = &self.regions[i];
         let key = LookupKey {
@@ -188,7 +201,7 @@ impl Session<'_> {
             Ok(r) => {
                 self.lookups[i] = r.lookup;
                 if self.cfg.offline {
-                    for m in r.missing {
+                    for m in &r.missing {
                         emit(SourceMsg::Problem(Problem {
                             input: format!("cache {}", crate::sanitize::sanitize(region)),
                             reason: format!(
@@ -200,11 +213,11 @@ impl Session<'_> {
                         }));
                     }
                 }
-                r.gaps
+                (r.gaps, r.missing)
             }
             Err(e) => {
                 self.store.failed("reading the cache", e);
-                vec![window]
+                (vec![window], vec![window])
             }
         }
     }
@@ -267,12 +280,9 @@ impl Session<'_> {
 
     /// A fetched page: into the store first (what is shown has been kept), then to the consumer.
     fn take_page(&mut self, p: Page, emit: &mut dyn FnMut(SourceMsg)) {
+        let done = coverage::after_page(p.window, p.oldest_ms, p.window_last);
         if let (Some(s), Some(lookup)) = (self.store.store.as_mut(), self.lookups[p.region_idx]) {
-            let covered = coverage::after_page(p.window, p.oldest_ms, p.window_last).map(|w| Covered {
-                start: w.start,
-                end: w.end,
-                fetched: self.fetched_at,
-            });
+            let covered = done.map(|w| Covered { start: w.start, end: w.end, fetched: self.fetched_at });
             if let Err(e) = s.commit_page(lookup, &self.regions[p.region_idx], &p.stored, covered) {
                 self.store.failed("writing to the cache", e);
                 self.status.cache_notes = self.store.notes.clone();
@@ -287,6 +297,26 @@ impl Session<'_> {
         self.status.scanned += p.events;
         let name = format!("LookupEvents {} page {}", r.region, r.pages);
         take_body(&mut self.ingest, &mut self.stats, name, p.body, emit);
+        if let Some(done) = done {
+            let mut spans = self.covered[p.region_idx].clone();
+            spans.push(done);
+            self.cover(p.region_idx, spans, emit);
+        }
+    }
+
+    /// Region `i` has delivered `spans` of its window completely (besides what it said before).
+    fn cover(&mut self, i: usize, spans: Vec<TimeSpan>, emit: &mut dyn FnMut(SourceMsg)) {
+        let (Some(first), Some(last)) = (spans.iter().map(|s| s.start).min(), spans.iter().map(|s| s.end).max()) else {
+            return;
+        };
+        // The union, in order: what is not missing from the spans' own extent.
+        let extent = TimeSpan::new(first, last);
+        let union = coverage::subtract(extent, coverage::subtract(extent, spans));
+        if union != self.covered[i] {
+            self.covered[i] = union.clone();
+            let part = format!("LookupEvents {}", self.regions[i]);
+            emit(SourceMsg::Coverage(Coverage { part, spans: union }));
+        }
     }
 }
 
