@@ -91,8 +91,44 @@ pub fn is_gzip(b: &[u8]) -> bool {
     b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
 }
 
+/// Why an input's content, or a record in it, could not be read. The text is what the user
+/// sees beside the input's name (sanitised).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening, reading or seeking failed.
+    #[error("{}", io_reason(.0))]
+    Io(#[from] std::io::Error),
+    /// More than [`MAX_CONTENT`] bytes as stored.
+    #[error("larger than {} GiB", MAX_CONTENT >> 30)]
+    TooLarge,
+    /// More than [`MAX_CONTENT`] bytes once decompressed.
+    #[error("decompresses to more than {} GiB", MAX_CONTENT >> 30)]
+    DecompressesTooLarge,
+    /// The gzip data ends before its end.
+    #[error("truncated gzip (the file ends before the compressed data does)")]
+    TruncatedGzip,
+    /// The gzip data is damaged (why, sanitised).
+    #[error("corrupt gzip: {0}")]
+    CorruptGzip(String),
+    /// A gzip header with no member after it.
+    #[error("empty gzip stream")]
+    EmptyGzip,
+    /// A stream (standard input, a pipe) whose content was not kept.
+    #[error("the stream's content is no longer available")]
+    StreamGone,
+    /// The file's size or modification time differ from when it was loaded.
+    #[error("the file changed since it was loaded; reload to see its current content")]
+    Changed,
+    /// The record's place is past the content's end.
+    #[error("the record lies beyond the end of the file's content; the file changed")]
+    BeyondEnd,
+    /// A lookup-events `CloudTrailEvent` that does not decode as a JSON string.
+    #[error("CloudTrailEvent is not a JSON string: {0}")]
+    NotAString(serde_json::Error),
+}
+
 /// Reads a file's whole content, decompressing gzip (detected by its magic bytes).
-pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String> {
+pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), ReadError> {
     let bytes = match (file.memory.get(), file.stream) {
         (Some(m), _) => m.as_ref().clone(),
         (None, Some(kind)) => {
@@ -101,9 +137,9 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String
                 Stream::Stdin => std::io::stdin().lock().take(MAX_CONTENT + 1).read_to_end(&mut buf),
                 Stream::Pipe => File::open(&file.path).and_then(|f| f.take(MAX_CONTENT + 1).read_to_end(&mut buf)),
             };
-            read.map_err(|e| io_reason(&e))?;
+            read?;
             if buf.len() as u64 > MAX_CONTENT {
-                return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+                return Err(ReadError::TooLarge);
             }
             let _ = file.memory.set(Arc::new(buf.clone()));
             buf
@@ -113,16 +149,18 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String
     decode(bytes)
 }
 
-fn read_file(file: &SourceFile) -> Result<Vec<u8>, String> {
-    let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+fn read_file(file: &SourceFile) -> Result<Vec<u8>, ReadError> {
+    let mut f = File::open(&file.path)?;
     let mut buf = Vec::with_capacity(file.size.min(MAX_CONTENT) as usize);
-    f.by_ref().take(MAX_CONTENT + 1).read_to_end(&mut buf).map_err(|e| io_reason(&e))?;
+    f.by_ref().take(MAX_CONTENT + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > MAX_CONTENT {
-        return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+        return Err(ReadError::TooLarge);
     }
     Ok(buf)
 }
 
+/// An I/O error as the user reads it beside an input's name: short for the usual kinds,
+/// sanitised.
 pub fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
     match e.kind() {
@@ -135,7 +173,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// Decompresses gzip content (every member; trailing garbage after a complete member is
 /// ignored with a warning); other content is returned as it is.
-pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
+pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
     let mut notes = ContentNotes::default();
     if !is_gzip(&bytes) {
         return Ok((bytes, notes));
@@ -165,22 +203,21 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
         match dec.by_ref().take(limit).read_to_end(&mut out) {
             Ok(_) => {}
             Err(e) => {
-                let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "truncated gzip (the file ends before the compressed data does)".to_string()
+                return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    ReadError::TruncatedGzip
                 } else {
-                    format!("corrupt gzip: {}", sanitize(&e.to_string()))
-                };
-                return Err(what);
+                    ReadError::CorruptGzip(sanitize(&e.to_string()).into_owned())
+                });
             }
         }
         if out.len() as u64 > MAX_CONTENT {
-            return Err(format!("decompresses to more than {} GiB", MAX_CONTENT >> 30));
+            return Err(ReadError::DecompressesTooLarge);
         }
         members += 1;
         rest = dec.into_inner();
     }
     if members == 0 {
-        return Err("empty gzip stream".into());
+        return Err(ReadError::EmptyGzip);
     }
     Ok((out, notes))
 }
@@ -286,7 +323,7 @@ impl RawReader {
     }
 
     /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
-    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, String> {
+    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
         let start = loc.offset as usize;
         let range = start..start + loc.len() as usize;
         let raw = match self.whole(file)? {
@@ -294,8 +331,7 @@ impl RawReader {
             None => self.read_range(file, range)?,
         };
         if loc.escaped() {
-            let s: String =
-                serde_json::from_slice(&raw).map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
+            let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
             Ok(RawBytes::Owned(s.into_bytes()))
         } else {
             Ok(raw)
@@ -310,7 +346,7 @@ impl RawReader {
 
     /// The file's whole content from the cache, or decompressed (and cached) now; `None` for a
     /// plain file on disk, whose records are read by range.
-    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, String> {
+    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, ReadError> {
         if let Some(content) = self.cached(file.key) {
             return Ok(Some(content));
         }
@@ -321,15 +357,15 @@ impl RawReader {
             return Ok(Some(content));
         }
         if file.stream.is_some() {
-            return Err("the stream's content is no longer available".into());
+            return Err(ReadError::StreamGone);
         }
-        let meta = std::fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
+        let meta = std::fs::metadata(&file.path)?;
         if meta.len() != file.size || meta.modified().ok() != file.mtime {
-            return Err("the file changed since it was loaded; reload to see its current content".into());
+            return Err(ReadError::Changed);
         }
-        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+        let mut f = File::open(&file.path)?;
         let mut magic = [0u8; 2];
-        let n = f.read(&mut magic).map_err(|e| io_reason(&e))?;
+        let n = f.read(&mut magic)?;
         if n == 2 && is_gzip(&magic) {
             let (content, _) = decode(read_file(file)?)?;
             let content = Arc::new(content);
@@ -339,18 +375,18 @@ impl RawReader {
         Ok(None)
     }
 
-    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
-        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
-        f.seek(SeekFrom::Start(range.start as u64)).map_err(|e| io_reason(&e))?;
+    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, ReadError> {
+        let mut f = File::open(&file.path)?;
+        f.seek(SeekFrom::Start(range.start as u64))?;
         let mut buf = vec![0; range.len()];
-        f.read_exact(&mut buf).map_err(|e| io_reason(&e))?;
+        f.read_exact(&mut buf)?;
         Ok(RawBytes::Owned(buf))
     }
 }
 
-fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, String> {
+fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {
     if range.end > content.len() {
-        return Err("the record lies beyond the end of the file's content; the file changed".into());
+        return Err(ReadError::BeyondEnd);
     }
     Ok(RawBytes::Shared(content, range))
 }
@@ -406,7 +442,7 @@ mod tests {
         two.extend(gz(b"world"));
         assert_eq!(decode(two).unwrap().0, b"hello world");
         let truncated = one[..one.len() / 2].to_vec();
-        assert!(decode(truncated).unwrap_err().contains("truncated"));
+        assert!(decode(truncated).unwrap_err().to_string().contains("truncated"));
         let mut garbage = one.clone();
         garbage.extend(b"GARBAGE");
         let (out, notes) = decode(garbage).unwrap();

@@ -365,8 +365,12 @@ fn write_records(
                     }
                 }
                 Err(e) => {
-                    let _ =
-                        writeln!(err, "trailscope: could not read back a record of {}: {}", file.display, sanitize(&e));
+                    let _ = writeln!(
+                        err,
+                        "trailscope: could not read back a record of {}: {}",
+                        file.display,
+                        sanitize(&e.to_string())
+                    );
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! input that failed, why, and whether the rest goes on). Several sources run at once as one
 //! ([`Sources`]). Consumers (the TUI, `print`) know sources only through this module.
 
-use super::lookup::{run_live, LiveCmd, LiveConfig, LIVE_INPUT};
+use super::lookup::{run_live, LiveCmd, LiveConfig, LiveError, LIVE_INPUT};
 pub use super::merge::Sources;
 use super::{load, LoadOptions, Problem, SourceMsg};
 use crate::model::raw::RawReader;
@@ -78,13 +78,12 @@ impl Source for LiveHistory {
     }
 
     fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
-        let result = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("starting the runtime: {e}"))
-            .and_then(|rt| rt.block_on(run_live(self.cfg, links.raw, links.cmds, links.hungry, self.until_done, emit)));
-        if let Err(reason) = result {
-            emit(SourceMsg::Problem(Problem { input: LIVE_INPUT.into(), reason, skipped: true }));
+        let result =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(LiveError::Runtime).and_then(
+                |rt| rt.block_on(run_live(self.cfg, links.raw, links.cmds, links.hungry, self.until_done, emit)),
+            );
+        if let Err(e) = result {
+            emit(SourceMsg::Problem(Problem { input: LIVE_INPUT.into(), reason: e.to_string(), skipped: true }));
             emit(SourceMsg::Done(Default::default()));
         }
     }

@@ -213,7 +213,7 @@ impl<'a> Ingest<'a> {
                     emit(SourceMsg::Problem(Problem { input: display, reason, skipped: false }));
                 }
             }
-            Err(reason) => emit(SourceMsg::Problem(Problem { input: display, reason, skipped: true })),
+            Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
         }
     }
 

@@ -1,17 +1,32 @@
 //! What each loading worker does with one input: take its stored index, or read, decompress
 //! and parse it; a panic on hostile input costs that input only.
 
+use super::files::ParseError;
 use super::files::{parse_content, parse_trail_log, InputKind, Parsed};
 use super::index::{file_key, IndexCtx, IndexUpdate};
 use super::local::{summary_of, LocalBatch};
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
-use crate::model::raw::{read_content, SourceFile};
+use crate::model::raw::{read_content, ReadError, SourceFile};
 use std::sync::Arc;
 
+/// Why an input was not read at all.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum InputError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// A bug met on this input (the panic's message, sanitised).
+    #[error("internal error while reading this input ({0}); the other inputs are not affected")]
+    Panicked(String),
+}
+
+/// One input as a worker read it: its events with file-local symbols, its kind and what was
+/// skipped in it (or why it was not read), and what it did to the archive index.
 pub(super) struct FileOutcome {
     pub(super) file: u32,
-    pub(super) result: Result<(InputKind, LocalBatch, Option<String>), String>,
+    pub(super) result: Result<(InputKind, LocalBatch, Option<String>), InputError>,
     pub(super) bytes: u64,
     pub(super) content: Option<Arc<Vec<u8>>>,
     pub(super) index: Option<IndexUpdate>,
@@ -54,10 +69,7 @@ pub(super) fn process_file(
     CATCHING.with(|c| c.set(false));
     result.unwrap_or_else(|p| FileOutcome {
         file: file.id,
-        result: Err(format!(
-            "internal error while reading this input ({}); the other inputs are not affected",
-            crate::sanitize::sanitize(&panic_message(p.as_ref()))
-        )),
+        result: Err(InputError::Panicked(crate::sanitize::sanitize(&panic_message(p.as_ref())).into_owned())),
         bytes: 0,
         content: None,
         index: None,
@@ -100,7 +112,7 @@ pub(super) fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> 
 pub(super) fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Option<FileKey>) -> FileOutcome {
     let (content, notes) = match read_content(file) {
         Ok(c) => c,
-        Err(reason) => return FileOutcome { file: file.id, result: Err(reason), bytes: 0, content: None, index: None },
+        Err(e) => return FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
     };
     let mut batch = LocalBatch::new(hasher, content.len());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
@@ -134,7 +146,7 @@ pub(super) fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher
         },
     };
     let bytes = content.len() as u64;
-    let result = result.map(|outcome| {
+    let result = result.map_err(InputError::from).map(|outcome| {
         let mut partial: Vec<String> = notes.warnings;
         partial.extend(outcome.skipped_summary());
         let partial = (!partial.is_empty()).then(|| partial.join("; "));

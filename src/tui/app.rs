@@ -463,7 +463,7 @@ fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, St
     let store = state.store.read();
     let e = store.events.get(ev as usize).ok_or("no such event")?;
     let file = store.file_of(e).ok_or("no such file")?;
-    state.raw.read(file, e.loc)
+    state.raw.read(file, e.loc).map_err(|e| e.to_string())
 }
 
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
@@ -482,7 +482,7 @@ pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Se
     let file = store.file_of(&ev).cloned()?;
     let raw = state.raw.clone();
     Some(move || {
-        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes)));
+        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes))).map_err(|e| e.to_string());
         Msg::Detail { event, result }
     })
 }

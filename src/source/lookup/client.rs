@@ -1,7 +1,7 @@
 //! The LookupEvents client: the SDK's configuration and regions, pacing, retrying and
 //! explaining what AWS answered.
 
-use super::{LiveConfig, BUILTIN_REGIONS, DEFAULT_SPACING, MAX_ATTEMPTS};
+use super::{LiveConfig, LiveError, BUILTIN_REGIONS, DEFAULT_SPACING, MAX_ATTEMPTS};
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,33 +137,21 @@ pub(super) fn jitter(attempt: u32) -> Duration {
 
 /// A named profile that is in neither AWS file is an error of its own: the SDK would go on
 /// without it and fail later about something else (no region, no credentials).
-pub(super) async fn check_profile(name: &str) -> Result<(), String> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    match aws_config::profile::load(&Fs::real(), &Env::real(), &files, None).await {
-        Ok(set) if set.get_profile(name).is_none() => {
-            let mut names: Vec<&str> = set.profiles().collect();
-            names.sort_unstable();
-            let defined = if names.is_empty() {
-                "no profile is defined there".to_string()
-            } else {
-                format!("defined there: {}", names.join(", "))
-            };
-            Err(crate::sanitize::sanitize(&format!(
-                "profile {name} is not in the AWS config or credentials file ({defined})"
-            ))
-            .into_owned())
+pub(super) fn check_profile(name: &str) -> Result<(), LiveError> {
+    match super::profiles::defined_profiles() {
+        Some(defined) if !defined.iter().any(|d| d == name) => {
+            Err(LiveError::UnknownProfile { name: name.to_string(), defined })
         }
-        // A file that cannot be read or parsed is the SDK's to explain.
+        // A file that cannot be read is the SDK's to explain.
         _ => Ok(()),
     }
 }
 
 /// Resolves the SDK configuration and the list of regions.
-pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<String>), String> {
+pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<String>), LiveError> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = &cfg.profile {
-        check_profile(p).await?;
+        check_profile(p)?;
         loader = loader.profile_name(p);
     }
     if let Some(u) = &cfg.endpoint_url {
@@ -184,7 +172,7 @@ pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<Str
     if regions.is_empty() {
         match sdk.region() {
             Some(r) => regions.push(r.to_string()),
-            None => return Err("no region: pass --region (e.g. --region us-east-1 or --region all), or set AWS_REGION or a region in the profile".into()),
+            None => return Err(LiveError::NoRegion),
         }
     }
     regions.dedup();

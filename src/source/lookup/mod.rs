@@ -6,6 +6,7 @@
 
 mod client;
 mod fetch;
+mod profiles;
 mod session;
 mod store;
 
@@ -207,6 +208,49 @@ pub enum LiveCmd {
     Query { generation: u64, query: LiveQuery },
     /// Stop fetching.
     Cancel,
+}
+
+/// Why live history could not start, or go on, at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// `--profile NAME` names a profile that neither AWS file defines.
+    #[error("{}", unknown_profile(.name, .defined))]
+    UnknownProfile {
+        /// The profile asked for.
+        name: String,
+        /// The profiles the files define, sorted.
+        defined: Vec<String>,
+    },
+    /// No region given, none in the environment or the profile.
+    #[error(
+        "no region: pass --region (e.g. --region us-east-1 or --region all), or set AWS_REGION or a region in the profile"
+    )]
+    NoRegion,
+    /// `--offline` without a usable cache (why it is not usable).
+    #[error("--offline needs the cache, which is not available{}", if .why.is_empty() { String::new() } else { format!(": {}", .why) })]
+    OfflineWithoutCache {
+        /// What the cache said when it was opened.
+        why: String,
+    },
+    /// `--offline`, and the cache has nothing for these credentials.
+    #[error("--offline: the cache has no events for these credentials; nothing to show")]
+    OfflineNothingCached,
+    /// The cache could not be read for the regions to answer.
+    #[error("reading the cache: {0}")]
+    ReadingCache(crate::cache::StoreError),
+    /// The async runtime the source runs on could not start.
+    #[error("starting the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn unknown_profile(name: &str, defined: &[String]) -> String {
+    let defined = if defined.is_empty() {
+        "no profile is defined there".to_string()
+    } else {
+        format!("defined there: {}", defined.join(", "))
+    };
+    crate::sanitize::sanitize(&format!("profile {name} is not in the AWS config or credentials file ({defined})"))
+        .into_owned()
 }
 
 /// What problems about live history are reported as coming from.

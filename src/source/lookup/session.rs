@@ -4,7 +4,7 @@
 use super::client::{connect, region_clients, RegionClient};
 use super::fetch::{FetchNote, Page, RegionFetch};
 use super::store::{from_store, offline_regions, LiveStore};
-use super::{scope_of, LiveCmd, LiveConfig, LiveQuery, LiveStatus, RegionStatus};
+use super::{scope_of, LiveCmd, LiveConfig, LiveError, LiveQuery, LiveStatus, RegionStatus};
 use crate::cache::coverage::{self, Covered, TimeSpan};
 use crate::cache::LookupKey;
 use crate::model::raw::{RawReader, SourceFile};
@@ -27,16 +27,12 @@ pub async fn run_live(
     hungry: watch::Receiver<bool>,
     until_done: bool,
     emit: &mut dyn FnMut(SourceMsg),
-) -> Result<(), String> {
+) -> Result<(), LiveError> {
     let store = LiveStore::open(&cfg);
     let scope = scope_of(&cfg);
     let (regions, clients) = if cfg.offline {
         if store.store.is_none() {
-            let why = store.notes.join("; ");
-            return Err(format!(
-                "--offline needs the cache, which is not available{}",
-                if why.is_empty() { String::new() } else { format!(": {why}") }
-            ));
+            return Err(LiveError::OfflineWithoutCache { why: store.notes.join("; ") });
         }
         (offline_regions(&cfg, store.store.as_ref(), &scope)?, Vec::new())
     } else {

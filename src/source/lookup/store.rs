@@ -1,6 +1,6 @@
 //! The local store as live history uses it: what it has for a window, what is left to fetch.
 
-use super::LiveConfig;
+use super::{LiveConfig, LiveError};
 use crate::cache::coverage::{self, TimeSpan};
 use crate::cache::{LookupKey, Store};
 
@@ -48,7 +48,7 @@ impl LiveStore {
 
 /// The regions `--offline` answers for: those named, else the environment's, else every region
 /// the store has for this identity.
-pub(super) fn offline_regions(cfg: &LiveConfig, store: Option<&Store>, scope: &str) -> Result<Vec<String>, String> {
+pub(super) fn offline_regions(cfg: &LiveConfig, store: Option<&Store>, scope: &str) -> Result<Vec<String>, LiveError> {
     let mut regions: Vec<String> = cfg.regions.iter().filter(|r| r.as_str() != "all").cloned().collect();
     if regions.is_empty() && !cfg.regions.iter().any(|r| r == "all") {
         let env =
@@ -57,12 +57,12 @@ pub(super) fn offline_regions(cfg: &LiveConfig, store: Option<&Store>, scope: &s
     }
     if regions.is_empty() {
         if let Some(s) = store {
-            regions = s.regions(scope).map_err(|e| format!("reading the cache: {e}"))?;
+            regions = s.regions(scope).map_err(LiveError::ReadingCache)?;
         }
     }
     regions.dedup();
     if regions.is_empty() {
-        return Err("--offline: the cache has no events for these credentials; nothing to show".into());
+        return Err(LiveError::OfflineNothingCached);
     }
     Ok(regions)
 }
