@@ -14,7 +14,9 @@ use std::time::SystemTime;
 /// Where a record sits in the decompressed content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ByteSpan {
+    /// Offset of the record's first byte.
     pub offset: u64,
+    /// Length of the record in bytes.
     pub len: u32,
     /// A JSON string literal holding the record (lookup-events `CloudTrailEvent`).
     pub escaped: bool,
@@ -27,12 +29,17 @@ pub const MAX_CONTENT: u64 = 4 << 30;
 /// memory once read, since it cannot be read twice.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// The input's number within its source, in the order found.
     pub id: u32,
+    /// Where it is read from.
     pub path: PathBuf,
     /// The path as shown to the user, already sanitised.
     pub display: String,
+    /// Size on disk when found (0 for streams).
     pub size: u64,
+    /// Modification time when found, to notice a file that changed.
     pub mtime: Option<SystemTime>,
+    /// A stream, read once (`None` for a file on disk).
     pub stream: Option<Stream>,
     /// A stream's content, once read.
     pub memory: OnceLock<Arc<Vec<u8>>>,
@@ -48,13 +55,16 @@ fn next_key() -> u64 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What kind of stream an input is.
 pub enum Stream {
+    /// Standard input (`-`).
     Stdin,
     /// A FIFO or device named on the command line (`trailscope <(zcat ...)`).
     Pipe,
 }
 
 impl SourceFile {
+    /// A file found on disk, with its size and modification time.
     pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
         let display = sanitize(&path.to_string_lossy()).into_owned();
         Self {
@@ -68,6 +78,7 @@ impl SourceFile {
             key: next_key(),
         }
     }
+    /// A stream, read when its turn comes.
     pub fn stream(id: u32, path: PathBuf, kind: Stream) -> Self {
         let display =
             if kind == Stream::Stdin { "<stdin>".to_string() } else { sanitize(&path.to_string_lossy()).into_owned() };
@@ -84,9 +95,11 @@ impl SourceFile {
 /// What reading a file's content produced besides the bytes.
 #[derive(Debug, Default)]
 pub struct ContentNotes {
+    /// Things that were wrong but did not stop the reading (trailing data after gzip).
     pub warnings: Vec<String>,
 }
 
+/// Whether the bytes start with gzip's magic number.
 pub fn is_gzip(b: &[u8]) -> bool {
     b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
 }
@@ -266,7 +279,9 @@ pub fn recycle(buf: Vec<u8>) {
 
 /// A record's raw bytes: a slice of cached content, or an owned copy.
 pub enum RawBytes {
+    /// A slice of decompressed content the reader keeps.
     Shared(Arc<Vec<u8>>, Range<usize>),
+    /// A copy (read by range, or unescaped).
     Owned(Vec<u8>),
 }
 
@@ -295,6 +310,7 @@ struct Lru {
 }
 
 impl RawReader {
+    /// A reader that keeps up to `budget` bytes of decompressed content.
     pub fn new(budget: usize) -> Self {
         Self { cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }) }
     }

@@ -84,6 +84,7 @@ pub fn parse_time_arg(s: &str, now_ms: i64) -> Result<i64, BadTime> {
     parse_rfc3339(s).ok_or_else(|| BadTime(crate::sanitize::sanitize(s).into_owned()))
 }
 
+/// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

@@ -22,31 +22,41 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub struct SharedStore(Arc<RwLock<EventStore>>);
 
 impl SharedStore {
+    /// The store, for reading (a poisoned lock is taken over).
     pub fn read(&self) -> RwLockReadGuard<'_, EventStore> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
     }
+    /// The store, for writing (the UI thread only).
     pub fn write(&self) -> RwLockWriteGuard<'_, EventStore> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+/// A filter run over the store.
 pub struct FilterJob {
+    /// Newer generations cancel older ones.
     pub generation: u64,
+    /// The compiled filter.
     pub matcher: Matcher,
     /// The events to check, newest first: every event, or the previous generation's matches.
     pub base: Arc<Vec<u32>>,
 }
 
+/// Facets and timeline of a view.
 pub struct SummaryJob {
     /// Identifies the view summarised (the UI's counter of view changes).
     pub version: u64,
+    /// The events summarised, newest first.
     pub view: Arc<Vec<u32>>,
     /// Count the facets too (a table per field; only the timeline otherwise).
     pub facets: bool,
 }
 
+/// Work for the worker thread.
 pub enum Job {
+    /// Filter the store.
     Filter(FilterJob),
+    /// Summarise a view.
     Summary(SummaryJob),
 }
 
@@ -54,11 +64,25 @@ pub enum Job {
 pub enum WorkMsg {
     /// Matches among the next events of the base, in order. `checked` counts the base
     /// events checked so far; `done` marks the last part.
-    Part { generation: u64, matched: Vec<u32>, checked: usize, total: usize, done: bool },
+    Part {
+        /// The filter run this is part of.
+        generation: u64,
+        /// Event indices that matched, newest first.
+        matched: Vec<u32>,
+        /// Base events checked so far.
+        checked: usize,
+        /// Base events to check in all.
+        total: usize,
+        /// The last part.
+        done: bool,
+    },
+    /// Facets and timeline of a view.
     Summary {
+        /// The view's version, as the job gave it.
         version: u64,
         /// Whether the facets were counted.
         facets: bool,
+        /// The facets (empty unless counted) and the timeline.
         summary: Arc<Summary>,
     },
 }
@@ -80,8 +104,11 @@ pub const FACET_TOP: usize = 8;
 pub const TIMELINE_BUCKETS: usize = 960;
 
 #[derive(Clone, Debug, PartialEq)]
+/// The top values of one field in a view.
 pub struct Facet {
+    /// The field counted.
     pub field: SymField,
+    /// Its label in the facets panel.
     pub label: &'static str,
     /// (value, count), most frequent first; ties by value.
     pub top: Vec<(Sym, u32)>,
@@ -90,10 +117,13 @@ pub struct Facet {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// Events of a view per time bucket.
 pub struct Timeline {
     /// Oldest and newest event time in the view (ms).
     pub start_ms: i64,
+    /// Newest event time in the view (ms).
     pub end_ms: i64,
+    /// Events per bucket, oldest first.
     pub counts: Vec<u32>,
 }
 
@@ -127,9 +157,13 @@ impl Timeline {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// The facets and timeline of a view.
 pub struct Summary {
+    /// How many events the view holds.
     pub events: usize,
+    /// One per [`FACETS`] field (none when facets were not asked for).
     pub facets: Vec<Facet>,
+    /// The view over time.
     pub timeline: Timeline,
 }
 
@@ -141,12 +175,14 @@ fn chunk_len(part: usize) -> usize {
 /// The background worker. Dropping it ends its thread.
 pub struct Worker {
     job_tx: Sender<Job>,
+    /// The worker's answers.
     pub result_rx: Receiver<WorkMsg>,
     current: Arc<AtomicU64>,
     waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>,
 }
 
 impl Worker {
+    /// Starts the worker thread over `store`.
     pub fn spawn(store: SharedStore, raw: Arc<RawReader>) -> Worker {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
         let (result_tx, result_rx) = crossbeam_channel::unbounded();
@@ -175,6 +211,7 @@ impl Worker {
         let _ = self.waker.set(w);
     }
 
+    /// Queues a job; a filter job cancels the filter running.
     pub fn submit(&self, job: Job) {
         if let Job::Filter(f) = &job {
             self.current.store(f.generation, Ordering::SeqCst);

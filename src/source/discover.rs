@@ -17,7 +17,9 @@ pub fn discover(inputs: &[String], problems: &mut Vec<Problem>) -> Vec<SourceFil
 
 /// What discovery finds, in order: a file (numbered in the order found), or a problem.
 pub enum Found {
+    /// An input, numbered in the order found.
     File(SourceFile),
+    /// An input that cannot be read (it does not exist, a directory cannot be listed…).
     Problem(Problem),
 }
 

@@ -13,12 +13,19 @@ use serde_json::value::RawValue;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds of input recognised, by content.
 pub enum InputKind {
+    /// `{"Records":[...]}`, as S3 delivers trail logs.
     TrailLog,
+    /// A trail's digest file: counted, holds no events.
     Digest,
+    /// A bare JSON array of records.
     Array,
+    /// One record per line.
     JsonLines,
+    /// One record, alone.
     SingleRecord,
+    /// `aws cloudtrail lookup-events` output: `{"Events":[...]}`.
     LookupEvents,
 }
 
@@ -35,9 +42,11 @@ impl InputKind {
     pub fn code(self) -> u8 {
         Self::ALL.iter().position(|k| *k == self).unwrap_or(0) as u8
     }
+    /// The kind of a [`InputKind::code`].
     pub fn from_code(c: u8) -> Option<InputKind> {
         Self::ALL.get(c as usize).copied()
     }
+    /// The kind in words, for the user.
     pub fn describe(self) -> &'static str {
         match self {
             InputKind::TrailLog => "CloudTrail log file",
@@ -52,7 +61,9 @@ impl InputKind {
 
 /// One parsed record as handed to the caller.
 pub struct Parsed<'r, 'a> {
+    /// Where the record is in the content.
     pub span: ByteSpan,
+    /// The record's summary fields.
     pub fields: &'r RecordFields<'a>,
     /// The record's own bytes (unescaped for lookup-events output).
     pub bytes: &'r [u8],
@@ -61,11 +72,15 @@ pub struct Parsed<'r, 'a> {
 }
 
 #[derive(Debug)]
+/// What parsing an input found.
 pub struct ParseOutcome {
+    /// What kind of input it is.
     pub kind: InputKind,
+    /// How many records were read.
     pub records: usize,
     /// Parts of the input that were skipped, each with its reason (bad lines, non-records).
     pub skipped: Vec<String>,
+    /// How many parts were skipped (more than are described).
     pub skipped_count: usize,
 }
 

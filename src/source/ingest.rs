@@ -41,6 +41,7 @@ pub struct Ingest<'a> {
 }
 
 impl<'a> Ingest<'a> {
+    /// An ingest that hands records back through `raw` when it compares contents.
     pub fn new(raw: &'a RawReader) -> Self {
         Ingest {
             interner: Interner::default(),

@@ -28,6 +28,7 @@ use std::time::Duration;
 pub struct Problem {
     /// The input as the user named it or as found in a directory (sanitised).
     pub input: String,
+    /// Why (sanitised where it quotes the input).
     pub reason: String,
     /// The input was not read at all (as opposed to read with some parts skipped).
     pub skipped: bool,
@@ -42,15 +43,21 @@ impl Problem {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Counts of what a source has read so far.
 pub struct LoadStats {
     /// Inputs found so far (all of them once `discovering` is false).
     pub files_total: usize,
     /// Directories are still being searched: more inputs may come.
     pub discovering: bool,
+    /// Inputs finished (read, or failed).
     pub files_done: usize,
+    /// Inputs read (in full or in part).
     pub files_read: usize,
+    /// Digest files among them (no events).
     pub digests: usize,
+    /// Events delivered (duplicates not counted).
     pub events: usize,
+    /// Exact duplicates collapsed.
     pub duplicates: usize,
     /// Bytes of JSON parsed (after decompression).
     pub bytes: u64,
@@ -91,9 +98,11 @@ pub struct Coverage {
 }
 
 #[derive(Clone, Debug)]
+/// How archives are loaded.
 pub struct LoadOptions {
     /// Hand decompressed content to the raw reader (for `print`, which reads every record back).
     pub retain_content: bool,
+    /// Parsing threads.
     pub threads: usize,
     /// How often the coordinator hands over what it has (the first file goes at once).
     pub batch_interval: Duration,

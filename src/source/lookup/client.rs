@@ -36,9 +36,11 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// A pacer allowing one request every `spacing`.
     pub fn new(spacing: Duration) -> Self {
         Self { next: Mutex::new(Instant::now()), spacing }
     }
+    /// Waits for the next request's turn.
     pub async fn wait(&self) {
         let mut next = self.next.lock().await;
         let now = Instant::now();

@@ -1,7 +1,7 @@
 //! Live event history: CloudTrail LookupEvents through `aws-sdk-cloudtrail`, paced at the
 //! service limit, retried without losing a page, several regions at once.
 //!
-//! Each fetched page is handed to the same [`Ingest`] as local files (as lookup-events
+//! Each fetched page is handed to the same [`Ingest`](super::Ingest) as local files (as lookup-events
 //! output), so parsing, interning and de-duplication by eventID are the ones files get.
 
 mod client;
@@ -53,11 +53,15 @@ pub const BUILTIN_REGIONS: &[&str] = &[
 ];
 
 #[derive(Clone, Debug, Default)]
+/// How live history connects, and where it keeps what it fetched.
 pub struct LiveConfig {
+    /// The AWS profile (`--profile`); `None`: the SDK's default chain.
     pub profile: Option<String>,
     /// Empty: the configured default region. `all`: every enabled region.
     pub regions: Vec<String>,
+    /// `--endpoint-url`: another endpoint than AWS's (a test double, LocalStack).
     pub endpoint_url: Option<String>,
+    /// CloudTrail Insights events instead of management events.
     pub insights: bool,
     /// Spacing between requests to one region (tests may shorten it; the double enforces
     /// whatever rate it is given).
@@ -111,8 +115,11 @@ fn endpoint_without_secrets(url: &str) -> String {
 /// One query: the plan's server part and a frozen time window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveQuery {
+    /// The lookup attribute sent to AWS, if any.
     pub server: Option<(Attr, String)>,
+    /// The window's start (ms, inclusive).
     pub start_ms: i64,
+    /// The window's end (ms, inclusive).
     pub end_ms: i64,
 }
 
@@ -128,11 +135,15 @@ impl LiveQuery {
 /// What the fetch reports besides events, for the status bar and the filter pane.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveStatus {
+    /// The query this is about.
     pub generation: u64,
+    /// Per region, in the order asked.
     pub regions: Vec<RegionStatus>,
+    /// Requests sent for this query.
     pub requests: usize,
     /// Requests in the last ten seconds, per second.
     pub rate: f64,
+    /// Events fetched from AWS for this query.
     pub scanned: usize,
     /// Events read from the local store for this query.
     pub cached: usize,
@@ -140,17 +151,26 @@ pub struct LiveStatus {
     pub offline: bool,
     /// What the store had to say: it was moved aside, could not be used, ...
     pub cache_notes: Vec<String>,
+    /// Every region is done (or failed, or was cancelled).
     pub done: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// One region's part of a query.
 pub struct RegionStatus {
+    /// The region's name.
     pub region: String,
+    /// Pages fetched.
     pub pages: usize,
+    /// Events fetched.
     pub events: usize,
+    /// The oldest event time fetched so far (pages come newest first).
     pub oldest_ms: Option<i64>,
+    /// Nothing more to fetch (or it failed, or was cancelled).
     pub done: bool,
+    /// What the fetch waits for (a retry after throttling…), if anything.
     pub waiting: Option<String>,
+    /// Why the region stopped, if it failed.
     pub error: Option<String>,
     /// Events read from the local store.
     pub cached: usize,
@@ -205,7 +225,12 @@ impl LiveStatus {
 #[derive(Clone, Debug)]
 pub enum LiveCmd {
     /// Start a query (cancelling the one before).
-    Query { generation: u64, query: LiveQuery },
+    Query {
+        /// Newer generations replace older ones; status and pages carry it.
+        generation: u64,
+        /// What to fetch.
+        query: LiveQuery,
+    },
     /// Stop fetching.
     Cancel,
 }
