@@ -14,17 +14,22 @@
 //! - [`cache`]: the local SQLite store (events of live history, coverage, archive indexes).
 //! - [`source`]: everything that produces events, behind one boundary: archives on disk, live
 //!   history through LookupEvents.
-//! - [`print`]: `trailscope print` and the writers export shares with it.
+//! - [`print`](mod@print): `trailscope print` and the writers export shares with it.
 //! - [`tui`]: the terminal UI: actions, keys, state, effects, drawing, the event loop.
 //! - [`cli`], [`config`]: the command line and the configuration file.
+
+#![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod double;
+#[warn(missing_docs)]
 pub mod model;
 pub mod print;
+#[warn(missing_docs)]
 pub mod query;
 pub mod sanitize;
+#[warn(missing_docs)]
 pub mod source;
 pub mod tui;

@@ -226,7 +226,7 @@ pub fn size_arg(s: &str) -> Result<u64, String> {
 }
 
 fn time_arg(s: &str) -> Result<i64, String> {
-    parse_time_arg(s, now_ms())
+    parse_time_arg(s, now_ms()).map_err(|e| e.to_string())
 }
 
 /// Writes the completion script for `shell`.

@@ -2,6 +2,7 @@
 
 use super::{time, Event, EventStore, SymField};
 
+/// The list's columns, as `print --format csv` and `table` name them.
 pub const HEADERS: [&str; 7] = ["time", "event", "principal", "source_ip", "region", "source", "error"];
 
 /// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`.

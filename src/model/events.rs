@@ -9,18 +9,24 @@ use std::sync::Arc;
 /// applying it is a few `extend`s.
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// Symbols new since the last batch.
     pub new_syms: SymBatch,
     /// Profiles new since the last batch, appended to the store's table.
     pub new_profiles: Vec<Profile>,
+    /// Ids of unusual shape new in this batch, appended to the store's arena.
     pub strings: String,
+    /// Resource ARNs of the batch's events, appended to the store's list.
     pub resources: Vec<Sym>,
+    /// The events, with offsets into the store's tables as they are once applied.
     pub events: Vec<Event>,
 }
 
 /// Every loaded event, with the tables its compact fields point into.
 #[derive(Debug, Default)]
 pub struct EventStore {
+    /// Every event, in the order loaded.
     pub events: Vec<Event>,
+    /// The strings of the interned fields.
     pub syms: SymTable,
     /// Every distinct combination of the profile fields; events point into it.
     pub profiles: Vec<Profile>,
@@ -28,6 +34,7 @@ pub struct EventStore {
     pub strings: String,
     /// Resource ARNs of all events; each event owns a range.
     pub resources: Vec<Sym>,
+    /// The inputs events are read back from, by [`RawLoc::file`](super::RawLoc::file).
     pub files: Vec<Arc<SourceFile>>,
 }
 
@@ -43,11 +50,13 @@ impl EventStore {
         start..self.events.len() as u32
     }
 
+    /// Appends inputs announced by a source.
     pub fn add_files(&mut self, files: impl IntoIterator<Item = Arc<SourceFile>>) {
         self.files.extend(files);
     }
 
     #[inline]
+    /// A string in the arena of unusual ids ("" when out of range).
     pub fn str_ref(&self, r: StrRef) -> &str {
         self.strings.get(r.off as usize..(r.off + r.len) as usize).unwrap_or("")
     }
@@ -77,19 +86,23 @@ impl EventStore {
         self.syms.get(self.sym_id(ev, f))
     }
 
+    /// The symbols of an event's resource ARNs.
     pub fn resource_syms(&self, ev: &Event) -> &[Sym] {
         let s = ev.res_start as usize;
         self.resources.get(s..s + ev.res_len as usize).unwrap_or(&[])
     }
 
+    /// The input an event's record is read back from.
     pub fn file_of(&self, ev: &Event) -> Option<&Arc<SourceFile>> {
         self.files.get(ev.loc.file as usize)
     }
 
+    /// How many events are loaded.
     pub fn len(&self) -> usize {
         self.events.len()
     }
 
+    /// Whether no event is loaded.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
@@ -101,6 +114,7 @@ impl EventStore {
         idx
     }
 
+    /// Sorts event indices newest first (ties by input and place in it).
     pub fn sort_indices(&self, idx: &mut [u32]) {
         // The keys are copied out beside their index: sorting through the index would miss
         // the cache on every comparison once the events outgrow it (a million is 88 MB).

@@ -17,15 +17,18 @@ pub enum IdShape {
     None = 0,
     /// `8-4-4-4-12` lowercase hex (digits-only UUIDs too).
     UuidLower = 1,
+    /// A UUID in upper case.
     UuidUpper = 2,
     /// 16 hex digits, as S3 request ids are.
     Hex16Upper = 3,
+    /// 16 hex digits in lower case.
     Hex16Lower = 4,
     /// Any other text, in the arena: `hi` is the offset, `lo` the length.
     Text = 5,
 }
 
 impl IdShape {
+    /// The shape stored in an event's nibble (unknown values read as none).
     pub fn from_bits(b: u8) -> IdShape {
         match b & 7 {
             1 => IdShape::UuidLower,
@@ -42,14 +45,18 @@ impl IdShape {
 /// `u128` so that [`Event`](super::Event) stays 8-byte aligned without padding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct IdBits {
+    /// The high 64 bits (for text: the arena offset).
     pub hi: u64,
+    /// The low 64 bits (for text: the length).
     pub lo: u64,
 }
 
 impl IdBits {
+    /// An id kept as text in the store's arena.
     pub fn text(r: StrRef) -> IdBits {
         IdBits { hi: r.off as u64, lo: r.len as u64 }
     }
+    /// Where the text of a text id is in the arena.
     pub fn str_ref(self) -> StrRef {
         StrRef { off: self.hi as u32, len: self.lo as u32 }
     }
@@ -119,7 +126,9 @@ pub fn encode(s: &str) -> Option<(IdShape, IdBits)> {
 
 /// An id's text: formatted on the stack, or borrowed from the arena.
 pub enum IdStr<'a> {
+    /// An id rebuilt from its compact form: the text and its length.
     Inline([u8; 36], u8),
+    /// An id kept as text, borrowed from the arena.
     Borrowed(&'a str),
 }
 

@@ -3,6 +3,7 @@
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+/// An interned string's number in its [`SymTable`].
 pub type Sym = u32;
 /// The empty string: a field that is absent, null or empty.
 pub const EMPTY: Sym = 0;
@@ -33,9 +34,11 @@ pub struct SymBatch {
 }
 
 impl SymBatch {
+    /// How many symbols the batch adds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+    /// Whether the batch adds no symbol.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -49,6 +52,7 @@ impl Default for SymTable {
 
 impl SymTable {
     #[inline]
+    /// The string of a symbol ("" for one out of range).
     pub fn get(&self, sym: Sym) -> &str {
         let Some(e) = self.entries.get(sym as usize) else {
             return "";
@@ -56,16 +60,20 @@ impl SymTable {
         let chunk = self.chunks.get(e.chunk as usize).map_or("", |c| &**c);
         chunk.get(e.off as usize..e.off as usize + e.len as usize).unwrap_or("")
     }
+    /// How many symbols there are, the empty string included.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+    /// Whether only the empty string is in the table.
     pub fn is_empty(&self) -> bool {
         self.entries.len() <= 1
     }
+    /// Appends the symbols a producer handed out, in order.
     pub fn extend(&mut self, new: SymBatch) {
         self.chunks.extend(new.chunks);
         self.entries.extend(new.entries);
     }
+    /// Every symbol with its string, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
         (0..self.entries.len() as Sym).map(|sym| (sym, self.get(sym)))
     }
@@ -108,9 +116,11 @@ impl Default for Interner {
 }
 
 impl Interner {
+    /// The hash the interner uses, for hashing on other threads.
     pub fn hasher(&self) -> &StrHasher {
         &self.hasher
     }
+    /// The symbol of `s`, interned now if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
         let hash = self.hasher.hash_one(s);
         self.intern_hashed(s, hash)
@@ -174,9 +184,11 @@ impl Interner {
         self.table.entries.len() > self.sent_syms
     }
 
+    /// How many symbols there are, the empty string included.
     pub fn len(&self) -> usize {
         self.table.len()
     }
+    /// Whether only the empty string is interned.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
     }
@@ -213,12 +225,15 @@ impl ProfileInterner {
         self.last = Some(i);
         i
     }
+    /// The profile at index `i`.
     pub fn get(&self, i: u32) -> &super::Profile {
         &self.list[i as usize]
     }
+    /// How many distinct profiles there are.
     pub fn len(&self) -> usize {
         self.list.len()
     }
+    /// Whether no profile is interned.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

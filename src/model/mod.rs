@@ -28,26 +28,39 @@ pub use intern::{Interner, Sym, SymTable, EMPTY};
 pub enum SymField {
     /// The principal shown in the list: userName, else the ARN's last part, else invokedBy.
     Principal,
+    /// userIdentity.arn
     Arn,
+    /// userIdentity.accessKeyId
     AccessKey,
+    /// sourceIPAddress
     Ip,
+    /// userAgent
     Agent,
+    /// eventName (for Insights events, the insight's event name)
     Name,
+    /// eventSource (short, without `.amazonaws.com`)
     Source,
+    /// awsRegion
     Region,
+    /// userIdentity.type
     IdentityType,
     /// recipientAccountId
     Account,
     /// userIdentity.accountId
     IdentityAccount,
+    /// errorCode
     Error,
+    /// eventCategory
     Category,
+    /// eventType
     EventType,
 }
 
+/// How many fields are interned.
 pub const SYM_FIELDS: usize = 14;
 /// Fields kept in each event: [`SymField`]s below this.
 pub const OWN_FIELDS: usize = 5;
+/// How many fields an event's profile holds.
 pub const PROFILE_FIELDS: usize = SYM_FIELDS - OWN_FIELDS;
 /// The symbols of an event's profile fields, in [`SymField`] order from [`SymField::Name`].
 pub type Profile = [Sym; PROFILE_FIELDS];
@@ -55,12 +68,15 @@ pub type Profile = [Sym; PROFILE_FIELDS];
 /// Where a field is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
+    /// Kept in each event, at this index of [`Event::own`].
     Own(usize),
+    /// Kept in the event's profile, at this index.
     Profile(usize),
 }
 
 impl SymField {
     #[inline]
+    /// Where the field is kept.
     pub const fn slot(self) -> Slot {
         let i = self as usize;
         if i < OWN_FIELDS {
@@ -74,7 +90,9 @@ impl SymField {
 /// A reference to a string in the store's arena of unique strings (ids of unusual shape).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StrRef {
+    /// Byte offset in the arena.
     pub off: u32,
+    /// Length in bytes.
     pub len: u32,
 }
 
@@ -101,20 +119,25 @@ impl RawLoc {
         RawLoc { file, offset, len_bits: (len & !Self::ESCAPED) | if escaped { Self::ESCAPED } else { 0 } }
     }
     #[inline]
+    /// The record's length in bytes.
     pub fn len(&self) -> u32 {
         self.len_bits & !Self::ESCAPED
     }
     #[inline]
+    /// Whether the record has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
     #[inline]
+    /// Whether the bytes are a JSON string literal holding the record.
     pub fn escaped(&self) -> bool {
         self.len_bits & Self::ESCAPED != 0
     }
 }
 
+/// [`Event::flags`]: readOnly is known.
 pub const FLAG_READONLY_KNOWN: u8 = 1;
+/// [`Event::flags`]: readOnly is true.
 pub const FLAG_READONLY: u8 = 2;
 /// The event has an errorCode (kept here too, so the list marks errors without its profile).
 pub const FLAG_ERROR: u8 = 4;
@@ -131,21 +154,28 @@ pub struct Event {
     pub profile: u32,
     /// The fields below [`OWN_FIELDS`].
     pub own: [Sym; OWN_FIELDS],
+    /// The eventID in compact form (its shape in [`Event::id_shapes`]).
     pub event_id: IdBits,
+    /// The requestID in compact form (its shape in [`Event::id_shapes`]).
     pub request_id: IdBits,
     /// Range in the store's resource ARN list.
     pub res_start: u32,
+    /// How many resources, from `res_start`.
     pub res_len: u32,
+    /// Where the raw record is read back from.
     pub loc: RawLoc,
+    /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`].
     pub flags: u8,
     /// [`IdShape`]s: the eventID's in the low nibble, the requestID's in the high one.
     pub id_shapes: u8,
 }
 
 impl Event {
+    /// readOnly, when the record says.
     pub fn read_only(&self) -> Option<bool> {
         (self.flags & FLAG_READONLY_KNOWN != 0).then_some(self.flags & FLAG_READONLY != 0)
     }
+    /// A failed call (errorCode set).
     pub fn is_error(&self) -> bool {
         self.flags & FLAG_ERROR != 0
     }
@@ -154,16 +184,20 @@ impl Event {
         self.read_only() == Some(false)
     }
     #[inline]
+    /// How the eventID is stored.
     pub fn event_id_shape(&self) -> IdShape {
         IdShape::from_bits(self.id_shapes)
     }
     #[inline]
+    /// How the requestID is stored.
     pub fn request_id_shape(&self) -> IdShape {
         IdShape::from_bits(self.id_shapes >> 4)
     }
+    /// Whether the record has a non-empty eventID.
     pub fn has_event_id(&self) -> bool {
         self.event_id_shape() != IdShape::None
     }
+    /// Whether the record has a non-empty requestID.
     pub fn has_request_id(&self) -> bool {
         self.request_id_shape() != IdShape::None
     }

@@ -14,7 +14,9 @@ use std::time::SystemTime;
 /// Where a record sits in the decompressed content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ByteSpan {
+    /// Offset of the record's first byte.
     pub offset: u64,
+    /// Length of the record in bytes.
     pub len: u32,
     /// A JSON string literal holding the record (lookup-events `CloudTrailEvent`).
     pub escaped: bool,
@@ -27,33 +29,60 @@ pub const MAX_CONTENT: u64 = 4 << 30;
 /// memory once read, since it cannot be read twice.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// The input's number within its source, in the order found.
     pub id: u32,
+    /// Where it is read from.
     pub path: PathBuf,
     /// The path as shown to the user, already sanitised.
     pub display: String,
+    /// Size on disk when found (0 for streams).
     pub size: u64,
+    /// Modification time when found, to notice a file that changed.
     pub mtime: Option<SystemTime>,
+    /// A stream, read once (`None` for a file on disk).
     pub stream: Option<Stream>,
     /// A stream's content, once read.
     pub memory: OnceLock<Arc<Vec<u8>>>,
+    /// Unique in the process: what read-back caches key on. Several sources number their
+    /// inputs from 0 each, and share one [`RawReader`].
+    key: u64,
+}
+
+/// The next [`SourceFile::key`].
+fn next_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What kind of stream an input is.
 pub enum Stream {
+    /// Standard input (`-`).
     Stdin,
     /// A FIFO or device named on the command line (`trailscope <(zcat ...)`).
     Pipe,
 }
 
 impl SourceFile {
+    /// A file found on disk, with its size and modification time.
     pub fn on_disk(id: u32, path: PathBuf, meta: &std::fs::Metadata) -> Self {
         let display = sanitize(&path.to_string_lossy()).into_owned();
-        Self { id, path, display, size: meta.len(), mtime: meta.modified().ok(), stream: None, memory: OnceLock::new() }
+        Self {
+            id,
+            path,
+            display,
+            size: meta.len(),
+            mtime: meta.modified().ok(),
+            stream: None,
+            memory: OnceLock::new(),
+            key: next_key(),
+        }
     }
+    /// A stream, read when its turn comes.
     pub fn stream(id: u32, path: PathBuf, kind: Stream) -> Self {
         let display =
             if kind == Stream::Stdin { "<stdin>".to_string() } else { sanitize(&path.to_string_lossy()).into_owned() };
-        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new() }
+        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new(), key: next_key() }
     }
     /// Content given directly (tests, and streams already read).
     pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
@@ -66,15 +95,53 @@ impl SourceFile {
 /// What reading a file's content produced besides the bytes.
 #[derive(Debug, Default)]
 pub struct ContentNotes {
+    /// Things that were wrong but did not stop the reading (trailing data after gzip).
     pub warnings: Vec<String>,
 }
 
+/// Whether the bytes start with gzip's magic number.
 pub fn is_gzip(b: &[u8]) -> bool {
     b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
 }
 
+/// Why an input's content, or a record in it, could not be read. The text is what the user
+/// sees beside the input's name (sanitised).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening, reading or seeking failed.
+    #[error("{}", io_reason(.0))]
+    Io(#[from] std::io::Error),
+    /// More than [`MAX_CONTENT`] bytes as stored.
+    #[error("larger than {} GiB", MAX_CONTENT >> 30)]
+    TooLarge,
+    /// More than [`MAX_CONTENT`] bytes once decompressed.
+    #[error("decompresses to more than {} GiB", MAX_CONTENT >> 30)]
+    DecompressesTooLarge,
+    /// The gzip data ends before its end.
+    #[error("truncated gzip (the file ends before the compressed data does)")]
+    TruncatedGzip,
+    /// The gzip data is damaged (why, sanitised).
+    #[error("corrupt gzip: {0}")]
+    CorruptGzip(String),
+    /// A gzip header with no member after it.
+    #[error("empty gzip stream")]
+    EmptyGzip,
+    /// A stream (standard input, a pipe) whose content was not kept.
+    #[error("the stream's content is no longer available")]
+    StreamGone,
+    /// The file's size or modification time differ from when it was loaded.
+    #[error("the file changed since it was loaded; reload to see its current content")]
+    Changed,
+    /// The record's place is past the content's end.
+    #[error("the record lies beyond the end of the file's content; the file changed")]
+    BeyondEnd,
+    /// A lookup-events `CloudTrailEvent` that does not decode as a JSON string.
+    #[error("CloudTrailEvent is not a JSON string: {0}")]
+    NotAString(serde_json::Error),
+}
+
 /// Reads a file's whole content, decompressing gzip (detected by its magic bytes).
-pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String> {
+pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), ReadError> {
     let bytes = match (file.memory.get(), file.stream) {
         (Some(m), _) => m.as_ref().clone(),
         (None, Some(kind)) => {
@@ -83,9 +150,9 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String
                 Stream::Stdin => std::io::stdin().lock().take(MAX_CONTENT + 1).read_to_end(&mut buf),
                 Stream::Pipe => File::open(&file.path).and_then(|f| f.take(MAX_CONTENT + 1).read_to_end(&mut buf)),
             };
-            read.map_err(|e| io_reason(&e))?;
+            read?;
             if buf.len() as u64 > MAX_CONTENT {
-                return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+                return Err(ReadError::TooLarge);
             }
             let _ = file.memory.set(Arc::new(buf.clone()));
             buf
@@ -95,16 +162,18 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), String
     decode(bytes)
 }
 
-fn read_file(file: &SourceFile) -> Result<Vec<u8>, String> {
-    let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+fn read_file(file: &SourceFile) -> Result<Vec<u8>, ReadError> {
+    let mut f = File::open(&file.path)?;
     let mut buf = Vec::with_capacity(file.size.min(MAX_CONTENT) as usize);
-    f.by_ref().take(MAX_CONTENT + 1).read_to_end(&mut buf).map_err(|e| io_reason(&e))?;
+    f.by_ref().take(MAX_CONTENT + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > MAX_CONTENT {
-        return Err(format!("larger than {} GiB", MAX_CONTENT >> 30));
+        return Err(ReadError::TooLarge);
     }
     Ok(buf)
 }
 
+/// An I/O error as the user reads it beside an input's name: short for the usual kinds,
+/// sanitised.
 pub fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
     match e.kind() {
@@ -117,7 +186,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// Decompresses gzip content (every member; trailing garbage after a complete member is
 /// ignored with a warning); other content is returned as it is.
-pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
+pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
     let mut notes = ContentNotes::default();
     if !is_gzip(&bytes) {
         return Ok((bytes, notes));
@@ -147,22 +216,21 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), String> {
         match dec.by_ref().take(limit).read_to_end(&mut out) {
             Ok(_) => {}
             Err(e) => {
-                let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "truncated gzip (the file ends before the compressed data does)".to_string()
+                return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    ReadError::TruncatedGzip
                 } else {
-                    format!("corrupt gzip: {}", sanitize(&e.to_string()))
-                };
-                return Err(what);
+                    ReadError::CorruptGzip(sanitize(&e.to_string()).into_owned())
+                });
             }
         }
         if out.len() as u64 > MAX_CONTENT {
-            return Err(format!("decompresses to more than {} GiB", MAX_CONTENT >> 30));
+            return Err(ReadError::DecompressesTooLarge);
         }
         members += 1;
         rest = dec.into_inner();
     }
     if members == 0 {
-        return Err("empty gzip stream".into());
+        return Err(ReadError::EmptyGzip);
     }
     Ok((out, notes))
 }
@@ -211,7 +279,9 @@ pub fn recycle(buf: Vec<u8>) {
 
 /// A record's raw bytes: a slice of cached content, or an owned copy.
 pub enum RawBytes {
+    /// A slice of decompressed content the reader keeps.
     Shared(Arc<Vec<u8>>, Range<usize>),
+    /// A copy (read by range, or unescaped).
     Owned(Vec<u8>),
 }
 
@@ -232,13 +302,15 @@ pub struct RawReader {
 }
 
 struct Lru {
-    map: HashMap<u32, Arc<Vec<u8>>>,
-    order: VecDeque<u32>,
+    /// By [`SourceFile::key`].
+    map: HashMap<u64, Arc<Vec<u8>>>,
+    order: VecDeque<u64>,
     bytes: usize,
     budget: usize,
 }
 
 impl RawReader {
+    /// A reader that keeps up to `budget` bytes of decompressed content.
     pub fn new(budget: usize) -> Self {
         Self { cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }) }
     }
@@ -252,12 +324,12 @@ impl RawReader {
     }
 
     /// Offers content already decompressed by the loader.
-    pub fn offer(&self, file: u32, content: Arc<Vec<u8>>) {
+    pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.insert(file, content);
+        lru.insert(file.key, content);
     }
 
-    fn cached(&self, file: u32) -> Option<Arc<Vec<u8>>> {
+    fn cached(&self, file: u64) -> Option<Arc<Vec<u8>>> {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let hit = lru.map.get(&file).cloned();
         if hit.is_some() {
@@ -267,7 +339,7 @@ impl RawReader {
     }
 
     /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
-    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, String> {
+    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
         let start = loc.offset as usize;
         let range = start..start + loc.len() as usize;
         let raw = match self.whole(file)? {
@@ -275,8 +347,7 @@ impl RawReader {
             None => self.read_range(file, range)?,
         };
         if loc.escaped() {
-            let s: String =
-                serde_json::from_slice(&raw).map_err(|e| format!("CloudTrailEvent is not a JSON string: {e}"))?;
+            let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
             Ok(RawBytes::Owned(s.into_bytes()))
         } else {
             Ok(raw)
@@ -291,53 +362,53 @@ impl RawReader {
 
     /// The file's whole content from the cache, or decompressed (and cached) now; `None` for a
     /// plain file on disk, whose records are read by range.
-    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, String> {
-        if let Some(content) = self.cached(file.id) {
+    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, ReadError> {
+        if let Some(content) = self.cached(file.key) {
             return Ok(Some(content));
         }
         if let Some(mem) = file.memory.get() {
             let (content, _) = decode(mem.as_ref().clone())?;
             let content = Arc::new(content);
-            self.offer(file.id, content.clone());
+            self.offer(file, content.clone());
             return Ok(Some(content));
         }
         if file.stream.is_some() {
-            return Err("the stream's content is no longer available".into());
+            return Err(ReadError::StreamGone);
         }
-        let meta = std::fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
+        let meta = std::fs::metadata(&file.path)?;
         if meta.len() != file.size || meta.modified().ok() != file.mtime {
-            return Err("the file changed since it was loaded; reload to see its current content".into());
+            return Err(ReadError::Changed);
         }
-        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
+        let mut f = File::open(&file.path)?;
         let mut magic = [0u8; 2];
-        let n = f.read(&mut magic).map_err(|e| io_reason(&e))?;
+        let n = f.read(&mut magic)?;
         if n == 2 && is_gzip(&magic) {
             let (content, _) = decode(read_file(file)?)?;
             let content = Arc::new(content);
-            self.offer(file.id, content.clone());
+            self.offer(file, content.clone());
             return Ok(Some(content));
         }
         Ok(None)
     }
 
-    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, String> {
-        let mut f = File::open(&file.path).map_err(|e| io_reason(&e))?;
-        f.seek(SeekFrom::Start(range.start as u64)).map_err(|e| io_reason(&e))?;
+    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, ReadError> {
+        let mut f = File::open(&file.path)?;
+        f.seek(SeekFrom::Start(range.start as u64))?;
         let mut buf = vec![0; range.len()];
-        f.read_exact(&mut buf).map_err(|e| io_reason(&e))?;
+        f.read_exact(&mut buf)?;
         Ok(RawBytes::Owned(buf))
     }
 }
 
-fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, String> {
+fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {
     if range.end > content.len() {
-        return Err("the record lies beyond the end of the file's content; the file changed".into());
+        return Err(ReadError::BeyondEnd);
     }
     Ok(RawBytes::Shared(content, range))
 }
 
 impl Lru {
-    fn insert(&mut self, file: u32, content: Arc<Vec<u8>>) {
+    fn insert(&mut self, file: u64, content: Arc<Vec<u8>>) {
         if content.len() > self.budget {
             return;
         }
@@ -356,7 +427,7 @@ impl Lru {
             }
         }
     }
-    fn touch(&mut self, file: u32) {
+    fn touch(&mut self, file: u64) {
         // Reading records back mostly stays in one file for a while: that one is already last.
         if self.order.back() == Some(&file) {
             return;
@@ -387,7 +458,7 @@ mod tests {
         two.extend(gz(b"world"));
         assert_eq!(decode(two).unwrap().0, b"hello world");
         let truncated = one[..one.len() / 2].to_vec();
-        assert!(decode(truncated).unwrap_err().contains("truncated"));
+        assert!(decode(truncated).unwrap_err().to_string().contains("truncated"));
         let mut garbage = one.clone();
         garbage.extend(b"GARBAGE");
         let (out, notes) = decode(garbage).unwrap();
@@ -399,9 +470,10 @@ mod tests {
     #[test]
     fn lru_respects_budget() {
         let r = RawReader::new(10);
-        r.offer(1, Arc::new(vec![0; 6]));
-        r.offer(2, Arc::new(vec![0; 6]));
-        assert!(r.cached(1).is_none());
-        assert!(r.cached(2).is_some());
+        let (one, two) = (SourceFile::in_memory(0, "a", Vec::new()), SourceFile::in_memory(0, "b", Vec::new()));
+        r.offer(&one, Arc::new(vec![0; 6]));
+        r.offer(&two, Arc::new(vec![0; 6]));
+        assert!(r.cached(one.key).is_none());
+        assert!(r.cached(two.key).is_some(), "files of the same number from two sources are apart");
     }
 }

@@ -17,9 +17,11 @@ use std::marker::PhantomData;
 pub struct Lenient<'a>(pub Option<Cow<'a, str>>);
 
 impl<'a> Lenient<'a> {
+    /// The text, or "" when absent.
     pub fn as_str(&self) -> &str {
         self.0.as_deref().unwrap_or("")
     }
+    /// Whether the field is present and not empty.
     pub fn is_some(&self) -> bool {
         self.0.as_deref().is_some_and(|s| !s.is_empty())
     }
@@ -190,58 +192,79 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Objs<T> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+/// `userIdentity.sessionContext.sessionIssuer`.
 pub struct Issuer<'a> {
     #[serde(borrow, rename = "userName")]
+    /// userName
     pub user_name: Lenient<'a>,
     #[serde(borrow)]
+    /// arn
     pub arn: Lenient<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+/// `userIdentity.sessionContext`.
 pub struct SessionContext<'a> {
     #[serde(borrow, rename = "sessionIssuer")]
+    /// sessionIssuer
     pub issuer: Obj<Issuer<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+/// `userIdentity`.
 pub struct Identity<'a> {
     #[serde(borrow, rename = "type")]
+    /// type
     pub kind: Lenient<'a>,
     #[serde(borrow, rename = "principalId")]
+    /// principalId
     pub principal_id: Lenient<'a>,
     #[serde(borrow)]
+    /// arn
     pub arn: Lenient<'a>,
     #[serde(borrow, rename = "accountId")]
+    /// accountId
     pub account_id: Lenient<'a>,
     #[serde(borrow, rename = "accessKeyId")]
+    /// accessKeyId
     pub access_key_id: Lenient<'a>,
     #[serde(borrow, rename = "userName")]
+    /// userName
     pub user_name: Lenient<'a>,
     #[serde(borrow, rename = "invokedBy")]
+    /// invokedBy
     pub invoked_by: Lenient<'a>,
     #[serde(borrow, rename = "sessionContext")]
+    /// sessionContext
     pub session: Obj<SessionContext<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+/// One of `resources`.
 pub struct Resource<'a> {
     #[serde(borrow, rename = "ARN")]
+    /// ARN
     pub arn: Lenient<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+/// `insightDetails` of a CloudTrail Insights event.
 pub struct InsightDetails<'a> {
     #[serde(borrow)]
+    /// state
     pub state: Lenient<'a>,
     #[serde(borrow, rename = "eventName")]
+    /// eventName
     pub event_name: Lenient<'a>,
     #[serde(borrow, rename = "eventSource")]
+    /// eventSource
     pub event_source: Lenient<'a>,
     #[serde(borrow, rename = "insightType")]
+    /// insightType
     pub insight_type: Lenient<'a>,
 }
 
@@ -250,36 +273,52 @@ pub struct InsightDetails<'a> {
 #[serde(default)]
 pub struct RecordFields<'a> {
     #[serde(borrow, rename = "eventTime")]
+    /// eventTime
     pub event_time: Lenient<'a>,
     #[serde(borrow, rename = "eventName")]
+    /// eventName
     pub event_name: Lenient<'a>,
     #[serde(borrow, rename = "eventSource")]
+    /// eventSource
     pub event_source: Lenient<'a>,
     #[serde(borrow, rename = "awsRegion")]
+    /// awsRegion
     pub region: Lenient<'a>,
     #[serde(borrow, rename = "sourceIPAddress")]
+    /// sourceIPAddress
     pub source_ip: Lenient<'a>,
     #[serde(borrow, rename = "userAgent")]
+    /// userAgent
     pub user_agent: Lenient<'a>,
     #[serde(borrow, rename = "errorCode")]
+    /// errorCode
     pub error_code: Lenient<'a>,
     #[serde(borrow, rename = "requestID")]
+    /// requestID
     pub request_id: Lenient<'a>,
     #[serde(borrow, rename = "eventID")]
+    /// eventID
     pub event_id: Lenient<'a>,
     #[serde(borrow, rename = "readOnly")]
+    /// readOnly (a boolean, or a string in some exports)
     pub read_only: Lenient<'a>,
     #[serde(borrow, rename = "eventType")]
+    /// eventType
     pub event_type: Lenient<'a>,
     #[serde(borrow, rename = "eventCategory")]
+    /// eventCategory
     pub category: Lenient<'a>,
     #[serde(borrow, rename = "recipientAccountId")]
+    /// recipientAccountId
     pub recipient_account: Lenient<'a>,
     #[serde(borrow, rename = "userIdentity")]
+    /// userIdentity
     pub identity: Obj<Identity<'a>>,
     #[serde(borrow)]
+    /// resources
     pub resources: Objs<Resource<'a>>,
     #[serde(borrow, rename = "insightDetails")]
+    /// insightDetails
     pub insight: Obj<InsightDetails<'a>>,
 }
 
@@ -373,16 +412,22 @@ pub fn arn_last_part(arn: &str) -> &str {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a value is not read as a record.
 pub enum RecordError {
     #[error("not a JSON object")]
+    /// Not a JSON object.
     NotAnObject,
     #[error("empty")]
+    /// Nothing but whitespace.
     Empty,
     #[error("an object with none of eventTime, eventName, eventSource, eventID")]
+    /// An object without any of the fields a record has.
     NotARecord,
     #[error("larger than 2 GiB")]
+    /// Longer than a record's location can say.
     TooLarge,
     #[error("invalid JSON: {0}")]
+    /// JSON that does not parse.
     Json(serde_json::Error),
 }
 

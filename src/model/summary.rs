@@ -25,6 +25,7 @@ pub const SUMMARY_FIELDS: [&str; 16] = [
     "event_id",
     "request_id",
 ];
+/// The event field each of a [`Summary`]'s strings fills (`None`: kept apart).
 pub const SUMMARY_SYMS: [Option<SymField>; 16] = [
     Some(SymField::Name),
     Some(SymField::Source),
@@ -43,21 +44,26 @@ pub const SUMMARY_SYMS: [Option<SymField>; 16] = [
     None,
     None,
 ];
+/// The index of the eventID among a [`Summary`]'s strings.
 pub const SUMMARY_EVENT_ID: usize = 14;
+/// The index of the requestID among a [`Summary`]'s strings.
 pub const SUMMARY_REQUEST_ID: usize = 15;
 
 /// What the list needs of one record, as plain strings and numbers: what parsing produces and
 /// what the archive index stores (see [`SUMMARY_FIELDS`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary<'a> {
+    /// The fields named by [`SUMMARY_FIELDS`], in order.
     pub strs: [std::borrow::Cow<'a, str>; 16],
     /// The record has an eventID (possibly empty), which de-duplication keys on.
     pub has_event_id: bool,
     /// Milliseconds since the epoch, or [`NO_TIME`](super::NO_TIME).
     pub time: i64,
+    /// readOnly, when the record says.
     pub read_only: Option<bool>,
     /// Resource ARNs.
     pub resources: Vec<std::borrow::Cow<'a, str>>,
+    /// Where the record is in its input's content.
     pub span: ByteSpan,
     /// xxh3 of the record's bytes, for de-duplication.
     pub raw_hash: u64,

@@ -71,19 +71,20 @@ pub fn parse_age(s: &str) -> Option<i64> {
     n.checked_mul(secs)?.checked_mul(1000)
 }
 
+/// A `--since`/`--until` value that is neither an age nor a time (the value, sanitised).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is neither an age (15m, 6h, 7d) nor an RFC 3339 time (2024-05-01T12:00:00Z)")]
+pub struct BadTime(pub String);
+
 /// `--since`/`--until` value: a relative age before `now_ms`, or an absolute time.
-pub fn parse_time_arg(s: &str, now_ms: i64) -> Result<i64, String> {
+pub fn parse_time_arg(s: &str, now_ms: i64) -> Result<i64, BadTime> {
     if let Some(age) = parse_age(s) {
         return Ok(now_ms - age);
     }
-    parse_rfc3339(s).ok_or_else(|| {
-        format!(
-            "'{}' is neither an age (15m, 6h, 7d) nor an RFC 3339 time (2024-05-01T12:00:00Z)",
-            crate::sanitize::sanitize(s)
-        )
-    })
+    parse_rfc3339(s).ok_or_else(|| BadTime(crate::sanitize::sanitize(s).into_owned()))
 }
 
+/// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

@@ -4,8 +4,9 @@ use crate::model::raw::RawReader;
 use crate::model::{columns, time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
 use crate::sanitize::{sanitize, truncate_to_width, width};
-use crate::source::lookup::{run_live, LiveCmd, LiveConfig, LiveQuery, LiveStatus, HISTORY_DAYS};
-use crate::source::{load, LoadOptions, LoadStats, Problem, SourceMsg};
+use crate::source::boundary::{self, Links, LiveHistory, Source};
+use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus, HISTORY_DAYS};
+use crate::source::{load, Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -41,13 +42,52 @@ pub mod exit {
     pub const SOME_SKIPPED: i32 = 3;
 }
 
-/// Everything loaded from local inputs, with what went wrong along the way.
+/// Everything a source delivered, with what went wrong along the way.
 pub struct Loaded {
+    /// The events.
     pub store: EventStore,
+    /// Inputs that failed or were read in part.
     pub problems: Vec<Problem>,
+    /// The final counts.
     pub stats: LoadStats,
     /// About the cache, not the inputs (they do not change the exit status).
     pub warnings: Vec<String>,
+    /// What each part of the source delivered completely, as it last said.
+    pub coverage: Vec<Coverage>,
+    /// Live history's last status, when it was asked.
+    pub live: Option<LiveStatus>,
+}
+
+impl Loaded {
+    fn new() -> Self {
+        Loaded {
+            store: EventStore::default(),
+            problems: Vec::new(),
+            stats: LoadStats::default(),
+            warnings: Vec::new(),
+            coverage: Vec::new(),
+            live: None,
+        }
+    }
+
+    /// Takes one message of a source.
+    fn take(&mut self, msg: SourceMsg) {
+        match msg {
+            SourceMsg::Files(f) => self.store.add_files(f),
+            SourceMsg::Batch(b, s) => {
+                self.store.apply(b);
+                self.stats = s;
+            }
+            SourceMsg::Problem(p) => self.problems.push(p),
+            SourceMsg::Warning(w) => self.warnings.push(w),
+            SourceMsg::Coverage(c) => match self.coverage.iter_mut().find(|o| o.part == c.part) {
+                Some(old) => *old = c,
+                None => self.coverage.push(c),
+            },
+            SourceMsg::Live(s) => self.live = Some(s),
+            SourceMsg::Done(s) => self.stats = s,
+        }
+    }
 }
 
 /// Loads inputs completely (the headless path). `retain` keeps decompressed content for
@@ -58,19 +98,34 @@ pub fn load_all(paths: &[String], raw: &RawReader, retain: bool) -> Loaded {
 
 /// [`load_all`] with options (the archive index, threads).
 pub fn load_all_with(paths: &[String], raw: &RawReader, opts: LoadOptions) -> Loaded {
-    let mut store = EventStore::default();
-    let mut problems = Vec::new();
-    let mut warnings = Vec::new();
-    let stats = load(paths, &opts, raw, &mut |msg| match msg {
-        SourceMsg::Files(f) => store.add_files(f),
-        SourceMsg::Batch(b, _) => {
-            store.apply(b);
+    let mut loaded = Loaded::new();
+    load(paths, &opts, raw, &mut |msg| loaded.take(msg));
+    loaded
+}
+
+/// Runs `source` on this thread until it is done, gathering what it delivers. `query` is
+/// asked of it first (live history); progress of live history goes to `err` every few seconds.
+pub fn gather(source: Box<dyn Source>, raw: &Arc<RawReader>, query: Option<LiveQuery>, err: &mut dyn Write) -> Loaded {
+    let mut loaded = Loaded::new();
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_hungry_tx, hungry_rx) = tokio::sync::watch::channel(true);
+    if let Some(query) = query {
+        let _ = cmd_tx.send(LiveCmd::Query { generation: 1, query });
+    }
+    // Nothing more is asked: a source that fetches on demand ends once this query is done.
+    drop(cmd_tx);
+    let mut last_report = std::time::Instant::now();
+    let links = Links { raw: raw.clone(), cmds: cmd_rx, hungry: hungry_rx };
+    source.run(links, &mut |msg| {
+        if let SourceMsg::Live(s) = &msg {
+            if last_report.elapsed().as_secs() >= 5 && !s.done {
+                let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
+                last_report = std::time::Instant::now();
+            }
         }
-        SourceMsg::Problem(p) => problems.push(p),
-        SourceMsg::Warning(w) => warnings.push(w),
-        SourceMsg::Live(_) | SourceMsg::Done(_) => {}
+        loaded.take(msg)
     });
-    Loaded { store, problems, stats, warnings }
+    loaded
 }
 
 /// Decompressed files kept while `print` reads records back. Newest-first output moves
@@ -80,48 +135,6 @@ pub const PRINT_CACHE_BYTES: usize = 128 << 20;
 
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
-
-/// Fetches everything live history has for a query (the headless path).
-pub fn load_live(
-    cfg: &LiveConfig,
-    query: &LiveQuery,
-    raw: &Arc<RawReader>,
-    err: &mut dyn Write,
-) -> Result<(Loaded, LiveStatus), String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut store = EventStore::default();
-    let mut problems = Vec::new();
-    let mut stats = LoadStats::default();
-    let mut last = LiveStatus::default();
-    let mut last_report = std::time::Instant::now();
-    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (_hungry_tx, hungry_rx) = tokio::sync::watch::channel(true);
-    let _ = cmd_tx.send(LiveCmd::Query { generation: 1, query: query.clone() });
-    drop(cmd_tx);
-    let mut emit = |msg: SourceMsg| match msg {
-        SourceMsg::Files(f) => store.add_files(f),
-        SourceMsg::Batch(b, s) => {
-            store.apply(b);
-            stats = s;
-        }
-        SourceMsg::Problem(p) => problems.push(p),
-        SourceMsg::Live(s) => {
-            if last_report.elapsed().as_secs() >= 5 && !s.done {
-                let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
-                last_report = std::time::Instant::now();
-            }
-            last = s;
-        }
-        SourceMsg::Warning(_) => {}
-        SourceMsg::Done(s) => stats = s,
-    };
-    rt.block_on(run_live(cfg.clone(), raw.clone(), cmd_rx, hungry_rx, true, &mut emit))?;
-    Ok((Loaded { store, problems, stats, warnings: Vec::new() }, last))
-}
 
 /// The filter with `--since`/`--until` folded in.
 pub fn build_query(
@@ -152,8 +165,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     // trail files mostly one after another (each covers a few minutes), so each is
     // decompressed about once, while a load that prints little holds nothing.
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
-    let live = req.paths.is_empty();
-    let (loaded, live_status) = if live {
+    let loaded = if req.paths.is_empty() {
         let now = time::now_ms();
         let plan = crate::query::plan::plan(&q);
         let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
@@ -164,16 +176,17 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             time::format_rfc3339(query.start_ms),
             time::format_rfc3339(query.end_ms)
         );
-        match load_live(&req.live, &query, &raw, err) {
-            Ok((l, s)) => (l, Some(s)),
-            Err(e) => {
-                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
-                return exit::NOTHING_READ;
-            }
+        let live = LiveHistory { cfg: req.live.clone(), until_done: true };
+        let mut loaded = gather(Box::new(live), &raw, Some(query), err);
+        loaded.live.get_or_insert_with(LiveStatus::default);
+        if let Some(p) = loaded.problems.iter().find(|p| p.stops_live_history()) {
+            let _ = writeln!(err, "trailscope: {}", sanitize(&p.reason));
+            return exit::NOTHING_READ;
         }
+        loaded
     } else {
         let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
-        (load_all_with(&req.paths, &raw, opts), None)
+        gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err)
     };
     let mut matcher = Matcher::new(&q);
     matcher.prepare(&loaded.store);
@@ -185,7 +198,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     drop(all);
     loaded.store.sort_indices(&mut shown);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
-    match &live_status {
+    match &loaded.live {
         Some(s) => report_live(&loaded, s, shown.len(), err),
         None => report(&loaded, shown.len(), err),
     }
@@ -335,7 +348,7 @@ fn write_records(
             let Some(file) = store.file_of(ev) else {
                 continue;
             };
-            if let Some(s) = seen.get_mut(file.id as usize).filter(|s| !**s) {
+            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s) {
                 // The first record of this file: wait until the prefetcher has it.
                 *s = true;
                 let _ = ready_rx.recv();
@@ -352,8 +365,12 @@ fn write_records(
                     }
                 }
                 Err(e) => {
-                    let _ =
-                        writeln!(err, "trailscope: could not read back a record of {}: {}", file.display, sanitize(&e));
+                    let _ = writeln!(
+                        err,
+                        "trailscope: could not read back a record of {}: {}",
+                        file.display,
+                        sanitize(&e.to_string())
+                    );
                 }
             }
         }

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The fuzzy matching library bare words use.
 pub enum Engine {
     /// `fuzzy-matcher`'s SkimMatcherV2.
     Skim,
@@ -24,6 +25,7 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The library's name, as the configuration file writes it.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Skim => "fuzzy-matcher",
@@ -52,12 +54,14 @@ thread_local! {
 }
 
 impl Fuzzy {
+    /// A bare word, compiled for `engine`.
     pub fn new(engine: Engine, word: &str) -> Self {
         let needle = word.to_lowercase();
         let needle_chars = needle.chars().collect();
         Fuzzy { engine, needle, needle_chars }
     }
 
+    /// The library the word is matched with.
     pub fn engine(&self) -> Engine {
         self.engine
     }

@@ -15,15 +15,18 @@ use std::sync::atomic::{AtomicU8, Ordering};
 pub enum Pattern {
     /// Lower-cased needle.
     ContainsCi(String),
+    /// The exact value.
     Equals(String),
     /// Lower-cased segments between `*`s.
     GlobCi(Vec<String>),
+    /// Segments between `*`s, case kept.
     Glob(Vec<String>),
     /// A bare word: see [`super::fuzzy`].
     Fuzzy(Fuzzy),
 }
 
 impl Pattern {
+    /// The pattern of a `field:value` (`Contains`) or `field:=value` (`Exact`) term.
     pub fn new(op: Op, value: &str) -> Self {
         let glob = value.contains('*');
         match (op, glob) {
@@ -34,6 +37,7 @@ impl Pattern {
         }
     }
 
+    /// Whether `s` matches.
     pub fn test(&self, s: &str) -> bool {
         match self {
             Pattern::ContainsCi(n) => contains_ci(s, n),
@@ -207,7 +211,9 @@ fn syms_check(fields: &[SymField], resources: bool, params: bool, pat: Pattern) 
 
 /// What the matcher needs besides the event: the store's tables and the raw records.
 pub struct MatchCtx<'a> {
+    /// The events' tables.
     pub store: &'a EventStore,
+    /// Where raw records are read back (for `text:` and `resource:`).
     pub raw: &'a RawReader,
 }
 
@@ -218,6 +224,7 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// A matcher for `q`, with the default fuzzy engine.
     pub fn new(q: &Query) -> Self {
         Self::with_engine(q, Engine::default())
     }
@@ -253,6 +260,7 @@ impl Matcher {
         Self { terms }
     }
 
+    /// Whether the query has no term (every event matches).
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
@@ -287,6 +295,7 @@ impl Matcher {
         }
     }
 
+    /// Whether `ev` matches every term.
     pub fn matches(&self, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         self.terms.iter().all(|t| self.check(&t.check, ev, ctx) != t.negated)
     }

@@ -18,27 +18,46 @@ pub use matcher::Matcher;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A field a term can name.
 pub enum Field {
+    /// `name`: eventName.
     Name,
+    /// `source`: eventSource.
     Source,
+    /// `user`: the principal shown in the list, or userIdentity.arn.
     User,
+    /// `arn`: userIdentity.arn.
     Arn,
+    /// `type`: userIdentity.type.
     Type,
+    /// `key`: userIdentity.accessKeyId.
     Key,
+    /// `ip`: sourceIPAddress.
     Ip,
+    /// `region`: awsRegion.
     Region,
+    /// `account`: recipientAccountId or userIdentity.accountId.
     Account,
+    /// `error`: errorCode.
     Error,
+    /// `agent`: userAgent.
     Agent,
+    /// `id`: eventID.
     Id,
+    /// `request`: requestID.
     Request,
+    /// `resource`: any resources[].ARN or string value in requestParameters.
     Resource,
+    /// `category`: eventCategory.
     Category,
+    /// `readonly`: readOnly.
     ReadOnly,
+    /// `text`: anywhere in the raw record.
     Text,
 }
 
 impl Field {
+    /// Every field, in the order the help lists them.
     pub const ALL: [Field; 17] = [
         Field::Name,
         Field::Source,
@@ -59,6 +78,7 @@ impl Field {
         Field::Text,
     ];
 
+    /// The field's name in the filter language.
     pub fn name(self) -> &'static str {
         match self {
             Field::Name => "name",
@@ -104,6 +124,7 @@ impl Field {
         }
     }
 
+    /// The field a name (or an alias) stands for.
     pub fn from_name(s: &str) -> Option<Field> {
         let lower = s.to_ascii_lowercase();
         Field::ALL.into_iter().find(|f| f.name() == lower)
@@ -111,6 +132,7 @@ impl Field {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a `field:value` term compares.
 pub enum Op {
     /// `field:value`: case-insensitive substring (or anchored glob with `*`).
     Contains,
@@ -119,36 +141,58 @@ pub enum Op {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// What a term asks.
 pub enum TermKind {
-    Match { field: Field, op: Op, value: String },
+    /// `field:value` or `field:=value`.
+    Match {
+        /// The field compared.
+        field: Field,
+        /// How.
+        op: Op,
+        /// With what (`*` a wildcard).
+        value: String,
+    },
+    /// `has:field`: present and not empty.
     Has(Field),
+    /// A bare word, matched fuzzily against the list's columns.
     Bare(String),
+    /// `since:`: at or after this time (ms).
     Since(i64),
+    /// `until:`: at or before this time (ms).
     Until(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// One term of a filter.
 pub struct Term {
+    /// Written with a leading `-`.
     pub negated: bool,
+    /// What it asks.
     pub kind: TermKind,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A parsed filter: an event matches when every term does.
 pub struct Query {
+    /// The terms, in the order written.
     pub terms: Vec<Term>,
 }
 
 impl Query {
+    /// Whether the filter has no term.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A filter that does not parse: why, and where.
 pub struct QueryError {
+    /// What is wrong (shown to the user as it is).
     pub message: String,
     /// Byte range of the offending term in the input.
     pub start: usize,
+    /// End of the byte range.
     pub end: usize,
 }
 

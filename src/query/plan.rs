@@ -8,16 +8,24 @@ use std::fmt;
 /// A LookupEvents lookup attribute, by its wire name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Attr {
+    /// `EventId`
     EventId,
+    /// `AccessKeyId`
     AccessKeyId,
+    /// `Username`
     Username,
+    /// `ResourceName`
     ResourceName,
+    /// `EventName`
     EventName,
+    /// `EventSource`
     EventSource,
+    /// `ReadOnly`
     ReadOnly,
 }
 
 impl Attr {
+    /// The attribute's name in a LookupEvents request.
     pub fn wire_name(self) -> &'static str {
         match self {
             Attr::EventId => "EventId",
@@ -46,10 +54,13 @@ impl Attr {
 /// What is asked of AWS and what is checked locally.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Plan {
+    /// The lookup attribute and value sent to AWS, if a term maps to one.
     pub server: Option<(Attr, String)>,
     /// The terms checked locally, as the user wrote them (for display).
     pub local: Vec<Term>,
+    /// The latest `since:` bound (ms), narrowing the window asked for.
     pub since: Option<i64>,
+    /// The earliest `until:` bound (ms), narrowing the window asked for.
     pub until: Option<i64>,
 }
 
@@ -75,6 +86,7 @@ fn server_attr(t: &Term) -> Option<(Attr, String)> {
     Some((attr, value.clone()))
 }
 
+/// Splits a filter between AWS (the most selective exact term with a lookup attribute) and the client.
 pub fn plan(q: &Query) -> Plan {
     let server = q.terms.iter().filter_map(server_attr).min_by_key(|(a, _)| a.rank());
     let mut p = Plan { server, ..Default::default() };

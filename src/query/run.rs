@@ -22,31 +22,41 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub struct SharedStore(Arc<RwLock<EventStore>>);
 
 impl SharedStore {
+    /// The store, for reading (a poisoned lock is taken over).
     pub fn read(&self) -> RwLockReadGuard<'_, EventStore> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
     }
+    /// The store, for writing (the UI thread only).
     pub fn write(&self) -> RwLockWriteGuard<'_, EventStore> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+/// A filter run over the store.
 pub struct FilterJob {
+    /// Newer generations cancel older ones.
     pub generation: u64,
+    /// The compiled filter.
     pub matcher: Matcher,
     /// The events to check, newest first: every event, or the previous generation's matches.
     pub base: Arc<Vec<u32>>,
 }
 
+/// Facets and timeline of a view.
 pub struct SummaryJob {
     /// Identifies the view summarised (the UI's counter of view changes).
     pub version: u64,
+    /// The events summarised, newest first.
     pub view: Arc<Vec<u32>>,
     /// Count the facets too (a table per field; only the timeline otherwise).
     pub facets: bool,
 }
 
+/// Work for the worker thread.
 pub enum Job {
+    /// Filter the store.
     Filter(FilterJob),
+    /// Summarise a view.
     Summary(SummaryJob),
 }
 
@@ -54,11 +64,25 @@ pub enum Job {
 pub enum WorkMsg {
     /// Matches among the next events of the base, in order. `checked` counts the base
     /// events checked so far; `done` marks the last part.
-    Part { generation: u64, matched: Vec<u32>, checked: usize, total: usize, done: bool },
+    Part {
+        /// The filter run this is part of.
+        generation: u64,
+        /// Event indices that matched, newest first.
+        matched: Vec<u32>,
+        /// Base events checked so far.
+        checked: usize,
+        /// Base events to check in all.
+        total: usize,
+        /// The last part.
+        done: bool,
+    },
+    /// Facets and timeline of a view.
     Summary {
+        /// The view's version, as the job gave it.
         version: u64,
         /// Whether the facets were counted.
         facets: bool,
+        /// The facets (empty unless counted) and the timeline.
         summary: Arc<Summary>,
     },
 }
@@ -80,8 +104,11 @@ pub const FACET_TOP: usize = 8;
 pub const TIMELINE_BUCKETS: usize = 960;
 
 #[derive(Clone, Debug, PartialEq)]
+/// The top values of one field in a view.
 pub struct Facet {
+    /// The field counted.
     pub field: SymField,
+    /// Its label in the facets panel.
     pub label: &'static str,
     /// (value, count), most frequent first; ties by value.
     pub top: Vec<(Sym, u32)>,
@@ -90,10 +117,13 @@ pub struct Facet {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// Events of a view per time bucket.
 pub struct Timeline {
     /// Oldest and newest event time in the view (ms).
     pub start_ms: i64,
+    /// Newest event time in the view (ms).
     pub end_ms: i64,
+    /// Events per bucket, oldest first.
     pub counts: Vec<u32>,
 }
 
@@ -127,9 +157,13 @@ impl Timeline {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// The facets and timeline of a view.
 pub struct Summary {
+    /// How many events the view holds.
     pub events: usize,
+    /// One per [`FACETS`] field (none when facets were not asked for).
     pub facets: Vec<Facet>,
+    /// The view over time.
     pub timeline: Timeline,
 }
 
@@ -141,12 +175,14 @@ fn chunk_len(part: usize) -> usize {
 /// The background worker. Dropping it ends its thread.
 pub struct Worker {
     job_tx: Sender<Job>,
+    /// The worker's answers.
     pub result_rx: Receiver<WorkMsg>,
     current: Arc<AtomicU64>,
     waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>,
 }
 
 impl Worker {
+    /// Starts the worker thread over `store`.
     pub fn spawn(store: SharedStore, raw: Arc<RawReader>) -> Worker {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
         let (result_tx, result_rx) = crossbeam_channel::unbounded();
@@ -175,6 +211,7 @@ impl Worker {
         let _ = self.waker.set(w);
     }
 
+    /// Queues a job; a filter job cancels the filter running.
     pub fn submit(&self, job: Job) {
         if let Job::Filter(f) = &job {
             self.current.store(f.generation, Ordering::SeqCst);
@@ -338,24 +375,7 @@ pub fn summarize_unless(
     facets: bool,
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Summary> {
-    let (nsyms, nprofiles, n, mut timeline) = {
-        let s = store.read();
-        let time_of = |i: &u32| s.events[*i as usize].time;
-        // Sorted newest first, with unknown times last: the bounds are at the ends.
-        let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
-        let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
-        let mut timeline = Timeline::default();
-        if let (Some(lo), Some(hi)) = (lo, hi) {
-            timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
-        }
-        // Without facets, no counting tables at all (a table per event-own field of every
-        // distinct string: megabytes at a million events).
-        if facets {
-            (s.syms.len(), s.profiles.len(), s.events.len(), timeline)
-        } else {
-            (0, 0, s.events.len(), timeline)
-        }
-    };
+    let (sizes, mut timeline) = view_bounds(&store.read(), view, facets);
     // Facets of profile fields are counted per profile and summed per value at the end; the
     // others per symbol.
     let own_facets: Vec<usize> = FACETS
@@ -365,6 +385,67 @@ pub fn summarize_unless(
             Slot::Profile(_) => None,
         })
         .collect();
+    let acc = count(store, view, sizes, &own_facets, &timeline, abort)?;
+    timeline.counts = acc.buckets;
+    let s = store.read();
+    let mut own_counts = acc.own.into_iter();
+    let facets = FACETS
+        .iter()
+        .filter(|_| facets)
+        .map(|&(field, label)| {
+            let nonzero: Vec<(Sym, u32)> = match field.slot() {
+                Slot::Own(_) => {
+                    let c = own_counts.next().unwrap_or_default();
+                    c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect()
+                }
+                Slot::Profile(k) => {
+                    let mut by_sym: foldhash::HashMap<Sym, u32> = Default::default();
+                    for (p, &n) in acc.profiles.iter().enumerate().filter(|(_, &n)| n > 0) {
+                        *by_sym.entry(s.profiles[p][k]).or_default() += n;
+                    }
+                    by_sym.into_iter().collect()
+                }
+            };
+            top_values(&s, field, label, nonzero)
+        })
+        .collect();
+    Some(Summary { events: view.len(), facets, timeline })
+}
+
+/// The sizes of the counting tables: symbols, profiles (0 and 0 without facets: a table per
+/// event-own field of every distinct string is megabytes at a million events), events.
+#[derive(Clone, Copy)]
+struct Sizes {
+    syms: usize,
+    profiles: usize,
+    events: usize,
+}
+
+/// The counting tables' sizes, and an empty timeline over the view's time range.
+fn view_bounds(s: &EventStore, view: &[u32], facets: bool) -> (Sizes, Timeline) {
+    let time_of = |i: &u32| s.events[*i as usize].time;
+    // Sorted newest first, with unknown times last: the bounds are at the ends.
+    let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
+    let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
+    let mut timeline = Timeline::default();
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
+    }
+    let (syms, profiles) = if facets { (s.syms.len(), s.profiles.len()) } else { (0, 0) };
+    (Sizes { syms, profiles, events: s.events.len() }, timeline)
+}
+
+/// Counts the view's events per own-field symbol, per profile and per time bucket, split
+/// over the cores; `None` when `abort` said so.
+fn count(
+    store: &SharedStore,
+    view: &[u32],
+    sizes: Sizes,
+    own_facets: &[usize],
+    t: &Timeline,
+    abort: &(dyn Fn() -> bool + Sync),
+) -> Option<Counts> {
+    let n = sizes.events;
     // Most events in the view: mark them, then read events in storage order (sequential
     // memory) instead of jumping around in time order.
     let member: Option<Vec<u64>> = (view.len() * 8 >= n).then(|| {
@@ -377,30 +458,15 @@ pub fn summarize_unless(
     const BLOCK: usize = 1 << 16;
     let blocks = if member.is_some() { n.div_ceil(BLOCK) } else { view.len().div_ceil(BLOCK) };
     let lanes = rayon::current_num_threads().max(1);
-    let t = &timeline;
-    let own_facets = &own_facets;
     let empty = || Counts {
-        own: own_facets.iter().map(|_| vec![0u32; nsyms]).collect(),
-        profiles: vec![0u32; nprofiles],
+        own: own_facets.iter().map(|_| vec![0u32; sizes.syms]).collect(),
+        profiles: vec![0u32; sizes.profiles],
         buckets: vec![0u32; t.counts.len()],
     };
     let parts: Vec<Counts> = (0..lanes)
         .into_par_iter()
         .map(|lane| {
             let mut c = empty();
-            let mut add = |ev: &crate::model::Event| {
-                for (k, &i) in own_facets.iter().enumerate() {
-                    if let Some(n) = c.own[k].get_mut(ev.own[i] as usize) {
-                        *n += 1;
-                    }
-                }
-                if let Some(n) = c.profiles.get_mut(ev.profile as usize) {
-                    *n += 1;
-                }
-                if let Some(b) = t.bucket(ev.time) {
-                    c.buckets[b] += 1;
-                }
-            };
             for b in (lane..blocks).step_by(lanes) {
                 if abort() {
                     return None;
@@ -411,13 +477,13 @@ pub fn summarize_unless(
                         let range = b * BLOCK..((b + 1) * BLOCK).min(n);
                         for (ev, i) in s.events[range.clone()].iter().zip(range) {
                             if bits[i / 64] & (1 << (i % 64)) != 0 {
-                                add(ev);
+                                c.add(ev, own_facets, t);
                             }
                         }
                     }
                     None => {
                         for &i in &view[b * BLOCK..((b + 1) * BLOCK).min(view.len())] {
-                            add(&s.events[i as usize]);
+                            c.add(&s.events[i as usize], own_facets, t);
                         }
                     }
                 }
@@ -434,38 +500,37 @@ pub fn summarize_unless(
         acc.profiles.iter_mut().zip(c.profiles).for_each(|(a, p)| *a += p);
         acc.buckets.iter_mut().zip(c.buckets).for_each(|(a, p)| *a += p);
     }
-    timeline.counts = acc.buckets;
-    let s = store.read();
-    let mut own_counts = acc.own.into_iter();
-    let facets = FACETS
-        .iter()
-        .filter(|_| facets)
-        .map(|&(field, label)| {
-            let mut nonzero: Vec<(Sym, u32)> = match field.slot() {
-                Slot::Own(_) => {
-                    let c = own_counts.next().unwrap_or_default();
-                    c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect()
-                }
-                Slot::Profile(k) => {
-                    let mut by_sym: foldhash::HashMap<Sym, u32> = Default::default();
-                    for (p, &n) in acc.profiles.iter().enumerate().filter(|(_, &n)| n > 0) {
-                        *by_sym.entry(s.profiles[p][k]).or_default() += n;
-                    }
-                    by_sym.into_iter().collect()
-                }
-            };
-            let distinct = nonzero.len();
-            let by_count =
-                |a: &(Sym, u32), b: &(Sym, u32)| b.1.cmp(&a.1).then_with(|| s.syms.get(a.0).cmp(s.syms.get(b.0)));
-            if nonzero.len() > FACET_TOP {
-                nonzero.select_nth_unstable_by(FACET_TOP - 1, by_count);
-                nonzero.truncate(FACET_TOP);
+    Some(acc)
+}
+
+impl Counts {
+    #[inline]
+    fn add(&mut self, ev: &crate::model::Event, own_facets: &[usize], t: &Timeline) {
+        for (k, &i) in own_facets.iter().enumerate() {
+            if let Some(n) = self.own[k].get_mut(ev.own[i] as usize) {
+                *n += 1;
             }
-            nonzero.sort_by(by_count);
-            Facet { field, label, top: nonzero, distinct }
-        })
-        .collect();
-    Some(Summary { events: view.len(), facets, timeline })
+        }
+        if let Some(n) = self.profiles.get_mut(ev.profile as usize) {
+            *n += 1;
+        }
+        if let Some(b) = t.bucket(ev.time) {
+            self.buckets[b] += 1;
+        }
+    }
+}
+
+/// The facet of `field`: its most frequent values (most first, ties by text), and how many
+/// distinct values there were.
+fn top_values(s: &EventStore, field: SymField, label: &'static str, mut nonzero: Vec<(Sym, u32)>) -> Facet {
+    let distinct = nonzero.len();
+    let by_count = |a: &(Sym, u32), b: &(Sym, u32)| b.1.cmp(&a.1).then_with(|| s.syms.get(a.0).cmp(s.syms.get(b.0)));
+    if nonzero.len() > FACET_TOP {
+        nonzero.select_nth_unstable_by(FACET_TOP - 1, by_count);
+        nonzero.truncate(FACET_TOP);
+    }
+    nonzero.sort_by(by_count);
+    Facet { field, label, top: nonzero, distinct }
 }
 
 /// Whether every event matching `new` also matches `old`, judged from the text of the two

@@ -1,11 +1,13 @@
 //! The one boundary every source sits behind. A source (archives on disk, live history through
 //! LookupEvents, and the sources to come) runs on a thread of its own and tells whoever runs it
 //! everything through [`SourceMsg`]: where raw records can be read back
-//! ([`SourceMsg::Files`]), batches of events with progress, the status of remote fetching, and
-//! problems (an input that failed, why, and whether the rest goes on). Consumers (the TUI,
-//! `print`) know sources only through this module.
+//! ([`SourceMsg::Files`]), batches of events with progress, the status of remote fetching,
+//! which time spans it has delivered completely ([`SourceMsg::Coverage`]) and problems (an
+//! input that failed, why, and whether the rest goes on). Several sources run at once as one
+//! ([`Sources`]). Consumers (the TUI, `print`) know sources only through this module.
 
-use super::lookup::{run_live, LiveCmd, LiveConfig, LIVE_INPUT};
+use super::lookup::{run_live, LiveCmd, LiveConfig, LiveError, LIVE_INPUT};
+pub use super::merge::Sources;
 use super::{load, LoadOptions, Problem, SourceMsg};
 use crate::model::raw::RawReader;
 use std::sync::Arc;
@@ -34,8 +36,21 @@ pub trait Source: Send {
 
 /// Files and directories on disk (and standard input), read whole.
 pub struct Archive {
+    /// Paths of files and directories, `-` for standard input.
     pub inputs: Vec<String>,
+    /// Threads, batching, the archive index.
     pub opts: LoadOptions,
+}
+
+/// The sources that read `inputs` as the command line names them: files, directories and `-`
+/// together as one [`Archive`] (so that duplicates across them collapse). Nothing for no
+/// inputs (live history is asked for on its own, with its query).
+pub fn for_inputs(inputs: &[String], opts: &LoadOptions) -> Sources {
+    let mut parts: Vec<Box<dyn Source>> = Vec::new();
+    if !inputs.is_empty() {
+        parts.push(Box::new(Archive { inputs: inputs.to_vec(), opts: opts.clone() }));
+    }
+    Sources::new(parts)
 }
 
 impl Source for Archive {
@@ -50,6 +65,7 @@ impl Source for Archive {
 
 /// Live event history through LookupEvents, fetched as queries arrive on [`Links::cmds`].
 pub struct LiveHistory {
+    /// Profile, regions, endpoint, the store.
     pub cfg: LiveConfig,
     /// Fetch the first query to its end and stop (`print`), instead of waiting for the
     /// consumer to want more and for further queries (the TUI).
@@ -62,13 +78,12 @@ impl Source for LiveHistory {
     }
 
     fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
-        let result = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("starting the runtime: {e}"))
-            .and_then(|rt| rt.block_on(run_live(self.cfg, links.raw, links.cmds, links.hungry, self.until_done, emit)));
-        if let Err(reason) = result {
-            emit(SourceMsg::Problem(Problem { input: LIVE_INPUT.into(), reason, skipped: true }));
+        let result =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(LiveError::Runtime).and_then(
+                |rt| rt.block_on(run_live(self.cfg, links.raw, links.cmds, links.hungry, self.until_done, emit)),
+            );
+        if let Err(e) = result {
+            emit(SourceMsg::Problem(Problem { input: LIVE_INPUT.into(), reason: e.to_string(), skipped: true }));
             emit(SourceMsg::Done(Default::default()));
         }
     }

@@ -13,12 +13,19 @@ use serde_json::value::RawValue;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds of input recognised, by content.
 pub enum InputKind {
+    /// `{"Records":[...]}`, as S3 delivers trail logs.
     TrailLog,
+    /// A trail's digest file: counted, holds no events.
     Digest,
+    /// A bare JSON array of records.
     Array,
+    /// One record per line.
     JsonLines,
+    /// One record, alone.
     SingleRecord,
+    /// `aws cloudtrail lookup-events` output: `{"Events":[...]}`.
     LookupEvents,
 }
 
@@ -35,9 +42,11 @@ impl InputKind {
     pub fn code(self) -> u8 {
         Self::ALL.iter().position(|k| *k == self).unwrap_or(0) as u8
     }
+    /// The kind of a [`InputKind::code`].
     pub fn from_code(c: u8) -> Option<InputKind> {
         Self::ALL.get(c as usize).copied()
     }
+    /// The kind in words, for the user.
     pub fn describe(self) -> &'static str {
         match self {
             InputKind::TrailLog => "CloudTrail log file",
@@ -52,7 +61,9 @@ impl InputKind {
 
 /// One parsed record as handed to the caller.
 pub struct Parsed<'r, 'a> {
+    /// Where the record is in the content.
     pub span: ByteSpan,
+    /// The record's summary fields.
     pub fields: &'r RecordFields<'a>,
     /// The record's own bytes (unescaped for lookup-events output).
     pub bytes: &'r [u8],
@@ -61,11 +72,15 @@ pub struct Parsed<'r, 'a> {
 }
 
 #[derive(Debug)]
+/// What parsing an input found.
 pub struct ParseOutcome {
+    /// What kind of input it is.
     pub kind: InputKind,
+    /// How many records were read.
     pub records: usize,
     /// Parts of the input that were skipped, each with its reason (bad lines, non-records).
     pub skipped: Vec<String>,
+    /// How many parts were skipped (more than are described).
     pub skipped_count: usize,
 }
 
@@ -98,8 +113,36 @@ fn offset_in(buf: &[u8], part: &[u8]) -> u64 {
     (part.as_ptr() as usize - buf.as_ptr() as usize) as u64
 }
 
-fn json_error(e: &serde_json::Error) -> String {
-    format!("invalid JSON at line {} column {}: {}", e.line(), e.column(), sanitize(&strip_position(e)))
+/// Why an input as a whole is not read: what is wrong with it. Problems with single records
+/// are not errors: they are counted in the [`ParseOutcome`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Nothing but whitespace.
+    #[error("empty file")]
+    Empty,
+    /// Content that does not start as JSON does (what it starts with, sanitised).
+    #[error("{0}")]
+    NotJson(String),
+    /// JSON that does not parse.
+    #[error("invalid JSON at line {line} column {column}: {what}")]
+    InvalidJson {
+        /// Where, 1-based.
+        line: usize,
+        /// Where, 1-based.
+        column: usize,
+        /// What the parser expected or found (sanitised).
+        what: String,
+    },
+    /// JSON that is not a CloudTrail input (what it is instead).
+    #[error("not CloudTrail: {0}")]
+    NotCloudTrail(String),
+    /// An `{"Events": …}` document whose `Events` is not a list.
+    #[error("not lookup-events output: {0}")]
+    NotLookupEvents(String),
+}
+
+fn json_error(e: &serde_json::Error) -> ParseError {
+    ParseError::InvalidJson { line: e.line(), column: e.column(), what: sanitize(&strip_position(e)).into_owned() }
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
@@ -112,15 +155,15 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// Parses content, calling `on_record` for each record. Errors name what is wrong with the
 /// input as a whole; problems with single records are collected in the outcome.
-pub fn parse_content(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
+pub fn parse_content(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
     let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
     let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return Err("empty file".into());
+        return Err(ParseError::Empty);
     };
     match body[first] {
         b'[' => parse_array(buf, body, on_record),
         b'{' => parse_object_or_lines(buf, body, on_record),
-        _ => Err(describe_non_json(&body[first..])),
+        _ => Err(ParseError::NotJson(describe_non_json(&body[first..]))),
     }
 }
 
@@ -247,15 +290,15 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
     (skip_ws(body, pos + 1) == body.len()).then_some(out)
 }
 
-fn parse_array(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
+fn parse_array(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
     let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     let mut out = ParseOutcome::new(InputKind::Array);
     each_record(buf, &items, "element", &mut out, on_record);
     if out.records == 0 && out.skipped_count > 0 {
-        return Err(format!(
-            "not CloudTrail: a JSON array whose elements are not records ({})",
+        return Err(ParseError::NotCloudTrail(format!(
+            "a JSON array whose elements are not records ({})",
             out.skipped.join("; ")
-        ));
+        )));
     }
     Ok(out)
 }
@@ -351,7 +394,7 @@ fn parse_object_or_lines(
     buf: &[u8],
     body: &[u8],
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+) -> Result<ParseOutcome, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let probe = TopProbe::deserialize(&mut de);
     let single = match probe {
@@ -375,11 +418,13 @@ fn parse_single(
     body: &[u8],
     p: TopProbe<'_>,
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+) -> Result<ParseOutcome, ParseError> {
     if let Some(records) = p.records {
         let items = match records {
             RawSeq::Items(items) => items,
-            RawSeq::NotArray(what) => return Err(format!("not CloudTrail: \"Records\" is {what}, not an array")),
+            RawSeq::NotArray(what) => {
+                return Err(ParseError::NotCloudTrail(format!("\"Records\" is {what}, not an array")))
+            }
         };
         let mut out = ParseOutcome::new(InputKind::TrailLog);
         each_record(buf, &items, "Records", &mut out, on_record);
@@ -389,7 +434,7 @@ fn parse_single(
         let items = match events {
             RawSeq::Items(items) => items,
             RawSeq::NotArray(what) => {
-                return Err(format!("not lookup-events output: \"Events\" is {what}, not an array"))
+                return Err(ParseError::NotLookupEvents(format!("\"Events\" is {what}, not an array")))
             }
         };
         return parse_lookup_events(buf, &items, on_record);
@@ -405,7 +450,7 @@ fn parse_single(
         return Ok(out);
     }
     let keys = if p.keys.is_empty() { "it is empty".to_string() } else { format!("its keys: {}", p.keys.join(", ")) };
-    Err(format!("not CloudTrail: a JSON object without \"Records\", \"Events\" or record fields ({keys})"))
+    Err(ParseError::NotCloudTrail(format!("a JSON object without \"Records\", \"Events\" or record fields ({keys})")))
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -414,7 +459,7 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, String> {
+fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
     let mut out = ParseOutcome::new(InputKind::JsonLines);
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         let line = trim(line);
@@ -431,7 +476,7 @@ fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>
         }
     }
     if out.records == 0 {
-        return Err(format!("not CloudTrail: no line is a record ({})", out.skipped.join("; ")));
+        return Err(ParseError::NotCloudTrail(format!("no line is a record ({})", out.skipped.join("; "))));
     }
     Ok(out)
 }
@@ -457,7 +502,7 @@ fn parse_lookup_events(
     buf: &[u8],
     items: &[&RawValue],
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> Result<ParseOutcome, String> {
+) -> Result<ParseOutcome, ParseError> {
     let mut out = ParseOutcome::new(InputKind::LookupEvents);
     for (i, item) in items.iter().enumerate() {
         let item_bytes = item.get().as_bytes();
@@ -514,6 +559,10 @@ mod tests {
     use super::*;
 
     fn names(input: &[u8]) -> Result<(InputKind, Vec<String>, usize), String> {
+        names_typed(input).map_err(|e| e.to_string())
+    }
+
+    fn names_typed(input: &[u8]) -> Result<(InputKind, Vec<String>, usize), ParseError> {
         let mut names = Vec::new();
         let out = parse_content(input, &mut |p| {
             let raw = &input[p.span.offset as usize..(p.span.offset + p.span.len as u64) as usize];

@@ -3,7 +3,7 @@
 use crate::model::raw::RawReader;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
-use crate::source::boundary::{self, Archive, Links as SourceLinks, LiveHistory};
+use crate::source::boundary::{self, Links as SourceLinks, LiveHistory};
 use crate::source::lookup::LiveCmd;
 use crate::source::{LoadOptions, Problem};
 use crate::tui::highlight::highlight_record;
@@ -189,11 +189,9 @@ fn spawn_source(
         })
         .context("starting the live source")?;
     } else {
-        let archive = Archive {
-            inputs: opts.paths.clone(),
-            opts: LoadOptions { cache: opts.cache.clone(), ..Default::default() },
-        };
-        boundary::spawn(Box::new(archive), "loader", links, move |m| {
+        let sources =
+            boundary::for_inputs(&opts.paths, &LoadOptions { cache: opts.cache.clone(), ..Default::default() });
+        boundary::spawn(Box::new(sources), "loader", links, move |m| {
             injected_panic("loader");
             let _ = tx.send(Msg::Load(m));
         })
@@ -465,7 +463,7 @@ fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, St
     let store = state.store.read();
     let e = store.events.get(ev as usize).ok_or("no such event")?;
     let file = store.file_of(e).ok_or("no such file")?;
-    state.raw.read(file, e.loc)
+    state.raw.read(file, e.loc).map_err(|e| e.to_string())
 }
 
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
@@ -484,7 +482,7 @@ pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Se
     let file = store.file_of(&ev).cloned()?;
     let raw = state.raw.clone();
     Some(move || {
-        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes)));
+        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes))).map_err(|e| e.to_string());
         Msg::Detail { event, result }
     })
 }

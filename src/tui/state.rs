@@ -1318,6 +1318,7 @@ impl State {
                 self.problems.push(p)
             }
             SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
+            SourceMsg::Coverage(_) => {}
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let store = self.store.clone();

@@ -1,0 +1,275 @@
+//! The archive loader: discovery beside parallel parsing, results taken in file order,
+//! streamed to the consumer, the archive index written at the end.
+
+use super::discover::{discover_into, Found};
+use super::index::{open_index, IndexWrites};
+use super::ingest::Ingest;
+use super::worker::{process_file, FileOutcome};
+use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
+use crate::model::raw::{RawReader, SourceFile};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// When the coordinator last handed a batch over, and how many files that batch covered.
+struct HandOver {
+    last: Option<Instant>,
+    sent_done: usize,
+    interval: Duration,
+}
+
+impl HandOver {
+    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
+        let due = self.last.is_none_or(|t| t.elapsed() >= self.interval);
+        if due && stats.files_done > self.sent_done {
+            self.sent_done = stats.files_done;
+            emit(SourceMsg::Batch(coord.flush().unwrap_or_default(), stats.clone()));
+            self.last = Some(Instant::now());
+        }
+    }
+}
+
+/// Inputs as discovery finds them, shared by the discovering thread, the workers that read
+/// them in order and the coordinator that announces them.
+#[derive(Default)]
+struct Discovered {
+    state: std::sync::Mutex<DiscoveredState>,
+    more: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct DiscoveredState {
+    files: Vec<Arc<SourceFile>>,
+    problems: Vec<Problem>,
+    /// How many files and problems the coordinator has announced.
+    sent_files: usize,
+    sent_problems: usize,
+    done: bool,
+}
+
+impl Discovered {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DiscoveredState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Searches the inputs, publishing files in small groups (the first at once).
+    fn run(&self, inputs: &[String]) {
+        /// Ends the search however this returns, so that no worker waits for more forever.
+        struct Finish<'a>(&'a Discovered);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                self.0.lock().done = true;
+                self.0.more.notify_all();
+            }
+        }
+        let _finish = Finish(self);
+        const GROUP: usize = 64;
+        let mut files = Vec::new();
+        let mut first = true;
+        discover_into(inputs, &mut |f| match f {
+            Found::File(f) => {
+                files.push(Arc::new(f));
+                if first || files.len() >= GROUP {
+                    first = false;
+                    self.publish(&mut files);
+                }
+            }
+            Found::Problem(p) => self.lock().problems.push(p),
+        });
+        self.publish(&mut files);
+    }
+
+    /// Makes `files` (the next ones found, in order) available to the workers.
+    fn publish(&self, files: &mut Vec<Arc<SourceFile>>) {
+        self.lock().files.append(files);
+        self.more.notify_all();
+    }
+
+    /// The `i`th input, once found; `None` when the search ended with fewer.
+    fn get(&self, i: usize) -> Option<Arc<SourceFile>> {
+        let mut st = self.lock();
+        loop {
+            if let Some(f) = st.files.get(i) {
+                return Some(f.clone());
+            }
+            if st.done {
+                return None;
+            }
+            st = self.more.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Announces what was found since the last call: problems, then files (ids in order).
+    fn hand_over(&self, coord: &mut Ingest, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
+        let mut st = self.lock();
+        let problems: Vec<Problem> = st.problems[st.sent_problems..].to_vec();
+        let files: Vec<Arc<SourceFile>> = st.files[st.sent_files..].to_vec();
+        (st.sent_problems, st.sent_files) = (st.problems.len(), st.files.len());
+        stats.files_total = st.files.len();
+        stats.discovering = !st.done;
+        drop(st);
+        for p in problems {
+            emit(SourceMsg::Problem(p));
+        }
+        if !files.is_empty() {
+            coord.files.extend(files.iter().cloned());
+            emit(SourceMsg::Files(files));
+        }
+    }
+}
+
+/// What an archive's coverage is reported as coming from: its inputs (the first few).
+fn archive_part(inputs: &[String]) -> String {
+    let mut named: Vec<String> = inputs.iter().take(3).map(|i| crate::sanitize::sanitize(i).into_owned()).collect();
+    if inputs.len() > 3 {
+        named.push(format!("and {} more", inputs.len() - 3));
+    }
+    format!("archive {}", named.join(", "))
+}
+
+/// Loads every input: discovery, then parallel parsing with results taken in file order
+/// (so event order and de-duplication are deterministic), streaming to `emit`.
+pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
+    let mut stats = LoadStats { discovering: true, ..Default::default() };
+    let mut coord = Ingest::new(raw);
+    let index = match &opts.cache {
+        Some(c) if !opts.retain_content && inputs.iter().any(|i| i != "-") => open_index(c, emit),
+        _ => None,
+    };
+    let mut index_writes = IndexWrites::default();
+    let found = Discovered::default();
+    let next = AtomicUsize::new(0);
+    let threads = opts.threads.clamp(1, 64);
+    let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);
+    std::thread::scope(|scope| {
+        // Discovery runs beside the reading: the first files are read (and on screen) while a
+        // tree of a year of archives is still being searched.
+        let found = &found;
+        std::thread::Builder::new()
+            .name("discover".into())
+            .spawn_scoped(scope, move || found.run(inputs))
+            .expect("starting the discovery thread");
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let next = &next;
+            let retain = opts.retain_content;
+            let index = index.as_ref();
+            let hasher = coord.interner.hasher().clone();
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = found.get(i) else { break };
+                if tx.send(process_file(&file, retain, &hasher, index)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: HashMap<u32, FileOutcome> = HashMap::new();
+        let mut expect = 0u32;
+        // Hand over whenever the interval has passed (the first file at once, for a fast first
+        // screen), also in the middle of a run of files that were waiting.
+        let mut hand_over = HandOver { last: None, sent_done: 0, interval: opts.batch_interval };
+        let mut open = true;
+        while open || waiting.contains_key(&expect) {
+            // Wake up at least once per interval, so what is pending is handed over even while
+            // the next file is slow to come (a pipe, a huge file).
+            if open && !waiting.contains_key(&expect) {
+                match rx.recv_timeout(opts.batch_interval) {
+                    Ok(o) => {
+                        waiting.insert(o.file, o);
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
+            // Every file a worker has read was found before: announce it before its events.
+            found.hand_over(&mut coord, &mut stats, emit);
+            while let Some(mut outcome) = waiting.remove(&expect) {
+                expect += 1;
+                if let (Some(ix), Some(update)) = (index.as_ref(), outcome.index.take()) {
+                    index_writes.add(update);
+                    if index_writes.bytes > 64 << 20 {
+                        index_writes.write(ix, emit);
+                    }
+                }
+                coord.take_outcome(outcome, &mut stats, emit);
+                hand_over.maybe(&mut coord, &stats, emit);
+            }
+            hand_over.maybe(&mut coord, &stats, emit);
+        }
+    });
+    found.hand_over(&mut coord, &mut stats, emit);
+    if let Some(b) = coord.flush() {
+        emit(SourceMsg::Batch(b, stats.clone()));
+    }
+    let spans = coord.time_span().into_iter().collect();
+    emit(SourceMsg::Coverage(Coverage { part: archive_part(inputs), spans }));
+    emit(SourceMsg::Done(stats.clone()));
+    // After the events are handed over: the user does not wait for the index to be written.
+    if let Some(ix) = index.as_ref() {
+        index_writes.write(ix, emit);
+    }
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_wait_for_discovery_and_stop_when_it_ends() {
+        let found = Discovered::default();
+        let file = |id| Arc::new(SourceFile::in_memory(id, "f", Vec::new()));
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| found.get(0));
+            let second = scope.spawn(|| found.get(1));
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!first.is_finished(), "nothing found yet: the worker waits");
+            found.publish(&mut vec![file(0)]);
+            assert_eq!(first.join().unwrap().map(|f| f.id), Some(0));
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!second.is_finished());
+            // The end of the search releases workers asking beyond the last file (here a search
+            // that finds only a problem).
+            found.run(&["/nonexistent/trailscope-input".to_string()]);
+            assert!(second.join().unwrap().is_none());
+        });
+        // The coordinator announces each file and problem once, in order.
+        let raw = RawReader::new(1 << 20);
+        let mut coord = Ingest::new(&raw);
+        let mut stats = LoadStats::default();
+        let mut msgs = Vec::new();
+        found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
+        found.hand_over(&mut coord, &mut stats, &mut |m| msgs.push(m));
+        assert!(matches!(&msgs[..], [SourceMsg::Problem(_), SourceMsg::Files(f)] if f.len() == 1));
+        assert_eq!((stats.files_total, stats.discovering, coord.files.len()), (1, false, 1));
+    }
+
+    #[test]
+    fn a_tree_searched_beside_the_reading_is_read_once_in_path_order() {
+        // 1,200 files in 30 directories, published to the workers in groups as found.
+        let dir = tempfile::tempdir().unwrap();
+        for d in 0..30 {
+            let sub = dir.path().join(format!("d{d:02}"));
+            std::fs::create_dir(&sub).unwrap();
+            for f in 0..40 {
+                let rec = format!(r#"{{"Records":[{{"eventID":"e{d}-{f}","eventTime":"2024-01-01T00:00:00Z"}}]}}"#);
+                std::fs::write(sub.join(format!("f{f:02}.json")), rec).unwrap();
+            }
+        }
+        let raw = RawReader::new(1 << 20);
+        let opts = LoadOptions { threads: 2, batch_interval: Duration::from_millis(1), ..Default::default() };
+        let (mut files, mut events) = (Vec::new(), 0);
+        let stats = load(&[dir.path().to_string_lossy().into_owned()], &opts, &raw, &mut |m| match m {
+            SourceMsg::Files(f) => files.extend(f.iter().map(|f| (f.id, f.path.clone()))),
+            SourceMsg::Batch(b, _) => events += b.events.len(),
+            _ => {}
+        });
+        assert_eq!((stats.files_total, stats.events, events, stats.discovering), (1200, 1200, 1200, false));
+        assert!(files.iter().enumerate().all(|(i, (id, _))| *id as usize == i), "ids in the order announced");
+        let mut sorted = files.clone();
+        sorted.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(files, sorted, "announced in path order");
+    }
+}

@@ -1,0 +1,292 @@
+//! Interning parsed inputs into shared symbols, collapsing exact duplicates, handing out
+//! batches.
+
+use super::files::InputKind;
+use super::local::LocalBatch;
+use super::worker::{process_file, FileOutcome};
+use super::{LoadStats, Problem, SourceMsg};
+use crate::cache::coverage::TimeSpan;
+use crate::model::events::Batch;
+use crate::model::intern::ProfileInterner;
+use crate::model::raw::{RawReader, SourceFile};
+use crate::model::{IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
+/// batches. Inputs can be added as they come (files found, pages fetched).
+pub struct Ingest<'a> {
+    pub(super) interner: Interner,
+    profiles: ProfileInterner,
+    /// Totals including what is pending, so offsets in pending events are global.
+    strings_len: u64,
+    res_len: u64,
+    events_len: u32,
+    /// The first event taken with each eventID, found by the hash in `id_hashes` (5 bytes a
+    /// slot instead of 17 for a map from hash to index).
+    by_id: hashbrown::HashTable<u32>,
+    /// Later events that share an id with an earlier, different one (rare in real trails).
+    more_by_id: foldhash::HashMap<u64, Vec<u32>>,
+    /// Per event taken: the hash of its eventID (0: none), of its raw bytes, and where it
+    /// lives, to compare contents.
+    id_hashes: Vec<u64>,
+    raw_hashes: Vec<u64>,
+    locs: Vec<RawLoc>,
+    canonical: HashMap<u32, Option<u128>>,
+    pub(super) files: Vec<Arc<SourceFile>>,
+    raw: &'a RawReader,
+    pending: Batch,
+    /// The oldest and newest event time taken (events without a readable time aside).
+    times: Option<(i64, i64)>,
+}
+
+impl<'a> Ingest<'a> {
+    /// An ingest that hands records back through `raw` when it compares contents.
+    pub fn new(raw: &'a RawReader) -> Self {
+        Ingest {
+            interner: Interner::default(),
+            profiles: ProfileInterner::default(),
+            strings_len: 0,
+            res_len: 0,
+            events_len: 0,
+            by_id: hashbrown::HashTable::new(),
+            more_by_id: Default::default(),
+            id_hashes: Vec::new(),
+            raw_hashes: Vec::new(),
+            locs: Vec::new(),
+            canonical: HashMap::new(),
+            files: Vec::new(),
+            raw,
+            pending: Batch::default(),
+            times: None,
+        }
+    }
+
+    /// Registers an input; its id is its index in the order added.
+    pub fn add_file(&mut self, mut f: SourceFile) -> Arc<SourceFile> {
+        f.id = self.files.len() as u32;
+        let f = Arc::new(f);
+        self.files.push(f.clone());
+        f
+    }
+
+    /// Reads, parses and takes one registered input at once (for small inputs such as pages).
+    pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
+        let outcome = process_file(f, retain, self.interner.hasher(), None);
+        self.take_outcome(outcome, stats, emit);
+    }
+
+    fn canonical_of(&mut self, idx: u32, loc: RawLoc) -> Option<u128> {
+        if let Some(c) = self.canonical.get(&idx) {
+            return *c;
+        }
+        let c =
+            self.files.get(loc.file as usize).and_then(|f| self.raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b));
+        self.canonical.insert(idx, c);
+        c
+    }
+
+    /// Whether the event is an exact copy of one already taken.
+    fn is_duplicate(&mut self, id_hash: u64, raw_hash: u64, loc: RawLoc) -> bool {
+        if id_hash == 0 {
+            return false;
+        }
+        let new_idx = self.events_len;
+        let ids = &self.id_hashes;
+        // Id hashes have their low bit set (0 means no id); mix it away for the table.
+        let slot = |h: u64| h ^ (h >> 29);
+        let first = match self.by_id.entry(slot(id_hash), |&i| ids[i as usize] == id_hash, |&i| slot(ids[i as usize])) {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(new_idx);
+                return false;
+            }
+        };
+        let mut candidates = vec![first];
+        candidates.extend(self.more_by_id.get(&id_hash).into_iter().flatten());
+        if candidates.iter().any(|&c| self.raw_hashes[c as usize] == raw_hash) {
+            return true;
+        }
+        // Same id, different bytes: the same content may still be written differently
+        // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
+        let mine = self.canonical_of(new_idx, loc);
+        if mine.is_some() {
+            for c in candidates {
+                let other_loc = self.locs[c as usize];
+                if self.canonical_of(c, other_loc) == mine {
+                    self.canonical.remove(&new_idx);
+                    return true;
+                }
+            }
+        }
+        self.more_by_id.entry(id_hash).or_default().push(new_idx);
+        false
+    }
+
+    fn take(&mut self, local: LocalBatch) -> usize {
+        let remap: Vec<Sym> = std::iter::once(0)
+            .chain((1..local.ends.len() as Sym).map(|sym| {
+                let (s, hash) = local.local(sym);
+                self.interner.intern_hashed(s, hash)
+            }))
+            .collect();
+        // Local profiles to global ones, as events use them (the profile of events that were
+        // all duplicates is not added).
+        let mut premap = vec![u32::MAX; local.profiles.len()];
+        let uniq_base = self.strings_len as u32;
+        let mut dups = 0;
+        let mut kept_uniq = String::new();
+        for (mut ev, (id_hash, raw_hash)) in local.events.into_iter().zip(local.hashes) {
+            if self.is_duplicate(id_hash, raw_hash, ev.loc) {
+                dups += 1;
+                continue;
+            }
+            for s in ev.own.iter_mut() {
+                *s = remap[*s as usize];
+            }
+            let global = &mut premap[ev.profile as usize];
+            if *global == u32::MAX {
+                let p = local.profiles.get(ev.profile).map(|s| remap[s as usize]);
+                let before = self.profiles.len();
+                *global = self.profiles.intern(&p);
+                if self.profiles.len() > before {
+                    self.pending.new_profiles.push(p);
+                }
+            }
+            ev.profile = *global;
+            let mut copy = |r: StrRef| {
+                let s = &local.uniq[r.off as usize..(r.off + r.len) as usize];
+                let off = uniq_base + kept_uniq.len() as u32;
+                kept_uniq.push_str(s);
+                StrRef { off, len: r.len }
+            };
+            if ev.event_id_shape() == IdShape::Text {
+                ev.event_id = IdBits::text(copy(ev.event_id.str_ref()));
+            }
+            if ev.request_id_shape() == IdShape::Text {
+                ev.request_id = IdBits::text(copy(ev.request_id.str_ref()));
+            }
+            let res_start = self.res_len as u32;
+            for &r in &local.res[ev.res_start as usize..(ev.res_start + ev.res_len) as usize] {
+                self.pending.resources.push(remap[r as usize]);
+            }
+            self.res_len += ev.res_len as u64;
+            ev.res_start = res_start;
+            self.id_hashes.push(id_hash);
+            self.raw_hashes.push(raw_hash);
+            self.locs.push(ev.loc);
+            if ev.time != NO_TIME {
+                let (lo, hi) = self.times.get_or_insert((ev.time, ev.time));
+                (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
+            }
+            self.pending.events.push(ev);
+            self.events_len += 1;
+        }
+        self.strings_len += kept_uniq.len() as u64;
+        self.pending.strings.push_str(&kept_uniq);
+        dups
+    }
+
+    /// Takes one file's result: its events, its counts, and any problem it had.
+    pub(super) fn take_outcome(
+        &mut self,
+        outcome: FileOutcome,
+        stats: &mut LoadStats,
+        emit: &mut dyn FnMut(SourceMsg),
+    ) {
+        stats.files_done += 1;
+        stats.bytes += outcome.bytes;
+        let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
+        if let (Some(content), Some(file)) = (outcome.content, self.files.get(outcome.file as usize)) {
+            self.raw.offer(file, content);
+        }
+        match outcome.result {
+            Ok((kind, local, partial)) => {
+                stats.files_read += 1;
+                if kind == InputKind::Digest {
+                    stats.digests += 1;
+                }
+                let n = local.events.len();
+                let dups = self.take(local);
+                stats.duplicates += dups;
+                stats.events += n - dups;
+                if let Some(reason) = partial {
+                    emit(SourceMsg::Problem(Problem { input: display, reason, skipped: false }));
+                }
+            }
+            Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
+        }
+    }
+
+    /// The span from the oldest to the newest event taken; `None` before any event with a
+    /// readable time.
+    pub fn time_span(&self) -> Option<TimeSpan> {
+        self.times.map(|(lo, hi)| TimeSpan::new(lo, hi))
+    }
+
+    /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).
+    pub fn flush(&mut self) -> Option<Batch> {
+        if self.pending.events.is_empty() && !self.interner.has_new() && self.pending.new_profiles.is_empty() {
+            return None;
+        }
+        let mut batch = std::mem::take(&mut self.pending);
+        batch.new_syms = self.interner.take_new();
+        Some(batch)
+    }
+}
+
+/// Structural hash of a JSON document, independent of object key order and whitespace.
+pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
+    fn walk(v: &serde_json::Value, h: &mut Vec<u8>) {
+        use serde_json::Value::*;
+        match v {
+            Null => h.push(0),
+            Bool(b) => h.extend([1, *b as u8]),
+            Number(n) => {
+                h.push(2);
+                h.extend(n.to_string().as_bytes());
+                h.push(0xff);
+            }
+            String(s) => {
+                h.push(3);
+                h.extend((s.len() as u64).to_le_bytes());
+                h.extend(s.as_bytes());
+            }
+            Array(a) => {
+                h.push(4);
+                h.extend((a.len() as u64).to_le_bytes());
+                a.iter().for_each(|x| walk(x, h));
+            }
+            Object(o) => {
+                h.push(5);
+                h.extend((o.len() as u64).to_le_bytes());
+                let mut keys: Vec<_> = o.iter().collect();
+                keys.sort_by(|a, b| a.0.cmp(b.0));
+                for (k, v) in keys {
+                    h.extend((k.len() as u64).to_le_bytes());
+                    h.extend(k.as_bytes());
+                    walk(v, h);
+                }
+            }
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut buf = Vec::with_capacity(bytes.len());
+    walk(&v, &mut buf);
+    Some(xxhash_rust::xxh3::xxh3_128(&buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_hash_ignores_key_order_and_space() {
+        let a = canonical_hash(br#"{"a":1,"b":[1,{"x":"y","z":null}]}"#);
+        let b = canonical_hash(b"{ \"b\" : [1, {\"z\":null, \"x\":\"y\"}], \"a\": 1 }");
+        let c = canonical_hash(br#"{"a":2,"b":[1,{"x":"y","z":null}]}"#);
+        assert!(a.is_some());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

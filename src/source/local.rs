@@ -1,0 +1,281 @@
+//! A file's events with file-local symbols, as a worker produces them, before the
+//! coordinator interns them into the shared tables.
+
+use super::files::Parsed;
+use crate::model::intern::{ProfileInterner, StrHasher};
+use crate::model::record::RecordFields;
+use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
+use crate::model::time::parse_event_time;
+use crate::model::{
+    id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_READONLY, FLAG_READONLY_KNOWN,
+    NO_TIME, OWN_FIELDS, SYM_FIELDS,
+};
+use std::hash::BuildHasher;
+
+/// A file's events with file-local symbols, as a worker produces them.
+pub(super) struct LocalBatch {
+    pub(super) hasher: StrHasher,
+    /// Local symbols by the hash of their string.
+    pub(super) index: hashbrown::HashTable<Sym>,
+    /// The strings of local symbols end to end: symbol `i` is `strings[ends[i - 1]..ends[i]]`,
+    /// with its hash in `str_hashes[i]` (symbol 0 is the empty string). One arena instead of
+    /// an allocation per string.
+    pub(super) strings: String,
+    pub(super) ends: Vec<usize>,
+    pub(super) str_hashes: Vec<u64>,
+    /// Per field, the symbol of the last value interned by [`LocalBatch::intern_repeating`].
+    pub(super) last: [Sym; SYM_FIELDS],
+    pub(super) uniq: String,
+    pub(super) res: Vec<Sym>,
+    /// Profiles of local symbols; events point into it.
+    pub(super) profiles: ProfileInterner,
+    pub(super) events: Vec<Event>,
+    /// Per event: hash of the eventID (0: none) and of the raw bytes.
+    pub(super) hashes: Vec<(u64, u64)>,
+}
+
+impl LocalBatch {
+    /// A batch sized for `content_len` bytes of records (about a kilobyte each, with a
+    /// string or so of their own), so that it rarely grows while filling.
+    pub(super) fn new(hasher: &StrHasher, content_len: usize) -> Self {
+        let records = (content_len / 800).clamp(16, 1 << 16);
+        let mut ends = Vec::with_capacity(records * 2);
+        ends.push(0);
+        let mut str_hashes = Vec::with_capacity(records * 2);
+        str_hashes.push(0);
+        Self {
+            hasher: hasher.clone(),
+            index: hashbrown::HashTable::with_capacity(records * 2),
+            strings: String::with_capacity(records * 64),
+            ends,
+            str_hashes,
+            last: [0; SYM_FIELDS],
+            uniq: String::new(),
+            res: Vec::with_capacity(records),
+            profiles: ProfileInterner::default(),
+            events: Vec::with_capacity(records),
+            hashes: Vec::with_capacity(records),
+        }
+    }
+    /// The string of local symbol `sym`, and its hash.
+    pub(super) fn local(&self, sym: Sym) -> (&str, u64) {
+        let i = sym as usize;
+        (&self.strings[self.ends[i - 1]..self.ends[i]], self.str_hashes[i])
+    }
+    fn intern(&mut self, s: &str) -> Sym {
+        if s.is_empty() {
+            return 0;
+        }
+        let hash = self.hasher.hash_one(s);
+        let (strings, ends) = (&self.strings, &self.ends);
+        let text = |sym: Sym| &strings[ends[sym as usize - 1]..ends[sym as usize]];
+        if let Some(&sym) = self.index.find(hash, |&sym| text(sym) == s) {
+            return sym;
+        }
+        let sym = self.ends.len() as Sym;
+        let hashes = &self.str_hashes;
+        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
+        self.strings.push_str(s);
+        self.ends.push(self.strings.len());
+        self.str_hashes.push(hash);
+        sym
+    }
+    /// Interns a value that is usually the same as the field's in the record before.
+    fn intern_repeating(&mut self, f: SymField, s: &str) -> Sym {
+        let last = self.last[f as usize];
+        if last != 0 && self.local(last).0 == s {
+            return last;
+        }
+        let sym = self.intern(s);
+        self.last[f as usize] = sym;
+        sym
+    }
+    /// An event's own symbols and its profile's index, from its symbols by [`SymField`].
+    fn split(&mut self, syms: &[Sym; SYM_FIELDS]) -> ([Sym; OWN_FIELDS], u32) {
+        let mut own = [0; OWN_FIELDS];
+        own.copy_from_slice(&syms[..OWN_FIELDS]);
+        let mut profile: Profile = Default::default();
+        profile.copy_from_slice(&syms[OWN_FIELDS..]);
+        (own, self.profiles.intern(&profile))
+    }
+    /// An id in its compact form, or as text in the batch's arena.
+    fn id(&mut self, s: &str) -> (IdShape, IdBits) {
+        id::encode(s).unwrap_or_else(|| {
+            let off = self.uniq.len() as u32;
+            self.uniq.push_str(s);
+            (IdShape::Text, IdBits::text(StrRef { off, len: s.len() as u32 }))
+        })
+    }
+
+    pub(super) fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
+        let r: &RecordFields = p.fields;
+        let mut syms = [0; SYM_FIELDS];
+        let id = r.identity.0.as_ref();
+        let principal = r.principal();
+        // Fields that mostly repeat within a file first try the value of the record before.
+        let mut set = |f: SymField, s: &str, me: &mut Self, repeats: bool| {
+            syms[f as usize] = if repeats { me.intern_repeating(f, s) } else { me.intern(s) }
+        };
+        set(SymField::Source, r.display_source(), self, true);
+        set(SymField::Region, r.region.as_str(), self, true);
+        set(SymField::Account, r.recipient_account.as_str(), self, true);
+        set(SymField::Category, r.category.as_str(), self, true);
+        set(SymField::EventType, r.event_type.as_str(), self, true);
+        set(SymField::Name, &r.display_name(), self, false);
+        set(SymField::Principal, &principal, self, false);
+        set(SymField::Ip, r.source_ip.as_str(), self, false);
+        set(SymField::Error, r.error_code.as_str(), self, false);
+        set(SymField::Agent, r.user_agent.as_str(), self, false);
+        if let Some(id) = id {
+            set(SymField::IdentityType, id.kind.as_str(), self, true);
+            set(SymField::IdentityAccount, id.account_id.as_str(), self, true);
+            set(SymField::Arn, id.arn.as_str(), self, false);
+            set(SymField::AccessKey, id.access_key_id.as_str(), self, false);
+        }
+        let res_start = self.res.len() as u32;
+        for res in &r.resources.0 {
+            if res.arn.is_some() {
+                let s = self.intern(res.arn.as_str());
+                self.res.push(s);
+            }
+        }
+        self.finish(
+            file,
+            &syms,
+            res_start,
+            Rest {
+                time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
+                read_only: read_only_of(r.read_only.as_str()),
+                event_id: r.event_id.is_some().then(|| r.event_id.as_str()),
+                request_id: r.request_id.as_str(),
+                raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
+                span: p.span,
+            },
+        );
+    }
+
+    /// Takes one record's summary as the archive index stores it (read back from the index,
+    /// or parsed while the index is being built).
+    pub(super) fn push_summary(&mut self, file: u32, s: &Summary<'_>) {
+        let mut syms = [0; SYM_FIELDS];
+        for (i, field) in SUMMARY_SYMS.iter().enumerate() {
+            if let Some(f) = field {
+                syms[*f as usize] = self.intern(&s.strs[i]);
+            }
+        }
+        let res_start = self.res.len() as u32;
+        for arn in &s.resources {
+            let sym = self.intern(arn);
+            self.res.push(sym);
+        }
+        self.finish(
+            file,
+            &syms,
+            res_start,
+            Rest {
+                time: s.time,
+                read_only: s.read_only,
+                event_id: s.has_event_id.then(|| &*s.strs[SUMMARY_EVENT_ID]),
+                request_id: &s.strs[SUMMARY_REQUEST_ID],
+                raw_hash: s.raw_hash,
+                span: s.span,
+            },
+        );
+    }
+
+    /// Adds the event whose interned fields are `syms` and whose resources are those in `res`
+    /// from `res_start`.
+    fn finish(&mut self, file: u32, syms: &[Sym; SYM_FIELDS], res_start: u32, rest: Rest<'_>) {
+        let mut flags = match rest.read_only {
+            Some(true) => FLAG_READONLY_KNOWN | FLAG_READONLY,
+            Some(false) => FLAG_READONLY_KNOWN,
+            None => 0,
+        };
+        if syms[SymField::Error as usize] != 0 {
+            flags |= FLAG_ERROR;
+        }
+        let (own, profile) = self.split(syms);
+        let (event_shape, event_id) = self.id(rest.event_id.unwrap_or(""));
+        let (request_shape, request_id) = self.id(rest.request_id);
+        let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
+        self.hashes.push((id_hash, rest.raw_hash));
+        self.events.push(Event {
+            time: rest.time,
+            profile,
+            own,
+            event_id,
+            request_id,
+            res_start,
+            res_len: self.res.len() as u32 - res_start,
+            // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
+            loc: RawLoc::new(file, rest.span.offset as u32, rest.span.len, rest.span.escaped),
+            flags,
+            id_shapes: event_shape as u8 | (request_shape as u8) << 4,
+        });
+    }
+}
+
+/// What an event needs besides its interned fields, from a parsed record or a stored summary.
+pub(super) struct Rest<'a> {
+    time: i64,
+    read_only: Option<bool>,
+    /// `None`: the record has no eventID (an empty one is `Some("")`).
+    event_id: Option<&'a str>,
+    request_id: &'a str,
+    /// xxh3 of the record's bytes.
+    raw_hash: u64,
+    span: crate::model::raw::ByteSpan,
+}
+
+/// `readOnly` as written: CloudTrail writes a boolean, some exports a string.
+pub(super) fn read_only_of(s: &str) -> Option<bool> {
+    match s {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// The summary of a parsed record.
+pub(super) fn summary_of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
+    use std::borrow::Cow;
+    let r: &'r RecordFields = p.fields;
+    let (arn, kind, key, acct) = match r.identity.0.as_ref() {
+        Some(i) => (i.arn.as_str(), i.kind.as_str(), i.access_key_id.as_str(), i.account_id.as_str()),
+        None => ("", "", "", ""),
+    };
+    let strs: [Cow<'r, str>; 16] = [
+        r.display_name(),
+        Cow::Borrowed(r.display_source()),
+        Cow::Borrowed(r.region.as_str()),
+        r.principal(),
+        Cow::Borrowed(arn),
+        Cow::Borrowed(kind),
+        Cow::Borrowed(key),
+        Cow::Borrowed(r.source_ip.as_str()),
+        Cow::Borrowed(r.recipient_account.as_str()),
+        Cow::Borrowed(acct),
+        Cow::Borrowed(r.error_code.as_str()),
+        Cow::Borrowed(r.user_agent.as_str()),
+        Cow::Borrowed(r.category.as_str()),
+        Cow::Borrowed(r.event_type.as_str()),
+        Cow::Borrowed(r.event_id.as_str()),
+        Cow::Borrowed(r.request_id.as_str()),
+    ];
+    let read_only = read_only_of(r.read_only.as_str());
+    Summary {
+        strs,
+        has_event_id: r.event_id.is_some(),
+        time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
+        read_only,
+        resources: r
+            .resources
+            .0
+            .iter()
+            .filter(|res| res.arn.is_some())
+            .map(|res| Cow::Borrowed(res.arn.as_str()))
+            .collect(),
+        span: p.span,
+        raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
+    }
+}
