@@ -45,8 +45,18 @@ pub struct SummaryJob {
     pub facets: bool,
 }
 
+/// Events added after a filter run started: checked with that run's matcher, so that new
+/// events are never filtered on the UI thread.
+pub struct BatchJob {
+    /// The filter run whose matcher checks them; the job is dropped once a newer run started
+    /// (its base holds these events).
+    pub generation: u64,
+    pub events: Vec<u32>,
+}
+
 pub enum Job {
     Filter(FilterJob),
+    Batch(BatchJob),
     Summary(SummaryJob),
 }
 
@@ -55,6 +65,8 @@ pub enum WorkMsg {
     /// Matches among the next events of the base, in order. `checked` counts the base
     /// events checked so far; `done` marks the last part.
     Part { generation: u64, matched: Vec<u32>, checked: usize, total: usize, done: bool },
+    /// The events of a [`BatchJob`] that match, in its order.
+    Batch { generation: u64, matched: Vec<u32> },
     Summary {
         version: u64,
         /// Whether the facets were counted.
@@ -190,17 +202,35 @@ fn work(
     current: &AtomicU64,
     send: &dyn Fn(WorkMsg) -> bool,
 ) {
+    // The matcher of the last filter run, for the batches that arrive after it started.
+    let mut last: Option<(u64, Matcher)> = None;
     while let Ok(first) = jobs.recv() {
-        // Only the newest job of each kind matters.
-        let (mut filter, mut summary) = (None, None);
+        // Only the newest filter and summary matter; every batch does.
+        let (mut filter, mut batches, mut summary) = (None, Vec::new(), None);
         for job in std::iter::once(first).chain(jobs.try_iter()) {
             match job {
                 Job::Filter(f) => filter = Some(f),
+                Job::Batch(b) => batches.push(b),
                 Job::Summary(s) => summary = Some(s),
             }
         }
-        if let Some(f) = filter {
-            if !run_filter(f, store, raw, current, send) {
+        if let Some(mut f) = filter {
+            if !run_filter(&mut f, store, raw, current, send) {
+                return;
+            }
+            last = Some((f.generation, f.matcher));
+        }
+        for b in batches {
+            // A batch of an older run: the newer run's base has these events.
+            if b.generation != current.load(Ordering::SeqCst) {
+                continue;
+            }
+            let Some((_, m)) = last.as_mut().filter(|(g, _)| *g == b.generation) else { continue };
+            let guard = store.read();
+            m.prepare(&guard);
+            let matched = filter_par(m, &guard, raw, &b.events);
+            drop(guard);
+            if !send(WorkMsg::Batch { generation: b.generation, matched }) {
                 return;
             }
         }
@@ -216,14 +246,14 @@ fn work(
 
 /// Returns false when the receiving side is gone.
 fn run_filter(
-    mut job: FilterJob,
+    job: &mut FilterJob,
     store: &SharedStore,
     raw: &RawReader,
     current: &AtomicU64,
     send: &dyn Fn(WorkMsg) -> bool,
 ) -> bool {
-    let total = job.base.len();
-    let cancelled = || current.load(Ordering::SeqCst) != job.generation;
+    let (total, generation) = (job.base.len(), job.generation);
+    let cancelled = || current.load(Ordering::SeqCst) != generation;
     // Every event to check and many of them: check them in storage order (sequential
     // memory, far fewer cache misses than time order), then read the matches off in the
     // base's order.
