@@ -5,16 +5,20 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::sync::Arc;
 use trailscope::model::raw::{decode, RawReader};
 use trailscope::query::{self, matcher::MatchCtx, Matcher};
 use trailscope::source::files::{parse_content, parse_trail_log};
 use trailscope::source::{load, LoadOptions, SourceMsg};
-use trailscope::tui::state::{Msg, State};
+use trailscope::tui::state::Msg;
+
+/// The state with its filter worker, as the tests run it.
+#[path = "../tests/common/tui.rs"]
+mod tui_support;
 use trailscope::tui::ui;
 use trailscope_gen::{generate, GenOptions};
+use tui_support::{new_state, TestState};
 
 /// A generated archive of `events` records, 2,000 to a file, without hostile strings.
 fn archive(events: usize) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
@@ -52,10 +56,10 @@ fn parse(c: &mut Criterion) {
     g.finish();
 }
 
-fn loaded(events: usize) -> (tempfile::TempDir, Arc<RawReader>, State) {
+fn loaded(events: usize) -> (tempfile::TempDir, Arc<RawReader>, TestState) {
     let (dir, _) = archive(events);
     let raw = Arc::new(RawReader::new(16 << 20));
-    let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
+    let mut state = new_state(raw.clone(), 1_767_225_600_000);
     let paths = vec![dir.path().to_string_lossy().into_owned()];
     load(&paths, &LoadOptions::default(), &raw, &mut |m: SourceMsg| state.apply(Msg::Load(m)));
     (dir, raw, state)
@@ -79,13 +83,13 @@ fn load_and_filter(c: &mut Criterion) {
         })
     });
     let (_dir, raw, state) = loaded(100_000);
-    let store = state.store.read();
+    let store = state.store().read();
     for filter in ["name:Delete*", "has:error -user:root", "id:=none", "ip:10.*"] {
         let q = query::parse(filter, 1_767_225_600_000).unwrap();
         let mut m = Matcher::new(&q);
         m.prepare(&store);
         let ctx = MatchCtx { store: &store, raw: &raw };
-        g.bench_function(format!("filter {filter}"), |b| b.iter(|| m.filter(black_box(&state.order), &ctx).len()));
+        g.bench_function(format!("filter {filter}"), |b| b.iter(|| m.filter(black_box(state.order()), &ctx).len()));
     }
     g.bench_function("sort newest first", |b| b.iter(|| store.sorted_indices().len()));
     g.finish();
@@ -94,8 +98,7 @@ fn load_and_filter(c: &mut Criterion) {
 fn render(c: &mut Criterion) {
     let (_dir, _raw, mut state) = loaded(20_000);
     state.settle();
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, 120, 40), ui::Panes::of(&state));
-    state.set_layout(l, d);
+    state.resize(120, 40);
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
     c.bench_function("draw one 120x40 frame", |b| {
         b.iter(|| {

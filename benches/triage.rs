@@ -13,7 +13,6 @@
 //! a frame of the list < 2 ms; facets and timeline < 100 ms.
 
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,8 +22,13 @@ use trailscope::query::fuzzy::Engine;
 use trailscope::query::run::summarize;
 use trailscope::source::{load, LoadOptions};
 use trailscope::tui::action::Action;
-use trailscope::tui::state::{Msg, State};
+use trailscope::tui::state::{Msg, Start};
 use trailscope::tui::ui;
+
+/// The state with its filter worker, as the tests run it.
+#[path = "../tests/common/tui.rs"]
+mod tui_support;
+use tui_support::{new_state_with, TestState};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -55,11 +59,10 @@ fn archive(events: usize) -> (PathBuf, Option<tempfile::TempDir>) {
     (path, tmp)
 }
 
-fn loaded(path: &Path, engine: Engine) -> State {
+fn loaded(path: &Path, engine: Engine) -> TestState {
     let raw = Arc::new(RawReader::new(64 << 20));
-    let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
-    state.fuzzy_engine = engine;
-    state.show_timeline = false;
+    let start = Start { now_ms: 1_767_225_600_000, fuzzy: engine, show_timeline: false, ..Start::default() };
+    let mut state = new_state_with(raw.clone(), start);
     load(&[path.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
     state.settle();
     state
@@ -80,7 +83,7 @@ impl Stats {
 
 /// Types each query a key at a time (clearing the filter before each), timing every key
 /// to its full result and to its first part.
-fn type_queries(state: &mut State, queries: &[&str]) -> (Stats, Stats, Vec<usize>) {
+fn type_queries(state: &mut TestState, queries: &[&str]) -> (Stats, Stats, Vec<usize>) {
     let (mut full, mut first, mut counts) = (Vec::new(), Vec::new(), Vec::new());
     for q in queries {
         state.update(Action::FocusFilter);
@@ -100,7 +103,7 @@ fn type_queries(state: &mut State, queries: &[&str]) -> (Stats, Stats, Vec<usize
             full.push(done);
             first.push(first_at.unwrap_or(done));
         }
-        counts.push(state.view.len());
+        counts.push(state.view().len());
     }
     (Stats { samples: full }, Stats { samples: first }, counts)
 }
@@ -130,8 +133,12 @@ fn main() {
         let t = Instant::now();
         let mut state = loaded(&path, engine);
         let load_s = t.elapsed().as_secs_f64();
-        let syms = state.store.read().syms.len();
-        println!("\n[{}] loaded {} events in {load_s:.2}s ({syms} distinct strings)", engine.name(), state.view.len());
+        let syms = state.store().read().syms.len();
+        println!(
+            "\n[{}] loaded {} events in {load_s:.2}s ({syms} distinct strings)",
+            engine.name(),
+            state.view().len()
+        );
         if field_result.is_none() {
             let (full, first, counts) = type_queries(&mut state, &field_queries);
             let (med, p99) = (full.pct(0.5), full.pct(0.99));
@@ -177,16 +184,17 @@ fn main() {
 }
 
 /// One frame of the whole screen with every event loaded, and facets plus timeline.
-fn frame_and_summary(state: &mut State) {
+fn frame_and_summary(state: &mut TestState) {
     state.update(Action::FocusFilter);
     state.update(Action::FilterClear);
     state.update(Action::FilterSubmit);
     state.settle();
-    state.show_timeline = true;
-    state.show_facets = true;
+    state.update(Action::ToggleTimeline);
+    state.update(Action::ToggleFacets);
+    // Back to the list, which the frames page through.
+    state.update(Action::Back);
     state.settle();
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, 120, 40), ui::Panes::of(state));
-    state.set_layout(l, d);
+    state.resize(120, 40);
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut frames = Vec::new();
     for i in 0..200 {
@@ -199,7 +207,7 @@ fn frame_and_summary(state: &mut State) {
     let frames = Stats { samples: frames };
     println!(
         "frame (120x40, list + detail + facets + timeline, {} events): median {:.3} ms, p99 {:.3} ms; target < 2 ms: {}",
-        state.view.len(),
+        state.view().len(),
         frames.pct(0.5),
         frames.pct(0.99),
         verdict(frames.pct(0.99) < 2.0)
@@ -207,12 +215,12 @@ fn frame_and_summary(state: &mut State) {
     let mut sums = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        let s = std::hint::black_box(summarize(&state.store, &state.view));
+        let s = std::hint::black_box(summarize(state.store(), state.view()));
         let facet_total: u32 = s.facets[0].top.iter().map(|t| t.1).sum();
-        assert!(facet_total as usize <= state.view.len());
+        assert!(facet_total as usize <= state.view().len());
         assert_eq!(
             s.timeline.counts.iter().map(|&c| c as usize).sum::<usize>(),
-            state.view.len(),
+            state.view().len(),
             "every event counted once"
         );
         sums.push(t.elapsed());
@@ -220,7 +228,7 @@ fn frame_and_summary(state: &mut State) {
     let sums = Stats { samples: sums };
     println!(
         "facets + timeline of {} events: median {:.1} ms, max {:.1} ms; target < 100 ms: {}",
-        state.view.len(),
+        state.view().len(),
         sums.pct(0.5),
         sums.pct(1.0),
         verdict(sums.pct(1.0) < 100.0)

@@ -490,7 +490,7 @@ fn live_waiting_is_shown_and_the_ui_stays_responsive() {
     let t = Tmux::start("waiting", &cmd, 120, 30);
     t.wait_for("waiting for us-east-1 (2s)");
     t.keys(&["?"]);
-    t.wait_for("Keys in the list");
+    t.wait_for("In the list, the detail view and the facets");
     let asked = Instant::now();
     t.keys(&["Escape", "q"]);
     t.wait_for("EXITED:0");

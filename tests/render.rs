@@ -11,18 +11,18 @@ use trailscope::model::raw::RawReader;
 use trailscope::sanitize::is_unsafe;
 use trailscope::source::{load, LoadOptions};
 use trailscope::tui::action::Action;
-use trailscope::tui::state::{Msg, State};
+use trailscope::tui::state::{Msg, Start};
 
-fn loaded(paths: &[&Path]) -> State {
+fn loaded(paths: &[&Path]) -> TestState {
     let raw = Arc::new(RawReader::new(64 << 20));
-    let mut state = State::new(raw.clone(), Vec::new(), None, 1_767_225_600_000);
+    let mut state = new_state(raw.clone(), 1_767_225_600_000);
     let paths: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     load(&paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
-    state.load.elapsed = std::time::Duration::from_millis(1234);
+    state.pin_load_time(std::time::Duration::from_millis(1234));
     state
 }
 
-fn render(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
+fn render(state: &mut TestState, w: u16, h: u16) -> Terminal<TestBackend> {
     draw_state(state, w, h)
 }
 
@@ -46,7 +46,7 @@ fn defense_evasion() -> Vec<std::path::PathBuf> {
 fn list_and_detail_120x40() {
     let paths = defense_evasion();
     let mut state = loaded(&paths.iter().map(|p| p.as_path()).collect::<Vec<_>>());
-    assert_eq!(state.view.len(), 5);
+    assert_eq!(state.view().len(), 5);
     state.update(Action::Down);
     let t = render(&mut state, 120, 40);
     assert_no_control_chars(&t);
@@ -62,14 +62,14 @@ fn filter_with_error_and_match_80x24() {
         state.update(Action::FilterInsert(c));
     }
     state.settle();
-    assert_eq!(state.view.len(), 3);
+    assert_eq!(state.view().len(), 3);
     let t = render(&mut state, 80, 24);
     insta::assert_snapshot!("filter_match_80x24", t.backend());
     for c in " \"x".chars() {
         state.update(Action::FilterInsert(c));
     }
     state.settle();
-    assert_eq!(state.view.len(), 3, "a malformed filter keeps the last good result");
+    assert_eq!(state.view().len(), 3, "a malformed filter keeps the last good result");
     let t = render(&mut state, 80, 24);
     insta::assert_snapshot!("filter_error_80x24", t.backend());
 }
@@ -135,9 +135,9 @@ fn hostile_strings_never_reach_a_cell() {
     let path = dir.path().join("hostile.json");
     std::fs::write(&path, serde_json::to_vec(&recs).unwrap()).unwrap();
     let mut state = loaded(&[&path]);
-    assert_eq!(state.view.len(), HOSTILE.len() + 1);
+    assert_eq!(state.view().len(), HOSTILE.len() + 1);
     for (w, h) in [(120, 40), (80, 24), (200, 60)] {
-        for _ in 0..state.view.len() {
+        for _ in 0..state.view().len() {
             let t = render(&mut state, w, h);
             assert_no_control_chars(&t);
             state.update(Action::Down);
@@ -233,8 +233,14 @@ fn live_filter_pane_shows_cache_and_aws() {
     use trailscope::source::SourceMsg;
     let raw = Arc::new(RawReader::new(1 << 20));
     let now = 1_767_225_600_000;
-    let mut state = State::new_live(raw, now - 86_400_000, None, Some("name:=DeleteTrail".into()), now);
-    let generation = state.live.as_ref().unwrap().generation;
+    let start = Start {
+        live: Some((now - 86_400_000, None)),
+        filter: Some("name:=DeleteTrail".into()),
+        now_ms: now,
+        ..Start::default()
+    };
+    let mut state = new_state_with(raw, start);
+    let generation = state.live().unwrap().generation();
     let status = LiveStatus {
         generation,
         regions: vec![RegionStatus { region: "us-east-1".into(), ..Default::default() }],

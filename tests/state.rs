@@ -8,7 +8,7 @@ use std::time::Duration;
 use trailscope::model::raw::RawReader;
 use trailscope::source::{load, LoadOptions, SourceMsg};
 use trailscope::tui::action::Action;
-use trailscope::tui::state::{Focus, Msg, State};
+use trailscope::tui::state::{Focus, Msg};
 
 fn messages() -> (Arc<RawReader>, Vec<SourceMsg>) {
     let raw = Arc::new(RawReader::new(64 << 20));
@@ -24,48 +24,52 @@ fn the_selected_event_stays_put_while_events_stream_in() {
     let (raw, msgs) = messages();
     let batches = msgs.iter().filter(|m| matches!(m, SourceMsg::Batch(..))).count();
     assert_eq!(batches, 35, "one batch per file when the interval is zero");
-    let mut state = State::new(raw, Vec::new(), None, 0);
-    state.set_layout(10, 10);
+    let mut state = new_state(raw, 0);
+    // Ten rows of events.
+    state.resize(120, 34);
+    assert_eq!(state.areas().list.height, 13);
     let mut moved_checks = 0;
     for m in msgs {
         let before = state.selected_event();
-        let followed_top = state.list.selected == 0;
+        let followed_top = state.list().selected() == 0;
         state.apply(Msg::Load(m));
         if followed_top {
-            assert_eq!(state.list.selected, 0, "at the top, the list follows the newest event");
+            assert_eq!(state.list().selected(), 0, "at the top, the list follows the newest event");
         } else {
             assert_eq!(state.selected_event(), before, "the selection does not jump");
             moved_checks += 1;
         }
         // Move away from the top after a few batches.
-        if state.view.len() > 40 && state.list.selected == 0 {
+        if state.view().len() > 40 && state.list().selected() == 0 {
             for _ in 0..7 {
                 state.update(Action::Down);
             }
         }
     }
     assert!(moved_checks >= 3, "the test exercised a moved selection ({moved_checks})");
-    assert_eq!(state.view.len(), 310);
+    assert_eq!(state.view().len(), 310);
 }
 
 #[test]
 fn filtering_keeps_the_selected_event_when_it_still_matches() {
     let (raw, msgs) = messages();
-    let mut state = State::new(raw, Vec::new(), None, 0);
-    state.set_layout(10, 10);
+    let mut state = new_state(raw, 0);
+    // Ten rows of events.
+    state.resize(120, 34);
+    assert_eq!(state.areas().list.height, 13);
     for m in msgs {
         state.apply(Msg::Load(m));
     }
     // Select some DeleteTrail-like write, then filter on a term it matches.
     let target = state
-        .view
+        .view()
         .iter()
         .position(|&i| {
-            let store = state.store.read();
+            let store = state.store().read();
             store.sym(&store.events[i as usize], trailscope::model::SymField::Name) == "DeleteTrail"
         })
         .unwrap();
-    state.list.selected = target;
+    state.select_row(target);
     let ev = state.selected_event();
     state.update(Action::FocusFilter);
     for c in "name:Delete".chars() {
@@ -73,17 +77,17 @@ fn filtering_keeps_the_selected_event_when_it_still_matches() {
     }
     state.settle();
     assert_eq!(state.selected_event(), ev);
-    assert!(state.view.len() < 310);
+    assert!(state.view().len() < 310);
     // Esc clears the filter (focus stays in the filter), a second Esc leaves it.
     state.update(Action::Back);
     state.settle();
-    assert_eq!(state.view.len(), 310);
-    assert_eq!(state.focus, Focus::Filter);
+    assert_eq!(state.view().len(), 310);
+    assert_eq!(state.focus(), Focus::Filter);
     state.update(Action::Back);
-    assert_eq!(state.focus, Focus::List);
+    assert_eq!(state.focus(), Focus::List);
     assert_eq!(state.selected_event(), ev);
     state.update(Action::OpenDetail);
-    assert_eq!(state.focus, Focus::Detail);
+    assert_eq!(state.focus(), Focus::Detail);
     state.update(Action::Back);
-    assert_eq!(state.focus, Focus::List);
+    assert_eq!(state.focus(), Focus::List);
 }

@@ -2,7 +2,7 @@
 //! against the layout and applied to the state.
 
 mod common;
-use common::draw_state;
+use common::{draw_state, new_state, TestState};
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -14,24 +14,24 @@ use trailscope::model::raw::RawReader;
 use trailscope::source::{load, LoadOptions};
 use trailscope::tui::action::Action;
 use trailscope::tui::mouse::handle_mouse;
-use trailscope::tui::state::{Focus, Msg, State};
+use trailscope::tui::state::{Focus, Msg};
 use trailscope::tui::ui;
 use trailscope::tui::ui::theme::{self, Depth, Name, Theme};
 
 const NOW: i64 = 1_767_225_600_000;
 
-fn sample_state() -> State {
+fn sample_state() -> TestState {
     let raw = Arc::new(RawReader::new(64 << 20));
-    let mut state = State::new(raw.clone(), Vec::new(), None, NOW);
+    let mut state = new_state(raw.clone(), NOW);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample").to_string_lossy().into_owned();
     load(&[path], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
-    state.load.elapsed = std::time::Duration::from_millis(1234);
+    state.pin_load_time(std::time::Duration::from_millis(1234));
     state.settle();
     state
 }
 
 /// Draws on this thread, so under the theme in force here.
-fn draw(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
+fn draw(state: &mut TestState, w: u16, h: u16) -> Terminal<TestBackend> {
     draw_state(state, w, h)
 }
 
@@ -52,7 +52,7 @@ fn coloured_cells(t: &Terminal<TestBackend>) -> Vec<(u16, u16, Color, Color)> {
 
 /// A state showing everything that has a colour: an error match, the facets and the
 /// timeline, a matched bare word, the detail record.
-fn busy_state() -> State {
+fn busy_state() -> TestState {
     let mut state = sample_state();
     state.update(Action::ToggleFacets);
     state.update(Action::FocusFilter);
@@ -61,7 +61,7 @@ fn busy_state() -> State {
     }
     state.update(Action::FilterSubmit);
     state.settle();
-    assert!(state.view.len() > 1, "{}", state.view.len());
+    assert!(state.view().len() > 1, "{}", state.view().len());
     state.update(Action::OpenDetail);
     state
 }
@@ -119,7 +119,7 @@ fn high_contrast_as_drawn() {
 fn the_detail_colours_follow_the_depth() {
     let mut state = sample_state();
     state.update(Action::OpenDetail);
-    let a = ui::layout(Rect::new(0, 0, 100, 30), ui::Panes::of(&state));
+    let a = ui::layout(Rect::new(0, 0, 100, 30), state.panes());
     let detail_colours = |t: &Terminal<TestBackend>| -> Vec<Color> {
         let inside = |y: u16| y > a.detail.y && y + 1 < a.detail.bottom();
         coloured_cells(t).into_iter().filter(|&(_, y, _, _)| inside(y)).map(|c| c.2).collect()
@@ -152,11 +152,9 @@ fn wheel(down: bool, x: u16, y: u16) -> MouseEvent {
 }
 
 /// Resolves a mouse event against an 80x24 screen and applies it, as the app loop does.
-fn mouse(state: &mut State, ev: MouseEvent) -> bool {
-    let screen = Rect::new(0, 0, 80, 24);
-    let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
-    state.set_layout(l, d);
-    match handle_mouse(ev, screen, state) {
+fn mouse(state: &mut TestState, ev: MouseEvent) -> bool {
+    state.resize(80, 24);
+    match handle_mouse(ev, state) {
         Some(a) => {
             state.update(a);
             true
@@ -168,50 +166,50 @@ fn mouse(state: &mut State, ev: MouseEvent) -> bool {
 #[test]
 fn clicks_select_and_focus_and_the_wheel_scrolls() {
     let mut state = sample_state();
-    let a = ui::layout(Rect::new(0, 0, 80, 24), ui::Panes::of(&state));
+    let a = ui::layout(Rect::new(0, 0, 80, 24), state.panes());
     let first_row = a.list.y + 2;
     // A click on the third row selects it.
     assert!(mouse(&mut state, click(10, first_row + 2)));
-    assert_eq!(state.list.selected, 2);
-    assert_eq!(state.focus, Focus::List);
+    assert_eq!(state.list().selected(), 2);
+    assert_eq!(state.focus(), Focus::List);
     // The header, the border, and a row below the last do not move the selection.
     mouse(&mut state, click(10, a.list.y + 1));
     mouse(&mut state, click(10, a.list.bottom() - 1));
-    assert_eq!(state.list.selected, 2);
+    assert_eq!(state.list().selected(), 2);
     // The wheel over the list moves the selection, one row a step.
     mouse(&mut state, wheel(true, 10, first_row));
     mouse(&mut state, wheel(true, 10, first_row));
-    assert_eq!(state.list.selected, 4);
+    assert_eq!(state.list().selected(), 4);
     mouse(&mut state, wheel(false, 10, first_row));
-    assert_eq!(state.list.selected, 3);
+    assert_eq!(state.list().selected(), 3);
     // Far down the list, a click picks the row drawn there, not the view's row of that number.
     for _ in 0..40 {
         mouse(&mut state, wheel(true, 10, first_row));
     }
-    let offset = state.list.offset;
+    let offset = state.list().offset();
     assert!(offset > 0);
     mouse(&mut state, click(10, first_row + 1));
-    assert_eq!(state.list.selected, offset + 1);
-    let selected = state.list.selected;
+    assert_eq!(state.list().selected(), offset + 1);
+    let selected = state.list().selected();
 
     // The detail: a click focuses it, the wheel scrolls it and leaves the selection alone.
     draw(&mut state, 80, 24);
     assert!(mouse(&mut state, click(10, a.detail.y + 3)));
-    assert_eq!(state.focus, Focus::Detail);
+    assert_eq!(state.focus(), Focus::Detail);
     mouse(&mut state, wheel(true, 10, a.detail.y + 3));
     mouse(&mut state, wheel(true, 10, a.detail.y + 3));
-    assert_eq!(state.detail.scroll, 6);
+    assert_eq!(state.detail().scroll(), 6);
     mouse(&mut state, wheel(false, 10, a.detail.y + 3));
-    assert_eq!(state.detail.scroll, 3);
-    assert_eq!(state.list.selected, selected);
+    assert_eq!(state.detail().scroll(), 3);
+    assert_eq!(state.list().selected(), selected);
     // Wheel over the list while the detail has the focus: the selection moves.
     mouse(&mut state, wheel(true, 10, first_row));
-    assert_eq!(state.list.selected, selected + 1);
-    assert_eq!(state.focus, Focus::Detail);
+    assert_eq!(state.list().selected(), selected + 1);
+    assert_eq!(state.focus(), Focus::Detail);
 
     // The filter pane takes the focus on a click.
     mouse(&mut state, click(10, 1));
-    assert_eq!(state.focus, Focus::Filter);
+    assert_eq!(state.focus(), Focus::Filter);
     // Motion, releases and the right button do nothing.
     for kind in [MouseEventKind::Moved, MouseEventKind::Up(MouseButton::Left), MouseEventKind::Down(MouseButton::Right)]
     {
@@ -226,36 +224,39 @@ fn the_wheel_scrolls_popups_and_clicks_pick_facets() {
     for _ in 0..3 {
         mouse(&mut state, wheel(true, 1, 1));
     }
-    assert_eq!(state.popup_scroll, 9);
+    assert_eq!(state.popups().scroll(), 9);
     mouse(&mut state, wheel(false, 70, 20));
-    assert_eq!(state.popup_scroll, 6);
+    assert_eq!(state.popups().scroll(), 6);
     // While a popup is open, clicks do nothing underneath it.
     assert!(!mouse(&mut state, click(10, 8)));
-    assert_eq!(state.list.selected, 0);
+    assert_eq!(state.list().selected(), 0);
     state.update(Action::Back);
 
     // Facets: a click on a value selects it (headings do not); the wheel moves along them.
     state.update(Action::ToggleFacets);
     state.update(Action::Back);
-    assert_eq!(state.focus, Focus::List);
+    assert_eq!(state.focus(), Focus::List);
     state.settle();
-    let a = ui::layout(Rect::new(0, 0, 80, 24), ui::Panes::of(&state));
+    let a = ui::layout(Rect::new(0, 0, 80, 24), state.panes());
     let f = a.facets.unwrap();
     // Line 0 inside the panel is the first field's heading; line 2 its second value.
     assert!(mouse(&mut state, click(f.x + 3, f.y + 1 + 2)));
-    assert_eq!(state.focus, Focus::Facets);
-    assert_eq!(state.facet_sel, 1);
+    assert_eq!(state.focus(), Focus::Facets);
+    assert_eq!(state.facets().selected(), 1);
     mouse(&mut state, click(f.x + 3, f.y + 1));
-    assert_eq!(state.facet_sel, 1, "a heading selects nothing");
+    assert_eq!(state.facets().selected(), 1, "a heading selects nothing");
     mouse(&mut state, wheel(true, f.x + 3, f.y + 4));
-    assert_eq!(state.facet_sel, 2);
+    assert_eq!(state.facets().selected(), 2);
     // The picked value is what Enter filters on.
     let rows = state.facet_rows();
-    let summary = state.summary.clone().unwrap();
+    let summary = state.facets().summary().cloned().unwrap();
     let (fi, vi) = rows[2];
-    let value = state.store.read().syms.get(summary.facets[fi].top[vi].0).to_string();
-    state.update(Action::OpenDetail);
-    assert!(state.filter.input.contains(&value), "{} / {value}", state.filter.input);
+    let value = state.store().read().syms.get(summary.facets[fi].top[vi].0).to_string();
+    let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    let action = trailscope::tui::keymap::handle_key(state.mode(), enter).unwrap();
+    assert_eq!(action, Action::IncludeFacet, "Enter in the facets");
+    state.update(action);
+    assert!(state.filter().input().contains(&value), "{} / {value}", state.filter().input());
 }
 
 #[test]

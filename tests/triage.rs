@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,11 +22,13 @@ fn sample() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample").to_string_lossy().into_owned()
 }
 
-fn loaded(paths: &[String]) -> State {
+fn loaded(paths: &[String]) -> TestState {
     let raw = Arc::new(RawReader::new(64 << 20));
-    let mut state = State::new(raw.clone(), Vec::new(), None, NOW);
+    let mut state = new_state(raw.clone(), NOW);
     load(paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
-    state.set_layout(20, 10);
+    // Twenty rows of events.
+    state.resize(120, 54);
+    assert_eq!(state.areas().list.height, 23);
     state.settle();
     state
 }
@@ -36,10 +37,10 @@ fn loaded(paths: &[String]) -> State {
 fn direct(state: &State, filter: &str) -> Vec<u32> {
     let q = query::parse(filter, NOW).unwrap();
     let mut m = Matcher::new(&q);
-    let store = state.store.read();
+    let store = state.store().read();
     m.prepare(&store);
-    let ctx = query::matcher::MatchCtx { store: &store, raw: &state.raw };
-    m.filter(&state.order, &ctx)
+    let ctx = query::matcher::MatchCtx { store: &store, raw: state.raw() };
+    m.filter(state.order(), &ctx)
 }
 
 fn type_filter(state: &mut State, text: &str) {
@@ -50,34 +51,34 @@ fn type_filter(state: &mut State, text: &str) {
 }
 
 fn sym(state: &State, ev: u32, f: SymField) -> String {
-    let store = state.store.read();
+    let store = state.store().read();
     store.sym(&store.events[ev as usize], f).to_string()
 }
 
 #[test]
 fn every_keystroke_ends_with_exactly_the_filters_matches() {
     let mut state = loaded(&[sample()]);
-    assert_eq!(state.view.len(), 3000);
+    assert_eq!(state.view().len(), 3000);
     // Typed a key at a time, settling after each (narrowing reuses the last result), and
     // typed at once without settling (each key cancels the last run): the same as a direct
     // evaluation of the final text, every time.
     for text in ["name:Delete", "error:Denied -user:root", "dsg", "assro", "region:us-west-2 has:key", "ip:10."] {
         type_filter(&mut state, text);
         state.settle();
-        assert_eq!(state.view, direct(&state, text), "{text} typed at once");
+        assert_eq!(state.view(), direct(&state, text), "{text} typed at once");
         state.update(Action::FilterClear);
         for c in text.chars() {
             state.update(Action::FilterInsert(c));
             state.settle();
-            if let Ok(q) = query::parse(&state.filter.input, NOW) {
+            if let Ok(q) = query::parse(state.filter().input(), NOW) {
                 let _ = q;
-                assert_eq!(state.view, direct(&state, &state.filter.applied.clone()), "{}", state.filter.applied);
+                assert_eq!(state.view(), direct(&state, state.filter().applied()), "{}", state.filter().applied());
             }
         }
-        assert_eq!(state.view, direct(&state, text), "{text} settled per key");
+        assert_eq!(state.view(), direct(&state, text), "{text} settled per key");
         state.update(Action::FilterClear);
         state.settle();
-        assert_eq!(state.view.len(), 3000);
+        assert_eq!(state.view().len(), 3000);
     }
 }
 
@@ -93,7 +94,7 @@ fn scanning_in_storage_order_gives_the_same_results() {
         type_filter(&mut state, text);
         state.update(Action::FilterSubmit);
         state.settle();
-        assert_eq!(state.view, direct(&state, text), "{text}");
+        assert_eq!(state.view(), direct(&state, text), "{text}");
     }
 }
 
@@ -103,114 +104,114 @@ fn pivots_rewrite_the_filter_and_history_walks_back_and_forth() {
     type_filter(&mut state, "name:=ConsoleLogin user:trent");
     state.update(Action::FilterSubmit);
     state.settle();
-    assert_eq!(state.view.len(), 1, "one ConsoleLogin by trent in the sample");
+    assert_eq!(state.view().len(), 1, "one ConsoleLogin by trent in the sample");
     let login = state.selected_event().unwrap();
 
     state.update(Action::PivotPrincipal);
     state.settle();
     let arn = sym(&state, login, SymField::Arn);
     let arn_term = format!("arn:=\"{arn}\"");
-    assert_eq!(state.filter.input, arn_term, "the pivot is written into the filter");
-    assert_eq!(state.view, direct(&state, &arn_term));
-    assert_eq!(state.view.len(), 20);
+    assert_eq!(state.filter().input(), arn_term, "the pivot is written into the filter");
+    assert_eq!(state.view(), direct(&state, &arn_term));
+    assert_eq!(state.view().len(), 20);
     assert_eq!(state.selected_event(), Some(login), "the event pivoted from stays selected");
 
     state.update(Action::PivotIp);
     state.settle();
     let ip = sym(&state, login, SymField::Ip);
-    assert_eq!(state.filter.input, format!("ip:={ip}"));
-    assert!(state.view.iter().all(|&e| sym(&state, e, SymField::Ip) == ip));
+    assert_eq!(state.filter().input(), format!("ip:={ip}"));
+    assert!(state.view().iter().all(|&e| sym(&state, e, SymField::Ip) == ip));
 
     state.update(Action::PivotAround);
     state.settle();
-    let t = state.store.read().events[login as usize].time;
+    let t = state.store().read().events[login as usize].time;
     assert!(
-        state.filter.input.starts_with("since:") && state.filter.input.contains(" until:"),
+        state.filter().input().starts_with("since:") && state.filter().input().contains(" until:"),
         "{}",
-        state.filter.input
+        state.filter().input()
     );
-    assert!(state.view.iter().all(|&e| (state.store.read().events[e as usize].time - t).abs() <= 15 * 60_000));
-    assert!(state.view.len() > 1, "other principals' events around it are shown");
+    assert!(state.view().iter().all(|&e| (state.store().read().events[e as usize].time - t).abs() <= 15 * 60_000));
+    assert!(state.view().len() > 1, "other principals' events around it are shown");
 
     // Back through the history, and forward again: nothing is lost.
     let expect = [format!("ip:={ip}"), arn_term.clone(), "name:=ConsoleLogin user:trent".to_string(), String::new()];
     for want in &expect {
         state.update(Action::HistoryBack);
         state.settle();
-        assert_eq!(&state.filter.input, want);
-        assert_eq!(state.view, direct(&state, want));
+        assert_eq!(&state.filter().input(), want);
+        assert_eq!(state.view(), direct(&state, want));
     }
     state.update(Action::HistoryBack);
-    assert_eq!(state.filter.input, "", "the start of the history stays put");
+    assert_eq!(state.filter().input(), "", "the start of the history stays put");
     for want in expect.iter().rev().skip(1) {
         state.update(Action::HistoryForward);
         state.settle();
-        assert_eq!(&state.filter.input, want);
+        assert_eq!(&state.filter().input(), want);
     }
     // A new filter from the middle of the history drops what was ahead, as a browser does.
     state.update(Action::HistoryBack);
     state.settle();
     state.update(Action::PivotKey);
     state.settle();
-    assert!(state.filter.input.starts_with("key:=") || state.filter.input == "name:=ConsoleLogin user:trent");
+    assert!(state.filter().input().starts_with("key:=") || state.filter().input() == "name:=ConsoleLogin user:trent");
     state.update(Action::HistoryForward);
-    assert_eq!(state.history.last(), Some(&state.filter.input));
+    assert_eq!(state.filter().history().last().map(String::as_str), Some(state.filter().input()));
 }
 
 #[test]
 fn pivots_on_sessions_resources_and_requests() {
     let mut state = loaded(&[sample()]);
     // A temporary key: the session is the key.
-    let ev = state.view.iter().copied().find(|&e| sym(&state, e, SymField::AccessKey).starts_with("ASIA")).unwrap();
-    state.list.selected = state.view.iter().position(|&e| e == ev).unwrap();
+    let ev = state.view().iter().copied().find(|&e| sym(&state, e, SymField::AccessKey).starts_with("ASIA")).unwrap();
+    state.select_row(state.view().iter().position(|&e| e == ev).unwrap());
     state.update(Action::PivotSession);
     state.settle();
     let key = sym(&state, ev, SymField::AccessKey);
-    assert_eq!(state.filter.input, format!("key:={key}"));
-    assert!(state.view.iter().all(|&e| sym(&state, e, SymField::AccessKey) == key));
+    assert_eq!(state.filter().input(), format!("key:={key}"));
+    assert!(state.view().iter().all(|&e| sym(&state, e, SymField::AccessKey) == key));
 
     state.update(Action::FilterClear);
     state.settle();
     let with_res = state
-        .view
+        .view()
         .iter()
-        .position(|&e| !state.store.read().resource_syms(&state.store.read().events[e as usize]).is_empty());
+        .position(|&e| !state.store().read().resource_syms(&state.store().read().events[e as usize]).is_empty());
     if let Some(pos) = with_res {
-        state.list.selected = pos;
+        state.select_row(pos);
         let ev = state.selected_event().unwrap();
         state.update(Action::PivotResource);
         state.settle();
-        assert!(state.filter.input.starts_with("resource:="), "{}", state.filter.input);
-        assert!(state.view.contains(&ev));
-        assert_eq!(state.view, direct(&state, &state.filter.input.clone()));
+        assert!(state.filter().input().starts_with("resource:="), "{}", state.filter().input());
+        assert!(state.view().contains(&ev));
+        assert_eq!(state.view(), direct(&state, state.filter().input()));
     }
 
     state.update(Action::FilterClear);
     state.settle();
-    state.list.selected = 5;
+    state.select_row(5);
     let ev = state.selected_event().unwrap();
     state.update(Action::PivotRequest);
     state.settle();
-    assert!(state.filter.input.starts_with("request:="), "{}", state.filter.input);
-    assert_eq!(state.view, vec![ev]);
+    assert!(state.filter().input().starts_with("request:="), "{}", state.filter().input());
+    assert_eq!(state.view(), vec![ev]);
 }
 
 #[test]
 fn facets_count_the_filtered_events_and_add_terms() {
     let mut state = loaded(&[sample()]);
     state.update(Action::ToggleFacets);
-    assert_eq!(state.focus, Focus::Facets);
+    assert_eq!(state.focus(), Focus::Facets);
     type_filter(&mut state, "source:ec2");
     state.update(Action::FilterSubmit);
     state.update(Action::ToggleFacets);
     state.update(Action::ToggleFacets);
     state.settle();
-    let summary = state.summary.clone().unwrap();
-    assert_eq!(summary.events, state.view.len());
+    let summary = state.facets().summary().cloned().unwrap();
+    assert_eq!(summary.events, state.view().len());
     // Every facet's counts, checked by counting the view directly.
     for facet in &summary.facets {
         let mut naive: HashMap<String, u32> = HashMap::new();
-        for &e in &state.view {
+        for &e in state.view() {
             *naive.entry(sym(&state, e, facet.field)).or_default() += 1;
         }
         assert_eq!(facet.distinct, naive.len(), "{}", facet.label);
@@ -218,11 +219,11 @@ fn facets_count_the_filtered_events_and_add_terms() {
         want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         want.truncate(facet.top.len());
         let got: Vec<(String, u32)> =
-            facet.top.iter().map(|&(s, n)| (state.store.read().syms.get(s).to_string(), n)).collect();
+            facet.top.iter().map(|&(s, n)| (state.store().read().syms.get(s).to_string(), n)).collect();
         assert_eq!(got, want, "{}", facet.label);
     }
     let timeline_total: u32 = summary.timeline.counts.iter().sum();
-    assert_eq!(timeline_total as usize, state.view.len(), "every event is in one bucket of the timeline");
+    assert_eq!(timeline_total as usize, state.view().len(), "every event is in one bucket of the timeline");
 
     // Enter on the first error value adds it; - on a value adds its negation.
     state.update(Action::Top);
@@ -230,24 +231,27 @@ fn facets_count_the_filtered_events_and_add_terms() {
         state.update(Action::PageDown);
     }
     let rows = state.facet_rows();
-    let (f, v) = rows[state.facet_sel];
+    let (f, v) = rows[state.facets().selected()];
     assert_eq!(summary.facets[f].field, SymField::Error, "three page-downs reach the error field");
     let (value_sym, n) = summary.facets[f].top[v];
-    state.update(Action::OpenDetail);
+    let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    let action = trailscope::tui::keymap::handle_key(state.mode(), enter).unwrap();
+    assert_eq!(action, Action::IncludeFacet, "Enter in the facets");
+    state.update(action);
     state.settle();
-    let value = state.store.read().syms.get(value_sym).to_string();
+    let value = state.store().read().syms.get(value_sym).to_string();
     let expected_filter =
         if value.is_empty() { "source:ec2 -has:error".to_string() } else { format!("source:ec2 error:={value}") };
-    assert_eq!(state.filter.input, expected_filter);
-    assert_eq!(state.view.len(), n as usize);
+    assert_eq!(state.filter().input(), expected_filter);
+    assert_eq!(state.view().len(), n as usize);
     state.update(Action::HistoryBack);
     state.settle();
     state.update(Action::Top);
     state.update(Action::ExcludeFacet);
     state.settle();
-    let top_name = state.store.read().syms.get(summary.facets[0].top[0].0).to_string();
-    assert_eq!(state.filter.input, format!("source:ec2 -name:={top_name}"));
-    assert_eq!(state.view, direct(&state, &state.filter.input.clone()));
+    let top_name = state.store().read().syms.get(summary.facets[0].top[0].0).to_string();
+    assert_eq!(state.filter().input(), format!("source:ec2 -name:={top_name}"));
+    assert_eq!(state.view(), direct(&state, state.filter().input()));
 }
 
 #[test]
@@ -256,11 +260,11 @@ fn facets_count_the_same_whether_the_view_is_most_events_or_few() {
     let state = loaded(&[sample()]);
     for filter in ["", "-name:=Decrypt", "source:ec2", "has:error"] {
         let view = direct(&state, filter);
-        let s = trailscope::query::run::summarize(&state.store, &view);
+        let s = trailscope::query::run::summarize(state.store(), &view);
         assert_eq!(s.timeline.counts.iter().sum::<u32>() as usize, view.len(), "{filter}");
         for facet in &s.facets {
             let mut naive: HashMap<u32, u32> = HashMap::new();
-            let store = state.store.read();
+            let store = state.store().read();
             for &e in &view {
                 *naive.entry(store.sym_id(&store.events[e as usize], facet.field)).or_default() += 1;
             }
@@ -279,12 +283,14 @@ fn facets_and_timeline_render() {
     type_filter(&mut state, "has:error");
     state.update(Action::FilterSubmit);
     state.settle();
-    state.focus = Focus::Facets;
+    // From the list, past the detail view to the facets.
+    state.update(Action::NextPane);
+    state.update(Action::NextPane);
+    assert_eq!(state.focus(), Focus::Facets);
     state.update(Action::Down);
-    state.load.elapsed = std::time::Duration::from_millis(1234);
+    state.pin_load_time(std::time::Duration::from_millis(1234));
     let (w, h) = (120, 40);
-    let (l, d) = ui::pane_rows(Rect::new(0, 0, w, h), ui::Panes::of(&state));
-    state.set_layout(l, d);
+    state.resize(w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui::draw(f, &state)).unwrap();
     let text = t.backend().to_string();
@@ -298,7 +304,7 @@ fn export_writes_the_filtered_set_as_print_does() {
     type_filter(&mut state, "name:Describe -error:Throttling has:error");
     state.update(Action::FilterSubmit);
     state.settle();
-    let n = state.view.len();
+    let n = state.view().len();
     assert!(n > 0);
     let dir = tempfile::tempdir().unwrap();
     for ext in ["jsonl", "json", "csv"] {
@@ -308,13 +314,20 @@ fn export_writes_the_filtered_set_as_print_does() {
         for c in path.chars() {
             state.update(Action::FilterInsert(c));
         }
-        state.update(Action::FilterSubmit);
-        let Some(Effect::Export { path: p, events }) = state.effects.pop() else { panic!("no export asked for") };
+        let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+        let action = trailscope::tui::keymap::handle_key(state.mode(), enter).unwrap();
+        assert_eq!(action, Action::PromptSubmit, "Enter in the prompt");
+        state.update(action);
+        let export = state.take_effects().into_iter().find_map(|e| match e {
+            Effect::Export { path, events } => Some((path, events)),
+            _ => None,
+        });
+        let Some((p, events)) = export else { panic!("no export asked for") };
         assert_eq!(p, path);
-        let written = trailscope::tui::effects::export(&state.store, &state.raw, &events, &p).unwrap();
+        let written = trailscope::tui::effects::export(state.store(), state.raw(), &events, &p).unwrap();
         assert_eq!(written, n);
         let format = if ext == "jsonl" { "jsonl" } else { ext };
-        let o = run(&["print", "--format", format, "--filter", &state.filter.applied, &sample()]);
+        let o = run(&["print", "--format", format, "--filter", state.filter().applied(), &sample()]);
         assert_eq!(std::fs::read(&p).unwrap(), o.stdout, "{ext} export equals print's output");
     }
 }
@@ -326,7 +339,7 @@ fn a_load_during_a_filter_run_loses_nothing() {
     let mut msgs = Vec::new();
     let opts = LoadOptions { batch_interval: std::time::Duration::ZERO, ..Default::default() };
     load(&[sample()], &opts, &raw, &mut |m| msgs.push(m));
-    let mut state = State::new(raw, Vec::new(), None, NOW);
+    let mut state = new_state(raw, NOW);
     for (i, m) in msgs.into_iter().enumerate() {
         if i % 7 == 3 {
             // A new filter starts, and is not waited for.
@@ -337,28 +350,14 @@ fn a_load_during_a_filter_run_loses_nothing() {
             }
         }
         state.apply(Msg::Load(m));
-        state.pump();
+        state.apply(Msg::Work);
     }
     state.settle();
     let want = direct(&state, "name:Describe");
-    assert_eq!(state.view, want);
-    let mut dedup = state.view.clone();
+    assert_eq!(state.view(), want);
+    let mut dedup = state.view().to_vec();
     dedup.dedup();
-    assert_eq!(dedup.len(), state.view.len());
-}
-
-#[test]
-fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
-    let mut state = loaded(&[sample()]);
-    state.notify("fresh");
-    state.maintain();
-    assert!(state.notice.is_some(), "a fresh notice stays");
-    let old = std::time::Instant::now()
-        .checked_sub(trailscope::tui::state::NOTICE_FOR + std::time::Duration::from_secs(1))
-        .expect("the clock is older than a notice");
-    state.notice = Some(trailscope::tui::state::Notice { text: "old".into(), at: old, error: false });
-    state.maintain();
-    assert!(state.notice.is_none(), "an old notice is dropped");
+    assert_eq!(dedup.len(), state.view().len());
 }
 
 #[test]
@@ -367,11 +366,8 @@ fn a_failure_notice_is_in_the_error_colour() {
     let (w, h) = (120, 40);
     assert_ne!(trailscope::tui::ui::theme::ok().fg, trailscope::tui::ui::theme::error().fg);
     for (error, style) in [(false, trailscope::tui::ui::theme::ok()), (true, trailscope::tui::ui::theme::error())] {
-        if error {
-            state.notify_error("could not read the record: gone");
-        } else {
-            state.notify("saved the filter as x");
-        }
+        let text = if error { "could not read the record: gone" } else { "saved the filter as x" };
+        state.apply(Msg::Notice { text: text.into(), error });
         let t = draw_state(&mut state, w, h);
         let cell = &t.backend().buffer()[(1, h - 1)];
         assert_eq!((cell.fg, error), (style.fg.unwrap(), error), "status bar: {:?}", cell.symbol());

@@ -52,10 +52,22 @@ pub struct SummaryJob {
     pub facets: bool,
 }
 
+/// Events added after a filter run started: checked with that run's matcher, so that new
+/// events are never filtered on the UI thread.
+pub struct BatchJob {
+    /// The filter run whose matcher checks them; the job is dropped once a newer run started
+    /// (its base holds these events).
+    pub generation: u64,
+    /// The new events, in the order they were added.
+    pub events: Vec<u32>,
+}
+
 /// Work for the worker thread.
 pub enum Job {
     /// Filter the store.
     Filter(FilterJob),
+    /// Check events added after a filter run started.
+    Batch(BatchJob),
     /// Summarise a view.
     Summary(SummaryJob),
 }
@@ -75,6 +87,13 @@ pub enum WorkMsg {
         total: usize,
         /// The last part.
         done: bool,
+    },
+    /// The events of a [`BatchJob`] that match, in its order.
+    Batch {
+        /// The filter run whose matcher checked them.
+        generation: u64,
+        /// Event indices that matched.
+        matched: Vec<u32>,
     },
     /// Facets and timeline of a view.
     Summary {
@@ -227,17 +246,35 @@ fn work(
     current: &AtomicU64,
     send: &dyn Fn(WorkMsg) -> bool,
 ) {
+    // The matcher of the last filter run, for the batches that arrive after it started.
+    let mut last: Option<(u64, Matcher)> = None;
     while let Ok(first) = jobs.recv() {
-        // Only the newest job of each kind matters.
-        let (mut filter, mut summary) = (None, None);
+        // Only the newest filter and summary matter; every batch does.
+        let (mut filter, mut batches, mut summary) = (None, Vec::new(), None);
         for job in std::iter::once(first).chain(jobs.try_iter()) {
             match job {
                 Job::Filter(f) => filter = Some(f),
+                Job::Batch(b) => batches.push(b),
                 Job::Summary(s) => summary = Some(s),
             }
         }
-        if let Some(f) = filter {
-            if !run_filter(f, store, raw, current, send) {
+        if let Some(mut f) = filter {
+            if !run_filter(&mut f, store, raw, current, send) {
+                return;
+            }
+            last = Some((f.generation, f.matcher));
+        }
+        for b in batches {
+            // A batch of an older run: the newer run's base has these events.
+            if b.generation != current.load(Ordering::SeqCst) {
+                continue;
+            }
+            let Some((_, m)) = last.as_mut().filter(|(g, _)| *g == b.generation) else { continue };
+            let guard = store.read();
+            m.prepare(&guard);
+            let matched = filter_par(m, &guard, raw, &b.events);
+            drop(guard);
+            if !send(WorkMsg::Batch { generation: b.generation, matched }) {
                 return;
             }
         }
@@ -253,14 +290,14 @@ fn work(
 
 /// Returns false when the receiving side is gone.
 fn run_filter(
-    mut job: FilterJob,
+    job: &mut FilterJob,
     store: &SharedStore,
     raw: &RawReader,
     current: &AtomicU64,
     send: &dyn Fn(WorkMsg) -> bool,
 ) -> bool {
-    let total = job.base.len();
-    let cancelled = || current.load(Ordering::SeqCst) != job.generation;
+    let (total, generation) = (job.base.len(), job.generation);
+    let cancelled = || current.load(Ordering::SeqCst) != generation;
     // Every event to check and many of them: check them in storage order (sequential
     // memory, far fewer cache misses than time order), then read the matches off in the
     // base's order.

@@ -6,9 +6,15 @@
 //! input that failed, why, and whether the rest goes on). Several sources run at once as one
 //! ([`Sources`]). Consumers (the TUI, `print`) know sources only through this module.
 
-use super::lookup::{run_live, LiveCmd, LiveConfig, LiveError, LIVE_INPUT};
+use super::load;
+use super::lookup::{run_live, LiveError};
 pub use super::merge::Sources;
-use super::{load, LoadOptions, Problem, SourceMsg};
+
+// What consumers need of the sources, in one place: they import nothing else of `source`.
+pub use super::lookup::{
+    LiveCmd, LiveConfig, LiveQuery, LiveStatus, RegionStatus, BUILTIN_REGIONS, EMPTY_HINT, HISTORY_DAYS, LIVE_INPUT,
+};
+pub use super::{catching_panic, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::RawReader;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};

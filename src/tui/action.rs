@@ -49,7 +49,32 @@ macro_rules! actions {
     };
 }
 
-use crate::tui::state::CopyWhat;
+/// The panes that can have the focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Filter,
+    List,
+    Detail,
+    Facets,
+}
+
+/// What to copy from the selected event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyWhat {
+    Json,
+    EventId,
+    Arn,
+    AccessKey,
+}
+
+/// What the pointer did and where, in the state's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pointer {
+    /// The wheel turned over a pane; `None`: elsewhere (while a popup is open, anywhere).
+    Scroll { over: Option<Focus>, down: bool },
+    /// A click on a pane, with the row under it: the list's view index, or the facets' row.
+    Click { on: Focus, row: Option<usize> },
+}
 
 actions! {
     /// Quit trailscope
@@ -76,7 +101,7 @@ actions! {
     PrevPane,
     /// Edit the filter
     FocusFilter,
-    /// Show the selected event in the detail pane and focus it (in the facets: filter on the value)
+    /// Show the selected event in the detail pane and focus it
     OpenDetail,
     /// Back out: close a popup, leave the detail view, stop a live fetch, or clear the filter
     Back,
@@ -86,7 +111,7 @@ actions! {
     Errors,
     /// Apply the filter and return to the list
     FilterSubmit,
-    /// Type a character into the filter
+    /// Type a character (into the filter or a prompt)
     FilterInsert(char),
     /// Delete the character before the cursor
     FilterBackspace,
@@ -102,12 +127,12 @@ actions! {
     FilterEnd,
     /// Delete the word before the cursor
     FilterDeleteWord,
-    /// Clear the filter line
+    /// Clear the line (the filter or a prompt)
     FilterClear,
     /// Redraw the screen
     Redraw,
     /// The mouse: the wheel scrolls what is under it, a click focuses a pane and selects a row
-    Mouse(crate::tui::mouse::Pointer),
+    Mouse(Pointer),
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
     /// Pivot: events of the same principal (its ARN when there is one)
@@ -130,7 +155,9 @@ actions! {
     HistoryForward,
     /// Show or hide the facets: top values of the filtered events
     ToggleFacets,
-    /// Facets: filter out the selected value (Enter filters on it)
+    /// Facets: filter on the selected value
+    IncludeFacet,
+    /// Facets: filter out the selected value
     ExcludeFacet,
     /// Show or hide the timeline of the filtered events
     ToggleTimeline,
@@ -148,6 +175,14 @@ actions! {
     SaveFilter,
     /// Recall a saved filter
     RecallFilter,
+    /// Saved filters: apply the one selected
+    ApplySaved,
+    /// Saved filters: delete the one selected
+    DeleteSaved,
     /// Enter a command (:region, :since, :export, :profile, …; Tab completes)
     Command,
+    /// Command line: complete the command or its argument
+    Complete,
+    /// Prompt: run the command, write the export, or save the filter under the name
+    PromptSubmit,
 }

@@ -3,11 +3,11 @@
 use crate::model::raw::RawReader;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
-use crate::source::boundary::{self, Links as SourceLinks, LiveHistory};
-use crate::source::lookup::LiveCmd;
-use crate::source::{LoadOptions, Problem};
+use crate::query::run::{SharedStore, Worker};
+use crate::source::boundary::{self, Links as SourceLinks, LiveCmd, LiveHistory, LoadOptions, Problem};
+use crate::tui::effects;
 use crate::tui::highlight::highlight_record;
-use crate::tui::state::{Effect, Msg, State};
+use crate::tui::state::{Effect, Msg, Start, State};
 use crate::tui::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -33,7 +33,7 @@ pub struct Options {
     /// Clicks and the wheel are taken.
     pub mouse: bool,
     /// Live history's connection (`:profile` and `:region` change it).
-    pub live: crate::source::lookup::LiveConfig,
+    pub live: crate::source::boundary::LiveConfig,
     /// The local store, unless `--no-cache`.
     pub cache: Option<crate::cache::CacheConfig>,
     /// The theme named in the configuration file (the environment may override it).
@@ -59,10 +59,10 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         }
     }
     // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
-    let configured_theme = opts.theme.as_deref().and_then(crate::tui::ui::theme::by_name);
-    match crate::tui::ui::theme::choose_from_env(configured_theme) {
+    let configured_theme = opts.theme.as_deref().and_then(crate::tui::theme::by_name);
+    match crate::tui::theme::choose_from_env(configured_theme) {
         Ok(name) => {
-            crate::tui::ui::theme::init(name, crate::tui::ui::theme::Depth::from_env());
+            crate::tui::theme::init(name, crate::tui::theme::Depth::from_env());
             // crossterm drops every colour under NO_COLOR on its own; the theme decides here
             // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
             crossterm::style::force_color_output(true);
@@ -80,36 +80,13 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         .context("starting the runtime")?;
     let raw = Arc::new(RawReader::new(RAW_CACHE_BYTES));
     let (msg_tx, msg_rx) = mpsc::unbounded_channel::<Msg>();
-    let live = opts.paths.is_empty();
     let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
     let (hungry_tx, hungry_rx) = watch::channel(true);
-    let mut state = if live {
-        let since = opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS);
-        State::new_live(raw.clone(), since, opts.until, opts.filter.clone(), now)
-    } else {
-        State::new(raw.clone(), base.terms, opts.filter.clone(), now)
-    };
     // The terminal and the panic hook come before any background thread, so that one failing
     // at once is already covered.
-    state.local_time = opts.local_time;
-    state.fuzzy_engine = opts.fuzzy;
-    state.columns = opts.columns.clone();
-    state.user_keys = opts.keys.clone();
-    for (input, p) in &opts.config_problems {
-        state.problems.push(Problem {
-            input: crate::sanitize::sanitize(input).into_owned(),
-            reason: p.clone(),
-            skipped: false,
-        });
-        state.notify_error(format!("{p} (E lists it)"));
-    }
-    match crate::tui::effects::saved_filters_path().map(|p| crate::tui::effects::load_saved_filters(&p)) {
-        Some(Ok(saved)) => state.saved = saved,
-        Some(Err(e)) => state.notify_error(e),
-        None => {}
-    }
     let mut terminal = ratatui::init();
     install_panic_hook();
+    let mut state = start_state(&opts, raw.clone(), base.terms, now);
     let raw_for_links = raw.clone();
     if let Err(e) = spawn_source(&opts, raw, msg_tx.clone(), live_rx, hungry_rx) {
         restore_terminal();
@@ -134,6 +111,51 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     result.map(|signal| signal.unwrap_or(exit::OK))
 }
 
+/// The state the TUI starts with: the filter worker started over an empty store, the
+/// configuration's settings, its problems and the saved filters.
+fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
+    let live = opts.paths.is_empty().then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
+    let problems: Vec<Problem> = opts
+        .config_problems
+        .iter()
+        .map(|(input, p)| Problem {
+            input: crate::sanitize::sanitize(input).into_owned(),
+            reason: p.clone(),
+            skipped: false,
+        })
+        .collect();
+    let mut notices: Vec<String> = opts.config_problems.iter().map(|(_, p)| format!("{p} (E lists it)")).collect();
+    let saved_filters = match effects::saved_filters_path().map(|p| effects::load_saved_filters(&p)) {
+        Some(Ok(saved)) => saved,
+        Some(Err(e)) => {
+            notices.push(e.to_string());
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let start = Start {
+        // Live history's window is asked of AWS; the terms are for files.
+        base_terms: if live.is_some() { Vec::new() } else { base_terms },
+        filter: opts.filter.clone(),
+        now_ms: now,
+        live,
+        local_time: opts.local_time,
+        fuzzy: opts.fuzzy,
+        columns: opts.columns.clone(),
+        user_keys: opts.keys.clone(),
+        show_timeline: true,
+        saved_filters,
+        problems,
+    };
+    let store = SharedStore::default();
+    let worker = Worker::spawn(store.clone(), raw.clone());
+    let mut state = State::new(store, raw, worker, start);
+    for text in notices {
+        state.apply(Msg::Notice { text, error: true });
+    }
+    state
+}
+
 /// Whether clicks and the wheel are taken (not `--no-mouse`).
 static MOUSE: AtomicBool = AtomicBool::new(false);
 
@@ -156,7 +178,7 @@ fn restore_terminal() {
 fn install_panic_hook() {
     let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if crate::source::catching_panic() {
+        if crate::source::boundary::catching_panic() {
             return;
         }
         if std::thread::current().name() == Some("main") {
@@ -235,43 +257,20 @@ async fn event_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut keys = EventStream::new();
+    // `None` only while the pager has the terminal.
+    let mut keys = Some(EventStream::new());
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let size = terminal.size()?;
-    let mut screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    state.apply(Msg::Resize(ratatui::layout::Rect::new(0, 0, size.width, size.height)));
     let mut dirty = true;
     // When a new filter started: its first results are awaited briefly before drawing, so
     // the list never shows the previous filter's rows under the new filter text.
     let mut hold_since: Option<tokio::time::Instant> = None;
     loop {
-        let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
-        state.set_layout(l, d);
         state.maintain();
-        for effect in std::mem::take(&mut state.effects) {
-            if let Effect::Pager(ev) = effect {
-                // The pager gets the keyboard: our key reader stops before it starts (it
-                // would take the pager's keys, and the cursor query of clearing after).
-                drop(keys);
-                run_pager(state, ev, terminal)?;
-                keys = EventStream::new();
-                dirty = true;
-            } else if let Effect::Reconnect { profile, regions } = effect {
-                reconnect(state, &mut links, profile, regions)?;
-                dirty = true;
-            } else {
-                run_effect(effect, state, &links);
-            }
-        }
-        if let Some(ev) = state.detail_wanted() {
-            state.detail_requested(ev);
-            spawn_detail(state, ev, links.msg_tx.clone());
-        }
-        if let Some(live) = state.live.as_mut() {
-            for cmd in live.outbox.drain(..) {
-                let _ = links.live_tx.send(cmd);
-            }
-        }
+        let clear = carry_out_effects(state, &mut links, terminal, &mut keys)?;
+        dirty |= clear.is_some();
         let hungry = state.wants_more();
         links.hungry_tx.send_if_modified(|h| std::mem::replace(h, hungry) != hungry);
         let hold = if state.awaiting_first_results() {
@@ -282,60 +281,17 @@ async fn event_loop(
             None
         };
         if dirty && hold.is_none() {
-            if state.full_redraw {
+            if clear == Some(true) {
                 terminal.clear()?;
-                state.full_redraw = false;
             }
             terminal.draw(|f| ui::draw(f, state))?;
             dirty = false;
             injected_panic("ui");
         }
+        let keys = keys.get_or_insert_with(EventStream::new);
         tokio::select! {
             ev = keys.next() => match ev {
-                Some(Ok(TermEvent::Key(key))) => {
-                    // Take every key already waiting, then filter once.
-                    state.defer_filter = true;
-                    let mut next = Some(key);
-                    let mut burst = 0;
-                    while let Some(key) = next.take() {
-                        if let Some(action) = crate::tui::keymap::handle_key_with(&state.user_keys, state.mode(), key) {
-                            state.update(action);
-                            dirty = true;
-                        }
-                        burst += 1;
-                        if burst < 256 {
-                            match futures::FutureExt::now_or_never(keys.next()) {
-                                Some(Some(Ok(TermEvent::Key(k)))) => next = Some(k),
-                                Some(Some(Ok(TermEvent::Resize(w, h)))) => {
-                                    screen = ratatui::layout::Rect::new(0, 0, w, h);
-                                    let (l, d) = ui::pane_rows(screen, ui::Panes::of(state));
-                                    state.set_layout(l, d);
-                                }
-                                Some(Some(Ok(TermEvent::Mouse(m)))) if mouse_on() => {
-                                    if let Some(action) = crate::tui::mouse::handle_mouse(m, screen, state) {
-                                        state.update(action);
-                                        dirty = true;
-                                    }
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
-                    state.apply_deferred();
-                }
-                Some(Ok(TermEvent::Resize(w, h))) => {
-                    screen = ratatui::layout::Rect::new(0, 0, w, h);
-                    dirty = true;
-                }
-                // Mouse input arrives as bytes even when reporting is off (a paste, a terminal
-                // that ignores the request): with --no-mouse it does nothing.
-                Some(Ok(TermEvent::Mouse(m))) if mouse_on() => {
-                    if let Some(action) = crate::tui::mouse::handle_mouse(m, screen, state) {
-                        state.update(action);
-                        dirty = true;
-                    }
-                }
-                Some(Ok(_)) => {}
+                Some(Ok(ev)) => dirty |= on_terminal_event(state, ev, keys),
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
@@ -350,7 +306,7 @@ async fn event_loop(
             _ = tick.tick() => {
                 // Redraw for progress, and for a notice until it is dropped (the redraw after
                 // that erases it); otherwise an idle screen sends nothing over the link.
-                if !state.load.done || state.filtering().is_some() || state.notice.is_some() {
+                if !state.load().done() || state.filtering().is_some() || state.notice().is_some() {
                     dirty = true;
                 }
             }
@@ -360,50 +316,140 @@ async fn event_loop(
             _ = sighup.recv() => return Ok(Some(129)),
             _ = sigint.recv() => return Ok(Some(130)),
         }
-        if state.quit || background_panicked() {
+        if state.quitting() || background_panicked() {
             break;
         }
     }
     Ok(None)
 }
 
+/// Applies a terminal event; whether the screen needs drawing.
+fn on_terminal_event(state: &mut State, ev: TermEvent, keys: &mut EventStream) -> bool {
+    match ev {
+        TermEvent::Key(key) => {
+            // Take every key already waiting, then filter once.
+            state.begin_burst();
+            let mut next = Some(key);
+            let mut burst = 0;
+            let mut dirty = false;
+            while let Some(key) = next.take() {
+                if let Some(action) = crate::tui::keymap::handle_key_with(&state.user_keys, state.mode(), key) {
+                    state.update(action);
+                    dirty = true;
+                }
+                burst += 1;
+                if burst < 256 {
+                    match futures::FutureExt::now_or_never(keys.next()) {
+                        Some(Some(Ok(TermEvent::Key(k)))) => next = Some(k),
+                        Some(Some(Ok(other))) => dirty |= on_terminal_event(state, other, keys),
+                        _ => {}
+                    }
+                }
+            }
+            state.end_burst();
+            dirty
+        }
+        TermEvent::Resize(w, h) => {
+            state.apply(Msg::Resize(ratatui::layout::Rect::new(0, 0, w, h)));
+            true
+        }
+        // Mouse input arrives as bytes even when reporting is off (a paste, a terminal that
+        // ignores the request): with --no-mouse it does nothing.
+        TermEvent::Mouse(m) if mouse_on() => match crate::tui::mouse::handle_mouse(m, state) {
+            Some(action) => {
+                state.update(action);
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 /// How long a new filter's first results are waited for before the screen is drawn anyway.
 const FIRST_RESULTS_WAIT: Duration = Duration::from_millis(60);
 
-/// Carries out a side effect other than the pager.
-fn run_effect(effect: Effect, state: &mut State, links: &Links) {
-    match effect {
-        Effect::Copy { label, text } => {
-            let notice = crate::tui::effects::copy(label, &text);
-            state.notify(notice);
+/// Carries out the side effects the state asked for, until it asks for no more (one may lead
+/// to others: starting live history again asks for its query). `Some(clear)` when the screen
+/// must be drawn, cleared first if `clear`.
+fn carry_out_effects(
+    state: &mut State,
+    links: &mut Links,
+    terminal: &mut ratatui::DefaultTerminal,
+    keys: &mut Option<EventStream>,
+) -> anyhow::Result<Option<bool>> {
+    let mut redraw = None;
+    loop {
+        let effects = state.take_effects();
+        if effects.is_empty() {
+            return Ok(redraw);
         }
+        for effect in effects {
+            match effect {
+                Effect::Pager(ev) => {
+                    // The pager gets the keyboard: our key reader stops before it starts (it
+                    // would take the pager's keys, and the cursor query of clearing after). It
+                    // is dropped before a new one is made: making one waits for the old one's
+                    // reading to stop.
+                    *keys = None;
+                    run_pager(state, ev, terminal)?;
+                    redraw = Some(redraw.unwrap_or(false));
+                }
+                Effect::Reconnect { profile, regions } => {
+                    reconnect(state, links, profile, regions)?;
+                    redraw = Some(redraw.unwrap_or(false));
+                }
+                Effect::ClearScreen => redraw = Some(true),
+                Effect::LiveQuery { generation, query } => {
+                    let _ = links.live_tx.send(LiveCmd::Query { generation, query });
+                }
+                Effect::LiveCancel => {
+                    let _ = links.live_tx.send(LiveCmd::Cancel);
+                }
+                Effect::ReadRecord(ev) => spawn_detail(state, ev, links.msg_tx.clone()),
+                other => run_effect(other, state, links),
+            }
+        }
+    }
+}
+
+/// Carries out a side effect that needs neither the terminal nor the sources.
+fn run_effect(effect: Effect, state: &mut State, links: &Links) {
+    let notice = |text: String| Msg::Notice { text, error: false };
+    match effect {
+        Effect::Copy { label, text } => state.apply(notice(effects::copy(label, &text))),
         Effect::CopyRecord(ev) => match read_record(state, ev) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                let notice = crate::tui::effects::copy("event JSON", &text);
-                state.notify(notice);
+                state.apply(notice(effects::copy("event JSON", &text)));
             }
-            Err(e) => state.notify_error(format!("could not read the record: {e}")),
+            Err(e) => state.apply(Msg::Notice { text: format!("could not read the record: {e}"), error: true }),
         },
-        Effect::Pager(_) | Effect::Reconnect { .. } => {}
         Effect::Export { path, events } => {
-            let (store, raw, tx) = (state.store.clone(), state.raw.clone(), links.msg_tx.clone());
-            state.notify(format!("exporting {} events to {path}…", crate::tui::ui::thousands(events.len())));
+            let (store, raw, tx) = (state.store().clone(), state.raw().clone(), links.msg_tx.clone());
+            state.apply(notice(format!("exporting {} events to {path}…", ui::thousands(events.len()))));
             tokio::task::spawn_blocking(move || {
-                let notice = match crate::tui::effects::export(&store, &raw, &events, &path) {
-                    Ok(n) => format!("exported {} events to {path}", crate::tui::ui::thousands(n)),
-                    Err(e) => format!("export failed: {e}"),
+                let msg = match effects::export(&store, &raw, &events, &path) {
+                    Ok(n) => notice(format!("exported {} events to {path}", ui::thousands(n))),
+                    Err(e) => notice(format!("export failed: {e}")),
                 };
-                let _ = tx.send(Msg::Notice(notice));
+                let _ = tx.send(msg);
             });
         }
         Effect::SaveFilters(list) => {
-            if let Some(p) = crate::tui::effects::saved_filters_path() {
-                if let Err(e) = crate::tui::effects::store_saved_filters(&p, &list) {
-                    state.notify_error(e);
+            if let Some(p) = effects::saved_filters_path() {
+                if let Err(e) = effects::store_saved_filters(&p, &list) {
+                    state.apply(Msg::Notice { text: e.to_string(), error: true });
                 }
             }
         }
+        // Carried out by the loop itself.
+        Effect::Pager(_)
+        | Effect::Reconnect { .. }
+        | Effect::LiveQuery { .. }
+        | Effect::LiveCancel
+        | Effect::ReadRecord(_)
+        | Effect::ClearScreen => {}
     }
 }
 
@@ -427,25 +473,25 @@ fn reconnect(
     // Dropping the old command channel ends the old source.
     links.live_tx = live_tx;
     links.hungry_tx = hungry_tx;
-    state.reset_events();
-    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     let c = &links.opts.live;
     let regions = if c.regions.is_empty() { "the default region".to_string() } else { c.regions.join(",") };
-    state.notify(format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)")));
+    let notice = format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)"));
+    state.apply(Msg::Restarted { notice });
+    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }
 
 /// Shows a record in `$PAGER`: the terminal is handed over and taken back as it was.
 fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
     let text = match read_record(state, ev) {
-        Ok(bytes) => crate::tui::effects::pretty_record(&bytes),
+        Ok(bytes) => effects::pretty_record(&bytes),
         Err(e) => {
-            state.notify_error(format!("could not read the record: {e}"));
+            state.apply(Msg::Notice { text: format!("could not read the record: {e}"), error: true });
             return Ok(());
         }
     };
     restore_terminal();
-    let result = crate::tui::effects::run_pager(&text);
+    let result = effects::run_pager(&text);
     crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
         .context("taking the terminal back")?;
@@ -454,16 +500,16 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
     }
     terminal.clear()?;
     if let Err(e) = result {
-        state.notify_error(e);
+        state.apply(Msg::Notice { text: e.to_string(), error: true });
     }
     Ok(())
 }
 
 fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, String> {
-    let store = state.store.read();
+    let store = state.store().read();
     let e = store.events.get(ev as usize).ok_or("no such event")?;
     let file = store.file_of(e).ok_or("no such file")?;
-    state.raw.read(file, e.loc).map_err(|e| e.to_string())
+    state.raw().read(file, e.loc).map_err(|e| e.to_string())
 }
 
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
@@ -477,10 +523,10 @@ fn injected_panic(place: &str) {
 /// The work of fetching and highlighting one record for the detail pane, to run off the UI
 /// thread. `None` when the event is unknown.
 pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Send + 'static> {
-    let store = state.store.read();
+    let store = state.store().read();
     let ev = store.events.get(event as usize).copied()?;
     let file = store.file_of(&ev).cloned()?;
-    let raw = state.raw.clone();
+    let raw = state.raw().clone();
     Some(move || {
         let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes))).map_err(|e| e.to_string());
         Msg::Detail { event, result }

@@ -103,7 +103,7 @@ pub fn complete(line: &str, saved: &[String]) -> Vec<String> {
             let values: Vec<String> = match cmd {
                 "region" | "regions" => {
                     let mut v: Vec<String> =
-                        crate::source::lookup::BUILTIN_REGIONS.iter().map(|s| s.to_string()).collect();
+                        crate::source::boundary::BUILTIN_REGIONS.iter().map(|s| s.to_string()).collect();
                     v.push("all".into());
                     v
                 }

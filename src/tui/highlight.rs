@@ -42,7 +42,7 @@ pub fn highlight_json(text: &str) -> Highlighted {
     let mut h = HighlightLines::new(syntax, theme);
     // The colours of the theme in force (and the terminal's colour depth) are decided here,
     // once per record: drawing copies the lines as they are.
-    let ui = crate::tui::ui::theme::current();
+    let ui = crate::tui::theme::current();
     let plain = theme.settings.foreground;
     let mut lines = Vec::new();
     for (n, line) in syntect::util::LinesWithEndings::from(text).enumerate() {
@@ -67,7 +67,7 @@ pub fn highlight_json(text: &str) -> Highlighted {
 
 /// A syntect style in the UI theme's colours: `plain` (the syntax theme's default foreground)
 /// stays the terminal's own.
-fn convert(s: syntect::highlighting::Style, ui: &crate::tui::ui::theme::Theme, plain: Option<SynColor>) -> Style {
+fn convert(s: syntect::highlighting::Style, ui: &crate::tui::theme::Theme, plain: Option<SynColor>) -> Style {
     let fg = s.foreground;
     let mut style = Style::default();
     if let Some(c) = ui.syntax((fg.r, fg.g, fg.b), Some(fg) == plain) {
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn colours_follow_the_theme_and_depth() {
-        use crate::tui::ui::theme::{with_theme, Depth, Name, Theme};
+        use crate::tui::theme::{with_theme, Depth, Name, Theme};
         use ratatui::style::Color;
         let record = br#"{"eventName":"DeleteTrail","n":3,"ok":true,"x":null}"#;
         let fgs = |name, depth| {

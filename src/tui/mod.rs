@@ -6,6 +6,8 @@ pub mod command;
 pub mod effects;
 pub mod highlight;
 pub mod keymap;
+pub mod layout;
 pub mod mouse;
 pub mod state;
+pub mod theme;
 pub mod ui;

@@ -1,46 +1,37 @@
-//! The mouse: wheel turns and clicks, resolved against the layout into [`Action::Mouse`].
+//! The mouse: wheel turns and clicks, resolved against the layout the state holds into
+//! [`Action::Mouse`].
 //!
 //! The terminal is asked for button presses and the wheel only (modes 1000 and 1006, not
 //! 1003's every motion), which keeps input quiet over slow links such as a bastion.
 
-use crate::tui::action::Action;
-use crate::tui::state::{Focus, State};
-use crate::tui::ui;
+use crate::tui::action::{Action, Focus, Pointer};
+use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::state::State;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::io::Write;
 
-/// What the pointer did and where, in the state's terms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pointer {
-    /// The wheel turned over a pane; `None`: elsewhere (while a popup is open, anywhere).
-    Scroll { over: Option<Focus>, down: bool },
-    /// A click on a pane, with the row under it: the list's view index, or the facets' row.
-    Click { on: Focus, row: Option<usize> },
-}
+pub use crate::tui::state::WHEEL_LINES;
 
-/// Lines the detail view and popups scroll by per step of the wheel (the list and the facets
-/// move their selection by one).
-pub const WHEEL_LINES: usize = 3;
-
-/// Turns a mouse event into an action, for a screen of `screen` drawn from `state`. Motion,
+/// Turns a mouse event into an action, for the screen the state was laid out for. Motion,
 /// releases and other buttons are `None`.
-pub fn handle_mouse(ev: MouseEvent, screen: Rect, state: &State) -> Option<Action> {
+pub fn handle_mouse(ev: MouseEvent, state: &State) -> Option<Action> {
     let down = match ev.kind {
         MouseEventKind::ScrollDown => Some(true),
         MouseEventKind::ScrollUp => Some(false),
         MouseEventKind::Down(MouseButton::Left) => None,
         _ => return None,
     };
-    if screen.width < ui::MIN_WIDTH || screen.height < ui::MIN_HEIGHT || state.prompt.is_some() {
+    let screen = state.screen();
+    if screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT || state.popups().prompt().is_some() {
         return None;
     }
-    if state.popup.is_some() {
+    if state.popups().popup().is_some() {
         // A popup takes the wheel wherever it turns; clicks do nothing.
         return down.map(|down| Action::Mouse(Pointer::Scroll { over: None, down }));
     }
     let at = Position::new(ev.column, ev.row);
-    let a = ui::layout(screen, ui::Panes::of(state));
+    let a = state.areas();
     let pane = if a.list.contains(at) {
         Some(Focus::List)
     } else if a.detail.contains(at) {
@@ -62,10 +53,10 @@ pub fn handle_mouse(ev: MouseEvent, screen: Rect, state: &State) -> Option<Actio
             let first = a.list.y + 2;
             let bottom = a.list.bottom().saturating_sub(1);
             (at.y >= first && at.y < bottom)
-                .then(|| state.list.offset + (at.y - first) as usize)
-                .filter(|&r| r < state.view.len())
+                .then(|| state.list().offset() + (at.y - first) as usize)
+                .filter(|&r| r < state.view().len())
         }
-        Focus::Facets => a.facets.and_then(|f| ui::facets::row_at(state, inner(f), at.y)),
+        Focus::Facets => a.facets.and_then(|f| state.facets().row_at(inner(f), at.y)),
         _ => None,
     };
     Some(Action::Mouse(Pointer::Click { on, row }))

@@ -1,5 +1,8 @@
 #![allow(dead_code)]
 
+mod tui;
+pub use tui::*;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -155,15 +158,10 @@ pub fn assert_same_selection(got: &[serde_json::Value], expected: &[&serde_json:
 
 /// Draws the TUI's state as the app does, on this thread: layout first, then the detail
 /// record fetched and highlighted, then the frame.
-pub fn draw_state(
-    state: &mut trailscope::tui::state::State,
-    w: u16,
-    h: u16,
-) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+pub fn draw_state(state: &mut TestState, w: u16, h: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     use trailscope::tui::ui;
     state.settle();
-    let (l, d) = ui::pane_rows(ratatui::layout::Rect::new(0, 0, w, h), ui::Panes::of(state));
-    state.set_layout(l, d);
+    state.resize(w, h);
     if let Some(ev) = state.detail_wanted() {
         let job = trailscope::tui::app::detail_job(state, ev).unwrap();
         state.apply(job());

@@ -7,9 +7,9 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
-    let focused = state.focus == Focus::Detail && state.popup.is_none();
+    let focused = state.focus == Focus::Detail && state.popups.open.is_none();
     let mut title = " Detail ".to_string();
-    let store = state.store.read();
+    let store = state.events.store.read();
     if let Some(ev) = state.detail.event.and_then(|i| store.events.get(i as usize)) {
         let file = store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
         let id = crate::sanitize::sanitize(&store.event_id(ev)).into_owned();

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
-    let focused = state.focus == Focus::Filter && state.popup.is_none();
+    let focused = state.focus == Focus::Filter && state.popups.open.is_none();
     let block =
         Block::bordered().title(Span::styled(" Filter ", theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
@@ -43,7 +43,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                         "offline · {} · cache {} · matched {}",
                         live.plan,
                         thousands(st.cached),
-                        thousands(state.view.len())
+                        thousands(state.events.view.len())
                     )
                 } else {
                     format!(
@@ -51,7 +51,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                         live.plan,
                         thousands(st.cached),
                         thousands(st.scanned),
-                        thousands(state.view.len())
+                        thousands(state.events.view.len())
                     )
                 };
                 if let Some(note) = st.cache_notes.last() {
@@ -63,8 +63,8 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                 Line::styled(s, theme::dim())
             }
             None => {
-                let total = state.store.read().len();
-                let mut s = format!("{} of {} events match", thousands(state.view.len()), thousands(total));
+                let total = state.events.store.read().len();
+                let mut s = format!("{} of {} events match", thousands(state.events.view.len()), thousands(total));
                 if !state.load.done {
                     s.push_str(" so far");
                 }

@@ -68,7 +68,8 @@ pub fn column_plan_with_time(width: u16, time_width: i32) -> Vec<(usize, u16)> {
 fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cell<'static> {
     let safe = sanitize(raw);
     let text = truncate_to_width(&safe, width).into_owned();
-    let marks = if matches!(safe, std::borrow::Cow::Borrowed(_)) { state.matcher.highlights(raw) } else { Vec::new() };
+    let marks =
+        if matches!(safe, std::borrow::Cow::Borrowed(_)) { state.events.matcher.highlights(raw) } else { Vec::new() };
     if marks.is_empty() {
         return Cell::from(Span::styled(text, style));
     }
@@ -138,26 +139,26 @@ pub fn custom_column_plan(width: u16, cols: &[usize], time_width: i32) -> Vec<(u
 }
 
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
-    let focused = state.focus == Focus::List && state.popup.is_none();
-    let mut title = format!(" Events · {} ", super::thousands(state.view.len()));
+    let focused = state.focus == Focus::List && state.popups.open.is_none();
+    let mut title = format!(" Events · {} ", super::thousands(state.events.view.len()));
     if let Some((checked, total)) = state.filtering() {
         title = format!(
             " Events · {} · filtering {}/{} ",
-            super::thousands(state.view.len()),
+            super::thousands(state.events.view.len()),
             super::thousands(checked),
             super::thousands(total)
         );
     }
-    let store = state.store.read();
+    let store = state.events.store.read();
     let block =
         Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if state.view.is_empty() {
+    if state.events.view.is_empty() {
         if state.live.as_ref().is_some_and(|l| l.query.is_some() && l.status.done) {
             // Live history came back empty: say why that may be.
             let msg = if state.problems.is_empty() {
-                crate::source::lookup::EMPTY_HINT.to_string()
+                crate::source::boundary::EMPTY_HINT.to_string()
             } else {
                 "the query failed (E lists why; r tries again)".to_string()
             };
@@ -190,8 +191,8 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     )
     .style(theme::header());
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
-    let end = (state.list.offset + rows_on_screen).min(state.view.len());
-    let rows = state.view[state.list.offset.min(end)..end].iter().enumerate().map(|(i, &idx)| {
+    let end = (state.list.offset + rows_on_screen).min(state.events.view.len());
+    let rows = state.events.view[state.list.offset.min(end)..end].iter().enumerate().map(|(i, &idx)| {
         let ev = &store.events[idx as usize];
         let mut cells = columns::cells(&store, ev, true);
         if state.local_time {

@@ -6,78 +6,18 @@ pub mod facets;
 pub mod filter;
 pub mod list;
 pub mod popup;
-pub mod theme;
 pub mod timeline;
 
+/// The colours (a module of the layer below, where the highlighter uses them too).
+pub use crate::tui::theme;
+
 use crate::tui::state::State;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-/// Below this size the panes cannot be drawn usefully; a notice is shown instead.
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 12;
-
-pub struct Areas {
-    pub filter: Rect,
-    pub timeline: Option<Rect>,
-    pub list: Rect,
-    pub detail: Rect,
-    pub facets: Option<Rect>,
-    pub status: Rect,
-}
-
-/// What the layout depends on besides the terminal size.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Panes {
-    pub timeline: bool,
-    pub facets: bool,
-}
-
-impl Panes {
-    pub fn of(state: &State) -> Panes {
-        Panes { timeline: state.show_timeline, facets: state.show_facets }
-    }
-}
-
-/// The timeline takes rows only where the list keeps enough of them.
-const TIMELINE_MIN_BODY: u16 = 22;
-const TIMELINE_ROWS: u16 = 3;
-const FACETS_WIDTH: u16 = 44;
-/// From this width on the facets sit beside the list and detail; below, in the detail's place.
-const FACETS_BESIDE_FROM: u16 = 110;
-
-pub fn layout(area: Rect, panes: Panes) -> Areas {
-    let [filter, mut body, status] =
-        Layout::vertical([Constraint::Length(4), Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    let mut timeline = None;
-    if panes.timeline && body.height >= TIMELINE_MIN_BODY {
-        let [t, rest] = Layout::vertical([Constraint::Length(TIMELINE_ROWS), Constraint::Min(0)]).areas(body);
-        timeline = Some(t);
-        body = rest;
-    }
-    if panes.facets && body.width < FACETS_BESIDE_FROM {
-        // Narrow: the facets take the detail view's place, so the list keeps its width.
-        let [list, f] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-        return Areas { filter, timeline, list, detail: Rect { height: 0, ..f }, facets: Some(f), status };
-    }
-    let mut facets = None;
-    if panes.facets {
-        let w = FACETS_WIDTH.min(body.width / 2);
-        let [main, f] = Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(body);
-        facets = Some(f);
-        body = main;
-    }
-    let [list, detail] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    Areas { filter, timeline, list, detail, facets, status }
-}
-
-/// Rows of events the list shows, and lines the detail view shows, for a terminal size.
-pub fn pane_rows(area: Rect, panes: Panes) -> (usize, usize) {
-    let a = layout(area, panes);
-    (a.list.height.saturating_sub(3) as usize, a.detail.height.saturating_sub(2) as usize)
-}
+pub use crate::tui::layout::{layout, pane_rows, Areas, Panes, MIN_HEIGHT, MIN_WIDTH};
 
 pub fn draw(frame: &mut Frame, state: &State) {
     let area = frame.area();
@@ -89,7 +29,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
-    let a = layout(area, Panes::of(state));
+    let a = layout(area, state.panes());
     filter::draw_filter(frame, a.filter, state);
     if let Some(t) = a.timeline {
         timeline::draw_timeline(frame, t, state);
@@ -102,14 +42,14 @@ pub fn draw(frame: &mut Frame, state: &State) {
         facets::draw_facets(frame, f, state);
     }
     draw_status(frame, a.status, state);
-    match state.popup {
+    match state.popups.open {
         Some(crate::tui::state::Popup::Help) => popup::draw_help(frame, area, state),
         Some(crate::tui::state::Popup::Errors) => popup::draw_errors(frame, area, state),
         Some(crate::tui::state::Popup::Copy) => popup::draw_copy_menu(frame, area, state),
         Some(crate::tui::state::Popup::Saved) => popup::draw_saved(frame, area, state),
         None => {}
     }
-    if state.prompt.is_some() {
+    if state.popups.prompt.is_some() {
         popup::draw_prompt(frame, area, state);
     }
 }
@@ -144,9 +84,9 @@ pub fn human_bytes(b: u64) -> String {
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let mut left: Vec<Span> = Vec::new();
-    let total = state.store.read().len();
+    let total = state.events.store.read().len();
     left.push(Span::styled(
-        format!(" {}/{} events", thousands(state.view.len()), thousands(total)),
+        format!(" {}/{} events", thousands(state.events.view.len()), thousands(total)),
         theme::title(false),
     ));
     let st = &state.load.stats;
@@ -178,7 +118,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         if let Some(w) = ls.regions.iter().find_map(|r| r.waiting.as_ref().map(|w| format!("{}: {w}", r.region))) {
             left.push(Span::styled(format!(" · {}", crate::sanitize::sanitize(&w)), theme::write()));
         }
-        if live.status.done && state.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
+        if live.status.done && state.events.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
             left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
         }
     } else if !state.load.done {

@@ -1,7 +1,7 @@
 use super::theme;
 use crate::query::Field;
 use crate::sanitize::sanitize;
-use crate::tui::keymap::{browse_bindings, facet_bindings, filter_bindings};
+use crate::tui::keymap::{Row, KEYS};
 use crate::tui::state::State;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -28,32 +28,35 @@ fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, s
     frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), inner);
 }
 
-/// The help screen: key bindings with their actions' doc comments, then the filter language.
+/// A key row of the help screen: its keys, what the action does, and the action's name (what
+/// a configuration file binds a key to).
+pub fn key_row(row: &Row) -> (String, &'static str, &'static str) {
+    let keys: Vec<String> = row.keys.iter().map(|k| k.label()).collect();
+    (keys.join(" "), row.action.doc(), row.action.name())
+}
+
+/// The help screen: every section of the key table with its actions' doc comments, then the
+/// filter language.
 pub fn help_lines() -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled("Keys in the list and detail panes", theme::header())];
+    let mut lines = Vec::new();
     let row = |keys: &str, doc: &str| {
         Line::from(vec![Span::styled(format!("  {keys:<12}"), theme::key()), Span::raw(doc.to_string())])
     };
-    // The action's name is what a configuration file binds a key to.
-    let named = |keys: &str, a: &crate::tui::action::Action| {
-        Line::from(vec![
-            Span::styled(format!("  {keys:<12}"), theme::key()),
-            Span::raw(a.doc().to_string()),
-            Span::styled(format!("  {}", a.name()), theme::dim()),
-        ])
-    };
-    for b in browse_bindings() {
-        lines.push(named(b.keys, &b.action));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Keys in the filter", theme::header()));
-    for b in filter_bindings() {
-        lines.push(row(b.keys, b.action.doc()));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Keys in the facets panel", theme::header()));
-    for b in facet_bindings() {
-        lines.push(row(b.keys, b.action.doc()));
+    for (i, section) in KEYS.iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(section.title, theme::header()));
+        // The keys in a column wide enough for the section's longest (at least 11).
+        let w = section.rows.iter().map(|r| crate::sanitize::width(&key_row(r).0)).max().unwrap_or(0).max(11);
+        for r in section.rows {
+            let (keys, doc, name) = key_row(r);
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<w$} "), theme::key()),
+                Span::raw(doc),
+                Span::styled(format!("  {name}"), theme::dim()),
+            ]));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Filter language (all terms must match)", theme::header()));
@@ -86,7 +89,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
     lines.push(Line::raw(
         "  the filter pane shows the plan. Pages are fetched as you scroll, at 2 requests/s per region.",
     ));
-    lines.push(Line::raw(format!("  When nothing is found: {}", crate::source::lookup::EMPTY_HINT)));
+    lines.push(Line::raw(format!("  When nothing is found: {}", crate::source::boundary::EMPTY_HINT)));
     lines
 }
 
@@ -111,7 +114,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(format!("  {doc}")),
         ]));
     }
-    show(frame, area, "Help", lines, state.popup_scroll);
+    show(frame, area, "Help", lines, state.popups.scroll);
 }
 
 pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
@@ -128,7 +131,7 @@ pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::raw(format!("    {}", sanitize(&p.reason))));
     }
     let n = state.problems.len();
-    show(frame, area, &format!("Inputs with problems ({n})"), lines, state.popup_scroll);
+    show(frame, area, &format!("Inputs with problems ({n})"), lines, state.popups.scroll);
 }
 
 /// A small box in the middle of the screen.
@@ -151,7 +154,7 @@ pub fn draw_copy_menu(frame: &mut Frame, area: Rect, _state: &State) {
 }
 
 pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
-    let h = (state.saved.len() as u16 + 2).min(area.height.saturating_sub(2)).max(3);
+    let h = (state.popups.saved.len() as u16 + 2).min(area.height.saturating_sub(2)).max(3);
     let r = small(area, area.width.saturating_sub(8).min(100), h);
     frame.render_widget(Clear, r);
     let block = Block::bordered()
@@ -160,8 +163,9 @@ pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let rows = inner.height as usize;
-    let start = state.saved_sel.saturating_sub(rows.saturating_sub(1));
+    let start = state.popups.saved_sel.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = state
+        .popups
         .saved
         .iter()
         .enumerate()
@@ -172,7 +176,7 @@ pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
                 Span::styled(format!(" {:<16} ", sanitize(name)), theme::key()),
                 Span::raw(sanitize(filter).into_owned()),
             ]);
-            if i == state.saved_sel {
+            if i == state.popups.saved_sel {
                 l = l.style(theme::selected(true));
             }
             l
@@ -182,11 +186,11 @@ pub fn draw_saved(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
-    let Some(p) = &state.prompt else { return };
+    let Some(p) = &state.popups.prompt else { return };
     let title = match p.kind {
         crate::tui::state::PromptKind::Export => format!(
             " Export {} events to (.jsonl, .json or .csv) · Enter writes · Esc cancels ",
-            super::thousands(state.view.len())
+            super::thousands(state.events.view.len())
         ),
         crate::tui::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
         crate::tui::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
@@ -201,7 +205,7 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
     let mut lines = vec![Line::raw(text)];
     if command {
         // What Tab would complete to, or what the command takes.
-        let saved: Vec<String> = state.saved.iter().map(|(n, _)| n.clone()).collect();
+        let saved: Vec<String> = state.popups.saved.iter().map(|(n, _)| n.clone()).collect();
         let options = crate::tui::command::complete(&p.input, &saved);
         let word = p.input.split_whitespace().next().unwrap_or("");
         let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {

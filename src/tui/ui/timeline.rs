@@ -15,8 +15,8 @@ pub fn draw_timeline(frame: &mut Frame, area: Rect, state: &State) {
     }
     let bars = Rect { height: area.height - 1, ..area };
     let axis = Rect { y: area.bottom() - 1, height: 1, ..area };
-    let Some(t) = state.summary.as_ref().map(|s| &s.timeline).filter(|t| !t.counts.is_empty()) else {
-        let msg = if state.summary.is_some() { "timeline: no event times" } else { "timeline: counting…" };
+    let Some(t) = state.facets.summary.as_ref().map(|s| &s.timeline).filter(|t| !t.counts.is_empty()) else {
+        let msg = if state.facets.summary.is_some() { "timeline: no event times" } else { "timeline: counting…" };
         frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), bars);
         return;
     };
@@ -28,7 +28,7 @@ pub fn draw_timeline(frame: &mut Frame, area: Rect, state: &State) {
     let (left, right) = (fmt(t.start_ms), fmt(t.end_ms));
     let marker = state
         .selected_event()
-        .and_then(|ev| t.bucket(state.store.read().events[ev as usize].time))
+        .and_then(|ev| t.bucket(state.events.store.read().events[ev as usize].time))
         .map(|b| t.column_of(b, cols))
         .filter(|&m| m < cols);
     let peak = counts.iter().copied().max().unwrap_or(0);

@@ -1,0 +1,134 @@
+//! Applying what background work reports: the sources' events and progress, the filter
+//! worker's results, records read for the detail view, the terminal's size.
+
+use super::{Focus, LoadState, Msg, State};
+use crate::query::run::WorkMsg;
+use crate::source::boundary::{Problem, SourceMsg, LIVE_INPUT};
+
+impl State {
+    /// Applies what background work reports.
+    pub fn apply(&mut self, msg: Msg) {
+        match msg {
+            Msg::Load(m) => self.apply_load(m),
+            Msg::Detail { event, result } => self.detail.apply_read(event, result),
+            Msg::Work => {
+                for m in self.events.drain() {
+                    self.apply_work(m);
+                }
+            }
+            Msg::Notice { text, error: false } => self.notify(text),
+            Msg::Notice { text, error: true } => self.notify_error(text),
+            Msg::Resize(screen) => {
+                self.screen = screen;
+                self.relayout();
+            }
+            Msg::Restarted { notice } => {
+                self.reset_events();
+                self.notify(notice);
+            }
+        }
+    }
+
+    pub(super) fn apply_work(&mut self, m: WorkMsg) {
+        match m {
+            WorkMsg::Part { generation, matched, checked, total, done } => {
+                let Some(part) = self.events.apply_part(generation, matched, checked, total, done) else { return };
+                // Until the user moves, the event selected before the filter changed stays
+                // selected; after, whatever they selected does.
+                let keep = self.events.run.keep.or(if part.first { None } else { self.selected_event() });
+                self.reselect(keep, false);
+            }
+            WorkMsg::Batch { generation, matched } => {
+                let (follow_top, keep) = self.follow_or_keep();
+                if self.events.apply_batch(generation, matched) {
+                    self.reselect(keep, follow_top);
+                }
+            }
+            WorkMsg::Summary { version, facets, summary } => self.facets.apply_summary(version, facets, summary),
+        }
+    }
+
+    /// Before events are added: whether the list follows the newest event (until the user
+    /// moves away from the top), and the event to keep selected otherwise.
+    pub(super) fn follow_or_keep(&self) -> (bool, Option<u32>) {
+        (self.list.selected == 0 && self.focus != Focus::Detail, self.selected_event())
+    }
+
+    /// After the view changed, keeps the same event selected when it is still shown.
+    pub(super) fn reselect(&mut self, keep: Option<u32>, follow_top: bool) {
+        match keep {
+            Some(ev) if !follow_top => {
+                let store = self.events.store.read();
+                let key = store.events[ev as usize].order_key();
+                let pos = self.events.view.partition_point(|&i| store.events[i as usize].order_key() < key);
+                drop(store);
+                self.list.follow(pos);
+            }
+            _ => self.list.select_top(),
+        }
+        self.list.clamp(self.events.view.len());
+        self.sync_detail();
+    }
+
+    pub(super) fn apply_load(&mut self, msg: SourceMsg) {
+        match msg {
+            SourceMsg::Files(f) => self.events.store.write().add_files(f),
+            SourceMsg::Problem(p) => {
+                // Live history that cannot go on (no credentials, an unknown profile, no
+                // region): say so where the eye is, not only in the problems list.
+                if self.live.is_some() && p.skipped && p.input == LIVE_INPUT {
+                    self.notify_error(format!("live history stopped: {}", p.reason));
+                }
+                self.problems.push(p)
+            }
+            SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
+            SourceMsg::Coverage(_) => {}
+            SourceMsg::Batch(batch, stats) => {
+                self.load.stats = stats;
+                let (follow_top, keep) = self.follow_or_keep();
+                let new = {
+                    let mut store = self.events.store.write();
+                    let mut new: Vec<u32> = store.apply(batch).collect();
+                    store.sort_indices(&mut new);
+                    new
+                };
+                self.events.add(new);
+                self.reselect(keep, follow_top);
+            }
+            SourceMsg::Live(status) => {
+                if let Some(live) = self.live.as_mut() {
+                    live.apply_status(status);
+                }
+            }
+            SourceMsg::Done(stats) => {
+                // The live source ends only when it cannot go on: nothing more is coming.
+                if let Some(live) = self.live.as_mut() {
+                    live.status.done = true;
+                }
+                self.load.stats = stats;
+                self.load.done = true;
+                self.load.elapsed = self.load.started.map(|s| s.elapsed()).unwrap_or_default();
+                if self.events.matcher.needs_raw() {
+                    // Events that arrived during the load were not checked: run it again.
+                    self.events.forget_run();
+                    self.apply_filter(true);
+                }
+            }
+        }
+    }
+
+    /// Forgets every event, for live history started again with other credentials or regions.
+    pub(super) fn reset_events(&mut self) {
+        self.events.clear();
+        self.problems.clear();
+        self.facets.summary = None;
+        self.load = LoadState::starting();
+        self.list.select_top();
+        self.sync_detail();
+        if let Some(live) = self.live.as_mut() {
+            live.query = None;
+            live.status = Default::default();
+        }
+        self.apply_filter(true);
+    }
+}

@@ -1,0 +1,228 @@
+//! The events and the view: every event loaded (newest first), the ones the filter in force
+//! matches, and the filter runs of the worker that decide them. New events are handed to the
+//! worker too: nothing is matched on the UI thread.
+
+use crate::model::raw::RawReader;
+use crate::query::run::{self, BatchJob, FilterJob, Job, SharedStore, SummaryJob, Worker};
+use crate::query::{self, Matcher};
+use std::sync::Arc;
+
+/// The filter run in progress or last finished.
+pub(crate) struct FilterRun {
+    pub(crate) generation: u64,
+    pub(crate) query: query::Query,
+    /// Matches from the worker, in order.
+    streamed: Vec<u32>,
+    /// Matches among events loaded after the run started (the worker did not see them).
+    extra: Vec<u32>,
+    pub(crate) done: bool,
+    pub(crate) parts: usize,
+    checked: usize,
+    total: usize,
+    /// Keep this event selected as results arrive (until the user moves).
+    pub(crate) keep: Option<u32>,
+    /// Batches of new events handed to the worker for this run, not answered yet.
+    pending: usize,
+}
+
+impl FilterRun {
+    fn finished() -> Self {
+        FilterRun {
+            generation: 0,
+            query: query::Query::default(),
+            streamed: Vec::new(),
+            extra: Vec::new(),
+            done: true,
+            parts: 0,
+            checked: 0,
+            total: 0,
+            keep: None,
+            pending: 0,
+        }
+    }
+}
+
+/// How the view changed after a part of a filter run.
+pub(crate) struct Part {
+    /// The first part: the view was the previous filter's until now.
+    pub(crate) first: bool,
+}
+
+pub struct Events {
+    pub(crate) store: SharedStore,
+    pub(crate) raw: Arc<RawReader>,
+    /// Every event, newest first.
+    pub(crate) order: Vec<u32>,
+    /// The events that match the filter, newest first.
+    pub(crate) view: Vec<u32>,
+    /// The matcher of the run in force (the list highlights what its bare words matched).
+    pub(crate) matcher: Matcher,
+    /// Counts changes of the view, so a summary can say which view it describes.
+    pub(crate) view_version: u64,
+    pub(crate) run: FilterRun,
+    worker: Worker,
+}
+
+impl Events {
+    pub(crate) fn new(store: SharedStore, raw: Arc<RawReader>, worker: Worker) -> Self {
+        Events {
+            store,
+            raw,
+            order: Vec::new(),
+            view: Vec::new(),
+            matcher: Matcher::default(),
+            view_version: 0,
+            run: FilterRun::finished(),
+            worker,
+        }
+    }
+
+    /// Whether `q` (with its prepared matcher) is the run in force, finished.
+    pub(crate) fn unchanged(&self, q: &query::Query) -> bool {
+        self.run.done && *q == self.run.query
+    }
+
+    /// Starts a filter run of `m` (for `q`); `keep` stays selected as results arrive.
+    pub(crate) fn start(&mut self, q: query::Query, mut m: Matcher, keep: Option<u32>) {
+        // A narrower filter only needs to look at what the last one matched (once that is
+        // all in the view: new events still with the worker are not).
+        let base = if self.run.done && self.run.pending == 0 && run::narrows(&self.run.query, &q) {
+            Arc::new(self.view.clone())
+        } else {
+            Arc::new(self.order.clone())
+        };
+        m.prepare(&self.store.read());
+        self.matcher = m.clone();
+        let generation = self.run.generation + 1;
+        self.run = FilterRun { generation, query: q, done: false, total: base.len(), keep, ..FilterRun::finished() };
+        self.worker.submit(Job::Filter(FilterJob { generation, matcher: m, base }));
+    }
+
+    /// Forgets the run in force, so that the next start runs whatever the query.
+    pub(crate) fn forget_run(&mut self) {
+        self.run.query = query::Query::default();
+    }
+
+    /// Applies a part of a filter run; `None` when it belongs to an older run.
+    pub(crate) fn apply_part(
+        &mut self,
+        generation: u64,
+        matched: Vec<u32>,
+        checked: usize,
+        total: usize,
+        done: bool,
+    ) -> Option<Part> {
+        if generation != self.run.generation {
+            return None;
+        }
+        let run = &mut self.run;
+        let first = run.parts == 0;
+        run.parts += 1;
+        run.checked = checked;
+        run.total = total;
+        run.done = done;
+        if first {
+            self.view.clear();
+        }
+        if run.extra.is_empty() {
+            self.view.extend_from_slice(&matched);
+            run.streamed.extend(matched);
+        } else {
+            run.streamed.extend(matched);
+            let mut view = run.streamed.clone();
+            self.store.read().merge_sorted(&mut view, &run.extra);
+            self.view = view;
+        }
+        if done {
+            // What was streamed is the view now; no need to keep a second copy.
+            run.streamed = Vec::new();
+            run.extra = Vec::new();
+        }
+        self.view_version += 1;
+        Some(Part { first })
+    }
+
+    /// Adds newly loaded events (sorted newest first) to every event; the ones that match go
+    /// to the view at once when there is no filter, else when the worker has checked them.
+    /// Returns whether the view changed.
+    pub(crate) fn add(&mut self, new: Vec<u32>) -> bool {
+        self.store.read().merge_sorted(&mut self.order, &new);
+        if self.matcher.is_empty() {
+            return self.add_matched(&new);
+        }
+        if !self.matcher.needs_raw() && !new.is_empty() {
+            // Reading records back is left for the run again at the end of the load.
+            self.run.pending += 1;
+            self.worker.submit(Job::Batch(BatchJob { generation: self.run.generation, events: new }));
+        }
+        false
+    }
+
+    /// The worker's matches among new events; returns whether the view changed.
+    pub(crate) fn apply_batch(&mut self, generation: u64, matched: Vec<u32>) -> bool {
+        if generation != self.run.generation {
+            return false;
+        }
+        self.run.pending = self.run.pending.saturating_sub(1);
+        self.add_matched(&matched)
+    }
+
+    fn add_matched(&mut self, matched: &[u32]) -> bool {
+        if matched.is_empty() {
+            return false;
+        }
+        let store = self.store.read();
+        if self.run.done {
+            store.merge_sorted(&mut self.view, matched);
+        } else {
+            // The worker's base predates these events: keep them beside its results.
+            store.merge_sorted(&mut self.run.extra, matched);
+            let mut view = self.run.streamed.clone();
+            store.merge_sorted(&mut view, &self.run.extra);
+            self.view = view;
+        }
+        drop(store);
+        self.view_version += 1;
+        true
+    }
+
+    /// Asks the worker for the facets and the timeline of the view.
+    pub(crate) fn ask_summary(&self, facets: bool) {
+        let job = SummaryJob { version: self.view_version, view: Arc::new(self.view.clone()), facets };
+        self.worker.submit(Job::Summary(job));
+    }
+
+    /// What the worker has sent, without waiting.
+    pub(crate) fn drain(&self) -> Vec<run::WorkMsg> {
+        self.worker.result_rx.try_iter().collect()
+    }
+
+    /// Lets the app loop wake up when the worker has results.
+    pub(crate) fn set_waker(&self, w: Box<dyn Fn() + Send + Sync>) {
+        self.worker.set_waker(w);
+    }
+
+    /// Forgets every event, for a source started again. The run in force starts again over
+    /// nothing, so that whatever the worker still sends about the old events is dropped, and
+    /// events of the new source are matched as before; the next start runs whatever the query.
+    pub(crate) fn clear(&mut self) {
+        *self.store.write() = crate::model::EventStore::default();
+        self.raw.clear();
+        self.order.clear();
+        self.view.clear();
+        self.view_version += 1;
+        let (q, m) = (std::mem::take(&mut self.run.query), self.matcher.clone());
+        self.start(q, m, None);
+        self.forget_run();
+    }
+
+    /// (checked, total) while the filter in force is still being run.
+    pub(crate) fn filtering(&self) -> Option<(usize, usize)> {
+        (!self.run.done).then_some((self.run.checked, self.run.total))
+    }
+
+    /// Whether the worker has nothing of the filter in force left to answer.
+    pub(crate) fn idle(&self) -> bool {
+        self.run.done && self.run.pending == 0
+    }
+}

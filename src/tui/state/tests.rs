@@ -1,0 +1,75 @@
+use super::*;
+use crate::query::run::Worker;
+
+fn empty_state(start: Start) -> State {
+    let raw = Arc::new(RawReader::new(1 << 20));
+    let store = SharedStore::default();
+    let worker = Worker::spawn(store.clone(), raw.clone());
+    State::new(store, raw, worker, start)
+}
+
+#[test]
+fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
+    let mut state = empty_state(Start::default());
+    state.apply(Msg::Notice { text: "fresh".into(), error: false });
+    state.maintain();
+    assert!(state.notice().is_some(), "a fresh notice stays");
+    let old =
+        Instant::now().checked_sub(NOTICE_FOR + Duration::from_secs(1)).expect("the clock is older than a notice");
+    state.notice = Some(Notice { text: "old".into(), at: old, error: false });
+    state.maintain();
+    assert!(state.notice().is_none(), "an old notice is dropped");
+}
+
+#[test]
+fn the_saved_filters_popup_has_its_own_actions() {
+    let saved = vec![("denied".to_string(), "has:error".to_string()), ("root".to_string(), "user:root".to_string())];
+    let mut state = empty_state(Start { saved_filters: saved, ..Start::default() });
+    state.update(Action::RecallFilter);
+    assert_eq!(state.mode(), Mode::Picker);
+    // What other panes do with these actions is not done here.
+    state.update(Action::OpenDetail);
+    state.update(Action::FilterDelete);
+    assert_eq!((state.mode(), state.popups().saved().len()), (Mode::Picker, 2));
+    state.update(Action::Down);
+    state.update(Action::DeleteSaved);
+    assert_eq!(state.popups().saved().len(), 1);
+    assert!(state.take_effects().contains(&Effect::SaveFilters(vec![("denied".into(), "has:error".into())])));
+    state.update(Action::ApplySaved);
+    assert_eq!(state.mode(), Mode::List);
+    assert_eq!(state.filter().applied(), "has:error");
+    // Outside the popup, the popup's actions do nothing.
+    state.update(Action::DeleteSaved);
+    assert_eq!(state.popups().saved().len(), 1);
+}
+
+#[test]
+fn the_command_line_completes_on_its_own_action() {
+    let mut state = empty_state(Start::default());
+    state.update(Action::Command);
+    assert_eq!(state.mode(), Mode::Prompt);
+    for c in "tim".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::NextPane);
+    assert_eq!(state.popups().prompt().map(|p| p.input()), Some("tim"), "NextPane does not complete");
+    state.update(Action::Complete);
+    assert_eq!(state.popups().prompt().map(|p| p.input()), Some("timeline"));
+    state.update(Action::PromptSubmit);
+    assert!(state.popups().prompt().is_none());
+    assert!(!state.show_timeline, ":timeline toggled it off");
+}
+
+#[test]
+fn the_layout_is_written_into_the_state() {
+    let mut state = empty_state(Start::default());
+    assert_eq!((state.list.height, state.detail.height), (10, 10), "before any layout");
+    let screen = Rect::new(0, 0, 120, 40);
+    state.apply(Msg::Resize(screen));
+    let a = layout(screen, state.panes());
+    assert_eq!(state.areas(), a);
+    assert_eq!(state.list.height, a.list.height as usize - 3);
+    state.update(Action::ToggleFacets);
+    assert!(state.areas().facets.is_some(), "showing the facets lays the screen out again");
+    assert_eq!(state.areas(), layout(screen, state.panes()));
+}
