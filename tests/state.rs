@@ -91,3 +91,35 @@ fn filtering_keeps_the_selected_event_when_it_still_matches() {
     state.update(Action::Back);
     assert_eq!(state.focus(), Focus::List);
 }
+
+/// With a filter in force, a batch of new events is matched by the filter worker: applying it
+/// adds the events but leaves the view alone, and the worker's answer brings their matches.
+#[test]
+fn new_events_are_matched_by_the_worker_not_the_ui_thread() {
+    let (raw, msgs) = messages();
+    let start = trailscope::tui::state::Start { filter: Some("name:Delete".into()), ..Default::default() };
+    let mut state = new_state_with(raw, start);
+    let mut batches = 0;
+    for m in msgs {
+        let batch = matches!(m, SourceMsg::Batch(..));
+        let (events, view) = (state.order().len(), state.view().to_vec());
+        state.apply(Msg::Load(m));
+        if batch {
+            batches += 1;
+            assert!(state.order().len() > events, "the batch's events are added");
+            assert_eq!(state.view(), view, "but not matched here");
+            assert!(state.busy(), "the worker has them");
+        }
+        state.settle();
+    }
+    assert_eq!(batches, 35);
+    let store = state.store().read();
+    let want: Vec<u32> = state
+        .order()
+        .iter()
+        .copied()
+        .filter(|&i| store.sym(&store.events[i as usize], trailscope::model::SymField::Name).contains("Delete"))
+        .collect();
+    assert!(!want.is_empty() && want.len() < 310, "{}", want.len());
+    assert_eq!(state.view(), want);
+}

@@ -193,21 +193,26 @@ fn chunk_len(part: usize) -> usize {
 
 /// The background worker. Dropping it ends its thread.
 pub struct Worker {
-    job_tx: Sender<Job>,
+    /// Each job with the number of summaries asked for up to it.
+    job_tx: Sender<(u64, Job)>,
     /// The worker's answers.
     pub result_rx: Receiver<WorkMsg>,
+    /// The generation of the newest filter job.
     current: Arc<AtomicU64>,
+    /// How many summaries were asked for.
+    summaries: Arc<AtomicU64>,
     waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>,
 }
 
 impl Worker {
     /// Starts the worker thread over `store`.
     pub fn spawn(store: SharedStore, raw: Arc<RawReader>) -> Worker {
-        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
+        let (job_tx, job_rx) = crossbeam_channel::unbounded::<(u64, Job)>();
         let (result_tx, result_rx) = crossbeam_channel::unbounded();
         let current = Arc::new(AtomicU64::new(0));
+        let summaries = Arc::new(AtomicU64::new(0));
         let waker: Arc<OnceLock<Box<dyn Fn() + Send + Sync>>> = Arc::new(OnceLock::new());
-        let (cur, wk) = (current.clone(), waker.clone());
+        let (cur, sums, wk) = (current.clone(), summaries.clone(), waker.clone());
         let spawned = std::thread::Builder::new().name("filter".into()).spawn(move || {
             let send = |m: WorkMsg| {
                 let ok = result_tx.send(m).is_ok();
@@ -216,13 +221,13 @@ impl Worker {
                 }
                 ok
             };
-            work(&job_rx, &store, &raw, &cur, &send);
+            work(&job_rx, &store, &raw, (&cur, &sums), &send);
         });
         if let Err(e) = spawned {
             // Without a thread the jobs are never answered; say why instead of hanging.
             eprintln!("trailscope: cannot start the filter thread: {e}");
         }
-        Worker { job_tx, result_rx, current, waker }
+        Worker { job_tx, result_rx, current, summaries, waker }
     }
 
     /// Called after every message sent, so an event loop can wake up for it.
@@ -232,18 +237,24 @@ impl Worker {
 
     /// Queues a job; a filter job cancels the filter running.
     pub fn submit(&self, job: Job) {
-        if let Job::Filter(f) = &job {
-            self.current.store(f.generation, Ordering::SeqCst);
-        }
-        let _ = self.job_tx.send(job);
+        let ticket = match &job {
+            Job::Filter(f) => {
+                self.current.store(f.generation, Ordering::SeqCst);
+                self.summaries.load(Ordering::SeqCst)
+            }
+            Job::Summary(_) => self.summaries.fetch_add(1, Ordering::SeqCst) + 1,
+            Job::Batch(_) => self.summaries.load(Ordering::SeqCst),
+        };
+        let _ = self.job_tx.send((ticket, job));
     }
 }
 
+/// `tickets`: the newest filter generation, and how many summaries were asked for.
 fn work(
-    jobs: &Receiver<Job>,
+    jobs: &Receiver<(u64, Job)>,
     store: &SharedStore,
     raw: &RawReader,
-    current: &AtomicU64,
+    (current, summaries): (&AtomicU64, &AtomicU64),
     send: &dyn Fn(WorkMsg) -> bool,
 ) {
     // The matcher of the last filter run, for the batches that arrive after it started.
@@ -251,11 +262,11 @@ fn work(
     while let Ok(first) = jobs.recv() {
         // Only the newest filter and summary matter; every batch does.
         let (mut filter, mut batches, mut summary) = (None, Vec::new(), None);
-        for job in std::iter::once(first).chain(jobs.try_iter()) {
+        for (ticket, job) in std::iter::once(first).chain(jobs.try_iter()) {
             match job {
                 Job::Filter(f) => filter = Some(f),
                 Job::Batch(b) => batches.push(b),
-                Job::Summary(s) => summary = Some(s),
+                Job::Summary(s) => summary = Some((ticket, s)),
             }
         }
         if let Some(mut f) = filter {
@@ -278,9 +289,12 @@ fn work(
                 return;
             }
         }
-        if let Some(s) = summary {
-            // Given up when another job is waiting; the view it describes is about to change.
-            let Some(summary) = summarize_unless(store, &s.view, s.facets, &|| !jobs.is_empty()) else { continue };
+        if let Some((ticket, s)) = summary {
+            // Given up when a newer filter or summary was asked for: the view it describes is
+            // about to change. (New events do not: when they match, a summary is asked again.)
+            let generation = current.load(Ordering::SeqCst);
+            let newer = || current.load(Ordering::SeqCst) != generation || summaries.load(Ordering::SeqCst) != ticket;
+            let Some(summary) = summarize_unless(store, &s.view, s.facets, &newer) else { continue };
             if !send(WorkMsg::Summary { version: s.version, facets: s.facets, summary: Arc::new(summary) }) {
                 return;
             }

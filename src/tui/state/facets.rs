@@ -36,6 +36,11 @@ impl FacetsState {
         (self.shown || timeline) && (self.version != version || (self.shown && !self.counted_facets))
     }
 
+    /// Whether the summary of view `version` was asked for (and so is on its way).
+    pub(crate) fn awaiting(&self, version: u64) -> bool {
+        self.asked.is_some_and(|(v, f, _)| v == version && f == self.shown)
+    }
+
     pub(crate) fn apply_summary(&mut self, version: u64, facets: bool, summary: Arc<Summary>) {
         self.version = version;
         self.counted_facets = facets;

@@ -337,9 +337,9 @@ impl State {
     }
 
     /// Whether background work that changes what is shown is under way: a filter run, new
-    /// events with the worker, or a summary (facets, timeline) that is due.
+    /// events with the worker, or the summary (facets, timeline) asked for the view.
     pub fn busy(&self) -> bool {
-        !self.events.idle() || self.summary_due()
+        !self.events.idle() || (self.summary_due() && self.facets.awaiting(self.events.view_version))
     }
 
     /// Whether live history should fetch further pages: until the view holds a few pages
