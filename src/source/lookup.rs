@@ -5,8 +5,8 @@
 //! output), so parsing, interning and de-duplication by eventID are the ones files get.
 
 use super::{Ingest, LoadStats, Problem, SourceMsg};
-use crate::cache::coverage::{self, Covered, TimeSpan};
-use crate::cache::{CacheConfig, LookupKey, Store, StoredEvent};
+use crate::cache::coverage::{self, TimeSpan};
+use crate::cache::{CacheConfig, Committed, LookupKey, PageFetch, Store, StoredEvent};
 use crate::model::raw::{RawReader, SourceFile};
 use crate::query::plan::{Attr, Plan};
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -629,13 +629,20 @@ impl LiveStore {
     fn open(cfg: &LiveConfig) -> LiveStore {
         let mut notes = Vec::new();
         let store = cfg.cache.as_ref().and_then(|c| {
-            let opened = Store::open(&c.dir, &mut notes).and_then(|mut s| {
-                let removed = s.enforce_limit(c.max_bytes)?;
-                if removed > 0 {
-                    notes.push(format!("the cache was over its size limit: the {removed} oldest events were removed"));
-                }
-                Ok(s)
-            });
+            // Offline only reads: a cache that cannot be written still answers.
+            let opened = if cfg.offline {
+                Store::open_for_reading(&c.dir, &mut notes)
+            } else {
+                Store::open(&c.dir, &mut notes).and_then(|mut s| {
+                    let removed = s.enforce_limit(c.max_bytes)?;
+                    if removed > 0 {
+                        notes.push(format!(
+                            "the cache was over its size limit: the {removed} oldest events were removed"
+                        ));
+                    }
+                    Ok(s)
+                })
+            };
             match opened {
                 Ok(s) => Some(s),
                 Err(e) => {
@@ -645,6 +652,14 @@ impl LiveStore {
             }
         });
         LiveStore { store, notes: notes.iter().map(|n| crate::sanitize::sanitize(n).into_owned()).collect() }
+    }
+
+    /// A note said once per run, however many pages it is about.
+    fn note_once(&mut self, note: &str) {
+        let note = crate::sanitize::sanitize(note).into_owned();
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 
     fn failed(&mut self, what: &str, e: crate::cache::StoreError) {
@@ -735,6 +750,8 @@ pub async fn run_live(
     let mut current: Option<u64> = None;
     // Per region of the current query: its lookup in the store, and when its window was frozen.
     let mut lookups: Vec<Option<i64>> = Vec::new();
+    // Per region: the window being fetched, as it commits its pages to the store.
+    let mut fetches: Vec<Option<PageFetch>> = Vec::new();
     let mut fetched_at = 0i64;
     let mut open = true;
     loop {
@@ -751,6 +768,7 @@ pub async fn run_live(
                         ..Default::default()
                     };
                     lookups = vec![None; regions.len()];
+                    fetches = vec![None; regions.len()];
                     let window = TimeSpan::new(query.start_ms, query.end_ms);
                     for (i, region) in regions.iter().enumerate() {
                         let key = LookupKey {
@@ -783,11 +801,7 @@ pub async fn run_live(
                                         for m in r.missing {
                                             emit(SourceMsg::Problem(Problem {
                                                 input: format!("cache {}", crate::sanitize::sanitize(region)),
-                                                reason: format!(
-                                                    "offline: {} to {} is not in the cache",
-                                                    crate::model::time::format_rfc3339(m.start),
-                                                    crate::model::time::format_rfc3339(m.end)
-                                                ),
+                                                reason: format!("offline: {} is not in the cache", coverage::describe(m)),
                                                 skipped: false,
                                             }));
                                         }
@@ -871,10 +885,23 @@ pub async fn run_live(
                     FetchNote::Page(p) => {
                         // Into the store first: what is shown has been kept.
                         if let (Some(s), Some(lookup)) = (store.store.as_mut(), lookups[p.region_idx]) {
-                            let covered = coverage::after_page(p.window, p.oldest_ms, p.window_last)
-                                .map(|w| Covered { start: w.start, end: w.end, fetched: fetched_at });
-                            if let Err(e) = s.commit_page(lookup, &regions[p.region_idx], &p.stored, covered) {
-                                store.failed("writing to the cache", e);
+                            let slot = &mut fetches[p.region_idx];
+                            if slot.as_ref().is_none_or(|f| f.window() != p.window) {
+                                *slot = Some(PageFetch::new(lookup, p.window, fetched_at));
+                            }
+                            if let Some(f) = slot.as_mut() {
+                                match s.commit_page(f, &regions[p.region_idx], &p.stored, p.oldest_ms, p.window_last) {
+                                    Ok(Committed::Kept { .. }) => {}
+                                    Ok(Committed::Full) => store.note_once(&format!(
+                                        "the cache is at its size limit ({:.1} MiB): the older events of this query are \
+                                         not kept (--cache-max-size)",
+                                        cfg.cache.as_ref().map_or(0.0, |c| c.max_bytes as f64 / (1u64 << 20) as f64)
+                                    )),
+                                    Ok(Committed::Cleared) => {
+                                        store.note_once("the cache was cleared during the fetch: the rest is not kept")
+                                    }
+                                    Err(e) => store.failed("writing to the cache", e),
+                                }
                                 status.cache_notes = store.notes.clone();
                             }
                         }
@@ -931,9 +958,17 @@ fn from_store(
     create: bool,
     out: &mut dyn FnMut(Vec<u8>, usize),
 ) -> Result<FromStore, crate::cache::StoreError> {
+    // Coverage and the events it describes are read from one snapshot: a prune by another
+    // process in between cannot make a covered window come back short.
     if let Some(all_id) = all.map(|k| s.lookup_id(k, false)).transpose()?.flatten() {
-        if coverage::missing(&s.coverage(all_id)?, window).is_empty() {
-            s.read_window(all_id, window, CACHE_CHUNK, out)?;
+        let answered = s.snapshot(|s| {
+            let covered = coverage::missing(&s.coverage(all_id)?, window).is_empty();
+            if covered {
+                s.read_window(all_id, window, CACHE_CHUNK, out)?;
+            }
+            Ok(covered)
+        })?;
+        if answered {
             return Ok(FromStore { lookup: None, gaps: Vec::new(), missing: Vec::new() });
         }
     }
@@ -942,8 +977,11 @@ fn from_store(
         out(crate::cache::LookupBody::new().finish(), 0);
         return Ok(FromStore { lookup: None, gaps: vec![window], missing: vec![window] });
     };
-    let rows = s.coverage(lookup)?;
-    s.read_window(lookup, window, CACHE_CHUNK, out)?;
+    let rows = s.snapshot(|s| {
+        let rows = s.coverage(lookup)?;
+        s.read_window(lookup, window, CACHE_CHUNK, out)?;
+        Ok(rows)
+    })?;
     Ok(FromStore {
         lookup: Some(lookup),
         gaps: coverage::gaps(&rows, window),
