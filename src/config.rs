@@ -79,7 +79,7 @@ pub fn load(explicit: Option<&Path>) -> Loaded {
         Some(p) => p,
         None => return Loaded::default(),
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::tui::effects::read_small(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => return Loaded::default(),
         Err(e) => {
@@ -304,6 +304,30 @@ mouse = false
 
         let l = parse("colour = \"red\"\n", "c.toml");
         assert!(l.problems[0].starts_with("c.toml line 1: ") && l.problems[0].contains("colour"), "{:?}", l.problems);
+    }
+
+    #[test]
+    fn a_configuration_file_is_read_up_to_1_mib() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "# a comment\n".repeat(200_000)).unwrap();
+        let l = load(Some(&p));
+        assert_eq!(l.problems.len(), 1, "{:?}", l.problems);
+        assert!(
+            l.problems[0].contains(&p.display().to_string()) && l.problems[0].contains("1 MiB"),
+            "{:?}",
+            l.problems
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_is_not_read_whole() {
+        for endless in ["/dev/zero", "/dev/urandom"] {
+            let l = load(Some(Path::new(endless)));
+            assert_eq!(l.problems.len(), 1, "{:?}", l.problems);
+            assert!(l.problems[0].starts_with(endless) && l.problems[0].contains("1 MiB"), "{:?}", l.problems);
+        }
     }
 
     #[test]

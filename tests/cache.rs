@@ -561,3 +561,212 @@ fn the_archive_index_skips_unchanged_files_and_rereads_changed_ones() {
     let rows = String::from_utf8_lossy(&o.stdout).lines().count() - 1;
     assert_eq!(rows, 400 - 5 + 5, "the damaged file's 5 events out, the new file's 5 in: {}", stderr(&o));
 }
+
+/// The events stored, by eventID.
+fn stored_ids(cache: &Path) -> HashSet<String> {
+    let conn = rusqlite::Connection::open(cache.join(trailscope::cache::DB_NAME)).unwrap();
+    let mut st = conn.prepare("SELECT event_id FROM events").unwrap();
+    let ids = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    ids
+}
+
+/// The bytes the cache takes on disk: the database and its write-ahead log.
+fn on_disk(cache: &Path) -> u64 {
+    ["cache.db", "cache.db-wal"].iter().filter_map(|n| std::fs::metadata(cache.join(n)).ok()).map(|m| m.len()).sum()
+}
+
+fn cache_command(cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("cache").args(args).arg("--cache-dir").arg(cache).env_remove("TRAILSCOPE_CACHE_DIR");
+    cmd
+}
+
+#[test]
+fn a_prune_during_a_fetch_leaves_no_false_coverage() {
+    // 1000 events over 60 days: 20 pages, newest first, two requests a second.
+    let f = fixture(1000, 1, 3600, 60 * 86_400);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let until = rfc(now_ms() / 1000 * 1000 - 1000);
+    let args = ["--region", &region, "--since", "61d", "--until", &until];
+    let child =
+        command(&d.endpoint(), &f.cache(), &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // Once the fetch is past 30 days back (page 11 and on), another process prunes what is older.
+    let start = Instant::now();
+    while d.log().len() < 14 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the fetch did not get far enough");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = cache_command(&f.cache(), &["prune", "--older-than", "30d"]).output().unwrap();
+    let during = d.log().len();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let removed: usize =
+        stderr(&o).split("removed ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    assert!(removed > 0, "the prune removed events the fetch had stored: {}", stderr(&o));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(during < answered(&d.log()), "the prune ran while the fetch went on");
+    assert_same_selection(&jsonl_values(&o), &f.records.iter().collect::<Vec<_>>(), "the fetch itself");
+
+    // What the store says it covers, it holds: the pruned stretch is not covered.
+    let (stored, _) = assert_store_consistent(&f.cache(), &f.records, &region);
+    assert!(stored < 1000, "{stored}");
+    let n = d.log().len();
+    let o = cached(&d.endpoint(), &f.cache(), &[&args[..], &["--offline"]].concat());
+    assert_eq!(o.status.code(), Some(3), "the pruned stretch is missing: {}", stderr(&o));
+    assert!(stderr(&o).contains("is not in the cache"), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), stored);
+    // The next run fetches what was pruned, and only that.
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &f.records.iter().collect::<Vec<_>>(), "completed");
+    assert!(answered(&d.log()[n..]) <= pages(1000 - stored) + 2, "{} requests", answered(&d.log()[n..]));
+    let (stored, spans) = assert_store_consistent(&f.cache(), &f.records, &region);
+    assert_eq!((stored, spans.len()), (1000, 1), "{spans:?}");
+    d.shutdown();
+}
+
+#[test]
+fn the_size_limit_holds_and_a_repeated_query_evicts_nothing() {
+    // About 1.5 MiB of events for a cache of 512 KiB.
+    let f = fixture(800, 1, 3600, 5 * 86_400);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let until = rfc(now_ms() / 1000 * 1000 - 1000);
+    let args = ["--region", &region, "--since", "6d", "--until", &until, "--cache-max-size", "512K"];
+    let limit = 512 * 1024;
+    let all: Vec<&Value> = f.records.iter().collect();
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_selection(&jsonl_values(&o), &all, "first run");
+    let size = on_disk(&f.cache());
+    assert!(size <= limit + 64 * 1024, "the cache takes {size} bytes for a limit of {limit}");
+    let (kept, _) = assert_store_consistent(&f.cache(), &f.records, &region);
+    assert!(kept > 100 && kept < 800, "{kept} events kept");
+    let first = stored_ids(&f.cache());
+
+    // Asked again: the events kept answer, the rest comes from AWS, and nothing is evicted to
+    // make room for events that would be the first to go.
+    let mut requests = Vec::new();
+    for run in ["second run", "third run"] {
+        let n = d.log().len();
+        let o = cached(&d.endpoint(), &f.cache(), &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_same_selection(&jsonl_values(&o), &all, run);
+        let e = stderr(&o);
+        assert!(!e.contains("over its size limit"), "{run}: {e}");
+        assert!(e.contains(&format!("cache {kept},")), "{run}: {e}");
+        assert!(on_disk(&f.cache()) <= limit + 64 * 1024, "{run}: {} bytes", on_disk(&f.cache()));
+        assert_eq!(stored_ids(&f.cache()), first, "{run}: the same events kept");
+        assert_store_consistent(&f.cache(), &f.records, &region);
+        requests.push(answered(&d.log()[n..]));
+    }
+    eprintln!("size limit: {kept} of 800 events kept in {size} bytes; later runs made {requests:?} requests");
+    // The rest (with the events of the oldest millisecond kept, which the covered span stops
+    // just after), and one request for the last 15 minutes, which may still receive events.
+    assert!(requests[0] <= pages(800 - kept + 1) + 1, "{requests:?}");
+    assert_eq!(requests[0], requests[1], "a steady state");
+    d.shutdown();
+}
+
+#[test]
+fn offline_right_after_a_fetch_reports_no_empty_gap() {
+    let f = fixture(100, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    // The fetch's window ends part way through a second, the offline one later in that same
+    // second: event times are whole seconds, so nothing can lie between them.
+    let t = now_ms() / 1000 * 1000 - 5000;
+    let at = |ms: i64| trailscope::model::time::format_rfc3339_ms(ms);
+    let o = cached(&d.endpoint(), &f.cache(), &["--region", &region, "--since", "1d", "--until", &at(t + 200)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fetched = jsonl_values(&o);
+    let o = cached(
+        &d.endpoint(),
+        &f.cache(),
+        &["--region", &region, "--since", "1d", "--until", &at(t + 900), "--offline"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("is not in the cache"), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o), fetched);
+    // A window that holds one more whole second does miss that second, and says which.
+    let o = cached(
+        &d.endpoint(),
+        &f.cache(),
+        &["--region", &region, "--since", "1d", "--until", &at(t + 1500), "--offline"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains(&format!("offline: {} is not in the cache", rfc(t + 1000))), "{e}");
+    d.shutdown();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_cache_answers_offline_and_stats() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let f = fixture(120, 1, 3600, 10 * 3600);
+    let region = f.region(0);
+    let d = f.double(DoubleConfig::default());
+    let until = rfc(now_ms() / 1000 * 1000 - 1000);
+    let args = ["--region", &region, "--since", "2d", "--until", &until];
+    let o = cached(&d.endpoint(), &f.cache(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The directory can be read, not written. Mode bits do not stop root: as root, the runs
+    // below run as nobody, who owns the cache.
+    let root = unsafe { libc::geteuid() } == 0;
+    let cache = f.cache();
+    if root {
+        std::fs::set_permissions(f.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in std::fs::read_dir(&cache).unwrap() {
+            std::os::unix::fs::chown(entry.unwrap().path(), Some(65534), Some(65534)).unwrap();
+        }
+        std::os::unix::fs::chown(&cache, Some(65534), Some(65534)).unwrap();
+    }
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let before: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let as_reader = |cmd: &mut Command| {
+        if root {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.output().unwrap()
+    };
+    let o = as_reader(&mut cache_command(&cache, &["stats"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("events:    120"), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = as_reader(&mut command(&d.endpoint(), &cache, &[&args[..], &["--offline"]].concat()));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o).len(), 120);
+    let after: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(before, after);
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+    d.shutdown();
+}
+
+#[test]
+fn a_database_of_another_application_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = [
+        // A table of the same name as one of the cache's.
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE moz_places (url TEXT);",
+        // No clash at all.
+        "CREATE TABLE moz_places (url TEXT, title TEXT); CREATE INDEX moz_url ON moz_places (url);",
+        // Its own schema version.
+        "CREATE TABLE moz_places (url TEXT); PRAGMA user_version = 7;",
+    ];
+    for (i, schema) in schemas.iter().enumerate() {
+        let cache = dir.path().join(format!("c{i}"));
+        std::fs::create_dir(&cache).unwrap();
+        let db = cache.join("cache.db");
+        rusqlite::Connection::open(&db).unwrap().execute_batch(schema).unwrap();
+        let bytes = std::fs::read(&db).unwrap();
+        let o = cache_command(&cache, &["stats"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "one line: {e}");
+        assert!(e.contains(&db.display().to_string()) && e.contains("another application"), "{e}");
+        assert!(!e.contains("CREATE") && !e.contains("newer trailscope"), "{e}");
+        assert_eq!(std::fs::read(&db).unwrap(), bytes, "the database is left as it was");
+    }
+}

@@ -17,6 +17,7 @@
 //! ```
 //! All integers little-endian; `str?` is u32:len (0xffffffff: none) then the bytes.
 
+use super::Result;
 use crate::model::raw::ByteSpan;
 use crate::model::summary::{Summary, SUMMARY_FIELDS};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -31,8 +32,11 @@ const NONE: u32 = u32::MAX;
 /// A file's identity for the index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileKey {
+    /// The canonical path.
     pub path: String,
+    /// Bytes on disk.
     pub size: i64,
+    /// Modification time, nanoseconds since the epoch.
     pub mtime_ns: i64,
 }
 
@@ -45,6 +49,7 @@ pub struct FileInfo {
     pub partial: Option<String>,
     /// Bytes of decompressed content.
     pub bytes: u64,
+    /// Records indexed.
     pub records: u32,
 }
 
@@ -58,6 +63,7 @@ pub struct IndexWriter {
 }
 
 impl IndexWriter {
+    /// An empty index.
     pub fn new() -> Self {
         Self::default()
     }
@@ -73,6 +79,7 @@ impl IndexWriter {
         i
     }
 
+    /// Adds one record's summary.
     pub fn push(&mut self, s: &Summary<'_>) {
         for (f, name) in s.strs.iter().zip(SUMMARY_FIELDS) {
             if INLINE.contains(&name) {
@@ -102,14 +109,18 @@ impl IndexWriter {
         self.count += 1;
     }
 
+    /// Records added.
     pub fn len(&self) -> u32 {
         self.count
     }
 
+    /// No record added.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
 
+    /// The encoded index of a file of `kind` (see `InputKind::code`) holding `bytes` of
+    /// decompressed content, with what was skipped when it was parsed.
     pub fn finish(self, kind: u8, partial: Option<&str>, bytes: u64) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.table.len() + self.records.len());
         out.extend(MAGIC);
@@ -232,14 +243,14 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
 }
 
 /// The stored index of a file, if it is the file's current one.
-pub fn get(conn: &Connection, key: &FileKey) -> rusqlite::Result<Option<Vec<u8>>> {
+pub fn get(conn: &Connection, key: &FileKey) -> Result<Option<Vec<u8>>> {
     let mut st =
         conn.prepare_cached("SELECT summary FROM archive_files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3")?;
-    st.query_row(params![key.path, key.size, key.mtime_ns], |r| r.get(0)).optional()
+    Ok(st.query_row(params![key.path, key.size, key.mtime_ns], |r| r.get(0)).optional()?)
 }
 
 /// Stores new indexes and marks reused ones as used now, in one transaction.
-pub fn put(conn: &mut Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileKey]) -> rusqlite::Result<()> {
+pub fn put(conn: &mut Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileKey]) -> Result<()> {
     let now = crate::model::time::now_ms();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
@@ -255,23 +266,24 @@ pub fn put(conn: &mut Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileK
             touch.execute(params![k.path, now])?;
         }
     }
-    tx.commit()
+    Ok(tx.commit()?)
 }
 
-pub(crate) fn clear(conn: &Connection) -> rusqlite::Result<()> {
+/// Drops every archive index.
+pub(crate) fn clear(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM archive_files", [])?;
     Ok(())
 }
 
 /// (files, records) indexed.
-pub(crate) fn counts(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
-    conn.query_row("SELECT count(*), coalesce(sum(records), 0) FROM archive_files", [], |r| {
+pub(crate) fn counts(conn: &Connection) -> Result<(u64, u64)> {
+    Ok(conn.query_row("SELECT count(*), coalesce(sum(records), 0) FROM archive_files", [], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-    })
+    })?)
 }
 
 /// Drops the indexes of files not used since `cutoff_ms`; returns how many.
-pub(crate) fn prune_unused(conn: &Connection, cutoff_ms: i64) -> rusqlite::Result<u64> {
+pub(crate) fn prune_unused(conn: &Connection, cutoff_ms: i64) -> Result<u64> {
     Ok(conn.execute("DELETE FROM archive_files WHERE used_ms < ?1", [cutoff_ms])? as u64)
 }
 

@@ -2,6 +2,7 @@
 //! of migrations applied; each runs in its own transaction, so a crash part way leaves the
 //! database at the previous version. Never edit a migration that has shipped: add one.
 
+/// The migrations, oldest first: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     // 1: events of LookupEvents, the lookups that returned them, and what each lookup covers.
     "
@@ -52,7 +53,7 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ",
     // 2: the parsed index of local archive files, one row per file, keyed by path, size and
-    // modification time (see store::files for the encoding of `summary`).
+    // modification time (see cache::files for the encoding of `summary`).
     "
     CREATE TABLE archive_files (
         path TEXT PRIMARY KEY,
@@ -62,6 +63,30 @@ pub const MIGRATIONS: &[&str] = &[
         records INTEGER NOT NULL,
         summary BLOB NOT NULL
     );
+    ",
+    // 3: how many times events were removed (pruned, evicted for space, cleared). A fetch
+    // reads it with each page it commits: when it changed, events of its earlier pages may be
+    // gone, and the fetch no longer claims coverage that relies on them (see cache::write).
+    // Lookup ids are never used twice, so that a fetch running through `cache clear` cannot
+    // write into another query's lookup.
+    "
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('removals', 0);
+    CREATE TABLE lookups_3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope TEXT NOT NULL,
+        region TEXT NOT NULL,
+        category TEXT NOT NULL,
+        attr_key TEXT NOT NULL,
+        attr_value TEXT NOT NULL,
+        UNIQUE (scope, region, category, attr_key, attr_value)
+    );
+    INSERT INTO lookups_3 SELECT id, scope, region, category, attr_key, attr_value FROM lookups;
+    DROP TABLE lookups;
+    ALTER TABLE lookups_3 RENAME TO lookups;
     ",
 ];
 

@@ -23,7 +23,11 @@ pub fn run(action: &CacheAction, dir: Option<PathBuf>, out: &mut dyn Write, err:
     };
     let cfg = CacheConfig { dir, max_bytes: u64::MAX };
     let mut warnings = Vec::new();
-    let opened = Store::open(&cfg.dir, &mut warnings);
+    // Showing what the cache holds needs no writing: a read-only cache is read as it is.
+    let opened = match action {
+        CacheAction::Stats => Store::open_for_reading(&cfg.dir, &mut warnings),
+        _ => Store::open(&cfg.dir, &mut warnings),
+    };
     for w in &warnings {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }

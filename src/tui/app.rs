@@ -103,6 +103,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     restore_terminal();
+    effects::remove_kept_files();
     if let Some(msg) = take_background_panic() {
         eprintln!("trailscope: a background task failed: {msg}");
         return Ok(101);

@@ -48,18 +48,47 @@ pub fn copy(label: &str, text: &str) -> String {
     if text.len() <= 200 && !text.contains('\n') {
         return format!("this terminal does not take OSC 52; the {label} is {text}");
     }
-    match write_private(&std::env::temp_dir().join(format!("trailscope-copy-{}.json", std::process::id())), text) {
-        Ok(p) => format!("this terminal does not take OSC 52; the {label} is in {}", p.display()),
+    copy_to_file(label, text)
+}
+
+/// The copy fallback for values too long for the status bar: a private file, kept until
+/// trailscope exits.
+fn copy_to_file(label: &str, text: &str) -> String {
+    match private_temp_file("trailscope-copy-", text) {
+        Ok(path) => {
+            let notice = format!(
+                "this terminal does not take OSC 52; the {label} is in {} (removed when trailscope exits)",
+                path.display()
+            );
+            keep_until_exit(path);
+            notice
+        }
         Err(e) => format!("could not copy the {label}: {e}"),
     }
 }
 
-/// Writes a file readable by the owner only.
-fn write_private(path: &Path, text: &str) -> io::Result<PathBuf> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    f.write_all(text.as_bytes())?;
-    Ok(path.to_path_buf())
+/// A new file holding `text` in the temporary directory, the user's alone: a random name
+/// created exclusively (a file or link planted there by someone else is never followed or
+/// written over), mode 0600. It is removed when the returned path is dropped.
+fn private_temp_file(prefix: &str, text: &str) -> io::Result<tempfile::TempPath> {
+    let mut file = tempfile::Builder::new().prefix(prefix).suffix(".json").rand_bytes(12).tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    Ok(file.into_temp_path())
+}
+
+/// Files that must outlive the notice naming them; removed when the TUI ends
+/// ([`remove_kept_files`]).
+static KEPT_UNTIL_EXIT: std::sync::Mutex<Vec<tempfile::TempPath>> = std::sync::Mutex::new(Vec::new());
+
+fn keep_until_exit(path: tempfile::TempPath) {
+    KEPT_UNTIL_EXIT.lock().unwrap_or_else(|p| p.into_inner()).push(path);
+}
+
+/// Removes the files kept for notices (dropping a `TempPath` removes its file, ignoring
+/// errors). Called when the TUI ends, on every way out of it.
+pub fn remove_kept_files() {
+    KEPT_UNTIL_EXIT.lock().unwrap_or_else(|p| p.into_inner()).clear();
 }
 
 /// A record, pretty-printed, with every line sanitised: for the pager and the clipboard.
@@ -74,12 +103,17 @@ pub fn pretty_record(bytes: &[u8]) -> String {
 /// Runs `$PAGER` (else `less`) on `text`, with the terminal handed over to it. The caller
 /// restores its own screen afterwards.
 pub fn run_pager(text: &str) -> Result<(), String> {
-    let path = std::env::temp_dir().join(format!("trailscope-record-{}.json", std::process::id()));
-    write_private(&path, text).map_err(|e| format!("could not write {}: {e}", path.display()))?;
     let pager = std::env::var("PAGER").ok().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "less".into());
+    run_pager_with(&pager, text)
+}
+
+/// Runs the shell command `pager` on a file holding `text`.
+fn run_pager_with(pager: &str, text: &str) -> Result<(), String> {
+    let path = private_temp_file("trailscope-record-", text)
+        .map_err(|e| format!("could not write a file in {}: {e}", std::env::temp_dir().display()))?;
     let status =
-        std::process::Command::new("sh").arg("-c").arg(format!("{pager} \"$1\"")).arg("sh").arg(&path).status();
-    let _ = std::fs::remove_file(&path);
+        std::process::Command::new("sh").arg("-c").arg(format!("{pager} \"$1\"")).arg("sh").arg(&*path).status();
+    drop(path);
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{pager} exited with {s}")),
@@ -184,35 +218,99 @@ pub fn saved_filters_path() -> Option<PathBuf> {
     config_dir().map(|d| d.join("filters.json"))
 }
 
+/// The most a saved filters file or the configuration file may hold: a few lines are
+/// expected, and a path such as /dev/zero must not be read until memory runs out.
+pub const SMALL_FILE_MAX: u64 = 1 << 20;
+
+/// Reads a small text file whole; one larger than [`SMALL_FILE_MAX`] is an error.
+pub fn read_small(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(SMALL_FILE_MAX + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > SMALL_FILE_MAX {
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, "larger than 1 MiB, the most this file may hold"));
+    }
+    String::from_utf8(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedFilter {
     name: String,
     filter: String,
 }
 
-/// The saved filters; a missing file is no filters, an unreadable one an error to show.
-pub fn load_saved_filters(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = match std::fs::read_to_string(path) {
+/// The saved filters in `path`: `Ok(None)` when there is no such file, `Err` (why) when it
+/// cannot be read as saved filters.
+fn read_saved_filters(path: &Path) -> Result<Option<Vec<(String, String)>>, String> {
+    let text = match read_small(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let list: Vec<SavedFilter> =
         serde_json::from_str(&text).map_err(|e| format!("{} is not a list of saved filters: {e}", path.display()))?;
-    Ok(list.into_iter().map(|f| (f.name, f.filter)).collect())
+    Ok(Some(list.into_iter().map(|f| (f.name, f.filter)).collect()))
 }
 
-/// Stores the saved filters, replacing the file atomically.
+/// Moves a file that could not be read aside (`NAME.bad-<time>`), never deleting it, so that
+/// nothing writes over it; returns where it is now.
+fn move_aside(path: &Path) -> io::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut n = 0;
+    let target = loop {
+        let suffix = if n == 0 { String::new() } else { format!("-{n}") };
+        let t = path.with_file_name(format!("{name}.bad-{stamp}{suffix}"));
+        if std::fs::symlink_metadata(&t).is_err() {
+            break t;
+        }
+        n += 1;
+    };
+    std::fs::rename(path, &target)?;
+    Ok(target)
+}
+
+/// The saved filters; a missing file is no filters. A file that cannot be read is moved
+/// aside (kept) so that the next `:save` does not write over it; the error says where.
+pub fn load_saved_filters(path: &Path) -> Result<Vec<(String, String)>, String> {
+    match read_saved_filters(path) {
+        Ok(list) => Ok(list.unwrap_or_default()),
+        Err(why) => Err(match move_aside(path) {
+            Ok(kept) => format!("{why}; it was moved to {} (kept), and :save starts a new file", kept.display()),
+            Err(e) => format!("{why}; it could not be moved aside ({e}), so :save will not write over it"),
+        }),
+    }
+}
+
+/// Stores the saved filters, replacing the file atomically. A file there that cannot be
+/// read as saved filters is never written over: it is moved aside first, and the `Err` then
+/// says so although the filters were saved.
 pub fn store_saved_filters(path: &Path, filters: &[(String, String)]) -> Result<(), String> {
     let list: Vec<SavedFilter> =
         filters.iter().map(|(n, f)| SavedFilter { name: n.clone(), filter: f.clone() }).collect();
-    let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())? + "\n";
+    let moved = match read_saved_filters(path) {
+        Ok(_) => None,
+        Err(why) => match move_aside(path) {
+            Ok(kept) => Some(format!("{why}; it was moved to {} (kept)", kept.display())),
+            Err(e) => return Err(format!("{why}; it could not be moved aside ({e}), so it is not written over")),
+        },
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".filters.json.")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
+    tmp.persist(path).map_err(|e| format!("cannot replace {}: {}", path.display(), e.error))?;
+    match moved {
+        None => Ok(()),
+        Some(note) => Err(format!("the filters were saved; the earlier file was not: {note}")),
     }
-    let tmp = path.with_extension("json.tmp");
-    write_private(&tmp, &(text + "\n")).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -247,6 +345,99 @@ mod tests {
         assert_eq!(load_saved_filters(&p).unwrap(), list);
         std::fs::write(&p, "not json").unwrap();
         assert!(load_saved_filters(&p).unwrap_err().contains("not a list"));
+    }
+
+    /// Files named `filters.json.bad-…` in `dir`, with their contents.
+    fn moved_aside(dir: &Path) -> Vec<String> {
+        let mut kept: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("filters.json.bad-"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        kept.sort();
+        kept
+    }
+
+    #[test]
+    fn a_filters_file_that_cannot_be_read_is_moved_aside_never_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("filters.json");
+        // Edited by hand, with a trailing comma.
+        let edited = "[{\"name\": \"denied\", \"filter\": \"has:error\"},]\n";
+        std::fs::write(&p, edited).unwrap();
+        let e = load_saved_filters(&p).unwrap_err();
+        assert!(e.contains("not a list of saved filters"), "{e}");
+        // `:save` with the filters the app has: none could be read.
+        let list = vec![("mine".to_string(), "user:alice".to_string())];
+        let _ = store_saved_filters(&p, &list);
+        assert_eq!(load_saved_filters(&p).unwrap(), list);
+        assert_eq!(moved_aside(dir.path()), vec![edited.to_string()], "the unreadable file is kept");
+        // A file that went bad after it was loaded is not written over either.
+        std::fs::write(&p, "garbage").unwrap();
+        let e = store_saved_filters(&p, &list).unwrap_err();
+        assert!(e.contains("moved to") && e.contains("filters.json.bad-"), "{e}");
+        assert_eq!(load_saved_filters(&p).unwrap(), list);
+        assert_eq!(moved_aside(dir.path()), vec![edited.to_string(), "garbage".to_string()]);
+    }
+
+    #[test]
+    fn a_huge_filters_file_is_not_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("filters.json");
+        std::fs::write(&p, format!("[{}]", " ".repeat(2 << 20))).unwrap();
+        let e = load_saved_filters(&p).unwrap_err();
+        assert!(e.contains("1 MiB") && e.contains(&p.display().to_string()), "{e}");
+    }
+
+    /// Plants a symlink at the name a temporary file used to get, pointing at a file of
+    /// another user's; returns the symlink and the file.
+    #[cfg(unix)]
+    fn plant(dir: &Path, old_name: &str) -> (PathBuf, PathBuf) {
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        let planted = std::env::temp_dir().join(old_name);
+        let _ = std::fs::remove_file(&planted);
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        (planted, victim)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_pager_file_is_fresh_private_and_removed_after_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let (planted, victim) = plant(dir.path(), &format!("trailscope-record-{}.json", std::process::id()));
+        let d = dir.path().display();
+        // The pager notes the file's name and mode and copies it.
+        let pager = format!("echo \"$1\" > {d}/name; stat -c %a \"$1\" > {d}/mode; cp \"$1\" {d}/copy; true");
+        run_pager_with(&pager, "the record\n").unwrap();
+        let _ = std::fs::remove_file(&planted);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me", "the planted link was not followed");
+        assert_eq!(std::fs::read_to_string(dir.path().join("copy")).unwrap(), "the record\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join("mode")).unwrap().trim(), "600");
+        let name = std::fs::read_to_string(dir.path().join("name")).unwrap();
+        let name = Path::new(name.trim());
+        assert_ne!(name, planted);
+        assert!(!name.exists(), "{} is removed after use", name.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_copy_fallback_file_is_fresh_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (planted, victim) = plant(dir.path(), &format!("trailscope-copy-{}.json", std::process::id()));
+        let text = "{\"eventName\": \"RunInstances\"}\n".repeat(20);
+        let notice = copy_to_file("event JSON", &text);
+        let _ = std::fs::remove_file(&planted);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me", "the planted link was not followed");
+        let path = PathBuf::from(
+            notice.split(" is in ").nth(1).unwrap_or_else(|| panic!("{notice}")).split(' ').next().unwrap(),
+        );
+        assert_ne!(path, planted);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use super::client::{connect, region_clients, RegionClient};
 use super::fetch::{FetchNote, Page, RegionFetch};
 use super::store::{from_store, offline_regions, LiveStore};
 use super::{scope_of, LiveCmd, LiveConfig, LiveError, LiveQuery, LiveStatus, RegionStatus};
-use crate::cache::coverage::{self, Covered, TimeSpan};
-use crate::cache::LookupKey;
+use crate::cache::coverage::{self, TimeSpan};
+use crate::cache::{Committed, LookupKey, PageFetch};
 use crate::model::raw::{RawReader, SourceFile};
 use crate::source::{Coverage, Ingest, LoadStats, Problem, SourceMsg};
 use std::collections::VecDeque;
@@ -57,6 +57,7 @@ pub async fn run_live(
         recent: VecDeque::new(),
         current: None,
         lookups: Vec::new(),
+        fetches: Vec::new(),
         covered: Vec::new(),
         fetched_at: 0,
     };
@@ -110,6 +111,8 @@ struct Session<'a> {
     current: Option<u64>,
     /// Per region of the current query: its lookup in the store.
     lookups: Vec<Option<i64>>,
+    /// Per region: the window being fetched, as it commits its pages to the store.
+    fetches: Vec<Option<PageFetch>>,
     /// Per region of the current query: the parts of its window delivered completely.
     covered: Vec<Vec<TimeSpan>>,
     /// When the current query's window was frozen.
@@ -129,6 +132,7 @@ impl Session<'_> {
             ..Default::default()
         };
         self.lookups = vec![None; self.regions.len()];
+        self.fetches = vec![None; self.regions.len()];
         self.covered = vec![Vec::new(); self.regions.len()];
         let window = TimeSpan::new(query.start_ms, query.end_ms);
         for i in 0..self.regions.len() {
@@ -200,11 +204,7 @@ impl Session<'_> {
                     for m in &r.missing {
                         emit(SourceMsg::Problem(Problem {
                             input: format!("cache {}", crate::sanitize::sanitize(region)),
-                            reason: format!(
-                                "offline: {} to {} is not in the cache",
-                                crate::model::time::format_rfc3339(m.start),
-                                crate::model::time::format_rfc3339(m.end)
-                            ),
+                            reason: format!("offline: {} is not in the cache", coverage::describe(*m)),
                             skipped: false,
                         }));
                     }
@@ -278,9 +278,23 @@ impl Session<'_> {
     fn take_page(&mut self, p: Page, emit: &mut dyn FnMut(SourceMsg)) {
         let done = coverage::after_page(p.window, p.oldest_ms, p.window_last);
         if let (Some(s), Some(lookup)) = (self.store.store.as_mut(), self.lookups[p.region_idx]) {
-            let covered = done.map(|w| Covered { start: w.start, end: w.end, fetched: self.fetched_at });
-            if let Err(e) = s.commit_page(lookup, &self.regions[p.region_idx], &p.stored, covered) {
-                self.store.failed("writing to the cache", e);
+            let slot = &mut self.fetches[p.region_idx];
+            if slot.as_ref().is_none_or(|f| f.window() != p.window) {
+                *slot = Some(PageFetch::new(lookup, p.window, self.fetched_at));
+            }
+            if let Some(f) = slot.as_mut() {
+                match s.commit_page(f, &self.regions[p.region_idx], &p.stored, p.oldest_ms, p.window_last) {
+                    Ok(Committed::Kept { .. }) => {}
+                    Ok(Committed::Full) => self.store.note_once(&format!(
+                        "the cache is at its size limit ({:.1} MiB): the older events of this query are not kept \
+                         (--cache-max-size)",
+                        self.cfg.cache.as_ref().map_or(0.0, |c| c.max_bytes as f64 / (1u64 << 20) as f64)
+                    )),
+                    Ok(Committed::Cleared) => {
+                        self.store.note_once("the cache was cleared during the fetch: the rest is not kept")
+                    }
+                    Err(e) => self.store.failed("writing to the cache", e),
+                }
                 self.status.cache_notes = self.store.notes.clone();
             }
         }

@@ -18,13 +18,20 @@ impl LiveStore {
     pub(super) fn open(cfg: &LiveConfig) -> LiveStore {
         let mut notes = Vec::new();
         let store = cfg.cache.as_ref().and_then(|c| {
-            let opened = Store::open(&c.dir, &mut notes).and_then(|mut s| {
-                let removed = s.enforce_limit(c.max_bytes)?;
-                if removed > 0 {
-                    notes.push(format!("the cache was over its size limit: the {removed} oldest events were removed"));
-                }
-                Ok(s)
-            });
+            // Offline only reads: a cache that cannot be written still answers.
+            let opened = if cfg.offline {
+                Store::open_for_reading(&c.dir, &mut notes)
+            } else {
+                Store::open(&c.dir, &mut notes).and_then(|mut s| {
+                    let removed = s.enforce_limit(c.max_bytes)?;
+                    if removed > 0 {
+                        notes.push(format!(
+                            "the cache was over its size limit: the {removed} oldest events were removed"
+                        ));
+                    }
+                    Ok(s)
+                })
+            };
             match opened {
                 Ok(s) => Some(s),
                 Err(e) => {
@@ -34,6 +41,14 @@ impl LiveStore {
             }
         });
         LiveStore { store, notes: notes.iter().map(|n| crate::sanitize::sanitize(n).into_owned()).collect() }
+    }
+
+    /// A note said once per run, however many pages it is about.
+    pub(super) fn note_once(&mut self, note: &str) {
+        let note = crate::sanitize::sanitize(note).into_owned();
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 
     pub(super) fn failed(&mut self, what: &str, e: crate::cache::StoreError) {
@@ -91,9 +106,17 @@ pub(super) fn from_store(
     create: bool,
     out: &mut dyn FnMut(Vec<u8>, usize),
 ) -> Result<FromStore, crate::cache::StoreError> {
+    // Coverage and the events it describes are read from one snapshot: a prune by another
+    // process in between cannot make a covered window come back short.
     if let Some(all_id) = all.map(|k| s.lookup_id(k, false)).transpose()?.flatten() {
-        if coverage::missing(&s.coverage(all_id)?, window).is_empty() {
-            s.read_window(all_id, window, CACHE_CHUNK, out)?;
+        let answered = s.snapshot(|s| {
+            let covered = coverage::missing(&s.coverage(all_id)?, window).is_empty();
+            if covered {
+                s.read_window(all_id, window, CACHE_CHUNK, out)?;
+            }
+            Ok(covered)
+        })?;
+        if answered {
             return Ok(FromStore { lookup: None, gaps: Vec::new(), missing: Vec::new() });
         }
     }
@@ -102,8 +125,11 @@ pub(super) fn from_store(
         out(crate::cache::LookupBody::new().finish(), 0);
         return Ok(FromStore { lookup: None, gaps: vec![window], missing: vec![window] });
     };
-    let rows = s.coverage(lookup)?;
-    s.read_window(lookup, window, CACHE_CHUNK, out)?;
+    let rows = s.snapshot(|s| {
+        let rows = s.coverage(lookup)?;
+        s.read_window(lookup, window, CACHE_CHUNK, out)?;
+        Ok(rows)
+    })?;
     Ok(FromStore {
         lookup: Some(lookup),
         gaps: coverage::gaps(&rows, window),
