@@ -4,6 +4,7 @@
 pub mod boundary;
 pub mod files;
 pub mod lookup;
+pub mod s3;
 
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::events::Batch;
