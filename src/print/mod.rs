@@ -9,6 +9,8 @@ use crate::source::{load, LoadOptions, LoadStats, Problem, SourceMsg};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod s3;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Each CloudTrail record, unchanged, on one line.
@@ -31,6 +33,8 @@ pub struct PrintRequest {
     pub until: Option<i64>,
     /// The store for the archive index (live history has its own in `live`).
     pub cache: Option<crate::cache::CacheConfig>,
+    /// How `s3://` inputs are read.
+    pub s3: crate::source::s3::S3Config,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -141,7 +145,7 @@ pub fn build_query(
 }
 
 pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
+    let mut q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
         Ok(q) => q,
         Err(e) => {
             let _ = writeln!(err, "trailscope: bad --filter: {e}");
@@ -153,7 +157,20 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     // decompressed about once, while a load that prints little holds nothing.
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
     let live = req.paths.is_empty();
-    let (loaded, live_status) = if live {
+    let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
+    let mut s3_status = None;
+    let (loaded, live_status) = if remote {
+        match s3::load(req, &mut q, &raw) {
+            Ok((loaded, status)) => {
+                s3_status = Some(status);
+                (loaded, None)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if live {
         let now = time::now_ms();
         let plan = crate::query::plan::plan(&q);
         let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
@@ -185,9 +202,13 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     drop(all);
     loaded.store.sort_indices(&mut shown);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
-    match &live_status {
-        Some(s) => report_live(&loaded, s, shown.len(), err),
-        None => report(&loaded, shown.len(), err),
+    match (&live_status, &s3_status) {
+        (Some(s), _) => report_live(&loaded, s, shown.len(), err),
+        (None, Some((s, window))) => {
+            s3::report(s, window, err);
+            report(&loaded, shown.len(), err)
+        }
+        (None, None) => report(&loaded, shown.len(), err),
     }
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {

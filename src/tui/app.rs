@@ -36,6 +36,8 @@ pub struct Options {
     pub live: crate::source::lookup::LiveConfig,
     /// The local store, unless `--no-cache`.
     pub cache: Option<crate::cache::CacheConfig>,
+    /// How `s3://` PATHs and `--trail` are read.
+    pub s3: crate::source::s3::S3Config,
     /// The theme named in the configuration file (the environment may override it).
     pub theme: Option<String>,
     pub local_time: bool,
@@ -48,8 +50,13 @@ pub struct Options {
 }
 
 /// Runs the TUI until the user quits; the exit status.
-pub fn run(opts: Options) -> anyhow::Result<i32> {
+pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
+    // Trail archives in S3 alone have live history's default window.
+    let remote = crate::source::s3::is_remote(&opts.paths, &opts.s3);
+    if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::s3::layout::is_s3_url(p)) {
+        opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
+    }
     // Validate the filter before touching the terminal, so a typo is a plain usage error.
     let base = build_query(None, opts.since, opts.until, now).context("bad --since/--until")?;
     if let Some(f) = &opts.filter {
@@ -80,7 +87,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         .context("starting the runtime")?;
     let raw = Arc::new(RawReader::new(RAW_CACHE_BYTES));
     let (msg_tx, msg_rx) = mpsc::unbounded_channel::<Msg>();
-    let live = opts.paths.is_empty();
+    let live = opts.paths.is_empty() && !remote;
     let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
     let (hungry_tx, hungry_rx) = watch::channel(true);
     let mut state = if live {
@@ -178,7 +185,17 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if opts.paths.is_empty() {
+    if crate::source::s3::is_remote(&opts.paths, &opts.s3) {
+        let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
+        let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
+        let (source, _) =
+            crate::source::s3::S3Archive::for_inputs(&opts.paths, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, &opts.s3, load)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        boundary::spawn(Box::new(source), "loader", links, move |m| {
+            let _ = tx.send(Msg::Load(m));
+        })
+        .context("starting the S3 source")?;
+    } else if opts.paths.is_empty() {
         let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
         let live = LiveHistory { cfg: opts.live.clone(), until_done: false };
         boundary::spawn(Box::new(live), "live", links, move |m| {

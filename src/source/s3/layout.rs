@@ -102,7 +102,7 @@ impl Day {
         d.format("%Y/%m/%d").to_string()
     }
     fn from_ymd(y: &str, m: &str, d: &str) -> Option<Day> {
-        let date = chrono::NaiveDate::from_ymd_opt(digits(y)? as i32, digits(m)? as u32, digits(d)? as u32)?;
+        let date = chrono::NaiveDate::from_ymd_opt(digits(y)? as i32, digits(m)?, digits(d)?)?;
         Some(Day::of_ms(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis()))
     }
 }
@@ -364,9 +364,10 @@ mod tests {
         assert_eq!((k.org, k.account, k.region), (Some("o-abc123"), "111122223333", "eu-west-1"));
         assert_eq!(k.day, Day::of_ms(ms("2024-03-05T00:00:00Z")));
         assert_eq!(k.name.delivered_ms, ms("2024-03-05T23:55:00Z"));
-        let plain =
-            parse_log_key("111122223333/CloudTrail/us-east-1/2024/03/05/111122223333_CloudTrail_us-east-1_20240305T0000Z_x.json.gz")
-                .unwrap();
+        let plain = parse_log_key(
+            "111122223333/CloudTrail/us-east-1/2024/03/05/111122223333_CloudTrail_us-east-1_20240305T0000Z_x.json.gz",
+        )
+        .unwrap();
         assert_eq!(plain.org, None);
         // Digests, other directories and damaged names are not log files.
         for not in [
@@ -384,7 +385,8 @@ mod tests {
 
     #[test]
     fn a_window_lists_its_days_and_the_lag_newest_first() {
-        let w = Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T23:30:00Z"), lag_ms: DEFAULT_LAG_MS };
+        let w =
+            Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T23:30:00Z"), lag_ms: DEFAULT_LAG_MS };
         // The lag reaches into the next day: its directory can hold the window's last events.
         let days: Vec<String> = w.days().iter().map(|d| d.path()).collect();
         assert_eq!(days, ["2024/03/06", "2024/03/05"]);
@@ -397,7 +399,8 @@ mod tests {
 
     #[test]
     fn delivery_time_prunes_files() {
-        let w = Window { start_ms: ms("2024-03-05T10:00:30Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
+        let w =
+            Window { start_ms: ms("2024-03-05T10:00:30Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
         let wants = |t: &str| w.wants_delivery(ms(t));
         // Delivered before the window started: every event in it is older.
         assert!(!wants("2024-03-05T09:59:00Z"));
@@ -411,7 +414,8 @@ mod tests {
 
     #[test]
     fn a_listing_is_complete_once_the_day_or_the_window_is_over() {
-        let w = Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
+        let w =
+            Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
         let day = Day::of_ms(w.start_ms);
         assert!(!w.listing_complete(day, ms("2024-03-05T12:59:00Z")), "files of the window may still come");
         assert!(w.listing_complete(day, ms("2024-03-05T13:00:01Z")), "past the window's last delivery");
@@ -437,7 +441,8 @@ mod tests {
 
     #[test]
     fn local_files_in_the_s3_layout_are_pruned_by_name() {
-        let w = Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
+        let w =
+            Window { start_ms: ms("2024-03-05T10:00:00Z"), end_ms: ms("2024-03-05T12:00:00Z"), lag_ms: DEFAULT_LAG_MS };
         let p = |name: &str| wanted_local(Path::new(&format!("AWSLogs/1/CloudTrail/us-east-1/2024/03/05/{name}")), &w);
         assert!(p("111122223333_CloudTrail_us-east-1_20240305T1105Z_x.json.gz"));
         assert!(!p("111122223333_CloudTrail_us-east-1_20240305T0905Z_x.json.gz"));
@@ -449,10 +454,15 @@ mod tests {
 
     #[test]
     fn day_prefixes_and_the_plan_line() {
-        let w = Window { start_ms: ms("2024-03-05T22:00:00Z"), end_ms: ms("2024-03-05T23:30:00Z"), lag_ms: DEFAULT_LAG_MS };
+        let w =
+            Window { start_ms: ms("2024-03-05T22:00:00Z"), end_ms: ms("2024-03-05T23:30:00Z"), lag_ms: DEFAULT_LAG_MS };
         let accts = vec![
             ("AWSLogs/o-1/111122223333/".to_string(), "111122223333".to_string(), vec!["us-east-1".to_string()]),
-            ("AWSLogs/o-1/444455556666/".to_string(), "444455556666".to_string(), vec!["us-east-1".into(), "eu-west-1".into()]),
+            (
+                "AWSLogs/o-1/444455556666/".to_string(),
+                "444455556666".to_string(),
+                vec!["us-east-1".into(), "eu-west-1".into()],
+            ),
         ];
         let ps = day_prefixes(&accts, &w);
         assert_eq!(ps.len(), 6);
