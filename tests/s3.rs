@@ -289,3 +289,48 @@ fn a_missing_bucket_and_a_prefix_without_the_layout_say_what_to_do() {
     assert_eq!(o.status.code(), Some(2));
     assert!(common::stderr(&o).contains("is not an S3 bucket name"));
 }
+
+#[test]
+fn a_closed_window_asked_again_makes_no_request_and_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let archive = generate(dir.path(), "archive", 1500, 15, 3, 2, 51);
+    s3h::create_bucket("ts-cache");
+    upload("ts-cache", &archive, "", |k| k.to_string());
+    let window = ["--since", "2025-12-30T10:00:00Z", "--until", "2025-12-31T10:00:00Z"];
+    let proxy = Proxy::start();
+    let first = print(&proxy, &["s3://ts-cache"], &window, Some(&cache));
+    assert_eq!(first.status.code(), Some(0), "{}", common::stderr(&first));
+    let fetched = gets(&proxy.seen()).len();
+    assert!(fetched > 10);
+    // The window closed long ago: its listings are complete, its objects are stored (by
+    // endpoint: the same proxy is asked again).
+    proxy.clear();
+    let again = print(&proxy, &["s3://ts-cache"], &window, Some(&cache));
+    let err = common::stderr(&again);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    assert_eq!(proxy.seen(), vec![], "no request at all: {err}");
+    assert_eq!(sorted_lines(&again), sorted_lines(&first));
+    assert!(err.contains(&format!("({fetched} from the cache")), "{err}");
+    // Offline, with the server gone (as far as trailscope knows: nothing may reach it).
+    let mut args = vec!["print", "--offline"];
+    args.extend_from_slice(&window);
+    let url = proxy.url();
+    args.extend_from_slice(&["--endpoint-url", url.as_str(), "s3://ts-cache"]);
+    proxy.clear();
+    let offline = trailscope(&args, Some(&cache));
+    assert_eq!(offline.status.code(), Some(0), "{}", common::stderr(&offline));
+    assert_eq!(sorted_lines(&offline), sorted_lines(&first));
+    assert_eq!(proxy.seen(), vec![]);
+    // A window that reaches past what was listed lists and fetches only the new part: the
+    // day directories it shares with the first window are complete and not listed again.
+    let wider_window = ["--since", "2025-12-30T10:00:00Z", "--until", "2025-12-31T23:00:00Z"];
+    let wider = print(&proxy, &["s3://ts-cache"], &wider_window, Some(&cache));
+    assert_eq!(wider.status.code(), Some(0));
+    let seen = proxy.seen();
+    let relisted: Vec<String> = list_prefixes(&seen).into_iter().filter(|p| p.contains("/2025/12/30/")).collect();
+    assert_eq!(relisted, Vec::<String>::new(), "a complete day is not listed again");
+    let refetched = gets(&seen).iter().filter(|g| g.contains("/2025/12/30/")).count();
+    assert_eq!(refetched, 0, "stored objects are not fetched again");
+    assert!(!gets(&seen).is_empty(), "the new part is fetched");
+}

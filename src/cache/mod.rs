@@ -15,6 +15,7 @@
 
 pub mod coverage;
 pub mod files;
+pub mod s3;
 mod schema;
 
 use coverage::{Covered, TimeSpan};
@@ -441,6 +442,7 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch("DELETE FROM lookup_events; DELETE FROM coverage; DELETE FROM lookups; DELETE FROM events;")?;
         files::clear(&tx)?;
+        s3::clear(&tx)?;
         tx.commit()?;
         self.vacuum()
     }

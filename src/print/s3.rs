@@ -41,6 +41,9 @@ pub fn load(req: &PrintRequest, q: &mut Query, raw: &RawReader) -> Result<(Loade
 
 /// What the S3 part did: the plan, the window, the requests.
 pub fn report(s: &S3Status, window: &Window, err: &mut dyn Write) {
+    for n in &s.notes {
+        let _ = writeln!(err, "trailscope: warning: {}", sanitize(n));
+    }
     if let Some(t) = &s.trail {
         let last = t.latest_delivery_ms.map_or("not known".to_string(), time::format_rfc3339);
         let _ = writeln!(err, "trailscope: trail {} delivers to {}; last delivery {last}", sanitize(&t.name), t.url);

@@ -224,7 +224,6 @@ impl Proxy {
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
-    #[allow(dead_code)]
     pub fn clear(&self) {
         self.seen.lock().unwrap().clear();
     }

@@ -13,6 +13,7 @@
 pub mod fetch;
 pub mod layout;
 pub mod list;
+pub mod store;
 pub mod trail;
 
 use super::boundary::{Links, Source};
@@ -20,10 +21,11 @@ use super::{discover_into, load_found, Found, LoadOptions, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
 use fetch::{Bucket, Connect, Counters, Failure};
 use layout::{PlanSummary, S3Url, Scope, Window};
-use list::{Listed, Listings, NoStore};
+use list::{Listed, Listings};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use store::S3Store;
 use tokio::sync::mpsc;
 
 /// Parallel requests by default (listing and fetching each).
@@ -79,6 +81,8 @@ pub struct S3Status {
     pub bytes: u64,
     /// The trail named with `--trail`, as DescribeTrails and GetTrailStatus describe it.
     pub trail: Option<trail::TrailInfo>,
+    /// About the local store (it could not be opened or written).
+    pub notes: Vec<String>,
     /// Listing and fetching are over.
     pub done: bool,
 }
@@ -237,6 +241,7 @@ impl S3Archive {
                 cfg: self.cfg.clone(),
                 status: self.status.clone(),
                 counters: Arc::new(Counters::default()),
+                stores: Mutex::new(Vec::new()),
             };
             let task = tokio::spawn(job.run(tx));
             while let Some(found) = rx.recv().await {
@@ -271,6 +276,7 @@ struct Job {
     cfg: S3Config,
     status: Arc<Mutex<S3Status>>,
     counters: Arc<Counters>,
+    stores: Mutex<Vec<Arc<S3Store>>>,
 }
 
 type Tx = mpsc::UnboundedSender<Found>;
@@ -305,20 +311,21 @@ impl Job {
             }
         }
         for url in &trails {
-            let store: Arc<dyn Listings> = Arc::new(NoStore);
-            let bucket = match job.bucket(sdk.as_ref(), &url.bucket).await {
+            let store = job.store(&url.bucket);
+            let bucket = match job.bucket(sdk.as_ref(), &url.bucket, &store).await {
                 Ok(b) => b,
                 Err(f) => {
                     job.problem(&tx, &url.to_string(), f.text, true);
                     continue;
                 }
             };
-            if let Err(f) = job.trail(&bucket, store, url, &fetches, &tx, &mut tasks).await {
+            if let Err(f) = job.trail(&bucket, store.clone(), url, &fetches, &tx, &mut tasks).await {
                 job.problem(&tx, &url.to_string(), f.text, true);
             }
         }
         for list in &job.keys {
-            let bucket = match job.bucket(sdk.as_ref(), &list.bucket).await {
+            let store = job.store(&list.bucket);
+            let bucket = match job.bucket(sdk.as_ref(), &list.bucket, &store).await {
                 Ok(b) => b,
                 Err(f) => {
                     job.problem(&tx, &format!("s3://{}", list.bucket), f.text, true);
@@ -328,9 +335,17 @@ impl Job {
             let objects: Vec<Listed> =
                 list.keys.iter().map(|k| Listed { key: k.clone(), etag: String::new(), size: 0 }).collect();
             job.status().objects_wanted += objects.len();
-            job.spawn_fetches(&bucket, objects, &fetches, &tx, &mut tasks);
+            job.spawn_fetches(&bucket, store, objects, &fetches, &tx, &mut tasks);
         }
         while tasks.join_next().await.is_some() {}
+        let stores: Vec<Arc<S3Store>> = job.stores.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        for s in stores {
+            let s2 = s.clone();
+            let _ = tokio::task::spawn_blocking(move || s2.enforce_limit()).await;
+            for n in s.notes.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+                job.status().notes.push(n);
+            }
+        }
         let mut st = job.status();
         st.take_counters(&job.counters);
         st.done = true;
@@ -341,20 +356,43 @@ impl Job {
         let _ = tx.send(Found::Problem(Problem { input, reason, skipped }));
     }
 
+    /// The local store for a bucket (one per load and bucket).
+    fn store(&self, bucket: &str) -> Arc<S3Store> {
+        let site = store::site_of(self.cfg.connect.endpoint_url.as_deref());
+        let s = Arc::new(S3Store::open(self.cfg.cache.as_ref(), &site, bucket, self.cfg.offline));
+        self.stores.lock().unwrap_or_else(|p| p.into_inner()).push(s.clone());
+        s
+    }
+
     /// A client for the bucket, in the bucket's own region.
-    async fn bucket(&self, sdk: Option<&aws_config::SdkConfig>, name: &str) -> Result<Bucket, Failure> {
-        let Some(sdk) = sdk else {
-            return Err(Failure::new("offline: S3 is not asked"));
-        };
+    async fn bucket(
+        &self,
+        sdk: Option<&aws_config::SdkConfig>,
+        name: &str,
+        store: &S3Store,
+    ) -> Result<Bucket, Failure> {
         let c = &self.cfg.connect;
+        let Some(sdk) = sdk else {
+            // Offline: a client that is never used, so that the store answers everything.
+            let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+            return Ok(Bucket {
+                client: fetch::client(&sdk, "us-east-1", c),
+                name: name.to_string(),
+                counters: self.counters.clone(),
+            });
+        };
         let asked_region =
             c.region.clone().or_else(|| sdk.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".to_string());
         // An S3-compatible store (or a test) has one region, whatever it is called.
         let region = if c.endpoint_url.is_some() {
             asked_region
+        } else if let Some(r) = store.bucket_region() {
+            r
         } else {
             let probe = fetch::client(sdk, &asked_region, c);
-            fetch::bucket_region(&probe, name, &asked_region, &self.counters).await?
+            let r = fetch::bucket_region(&probe, name, &asked_region, &self.counters).await?;
+            store.keep_bucket_region(&r);
+            r
         };
         Ok(Bucket { client: fetch::client(sdk, &region, c), name: name.to_string(), counters: self.counters.clone() })
     }
@@ -363,13 +401,13 @@ impl Job {
     async fn trail(
         self: &Arc<Self>,
         b: &Bucket,
-        store: Arc<dyn Listings>,
+        store: Arc<S3Store>,
         url: &S3Url,
         fetches: &Arc<tokio::sync::Semaphore>,
         tx: &Tx,
         tasks: &mut tokio::task::JoinSet<()>,
     ) -> Result<(), Failure> {
-        let dirs = list::trail_dirs(b, store.as_ref(), url, &self.window, &self.scope).await?;
+        let dirs = list::trail_dirs(b, store.as_ref() as &dyn Listings, url, &self.window, &self.scope).await?;
         let days = layout::day_prefixes(&dirs.accounts, &self.window);
         let mut plan = PlanSummary {
             accounts: dirs.accounts.len(),
@@ -413,7 +451,7 @@ impl Job {
                         st.objects_wanted += objects.len();
                         st.plans[plan_idx].1 = plan.clone();
                     }
-                    self.spawn_fetches(b, objects, fetches, tx, tasks);
+                    self.spawn_fetches(b, store.clone(), objects, fetches, tx, tasks);
                 }
                 Err(f) if f.fatal => return Err(f),
                 Err(f) => self.problem(tx, &format!("s3://{}/{}", b.name, day.prefix), f.text, true),
@@ -426,20 +464,41 @@ impl Job {
     fn spawn_fetches(
         self: &Arc<Self>,
         b: &Bucket,
+        store: Arc<S3Store>,
         objects: Vec<Listed>,
         fetches: &Arc<tokio::sync::Semaphore>,
         tx: &Tx,
         tasks: &mut tokio::task::JoinSet<()>,
     ) {
         for o in objects {
-            let (job, b, fetches, tx) = (self.clone(), b.clone(), fetches.clone(), tx.clone());
+            let (job, b, fetches, tx, store) = (self.clone(), b.clone(), fetches.clone(), tx.clone(), store.clone());
             tasks.spawn(async move {
                 let Ok(_permit) = fetches.acquire_owned().await else { return };
                 let name = format!("s3://{}/{}", b.name, o.key);
+                let cached = {
+                    let (store, key, etag) = (store.clone(), o.key.clone(), o.etag.clone());
+                    tokio::task::spawn_blocking(move || store.object(&key, &etag)).await.ok().flatten()
+                };
+                if let Some(bytes) = cached {
+                    job.status().objects_cached += 1;
+                    let _ = tx.send(Found::File(SourceFile::in_memory(0, &name, bytes)));
+                    return;
+                }
+                if job.cfg.offline {
+                    job.status().objects_failed += 1;
+                    job.problem(&tx, &name, "offline: this object is not in the cache".into(), true);
+                    return;
+                }
                 match fetch::get_object(&b.client, &b.name, &o.key, &b.counters).await {
                     Ok(f) => {
                         job.status().objects_done += 1;
-                        let _ = tx.send(Found::File(SourceFile::in_memory(0, &name, f.bytes)));
+                        let etag = if f.etag.is_empty() { o.etag.clone() } else { f.etag.clone() };
+                        let file = SourceFile::in_memory(0, &name, f.bytes);
+                        if let Some(bytes) = file.memory.get().cloned() {
+                            let key = o.key.clone();
+                            let _ = tokio::task::spawn_blocking(move || store.keep_object(&key, &etag, &bytes)).await;
+                        }
+                        let _ = tx.send(Found::File(file));
                     }
                     Err(f) => {
                         job.status().objects_failed += 1;
