@@ -334,3 +334,38 @@ fn a_closed_window_asked_again_makes_no_request_and_works_offline() {
     assert_eq!(refetched, 0, "stored objects are not fetched again");
     assert!(!gets(&seen).is_empty(), "the new part is fetched");
 }
+
+#[test]
+fn a_trail_named_with_trail_is_read_from_the_bucket_and_prefix_describe_trails_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 600, 20, 1, 1, 61);
+    s3h::create_bucket("ts-trail");
+    upload("ts-trail", &archive, "audit/", |k| k.to_string());
+    let creds = aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests");
+    let conf = aws_sdk_cloudtrail::Config::builder()
+        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+        .endpoint_url(s3h::moto().url())
+        .credentials_provider(creds)
+        .build();
+    let ct = aws_sdk_cloudtrail::Client::from_conf(conf);
+    s3h::rt().block_on(async {
+        ct.create_trail().name("audit-trail").s3_bucket_name("ts-trail").s3_key_prefix("audit").send().await.unwrap();
+        ct.start_logging().name("audit-trail").send().await.unwrap();
+    });
+    let (since, until) = ("2025-12-31T06:00:00Z", "2025-12-31T18:00:00Z");
+    let proxy = Proxy::start();
+    let o = print(&proxy, &[], &["--trail", "audit-trail", "--since", since, "--until", until], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("trail audit-trail delivers to s3://ts-trail/audit"), "{err}");
+    let local = trailscope(&["print", "--since", since, "--until", until, archive.to_str().unwrap()], None);
+    let want = sorted_lines(&local);
+    assert!(!want.is_empty());
+    assert_eq!(sorted_lines(&o), want);
+    // A trail that does not exist is named, with what to do.
+    let o = print(&proxy, &[], &["--trail", "no-such-trail", "--since", since], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no-such-trail"), "{err}");
+}

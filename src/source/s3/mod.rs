@@ -217,7 +217,7 @@ impl S3Archive {
 
     /// Lists and fetches the remote inputs, handing each object to `sink` as it arrives.
     fn remote(&self, sink: &mut dyn FnMut(Found)) {
-        if self.trails.is_empty() && self.keys.is_empty() {
+        if self.trails.is_empty() && self.keys.is_empty() && self.cfg.trail.is_none() {
             return;
         }
         let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

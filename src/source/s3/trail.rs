@@ -47,7 +47,7 @@ pub async fn describe(c: &Connect, trail: &str) -> Result<TrailInfo, String> {
         .await
         .map_err(|e| explain(&e, "DescribeTrails", trail))?;
     let found = out.trail_list().iter().find(|t| t.name() == Some(trail) || t.trail_arn() == Some(trail));
-    let Some(t) = found.or(out.trail_list().first()) else {
+    let Some(t) = found else {
         return Err(crate::sanitize::sanitize(&format!(
             "no trail '{trail}' in this account and region; `aws cloudtrail describe-trails` lists them (or pass --region)"
         ))
