@@ -220,8 +220,10 @@ fn faults_are_retried_or_named_and_nothing_is_lost_or_doubled() {
         vec![(junk.clone(), b"<html>not a trail</html>".to_vec()), (cut.clone(), whole[..whole.len() / 2].to_vec())],
     );
     let (slow, broken, dropped, denied) = (keys[1].clone(), keys[2].clone(), keys[3].clone(), keys[4].clone());
+    let kms = keys[5].clone();
     let rule = {
-        let (slow, broken, dropped, denied) = (slow.clone(), broken.clone(), dropped.clone(), denied.clone());
+        let (slow, broken, dropped, denied, kms) =
+            (slow.clone(), broken.clone(), dropped.clone(), denied.clone(), kms.clone());
         move |s: &Seen, before: usize| {
             let path = s.path();
             if !s.is_get_object() {
@@ -234,6 +236,8 @@ fn faults_are_retried_or_named_and_nothing_is_lost_or_doubled() {
                 Fault::Cut
             } else if path.ends_with(&denied) {
                 Fault::Error(403, "AccessDenied")
+            } else if path.ends_with(&kms) {
+                Fault::KmsDenied
             } else {
                 Fault::Pass
             }
@@ -244,6 +248,7 @@ fn faults_are_retried_or_named_and_nothing_is_lost_or_doubled() {
     let err = common::stderr(&o);
     assert_eq!(o.status.code(), Some(3), "some objects could not be read: {err}");
     assert!(err.contains(&format!("s3:GetObject denied on arn:aws:s3:::ts-faults/{denied}")), "{err}");
+    assert!(err.contains(&format!("kms:Decrypt denied for s3://ts-faults/{kms}")), "{err}");
     assert!(err.contains(&junk) && err.contains(&cut), "each problem names its object: {err}");
     assert!(err.contains("truncated gzip"), "{err}");
     for k in [&slow, &broken, &dropped] {
@@ -253,7 +258,7 @@ fn faults_are_retried_or_named_and_nothing_is_lost_or_doubled() {
     let without = dir.path().join("without-denied");
     std::fs::create_dir(&without).unwrap();
     for (k, b) in s3h::files_under(&archive) {
-        if k != denied {
+        if k != denied && k != kms {
             let p = without.join(&k);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, b).unwrap();
@@ -281,6 +286,12 @@ fn a_missing_bucket_and_a_prefix_without_the_layout_say_what_to_do() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("no CloudTrail layout under s3://ts-nolayout"), "{err}");
     assert!(err.contains("exports/") && err.contains("readme.txt"), "says what is there: {err}");
+    let denied = Proxy::with_faults(|s, _| if s.is_list() { Fault::Error(403, "AccessDenied") } else { Fault::Pass });
+    let o = print(&denied, &["s3://ts-nolayout/trail"], &[], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("s3:ListBucket denied on arn:aws:s3:::ts-nolayout (prefix 'trail/AWSLogs/')"), "{err}");
+    assert_eq!(denied.seen().len(), 1, "a denied listing is not asked again");
     let o = print(&proxy, &["s3://ts-no-such-bucket-here"], &[], None);
     let err = common::stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");

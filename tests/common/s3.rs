@@ -183,6 +183,8 @@ pub enum Fault {
     Error(u16, &'static str),
     /// Sends the head and half of moto's body, then closes the connection.
     Cut,
+    /// Answers 403 AccessDenied as S3 does when the identity may not use an object's KMS key.
+    KmsDenied,
 }
 
 type Rule = dyn Fn(&Seen, usize) -> Fault + Send + Sync;
@@ -250,10 +252,19 @@ fn serve(mut conn: TcpStream, upstream: u16, log: &Mutex<Vec<Seen>>, rule: &Rule
     if conn.read_exact(&mut body).is_err() {
         return;
     }
-    match rule(&seen, before) {
+    let fault = rule(&seen, before);
+    let (fault, message) = match fault {
+        Fault::KmsDenied => (
+            Fault::Error(403, "AccessDenied"),
+            "User: arn:aws:iam::123456789012:user/t is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext".to_string(),
+        ),
+        Fault::Error(_, code) => (fault.clone(), format!("injected {code}")),
+        other => (other, String::new()),
+    };
+    match fault {
         Fault::Error(status, code) => {
             let xml = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected {code}</Message><RequestId>test</RequestId></Error>"
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>test</RequestId></Error>"
             );
             let body = if seen.method == "HEAD" { "" } else { xml.as_str() };
             let reply = format!(
