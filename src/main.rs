@@ -15,6 +15,7 @@ fn main() {
             let req = PrintRequest {
                 live: common.live_config(),
                 cache: common.cache_config(),
+                s3: common.s3_config(),
                 paths: common.paths,
                 filter: common.filter,
                 format,

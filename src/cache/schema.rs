@@ -88,6 +88,36 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE lookups;
     ALTER TABLE lookups_3 RENAME TO lookups;
     ",
+    // 4: trail archives in S3 (see cache::s3): listings with when they were taken, objects as
+    // fetched by bucket, key and ETag, and each bucket's region; per site (AWS or an endpoint).
+    "
+    CREATE TABLE s3_listings (
+        site TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        listed_ms INTEGER NOT NULL,
+        dirs TEXT NOT NULL,
+        objects TEXT NOT NULL,
+        PRIMARY KEY (site, bucket, prefix)
+    );
+    CREATE TABLE s3_objects (
+        site TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        used_ms INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (site, bucket, key)
+    );
+    CREATE INDEX s3_objects_used ON s3_objects (used_ms);
+    CREATE TABLE s3_buckets (
+        site TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        region TEXT NOT NULL,
+        PRIMARY KEY (site, bucket)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -280,12 +280,13 @@ impl Store {
         Ok(removed)
     }
 
-    /// Empties the store (events, coverage, archive index) and gives the space back.
+    /// Empties the store (events, coverage, archive index, S3 listings and objects) and gives the space back.
     pub fn clear(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch("DELETE FROM lookup_events; DELETE FROM coverage; DELETE FROM lookups; DELETE FROM events;")?;
         tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'removals'", [])?;
         files::clear(&tx)?;
+        super::s3::clear(&tx)?;
         tx.commit()?;
         self.vacuum()
     }

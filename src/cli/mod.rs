@@ -48,7 +48,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Common {
-    /// Files or directories (searched recursively) of CloudTrail logs; `-` reads standard input.
+    /// Files or directories (searched recursively) of CloudTrail logs; `-` reads standard input;
+    /// `s3://BUCKET[/PREFIX]` reads a trail's archive in S3 (the prefix its AWSLogs/ is under).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Filter query, e.g. 'name:Delete* -error:AccessDenied user:alice'.
@@ -78,6 +79,17 @@ pub struct Common {
     /// Live history: seconds to wait for one answer before asking again.
     #[arg(long, value_name = "SECS", default_value_t = 30, help_heading = "Live event history (no PATH)")]
     pub timeout: u64,
+    /// S3: how long after an event its log file may be delivered; files delivered later than
+    /// this after the window are not fetched (an age: 15m, 1h, 2h).
+    #[arg(long, value_name = "AGE", default_value = "1h", value_parser = age_arg, help_heading = "Trail archives in S3 (s3:// PATHs)")]
+    pub delivery_lag: i64,
+    /// S3: read this trail's archive (a name or an ARN): its bucket and prefix come from
+    /// DescribeTrails (in --region), its last delivery from GetTrailStatus.
+    #[arg(long, value_name = "NAME|ARN", help_heading = "Trail archives in S3 (s3:// PATHs)")]
+    pub trail: Option<String>,
+    /// S3: requests in flight at most (listing and fetching each).
+    #[arg(long, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY, help_heading = "Trail archives in S3 (s3:// PATHs)")]
+    pub s3_concurrency: usize,
     /// Configuration file (default: $XDG_CONFIG_HOME/trailscope/config.toml).
     #[arg(long, value_name = "FILE", env = "TRAILSCOPE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
@@ -130,6 +142,24 @@ impl Common {
         }
     }
 
+    /// How `s3://` inputs are read: the live options' credentials, region and endpoint.
+    pub fn s3_config(&self) -> crate::source::s3::S3Config {
+        let live = self.live_config();
+        crate::source::s3::S3Config {
+            connect: crate::source::s3::fetch::Connect {
+                profile: live.profile,
+                region: live.regions.first().filter(|r| *r != "all").cloned(),
+                endpoint_url: live.endpoint_url,
+                timeout: live.timeout,
+            },
+            lag_ms: self.delivery_lag.max(0),
+            concurrency: self.s3_concurrency.clamp(1, 256),
+            cache: self.cache_config(),
+            offline: self.offline,
+            trail: self.trail.clone(),
+        }
+    }
+
     /// What the TUI starts with: this command line over the configuration file.
     pub fn tui_options(&self, config: &crate::config::Loaded) -> crate::tui::app::Options {
         let c = &config.config;
@@ -142,6 +172,7 @@ impl Common {
             mouse: !self.no_mouse && c.mouse.unwrap_or(true),
             live: self.live_config(),
             cache: self.cache_config(),
+            s3: self.s3_config(),
             theme: c.theme.clone(),
             local_time: c.local_time,
             fuzzy: c.fuzzy,
@@ -161,6 +192,8 @@ impl Common {
     }
 }
 
+// Parsed once per run: the size of `Print` (the common options) does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.

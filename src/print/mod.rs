@@ -10,6 +10,8 @@ use crate::source::{load, Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod s3;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Each CloudTrail record, unchanged, on one line.
@@ -32,6 +34,8 @@ pub struct PrintRequest {
     pub until: Option<i64>,
     /// The store for the archive index (live history has its own in `live`).
     pub cache: Option<crate::cache::CacheConfig>,
+    /// How `s3://` inputs are read.
+    pub s3: crate::source::s3::S3Config,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -175,7 +179,7 @@ pub fn build_query(
 }
 
 pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
+    let mut q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
         Ok(q) => q,
         Err(e) => {
             let _ = writeln!(err, "trailscope: {e}");
@@ -186,7 +190,20 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     // trail files mostly one after another (each covers a few minutes), so each is
     // decompressed about once, while a load that prints little holds nothing.
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
-    let loaded = if req.paths.is_empty() {
+    let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
+    let mut s3_status = None;
+    let loaded = if remote {
+        match s3::load(req, &mut q, &raw) {
+            Ok((loaded, status)) => {
+                s3_status = Some(status);
+                loaded
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if req.paths.is_empty() {
         let now = time::now_ms();
         let plan = crate::query::plan::plan(&q);
         let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
@@ -221,9 +238,13 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
     let unread = *written.as_ref().unwrap_or(&0);
     let counts = Matched { shown: shown.len(), unread };
-    match &loaded.live {
-        Some(s) => report_live(&loaded, s, counts, err),
-        None => report(&loaded, counts, err),
+    match (&loaded.live, &s3_status) {
+        (Some(s), _) => report_live(&loaded, s, counts, err),
+        (None, Some((s, window))) => {
+            s3::report(s, window, err);
+            report(&loaded, counts, err)
+        }
+        (None, None) => report(&loaded, counts, err),
     }
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {

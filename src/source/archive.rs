@@ -53,8 +53,8 @@ impl Discovered {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Searches the inputs, publishing files in small groups (the first at once).
-    fn run(&self, inputs: &[String]) {
+    /// Runs the search, publishing files in small groups (the first at once).
+    fn run(&self, search: &Search<'_>) {
         /// Ends the search however this returns, so that no worker waits for more forever.
         struct Finish<'a>(&'a Discovered);
         impl Drop for Finish<'_> {
@@ -67,8 +67,12 @@ impl Discovered {
         const GROUP: usize = 64;
         let mut files = Vec::new();
         let mut first = true;
-        discover_into(inputs, &mut |f| match f {
-            Found::File(f) => {
+        // Ids are the order of publishing, whatever the search numbered.
+        let mut next_id = 0u32;
+        search(&mut |f| match f {
+            Found::File(mut f) => {
+                f.id = next_id;
+                next_id += 1;
                 files.push(Arc::new(f));
                 if first || files.len() >= GROUP {
                     first = false;
@@ -131,10 +135,29 @@ fn archive_part(inputs: &[String]) -> String {
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
+    let on_disk = inputs.iter().any(|i| i != "-");
+    load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit)
+}
+
+/// Finds inputs and hands each to its sink as soon as it is found (see [`discover_into`]).
+pub type Search<'a> = dyn Fn(&mut dyn FnMut(Found)) + Sync + 'a;
+
+/// [`load`] of the inputs that `search` finds (files on disk, objects fetched from a server,
+/// content in memory), read and parsed by the same workers as they come. `part` names them in
+/// the coverage reported; `on_disk`: some inputs may be files, for which the archive index is
+/// worth opening.
+pub fn load_found(
+    search: &Search<'_>,
+    part: String,
+    on_disk: bool,
+    opts: &LoadOptions,
+    raw: &RawReader,
+    emit: &mut dyn FnMut(SourceMsg),
+) -> LoadStats {
     let mut stats = LoadStats { discovering: true, ..Default::default() };
     let mut coord = Ingest::new(raw);
     let index = match &opts.cache {
-        Some(c) if !opts.retain_content && inputs.iter().any(|i| i != "-") => open_index(c, emit),
+        Some(c) if !opts.retain_content && on_disk => open_index(c, emit),
         _ => None,
     };
     let mut index_writes = IndexWrites::default();
@@ -148,7 +171,7 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         let found = &found;
         std::thread::Builder::new()
             .name("discover".into())
-            .spawn_scoped(scope, move || found.run(inputs))
+            .spawn_scoped(scope, move || found.run(search))
             .expect("starting the discovery thread");
         for _ in 0..threads {
             let tx = tx.clone();
@@ -204,7 +227,7 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         emit(SourceMsg::Batch(b, stats.clone()));
     }
     let spans = coord.time_span().into_iter().collect();
-    emit(SourceMsg::Coverage(Coverage { part: archive_part(inputs), spans }));
+    emit(SourceMsg::Coverage(Coverage { part, spans }));
     emit(SourceMsg::Done(stats.clone()));
     // After the events are handed over: the user does not wait for the index to be written.
     if let Some(ix) = index.as_ref() {
@@ -232,7 +255,7 @@ mod tests {
             assert!(!second.is_finished());
             // The end of the search releases workers asking beyond the last file (here a search
             // that finds only a problem).
-            found.run(&["/nonexistent/trailscope-input".to_string()]);
+            found.run(&|sink| discover_into(&["/nonexistent/trailscope-input".to_string()], sink));
             assert!(second.join().unwrap().is_none());
         });
         // The coordinator announces each file and problem once, in order.

@@ -9,10 +9,13 @@ mod index;
 mod ingest;
 mod local;
 pub mod lookup;
+// Not every public item of the S3 source is documented yet.
 mod merge;
+#[allow(missing_docs)]
+pub mod s3;
 mod worker;
 
-pub use archive::load;
+pub use archive::{load, load_found, Search};
 pub use discover::{discover, discover_into, Found};
 pub use ingest::{canonical_hash, Ingest};
 pub use worker::{catching_panic, install_panic_filter};

@@ -36,6 +36,8 @@ pub struct Options {
     pub live: crate::source::boundary::LiveConfig,
     /// The local store, unless `--no-cache`.
     pub cache: Option<crate::cache::CacheConfig>,
+    /// How `s3://` PATHs and `--trail` are read.
+    pub s3: crate::source::s3::S3Config,
     /// The theme named in the configuration file (the environment may override it).
     pub theme: Option<String>,
     pub local_time: bool,
@@ -48,8 +50,13 @@ pub struct Options {
 }
 
 /// Runs the TUI until the user quits; the exit status.
-pub fn run(opts: Options) -> anyhow::Result<i32> {
+pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
+    // Trail archives in S3 alone have live history's default window.
+    let remote = crate::source::s3::is_remote(&opts.paths, &opts.s3);
+    if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::s3::layout::is_s3_url(p)) {
+        opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
+    }
     // Validate the filter before touching the terminal, so a typo is a plain usage error.
     let base = build_query(None, opts.since, opts.until, now).context("bad --since/--until")?;
     if let Some(f) = &opts.filter {
@@ -115,7 +122,8 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
 /// The state the TUI starts with: the filter worker started over an empty store, the
 /// configuration's settings, its problems and the saved filters.
 fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
-    let live = opts.paths.is_empty().then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
+    let live = (opts.paths.is_empty() && !crate::source::s3::is_remote(&opts.paths, &opts.s3))
+        .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
     let problems: Vec<Problem> = opts
         .config_problems
         .iter()
@@ -201,7 +209,17 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if opts.paths.is_empty() {
+    if crate::source::s3::is_remote(&opts.paths, &opts.s3) {
+        let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
+        let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
+        let (source, _) =
+            crate::source::s3::S3Archive::for_inputs(&opts.paths, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, &opts.s3, load)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        boundary::spawn(Box::new(source), "loader", links, move |m| {
+            let _ = tx.send(Msg::Load(m));
+        })
+        .context("starting the S3 source")?;
+    } else if opts.paths.is_empty() {
         let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
         let live = LiveHistory { cfg: opts.live.clone(), until_done: false };
         boundary::spawn(Box::new(live), "live", links, move |m| {
