@@ -281,7 +281,8 @@ fn the_aws_cli_validator_agrees() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/awscli_validate.py");
     let mut compared = 0;
     let mut cli_invalid = 0;
-    let cases: Vec<(&str, Box<dyn Fn(&Fixture)>)> = vec![
+    type Tamper = Box<dyn Fn(&Fixture)>;
+    let cases: Vec<(&str, Tamper)> = vec![
         ("untouched", Box::new(|_| {})),
         ("log edited", Box::new(|f| edit(&logs(&f.root)[0], "\"awsRegion\":\"us-", "\"awsRegion\":\"uz-"))),
         ("log deleted", Box::new(|f| std::fs::remove_file(&logs(&f.root)[3]).unwrap())),

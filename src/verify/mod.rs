@@ -241,6 +241,9 @@ struct Loaded {
     content: Result<(Digest, String), ReadError>,
 }
 
+/// Asked for the public keys of the home regions found, between two times (epoch ms).
+pub type GetKeys<'a> = dyn FnMut(&[String], i64, i64) -> Result<Vec<PublicKey>, String> + 'a;
+
 /// Verifies the archives under `inputs`. `get_keys` is asked once, for the home regions and
 /// the span of digest end times (epoch ms) found, and may fail (nothing is verified then).
 pub fn verify(
@@ -248,7 +251,7 @@ pub fn verify(
     trail: Option<&TrailFilter>,
     since: Option<i64>,
     until: Option<i64>,
-    get_keys: &mut dyn FnMut(&[String], i64, i64) -> Result<Vec<PublicKey>, String>,
+    get_keys: &mut GetKeys<'_>,
 ) -> Result<Report, String> {
     let mut report = Report::default();
     let mut found = Vec::new();
