@@ -3,7 +3,7 @@
 //! The modules form layers that import only downward (`tests/layers.rs` keeps it so):
 //!
 //! ```text
-//! sanitize ─► model ─► query, cache ─► source ─► print ─► tui ─► cli, config
+//! sanitize ─► model ─► query, cache ─► source ─► print, verify ─► tui ─► cli, config
 //! ```
 //!
 //! - [`sanitize`]: the one function every string from an event passes before it is shown.
@@ -15,6 +15,8 @@
 //! - [`source`]: everything that produces events, behind one boundary: archives on disk, live
 //!   history through LookupEvents.
 //! - [`print`](mod@print): `trailscope print` and the writers export shares with it.
+//! - [`verify`](mod@verify): `trailscope verify`, log file integrity from the trail's signed
+//!   digests.
 //! - [`tui`]: the terminal UI: actions, keys, state, effects, drawing, the event loop.
 //! - [`cli`], [`config`]: the command line and the configuration file.
 
@@ -33,3 +35,4 @@ pub mod sanitize;
 #[warn(missing_docs)]
 pub mod source;
 pub mod tui;
+pub mod verify;

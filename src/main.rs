@@ -26,6 +26,10 @@ fn main() {
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
+        Some(Command::Verify(args)) => {
+            let code = trailscope::verify::run(&args.request(), &mut std::io::stdout().lock(), &mut std::io::stderr());
+            std::process::exit(code);
+        }
         Some(Command::Cache { action, cache_dir }) => {
             let code = trailscope::cli::cache_cmd::run(
                 &action,

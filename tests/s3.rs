@@ -27,6 +27,8 @@ fn generate(dir: &Path, name: &str, events: usize, per_file: usize, days: i64, a
         hostile: false,
         gzip_level: 1,
         digests: true,
+        organization: None,
+        signing_key: None,
     };
     trailscope_gen::generate(&opts, &out).unwrap();
     out

@@ -211,6 +211,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR", env = "TRAILSCOPE_CACHE_DIR", global = true)]
         cache_dir: Option<std::path::PathBuf>,
     },
+    /// Prove that a trail archive was not altered: check its signed digest chain, every log
+    /// file's SHA-256, and that every log file is listed by a digest.
+    ///
+    /// Exit status: 0 every file valid (the newest digest of each chain cannot be checked on a
+    /// copy and is reported unsigned); 4 something was modified, missing, not covered, moved or
+    /// badly signed; 3 some file could not be read; 1 nothing could be verified (no digests, no
+    /// keys); 2 usage error.
+    Verify(VerifyArgs),
     /// Write matching events to standard output, newest first (no terminal UI).
     Print {
         #[command(flatten)]
@@ -219,6 +227,61 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
     },
+}
+
+/// `trailscope verify`: options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// Folders that hold a copy of a trail's bucket (the folder with AWSLogs/ in it, or one above).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+    /// Only this trail's digest chains: its name, or its ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
+    #[arg(long, value_name = "NAME|ARN")]
+    pub trail: Option<String>,
+    /// Only files delivered at or after this time: an age (15m, 6h, 7d) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN", value_parser = time_arg)]
+    pub since: Option<i64>,
+    /// Only files delivered at or before this time: an age (15m, 6h, 7d) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN", value_parser = time_arg)]
+    pub until: Option<i64>,
+    /// Check signatures with these keys (the output of `aws cloudtrail list-public-keys`), without calling AWS.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<std::path::PathBuf>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::verify::Format>,
+    /// Without --public-keys: the AWS profile for ListPublicKeys (default: AWS_PROFILE, then "default").
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Without --public-keys: send ListPublicKeys to this endpoint instead of AWS's.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl VerifyArgs {
+    pub fn request(&self) -> crate::verify::VerifyRequest {
+        let keys = match &self.public_keys {
+            Some(p) => crate::verify::KeySource::File(p.clone()),
+            None => crate::verify::KeySource::Api(crate::source::lookup::LiveConfig {
+                profile: self.profile.clone(),
+                regions: Vec::new(),
+                endpoint_url: self.endpoint_url.clone(),
+                insights: false,
+                spacing: None,
+                timeout: Some(std::time::Duration::from_secs(30)),
+                cache: None,
+                offline: false,
+            }),
+        };
+        crate::verify::VerifyRequest {
+            inputs: self.paths.clone(),
+            trail: self.trail.clone(),
+            since: self.since,
+            until: self.until,
+            keys,
+            format: self.format,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -129,6 +129,7 @@ pub fn recent_archive_in(
         hostile: false,
         gzip_level: 1,
         digests: false,
+        ..Default::default()
     };
     trailscope_gen::generate(&opts, &archive).unwrap();
     archive

@@ -21,17 +21,11 @@ pub(crate) struct FileInfo {
     pub(crate) name_time: i64,
     pub(crate) oldest: i64,
     pub(crate) newest: i64,
+    /// SHA-256 (hex) of the uncompressed content, as the hour's digest lists it.
     pub(crate) hash: String,
     pub(crate) json_bytes: u64,
     pub(crate) gz_bytes: u64,
     pub(crate) events: usize,
-}
-
-/// 64 hex chars standing in for a SHA-256 of `bytes` (deterministic, not cryptographic).
-pub(crate) fn pseudo_sha256(bytes: &[u8]) -> String {
-    let a = xxhash_rust::xxh3::xxh3_128(bytes);
-    let b = xxhash_rust::xxh3::xxh3_128_with_seed(bytes, 0x5348_4132_3536);
-    format!("{a:032x}{b:032x}")
 }
 
 pub(crate) fn gzip(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
@@ -69,7 +63,7 @@ pub(crate) fn write_file(
     }
     json.extend_from_slice(b"]}");
     let gz = gzip(&json, opts.gzip_level)?;
-    let key = log_key(pools, &ctx);
+    let key = log_key(pools, opts, &ctx);
     let path = out_dir.join(&key);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
@@ -82,7 +76,7 @@ pub(crate) fn write_file(
         name_time: ctx.name_time(),
         oldest,
         newest,
-        hash: pseudo_sha256(&gz),
+        hash: crate::digest::sha256_hex(&json),
         json_bytes: json.len() as u64,
         gz_bytes: gz.len() as u64,
         events: count,

@@ -1,10 +1,13 @@
 //! Deterministic generator of realistic CloudTrail trail archives.
 //!
 //! Writes `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz` files in
-//! the exact layout S3 delivers, plus (optionally) one digest file per
-//! account-region-day under `CloudTrail-Digest`. Output is byte-identical for
-//! a given seed: every file is seeded from the seed and its own index, so rayon
-//! scheduling does not matter.
+//! the exact layout S3 delivers (or `AWSLogs/<org>/<account>/...` for an organisation trail),
+//! plus (optionally) the trail's digest files under `CloudTrail-Digest`: one per account,
+//! region and hour, SHA-256 of each log file, chained and signed with SHA256withRSA like
+//! CloudTrail's own, with a key given in [`GenOptions::signing_key`] or a built-in one
+//! ([`public_keys_json`] is the matching `aws cloudtrail list-public-keys` output). Output is
+//! byte-identical for a given seed: every file is seeded from the seed and its own index, so
+//! rayon scheduling does not matter, and RSA PKCS#1 v1.5 signatures are deterministic.
 //!
 //! A development tool of trailscope (tests, benchmarks, the sample archive and the README's
 //! demo), not part of what trailscope ships. The modules, in the order a record is made:
@@ -38,6 +41,7 @@ use serde_json::Value;
 
 use archive::{write_file, FileInfo};
 use digest::write_digests;
+pub use digest::{hex, ChainHead, SigningKey, DEFAULT_SIGNING_KEY, TRAIL_NAME};
 use pools::{FileCtx, Pools};
 use record::make_record;
 
@@ -63,6 +67,11 @@ pub struct GenOptions {
     pub gzip_level: u32,
     /// Also write digest files.
     pub digests: bool,
+    /// The organisation id of an organisation trail (`o-...`): keys are
+    /// `AWSLogs/<org>/<account>/...`. `None`: a trail of its own account.
+    pub organization: Option<String>,
+    /// The private key that signs digests (PKCS#8 DER); `None`: [`DEFAULT_SIGNING_KEY`].
+    pub signing_key: Option<Vec<u8>>,
 }
 
 impl Default for GenOptions {
@@ -78,6 +87,8 @@ impl Default for GenOptions {
             hostile: true,
             gzip_level: 6,
             digests: true,
+            organization: None,
+            signing_key: None,
         }
     }
 }
@@ -90,6 +101,9 @@ pub struct GenSummary {
     pub events: usize,
     pub json_bytes: u64,
     pub gz_bytes: u64,
+    /// The newest digest of each chain and its signature (which S3 would keep as the
+    /// object's metadata: a copy of the files does not have it).
+    pub chain_heads: Vec<ChainHead>,
 }
 
 /// One record as a serde_json::Value (for tests that want single records).
@@ -117,12 +131,24 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> io::Result<GenSummary> {
             write_file(&pools, opts, out_dir, fi as u64, first, count)
         })
         .collect::<io::Result<_>>()?;
-    let digest_files = if opts.digests { write_digests(&pools, opts, out_dir, &infos)? } else { 0 };
+    let (digest_files, chain_heads) = if opts.digests {
+        write_digests(&pools, opts, &SigningKey::of(opts)?, out_dir, &infos)?
+    } else {
+        (0, Vec::new())
+    };
     Ok(GenSummary {
         files: infos.len(),
         digest_files,
         events: infos.iter().map(|f| f.events).sum(),
         json_bytes: infos.iter().map(|f| f.json_bytes).sum(),
         gz_bytes: infos.iter().map(|f| f.gz_bytes).sum(),
+        chain_heads,
     })
+}
+
+/// The `aws cloudtrail list-public-keys` output (`{"PublicKeyList":[...]}`) for the key that
+/// signs the digests of `opts`, valid from a day before its first event to a day after its end.
+pub fn public_keys_json(opts: &GenOptions) -> io::Result<String> {
+    let key = SigningKey::of(opts)?;
+    Ok(key.public_keys_json(opts.end_time - opts.span_secs.max(0) - 86_400, opts.end_time + 86_400))
 }

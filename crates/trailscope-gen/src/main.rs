@@ -40,6 +40,16 @@ struct Args {
     /// Do not write digest files.
     #[arg(long = "no-digests")]
     no_digests: bool,
+    /// Write an organisation trail's layout, AWSLogs/ORG_ID/<account>/..., for this organisation id (o-...).
+    #[arg(long, value_name = "ORG_ID")]
+    organization: Option<String>,
+    /// Sign digests with this RSA private key (unencrypted PKCS#8 DER) instead of the built-in test key.
+    #[arg(long = "signing-key", value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// Where to write the `aws cloudtrail list-public-keys` JSON for the signing key (default:
+    /// OUT_DIR's name with `.public-keys.json`, beside OUT_DIR, so that it is not read as part of the archive).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    public_keys: Option<PathBuf>,
     /// gzip compression level (0-9).
     #[arg(long = "gzip-level", default_value_t = 6)]
     gzip_level: u32,
@@ -62,6 +72,15 @@ fn parse_span(s: &str) -> Result<i64> {
         bail!("--span must not be negative");
     }
     Ok(n * mult)
+}
+
+/// `<parent>/<name>.public-keys.json` for OUT_DIR `<parent>/<name>`.
+fn beside(out_dir: &std::path::Path) -> Result<PathBuf> {
+    let abs = std::fs::canonicalize(out_dir).with_context(|| format!("resolving {}", out_dir.display()))?;
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        bail!("cannot write the public keys beside {}; name a file with --public-keys", abs.display());
+    };
+    Ok(parent.join(format!("{}.public-keys.json", name.to_string_lossy())))
 }
 
 fn human(bytes: u64) -> String {
@@ -115,10 +134,29 @@ fn run(args: Args) -> Result<()> {
         hostile: !args.no_hostile,
         gzip_level: args.gzip_level,
         digests: !args.no_digests,
+        organization: args.organization.clone(),
+        signing_key: match &args.signing_key {
+            Some(p) => Some(std::fs::read(p).with_context(|| format!("reading --signing-key {}", p.display()))?),
+            None => None,
+        },
     };
+    if let Some(org) = &opts.organization {
+        if !org.starts_with("o-") || org.len() < 4 || !org[2..].bytes().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("--organization must be an organisation id such as o-a1b2c3d4e5");
+        }
+    }
     let start = Instant::now();
     let sum =
         generate(&opts, &args.out_dir).with_context(|| format!("writing archive to {}", args.out_dir.display()))?;
+    if opts.digests {
+        let keys_path = match &args.public_keys {
+            Some(p) => p.clone(),
+            None => beside(&args.out_dir)?,
+        };
+        let json = trailscope_gen::public_keys_json(&opts)?;
+        std::fs::write(&keys_path, json).with_context(|| format!("writing {}", keys_path.display()))?;
+        eprintln!("trailscope-gen: public keys (list-public-keys JSON) in {}", keys_path.display());
+    }
     eprintln!(
         "trailscope-gen: {} files (+{} digests), {} events, {} JSON ({} bytes), {} gz ({} bytes), {:.2}s",
         sum.files,

