@@ -21,7 +21,6 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
-pub mod double;
 pub mod model;
 pub mod print;
 pub mod query;
