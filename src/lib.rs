@@ -25,7 +25,6 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
-pub mod double;
 #[warn(missing_docs)]
 pub mod model;
 pub mod print;

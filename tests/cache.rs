@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use trailscope::double::{Double, DoubleConfig, LogEntry, Record};
 use trailscope::model::time::{format_rfc3339, now_ms};
+use trailscope_double::{Double, DoubleConfig, LogEntry, Record};
 
 const SECRET: &str = "not-a-secret-c4ch3";
 const KEY_ID: &str = "AKIDTRAILSCOPECACHE";

@@ -86,17 +86,17 @@ impl Tmux {
 }
 
 /// A runtime serving a LookupEvents double of `archive` on a free port.
-fn serve(archive: &std::path::Path) -> (tokio::runtime::Runtime, trailscope::double::Double) {
+fn serve(archive: &std::path::Path) -> (tokio::runtime::Runtime, trailscope_double::Double) {
     serve_with(archive, 0, Default::default())
 }
 
 fn serve_with(
     archive: &std::path::Path,
     port: u16,
-    cfg: trailscope::double::DoubleConfig,
-) -> (tokio::runtime::Runtime, trailscope::double::Double) {
+    cfg: trailscope_double::DoubleConfig,
+) -> (tokio::runtime::Runtime, trailscope_double::Double) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let double = rt.block_on(trailscope::double::Double::start(archive, port, cfg)).unwrap();
+    let double = rt.block_on(trailscope_double::Double::start(archive, port, cfg)).unwrap();
     (rt, double)
 }
 
@@ -474,12 +474,12 @@ fn mouse_clicks_and_wheel_and_no_mouse() {
 fn live_waiting_is_shown_and_the_ui_stays_responsive() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive(dir.path(), 100, 1, 42, 600, 3600);
-    let faults = trailscope::double::Faults {
-        delay: trailscope::double::Trigger::EveryNth(1),
+    let faults = trailscope_double::Faults {
+        delay: trailscope_double::Trigger::EveryNth(1),
         delay_ms: 60_000,
         ..Default::default()
     };
-    let cfg = trailscope::double::DoubleConfig { faults, ..Default::default() };
+    let cfg = trailscope_double::DoubleConfig { faults, ..Default::default() };
     let (_rt, double) = serve_with(&archive, 0, cfg);
     let cmd = format!(
         "env -u AWS_PROFILE -u AWS_REGION AWS_ACCESS_KEY_ID=AKIDTUI AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/nonexistent \
@@ -730,7 +730,7 @@ fn refresh_with_the_cache_asks_only_for_what_is_new() {
     double.shutdown();
 
     // The same account now has the new events too.
-    let double = rt.block_on(trailscope::double::Double::start(&all, port, Default::default())).unwrap();
+    let double = rt.block_on(trailscope_double::Double::start(&all, port, Default::default())).unwrap();
     assert_eq!(double.records().len(), 230);
     let before_refresh = trailscope::model::time::format_rfc3339(trailscope::model::time::now_ms());
     t.keys(&["r"]);

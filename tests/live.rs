@@ -6,7 +6,7 @@ use common::*;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::process::{Command, Output};
-use trailscope::double::{Double, DoubleConfig, Faults, LogEntry, Trigger};
+use trailscope_double::{Double, DoubleConfig, Faults, LogEntry, Trigger};
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::archive::{Archive, AttrKey, Record};
+use crate::archive::Archive;
+use crate::record::{AttrKey, Record};
 
 /// How far back the service looks.
 pub const RETENTION_MS: i64 = 90 * 86_400 * 1000;

@@ -1,6 +1,8 @@
 //! A wire-faithful test double of the AWS CloudTrail `LookupEvents` API, served over HTTP on
 //! loopback from a local archive. For tests and benchmarks that exercise the real AWS SDK
-//! (or the AWS CLI) where no AWS account is reachable.
+//! (or the AWS CLI) where no AWS account is reachable; a development tool of trailscope, not
+//! part of what it ships. It reads archives with its own reader ([`archive`]), independent
+//! of the trailscope loader that its clients test.
 //!
 //! Protocol: AWS JSON 1.1 (`POST /`, `X-Amz-Target: [com.amazonaws.cloudtrail.v20131101.]CloudTrail_20131101.LookupEvents`),
 //! SigV4 `Authorization` header parsed for the access key and region but not verified.
@@ -13,6 +15,7 @@
 pub mod archive;
 pub mod faults;
 pub mod lookup;
+pub mod record;
 
 #[cfg(test)]
 mod tests;
@@ -35,9 +38,10 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use archive::{Archive, LoadReport, Record};
+pub use archive::{Archive, LoadReport};
 pub use faults::{Faults, Trigger};
 pub use lookup::ApiError;
+pub use record::Record;
 
 /// The target prefix botocore and the AWS SDKs send.
 pub const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";

@@ -1,5 +1,6 @@
 //! The double through the real `aws-sdk-cloudtrail` client over HTTP, on a small archive of
-//! real records (`../shared/data/stratus-red-team`, copied into a tempdir at test time).
+//! real records (`../shared/data/stratus-red-team` beside the checkout, copied into a tempdir
+//! at test time).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ const INSIGHT_ID: &str = "0b1c2d3e-0000-4000-8000-1a2b3c4d5e6f";
 const INSIGHT_REGION: &str = "us-north-2r";
 
 fn stratus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/stratus-red-team")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stratus-red-team")
 }
 
 fn secs(rfc3339: &str) -> i64 {

@@ -1,13 +1,7 @@
-//! The archive the double serves: every record parsed once at start, with what LookupEvents
-//! filters on and returns precomputed, indexed by (region, category), newest first.
-
-use std::collections::HashMap;
-use std::path::Path;
+//! One record as LookupEvents sees it: the fields the service filters on and returns,
+//! taken from a raw CloudTrail record.
 
 use serde_json::Value;
-
-use crate::model::raw::RawReader;
-use crate::print::load_all;
 
 /// One record as LookupEvents sees it.
 #[derive(Debug, Clone)]
@@ -139,67 +133,5 @@ impl AttrKey {
             AttrKey::EventSource => "EventSource",
             AttrKey::AccessKeyId => "AccessKeyId",
         }
-    }
-}
-
-/// Every record, newest first (ties by eventID), with per-(region, insight) indexes.
-#[derive(Debug, Default)]
-pub struct Archive {
-    pub records: Vec<Record>,
-    /// (region, insight) → indexes into `records`, in `records` order.
-    index: HashMap<(String, bool), Vec<u32>>,
-}
-
-/// What loading found besides the records.
-#[derive(Debug, Default, Clone)]
-pub struct LoadReport {
-    pub events: usize,
-    /// Records the loader found but the double could not serve (unreadable, no id/time/region).
-    pub skipped: usize,
-    /// The loader's problems, as "input: reason".
-    pub problems: Vec<String>,
-}
-
-impl Archive {
-    /// Loads a directory (or file) with the crate's own loader.
-    pub fn load(path: &Path) -> anyhow::Result<(Archive, LoadReport)> {
-        let raw = RawReader::new(usize::MAX / 2);
-        let loaded = load_all(&[path.to_string_lossy().into_owned()], &raw, true);
-        let mut report = LoadReport {
-            problems: loaded.problems.iter().map(|p| format!("{}: {}", p.input, p.reason)).collect(),
-            ..Default::default()
-        };
-        if loaded.problems.iter().any(|p| p.skipped) && loaded.store.events.is_empty() {
-            anyhow::bail!("cannot load {}: {}", path.display(), report.problems.join("; "));
-        }
-        let mut records = Vec::with_capacity(loaded.store.events.len());
-        for ev in &loaded.store.events {
-            let rec = loaded
-                .store
-                .file_of(ev)
-                .and_then(|f| raw.read(f, ev.loc).ok())
-                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-                .and_then(|v| Record::from_value(&v));
-            match rec {
-                Some(r) => records.push(r),
-                None => report.skipped += 1,
-            }
-        }
-        report.events = records.len();
-        Ok((Archive::from_records(records), report))
-    }
-
-    pub fn from_records(mut records: Vec<Record>) -> Archive {
-        records.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then_with(|| a.event_id.cmp(&b.event_id)));
-        let mut index: HashMap<(String, bool), Vec<u32>> = HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            index.entry((r.region.clone(), r.insight)).or_default().push(i as u32);
-        }
-        Archive { records, index }
-    }
-
-    /// The records of one region and category, newest first.
-    pub fn partition(&self, region: &str, insight: bool) -> &[u32] {
-        self.index.get(&(region.to_string(), insight)).map(Vec::as_slice).unwrap_or(&[])
     }
 }

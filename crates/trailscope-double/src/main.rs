@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Parser;
-use trailscope::double::{Double, DoubleConfig, Faults, Trigger};
+use trailscope_double::archive::printable;
+use trailscope_double::{Double, DoubleConfig, Faults, Trigger};
 
 /// TEST-SUPPORT TOOL, not part of trailscope proper: a wire-faithful test double of the AWS
 /// CloudTrail LookupEvents API on 127.0.0.1, serving the records of a local archive.
@@ -95,11 +96,18 @@ async fn main() -> anyhow::Result<()> {
     for p in &report.problems {
         eprintln!("trailscope-lookup-double: {p}");
     }
+    let mut notes = Vec::new();
+    if report.skipped > 0 {
+        notes.push(format!("{} records without an eventID, eventTime or awsRegion skipped", report.skipped));
+    }
+    if report.duplicates > 0 {
+        notes.push(format!("{} exact duplicates served once", report.duplicates));
+    }
     eprintln!(
         "trailscope-lookup-double: serving {} events from {}{}",
         report.events,
-        a.archive.display(),
-        if report.skipped > 0 { format!(" ({} records skipped)", report.skipped) } else { String::new() }
+        printable(&a.archive.display().to_string()),
+        if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) }
     );
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {}", double.endpoint())?;

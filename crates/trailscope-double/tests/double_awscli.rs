@@ -71,7 +71,7 @@ fn aws(endpoint: &str, region: &str, args: &[&str]) -> Output {
 
 /// Real records, copied into a tempdir archive; the records.
 fn archive() -> (tempfile::TempDir, Vec<Value>) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/stratus-red-team");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stratus-red-team");
     let dir = tempfile::tempdir().unwrap();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&src)
         .unwrap_or_else(|e| panic!("real test data missing at {}: {e}", src.display()))
