@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
-use trailscope::double::{Double, DoubleConfig, Faults};
+use trailscope_double::{Double, DoubleConfig, Faults};
 use trailscope::model::raw::RawReader;
 use trailscope::print::{self, Format};
 

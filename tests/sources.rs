@@ -173,7 +173,7 @@ fn no_source_is_done_at_once() {
 
 #[test]
 fn live_history_covers_each_region_as_pages_come_and_the_whole_window_once_fetched() {
-    use trailscope::double::{Double, DoubleConfig};
+    use trailscope_double::{Double, DoubleConfig};
     use trailscope::source::boundary::LiveHistory;
     use trailscope::source::lookup::LiveConfig;
     // The only test here that reads the AWS environment.

@@ -73,8 +73,11 @@ impl Discovered {
             Found::File(mut f) => {
                 f.id = next_id;
                 next_id += 1;
+                // Content already in memory (an object fetched from a server) came slowly and is
+                // ready: it is not held back for a group.
+                let ready = f.memory.get().is_some();
                 files.push(Arc::new(f));
-                if first || files.len() >= GROUP {
+                if first || ready || files.len() >= GROUP {
                     first = false;
                     self.publish(&mut files);
                 }
