@@ -11,6 +11,43 @@ use base64::Engine as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Why the pager could not show a record.
+#[derive(Debug, thiserror::Error)]
+pub enum PagerError {
+    #[error("could not write {}: {source}", .path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{pager} exited with {status}")]
+    Failed { pager: String, status: std::process::ExitStatus },
+    #[error("could not run {pager}: {source}")]
+    Run { pager: String, source: io::Error },
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write {}: {source}", .path.display())]
+    Create { path: PathBuf, source: io::Error },
+    #[error("writing {} failed: {source}", .path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// Why the saved filters could not be read or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedFiltersError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{} is not a list of saved filters: {source}", .path.display())]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("{0}")]
+    Encode(serde_json::Error),
+    #[error("cannot create {}: {source}", .path.display())]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot replace {}: {source}", .path.display())]
+    Replace { path: PathBuf, source: io::Error },
+}
+
 /// The OSC 52 sequence that asks the terminal to put `text` on the clipboard. It travels
 /// over SSH like any output, which is why it works from a bastion host. Inside tmux it is
 /// passed through to the outer terminal as well (when tmux allows passthrough).
@@ -73,17 +110,19 @@ pub fn pretty_record(bytes: &[u8]) -> String {
 
 /// Runs `$PAGER` (else `less`) on `text`, with the terminal handed over to it. The caller
 /// restores its own screen afterwards.
-pub fn run_pager(text: &str) -> Result<(), String> {
+pub fn run_pager(text: &str) -> Result<(), PagerError> {
     let path = std::env::temp_dir().join(format!("trailscope-record-{}.json", std::process::id()));
-    write_private(&path, text).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    if let Err(source) = write_private(&path, text) {
+        return Err(PagerError::Write { path, source });
+    }
     let pager = std::env::var("PAGER").ok().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "less".into());
     let status =
         std::process::Command::new("sh").arg("-c").arg(format!("{pager} \"$1\"")).arg("sh").arg(&path).status();
     let _ = std::fs::remove_file(&path);
     match status {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("{pager} exited with {s}")),
-        Err(e) => Err(format!("could not run {pager}: {e}")),
+        Ok(status) => Err(PagerError::Failed { pager, status }),
+        Err(source) => Err(PagerError::Run { pager, source }),
     }
 }
 
@@ -111,15 +150,18 @@ impl ExportFormat {
 /// Writes `events` (newest first) to `path`, with the same records and cells as `print`.
 /// The store is locked a chunk at a time so the UI can keep adding events meanwhile.
 /// Returns how many events were written.
-pub fn export(store: &SharedStore, raw: &RawReader, events: &[u32], path: &str) -> Result<usize, String> {
+pub fn export(store: &SharedStore, raw: &RawReader, events: &[u32], path: &str) -> Result<usize, ExportError> {
     let format = ExportFormat::for_path(path);
     let p = expand_home(path);
-    let file = std::fs::File::create(&p).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    let file = match std::fs::File::create(&p) {
+        Ok(f) => f,
+        Err(source) => return Err(ExportError::Create { path: p, source }),
+    };
     let mut out = io::BufWriter::with_capacity(1 << 16, file);
-    let written = write_export(format, store, raw, events, &mut out)
-        .and_then(|n| out.flush().map(|_| n))
-        .map_err(|e| format!("writing {} failed: {e}", p.display()))?;
-    Ok(written)
+    match write_export(format, store, raw, events, &mut out).and_then(|n| out.flush().map(|_| n)) {
+        Ok(written) => Ok(written),
+        Err(source) => Err(ExportError::Write { path: p, source }),
+    }
 }
 
 fn write_export(
@@ -191,28 +233,29 @@ struct SavedFilter {
 }
 
 /// The saved filters; a missing file is no filters, an unreadable one an error to show.
-pub fn load_saved_filters(path: &Path) -> Result<Vec<(String, String)>, String> {
+pub fn load_saved_filters(path: &Path) -> Result<Vec<(String, String)>, SavedFiltersError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => return Err(SavedFiltersError::Read { path: path.to_path_buf(), source }),
     };
     let list: Vec<SavedFilter> =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a list of saved filters: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|source| SavedFiltersError::Parse { path: path.to_path_buf(), source })?;
     Ok(list.into_iter().map(|f| (f.name, f.filter)).collect())
 }
 
 /// Stores the saved filters, replacing the file atomically.
-pub fn store_saved_filters(path: &Path, filters: &[(String, String)]) -> Result<(), String> {
+pub fn store_saved_filters(path: &Path, filters: &[(String, String)]) -> Result<(), SavedFiltersError> {
+    use SavedFiltersError as E;
     let list: Vec<SavedFilter> =
         filters.iter().map(|(n, f)| SavedFilter { name: n.clone(), filter: f.clone() }).collect();
-    let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&list).map_err(E::Encode)?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| E::CreateDir { path: dir.to_path_buf(), source })?;
     }
     let tmp = path.with_extension("json.tmp");
-    write_private(&tmp, &(text + "\n")).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
+    write_private(&tmp, &(text + "\n")).map_err(|source| E::Write { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, path).map_err(|source| E::Replace { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]
@@ -246,7 +289,21 @@ mod tests {
         store_saved_filters(&p, &list).unwrap();
         assert_eq!(load_saved_filters(&p).unwrap(), list);
         std::fs::write(&p, "not json").unwrap();
-        assert!(load_saved_filters(&p).unwrap_err().contains("not a list"));
+        let e = load_saved_filters(&p).unwrap_err();
+        assert!(matches!(e, SavedFiltersError::Parse { .. }), "{e:?}");
+        assert!(e.to_string().starts_with(&format!("{} is not a list of saved filters: ", p.display())), "{e}");
+    }
+
+    #[test]
+    fn export_errors_say_which_file_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-dir").join("out.jsonl");
+        let e = export(&SharedStore::default(), &RawReader::new(0), &[], path.to_str().unwrap()).unwrap_err();
+        assert!(matches!(&e, ExportError::Create { path: p, .. } if *p == path), "{e:?}");
+        assert!(e.to_string().starts_with(&format!("cannot write {}: ", path.display())), "{e}");
+        let ok = dir.path().join("out.json");
+        assert_eq!(export(&SharedStore::default(), &RawReader::new(0), &[], ok.to_str().unwrap()).unwrap(), 0);
+        assert_eq!(std::fs::read_to_string(&ok).unwrap(), "[]\n");
     }
 
     #[test]
