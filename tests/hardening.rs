@@ -5,9 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
-use trailscope_double::{Double, DoubleConfig, Faults};
 use trailscope::model::raw::RawReader;
 use trailscope::print::{self, Format};
+use trailscope_double::{Double, DoubleConfig, Faults};
 
 #[test]
 fn since_later_than_until_is_a_usage_error() {

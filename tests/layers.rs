@@ -26,8 +26,30 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 6),
 ];
 
+/// The modules inside `tui`, in layers the same way: at the bottom what knows no state (the
+/// actions, the key table, the `:` commands, the geometry, the colours, the highlighter), then
+/// the state, then what reads it (drawing, side effects, the mouse), then the app that runs
+/// them all.
+const TUI_LAYERS: &[(&str, u8)] = &[
+    ("action", 0),
+    ("keymap", 0),
+    ("command", 0),
+    ("layout", 0),
+    ("theme", 0),
+    ("highlight", 0),
+    ("state", 1),
+    ("ui", 2),
+    ("effects", 2),
+    ("mouse", 2),
+    ("app", 3),
+];
+
+fn layer_in(layers: &[(&str, u8)], module: &str) -> Option<u8> {
+    layers.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+}
+
 fn layer(module: &str) -> Option<u8> {
-    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+    layer_in(LAYERS, module)
 }
 
 /// Code with comments, string and char literals blanked out, and `#[cfg(test)]` items removed.
@@ -142,11 +164,16 @@ fn strip_test_items(code: &str) -> String {
 
 /// The top-level modules that `code` names through `crate::`, including `use crate::{a, b}`.
 fn crate_paths(code: &str) -> BTreeSet<String> {
+    paths_after(code, "crate::")
+}
+
+/// The modules that `code` names right after `prefix` (`crate::`, `crate::tui::`).
+fn paths_after(code: &str, prefix: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
+    while let Some(at) = rest.find(prefix) {
         let before = rest[..at].chars().next_back();
-        rest = &rest[at + "crate::".len()..];
+        rest = &rest[at + prefix.len()..];
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
             continue;
         }
@@ -192,17 +219,24 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
 
 /// Every violation in a set of (module, imported module) edges.
 fn violations(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    violations_in(LAYERS, "crate::", edges)
+}
+
+/// Every violation of `layers` in a set of (module, imported module) edges; `prefix` is how
+/// the modules are named (`crate::`, `crate::tui::`).
+fn violations_in(layers: &[(&str, u8)], prefix: &str, edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let layer = |m: &str| layer_in(layers, m);
     let mut bad = Vec::new();
     for (from, tos) in edges {
         let Some(lf) = layer(from) else {
-            bad.push(format!("module {from} is in no layer (add it to LAYERS)"));
+            bad.push(format!("module {from} is in no layer (add it to the layers)"));
             continue;
         };
         for to in tos {
             match layer(to) {
-                None => bad.push(format!("{from} uses crate::{to}, which is in no layer")),
+                None => bad.push(format!("{from} uses {prefix}{to}, which is in no layer")),
                 Some(lt) if lt > lf => {
-                    bad.push(format!("{from} (layer {lf}) uses crate::{to} (layer {lt}): an upward import"))
+                    bad.push(format!("{from} (layer {lf}) uses {prefix}{to} (layer {lt}): an upward import"))
                 }
                 _ => {}
             }
@@ -279,4 +313,52 @@ fn the_check_sees_upward_imports_and_cycles() {
     let cycle = violations(&edges(&[("query", "cache"), ("cache", "query")]));
     assert!(cycle.iter().any(|v| v.contains("cycle")), "{cycle:?}");
     assert!(!violations(&edges(&[("mystery", "model")])).is_empty());
+    // Inside tui: the state may not use what draws it, nor the bottom the state.
+    assert!(violations_in(
+        TUI_LAYERS,
+        "crate::tui::",
+        &edges(&[("app", "state"), ("state", "keymap"), ("ui", "state")])
+    )
+    .is_empty());
+    assert_eq!(violations_in(TUI_LAYERS, "crate::tui::", &edges(&[("state", "ui")])).len(), 1);
+    assert_eq!(violations_in(TUI_LAYERS, "crate::tui::", &edges(&[("action", "state")])).len(), 1);
+    assert_eq!(
+        paths_after("use crate::tui::{action::Action, state};\nlet x = crate::tui::ui::draw;", "crate::tui::"),
+        ["action", "state", "ui"].iter().map(|s| s.to_string()).collect::<BTreeSet<_>>()
+    );
+}
+
+/// The modules inside `tui` import only downward too, and reach the sources only through
+/// `source::boundary`.
+#[test]
+fn tui_modules_import_only_downward() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let tui = src.join("tui");
+    let mut files = Vec::new();
+    rust_files(&tui, &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut wheres: Vec<String> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    for f in &files {
+        let Some(module) = module_of(&tui, f).filter(|m| m != "mod") else { continue };
+        let code = code_only(&std::fs::read_to_string(f).unwrap());
+        let where_ = f.strip_prefix(&src).unwrap().display().to_string();
+        for p in paths_after(&code, "crate::source::") {
+            if p != "boundary" {
+                sources.push(format!("{where_}: crate::source::{p}"));
+            }
+        }
+        let paths = paths_after(&code, "crate::tui::");
+        for p in &paths {
+            if p != &module && layer_in(TUI_LAYERS, p).zip(layer_in(TUI_LAYERS, &module)).is_none_or(|(lp, lm)| lp > lm)
+            {
+                wheres.push(format!("{where_}: crate::tui::{p}"));
+            }
+        }
+        edges.entry(module).or_default().extend(paths);
+    }
+    let bad = violations_in(TUI_LAYERS, "crate::tui::", &edges);
+    assert!(bad.is_empty(), "layering violations in tui:\n  {}\nwhere:\n  {}", bad.join("\n  "), wheres.join("\n  "));
+    assert!(edges.len() >= 10, "too few modules found: {edges:?}");
+    assert!(sources.is_empty(), "tui uses sources past their boundary:\n  {}", sources.join("\n  "));
 }

@@ -173,9 +173,9 @@ fn no_source_is_done_at_once() {
 
 #[test]
 fn live_history_covers_each_region_as_pages_come_and_the_whole_window_once_fetched() {
-    use trailscope_double::{Double, DoubleConfig};
     use trailscope::source::boundary::LiveHistory;
     use trailscope::source::lookup::LiveConfig;
+    use trailscope_double::{Double, DoubleConfig};
     // The only test here that reads the AWS environment.
     for v in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"] {
         std::env::remove_var(v);

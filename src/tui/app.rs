@@ -7,7 +7,7 @@ use crate::query::run::{SharedStore, Worker};
 use crate::source::boundary::{self, Links as SourceLinks, LiveCmd, LiveHistory, LoadOptions, Problem};
 use crate::tui::effects;
 use crate::tui::highlight::highlight_record;
-use crate::tui::state::{Effect, Msg, Start, State};
+use crate::tui::state::{Effect, Msg, RecordError, Start, State};
 use crate::tui::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -450,7 +450,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             tokio::task::spawn_blocking(move || {
                 let msg = match effects::export(&store, &raw, &events, &path) {
                     Ok(n) => notice(format!("exported {} events to {path}", ui::thousands(n))),
-                    Err(e) => notice(format!("export failed: {e}")),
+                    Err(e) => Msg::Notice { text: format!("export failed: {e}"), error: true },
                 };
                 let _ = tx.send(msg);
             });
@@ -524,11 +524,11 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
     Ok(())
 }
 
-fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, String> {
+fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, RecordError> {
     let store = state.store().read();
-    let e = store.events.get(ev as usize).ok_or("no such event")?;
-    let file = store.file_of(e).ok_or("no such file")?;
-    state.raw().read(file, e.loc).map_err(|e| e.to_string())
+    let e = store.events.get(ev as usize).ok_or(RecordError::NoSuchEvent)?;
+    let file = store.file_of(e).ok_or(RecordError::NoSuchFile)?;
+    state.raw().read(file, e.loc).map_err(|e| RecordError::Unreadable(e.to_string()))
 }
 
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
@@ -547,7 +547,10 @@ pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Se
     let file = store.file_of(&ev).cloned()?;
     let raw = state.raw().clone();
     Some(move || {
-        let result = raw.read(&file, ev.loc).map(|bytes| Arc::new(highlight_record(&bytes))).map_err(|e| e.to_string());
+        let result = raw
+            .read(&file, ev.loc)
+            .map(|bytes| Arc::new(highlight_record(&bytes)))
+            .map_err(|e| RecordError::Unreadable(e.to_string()));
         Msg::Detail { event, result }
     })
 }
@@ -558,6 +561,6 @@ fn spawn_detail(state: &State, event: u32, tx: mpsc::UnboundedSender<Msg>) {
             let _ = tx.send(job());
         });
     } else {
-        let _ = tx.send(Msg::Detail { event, result: Err("the event is not loaded".into()) });
+        let _ = tx.send(Msg::Detail { event, result: Err(RecordError::NotLoaded) });
     }
 }

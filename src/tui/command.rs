@@ -42,19 +42,37 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("quit", "", "quit (also :q)"),
 ];
 
-pub fn parse(line: &str, now_ms: i64) -> Result<Command, String> {
+/// Why a command line does not run; the message is what the status bar shows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("type a command: :region, :since, :export, :profile, … (Tab completes)")]
+    Empty,
+    #[error("unknown command :{name} (commands: {})", COMMANDS.iter().map(|c| c.0).collect::<Vec<_>>().join(", "))]
+    Unknown { name: String },
+    #[error(":{command} needs {what}")]
+    MissingArgument { command: String, what: &'static str },
+    #[error(":{command}: {reason}")]
+    BadTime { command: String, reason: String },
+    #[error(":filter: {0}")]
+    BadFilter(query::QueryError),
+    #[error(":tz takes local or utc")]
+    BadTimeZone,
+}
+
+pub fn parse(line: &str, now_ms: i64) -> Result<Command, CommandError> {
     let line = line.trim().trim_start_matches(':').trim();
     let (name, arg) = line.split_once(char::is_whitespace).map_or((line, ""), |(n, a)| (n, a.trim()));
-    let need = |what: &str| -> Result<String, String> {
+    let need = |what: &'static str| -> Result<String, CommandError> {
         if arg.is_empty() {
-            Err(format!(":{name} needs {what}"))
+            Err(CommandError::MissingArgument { command: name.to_string(), what })
         } else {
             Ok(arg.to_string())
         }
     };
-    let time = |what: &str| -> Result<i64, String> {
+    let time = |what: &'static str| -> Result<i64, CommandError> {
         let a = need(what)?;
-        crate::model::time::parse_time_arg(&a, now_ms).map_err(|e| format!(":{name}: {e}"))
+        crate::model::time::parse_time_arg(&a, now_ms)
+            .map_err(|reason| CommandError::BadTime { command: name.to_string(), reason: reason.to_string() })
     };
     Ok(match name.to_ascii_lowercase().as_str() {
         "region" | "regions" => {
@@ -69,24 +87,21 @@ pub fn parse(line: &str, now_ms: i64) -> Result<Command, String> {
         "save" => Command::Save(need("a name")?),
         "load" => Command::Load(need("a saved filter's name")?),
         "filter" => {
-            query::parse(arg, now_ms).map_err(|e| format!(":filter: {e}"))?;
+            query::parse(arg, now_ms).map_err(CommandError::BadFilter)?;
             Command::Filter(arg.to_string())
         }
         "tz" => match arg.to_ascii_lowercase().as_str() {
             "local" => Command::TimeZone(true),
             "utc" | "z" => Command::TimeZone(false),
-            _ => return Err(":tz takes local or utc".into()),
+            _ => return Err(CommandError::BadTimeZone),
         },
         "facets" => Command::Facets,
         "timeline" => Command::Timeline,
         "help" | "h" => Command::Help,
         "errors" => Command::Errors,
         "q" | "quit" | "q!" => Command::Quit,
-        "" => return Err("type a command: :region, :since, :export, :profile, … (Tab completes)".into()),
-        other => {
-            let names: Vec<&str> = COMMANDS.iter().map(|c| c.0).collect();
-            return Err(format!("unknown command :{other} (commands: {})", names.join(", ")));
-        }
+        "" => return Err(CommandError::Empty),
+        other => return Err(CommandError::Unknown { name: other.to_string() }),
     })
 }
 
@@ -139,10 +154,14 @@ mod tests {
         assert_eq!(parse("export out file.csv", now), Ok(Command::Export("out file.csv".into())));
         assert_eq!(parse("profile prod", now), Ok(Command::Profile("prod".into())));
         assert_eq!(parse("q", now), Ok(Command::Quit));
-        assert!(parse("since yesterday", now).unwrap_err().contains("neither an age"));
-        assert!(parse("regoin x", now).unwrap_err().contains("unknown command :regoin"));
-        assert!(parse("filter name:", now).unwrap_err().contains(":filter:"));
-        assert!(parse("profile", now).unwrap_err().contains("needs a profile"));
+        let err = |line: &str| parse(line, now).unwrap_err().to_string();
+        assert!(err("since yesterday").starts_with(":since: ") && err("since yesterday").contains("neither an age"));
+        assert!(err("regoin x").starts_with("unknown command :regoin (commands: region, since, "));
+        assert!(matches!(parse("filter name:", now), Err(CommandError::BadFilter(_))));
+        assert!(err("filter name:").starts_with(":filter:"));
+        assert_eq!(err("profile"), ":profile needs a profile name");
+        assert_eq!(err(""), "type a command: :region, :since, :export, :profile, … (Tab completes)");
+        assert_eq!(err("tz mars"), ":tz takes local or utc");
     }
 
     #[test]

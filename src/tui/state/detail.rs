@@ -5,12 +5,26 @@ use crate::tui::action::Action;
 use crate::tui::highlight::Highlighted;
 use std::sync::Arc;
 
+/// Why an event's record could not be read back.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("no such event")]
+    NoSuchEvent,
+    #[error("no such file")]
+    NoSuchFile,
+    #[error("the event is not loaded")]
+    NotLoaded,
+    /// The reader failed; it says why.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
 #[derive(Default)]
 pub struct DetailState {
     /// The event whose record is shown (or being fetched).
     pub(crate) event: Option<u32>,
     pub(crate) content: Option<Arc<Highlighted>>,
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<RecordError>,
     pub(crate) scroll: usize,
     pub(crate) height: usize,
     /// The event whose record is being fetched.
@@ -64,7 +78,7 @@ impl DetailState {
     }
 
     /// A record read (or not) for `event`.
-    pub(crate) fn apply_read(&mut self, event: u32, result: Result<Arc<Highlighted>, String>) {
+    pub(crate) fn apply_read(&mut self, event: u32, result: Result<Arc<Highlighted>, RecordError>) {
         if self.requested == Some(event) {
             self.requested = None;
         }

@@ -19,7 +19,7 @@ mod popups;
 
 pub use crate::query::run::SharedStore;
 pub use crate::tui::action::{CopyWhat, Focus};
-pub use detail::DetailState;
+pub use detail::{DetailState, RecordError};
 pub use events::Events;
 pub use facets::FacetsState;
 pub use filter::FilterState;
@@ -81,7 +81,7 @@ pub enum Msg {
     /// The record of an event for the detail view, highlighted (or why it could not be read).
     Detail {
         event: u32,
-        result: Result<Arc<Highlighted>, String>,
+        result: Result<Arc<Highlighted>, RecordError>,
     },
     /// The filter worker has results waiting.
     Work,
