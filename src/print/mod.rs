@@ -136,13 +136,34 @@ pub const PRINT_CACHE_BYTES: usize = 128 << 20;
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
+/// Why the query of a run cannot be built from its options: a usage error.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryArgError {
+    /// `--filter` does not parse.
+    #[error("bad --filter: {0}")]
+    Filter(#[from] query::QueryError),
+    /// `--since` is later than `--until`: nothing could match.
+    #[error("--since {} is later than --until {}: the window is empty", time::format_rfc3339(*.since), time::format_rfc3339(*.until))]
+    EmptyWindow {
+        /// `--since` (ms).
+        since: i64,
+        /// `--until` (ms).
+        until: i64,
+    },
+}
+
 /// The filter with `--since`/`--until` folded in.
 pub fn build_query(
     filter: Option<&str>,
     since: Option<i64>,
     until: Option<i64>,
     now_ms: i64,
-) -> Result<query::Query, query::QueryError> {
+) -> Result<query::Query, QueryArgError> {
+    if let (Some(since), Some(until)) = (since, until) {
+        if since > until {
+            return Err(QueryArgError::EmptyWindow { since, until });
+        }
+    }
     let mut q = query::parse(filter.unwrap_or(""), now_ms)?;
     if let Some(s) = since {
         q.terms.push(Term { negated: false, kind: TermKind::Since(s) });
@@ -157,7 +178,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let q = match build_query(req.filter.as_deref(), req.since, req.until, time::now_ms()) {
         Ok(q) => q,
         Err(e) => {
-            let _ = writeln!(err, "trailscope: bad --filter: {e}");
+            let _ = writeln!(err, "trailscope: {e}");
             return exit::USAGE;
         }
     };
@@ -198,9 +219,11 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     drop(all);
     loaded.store.sort_indices(&mut shown);
     let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
+    let unread = *written.as_ref().unwrap_or(&0);
+    let counts = Matched { shown: shown.len(), unread };
     match &loaded.live {
-        Some(s) => report_live(&loaded, s, shown.len(), err),
-        None => report(&loaded, shown.len(), err),
+        Some(s) => report_live(&loaded, s, counts, err),
+        None => report(&loaded, counts, err),
     }
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -208,10 +231,31 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             return exit::NOTHING_READ;
         }
     }
-    exit_status(&loaded)
+    match exit_status(&loaded) {
+        exit::OK if unread > 0 => exit::SOME_SKIPPED,
+        status => status,
+    }
 }
 
-fn report_live(loaded: &Loaded, s: &LiveStatus, shown: usize, err: &mut dyn Write) {
+/// What matched, and how many of those could not be written (their records could not be
+/// read back: the file changed or is gone).
+#[derive(Clone, Copy)]
+struct Matched {
+    shown: usize,
+    unread: usize,
+}
+
+impl std::fmt::Display for Matched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} matched", self.shown)?;
+        if self.unread > 0 {
+            write!(f, " ({} printed, {} could not be read back)", self.shown - self.unread, self.unread)?;
+        }
+        Ok(())
+    }
+}
+
+fn report_live(loaded: &Loaded, s: &LiveStatus, shown: Matched, err: &mut dyn Write) {
     let regions: Vec<String> = s.regions.iter().map(|r| format!("{} {} pages", sanitize(&r.region), r.pages)).collect();
     for note in &s.cache_notes {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(note));
@@ -219,7 +263,7 @@ fn report_live(loaded: &Loaded, s: &LiveStatus, shown: usize, err: &mut dyn Writ
     let source = if s.offline { "the cache (offline)" } else { "live history" };
     let _ = writeln!(
         err,
-        "trailscope: {} events from {source} ({}; cache {}, AWS {}; {} requests), {} duplicates collapsed, {} matched",
+        "trailscope: {} events from {source} ({}; cache {}, AWS {}; {} requests), {} duplicates collapsed, {}",
         loaded.stats.events,
         regions.join(", "),
         s.cached,
@@ -232,15 +276,20 @@ fn report_live(loaded: &Loaded, s: &LiveStatus, shown: usize, err: &mut dyn Writ
         let what = if p.skipped { "failed" } else { "incomplete" };
         let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
     }
-    if shown == 0 && loaded.problems.is_empty() && !s.offline {
+    if shown.shown == 0 && loaded.problems.is_empty() && !s.offline {
         let _ = writeln!(err, "trailscope: {}", crate::source::lookup::EMPTY_HINT);
     }
 }
 
-/// 1 when nothing was read (no file, or no page of live history), 3 when some input failed,
-/// 0 otherwise. An empty result that was read completely is 0.
+/// 1 when nothing was read (no file; live history: every region failed before a page, and
+/// the cache had nothing), 3 when some input failed, 0 otherwise. An empty result that was read
+/// completely is 0.
 pub fn exit_status(loaded: &Loaded) -> i32 {
-    if loaded.stats.files_read == 0 {
+    let live_failed = loaded
+        .live
+        .as_ref()
+        .is_some_and(|s| s.cached == 0 && s.regions.iter().all(|r| r.error.is_some() && r.pages == 0));
+    if loaded.stats.files_read == 0 || live_failed {
         exit::NOTHING_READ
     } else if !loaded.problems.is_empty() {
         exit::SOME_SKIPPED
@@ -249,7 +298,7 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
     }
 }
 
-fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
+fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     for w in &loaded.warnings {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }
@@ -258,7 +307,7 @@ fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
     if s.digests > 0 {
         line.push_str(&format!(" ({} digest files, not events)", s.digests));
     }
-    line.push_str(&format!(", {} duplicates collapsed, {} matched", s.duplicates, shown));
+    line.push_str(&format!(", {} duplicates collapsed, {}", s.duplicates, shown));
     let skipped = loaded.problems.iter().filter(|p| p.skipped).count();
     let partial = loaded.problems.len() - skipped;
     if skipped > 0 {
@@ -277,6 +326,8 @@ fn report(loaded: &Loaded, shown: usize, err: &mut dyn Write) {
     }
 }
 
+/// Writes the `shown` events in `format`; how many could not be (their records could not be
+/// read back), each input with such records named once on `err`.
 pub fn write_events(
     format: Format,
     store: &EventStore,
@@ -284,10 +335,13 @@ pub fn write_events(
     shown: &[u32],
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> io::Result<()> {
+) -> io::Result<usize> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut unread = 0;
     match format {
-        Format::Jsonl | Format::Json => write_records(format == Format::Json, store, raw, shown, &mut out, err)?,
+        Format::Jsonl | Format::Json => {
+            unread = write_records(format == Format::Json, store, raw, shown, &mut out, err)?;
+        }
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
             for &i in shown {
@@ -296,7 +350,8 @@ pub fn write_events(
         }
         Format::Table => write_table(store, shown, &mut out)?,
     }
-    out.flush()
+    out.flush()?;
+    Ok(unread)
 }
 
 /// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
@@ -308,8 +363,9 @@ pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io:
     writeln!(out, "{}", row.join(","))
 }
 
-/// Writes every shown record back. Files are decompressed on another thread in the order the
-/// records will need them, a couple of files ahead, so inflating overlaps writing.
+/// Writes every shown record back; how many could not be read back. Files are decompressed
+/// on another thread in the order the records will need them, a couple of files ahead, so
+/// inflating overlaps writing.
 fn write_records(
     json: bool,
     store: &EventStore,
@@ -317,7 +373,7 @@ fn write_records(
     shown: &[u32],
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> io::Result<()> {
+) -> io::Result<usize> {
     let mut first_need = Vec::new();
     let mut seen = vec![false; store.files.len()];
     for &i in shown {
@@ -343,6 +399,7 @@ fn write_records(
             out.write_all(b"[")?;
         }
         let mut first = true;
+        let mut unread = Unread::default();
         for &i in shown {
             let ev = &store.events[i as usize];
             let Some(file) = store.file_of(ev) else {
@@ -364,14 +421,7 @@ fn write_records(
                         out.write_all(b"\n")?;
                     }
                 }
-                Err(e) => {
-                    let _ = writeln!(
-                        err,
-                        "trailscope: could not read back a record of {}: {}",
-                        file.display,
-                        sanitize(&e.to_string())
-                    );
-                }
+                Err(e) => unread.add(ev.loc.file, e),
             }
         }
         // Let the prefetcher finish early if output stopped (a closed pipe).
@@ -379,8 +429,37 @@ fn write_records(
         if json {
             out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
         }
-        Ok(())
+        Ok(unread.report(store, err))
     })
+}
+
+/// Records that could not be read back, per input: one line each, not one per record.
+#[derive(Default)]
+struct Unread {
+    /// Input, records, why the first failed; in the order met.
+    inputs: Vec<(u32, usize, String)>,
+    /// Where each input is in `inputs`.
+    index: std::collections::HashMap<u32, usize>,
+}
+
+impl Unread {
+    fn add(&mut self, file: u32, e: crate::model::raw::ReadError) {
+        let at = *self.index.entry(file).or_insert_with(|| {
+            self.inputs.push((file, 0, e.to_string()));
+            self.inputs.len() - 1
+        });
+        self.inputs[at].1 += 1;
+    }
+
+    /// Says which inputs had records that could not be read back; how many records in all.
+    fn report(&self, store: &EventStore, err: &mut dyn Write) -> usize {
+        for (file, n, why) in &self.inputs {
+            let name = store.files.get(*file as usize).map_or("?", |f| f.display.as_str());
+            let records = if *n == 1 { "1 record".to_string() } else { format!("{n} records") };
+            let _ = writeln!(err, "trailscope: could not read back {records} of {name}: {}", sanitize(why));
+        }
+        self.inputs.iter().map(|(_, n, _)| n).sum()
+    }
 }
 
 /// Writes a JSON document on one line: whitespace outside strings is dropped, everything

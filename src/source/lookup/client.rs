@@ -51,7 +51,8 @@ impl Pacer {
     }
 }
 
-/// Explains a failed LookupEvents call: what was asked, what AWS answered, what to do.
+/// Explains a failed LookupEvents call: what was asked, what AWS answered, what to do
+/// (sanitised, at most [`MAX_EXPLANATION`] bytes and a note of what was cut).
 pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String {
     let code = err.code().unwrap_or("");
     let msg = err.message().unwrap_or("");
@@ -100,7 +101,23 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
         },
         _ => format!("LookupEvents in {region} failed: {code}: {msg}"),
     };
-    crate::sanitize::sanitize(&text).into_owned()
+    cut(&crate::sanitize::sanitize(&text), MAX_EXPLANATION)
+}
+
+/// The longest explanation kept: AWS's messages are a sentence, but an endpoint may send
+/// anything (a megabyte of it once), and the explanation goes to the status bar and stderr.
+pub const MAX_EXPLANATION: usize = 1000;
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying how much was left out.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
 }
 
 pub(super) fn retryable(err: &LookupError) -> bool {
@@ -233,4 +250,18 @@ pub(super) fn region_clients(sdk: &aws_config::SdkConfig, regions: &[String], cf
             RegionClient { client: aws_sdk_cloudtrail::Client::from_conf(conf), pacer: Arc::new(Pacer::new(spacing)) }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_answer_is_cut_with_a_note() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "é".repeat(600_000);
+        let c = cut(&long, MAX_EXPLANATION);
+        assert!(c.len() < MAX_EXPLANATION + 40, "{}", c.len());
+        assert!(c.ends_with("… (1199000 more bytes)"), "{}", &c[c.len() - 30..]);
+    }
 }

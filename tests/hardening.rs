@@ -1,0 +1,100 @@
+//! `print` on inputs that go wrong in the middle, and options that ask for nothing: each
+//! failure said once, counts that add up, the right exit status.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+use trailscope::double::{Double, DoubleConfig, Faults};
+use trailscope::model::raw::RawReader;
+use trailscope::print::{self, Format};
+
+#[test]
+fn since_later_than_until_is_a_usage_error() {
+    let data = stratus();
+    let o =
+        run(&["print", "--since", "2024-02-01T00:00:00Z", "--until", "2024-01-01T00:00:00Z", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--since 2024-02-01T00:00:00Z is later than --until 2024-01-01T00:00:00Z"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    // Equal bounds are a window of one instant, not an error.
+    let o =
+        run(&["print", "--since", "2024-01-01T00:00:00Z", "--until", "2024-01-01T00:00:00Z", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn records_of_files_gone_since_loading_are_said_once_per_input_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut copies = Vec::new();
+    for e in std::fs::read_dir(stratus()).unwrap() {
+        let p = e.unwrap().path();
+        let to = dir.path().join(p.file_name().unwrap());
+        std::fs::copy(&p, &to).unwrap();
+        copies.push(to);
+    }
+    let raw = RawReader::new(1 << 20);
+    let loaded = print::load_all(&[dir.path().to_string_lossy().into_owned()], &raw, false);
+    assert_eq!(loaded.stats.events, 310);
+    // Half the files go away before the records are written.
+    copies.sort();
+    let gone: Vec<&std::path::PathBuf> = copies.iter().step_by(2).collect();
+    for p in &gone {
+        std::fs::remove_file(p).unwrap();
+    }
+    let shown = loaded.store.sorted_indices();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let unread = print::write_events(Format::Jsonl, &loaded.store, &raw, &shown, &mut out, &mut err).unwrap();
+    let err = String::from_utf8(err).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), gone.len(), "one line per input:\n{err}");
+    for p in &gone {
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(lines.iter().filter(|l| l.contains(name)).count(), 1, "{name}:\n{err}");
+    }
+    let said: usize = lines
+        .iter()
+        .map(|l| l.split("could not read back ").nth(1).unwrap().split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    let written = out.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(said, unread);
+    assert_eq!(written + unread, shown.len(), "printed and not read back add up to what matched");
+    assert!(unread > 0 && written > 0);
+}
+
+fn live(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.arg("print").arg("--endpoint-url").arg(endpoint).arg("--cache-dir").arg(cache).args(args);
+    for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTRAILSCOPEHARD")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.output().unwrap()
+}
+
+#[test]
+fn every_request_failing_is_nothing_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive(dir.path(), 100, 1, 3, 3600, 6 * 3600);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let faults = Faults { deny_keys: vec!["AKIDTRAILSCOPEHARD".into()], ..Default::default() };
+    let d = rt.block_on(Double::start(&archive, 0, DoubleConfig { faults, ..Default::default() })).unwrap();
+    let cache = dir.path().join("cache");
+    // With the cache (which has nothing for the window) and without.
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let mut args = vec!["--region", "us-east-1", "--since", "1d"];
+        args.extend_from_slice(extra);
+        let o = live(&d.endpoint(), &cache, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("AccessDenied"), "{}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+}
