@@ -1,16 +1,20 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
+mod s3;
+mod stream;
+mod write;
+
+pub use write::{csv_cell, write_compact, write_csv_row, write_events};
+
 use crate::model::raw::RawReader;
-use crate::model::{columns, time, EventStore};
+use crate::model::{time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
-use crate::sanitize::{sanitize, truncate_to_width, width};
+use crate::sanitize::sanitize;
 use crate::source::boundary::{self, Links, LiveHistory, Source};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus, HISTORY_DAYS};
 use crate::source::{load, Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use std::io::{self, Write};
 use std::sync::Arc;
-
-mod s3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -118,18 +122,42 @@ pub fn gather(source: Box<dyn Source>, raw: &Arc<RawReader>, query: Option<LiveQ
     }
     // Nothing more is asked: a source that fetches on demand ends once this query is done.
     drop(cmd_tx);
-    let mut last_report = std::time::Instant::now();
+    let mut progress = Progress::new();
     let links = Links { raw: raw.clone(), cmds: cmd_rx, hungry: hungry_rx };
     source.run(links, &mut |msg| {
         if let SourceMsg::Live(s) = &msg {
-            if last_report.elapsed().as_secs() >= 5 && !s.done {
-                let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
-                last_report = std::time::Instant::now();
-            }
+            progress.report(s, err);
         }
         loaded.take(msg)
     });
     loaded
+}
+
+/// Says how a long fetch of live history is going, every few seconds.
+struct Progress {
+    last: std::time::Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress { last: std::time::Instant::now() }
+    }
+
+    fn report(&mut self, s: &LiveStatus, err: &mut dyn Write) {
+        if self.last.elapsed().as_secs() >= 5 && !s.done {
+            let _ = writeln!(err, "trailscope: {} requests, {} events so far", s.requests, s.scanned);
+            self.last = std::time::Instant::now();
+        }
+    }
+}
+
+/// The problem of a source whose thread could not start: nothing comes from it.
+fn thread_failed(e: &io::Error) -> SourceMsg {
+    SourceMsg::Problem(Problem {
+        input: crate::source::lookup::LIVE_INPUT.into(),
+        reason: format!("could not start a thread for it: {e}"),
+        skipped: true,
+    })
 }
 
 /// Decompressed files kept while `print` reads records back. Newest-first output moves
@@ -192,11 +220,12 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
     let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
     let mut s3_status = None;
-    let loaded = if remote {
+    let (loaded, shown, written) = if remote {
         match s3::load(req, &mut q, &raw) {
             Ok((loaded, status)) => {
                 s3_status = Some(status);
-                loaded
+                let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+                (loaded, shown, written)
             }
             Err(e) => {
                 let _ = writeln!(err, "trailscope: {}", sanitize(&e));
@@ -204,40 +233,18 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.paths.is_empty() {
-        let now = time::now_ms();
-        let plan = crate::query::plan::plan(&q);
-        let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
-        let query = LiveQuery::from_plan(&plan, since, req.until.unwrap_or(now));
-        let _ = writeln!(
-            err,
-            "trailscope: {plan} · window {} to {}",
-            time::format_rfc3339(query.start_ms),
-            time::format_rfc3339(query.end_ms)
-        );
-        let live = LiveHistory { cfg: req.live.clone(), until_done: true };
-        let mut loaded = gather(Box::new(live), &raw, Some(query), err);
-        loaded.live.get_or_insert_with(LiveStatus::default);
-        if let Some(p) = loaded.problems.iter().find(|p| p.stops_live_history()) {
-            let _ = writeln!(err, "trailscope: {}", sanitize(&p.reason));
-            return exit::NOTHING_READ;
+        match run_live(req, &q, &raw, out, err) {
+            Ok(done) => done,
+            Err(code) => return code,
         }
-        loaded
     } else {
         let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
-        gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err)
+        let loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
+        let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+        (loaded, shown, written)
     };
-    let mut matcher = Matcher::new(&q);
-    matcher.prepare(&loaded.store);
-    let ctx = MatchCtx { store: &loaded.store, raw: &raw };
-    // Filter in the order events are stored (memory order, so the scan is cheap), then sort
-    // only what matched, newest first.
-    let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
-    let mut shown = matcher.filter(&all, &ctx);
-    drop(all);
-    loaded.store.sort_indices(&mut shown);
-    let written = write_events(req.format, &loaded.store, &raw, &shown, out, err);
     let unread = *written.as_ref().unwrap_or(&0);
-    let counts = Matched { shown: shown.len(), unread };
+    let counts = Matched { shown, unread };
     match (&loaded.live, &s3_status) {
         (Some(s), _) => report_live(&loaded, s, counts, err),
         (None, Some((s, window))) => {
@@ -256,6 +263,72 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         exit::OK if unread > 0 => exit::SOME_SKIPPED,
         status => status,
     }
+}
+
+/// Live history for `print`: one region is written as pages arrive (unless as a table);
+/// several are gathered, then sorted. `Err`: the exit status of a source that could not
+/// start (said on `err`).
+fn run_live(
+    req: &PrintRequest,
+    q: &query::Query,
+    raw: &Arc<RawReader>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(Loaded, usize, io::Result<usize>), i32> {
+    let now = time::now_ms();
+    let plan = crate::query::plan::plan(q);
+    let since = req.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
+    let query = LiveQuery::from_plan(&plan, since, req.until.unwrap_or(now));
+    let _ = writeln!(
+        err,
+        "trailscope: {plan} · window {} to {}",
+        time::format_rfc3339(query.start_ms),
+        time::format_rfc3339(query.end_ms)
+    );
+    let live = Box::new(LiveHistory { cfg: req.live.clone(), until_done: true });
+    let regions = &req.live.regions;
+    let one_region = regions.len() <= 1 && !regions.iter().any(|r| r == "all");
+    let (mut loaded, shown, written) = if one_region && req.format != Format::Table {
+        let s = stream::run(live, raw, query, q, req.format, out, err);
+        (s.loaded, s.shown, s.written)
+    } else {
+        let loaded = gather(live, raw, Some(query), err);
+        if !loaded.problems.iter().any(|p| p.stops_live_history()) {
+            let (shown, written) = select_and_write(q, &loaded, raw, req.format, out, err);
+            (loaded, shown, written)
+        } else {
+            (loaded, 0, Ok(0))
+        }
+    };
+    loaded.live.get_or_insert_with(LiveStatus::default);
+    if let Some(p) = loaded.problems.iter().find(|p| p.stops_live_history()) {
+        let _ = writeln!(err, "trailscope: {}", sanitize(&p.reason));
+        return Err(exit::NOTHING_READ);
+    }
+    Ok((loaded, shown, written))
+}
+
+/// Filters everything loaded and writes the matches, newest first; how many matched, and how
+/// writing went.
+fn select_and_write(
+    q: &query::Query,
+    loaded: &Loaded,
+    raw: &RawReader,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> (usize, io::Result<usize>) {
+    let mut matcher = Matcher::new(q);
+    matcher.prepare(&loaded.store);
+    let ctx = MatchCtx { store: &loaded.store, raw };
+    // Filter in the order events are stored (memory order, so the scan is cheap), then sort
+    // only what matched, newest first.
+    let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
+    let mut shown = matcher.filter(&all, &ctx);
+    drop(all);
+    loaded.store.sort_indices(&mut shown);
+    let written = write_events(format, &loaded.store, raw, &shown, out, err);
+    (shown.len(), written)
 }
 
 /// What matched, and how many of those could not be written (their records could not be
@@ -302,12 +375,14 @@ fn report_live(loaded: &Loaded, s: &LiveStatus, shown: Matched, err: &mut dyn Wr
     }
 }
 
-/// 1 when nothing was read (no file; live history: every region failed, and the cache had
-/// nothing), 3 when some input failed, 0 otherwise. An empty result that was read
+/// 1 when nothing was read (no file; live history: every region failed before a page, and
+/// the cache had nothing), 3 when some input failed, 0 otherwise. An empty result that was read
 /// completely is 0.
 pub fn exit_status(loaded: &Loaded) -> i32 {
-    let live_failed =
-        loaded.live.as_ref().is_some_and(|s| s.cached == 0 && s.regions.iter().all(|r| r.error.is_some()));
+    let live_failed = loaded
+        .live
+        .as_ref()
+        .is_some_and(|s| s.cached == 0 && s.regions.iter().all(|r| r.error.is_some() && r.pages == 0));
     if loaded.stats.files_read == 0 || live_failed {
         exit::NOTHING_READ
     } else if !loaded.problems.is_empty() {
@@ -342,238 +417,5 @@ fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     for p in &loaded.problems {
         let what = if p.skipped { "skipped" } else { "read in part" };
         let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
-    }
-}
-
-/// Writes the `shown` events in `format`; how many could not be (their records could not be
-/// read back), each input with such records named once on `err`.
-pub fn write_events(
-    format: Format,
-    store: &EventStore,
-    raw: &RawReader,
-    shown: &[u32],
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<usize> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    let mut unread = 0;
-    match format {
-        Format::Jsonl | Format::Json => {
-            unread = write_records(format == Format::Json, store, raw, shown, &mut out, err)?;
-        }
-        Format::Csv => {
-            writeln!(out, "{}", columns::HEADERS.join(","))?;
-            for &i in shown {
-                write_csv_row(store, i, &mut out)?;
-            }
-        }
-        Format::Table => write_table(store, shown, &mut out)?,
-    }
-    out.flush()?;
-    Ok(unread)
-}
-
-/// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
-pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io::Result<()> {
-    let ev = &store.events[event as usize];
-    let mut cells = columns::cells(store, ev, false);
-    cells[0] = time::format_rfc3339(ev.time).into();
-    let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-    writeln!(out, "{}", row.join(","))
-}
-
-/// Writes every shown record back; how many could not be read back. Files are decompressed
-/// on another thread in the order the records will need them, a couple of files ahead, so
-/// inflating overlaps writing.
-fn write_records(
-    json: bool,
-    store: &EventStore,
-    raw: &RawReader,
-    shown: &[u32],
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<usize> {
-    let mut first_need = Vec::new();
-    let mut seen = vec![false; store.files.len()];
-    for &i in shown {
-        let f = store.events[i as usize].loc.file as usize;
-        if let Some(s) = seen.get_mut(f).filter(|s| !**s) {
-            *s = true;
-            first_need.push(f);
-        }
-    }
-    std::thread::scope(|scope| {
-        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
-        let order = &first_need;
-        scope.spawn(move || {
-            for &f in order {
-                raw.prefetch(&store.files[f]);
-                if ready_tx.send(()).is_err() {
-                    break;
-                }
-            }
-        });
-        seen.iter_mut().for_each(|s| *s = false);
-        if json {
-            out.write_all(b"[")?;
-        }
-        let mut first = true;
-        let mut unread = Unread::default();
-        for &i in shown {
-            let ev = &store.events[i as usize];
-            let Some(file) = store.file_of(ev) else {
-                continue;
-            };
-            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s) {
-                // The first record of this file: wait until the prefetcher has it.
-                *s = true;
-                let _ = ready_rx.recv();
-            }
-            match raw.read(file, ev.loc) {
-                Ok(bytes) => {
-                    if json {
-                        out.write_all(if first { b"\n" } else { b",\n" })?;
-                    }
-                    first = false;
-                    write_compact(&bytes, out)?;
-                    if !json {
-                        out.write_all(b"\n")?;
-                    }
-                }
-                Err(e) => unread.add(ev.loc.file, e),
-            }
-        }
-        // Let the prefetcher finish early if output stopped (a closed pipe).
-        drop(ready_rx);
-        if json {
-            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-        }
-        Ok(unread.report(store, err))
-    })
-}
-
-/// Records that could not be read back, per input: one line each, not one per record.
-#[derive(Default)]
-struct Unread {
-    /// Input, records, why the first failed; in the order met.
-    inputs: Vec<(u32, usize, String)>,
-    /// Where each input is in `inputs`.
-    index: std::collections::HashMap<u32, usize>,
-}
-
-impl Unread {
-    fn add(&mut self, file: u32, e: crate::model::raw::ReadError) {
-        let at = *self.index.entry(file).or_insert_with(|| {
-            self.inputs.push((file, 0, e.to_string()));
-            self.inputs.len() - 1
-        });
-        self.inputs[at].1 += 1;
-    }
-
-    /// Says which inputs had records that could not be read back; how many records in all.
-    fn report(&self, store: &EventStore, err: &mut dyn Write) -> usize {
-        for (file, n, why) in &self.inputs {
-            let name = store.files.get(*file as usize).map_or("?", |f| f.display.as_str());
-            let records = if *n == 1 { "1 record".to_string() } else { format!("{n} records") };
-            let _ = writeln!(err, "trailscope: could not read back {records} of {name}: {}", sanitize(why));
-        }
-        self.inputs.iter().map(|(_, n, _)| n).sum()
-    }
-}
-
-/// Writes a JSON document on one line: whitespace outside strings is dropped, everything
-/// else is copied byte for byte, so the record is unchanged.
-pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
-    if memchr::memchr2(b'\n', b'\r', bytes).is_none() {
-        let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
-        let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
-        return out.write_all(&bytes[start..end]);
-    }
-    let mut buf = Vec::with_capacity(bytes.len());
-    let (mut in_str, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_str {
-            buf.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-        } else if b == b'"' {
-            in_str = true;
-            buf.push(b);
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            buf.push(b);
-        }
-    }
-    out.write_all(&buf)
-}
-
-/// A CSV cell: sanitised, quoted when needed, and neutralised against spreadsheet formula
-/// injection (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front).
-pub fn csv_cell(s: &str) -> String {
-    let s = sanitize(s);
-    let s: std::borrow::Cow<str> = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}").into() } else { s };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.into_owned()
-    }
-}
-
-fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Result<()> {
-    const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
-    let rows: Vec<[String; 7]> = shown
-        .iter()
-        .map(|&i| {
-            let cells = columns::cells(store, &store.events[i as usize], true);
-            std::array::from_fn(|c| truncate_to_width(&sanitize(&cells[c]), MAX[c]).into_owned())
-        })
-        .collect();
-    let mut widths: [usize; 7] = std::array::from_fn(|c| columns::HEADERS[c].len());
-    for r in &rows {
-        for c in 0..7 {
-            widths[c] = widths[c].max(width(&r[c]));
-        }
-    }
-    let line = |cells: &[&str]| {
-        let mut s = String::new();
-        for (c, cell) in cells.iter().enumerate() {
-            s.push_str(cell);
-            if c + 1 < cells.len() {
-                s.push_str(&" ".repeat(widths[c] - width(cell) + 2));
-            }
-        }
-        s.truncate(s.trim_end().len());
-        s
-    };
-    let headers: Vec<String> = columns::HEADERS.iter().map(|h| h.to_uppercase()).collect();
-    writeln!(out, "{}", line(&headers.iter().map(String::as_str).collect::<Vec<_>>()))?;
-    for r in &rows {
-        writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compacting_keeps_strings() {
-        let mut out = Vec::new();
-        write_compact(b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n", &mut out).unwrap();
-        assert_eq!(out, b"{\"a\":\"x y\\\" \\n z\",\"b\":[1,2]}");
-    }
-
-    #[test]
-    fn csv_cells_are_safe() {
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("-1"), "'-1");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("a\u{1b}[2Jb"), "a\\e[2Jb");
-        assert_eq!(csv_cell("plain"), "plain");
     }
 }

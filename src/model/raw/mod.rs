@@ -1,14 +1,17 @@
 //! Input files and reading their content back: whole (for parsing) or one record at a time
 //! (for the detail view and `print`).
 
-use crate::model::RawLoc;
+mod reader;
+mod spill;
+
+pub use reader::{RawBytes, RawReader};
+
 use crate::sanitize::sanitize;
-use std::collections::{HashMap, VecDeque};
+use spill::Spill;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::ops::{Deref, Range};
+use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// Where a record sits in the decompressed content.
@@ -26,7 +29,7 @@ pub struct ByteSpan {
 pub const MAX_CONTENT: u64 = 4 << 30;
 
 /// One input: a file on disk, or a stream (standard input, a pipe) whose content is kept in
-/// memory once read, since it cannot be read twice.
+/// a private temporary file once read, since it cannot be read twice.
 #[derive(Debug)]
 pub struct SourceFile {
     /// The input's number within its source, in the order found.
@@ -41,8 +44,10 @@ pub struct SourceFile {
     pub mtime: Option<SystemTime>,
     /// A stream, read once (`None` for a file on disk).
     pub stream: Option<Stream>,
-    /// A stream's content, once read.
+    /// Content given in memory (pages of live history, tests).
     pub memory: OnceLock<Arc<Vec<u8>>>,
+    /// A stream's content as read, kept on disk.
+    spill: OnceLock<Arc<Spill>>,
     /// Unique in the process: what read-back caches key on. Several sources number their
     /// inputs from 0 each, and share one [`RawReader`].
     key: u64,
@@ -75,6 +80,7 @@ impl SourceFile {
             mtime: meta.modified().ok(),
             stream: None,
             memory: OnceLock::new(),
+            spill: OnceLock::new(),
             key: next_key(),
         }
     }
@@ -82,7 +88,17 @@ impl SourceFile {
     pub fn stream(id: u32, path: PathBuf, kind: Stream) -> Self {
         let display =
             if kind == Stream::Stdin { "<stdin>".to_string() } else { sanitize(&path.to_string_lossy()).into_owned() };
-        Self { id, path, display, size: 0, mtime: None, stream: Some(kind), memory: OnceLock::new(), key: next_key() }
+        Self {
+            id,
+            path,
+            display,
+            size: 0,
+            mtime: None,
+            stream: Some(kind),
+            memory: OnceLock::new(),
+            spill: OnceLock::new(),
+            key: next_key(),
+        }
     }
     /// Content given directly (tests, and streams already read).
     pub fn in_memory(id: u32, name: &str, content: Vec<u8>) -> Self {
@@ -145,16 +161,14 @@ pub fn read_content(file: &SourceFile) -> Result<(Vec<u8>, ContentNotes), ReadEr
     let bytes = match (file.memory.get(), file.stream) {
         (Some(m), _) => m.as_ref().clone(),
         (None, Some(kind)) => {
-            let mut buf = Vec::new();
-            let read = match kind {
-                Stream::Stdin => std::io::stdin().lock().take(MAX_CONTENT + 1).read_to_end(&mut buf),
-                Stream::Pipe => File::open(&file.path).and_then(|f| f.take(MAX_CONTENT + 1).read_to_end(&mut buf)),
+            // Kept on disk as it comes, for reading records back: a stream is read once.
+            let spill = match kind {
+                Stream::Stdin => Spill::copy_from(&[], &mut std::io::stdin().lock())?,
+                Stream::Pipe => Spill::copy_from(&[], &mut File::open(&file.path)?)?,
             };
-            read?;
-            if buf.len() as u64 > MAX_CONTENT {
-                return Err(ReadError::TooLarge);
-            }
-            let _ = file.memory.set(Arc::new(buf.clone()));
+            let spill = file.spill.get_or_init(|| Arc::new(spill));
+            let mut buf = Vec::with_capacity(spill.len() as usize);
+            spill.reader().read_to_end(&mut buf)?;
             buf
         }
         (None, None) => read_file(file)?,
@@ -238,7 +252,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
 /// The fast path: a single-member gzip file inflated in one call by libdeflate, sized by the
 /// trailer's ISIZE. Anything else (several members, trailing data, damage, an implausible
 /// size) returns `None` and goes the streaming way, which also explains what is wrong.
-fn inflate_whole(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn inflate_whole(bytes: &[u8]) -> Option<Vec<u8>> {
     let t = bytes.get(bytes.len().checked_sub(4)?..)?;
     let size = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize;
     // JSON compresses 5-20x; a trailer claiming far more is damage or a bomb.
@@ -277,168 +291,6 @@ pub fn recycle(buf: Vec<u8>) {
     }
 }
 
-/// A record's raw bytes: a slice of cached content, or an owned copy.
-pub enum RawBytes {
-    /// A slice of decompressed content the reader keeps.
-    Shared(Arc<Vec<u8>>, Range<usize>),
-    /// A copy (read by range, or unescaped).
-    Owned(Vec<u8>),
-}
-
-impl Deref for RawBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            RawBytes::Shared(a, r) => &a[r.clone()],
-            RawBytes::Owned(v) => v,
-        }
-    }
-}
-
-/// Reads records back by location, keeping recently decompressed files in a byte-budgeted
-/// LRU so that paging through one archive file does not decompress it again each time.
-pub struct RawReader {
-    cache: Mutex<Lru>,
-}
-
-struct Lru {
-    /// By [`SourceFile::key`].
-    map: HashMap<u64, Arc<Vec<u8>>>,
-    order: VecDeque<u64>,
-    bytes: usize,
-    budget: usize,
-}
-
-impl RawReader {
-    /// A reader that keeps up to `budget` bytes of decompressed content.
-    pub fn new(budget: usize) -> Self {
-        Self { cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }) }
-    }
-
-    /// Forgets every cached file (file ids are about to be reused).
-    pub fn clear(&self) {
-        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.map.clear();
-        lru.order.clear();
-        lru.bytes = 0;
-    }
-
-    /// Offers content already decompressed by the loader.
-    pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
-        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.insert(file.key, content);
-    }
-
-    fn cached(&self, file: u64) -> Option<Arc<Vec<u8>>> {
-        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let hit = lru.map.get(&file).cloned();
-        if hit.is_some() {
-            lru.touch(file);
-        }
-        hit
-    }
-
-    /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
-    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
-        let start = loc.offset as usize;
-        let range = start..start + loc.len() as usize;
-        let raw = match self.whole(file)? {
-            Some(content) => slice_of(content, range)?,
-            None => self.read_range(file, range)?,
-        };
-        if loc.escaped() {
-            let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
-            Ok(RawBytes::Owned(s.into_bytes()))
-        } else {
-            Ok(raw)
-        }
-    }
-
-    /// Decompresses a file into the cache ahead of reading its records (`print` does this on
-    /// another thread, in the order it will need the files).
-    pub fn prefetch(&self, file: &SourceFile) {
-        let _ = self.whole(file);
-    }
-
-    /// The file's whole content from the cache, or decompressed (and cached) now; `None` for a
-    /// plain file on disk, whose records are read by range.
-    fn whole(&self, file: &SourceFile) -> Result<Option<Arc<Vec<u8>>>, ReadError> {
-        if let Some(content) = self.cached(file.key) {
-            return Ok(Some(content));
-        }
-        if let Some(mem) = file.memory.get() {
-            let (content, _) = decode(mem.as_ref().clone())?;
-            let content = Arc::new(content);
-            self.offer(file, content.clone());
-            return Ok(Some(content));
-        }
-        if file.stream.is_some() {
-            return Err(ReadError::StreamGone);
-        }
-        let meta = std::fs::metadata(&file.path)?;
-        if meta.len() != file.size || meta.modified().ok() != file.mtime {
-            return Err(ReadError::Changed);
-        }
-        let mut f = File::open(&file.path)?;
-        let mut magic = [0u8; 2];
-        let n = f.read(&mut magic)?;
-        if n == 2 && is_gzip(&magic) {
-            let (content, _) = decode(read_file(file)?)?;
-            let content = Arc::new(content);
-            self.offer(file, content.clone());
-            return Ok(Some(content));
-        }
-        Ok(None)
-    }
-
-    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, ReadError> {
-        let mut f = File::open(&file.path)?;
-        f.seek(SeekFrom::Start(range.start as u64))?;
-        let mut buf = vec![0; range.len()];
-        f.read_exact(&mut buf)?;
-        Ok(RawBytes::Owned(buf))
-    }
-}
-
-fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {
-    if range.end > content.len() {
-        return Err(ReadError::BeyondEnd);
-    }
-    Ok(RawBytes::Shared(content, range))
-}
-
-impl Lru {
-    fn insert(&mut self, file: u64, content: Arc<Vec<u8>>) {
-        if content.len() > self.budget {
-            return;
-        }
-        if let Some(old) = self.map.insert(file, content.clone()) {
-            self.bytes -= old.len();
-            self.order.retain(|&f| f != file);
-        }
-        self.bytes += content.len();
-        self.order.push_back(file);
-        while self.bytes > self.budget {
-            let Some(victim) = self.order.pop_front() else {
-                break;
-            };
-            if let Some(old) = self.map.remove(&victim) {
-                self.bytes -= old.len();
-            }
-        }
-    }
-    fn touch(&mut self, file: u64) {
-        // Reading records back mostly stays in one file for a while: that one is already last.
-        if self.order.back() == Some(&file) {
-            return;
-        }
-        if let Some(pos) = self.order.iter().position(|&f| f == file) {
-            self.order.remove(pos);
-            self.order.push_back(file);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,15 +317,5 @@ mod tests {
         assert_eq!(out, b"hello ");
         assert_eq!(notes.warnings.len(), 1);
         assert_eq!(decode(b"plain".to_vec()).unwrap().0, b"plain");
-    }
-
-    #[test]
-    fn lru_respects_budget() {
-        let r = RawReader::new(10);
-        let (one, two) = (SourceFile::in_memory(0, "a", Vec::new()), SourceFile::in_memory(0, "b", Vec::new()));
-        r.offer(&one, Arc::new(vec![0; 6]));
-        r.offer(&two, Arc::new(vec![0; 6]));
-        assert!(r.cached(one.key).is_none());
-        assert!(r.cached(two.key).is_some(), "files of the same number from two sources are apart");
     }
 }

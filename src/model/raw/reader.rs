@@ -1,0 +1,258 @@
+//! Reading records back by location: for the detail view, `print` and matching on raw text.
+//! The cost of a record is about the record's size whatever the input's size: decompressed
+//! content is kept in memory up to a budget, larger content on disk ([`Spill`]), and plain
+//! files are read by range.
+
+use super::spill::{inflate_kept, Kept, Spill};
+use super::{inflate_whole, is_gzip, ReadError, SourceFile};
+use crate::model::RawLoc;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::{Deref, Range};
+use std::sync::{Arc, Mutex};
+
+/// A record's raw bytes: a slice of cached content, or an owned copy.
+pub enum RawBytes {
+    /// A slice of decompressed content the reader keeps.
+    Shared(Arc<Vec<u8>>, Range<usize>),
+    /// A copy (read by range, or unescaped).
+    Owned(Vec<u8>),
+}
+
+impl Deref for RawBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            RawBytes::Shared(a, r) => &a[r.clone()],
+            RawBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Reads records back by location, keeping recently decompressed files in a byte-budgeted
+/// LRU so that paging through one archive file does not decompress it again each time, and
+/// content larger than the budget on disk, so that it is decompressed once, not once a record.
+pub struct RawReader {
+    cache: Mutex<Lru>,
+    /// Decompressed content too large for the budget, by [`SourceFile`] key.
+    spills: Mutex<HashMap<u64, Arc<Spill>>>,
+}
+
+struct Lru {
+    /// By [`SourceFile`] key.
+    map: HashMap<u64, Arc<Vec<u8>>>,
+    order: VecDeque<u64>,
+    bytes: usize,
+    budget: usize,
+}
+
+/// Where a file's content is, for reading a record of it.
+enum Whole {
+    Memory(Arc<Vec<u8>>),
+    Spilled(Arc<Spill>),
+    /// A plain file on disk: read by range.
+    OnDisk,
+}
+
+impl RawReader {
+    /// A reader that keeps up to `budget` bytes of decompressed content in memory.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }),
+            spills: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets every cached file (file ids are about to be reused).
+    pub fn clear(&self) {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        lru.map.clear();
+        lru.order.clear();
+        lru.bytes = 0;
+        self.spills.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Offers content already decompressed by the loader.
+    pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        lru.insert(file.key, content);
+    }
+
+    fn budget(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).budget
+    }
+
+    fn cached(&self, file: u64) -> Option<Arc<Vec<u8>>> {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = lru.map.get(&file).cloned();
+        if hit.is_some() {
+            lru.touch(file);
+        }
+        hit
+    }
+
+    fn spilled(&self, file: u64) -> Option<Arc<Spill>> {
+        self.spills.lock().unwrap_or_else(|p| p.into_inner()).get(&file).cloned()
+    }
+
+    /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
+    pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
+        let start = loc.offset as usize;
+        let range = start..start + loc.len() as usize;
+        let raw = match self.whole(file)? {
+            Whole::Memory(content) => slice_of(content, range)?,
+            Whole::Spilled(spill) => RawBytes::Owned(spill.read(range.start as u64..range.end as u64)?),
+            Whole::OnDisk => self.read_range(file, range)?,
+        };
+        if loc.escaped() {
+            let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
+            Ok(RawBytes::Owned(s.into_bytes()))
+        } else {
+            Ok(raw)
+        }
+    }
+
+    /// Decompresses a file into the cache ahead of reading its records (`print` does this on
+    /// another thread, in the order it will need the files).
+    pub fn prefetch(&self, file: &SourceFile) {
+        let _ = self.whole(file);
+    }
+
+    /// Where the file's content is: in the cache or on disk already, else decompressed now
+    /// (and kept); a plain file on disk is read by range.
+    fn whole(&self, file: &SourceFile) -> Result<Whole, ReadError> {
+        if let Some(content) = self.cached(file.key) {
+            return Ok(Whole::Memory(content));
+        }
+        if let Some(spill) = self.spilled(file.key) {
+            return Ok(Whole::Spilled(spill));
+        }
+        if let Some(mem) = file.memory.get() {
+            if !is_gzip(mem) {
+                return Ok(Whole::Memory(mem.clone()));
+            }
+            return Ok(self.keep(file, inflate_kept(&mut &mem[..], self.budget())?));
+        }
+        if let Some(raw) = file.spill.get() {
+            let magic = raw.read(0..raw.len().min(2))?;
+            if !is_gzip(&magic) {
+                return Ok(Whole::Spilled(raw.clone()));
+            }
+            return Ok(self.keep(file, inflate_kept(&mut raw.reader(), self.budget())?));
+        }
+        if file.stream.is_some() {
+            return Err(ReadError::StreamGone);
+        }
+        let meta = std::fs::metadata(&file.path)?;
+        if meta.len() != file.size || meta.modified().ok() != file.mtime {
+            return Err(ReadError::Changed);
+        }
+        let mut f = File::open(&file.path)?;
+        let mut magic = [0u8; 2];
+        let n = f.read(&mut magic)?;
+        if n < 2 || !is_gzip(&magic) {
+            return Ok(Whole::OnDisk);
+        }
+        self.inflate_file(file, f)
+    }
+
+    /// A gzip file's content: inflated whole in memory when its trailer says it fits the
+    /// budget (the fast path, libdeflate), else streamed into memory or onto disk.
+    fn inflate_file(&self, file: &SourceFile, mut f: File) -> Result<Whole, ReadError> {
+        let budget = self.budget();
+        let mut trailer = [0u8; 4];
+        let size_said = match f.seek(SeekFrom::End(-4)).and_then(|_| f.read_exact(&mut trailer)) {
+            Ok(()) => u32::from_le_bytes(trailer) as usize,
+            Err(_) => usize::MAX,
+        };
+        f.seek(SeekFrom::Start(0))?;
+        if file.size <= budget as u64 && size_said <= budget {
+            let mut packed = Vec::with_capacity(file.size as usize);
+            f.by_ref().take(budget as u64).read_to_end(&mut packed)?;
+            if let Some(content) = inflate_whole(&packed) {
+                return Ok(self.keep(file, Kept::Memory(content)));
+            }
+            f.seek(SeekFrom::Start(0))?;
+        }
+        Ok(self.keep(file, inflate_kept(&mut f, budget)?))
+    }
+
+    /// Keeps decompressed content where it was put: in the cache, or with the spills.
+    fn keep(&self, file: &SourceFile, kept: Kept) -> Whole {
+        match kept {
+            Kept::Memory(content) => {
+                let content = Arc::new(content);
+                self.offer(file, content.clone());
+                Whole::Memory(content)
+            }
+            Kept::Spilled(spill) => {
+                let spill = Arc::new(spill);
+                self.spills.lock().unwrap_or_else(|p| p.into_inner()).insert(file.key, spill.clone());
+                Whole::Spilled(spill)
+            }
+        }
+    }
+
+    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, ReadError> {
+        let mut f = File::open(&file.path)?;
+        f.seek(SeekFrom::Start(range.start as u64))?;
+        let mut buf = vec![0; range.len()];
+        f.read_exact(&mut buf)?;
+        Ok(RawBytes::Owned(buf))
+    }
+}
+
+fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {
+    if range.end > content.len() {
+        return Err(ReadError::BeyondEnd);
+    }
+    Ok(RawBytes::Shared(content, range))
+}
+
+impl Lru {
+    fn insert(&mut self, file: u64, content: Arc<Vec<u8>>) {
+        if content.len() > self.budget {
+            return;
+        }
+        if let Some(old) = self.map.insert(file, content.clone()) {
+            self.bytes -= old.len();
+            self.order.retain(|&f| f != file);
+        }
+        self.bytes += content.len();
+        self.order.push_back(file);
+        while self.bytes > self.budget {
+            let Some(victim) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(old) = self.map.remove(&victim) {
+                self.bytes -= old.len();
+            }
+        }
+    }
+    fn touch(&mut self, file: u64) {
+        // Reading records back mostly stays in one file for a while: that one is already last.
+        if self.order.back() == Some(&file) {
+            return;
+        }
+        if let Some(pos) = self.order.iter().position(|&f| f == file) {
+            self.order.remove(pos);
+            self.order.push_back(file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lru_respects_budget() {
+        let r = RawReader::new(10);
+        let (one, two) = (SourceFile::in_memory(0, "a", Vec::new()), SourceFile::in_memory(0, "b", Vec::new()));
+        r.offer(&one, Arc::new(vec![0; 6]));
+        r.offer(&two, Arc::new(vec![0; 6]));
+        assert!(r.cached(one.key).is_none());
+        assert!(r.cached(two.key).is_some(), "files of the same number from two sources are apart");
+    }
+}

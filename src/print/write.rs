@@ -1,0 +1,241 @@
+//! The output formats: records as they are (JSON Lines, a JSON array), the list's columns as
+//! CSV or an aligned table; and what could not be read back, said once per input.
+
+use super::Format;
+use crate::model::raw::RawReader;
+use crate::model::{columns, time, EventStore};
+use crate::sanitize::{sanitize, truncate_to_width, width};
+use std::io::{self, Write};
+
+/// Writes the `shown` events in `format`; how many could not be (their records could not be
+/// read back), each input with such records named once on `err`.
+pub fn write_events(
+    format: Format,
+    store: &EventStore,
+    raw: &RawReader,
+    shown: &[u32],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<usize> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut unread = 0;
+    match format {
+        Format::Jsonl | Format::Json => {
+            unread = write_records(format == Format::Json, store, raw, shown, &mut out, err)?;
+        }
+        Format::Csv => {
+            writeln!(out, "{}", columns::HEADERS.join(","))?;
+            for &i in shown {
+                write_csv_row(store, i, &mut out)?;
+            }
+        }
+        Format::Table => write_table(store, shown, &mut out)?,
+    }
+    out.flush()?;
+    Ok(unread)
+}
+
+/// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
+pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io::Result<()> {
+    let ev = &store.events[event as usize];
+    let mut cells = columns::cells(store, ev, false);
+    cells[0] = time::format_rfc3339(ev.time).into();
+    let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+    writeln!(out, "{}", row.join(","))
+}
+
+/// Writes every shown record back; how many could not be read back. Files are decompressed
+/// on another thread in the order the records will need them, a couple of files ahead, so
+/// inflating overlaps writing.
+fn write_records(
+    json: bool,
+    store: &EventStore,
+    raw: &RawReader,
+    shown: &[u32],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<usize> {
+    let mut first_need = Vec::new();
+    let mut seen = vec![false; store.files.len()];
+    for &i in shown {
+        let f = store.events[i as usize].loc.file as usize;
+        if let Some(s) = seen.get_mut(f).filter(|s| !**s) {
+            *s = true;
+            first_need.push(f);
+        }
+    }
+    std::thread::scope(|scope| {
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
+        let order = &first_need;
+        scope.spawn(move || {
+            for &f in order {
+                raw.prefetch(&store.files[f]);
+                if ready_tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        seen.iter_mut().for_each(|s| *s = false);
+        if json {
+            out.write_all(b"[")?;
+        }
+        let mut first = true;
+        let mut unread = Unread::default();
+        for &i in shown {
+            let ev = &store.events[i as usize];
+            let Some(file) = store.file_of(ev) else {
+                continue;
+            };
+            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s) {
+                // The first record of this file: wait until the prefetcher has it.
+                *s = true;
+                let _ = ready_rx.recv();
+            }
+            match raw.read(file, ev.loc) {
+                Ok(bytes) => {
+                    if json {
+                        out.write_all(if first { b"\n" } else { b",\n" })?;
+                    }
+                    first = false;
+                    write_compact(&bytes, out)?;
+                    if !json {
+                        out.write_all(b"\n")?;
+                    }
+                }
+                Err(e) => unread.add(ev.loc.file, e),
+            }
+        }
+        // Let the prefetcher finish early if output stopped (a closed pipe).
+        drop(ready_rx);
+        if json {
+            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        }
+        Ok(unread.report(store, err))
+    })
+}
+
+/// Records that could not be read back, per input: one line each, not one per record.
+#[derive(Default)]
+pub(super) struct Unread {
+    /// Input, records, why the first failed; in the order met.
+    inputs: Vec<(u32, usize, String)>,
+    /// Where each input is in `inputs`.
+    index: std::collections::HashMap<u32, usize>,
+}
+
+impl Unread {
+    pub(super) fn add(&mut self, file: u32, e: crate::model::raw::ReadError) {
+        let at = *self.index.entry(file).or_insert_with(|| {
+            self.inputs.push((file, 0, e.to_string()));
+            self.inputs.len() - 1
+        });
+        self.inputs[at].1 += 1;
+    }
+
+    /// Says which inputs had records that could not be read back; how many records in all.
+    pub(super) fn report(&self, store: &EventStore, err: &mut dyn Write) -> usize {
+        for (file, n, why) in &self.inputs {
+            let name = store.files.get(*file as usize).map_or("?", |f| f.display.as_str());
+            let records = if *n == 1 { "1 record".to_string() } else { format!("{n} records") };
+            let _ = writeln!(err, "trailscope: could not read back {records} of {name}: {}", sanitize(why));
+        }
+        self.inputs.iter().map(|(_, n, _)| n).sum()
+    }
+}
+
+/// Writes a JSON document on one line: whitespace outside strings is dropped, everything
+/// else is copied byte for byte, so the record is unchanged.
+pub fn write_compact(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    if memchr::memchr2(b'\n', b'\r', bytes).is_none() {
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+        let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+        return out.write_all(&bytes[start..end]);
+    }
+    let mut buf = Vec::with_capacity(bytes.len());
+    let (mut in_str, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_str {
+            buf.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else if b == b'"' {
+            in_str = true;
+            buf.push(b);
+        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            buf.push(b);
+        }
+    }
+    out.write_all(&buf)
+}
+
+/// A CSV cell: sanitised, quoted when needed, and neutralised against spreadsheet formula
+/// injection (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front).
+pub fn csv_cell(s: &str) -> String {
+    let s = sanitize(s);
+    let s: std::borrow::Cow<str> = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}").into() } else { s };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.into_owned()
+    }
+}
+
+fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Result<()> {
+    const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
+    let rows: Vec<[String; 7]> = shown
+        .iter()
+        .map(|&i| {
+            let cells = columns::cells(store, &store.events[i as usize], true);
+            std::array::from_fn(|c| truncate_to_width(&sanitize(&cells[c]), MAX[c]).into_owned())
+        })
+        .collect();
+    let mut widths: [usize; 7] = std::array::from_fn(|c| columns::HEADERS[c].len());
+    for r in &rows {
+        for c in 0..7 {
+            widths[c] = widths[c].max(width(&r[c]));
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (c, cell) in cells.iter().enumerate() {
+            s.push_str(cell);
+            if c + 1 < cells.len() {
+                s.push_str(&" ".repeat(widths[c] - width(cell) + 2));
+            }
+        }
+        s.truncate(s.trim_end().len());
+        s
+    };
+    let headers: Vec<String> = columns::HEADERS.iter().map(|h| h.to_uppercase()).collect();
+    writeln!(out, "{}", line(&headers.iter().map(String::as_str).collect::<Vec<_>>()))?;
+    for r in &rows {
+        writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_strings() {
+        let mut out = Vec::new();
+        write_compact(b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n", &mut out).unwrap();
+        assert_eq!(out, b"{\"a\":\"x y\\\" \\n z\",\"b\":[1,2]}");
+    }
+
+    #[test]
+    fn csv_cells_are_safe() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("a\u{1b}[2Jb"), "a\\e[2Jb");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
+}
