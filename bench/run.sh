@@ -20,7 +20,7 @@ for tool in zcat jq /usr/bin/time bc; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install gzip jq time)" >&2; exit 2; }
 done
 
-cargo build --release --bin trailscope --bin trailscope-gen >&2
+cargo build --release -p trailscope -p trailscope-gen >&2
 # TS=/path/to/another/build measures that one instead (e.g. an older commit's, for before/after).
 TS=${TS:-target/release/trailscope}
 # The runs above the cache section measure decompressing and parsing: no stored archive index.

@@ -26,7 +26,7 @@ for tool in moto_server aws curl /usr/bin/time bc; do
     command -v "$tool" >/dev/null || { echo "bench/s3.sh: $tool is needed (pip install 'moto[server]' awscli; apt-get install curl time bc)" >&2; exit 2; }
 done
 if [ -z "${TS:-}" ]; then
-    cargo build --release --bin trailscope --bin trailscope-gen >&2
+    cargo build --release -p trailscope -p trailscope-gen >&2
     TS=target/release/trailscope
 fi
 GEN=$(dirname "$TS")/trailscope-gen

@@ -23,7 +23,7 @@ for tool in /usr/bin/time python3; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
 done
 if [ "${BUILD:-1}" = 1 ]; then
-    cargo build --release --bin trailscope --bin trailscope-gen >&2
+    cargo build --release -p trailscope -p trailscope-gen >&2
 fi
 TS=${TS:-target/release/trailscope}
 GEN=${GEN:-target/release/trailscope-gen}

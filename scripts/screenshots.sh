@@ -58,7 +58,7 @@ if ! python3 -c 'import PIL' >/dev/null 2>&1; then
         python3 -m pip install --quiet --user pillow ||
         die "could not install Pillow: run 'pip install pillow' (or apt-get install python3-pil)"
 fi
-[ -d assets/sample ] || die "assets/sample not found in $ROOT; make it with: cargo run --release --bin trailscope-gen -- --events 3000 --per-file 100 --seed 7 assets/sample"
+[ -d assets/sample ] || die "assets/sample not found in $ROOT; make it with: cargo run --release -p trailscope-gen -- --events 3000 --per-file 100 --seed 7 assets/sample"
 
 # tmux needs a UTF-8 locale to keep non-ASCII characters.
 case "$(locale charmap 2>/dev/null || true)" in

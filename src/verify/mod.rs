@@ -423,6 +423,17 @@ fn check_root(
         });
     }
 
+    check_logs(root, archive, &listed, report, log_in_window);
+}
+
+/// The log files: each listed one present and unchanged, each present one listed.
+fn check_logs(
+    root: &Path,
+    archive: &Archive,
+    listed: &BTreeMap<&str, (&str, &str)>,
+    report: &mut Report,
+    log_in_window: &dyn Fn(Option<i64>) -> bool,
+) {
     // Hash every listed log file that is present, in parallel.
     let present: Vec<(&str, &Path, &str)> = listed
         .iter()
@@ -451,7 +462,7 @@ fn check_root(
         };
         report.rows.push(Row { kind: Kind::Log, path, status, reason });
     }
-    for (key, (_, digest_key)) in &listed {
+    for (key, (_, digest_key)) in listed {
         if !archive.logs.contains_key(*key) {
             report.rows.push(Row {
                 kind: Kind::Log,
