@@ -37,7 +37,7 @@ pub struct Options {
     /// The local store, unless `--no-cache`.
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` PATHs and `--trail` are read.
-    pub s3: crate::source::s3::S3Config,
+    pub s3: crate::source::boundary::S3Config,
     /// The theme named in the configuration file (the environment may override it).
     pub theme: Option<String>,
     pub local_time: bool,
@@ -53,8 +53,8 @@ pub struct Options {
 pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
     // Trail archives in S3 alone have live history's default window.
-    let remote = crate::source::s3::is_remote(&opts.paths, &opts.s3);
-    if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::s3::layout::is_s3_url(p)) {
+    let remote = crate::source::boundary::is_remote(&opts.paths, &opts.s3);
+    if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::boundary::is_s3_url(p)) {
         opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
     }
     // Validate the filter before touching the terminal, so a typo is a plain usage error.
@@ -122,7 +122,7 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
 /// The state the TUI starts with: the filter worker started over an empty store, the
 /// configuration's settings, its problems and the saved filters.
 fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
-    let live = (opts.paths.is_empty() && !crate::source::s3::is_remote(&opts.paths, &opts.s3))
+    let live = (opts.paths.is_empty() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
         .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
     let problems: Vec<Problem> = opts
         .config_problems
@@ -209,12 +209,18 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if crate::source::s3::is_remote(&opts.paths, &opts.s3) {
+    if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
         let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
-        let (source, _) =
-            crate::source::s3::S3Archive::for_inputs(&opts.paths, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, &opts.s3, load)
-                .map_err(|e| anyhow::anyhow!(e))?;
+        let (source, _) = crate::source::boundary::S3Archive::for_inputs(
+            &opts.paths,
+            &q,
+            now_ms(),
+            DEFAULT_LIVE_WINDOW_MS,
+            &opts.s3,
+            load,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
         boundary::spawn(Box::new(source), "loader", links, move |m| {
             let _ = tx.send(Msg::Load(m));
         })
