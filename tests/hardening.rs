@@ -169,3 +169,27 @@ fn live_print_of_one_region_shows_the_first_page_before_fetching_the_rest() {
     assert!(asked < 12, "the fetch stopped when the reader went away, not after every page ({asked} pages)");
     let _ = status;
 }
+
+#[test]
+fn event_times_that_cannot_be_read_are_counted_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("times.jsonl");
+    let lines = [
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"Fine","eventID":"1"}"#,
+        r#"{"eventTime":"yesterday","eventName":"Words","eventID":"2"}"#,
+        r#"{"eventTime":null,"eventName":"Null","eventID":"3"}"#,
+        r#"{"eventTime":"10000-01-01T00:00:00Z","eventName":"Far","eventID":"4"}"#,
+        r#"{"eventTime":"2024-02-30T00:00:00Z","eventName":"NoSuchDay","eventID":"5"}"#,
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let o = run(&["print", "--format", "csv", path.to_str().unwrap()]);
+    let err = stderr(&o);
+    // Read in full: the exit status is 0, and the summary says how many have no time.
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("5 events read from 1 of 1 files") && err.contains("4 events without a readable eventTime"),
+        "{err}"
+    );
+    assert!(err.contains("note: ") && err.contains("times.jsonl: 4 records without a readable eventTime"), "{err}");
+    assert_eq!(stdout_lines(&o).len(), 6, "a header and every event");
+}

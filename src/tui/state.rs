@@ -1319,6 +1319,7 @@ impl State {
             }
             SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
             SourceMsg::Coverage(_) => {}
+            SourceMsg::Note(p) => self.problems.push(p),
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let store = self.store.clone();
