@@ -12,6 +12,7 @@ fn main() {
                 eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
             }
             common.apply_config(&config.config, trailscope::model::time::now_ms());
+            common.apply_limits();
             let req = PrintRequest {
                 live: common.live_config(),
                 cache: common.cache_config(),
@@ -54,6 +55,7 @@ fn main() {
             fix_mmap_threshold();
             let config = trailscope::config::load(cli.common.config.as_deref());
             cli.common.apply_config(&config.config, trailscope::model::time::now_ms());
+            cli.common.apply_limits();
             run_app(cli.common, config)
         }
     }

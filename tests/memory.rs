@@ -70,9 +70,14 @@ fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, u64) {
 
 /// JSON Lines of `n` distinct records of about a kilobyte each.
 fn records(n: usize) -> Vec<u8> {
+    records_of(n, 900)
+}
+
+/// JSON Lines of `n` distinct records, each with `pad` bytes of parameters.
+fn records_of(n: usize, pad: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for i in 0..n {
-        let pad = "x".repeat(900);
+        let pad = "x".repeat(pad);
         writeln!(
             out,
             r#"{{"eventVersion":"1.08","eventTime":"2024-01-01T00:{:02}:{:02}Z","eventName":"Get{i}","eventSource":"s3.amazonaws.com","eventID":"id-{i}","requestParameters":{{"pad":"{pad}"}}}}"#,
@@ -111,6 +116,7 @@ fn records_of_an_input_larger_than_the_budget_cost_their_own_size_to_read_back()
     assert_eq!(loaded.stats.events, 16_000);
     let n = 300;
     let total = read_back(&loaded, &raw, &content, n);
+    eprintln!("read back: {n} records of a {} byte input over the budget: {total} bytes allocated", content.len());
     // Once: the part kept in memory while finding out the content is larger, buffers. Then
     // about a record's size per record.
     assert!(total < 8 * (1 << 20) + n as u64 * 4096, "{total} bytes allocated to read back {n} records");
@@ -141,4 +147,107 @@ fn records_of_a_stream_are_read_back_from_disk_not_copied_per_record() {
     let n = 300;
     let total = read_back(&loaded, &raw, &content, n);
     assert!(total < n as u64 * 4096, "{total} bytes allocated to read back {n} records");
+}
+
+/// Loads `path` with the given limits; what was loaded and the peak of live bytes meanwhile.
+fn load_with(path: &std::path::Path, whole_max: usize) -> (print::Loaded, usize) {
+    let raw = RawReader::new(1 << 20);
+    let opts = trailscope::source::LoadOptions { whole_max, threads: 2, ..Default::default() };
+    let (loaded, peak, _) = measure(|| print::load_all_with(&[path.to_string_lossy().into_owned()], &raw, opts));
+    (loaded, peak)
+}
+
+/// A gzip file of `chunks` written one after the other (never all in memory at once).
+fn gzip_file(path: &std::path::Path, chunks: impl Iterator<Item = Vec<u8>>) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut e = flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::fast());
+    for c in chunks {
+        e.write_all(&c).unwrap();
+    }
+    e.finish().unwrap().flush().unwrap();
+}
+
+#[test]
+fn a_gzip_of_zeros_is_refused_from_its_first_bytes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zeros.json.gz");
+    // 256 MiB of zeros in a quarter of a megabyte.
+    gzip_file(&path, (0..256).map(|_| vec![0u8; 1 << 20]));
+    let (loaded, peak) = load_with(&path, trailscope::source::DEFAULT_WHOLE_MAX);
+    assert_eq!(loaded.problems.len(), 1);
+    let why = &loaded.problems[0].reason;
+    assert!(why.starts_with("not JSON (binary content starting with bytes 00 00"), "{why}");
+    eprintln!("peak: 256 MiB of zeros in gzip: {peak} bytes");
+    assert!(peak < 16 << 20, "{peak} bytes at the peak to refuse 256 MiB of zeros");
+}
+
+#[test]
+fn a_record_over_the_limit_is_skipped_and_named_within_bounded_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json.gz");
+    // One record holding a 48 MiB string between two ordinary ones.
+    let parts = std::iter::once(br#"{"Records":[{"eventName":"A","eventID":"a"},{"eventName":"Huge","x":""#.to_vec())
+        .chain((0..48).map(|_| vec![b'a'; 1 << 20]))
+        .chain(std::iter::once(br#""},{"eventName":"B","eventID":"b"}]}"#.to_vec()));
+    gzip_file(&path, parts);
+    trailscope::model::record::set_max_record_len(1 << 20);
+    let (loaded, peak) = load_with(&path, 4 << 20);
+    trailscope::model::record::set_max_record_len(trailscope::model::record::DEFAULT_MAX_RECORD);
+    assert_eq!(loaded.stats.events, 2);
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    let p = &loaded.problems[0];
+    assert!(!p.skipped && p.reason.contains("Records[1]: larger than 1 MiB"), "{p:?}");
+    eprintln!("peak: one 48 MiB record, limit 1 MiB: {peak} bytes");
+    assert!(peak < 16 << 20, "{peak} bytes at the peak for a 48 MiB record");
+    // The two records read back from the stream they were found in.
+    let raw = RawReader::new(1 << 20);
+    for ev in &loaded.store.events {
+        let bytes = raw.read(loaded.store.file_of(ev).unwrap(), ev.loc).unwrap();
+        assert!(bytes.starts_with(br#"{"eventName":""#), "{}", String::from_utf8_lossy(&bytes[..40]));
+    }
+}
+
+#[test]
+fn the_same_record_repeated_holds_one_event() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("same.jsonl.gz");
+    let line = br#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventName":"GetObject","eventID":"one","requestParameters":{"bucketName":"b"}}
+"#;
+    let n = 400_000;
+    gzip_file(&path, (0..n / 1000).map(|_| line.repeat(1000)));
+    let (loaded, peak) = load_with(&path, 4 << 20);
+    assert_eq!((loaded.stats.events, loaded.stats.duplicates), (1, n - 1));
+    eprintln!("peak: {n} copies of one record: {peak} bytes");
+    assert!(peak < 16 << 20, "{peak} bytes at the peak for {n} copies of one record");
+}
+
+#[test]
+fn a_plain_file_larger_than_the_whole_limit_is_read_as_a_stream() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    let lines = records_of(20_000, 2400);
+    let mut log = b"{\"Records\":[\n".to_vec();
+    for (i, l) in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+        if i > 0 {
+            log.extend_from_slice(b",\n");
+        }
+        log.extend_from_slice(l);
+    }
+    log.extend_from_slice(b"\n]}\n");
+    std::fs::write(&path, &log).unwrap();
+    drop(lines);
+    let (loaded, peak) = load_with(&path, 4 << 20);
+    assert_eq!(loaded.stats.events, 20_000);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    eprintln!("peak: {} bytes of plain JSON streamed: {peak} bytes", log.len());
+    assert!(peak < log.len() / 2, "{peak} bytes at the peak for {} bytes of JSON", log.len());
+    // What the whole-content parser finds: the same records at the same places.
+    let raw = RawReader::new(1 << 20);
+    let whole = print::load_all_with(&[path.to_string_lossy().into_owned()], &raw, Default::default());
+    let locs = |l: &print::Loaded| l.store.events.iter().map(|e| (e.loc.offset, e.loc.len())).collect::<Vec<_>>();
+    assert_eq!(locs(&loaded), locs(&whole));
 }

@@ -111,6 +111,17 @@ pub struct Common {
     /// The cache's size limit (e.g. 500M, 2G); the oldest events go first when it is reached.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = size_arg, help_heading = "The cache")]
     pub cache_max_size: u64,
+    /// The largest single record read (e.g. 64M); a larger one is skipped and named with the
+    /// inputs that had problems.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = size_arg, env = "TRAILSCOPE_MAX_RECORD_SIZE")]
+    pub max_record_size: u64,
+}
+
+impl Common {
+    /// Applies the settings that hold for the whole process (the largest record read).
+    pub fn apply_limits(&self) {
+        crate::model::record::set_max_record_len(usize::try_from(self.max_record_size).unwrap_or(usize::MAX));
+    }
 }
 
 impl Common {

@@ -330,8 +330,8 @@ impl<'a> RecordFields<'a> {
             Some(_) => return Err(RecordError::NotAnObject),
             None => return Err(RecordError::Empty),
         }
-        if bytes.len() > crate::model::RawLoc::MAX_LEN {
-            return Err(RecordError::TooLarge);
+        if bytes.len() > max_record_len() {
+            return Err(RecordError::TooLarge(max_record_len()));
         }
         let r: RecordFields = serde_json::from_slice(bytes).map_err(RecordError::Json)?;
         if !r.is_record() {
@@ -411,8 +411,39 @@ pub fn arn_last_part(arn: &str) -> &str {
     resource
 }
 
-#[derive(Debug, thiserror::Error)]
+/// The default of [`max_record_len`]: real records are a few kilobytes, the largest a few
+/// hundred.
+pub const DEFAULT_MAX_RECORD: usize = 64 << 20;
+
+static MAX_RECORD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_RECORD);
+
+/// The longest record read (bytes as stored); a longer one is skipped and named, so that one
+/// hostile record cannot take the memory of a load.
+pub fn max_record_len() -> usize {
+    MAX_RECORD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_record_len`] for the process (`--max-record-size`); at most what a record's
+/// location can say.
+pub fn set_max_record_len(n: usize) {
+    MAX_RECORD.store(n.min(crate::model::RawLoc::MAX_LEN), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A size as people say it: `64 MiB`, `2 GiB`, or bytes.
+pub fn size_text(n: usize) -> String {
+    if n >= 1 << 30 && n % (1 << 30) == 0 {
+        format!("{} GiB", n >> 30)
+    } else if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Why a value is not read as a record.
+#[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     #[error("not a JSON object")]
     /// Not a JSON object.
@@ -423,9 +454,9 @@ pub enum RecordError {
     #[error("an object with none of eventTime, eventName, eventSource, eventID")]
     /// An object without any of the fields a record has.
     NotARecord,
-    #[error("larger than 2 GiB")]
-    /// Longer than a record's location can say.
-    TooLarge,
+    #[error("larger than {} (the limit of one record; --max-record-size)", size_text(*.0))]
+    /// Longer than the limit of one record (the limit).
+    TooLarge(usize),
     #[error("invalid JSON: {0}")]
     /// JSON that does not parse.
     Json(serde_json::Error),

@@ -56,6 +56,8 @@ pub struct Loaded {
     pub store: EventStore,
     /// Inputs that failed or were read in part.
     pub problems: Vec<Problem>,
+    /// What is worth knowing about inputs read in full (they do not change the exit status).
+    pub notes: Vec<Problem>,
     /// The final counts.
     pub stats: LoadStats,
     /// About the cache, not the inputs (they do not change the exit status).
@@ -67,10 +69,11 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Loaded {
             store: EventStore::default(),
             problems: Vec::new(),
+            notes: Vec::new(),
             stats: LoadStats::default(),
             warnings: Vec::new(),
             coverage: Vec::new(),
@@ -79,7 +82,7 @@ impl Loaded {
     }
 
     /// Takes one message of a source.
-    fn take(&mut self, msg: SourceMsg) {
+    pub(crate) fn take(&mut self, msg: SourceMsg) {
         match msg {
             SourceMsg::Files(f) => self.store.add_files(f),
             SourceMsg::Batch(b, s) => {
@@ -87,6 +90,7 @@ impl Loaded {
                 self.stats = s;
             }
             SourceMsg::Problem(p) => self.problems.push(p),
+            SourceMsg::Note(p) => self.notes.push(p),
             SourceMsg::Warning(w) => self.warnings.push(w),
             SourceMsg::Coverage(c) => match self.coverage.iter_mut().find(|o| o.part == c.part) {
                 Some(old) => *old = c,
@@ -370,6 +374,9 @@ fn report_live(loaded: &Loaded, s: &LiveStatus, shown: Matched, err: &mut dyn Wr
         let what = if p.skipped { "failed" } else { "incomplete" };
         let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
     }
+    for p in &loaded.notes {
+        let _ = writeln!(err, "  note: {}: {}", p.input, sanitize(&p.reason));
+    }
     if shown.shown == 0 && loaded.problems.is_empty() && !s.offline {
         let _ = writeln!(err, "trailscope: {}", crate::source::lookup::EMPTY_HINT);
     }
@@ -410,6 +417,9 @@ fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     if partial > 0 {
         line.push_str(&format!(", {partial} inputs read in part"));
     }
+    if s.untimed > 0 {
+        line.push_str(&format!(", {} events without a readable eventTime", s.untimed));
+    }
     let _ = writeln!(err, "{line}");
     if s.files_total == 0 && loaded.problems.is_empty() {
         let _ = writeln!(err, "trailscope: no files found in the given paths");
@@ -417,5 +427,8 @@ fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     for p in &loaded.problems {
         let what = if p.skipped { "skipped" } else { "read in part" };
         let _ = writeln!(err, "  {what}: {}: {}", p.input, sanitize(&p.reason));
+    }
+    for p in &loaded.notes {
+        let _ = writeln!(err, "  note: {}: {}", p.input, sanitize(&p.reason));
     }
 }

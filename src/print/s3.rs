@@ -2,12 +2,12 @@
 
 use super::{Loaded, PrintRequest, DEFAULT_LIVE_WINDOW_MS};
 use crate::model::raw::RawReader;
-use crate::model::{time, EventStore};
+use crate::model::time;
 use crate::query::{Query, Term, TermKind};
 use crate::sanitize::sanitize;
 use crate::source::s3::layout::Window;
 use crate::source::s3::{S3Archive, S3Status};
-use crate::source::{LoadOptions, LoadStats, SourceMsg};
+use crate::source::LoadOptions;
 use std::io::Write;
 
 /// Loads the local and remote inputs of `req`. The window comes from `--since`/`--until`
@@ -22,21 +22,10 @@ pub fn load(req: &PrintRequest, q: &mut Query, raw: &RawReader) -> Result<(Loade
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.start_ms) });
     }
     let window = source.window;
-    let mut store = EventStore::default();
-    let (mut problems, mut warnings, mut stats) = (Vec::new(), Vec::new(), LoadStats::default());
-    source.load(raw, &mut |msg| match msg {
-        SourceMsg::Files(f) => store.add_files(f),
-        SourceMsg::Batch(b, s) => {
-            store.apply(b);
-            stats = s;
-        }
-        SourceMsg::Problem(p) => problems.push(p),
-        SourceMsg::Warning(w) => warnings.push(w),
-        SourceMsg::Done(s) => stats = s,
-        SourceMsg::Live(_) | SourceMsg::Coverage(_) => {}
-    });
+    let mut loaded = Loaded::new();
+    source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok((Loaded { store, problems, stats, warnings, coverage: Vec::new(), live: None }, (status, window)))
+    Ok((loaded, (status, window)))
 }
 
 /// What the S3 part did: the plan, the window, the requests.

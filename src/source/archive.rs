@@ -4,7 +4,7 @@
 use super::discover::{discover_into, Found};
 use super::index::{open_index, IndexWrites};
 use super::ingest::Ingest;
-use super::worker::{process_file, FileOutcome};
+use super::worker::{process_file, FileOutcome, Reading};
 use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
 use std::collections::HashMap;
@@ -179,13 +179,13 @@ pub fn load_found(
         for _ in 0..threads {
             let tx = tx.clone();
             let next = &next;
-            let retain = opts.retain_content;
+            let how = Reading { retain: opts.retain_content, whole_max: opts.whole_max };
             let index = index.as_ref();
             let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = found.get(i) else { break };
-                if tx.send(process_file(&file, retain, &hasher, index)).is_err() {
+                if tx.send(process_file(&file, how, &hasher, index)).is_err() {
                     break;
                 }
             });

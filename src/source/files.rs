@@ -2,10 +2,9 @@
 //! trail log files (`{"Records":[...]}`), digest files, bare arrays of records, JSON Lines,
 //! single records, and `aws cloudtrail lookup-events` output (`{"Events":[...]}`).
 
-use crate::model::raw::ByteSpan;
-use crate::model::record::{Lenient, RecordFields};
+use crate::model::raw::{describe_non_json, ByteSpan};
+use crate::model::record::{max_record_len, Lenient, RecordError, RecordFields};
 use crate::model::time::parse_event_time;
-use crate::model::RawLoc;
 use crate::sanitize::sanitize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -87,10 +86,10 @@ pub struct ParseOutcome {
 const MAX_REPORTED: usize = 5;
 
 impl ParseOutcome {
-    fn new(kind: InputKind) -> Self {
+    pub(super) fn new(kind: InputKind) -> Self {
         Self { kind, records: 0, skipped: Vec::new(), skipped_count: 0 }
     }
-    fn skip(&mut self, what: String) {
+    pub(super) fn skip(&mut self, what: String) {
         self.skipped_count += 1;
         if self.skipped.len() < MAX_REPORTED {
             self.skipped.push(what);
@@ -164,17 +163,6 @@ pub fn parse_content(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> R
         b'[' => parse_array(buf, body, on_record),
         b'{' => parse_object_or_lines(buf, body, on_record),
         _ => Err(ParseError::NotJson(describe_non_json(&body[first..]))),
-    }
-}
-
-fn describe_non_json(b: &[u8]) -> String {
-    let head = &b[..b.len().min(8)];
-    let printable = head.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
-    if printable {
-        format!("not JSON: it starts with \"{}\"", sanitize(&String::from_utf8_lossy(head)))
-    } else {
-        let hex: Vec<String> = head.iter().map(|c| format!("{c:02x}")).collect();
-        format!("not JSON (binary content starting with bytes {})", hex.join(" "))
     }
 }
 
@@ -254,7 +242,7 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
                 _ => None,
             };
             match parsed {
-                Some((fields, end)) if fields.is_record() && end - start <= RawLoc::MAX_LEN => {
+                Some((fields, end)) if fields.is_record() && end - start <= max_record_len() => {
                     out.records += 1;
                     let bytes = &body[start..end];
                     let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
@@ -519,8 +507,8 @@ fn parse_lookup_events(
         };
         let fallback_time = lookup_time(parsed.time.as_str());
         let ev_bytes = ev.get().as_bytes();
-        if ev_bytes.len() > RawLoc::MAX_LEN {
-            out.skip(format!("Events[{i}]: CloudTrailEvent: {}", crate::model::record::RecordError::TooLarge));
+        if ev_bytes.len() > max_record_len() {
+            out.skip(format!("Events[{i}]: CloudTrailEvent: {}", RecordError::TooLarge(max_record_len())));
             continue;
         }
         if ev_bytes.first() == Some(&b'"') {

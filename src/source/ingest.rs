@@ -3,7 +3,7 @@
 
 use super::files::InputKind;
 use super::local::LocalBatch;
-use super::worker::{process_file, FileOutcome};
+use super::worker::{process_file, FileOutcome, Reading};
 use super::{LoadStats, Problem, SourceMsg};
 use crate::cache::coverage::TimeSpan;
 use crate::model::events::Batch;
@@ -72,7 +72,8 @@ impl<'a> Ingest<'a> {
 
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
-        let outcome = process_file(f, retain, self.interner.hasher(), None);
+        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX };
+        let outcome = process_file(f, how, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }
 
@@ -123,7 +124,9 @@ impl<'a> Ingest<'a> {
         false
     }
 
-    fn take(&mut self, local: LocalBatch) -> usize {
+    /// Takes a file's events: how many were duplicates, and how many of those kept have no
+    /// readable time.
+    fn take(&mut self, local: LocalBatch) -> (usize, usize) {
         let remap: Vec<Sym> = std::iter::once(0)
             .chain((1..local.ends.len() as Sym).map(|sym| {
                 let (s, hash) = local.local(sym);
@@ -134,7 +137,7 @@ impl<'a> Ingest<'a> {
         // all duplicates is not added).
         let mut premap = vec![u32::MAX; local.profiles.len()];
         let uniq_base = self.strings_len as u32;
-        let mut dups = 0;
+        let (mut dups, mut untimed) = (0, 0);
         let mut kept_uniq = String::new();
         for (mut ev, (id_hash, raw_hash)) in local.events.into_iter().zip(local.hashes) {
             if self.is_duplicate(id_hash, raw_hash, ev.loc) {
@@ -179,12 +182,13 @@ impl<'a> Ingest<'a> {
                 let (lo, hi) = self.times.get_or_insert((ev.time, ev.time));
                 (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
             }
+            untimed += (ev.time == NO_TIME) as usize;
             self.pending.events.push(ev);
             self.events_len += 1;
         }
         self.strings_len += kept_uniq.len() as u64;
         self.pending.strings.push_str(&kept_uniq);
-        dups
+        (dups, untimed)
     }
 
     /// Takes one file's result: its events, its counts, and any problem it had.
@@ -206,12 +210,19 @@ impl<'a> Ingest<'a> {
                 if kind == InputKind::Digest {
                     stats.digests += 1;
                 }
-                let n = local.events.len();
-                let dups = self.take(local);
-                stats.duplicates += dups;
+                let (n, dropped) = (local.events.len(), local.dups);
+                let (dups, untimed) = self.take(local);
+                stats.duplicates += dups + dropped;
                 stats.events += n - dups;
+                stats.untimed += untimed;
                 if let Some(reason) = partial {
-                    emit(SourceMsg::Problem(Problem { input: display, reason, skipped: false }));
+                    emit(SourceMsg::Problem(Problem { input: display.clone(), reason, skipped: false }));
+                }
+                if untimed > 0 {
+                    let records = if untimed == 1 { "1 record".to_string() } else { format!("{untimed} records") };
+                    let reason =
+                        format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
+                    emit(SourceMsg::Note(Problem { input: display, reason, skipped: false }));
                 }
             }
             Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),

@@ -12,6 +12,9 @@ use crate::model::{
 };
 use std::hash::BuildHasher;
 
+/// How many recent records of a file are remembered to drop exact copies of.
+const RECENT: usize = 1024;
+
 /// A file's events with file-local symbols, as a worker produces them.
 pub(super) struct LocalBatch {
     pub(super) hasher: StrHasher,
@@ -32,6 +35,12 @@ pub(super) struct LocalBatch {
     pub(super) events: Vec<Event>,
     /// Per event: hash of the eventID (0: none) and of the raw bytes.
     pub(super) hashes: Vec<(u64, u64)>,
+    /// Exact copies of a recent record of the file (same eventID, same bytes), dropped here:
+    /// the coordinator would collapse them anyway, and a file of one record repeated ten
+    /// million times must not hold ten million events on the way.
+    pub(super) dups: usize,
+    /// The (eventID hash, bytes hash) of recent records, by bytes hash.
+    recent: Box<[(u64, u64); RECENT]>,
 }
 
 impl LocalBatch {
@@ -55,6 +64,8 @@ impl LocalBatch {
             profiles: ProfileInterner::default(),
             events: Vec::with_capacity(records),
             hashes: Vec::with_capacity(records),
+            dups: 0,
+            recent: Box::new([(0, 0); RECENT]),
         }
     }
     /// The string of local symbol `sym`, and its hash.
@@ -194,10 +205,19 @@ impl LocalBatch {
         if syms[SymField::Error as usize] != 0 {
             flags |= FLAG_ERROR;
         }
+        let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
+        if id_hash != 0 {
+            let slot = &mut self.recent[rest.raw_hash as usize % RECENT];
+            if *slot == (id_hash, rest.raw_hash) {
+                self.dups += 1;
+                self.res.truncate(res_start as usize);
+                return;
+            }
+            *slot = (id_hash, rest.raw_hash);
+        }
         let (own, profile) = self.split(syms);
         let (event_shape, event_id) = self.id(rest.event_id.unwrap_or(""));
         let (request_shape, request_id) = self.id(rest.request_id);
-        let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
         self.hashes.push((id_hash, rest.raw_hash));
         self.events.push(Event {
             time: rest.time,

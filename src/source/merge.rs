@@ -172,6 +172,7 @@ impl Merge {
             t.digests += s.digests;
             t.events += s.events;
             t.duplicates += s.duplicates;
+            t.untimed += s.untimed;
             t.bytes += s.bytes;
         }
         t

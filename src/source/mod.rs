@@ -13,6 +13,7 @@ pub mod lookup;
 mod merge;
 #[allow(missing_docs)]
 pub mod s3;
+pub mod stream;
 mod worker;
 
 pub use archive::{load, load_found, Search};
@@ -62,6 +63,8 @@ pub struct LoadStats {
     pub events: usize,
     /// Exact duplicates collapsed.
     pub duplicates: usize,
+    /// Events delivered without a readable time (listed as "(no time)").
+    pub untimed: usize,
     /// Bytes of JSON parsed (after decompression).
     pub bytes: u64,
 }
@@ -77,6 +80,9 @@ pub enum SourceMsg {
     Batch(Batch, LoadStats),
     /// An input that failed, or was read only in part, and why.
     Problem(Problem),
+    /// Something about an input worth knowing that did not stop it being read in full
+    /// (records without a readable time); `skipped` is false.
+    Note(Problem),
     /// Progress of live event history.
     Live(lookup::LiveStatus),
     /// Something about the cache the user should know (it was moved aside, is not usable);
@@ -111,11 +117,23 @@ pub struct LoadOptions {
     pub batch_interval: Duration,
     /// The store that keeps each file's parsed index; `None`: parse every file.
     pub cache: Option<crate::cache::CacheConfig>,
+    /// Content larger than this (decompressed) is parsed as it is read instead of whole, so
+    /// that what loading holds is bounded: this per thread, and a record at most.
+    pub whole_max: usize,
 }
+
+/// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
+pub const DEFAULT_WHOLE_MAX: usize = 64 << 20;
 
 impl Default for LoadOptions {
     fn default() -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { retain_content: false, threads, batch_interval: Duration::from_millis(50), cache: None }
+        Self {
+            retain_content: false,
+            threads,
+            batch_interval: Duration::from_millis(50),
+            cache: None,
+            whole_max: DEFAULT_WHOLE_MAX,
+        }
     }
 }

@@ -1,13 +1,14 @@
 //! What each loading worker does with one input: take its stored index, or read, decompress
 //! and parse it; a panic on hostile input costs that input only.
 
-use super::files::ParseError;
-use super::files::{parse_content, parse_trail_log, InputKind, Parsed};
+use super::files::{parse_content, parse_trail_log, InputKind, ParseError, ParseOutcome, Parsed};
 use super::index::{file_key, IndexCtx, IndexUpdate};
 use super::local::{summary_of, LocalBatch};
+use super::stream::parse_stream;
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
-use crate::model::raw::{read_content, ReadError, SourceFile};
+use crate::model::raw::{open_content, ContentNotes, Opened, ReadError, SourceFile};
+use std::io::Read;
 use std::sync::Arc;
 
 /// Why an input was not read at all.
@@ -56,16 +57,24 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default()
 }
 
+/// How inputs are read: whether their content is kept for reading back, and above what size
+/// it is parsed as a stream instead of whole.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Reading {
+    pub(super) retain: bool,
+    pub(super) whole_max: usize,
+}
+
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
 /// the whole load.
 pub(super) fn process_file(
     file: &SourceFile,
-    retain: bool,
+    how: Reading,
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
     CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, retain, hasher, index)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, how, hasher, index)));
     CATCHING.with(|c| c.set(false));
     result.unwrap_or_else(|p| FileOutcome {
         file: file.id,
@@ -80,19 +89,19 @@ pub(super) fn process_file(
 /// parses it (building its index when there is a store).
 pub(super) fn read_indexed(
     file: &SourceFile,
-    retain: bool,
+    how: Reading,
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
     // Content kept for reading back (`retain`) has to be read anyway.
-    let key = index.filter(|_| !retain).and_then(|_| file_key(file));
+    let key = index.filter(|_| !how.retain).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
             return outcome;
         }
     }
-    read_and_parse(file, retain, hasher, key)
+    read_and_parse(file, how, hasher, key)
 }
 
 /// A file's events from its stored index; `None` when the index cannot be read.
@@ -109,11 +118,23 @@ pub(super) fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> 
     })
 }
 
-pub(super) fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher, key: Option<FileKey>) -> FileOutcome {
-    let (content, notes) = match read_content(file) {
-        Ok(c) => c,
-        Err(e) => return FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
-    };
+pub(super) fn read_and_parse(file: &SourceFile, how: Reading, hasher: &StrHasher, key: Option<FileKey>) -> FileOutcome {
+    match open_content(file, how.whole_max) {
+        Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, hasher, key, content, notes),
+        Ok(Opened::Stream(mut input)) => parse_streamed(file, hasher, key, &mut *input),
+        Err(e) => FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
+    }
+}
+
+/// Parses content read whole: the fast path for trail logs, else the general one.
+fn parse_whole(
+    file: &SourceFile,
+    retain: bool,
+    hasher: &StrHasher,
+    key: Option<FileKey>,
+    content: Vec<u8>,
+    notes: ContentNotes,
+) -> FileOutcome {
     let mut batch = LocalBatch::new(hasher, content.len());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
     let result = match writer.as_mut() {
@@ -146,24 +167,57 @@ pub(super) fn read_and_parse(file: &SourceFile, retain: bool, hasher: &StrHasher
         },
     };
     let bytes = content.len() as u64;
+    let mut outcome = finish(file, result, batch, notes, key.zip(writer), bytes);
+    outcome.content = if retain && outcome.result.is_ok() {
+        Some(Arc::new(content))
+    } else {
+        crate::model::raw::recycle(content);
+        None
+    };
+    outcome
+}
+
+/// Parses content too large to hold whole as it is read (it is not kept: records are read
+/// back from the input).
+fn parse_streamed(file: &SourceFile, hasher: &StrHasher, key: Option<FileKey>, input: &mut dyn Read) -> FileOutcome {
+    let mut batch = LocalBatch::new(hasher, 1 << 20);
+    let mut writer = key.as_ref().map(|_| IndexWriter::new());
+    let result = parse_stream(input, &mut |p| match writer.as_mut() {
+        Some(w) => {
+            let s = summary_of(&p);
+            w.push(&s);
+            batch.push_summary(file.id, &s);
+        }
+        None => batch.push(file.id, &p),
+    });
+    let (result, bytes) = match result {
+        Ok((outcome, bytes)) => (Ok(outcome), bytes),
+        Err(e) => (Err(e), 0),
+    };
+    finish(file, result, batch, ContentNotes::default(), key.zip(writer), bytes)
+}
+
+/// A parsed input's outcome: its events, what was skipped in it, its new index.
+fn finish(
+    file: &SourceFile,
+    result: Result<ParseOutcome, ParseError>,
+    batch: LocalBatch,
+    notes: ContentNotes,
+    index: Option<(FileKey, IndexWriter)>,
+    bytes: u64,
+) -> FileOutcome {
     let result = result.map_err(InputError::from).map(|outcome| {
         let mut partial: Vec<String> = notes.warnings;
         partial.extend(outcome.skipped_summary());
         let partial = (!partial.is_empty()).then(|| partial.join("; "));
         (outcome.kind, batch, partial)
     });
-    let index = match (&result, key, writer) {
-        (Ok((kind, _, partial)), Some(key), Some(w)) => {
+    let index = match (&result, index) {
+        (Ok((kind, _, partial)), Some((key, w))) => {
             let n = w.len();
             Some(IndexUpdate::New(key, n, w.finish(kind.code(), partial.as_deref(), bytes)))
         }
         _ => None,
     };
-    let content = if retain && result.is_ok() {
-        Some(Arc::new(content))
-    } else {
-        crate::model::raw::recycle(content);
-        None
-    };
-    FileOutcome { file: file.id, result, bytes, content, index }
+    FileOutcome { file: file.id, result, bytes, content: None, index }
 }

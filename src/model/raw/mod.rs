@@ -151,6 +151,9 @@ pub enum ReadError {
     /// The record's place is past the content's end.
     #[error("the record lies beyond the end of the file's content; the file changed")]
     BeyondEnd,
+    /// Content that is not JSON, found from its first bytes (what they are).
+    #[error("{0}")]
+    NotJson(String),
     /// A lookup-events `CloudTrailEvent` that does not decode as a JSON string.
     #[error("CloudTrailEvent is not a JSON string: {0}")]
     NotAString(serde_json::Error),
@@ -201,20 +204,31 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// Decompresses gzip content (every member; trailing garbage after a complete member is
 /// ignored with a warning); other content is returned as it is.
 pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
+    decode_within(bytes, MAX_CONTENT as usize)?.ok_or(ReadError::DecompressesTooLarge)
+}
+
+/// What a failed read of a gzip stream means for the user.
+fn gzip_error(e: std::io::Error) -> ReadError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        ReadError::TruncatedGzip
+    } else {
+        ReadError::CorruptGzip(sanitize(&e.to_string()).into_owned())
+    }
+}
+
+/// [`decode`], giving up (`None`) on content larger than `limit` bytes; content that does not
+/// start as JSON does is refused from its first bytes, not after inflating all of it.
+pub fn decode_within(bytes: Vec<u8>, limit: usize) -> Result<Option<(Vec<u8>, ContentNotes)>, ReadError> {
     let mut notes = ContentNotes::default();
     if !is_gzip(&bytes) {
-        return Ok((bytes, notes));
+        return Ok((bytes.len() <= limit).then_some((bytes, notes)));
     }
-    if let Some(out) = inflate_whole(&bytes) {
-        return Ok((out, notes));
+    if trailer_size(&bytes) <= limit {
+        if let Some(out) = inflate_whole(&bytes) {
+            return Ok(Some((out, notes)));
+        }
     }
-    let hint = if bytes.len() >= 4 {
-        let t = &bytes[bytes.len() - 4..];
-        u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize
-    } else {
-        0
-    };
-    let mut out = Vec::with_capacity(hint.clamp(bytes.len(), 1 << 30));
+    let mut out = Vec::new();
     let mut rest: &[u8] = &bytes;
     let mut members = 0;
     while !rest.is_empty() {
@@ -226,19 +240,20 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
             break;
         }
         let mut dec = flate2::bufread::GzDecoder::new(rest);
-        let limit = MAX_CONTENT + 1 - out.len() as u64;
-        match dec.by_ref().take(limit).read_to_end(&mut out) {
-            Ok(_) => {}
-            Err(e) => {
-                return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    ReadError::TruncatedGzip
-                } else {
-                    ReadError::CorruptGzip(sanitize(&e.to_string()).into_owned())
-                });
+        if members == 0 {
+            // The first bytes say whether it is JSON at all (a gigabyte of zeros is not).
+            // A damaged stream is said as such here: the decoder does not say it twice.
+            dec.by_ref().take(HEAD).read_to_end(&mut out).map_err(gzip_error)?;
+            if let Some(what) = not_json(&out) {
+                return Err(ReadError::NotJson(what));
             }
+            // Sized by the trailer, within reason: a trailer is easily made to lie.
+            out.reserve(trailer_size(&bytes).min(limit).min(bytes.len().saturating_mul(16)));
         }
-        if out.len() as u64 > MAX_CONTENT {
-            return Err(ReadError::DecompressesTooLarge);
+        let room = (limit + 1).saturating_sub(out.len()) as u64;
+        dec.by_ref().take(room).read_to_end(&mut out).map_err(gzip_error)?;
+        if out.len() > limit {
+            return Ok(None);
         }
         members += 1;
         rest = dec.into_inner();
@@ -246,7 +261,99 @@ pub fn decode(bytes: Vec<u8>) -> Result<(Vec<u8>, ContentNotes), ReadError> {
     if members == 0 {
         return Err(ReadError::EmptyGzip);
     }
-    Ok((out, notes))
+    Ok(Some((out, notes)))
+}
+
+/// How much is inflated to decide whether content is JSON.
+const HEAD: u64 = 4096;
+
+/// The size a gzip file's trailer states (of its last member, modulo 4 GiB).
+fn trailer_size(bytes: &[u8]) -> usize {
+    match bytes.len().checked_sub(4).and_then(|at| bytes.get(at..)) {
+        Some(t) => u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize,
+        None => 0,
+    }
+}
+
+/// Why content whose first bytes are `head` is not JSON; `None` when it may be (it starts
+/// with an object or an array, or with nothing but whitespace so far).
+pub fn not_json(head: &[u8]) -> Option<String> {
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let first = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    match body[first] {
+        b'{' | b'[' => None,
+        _ => Some(describe_non_json(&body[first..])),
+    }
+}
+
+/// What content that is not JSON starts with, for the user: its first characters, or its
+/// first bytes in hex when they are not printable.
+pub fn describe_non_json(b: &[u8]) -> String {
+    let head = &b[..b.len().min(8)];
+    let printable = head.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
+    if printable {
+        format!("not JSON: it starts with \"{}\"", sanitize(&String::from_utf8_lossy(head)))
+    } else {
+        let hex: Vec<String> = head.iter().map(|c| format!("{c:02x}")).collect();
+        format!("not JSON (binary content starting with bytes {})", hex.join(" "))
+    }
+}
+
+/// An input's content as loading reads it: whole, or as a stream when larger than the limit
+/// asked for (or when its size is not known before reading it all).
+pub enum Opened {
+    /// The content, decompressed, with what was wrong but did not stop the reading.
+    Whole(Vec<u8>, ContentNotes),
+    /// A reader of the content, decompressing as it goes.
+    Stream(Box<dyn Read + Send>),
+}
+
+/// Opens an input for loading: content up to `whole_max` bytes is read whole (the fast
+/// parsers work on it), larger content is handed over as a stream, so that what loading
+/// holds is bounded whatever the input's size. A stream (standard input, a pipe) is kept on
+/// disk as it is read, for reading records back.
+pub fn open_content(file: &SourceFile, whole_max: usize) -> Result<Opened, ReadError> {
+    if let Some(m) = file.memory.get() {
+        // Already in memory (pages of live history): nothing is saved by streaming it.
+        let (content, notes) = decode(m.as_ref().clone())?;
+        return Ok(Opened::Whole(content, notes));
+    }
+    if let Some(kind) = file.stream {
+        let spill = match kind {
+            Stream::Stdin => Spill::copy_from(&[], &mut std::io::stdin().lock())?,
+            Stream::Pipe => Spill::copy_from(&[], &mut File::open(&file.path)?)?,
+        };
+        let spill = file.spill.get_or_init(|| Arc::new(spill)).clone();
+        let gzip = is_gzip(&spill.read(0..spill.len().min(2))?);
+        if spill.len() <= whole_max as u64 {
+            let mut bytes = Vec::with_capacity(spill.len() as usize);
+            spill.reader().read_to_end(&mut bytes)?;
+            if let Some((content, notes)) = decode_within(bytes, whole_max)? {
+                return Ok(Opened::Whole(content, notes));
+            }
+        }
+        let reader: Box<dyn Read + Send> = Box::new(spill.reader());
+        return Ok(Opened::Stream(if gzip { gunzip(reader) } else { reader }));
+    }
+    let gzip = if file.size <= whole_max as u64 {
+        let bytes = read_file(file)?;
+        let gzip = is_gzip(&bytes);
+        if let Some((content, notes)) = decode_within(bytes, whole_max)? {
+            return Ok(Opened::Whole(content, notes));
+        }
+        gzip
+    } else {
+        let mut magic = [0u8; 2];
+        let n = File::open(&file.path)?.read(&mut magic)?;
+        n == 2 && is_gzip(&magic)
+    };
+    let f: Box<dyn Read + Send> = Box::new(File::open(&file.path)?);
+    Ok(Opened::Stream(if gzip { gunzip(f) } else { f }))
+}
+
+/// A reader of the gzip members of `input`, decompressed.
+fn gunzip(input: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+    Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, input)))
 }
 
 /// The fast path: a single-member gzip file inflated in one call by libdeflate, sized by the
@@ -305,17 +412,21 @@ mod tests {
 
     #[test]
     fn gzip_members_and_damage() {
-        let one = gz(b"hello ");
+        let one = gz(b"{\"hello\": ");
         let mut two = one.clone();
-        two.extend(gz(b"world"));
-        assert_eq!(decode(two).unwrap().0, b"hello world");
+        two.extend(gz(b"\"world\"}"));
+        assert_eq!(decode(two).unwrap().0, b"{\"hello\": \"world\"}");
         let truncated = one[..one.len() / 2].to_vec();
         assert!(decode(truncated).unwrap_err().to_string().contains("truncated"));
         let mut garbage = one.clone();
         garbage.extend(b"GARBAGE");
         let (out, notes) = decode(garbage).unwrap();
-        assert_eq!(out, b"hello ");
+        assert_eq!(out, b"{\"hello\": ");
         assert_eq!(notes.warnings.len(), 1);
         assert_eq!(decode(b"plain".to_vec()).unwrap().0, b"plain");
+        // A gzip header followed by nothing of a stream is damaged, not empty.
+        let mut zeros = vec![0u8; 200];
+        zeros[..2].copy_from_slice(&[0x1f, 0x8b]);
+        assert!(matches!(decode(zeros).unwrap_err(), ReadError::CorruptGzip(_) | ReadError::TruncatedGzip));
     }
 }

@@ -7,7 +7,7 @@ use super::{ReadError, MAX_CONTENT};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Bytes in an unnamed temporary file, read by range.
 #[derive(Debug)]
@@ -50,18 +50,18 @@ impl Spill {
 
     /// A reader of the whole content from the start (sharing the file: one reader at a time
     /// reads it through, each read seeking to where that reader is).
-    pub(crate) fn reader(&self) -> SpillReader<'_> {
-        SpillReader { spill: self, pos: 0 }
+    pub(crate) fn reader(self: &Arc<Self>) -> SpillReader {
+        SpillReader { spill: self.clone(), pos: 0 }
     }
 }
 
 /// Reads a [`Spill`] from the start.
-pub(crate) struct SpillReader<'a> {
-    spill: &'a Spill,
+pub(crate) struct SpillReader {
+    spill: Arc<Spill>,
     pos: u64,
 }
 
-impl Read for SpillReader<'_> {
+impl Read for SpillReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.spill.len.saturating_sub(self.pos);
         let n = (buf.len() as u64).min(left) as usize;
@@ -132,6 +132,7 @@ mod tests {
         }
         match inflate_kept(&mut &packed[..], 1000).unwrap() {
             Kept::Spilled(s) => {
+                let s = Arc::new(s);
                 assert_eq!(s.len(), data.len() as u64);
                 assert_eq!(s.read(400_000..400_008).unwrap(), &data[400_000..400_008]);
                 assert!(matches!(s.read(799_999..800_001), Err(ReadError::BeyondEnd)));
