@@ -24,9 +24,7 @@ pub mod coverage;
 mod error;
 pub mod files;
 mod open;
-// Not every public item of the S3 source is documented yet.
 mod read;
-#[allow(missing_docs)]
 pub mod s3;
 mod schema;
 mod write;

@@ -10,8 +10,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// One level of a listing: sub-directories and objects (key, ETag, size).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoredListing {
+    /// When it was listed, in ms since the epoch.
     pub listed_ms: i64,
+    /// Sub-directories, ending in `/`.
     pub dirs: Vec<String>,
+    /// Objects: key, ETag, size.
     pub objects: Vec<(String, String, i64)>,
 }
 
@@ -89,6 +92,7 @@ pub fn bucket_region(conn: &Connection, site: &str, bucket: &str) -> rusqlite::R
         .optional()
 }
 
+/// Remembers a bucket's region, per endpoint (`site`).
 pub fn put_bucket_region(conn: &Connection, site: &str, bucket: &str, region: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("INSERT OR REPLACE INTO s3_buckets (site, bucket, region) VALUES (?1, ?2, ?3)")?
         .execute(params![site, bucket, region])?;

@@ -9,9 +9,7 @@ mod index;
 mod ingest;
 mod local;
 pub mod lookup;
-// Not every public item of the S3 source is documented yet.
 mod merge;
-#[allow(missing_docs)]
 pub mod s3;
 pub mod stream;
 mod worker;

@@ -16,14 +16,20 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// What the requests of one run did, shared by every task (for the status and the tests).
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// ListObjectsV2 requests sent (each page counts).
     pub lists: AtomicUsize,
+    /// GetObject requests sent.
     pub gets: AtomicUsize,
+    /// HeadBucket requests sent (to find a bucket's region).
     pub heads: AtomicUsize,
+    /// Requests asked again after a failure that may pass.
     pub retries: AtomicUsize,
+    /// Bytes received in object bodies, as stored (compressed).
     pub bytes: AtomicU64,
 }
 
 impl Counters {
+    /// Every request sent, of any kind.
     pub fn requests(&self) -> usize {
         self.lists.load(Ordering::Relaxed) + self.gets.load(Ordering::Relaxed) + self.heads.load(Ordering::Relaxed)
     }
@@ -41,9 +47,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure that asking again will not fix, for this request only.
     pub fn new(text: impl AsRef<str>) -> Failure {
         Failure { text: crate::sanitize::sanitize(text.as_ref()).into_owned(), retry: false, fatal: false }
     }
+    /// A failure that stops every request to the bucket (no such bucket, no credentials).
     pub fn fatal(text: impl AsRef<str>) -> Failure {
         Failure { fatal: true, ..Failure::new(text) }
     }
@@ -55,9 +63,25 @@ impl Failure {
 /// What was being asked, for the explanation.
 #[derive(Clone, Copy, Debug)]
 pub enum Asked<'a> {
-    List { bucket: &'a str, prefix: &'a str },
-    Get { bucket: &'a str, key: &'a str },
-    Head { bucket: &'a str },
+    /// ListObjectsV2.
+    List {
+        /// The bucket listed.
+        bucket: &'a str,
+        /// The prefix listed.
+        prefix: &'a str,
+    },
+    /// GetObject.
+    Get {
+        /// The bucket of the object.
+        bucket: &'a str,
+        /// The object's key.
+        key: &'a str,
+    },
+    /// HeadBucket, to learn the bucket's region.
+    Head {
+        /// The bucket asked about.
+        bucket: &'a str,
+    },
 }
 
 impl Asked<'_> {
@@ -195,10 +219,13 @@ pub async fn backoff(attempt: u32) {
 /// Everything needed to reach S3 as the user asked.
 #[derive(Clone, Debug, Default)]
 pub struct Connect {
+    /// The AWS profile (`--profile`); the default credential chain without it.
     pub profile: Option<String>,
     /// The region of the API calls (`--region`); buckets are asked in their own region.
     pub region: Option<String>,
+    /// Another endpoint than AWS's (`--endpoint-url`: a local S3 server, a VPC endpoint).
     pub endpoint_url: Option<String>,
+    /// How long one request may take before it is given up and asked again.
     pub timeout: Option<Duration>,
 }
 
@@ -268,8 +295,11 @@ pub async fn bucket_region(
 /// One object as fetched: its bytes as stored (gzip is recognised later by its magic bytes,
 /// whatever `Content-Encoding` says).
 pub struct Fetched {
+    /// The object's key.
     pub key: String,
+    /// Its ETag, which names this version of its content in the local store.
     pub etag: String,
+    /// Its content.
     pub bytes: Vec<u8>,
 }
 
@@ -327,8 +357,11 @@ pub async fn get_object(
 /// A bucket as the tasks of one run share it.
 #[derive(Clone)]
 pub struct Bucket {
+    /// A client for the bucket's own region.
     pub client: aws_sdk_s3::Client,
+    /// The bucket's name.
     pub name: String,
+    /// What the run's requests did.
     pub counters: Arc<Counters>,
 }
 

@@ -20,6 +20,7 @@ pub const DEFAULT_LAG_MS: i64 = 3_600_000;
 /// `s3://bucket[/prefix]`: a trail's bucket and the prefix its `AWSLogs/` is under.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3Url {
+    /// The bucket's name.
     pub bucket: String,
     /// Without leading or trailing `/`; empty when `AWSLogs/` is at the top of the bucket.
     pub prefix: String,
@@ -86,9 +87,11 @@ pub fn parse_s3_url(s: &str) -> Result<S3Url, String> {
 pub struct Day(pub i64);
 
 impl Day {
+    /// The UTC day holding `ms` (ms since the epoch).
     pub fn of_ms(ms: i64) -> Day {
         Day(ms.div_euclid(DAY_MS))
     }
+    /// The first millisecond of the day.
     pub fn start_ms(self) -> i64 {
         self.0 * DAY_MS
     }
@@ -114,8 +117,11 @@ fn digits(s: &str) -> Option<u32> {
 /// The events wanted, and how late their files may be delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
+    /// The first event time wanted, in ms since the epoch.
     pub start_ms: i64,
+    /// The last event time wanted, in ms since the epoch.
     pub end_ms: i64,
+    /// How long after an event its file may be delivered (`--delivery-lag`).
     pub lag_ms: i64,
 }
 
@@ -149,9 +155,13 @@ impl Window {
 /// `region:=` terms. `None`: any.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scope {
+    /// The only accounts the filter can match; `None`: any.
     pub accounts: Option<BTreeSet<String>>,
+    /// The only regions the filter can match; `None`: any.
     pub regions: Option<BTreeSet<String>>,
+    /// Accounts the filter excludes (`-account:=`).
     pub not_accounts: BTreeSet<String>,
+    /// Regions the filter excludes (`-region:=`).
     pub not_regions: BTreeSet<String>,
 }
 
@@ -182,9 +192,11 @@ impl Scope {
         }
         s
     }
+    /// Whether events of account `a` can match.
     pub fn wants_account(&self, a: &str) -> bool {
         self.accounts.as_ref().is_none_or(|s| s.contains(a)) && !self.not_accounts.contains(a)
     }
+    /// Whether events of region `r` can match.
     pub fn wants_region(&self, r: &str) -> bool {
         self.regions.as_ref().is_none_or(|s| s.contains(r)) && !self.not_regions.contains(r)
     }
@@ -193,7 +205,9 @@ impl Scope {
 /// What a log file's name says: whose it is, where, and when it was delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogName<'a> {
+    /// The account the file's events belong to.
     pub account: &'a str,
+    /// The region the file's events were recorded in.
     pub region: &'a str,
     /// The minute of delivery, in ms since the epoch.
     pub delivered_ms: i64,
@@ -223,9 +237,13 @@ pub fn parse_log_name(name: &str) -> Option<LogName<'_>> {
 pub struct LogKey<'a> {
     /// `o-…` for an organisation trail.
     pub org: Option<&'a str>,
+    /// The account the file's events belong to.
     pub account: &'a str,
+    /// The region the file's events were recorded in.
     pub region: &'a str,
+    /// The day directory it is in (the day of delivery).
     pub day: Day,
+    /// What the file's own name says.
     pub name: LogName<'a>,
 }
 
@@ -261,8 +279,11 @@ pub fn wanted_local(path: &std::path::Path, window: &Window) -> bool {
 /// One day directory of one account and region, to be listed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DayPrefix {
+    /// The day directory it is in (the day of delivery).
     pub day: Day,
+    /// The account directory's account.
     pub account: String,
+    /// The region directory's region.
     pub region: String,
     /// The full key prefix, ending in `/`.
     pub prefix: String,
@@ -291,11 +312,15 @@ pub fn day_prefixes(regions_of: &[(String, String, Vec<String>)], window: &Windo
 /// `s3: 2 accounts × 3 regions × 2 days · 412 objects · lag 1h`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanSummary {
+    /// Accounts to read, after pruning by the filter.
     pub accounts: usize,
+    /// Regions to read (at most), after pruning by the filter.
     pub regions: usize,
+    /// Day directories of the window (with the delivery lag).
     pub days: usize,
     /// Objects to fetch (after pruning by delivery time); `None` before listing.
     pub objects: Option<usize>,
+    /// How long after an event its file may be delivered (`--delivery-lag`).
     pub lag_ms: i64,
 }
 

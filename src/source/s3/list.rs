@@ -8,8 +8,11 @@ use std::sync::atomic::Ordering;
 /// One object found by a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
+    /// The object's key.
     pub key: String,
+    /// Its ETag (names this version of its content).
     pub etag: String,
+    /// Its size in bytes, as stored.
     pub size: i64,
 }
 
@@ -18,6 +21,7 @@ pub struct Listed {
 pub struct Level {
     /// Sub-directories, with the prefix and ending in `/`.
     pub dirs: Vec<String>,
+    /// Objects at this level.
     pub objects: Vec<Listed>,
 }
 
@@ -122,6 +126,7 @@ pub struct TrailDirs {
     pub accounts: Vec<(String, String, Vec<String>)>,
     /// Accounts and regions found, before pruning (to complete in the filter).
     pub found_accounts: Vec<String>,
+    /// Regions found under the accounts read, before pruning.
     pub found_regions: Vec<String>,
 }
 

@@ -34,6 +34,7 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// How S3 is read.
 #[derive(Clone, Debug)]
 pub struct S3Config {
+    /// How to reach S3: profile, region, endpoint, timeout.
     pub connect: Connect,
     /// How long after an event its file may be delivered (`--delivery-lag`).
     pub lag_ms: i64,
@@ -67,15 +68,23 @@ pub struct S3Status {
     pub plans: Vec<(String, PlanSummary)>,
     /// Accounts and regions found under the trails (before the filter pruned them).
     pub accounts: BTreeSet<String>,
+    /// Regions found under those accounts.
     pub regions: BTreeSet<String>,
+    /// Log files to fetch, after listing and pruning.
     pub objects_wanted: usize,
+    /// Log files read, fetched or from the local store.
     pub objects_done: usize,
+    /// Log files given up, each named among the problems.
     pub objects_failed: usize,
     /// Objects taken from the local store instead of S3.
     pub objects_cached: usize,
+    /// ListObjectsV2 requests sent.
     pub lists: usize,
+    /// GetObject requests sent.
     pub gets: usize,
+    /// HeadBucket requests sent.
     pub heads: usize,
+    /// Requests asked again.
     pub retries: usize,
     /// Bytes fetched from S3 (as stored: compressed).
     pub bytes: u64,
@@ -88,6 +97,7 @@ pub struct S3Status {
 }
 
 impl S3Status {
+    /// Every request sent, of any kind.
     pub fn requests(&self) -> usize {
         self.lists + self.gets + self.heads
     }
@@ -115,7 +125,9 @@ impl S3Status {
 /// Objects of a bucket named by key, fetched as they are (no listing, no pruning).
 #[derive(Clone, Debug)]
 pub struct KeyList {
+    /// The bucket.
     pub bucket: String,
+    /// The objects' keys.
     pub keys: Vec<String>,
 }
 
@@ -125,13 +137,19 @@ pub struct S3Archive {
     pub local: Vec<String>,
     /// Prunes local files named as the S3 layout names them (only with `--since`/`--until`).
     pub local_window: Option<Window>,
+    /// Trail archives: a bucket and the prefix its `AWSLogs/` is under.
     pub trails: Vec<S3Url>,
     /// Objects found elsewhere (Athena's `"$path"`), fetched by the same code.
     pub keys: Vec<KeyList>,
+    /// The events wanted: the filter's window, or the default one.
     pub window: Window,
+    /// The accounts and regions the filter can match (the rest is not listed).
     pub scope: Scope,
+    /// How S3 is read.
     pub cfg: S3Config,
+    /// How the fetched files are parsed and cached.
     pub opts: LoadOptions,
+    /// What the S3 part did so far, shared with whoever shows it.
     pub status: Arc<Mutex<S3Status>>,
 }
 

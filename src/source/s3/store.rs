@@ -70,10 +70,12 @@ impl S3Store {
         self.notes.lock().unwrap_or_else(|p| p.into_inner()).push(crate::sanitize::sanitize(&n).into_owned());
     }
 
+    /// The bucket's region as the store remembers it.
     pub fn bucket_region(&self) -> Option<String> {
         self.with("reading the cache", |s| stored::bucket_region(s.conn(), &self.site, &self.bucket)).flatten()
     }
 
+    /// Remembers the bucket's region (no HeadBucket next time).
     pub fn keep_bucket_region(&self, region: &str) {
         self.with("writing the cache", |s| stored::put_bucket_region(s.conn(), &self.site, &self.bucket, region));
     }

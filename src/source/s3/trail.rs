@@ -8,7 +8,9 @@ use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata};
 /// A trail as DescribeTrails and GetTrailStatus describe it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrailInfo {
+    /// The trail's name.
     pub name: String,
+    /// Where it delivers: its bucket and key prefix.
     pub url: S3Url,
     /// When the trail last delivered a log file, if it says.
     pub latest_delivery_ms: Option<i64>,
