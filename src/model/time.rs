@@ -71,17 +71,35 @@ pub fn parse_age(s: &str) -> Option<i64> {
     n.checked_mul(secs)?.checked_mul(1000)
 }
 
-/// A `--since`/`--until` value that is neither an age nor a time (the value, sanitised).
+/// The longest age `--since`/`--until` accept: 100 years, before CloudTrail and within any
+/// date the list can show.
+pub const MAX_AGE_MS: i64 = 36_500 * 86_400_000;
+
+/// A `--since`/`--until` value that cannot be a time (the value, sanitised).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is neither an age (15m, 6h, 7d) nor an RFC 3339 time (2024-05-01T12:00:00Z)")]
-pub struct BadTime(pub String);
+pub enum BadTime {
+    /// Neither an age nor a time.
+    #[error("'{0}' is neither an age (15m, 6h, 7d) nor an RFC 3339 time (2024-05-01T12:00:00Z)")]
+    NotATime(String),
+    /// An age longer than [`MAX_AGE_MS`].
+    #[error("'{0}' is too long ago: an age is at most 100 years (36500d)")]
+    TooOld(String),
+}
 
 /// `--since`/`--until` value: a relative age before `now_ms`, or an absolute time.
 pub fn parse_time_arg(s: &str, now_ms: i64) -> Result<i64, BadTime> {
-    if let Some(age) = parse_age(s) {
-        return Ok(now_ms - age);
+    let shown = || crate::sanitize::sanitize(s).into_owned();
+    let unit = s.trim().trim_start_matches(|c: char| c.is_ascii_digit());
+    match parse_age(s) {
+        Some(age) if age <= MAX_AGE_MS => return Ok(now_ms - age),
+        Some(_) => return Err(BadTime::TooOld(shown())),
+        // Digits and a unit, the number too large to count: too long ago, not a typo.
+        None if unit.len() < s.trim().len() && parse_age(&format!("1{unit}")).is_some() => {
+            return Err(BadTime::TooOld(shown()))
+        }
+        None => {}
     }
-    parse_rfc3339(s).ok_or_else(|| BadTime(crate::sanitize::sanitize(s).into_owned()))
+    parse_rfc3339(s).ok_or_else(|| BadTime::NotATime(shown()))
 }
 
 /// Now, in milliseconds since the epoch.
@@ -202,6 +220,12 @@ mod tests {
         assert_eq!(parse_age("7d"), Some(604_800_000));
         assert_eq!(parse_age("7x"), None);
         assert_eq!(parse_age("d"), None);
+        let now = 1_700_000_000_000;
+        assert_eq!(parse_time_arg("36500d", now), Ok(now - MAX_AGE_MS));
+        assert!(matches!(parse_time_arg("36501d", now), Err(BadTime::TooOld(_))));
+        assert!(matches!(parse_time_arg("99999999999d", now), Err(BadTime::TooOld(_))));
+        assert!(matches!(parse_time_arg("999999999999999999999999d", now), Err(BadTime::TooOld(_))));
+        assert!(matches!(parse_time_arg("7x", now), Err(BadTime::NotATime(_))));
         assert_eq!(parse_time_arg("1h", 10_000_000), Ok(10_000_000 - 3_600_000));
         assert!(parse_time_arg("2024-05-01T00:00:00Z", 0).is_ok());
         assert!(parse_time_arg("soon", 0).is_err());

@@ -156,6 +156,8 @@ mod tests {
         assert_eq!(parse("q", now), Ok(Command::Quit));
         let err = |line: &str| parse(line, now).unwrap_err().to_string();
         assert!(err("since yesterday").starts_with(":since: ") && err("since yesterday").contains("neither an age"));
+        // An age beyond any date is refused, not turned into a negative time.
+        assert!(err("since 99999999999d").contains("too long ago"), "{}", err("since 99999999999d"));
         assert!(err("regoin x").starts_with("unknown command :regoin (commands: region, since, "));
         assert!(matches!(parse("filter name:", now), Err(CommandError::BadFilter(_))));
         assert!(err("filter name:").starts_with(":filter:"));
