@@ -382,3 +382,62 @@ fn a_trail_named_with_trail_is_read_from_the_bucket_and_prefix_describe_trails_g
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("no-such-trail"), "{err}");
 }
+
+/// The TUI on a trail in S3, in a real terminal (tmux): the events of the window, the S3
+/// status in the status bar, and a record read back from its fetched object.
+#[test]
+fn the_tui_on_a_trail_in_s3_shows_its_events_the_s3_status_and_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 900, 30, 2, 1, 71);
+    s3h::create_bucket("ts-tui");
+    upload("ts-tui", &archive, "", |k| k.to_string());
+    let (since, until) = ("2025-12-31T00:00:00Z", "2025-12-31T12:00:00Z");
+    let local = trailscope(&["print", "--since", since, "--until", until, archive.to_str().unwrap()], None);
+    let events = sorted_lines(&local).len();
+    assert!(events > 50, "the window holds events: {events}");
+    let objects = wanted_files(&archive, since, until, 3600).len();
+
+    let proxy = Proxy::start();
+    let socket = format!("trailscope-s3-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let mut cmd = Command::new("tmux");
+        s3h::aws_env(&mut cmd).env("TRAILSCOPE_NO_CACHE", "1").arg("-L").arg(&socket).args(args);
+        cmd.output().expect("tmux is required (.ci/run installs it)")
+    };
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "s3"]).stdout).into_owned();
+    let wait_for = |what: &str| {
+        let start = std::time::Instant::now();
+        loop {
+            let s = screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(start.elapsed().as_secs() < 30, "timed out waiting for {what:?}; screen:\n{s}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let app = format!(
+        "{} --endpoint-url {} --since {since} --until {until} s3://ts-tui; echo EXITED:$?; sleep 30",
+        common::bin(),
+        proxy.url()
+    );
+    assert!(tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "s3", "-x", "140", "-y", "40", &app])
+        .status
+        .success());
+    // Loaded: every object of the window, and the window's events (the objects also hold
+    // events just outside it, loaded and filtered out).
+    let s = wait_for(&format!("s3 {objects} objects · "));
+    assert!(s.contains("fetched in"), "{s}");
+    assert!(s.contains(&format!("Events · {events} ")), "{s}");
+    // A record, read back from the object it came from.
+    tmux(&["send-keys", "-t", "s3", "Enter"]);
+    let s = wait_for("j/k scroll");
+    assert!(s.contains("\"eventVersion\"") && s.contains("\"userIdentity\""), "{s}");
+    assert!(s.contains("Detail ·") && s.contains("_CloudTrail_"), "the object it came from:\n{s}");
+    tmux(&["send-keys", "-t", "s3", "Escape"]);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    tmux(&["send-keys", "-t", "s3", "q"]);
+    let s = wait_for("EXITED:0");
+    assert!(!s.contains("events ·"), "the terminal is restored:\n{s}");
+    tmux(&["kill-server"]);
+}

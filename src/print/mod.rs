@@ -97,6 +97,8 @@ impl Loaded {
                 None => self.coverage.push(c),
             },
             SourceMsg::Live(s) => self.live = Some(s),
+            // The S3 source's own status is read once it is done (print/s3.rs).
+            SourceMsg::Remote(_) => {}
             SourceMsg::Done(s) => self.stats = s,
         }
     }

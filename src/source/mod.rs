@@ -83,6 +83,9 @@ pub enum SourceMsg {
     Note(Problem),
     /// Progress of live event history.
     Live(lookup::LiveStatus),
+    /// Progress of trail archives read from S3: the plan, objects and bytes done, requests,
+    /// and the trail's last delivery (sent as objects arrive, and once more before `Done`).
+    Remote(Box<s3::S3Status>),
     /// Something about the cache the user should know (it was moved aside, is not usable);
     /// the inputs themselves are not affected.
     Warning(String),

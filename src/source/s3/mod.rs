@@ -28,6 +28,9 @@ use std::sync::{Arc, Mutex};
 use store::S3Store;
 use tokio::sync::mpsc;
 
+/// How often the status is sent beside the events.
+const STATUS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Parallel requests by default (listing and fetching each).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -230,7 +233,18 @@ impl S3Archive {
             }
             self.remote(sink);
         };
-        load_found(&search, "s3".to_string(), !self.local.is_empty(), &self.opts, raw, emit);
+        // The status goes along with the events, at most every 100 ms, and once more at the end.
+        let mut last: Option<std::time::Instant> = None;
+        let mut with_status = |m: SourceMsg| {
+            let done = matches!(m, SourceMsg::Done(_));
+            if done || last.is_none_or(|t| t.elapsed() >= STATUS_EVERY) {
+                last = Some(std::time::Instant::now());
+                let status = self.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                emit(SourceMsg::Remote(Box::new(status)));
+            }
+            emit(m);
+        };
+        load_found(&search, "s3".to_string(), !self.local.is_empty(), &self.opts, raw, &mut with_status);
     }
 
     /// Lists and fetches the remote inputs, handing each object to `sink` as it arrives.

@@ -32,7 +32,7 @@ use crate::model::SymField;
 use crate::query::fuzzy::Engine;
 use crate::query::run::Worker;
 use crate::query::{self, Term};
-use crate::source::boundary::{LiveQuery, LoadStats, Problem, SourceMsg};
+use crate::source::boundary::{LiveQuery, LoadStats, Problem, S3Status, SourceMsg};
 use crate::tui::action::{Action, Pointer};
 use crate::tui::highlight::Highlighted;
 use crate::tui::keymap::{Key, Mode};
@@ -114,6 +114,8 @@ pub struct LoadState {
     pub(crate) done: bool,
     pub(crate) started: Option<Instant>,
     pub(crate) elapsed: Duration,
+    /// What the S3 source last said of its progress, when trail archives are read from S3.
+    pub(crate) remote: Option<S3Status>,
 }
 
 impl LoadState {

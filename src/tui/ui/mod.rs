@@ -11,6 +11,7 @@ pub mod timeline;
 /// The colours (a module of the layer below, where the highlighter uses them too).
 pub use crate::tui::theme;
 
+use crate::source::boundary::S3Status;
 use crate::tui::state::State;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -82,6 +83,62 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
+/// `3m`, `5h`, `2d`: how long ago, roughly.
+fn ago(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// The status of trail archives read from S3: objects and bytes so far, then what came from
+/// the cache; the trail's last delivery when `--trail` named it.
+fn remote_status(r: &S3Status, done: bool, elapsed: std::time::Duration, now_ms: i64) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let read = r.objects_done + r.objects_cached;
+    if !done {
+        out.push(Span::raw(format!(
+            " · s3 {}/{} objects · {} · {} requests",
+            thousands(read),
+            thousands(r.objects_wanted),
+            human_bytes(r.bytes),
+            thousands(r.requests())
+        )));
+    } else {
+        let cached = if r.objects_cached > 0 {
+            format!(" ({} from the cache)", thousands(r.objects_cached))
+        } else {
+            String::new()
+        };
+        out.push(Span::styled(
+            format!(
+                " · s3 {} objects{cached} · {} fetched in {:.1}s",
+                thousands(read),
+                human_bytes(r.bytes),
+                elapsed.as_secs_f64()
+            ),
+            theme::dim(),
+        ));
+    }
+    if let Some(t) = &r.trail {
+        match t.latest_delivery_ms {
+            Some(ms) => out.push(Span::raw(format!(
+                " · {} last delivered {} ago",
+                crate::sanitize::sanitize(&t.name),
+                ago(now_ms - ms)
+            ))),
+            None => out.push(Span::styled(
+                format!(" · {} has not delivered yet", crate::sanitize::sanitize(&t.name)),
+                theme::write(),
+            )),
+        }
+    }
+    out
+}
+
 fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let mut left: Vec<Span> = Vec::new();
     let total = state.events.store.read().len();
@@ -121,6 +178,8 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         if live.status.done && state.events.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
             left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
         }
+    } else if let Some(r) = &state.load.remote {
+        left.extend(remote_status(r, state.load.done, state.load.elapsed, crate::model::time::now_ms()));
     } else if !state.load.done {
         let secs = state.load.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0).max(0.001);
         left.push(Span::raw(format!(
@@ -196,5 +255,40 @@ mod tests {
         assert_eq!(super::thousands(1234567), "1,234,567");
         assert_eq!(super::human_bytes(999), "999 B");
         assert_eq!(super::human_bytes(1_500_000), "1.5 MB");
+    }
+
+    fn text(spans: &[ratatui::text::Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_s3_status_says_objects_bytes_and_the_trails_last_delivery() {
+        use crate::source::boundary::S3Status;
+        use std::time::Duration;
+        let mut r = S3Status {
+            objects_wanted: 412,
+            objects_done: 10,
+            objects_cached: 2,
+            bytes: 4_500_000,
+            ..Default::default()
+        };
+        r.lists = 7;
+        r.gets = 10;
+        let now = 1_700_000_000_000;
+        let loading = text(&super::remote_status(&r, false, Duration::ZERO, now));
+        assert_eq!(loading, " · s3 12/412 objects · 4.5 MB · 17 requests");
+        let done = text(&super::remote_status(&r, true, Duration::from_millis(3100), now));
+        assert_eq!(done, " · s3 12 objects (2 from the cache) · 4.5 MB fetched in 3.1s");
+        // A trail named with --trail, whose name is hostile: sanitised, with its last delivery.
+        let info = crate::source::s3::trail::TrailInfo {
+            name: "org\x1b[2Jtrail".to_string(),
+            url: crate::source::s3::layout::S3Url { bucket: "b".into(), prefix: String::new() },
+            latest_delivery_ms: Some(now - 4 * 60_000),
+            delivery_error: None,
+        };
+        r.trail = Some(info);
+        let with_trail = text(&super::remote_status(&r, true, Duration::from_millis(3100), now));
+        assert!(with_trail.ends_with("trail last delivered 4m ago"), "{with_trail}");
+        assert!(!with_trail.contains('\x1b'), "{with_trail:?}");
     }
 }
