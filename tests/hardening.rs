@@ -66,7 +66,8 @@ fn records_of_files_gone_since_loading_are_said_once_per_input_and_counted() {
     assert!(unread > 0 && written > 0);
 }
 
-fn live(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
+/// `print` of live history from `endpoint`, with test credentials and nothing of the user's.
+fn live_command(endpoint: &str, cache: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
     cmd.arg("print").arg("--endpoint-url").arg(endpoint).arg("--cache-dir").arg(cache).args(args);
     for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
@@ -77,7 +78,11 @@ fn live(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
         .env("AWS_CONFIG_FILE", "/nonexistent/config")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
         .env("AWS_EC2_METADATA_DISABLED", "true");
-    cmd.output().unwrap()
+    cmd
+}
+
+fn live(endpoint: &str, cache: &Path, args: &[&str]) -> Output {
+    live_command(endpoint, cache, args).output().unwrap()
 }
 
 #[test]
@@ -145,20 +150,8 @@ fn live_print_of_one_region_shows_the_first_page_before_fetching_the_rest() {
     // 12 pages of 50, at the service's pace of 2 requests a second: several seconds in all.
     let (d, _rt) = double_on(dir.path(), 600);
     let cache = dir.path().join("cache");
-    let mut cmd = Command::new(bin());
-    cmd.arg("print")
-        .args(["--no-cache", "--endpoint-url", &d.endpoint(), "--cache-dir", cache.to_str().unwrap()])
-        .args(["--region", "us-east-1", "--since", "1d"]);
-    for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
-        cmd.env_remove(v);
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTRAILSCOPEHARD")
-        .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+    let mut cmd = live_command(&d.endpoint(), &cache, &["--no-cache", "--region", "us-east-1", "--since", "1d"]);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
