@@ -243,10 +243,12 @@ pub enum Command {
 /// `trailscope verify`: options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// Folders that hold a copy of a trail's bucket (the folder with AWSLogs/ in it, or one above).
-    #[arg(value_name = "PATH", required = true)]
+    /// Folders that hold a copy of a trail's bucket (the folder with AWSLogs/ in it, or one
+    /// above), or the trail's bucket itself: s3://BUCKET[/PREFIX].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Only this trail's digest chains: its name, or its ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
+    /// Without a PATH, the trail's bucket and prefix (DescribeTrails) are verified.
     #[arg(long, value_name = "NAME|ARN")]
     pub trail: Option<String>,
     /// Only files delivered at or after this time: an age (15m, 6h, 7d) or an RFC 3339 time.
@@ -264,9 +266,12 @@ pub struct VerifyArgs {
     /// Without --public-keys: the AWS profile for ListPublicKeys (default: AWS_PROFILE, then "default").
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Without --public-keys: send ListPublicKeys to this endpoint instead of AWS's.
+    /// Send AWS requests (S3, DescribeTrails, ListPublicKeys) to this endpoint instead of AWS's.
     #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+    /// The region of DescribeTrails (buckets are read in their own region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 impl VerifyArgs {
@@ -291,6 +296,12 @@ impl VerifyArgs {
             until: self.until,
             keys,
             format: self.format,
+            s3: crate::source::s3::fetch::Connect {
+                profile: self.profile.clone(),
+                region: self.region.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                timeout: None,
+            },
         }
     }
 }
