@@ -90,6 +90,10 @@ pub struct Common {
     /// S3: requests in flight at most (listing and fetching each).
     #[arg(long, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY, help_heading = "Trail archives in S3 (s3:// PATHs)")]
     pub s3_concurrency: usize,
+    /// TUI: check the archive's log files against its digests with these public keys (the
+    /// output of `aws cloudtrail list-public-keys`) instead of asking ListPublicKeys.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<std::path::PathBuf>,
     /// Configuration file (default: $XDG_CONFIG_HOME/trailscope/config.toml).
     #[arg(long, value_name = "FILE", env = "TRAILSCOPE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
@@ -184,6 +188,7 @@ impl Common {
             live: self.live_config(),
             cache: self.cache_config(),
             s3: self.s3_config(),
+            public_keys: self.public_keys.clone(),
             theme: c.theme.clone(),
             local_time: c.local_time,
             fuzzy: c.fuzzy,

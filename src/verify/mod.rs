@@ -67,6 +67,16 @@ impl Status {
             Status::Moved => "moved",
         }
     }
+    /// What this says of a log file, as the TUI shows it.
+    pub fn verdict(self) -> crate::model::FileVerdict {
+        use crate::model::FileVerdict;
+        match self {
+            Status::Valid => FileVerdict::Valid,
+            Status::NotCovered => FileVerdict::NotCovered,
+            Status::Unsigned => FileVerdict::Unchecked,
+            Status::Missing | Status::Modified | Status::InvalidSignature | Status::Moved => FileVerdict::Altered,
+        }
+    }
     /// A finding: the archive is not what CloudTrail delivered.
     pub fn is_finding(self) -> bool {
         !matches!(self, Status::Valid | Status::Unsigned)
@@ -731,6 +741,33 @@ fn check_digest(
     }
 }
 
+/// The public keys for the home regions `regions` between two times (epoch ms).
+pub fn public_keys(source: &KeySource, regions: &[String], from: i64, to: i64) -> Result<Vec<PublicKey>, String> {
+    match source {
+        KeySource::File(p) => keys::read_public_keys(p),
+        KeySource::Api(cfg) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting the AWS client: {e}"))?;
+            let mut all = Vec::new();
+            for r in regions {
+                all.extend(rt.block_on(keys::fetch_public_keys(cfg, r, from, to))?);
+            }
+            Ok(all)
+        }
+    }
+}
+
+/// What verification says of each log file of `req`'s inputs, by the path as shown
+/// (sanitised: a local path, or `s3://bucket/key`): for the TUI, which marks events by it.
+pub fn log_verdicts(req: &VerifyRequest) -> Result<Vec<(String, crate::model::FileVerdict)>, String> {
+    let trail = req.trail.as_deref().map(TrailFilter::parse).transpose()?;
+    let mut get_keys = |regions: &[String], from: i64, to: i64| public_keys(&req.keys, regions, from, to);
+    let report = verify(&req.inputs, trail.as_ref(), req.since, req.until, &req.s3, &mut get_keys)?;
+    Ok(report.rows.into_iter().filter(|r| r.kind == Kind::Log).map(|r| (r.path, r.status.verdict())).collect())
+}
+
 /// Runs `trailscope verify` and returns the exit status.
 pub fn run(req: &VerifyRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let trail = match req.trail.as_deref().map(TrailFilter::parse).transpose() {
@@ -753,22 +790,7 @@ pub fn run(req: &VerifyRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return exit::USAGE;
         }
     }
-    let mut get_keys = |regions: &[String], from: i64, to: i64| -> Result<Vec<PublicKey>, String> {
-        match &req.keys {
-            KeySource::File(p) => keys::read_public_keys(p),
-            KeySource::Api(cfg) => {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("starting the AWS client: {e}"))?;
-                let mut all = Vec::new();
-                for r in regions {
-                    all.extend(rt.block_on(keys::fetch_public_keys(cfg, r, from, to))?);
-                }
-                Ok(all)
-            }
-        }
-    };
+    let mut get_keys = |regions: &[String], from: i64, to: i64| public_keys(&req.keys, regions, from, to);
     let report = match verify(&req.inputs, trail.as_ref(), req.since, req.until, &req.s3, &mut get_keys) {
         Ok(r) => r,
         Err(e) => {
