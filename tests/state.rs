@@ -253,3 +253,22 @@ fn an_archive_without_digests_is_not_verified() {
     assert!(!rows.last().unwrap().contains("verif"), "{:?}", rows.last());
     assert!(!rows.iter().any(|r| r.contains('✓') || r.contains('✗')));
 }
+
+#[test]
+fn verification_that_fails_is_listed_with_the_problems_without_hiding_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _, _) = tampered_archive(dir.path());
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = new_state(raw.clone(), 1_767_225_600_000);
+    load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    assert!(state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    state.apply(Msg::Notice { text: "a notice of the load".into(), error: false });
+    state.apply(Msg::Verified(Err("ListPublicKeys in us-east-1 failed: \u{1b}[31mdenied".into())));
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.last().unwrap().contains("a notice of the load"), "{:?}", rows.last());
+    state.update(Action::Errors);
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.iter().any(|r| r.contains(": verification")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("ListPublicKeys in us-east-1 failed: \\e[31mdenied")), "{rows:#?}");
+    assert!(!rows.iter().any(|r| r.contains('\u{1b}')));
+}

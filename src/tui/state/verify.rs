@@ -40,7 +40,14 @@ impl State {
         let by_path: HashMap<String, FileVerdict> = match result {
             Ok(v) => v.into_iter().collect(),
             Err(e) => {
-                self.notify_error(format!("not verified: {e}"));
+                // Listed with the inputs' problems rather than as a notice, which would hide
+                // the notices of the load (the configuration's problems) when it comes back.
+                let reason = crate::sanitize::sanitize(&e).into_owned();
+                self.problems.push(crate::source::boundary::Problem {
+                    input: "verification".into(),
+                    reason,
+                    skipped: false,
+                });
                 self.verify.error = Some(e);
                 return;
             }

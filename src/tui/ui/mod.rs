@@ -155,6 +155,8 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         let style = if altered > 0 { theme::error() } else { theme::dim() };
         left.push(Span::styled(format!("✗{}", thousands(altered)), style));
         left.push(Span::raw(format!(" ?{}", thousands(unknown))));
+    } else if state.verify.error.is_some() {
+        left.push(Span::styled(" · not verified (E)", theme::dim()));
     }
     if let Some((checked, total)) = state.filtering() {
         left.push(Span::styled(
