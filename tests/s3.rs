@@ -601,3 +601,75 @@ fn a_digest_copied_to_another_bucket_is_moved() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(status_of(&rows, &format!("{url}/{copied}")), "valid");
 }
+
+/// The TUI over a trail in S3: loading fetches no digests, the archive is verified anyway,
+/// and `verified:false` lists exactly the events of the file that was edited in the bucket.
+#[test]
+fn the_tui_verifies_a_trail_in_s3_and_lists_the_events_of_an_edited_file() {
+    use std::sync::Arc;
+    use trailscope::model::raw::RawReader;
+    use trailscope::tui::action::Action;
+    use trailscope::tui::state::{Effect, Msg, Start};
+    // The SDK in this process: the same credentials the binary gets from aws_env.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/config");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let s = signed_archive(105);
+    let logs = keys_of(&s, "/CloudTrail/");
+    let edited = logs[4].clone();
+    let path = s.root.join(&edited);
+    let mut text = gunzip(&std::fs::read(&path).unwrap());
+    let at = text.windows(16).position(|w| w == b"\"awsRegion\":\"us-").unwrap();
+    text[at + 14] = b'z';
+    std::fs::write(&path, common::gzip(&text)).unwrap();
+    s3h::create_bucket(&s.bucket);
+    upload_signed(&s, &s.bucket, |_, sig| sig.to_string());
+    let url = format!("s3://{}", s.bucket);
+    let connect = trailscope::source::s3::fetch::Connect {
+        endpoint_url: Some(s3h::moto().url()),
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    };
+    let cfg = trailscope::source::s3::S3Config { connect: connect.clone(), ..Default::default() };
+    let now = END * 1000;
+    let q = trailscope::query::parse("since:2025-12-31T00:00:00Z until:2026-01-01T00:00:00Z", now).unwrap();
+    let (source, _) = trailscope::source::s3::S3Archive::for_inputs(
+        std::slice::from_ref(&url),
+        &q,
+        now,
+        0,
+        &cfg,
+        trailscope::source::LoadOptions::default(),
+    )
+    .unwrap();
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state =
+        common::new_state_with(raw.clone(), Start { now_ms: now, remote_archive: true, ..Start::default() });
+    source.load(&raw, &mut |m| state.apply(Msg::Load(m)));
+    assert_eq!(state.store().read().len(), 600, "every event of the trail was loaded");
+    assert!(state.take_effects().contains(&Effect::Verify), "verified though no digest was fetched");
+    let req = trailscope::verify::VerifyRequest {
+        inputs: vec![url.clone()],
+        trail: None,
+        since: Some(chrono::DateTime::parse_from_rfc3339("2025-12-31T00:00:00Z").unwrap().timestamp_millis()),
+        until: Some(now),
+        keys: trailscope::verify::KeySource::File(s.keys.clone()),
+        format: None,
+        s3: connect,
+    };
+    state.apply(Msg::Verified(trailscope::verify::log_verdicts(&req)));
+    state.update(Action::FocusFilter);
+    for c in "verified:false".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::FilterSubmit);
+    state.settle();
+    let store = state.store().read();
+    let want: BTreeSet<u32> = (0..store.len() as u32)
+        .filter(|&i| store.file_of(&store.events[i as usize]).unwrap().path == Path::new(&format!("{url}/{edited}")))
+        .collect();
+    assert_eq!(want.len(), 50);
+    assert_eq!(state.view().iter().copied().collect::<BTreeSet<u32>>(), want);
+}

@@ -157,6 +157,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         show_timeline: true,
         saved_filters,
         problems,
+        remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());

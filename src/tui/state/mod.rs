@@ -153,6 +153,9 @@ pub struct Start {
     pub saved_filters: Vec<(String, String)>,
     /// Problems known before any input is read (the configuration file's).
     pub problems: Vec<Problem>,
+    /// The archive is (partly) in S3, whose loading does not fetch the digests: it is
+    /// verified whether or not digest files were counted.
+    pub remote_archive: bool,
 }
 
 impl Default for Start {
@@ -169,6 +172,7 @@ impl Default for Start {
             show_timeline: true,
             saved_filters: Vec::new(),
             problems: Vec::new(),
+            remote_archive: false,
         }
     }
 }
@@ -223,7 +227,7 @@ impl State {
             screen: Rect::default(),
             areas: Areas::default(),
             notice: None,
-            verify: VerifyState::default(),
+            verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
             quit: false,
             effects: Vec::new(),
         };

@@ -14,6 +14,9 @@ pub struct VerifyState {
     pub counts: Option<(usize, usize, usize)>,
     /// Why nothing could be verified.
     pub error: Option<String>,
+    /// The archive is read from S3, where loading does not fetch digests (so none are
+    /// counted): verify it anyway.
+    pub remote: bool,
 }
 
 impl VerifyState {
@@ -27,7 +30,7 @@ impl State {
     /// The load is over: an archive with digest files is verified, once.
     pub(super) fn start_verify(&mut self, digests: usize) {
         let v = &self.verify;
-        if digests == 0 || self.live.is_some() || v.running || v.done() || v.error.is_some() {
+        if (digests == 0 && !v.remote) || self.live.is_some() || v.running || v.done() || v.error.is_some() {
             return;
         }
         self.verify.running = true;
