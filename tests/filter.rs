@@ -150,3 +150,48 @@ fn resource_matches_arns_and_request_parameters() {
         arns || any(&v["requestParameters"])
     });
 }
+
+/// `verified:` against verdicts set on the store's files, checked against the files' own
+/// verdicts event by event.
+#[test]
+fn verified_terms_select_events_by_their_files_verdict() {
+    use std::sync::Arc;
+    use trailscope::model::events::EventStore;
+    use trailscope::model::raw::RawReader;
+    use trailscope::model::FileVerdict;
+    use trailscope::query::{self, matcher::MatchCtx, Matcher};
+    use trailscope::source::{load, LoadOptions, SourceMsg};
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut store = EventStore::default();
+    load(&[stratus().to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| match m {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, _) => {
+            store.apply(b);
+        }
+        _ => {}
+    });
+    assert!(store.files.len() >= 4);
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let select = |store: &EventStore, filter: &str| {
+        let mut m = Matcher::new(&query::parse(filter, 0).unwrap());
+        m.prepare(store);
+        m.filter(&all, &MatchCtx { store, raw: &raw })
+    };
+    // Before verification, no event has a verdict: verified:false lists nothing.
+    assert_eq!(select(&store, "verified:false"), Vec::<u32>::new());
+    assert_eq!(select(&store, "-verified:false").len(), all.len());
+    // One file altered, one not covered, one valid, the rest not checked.
+    store.verdicts = vec![FileVerdict::Altered, FileVerdict::NotCovered, FileVerdict::Valid];
+    let of = |store: &EventStore, want: &dyn Fn(FileVerdict) -> bool| -> Vec<u32> {
+        all.iter().copied().filter(|&i| want(store.verdict_of(&store.events[i as usize]))).collect()
+    };
+    let failed = of(&store, &|v| matches!(v, FileVerdict::Altered | FileVerdict::NotCovered));
+    assert!(!failed.is_empty() && failed.len() < all.len());
+    assert_eq!(select(&store, "verified:false"), failed);
+    assert_eq!(select(&store, "verified:FALSE"), failed);
+    assert_eq!(select(&store, "verified:true"), of(&store, &|v| v == FileVerdict::Valid));
+    assert_eq!(select(&store, "-verified:false"), of(&store, &|v| !v.failed()));
+    assert_eq!(select(&store, "has:verified"), of(&store, &|v| v != FileVerdict::Unchecked));
+    let e = query::parse("verified:maybe", 0).unwrap_err();
+    assert!(e.message.contains("verified: takes true or false"), "{e}");
+}

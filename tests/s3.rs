@@ -441,3 +441,294 @@ fn the_tui_on_a_trail_in_s3_shows_its_events_the_s3_status_and_a_record() {
     assert!(!s.contains("events ·"), "the terminal is restored:\n{s}");
     tmux(&["kill-server"]);
 }
+
+// ---- verify s3://… ----------------------------------------------------------------------
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// A generated archive with signed digests, its public keys, and each digest's signature as
+/// CloudTrail keeps it in the object's metadata (the newest from the generator's chain heads,
+/// the others as their successor repeats them).
+struct Signed {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    keys: PathBuf,
+    /// The bucket the digests name (`digestS3Bucket`).
+    bucket: String,
+    signatures: std::collections::BTreeMap<String, String>,
+}
+
+fn signed_archive(seed: u64) -> Signed {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("arch");
+    let opts = trailscope_gen::GenOptions {
+        events: 600,
+        per_file: 50,
+        seed,
+        span_secs: 6 * 3600,
+        accounts: 1,
+        regions: 2,
+        hostile: false,
+        gzip_level: 1,
+        ..trailscope_gen::GenOptions::default()
+    };
+    let summary = trailscope_gen::generate(&opts, &root).unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, trailscope_gen::public_keys_json(&opts).unwrap()).unwrap();
+    let mut signatures: std::collections::BTreeMap<String, String> =
+        summary.chain_heads.iter().map(|h| (h.key.clone(), h.signature.clone())).collect();
+    let mut bucket = String::new();
+    for (key, bytes) in s3h::files_under(&root) {
+        if !key.contains("/CloudTrail-Digest/") {
+            continue;
+        }
+        let d: serde_json::Value = serde_json::from_slice(&gunzip(&bytes)).unwrap();
+        bucket = d["digestS3Bucket"].as_str().unwrap().to_string();
+        if let (Some(prev), Some(sig)) = (d["previousDigestS3Object"].as_str(), d["previousDigestSignature"].as_str()) {
+            signatures.insert(prev.to_string(), sig.to_string());
+        }
+    }
+    assert!(!bucket.is_empty());
+    Signed { _dir: dir, root, keys, bucket, signatures }
+}
+
+/// Uploads the archive as CloudTrail delivers it: digests with their signature metadata.
+/// `signature` may change a digest's signature on the way.
+fn upload_signed(s: &Signed, bucket: &str, signature: impl Fn(&str, &str) -> String) {
+    let mut plain = Vec::new();
+    for (key, bytes) in s3h::files_under(&s.root) {
+        match s.signatures.get(&key) {
+            Some(sig) => {
+                let sig = signature(&key, sig);
+                s3h::put_object_with_metadata(
+                    bucket,
+                    &key,
+                    bytes,
+                    &[("signature", &sig), ("signature-algorithm", "SHA256withRSA")],
+                );
+            }
+            None => plain.push((key, bytes)),
+        }
+    }
+    s3h::put_objects(bucket, plain);
+}
+
+/// `trailscope verify --format jsonl` of `inputs` against moto: (exit status, path -> row, stderr).
+fn verify_s3(
+    s: &Signed,
+    inputs: &[&str],
+    extra: &[&str],
+) -> (i32, std::collections::BTreeMap<String, serde_json::Value>, String) {
+    let url = s3h::moto().url();
+    let mut args = vec!["verify", "--endpoint-url", url.as_str(), "--public-keys", s.keys.to_str().unwrap()];
+    args.extend_from_slice(&["--format", "jsonl"]);
+    args.extend_from_slice(extra);
+    args.extend_from_slice(inputs);
+    let o = trailscope(&args, None);
+    let rows = common::jsonl_values(&o).into_iter().map(|v| (v["path"].as_str().unwrap().to_string(), v)).collect();
+    (o.status.code().unwrap_or(-1), rows, common::stderr(&o))
+}
+
+fn count(rows: &std::collections::BTreeMap<String, serde_json::Value>, kind: &str, status: &str) -> usize {
+    rows.values().filter(|v| v["kind"] == kind && v["status"] == status).count()
+}
+
+fn keys_of(s: &Signed, part: &str) -> Vec<String> {
+    s3h::files_under(&s.root).into_iter().map(|(k, _)| k).filter(|k| k.contains(part)).collect()
+}
+
+fn status_of<'a>(rows: &'a std::collections::BTreeMap<String, serde_json::Value>, path: &str) -> &'a str {
+    rows.get(path).unwrap_or_else(|| panic!("no row for {path}: {rows:#?}"))["status"].as_str().unwrap()
+}
+
+#[test]
+fn verify_of_a_trail_in_s3_checks_every_digest_including_the_newest() {
+    let s = signed_archive(101);
+    s3h::create_bucket(&s.bucket);
+    upload_signed(&s, &s.bucket, |_, sig| sig.to_string());
+    let (digests, logs) = (keys_of(&s, "/CloudTrail-Digest/"), keys_of(&s, "/CloudTrail/"));
+    assert!(digests.len() >= 10 && logs.len() >= 10);
+    let url = format!("s3://{}", s.bucket);
+    let (code, rows, err) = verify_s3(&s, &[&url], &[]);
+    assert_eq!(code, 0, "{err} {rows:#?}");
+    assert_eq!(count(&rows, "digest", "valid"), digests.len(), "the newest digests too: {rows:#?}");
+    assert_eq!(count(&rows, "digest", "unsigned"), 0);
+    assert_eq!(count(&rows, "log", "valid"), logs.len());
+    assert_eq!(rows.len(), digests.len() + logs.len());
+    let newest = digests.iter().filter(|k| k.contains("/us-east-1/")).max().unwrap();
+    assert_eq!(status_of(&rows, &format!("{url}/{newest}")), "valid");
+    // The same trail located by --trail (DescribeTrails), without a PATH.
+    let creds = aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests");
+    let conf = aws_sdk_cloudtrail::Config::builder()
+        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+        .endpoint_url(s3h::moto().url())
+        .credentials_provider(creds)
+        .build();
+    let ct = aws_sdk_cloudtrail::Client::from_conf(conf);
+    s3h::rt().block_on(async {
+        ct.create_trail().name(trailscope_gen::TRAIL_NAME).s3_bucket_name(&s.bucket).send().await.unwrap();
+    });
+    let (code, by_trail, err) = verify_s3(&s, &[], &["--trail", trailscope_gen::TRAIL_NAME]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(by_trail, rows);
+    // A window: only the digests and log files around it.
+    let (code, windowed, err) =
+        verify_s3(&s, &[&url], &["--since", "2025-12-31T21:00:00Z", "--until", "2025-12-31T22:00:00Z"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!windowed.is_empty() && windowed.len() < rows.len() / 2, "{}", windowed.len());
+    assert!(windowed.values().all(|v| v["status"] == "valid"), "{windowed:#?}");
+}
+
+#[test]
+fn verify_of_s3_finds_a_log_file_edited_deleted_or_added() {
+    let s = signed_archive(102);
+    let logs = keys_of(&s, "/CloudTrail/");
+    let path = |k: &str| s.root.join(k);
+    // Same size: one letter of a region, re-compressed.
+    let mut text = gunzip(&std::fs::read(path(&logs[0])).unwrap());
+    let at = text.windows(16).position(|w| w == b"\"awsRegion\":\"us-").unwrap();
+    text[at + 14] = b'z';
+    std::fs::write(path(&logs[0]), common::gzip(&text)).unwrap();
+    std::fs::remove_file(path(&logs[1])).unwrap();
+    let added = logs[2].replace(".json.gz", "").rsplit_once('_').unwrap().0.to_string() + "_AAAAAAAAAAAAAAAA.json.gz";
+    std::fs::copy(path(&logs[2]), path(&added)).unwrap();
+    s3h::create_bucket(&s.bucket);
+    upload_signed(&s, &s.bucket, |_, sig| sig.to_string());
+    let url = format!("s3://{}", s.bucket);
+    let (code, rows, err) = verify_s3(&s, &[&url], &[]);
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(status_of(&rows, &format!("{url}/{}", logs[0])), "modified");
+    assert_eq!(status_of(&rows, &format!("{url}/{}", logs[1])), "missing");
+    assert_eq!(status_of(&rows, &format!("{url}/{added}")), "not_covered");
+    assert_eq!(status_of(&rows, &format!("{url}/{}", logs[2])), "valid");
+    assert_eq!(count(&rows, "log", "valid"), logs.len() - 2);
+    assert_eq!(count(&rows, "digest", "valid"), keys_of(&s, "/CloudTrail-Digest/").len());
+}
+
+#[test]
+fn verify_of_s3_checks_each_digest_against_its_own_metadata_signature() {
+    let s = signed_archive(103);
+    let chain: Vec<String> = keys_of(&s, "/CloudTrail-Digest/us-east-1/");
+    let (middle, newest) = (chain[chain.len() / 2].clone(), chain.last().unwrap().clone());
+    s3h::create_bucket(&s.bucket);
+    // Another digest's signature: a valid signature of the wrong content.
+    let other = s.signatures[&chain[0]].clone();
+    let (m, n) = (middle.clone(), newest.clone());
+    upload_signed(&s, &s.bucket, move |k, sig| if k == m || k == n { other.clone() } else { sig.to_string() });
+    let url = format!("s3://{}", s.bucket);
+    let (code, rows, err) = verify_s3(&s, &[&url], &[]);
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(status_of(&rows, &format!("{url}/{newest}")), "invalid_signature");
+    assert_eq!(status_of(&rows, &format!("{url}/{middle}")), "invalid_signature");
+    assert_eq!(status_of(&rows, &format!("{url}/{}", chain[chain.len() / 2 - 1])), "valid");
+    assert_eq!(status_of(&rows, &format!("{url}/{}", chain[chain.len() / 2 + 1])), "valid");
+    assert_eq!(count(&rows, "digest", "invalid_signature"), 2);
+    assert_eq!(count(&rows, "log", "valid"), keys_of(&s, "/CloudTrail/").len());
+}
+
+#[test]
+fn a_digest_copied_to_another_bucket_is_moved() {
+    let s = signed_archive(104);
+    let chain: Vec<String> = keys_of(&s, "/CloudTrail-Digest/us-east-1/");
+    let copied = &chain[1];
+    s3h::create_bucket(&s.bucket);
+    upload_signed(&s, &s.bucket, |_, sig| sig.to_string());
+    // The same object, metadata and all, in another bucket.
+    s3h::create_bucket("ts-verify-copy");
+    let bytes = std::fs::read(s.root.join(copied)).unwrap();
+    let sig = s.signatures[copied].clone();
+    s3h::put_object_with_metadata(
+        "ts-verify-copy",
+        copied,
+        bytes,
+        &[("signature", &sig), ("signature-algorithm", "SHA256withRSA")],
+    );
+    let (code, rows, err) = verify_s3(&s, &["s3://ts-verify-copy"], &[]);
+    assert_eq!(code, 4, "{err}");
+    let row = &rows[&format!("s3://ts-verify-copy/{copied}")];
+    assert_eq!(row["status"], "moved", "{row}");
+    assert!(row["reason"].as_str().unwrap().contains(&format!("s3://{}/", s.bucket)), "{row}");
+    // The original, in its own bucket, is valid.
+    let url = format!("s3://{}", s.bucket);
+    let (code, rows, err) = verify_s3(&s, &[&url], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(status_of(&rows, &format!("{url}/{copied}")), "valid");
+}
+
+/// The TUI over a trail in S3: loading fetches no digests, the archive is verified anyway,
+/// and `verified:false` lists exactly the events of the file that was edited in the bucket.
+#[test]
+fn the_tui_verifies_a_trail_in_s3_and_lists_the_events_of_an_edited_file() {
+    use std::sync::Arc;
+    use trailscope::model::raw::RawReader;
+    use trailscope::tui::action::Action;
+    use trailscope::tui::state::{Effect, Msg, Start};
+    // The SDK in this process: the same credentials the binary gets from aws_env.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/config");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let s = signed_archive(105);
+    let logs = keys_of(&s, "/CloudTrail/");
+    let edited = logs[4].clone();
+    let path = s.root.join(&edited);
+    let mut text = gunzip(&std::fs::read(&path).unwrap());
+    let at = text.windows(16).position(|w| w == b"\"awsRegion\":\"us-").unwrap();
+    text[at + 14] = b'z';
+    std::fs::write(&path, common::gzip(&text)).unwrap();
+    s3h::create_bucket(&s.bucket);
+    upload_signed(&s, &s.bucket, |_, sig| sig.to_string());
+    let url = format!("s3://{}", s.bucket);
+    let connect = trailscope::source::s3::fetch::Connect {
+        endpoint_url: Some(s3h::moto().url()),
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    };
+    let cfg = trailscope::source::s3::S3Config { connect: connect.clone(), ..Default::default() };
+    let now = END * 1000;
+    let q = trailscope::query::parse("since:2025-12-31T00:00:00Z until:2026-01-01T00:00:00Z", now).unwrap();
+    let (source, _) = trailscope::source::s3::S3Archive::for_inputs(
+        std::slice::from_ref(&url),
+        &q,
+        now,
+        0,
+        &cfg,
+        trailscope::source::LoadOptions::default(),
+    )
+    .unwrap();
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state =
+        common::new_state_with(raw.clone(), Start { now_ms: now, remote_archive: true, ..Start::default() });
+    source.load(&raw, &mut |m| state.apply(Msg::Load(m)));
+    assert_eq!(state.store().read().len(), 600, "every event of the trail was loaded");
+    assert!(state.take_effects().contains(&Effect::Verify), "verified though no digest was fetched");
+    let req = trailscope::verify::VerifyRequest {
+        inputs: vec![url.clone()],
+        trail: None,
+        since: Some(chrono::DateTime::parse_from_rfc3339("2025-12-31T00:00:00Z").unwrap().timestamp_millis()),
+        until: Some(now),
+        keys: trailscope::verify::KeySource::File(s.keys.clone()),
+        format: None,
+        s3: connect,
+    };
+    state.apply(Msg::Verified(trailscope::verify::log_verdicts(&req)));
+    state.update(Action::FocusFilter);
+    for c in "verified:false".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::FilterSubmit);
+    state.settle();
+    let store = state.store().read();
+    let want: BTreeSet<u32> = (0..store.len() as u32)
+        .filter(|&i| store.file_of(&store.events[i as usize]).unwrap().path == Path::new(&format!("{url}/{edited}")))
+        .collect();
+    assert_eq!(want.len(), 50);
+    assert_eq!(state.view().iter().copied().collect::<BTreeSet<u32>>(), want);
+}

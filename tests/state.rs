@@ -123,3 +123,152 @@ fn new_events_are_matched_by_the_worker_not_the_ui_thread() {
     assert!(!want.is_empty() && want.len() < 310, "{}", want.len());
     assert_eq!(state.view(), want);
 }
+
+/// The text of every row of a drawn screen.
+fn screen_rows(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>())
+        .collect()
+}
+
+/// A generated archive with signed digests, one log file edited (same size), and its keys.
+fn tampered_archive(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use std::io::Read;
+    let opts = trailscope_gen::GenOptions {
+        events: 400,
+        per_file: 40,
+        seed: 5,
+        span_secs: 4 * 3600,
+        accounts: 1,
+        regions: 1,
+        hostile: false,
+        gzip_level: 1,
+        ..trailscope_gen::GenOptions::default()
+    };
+    let root = dir.join("arch");
+    trailscope_gen::generate(&opts, &root).unwrap();
+    let keys = dir.join("keys.json");
+    std::fs::write(&keys, trailscope_gen::public_keys_json(&opts).unwrap()).unwrap();
+    let mut logs = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().contains("/CloudTrail/") {
+                logs.push(p);
+            }
+        }
+    }
+    logs.sort();
+    let edited = logs[3].clone();
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&edited).unwrap()).read_to_end(&mut text).unwrap();
+    let at = text.windows(16).position(|w| w == b"\"awsRegion\":\"us-").unwrap();
+    text[at + 14] = b'z';
+    std::fs::write(&edited, gzip(&text)).unwrap();
+    (root, keys, edited)
+}
+
+#[test]
+fn an_archive_with_digests_is_verified_after_loading_and_its_altered_file_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, keys, edited) = tampered_archive(dir.path());
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut msgs = Vec::new();
+    load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| msgs.push(m));
+    let mut state = new_state(raw, 1_767_225_600_000);
+    // Typed before the verdicts are in: it matches nothing yet, and is matched again after.
+    state.update(Action::FocusFilter);
+    for c in "verified:false".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::FilterSubmit);
+    for m in msgs {
+        let done = matches!(m, SourceMsg::Done(_));
+        state.apply(Msg::Load(m));
+        let asked = state.take_effects().into_iter().any(|e| e == trailscope::tui::state::Effect::Verify);
+        assert_eq!(asked, done, "verification is asked for once the load is over, not before");
+    }
+    state.settle();
+    assert_eq!(state.view().len(), 0);
+    let status = screen_rows(&draw_state(&mut state, 140, 30)).last().unwrap().clone();
+    assert!(status.contains("verifying"), "{status}");
+    // What the app's verification thread answers.
+    let req = trailscope::verify::VerifyRequest {
+        inputs: vec![root.to_string_lossy().into_owned()],
+        trail: None,
+        since: None,
+        until: None,
+        keys: trailscope::verify::KeySource::File(keys),
+        format: None,
+        s3: Default::default(),
+    };
+    let verdicts = trailscope::verify::log_verdicts(&req).unwrap();
+    state.apply(Msg::Verified(Ok(verdicts)));
+    state.settle();
+    // Exactly the events of the edited file.
+    let from_edited: Vec<u32> = {
+        let store = state.store().read();
+        (0..store.len() as u32).filter(|&i| store.file_of(&store.events[i as usize]).unwrap().path == edited).collect()
+    };
+    assert_eq!(from_edited.len(), 40);
+    let mut got = state.view().to_vec();
+    got.sort();
+    assert_eq!(got, from_edited);
+    state.update(Action::OpenDetail);
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.iter().any(|r| r.contains("Detail · ✗ altered · ")), "{rows:#?}");
+    let status = rows.last().unwrap();
+    // Ten log files: nine valid, one altered; the newest digest is unsigned but its files valid.
+    assert!(status.contains("files ✓9 ✗1 ?0"), "{status}");
+    // verified:true: every other event, each marked valid.
+    state.update(Action::Back);
+    state.update(Action::FocusFilter);
+    for _ in 0.."false".len() {
+        state.update(Action::FilterBackspace);
+    }
+    for c in "true".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::FilterSubmit);
+    state.settle();
+    assert_eq!(state.view().len(), 400 - 40);
+    state.update(Action::OpenDetail);
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.iter().any(|r| r.contains("Detail · ✓ verified · ")), "{rows:#?}");
+}
+
+#[test]
+fn an_archive_without_digests_is_not_verified() {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = new_state(raw.clone(), 0);
+    load(&[stratus().to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| {
+        state.apply(Msg::Load(m))
+    });
+    assert!(!state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(!rows.last().unwrap().contains("verif"), "{:?}", rows.last());
+    assert!(!rows.iter().any(|r| r.contains('✓') || r.contains('✗')));
+}
+
+#[test]
+fn verification_that_fails_is_listed_with_the_problems_without_hiding_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _, _) = tampered_archive(dir.path());
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = new_state(raw.clone(), 1_767_225_600_000);
+    load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    assert!(state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    state.apply(Msg::Notice { text: "a notice of the load".into(), error: false });
+    state.apply(Msg::Verified(Err("ListPublicKeys in us-east-1 failed: \u{1b}[31mdenied".into())));
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.last().unwrap().contains("a notice of the load"), "{:?}", rows.last());
+    state.update(Action::Errors);
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    assert!(rows.iter().any(|r| r.contains(": verification")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("ListPublicKeys in us-east-1 failed: \\e[31mdenied")), "{rows:#?}");
+    assert!(!rows.iter().any(|r| r.contains('\u{1b}')));
+}

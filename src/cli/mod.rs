@@ -90,6 +90,10 @@ pub struct Common {
     /// S3: requests in flight at most (listing and fetching each).
     #[arg(long, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY, help_heading = "Trail archives in S3 (s3:// PATHs)")]
     pub s3_concurrency: usize,
+    /// TUI: check the archive's log files against its digests with these public keys (the
+    /// output of `aws cloudtrail list-public-keys`) instead of asking ListPublicKeys.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<std::path::PathBuf>,
     /// Configuration file (default: $XDG_CONFIG_HOME/trailscope/config.toml).
     #[arg(long, value_name = "FILE", env = "TRAILSCOPE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
@@ -184,6 +188,7 @@ impl Common {
             live: self.live_config(),
             cache: self.cache_config(),
             s3: self.s3_config(),
+            public_keys: self.public_keys.clone(),
             theme: c.theme.clone(),
             local_time: c.local_time,
             fuzzy: c.fuzzy,
@@ -243,10 +248,12 @@ pub enum Command {
 /// `trailscope verify`: options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// Folders that hold a copy of a trail's bucket (the folder with AWSLogs/ in it, or one above).
-    #[arg(value_name = "PATH", required = true)]
+    /// Folders that hold a copy of a trail's bucket (the folder with AWSLogs/ in it, or one
+    /// above), or the trail's bucket itself: s3://BUCKET[/PREFIX].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Only this trail's digest chains: its name, or its ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
+    /// Without a PATH, the trail's bucket and prefix (DescribeTrails) are verified.
     #[arg(long, value_name = "NAME|ARN")]
     pub trail: Option<String>,
     /// Only files delivered at or after this time: an age (15m, 6h, 7d) or an RFC 3339 time.
@@ -264,9 +271,12 @@ pub struct VerifyArgs {
     /// Without --public-keys: the AWS profile for ListPublicKeys (default: AWS_PROFILE, then "default").
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Without --public-keys: send ListPublicKeys to this endpoint instead of AWS's.
+    /// Send AWS requests (S3, DescribeTrails, ListPublicKeys) to this endpoint instead of AWS's.
     #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+    /// The region of DescribeTrails (buckets are read in their own region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 impl VerifyArgs {
@@ -291,6 +301,12 @@ impl VerifyArgs {
             until: self.until,
             keys,
             format: self.format,
+            s3: crate::source::s3::fetch::Connect {
+                profile: self.profile.clone(),
+                region: self.region.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                timeout: None,
+            },
         }
     }
 }

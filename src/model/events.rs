@@ -36,6 +36,9 @@ pub struct EventStore {
     pub resources: Vec<Sym>,
     /// The inputs events are read back from, by [`RawLoc::file`](super::RawLoc::file).
     pub files: Vec<Arc<SourceFile>>,
+    /// What log file verification found for each input, by the same index; shorter than
+    /// `files` (or empty) where it has not run.
+    pub verdicts: Vec<super::FileVerdict>,
 }
 
 impl EventStore {
@@ -95,6 +98,11 @@ impl EventStore {
     /// The input an event's record is read back from.
     pub fn file_of(&self, ev: &Event) -> Option<&Arc<SourceFile>> {
         self.files.get(ev.loc.file as usize)
+    }
+
+    /// What verification found for the file an event came from.
+    pub fn verdict_of(&self, ev: &Event) -> super::FileVerdict {
+        self.verdicts.get(ev.loc.file as usize).copied().unwrap_or_default()
     }
 
     /// How many events are loaded.

@@ -96,6 +96,44 @@ pub struct StrRef {
     pub len: u32,
 }
 
+/// What log file verification (the trail's signed digests) found for one input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FileVerdict {
+    /// Not verified (no digests, verification not run or not finished, not a trail log file).
+    #[default]
+    Unchecked,
+    /// Its SHA-256 is the one a validly signed digest lists.
+    Valid,
+    /// Its content differs from what the digest lists, or its digest is not valid.
+    Altered,
+    /// No digest that was checked lists it (added after delivery, or its digest is missing).
+    NotCovered,
+}
+
+impl FileVerdict {
+    /// Verification found something wrong with it.
+    pub fn failed(self) -> bool {
+        matches!(self, FileVerdict::Altered | FileVerdict::NotCovered)
+    }
+    /// ✓ valid, ✗ altered, ? not covered or not checked.
+    pub fn badge(self) -> &'static str {
+        match self {
+            FileVerdict::Valid => "✓",
+            FileVerdict::Altered => "✗",
+            FileVerdict::NotCovered | FileVerdict::Unchecked => "?",
+        }
+    }
+    /// The verdict in words, for the detail view's title.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileVerdict::Valid => "verified",
+            FileVerdict::Altered => "altered",
+            FileVerdict::NotCovered => "not covered by a digest",
+            FileVerdict::Unchecked => "not checked",
+        }
+    }
+}
+
 /// Where an event's raw record lives: 12 bytes, since there is one per event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawLoc {

@@ -156,6 +156,9 @@ enum Check {
     Text(Pattern),
     Has(Field),
     ReadOnly(bool),
+    /// `verified:true`: the file passed verification; `verified:false`: it failed (altered or
+    /// not covered). A file not checked is neither.
+    Verified(bool),
     Since(i64),
     Until(i64),
 }
@@ -185,7 +188,7 @@ fn sym_fields(f: Field) -> &'static [SymField] {
         Field::Agent => &[SymField::Agent],
         Field::Category => &[SymField::Category],
         Field::Resource => &[],
-        Field::Id | Field::Request | Field::ReadOnly | Field::Text => &[],
+        Field::Id | Field::Request | Field::ReadOnly | Field::Text | Field::Verified => &[],
     }
 }
 
@@ -243,6 +246,7 @@ impl Matcher {
                             Field::Request => Check::RequestId(pat),
                             Field::Text => Check::Text(pat),
                             Field::ReadOnly => Check::ReadOnly(value.eq_ignore_ascii_case("true")),
+                            Field::Verified => Check::Verified(value.eq_ignore_ascii_case("true")),
                             Field::Resource => syms_check(&[], true, true, pat),
                             f => syms_check(sym_fields(*f), false, false, pat),
                         }
@@ -318,6 +322,8 @@ impl Matcher {
             Check::Text(p) => raw_text(ev, ctx).is_some_and(|t| p.test(&t)),
             Check::Has(f) => has(*f, ev, ctx),
             Check::ReadOnly(v) => ev.read_only() == Some(*v),
+            Check::Verified(true) => store.verdict_of(ev) == crate::model::FileVerdict::Valid,
+            Check::Verified(false) => store.verdict_of(ev).failed(),
             Check::Since(ms) => ev.time != crate::model::NO_TIME && ev.time >= *ms,
             Check::Until(ms) => ev.time != crate::model::NO_TIME && ev.time <= *ms,
         }
@@ -361,6 +367,7 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Id => ev.has_event_id(),
         Field::Request => ev.has_request_id(),
         Field::ReadOnly => ev.read_only().is_some(),
+        Field::Verified => ctx.store.verdict_of(ev) != crate::model::FileVerdict::Unchecked,
         Field::Text => true,
         Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),

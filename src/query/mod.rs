@@ -54,11 +54,13 @@ pub enum Field {
     ReadOnly,
     /// `text`: anywhere in the raw record.
     Text,
+    /// `verified`: whether the event's log file passed verification against the trail's digests.
+    Verified,
 }
 
 impl Field {
     /// Every field, in the order the help lists them.
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 18] = [
         Field::Name,
         Field::Source,
         Field::User,
@@ -76,6 +78,7 @@ impl Field {
         Field::Category,
         Field::ReadOnly,
         Field::Text,
+        Field::Verified,
     ];
 
     /// The field's name in the filter language.
@@ -98,6 +101,7 @@ impl Field {
             Field::Category => "category",
             Field::ReadOnly => "readonly",
             Field::Text => "text",
+            Field::Verified => "verified",
         }
     }
 
@@ -121,6 +125,7 @@ impl Field {
             Field::Category => "eventCategory",
             Field::ReadOnly => "readOnly (true/false)",
             Field::Text => "anywhere in the raw record",
+            Field::Verified => "its log file verified against the trail's digests (true/false; the TUI)",
         }
     }
 
@@ -345,10 +350,10 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
                                 e,
                             )
                         })?;
-                        if field == Field::ReadOnly
+                        if matches!(field, Field::ReadOnly | Field::Verified)
                             && !matches!(t.value.to_ascii_lowercase().as_str(), "true" | "false")
                         {
-                            return Err(err("readonly: takes true or false", s, e));
+                            return Err(err(format!("{}: takes true or false", field.name()), s, e));
                         }
                         let op = if t.exact { Op::Exact } else { Op::Contains };
                         TermKind::Match { field, op, value: t.value }

@@ -38,6 +38,8 @@ pub struct Options {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` PATHs and `--trail` are read.
     pub s3: crate::source::boundary::S3Config,
+    /// The keys that check the archive's digests (`None`: ListPublicKeys).
+    pub public_keys: Option<std::path::PathBuf>,
     /// The theme named in the configuration file (the environment may override it).
     pub theme: Option<String>,
     pub local_time: bool,
@@ -155,6 +157,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         show_timeline: true,
         saved_filters,
         problems,
+        remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());
@@ -432,9 +435,34 @@ fn carry_out_effects(
                     let _ = links.live_tx.send(LiveCmd::Cancel);
                 }
                 Effect::ReadRecord(ev) => spawn_detail(state, ev, links.msg_tx.clone()),
+                Effect::Verify => spawn_verify(&links.opts, links.msg_tx.clone()),
                 other => run_effect(other, state, links),
             }
         }
+    }
+}
+
+/// Verifies the archive's log files against its digests on a thread of its own (hashing
+/// every file takes about as long as loading it); the verdicts come back as [`Msg::Verified`].
+fn spawn_verify(opts: &Options, msg_tx: mpsc::UnboundedSender<Msg>) {
+    let req = crate::verify::VerifyRequest {
+        inputs: opts.paths.iter().filter(|p| p.as_str() != "-").cloned().collect(),
+        trail: opts.s3.trail.clone(),
+        since: opts.since,
+        until: opts.until,
+        keys: match &opts.public_keys {
+            Some(p) => crate::verify::KeySource::File(p.clone()),
+            None => crate::verify::KeySource::Api(opts.live.clone()),
+        },
+        format: None,
+        s3: opts.s3.connect.clone(),
+    };
+    let failed_tx = msg_tx.clone();
+    let spawned = std::thread::Builder::new().name("verify".into()).spawn(move || {
+        let _ = msg_tx.send(Msg::Verified(crate::verify::log_verdicts(&req)));
+    });
+    if let Err(e) = spawned {
+        let _ = failed_tx.send(Msg::Verified(Err(format!("could not start a thread: {e}"))));
     }
 }
 
@@ -474,6 +502,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         | Effect::LiveQuery { .. }
         | Effect::LiveCancel
         | Effect::ReadRecord(_)
+        | Effect::Verify
         | Effect::ClearScreen => {}
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod digest;
 pub mod keys;
+pub mod s3;
 
 use crate::model::raw::{decode, io_reason};
 use crate::sanitize::sanitize;
@@ -64,6 +65,16 @@ impl Status {
             Status::Modified => "modified",
             Status::InvalidSignature => "invalid_signature",
             Status::Moved => "moved",
+        }
+    }
+    /// What this says of a log file, as the TUI shows it.
+    pub fn verdict(self) -> crate::model::FileVerdict {
+        use crate::model::FileVerdict;
+        match self {
+            Status::Valid => FileVerdict::Valid,
+            Status::NotCovered => FileVerdict::NotCovered,
+            Status::Unsigned => FileVerdict::Unchecked,
+            Status::Missing | Status::Modified | Status::InvalidSignature | Status::Moved => FileVerdict::Altered,
         }
     }
     /// A finding: the archive is not what CloudTrail delivered.
@@ -125,6 +136,8 @@ pub struct VerifyRequest {
     pub keys: KeySource,
     /// `None`: a table on a terminal, JSON Lines otherwise.
     pub format: Option<Format>,
+    /// How S3 is reached (`s3://` inputs, and `--trail` without one).
+    pub s3: crate::source::s3::fetch::Connect,
 }
 
 /// Everything verification found.
@@ -196,11 +209,112 @@ impl TrailFilter {
     }
 }
 
-/// The files of one archive: the folder holding `AWSLogs/`, and keys relative to it.
-#[derive(Default)]
+/// Where an archive is: the folder holding `AWSLogs/`, or a trail's bucket and prefix.
+enum Root {
+    Local(PathBuf),
+    S3(s3::Remote),
+}
+
+impl Root {
+    fn show(&self, key: &str) -> String {
+        match self {
+            Root::Local(root) => show(root, key),
+            Root::S3(r) => r.show(key),
+        }
+    }
+    fn name(&self) -> String {
+        match self {
+            Root::Local(root) => sanitize(&root.to_string_lossy()).into_owned(),
+            Root::S3(r) => r.url.to_string(),
+        }
+    }
+
+    /// Reads digests (with their S3 metadata), in parallel.
+    fn read_digests(&self, selected: Vec<(String, DigestName, Option<PathBuf>)>) -> Vec<Loaded> {
+        let parse = |bytes: Result<Vec<u8>, ReadError>| {
+            bytes.and_then(|json| {
+                let sha = sha256_hex(&json);
+                Digest::parse(&json).map(|d| (d, sha)).map_err(ReadError::Content)
+            })
+        };
+        match self {
+            Root::Local(_) => selected
+                .into_par_iter()
+                .map(|(key, name, path)| {
+                    let content =
+                        parse(path.as_deref().map_or(Err(ReadError::Io("no path".into())), read_uncompressed));
+                    Loaded { key, name, content, meta: None }
+                })
+                .collect(),
+            Root::S3(r) => {
+                let mut names: HashMap<String, DigestName> =
+                    selected.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect();
+                let fetched = r.fetch_all(selected.into_iter().map(|(k, _, _)| k).collect(), move |key, got| {
+                    let meta = got.as_ref().ok().map(s3::Meta::of);
+                    let content = parse(got.map_err(ReadError::Io).and_then(|f| decode_bytes(f.bytes)));
+                    (key, content, meta)
+                });
+                fetched
+                    .into_iter()
+                    .filter_map(|(key, content, meta)| {
+                        let name = names.remove(&key)?;
+                        Some(Loaded { key, name, content, meta })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Whether the SHA-256 of each log file's uncompressed content is the listed one, in parallel.
+    fn hash_logs(&self, present: Vec<(String, Option<PathBuf>, String)>) -> Vec<(String, Result<bool, ReadError>)> {
+        let same = |content: Vec<u8>, hash: &str| sha256_hex(&content).eq_ignore_ascii_case(hash);
+        match self {
+            Root::Local(_) => present
+                .into_par_iter()
+                .map(|(key, path, hash)| {
+                    let read = path.as_deref().map_or(Err(ReadError::Io("no path".into())), read_uncompressed);
+                    (key, read.map(|c| same(c, &hash)))
+                })
+                .collect(),
+            Root::S3(r) => {
+                let hashes: HashMap<String, String> = present.into_iter().map(|(k, _, h)| (k, h)).collect();
+                let keys = hashes.keys().cloned().collect();
+                let hashes = std::sync::Arc::new(hashes);
+                r.fetch_all(keys, move |key, got| {
+                    let hash = hashes.get(&key).map_or("", String::as_str);
+                    let result = got.map_err(ReadError::Io).and_then(|f| decode_bytes(f.bytes)).map(|c| same(c, hash));
+                    (key, result)
+                })
+            }
+        }
+    }
+}
+
+/// The files of one archive, by key relative to its root (from `AWSLogs/` on), with the
+/// path of each on disk (`None` in S3, where the key says where it is).
 struct Archive {
-    logs: BTreeMap<String, PathBuf>,
-    digests: BTreeMap<String, PathBuf>,
+    root: Root,
+    logs: BTreeMap<String, Option<PathBuf>>,
+    digests: BTreeMap<String, Option<PathBuf>>,
+}
+
+impl Archive {
+    fn new(root: Root) -> Archive {
+        Archive { root, logs: BTreeMap::new(), digests: BTreeMap::new() }
+    }
+    /// Files the S3 layout names a log file or a digest.
+    fn add(&mut self, key: String, path: Option<PathBuf>) {
+        let Some((_, _, kind, _, name)) = layout(&key) else { return };
+        match kind {
+            "CloudTrail" if name.ends_with(".json.gz") || name.ends_with(".json") => {
+                self.logs.insert(key, path);
+            }
+            "CloudTrail-Digest" => {
+                self.digests.insert(key, path);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Splits a path at its last `AWSLogs` component: (root, key).
@@ -219,6 +333,10 @@ fn show(root: &Path, key: &str) -> String {
 /// Reads a file and returns its uncompressed content.
 fn read_uncompressed(path: &Path) -> Result<Vec<u8>, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::Io(io_reason(&e)))?;
+    decode_bytes(bytes)
+}
+
+fn decode_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, ReadError> {
     decode(bytes).map(|(b, _)| b).map_err(|e| ReadError::Content(e.to_string()))
 }
 
@@ -239,42 +357,64 @@ struct Loaded {
     name: DigestName,
     /// The digest and the SHA-256 of its uncompressed content.
     content: Result<(Digest, String), ReadError>,
+    /// Its signature from its S3 object metadata (`None` on disk, where it is lost).
+    meta: Option<s3::Meta>,
 }
 
 /// Asked for the public keys of the home regions found, between two times (epoch ms).
 pub type GetKeys<'a> = dyn FnMut(&[String], i64, i64) -> Result<Vec<PublicKey>, String> + 'a;
 
-/// Verifies the archives under `inputs`. `get_keys` is asked once, for the home regions and
-/// the span of digest end times (epoch ms) found, and may fail (nothing is verified then).
+/// Verifies the archives under `inputs`: local folders, and `s3://bucket/prefix` URLs read
+/// through `connect` (with none and `--trail`, the trail's own, through DescribeTrails).
+/// `get_keys` is asked once, for the home regions and the span of digest end times (epoch
+/// ms) found, and may fail (nothing is verified then).
 pub fn verify(
     inputs: &[String],
     trail: Option<&TrailFilter>,
     since: Option<i64>,
     until: Option<i64>,
+    connect: &crate::source::s3::fetch::Connect,
     get_keys: &mut GetKeys<'_>,
 ) -> Result<Report, String> {
+    use crate::source::s3::layout::{is_s3_url, parse_s3_url};
     let mut report = Report::default();
-    let mut found = Vec::new();
-    let mut discovery_problems = Vec::new();
-    for f in crate::source::discover(inputs, &mut discovery_problems) {
-        found.push(f.path);
+    let (remote, local): (Vec<&String>, Vec<&String>) = inputs.iter().partition(|i| is_s3_url(i));
+    let mut urls = remote.iter().map(|u| parse_s3_url(u)).collect::<Result<Vec<_>, _>>()?;
+    let mut archives: Vec<Archive> = Vec::new();
+    if !local.is_empty() {
+        let local: Vec<String> = local.into_iter().cloned().collect();
+        let mut discovery_problems = Vec::new();
+        let mut by_root: BTreeMap<PathBuf, Archive> = BTreeMap::new();
+        for f in crate::source::discover(&local, &mut discovery_problems) {
+            let Some((root, key)) = split_root(&f.path) else { continue };
+            by_root.entry(root.clone()).or_insert_with(|| Archive::new(Root::Local(root))).add(key, Some(f.path));
+        }
+        for p in discovery_problems {
+            report.problems.push(format!("{}: {}", p.input, p.reason));
+        }
+        archives.extend(by_root.into_values());
     }
-    for p in discovery_problems {
-        report.problems.push(format!("{}: {}", p.input, p.reason));
+    let rt = if urls.is_empty() && !(inputs.is_empty() && trail.is_some()) { None } else { Some(s3::runtime()?) };
+    if let (Some(rt), Some(t), true) = (&rt, trail, inputs.is_empty()) {
+        let asked = t.home_region.as_ref().map_or(t.name.clone(), |r| {
+            format!("arn:aws:cloudtrail:{r}:{}:trail/{}", t.account.as_deref().unwrap_or(""), t.name)
+        });
+        urls.push(s3::locate_trail(rt, connect, &asked)?);
     }
-    let mut archives: BTreeMap<PathBuf, Archive> = BTreeMap::new();
-    for path in found {
-        let Some((root, key)) = split_root(&path) else { continue };
-        let Some((_, _, kind, _, name)) = layout(&key) else { continue };
-        let a = archives.entry(root).or_default();
-        match kind {
-            "CloudTrail" if name.ends_with(".json.gz") || name.ends_with(".json") => {
-                a.logs.insert(key, path);
+    for url in urls {
+        let Some(rt) = &rt else { break };
+        let shown = url.to_string();
+        let listed = s3::Remote::open(rt.clone(), connect, url).and_then(|r| r.list(since, until).map(|l| (r, l)));
+        match listed {
+            Ok((r, (keys, problems))) => {
+                report.problems.extend(problems);
+                let mut a = Archive::new(Root::S3(r));
+                for k in keys {
+                    a.add(k, None);
+                }
+                archives.push(a);
             }
-            "CloudTrail-Digest" => {
-                a.digests.insert(key, path);
-            }
-            _ => {}
+            Err(e) => report.problems.push(if e.starts_with(&shown) { e } else { format!("{shown}: {e}") }),
         }
     }
     // A digest lists what was delivered in the hour before its end time: an hour of slack on
@@ -285,8 +425,8 @@ pub fn verify(
     };
 
     // Read every digest of the selected chains, in parallel.
-    let mut per_root: Vec<(PathBuf, Archive, Vec<Loaded>)> = Vec::new();
-    for (root, archive) in archives {
+    let mut per_root: Vec<(Archive, Vec<Loaded>)> = Vec::new();
+    for archive in archives {
         let mut selected = Vec::new();
         for (key, path) in &archive.digests {
             match DigestName::parse(key) {
@@ -298,43 +438,41 @@ pub fn verify(
                 }
                 None if trail.is_none() => report.rows.push(Row {
                     kind: Kind::Digest,
-                    path: show(&root, key),
+                    path: archive.root.show(key),
                     status: Status::Moved,
                     reason: Some("not named as CloudTrail names digest files in this folder".into()),
                 }),
                 None => {}
             }
         }
-        let loaded: Vec<Loaded> = selected
-            .into_par_iter()
-            .map(|(key, name, path)| {
-                let content = read_uncompressed(&path).and_then(|json| {
-                    let sha = sha256_hex(&json);
-                    Digest::parse(&json).map(|d| (d, sha)).map_err(ReadError::Content)
-                });
-                Loaded { key, name, content }
-            })
-            .collect();
-        per_root.push((root, archive, loaded));
+        let loaded = archive.root.read_digests(selected);
+        per_root.push((archive, loaded));
     }
-    let total: usize = per_root.iter().map(|(_, _, l)| l.len()).sum();
+    let total: usize = per_root.iter().map(|(_, l)| l.len()).sum();
     if total == 0 {
         let which = trail.map(|t| format!(" of trail {}", sanitize(&t.name))).unwrap_or_default();
+        let wheres: Vec<String> = if per_root.is_empty() {
+            inputs.iter().map(|i| sanitize(i).into_owned()).collect()
+        } else {
+            per_root.iter().map(|(a, _)| a.root.name()).collect()
+        };
+        let problems =
+            if report.problems.is_empty() { String::new() } else { format!("; {}", report.problems.join("; ")) };
         return Err(format!(
             "no digest files{which} found under {} (in AWSLogs/.../CloudTrail-Digest/...{}): nothing to verify; \
-             the trail needs log file validation turned on",
-            inputs.iter().map(|i| sanitize(i).into_owned()).collect::<Vec<_>>().join(", "),
+             the trail needs log file validation turned on{problems}",
+            wheres.join(", "),
             if since.is_some() || until.is_some() { ", in the time window" } else { "" }
         ));
     }
     let mut regions: Vec<String> = per_root
         .iter()
-        .flat_map(|(_, _, l)| l.iter().map(|d| d.name.chain.home_region.clone()))
+        .flat_map(|(_, l)| l.iter().map(|d| d.name.chain.home_region.clone()))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
     regions.dedup();
-    let times = per_root.iter().flat_map(|(_, _, l)| l.iter().filter_map(|d| d.name.time_ms()));
+    let times = per_root.iter().flat_map(|(_, l)| l.iter().filter_map(|d| d.name.time_ms()));
     let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let keys = get_keys(&regions, lo.min(hi) - 2 * hour, hi.max(lo) + 2 * hour)?;
     if keys.is_empty() {
@@ -342,17 +480,16 @@ pub fn verify(
     }
     let keys: HashMap<&str, &PublicKey> = keys.iter().map(|k| (k.fingerprint.as_str(), k)).collect();
 
-    for (root, archive, loaded) in per_root {
-        report.roots.push(sanitize(&root.to_string_lossy()).into_owned());
+    for (archive, loaded) in per_root {
+        report.roots.push(archive.root.name());
         report.digests_checked += loaded.len();
-        check_root(&root, &archive, loaded, &keys, &mut report, &|t| in_window(t, 0));
+        check_root(&archive, loaded, &keys, &mut report, &|t| in_window(t, 0));
     }
     report.rows.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
     Ok(report)
 }
 
 fn check_root(
-    root: &Path,
     archive: &Archive,
     loaded: Vec<Loaded>,
     keys: &HashMap<&str, &PublicKey>,
@@ -380,7 +517,7 @@ fn check_root(
     let mut listed: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     let mut missing_digests: BTreeMap<String, String> = BTreeMap::new();
     for l in &loaded {
-        let path = show(root, &l.key);
+        let path = archive.root.show(&l.key);
         let (d, sha) = match &l.content {
             Ok(c) => c,
             Err(ReadError::Io(e)) => {
@@ -408,13 +545,14 @@ fn check_root(
             }
         }
         let is_newest = newest.get(&l.name.chain).is_some_and(|n| *n == l.name.stamp.as_str());
-        let (status, reason) = check_digest(&l.key, d, sha, successor.get(l.key.as_str()).copied(), is_newest, keys);
+        let (status, reason) =
+            check_digest(&archive.root, l, d, sha, successor.get(l.key.as_str()).copied(), is_newest, keys);
         report.rows.push(Row { kind: Kind::Digest, path, status, reason });
     }
     for (key, named_by) in missing_digests {
         report.rows.push(Row {
             kind: Kind::Digest,
-            path: show(root, &key),
+            path: archive.root.show(&key),
             status: Status::Missing,
             reason: Some(format!(
                 "the digest after it ({}) names it as its previous digest; it is not in the archive",
@@ -423,28 +561,26 @@ fn check_root(
         });
     }
 
-    check_logs(root, archive, &listed, report, log_in_window);
+    check_logs(archive, &listed, report, log_in_window);
 }
 
 /// The log files: each listed one present and unchanged, each present one listed.
 fn check_logs(
-    root: &Path,
     archive: &Archive,
     listed: &BTreeMap<&str, (&str, &str)>,
     report: &mut Report,
     log_in_window: &dyn Fn(Option<i64>) -> bool,
 ) {
     // Hash every listed log file that is present, in parallel.
-    let present: Vec<(&str, &Path, &str)> = listed
+    let present: Vec<(String, Option<PathBuf>, String)> = listed
         .iter()
-        .filter_map(|(key, (hash, _))| archive.logs.get(*key).map(|p| (*key, p.as_path(), *hash)))
+        .filter_map(|(key, (hash, _))| archive.logs.get(*key).map(|p| (key.to_string(), p.clone(), hash.to_string())))
         .collect();
-    let hashed: Vec<(&str, Result<bool, ReadError>)> = present
-        .into_par_iter()
-        .map(|(key, path, hash)| (key, read_uncompressed(path).map(|c| sha256_hex(&c).eq_ignore_ascii_case(hash))))
-        .collect();
+    let mut hashed = archive.root.hash_logs(present);
+    hashed.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, result) in hashed {
-        let path = show(root, key);
+        let key = key.as_str();
+        let path = archive.root.show(key);
         let (status, reason) = match result {
             Ok(true) => (Status::Valid, None),
             Ok(false) => (
@@ -466,7 +602,7 @@ fn check_logs(
         if !archive.logs.contains_key(*key) {
             report.rows.push(Row {
                 kind: Kind::Log,
-                path: show(root, key),
+                path: archive.root.show(key),
                 status: Status::Missing,
                 reason: Some(format!("listed by {}; not in the archive", sanitize(digest_key))),
             });
@@ -482,7 +618,7 @@ fn check_logs(
         }
         report.rows.push(Row {
             kind: Kind::Log,
-            path: show(root, key),
+            path: archive.root.show(key),
             status: Status::NotCovered,
             reason: Some(
                 "no digest that was checked lists it: added after delivery, or its digest is missing or was not checked"
@@ -493,49 +629,83 @@ fn check_logs(
 }
 
 /// The verdict on one digest. `successor`: the digest that names it as its previous one.
+/// Its signature is the one its S3 object metadata holds, else the one its successor
+/// repeats (a copy on disk has lost the metadata).
 fn check_digest(
-    key: &str,
+    root: &Root,
+    l: &Loaded,
     d: &Digest,
     sha: &str,
     successor: Option<(&str, &Digest)>,
     is_newest: bool,
     keys: &HashMap<&str, &PublicKey>,
 ) -> (Status, Option<String>) {
-    if local_key(&d.digest_s3_object) != key {
-        return (
-            Status::Moved,
-            Some(format!("it says it is {}: it was moved from there", sanitize(&d.digest_s3_object))),
-        );
-    }
-    let Some((next_key, next)) = successor else {
-        let why = if is_newest {
-            "it is the newest digest of its chain here, and S3 keeps its signature as object metadata"
-        } else {
-            "no digest after it names it as its previous one (the next one is missing or starts a new chain)"
-        };
-        return (Status::Unsigned, Some(format!("signature not available locally: {why}")));
-    };
-    if let Some(h) = &next.previous_digest_hash_value {
-        if !h.eq_ignore_ascii_case(sha) {
+    let key = l.key.as_str();
+    match root {
+        Root::Local(_) if local_key(&d.digest_s3_object) != key => {
             return (
-                Status::Modified,
+                Status::Moved,
+                Some(format!("it says it is {}: it was moved from there", sanitize(&d.digest_s3_object))),
+            );
+        }
+        Root::S3(r) if d.digest_s3_object != r.full_key(key) || d.digest_s3_bucket != r.bucket() => {
+            return (
+                Status::Moved,
                 Some(format!(
-                    "its SHA-256 differs from the previousDigestHashValue in the digest after it ({})",
-                    sanitize(next_key)
+                    "it says it is s3://{}/{}: it was moved or copied from there",
+                    sanitize(&d.digest_s3_bucket),
+                    sanitize(&d.digest_s3_object)
                 )),
             );
         }
+        _ => {}
     }
-    let Some(signature) = &next.previous_digest_signature else {
-        return (Status::Unsigned, Some(format!("the digest after it ({}) holds no signature", sanitize(next_key))));
+    if let Some((next_key, next)) = successor {
+        if let Some(h) = &next.previous_digest_hash_value {
+            if !h.eq_ignore_ascii_case(sha) {
+                return (
+                    Status::Modified,
+                    Some(format!(
+                        "its SHA-256 differs from the previousDigestHashValue in the digest after it ({})",
+                        sanitize(next_key)
+                    )),
+                );
+            }
+        }
+    }
+    let own = l.meta.as_ref().and_then(|m| m.signature.as_deref());
+    let algorithm = match &l.meta {
+        Some(s3::Meta { signature: Some(_), algorithm }) => algorithm.as_deref(),
+        _ => d.digest_signature_algorithm.as_deref(),
     };
-    if d.digest_signature_algorithm.as_deref().is_some_and(|a| a != "SHA256withRSA") {
+    let signature = match (own, successor) {
+        (Some(sig), _) => sig,
+        (None, Some((next_key, next))) => match &next.previous_digest_signature {
+            Some(sig) => sig.as_str(),
+            None => {
+                return (
+                    Status::Unsigned,
+                    Some(format!("the digest after it ({}) holds no signature", sanitize(next_key))),
+                )
+            }
+        },
+        (None, None) => {
+            let why = match (root, is_newest) {
+                (Root::S3(_), _) => "its S3 object has no signature metadata, and no digest after it repeats it",
+                (Root::Local(_), true) => {
+                    "signature not available locally: it is the newest digest of its chain here, and S3 keeps its signature as object metadata"
+                }
+                (Root::Local(_), false) => {
+                    "signature not available locally: no digest after it names it as its previous one (the next one is missing or starts a new chain)"
+                }
+            };
+            return (Status::Unsigned, Some(why.to_string()));
+        }
+    };
+    if algorithm.is_some_and(|a| a != "SHA256withRSA") {
         return (
             Status::InvalidSignature,
-            Some(format!(
-                "signature algorithm {} is not SHA256withRSA",
-                sanitize(d.digest_signature_algorithm.as_deref().unwrap_or(""))
-            )),
+            Some(format!("signature algorithm {} is not SHA256withRSA", sanitize(algorithm.unwrap_or("")))),
         );
     }
     let fingerprint = d.digest_public_key_fingerprint.as_deref().unwrap_or("");
@@ -571,6 +741,33 @@ fn check_digest(
     }
 }
 
+/// The public keys for the home regions `regions` between two times (epoch ms).
+pub fn public_keys(source: &KeySource, regions: &[String], from: i64, to: i64) -> Result<Vec<PublicKey>, String> {
+    match source {
+        KeySource::File(p) => keys::read_public_keys(p),
+        KeySource::Api(cfg) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting the AWS client: {e}"))?;
+            let mut all = Vec::new();
+            for r in regions {
+                all.extend(rt.block_on(keys::fetch_public_keys(cfg, r, from, to))?);
+            }
+            Ok(all)
+        }
+    }
+}
+
+/// What verification says of each log file of `req`'s inputs, by the path as shown
+/// (sanitised: a local path, or `s3://bucket/key`): for the TUI, which marks events by it.
+pub fn log_verdicts(req: &VerifyRequest) -> Result<Vec<(String, crate::model::FileVerdict)>, String> {
+    let trail = req.trail.as_deref().map(TrailFilter::parse).transpose()?;
+    let mut get_keys = |regions: &[String], from: i64, to: i64| public_keys(&req.keys, regions, from, to);
+    let report = verify(&req.inputs, trail.as_ref(), req.since, req.until, &req.s3, &mut get_keys)?;
+    Ok(report.rows.into_iter().filter(|r| r.kind == Kind::Log).map(|r| (r.path, r.status.verdict())).collect())
+}
+
 /// Runs `trailscope verify` and returns the exit status.
 pub fn run(req: &VerifyRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let trail = match req.trail.as_deref().map(TrailFilter::parse).transpose() {
@@ -580,36 +777,21 @@ pub fn run(req: &VerifyRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return exit::USAGE;
         }
     };
-    if req.inputs.is_empty() {
-        let _ =
-            writeln!(err, "trailscope: verify needs a PATH: the folder that holds AWSLogs/ (S3 is not supported yet)");
-        return exit::USAGE;
-    }
-    if let Some(s3) = req.inputs.iter().find(|i| i.starts_with("s3://")) {
+    if req.inputs.is_empty() && trail.is_none() {
         let _ = writeln!(
             err,
-            "trailscope: {}: reading S3 directly is not supported yet; copy the bucket (aws s3 sync) and verify the copy",
-            sanitize(s3)
+            "trailscope: verify needs a PATH (the folder that holds AWSLogs/, or s3://BUCKET/PREFIX), or --trail"
         );
         return exit::USAGE;
     }
-    let mut get_keys = |regions: &[String], from: i64, to: i64| -> Result<Vec<PublicKey>, String> {
-        match &req.keys {
-            KeySource::File(p) => keys::read_public_keys(p),
-            KeySource::Api(cfg) => {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("starting the AWS client: {e}"))?;
-                let mut all = Vec::new();
-                for r in regions {
-                    all.extend(rt.block_on(keys::fetch_public_keys(cfg, r, from, to))?);
-                }
-                Ok(all)
-            }
+    for url in req.inputs.iter().filter(|i| crate::source::s3::layout::is_s3_url(i)) {
+        if let Err(e) = crate::source::s3::layout::parse_s3_url(url) {
+            let _ = writeln!(err, "trailscope: {e}");
+            return exit::USAGE;
         }
-    };
-    let report = match verify(&req.inputs, trail.as_ref(), req.since, req.until, &mut get_keys) {
+    }
+    let mut get_keys = |regions: &[String], from: i64, to: i64| public_keys(&req.keys, regions, from, to);
+    let report = match verify(&req.inputs, trail.as_ref(), req.since, req.until, &req.s3, &mut get_keys) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "trailscope: {e}");

@@ -104,6 +104,19 @@ pub fn put_objects(bucket: &str, objects: Vec<(String, Vec<u8>)>) {
     });
 }
 
+/// Uploads one object with user metadata (`x-amz-meta-*`), as CloudTrail stores a digest
+/// with its `signature` and `signature-algorithm`.
+pub fn put_object_with_metadata(bucket: &str, key: &str, bytes: Vec<u8>, metadata: &[(&str, &str)]) {
+    let c = client();
+    rt().block_on(async {
+        let mut req = c.put_object().bucket(bucket).key(key).body(bytes.into());
+        for (k, v) in metadata {
+            req = req.metadata(*k, *v);
+        }
+        req.send().await.unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    });
+}
+
 /// Every file under `root`, as (key relative to root with `/`, bytes).
 pub fn files_under(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

@@ -301,6 +301,9 @@ pub struct Fetched {
     pub etag: String,
     /// Its content.
     pub bytes: Vec<u8>,
+    /// The object's user metadata (`x-amz-meta-*`, without the prefix): a digest's
+    /// `signature` and `signature-algorithm`.
+    pub metadata: std::collections::HashMap<String, String>,
 }
 
 /// GetObject, retried on throttling, server errors and bodies cut short.
@@ -317,6 +320,7 @@ pub async fn get_object(
         let failure = match client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => {
                 let etag = out.e_tag().unwrap_or("").to_string();
+                let metadata = out.metadata().cloned().unwrap_or_default();
                 let expected = out.content_length();
                 match out.body.collect().await {
                     Ok(b) => {
@@ -330,7 +334,7 @@ pub async fn get_object(
                             ))
                         } else {
                             counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                            return Ok(Fetched { key: key.to_string(), etag, bytes });
+                            return Ok(Fetched { key: key.to_string(), etag, bytes, metadata });
                         }
                     }
                     Err(e) => Failure::retry(format!(
@@ -352,6 +356,29 @@ pub async fn get_object(
         counters.retries.fetch_add(1, Ordering::Relaxed);
         backoff(attempt).await;
     }
+}
+
+/// A client for bucket `name` in the bucket's own region: `known_region` when the caller
+/// knows it, the asked region with an endpoint URL (an S3-compatible store has one region,
+/// whatever it is called), else HeadBucket's answer. Returns the region too.
+pub async fn open_bucket(
+    sdk: &aws_config::SdkConfig,
+    c: &Connect,
+    name: &str,
+    counters: Arc<Counters>,
+    known_region: Option<String>,
+) -> Result<(Bucket, String), Failure> {
+    let asked_region =
+        c.region.clone().or_else(|| sdk.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".to_string());
+    let region = if c.endpoint_url.is_some() {
+        asked_region
+    } else if let Some(r) = known_region {
+        r
+    } else {
+        let probe = client(sdk, &asked_region, c);
+        bucket_region(&probe, name, &asked_region, &counters).await?
+    };
+    Ok((Bucket { client: client(sdk, &region, c), name: name.to_string(), counters }, region))
 }
 
 /// A bucket as the tasks of one run share it.

@@ -124,6 +124,9 @@ pub async fn list_via(
 pub struct TrailDirs {
     /// (account directory ending in `/`, account, regions)
     pub accounts: Vec<(String, String, Vec<String>)>,
+    /// Every account directory the filter wants, with log files or not (a copy may hold
+    /// digests only).
+    pub account_dirs: Vec<String>,
     /// Accounts and regions found, before pruning (to complete in the filter).
     pub found_accounts: Vec<String>,
     /// Regions found under the accounts read, before pruning.
@@ -163,6 +166,7 @@ pub async fn trail_dirs(
     let mut out =
         TrailDirs { found_accounts: account_dirs.iter().map(|d| leaf(d).to_string()).collect(), ..Default::default() };
     let wanted: Vec<String> = account_dirs.into_iter().filter(|d| scope.wants_account(leaf(d))).collect();
+    out.account_dirs = wanted.clone();
     let listed = futures::future::join_all(wanted.iter().map(|d| {
         let prefix = format!("{d}CloudTrail/");
         async move { list_via(b, store, &prefix, true, after).await }

@@ -413,20 +413,13 @@ impl Job {
                 counters: self.counters.clone(),
             });
         };
-        let asked_region =
-            c.region.clone().or_else(|| sdk.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".to_string());
-        // An S3-compatible store (or a test) has one region, whatever it is called.
-        let region = if c.endpoint_url.is_some() {
-            asked_region
-        } else if let Some(r) = store.bucket_region() {
-            r
-        } else {
-            let probe = fetch::client(sdk, &asked_region, c);
-            let r = fetch::bucket_region(&probe, name, &asked_region, &self.counters).await?;
-            store.keep_bucket_region(&r);
-            r
-        };
-        Ok(Bucket { client: fetch::client(sdk, &region, c), name: name.to_string(), counters: self.counters.clone() })
+        let known = if c.endpoint_url.is_some() { None } else { store.bucket_region() };
+        let had = known.is_some();
+        let (bucket, region) = fetch::open_bucket(sdk, c, name, self.counters.clone(), known).await?;
+        if !had && c.endpoint_url.is_none() {
+            store.keep_bucket_region(&region);
+        }
+        Ok(bucket)
     }
 
     /// Plans one trail, lists its day directories (newest first) and fetches what the window needs.

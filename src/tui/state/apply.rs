@@ -26,6 +26,7 @@ impl State {
                 self.reset_events();
                 self.notify(notice);
             }
+            Msg::Verified(result) => self.apply_verified(result),
         }
     }
 
@@ -107,6 +108,7 @@ impl State {
                 if let Some(live) = self.live.as_mut() {
                     live.status.done = true;
                 }
+                let digests = stats.digests;
                 self.load.stats = stats;
                 self.load.done = true;
                 self.load.elapsed = self.load.started.map(|s| s.elapsed()).unwrap_or_default();
@@ -115,6 +117,7 @@ impl State {
                     self.events.forget_run();
                     self.apply_filter(true);
                 }
+                self.start_verify(digests);
             }
         }
     }

@@ -103,6 +103,13 @@ impl Events {
         self.run.query = query::Query::default();
     }
 
+    /// Makes the next run check every event, not only the last run's matches: what the
+    /// same filter matches has changed (verdicts on the files arrived).
+    pub(crate) fn rematch_all(&mut self) {
+        self.forget_run();
+        self.run.done = false;
+    }
+
     /// Applies a part of a filter run; `None` when it belongs to an older run.
     pub(crate) fn apply_part(
         &mut self,

@@ -4,6 +4,8 @@
 //! reports. Nothing here blocks or starts a thread: the filter worker is handed in by whoever
 //! runs the state, and side effects are asked for as [`Effect`] values that the app carries out.
 
+mod verify;
+pub use verify::VerifyState;
 mod apply;
 mod commands;
 mod detail;
@@ -73,6 +75,8 @@ pub enum Effect {
     ReadRecord(u32),
     /// Clear the screen and draw it whole.
     ClearScreen,
+    /// Verify the archive's log files against its digests ([`Msg::Verified`] answers).
+    Verify,
 }
 
 /// What background work reports, applied in [`State::apply`].
@@ -96,6 +100,9 @@ pub enum Msg {
     Restarted {
         notice: String,
     },
+    /// What verification found for each log file, by the path it is shown by; or why nothing
+    /// could be verified.
+    Verified(Result<Vec<(String, crate::model::FileVerdict)>, String>),
 }
 
 /// A message shown in the status bar for [`NOTICE_FOR`].
@@ -148,6 +155,9 @@ pub struct Start {
     pub saved_filters: Vec<(String, String)>,
     /// Problems known before any input is read (the configuration file's).
     pub problems: Vec<Problem>,
+    /// The archive is (partly) in S3, whose loading does not fetch the digests: it is
+    /// verified whether or not digest files were counted.
+    pub remote_archive: bool,
 }
 
 impl Default for Start {
@@ -164,6 +174,7 @@ impl Default for Start {
             show_timeline: true,
             saved_filters: Vec::new(),
             problems: Vec::new(),
+            remote_archive: false,
         }
     }
 }
@@ -190,6 +201,7 @@ pub struct State {
     pub(crate) screen: Rect,
     pub(crate) areas: Areas,
     pub(crate) notice: Option<Notice>,
+    pub(crate) verify: VerifyState,
     quit: bool,
     effects: Vec<Effect>,
 }
@@ -217,6 +229,7 @@ impl State {
             screen: Rect::default(),
             areas: Areas::default(),
             notice: None,
+            verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
             quit: false,
             effects: Vec::new(),
         };

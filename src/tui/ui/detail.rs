@@ -14,8 +14,12 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
         let file = store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
         let id = crate::sanitize::sanitize(&store.event_id(ev)).into_owned();
         let age = crate::model::time::format_age(state.now_ms, ev.time);
-        let head =
-            if age.is_empty() { format!(" Detail · {id} · ") } else { format!(" Detail · {id} · {age} · ") };
+        let verdict = state.detail_verdict().map(|v| format!("{} {} · ", v.badge(), v.describe())).unwrap_or_default();
+        let head = if age.is_empty() {
+            format!(" Detail · {verdict}{id} · ")
+        } else {
+            format!(" Detail · {verdict}{id} · {age} · ")
+        };
         let room = (area.width as usize).saturating_sub(5 + crate::sanitize::width(&head));
         let t = format!("{head}{} ", truncate_start_to_width(file, room));
         title = truncate_to_width(&t, area.width.saturating_sub(4) as usize).into_owned();

@@ -205,6 +205,18 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             left.push(Span::styled(format!(" · {} duplicates collapsed", thousands(st.duplicates)), theme::dim()));
         }
     }
+    if state.verify.running {
+        left.push(Span::styled(" · verifying", theme::dim()));
+    } else if let Some((valid, altered, unknown)) = state.verify.counts {
+        left.push(Span::raw(" · files "));
+        left.push(Span::styled(format!("✓{}", thousands(valid)), theme::ok()));
+        left.push(Span::raw(" "));
+        let style = if altered > 0 { theme::error() } else { theme::dim() };
+        left.push(Span::styled(format!("✗{}", thousands(altered)), style));
+        left.push(Span::raw(format!(" ?{}", thousands(unknown))));
+    } else if state.verify.error.is_some() {
+        left.push(Span::styled(" · not verified (E)", theme::dim()));
+    }
     if let Some((checked, total)) = state.filtering() {
         left.push(Span::styled(
             format!(" · filtering {:.0}%", checked as f64 * 100.0 / total.max(1) as f64),
