@@ -41,6 +41,7 @@ const TUI_LAYERS: &[(&str, u8)] = &[
     ("ui", 2),
     ("effects", 2),
     ("mouse", 2),
+    ("terminal", 2),
     ("app", 3),
 ];
 

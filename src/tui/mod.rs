@@ -9,5 +9,6 @@ pub mod keymap;
 pub mod layout;
 pub mod mouse;
 pub mod state;
+pub mod terminal;
 pub mod theme;
 pub mod ui;
