@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod command;
 pub mod effects;
+pub mod format;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
