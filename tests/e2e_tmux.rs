@@ -844,6 +844,21 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// The pid of the pane's first process (the shell).
+    fn shell_pid(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]).stdout)
+            .trim()
+            .to_string()
+    }
+}
+
+/// The process group in the foreground of a process's terminal, from /proc.
+fn terminal_group(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.split_whitespace().nth(5)).unwrap_or_default().to_string()
+}
+
 /// A process's state letter from /proc (`T`: stopped).
 fn process_state(pid: &str) -> char {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -945,7 +960,14 @@ fn ctrl_z_and_sigtstp_suspend_and_fg_redraws() {
     t.wait_until("the pager", |s| !s.contains("Events ·") && s.contains("\"awsRegion\""));
     t.keys(&["C-z"]);
     wait_for_state(&pid, true);
-    t.wait_until("the shell to say that Ctrl-Z in the pager stopped the job", |s| s.contains("Stopped"));
+    // The shell has the terminal again. (Not read from the screen: the shell may report the
+    // stop while the pager is still leaving its alternate screen.)
+    let shell = t.shell_pid();
+    let start = Instant::now();
+    while terminal_group(&shell) != shell {
+        assert!(start.elapsed() < Duration::from_secs(10), "the shell did not get the terminal back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     t.type_text("fg");
     t.keys(&["Enter"]);
     wait_for_state(&pid, false);
