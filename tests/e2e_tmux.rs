@@ -985,18 +985,26 @@ fn ctrl_z_and_sigtstp_suspend_and_fg_redraws() {
 }
 
 /// SIGQUIT restores the terminal as SIGTERM does (instead of dumping core over the alternate
-/// screen), and so does an abort: an allocation that fails runs no panic hook. After both, the
+/// screen), and so does an abort: an allocation that fails runs no panic hook (also with the
+/// events on standard input, where the terminal is /dev/tty). After each, the
 /// main screen, mouse reporting and bracketed paste off (a paste is plain text), and cooked
 /// mode.
 #[test]
 fn sigquit_and_an_allocation_failure_restore_the_terminal() {
-    for (way, code) in [("QUIT", 131), ("alloc", 134)] {
-        let inject = if way == "alloc" { "TRAILSCOPE_INJECT_PANIC=alloc " } else { "" };
-        let cmd = format!(
-            "{inject}{} {}; echo EXITED:$?; stty -a; sleep 30",
-            shell_quote(bin()),
-            shell_quote(stratus().to_str().unwrap())
-        );
+    let one_file = std::fs::read_dir(stratus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    // With events on standard input, the terminal put in raw mode is /dev/tty.
+    for (way, code) in [("QUIT", 131), ("alloc", 134), ("alloc-stdin", 134)] {
+        let (bin, input) = (shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+        let run = match way {
+            "QUIT" => format!("{bin} {input}"),
+            "alloc" => format!("TRAILSCOPE_INJECT_PANIC=alloc {bin} {input}"),
+            _ => format!("cat {} | TRAILSCOPE_INJECT_PANIC=alloc {bin} -", shell_quote(one_file.to_str().unwrap())),
+        };
+        let cmd = format!("{run}; echo EXITED:$?; stty -a; sleep 30");
         let t = Tmux::start(&format!("out{way}"), &cmd, 100, 30);
         if way == "QUIT" {
             t.wait_for("310/310 events");

@@ -29,8 +29,23 @@ pub fn mouse_on() -> bool {
 /// Whether the terminal is ours (taken and not given back): what the abort handler restores.
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// The terminal's settings before raw mode, read once before it is first taken.
-static COOKED: OnceLock<rustix::termios::Termios> = OnceLock::new();
+/// The terminal's settings before raw mode, and the terminal: standard input, or `/dev/tty`
+/// when standard input is not one (as crossterm chooses), read once before it is first taken.
+static COOKED: OnceLock<(Tty, rustix::termios::Termios)> = OnceLock::new();
+
+enum Tty {
+    Stdin,
+    Opened(std::fs::File),
+}
+
+impl rustix::fd::AsFd for Tty {
+    fn as_fd(&self) -> rustix::fd::BorrowedFd<'_> {
+        match self {
+            Tty::Stdin => rustix::stdio::stdin(),
+            Tty::Opened(f) => f.as_fd(),
+        }
+    }
+}
 
 /// What gives the terminal back, as bytes: every mouse mode and bracketed paste off, the cursor
 /// shown, the main screen. The same as [`give_back`] writes, for the abort handler.
@@ -48,8 +63,19 @@ pub fn take() -> ratatui::DefaultTerminal {
 
 /// Keeps the settings of the terminal on standard input (the one crossterm puts in raw mode).
 fn save_cooked() {
-    if let Ok(t) = rustix::termios::tcgetattr(rustix::stdio::stdin()) {
-        let _ = COOKED.set(t);
+    if COOKED.get().is_some() {
+        return;
+    }
+    let tty = if rustix::termios::isatty(rustix::stdio::stdin()) {
+        Tty::Stdin
+    } else {
+        match std::fs::File::open("/dev/tty") {
+            Ok(f) => Tty::Opened(f),
+            Err(_) => return,
+        }
+    };
+    if let Ok(t) = rustix::termios::tcgetattr(&tty) {
+        let _ = COOKED.set((tty, t));
     }
 }
 
@@ -59,8 +85,8 @@ fn save_cooked() {
 pub fn give_back_on_abort() {
     if TAKEN.swap(false, Ordering::SeqCst) {
         let _ = rustix::io::write(rustix::stdio::stdout(), RESTORE);
-        if let Some(t) = COOKED.get() {
-            let _ = rustix::termios::tcsetattr(rustix::stdio::stdin(), rustix::termios::OptionalActions::Now, t);
+        if let Some((tty, t)) = COOKED.get() {
+            let _ = rustix::termios::tcsetattr(tty, rustix::termios::OptionalActions::Now, t);
         }
     }
 }
