@@ -62,6 +62,7 @@ fn main() {
 }
 
 fn run_app(common: trailscope::cli::Common, config: trailscope::config::Loaded) {
+    give_terminal_back_on_abort();
     match trailscope::tui::app::run(common.tui_options(&config)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
@@ -94,5 +95,23 @@ fn fix_mmap_threshold() {
     // SAFETY: mallopt only sets a tunable; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
+}
+
+/// An abort (an allocation that fails, a panic while panicking) runs no panic hook: on SIGABRT
+/// the terminal is given back, then the handler is the default again (SA_RESETHAND) and
+/// `abort` goes on to end the process.
+fn give_terminal_back_on_abort() {
+    extern "C" fn on_abort(_: libc::c_int) {
+        trailscope::tui::terminal::give_back_on_abort();
+    }
+    // SAFETY: the handler only makes async-signal-safe system calls (write, tcsetattr) and
+    // reads statics set before the terminal was taken.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_abort as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        act.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut act.sa_mask);
+        libc::sigaction(libc::SIGABRT, &act, std::ptr::null_mut());
     }
 }

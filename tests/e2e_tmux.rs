@@ -833,3 +833,191 @@ fn command_profile_switches_identity() {
     t.wait_for("EXITED:0");
     double.shutdown();
 }
+
+impl Tmux {
+    /// Pastes `text` as a terminal does: bracketed when the app asked for it, and byte for
+    /// byte (newlines kept).
+    fn paste(&self, text: &str) {
+        self.cmd(&["set-buffer", "-b", "e2e", text]);
+        self.cmd(&["paste-buffer", "-p", "-r", "-d", "-b", "e2e", "-t", "e2e"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+impl Tmux {
+    /// The pid of the pane's first process (the shell).
+    fn shell_pid(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]).stdout)
+            .trim()
+            .to_string()
+    }
+}
+
+/// The process group in the foreground of a process's terminal, from /proc.
+fn terminal_group(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.split_whitespace().nth(5)).unwrap_or_default().to_string()
+}
+
+/// A process's state letter from /proc (`T`: stopped).
+fn process_state(pid: &str) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()).unwrap_or('?')
+}
+
+fn wait_for_state(pid: &str, stopped: bool) {
+    let start = Instant::now();
+    while (process_state(pid) == 'T') != stopped {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the app did not {}",
+            if stopped { "stop" } else { "go on" }
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether `stty -a` output on the screen says the terminal is in cooked mode: canonical
+/// input and echo on (`icanon`, `echo`, not `-icanon`, `-echo`).
+fn stty_is_cooked(screen: &str) -> bool {
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    words.contains(&"icanon") && words.contains(&"echo")
+}
+
+/// Pasted text is text: in the list it does nothing (as keys, `:export` would write a file and
+/// `q` quit), in the filter it is typed without its newlines and control characters, and it
+/// is not submitted. Sent both as raw bracketed-paste bytes and as tmux's own paste (which
+/// brackets only when the app asked for it).
+#[test]
+fn pasted_text_is_text_for_the_filter_never_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let export = format!(":export {}", out.display());
+    let cmd = format!("{} {}; echo EXITED:$?; sleep 30", shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+    let t = Tmux::start("paste", &cmd, 120, 40);
+    t.wait_for("310/310 events");
+    t.type_text(&format!("\x1b[200~{export}\r\nq\x1b[201~"));
+    t.paste("/name:=DeleteTrail\rq");
+    let s = t.screen();
+    assert!(s.contains("310/310 events") && !s.contains("EXITED"), "a paste in the list did something:\n{s}");
+    assert!(filter_line(&s).starts_with("press / to filter"), "the filter is empty:\n{s}");
+    t.keys(&["/"]);
+    t.type_text(&format!("\x1b[200~name:=Delete\n{export}\nTrail\x1b[201~"));
+    let want = format!("name:=Delete{export}Trail");
+    let s = t.wait_until("the paste in the filter", |s| filter_line(s) == want);
+    assert!(s.contains("Enter apply"), "still editing the filter (the newline did not submit it):\n{s}");
+    t.keys(&["C-u"]);
+    t.paste("name:=Delete\r\nTrail\u{7}\t");
+    let s = t.wait_for("Events · 1 ");
+    assert_eq!(filter_line(&s), "name:=DeleteTrail", "{s}");
+    assert!(s.contains("Enter apply"), "still editing the filter:\n{s}");
+    t.keys(&["Enter", "q"]);
+    t.wait_for("EXITED:0");
+    assert!(!out.exists(), "a paste exported the events");
+}
+
+/// Ctrl-Z and SIGTSTP suspend like any full-screen program, under a shell with job control:
+/// while stopped the shell has a sane terminal (the main screen, no mouse reporting, canonical
+/// echo); `fg` takes the terminal again and redraws, and keys work. Ctrl-Z in the pager stops
+/// trailscope with it, and after `fg` and quitting the pager, trailscope goes on.
+#[test]
+fn ctrl_z_and_sigtstp_suspend_and_fg_redraws() {
+    let t = Tmux::start("suspend", "PS1='$ ' bash --norc --noprofile -i", 100, 30);
+    // One command, not a list: bash goes on with the rest of a list when its first stops.
+    t.type_text(&format!("{} {}", shell_quote(bin()), shell_quote(stratus().to_str().unwrap())));
+    t.keys(&["Enter"]);
+    t.wait_for("310/310 events");
+    let pid = t.app_pid();
+    assert!(!pid.is_empty());
+    for (how, stop) in [("Ctrl-Z", None), ("SIGTSTP", Some("-TSTP"))] {
+        match stop {
+            None => t.keys(&["C-z"]),
+            Some(sig) => assert!(Command::new("kill").args([sig, &pid]).status().unwrap().success()),
+        }
+        wait_for_state(&pid, true);
+        let s = t.wait_until(&format!("the shell to say that {how} stopped the job"), |s| s.contains("Stopped"));
+        assert!(!s.contains("Events ·"), "{how}: the alternate screen was left:\n{s}");
+        assert_eq!(t.mouse_flags(), "000", "{how}: mouse reporting is off while stopped");
+        t.keys(&["C-l"]);
+        t.type_text("stty -a");
+        t.keys(&["Enter"]);
+        let s = t.wait_for("icanon");
+        assert!(stty_is_cooked(&s), "{how}: the shell's terminal is not in cooked mode:\n{s}");
+        t.keys(&["C-l"]);
+        t.type_text("fg");
+        t.keys(&["Enter"]);
+        wait_for_state(&pid, false);
+        // The alternate screen is blank when entered again: what is on it was drawn anew.
+        t.wait_for("310/310 events");
+        assert_eq!(t.mouse_flags(), "110", "{how}: mouse reporting is back");
+        t.keys(&["/"]);
+        t.type_text("name:=DeleteTrail");
+        t.wait_for("Events · 1 ");
+        t.keys(&["C-u", "Escape"]);
+        t.wait_for("Events · 310 ");
+    }
+    t.keys(&["o"]);
+    t.wait_until("the pager", |s| !s.contains("Events ·") && s.contains("\"awsRegion\""));
+    t.keys(&["C-z"]);
+    wait_for_state(&pid, true);
+    // The shell has the terminal again. (Not read from the screen: the shell may report the
+    // stop while the pager is still leaving its alternate screen.)
+    let shell = t.shell_pid();
+    let start = Instant::now();
+    while terminal_group(&shell) != shell {
+        assert!(start.elapsed() < Duration::from_secs(10), "the shell did not get the terminal back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.type_text("fg");
+    t.keys(&["Enter"]);
+    wait_for_state(&pid, false);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    t.wait_for("310/310 events");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_ne!(process_state(&pid), 'T', "trailscope goes on after the pager");
+    t.keys(&["q"]);
+    t.wait_until("trailscope to end", |_| process_state(&pid) == '?');
+    t.type_text("echo EXITED:$?");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("EXITED:0");
+    assert!(!s.contains("Events ·"), "the alternate screen was left:\n{s}");
+}
+
+/// SIGQUIT restores the terminal as SIGTERM does (instead of dumping core over the alternate
+/// screen), and so does an abort: an allocation that fails runs no panic hook (also with the
+/// events on standard input, where the terminal is /dev/tty). After each, the
+/// main screen, mouse reporting and bracketed paste off (a paste is plain text), and cooked
+/// mode.
+#[test]
+fn sigquit_and_an_allocation_failure_restore_the_terminal() {
+    let one_file = std::fs::read_dir(stratus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    // With events on standard input, the terminal put in raw mode is /dev/tty.
+    for (way, code) in [("QUIT", 131), ("alloc", 134), ("alloc-stdin", 134)] {
+        let (bin, input) = (shell_quote(bin()), shell_quote(stratus().to_str().unwrap()));
+        let run = match way {
+            "QUIT" => format!("{bin} {input}"),
+            "alloc" => format!("TRAILSCOPE_INJECT_PANIC=alloc {bin} {input}"),
+            _ => format!("cat {} | TRAILSCOPE_INJECT_PANIC=alloc {bin} -", shell_quote(one_file.to_str().unwrap())),
+        };
+        let cmd = format!("{run}; echo EXITED:$?; stty -a; sleep 30");
+        let t = Tmux::start(&format!("out{way}"), &cmd, 100, 30);
+        if way == "QUIT" {
+            t.wait_for("310/310 events");
+            let pid = t.app_pid();
+            assert!(Command::new("kill").args(["-QUIT", &pid]).status().unwrap().success());
+        }
+        let s = t.wait_for(&format!("EXITED:{code}"));
+        let s = if s.contains("icanon") { s } else { t.wait_for("icanon") };
+        assert!(!s.contains("Events ·"), "{way}: the alternate screen was left:\n{s}");
+        assert!(stty_is_cooked(&s), "{way}: not in cooked mode after exit:\n{s}");
+        assert_eq!(t.mouse_flags(), "000", "{way}: mouse reporting is off");
+        t.paste("pasted");
+        let s = t.wait_for("pasted");
+        assert!(!s.contains("200~"), "{way}: bracketed paste is still on:\n{s}");
+    }
+}

@@ -37,10 +37,12 @@ const TUI_LAYERS: &[(&str, u8)] = &[
     ("layout", 0),
     ("theme", 0),
     ("highlight", 0),
+    ("format", 0),
     ("state", 1),
     ("ui", 2),
     ("effects", 2),
     ("mouse", 2),
+    ("terminal", 2),
     ("app", 3),
 ];
 

@@ -251,3 +251,18 @@ fn a_plain_file_larger_than_the_whole_limit_is_read_as_a_stream() {
     let locs = |l: &print::Loaded| l.store.events.iter().map(|e| (e.loc.offset, e.loc.len())).collect::<Vec<_>>();
     assert_eq!(locs(&loaded), locs(&whole));
 }
+
+/// A record with a 32 MiB value read for the detail view: highlighting it takes a few times
+/// the record (parsed, pretty-printed), not tens of times (every character of the value
+/// highlighted and kept as spans), and what is kept for drawing is small.
+#[test]
+fn a_long_value_in_the_detail_view_takes_a_few_times_its_size() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let record =
+        format!(r#"{{"eventName":"PutObject","requestParameters":{{"blob":"{}","key":"k"}}}}"#, "A".repeat(32 << 20));
+    let (h, peak, _) = measure(|| trailscope::tui::highlight::highlight_record(record.as_bytes()));
+    let kept: usize = h.lines.iter().flat_map(|l| l.spans.iter()).map(|s| s.content.len()).sum();
+    assert!(kept < 64 << 10, "{kept} bytes kept for drawing");
+    assert!(peak < 4 * record.len(), "peak {} MiB for a record of {} MiB", peak >> 20, record.len() >> 20);
+    eprintln!("peak {} MiB for a record of {} MiB", peak >> 20, record.len() >> 20);
+}

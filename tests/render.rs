@@ -261,3 +261,45 @@ fn live_filter_pane_shows_cache_and_aws() {
     let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("offline · AWS: EventName=DeleteTrail · cache 1,234 · matched 0"), "{text}");
 }
+
+/// A record with a 100 MB value (read with a record limit raised above it, as
+/// `--max-record-size 128M` does): the detail view shows the start of the value, sanitised,
+/// its length and the key that shows the record whole; the lines kept for drawing are small,
+/// and drawing stays quick.
+#[test]
+fn a_100_mb_value_in_the_detail_view() {
+    let dir = tempfile::tempdir().unwrap();
+    // An escape sequence first: the start of the value is shown, as visible escapes.
+    let blob = format!("\u{1b}[2J{}", "x".repeat(100 << 20));
+    let mut big = hostile_record(1, "big");
+    big["requestParameters"] = serde_json::json!({ "policy": blob });
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, serde_json::to_vec(&vec![big]).unwrap()).unwrap();
+    trailscope::model::record::set_max_record_len(128 << 20);
+    let mut state = loaded(&[&path]);
+    trailscope::model::record::set_max_record_len(trailscope::model::record::DEFAULT_MAX_RECORD);
+    assert_eq!(state.view().len(), 1);
+    state.update(Action::OpenDetail);
+    // Reading and highlighting the record (off the UI thread in the app), then frames.
+    render(&mut state, 120, 40);
+    let kept: usize = state
+        .detail()
+        .content()
+        .map(|h| h.lines.iter().flat_map(|l| l.spans.iter()).map(|s| s.content.len()).sum())
+        .unwrap_or(0);
+    assert!(kept > 0 && kept < 64 << 10, "{kept} bytes of lines kept for drawing");
+    state.update(Action::Bottom);
+    let start = std::time::Instant::now();
+    let mut t = render(&mut state, 120, 40);
+    for _ in 0..10 {
+        t = render(&mut state, 120, 40);
+    }
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?} for 11 frames", start.elapsed());
+    assert_no_control_chars(&t);
+    let text = t.backend().to_string();
+    let chars = "    \"policy\": \"\"".len() + serde_json::to_string(&blob).unwrap().chars().count() - 2;
+    let note = format!("(cut from {} characters; o shows the record whole)", trailscope::tui::ui::thousands(chars));
+    let screen: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(screen.contains(&format!("{note} \"policy\":")), "{note} not on screen:\n{text}");
+    assert!(screen.contains("\"\\u001b[2Jxxxx"), "the value's start is shown:\n{text}");
+}

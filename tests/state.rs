@@ -272,3 +272,38 @@ fn verification_that_fails_is_listed_with_the_problems_without_hiding_notices() 
     assert!(rows.iter().any(|r| r.contains("ListPublicKeys in us-east-1 failed: \\e[31mdenied")), "{rows:#?}");
     assert!(!rows.iter().any(|r| r.contains('\u{1b}')));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Pasted text, with any control characters, edits the line in front (the filter or a
+    /// prompt) and does nothing else; in the list it does nothing at all.
+    #[test]
+    fn pastes_only_ever_edit_the_line(
+        text in "([\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]|\\PC|q|:|\\x1b\\[201~){0,40}",
+        place in 0..3usize,
+    ) {
+        use proptest::prelude::*;
+        let mut state = new_state(Arc::new(RawReader::new(1 << 20)), 0);
+        match place {
+            0 => {}
+            1 => state.update(Action::FocusFilter),
+            _ => state.update(Action::Command),
+        }
+        let mode = state.mode();
+        let _ = state.take_effects();
+        if let Some(action) = trailscope::tui::keymap::handle_paste(mode, &text) {
+            prop_assert!(matches!(action, Action::Paste(_)), "{:?}", action);
+            state.update(action);
+        }
+        prop_assert_eq!(state.mode(), mode);
+        prop_assert!(!state.quitting());
+        prop_assert_eq!(state.take_effects(), vec![]);
+        let kept: String = text.chars().filter(|c| !c.is_control()).collect();
+        match place {
+            0 => prop_assert_eq!(state.filter().input(), ""),
+            1 => prop_assert_eq!(state.filter().input(), kept.as_str()),
+            _ => prop_assert_eq!(state.popups().prompt().map(|p| p.input()), Some(kept.as_str())),
+        }
+    }
+}

@@ -79,6 +79,8 @@ pub enum Pointer {
 actions! {
     /// Quit trailscope
     Quit,
+    /// Suspend trailscope (the shell's fg resumes it)
+    Suspend,
     /// Move the selection down one event (or scroll the detail view)
     Down,
     /// Move the selection up one event (or scroll the detail view)
@@ -113,6 +115,8 @@ actions! {
     FilterSubmit,
     /// Type a character (into the filter or a prompt)
     FilterInsert(char),
+    /// Pasted text, into the filter or a prompt (newlines and control characters left out)
+    Paste(String),
     /// Delete the character before the cursor
     FilterBackspace,
     /// Delete the character under the cursor

@@ -8,11 +8,11 @@ use crate::source::boundary::{self, Links as SourceLinks, LiveCmd, LiveHistory, 
 use crate::tui::effects;
 use crate::tui::highlight::highlight_record;
 use crate::tui::state::{Effect, Msg, RecordError, Start, State};
+use crate::tui::terminal as tty;
 use crate::tui::ui;
 use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -81,7 +81,7 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
             return Ok(exit::USAGE);
         }
     }
-    MOUSE.store(opts.mouse, Ordering::Relaxed);
+    tty::set_mouse(opts.mouse);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -93,17 +93,13 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let (hungry_tx, hungry_rx) = watch::channel(true);
     // The terminal and the panic hook come before any background thread, so that one failing
     // at once is already covered.
-    let mut terminal = ratatui::init();
+    let mut terminal = tty::take();
     install_panic_hook();
     let mut state = start_state(&opts, raw.clone(), base.terms, now);
     let raw_for_links = raw.clone();
     if let Err(e) = spawn_source(&opts, raw, msg_tx.clone(), live_rx, hungry_rx) {
-        restore_terminal();
+        tty::give_back();
         return Err(e);
-    }
-    if mouse_on() {
-        // Without it the app still works by keys: not worth failing for.
-        let _ = crate::tui::mouse::enable_capture();
     }
     let wake_tx = msg_tx.clone();
     state.set_worker_waker(Box::new(move || {
@@ -111,7 +107,7 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     }));
     let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
-    restore_terminal();
+    tty::give_back();
     effects::remove_kept_files();
     if let Some(msg) = take_background_panic() {
         eprintln!("trailscope: a background task failed: {msg}");
@@ -168,22 +164,8 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
     state
 }
 
-/// Whether clicks and the wheel are taken (not `--no-mouse`).
-static MOUSE: AtomicBool = AtomicBool::new(false);
-
-fn mouse_on() -> bool {
-    MOUSE.load(Ordering::Relaxed)
-}
-
-/// Gives the terminal back: mouse reporting off (`ratatui::restore` leaves it on), the main
-/// screen, cooked mode. Never fails: on the way out there is nothing better to do.
-fn restore_terminal() {
-    let _ = crate::tui::mouse::disable_capture();
-    ratatui::restore();
-}
-
-/// ratatui's hook restores the terminal (mouse reporting aside: switched off here first) and
-/// prints the panic. On top of it: stay quiet for panics caught while reading an input (they
+/// ratatui's hook restores the terminal (mouse reporting and bracketed paste aside: switched
+/// off here first) and prints the panic. On top of it: stay quiet for panics caught while reading an input (they
 /// become that input's problem); and for a panic on another thread, leave the terminal to the
 /// UI thread (restoring from there would race with its drawing): note the message, and the
 /// event loop ends and reports it.
@@ -194,7 +176,7 @@ fn install_panic_hook() {
             return;
         }
         if std::thread::current().name() == Some("main") {
-            let _ = crate::tui::mouse::disable_capture();
+            tty::disable_modes();
             restore_and_print(info);
         } else {
             let mut slot = BACKGROUND_PANIC.lock().unwrap_or_else(|p| p.into_inner());
@@ -285,6 +267,10 @@ async fn event_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigquit = signal(SignalKind::quit())?;
+    // Stopping is done by the app, after giving the terminal back; continuing redraws.
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    let mut sigcont = signal(SignalKind::from_raw(libc::SIGCONT))?;
     // `None` only while the pager has the terminal.
     let mut keys = Some(EventStream::new());
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -310,7 +296,7 @@ async fn event_loop(
         };
         if dirty && hold.is_none() {
             if clear == Some(true) {
-                terminal.clear()?;
+                tty::clear(terminal)?;
             }
             terminal.draw(|f| ui::draw(f, state))?;
             dirty = false;
@@ -343,6 +329,16 @@ async fn event_loop(
             _ = sigterm.recv() => return Ok(Some(143)),
             _ = sighup.recv() => return Ok(Some(129)),
             _ = sigint.recv() => return Ok(Some(130)),
+            _ = sigquit.recv() => return Ok(Some(131)),
+            // A SIGTSTP that stopped the pager already stopped this process with it.
+            _ = sigtstp.recv() => if !effects::take_pager_stopped() {
+                state.update(crate::tui::action::Action::Suspend);
+                dirty = true;
+            },
+            _ = sigcont.recv() => {
+                state.update(crate::tui::action::Action::Redraw);
+                dirty = true;
+            }
         }
         if state.quitting() || background_panicked() {
             break;
@@ -381,9 +377,17 @@ fn on_terminal_event(state: &mut State, ev: TermEvent, keys: &mut EventStream) -
             state.apply(Msg::Resize(ratatui::layout::Rect::new(0, 0, w, h)));
             true
         }
+        // Pasted text is text for the line being edited, never keys.
+        TermEvent::Paste(text) => match crate::tui::keymap::handle_paste(state.mode(), &text) {
+            Some(action) => {
+                state.update(action);
+                true
+            }
+            None => false,
+        },
         // Mouse input arrives as bytes even when reporting is off (a paste, a terminal that
         // ignores the request): with --no-mouse it does nothing.
-        TermEvent::Mouse(m) if mouse_on() => match crate::tui::mouse::handle_mouse(m, state) {
+        TermEvent::Mouse(m) if tty::mouse_on() => match crate::tui::mouse::handle_mouse(m, state) {
             Some(action) => {
                 state.update(action);
                 true
@@ -428,6 +432,13 @@ fn carry_out_effects(
                     redraw = Some(redraw.unwrap_or(false));
                 }
                 Effect::ClearScreen => redraw = Some(true),
+                Effect::Suspend => {
+                    // Unlike for the pager, the key reader is kept: it stops with the process,
+                    // and a new one could wait for the old one's lock on the terminal's input
+                    // until a key comes, deaf to signals meanwhile.
+                    tty::suspend(terminal).context("taking the terminal back after a suspension")?;
+                    redraw = Some(redraw.unwrap_or(false));
+                }
                 Effect::LiveQuery { generation, query } => {
                     let _ = links.live_tx.send(LiveCmd::Query { generation, query });
                 }
@@ -503,7 +514,8 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         | Effect::LiveCancel
         | Effect::ReadRecord(_)
         | Effect::Verify
-        | Effect::ClearScreen => {}
+        | Effect::ClearScreen
+        | Effect::Suspend => {}
     }
 }
 
@@ -544,15 +556,9 @@ fn run_pager(state: &mut State, ev: u32, terminal: &mut ratatui::DefaultTerminal
             return Ok(());
         }
     };
-    restore_terminal();
+    tty::give_back();
     let result = effects::run_pager(&text);
-    crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
-    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-        .context("taking the terminal back")?;
-    if mouse_on() {
-        let _ = crate::tui::mouse::enable_capture();
-    }
-    terminal.clear()?;
+    tty::take_back(terminal).context("taking the terminal back")?;
     if let Err(e) = result {
         state.apply(Msg::Notice { text: e.to_string(), error: true });
     }
@@ -568,9 +574,15 @@ fn read_record(state: &State, ev: u32) -> Result<crate::model::raw::RawBytes, Re
 
 /// Debug builds only: `TRAILSCOPE_INJECT_PANIC=ui|loader` panics there, so tests can check
 /// that a panic anywhere leaves the terminal restored and says what happened.
+/// `TRAILSCOPE_INJECT_PANIC=alloc` asks the allocator for an exbibyte at the same place as
+/// `ui`: the allocation fails and the process aborts, as it would when out of memory.
 fn injected_panic(place: &str) {
     if cfg!(debug_assertions) && std::env::var("TRAILSCOPE_INJECT_PANIC").is_ok_and(|v| v == place) {
         panic!("injected panic in the {place} (TRAILSCOPE_INJECT_PANIC)");
+    }
+    if cfg!(debug_assertions) && place == "ui" && std::env::var("TRAILSCOPE_INJECT_PANIC").is_ok_and(|v| v == "alloc") {
+        let huge: Vec<u8> = Vec::with_capacity(std::hint::black_box(1 << 60));
+        std::hint::black_box(huge);
     }
 }
 

@@ -111,13 +111,50 @@ pub fn run_pager(text: &str) -> Result<(), String> {
 fn run_pager_with(pager: &str, text: &str) -> Result<(), String> {
     let path = private_temp_file("trailscope-record-", text)
         .map_err(|e| format!("could not write a file in {}: {e}", std::env::temp_dir().display()))?;
-    let status =
-        std::process::Command::new("sh").arg("-c").arg(format!("{pager} \"$1\"")).arg("sh").arg(&*path).status();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{pager} \"$1\""))
+        .arg("sh")
+        .arg(&*path)
+        .spawn()
+        .and_then(|child| wait_following_stops(rustix::process::Pid::from_child(&child)));
     drop(path);
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{pager} exited with {s}")),
         Err(e) => Err(format!("could not run {pager}: {e}")),
+    }
+}
+
+/// Set when the pager was stopped (Ctrl-Z in it) and this process stopped with it.
+static PAGER_STOPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the pager stopped since this was last asked: the SIGTSTP that stopped it reached
+/// this process too, and must not suspend it a second time once the pager is done.
+pub fn take_pager_stopped() -> bool {
+    PAGER_STOPPED.swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Waits for the pager to end. Ctrl-Z in the pager stops it, but not this process (which
+/// takes SIGTSTP to give its terminal back first), and the shell would wait for it forever:
+/// when the pager stops, this process stops too, and continues the pager when continued.
+fn wait_following_stops(pid: rustix::process::Pid) -> std::io::Result<std::process::ExitStatus> {
+    use rustix::process::{kill_process, waitpid, Signal, WaitOptions};
+    use std::os::unix::process::ExitStatusExt;
+    loop {
+        let status = match waitpid(Some(pid), WaitOptions::UNTRACED) {
+            Ok(Some((_, status))) => status,
+            Ok(None) => continue,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if !status.stopped() {
+            return Ok(std::process::ExitStatus::from_raw(status.as_raw()));
+        }
+        PAGER_STOPPED.store(true, std::sync::atomic::Ordering::SeqCst);
+        kill_process(rustix::process::getpid(), Signal::STOP)?;
+        // The shell's fg continues the whole process group; the pager too, in case.
+        let _ = kill_process(pid, Signal::CONT);
     }
 }
 

@@ -2,8 +2,10 @@
 //! UI thread and drawn as ready-made lines.
 
 use crate::sanitize::sanitize;
+use crate::tui::format::thousands;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Color as SynColor, FontStyle, Theme, ThemeSet};
@@ -11,6 +13,16 @@ use syntect::parsing::SyntaxSet;
 
 /// Records longer than this many lines are highlighted up to here and shown plain after.
 const HIGHLIGHT_LINES: usize = 5_000;
+
+/// Lines longer than this many characters are cut (a value of megabytes is neither
+/// highlighted nor kept for drawing): the line starts with its length and the key that shows
+/// the record whole in the pager (where it is on screen even when the line wraps over more
+/// rows than the pane has), then come its first characters and its end.
+pub const LONG_LINE: usize = 2_000;
+
+/// Characters kept from the end of a cut line: the closing quote and comma of a value, so that
+/// the highlighter sees the value end where it does.
+const LONG_LINE_TAIL: usize = 2;
 
 pub struct Highlighted {
     pub lines: Vec<Line<'static>>,
@@ -46,11 +58,18 @@ pub fn highlight_json(text: &str) -> Highlighted {
     let plain = theme.settings.foreground;
     let mut lines = Vec::new();
     for (n, line) in syntect::util::LinesWithEndings::from(text).enumerate() {
+        let (line, cut) = shorten(line);
+        let line = line.as_ref();
+        let note = cut.map(|chars| {
+            let text = format!("(cut from {} characters; o shows the record whole) ", thousands(chars));
+            Span::styled(text, crate::tui::theme::dim())
+        });
         if n >= HIGHLIGHT_LINES {
-            lines.push(Line::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned()));
+            let spans = vec![Span::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned())];
+            lines.push(with_note(spans, note));
             continue;
         }
-        let spans = match h.highlight_line(line, ss) {
+        let mut spans: Vec<Span<'static>> = match h.highlight_line(line, ss) {
             Ok(ranges) => ranges
                 .into_iter()
                 .filter_map(|(style, piece)| {
@@ -60,9 +79,46 @@ pub fn highlight_json(text: &str) -> Highlighted {
                 .collect(),
             Err(_) => vec![Span::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned())],
         };
-        lines.push(Line::from(spans));
+        lines.push(with_note(std::mem::take(&mut spans), note));
     }
     Highlighted { lines }
+}
+
+/// A line's spans with the note of a cut line after its indentation.
+fn with_note(mut spans: Vec<Span<'static>>, note: Option<Span<'static>>) -> Line<'static> {
+    if let Some(note) = note {
+        let at = spans.iter().position(|s| !s.content.trim().is_empty()).unwrap_or(spans.len());
+        match spans.get(at).map(|s| s.content.len() - s.content.trim_start().len()) {
+            // The indentation and the text in one span: split it.
+            Some(indent) if indent > 0 => {
+                let first = spans.remove(at);
+                let (lead, rest) = first.content.split_at(indent);
+                let (lead, rest) = (lead.to_string(), rest.to_string());
+                spans.insert(at, Span::styled(rest, first.style));
+                spans.insert(at, note);
+                spans.insert(at, Span::styled(lead, first.style));
+            }
+            _ => spans.insert(at, note),
+        }
+    }
+    Line::from(spans)
+}
+
+/// A line cut to [`LONG_LINE`] characters (its start, `…`, its last characters), with the
+/// number of characters it had; the line itself when it is not longer.
+fn shorten(line: &str) -> (Cow<'_, str>, Option<usize>) {
+    let body = line.trim_end_matches(['\n', '\r']);
+    // Bytes bound characters: most lines are decided without counting.
+    if body.len() <= LONG_LINE {
+        return (Cow::Borrowed(line), None);
+    }
+    let chars = body.chars().count();
+    if chars <= LONG_LINE {
+        return (Cow::Borrowed(line), None);
+    }
+    let head = body.char_indices().nth(LONG_LINE - LONG_LINE_TAIL - 1).map_or(body.len(), |(i, _)| i);
+    let tail = body.char_indices().rev().nth(LONG_LINE_TAIL - 1).map_or(head, |(i, _)| i.max(head));
+    (Cow::Owned(format!("{}…{}{}", &body[..head], &body[tail..], &line[body.len()..])), Some(chars))
 }
 
 /// A syntect style in the UI theme's colours: `plain` (the syntax theme's default foreground)
@@ -94,6 +150,44 @@ mod tests {
         // serde_json writes ESC as \u001b itself; the bidi override is escaped by sanitize.
         assert!(text[2].contains("\\u{202e}"), "{}", text[2]);
         assert!(!text.concat().chars().any(crate::sanitize::is_unsafe));
+    }
+
+    /// A value of 100 MB is cut before it is highlighted: the lines kept for drawing stay
+    /// small, and say how long the line was and which key shows it whole.
+    #[test]
+    fn a_100_mb_value_is_cut_not_highlighted_whole() {
+        let blob = "A".repeat(100 << 20);
+        let record = format!(r#"{{"eventName":"PutObject","requestParameters":{{"blob":"{blob}","key":"k"}}}}"#);
+        let start = std::time::Instant::now();
+        let h = highlight_record(record.as_bytes());
+        let took = start.elapsed();
+        let text: Vec<String> = h.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        let total: usize = text.iter().map(|l| l.len()).sum();
+        assert!(total < 4 * LONG_LINE, "{total} bytes of lines kept");
+        let line = text.iter().find(|l| l.contains("\"blob\"")).unwrap();
+        let chars = "    \"blob\": \"\",".len() + blob.len();
+        let note = format!("    (cut from {} characters; o shows the record whole) \"blob\": \"AAAA", thousands(chars));
+        assert!(line.starts_with(&note), "{}", &line[..120]);
+        assert!(line.ends_with("AAA…\","), "{}", &line[line.len() - 40..]);
+        assert_eq!(line.chars().count(), LONG_LINE + note.chars().count() - "\"blob\": \"AAAA".len() - 4);
+        // The value ends where it did: the line after it is highlighted as a key and a value,
+        // like the line of the same shape before it.
+        let shape = |needle: &str| -> Vec<Style> {
+            let at = text.iter().position(|l| l.contains(needle)).unwrap();
+            h.lines[at]
+                .spans
+                .iter()
+                .filter(|s| !s.content.trim().is_empty() && s.content != ",")
+                .map(|s| s.style)
+                .collect()
+        };
+        assert_eq!(shape("\"key\": \"k\""), shape("\"eventName\": \"PutObject\""));
+        assert!(shape("\"key\": \"k\"").len() >= 3);
+        assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+        // Short lines, and lines of exactly the limit, are kept whole.
+        let exact = format!("{{\"a\":\"{}\"}}", "b".repeat(LONG_LINE - 10));
+        let kept = highlight_record(exact.as_bytes());
+        assert!(kept.lines.iter().all(|l| !l.spans.iter().any(|s| s.content.contains("o shows the record"))));
     }
 
     #[test]

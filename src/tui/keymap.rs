@@ -250,6 +250,7 @@ pub static KEYS: &[Section] = &[
         modes: ALL_MODES,
         rows: rows! {
             [Ctrl('c')] => A::Quit,
+            [Ctrl('z')] => A::Suspend,
             [Ctrl('l')] => A::Redraw,
         },
     },
@@ -266,6 +267,17 @@ pub fn handle_key_with(user: &[(Key, Action)], mode: Mode, key: KeyEvent) -> Opt
         }
     }
     handle_key(mode, key)
+}
+
+/// What pasted text does in a mode: it is text for the line being edited (the filter or a
+/// prompt), with newlines and control characters left out; elsewhere it does nothing. A paste
+/// is never keys.
+pub fn handle_paste(mode: Mode, text: &str) -> Option<Action> {
+    if !matches!(mode, Mode::Filter | Mode::Prompt) {
+        return None;
+    }
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    (!text.is_empty()).then_some(Action::Paste(text))
 }
 
 /// The action of a key in a mode, from [`KEYS`].
@@ -399,6 +411,44 @@ mod tests {
         }
     }
 
+    /// Pasted text: control characters, newlines, escape sequences (the end of a bracketed
+    /// paste among them) and keys that mean something.
+    fn pasted() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            any::<char>().prop_map(String::from),
+            Just("\x1b[201~".to_string()),
+            Just("\x1b[200~".to_string()),
+            Just("\r\n".to_string()),
+            Just("\x03".to_string()),
+            Just("\x1a".to_string()),
+            Just("q".to_string()),
+            Just(":".to_string()),
+            "[a-zA-Z:=\"' /*-]{0,6}",
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        /// A paste is text for the line being edited, without control characters, and nothing
+        /// anywhere else: never a key, never another action.
+        #[test]
+        fn a_paste_is_only_ever_text(text in pasted(), mode in 0..ALL_MODES.len()) {
+            let mode = ALL_MODES[mode];
+            let editing = matches!(mode, Mode::Filter | Mode::Prompt);
+            let kept: String = text.chars().filter(|c| !c.is_control()).collect();
+            match handle_paste(mode, &text) {
+                None => proptest::prop_assert!(!editing || kept.is_empty()),
+                Some(Action::Paste(t)) => {
+                    proptest::prop_assert!(editing);
+                    proptest::prop_assert!(!t.chars().any(char::is_control));
+                    proptest::prop_assert_eq!(t, kept);
+                }
+                Some(other) => proptest::prop_assert!(false, "a paste gave {:?}", other),
+            }
+        }
+    }
+
     /// The dispatch before the table, kept to show that the table gives every key the same
     /// action, apart from the actions that now have one meaning each.
     fn handle_key_before(mode: Mode, key: KeyEvent) -> Option<Action> {
@@ -511,9 +561,10 @@ mod tests {
     /// Every key (printable characters, special keys, with and without modifiers) in every
     /// mode gives the action it gave before the table. The differences are the actions that
     /// had two meanings: Enter in the facets and the saved filters, d in the saved filters,
-    /// Enter and Tab in a prompt (and Shift-Tab there, which did nothing); and in the popups
+    /// Enter and Tab in a prompt (and Shift-Tab there, which did nothing); in the popups
     /// (help, errors, copy menu, saved filters), Ctrl with a character no longer acts as the
-    /// character (Ctrl-j moved, Ctrl-q closed, Ctrl-d deleted), as in the other modes.
+    /// character (Ctrl-j moved, Ctrl-q closed, Ctrl-d deleted), as in the other modes; and
+    /// Ctrl-z, which did nothing, suspends.
     #[test]
     fn the_table_dispatches_every_key_as_before() {
         let mut codes: Vec<KeyCode> = (' '..='~').chain(['é', '東']).map(KeyCode::Char).collect();
@@ -562,6 +613,12 @@ mod tests {
                         m.contains(KeyModifiers::CONTROL) && matches!(code, KeyCode::Char(c) if c != 'c' && c != 'l');
                     let popup = matches!(mode, Mode::Popup | Mode::CopyMenu | Mode::Picker);
                     let before = before.filter(|_| !(popup && ctrl_char));
+                    let before = if code == KeyCode::Char('z') && m.contains(KeyModifiers::CONTROL) {
+                        assert_eq!(before, None);
+                        Some(Action::Suspend)
+                    } else {
+                        before
+                    };
                     assert_eq!(handle_key(mode, key), before, "{code:?} {m:?} in {mode:?}");
                     let mut release = key;
                     release.kind = KeyEventKind::Release;

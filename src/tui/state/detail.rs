@@ -91,6 +91,11 @@ impl DetailState {
         }
     }
 
+    /// The record as highlighted for drawing, once read.
+    pub fn content(&self) -> Option<&Highlighted> {
+        self.content.as_deref()
+    }
+
     /// How far the record is scrolled, in lines.
     pub fn scroll(&self) -> usize {
         self.scroll

@@ -69,3 +69,12 @@ pub(crate) fn is_line_edit(action: &Action) -> bool {
             | FilterDeleteWord
     )
 }
+
+/// Inserts pasted text (already without control characters) at the cursor; returns whether
+/// the text changed.
+pub(crate) fn insert_text(input: &mut String, cursor: &mut usize, text: &str) -> bool {
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    input.insert_str(*cursor, &text);
+    *cursor += text.len();
+    !text.is_empty()
+}

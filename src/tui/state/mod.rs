@@ -39,7 +39,7 @@ use crate::tui::action::{Action, Pointer};
 use crate::tui::highlight::Highlighted;
 use crate::tui::keymap::{Key, Mode};
 use crate::tui::layout::{layout, Areas, Panes};
-use edit::{edit_line, is_line_edit};
+use edit::{edit_line, insert_text, is_line_edit};
 use popups::Outcome;
 use ratatui::layout::Rect;
 use std::sync::Arc;
@@ -77,6 +77,8 @@ pub enum Effect {
     ClearScreen,
     /// Verify the archive's log files against its digests ([`Msg::Verified`] answers).
     Verify,
+    /// Give the terminal back and stop until continued (Ctrl-Z).
+    Suspend,
 }
 
 /// What background work reports, applied in [`State::apply`].
@@ -438,23 +440,29 @@ impl State {
 
     /// Applies what the user did.
     pub fn update(&mut self, action: Action) {
-        if let Action::Mouse(p) = action {
-            self.pointer(p);
-            return;
+        // The same in every mode.
+        match action {
+            Action::Mouse(p) => self.pointer(p),
+            Action::Quit => self.quit = true,
+            Action::Suspend => self.effects.push(Effect::Suspend),
+            Action::Redraw => self.effects.push(Effect::ClearScreen),
+            action => self.update_in_mode(action),
         }
+    }
+
+    /// An action for whatever is in front: a prompt, a popup, or the panes.
+    fn update_in_mode(&mut self, action: Action) {
         if self.popups.prompt.is_some() {
             let outcome = self.popups.update_prompt(action);
             self.follow(outcome);
-            return;
-        }
-        if let Some(p) = self.popups.open {
+        } else if let Some(p) = self.popups.open {
             let outcome = self.popups.update_popup(p, action);
             self.follow(outcome);
-            return;
-        }
-        self.update_panes(action);
-        if self.focus != Focus::Filter {
-            self.filter.anchor = None;
+        } else {
+            self.update_panes(action);
+            if self.focus != Focus::Filter {
+                self.filter.anchor = None;
+            }
         }
     }
 
@@ -462,8 +470,6 @@ impl State {
     fn follow(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Done => {}
-            Outcome::Quit => self.quit = true,
-            Outcome::Redraw => self.effects.push(Effect::ClearScreen),
             Outcome::Copy(what) => self.copy(what),
             Outcome::Recall(filter) => self.commit_filter(filter),
             Outcome::Deleted(name) => {
@@ -481,8 +487,6 @@ impl State {
     fn update_panes(&mut self, action: Action) {
         use Action::*;
         match action {
-            Quit => self.quit = true,
-            Redraw => self.effects.push(Effect::ClearScreen),
             Help => self.popups.open(Popup::Help),
             Errors => self.popups.open(Popup::Errors),
             Down | Up | PageDown | PageUp | HalfPageDown | HalfPageUp | Top | Bottom => match self.focus {
@@ -514,6 +518,12 @@ impl State {
             }
             a if is_line_edit(&a) => {
                 if edit_line(&mut self.filter.input, &mut self.filter.cursor, &a) {
+                    self.apply_filter(false);
+                }
+            }
+            Paste(text) => {
+                // Into the filter when it is being edited; a paste is never keys.
+                if self.focus == Focus::Filter && insert_text(&mut self.filter.input, &mut self.filter.cursor, &text) {
                     self.apply_filter(false);
                 }
             }

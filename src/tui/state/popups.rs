@@ -1,7 +1,7 @@
 //! What is open over the panes: the help, the errors, the copy menu, the saved filters, and
 //! the prompts that ask for a line of text.
 
-use super::edit::{edit_line, is_line_edit};
+use super::edit::{edit_line, insert_text, is_line_edit};
 use crate::tui::action::{Action, CopyWhat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,6 @@ impl Prompt {
 pub(crate) enum Outcome {
     /// Handled inside.
     Done,
-    Quit,
-    Redraw,
     Copy(CopyWhat),
     /// Apply this saved filter.
     Recall(String),
@@ -84,8 +82,6 @@ impl Popups {
     pub(crate) fn update_popup(&mut self, p: Popup, action: Action) -> Outcome {
         use Action::*;
         match (p, action) {
-            (_, Quit) => return Outcome::Quit,
-            (_, Redraw) => return Outcome::Redraw,
             (Popup::Copy, Copy(what)) => {
                 self.open = None;
                 return Outcome::Copy(what);
@@ -130,9 +126,10 @@ impl Popups {
     pub(crate) fn update_prompt(&mut self, action: Action) -> Outcome {
         let Some(p) = self.prompt.as_mut() else { return Outcome::Done };
         match action {
-            Action::Quit => return Outcome::Quit,
-            Action::Redraw => return Outcome::Redraw,
             Action::Back => self.prompt = None,
+            Action::Paste(text) => {
+                insert_text(&mut p.input, &mut p.cursor, &text);
+            }
             Action::FilterClear => {
                 p.input.clear();
                 p.cursor = 0;

@@ -18,6 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+pub use crate::tui::format::{human_bytes, thousands};
 pub use crate::tui::layout::{layout, pane_rows, Areas, Panes, MIN_HEIGHT, MIN_WIDTH};
 
 pub fn draw(frame: &mut Frame, state: &State) {
@@ -52,34 +53,6 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     if state.popups.prompt.is_some() {
         popup::draw_prompt(frame, area, state);
-    }
-}
-
-/// `1234567` -> `1,234,567`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -261,14 +234,6 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn number_formats() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::human_bytes(999), "999 B");
-        assert_eq!(super::human_bytes(1_500_000), "1.5 MB");
-    }
-
     fn text(spans: &[ratatui::text::Span]) -> String {
         spans.iter().map(|s| s.content.as_ref()).collect()
     }
