@@ -123,3 +123,140 @@ fn new_events_are_matched_by_the_worker_not_the_ui_thread() {
     assert!(!want.is_empty() && want.len() < 310, "{}", want.len());
     assert_eq!(state.view(), want);
 }
+
+/// A state over the stratus records with two saved filters, laid out at 120x34, brought into
+/// `mode` by the built-in keys.
+fn state_in(mode: trailscope::tui::keymap::Mode) -> TestState {
+    use trailscope::tui::keymap::Mode;
+    let saved = vec![("deletes".to_string(), "name:Delete".to_string()), ("ips".to_string(), "ip:1*".to_string())];
+    let start = trailscope::tui::state::Start { saved_filters: saved, ..Default::default() };
+    let (raw, msgs) = messages();
+    let mut state = new_state_with(raw, start);
+    state.resize(120, 34);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.settle();
+    state.update(Action::Down);
+    let steps: Vec<Action> = match mode {
+        Mode::List => vec![],
+        Mode::Detail => vec![Action::OpenDetail],
+        Mode::Facets => vec![Action::ToggleFacets],
+        Mode::Filter => {
+            let mut a = vec![Action::FocusFilter];
+            a.extend("name:Delete".chars().map(Action::FilterInsert));
+            a.extend([Action::FilterLeft, Action::FilterLeft]);
+            a
+        }
+        Mode::Popup => vec![Action::Help],
+        Mode::Prompt => vec![Action::Command, Action::FilterInsert('r'), Action::FilterInsert('e'), Action::FilterLeft],
+        Mode::CopyMenu => vec![Action::CopyMenu],
+        Mode::Picker => vec![Action::RecallFilter],
+    };
+    for a in steps {
+        state.update(a);
+        state.settle();
+    }
+    assert_eq!(state.mode(), mode);
+    state
+}
+
+/// What a key press can change, as the user sees it.
+fn outcome(state: &mut TestState) -> String {
+    state.settle();
+    let effects = state.take_effects();
+    let prompt = state.popups().prompt().map(|p| (p.kind(), p.input().to_string()));
+    format!(
+        "mode {:?} focus {:?} input {:?} applied {:?} prompt {:?} notice {:?} selected {:?} row {} facet {} \
+         detail {} popup {:?} scroll {} saved {:?} panes {:?} quit {} view {} effects {:?}",
+        state.mode(),
+        state.focus(),
+        state.filter().input(),
+        state.filter().applied(),
+        prompt,
+        state.notice().map(|n| n.text.clone()),
+        state.selected_event(),
+        state.list().selected(),
+        state.facets().selected(),
+        state.detail().scroll(),
+        state.popups().popup(),
+        state.popups().scroll(),
+        state.popups().saved(),
+        state.panes(),
+        state.quitting(),
+        state.view().len(),
+        effects,
+    )
+}
+
+/// Every action a configuration file can bind does, from a bound key (a function key, a
+/// Ctrl key, and in the browsing panes a letter), what its built-in key does, in every mode
+/// where the built-in table offers it; the copy actions also work straight from the list.
+#[test]
+fn every_bindable_action_works_from_a_bound_key() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use trailscope::tui::keymap::{handle_key_with, KeySpec, Mode, KEYS};
+    let modes =
+        [Mode::List, Mode::Detail, Mode::Facets, Mode::Filter, Mode::Popup, Mode::Prompt, Mode::CopyMenu, Mode::Picker];
+    let mut checked = 0;
+    for (name, action) in trailscope::tui::action::Action::bindable() {
+        let mut modes_checked = 0;
+        for mode in modes {
+            let Some(default_key) = KEYS
+                .iter()
+                .filter(|s| s.modes.contains(&mode))
+                .flat_map(|s| s.rows)
+                .filter(|r| r.action == action)
+                .flat_map(|r| r.keys)
+                .find(|k| **k != KeySpec::AnyChar)
+            else {
+                continue;
+            };
+            let mut bound_keys = vec![(KeyCode::F(2), KeyModifiers::NONE), (KeyCode::Char('g'), KeyModifiers::CONTROL)];
+            if matches!(mode, Mode::List | Mode::Detail | Mode::Facets) {
+                bound_keys.push((KeyCode::Char('x'), KeyModifiers::NONE));
+            }
+            let mut by_default = state_in(mode);
+            let _ = by_default.take_effects();
+            assert_eq!(handle_key_with(&[], mode, default_key.example()), Some(action.clone()), "{name} in {mode:?}");
+            by_default.update(action.clone());
+            let want = outcome(&mut by_default);
+            for key in bound_keys {
+                let user = vec![(key, action.clone())];
+                let mut by_binding = state_in(mode);
+                let _ = by_binding.take_effects();
+                let got = handle_key_with(&user, mode, KeyEvent::new(key.0, key.1));
+                assert_eq!(got.as_ref(), Some(&action), "{name} bound to {key:?} in {mode:?}");
+                by_binding.update(action.clone());
+                assert_eq!(outcome(&mut by_binding), want, "{name} bound to {key:?} in {mode:?}");
+                checked += 1;
+            }
+            modes_checked += 1;
+        }
+        assert!(modes_checked > 0, "{name} has a built-in key somewhere");
+    }
+    assert!(checked > 100, "{checked}");
+
+    // The copy actions, bound in the list, copy without the menu.
+    for what in ["CopyEventId", "CopyArn", "CopyAccessKey", "CopyJson"] {
+        let action = Action::from_name(what).unwrap();
+        let user = vec![((KeyCode::F(2), KeyModifiers::NONE), action.clone())];
+        let mut by_menu = state_in(Mode::CopyMenu);
+        let _ = by_menu.take_effects();
+        by_menu.update(action.clone());
+        let mut direct = state_in(Mode::List);
+        let _ = direct.take_effects();
+        let got = handle_key_with(&user, Mode::List, KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)).unwrap();
+        direct.update(got);
+        let (a, b) = (outcome(&mut by_menu), outcome(&mut direct));
+        assert_eq!(a, b, "{what}");
+        assert!(a.contains("Copy"), "{what}: {a}");
+    }
+
+    // A letter bound to an action still types in the filter and in a prompt.
+    let user = vec![((KeyCode::Char('x'), KeyModifiers::NONE), Action::Quit)];
+    for mode in [Mode::Filter, Mode::Prompt] {
+        let got = handle_key_with(&user, mode, KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+        assert_eq!(got, Some(Action::FilterInsert('x')), "{mode:?}");
+    }
+}
