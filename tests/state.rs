@@ -260,3 +260,47 @@ fn every_bindable_action_works_from_a_bound_key() {
         assert_eq!(got, Some(Action::FilterInsert('x')), "{mode:?}");
     }
 }
+
+/// The facets panel's selection as (field, value).
+fn selected_facet(state: &TestState) -> (trailscope::model::SymField, String) {
+    let (f, v) = state.facet_rows()[state.facets().selected()];
+    let summary = state.facets().summary().unwrap();
+    let store = state.store().read();
+    (summary.facets[f].field, store.syms.get(summary.facets[f].top[v].0).to_string())
+}
+
+/// After Enter or `-` in the facets, the selection stays on the field it was on: on the same
+/// value when it is still listed, else on the value that took its place.
+#[test]
+fn facet_selection_stays_on_its_field_after_include_and_exclude() {
+    use trailscope::model::SymField;
+    let (raw, msgs) = messages();
+    let mut state = new_state(raw, 0);
+    state.resize(120, 40);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.update(Action::ToggleFacets);
+    state.settle();
+    // The second value of the source IPs (the third field).
+    state.update(Action::PageDown);
+    state.update(Action::PageDown);
+    state.update(Action::Down);
+    let (field, excluded) = selected_facet(&state);
+    assert_eq!(field, SymField::Ip);
+    let next = {
+        let (f, v) = state.facet_rows()[state.facets().selected() + 1];
+        let summary = state.facets().summary().unwrap();
+        assert_eq!(summary.facets[f].field, SymField::Ip, "the field has a third value");
+        state.store().read().syms.get(summary.facets[f].top[v].0).to_string()
+    };
+    state.update(Action::ExcludeFacet);
+    state.settle();
+    assert!(state.filter().applied().contains(&format!("-ip:={excluded}")), "{}", state.filter().applied());
+    assert_eq!(selected_facet(&state), (SymField::Ip, next.clone()), "the value after the one excluded");
+
+    state.update(Action::IncludeFacet);
+    state.settle();
+    assert!(state.filter().applied().contains(&format!(" ip:={next}")), "{}", state.filter().applied());
+    assert_eq!(selected_facet(&state), (SymField::Ip, next), "the value included, alone in its field now");
+}
