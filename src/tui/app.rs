@@ -450,11 +450,11 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             }
             Err(e) => state.apply(Msg::Notice { text: format!("could not read the record: {e}"), error: true }),
         },
-        Effect::Export { path, events } => {
+        Effect::Export { path, events, overwrite } => {
             let (store, raw, tx) = (state.store().clone(), state.raw().clone(), links.msg_tx.clone());
             state.apply(notice(format!("exporting {} events to {path}…", ui::thousands(events.len()))));
             tokio::task::spawn_blocking(move || {
-                let msg = match effects::export(&store, &raw, &events, &path) {
+                let msg = match effects::export(&store, &raw, &events, &path, overwrite) {
                     Ok(n) => notice(format!("exported {} events to {path}", ui::thousands(n))),
                     Err(e) => Msg::Notice { text: format!("export failed: {e}"), error: true },
                 };
