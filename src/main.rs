@@ -13,6 +13,7 @@ fn main() {
             }
             common.apply_config(&config.config, trailscope::model::time::now_ms());
             common.apply_limits();
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
             let req = PrintRequest {
                 live: common.live_config(),
                 cache: common.cache_config(),
@@ -22,6 +23,11 @@ fn main() {
                 format,
                 since: common.since,
                 until: common.until,
+                table_width: print::table_width(
+                    tty,
+                    std::env::var("COLUMNS").ok().as_deref(),
+                    if tty { crossterm::terminal::size().ok().map(|(w, _)| w) } else { None },
+                ),
             };
             // Standard error is not locked for the run: other threads (and panics) write to it too.
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());

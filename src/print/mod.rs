@@ -4,7 +4,7 @@ mod s3;
 mod stream;
 mod write;
 
-pub use write::{csv_cell, write_compact, write_csv_row, write_events};
+pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
 
 use crate::model::raw::RawReader;
 use crate::model::{time, EventStore};
@@ -40,6 +40,8 @@ pub struct PrintRequest {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` inputs are read.
     pub s3: crate::source::s3::S3Config,
+    /// The width `--format table` fits its rows to ([`write::table_width`]); `None`: whole rows.
+    pub table_width: Option<usize>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -228,7 +230,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         match s3::load(req, &mut q, &raw) {
             Ok((loaded, status)) => {
                 s3_status = Some(status);
-                let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+                let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -244,7 +246,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     } else {
         let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
         let loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
-        let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+        let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
         (loaded, shown, written)
     };
     let unread = *written.as_ref().unwrap_or(&0);
@@ -298,7 +300,7 @@ fn run_live(
     } else {
         let loaded = gather(live, raw, Some(query), err);
         if !loaded.problems.iter().any(|p| p.stops_live_history()) {
-            let (shown, written) = select_and_write(q, &loaded, raw, req.format, out, err);
+            let (shown, written) = select_and_write(q, &loaded, raw, req, out, err);
             (loaded, shown, written)
         } else {
             (loaded, 0, Ok(0))
@@ -318,7 +320,7 @@ fn select_and_write(
     q: &query::Query,
     loaded: &Loaded,
     raw: &RawReader,
-    format: Format,
+    req: &PrintRequest,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
@@ -331,7 +333,7 @@ fn select_and_write(
     let mut shown = matcher.filter(&all, &ctx);
     drop(all);
     loaded.store.sort_indices(&mut shown);
-    let written = write_events(format, &loaded.store, raw, &shown, out, err);
+    let written = write_events(req.format, req.table_width, &loaded.store, raw, &shown, out, err);
     (shown.len(), written)
 }
 
