@@ -304,3 +304,42 @@ fn facet_selection_stays_on_its_field_after_include_and_exclude() {
     assert!(state.filter().applied().contains(&format!(" ip:={next}")), "{}", state.filter().applied());
     assert_eq!(selected_facet(&state), (SymField::Ip, next), "the value included, alone in its field now");
 }
+
+/// Tab on the `:` line cycles through the completions (back to the first after the last) and
+/// lists them under the line; typing starts again from what is typed.
+#[test]
+fn tab_cycles_through_the_completions_and_lists_them() {
+    let (raw, _) = messages();
+    let mut state = new_state(raw, 0);
+    state.update(Action::Command);
+    for c in "region ap-".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    let want = trailscope::tui::command::complete("region ap-", &[]);
+    assert!(want.len() > 2, "{want:?}");
+    let line = |state: &TestState| state.popups().prompt().unwrap().input().to_string();
+    for round in 0..2 {
+        for w in &want {
+            state.update(Action::Complete);
+            assert_eq!(&line(&state), w, "round {round}");
+        }
+    }
+    // The candidates are listed under the line.
+    let t = draw_state(&mut state, 140, 30);
+    let screen = t.backend().to_string();
+    let names: Vec<&str> = want.iter().map(|w| w.rsplit(' ').next().unwrap()).collect();
+    assert!(screen.contains(&names[..3].join("  ")), "{screen}");
+    // An edit ends the cycle: Tab completes what is typed now.
+    state.update(Action::FilterBackspace);
+    let typed = line(&state);
+    state.update(Action::Complete);
+    assert_eq!(line(&state), trailscope::tui::command::complete(&typed, &[])[0]);
+    // One completion: Tab keeps it.
+    state.update(Action::FilterClear);
+    for c in "region eu-west-3".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::Complete);
+    state.update(Action::Complete);
+    assert_eq!(line(&state), "region eu-west-3");
+}

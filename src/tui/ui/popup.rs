@@ -208,11 +208,23 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
         let saved: Vec<String> = state.popups.saved.iter().map(|(n, _)| n.clone()).collect();
         let options = crate::tui::command::complete(&p.input, &saved);
         let word = p.input.split_whitespace().next().unwrap_or("");
-        let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {
-            Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
-            _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
-        };
-        lines.push(Line::styled(sanitize(&hint).into_owned(), theme::dim()));
+        // While Tab cycles, its candidates, the one on the line marked.
+        if let Some((cycle, at)) = p.cycling(&saved) {
+            let mut spans = Vec::new();
+            for (i, o) in cycle.iter().enumerate() {
+                let last = o.trim().rsplit([' ', ',']).next().unwrap_or("");
+                let style = if i == at { theme::selected(true) } else { theme::dim() };
+                spans.push(Span::styled(sanitize(last).into_owned(), style));
+                spans.push(Span::raw("  "));
+            }
+            lines.push(Line::from(spans));
+        } else {
+            let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {
+                Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
+                _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
+            };
+            lines.push(Line::styled(sanitize(&hint).into_owned(), theme::dim()));
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
     let before = sanitize(&p.input[..p.cursor.min(p.input.len())]).into_owned();
