@@ -187,7 +187,7 @@ fn event_times_that_cannot_be_read_are_counted_and_named() {
     // Read in full: the exit status is 0, and the summary says how many have no time.
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("5 events read from 1 of 1 files") && err.contains("4 events without a readable eventTime"),
+        err.contains("5 events read from 1 of 1 file,") && err.contains("4 events without a readable eventTime"),
         "{err}"
     );
     assert!(err.contains("note: ") && err.contains("times.jsonl: 4 records without a readable eventTime"), "{err}");

@@ -78,7 +78,7 @@ fn s3_layout_gzip_digests_and_plain_json() {
     let o = run(&["print", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(jsonl_values(&o).len(), 310);
-    assert!(stderr(&o).contains("from 4 of 4 files (1 digest files, not events)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("from 4 of 4 files (1 digest file, not events)"), "{}", stderr(&o));
 }
 
 /// `aws cloudtrail lookup-events` output, with EventTime as epoch seconds and as ISO 8601.

@@ -343,3 +343,20 @@ fn tab_cycles_through_the_completions_and_lists_them() {
     state.update(Action::Complete);
     assert_eq!(line(&state), "region eu-west-3");
 }
+
+/// The status bar counts one file as "1 file".
+#[test]
+fn the_status_bar_says_one_file() {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let one = stratus().join("aws.credential-access.ec2-get-password-data.json");
+    let mut msgs = Vec::new();
+    load(&[one.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| msgs.push(m));
+    let mut state = new_state(raw, 0);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.settle();
+    let t = draw_state(&mut state, 120, 30);
+    let screen = t.backend().to_string();
+    assert!(screen.contains(" · 1 file · "), "{screen}");
+}

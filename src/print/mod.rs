@@ -9,7 +9,7 @@ pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_event
 use crate::model::raw::RawReader;
 use crate::model::{time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
-use crate::sanitize::sanitize;
+use crate::sanitize::{noun, sanitize};
 use crate::source::boundary::{self, Links, LiveHistory, Source};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus, HISTORY_DAYS};
 use crate::source::{load, Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
@@ -406,18 +406,30 @@ fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }
     let s = &loaded.stats;
-    let mut line = format!("trailscope: {} events read from {} of {} files", s.events, s.files_read, s.files_total);
+    let mut line = format!(
+        "trailscope: {} {} read from {} of {} {}",
+        s.events,
+        noun(s.events, "event", "events"),
+        s.files_read,
+        s.files_total,
+        noun(s.files_total, "file", "files")
+    );
     if s.digests > 0 {
-        line.push_str(&format!(" ({} digest files, not events)", s.digests));
+        line.push_str(&format!(" ({} digest {}, not events)", s.digests, noun(s.digests, "file", "files")));
     }
-    line.push_str(&format!(", {} duplicates collapsed, {}", s.duplicates, shown));
+    line.push_str(&format!(
+        ", {} {} collapsed, {}",
+        s.duplicates,
+        noun(s.duplicates, "duplicate", "duplicates"),
+        shown
+    ));
     let skipped = loaded.problems.iter().filter(|p| p.skipped).count();
     let partial = loaded.problems.len() - skipped;
     if skipped > 0 {
-        line.push_str(&format!(", {skipped} inputs skipped"));
+        line.push_str(&format!(", {skipped} {} skipped", noun(skipped, "input", "inputs")));
     }
     if partial > 0 {
-        line.push_str(&format!(", {partial} inputs read in part"));
+        line.push_str(&format!(", {partial} {} read in part", noun(partial, "input", "inputs")));
     }
     if s.untimed > 0 {
         line.push_str(&format!(", {} events without a readable eventTime", s.untimed));
