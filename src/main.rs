@@ -62,13 +62,13 @@ fn main() {
             let config = trailscope::config::load(cli.common.config.as_deref());
             cli.common.apply_config(&config.config, trailscope::model::time::now_ms());
             cli.common.apply_limits();
-            run_app(cli.common, config)
+            run_app(cli.common, cli.no_mouse, config)
         }
     }
 }
 
-fn run_app(common: trailscope::cli::Common, config: trailscope::config::Loaded) {
-    match trailscope::tui::app::run(common.tui_options(&config)) {
+fn run_app(common: trailscope::cli::Common, no_mouse: bool, config: trailscope::config::Loaded) {
+    match trailscope::tui::app::run(common.tui_options(&config, no_mouse)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("trailscope: {e:#}");

@@ -239,6 +239,17 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2), "an unknown shell is a usage error");
 }
 
+/// `--no-mouse` is the TUI's: listed in its help, not in print's, which refuses it.
+#[test]
+fn no_mouse_belongs_to_the_tui_only() {
+    let tui = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    assert!(tui.contains("--no-mouse"), "{tui}");
+    let print = run(&["print", "--help"]);
+    let text = String::from_utf8(print.stdout).unwrap();
+    assert!(text.contains("--format") && !text.contains("--no-mouse"), "{text}");
+    assert_eq!(run(&["print", "--no-mouse", "-"]).status.code(), Some(2), "a usage error in print");
+}
+
 /// Every interned field of every loaded event, the five kept in the event and the nine kept in
 /// its profile, reads back as its record has it; profiles are distinct and shared.
 #[test]
