@@ -11,6 +11,10 @@ fn main() {
             for p in &config.problems {
                 eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
             }
+            // print draws no colours, but a theme the TUI would not know is said here too.
+            if let Err(e) = trailscope::tui::theme::choose_from_env(None) {
+                eprintln!("trailscope: warning: {}", trailscope::sanitize::sanitize(&e.to_string()));
+            }
             common.apply_config(&config.config, trailscope::model::time::now_ms());
             common.apply_limits();
             let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());

@@ -867,3 +867,21 @@ fn print_table_fits_the_terminal_and_not_a_pipe() {
     let widest_piped = String::from_utf8_lossy(&piped.stdout).lines().map(|l| l.chars().count()).max().unwrap_or(0);
     assert!(widest_piped > 100, "piped: whole cells ({widest_piped})");
 }
+
+/// An unknown TRAILSCOPE_THEME is said in the status bar (and under E); the TUI runs with the
+/// theme it would have had without it.
+#[test]
+fn an_unknown_theme_is_a_warning_in_the_tui() {
+    let cmd = format!(
+        "env -u NO_COLOR TRAILSCOPE_THEME=neon {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        shell_quote(stratus().to_str().unwrap())
+    );
+    let t = Tmux::start("theme", &cmd, 140, 30);
+    t.wait_for("unknown theme \"neon\" in TRAILSCOPE_THEME");
+    t.wait_for("Events · 310");
+    t.keys(&["E"]);
+    t.wait_for("TRAILSCOPE_THEME");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+}

@@ -45,7 +45,7 @@ pub struct Options {
     /// Indices into [`crate::model::columns::HEADERS`], in order.
     pub columns: Option<Vec<usize>>,
     pub keys: Vec<(crate::tui::keymap::Key, crate::tui::action::Action)>,
-    /// Problems with the configuration file: (the file, what is wrong).
+    /// Problems with the configuration file (or TRAILSCOPE_THEME): (where, what is wrong).
     pub config_problems: Vec<(String, String)>,
 }
 
@@ -66,19 +66,18 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
         }
     }
     // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
+    // An unknown TRAILSCOPE_THEME is said (in the status bar and under E), as print says it,
+    // and the theme is chosen as if it were not set.
     let configured_theme = opts.theme.as_deref().and_then(crate::tui::theme::by_name);
-    match crate::tui::theme::choose_from_env(configured_theme) {
-        Ok(name) => {
-            crate::tui::theme::init(name, crate::tui::theme::Depth::from_env());
-            // crossterm drops every colour under NO_COLOR on its own; the theme decides here
-            // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
-            crossterm::style::force_color_output(true);
-        }
-        Err(e) => {
-            eprintln!("trailscope: {e}");
-            return Ok(exit::USAGE);
-        }
-    }
+    let no_color = std::env::var("NO_COLOR").ok();
+    let name = crate::tui::theme::choose_from_env(configured_theme).unwrap_or_else(|e| {
+        opts.config_problems.push(("TRAILSCOPE_THEME".into(), e.to_string()));
+        crate::tui::theme::choose(None, configured_theme, no_color.as_deref()).unwrap_or_default()
+    });
+    crate::tui::theme::init(name, crate::tui::theme::Depth::from_env());
+    // crossterm drops every colour under NO_COLOR on its own; the theme decides here
+    // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
+    crossterm::style::force_color_output(true);
     MOUSE.store(opts.mouse, Ordering::Relaxed);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
