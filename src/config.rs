@@ -106,7 +106,7 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
         .position(|l| {
             let l = l.trim_start();
             let k = l.split('=').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
-            k == key
+            k == key || l.trim_end() == format!("[{key}]")
         })
         .map(|i| i + 1)
 }
@@ -114,8 +114,8 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
 /// Parses the text of a configuration file named `name` (for messages).
 pub fn parse(text: &str, name: &str) -> Loaded {
     let mut problems = Vec::new();
-    let raw: Raw = match toml::from_str(text) {
-        Ok(r) => r,
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start));
             let msg = e.message().trim().to_string();
@@ -126,6 +126,7 @@ pub fn parse(text: &str, name: &str) -> Loaded {
             return Loaded { problems, ..Default::default() };
         }
     };
+    let raw = sift(table, text, name, &mut problems);
     let mut c = Config { profile: raw.profile, regions: raw.regions, mouse: raw.mouse, ..Default::default() };
     let mut bad = |key: &str, what: String| {
         let at = line_of_key(text, key).map(|l| format!(" line {l}")).unwrap_or_default();
@@ -185,6 +186,54 @@ pub fn parse(text: &str, name: &str) -> Loaded {
         }
     }
     Loaded { config: c, problems, path: None }
+}
+
+/// The settings a file may have, in the order the README lists them.
+const SETTINGS: &[&str] = &["profile", "regions", "since", "time_zone", "columns", "fuzzy", "theme", "mouse", "keys"];
+
+/// The file's settings that are known and of the right type; each other one is a problem
+/// naming its line, and is skipped.
+fn sift(table: toml::Table, text: &str, name: &str, problems: &mut Vec<String>) -> Raw {
+    let mut good = toml::Table::new();
+    for (key, value) in table {
+        let at = line_of_key(text, &key).map(|l| format!(" line {l}")).unwrap_or_default();
+        if !SETTINGS.contains(&key.as_str()) {
+            problems.push(format!("{name}{at}: unknown setting {key:?} (settings: {}); ignored", SETTINGS.join(", ")));
+            continue;
+        }
+        let value = match (key.as_str(), value) {
+            ("keys", toml::Value::Table(keys)) => {
+                // One binding with a value that is not a name does not cost the others.
+                let mut kept = toml::Table::new();
+                for (k, v) in keys {
+                    match v {
+                        toml::Value::String(_) => {
+                            kept.insert(k, v);
+                        }
+                        other => {
+                            let at = line_of_key(text, &k).map(|l| format!(" line {l}")).unwrap_or_default();
+                            problems.push(format!(
+                                "{name}{at}: {k:?} = {other}: an action is a name in quotes, e.g. \"Quit\"; ignored"
+                            ));
+                        }
+                    }
+                }
+                toml::Value::Table(kept)
+            }
+            (_, v) => v,
+        };
+        let mut one = toml::Table::new();
+        one.insert(key.clone(), value.clone());
+        match toml::Value::Table(one).try_into::<Raw>() {
+            Ok(_) => {
+                good.insert(key, value);
+            }
+            Err(e) => {
+                problems.push(format!("{name}{at}: {key} = {value}: {}; ignored", e.message().trim()));
+            }
+        }
+    }
+    toml::Value::Table(good).try_into().unwrap_or_default()
 }
 
 /// A key as written in the file: `x`, `X`, `ctrl-x`, `alt-x`, `enter`, `esc`, `tab`,
@@ -304,6 +353,29 @@ mouse = false
 
         let l = parse("colour = \"red\"\n", "c.toml");
         assert!(l.problems[0].starts_with("c.toml line 1: ") && l.problems[0].contains("colour"), "{:?}", l.problems);
+    }
+
+    /// An unknown setting, a value of the wrong type and a binding that is not a name are
+    /// each reported with their line and skipped; everything else applies.
+    #[test]
+    fn unknown_settings_and_wrong_types_are_skipped_alone() {
+        let text = "colour = \"x\"\nprofile = \"dev\"\nmouse = \"yes\"\nsince = \"2h\"\n[palette]\nred = 1\n\n[keys]\n\"z\" = 3\n\"F2\" = \"CopyEventId\"\n";
+        let l = parse(text, "c.toml");
+        let c = &l.config;
+        assert_eq!(c.profile.as_deref(), Some("dev"), "{:?}", l.problems);
+        assert_eq!(c.since_ms, Some(2 * 3_600_000));
+        assert_eq!(c.mouse, None);
+        assert_eq!(
+            c.keys,
+            vec![((KeyCode::F(2), KeyModifiers::NONE), Action::Copy(crate::tui::action::CopyWhat::EventId))]
+        );
+        assert_eq!(l.problems.len(), 4, "{:?}", l.problems);
+        let all = l.problems.join("\n");
+        assert!(all.contains("c.toml line 1: unknown setting \"colour\" (settings: profile, regions,"), "{all}");
+        assert!(all.contains("c.toml line 3: mouse = \"yes\": "), "{all}");
+        assert!(all.contains("c.toml line 5: unknown setting \"palette\""), "{all}");
+        assert!(all.contains("c.toml line 9: \"z\" = 3: an action is a name in quotes"), "{all}");
+        assert!(l.problems.iter().all(|p| p.ends_with("; ignored")), "{all}");
     }
 
     #[test]

@@ -11,8 +11,13 @@ fn main() {
             for p in &config.problems {
                 eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
             }
+            // print draws no colours, but a theme the TUI would not know is said here too.
+            if let Err(e) = trailscope::tui::theme::choose_from_env(None) {
+                eprintln!("trailscope: warning: {}", trailscope::sanitize::sanitize(&e.to_string()));
+            }
             common.apply_config(&config.config, trailscope::model::time::now_ms());
             common.apply_limits();
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
             let req = PrintRequest {
                 live: common.live_config(),
                 cache: common.cache_config(),
@@ -22,6 +27,11 @@ fn main() {
                 format,
                 since: common.since,
                 until: common.until,
+                table_width: print::table_width(
+                    tty,
+                    std::env::var("COLUMNS").ok().as_deref(),
+                    if tty { crossterm::terminal::size().ok().map(|(w, _)| w) } else { None },
+                ),
             };
             // Standard error is not locked for the run: other threads (and panics) write to it too.
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
@@ -56,14 +66,14 @@ fn main() {
             let config = trailscope::config::load(cli.common.config.as_deref());
             cli.common.apply_config(&config.config, trailscope::model::time::now_ms());
             cli.common.apply_limits();
-            run_app(cli.common, config)
+            run_app(cli.common, cli.no_mouse, config)
         }
     }
 }
 
-fn run_app(common: trailscope::cli::Common, config: trailscope::config::Loaded) {
+fn run_app(common: trailscope::cli::Common, no_mouse: bool, config: trailscope::config::Loaded) {
     give_terminal_back_on_abort();
-    match trailscope::tui::app::run(common.tui_options(&config)) {
+    match trailscope::tui::app::run(common.tui_options(&config, no_mouse)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("trailscope: {e:#}");

@@ -128,6 +128,15 @@ fn take_width(chars: impl Iterator<Item = char>, max: usize) -> Vec<char> {
         .collect()
 }
 
+/// The noun for `n` things: `one` for 1, `many` otherwise ("1 file", "2 files").
+pub fn noun(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// Cuts `s` to at most `max` cells, ending with `…` when cut. Wide characters are never split.
 pub fn truncate_to_width(s: &str, max: usize) -> Cow<'_, str> {
     if width(s) <= max {

@@ -118,3 +118,17 @@ fn an_empty_directory_reads_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no files found"), "{}", stderr(&o));
 }
+
+/// The summary counts in words that agree with the number: one file, one input skipped.
+#[test]
+fn the_summary_says_one_file_and_one_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_file(dir.path());
+    let o = run(&["print", good.to_str().unwrap()]);
+    assert!(stderr(&o).contains("20 events read from 1 of 1 file, 0 duplicates collapsed"), "{}", stderr(&o));
+    let bad = write(dir.path(), "bad.json", b"not json at all");
+    let o = run(&["print", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(err.contains("from 1 of 2 files") && err.contains(", 1 input skipped"), "{err}");
+    assert!(!err.contains("1 inputs") && !err.contains("1 files"), "{err}");
+}

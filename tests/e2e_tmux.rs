@@ -1021,3 +1021,55 @@ fn sigquit_and_an_allocation_failure_restore_the_terminal() {
         assert!(!s.contains("200~"), "{way}: bracketed paste is still on:\n{s}");
     }
 }
+
+/// `print --format table` on a terminal fits its rows to the terminal's width (no row wraps
+/// at 80 columns), and to `COLUMNS` when set; piped, rows keep their whole cells.
+#[test]
+fn print_table_fits_the_terminal_and_not_a_pipe() {
+    let data = shell_quote(stratus().to_str().unwrap());
+    let filter = "--filter=source:iam";
+    let cmd = format!(
+        "env -u COLUMNS {} print --no-cache --format table {filter} {data}; echo EXITED:$?; \
+         COLUMNS=100 {} print --no-cache --format table {filter} {data}; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        shell_quote(bin())
+    );
+    let t = Tmux::start("table", &cmd, 80, 50);
+    t.wait_until("both tables", |s| s.matches("EXITED:0").count() == 2);
+    // Joined: a row that wrapped would be one line longer than the terminal.
+    let out =
+        String::from_utf8_lossy(&t.cmd(&["capture-pane", "-p", "-J", "-S", "-", "-t", "e2e"]).stdout).into_owned();
+    let mut parts = out.split("EXITED:0");
+    let (first, second) = (parts.next().unwrap(), parts.next().unwrap());
+    let rows = |part: &str| -> Vec<String> {
+        part.lines().filter(|l| !l.starts_with("trailscope:") && !l.trim().is_empty()).map(str::to_string).collect()
+    };
+    let widest = |part: &str| rows(part).iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(rows(first).len() > 3 && rows(first)[0].starts_with("TIME"), "{out}");
+    assert!(widest(first) <= 80 && widest(first) > 70, "fitted to 80: {out}");
+    assert!(rows(first).iter().any(|l| l.contains('…')), "cut cells end with an ellipsis: {out}");
+    assert!(widest(second) <= 100 && widest(second) > 90, "fitted to COLUMNS: {out}");
+    assert_eq!(rows(first).len(), rows(second).len());
+
+    let piped = run(&["print", "--no-cache", "--format", "table", filter, stratus().to_str().unwrap()]);
+    let widest_piped = String::from_utf8_lossy(&piped.stdout).lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest_piped > 100, "piped: whole cells ({widest_piped})");
+}
+
+/// An unknown TRAILSCOPE_THEME is said in the status bar (and under E); the TUI runs with the
+/// theme it would have had without it.
+#[test]
+fn an_unknown_theme_is_a_warning_in_the_tui() {
+    let cmd = format!(
+        "env -u NO_COLOR TRAILSCOPE_THEME=neon {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(bin()),
+        shell_quote(stratus().to_str().unwrap())
+    );
+    let t = Tmux::start("theme", &cmd, 140, 30);
+    t.wait_for("unknown theme \"neon\" in TRAILSCOPE_THEME");
+    t.wait_for("Events · 310");
+    t.keys(&["E"]);
+    t.wait_for("TRAILSCOPE_THEME");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+}

@@ -48,7 +48,7 @@ fn records_of_files_gone_since_loading_are_said_once_per_input_and_counted() {
     }
     let shown = loaded.store.sorted_indices();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let unread = print::write_events(Format::Jsonl, &loaded.store, &raw, &shown, &mut out, &mut err).unwrap();
+    let unread = print::write_events(Format::Jsonl, None, &loaded.store, &raw, &shown, &mut out, &mut err).unwrap();
     let err = String::from_utf8(err).unwrap();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), gone.len(), "one line per input:\n{err}");
@@ -180,7 +180,7 @@ fn event_times_that_cannot_be_read_are_counted_and_named() {
     // Read in full: the exit status is 0, and the summary says how many have no time.
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("5 events read from 1 of 1 files") && err.contains("4 events without a readable eventTime"),
+        err.contains("5 events read from 1 of 1 file,") && err.contains("4 events without a readable eventTime"),
         "{err}"
     );
     assert!(err.contains("note: ") && err.contains("times.jsonl: 4 records without a readable eventTime"), "{err}");

@@ -78,7 +78,7 @@ fn s3_layout_gzip_digests_and_plain_json() {
     let o = run(&["print", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(jsonl_values(&o).len(), 310);
-    assert!(stderr(&o).contains("from 4 of 4 files (1 digest files, not events)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("from 4 of 4 files (1 digest file, not events)"), "{}", stderr(&o));
 }
 
 /// `aws cloudtrail lookup-events` output, with EventTime as epoch seconds and as ISO 8601.
@@ -112,6 +112,53 @@ fn lookup_events_output_gives_the_same_records() {
     let o = run(&["print", dir.path().to_str().unwrap(), stratus().to_str().unwrap()]);
     assert_eq!(jsonl_values(&o).len(), 310);
     assert!(stderr(&o).contains("310 duplicates collapsed"), "{}", stderr(&o));
+}
+
+/// JSON Lines of lookup-events items, as `aws cloudtrail lookup-events | jq -c '.Events[]'`
+/// writes them (plaso's test files too, with EventTime as `2022-02-08 09:23:37+11:00`), read
+/// like the `{"Events":[…]}` form; EventTime stands in for a record without eventTime.
+#[test]
+fn lookup_events_json_lines_give_the_same_records() {
+    let recs = stratus_records();
+    let plus11 = chrono::FixedOffset::east_opt(11 * 3600).unwrap();
+    let item = |r: &Value, time: String| -> String {
+        json!({
+            "EventId": r["eventID"], "EventName": r["eventName"], "ReadOnly": "true",
+            "EventTime": time, "EventSource": r["eventSource"], "Resources": [],
+            "CloudTrailEvent": r.to_string(),
+        })
+        .to_string()
+    };
+    let lines: String = recs
+        .iter()
+        .map(|r| {
+            let t = chrono::DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap()).unwrap();
+            item(r, t.with_timezone(&plus11).format("%Y-%m-%d %H:%M:%S%:z").to_string()) + "\n"
+        })
+        .collect();
+    let direct = run(&["print", stratus().to_str().unwrap()]);
+    let o = run_stdin(&["print", "-"], lines.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl_values(&o), jsonl_values(&direct));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lookup.jsonl");
+    std::fs::write(&file, &lines).unwrap();
+    let o = run(&["print", file.to_str().unwrap()]);
+    assert_eq!(jsonl_values(&o), jsonl_values(&direct), "{}", stderr(&o));
+    assert!(stderr(&o).contains("310 events read from 1 of 1"), "{}", stderr(&o));
+
+    // A record without eventTime takes the item's EventTime, whatever its offset.
+    let mut untimed = recs[0].clone();
+    untimed.as_object_mut().unwrap().remove("eventTime");
+    let text = item(&untimed, "2022-02-08 09:23:37+11:00".into()) + "\n" + &item(&recs[1], "1700000000".into());
+    let o = run_stdin(
+        &["print", "--format", "csv", "--filter", "since:2022-02-07T22:00:00Z until:2022-02-07T23:00:00Z", "-"],
+        text.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(out.lines().count(), 2, "a header and the untimed record: {out}");
+    assert!(out.contains("2022-02-07T22:23:37Z"), "{out}");
 }
 
 #[test]
@@ -190,6 +237,17 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     assert!(roff.starts_with(".ie") || roff.contains(".TH trailscope"), "{}", &roff[..roff.len().min(200)]);
     assert!(roff.contains("LookupEvents") && roff.contains("\\-\\-since"), "the manual has the options");
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2), "an unknown shell is a usage error");
+}
+
+/// `--no-mouse` is the TUI's: listed in its help, not in print's, which refuses it.
+#[test]
+fn no_mouse_belongs_to_the_tui_only() {
+    let tui = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    assert!(tui.contains("--no-mouse"), "{tui}");
+    let print = run(&["print", "--help"]);
+    let text = String::from_utf8(print.stdout).unwrap();
+    assert!(text.contains("--format") && !text.contains("--no-mouse"), "{text}");
+    assert_eq!(run(&["print", "--no-mouse", "-"]).status.code(), Some(2), "a usage error in print");
 }
 
 /// Every interned field of every loaded event, the five kept in the event and the nine kept in

@@ -342,3 +342,45 @@ fn an_unknown_profile_is_named_with_the_defined_ones() {
         stderr(&o)
     );
 }
+
+/// An instance metadata service that refuses every request (as on a host where it is turned
+/// off or gives no role): its address.
+fn refusing_imds() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// With no credentials anywhere, and the instance metadata service (asked last) refusing,
+/// print says what to do, once, as for an unknown profile, without the SDK's chain of reasons,
+/// and exits 1 without asking CloudTrail.
+#[test]
+fn no_credentials_at_all_is_explained() {
+    let f = fixture(50, 1);
+    let region = f.regions()[0].clone();
+    let d = f.double(DoubleConfig::default());
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(bin())
+        .args(["print", "--no-cache", "--endpoint-url", &d.endpoint(), "--region", &region])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", refusing_imds())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("trailscope: no AWS credentials found: set AWS_PROFILE or --profile"), "{err}");
+    assert!(!err.contains("dispatch failure") && !err.contains("IMDS"), "{err}");
+    assert!(d.log().is_empty(), "CloudTrail was not asked: {:?}", d.log().len());
+    d.shutdown();
+}

@@ -307,3 +307,240 @@ proptest::proptest! {
         }
     }
 }
+
+/// A state over the stratus records with two saved filters, laid out at 120x34, brought into
+/// `mode` by the built-in keys.
+fn state_in(mode: trailscope::tui::keymap::Mode) -> TestState {
+    use trailscope::tui::keymap::Mode;
+    let saved = vec![("deletes".to_string(), "name:Delete".to_string()), ("ips".to_string(), "ip:1*".to_string())];
+    let start = trailscope::tui::state::Start { saved_filters: saved, ..Default::default() };
+    let (raw, msgs) = messages();
+    let mut state = new_state_with(raw, start);
+    state.resize(120, 34);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.settle();
+    state.update(Action::Down);
+    let steps: Vec<Action> = match mode {
+        Mode::List => vec![],
+        Mode::Detail => vec![Action::OpenDetail],
+        Mode::Facets => vec![Action::ToggleFacets],
+        Mode::Filter => {
+            let mut a = vec![Action::FocusFilter];
+            a.extend("name:Delete".chars().map(Action::FilterInsert));
+            a.extend([Action::FilterLeft, Action::FilterLeft]);
+            a
+        }
+        Mode::Popup => vec![Action::Help],
+        Mode::Prompt => vec![Action::Command, Action::FilterInsert('r'), Action::FilterInsert('e'), Action::FilterLeft],
+        Mode::CopyMenu => vec![Action::CopyMenu],
+        Mode::Picker => vec![Action::RecallFilter],
+    };
+    for a in steps {
+        state.update(a);
+        state.settle();
+    }
+    assert_eq!(state.mode(), mode);
+    state
+}
+
+/// What a key press can change, as the user sees it.
+fn outcome(state: &mut TestState) -> String {
+    state.settle();
+    let effects = state.take_effects();
+    let prompt = state.popups().prompt().map(|p| (p.kind(), p.input().to_string()));
+    format!(
+        "mode {:?} focus {:?} input {:?} applied {:?} prompt {:?} notice {:?} selected {:?} row {} facet {} \
+         detail {} popup {:?} scroll {} saved {:?} panes {:?} quit {} view {} effects {:?}",
+        state.mode(),
+        state.focus(),
+        state.filter().input(),
+        state.filter().applied(),
+        prompt,
+        state.notice().map(|n| n.text.clone()),
+        state.selected_event(),
+        state.list().selected(),
+        state.facets().selected(),
+        state.detail().scroll(),
+        state.popups().popup(),
+        state.popups().scroll(),
+        state.popups().saved(),
+        state.panes(),
+        state.quitting(),
+        state.view().len(),
+        effects,
+    )
+}
+
+/// Every action a configuration file can bind does, from a bound key (a function key, a
+/// Ctrl key, and in the browsing panes a letter), what its built-in key does, in every mode
+/// where the built-in table offers it; the copy actions also work straight from the list.
+#[test]
+fn every_bindable_action_works_from_a_bound_key() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use trailscope::tui::keymap::{handle_key_with, KeySpec, Mode, KEYS};
+    let modes =
+        [Mode::List, Mode::Detail, Mode::Facets, Mode::Filter, Mode::Popup, Mode::Prompt, Mode::CopyMenu, Mode::Picker];
+    let mut checked = 0;
+    for (name, action) in trailscope::tui::action::Action::bindable() {
+        let mut modes_checked = 0;
+        for mode in modes {
+            let Some(default_key) = KEYS
+                .iter()
+                .filter(|s| s.modes.contains(&mode))
+                .flat_map(|s| s.rows)
+                .filter(|r| r.action == action)
+                .flat_map(|r| r.keys)
+                .find(|k| **k != KeySpec::AnyChar)
+            else {
+                continue;
+            };
+            let mut bound_keys = vec![(KeyCode::F(2), KeyModifiers::NONE), (KeyCode::Char('g'), KeyModifiers::CONTROL)];
+            if matches!(mode, Mode::List | Mode::Detail | Mode::Facets) {
+                bound_keys.push((KeyCode::Char('x'), KeyModifiers::NONE));
+            }
+            let mut by_default = state_in(mode);
+            let _ = by_default.take_effects();
+            assert_eq!(handle_key_with(&[], mode, default_key.example()), Some(action.clone()), "{name} in {mode:?}");
+            by_default.update(action.clone());
+            let want = outcome(&mut by_default);
+            for key in bound_keys {
+                let user = vec![(key, action.clone())];
+                let mut by_binding = state_in(mode);
+                let _ = by_binding.take_effects();
+                let got = handle_key_with(&user, mode, KeyEvent::new(key.0, key.1));
+                assert_eq!(got.as_ref(), Some(&action), "{name} bound to {key:?} in {mode:?}");
+                by_binding.update(action.clone());
+                assert_eq!(outcome(&mut by_binding), want, "{name} bound to {key:?} in {mode:?}");
+                checked += 1;
+            }
+            modes_checked += 1;
+        }
+        assert!(modes_checked > 0, "{name} has a built-in key somewhere");
+    }
+    assert!(checked > 100, "{checked}");
+
+    // The copy actions, bound in the list, copy without the menu.
+    for what in ["CopyEventId", "CopyArn", "CopyAccessKey", "CopyJson"] {
+        let action = Action::from_name(what).unwrap();
+        let user = vec![((KeyCode::F(2), KeyModifiers::NONE), action.clone())];
+        let mut by_menu = state_in(Mode::CopyMenu);
+        let _ = by_menu.take_effects();
+        by_menu.update(action.clone());
+        let mut direct = state_in(Mode::List);
+        let _ = direct.take_effects();
+        let got = handle_key_with(&user, Mode::List, KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)).unwrap();
+        direct.update(got);
+        let (a, b) = (outcome(&mut by_menu), outcome(&mut direct));
+        assert_eq!(a, b, "{what}");
+        assert!(a.contains("Copy"), "{what}: {a}");
+    }
+
+    // A letter bound to an action still types in the filter and in a prompt.
+    let user = vec![((KeyCode::Char('x'), KeyModifiers::NONE), Action::Quit)];
+    for mode in [Mode::Filter, Mode::Prompt] {
+        let got = handle_key_with(&user, mode, KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+        assert_eq!(got, Some(Action::FilterInsert('x')), "{mode:?}");
+    }
+}
+
+/// The facets panel's selection as (field, value).
+fn selected_facet(state: &TestState) -> (trailscope::model::SymField, String) {
+    let (f, v) = state.facet_rows()[state.facets().selected()];
+    let summary = state.facets().summary().unwrap();
+    let store = state.store().read();
+    (summary.facets[f].field, store.syms.get(summary.facets[f].top[v].0).to_string())
+}
+
+/// After Enter or `-` in the facets, the selection stays on the field it was on: on the same
+/// value when it is still listed, else on the value that took its place.
+#[test]
+fn facet_selection_stays_on_its_field_after_include_and_exclude() {
+    use trailscope::model::SymField;
+    let (raw, msgs) = messages();
+    let mut state = new_state(raw, 0);
+    state.resize(120, 40);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.update(Action::ToggleFacets);
+    state.settle();
+    // The second value of the source IPs (the third field).
+    state.update(Action::PageDown);
+    state.update(Action::PageDown);
+    state.update(Action::Down);
+    let (field, excluded) = selected_facet(&state);
+    assert_eq!(field, SymField::Ip);
+    let next = {
+        let (f, v) = state.facet_rows()[state.facets().selected() + 1];
+        let summary = state.facets().summary().unwrap();
+        assert_eq!(summary.facets[f].field, SymField::Ip, "the field has a third value");
+        state.store().read().syms.get(summary.facets[f].top[v].0).to_string()
+    };
+    state.update(Action::ExcludeFacet);
+    state.settle();
+    assert!(state.filter().applied().contains(&format!("-ip:={excluded}")), "{}", state.filter().applied());
+    assert_eq!(selected_facet(&state), (SymField::Ip, next.clone()), "the value after the one excluded");
+
+    state.update(Action::IncludeFacet);
+    state.settle();
+    assert!(state.filter().applied().contains(&format!(" ip:={next}")), "{}", state.filter().applied());
+    assert_eq!(selected_facet(&state), (SymField::Ip, next), "the value included, alone in its field now");
+}
+
+/// Tab on the `:` line cycles through the completions (back to the first after the last) and
+/// lists them under the line; typing starts again from what is typed.
+#[test]
+fn tab_cycles_through_the_completions_and_lists_them() {
+    let (raw, _) = messages();
+    let mut state = new_state(raw, 0);
+    state.update(Action::Command);
+    for c in "region ap-".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    let want = trailscope::tui::command::complete("region ap-", &[]);
+    assert!(want.len() > 2, "{want:?}");
+    let line = |state: &TestState| state.popups().prompt().unwrap().input().to_string();
+    for round in 0..2 {
+        for w in &want {
+            state.update(Action::Complete);
+            assert_eq!(&line(&state), w, "round {round}");
+        }
+    }
+    // The candidates are listed under the line.
+    let t = draw_state(&mut state, 140, 30);
+    let screen = t.backend().to_string();
+    let names: Vec<&str> = want.iter().map(|w| w.rsplit(' ').next().unwrap()).collect();
+    assert!(screen.contains(&names[..3].join("  ")), "{screen}");
+    // An edit ends the cycle: Tab completes what is typed now.
+    state.update(Action::FilterBackspace);
+    let typed = line(&state);
+    state.update(Action::Complete);
+    assert_eq!(line(&state), trailscope::tui::command::complete(&typed, &[])[0]);
+    // One completion: Tab keeps it.
+    state.update(Action::FilterClear);
+    for c in "region eu-west-3".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::Complete);
+    state.update(Action::Complete);
+    assert_eq!(line(&state), "region eu-west-3");
+}
+
+/// The status bar counts one file as "1 file".
+#[test]
+fn the_status_bar_says_one_file() {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let one = stratus().join("aws.credential-access.ec2-get-password-data.json");
+    let mut msgs = Vec::new();
+    load(&[one.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| msgs.push(m));
+    let mut state = new_state(raw, 0);
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.settle();
+    let t = draw_state(&mut state, 120, 30);
+    let screen = t.backend().to_string();
+    assert!(screen.contains(" · 1 file · "), "{screen}");
+}

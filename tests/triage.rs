@@ -319,17 +319,70 @@ fn export_writes_the_filtered_set_as_print_does() {
         assert_eq!(action, Action::PromptSubmit, "Enter in the prompt");
         state.update(action);
         let export = state.take_effects().into_iter().find_map(|e| match e {
-            Effect::Export { path, events } => Some((path, events)),
+            Effect::Export { path, events, overwrite: false } => Some((path, events)),
             _ => None,
         });
         let Some((p, events)) = export else { panic!("no export asked for") };
         assert_eq!(p, path);
-        let written = trailscope::tui::effects::export(state.store(), state.raw(), &events, &p).unwrap();
+        let written = trailscope::tui::effects::export(state.store(), state.raw(), &events, &p, false).unwrap();
         assert_eq!(written, n);
         let format = if ext == "jsonl" { "jsonl" } else { ext };
         let o = run(&["print", "--format", format, "--filter", state.filter().applied(), &sample()]);
         assert_eq!(std::fs::read(&p).unwrap(), o.stdout, "{ext} export equals print's output");
     }
+}
+
+/// Runs `:line` and carries out the export it asks for: what export answered, and whether it
+/// was to write over an existing file.
+fn command_export(state: &mut TestState, line: &str) -> (Result<usize, String>, bool) {
+    state.update(Action::Command);
+    for c in line.chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::PromptSubmit);
+    let export = state.take_effects().into_iter().find_map(|e| match e {
+        Effect::Export { path, events, overwrite } => Some((path, events, overwrite)),
+        _ => None,
+    });
+    let (path, events, overwrite) = export.expect("an export asked for");
+    (trailscope::tui::effects::export(state.store(), state.raw(), &events, &path, overwrite), overwrite)
+}
+
+/// `:export` writes a new private file and refuses an existing one; `:export!` writes over it
+/// (private too); an unknown extension is refused with the known ones, and nothing is written.
+#[test]
+fn export_never_writes_over_a_file_unasked_and_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut state = loaded(&[sample()]);
+    state.settle();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.csv");
+    let shown = path.display().to_string();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    let (written, overwrite) = command_export(&mut state, &format!("export {shown}"));
+    assert_eq!((written, overwrite), (Ok(state.view().len()), false));
+    assert_eq!(mode(&path), 0o600, "events hold IPs, ARNs and key ids");
+    let first = std::fs::read(&path).unwrap();
+
+    std::fs::write(&path, "mine").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (written, _) = command_export(&mut state, &format!("export {shown}"));
+    assert_eq!(written, Err(format!("{shown} exists; :export! {shown} writes over it")));
+    assert_eq!(std::fs::read(&path).unwrap(), b"mine", "left alone");
+
+    let (written, overwrite) = command_export(&mut state, &format!("export! {shown}"));
+    assert_eq!((written, overwrite), (Ok(state.view().len()), true));
+    assert_eq!(std::fs::read(&path).unwrap(), first);
+    assert_eq!(mode(&path), 0o600);
+
+    let typo = dir.path().join("out.txt");
+    let (written, _) = command_export(&mut state, &format!("export {}", typo.display()));
+    assert_eq!(
+        written,
+        Err(format!("cannot export to {}: unknown extension .txt (use .jsonl, .json, .csv)", typo.display()))
+    );
+    assert!(!typo.exists());
 }
 
 #[test]

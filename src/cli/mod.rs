@@ -44,6 +44,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub common: Common,
+    /// Leave the mouse to the terminal (its own text selection and scrolling): no clicks or wheel in trailscope.
+    #[arg(long)]
+    pub no_mouse: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -61,9 +64,6 @@ pub struct Common {
     /// Only events at or before this time: an age (15m, 6h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = time_arg)]
     pub until: Option<i64>,
-    /// Leave the mouse to the terminal (its own text selection and scrolling): no clicks or wheel in trailscope.
-    #[arg(long)]
-    pub no_mouse: bool,
     /// Live history (no PATH): the AWS profile to use (default: AWS_PROFILE, then "default").
     #[arg(long, value_name = "NAME", help_heading = "Live event history (no PATH)")]
     pub profile: Option<String>,
@@ -175,8 +175,9 @@ impl Common {
         }
     }
 
-    /// What the TUI starts with: this command line over the configuration file.
-    pub fn tui_options(&self, config: &crate::config::Loaded) -> crate::tui::app::Options {
+    /// What the TUI starts with: this command line (and `--no-mouse`, the TUI's own) over the
+    /// configuration file.
+    pub fn tui_options(&self, config: &crate::config::Loaded, no_mouse: bool) -> crate::tui::app::Options {
         let c = &config.config;
         let file = config.path.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
         crate::tui::app::Options {
@@ -184,7 +185,7 @@ impl Common {
             filter: self.filter.clone(),
             since: self.since,
             until: self.until,
-            mouse: !self.no_mouse && c.mouse.unwrap_or(true),
+            mouse: !no_mouse && c.mouse.unwrap_or(true),
             live: self.live_config(),
             cache: self.cache_config(),
             s3: self.s3_config(),

@@ -4,12 +4,12 @@ mod s3;
 mod stream;
 mod write;
 
-pub use write::{csv_cell, write_compact, write_csv_row, write_events};
+pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
 
 use crate::model::raw::RawReader;
 use crate::model::{time, EventStore};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
-use crate::sanitize::sanitize;
+use crate::sanitize::{noun, sanitize};
 use crate::source::boundary::{self, Links, LiveHistory, Source};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus, HISTORY_DAYS};
 use crate::source::{load, Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
@@ -40,6 +40,8 @@ pub struct PrintRequest {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` inputs are read.
     pub s3: crate::source::s3::S3Config,
+    /// The width `--format table` fits its rows to ([`write::table_width`]); `None`: whole rows.
+    pub table_width: Option<usize>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -230,7 +232,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         match s3::load(req, &mut q, &raw) {
             Ok((loaded, status)) => {
                 s3_status = Some(status);
-                let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+                let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -246,7 +248,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     } else {
         let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
         let loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
-        let (shown, written) = select_and_write(&q, &loaded, &raw, req.format, out, err);
+        let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
         (loaded, shown, written)
     };
     let unread = *written.as_ref().unwrap_or(&0);
@@ -300,7 +302,7 @@ fn run_live(
     } else {
         let loaded = gather(live, raw, Some(query), err);
         if !loaded.problems.iter().any(|p| p.stops_live_history()) {
-            let (shown, written) = select_and_write(q, &loaded, raw, req.format, out, err);
+            let (shown, written) = select_and_write(q, &loaded, raw, req, out, err);
             (loaded, shown, written)
         } else {
             (loaded, 0, Ok(0))
@@ -320,7 +322,7 @@ fn select_and_write(
     q: &query::Query,
     loaded: &Loaded,
     raw: &RawReader,
-    format: Format,
+    req: &PrintRequest,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
@@ -333,7 +335,7 @@ fn select_and_write(
     let mut shown = matcher.filter(&all, &ctx);
     drop(all);
     loaded.store.sort_indices(&mut shown);
-    let written = write_events(format, &loaded.store, raw, &shown, out, err);
+    let written = write_events(req.format, req.table_width, &loaded.store, raw, &shown, out, err);
     (shown.len(), written)
 }
 
@@ -406,18 +408,30 @@ fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }
     let s = &loaded.stats;
-    let mut line = format!("trailscope: {} events read from {} of {} files", s.events, s.files_read, s.files_total);
+    let mut line = format!(
+        "trailscope: {} {} read from {} of {} {}",
+        s.events,
+        noun(s.events, "event", "events"),
+        s.files_read,
+        s.files_total,
+        noun(s.files_total, "file", "files")
+    );
     if s.digests > 0 {
-        line.push_str(&format!(" ({} digest files, not events)", s.digests));
+        line.push_str(&format!(" ({} digest {}, not events)", s.digests, noun(s.digests, "file", "files")));
     }
-    line.push_str(&format!(", {} duplicates collapsed, {}", s.duplicates, shown));
+    line.push_str(&format!(
+        ", {} {} collapsed, {}",
+        s.duplicates,
+        noun(s.duplicates, "duplicate", "duplicates"),
+        shown
+    ));
     let skipped = loaded.problems.iter().filter(|p| p.skipped).count();
     let partial = loaded.problems.len() - skipped;
     if skipped > 0 {
-        line.push_str(&format!(", {skipped} inputs skipped"));
+        line.push_str(&format!(", {skipped} {} skipped", noun(skipped, "input", "inputs")));
     }
     if partial > 0 {
-        line.push_str(&format!(", {partial} inputs read in part"));
+        line.push_str(&format!(", {partial} {} read in part", noun(partial, "input", "inputs")));
     }
     if s.untimed > 0 {
         line.push_str(&format!(", {} events without a readable eventTime", s.untimed));

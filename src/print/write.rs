@@ -7,10 +7,12 @@ use crate::model::{columns, time, EventStore};
 use crate::sanitize::{sanitize, truncate_to_width, width};
 use std::io::{self, Write};
 
-/// Writes the `shown` events in `format`; how many could not be (their records could not be
-/// read back), each input with such records named once on `err`.
+/// Writes the `shown` events in `format` (a table fitted to `table_width` columns when given);
+/// how many could not be (their records could not be read back), each input with such records
+/// named once on `err`.
 pub fn write_events(
     format: Format,
+    table_width: Option<usize>,
     store: &EventStore,
     raw: &RawReader,
     shown: &[u32],
@@ -29,7 +31,7 @@ pub fn write_events(
                 write_csv_row(store, i, &mut out)?;
             }
         }
-        Format::Table => write_table(store, shown, &mut out)?,
+        Format::Table => write_table(store, shown, table_width, &mut out)?,
     }
     out.flush()?;
     Ok(unread)
@@ -185,9 +187,43 @@ pub fn csv_cell(s: &str) -> String {
     }
 }
 
-fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Result<()> {
+/// The width `print --format table` fits its rows to: when standard output is a terminal,
+/// `COLUMNS` (as a shell sets it) or else the terminal's width; none (rows as wide as their
+/// cells) when output goes to a pipe or a file.
+pub fn table_width(stdout_is_terminal: bool, columns: Option<&str>, terminal: Option<u16>) -> Option<usize> {
+    if !stdout_is_terminal {
+        return None;
+    }
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or(terminal.map(usize::from).filter(|&c| c > 0))
+}
+
+/// Column widths that fit `total` cells with two spaces between columns. The columns read
+/// least (source IP, region, source, error) give first, down to what still reads (a whole
+/// IPv4 address, `us-east-1`); then every column, widest first, down to its header. The time
+/// is never cut.
+fn fit_widths(mut widths: [usize; 7], total: usize) -> [usize; 7] {
+    const READABLE: [usize; 7] = [0, 0, 0, 15, 9, 10, 12];
+    let header = |c: usize| columns::HEADERS[c].len().max(5);
+    let needed = |w: &[usize; 7]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
+    for (columns, floors) in [(3..7, READABLE), (1..7, [0; 7])] {
+        while needed(&widths) > total {
+            let Some(c) =
+                columns.clone().filter(|&c| widths[c] > floors[c].max(header(c))).max_by_key(|&c| (widths[c], c))
+            else {
+                break;
+            };
+            widths[c] -= 1;
+        }
+    }
+    widths
+}
+
+fn write_table(store: &EventStore, shown: &[u32], fit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
     const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
-    let rows: Vec<[String; 7]> = shown
+    let mut rows: Vec<[String; 7]> = shown
         .iter()
         .map(|&i| {
             let cells = columns::cells(store, &store.events[i as usize], true);
@@ -200,12 +236,22 @@ fn write_table(store: &EventStore, shown: &[u32], out: &mut dyn Write) -> io::Re
             widths[c] = widths[c].max(width(&r[c]));
         }
     }
+    if let Some(total) = fit {
+        widths = fit_widths(widths, total);
+        for r in &mut rows {
+            for c in 0..7 {
+                if width(&r[c]) > widths[c] {
+                    r[c] = truncate_to_width(&r[c], widths[c]).into_owned();
+                }
+            }
+        }
+    }
     let line = |cells: &[&str]| {
         let mut s = String::new();
         for (c, cell) in cells.iter().enumerate() {
             s.push_str(cell);
             if c + 1 < cells.len() {
-                s.push_str(&" ".repeat(widths[c] - width(cell) + 2));
+                s.push_str(&" ".repeat(widths[c].saturating_sub(width(cell)) + 2));
             }
         }
         s.truncate(s.trim_end().len());
@@ -228,6 +274,31 @@ mod tests {
         let mut out = Vec::new();
         write_compact(b"{\n  \"a\": \"x y\\\" \\n z\",\n  \"b\" : [1, 2]\n}\n", &mut out).unwrap();
         assert_eq!(out, b"{\"a\":\"x y\\\" \\n z\",\"b\":[1,2]}");
+    }
+
+    #[test]
+    fn a_table_is_fitted_on_a_terminal_only() {
+        assert_eq!(table_width(true, Some("80"), Some(200)), Some(80), "COLUMNS first");
+        assert_eq!(table_width(true, None, Some(132)), Some(132));
+        assert_eq!(table_width(true, Some("wide"), Some(100)), Some(100));
+        assert_eq!(table_width(true, None, None), None);
+        assert_eq!(table_width(false, Some("80"), Some(80)), None, "a pipe gets whole rows");
+    }
+
+    #[test]
+    fn columns_give_width_least_read_first_and_never_below_their_header() {
+        // time, event, principal, source_ip, region, source, error
+        let natural = [20, 40, 40, 15, 14, 20, 32];
+        assert_eq!(fit_widths(natural, 120), [20, 21, 21, 15, 9, 10, 12], "event and principal keep the most");
+        assert_eq!(fit_widths(natural, 80), [20, 8, 9, 9, 8, 7, 7]);
+        for total in [80, 100, 120, 140, 157] {
+            let w = fit_widths(natural, total);
+            assert_eq!(w.iter().sum::<usize>() + 12, total, "{total}: {w:?}");
+            assert_eq!(w[0], 20, "the time is whole");
+        }
+        assert_eq!(fit_widths(natural, 400), natural, "room enough: unchanged");
+        let narrow = fit_widths(natural, 20);
+        assert_eq!(narrow, [20, 5, 9, 9, 6, 6, 5], "at most down to the headers");
     }
 
     #[test]

@@ -175,14 +175,7 @@ fn each_record(
 ) {
     for (i, item) in items.iter().enumerate() {
         let bytes = item.get().as_bytes();
-        match RecordFields::parse(bytes) {
-            Ok(fields) => {
-                out.records += 1;
-                let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
-                on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
-            }
-            Err(e) => out.skip(format!("{what}[{i}]: {e}")),
-        }
+        take_record_or_item(bytes, offset_in(buf, bytes), &|| format!("{what}[{i}]"), out, on_record);
     }
 }
 
@@ -449,19 +442,19 @@ fn trim(b: &[u8]) -> &[u8] {
 
 fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
     let mut out = ParseOutcome::new(InputKind::JsonLines);
+    let mut items = 0;
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         let line = trim(line);
         if line.is_empty() {
             continue;
         }
-        match RecordFields::parse(line) {
-            Ok(fields) => {
-                out.records += 1;
-                let span = ByteSpan { offset: offset_in(buf, line), len: line.len() as u32, escaped: false };
-                on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
-            }
-            Err(e) => out.skip(format!("line {}: {e}", n + 1)),
+        let records = out.records;
+        if take_record_or_item(line, offset_in(buf, line), &|| format!("line {}", n + 1), &mut out, on_record) {
+            items += out.records - records;
         }
+    }
+    if items > 0 && items == out.records {
+        out.kind = InputKind::LookupEvents;
     }
     if out.records == 0 {
         return Err(ParseError::NotCloudTrail(format!("no line is a record ({})", out.skipped.join("; "))));
@@ -494,52 +487,88 @@ fn parse_lookup_events(
     let mut out = ParseOutcome::new(InputKind::LookupEvents);
     for (i, item) in items.iter().enumerate() {
         let item_bytes = item.get().as_bytes();
-        let parsed: LookupItem = match serde_json::from_slice(item_bytes) {
-            Ok(p) => p,
-            Err(e) => {
-                out.skip(format!("Events[{i}]: {}", strip_position(&e)));
-                continue;
-            }
-        };
-        let Some(ev) = parsed.event else {
-            out.skip(format!("Events[{i}]: no CloudTrailEvent"));
-            continue;
-        };
-        let fallback_time = lookup_time(parsed.time.as_str());
-        let ev_bytes = ev.get().as_bytes();
-        if ev_bytes.len() > max_record_len() {
-            out.skip(format!("Events[{i}]: CloudTrailEvent: {}", RecordError::TooLarge(max_record_len())));
-            continue;
-        }
-        if ev_bytes.first() == Some(&b'"') {
-            let text: String = match serde_json::from_slice(ev_bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    out.skip(format!("Events[{i}]: CloudTrailEvent: {}", strip_position(&e)));
-                    continue;
-                }
-            };
-            match RecordFields::parse(text.as_bytes()) {
-                Ok(fields) => {
-                    out.records += 1;
-                    let span = ByteSpan { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: true };
-                    on_record(Parsed { span, fields: &fields, bytes: text.as_bytes(), fallback_time });
-                }
-                Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
-            }
-        } else {
-            match RecordFields::parse(ev_bytes) {
-                Ok(fields) => {
-                    out.records += 1;
-                    let span =
-                        ByteSpan { offset: offset_in(buf, ev_bytes), len: ev_bytes.len() as u32, escaped: false };
-                    on_record(Parsed { span, fields: &fields, bytes: ev_bytes, fallback_time });
-                }
-                Err(e) => out.skip(format!("Events[{i}]: CloudTrailEvent: {e}")),
-            }
-        }
+        take_lookup_item(item_bytes, offset_in(buf, item_bytes), &|| format!("Events[{i}]"), &mut out, on_record);
     }
     Ok(out)
+}
+
+/// One `aws cloudtrail lookup-events` item (an element of `Events`, or a line of
+/// `jq -c '.Events[]'`) found at input offset `at`: the record in its `CloudTrailEvent`
+/// (a JSON string as the API returns it, or an object) handed to `on_record`, its `EventTime`
+/// the fallback time; or skipped with why.
+pub(super) fn take_lookup_item(
+    item_bytes: &[u8],
+    at: u64,
+    what: &dyn Fn() -> String,
+    out: &mut ParseOutcome,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) {
+    let parsed: LookupItem = match serde_json::from_slice(item_bytes) {
+        Ok(p) => p,
+        Err(e) => return out.skip(format!("{}: {}", what(), strip_position(&e))),
+    };
+    let Some(ev) = parsed.event else {
+        return out.skip(format!("{}: no CloudTrailEvent", what()));
+    };
+    let fallback_time = lookup_time(parsed.time.as_str());
+    let ev_bytes = ev.get().as_bytes();
+    let offset = at + (ev_bytes.as_ptr() as usize - item_bytes.as_ptr() as usize) as u64;
+    if ev_bytes.len() > max_record_len() {
+        return out.skip(format!("{}: CloudTrailEvent: {}", what(), RecordError::TooLarge(max_record_len())));
+    }
+    if ev_bytes.first() == Some(&b'"') {
+        let text: String = match serde_json::from_slice(ev_bytes) {
+            Ok(t) => t,
+            Err(e) => return out.skip(format!("{}: CloudTrailEvent: {}", what(), strip_position(&e))),
+        };
+        match RecordFields::parse(text.as_bytes()) {
+            Ok(fields) => {
+                out.records += 1;
+                let span = ByteSpan { offset, len: ev_bytes.len() as u32, escaped: true };
+                on_record(Parsed { span, fields: &fields, bytes: text.as_bytes(), fallback_time });
+            }
+            Err(e) => out.skip(format!("{}: CloudTrailEvent: {e}", what())),
+        }
+    } else {
+        match RecordFields::parse(ev_bytes) {
+            Ok(fields) => {
+                out.records += 1;
+                let span = ByteSpan { offset, len: ev_bytes.len() as u32, escaped: false };
+                on_record(Parsed { span, fields: &fields, bytes: ev_bytes, fallback_time });
+            }
+            Err(e) => out.skip(format!("{}: CloudTrailEvent: {e}", what())),
+        }
+    }
+}
+
+/// A value of an array or a line of JSON Lines found at input offset `at`: a record, or an
+/// `aws cloudtrail lookup-events` item holding one (`jq -c '.Events[]'` writes those), handed
+/// to `on_record`; or skipped with why. Whether it was a lookup-events item.
+pub(super) fn take_record_or_item(
+    bytes: &[u8],
+    at: u64,
+    what: &dyn Fn() -> String,
+    out: &mut ParseOutcome,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> bool {
+    match RecordFields::parse(bytes) {
+        Ok(fields) => {
+            out.records += 1;
+            let span = ByteSpan { offset: at, len: bytes.len() as u32, escaped: false };
+            on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
+            false
+        }
+        // Records have camelCase fields; lookup-events items have CloudTrailEvent beside
+        // capitalised summary fields, so only an object that is no record is looked at again.
+        Err(RecordError::NotARecord) if memchr::memmem::find(bytes, b"\"CloudTrailEvent\"").is_some() => {
+            take_lookup_item(bytes, at, what, out, on_record);
+            true
+        }
+        Err(e) => {
+            out.skip(format!("{}: {e}", what()));
+            false
+        }
+    }
 }
 
 #[cfg(test)]

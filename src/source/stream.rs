@@ -5,8 +5,8 @@
 //! the same offsets.
 
 use super::files::{InputKind, ParseError, ParseOutcome, Parsed};
-use crate::model::raw::{describe_non_json, ByteSpan, MAX_CONTENT};
-use crate::model::record::{max_record_len, RecordError, RecordFields};
+use crate::model::raw::{describe_non_json, MAX_CONTENT};
+use crate::model::record::{max_record_len, RecordError};
 use std::io::Read;
 
 /// How much is read at a time.
@@ -190,7 +190,9 @@ impl Scanner<'_> {
                     return Ok(out);
                 }
                 Ok(false) => out.skip(format!("{what}[{i}]: {}", RecordError::TooLarge(max_record_len()))),
-                Ok(true) => take(&rec, start, &mut out, &|| format!("{what}[{i}]"), on_record),
+                Ok(true) => {
+                    take(&rec, start, &mut out, &|| format!("{what}[{i}]"), on_record);
+                }
             }
             self.skip_ws();
             match self.peek() {
@@ -243,6 +245,7 @@ impl Scanner<'_> {
     /// JSON Lines: each line a record, or skipped with its reason.
     fn lines(&mut self, on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
         let mut out = ParseOutcome::new(InputKind::JsonLines);
+        let mut items = 0;
         let mut line = Vec::new();
         for n in 1.. {
             let start = self.offset();
@@ -256,11 +259,17 @@ impl Scanner<'_> {
                 out.skip(format!("line {n}: {}", RecordError::TooLarge(max_record_len())));
             } else if !trimmed.is_empty() {
                 let lead = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0) as u64;
-                take(trimmed, start + lead, &mut out, &|| format!("line {n}"), on_record);
+                let records = out.records;
+                if take(trimmed, start + lead, &mut out, &|| format!("line {n}"), on_record) {
+                    items += out.records - records;
+                }
             }
             if !more {
                 break;
             }
+        }
+        if items > 0 && items == out.records {
+            out.kind = InputKind::LookupEvents;
         }
         if out.records == 0 {
             return Err(ParseError::NotCloudTrail(format!("no line is a record ({})", out.skipped.join("; "))));
@@ -379,22 +388,16 @@ impl Scanner<'_> {
     }
 }
 
-/// A value found at input offset `start`: a record handed to `on_record`, or skipped with why.
+/// A value found at input offset `start`: a record (or a lookup-events item holding one)
+/// handed to `on_record`, or skipped with why. Whether it was a lookup-events item.
 fn take(
     bytes: &[u8],
     start: u64,
     out: &mut ParseOutcome,
     what: &dyn Fn() -> String,
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) {
-    match RecordFields::parse(bytes) {
-        Ok(fields) => {
-            out.records += 1;
-            let span = ByteSpan { offset: start, len: bytes.len() as u32, escaped: false };
-            on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
-        }
-        Err(e) => out.skip(format!("{}: {e}", what())),
-    }
+) -> bool {
+    super::files::take_record_or_item(bytes, start, what, out, on_record)
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -466,10 +469,23 @@ mod tests {
             br#"{"Records":[]}"#,
             b"[{\"eventName\":\"A\"}, {\"eventName\":\"B\"}]",
             b"{\"eventName\":\"A\"}\n\n  {\"eventName\":\"B\"}  \r\n{broken\n{\"eventName\":\"C\"}",
+            br#"{"EventId":"1","EventTime":"2022-02-08 09:23:37+11:00","CloudTrailEvent":"{\"eventName\":\"A\"}"}
+{"EventId":"2","CloudTrailEvent":{"eventName":"B"}}
+{"EventId":"3","EventName":"C"}"#,
         ] {
             let (streamed, whole, _) = both(input);
             assert_eq!(streamed, whole, "{}", String::from_utf8_lossy(input));
+            assert!(!whole.is_empty() || input.len() < 20, "{}", String::from_utf8_lossy(input));
         }
+        // Lookup-events items as lines: the record inside each, where it is in the content.
+        let input = br#"{"EventId":"1","EventTime":"1","CloudTrailEvent":"{\"eventName\":\"A\"}"}
+{"EventId":"2","CloudTrailEvent":{"eventName":"B"}}"#;
+        let (streamed, _, skipped) = both(input);
+        assert_eq!(skipped, 0);
+        let names: Vec<&str> = streamed.iter().map(|f| f.2.as_str()).collect();
+        assert_eq!(names, ["A", "B"]);
+        let (off, len) = (streamed[1].0 as usize, streamed[1].1 as usize);
+        assert_eq!(&input[off..off + len], br#"{"eventName":"B"}"#);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct Options {
     /// Indices into [`crate::model::columns::HEADERS`], in order.
     pub columns: Option<Vec<usize>>,
     pub keys: Vec<(crate::tui::keymap::Key, crate::tui::action::Action)>,
-    /// Problems with the configuration file: (the file, what is wrong).
+    /// Problems with the configuration file (or TRAILSCOPE_THEME): (where, what is wrong).
     pub config_problems: Vec<(String, String)>,
 }
 
@@ -68,19 +68,18 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
         }
     }
     // The theme (TRAILSCOPE_THEME, NO_COLOR) is decided before the terminal is taken too.
+    // An unknown TRAILSCOPE_THEME is said (in the status bar and under E), as print says it,
+    // and the theme is chosen as if it were not set.
     let configured_theme = opts.theme.as_deref().and_then(crate::tui::theme::by_name);
-    match crate::tui::theme::choose_from_env(configured_theme) {
-        Ok(name) => {
-            crate::tui::theme::init(name, crate::tui::theme::Depth::from_env());
-            // crossterm drops every colour under NO_COLOR on its own; the theme decides here
-            // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
-            crossterm::style::force_color_output(true);
-        }
-        Err(e) => {
-            eprintln!("trailscope: {e}");
-            return Ok(exit::USAGE);
-        }
-    }
+    let no_color = std::env::var("NO_COLOR").ok();
+    let name = crate::tui::theme::choose_from_env(configured_theme).unwrap_or_else(|e| {
+        opts.config_problems.push(("TRAILSCOPE_THEME".into(), e.to_string()));
+        crate::tui::theme::choose(None, configured_theme, no_color.as_deref()).unwrap_or_default()
+    });
+    crate::tui::theme::init(name, crate::tui::theme::Depth::from_env());
+    // crossterm drops every colour under NO_COLOR on its own; the theme decides here
+    // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
+    crossterm::style::force_color_output(true);
     tty::set_mouse(opts.mouse);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -489,11 +488,11 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             }
             Err(e) => state.apply(Msg::Notice { text: format!("could not read the record: {e}"), error: true }),
         },
-        Effect::Export { path, events } => {
+        Effect::Export { path, events, overwrite } => {
             let (store, raw, tx) = (state.store().clone(), state.raw().clone(), links.msg_tx.clone());
             state.apply(notice(format!("exporting {} events to {path}…", ui::thousands(events.len()))));
             tokio::task::spawn_blocking(move || {
-                let msg = match effects::export(&store, &raw, &events, &path) {
+                let msg = match effects::export(&store, &raw, &events, &path, overwrite) {
                     Ok(n) => notice(format!("exported {} events to {path}", ui::thousands(n))),
                     Err(e) => Msg::Notice { text: format!("export failed: {e}"), error: true },
                 };

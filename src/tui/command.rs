@@ -11,7 +11,8 @@ pub enum Command {
     Until(i64),
     /// Live history: another AWS profile.
     Profile(String),
-    Export(String),
+    /// Write the filtered events to a file; `true` (`:export!`): over an existing one.
+    Export(String, bool),
     Save(String),
     Load(String),
     Filter(String),
@@ -30,7 +31,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("since", "AGE|TIME", "live: start the window there and fetch; files: set the filter's since:"),
     ("until", "AGE|TIME", "live: end the window there and fetch; files: set the filter's until:"),
     ("profile", "NAME", "live: use another AWS profile"),
-    ("export", "FILE", "write the filtered events to FILE (.jsonl, .json or .csv)"),
+    ("export", "FILE", "write the filtered events to a new FILE (.jsonl, .json or .csv; :export! writes over one)"),
     ("save", "NAME", "save the filter in force as NAME"),
     ("load", "NAME", "apply the saved filter NAME"),
     ("filter", "TEXT", "replace the filter"),
@@ -83,7 +84,8 @@ pub fn parse(line: &str, now_ms: i64) -> Result<Command, CommandError> {
         "since" => Command::Since(time("an age (2h) or a time")?),
         "until" => Command::Until(time("an age (2h) or a time")?),
         "profile" => Command::Profile(need("a profile name")?),
-        "export" => Command::Export(need("a file name")?),
+        "export" => Command::Export(need("a file name")?, false),
+        "export!" => Command::Export(need("a file name")?, true),
         "save" => Command::Save(need("a name")?),
         "load" => Command::Load(need("a saved filter's name")?),
         "filter" => {
@@ -151,7 +153,8 @@ mod tests {
             Command::Region(vec!["us-east-1".into(), "eu-west-1".into()])
         );
         assert_eq!(parse("since 2h", now), Ok(Command::Since(now - 7_200_000)));
-        assert_eq!(parse("export out file.csv", now), Ok(Command::Export("out file.csv".into())));
+        assert_eq!(parse("export out file.csv", now), Ok(Command::Export("out file.csv".into(), false)));
+        assert_eq!(parse(":export! out.csv", now), Ok(Command::Export("out.csv".into(), true)));
         assert_eq!(parse("profile prod", now), Ok(Command::Profile("prod".into())));
         assert_eq!(parse("q", now), Ok(Command::Quit));
         let err = |line: &str| parse(line, now).unwrap_err().to_string();

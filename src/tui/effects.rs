@@ -158,7 +158,7 @@ fn wait_following_stops(pid: rustix::process::Pid) -> std::io::Result<std::proce
     }
 }
 
-/// The export format a path asks for by its extension: `.csv`, `.json`, else JSON Lines.
+/// The export format a path asks for by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
     Jsonl,
@@ -166,30 +166,68 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// The extensions an export may have, and their formats.
+pub const EXPORT_EXTENSIONS: [(&str, ExportFormat); 3] =
+    [(".jsonl", ExportFormat::Jsonl), (".json", ExportFormat::Json), (".csv", ExportFormat::Csv)];
+
 impl ExportFormat {
-    pub fn for_path(path: &str) -> ExportFormat {
+    /// The format of `path` by its extension (any case); an unknown or missing extension is
+    /// refused with the known ones, rather than a typo writing JSON Lines.
+    pub fn for_path(path: &str) -> Result<ExportFormat, String> {
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
-            ExportFormat::Csv
-        } else if lower.ends_with(".json") {
-            ExportFormat::Json
-        } else {
-            ExportFormat::Jsonl
+        if let Some((_, f)) = EXPORT_EXTENSIONS.iter().find(|(ext, _)| lower.ends_with(ext)) {
+            return Ok(*f);
         }
+        let known = EXPORT_EXTENSIONS.iter().map(|e| e.0).collect::<Vec<_>>().join(", ");
+        let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Err(match name.rsplit_once('.') {
+            Some((_, ext)) if !ext.is_empty() => {
+                format!("cannot export to {}: unknown extension .{} (use {known})", sanitize(path), sanitize(ext))
+            }
+            _ => format!("cannot export to {}: no extension (use {known})", sanitize(path)),
+        })
     }
 }
 
 /// Writes `events` (newest first) to `path`, with the same records and cells as `print`.
-/// The store is locked a chunk at a time so the UI can keep adding events meanwhile.
-/// Returns how many events were written.
-pub fn export(store: &SharedStore, raw: &RawReader, events: &[u32], path: &str) -> Result<usize, String> {
-    let format = ExportFormat::for_path(path);
+/// The file is new and private (0600: events hold IPs, ARNs and key ids); an existing file is
+/// written over only when `overwrite` (`:export!`). The store is locked a chunk at a time so
+/// the UI can keep adding events meanwhile. Returns how many events were written.
+pub fn export(
+    store: &SharedStore,
+    raw: &RawReader,
+    events: &[u32],
+    path: &str,
+    overwrite: bool,
+) -> Result<usize, String> {
+    let format = ExportFormat::for_path(path)?;
     let p = expand_home(path);
-    let file = std::fs::File::create(&p).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&p).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => {
+            format!("{} exists; :export! {} writes over it", sanitize(&p.display().to_string()), sanitize(path))
+        }
+        _ => format!("cannot write {}: {e}", sanitize(&p.display().to_string())),
+    })?;
+    #[cfg(unix)]
+    if overwrite {
+        // A file written over keeps its mode otherwise.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot make {} private: {e}", sanitize(&p.display().to_string())))?;
+    }
     let mut out = io::BufWriter::with_capacity(1 << 16, file);
     let written = write_export(format, store, raw, events, &mut out)
         .and_then(|n| out.flush().map(|_| n))
-        .map_err(|e| format!("writing {} failed: {e}", p.display()))?;
+        .map_err(|e| format!("writing {} failed: {e}", sanitize(&p.display().to_string())))?;
     Ok(written)
 }
 
@@ -366,10 +404,18 @@ mod tests {
 
     #[test]
     fn export_format_by_extension() {
-        assert_eq!(ExportFormat::for_path("a.CSV"), ExportFormat::Csv);
-        assert_eq!(ExportFormat::for_path("a.json"), ExportFormat::Json);
-        assert_eq!(ExportFormat::for_path("a.jsonl"), ExportFormat::Jsonl);
-        assert_eq!(ExportFormat::for_path("a"), ExportFormat::Jsonl);
+        assert_eq!(ExportFormat::for_path("a.CSV"), Ok(ExportFormat::Csv));
+        assert_eq!(ExportFormat::for_path("a.json"), Ok(ExportFormat::Json));
+        assert_eq!(ExportFormat::for_path("~/x.y/a.jsonl"), Ok(ExportFormat::Jsonl));
+        assert_eq!(
+            ExportFormat::for_path("/tmp/x.txt"),
+            Err("cannot export to /tmp/x.txt: unknown extension .txt (use .jsonl, .json, .csv)".into())
+        );
+        assert_eq!(
+            ExportFormat::for_path("x.y/out"),
+            Err("cannot export to x.y/out: no extension (use .jsonl, .json, .csv)".into())
+        );
+        assert!(ExportFormat::for_path("a.cvs").unwrap_err().contains("unknown extension .cvs"));
     }
 
     #[test]

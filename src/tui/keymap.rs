@@ -256,13 +256,22 @@ pub static KEYS: &[Section] = &[
     },
 ];
 
-/// [`handle_key`] with the user's bindings (from the configuration file) first, in the list,
-/// detail and facets panes.
+/// [`handle_key`] with the user's bindings (from the configuration file) first. In the list,
+/// detail and facets panes every binding applies; elsewhere (the filter, a prompt, a popup) a
+/// binding applies when its action is one that mode offers, and never to a character the
+/// filter or a prompt would type.
 pub fn handle_key_with(user: &[(Key, Action)], mode: Mode, key: KeyEvent) -> Option<Action> {
-    if key.kind != KeyEventKind::Release && BROWSE.contains(&mode) {
+    if key.kind != KeyEventKind::Release {
         // Shift is part of the character for letters ('X'), not a modifier to match.
         let mods = key.modifiers - KeyModifiers::SHIFT;
-        if let Some((_, a)) = user.iter().find(|((code, m), _)| *code == key.code && *m == mods) {
+        let typed = matches!(mode, Mode::Filter | Mode::Prompt)
+            && matches!(key.code, KeyCode::Char(_))
+            && !mods.contains(KeyModifiers::CONTROL);
+        let bound = user
+            .iter()
+            .filter(|((code, m), _)| *code == key.code && *m == mods)
+            .find(|(_, a)| BROWSE.contains(&mode) || (!typed && offers(mode, a)));
+        if let Some((_, a)) = bound {
             return Some(a.clone());
         }
     }
@@ -278,6 +287,11 @@ pub fn handle_paste(mode: Mode, text: &str) -> Option<Action> {
     }
     let text: String = text.chars().filter(|c| !c.is_control()).collect();
     (!text.is_empty()).then_some(Action::Paste(text))
+}
+
+/// Whether some key of `mode` gives `action` in the built-in table.
+pub fn offers(mode: Mode, action: &Action) -> bool {
+    KEYS.iter().filter(|s| s.modes.contains(&mode)).flat_map(|s| s.rows).any(|r| r.action == *action)
 }
 
 /// The action of a key in a mode, from [`KEYS`].

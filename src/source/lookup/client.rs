@@ -63,13 +63,16 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
         None => "aws sso login".to_string(),
     };
     let text = match code {
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => format!(
-            "AccessDenied in {region}: the identity needs the cloudtrail:LookupEvents permission ({msg})"
-        ),
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            format!("AccessDenied in {region}: the identity needs the cloudtrail:LookupEvents permission ({msg})")
+        }
         "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => {
             format!("the credentials have expired ({msg}); refresh them, e.g. `{login}`, then press r")
         }
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "IncompleteSignatureException" => {
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "IncompleteSignatureException" => {
             format!("AWS did not accept the credentials in {region} ({code}: {msg}); check the profile and keys")
         }
         "InvalidLookupAttributesException" => format!("invalid lookup attribute: {msg}"),
@@ -80,12 +83,7 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
             format!("AWS kept throttling LookupEvents in {region} after {MAX_ATTEMPTS} tries; press r to try again")
         }
-        "" if ["no providers in chain", "no credentials found", "CredentialsNotLoaded", "failed to load credentials"]
-            .iter()
-            .any(|w| raw.contains(w)) =>
-        {
-            "no AWS credentials found: set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws configure`".to_string()
-        }
+        "" if no_credentials("", &raw) => LiveError::NoCredentials { profile: profile.map(str::to_string) }.to_string(),
         "" if raw.to_ascii_lowercase().contains("sso") && (raw.contains("expired") || raw.contains("token")) => {
             format!("the SSO session has expired or is missing: run `{login}`")
         }
@@ -95,8 +93,12 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
                 err.raw_response().map_or(0, |r| r.status().as_u16())
             ),
             SdkError::TimeoutError(_) => format!("LookupEvents in {region} timed out; AWS did not answer in time"),
-            SdkError::DispatchFailure(_) => format!("could not reach CloudTrail in {region}: {}", crate::sanitize::sanitize(&full)),
-            SdkError::ResponseError(_) => format!("CloudTrail in {region} sent a response that could not be read (the connection may have dropped)"),
+            SdkError::DispatchFailure(_) => {
+                format!("could not reach CloudTrail in {region}: {}", crate::sanitize::sanitize(&full))
+            }
+            SdkError::ResponseError(_) => format!(
+                "CloudTrail in {region} sent a response that could not be read (the connection may have dropped)"
+            ),
             _ => format!("LookupEvents in {region} failed: {}", crate::sanitize::sanitize(&full)),
         },
         _ => format!("LookupEvents in {region} failed: {code}: {msg}"),
@@ -166,6 +168,33 @@ pub(super) fn check_profile(name: &str) -> Result<(), LiveError> {
     }
 }
 
+/// With no credentials anywhere (the default chain found none, or fell through to an instance
+/// metadata service that gave none), every request would fail alike with the SDK's chain of
+/// reasons: say it once instead, with what to do. Other failures (an expired SSO session) are
+/// left to the requests, whose answers [`explain`] reads.
+async fn check_credentials(sdk: &aws_config::SdkConfig, profile: Option<&str>) -> Result<(), LiveError> {
+    use aws_sdk_cloudtrail::config::ProvideCredentials;
+    let Some(provider) = sdk.credentials_provider() else { return Ok(()) };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) if no_credentials(&format!("{e:?}"), &DisplayErrorContext(&e).to_string()) => {
+            Err(LiveError::NoCredentials { profile: profile.map(str::to_string) })
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+/// Whether a credentials error (its debug form and its chain of reasons) means that no
+/// source of credentials had any: none loaded, or the chain ended at the instance metadata
+/// service, which it asks last.
+pub(super) fn no_credentials(debug: &str, chain: &str) -> bool {
+    debug.starts_with("CredentialsNotLoaded")
+        || ["no providers in chain", "no credentials found", "CredentialsNotLoaded", "failed to load credentials"]
+            .iter()
+            .any(|w| chain.contains(w))
+        || (chain.contains("loading credentials") && chain.contains("IMDS"))
+}
+
 /// Resolves the SDK configuration and the list of regions.
 pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<String>), LiveError> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
@@ -180,6 +209,7 @@ pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<Str
         loader = loader.region(aws_config::Region::new(first.clone()));
     }
     let sdk = loader.load().await;
+    check_credentials(&sdk, cfg.profile.as_deref()).await?;
     let mut regions: Vec<String> = Vec::new();
     for r in &cfg.regions {
         if r == "all" {

@@ -246,6 +246,16 @@ pub enum LiveError {
         /// The profiles the files define, sorted.
         defined: Vec<String>,
     },
+    /// No source of credentials had any (the environment, the profile, SSO, the container
+    /// or instance metadata).
+    #[error(
+        "no AWS credentials found{}: set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws configure` (`aws sso login` for SSO); --offline reads what the cache holds",
+        .profile.as_ref().map(|p| format!(" for profile {p}")).unwrap_or_default()
+    )]
+    NoCredentials {
+        /// The profile asked for, if one was.
+        profile: Option<String>,
+    },
     /// No region given, none in the environment or the profile.
     #[error(
         "no region: pass --region (e.g. --region us-east-1 or --region all), or set AWS_REGION or a region in the profile"

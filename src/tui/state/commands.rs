@@ -23,7 +23,7 @@ impl State {
             C::Timeline => self.update(Action::ToggleTimeline),
             C::TimeZone(local) => self.local_time = local,
             C::Filter(f) => self.commit_filter(f),
-            C::Export(path) => self.export_view(path),
+            C::Export(path, overwrite) => self.export_view(path, overwrite),
             C::Save(name) => self.save_filter(name),
             C::Load(name) => match self.popups.saved.iter().find(|(n, _)| *n == name) {
                 Some((_, f)) => {

@@ -42,11 +42,31 @@ impl FacetsState {
     }
 
     pub(crate) fn apply_summary(&mut self, version: u64, facets: bool, summary: Arc<Summary>) {
+        // The selection follows its field and value, not its row number: after Enter or `-`
+        // the list shrinks, and the next key must act where the user was pointing.
+        let before = self.selected_value();
         self.version = version;
         self.counted_facets = facets;
         self.summary = Some(summary);
-        let n = self.rows().len();
-        self.sel = self.sel.min(n.saturating_sub(1));
+        let rows = self.rows();
+        if let (Some((field, sym, nth)), Some(s)) = (before, &self.summary) {
+            let at = |f: usize, v: usize| rows.iter().position(|&r| r == (f, v));
+            if let Some(f) = s.facets.iter().position(|x| x.field == field && !x.top.is_empty()) {
+                let top = &s.facets[f].top;
+                let v = top.iter().position(|&(x, _)| x == sym).unwrap_or(nth.min(top.len() - 1));
+                if let Some(row) = at(f, v) {
+                    self.sel = row;
+                }
+            }
+        }
+        self.sel = self.sel.min(rows.len().saturating_sub(1));
+    }
+
+    /// The selected value: its field, the value, and its place among the field's values.
+    fn selected_value(&self) -> Option<(SymField, crate::model::Sym, usize)> {
+        let (f, v) = *self.rows().get(self.sel)?;
+        let facet = self.summary.as_ref()?.facets.get(f)?;
+        Some((facet.field, facet.top.get(v)?.0, v))
     }
 
     /// j/k move by value; page keys jump to the next or previous field.

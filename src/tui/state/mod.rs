@@ -61,8 +61,8 @@ pub enum Effect {
     CopyRecord(u32),
     /// Show an event's record in `$PAGER`.
     Pager(u32),
-    /// Write the given events (newest first) to a file.
-    Export { path: String, events: Arc<Vec<u32>> },
+    /// Write the given events (newest first) to a new file (or over it, `overwrite`).
+    Export { path: String, events: Arc<Vec<u32>>, overwrite: bool },
     /// Store the saved filters.
     SaveFilters(Vec<(String, String)>),
     /// Live history: start again with another profile or other regions (`None`: unchanged).
@@ -476,7 +476,7 @@ impl State {
                 self.effects.push(Effect::SaveFilters(self.popups.saved.clone()));
                 self.notify(format!("deleted the saved filter {name}"));
             }
-            Outcome::Submit(PromptKind::Export, path) => self.export_view(path),
+            Outcome::Submit(PromptKind::Export, path) => self.export_view(path, false),
             Outcome::Submit(PromptKind::Command, line) => self.run_command(&line),
             Outcome::Submit(PromptKind::SaveFilter, name) => self.save_filter(name),
             Outcome::Complete => self.popups.complete(),
@@ -741,10 +741,11 @@ impl State {
         }
     }
 
-    /// Asks for the filtered events to be written to `path`, once the filter has finished.
-    fn export_view(&mut self, path: String) {
+    /// Asks for the filtered events to be written to `path` (over an existing file only when
+    /// `overwrite`), once the filter has finished.
+    fn export_view(&mut self, path: String, overwrite: bool) {
         if self.events.run.done {
-            self.effects.push(Effect::Export { path, events: Arc::new(self.events.view.clone()) });
+            self.effects.push(Effect::Export { path, events: Arc::new(self.events.view.clone()), overwrite });
         } else {
             self.notify("the filter is still running; export when it has finished");
         }

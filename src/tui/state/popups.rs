@@ -30,6 +30,9 @@ pub struct Prompt {
     pub(crate) kind: PromptKind,
     pub(crate) input: String,
     pub(crate) cursor: usize,
+    /// Tab is cycling: the line as typed before the first Tab, and which of its completions
+    /// the line now shows.
+    pub(crate) cycle: Option<(String, usize)>,
 }
 
 impl Prompt {
@@ -38,6 +41,12 @@ impl Prompt {
     }
     pub fn input(&self) -> &str {
         &self.input
+    }
+    /// While Tab cycles: the completions it cycles through, and which one the line shows.
+    pub fn cycling(&self, saved: &[String]) -> Option<(Vec<String>, usize)> {
+        let (typed, i) = self.cycle.as_ref()?;
+        let options = crate::tui::command::complete(typed, saved);
+        (options.get(*i) == Some(&self.input)).then_some((options, *i))
     }
 }
 
@@ -75,7 +84,7 @@ impl Popups {
     }
 
     pub(crate) fn open_prompt(&mut self, kind: PromptKind, initial: String) {
-        self.prompt = Some(Prompt { kind, cursor: initial.len(), input: initial });
+        self.prompt = Some(Prompt { kind, cursor: initial.len(), input: initial, cycle: None });
     }
 
     /// An action while a popup is open.
@@ -150,14 +159,24 @@ impl Popups {
         Outcome::Done
     }
 
-    /// Completes the command line with its first completion.
+    /// Completes the command line with its first completion; Tab again (the line unchanged)
+    /// shows the next one, after the last the first again.
     pub(crate) fn complete(&mut self) {
         let saved: Vec<String> = self.saved.iter().map(|(n, _)| n.clone()).collect();
         let Some(p) = self.prompt.as_mut() else { return };
-        if let Some(done) = crate::tui::command::complete(&p.input, &saved).first() {
-            p.input = done.clone();
-            p.cursor = p.input.len();
+        let (typed, next) = match (p.cycling(&saved), &p.cycle) {
+            (Some((_, i)), Some((typed, _))) => (typed.clone(), i + 1),
+            _ => (p.input.clone(), 0),
+        };
+        let options = crate::tui::command::complete(&typed, &saved);
+        if options.is_empty() {
+            p.cycle = None;
+            return;
         }
+        let i = next % options.len();
+        p.input = options[i].clone();
+        p.cursor = p.input.len();
+        p.cycle = (options.len() > 1).then_some((typed, i));
     }
 
     /// Saves `filter` under `name` (replacing a filter of that name).

@@ -156,19 +156,21 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     } else if !state.load.done {
         let secs = state.load.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0).max(0.001);
         left.push(Span::raw(format!(
-            " · loading {}/{}{} files · {} · {}/s",
+            " · loading {}/{}{} {} · {} · {}/s",
             thousands(st.files_done),
             thousands(st.files_total),
             // Directories are still being searched.
             if st.discovering { "+" } else { "" },
+            crate::sanitize::noun(st.files_total, "file", "files"),
             human_bytes(st.bytes),
             thousands((st.events as f64 / secs) as usize)
         )));
     } else {
         left.push(Span::styled(
             format!(
-                " · {} files · {} in {:.1}s",
+                " · {} {} · {} in {:.1}s",
                 thousands(st.files_read),
+                crate::sanitize::noun(st.files_read, "file", "files"),
                 human_bytes(st.bytes),
                 state.load.elapsed.as_secs_f64()
             ),

@@ -39,8 +39,9 @@ pub fn key_row(row: &Row) -> (String, &'static str, &'static str) {
 /// filter language.
 pub fn help_lines() -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let row = |keys: &str, doc: &str| {
-        Line::from(vec![Span::styled(format!("  {keys:<12}"), theme::key()), Span::raw(doc.to_string())])
+    // A column as wide as the widest of its table, and a space before the text always.
+    let row = |keys: &str, w: usize, doc: &str| {
+        Line::from(vec![Span::styled(format!("  {keys:<w$} "), theme::key()), Span::raw(doc.to_string())])
     };
     for (i, section) in KEYS.iter().enumerate() {
         if i > 0 {
@@ -60,7 +61,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Filter language (all terms must match)", theme::header()));
-    for (syntax, doc) in [
+    let syntax = [
         ("field:value", "case-insensitive substring"),
         ("field:=value", "exact, case-sensitive"),
         ("name:Delete*", "* is a wildcard and anchors the match"),
@@ -69,13 +70,16 @@ pub fn help_lines() -> Vec<Line<'static>> {
         ("agent:\"a b\"", "quote values with spaces"),
         ("since:6h until:…", "time bounds: an age (15m, 6h, 7d) or RFC 3339"),
         ("word", "a bare word matches any column of the list, fuzzily: dsg finds DeleteSecurityGroup"),
-    ] {
-        lines.push(row(syntax, doc));
+    ];
+    let w = syntax.iter().map(|(s, _)| crate::sanitize::width(s)).max().unwrap_or(0).max(11);
+    for (syntax, doc) in syntax {
+        lines.push(row(syntax, w, doc));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Fields", theme::header()));
+    let w = Field::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0).max(11);
     for f in Field::ALL {
-        lines.push(row(f.name(), f.describe()));
+        lines.push(row(f.name(), w, f.describe()));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("In the list: ✗ a failed call (errorCode set), ● a write (readOnly false).", theme::dim()));
@@ -208,14 +212,52 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
         let saved: Vec<String> = state.popups.saved.iter().map(|(n, _)| n.clone()).collect();
         let options = crate::tui::command::complete(&p.input, &saved);
         let word = p.input.split_whitespace().next().unwrap_or("");
-        let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {
-            Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
-            _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
-        };
-        lines.push(Line::styled(sanitize(&hint).into_owned(), theme::dim()));
+        // While Tab cycles, its candidates, the one on the line marked.
+        if let Some((cycle, at)) = p.cycling(&saved) {
+            let mut spans = Vec::new();
+            for (i, o) in cycle.iter().enumerate() {
+                let last = o.trim().rsplit([' ', ',']).next().unwrap_or("");
+                let style = if i == at { theme::selected(true) } else { theme::dim() };
+                spans.push(Span::styled(sanitize(last).into_owned(), style));
+                spans.push(Span::raw("  "));
+            }
+            lines.push(Line::from(spans));
+        } else {
+            let hint = match crate::tui::command::COMMANDS.iter().find(|c| c.0 == word) {
+                Some(c) if p.input.contains(' ') => format!("{} {} — {}", c.0, c.1, c.2),
+                _ => options.iter().map(|o| o.trim()).collect::<Vec<_>>().join("  "),
+            };
+            lines.push(Line::styled(sanitize(&hint).into_owned(), theme::dim()));
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
     let before = sanitize(&p.input[..p.cursor.min(p.input.len())]).into_owned();
     let x = inner.x.saturating_add(crate::sanitize::width(&before) as u16).min(inner.right().saturating_sub(1));
     frame.set_cursor_position(ratatui::layout::Position::new(x, inner.y));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In every table of the help, the text starts in one column, after at least one space:
+    /// no key runs into its text (`field:=valueexact`).
+    #[test]
+    fn help_columns_never_run_together() {
+        let text: Vec<String> =
+            help_lines().iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        for (syntax, doc) in [("field:=value", "exact, case-sensitive"), ("since:6h until:…", "time bounds")] {
+            let line = text.iter().find(|l| l.contains(doc)).unwrap();
+            let at = line.find(doc).unwrap();
+            assert!(line[..at].trim_end().ends_with(syntax) && line[..at].ends_with(' '), "{line:?}");
+        }
+        let starts: Vec<usize> = ["case-insensitive substring", "exact, case-sensitive", "time bounds", "negation"]
+            .iter()
+            .map(|d| {
+                let l = text.iter().find(|l| l.contains(d)).unwrap();
+                crate::sanitize::width(&l[..l.find(d).unwrap()])
+            })
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "one column: {starts:?}");
+    }
 }
