@@ -255,6 +255,22 @@ fn an_archive_without_digests_is_not_verified() {
 }
 
 #[test]
+fn without_public_keys_or_credentials_the_digests_are_not_checked_and_nothing_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _, _) = tampered_archive(dir.path());
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut state = new_state(raw.clone(), 1_767_225_600_000);
+    load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    assert!(state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    state.apply(Msg::Verified(Err(trailscope::verify::Unverified::NoKeys)));
+    let rows = screen_rows(&draw_state(&mut state, 140, 30));
+    let status = rows.last().unwrap();
+    assert!(status.contains("digests not checked"), "{status}");
+    assert!(!status.contains("problems") && !status.contains("(E)"), "{status}");
+    assert!(!rows.iter().any(|r| r.contains('✗')), "nothing is marked altered");
+}
+
+#[test]
 fn verification_that_fails_is_listed_with_the_problems_without_hiding_notices() {
     let dir = tempfile::tempdir().unwrap();
     let (root, _, _) = tampered_archive(dir.path());

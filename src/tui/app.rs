@@ -472,7 +472,7 @@ fn spawn_verify(opts: &Options, msg_tx: mpsc::UnboundedSender<Msg>) {
         let _ = msg_tx.send(Msg::Verified(crate::verify::log_verdicts(&req)));
     });
     if let Err(e) = spawned {
-        let _ = failed_tx.send(Msg::Verified(Err(format!("could not start a thread: {e}"))));
+        let _ = failed_tx.send(Msg::Verified(Err(format!("could not start a thread: {e}").into())));
     }
 }
 

@@ -759,10 +759,41 @@ pub fn public_keys(source: &KeySource, regions: &[String], from: i64, to: i64) -
     }
 }
 
+/// Why there are no verdicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unverified {
+    /// No public keys to check signatures with: no `--public-keys` file and no AWS
+    /// credentials to ask ListPublicKeys with. Nothing failed; nothing was checked.
+    NoKeys,
+    /// Verification failed (the keys could not be had, the archive could not be read), and why.
+    Failed(String),
+}
+
+impl From<String> for Unverified {
+    fn from(reason: String) -> Self {
+        Unverified::Failed(reason)
+    }
+}
+
+impl From<&str> for Unverified {
+    fn from(reason: &str) -> Self {
+        Unverified::Failed(reason.to_string())
+    }
+}
+
 /// What verification says of each log file of `req`'s inputs, by the path as shown
 /// (sanitised: a local path, or `s3://bucket/key`): for the TUI, which marks events by it.
-pub fn log_verdicts(req: &VerifyRequest) -> Result<Vec<(String, crate::model::FileVerdict)>, String> {
+pub fn log_verdicts(req: &VerifyRequest) -> Result<Vec<(String, crate::model::FileVerdict)>, Unverified> {
     let trail = req.trail.as_deref().map(TrailFilter::parse).transpose()?;
+    if let KeySource::Api(cfg) = &req.keys {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the AWS client: {e}"))?;
+        if !rt.block_on(crate::source::lookup::has_credentials(cfg)) {
+            return Err(Unverified::NoKeys);
+        }
+    }
     let mut get_keys = |regions: &[String], from: i64, to: i64| public_keys(&req.keys, regions, from, to);
     let report = verify(&req.inputs, trail.as_ref(), req.since, req.until, &req.s3, &mut get_keys)?;
     Ok(report.rows.into_iter().filter(|r| r.kind == Kind::Log).map(|r| (r.path, r.status.verdict())).collect())

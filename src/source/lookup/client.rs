@@ -195,6 +195,21 @@ pub(super) fn no_credentials(debug: &str, chain: &str) -> bool {
         || (chain.contains("loading credentials") && chain.contains("IMDS"))
 }
 
+/// Whether any credentials can be had the way `cfg` asks (profile, environment, instance
+/// metadata): for work that is worth starting only with them (verifying digests in the
+/// background). An unknown profile or another failure says yes: the work itself explains it.
+pub async fn has_credentials(cfg: &LiveConfig) -> bool {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(p) = &cfg.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(u) = &cfg.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    let sdk = loader.load().await;
+    !matches!(check_credentials(&sdk, cfg.profile.as_deref()).await, Err(LiveError::NoCredentials { .. }))
+}
+
 /// Resolves the SDK configuration and the list of regions.
 pub async fn connect(cfg: &LiveConfig) -> Result<(aws_config::SdkConfig, Vec<String>), LiveError> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());

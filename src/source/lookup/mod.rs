@@ -10,7 +10,7 @@ mod profiles;
 mod session;
 mod store;
 
-pub use client::{connect, explain, Pacer};
+pub use client::{connect, explain, has_credentials, Pacer};
 pub use session::run_live;
 
 use crate::cache::CacheConfig;

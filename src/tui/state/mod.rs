@@ -104,7 +104,7 @@ pub enum Msg {
     },
     /// What verification found for each log file, by the path it is shown by; or why nothing
     /// could be verified.
-    Verified(Result<Vec<(String, crate::model::FileVerdict)>, String>),
+    Verified(Result<Vec<(String, crate::model::FileVerdict)>, crate::verify::Unverified>),
 }
 
 /// A message shown in the status bar for [`NOTICE_FOR`].

@@ -3,6 +3,7 @@
 
 use super::{Effect, State};
 use crate::model::FileVerdict;
+use crate::verify::Unverified;
 use std::collections::HashMap;
 
 /// Where verification of the loaded archive is.
@@ -14,6 +15,8 @@ pub struct VerifyState {
     pub counts: Option<(usize, usize, usize)>,
     /// Why nothing could be verified.
     pub error: Option<String>,
+    /// Nothing was checked: no public keys and no credentials to ask for them.
+    pub no_keys: bool,
     /// The archive is read from S3, where loading does not fetch digests (so none are
     /// counted): verify it anyway.
     pub remote: bool,
@@ -30,7 +33,8 @@ impl State {
     /// The load is over: an archive with digest files is verified, once.
     pub(super) fn start_verify(&mut self, digests: usize) {
         let v = &self.verify;
-        if (digests == 0 && !v.remote) || self.live.is_some() || v.running || v.done() || v.error.is_some() {
+        if (digests == 0 && !v.remote) || self.live.is_some() || v.running || v.done() || v.error.is_some() || v.no_keys
+        {
             return;
         }
         self.verify.running = true;
@@ -38,11 +42,16 @@ impl State {
     }
 
     /// Verdicts by the path a file is shown by (as `verify` names it), or why there are none.
-    pub(super) fn apply_verified(&mut self, result: Result<Vec<(String, FileVerdict)>, String>) {
+    pub(super) fn apply_verified(&mut self, result: Result<Vec<(String, FileVerdict)>, Unverified>) {
         self.verify.running = false;
         let by_path: HashMap<String, FileVerdict> = match result {
             Ok(v) => v.into_iter().collect(),
-            Err(e) => {
+            // Not a problem of any input: the status bar says the digests were not checked.
+            Err(Unverified::NoKeys) => {
+                self.verify.no_keys = true;
+                return;
+            }
+            Err(Unverified::Failed(e)) => {
                 // Listed with the inputs' problems rather than as a notice, which would hide
                 // the notices of the load (the configuration's problems) when it comes back.
                 let reason = crate::sanitize::sanitize(&e).into_owned();

@@ -191,6 +191,8 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         left.push(Span::raw(format!(" ?{}", thousands(unknown))));
     } else if state.verify.error.is_some() {
         left.push(Span::styled(" · not verified (E)", theme::dim()));
+    } else if state.verify.no_keys {
+        left.push(Span::styled(" · digests not checked (no keys: --public-keys)", theme::dim()));
     }
     if let Some((checked, total)) = state.filtering() {
         left.push(Span::styled(
