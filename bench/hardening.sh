@@ -71,10 +71,19 @@ if [ ! -f "$DIR/big.jsonl" ]; then
     "$TS" print --format jsonl "$DIR/archive" >"$DIR/big.jsonl"
 fi
 if [ ! -f "$DIR/big.json" ]; then
-    cat "$DIR/big.jsonl" "$DIR/big.jsonl" | head -c 2000000000 | python3 -c '
+    # Whole lines of the million events, repeated, up to 2 GB.
+    python3 - "$DIR/big.jsonl" <<'EOF2' >"$DIR/big.json"
 import sys
-data = sys.stdin.buffer.read()
-sys.stdout.buffer.write(data[: data.rfind(b"\n") + 1])' >"$DIR/big.json"
+data = open(sys.argv[1], "rb").read()
+out, left = sys.stdout.buffer, 2_000_000_000
+while left > 0:
+    part = data[:left]
+    part = part[: part.rfind(b"\n") + 1] if len(part) < len(data) else part
+    if not part:
+        break
+    out.write(part)
+    left -= len(part)
+EOF2
 fi
 
 measure() { # label command: wall seconds and peak RSS (MB), and the exit status
@@ -98,8 +107,10 @@ echo
 echo "print of $BYTES bytes of JSON Lines, every record written back ($RUNS runs each, alternating):"
 declare -a FILE STDIN
 for i in $(seq "$RUNS"); do
-    f=$( { /usr/bin/time -f '%e' "$TS" print --format jsonl "$DIR/big.jsonl" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    s=$( { /usr/bin/time -f '%e' bash -c "$TS print --format jsonl - <$DIR/big.jsonl" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$DIR/.t" -f '%e' "$TS" print --format jsonl "$DIR/big.jsonl" >/dev/null 2>&1 || true
+    f=$(tail -1 "$DIR/.t")
+    /usr/bin/time -o "$DIR/.t" -f '%e' bash -c "$TS print --format jsonl - <$DIR/big.jsonl" >/dev/null 2>&1 || true
+    s=$(tail -1 "$DIR/.t")
     FILE+=("$f")
     STDIN+=("$s")
     echo "  run $i: file $f s, stdin $s s"
