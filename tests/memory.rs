@@ -266,3 +266,109 @@ fn a_long_value_in_the_detail_view_takes_a_few_times_its_size() {
     assert!(peak < 4 * record.len(), "peak {} MiB for a record of {} MiB", peak >> 20, record.len() >> 20);
     eprintln!("peak {} MiB for a record of {} MiB", peak >> 20, record.len() >> 20);
 }
+
+/// One piece of a hostile input: what decompression bombs and odd files are made of.
+#[derive(Clone, Debug)]
+enum Piece {
+    /// Zeros (a gzip of them is tiny).
+    Zeros(usize),
+    /// One record, the same bytes `n` times.
+    Repeated(usize),
+    /// One record holding a string of `n` bytes.
+    LongString(usize),
+    /// `n` distinct ordinary records.
+    Distinct(usize),
+    /// Arbitrary bytes.
+    Bytes(Vec<u8>),
+    /// Arrays nested `n` deep.
+    Nested(usize),
+}
+
+fn piece() -> impl proptest::strategy::Strategy<Value = Piece> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1usize..=32 << 20).prop_map(Piece::Zeros),
+        (1usize..=40_000).prop_map(Piece::Repeated),
+        (1usize..=24 << 20).prop_map(Piece::LongString),
+        (1usize..=2_000).prop_map(Piece::Distinct),
+        proptest::collection::vec(any::<u8>(), 0..4096).prop_map(Piece::Bytes),
+        (1usize..=100_000).prop_map(Piece::Nested),
+    ]
+}
+
+/// The bytes of `pieces`, as JSON Lines or inside one `{"Records":[…]}`.
+fn hostile_content(pieces: &[Piece], lines: bool) -> Vec<u8> {
+    let record = |name: &str, extra: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventName":"{name}","eventID":"{name}"{extra}}}"#
+        )
+    };
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for (k, p) in pieces.iter().enumerate() {
+        match p {
+            Piece::Zeros(n) => parts.push(vec![0u8; *n]),
+            Piece::Repeated(n) => {
+                let r = record(&format!("same{k}"), "");
+                parts.extend(std::iter::repeat_n(r.into_bytes(), *n));
+            }
+            Piece::LongString(n) => {
+                parts.push(record(&format!("long{k}"), &format!(r#","userAgent":"{}""#, "a".repeat(*n))).into_bytes())
+            }
+            Piece::Distinct(n) => parts.extend(
+                (0..*n).map(|i| record(&format!("d{k}-{i}"), r#","requestParameters":{"b":"x"}"#).into_bytes()),
+            ),
+            Piece::Bytes(b) => parts.push(b.clone()),
+            Piece::Nested(n) => parts.push(["[".repeat(*n), "]".repeat(*n)].concat().into_bytes()),
+        }
+    }
+    if lines {
+        parts.iter().flat_map(|p| p.iter().copied().chain([b'\n'])).collect()
+    } else {
+        let mut out = br#"{"Records":["#.to_vec();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(p);
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, failure_persistence: None, ..Default::default() })]
+    /// Whatever a file holds (zeros, one record repeated, a record with a long string, nested
+    /// arrays, arbitrary bytes, ordinary records, in any order, gzip or not), loading it stays
+    /// within a bound set by the limits (content held whole up to 256 KiB, one record up to
+    /// 1 MiB), not by the file's size: the peak of live bytes, counted by the allocator.
+    #[test]
+    fn random_files_never_exceed_the_memory_bound(
+        pieces in proptest::collection::vec(piece(), 1..6),
+        lines in proptest::bool::ANY,
+        gzip in proptest::bool::ANY,
+    ) {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let content = hostile_content(&pieces, lines);
+        let path = dir.path().join(if gzip { "input.json.gz" } else { "input.json" });
+        if gzip {
+            gzip_file(&path, content.chunks(1 << 20).map(<[u8]>::to_vec));
+        } else {
+            std::fs::write(&path, &content).unwrap();
+        }
+        let size = content.len();
+        drop(content);
+        trailscope::model::record::set_max_record_len(1 << 20);
+        let (loaded, peak) = load_with(&path, 256 << 10);
+        trailscope::model::record::set_max_record_len(trailscope::model::record::DEFAULT_MAX_RECORD);
+        // Up to 2,000 × 5 distinct small records are kept as events (a few MiB at most); the
+        // content, up to tens of MiB, is never held whole.
+        proptest::prop_assert!(
+            peak < 8 << 20,
+            "{peak} bytes at the peak for {size} bytes of content ({} events, problems {:?})",
+            loaded.stats.events,
+            loaded.problems
+        );
+    }
+}
