@@ -34,6 +34,18 @@ fn generate(dir: &Path, name: &str, events: usize, per_file: usize, days: i64, a
     out
 }
 
+/// A CloudTrail client straight to moto (which implements trails), for creating them.
+fn cloudtrail() -> aws_sdk_cloudtrail::Client {
+    let creds = aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests");
+    let conf = aws_sdk_cloudtrail::Config::builder()
+        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+        .endpoint_url(s3h::moto().url())
+        .credentials_provider(creds)
+        .build();
+    aws_sdk_cloudtrail::Client::from_conf(conf)
+}
+
 /// Uploads every file of `archive` under `prefix` (`""` or ending in `/`), keys rewritten by `map`.
 fn upload(bucket: &str, archive: &Path, prefix: &str, map: impl Fn(&str) -> String) {
     let objects = s3h::files_under(archive).into_iter().map(|(k, b)| (format!("{prefix}{}", map(&k)), b)).collect();
@@ -354,14 +366,7 @@ fn a_trail_named_with_trail_is_read_from_the_bucket_and_prefix_describe_trails_g
     let archive = generate(dir.path(), "archive", 600, 20, 1, 1, 61);
     s3h::create_bucket("ts-trail");
     upload("ts-trail", &archive, "audit/", |k| k.to_string());
-    let creds = aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests");
-    let conf = aws_sdk_cloudtrail::Config::builder()
-        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
-        .endpoint_url(s3h::moto().url())
-        .credentials_provider(creds)
-        .build();
-    let ct = aws_sdk_cloudtrail::Client::from_conf(conf);
+    let ct = cloudtrail();
     s3h::rt().block_on(async {
         ct.create_trail().name("audit-trail").s3_bucket_name("ts-trail").s3_key_prefix("audit").send().await.unwrap();
         ct.start_logging().name("audit-trail").send().await.unwrap();
@@ -563,14 +568,7 @@ fn verify_of_a_trail_in_s3_checks_every_digest_including_the_newest() {
     let newest = digests.iter().filter(|k| k.contains("/us-east-1/")).max().unwrap();
     assert_eq!(status_of(&rows, &format!("{url}/{newest}")), "valid");
     // The same trail located by --trail (DescribeTrails), without a PATH.
-    let creds = aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests");
-    let conf = aws_sdk_cloudtrail::Config::builder()
-        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
-        .endpoint_url(s3h::moto().url())
-        .credentials_provider(creds)
-        .build();
-    let ct = aws_sdk_cloudtrail::Client::from_conf(conf);
+    let ct = cloudtrail();
     s3h::rt().block_on(async {
         ct.create_trail().name(trailscope_gen::TRAIL_NAME).s3_bucket_name(&s.bucket).send().await.unwrap();
     });

@@ -254,14 +254,20 @@ fn an_archive_without_digests_is_not_verified() {
     assert!(!rows.iter().any(|r| r.contains('✓') || r.contains('✗')));
 }
 
-#[test]
-fn without_public_keys_or_credentials_the_digests_are_not_checked_and_nothing_is_a_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    let (root, _, _) = tampered_archive(dir.path());
+/// A state that has loaded a tampered archive with digests, and asked to verify it.
+fn loaded_asking_to_verify(dir: &std::path::Path) -> TestState {
+    let (root, _, _) = tampered_archive(dir);
     let raw = Arc::new(RawReader::new(64 << 20));
     let mut state = new_state(raw.clone(), 1_767_225_600_000);
     load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
     assert!(state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    state
+}
+
+#[test]
+fn without_public_keys_or_credentials_the_digests_are_not_checked_and_nothing_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = loaded_asking_to_verify(dir.path());
     state.apply(Msg::Verified(Err(trailscope::verify::Unverified::NoKeys)));
     let rows = screen_rows(&draw_state(&mut state, 140, 30));
     let status = rows.last().unwrap();
@@ -273,11 +279,7 @@ fn without_public_keys_or_credentials_the_digests_are_not_checked_and_nothing_is
 #[test]
 fn verification_that_fails_is_listed_with_the_problems_without_hiding_notices() {
     let dir = tempfile::tempdir().unwrap();
-    let (root, _, _) = tampered_archive(dir.path());
-    let raw = Arc::new(RawReader::new(64 << 20));
-    let mut state = new_state(raw.clone(), 1_767_225_600_000);
-    load(&[root.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
-    assert!(state.take_effects().contains(&trailscope::tui::state::Effect::Verify));
+    let mut state = loaded_asking_to_verify(dir.path());
     state.apply(Msg::Notice { text: "a notice of the load".into(), error: false });
     state.apply(Msg::Verified(Err("ListPublicKeys in us-east-1 failed: \u{1b}[31mdenied".into())));
     let rows = screen_rows(&draw_state(&mut state, 140, 30));
