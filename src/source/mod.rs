@@ -25,6 +25,15 @@ use crate::model::raw::SourceFile;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The AWS SDK's timeouts for the requests of every source: `attempt` for one attempt of a
+/// request, 10 s to connect (retries are the sources' own).
+pub(crate) fn attempt_timeouts(attempt: Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(attempt)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+}
+
 /// An input that was skipped, or read only in part, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

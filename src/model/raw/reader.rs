@@ -37,7 +37,13 @@ pub struct RawReader {
     cache: Mutex<Lru>,
     /// Decompressed content too large for the budget, by [`SourceFile`] key.
     spills: Mutex<HashMap<u64, Arc<Spill>>>,
+    /// Plain files on disk, checked (unchanged since loading) and opened once, by
+    /// [`SourceFile`] key: their records are read by position, not by opening them again.
+    open: Mutex<HashMap<u64, Arc<File>>>,
 }
+
+/// Plain files kept open at most (a directory of thousands must not use up descriptors).
+const OPEN_MAX: usize = 64;
 
 struct Lru {
     /// By [`SourceFile`] key.
@@ -51,8 +57,8 @@ struct Lru {
 enum Whole {
     Memory(Arc<Vec<u8>>),
     Spilled(Arc<Spill>),
-    /// A plain file on disk: read by range.
-    OnDisk,
+    /// A plain file on disk, open: read by position.
+    OnDisk(Arc<File>),
 }
 
 impl RawReader {
@@ -61,6 +67,7 @@ impl RawReader {
         Self {
             cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }),
             spills: Mutex::new(HashMap::new()),
+            open: Mutex::new(HashMap::new()),
         }
     }
 
@@ -71,6 +78,7 @@ impl RawReader {
         lru.order.clear();
         lru.bytes = 0;
         self.spills.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Offers content already decompressed by the loader.
@@ -103,7 +111,7 @@ impl RawReader {
         let raw = match self.whole(file)? {
             Whole::Memory(content) => slice_of(content, range)?,
             Whole::Spilled(spill) => RawBytes::Owned(spill.read(range.start as u64..range.end as u64)?),
-            Whole::OnDisk => self.read_range(file, range)?,
+            Whole::OnDisk(f) => read_at(&f, range)?,
         };
         if loc.escaped() {
             let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
@@ -127,6 +135,9 @@ impl RawReader {
         }
         if let Some(spill) = self.spilled(file.key) {
             return Ok(Whole::Spilled(spill));
+        }
+        if let Some(f) = self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&file.key) {
+            return Ok(Whole::OnDisk(f.clone()));
         }
         if let Some(mem) = file.memory.get() {
             if !is_gzip(mem) {
@@ -152,7 +163,13 @@ impl RawReader {
         let mut magic = [0u8; 2];
         let n = f.read(&mut magic)?;
         if n < 2 || !is_gzip(&magic) {
-            return Ok(Whole::OnDisk);
+            let f = Arc::new(f);
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            if open.len() >= OPEN_MAX {
+                open.clear();
+            }
+            open.insert(file.key, f.clone());
+            return Ok(Whole::OnDisk(f));
         }
         self.inflate_file(file, f)
     }
@@ -193,14 +210,14 @@ impl RawReader {
             }
         }
     }
+}
 
-    fn read_range(&self, file: &SourceFile, range: Range<usize>) -> Result<RawBytes, ReadError> {
-        let mut f = File::open(&file.path)?;
-        f.seek(SeekFrom::Start(range.start as u64))?;
-        let mut buf = vec![0; range.len()];
-        f.read_exact(&mut buf)?;
-        Ok(RawBytes::Owned(buf))
-    }
+/// The bytes of `range` of an open file, read by position (no seek: the file is shared).
+fn read_at(f: &File, range: Range<usize>) -> Result<RawBytes, ReadError> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; range.len()];
+    f.read_exact_at(&mut buf, range.start as u64)?;
+    Ok(RawBytes::Owned(buf))
 }
 
 fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {

@@ -285,12 +285,7 @@ pub(super) fn region_clients(sdk: &aws_config::SdkConfig, regions: &[String], cf
             let conf = aws_sdk_cloudtrail::config::Builder::from(sdk)
                 .region(aws_config::Region::new(r.clone()))
                 .retry_config(aws_config::retry::RetryConfig::disabled())
-                .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
-                        .operation_attempt_timeout(timeout)
-                        .connect_timeout(Duration::from_secs(10))
-                        .build(),
-                )
+                .timeout_config(crate::source::attempt_timeouts(timeout))
                 .build();
             RegionClient { client: aws_sdk_cloudtrail::Client::from_conf(conf), pacer: Arc::new(Pacer::new(spacing)) }
         })

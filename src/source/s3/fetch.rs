@@ -252,12 +252,7 @@ pub fn client(sdk: &aws_config::SdkConfig, region: &str, c: &Connect) -> aws_sdk
         .region(aws_config::Region::new(region.to_string()))
         .force_path_style(c.endpoint_url.is_some())
         .retry_config(aws_config::retry::RetryConfig::disabled())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(timeout)
-                .connect_timeout(Duration::from_secs(10))
-                .build(),
-        )
+        .timeout_config(crate::source::attempt_timeouts(timeout))
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }

@@ -56,17 +56,6 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
 }
 
-/// `3m`, `5h`, `2d`: how long ago, roughly.
-fn ago(ms: i64) -> String {
-    let s = (ms / 1000).max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
 /// The status of trail archives read from S3: objects and bytes so far, then what came from
 /// the cache; the trail's last delivery when `--trail` named it.
 fn remote_status(r: &S3Status, done: bool, elapsed: std::time::Duration, now_ms: i64) -> Vec<Span<'static>> {
@@ -99,9 +88,9 @@ fn remote_status(r: &S3Status, done: bool, elapsed: std::time::Duration, now_ms:
     if let Some(t) = &r.trail {
         match t.latest_delivery_ms {
             Some(ms) => out.push(Span::raw(format!(
-                " · {} last delivered {} ago",
+                " · {} last delivered {}",
                 crate::sanitize::sanitize(&t.name),
-                ago(now_ms - ms)
+                crate::model::time::format_age(now_ms, ms)
             ))),
             None => out.push(Span::styled(
                 format!(" · {} has not delivered yet", crate::sanitize::sanitize(&t.name)),
