@@ -109,8 +109,8 @@ fn pivots_rewrite_the_filter_and_history_walks_back_and_forth() {
 
     state.update(Action::PivotPrincipal);
     state.settle();
-    let arn = sym(&state, login, SymField::Arn);
-    let arn_term = format!("arn:=\"{arn}\"");
+    let account = sym(&state, login, SymField::IdentityAccount);
+    let arn_term = format!("user:=trent type:=IAMUser account:={account}");
     assert_eq!(state.filter().input(), arn_term, "the pivot is written into the filter");
     assert_eq!(state.view(), direct(&state, &arn_term));
     assert_eq!(state.view().len(), 20);
@@ -425,4 +425,115 @@ fn a_failure_notice_is_in_the_error_colour() {
         let cell = &t.backend().buffer()[(1, h - 1)];
         assert_eq!((cell.fg, error), (style.fg.unwrap(), error), "status bar: {:?}", cell.symbol());
     }
+}
+
+/// A record by `who` (an identity object), at `time`, from `ip`.
+fn record(id: &str, name: &str, time: &str, ip: &str, who: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.08", "eventID": id, "eventName": name, "eventTime": time,
+        "eventSource": "iam.amazonaws.com", "awsRegion": "us-east-1", "sourceIPAddress": ip,
+        "recipientAccountId": who["accountId"].clone(), "userIdentity": who,
+    })
+}
+
+fn iam_user(account: &str, name: &str, arn: bool, key: &str) -> serde_json::Value {
+    let mut v = serde_json::json!({ "type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": account, "userName": name });
+    if arn {
+        v["arn"] = format!("arn:aws:iam::{account}:user/{name}").into();
+    }
+    if !key.is_empty() {
+        v["accessKeyId"] = key.into();
+    }
+    v
+}
+
+/// `record` signed with console credentials created at `created`.
+fn console(mut record: serde_json::Value, created: &str) -> serde_json::Value {
+    record["userIdentity"]["sessionContext"] =
+        serde_json::json!({ "attributes": { "creationDate": created, "mfaAuthenticated": "true" } });
+    record["sessionCredentialFromConsole"] = "true".into();
+    record
+}
+
+fn loaded_records(records: Vec<serde_json::Value>) -> (tempfile::TempDir, TestState) {
+    let dir = tempfile::tempdir().unwrap();
+    write_trail_file(dir.path(), "111111111111", "us-east-1", "2025/12/31", "people", &records, false);
+    let state = loaded(&[dir.path().to_string_lossy().into_owned()]);
+    (dir, state)
+}
+
+fn ids_of(state: &State) -> Vec<String> {
+    let store = state.store().read();
+    let mut ids: Vec<String> = state.view().iter().map(|&e| store.event_id(&store.events[e as usize]).to_string()).collect();
+    ids.sort();
+    ids
+}
+
+fn select_id(state: &mut TestState, id: &str) {
+    let pos = {
+        let store = state.store().read();
+        state.view().iter().position(|&e| store.event_id(&store.events[e as usize]).to_string() == id).unwrap()
+    };
+    state.select_row(pos);
+}
+
+#[test]
+fn a_principal_pivot_finds_the_users_events_without_an_arn_and_no_one_elses() {
+    let role = |account: &str, session: &str| {
+        serde_json::json!({ "type": "AssumedRole", "accountId": account, "principalId": "AROAEXAMPLE:x",
+            "arn": format!("arn:aws:sts::{account}:assumed-role/deploy/{session}"), "accessKeyId": "ASIAROLE" })
+    };
+    let (_dir, mut state) = loaded_records(vec![
+        record("a1", "ListUsers", "2025-12-31T10:00:00Z", "1.1.1.1", iam_user("111111111111", "alice", true, "AKIAALICE")),
+        record("a2", "CheckMfa", "2025-12-31T09:59:00Z", "1.1.1.1", iam_user("111111111111", "alice", false, "")),
+        record("b1", "ListUsers", "2025-12-31T10:01:00Z", "1.1.1.1", iam_user("222222222222", "alice", true, "AKIAOTHER")),
+        record("r1", "ListUsers", "2025-12-31T10:02:00Z", "1.1.1.1", role("111111111111", "alice")),
+        record("t1", "GetCallerIdentity", "2025-12-31T10:03:00Z", "1.1.1.1", iam_user("111111111111", "trent", true, "AKIATRENT")),
+    ]);
+    select_id(&mut state, "a1");
+    state.update(Action::PivotPrincipal);
+    state.settle();
+    assert_eq!(ids_of(&state), ["a1", "a2"], "{}", state.filter().input());
+    assert_eq!(state.view(), direct(&state, state.filter().input()));
+    // From the event without an ARN, the same principal.
+    select_id(&mut state, "a2");
+    state.update(Action::PivotPrincipal);
+    state.settle();
+    assert_eq!(ids_of(&state), ["a1", "a2"], "{}", state.filter().input());
+    // A role session stays named by its ARN.
+    state.update(Action::FilterClear);
+    state.settle();
+    select_id(&mut state, "r1");
+    state.update(Action::PivotPrincipal);
+    state.settle();
+    assert_eq!(ids_of(&state), ["r1"], "{}", state.filter().input());
+}
+
+#[test]
+fn a_session_pivot_from_a_console_login_finds_the_events_signed_with_its_credentials() {
+    let user = |arn, key| iam_user("111111111111", "alice", arn, key);
+    let (_dir, mut state) = loaded_records(vec![
+        record("login1", "ConsoleLogin", "2025-12-31T08:00:00Z", "1.1.1.1", user(true, "")),
+        console(record("s1", "ListBuckets", "2025-12-31T08:01:00Z", "1.1.1.1", user(true, "ASIAONE")), "2025-12-31T08:00:01Z"),
+        console(record("s2", "GetBucketPolicy", "2025-12-31T08:05:00Z", "1.1.1.1", user(true, "ASIAONE")), "2025-12-31T08:00:01Z"),
+        // The same user's automation with a long-term key from elsewhere, during the session.
+        record("auto", "PutObject", "2025-12-31T08:03:00Z", "3.3.3.3", user(true, "AKIAAUTO")),
+        // A second sign-in later the same day, from the same IP.
+        record("login2", "ConsoleLogin", "2025-12-31T12:00:00Z", "1.1.1.1", user(true, "")),
+        console(record("t1", "ListUsers", "2025-12-31T12:02:00Z", "1.1.1.1", user(true, "ASIATWO")), "2025-12-31T12:00:00Z"),
+        // The second session's credentials rotated: two keys, one session.
+        console(record("t2", "ListRoles", "2025-12-31T13:02:00Z", "1.1.1.1", user(true, "ASIATHREE")), "2025-12-31T12:00:00Z"),
+        // Not from the console: temporary keys of GetSessionToken, same user and IP.
+        record("cli", "ListRoles", "2025-12-31T14:00:00Z", "1.1.1.1", user(true, "ASIACLI")),
+    ]);
+    select_id(&mut state, "login1");
+    state.update(Action::PivotSession);
+    state.settle();
+    assert_eq!(ids_of(&state), ["s1", "s2"], "{}", state.filter().input());
+    state.update(Action::FilterClear);
+    state.settle();
+    select_id(&mut state, "login2");
+    state.update(Action::PivotSession);
+    state.settle();
+    assert_eq!(ids_of(&state), ["t1", "t2"], "{}", state.filter().input());
 }

@@ -139,13 +139,13 @@ actions! {
     Mouse(Pointer),
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
-    /// Pivot: events of the same principal (its ARN when there is one)
+    /// Pivot: the same principal: an IAM user or root by name and account (events without an ARN too), any other by ARN
     PivotPrincipal,
     /// Pivot: events signed with the same access key
     PivotKey,
     /// Pivot: events from the same source IP
     PivotIp,
-    /// Pivot: events of the same session (temporary key, assumed-role session, console sign-in)
+    /// Pivot: the same session: a temporary key; from a ConsoleLogin, the keys its console session was issued (same ARN and IP)
     PivotSession,
     /// Pivot: events on the same resource (the first in resources[])
     PivotResource,

@@ -65,7 +65,7 @@ impl State {
     /// Replaces the filter with a question about the selected event.
     pub(super) fn pivot(&mut self, action: &Action) {
         let Some(ev) = self.selected_event() else { return };
-        let Some((what, text)) = pivot::pivot_filter(&self.events.store.read(), ev, action) else { return };
+        let Some((what, text)) = pivot::pivot_filter(&self.events.store.read(), self.raw(), ev, action) else { return };
         if text.is_empty() {
             self.notify(format!("this event has no {what} to pivot on"));
             return;
