@@ -770,3 +770,63 @@ fn a_database_of_another_application_is_named_and_left_alone() {
         assert_eq!(std::fs::read(&db).unwrap(), bytes, "the database is left as it was");
     }
 }
+
+/// Bytes in use in the cache's database (what `--cache-max-size` counts) and the archive
+/// index's files.
+fn used_and_indexed(cache: &Path) -> (u64, u64) {
+    let conn = rusqlite::Connection::open(cache.join(trailscope::cache::DB_NAME)).unwrap();
+    let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
+    let used = (q("PRAGMA page_count") - q("PRAGMA freelist_count")) * q("PRAGMA page_size");
+    (used, q("SELECT count(*) FROM archive_files"))
+}
+
+#[test]
+fn the_archive_index_counts_against_the_cache_size_limit_and_is_shown_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = generate(dir.path(), "a", 3000, 1, 5, 3600, 86_400);
+    let b = generate(dir.path(), "b", 3000, 1, 6, 3600, 86_400);
+    let cache = dir.path().join("cache");
+    let print = |archive: &Path, limit: &str| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["print", "--format", "csv", "--cache-max-size", limit, "--cache-dir"])
+            .arg(&cache)
+            .arg(archive)
+            .env_remove("TRAILSCOPE_CACHE_DIR");
+        cmd.output().unwrap()
+    };
+    let first = print(&a, "1G");
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let (used_a, files_a) = used_and_indexed(&cache);
+    assert_eq!(files_a, 600, "every file of a indexed");
+    let o = Command::new(bin()).args(["cache", "stats", "--cache-dir"]).arg(&cache).output().unwrap();
+    let stats = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(stats.contains("archives:  600 files indexed (3000 records), the index taking "), "{stats}");
+
+    // Room for about one archive's index: b's is stored, a's (used before) makes room for it.
+    let limit = used_a + used_a / 4;
+    let second = print(&b, &limit.to_string());
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(second.stdout != first.stdout);
+    let (used, files) = used_and_indexed(&cache);
+    assert!(used <= limit, "{used} bytes in use over the limit of {limit}");
+    assert!(files >= 600 && files < 1200, "b's 600 files indexed, part of a's dropped for them: {files}");
+    let conn = rusqlite::Connection::open(cache.join(trailscope::cache::DB_NAME)).unwrap();
+    let b_files: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM archive_files WHERE path LIKE ?1",
+            [format!("{}%", std::fs::canonicalize(&b).unwrap().display())],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(b_files, 600, "the files being loaded keep their index");
+
+    // A limit that cannot hold one archive's index: nothing is stored, and stderr says so.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let tight = print(&a, &(used_a / 3).to_string());
+    assert_eq!(tight.status.code(), Some(0), "{}", stderr(&tight));
+    assert!(tight.stdout == first.stdout, "the same list whatever the cache holds");
+    assert!(stderr(&tight).contains("does not fit under the cache's size limit"), "{}", stderr(&tight));
+    let (used, files) = used_and_indexed(&cache);
+    assert_eq!(files, 0);
+    assert!(used <= used_a / 3, "{used}");
+}

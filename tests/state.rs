@@ -562,3 +562,28 @@ fn the_status_bar_says_one_file() {
     let screen = t.backend().to_string();
     assert!(screen.contains(" · 1 file · "), "{screen}");
 }
+
+/// Loading an archive with the cache says once, in the status bar, what its index took there;
+/// the second load, which reads the index, says nothing of it.
+#[test]
+fn the_archive_index_written_to_the_cache_is_announced_once_with_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = trailscope::cache::CacheConfig { dir: dir.path().join("cache"), max_bytes: 1 << 30 };
+    let screen_after_load = || {
+        let raw = Arc::new(RawReader::new(64 << 20));
+        let opts = LoadOptions { cache: Some(cache.clone()), ..Default::default() };
+        let mut msgs = Vec::new();
+        load(&[stratus().to_string_lossy().into_owned()], &opts, &raw, &mut |m| msgs.push(m));
+        let mut state = new_state(raw, 0);
+        for m in msgs {
+            state.apply(Msg::Load(m));
+        }
+        state.settle();
+        draw_state(&mut state, 160, 30).backend().to_string()
+    };
+    let first = screen_after_load();
+    assert!(first.contains("stored the archive index of 35 files in the cache ("), "{first}");
+    assert!(first.contains(" MiB): the next open reads it"), "{first}");
+    let second = screen_after_load();
+    assert!(!second.contains("stored the archive index"), "{second}");
+}

@@ -437,7 +437,8 @@ fn record(id: &str, name: &str, time: &str, ip: &str, who: serde_json::Value) ->
 }
 
 fn iam_user(account: &str, name: &str, arn: bool, key: &str) -> serde_json::Value {
-    let mut v = serde_json::json!({ "type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": account, "userName": name });
+    let mut v =
+        serde_json::json!({ "type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": account, "userName": name });
     if arn {
         v["arn"] = format!("arn:aws:iam::{account}:user/{name}").into();
     }
@@ -464,7 +465,8 @@ fn loaded_records(records: Vec<serde_json::Value>) -> (tempfile::TempDir, TestSt
 
 fn ids_of(state: &State) -> Vec<String> {
     let store = state.store().read();
-    let mut ids: Vec<String> = state.view().iter().map(|&e| store.event_id(&store.events[e as usize]).to_string()).collect();
+    let mut ids: Vec<String> =
+        state.view().iter().map(|&e| store.event_id(&store.events[e as usize]).to_string()).collect();
     ids.sort();
     ids
 }
@@ -484,11 +486,29 @@ fn a_principal_pivot_finds_the_users_events_without_an_arn_and_no_one_elses() {
             "arn": format!("arn:aws:sts::{account}:assumed-role/deploy/{session}"), "accessKeyId": "ASIAROLE" })
     };
     let (_dir, mut state) = loaded_records(vec![
-        record("a1", "ListUsers", "2025-12-31T10:00:00Z", "1.1.1.1", iam_user("111111111111", "alice", true, "AKIAALICE")),
+        record(
+            "a1",
+            "ListUsers",
+            "2025-12-31T10:00:00Z",
+            "1.1.1.1",
+            iam_user("111111111111", "alice", true, "AKIAALICE"),
+        ),
         record("a2", "CheckMfa", "2025-12-31T09:59:00Z", "1.1.1.1", iam_user("111111111111", "alice", false, "")),
-        record("b1", "ListUsers", "2025-12-31T10:01:00Z", "1.1.1.1", iam_user("222222222222", "alice", true, "AKIAOTHER")),
+        record(
+            "b1",
+            "ListUsers",
+            "2025-12-31T10:01:00Z",
+            "1.1.1.1",
+            iam_user("222222222222", "alice", true, "AKIAOTHER"),
+        ),
         record("r1", "ListUsers", "2025-12-31T10:02:00Z", "1.1.1.1", role("111111111111", "alice")),
-        record("t1", "GetCallerIdentity", "2025-12-31T10:03:00Z", "1.1.1.1", iam_user("111111111111", "trent", true, "AKIATRENT")),
+        record(
+            "t1",
+            "GetCallerIdentity",
+            "2025-12-31T10:03:00Z",
+            "1.1.1.1",
+            iam_user("111111111111", "trent", true, "AKIATRENT"),
+        ),
     ]);
     select_id(&mut state, "a1");
     state.update(Action::PivotPrincipal);
@@ -514,15 +534,27 @@ fn a_session_pivot_from_a_console_login_finds_the_events_signed_with_its_credent
     let user = |arn, key| iam_user("111111111111", "alice", arn, key);
     let (_dir, mut state) = loaded_records(vec![
         record("login1", "ConsoleLogin", "2025-12-31T08:00:00Z", "1.1.1.1", user(true, "")),
-        console(record("s1", "ListBuckets", "2025-12-31T08:01:00Z", "1.1.1.1", user(true, "ASIAONE")), "2025-12-31T08:00:01Z"),
-        console(record("s2", "GetBucketPolicy", "2025-12-31T08:05:00Z", "1.1.1.1", user(true, "ASIAONE")), "2025-12-31T08:00:01Z"),
+        console(
+            record("s1", "ListBuckets", "2025-12-31T08:01:00Z", "1.1.1.1", user(true, "ASIAONE")),
+            "2025-12-31T08:00:01Z",
+        ),
+        console(
+            record("s2", "GetBucketPolicy", "2025-12-31T08:05:00Z", "1.1.1.1", user(true, "ASIAONE")),
+            "2025-12-31T08:00:01Z",
+        ),
         // The same user's automation with a long-term key from elsewhere, during the session.
         record("auto", "PutObject", "2025-12-31T08:03:00Z", "3.3.3.3", user(true, "AKIAAUTO")),
         // A second sign-in later the same day, from the same IP.
         record("login2", "ConsoleLogin", "2025-12-31T12:00:00Z", "1.1.1.1", user(true, "")),
-        console(record("t1", "ListUsers", "2025-12-31T12:02:00Z", "1.1.1.1", user(true, "ASIATWO")), "2025-12-31T12:00:00Z"),
+        console(
+            record("t1", "ListUsers", "2025-12-31T12:02:00Z", "1.1.1.1", user(true, "ASIATWO")),
+            "2025-12-31T12:00:00Z",
+        ),
         // The second session's credentials rotated: two keys, one session.
-        console(record("t2", "ListRoles", "2025-12-31T13:02:00Z", "1.1.1.1", user(true, "ASIATHREE")), "2025-12-31T12:00:00Z"),
+        console(
+            record("t2", "ListRoles", "2025-12-31T13:02:00Z", "1.1.1.1", user(true, "ASIATHREE")),
+            "2025-12-31T12:00:00Z",
+        ),
         // Not from the console: temporary keys of GetSessionToken, same user and IP.
         record("cli", "ListRoles", "2025-12-31T14:00:00Z", "1.1.1.1", user(true, "ASIACLI")),
     ]);

@@ -253,6 +253,11 @@ pub fn get(conn: &Connection, key: &FileKey) -> Result<Option<Vec<u8>>> {
 pub fn put(conn: &mut Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileKey]) -> Result<()> {
     let now = crate::model::time::now_ms();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    insert(&tx, new, used, now)?;
+    Ok(tx.commit()?)
+}
+
+fn insert(tx: &Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileKey], now: i64) -> Result<()> {
     {
         let mut ins = tx.prepare_cached(
             "INSERT OR REPLACE INTO archive_files (path, size, mtime_ns, used_ms, records, summary)
@@ -266,7 +271,7 @@ pub fn put(conn: &mut Connection, new: &[(FileKey, u32, Vec<u8>)], used: &[FileK
             touch.execute(params![k.path, now])?;
         }
     }
-    Ok(tx.commit()?)
+    Ok(())
 }
 
 /// Drops every archive index.
@@ -275,11 +280,49 @@ pub(crate) fn clear(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// (files, records) indexed.
-pub(crate) fn counts(conn: &Connection) -> Result<(u64, u64)> {
-    Ok(conn.query_row("SELECT count(*), coalesce(sum(records), 0) FROM archive_files", [], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-    })?)
+/// (files, records, bytes of their indexes) indexed.
+pub(crate) fn counts(conn: &Connection) -> Result<(u64, u64, u64)> {
+    Ok(conn.query_row(
+        "SELECT count(*), coalesce(sum(records), 0), coalesce(sum(length(summary)), 0) FROM archive_files",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
+    )?)
+}
+
+/// [`put`] under the store's size limit `max_bytes`: the indexes least recently used before
+/// `keep_since_ms` (not those of the files being loaded now) are dropped to make room. When
+/// the new indexes do not fit even so, none of them is stored (the used ones are still marked
+/// used); whether they were.
+pub fn put_within(
+    conn: &mut Connection,
+    new: &[(FileKey, u32, Vec<u8>)],
+    used: &[FileKey],
+    max_bytes: u64,
+    keep_since_ms: i64,
+) -> Result<bool> {
+    let now = crate::model::time::now_ms();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    insert(&tx, new, used, now)?;
+    loop {
+        if super::used_bytes(&tx)? <= max_bytes {
+            tx.commit()?;
+            return Ok(true);
+        }
+        // The oldest quarter of what is left, at least one: a few rounds, not one per file.
+        let older: i64 =
+            tx.query_row("SELECT count(*) FROM archive_files WHERE used_ms < ?1", [keep_since_ms], |r| r.get(0))?;
+        if older == 0 {
+            break;
+        }
+        tx.execute(
+            "DELETE FROM archive_files WHERE path IN
+               (SELECT path FROM archive_files WHERE used_ms < ?1 ORDER BY used_ms LIMIT ?2)",
+            params![keep_since_ms, (older / 4).max(1)],
+        )?;
+    }
+    drop(tx);
+    put(conn, &[], used)?;
+    Ok(false)
 }
 
 /// Drops the indexes of files not used since `cutoff_ms`; returns how many.

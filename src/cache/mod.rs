@@ -143,6 +143,9 @@ pub struct Stats {
     pub archive_files: u64,
     /// Records in the archive files indexed.
     pub archive_records: u64,
+    /// Bytes of the archive index (its share of what the size limit counts, before SQLite's
+    /// own overhead).
+    pub archive_bytes: u64,
 }
 
 /// An open store (see the module documentation).

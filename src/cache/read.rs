@@ -97,7 +97,7 @@ impl Store {
                 lookups.push((key, n, coverage_of(c, id)?));
             }
         }
-        let (archive_files, archive_records) = files::counts(c)?;
+        let (archive_files, archive_records, archive_bytes) = files::counts(c)?;
         Ok(Stats {
             path: self.path.clone(),
             file_bytes,
@@ -110,6 +110,7 @@ impl Store {
             lookups,
             archive_files,
             archive_records,
+            archive_bytes,
         })
     }
 }

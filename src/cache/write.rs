@@ -244,6 +244,11 @@ impl Store {
         used_bytes(&self.conn)
     }
 
+    /// The size limit commits keep to (see [`Store::enforce_limit`]).
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
     /// Removes events older than `cutoff_ms` (event time) and the coverage that described
     /// them; returns how many events went.
     pub fn prune_before(&mut self, cutoff_ms: i64) -> Result<u64> {

@@ -80,7 +80,13 @@ pub fn run(action: &CacheAction, dir: Option<PathBuf>, out: &mut dyn Write, err:
                     if spans.is_empty() { "nothing".to_string() } else { spans.join(", ") }
                 );
             }
-            let _ = writeln!(out, "archives:  {} files indexed ({} records)", s.archive_files, s.archive_records);
+            let _ = writeln!(
+                out,
+                "archives:  {} files indexed ({} records), the index taking {}",
+                s.archive_files,
+                s.archive_records,
+                mib(s.archive_bytes)
+            );
         }),
         CacheAction::Clear => store.clear().map(|()| {
             let _ = writeln!(err, "trailscope: the cache in {} is empty", sanitize(&store.path().to_string_lossy()));

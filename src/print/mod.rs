@@ -101,6 +101,8 @@ impl Loaded {
             SourceMsg::Live(s) => self.live = Some(s),
             // The S3 source's own status is read once it is done (print/s3.rs).
             SourceMsg::Remote(_) => {}
+            // What the TUI says in its status bar; a script's stderr stays for problems.
+            SourceMsg::Info(_) => {}
             SourceMsg::Done(s) => self.stats = s,
         }
     }

@@ -235,6 +235,7 @@ pub fn load_found(
     // After the events are handed over: the user does not wait for the index to be written.
     if let Some(ix) = index.as_ref() {
         index_writes.write(ix, emit);
+        index_writes.announce(emit);
     }
     stats
 }

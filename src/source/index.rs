@@ -56,13 +56,36 @@ pub(super) fn open_index(c: &crate::cache::CacheConfig, emit: &mut dyn FnMut(Sou
     }
 }
 
-/// Index updates waiting to be written, in one transaction each time.
-#[derive(Default)]
+/// Index updates waiting to be written, in one transaction each time, and what was written.
 pub(super) struct IndexWrites {
     new: Vec<(FileKey, u32, Vec<u8>)>,
     used: Vec<FileKey>,
     pub(super) bytes: usize,
     failed: bool,
+    /// When this load started: indexes used since are this load's own, never dropped for room.
+    started_ms: i64,
+    /// Files whose index was written, and its bytes.
+    written: (usize, u64),
+    /// Files whose index did not fit under the cache's size limit, and its bytes.
+    did_not_fit: (usize, u64),
+}
+
+impl Default for IndexWrites {
+    fn default() -> Self {
+        Self {
+            new: Vec::new(),
+            used: Vec::new(),
+            bytes: 0,
+            failed: false,
+            started_ms: crate::model::time::now_ms(),
+            written: (0, 0),
+            did_not_fit: (0, 0),
+        }
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
 }
 
 impl IndexWrites {
@@ -82,10 +105,47 @@ impl IndexWrites {
             return;
         }
         let mut store = ix.store.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = crate::cache::files::put(store.conn(), &new, &used) {
-            self.failed = true;
-            let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
-            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+        // The index counts against the cache's size limit like everything else stored: older
+        // indexes (not this load's) make room first; what still does not fit is not stored.
+        let max = store.max_bytes();
+        let bytes: u64 = new.iter().map(|(_, _, b)| b.len() as u64).sum();
+        match crate::cache::files::put_within(store.conn(), &new, &used, max, self.started_ms) {
+            Ok(true) => {
+                self.written.0 += new.len();
+                self.written.1 += bytes;
+            }
+            Ok(false) => {
+                self.did_not_fit.0 += new.len();
+                self.did_not_fit.1 += bytes;
+            }
+            Err(e) => {
+                self.failed = true;
+                let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
+                emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+            }
+        }
+    }
+
+    /// Says once, when the load has written its last, what the archive index took in the
+    /// cache, and what did not fit under its size limit.
+    pub(super) fn announce(&self, emit: &mut dyn FnMut(SourceMsg)) {
+        let (files, bytes) = self.written;
+        if files > 0 {
+            emit(SourceMsg::Info(format!(
+                "stored the archive index of {files} file{} in the cache ({}): the next open reads it \
+                 (--cache-max-size limits it, --no-cache skips it)",
+                if files == 1 { "" } else { "s" },
+                mib(bytes)
+            )));
+        }
+        let (files, bytes) = self.did_not_fit;
+        if files > 0 {
+            emit(SourceMsg::Warning(format!(
+                "the archive index of {files} file{} ({}) does not fit under the cache's size limit \
+                 (--cache-max-size): they will be parsed again next time",
+                if files == 1 { "" } else { "s" },
+                mib(bytes)
+            )));
         }
     }
 }

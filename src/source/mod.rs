@@ -98,6 +98,8 @@ pub enum SourceMsg {
     /// Something about the cache the user should know (it was moved aside, is not usable);
     /// the inputs themselves are not affected.
     Warning(String),
+    /// Something worth saying once, that is no problem (what the cache now holds).
+    Info(String),
     /// The time a part of the source has delivered completely (replaces what that part said
     /// before).
     Coverage(Coverage),

@@ -83,6 +83,7 @@ impl State {
                 self.problems.push(p)
             }
             SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
+            SourceMsg::Info(text) => self.notify(text),
             SourceMsg::Coverage(_) => {}
             SourceMsg::Remote(status) => self.load.remote = Some(*status),
             SourceMsg::Note(p) => self.problems.push(p),
