@@ -78,14 +78,38 @@ fn filtering_keeps_the_selected_event_when_it_still_matches() {
     state.settle();
     assert_eq!(state.selected_event(), ev);
     assert!(state.view().len() < 310);
-    // Esc clears the filter (focus stays in the filter), a second Esc leaves it.
+    // Esc gives the edit up: the filter in force before it (none) comes back, and the list
+    // has the focus.
     state.update(Action::Back);
     state.settle();
     assert_eq!(state.view().len(), 310);
-    assert_eq!(state.focus(), Focus::Filter);
-    state.update(Action::Back);
     assert_eq!(state.focus(), Focus::List);
     assert_eq!(state.selected_event(), ev);
+    // With a filter submitted, editing it and pressing Esc brings it back, not nothing.
+    state.update(Action::FocusFilter);
+    for c in "name:Delete".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::FilterSubmit);
+    state.settle();
+    let deletes = state.view().to_vec();
+    state.update(Action::FocusFilter);
+    for c in " -name:DeleteTrail region:zz".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.settle();
+    assert!(state.view().is_empty());
+    state.update(Action::Back);
+    state.settle();
+    assert_eq!(state.filter().input(), "name:Delete");
+    assert_eq!(state.view(), deletes);
+    assert_eq!(state.focus(), Focus::List);
+    // Ctrl-U is what clears.
+    state.update(Action::FocusFilter);
+    state.update(Action::FilterClear);
+    state.settle();
+    assert_eq!(state.view().len(), 310);
+    assert_eq!(state.filter().input(), "");
     state.update(Action::OpenDetail);
     assert_eq!(state.focus(), Focus::Detail);
     state.update(Action::Back);
@@ -586,4 +610,38 @@ fn the_archive_index_written_to_the_cache_is_announced_once_with_its_size() {
     assert!(first.contains(" MiB): the next open reads it"), "{first}");
     let second = screen_after_load();
     assert!(!second.contains("stored the archive index"), "{second}");
+}
+
+/// A window given on the command line stays in sight in the filter pane, whatever the filter
+/// says, and a filter longer than the pane is cut with `…`, scrolled to the cursor while typed.
+#[test]
+fn the_filter_pane_shows_the_command_lines_window_and_cuts_long_filters_visibly() {
+    let (raw, msgs) = messages();
+    let now = 1_800_000_000_000;
+    let base_terms = trailscope::query::parse("since:2026-11-01T00:00:00Z", now).unwrap().terms;
+    let mut state =
+        new_state_with(raw, trailscope::tui::state::Start { now_ms: now, base_terms, ..Default::default() });
+    for m in msgs {
+        state.apply(Msg::Load(m));
+    }
+    state.settle();
+    let t = draw_state(&mut state, 120, 30);
+    let rows = screen_rows(&t);
+    assert!(rows[2].contains("command line: since:2026-11-01T00:00:00Z"), "{}", rows[2]);
+
+    let long = "name:DeleteBucket user:alice -error:AccessDenied region:us-east-1 agent:\"aws-cli/2\" source:s3 has:key has:resource";
+    state.update(Action::FocusFilter);
+    for c in long.chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    let t = draw_state(&mut state, 80, 30);
+    let line = screen_rows(&t)[1].clone();
+    assert!(
+        line.starts_with("│…") && line.contains(" has:key has:resource "),
+        "typing: the end in sight, the start cut: {line}"
+    );
+    state.update(Action::FilterHome);
+    let t = draw_state(&mut state, 80, 30);
+    let line = screen_rows(&t)[1].clone();
+    assert!(line.contains("│name:DeleteBucket") && line.trim_end().ends_with("…│"), "{line}");
 }

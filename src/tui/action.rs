@@ -105,7 +105,7 @@ actions! {
     FocusFilter,
     /// Show the selected event in the detail pane and focus it
     OpenDetail,
-    /// Back out: close a popup, leave the detail view, stop a live fetch, or clear the filter
+    /// Back out: close a popup, leave the detail view, give up an edit of the filter, stop a live fetch, or clear the filter
     Back,
     /// Show this help
     Help,

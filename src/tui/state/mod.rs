@@ -440,6 +440,12 @@ impl State {
 
     /// Applies what the user did.
     pub fn update(&mut self, action: Action) {
+        // A notice answers the last thing done ("no earlier filter", "this event has no
+        // session"): once the user does something else it no longer applies. What this action
+        // has to say (or an effect's outcome, later) is the new notice.
+        if action != Action::Redraw {
+            self.notice = None;
+        }
         // The same in every mode.
         match action {
             Action::Mouse(p) => self.pointer(p),
@@ -603,11 +609,14 @@ impl State {
         match self.focus {
             Focus::Detail | Focus::Facets => self.focus = Focus::List,
             Focus::Filter => {
-                if self.filter.input.is_empty() {
-                    self.focus = Focus::List;
-                } else {
-                    self.commit_filter(String::new());
+                // Editing is given up: the filter in force before it (the last one submitted,
+                // pivots and history walks included) comes back; Ctrl-U is what clears.
+                let last = self.filter.history.get(self.filter.history_pos).cloned().unwrap_or_default();
+                if self.filter.input != last || self.filter.applied != last {
+                    self.set_filter_text(last);
                 }
+                self.focus = Focus::List;
+                self.filter.anchor = None;
             }
             Focus::List => {
                 if self.live.as_ref().is_some_and(|l| l.fetching()) {

@@ -22,6 +22,18 @@ fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
 }
 
 #[test]
+fn a_notice_goes_when_the_user_does_something_else() {
+    let mut state = empty_state(Start::default());
+    state.update(Action::HistoryBack);
+    assert_eq!(state.notice().map(|n| n.text.as_str()), Some("no earlier filter"));
+    state.update(Action::Down);
+    assert!(state.notice().is_none(), "the notice about the history no longer applies");
+    state.update(Action::HistoryBack);
+    state.update(Action::Redraw);
+    assert!(state.notice().is_some(), "redrawing the screen is not doing something else");
+}
+
+#[test]
 fn the_saved_filters_popup_has_its_own_actions() {
     let saved = vec![("denied".to_string(), "has:error".to_string()), ("root".to_string(), "user:root".to_string())];
     let mut state = empty_state(Start { saved_filters: saved, ..Start::default() });
