@@ -6,7 +6,7 @@
 //! since = "6h"                     # live history's default window
 //! time_zone = "local"              # or "utc" (the default)
 //! theme = "high-contrast"
-//! columns = ["time", "event", "principal", "error", "source_ip"]
+//! columns = ["time", "event:30", "principal", "error", "source_ip", "account"]  # name:width fixes a width
 //! fuzzy = "fuzzy-matcher"          # or "nucleo-matcher" (the default)
 //!
 //! [keys]                           # key = action name; merged over the built-in keys
@@ -51,8 +51,9 @@ pub struct Config {
     pub since_ms: Option<i64>,
     pub local_time: bool,
     pub theme: Option<String>,
-    /// Indices into [`crate::model::columns::HEADERS`], in order.
-    pub columns: Option<Vec<usize>>,
+    /// Indices into [`crate::model::columns::HEADERS`] (its length: the age), in order, each
+    /// with a fixed width when one is set.
+    pub columns: Option<Vec<(usize, Option<u16>)>>,
     pub fuzzy: Engine,
     pub mouse: Option<bool>,
     /// User key bindings for the list, detail and facets panes.
@@ -157,10 +158,21 @@ pub fn parse(text: &str, name: &str) -> Loaded {
     if let Some(cols) = raw.columns {
         let mut headers = crate::model::columns::HEADERS.to_vec();
         headers.push("age");
-        let mut idx = Vec::new();
+        let mut idx: Vec<(usize, Option<u16>)> = Vec::new();
         for col in &cols {
-            match headers.iter().position(|h| h.eq_ignore_ascii_case(col.trim())) {
-                Some(i) if !idx.contains(&i) => idx.push(i),
+            // `name` or `name:width` (a fixed width in cells).
+            let (name, width) = match col.trim().split_once(':') {
+                Some((n, w)) => match w.trim().parse::<u16>() {
+                    Ok(w) if (1..=500).contains(&w) => (n.trim(), Some(w)),
+                    _ => {
+                        bad("columns", format!("column {col:?}: the width after ':' is a number of cells, 1 to 500"));
+                        continue;
+                    }
+                },
+                None => (col.trim(), None),
+            };
+            match headers.iter().position(|h| h.eq_ignore_ascii_case(name)) {
+                Some(i) if !idx.iter().any(|c| c.0 == i) => idx.push((i, width)),
                 Some(_) => {}
                 None => {
                     bad("columns", format!("unknown column {col:?} (columns: {})", headers.join(", ")));
@@ -301,7 +313,7 @@ regions = ["us-east-1", "eu-west-1"]
 since = "6h"
 time_zone = "local"
 theme = "high-contrast"
-columns = ["time", "event", "error"]
+columns = ["time", "event", "error:20"]
 fuzzy = "fuzzy-matcher"
 mouse = false
 
@@ -317,7 +329,7 @@ mouse = false
         assert_eq!(c.regions, Some(vec!["us-east-1".to_string(), "eu-west-1".to_string()]));
         assert_eq!(c.since_ms, Some(6 * 3_600_000));
         assert!(c.local_time);
-        assert_eq!(c.columns, Some(vec![0, 1, 6]));
+        assert_eq!(c.columns, Some(vec![(0, None), (1, None), (6, Some(20))]));
         assert_eq!(c.fuzzy, Engine::Skim);
         assert_eq!(c.mouse, Some(false));
         assert!(c.keys.contains(&((KeyCode::Char('p'), KeyModifiers::CONTROL), Action::PivotPrincipal)));

@@ -569,3 +569,56 @@ fn a_session_pivot_from_a_console_login_finds_the_events_signed_with_its_credent
     state.settle();
     assert_eq!(ids_of(&state), ["t1", "t2"], "{}", state.filter().input());
 }
+
+#[test]
+fn facets_show_more_values_on_demand_and_count_accounts_identities_and_keys() {
+    let mut state = loaded(&[sample()]);
+    state.update(Action::ToggleFacets);
+    state.settle();
+    let summary = state.facets().summary().cloned().unwrap();
+    let labels: Vec<&str> = summary.facets.iter().map(|f| f.label).collect();
+    for want in ["account", "identity type", "access key"] {
+        assert!(labels.contains(&want), "{labels:?}");
+    }
+    // The principal field: 8 values, then all that were kept on `+`, then 8 again.
+    state.update(Action::Top);
+    state.update(Action::PageDown);
+    let field_rows = |state: &TestState, f: usize| state.facet_rows().iter().filter(|r| r.0 == f).count();
+    let (f, _) = state.facet_rows()[state.facets().selected()];
+    assert_eq!(summary.facets[f].field, SymField::Principal);
+    assert!(summary.facets[f].distinct > 8);
+    assert_eq!(field_rows(&state, f), 8);
+    let plus = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('+'));
+    let action = trailscope::tui::keymap::handle_key(state.mode(), plus).unwrap();
+    assert_eq!(action, Action::MoreFacetValues);
+    state.update(action);
+    assert_eq!(field_rows(&state, f), summary.facets[f].top.len());
+    assert_eq!(summary.facets[f].top.len(), summary.facets[f].distinct.min(trailscope::query::run::FACET_MORE));
+    assert!(field_rows(&state, f) > 8);
+    state.update(Action::MoreFacetValues);
+    assert_eq!(field_rows(&state, f), 8);
+
+    // Enter on a value of each new field filters on exactly the events that have it.
+    for (field, label) in
+        [(SymField::Account, "account"), (SymField::IdentityType, "identity type"), (SymField::AccessKey, "access key")]
+    {
+        state.update(Action::FilterClear);
+        state.settle();
+        state.update(Action::ToggleFacets);
+        state.update(Action::ToggleFacets);
+        state.settle();
+        let rows = state.facet_rows();
+        let summary = state.facets().summary().cloned().unwrap();
+        let f = summary.facets.iter().position(|x| x.label == label).unwrap();
+        let row = rows.iter().position(|r| r.0 == f && summary.facets[f].top[r.1].0 != 0).unwrap();
+        while state.facets().selected() < row {
+            state.update(Action::Down);
+        }
+        let (sym_id, n) = summary.facets[f].top[rows[row].1];
+        let value = state.store().read().syms.get(sym_id).to_string();
+        state.update(Action::IncludeFacet);
+        state.settle();
+        assert_eq!(state.view().len(), n as usize, "{label} {value}: {}", state.filter().input());
+        assert!(state.view().iter().all(|&e| sym(&state, e, field) == value), "{label}");
+    }
+}

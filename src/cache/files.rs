@@ -24,7 +24,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::borrow::Cow;
 
 const MAGIC: &[u8; 4] = b"TSIX";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 /// Fields whose values are unique per record: written in place, not through the string table.
 const INLINE: [&str; 2] = ["event_id", "request_id"];
 const NONE: u32 = u32::MAX;

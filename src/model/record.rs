@@ -350,6 +350,11 @@ impl<'a> RecordFields<'a> {
         let Some(id) = &self.identity.0 else {
             return Cow::Borrowed("");
         };
+        // The root user: some of its records carry the account's alias as userName, which
+        // would read as an IAM user's name.
+        if id.kind.as_str() == "Root" {
+            return Cow::Borrowed("root");
+        }
         if id.user_name.is_some() {
             return Cow::Borrowed(id.user_name.as_str());
         }
@@ -493,6 +498,11 @@ mod tests {
             "Admin/bob"
         );
         assert_eq!(p(r#"{"eventName":"a","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#), "root");
+        assert_eq!(
+            p(r#"{"eventName":"a","userIdentity":{"type":"Root","userName":"my-alias","arn":"arn:aws:iam::1:root"}}"#),
+            "root",
+            "the account alias is not a user's name"
+        );
         assert_eq!(
             p(r#"{"eventName":"a","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}"#),
             "ec2.amazonaws.com"

@@ -257,7 +257,7 @@ fn write_table(store: &EventStore, shown: &[u32], fit: Option<usize>, out: &mut 
         s.truncate(s.trim_end().len());
         s
     };
-    let headers: Vec<String> = columns::HEADERS.iter().map(|h| h.to_uppercase()).collect();
+    let headers: Vec<String> = columns::HEADERS[..columns::LIST].iter().map(|h| h.to_uppercase()).collect();
     writeln!(out, "{}", line(&headers.iter().map(String::as_str).collect::<Vec<_>>()))?;
     for r in &rows {
         writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;

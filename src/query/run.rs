@@ -107,18 +107,23 @@ pub enum WorkMsg {
 }
 
 /// The facet fields, in the order the panel shows them.
-pub const FACETS: [(SymField, &str); 7] = [
+pub const FACETS: [(SymField, &str); 10] = [
     (SymField::Name, "event"),
     (SymField::Principal, "principal"),
     (SymField::Ip, "source ip"),
     (SymField::Error, "error"),
     (SymField::Region, "region"),
     (SymField::Source, "source"),
+    (SymField::Account, "account"),
+    (SymField::IdentityType, "identity type"),
+    (SymField::AccessKey, "access key"),
     (SymField::Agent, "user agent"),
 ];
 
-/// How many values each facet keeps.
+/// How many values of each facet the panel shows at first.
 pub const FACET_TOP: usize = 8;
+/// How many values each facet keeps (the panel shows them on demand).
+pub const FACET_MORE: usize = 40;
 /// Buckets of the timeline as computed; the UI sums neighbours to fit its width.
 pub const TIMELINE_BUCKETS: usize = 960;
 
@@ -576,9 +581,9 @@ impl Counts {
 fn top_values(s: &EventStore, field: SymField, label: &'static str, mut nonzero: Vec<(Sym, u32)>) -> Facet {
     let distinct = nonzero.len();
     let by_count = |a: &(Sym, u32), b: &(Sym, u32)| b.1.cmp(&a.1).then_with(|| s.syms.get(a.0).cmp(s.syms.get(b.0)));
-    if nonzero.len() > FACET_TOP {
-        nonzero.select_nth_unstable_by(FACET_TOP - 1, by_count);
-        nonzero.truncate(FACET_TOP);
+    if nonzero.len() > FACET_MORE {
+        nonzero.select_nth_unstable_by(FACET_MORE - 1, by_count);
+        nonzero.truncate(FACET_MORE);
     }
     nonzero.sort_by(by_count);
     Facet { field, label, top: nonzero, distinct }

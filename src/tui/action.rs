@@ -163,6 +163,8 @@ actions! {
     IncludeFacet,
     /// Facets: filter out the selected value
     ExcludeFacet,
+    /// Facets: show all the selected field's values (up to 40), or the first 8 again
+    MoreFacetValues,
     /// Show or hide the timeline of the filtered events
     ToggleTimeline,
     /// Show times in local time or UTC

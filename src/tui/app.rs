@@ -45,7 +45,7 @@ pub struct Options {
     pub local_time: bool,
     pub fuzzy: crate::query::fuzzy::Engine,
     /// Indices into [`crate::model::columns::HEADERS`], in order.
-    pub columns: Option<Vec<usize>>,
+    pub columns: Option<Vec<(usize, Option<u16>)>>,
     pub keys: Vec<(crate::tui::keymap::Key, crate::tui::action::Action)>,
     /// Problems with the configuration file (or TRAILSCOPE_THEME): (where, what is wrong).
     pub config_problems: Vec<(String, String)>,

@@ -132,6 +132,7 @@ pub static KEYS: &[Section] = &[
         rows: rows! {
             [Code(K::Enter)] => A::IncludeFacet,
             [Char('-')] => A::ExcludeFacet,
+            [Char('+')] => A::MoreFacetValues,
         },
     },
     Section {
@@ -541,6 +542,7 @@ mod tests {
                 code if movement(code).is_some() => return movement(code),
                 KeyCode::Enter if mode != Mode::Detail => OpenDetail,
                 KeyCode::Char('-') if mode == Mode::Facets => ExcludeFacet,
+                KeyCode::Char('+') if mode == Mode::Facets => MoreFacetValues,
                 KeyCode::Tab => NextPane,
                 KeyCode::BackTab => PrevPane,
                 KeyCode::Char('/') => FocusFilter,

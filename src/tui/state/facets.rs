@@ -2,7 +2,7 @@
 //! panel: which value is selected and which lines are on screen.
 
 use crate::model::{EventStore, SymField, EMPTY};
-use crate::query::run::Summary;
+use crate::query::run::{Facet, Summary, FACET_TOP};
 use crate::query::{Field, Op, Term, TermKind};
 use crate::tui::action::Action;
 use ratatui::layout::Rect;
@@ -22,13 +22,42 @@ pub struct FacetsState {
     pub(crate) counted_facets: bool,
     /// The last summary asked for: (view version, with facets, when).
     pub(crate) asked: Option<(u64, bool, Instant)>,
+    /// The field whose values are all shown (up to [`FACET_MORE`](crate::query::run::FACET_MORE)), not only the first
+    /// [`FACET_TOP`].
+    pub(crate) expanded: Option<SymField>,
 }
 
 impl FacetsState {
+    /// How many of a facet's values the panel shows.
+    pub(crate) fn shown_values(&self, facet: &Facet) -> usize {
+        if self.expanded == Some(facet.field) {
+            facet.top.len()
+        } else {
+            facet.top.len().min(FACET_TOP)
+        }
+    }
+
     /// The facet rows as the panel lists them: (facet index, value index).
     pub(crate) fn rows(&self) -> Vec<(usize, usize)> {
         let Some(s) = &self.summary else { return Vec::new() };
-        s.facets.iter().enumerate().flat_map(|(f, facet)| (0..facet.top.len()).map(move |v| (f, v))).collect()
+        s.facets.iter().enumerate().flat_map(|(f, facet)| (0..self.shown_values(facet)).map(move |v| (f, v))).collect()
+    }
+
+    /// Shows all the selected field's values (up to [`FACET_MORE`](crate::query::run::FACET_MORE)), or its first
+    /// [`FACET_TOP`] again; the selection stays on its value, or on the field's last shown.
+    pub(crate) fn toggle_more(&mut self) {
+        let Some((field, _, nth)) = self.selected_value() else { return };
+        self.expanded = if self.expanded == Some(field) { None } else { Some(field) };
+        let rows = self.rows();
+        if let Some(s) = &self.summary {
+            if let Some(f) = s.facets.iter().position(|x| x.field == field) {
+                let shown = self.shown_values(&s.facets[f]);
+                let v = nth.min(shown.saturating_sub(1));
+                if let Some(row) = rows.iter().position(|&r| r == (f, v)) {
+                    self.sel = row;
+                }
+            }
+        }
     }
 
     /// Whether the summary is out of date for view `version` (the timeline needs one too).
@@ -108,6 +137,9 @@ impl FacetsState {
             SymField::Region => Field::Region,
             SymField::Source => Field::Source,
             SymField::Agent => Field::Agent,
+            SymField::Account => Field::Account,
+            SymField::IdentityType => Field::Type,
+            SymField::AccessKey => Field::Key,
             _ => return None,
         };
         Some(if sym == EMPTY {
@@ -126,7 +158,7 @@ impl FacetsState {
         let mut row = 0;
         for facet in &summary.facets {
             lines.push(None);
-            for _ in &facet.top {
+            for _ in 0..self.shown_values(facet) {
                 lines.push(Some(row));
                 row += 1;
             }

@@ -150,7 +150,7 @@ pub struct Start {
     pub local_time: bool,
     pub fuzzy: Engine,
     /// The list's columns and their order (indices into the columns' headers).
-    pub columns: Option<Vec<usize>>,
+    pub columns: Option<Vec<(usize, Option<u16>)>>,
     /// Key bindings from the configuration file, over the built-in ones.
     pub user_keys: Vec<(Key, Action)>,
     pub show_timeline: bool,
@@ -197,7 +197,7 @@ pub struct State {
     pub(crate) show_timeline: bool,
     /// Show times in the local time zone instead of UTC.
     pub(crate) local_time: bool,
-    pub(crate) columns: Option<Vec<usize>>,
+    pub(crate) columns: Option<Vec<(usize, Option<u16>)>>,
     pub(crate) user_keys: Vec<(Key, Action)>,
     /// The terminal's size, and where the panes are on it.
     pub(crate) screen: Rect,
@@ -510,6 +510,11 @@ impl State {
             IncludeFacet | ExcludeFacet => {
                 if self.focus == Focus::Facets {
                     self.add_facet_term(action == ExcludeFacet);
+                }
+            }
+            MoreFacetValues => {
+                if self.focus == Focus::Facets {
+                    self.facets.toggle_more();
                 }
             }
             Refresh => self.refresh(),

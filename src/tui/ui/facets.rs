@@ -1,6 +1,7 @@
 //! The facets panel: the most frequent values of a few fields among the filtered events.
 
 use super::{theme, thousands};
+use crate::model::{columns, SymField};
 use crate::query::run::facet_value;
 use crate::sanitize::{sanitize, truncate_to_width, width};
 use crate::tui::state::{Focus, State};
@@ -9,10 +10,26 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
+/// A principal as the list shows it (see [`columns::principal_display`]); a facet value is
+/// counted without its identity's type, so the type is read off the value's shape. The term
+/// that Enter adds uses the value itself.
+fn principal_guess(value: &str) -> std::borrow::Cow<'_, str> {
+    let kind = if value == "root" {
+        "Root"
+    } else if value.ends_with(".amazonaws.com") {
+        "AWSService"
+    } else if value.contains('/') {
+        "AssumedRole"
+    } else {
+        ""
+    };
+    columns::principal_display(kind, value, "")
+}
+
 pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Facets && state.popups.open.is_none();
     let block = Block::bordered()
-        .title(Span::styled(" Facets · Enter filters on · - filters out ", theme::title(focused)))
+        .title(Span::styled(" Facets · Enter filters on · - out · + more ", theme::title(focused)))
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -25,16 +42,27 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
     let mut lines: Vec<Line> = Vec::new();
     let mut row = 0;
     for facet in &summary.facets {
-        let more = if facet.distinct > facet.top.len() {
-            format!(" · {} values", thousands(facet.distinct))
+        let shown = state.facets.shown_values(facet);
+        let more = if facet.distinct > shown {
+            format!(
+                " · {shown} of {} values{}",
+                thousands(facet.distinct),
+                if shown < facet.top.len() { " (+ more)" } else { "" }
+            )
         } else {
             String::new()
         };
         lines.push(Line::styled(format!("{}{more}", facet.label), theme::header()));
-        for &(sym, n) in &facet.top {
+        for &(sym, n) in &facet.top[..shown] {
             let count = thousands(n as usize);
             let value = facet_value(&store, sym);
-            let shown = if value.is_empty() { "(none)".into() } else { sanitize(value) };
+            let shown = if value.is_empty() {
+                "(none)".into()
+            } else if facet.field == SymField::Principal {
+                sanitize(&principal_guess(value)).into_owned().into()
+            } else {
+                sanitize(value)
+            };
             let room = w.saturating_sub(width(&count) + 3);
             let text = truncate_to_width(&shown, room).into_owned();
             let pad = w.saturating_sub(width(&text) + width(&count) + 2);

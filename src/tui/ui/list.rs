@@ -9,58 +9,164 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 /// The list's extra column after [`columns::cells`]: how long ago the event was.
-pub const AGE: usize = 7;
+pub const AGE: usize = columns::HEADERS.len();
 
-/// Which of [`columns::cells`] (or [`AGE`]) to show and how wide, for a list `width` cells wide.
-/// Time, event, principal and error always show; source IP, source and region are dropped
-/// (region first) when the minimum widths do not fit.
-pub fn column_plan(width: u16) -> Vec<(usize, u16)> {
-    column_plan_with_time(width, 20)
+/// The columns the list offers when the configuration names none, in order: the list's own,
+/// the account (shown when the rows on screen are not all of one account), and the age where
+/// there is room.
+pub fn default_columns() -> Vec<(usize, Option<u16>)> {
+    (0..columns::LIST).chain([7, AGE]).map(|c| (c, None)).collect()
 }
 
-/// As [`column_plan`], with a time column `time_width` wide (local times carry an offset).
-pub fn column_plan_with_time(width: u16, time_width: i32) -> Vec<(usize, u16)> {
-    // (column, min, preferred)
-    let time: (usize, i32, i32) = (0, time_width, time_width);
-    const FLEX: [(usize, i32, i32); 3] = [(1, 16, 30), (2, 14, 28), (6, 10, 18)];
-    // Dropped from the end when they do not fit: region first, then source, IP.
-    let mut optional = vec![(3usize, 15i32, 15i32), (5, 10, 16), (4, 12, 14)];
-    let avail = width as i32 - 2; // marker column and its gap
-    let need = |opt: &[(usize, i32, i32)]| -> i32 {
-        let cols = 1 + FLEX.len() + opt.len();
-        time.1 + FLEX.iter().chain(opt).map(|c| c.1).sum::<i32>() + cols as i32 - 1
-    };
-    while need(&optional) > avail && !optional.is_empty() {
-        optional.pop();
+/// Columns that are hidden when every row on screen has the same value (the header says so).
+fn hideable(c: usize) -> bool {
+    !matches!(c, 0 | 1 | AGE)
+}
+
+/// The fewest cells a column is given before it is dropped, and the most its content is
+/// given (longer values are cut with `…`).
+fn bounds(c: usize, time_width: i32) -> (i32, i32) {
+    match c {
+        0 => (time_width, time_width),
+        1 => (12, 40),
+        2 => (12, 48),
+        3 => (15, 39),
+        4 => (9, 20),
+        5 => (6, 24),
+        6 => (8, 32),
+        7 => (12, 12),
+        8 => (7, 14),
+        9 => (10, 20),
+        10 => (20, 80),
+        11 => (12, 36),
+        _ => (4, 8),
     }
-    // The age only where the other columns keep room to grow.
-    if optional.len() == 3 && avail - need(&optional) >= 30 {
-        optional.push((AGE, 8, 8));
+}
+
+/// In the default set, which column goes first when they do not all fit: the age, the
+/// identity, the account, region, source, the error (failed calls are marked and coloured in
+/// the event column too), the source IP (kept before the region when the facets panel takes
+/// width), and the principal and event last.
+fn drop_rank(c: usize) -> i32 {
+    match c {
+        AGE => 0,
+        8 => 1,
+        7 => 2,
+        4 => 3,
+        5 => 4,
+        6 => 5,
+        3 => 6,
+        2 => 8,
+        1 => 9,
+        0 => 10,
+        _ => 0,
     }
-    let mut cols: Vec<(usize, i32, i32)> = vec![time];
-    cols.extend(FLEX);
-    cols.extend(optional.iter().copied());
-    let mut widths: Vec<i32> = cols.iter().map(|c| c.1).collect();
-    let mut spare = avail - need(&optional);
-    // Grow towards preferred widths one cell at a time, then give the rest to event and principal.
-    while spare > 0 {
-        let mut grew = false;
-        for (i, c) in cols.iter().enumerate() {
-            if spare > 0 && widths[i] < c.2 {
-                widths[i] += 1;
-                spare -= 1;
-                grew = true;
+}
+
+/// The list's columns for `avail` cells: which of `choice` (index, fixed width) show and how
+/// wide, given `content[c]`, the widest value of column `c` among the rows on screen
+/// (its header included), and `constant[c]`, whether every row on screen has the same value.
+/// Constant columns are hidden (see [`hideable`]); when the rest do not fit at their least
+/// width, columns are dropped (by [`drop_rank`] for the default set, from the end of a
+/// configured one); then the width left goes to the columns that are cut, the event and the
+/// principal first. Returns the plan and the columns hidden as constant.
+pub fn plan_columns(
+    avail: u16,
+    choice: &[(usize, Option<u16>)],
+    configured: bool,
+    content: &dyn Fn(usize) -> i32,
+    constant: &dyn Fn(usize) -> bool,
+    time_width: i32,
+) -> (Vec<(usize, u16)>, Vec<usize>) {
+    let avail = avail as i32 - 2; // marker column and its gap
+    let mut hidden = Vec::new();
+    let mut keep: Vec<(usize, Option<u16>)> = Vec::new();
+    for &(c, w) in choice {
+        if hideable(c) && constant(c) {
+            hidden.push(c);
+        } else {
+            keep.push((c, w));
+        }
+    }
+    let want = |&(c, w): &(usize, Option<u16>)| -> i32 {
+        match w {
+            Some(w) => w as i32,
+            None => {
+                let (min, max) = bounds(c, time_width);
+                content(c).clamp(min.min(content(c).max(1)), max)
             }
         }
-        if !grew {
-            break;
+    };
+    let least = |cw: &(usize, Option<u16>)| -> i32 {
+        match cw.1 {
+            Some(w) => w as i32,
+            None => bounds(cw.0, time_width).0.min(want(cw)),
+        }
+    };
+    // The least width with the event and the principal given up to `core` cells of their
+    // content: the other columns make room for them first.
+    let least_with = |core: i32, cw: &(usize, Option<u16>)| -> i32 {
+        if cw.1.is_none() && (cw.0 == 1 || cw.0 == 2) {
+            least(cw).max(want(cw).min(core))
+        } else {
+            least(cw)
+        }
+    };
+    let need = |core: i32, k: &[(usize, Option<u16>)]| {
+        k.iter().map(|cw| least_with(core, cw)).sum::<i32>() + k.len() as i32 - 1
+    };
+    if !configured {
+        // The whole event name and principal if dropping the age, the identity, the account
+        // and the region gives it; else 28 cells of each, the source going too if need be;
+        // else 20, then 16, dropping up to the error (a failed call's event is marked and
+        // coloured); else everything at its least.
+        for (core, rank) in [(i32::MAX, 3), (28, 4), (20, 5), (16, 5)] {
+            let mut k = keep.clone();
+            while need(core, &k) > avail && k.iter().any(|cw| drop_rank(cw.0) <= rank) {
+                let at = (0..k.len()).min_by_key(|&i| (drop_rank(k[i].0), std::cmp::Reverse(i))).unwrap_or(0);
+                k.remove(at);
+            }
+            if need(core, &k) <= avail {
+                keep = k;
+                break;
+            }
         }
     }
-    widths[1] += spare / 2;
-    widths[2] += spare - spare / 2;
-    let mut plan: Vec<(usize, u16)> = cols.iter().zip(&widths).map(|(c, &w)| (c.0, w.max(1) as u16)).collect();
-    plan.sort_by_key(|p| p.0);
-    plan
+    while keep.len() > 1 && need(0, &keep) > avail {
+        let at = if configured {
+            keep.len() - 1
+        } else {
+            (0..keep.len()).min_by_key(|&i| (drop_rank(keep[i].0), std::cmp::Reverse(i))).unwrap_or(keep.len() - 1)
+        };
+        keep.remove(at);
+    }
+    let need = |k: &[(usize, Option<u16>)]| need(0, k);
+    let mut widths: Vec<i32> = keep.iter().map(least).collect();
+    let mut spare = avail - need(&keep);
+    // The width left goes to what is cut: the event and the principal first, then the rest,
+    // a cell at a time to each.
+    for group in [&[1usize, 2][..], &[3, 4, 5, 6, 7, 8, 9, 10, 11]] {
+        loop {
+            let mut grew = false;
+            for (i, cw) in keep.iter().enumerate() {
+                if spare > 0 && group.contains(&cw.0) && widths[i] < want(cw) {
+                    widths[i] += 1;
+                    spare -= 1;
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+    }
+    let plan = keep.iter().zip(widths).map(|(cw, w)| (cw.0, w.max(1) as u16)).collect();
+    (plan, hidden)
+}
+
+/// The age column's text: how long before `now_ms` an event at `time` was.
+fn age_text(now_ms: i64, time: i64) -> String {
+    crate::model::time::format_age(now_ms, time).trim_end_matches(" ago").to_string()
 }
 
 /// A cell's text with the characters the filter's bare words matched highlighted. The
@@ -91,53 +197,6 @@ fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cel
     Cell::from(Line::from(spans))
 }
 
-/// The configured columns, in their order, `width` cells wide: columns are dropped from the
-/// end of the list until the rest fit (the first always stays).
-pub fn custom_column_plan(width: u16, cols: &[usize], time_width: i32) -> Vec<(usize, u16)> {
-    // (min, preferred) per column of columns::cells.
-    let size = |c: usize| -> (i32, i32) {
-        match c {
-            0 => (time_width, time_width),
-            1 => (16, 30),
-            2 => (14, 28),
-            3 => (15, 15),
-            4 => (12, 14),
-            5 => (10, 16),
-            AGE => (8, 8),
-            _ => (10, 18),
-        }
-    };
-    let avail = width as i32 - 2;
-    let mut keep: Vec<usize> = cols.to_vec();
-    let need = |k: &[usize]| k.iter().map(|&c| size(c).0).sum::<i32>() + k.len() as i32 - 1;
-    while keep.len() > 1 && need(&keep) > avail {
-        keep.pop();
-    }
-    let mut widths: Vec<i32> = keep.iter().map(|&c| size(c).0).collect();
-    let mut spare = avail - need(&keep);
-    while spare > 0 {
-        let mut grew = false;
-        for (i, &c) in keep.iter().enumerate() {
-            if spare > 0 && widths[i] < size(c).1 {
-                widths[i] += 1;
-                spare -= 1;
-                grew = true;
-            }
-        }
-        if !grew {
-            break;
-        }
-    }
-    // The rest goes to the event and principal columns, else the last one.
-    let flex: Vec<usize> = keep.iter().enumerate().filter(|(_, &c)| c == 1 || c == 2).map(|(i, _)| i).collect();
-    let flex = if flex.is_empty() { vec![keep.len() - 1] } else { flex };
-    for (n, &i) in flex.iter().enumerate() {
-        let share = spare / flex.len() as i32 + i32::from((n as i32) < spare % flex.len() as i32);
-        widths[i] += share.max(0);
-    }
-    keep.into_iter().zip(widths).map(|(c, w)| (c, w.max(1) as u16)).collect()
-}
-
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popups.open.is_none();
     let mut title = format!(" Events · {} ", super::thousands(state.events.view.len()));
@@ -150,8 +209,9 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         );
     }
     let store = state.events.store.read();
-    let block =
-        Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
+    let block = Block::bordered()
+        .title(Span::styled(title.clone(), theme::title(focused)))
+        .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.events.view.is_empty() {
@@ -180,24 +240,68 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), inner);
         return;
     }
-    let time_width = if state.local_time { 25 } else { 20 };
-    let plan = match &state.columns {
-        Some(cols) => custom_column_plan(inner.width, cols, time_width),
-        None => column_plan_with_time(inner.width, time_width),
-    };
-    let header = Row::new(
-        std::iter::once(Cell::from(" "))
-            .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS.get(c).unwrap_or(&"age").replace('_', " ")))),
-    )
-    .style(theme::header());
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
     let end = (state.list.offset + rows_on_screen).min(state.events.view.len());
-    let rows = state.events.view[state.list.offset.min(end)..end].iter().enumerate().map(|(i, &idx)| {
-        let ev = &store.events[idx as usize];
-        let mut cells = columns::cells(&store, ev, true);
-        if state.local_time {
-            cells[0] = crate::model::time::format_local_time(ev.time).into();
+    let on_screen = &state.events.view[state.list.offset.min(end)..end];
+    let all_cells: Vec<_> = on_screen
+        .iter()
+        .map(|&idx| {
+            let ev = &store.events[idx as usize];
+            let mut cells = columns::cells(&store, ev, true);
+            if state.local_time {
+                cells[0] = crate::model::time::format_local_time(ev.time).into();
+            }
+            cells
+        })
+        .collect();
+    // Columns sized from what is on screen: the widest value (and the header), and whether
+    // every row has the same value (then the column is hidden and the title says so).
+    let time_width = if state.local_time { 25 } else { 20 };
+    let header_of = |c: usize| columns::HEADERS.get(c).copied().unwrap_or("age").replace('_', " ");
+    let content = |c: usize| -> i32 {
+        let widest = if c == AGE {
+            on_screen
+                .iter()
+                .map(|&i| age_text(state.now_ms, store.events[i as usize].time).chars().count())
+                .max()
+                .unwrap_or(0)
+        } else {
+            all_cells.iter().map(|cells| crate::sanitize::width(&sanitize(&cells[c]))).max().unwrap_or(0)
+        };
+        widest.max(crate::sanitize::width(&header_of(c))) as i32
+    };
+    let constant =
+        |c: usize| c != AGE && all_cells.len() >= 2 && all_cells.iter().all(|cells| cells[c] == all_cells[0][c]);
+    let (choice, configured) = match &state.columns {
+        Some(cols) => (cols.clone(), true),
+        None => (default_columns(), false),
+    };
+    let (plan, hidden) = plan_columns(inner.width, &choice, configured, &content, &constant, time_width);
+    let header = Row::new(std::iter::once(Cell::from(" ")).chain(plan.iter().map(|&(c, _)| Cell::from(header_of(c)))))
+        .style(theme::header());
+    if !hidden.is_empty() {
+        // The hidden columns' one value, in the title's room.
+        let said: Vec<String> = hidden
+            .iter()
+            .map(|&c| {
+                let v = &all_cells[0][c];
+                if v.is_empty() {
+                    format!("no {}", header_of(c))
+                } else {
+                    format!("{} {}", header_of(c), truncate_to_width(&sanitize(v), 40))
+                }
+            })
+            .collect();
+        let text = format!(" all rows on screen: {} ", said.join(", "));
+        let room = (area.width as usize).saturating_sub(crate::sanitize::width(&title) + 4);
+        if room > 12 {
+            let t = Span::styled(truncate_to_width(&text, room).into_owned(), theme::dim());
+            let x = area.x + 1 + crate::sanitize::width(&title) as u16;
+            frame.render_widget(Paragraph::new(Line::from(t)), Rect::new(x, area.y, room as u16, 1));
         }
+    }
+    let rows = on_screen.iter().zip(all_cells.iter()).enumerate().map(|(i, (&idx, cells))| {
+        let ev = &store.events[idx as usize];
         let marker = if ev.is_error() {
             Cell::from(Span::styled("✗", theme::error()))
         } else if ev.is_write() {
@@ -214,8 +318,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
                 _ => Default::default(),
             };
             if c == AGE {
-                let age = crate::model::time::format_age(state.now_ms, ev.time);
-                row_cells.push(Cell::from(Span::styled(age.trim_end_matches(" ago").to_string(), theme::dim())));
+                row_cells.push(Cell::from(Span::styled(age_text(state.now_ms, ev.time), theme::dim())));
             } else if c == 0 {
                 let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
                 row_cells.push(Cell::from(Span::styled(text, style)));
@@ -238,30 +341,73 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn plans_fit_their_width() {
-        for w in [38u16, 60, 78, 100, 118, 160, 250] {
-            let plan = column_plan(w);
-            let total: u16 = plan.iter().map(|p| p.1 + 1).sum::<u16>() + 1;
-            assert!(total <= w.max(63), "width {w}: {plan:?} uses {total}");
-            assert_eq!(plan[0].0, 0);
-            assert_eq!(plan[1].0, 1);
-        }
-        assert_eq!(column_plan(118).len(), 7, "no room for the age at 118");
-        assert_eq!(column_plan(140).len(), 8, "the age at 140");
-        assert!(column_plan(78).len() < 7);
+    /// Content widths like a real trail's: long event names and principals, IPv4 addresses.
+    fn content(c: usize) -> i32 {
+        [20, 33, 41, 15, 14, 16, 21, 12, 11, 20, 60, 36].get(c).copied().unwrap_or(8)
+    }
+
+    fn plan(w: u16, constant: &dyn Fn(usize) -> bool) -> (Vec<(usize, u16)>, Vec<usize>) {
+        plan_columns(w, &default_columns(), false, &content, constant, 20)
+    }
+
+    fn total(plan: &[(usize, u16)]) -> u16 {
+        plan.iter().map(|p| p.1 + 1).sum::<u16>() + 1
     }
 
     #[test]
-    fn configured_columns_keep_their_order_and_fit() {
-        let cols = [6, 1, 0, 3];
-        for w in [30u16, 60, 78, 120, 200] {
-            let plan = custom_column_plan(w, &cols, 20);
-            let order: Vec<usize> = plan.iter().map(|p| p.0).collect();
-            assert_eq!(order[..], cols[..order.len()], "width {w}");
-            let total: u16 = plan.iter().map(|p| p.1 + 1).sum::<u16>() + 1;
-            assert!(total <= w.max(plan[0].1 + 3), "width {w}: {plan:?}");
+    fn plans_fit_their_width_and_keep_time_and_event() {
+        for w in [60u16, 78, 100, 118, 120, 140, 160, 250] {
+            let (p, _) = plan(w, &|_| false);
+            assert!(total(&p) <= w, "width {w}: {p:?} uses {}", total(&p));
+            assert_eq!((p[0].0, p[1].0), (0, 1), "{w}");
         }
-        assert_eq!(custom_column_plan(200, &cols, 20).len(), 4);
+    }
+
+    #[test]
+    fn the_event_and_the_principal_get_their_content_first() {
+        // At 120 with every column varying: the event name and the principal whole.
+        let (p, _) = plan(120, &|_| false);
+        let w = |c| p.iter().find(|x| x.0 == c).map(|x| x.1 as i32);
+        assert_eq!(w(1), Some(content(1)), "{p:?}");
+        assert_eq!(w(2), Some(content(2)), "{p:?}");
+        // A column is never wider than its content.
+        for &(c, width) in &p {
+            assert!(width as i32 <= content(c).max(bounds(c, 20).0), "{c}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn a_column_with_one_value_on_screen_is_hidden_and_named() {
+        let (p, hidden) = plan(120, &|c| c == 6 || c == 4);
+        assert!(p.iter().all(|x| x.0 != 6 && x.0 != 4), "{p:?}");
+        assert_eq!(hidden, vec![4, 6]);
+        // The time and the event never go, even when constant.
+        let (p, hidden) = plan(120, &|_| true);
+        assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), [0, 1, AGE]);
+        assert!(!hidden.contains(&0) && !hidden.contains(&1));
+    }
+
+    #[test]
+    fn narrower_the_region_goes_before_the_ip() {
+        // As with the facets panel open beside the list.
+        let (p, _) = plan(84, &|c| c == 7);
+        let cols: Vec<usize> = p.iter().map(|x| x.0).collect();
+        assert!(cols.contains(&3), "the IP stays: {cols:?}");
+        assert!(!cols.contains(&4), "the region goes first: {cols:?}");
+    }
+
+    #[test]
+    fn configured_columns_keep_their_order_and_widths() {
+        let cols = [(6, None), (1, Some(30)), (0, None), (3, None)];
+        for w in [40u16, 60, 78, 120, 200] {
+            let (p, _) = plan_columns(w, &cols, true, &content, &|_| false, 20);
+            let order: Vec<usize> = p.iter().map(|x| x.0).collect();
+            let want: Vec<usize> = cols.iter().map(|c| c.0).collect();
+            assert_eq!(order[..], want[..order.len()], "width {w}");
+            assert!(total(&p) <= w.max(p[0].1 + 3), "width {w}: {p:?}");
+            if let Some(e) = p.iter().find(|x| x.0 == 1) {
+                assert_eq!(e.1, 30, "a fixed width is kept");
+            }
+        }
     }
 }
