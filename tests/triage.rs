@@ -622,3 +622,39 @@ fn facets_show_more_values_on_demand_and_count_accounts_identities_and_keys() {
         assert!(state.view().iter().all(|&e| sym(&state, e, field) == value), "{label}");
     }
 }
+
+#[test]
+fn the_list_reads_oldest_first_on_a_key_and_keeps_the_selection() {
+    let mut state = loaded(&[sample()]);
+    type_filter(&mut state, "source:ec2");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    state.select_row(3);
+    let picked = state.selected_event();
+    let o = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('O'));
+    let action = trailscope::tui::keymap::handle_key(state.mode(), o).unwrap();
+    assert_eq!(action, Action::ToggleOrder);
+    state.update(action);
+    assert!(state.oldest_first());
+    assert_eq!(state.selected_event(), picked, "the same event stays selected");
+    state.select_row(0);
+    assert_eq!(state.selected_event(), state.view().last().copied(), "the first row is the oldest");
+    // On screen: times go up from row to row.
+    let t = draw_state(&mut state, 120, 40);
+    let screen = t.backend().to_string();
+    assert!(screen.contains("oldest first"), "{screen}");
+    let times: Vec<String> = screen
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace().find(|w| w.starts_with("2025-") || w.starts_with("2026-")).map(|d| {
+                let i = l.find(d).unwrap();
+                l[i..i + 20].to_string()
+            })
+        })
+        .collect();
+    let list_times: Vec<&String> = times.iter().skip(2).take(10).collect();
+    assert!(list_times.len() >= 5 && list_times.windows(2).all(|w| w[0] <= w[1]), "{list_times:?}");
+    state.update(Action::ToggleOrder);
+    state.select_row(0);
+    assert_eq!(state.selected_event(), state.view().first().copied());
+}

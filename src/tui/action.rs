@@ -169,6 +169,8 @@ actions! {
     ToggleTimeline,
     /// Show times in local time or UTC
     ToggleTimeZone,
+    /// Show the oldest event first (to read an attack forward), or the newest first again
+    ToggleOrder,
     /// Copy from the selected event: its JSON, eventID, principal ARN or access key (OSC 52)
     CopyMenu,
     /// Copy one thing from the selected event

@@ -63,7 +63,7 @@ impl State {
                 let key = store.events[ev as usize].order_key();
                 let pos = self.events.view.partition_point(|&i| store.events[i as usize].order_key() < key);
                 drop(store);
-                self.list.follow(pos);
+                self.list.follow(self.view_pos(pos.min(self.events.view.len().saturating_sub(1))));
             }
             _ => self.list.select_top(),
         }

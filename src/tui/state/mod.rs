@@ -197,6 +197,8 @@ pub struct State {
     pub(crate) show_timeline: bool,
     /// Show times in the local time zone instead of UTC.
     pub(crate) local_time: bool,
+    /// The list shows the oldest event first (the view itself stays newest first).
+    pub(crate) oldest_first: bool,
     pub(crate) columns: Option<Vec<(usize, Option<u16>)>>,
     pub(crate) user_keys: Vec<(Key, Action)>,
     /// The terminal's size, and where the panes are on it.
@@ -226,6 +228,7 @@ impl State {
             now_ms: start.now_ms,
             show_timeline: start.show_timeline,
             local_time: start.local_time,
+            oldest_first: false,
             columns: start.columns,
             user_keys: start.user_keys,
             screen: Rect::default(),
@@ -273,7 +276,25 @@ impl State {
     }
 
     pub fn selected_event(&self) -> Option<u32> {
-        self.events.view.get(self.list.selected).copied()
+        if self.list.selected >= self.events.view.len() {
+            return None;
+        }
+        self.events.view.get(self.view_pos(self.list.selected)).copied()
+    }
+
+    /// The place in the view (newest first) of the list's row `row`, and the other way round:
+    /// the list shows the view reversed when the oldest come first.
+    pub fn view_pos(&self, row: usize) -> usize {
+        if self.oldest_first {
+            self.events.view.len().saturating_sub(1).saturating_sub(row)
+        } else {
+            row
+        }
+    }
+
+    /// Whether the list shows the oldest event first.
+    pub fn oldest_first(&self) -> bool {
+        self.oldest_first
     }
 
     pub fn focus(&self) -> Focus {
@@ -363,7 +384,7 @@ impl State {
     /// beyond what is on screen.
     pub fn wants_more(&self) -> bool {
         self.live.as_ref().is_some_and(|l| l.fetching())
-            && self.events.view.len() < self.list.selected + 3 * self.list.height.max(10) + 100
+            && self.events.view.len() < self.view_pos(self.list.selected) + 3 * self.list.height.max(10) + 100
     }
 
     /// The event whose record the detail view needs and nobody is fetching yet.
@@ -554,6 +575,12 @@ impl State {
                 self.relayout();
             }
             ToggleTimeZone => self.local_time = !self.local_time,
+            ToggleOrder => {
+                let keep = self.selected_event();
+                self.oldest_first = !self.oldest_first;
+                self.reselect(keep, false);
+                self.notify(if self.oldest_first { "oldest first" } else { "newest first" });
+            }
             CopyMenu => {
                 if self.selected_event().is_some() {
                     self.popups.open(Popup::Copy);

@@ -199,7 +199,8 @@ fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cel
 
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popups.open.is_none();
-    let mut title = format!(" Events · {} ", super::thousands(state.events.view.len()));
+    let order = if state.oldest_first { " · oldest first" } else { "" };
+    let mut title = format!(" Events · {}{order} ", super::thousands(state.events.view.len()));
     if let Some((checked, total)) = state.filtering() {
         title = format!(
             " Events · {} · filtering {}/{} ",
@@ -242,7 +243,8 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     }
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
     let end = (state.list.offset + rows_on_screen).min(state.events.view.len());
-    let on_screen = &state.events.view[state.list.offset.min(end)..end];
+    let on_screen: Vec<u32> =
+        (state.list.offset.min(end)..end).map(|row| state.events.view[state.view_pos(row)]).collect();
     let all_cells: Vec<_> = on_screen
         .iter()
         .map(|&idx| {
