@@ -550,7 +550,7 @@ fn triage_chain_pivot_facet_export_copy_pager() {
 
     t.keys(&["p"]);
     let s = t.wait_for("Events · 20 ");
-    assert_eq!(filter_line(&s), "arn:=\"arn:aws:iam::757843405676:user/trent\"", "{s}");
+    assert_eq!(filter_line(&s), "user:=trent type:=IAMUser account:=757843405676", "{s}");
 
     // Facets: three page-downs reach the error field; pick its first real error code.
     t.keys(&["f"]);
@@ -569,7 +569,7 @@ fn triage_chain_pivot_facet_export_copy_pager() {
     t.keys(&["Enter"]);
     let s = t.wait_for("Events · 1 ");
     let filter = filter_line(&s);
-    assert_eq!(filter, "arn:=\"arn:aws:iam::757843405676:user/trent\" error:=ValidationException", "{s}");
+    assert_eq!(filter, "user:=trent type:=IAMUser account:=757843405676 error:=ValidationException", "{s}");
 
     // Export what is shown.
     t.keys(&["Escape", "e"]);
