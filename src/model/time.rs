@@ -48,6 +48,13 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f") {
         return Some(t.and_utc().timestamp_millis());
     }
+    // To the minute: `2026-11-21 20:54`, `…20:54Z`, `…20:54+02:00`.
+    if t.len() >= 16 && t.as_bytes()[13] == b':' && t.get(16..17).is_none_or(|c| !c.starts_with(':')) {
+        let with_seconds = format!("{}:00{}", &t[..16], &t[16..]);
+        if with_seconds != t {
+            return parse_rfc3339(&with_seconds);
+        }
+    }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
     }

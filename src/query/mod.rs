@@ -296,10 +296,41 @@ fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
     Ok(out)
 }
 
+/// `2026-11-21`.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// `20:54`, `20:54:23`, `20:54:23.5`, each with `Z` or an offset (`+02:00`) or nothing.
+fn is_time_of_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hm =
+        b.len() >= 5 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':' && b[3..5].iter().all(u8::is_ascii_digit);
+    hm && s[5..].chars().all(|c| c.is_ascii_digit() || matches!(c, ':' | '.' | 'Z' | 'z' | '+' | '-'))
+}
+
 /// Parses a filter. `now_ms` anchors relative ages in `since:`/`until:`.
 pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
     let mut terms = Vec::new();
-    for t in tokenize(input)? {
+    let mut tokens = tokenize(input)?.into_iter().peekable();
+    while let Some(mut t) = tokens.next() {
+        // `since:2026-11-21 20:54:23Z`, a time as the list shows it: the time of day is the
+        // next word, which would otherwise read as a term of its own.
+        let timed = matches!(t.key.as_deref().map(str::to_ascii_lowercase).as_deref(), Some("since" | "until"));
+        if timed && !t.quoted_value && is_date(&t.value) {
+            if let Some(next) = tokens.peek() {
+                let text = &input[next.start..next.end];
+                if is_time_of_day(text) {
+                    t.value = format!("{} {text}", t.value);
+                    t.end = next.end;
+                    tokens.next();
+                }
+            }
+        }
         let (s, e) = (t.start, t.end);
         let kind = match t.key {
             None => {
@@ -450,6 +481,23 @@ mod tests {
         assert_eq!(q.terms[3].kind, TermKind::Has(Field::Error));
         assert_eq!(q.terms[4].kind, TermKind::Bare("bucket".into()));
         assert_eq!(p("since:1h").terms[0].kind, TermKind::Since(1_000_000_000_000 - 3_600_000));
+        // A time as the list shows it, with a space, and as `y t` copies it.
+        let at = crate::model::time::parse_rfc3339("2026-11-21T20:54:23Z").unwrap();
+        for text in [
+            "since:2026-11-21 20:54:23Z name:x",
+            "since:2026-11-21T20:54:23Z name:x",
+            "since:\"2026-11-21 20:54:23Z\" name:x",
+        ] {
+            let q = p(text);
+            assert_eq!(q.terms.len(), 2, "{text}");
+            assert_eq!(q.terms[0].kind, TermKind::Since(at), "{text}");
+        }
+        let q = p("until:2026-11-21 20:54 bucket");
+        assert_eq!(q.terms[0].kind, TermKind::Until(at - 23_000));
+        assert_eq!(q.terms[1].kind, TermKind::Bare("bucket".into()));
+        // A date alone stays a date; a word after it is a word.
+        let q = p("since:2026-11-21 bucket");
+        assert_eq!(q.terms[1].kind, TermKind::Bare("bucket".into()));
         assert_eq!(p(r#""a:b""#).terms[0].kind, TermKind::Bare("a:b".into()));
         assert_eq!(
             p("NAME:x").terms[0].kind,

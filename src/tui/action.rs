@@ -26,6 +26,7 @@ macro_rules! actions {
                     Action::Copy(CopyWhat::EventId) => "CopyEventId",
                     Action::Copy(CopyWhat::Arn) => "CopyArn",
                     Action::Copy(CopyWhat::AccessKey) => "CopyAccessKey",
+                    Action::Copy(CopyWhat::Time) => "CopyTime",
                     $( Action::$name { .. } => stringify!($name), )*
                 }
             }
@@ -34,7 +35,7 @@ macro_rules! actions {
             pub fn bindable() -> Vec<(&'static str, Action)> {
                 let mut all: Vec<(&'static str, Action)> = Vec::new();
                 $( if let Some(a) = actions!(@unit $name $( ( $($ty),* ) )?) { all.push((stringify!($name), a)); } )*
-                for w in [CopyWhat::Json, CopyWhat::EventId, CopyWhat::Arn, CopyWhat::AccessKey] {
+                for w in [CopyWhat::Json, CopyWhat::EventId, CopyWhat::Arn, CopyWhat::AccessKey, CopyWhat::Time] {
                     let a = Action::Copy(w);
                     all.push((a.name(), a));
                 }
@@ -65,6 +66,8 @@ pub enum CopyWhat {
     EventId,
     Arn,
     AccessKey,
+    /// The event's time, as `since:`/`until:` take it.
+    Time,
 }
 
 /// What the pointer did and where, in the state's terms.
@@ -171,7 +174,7 @@ actions! {
     ToggleTimeZone,
     /// Show the oldest event first (to read an attack forward), or the newest first again
     ToggleOrder,
-    /// Copy from the selected event: its JSON, eventID, principal ARN or access key (OSC 52)
+    /// Copy from the selected event: its JSON, eventID, principal ARN, access key or time (OSC 52)
     CopyMenu,
     /// Copy one thing from the selected event
     Copy(CopyWhat),

@@ -773,6 +773,8 @@ impl State {
             CopyWhat::EventId => ("eventID", store.event_id(e).to_string()),
             CopyWhat::Arn => ("principal ARN", store.sym(e, SymField::Arn).to_string()),
             CopyWhat::AccessKey | CopyWhat::Json => ("access key", store.sym(e, SymField::AccessKey).to_string()),
+            CopyWhat::Time if e.time == crate::model::NO_TIME => ("time", String::new()),
+            CopyWhat::Time => ("time", crate::model::time::format_rfc3339(e.time)),
         };
         drop(store);
         if text.is_empty() {

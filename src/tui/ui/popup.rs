@@ -146,14 +146,19 @@ fn small(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn draw_copy_menu(frame: &mut Frame, area: Rect, _state: &State) {
-    let r = small(area, 40, 7);
+    let r = small(area, 40, 8);
     frame.render_widget(Clear, r);
     let block = Block::bordered().title(Span::styled(" Copy ", theme::title(true))).border_style(theme::border(true));
-    let lines: Vec<Line> =
-        [("y", "the event's JSON"), ("i", "the eventID"), ("a", "the principal ARN"), ("k", "the access key")]
-            .into_iter()
-            .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k}  "), theme::key()), Span::raw(what)]))
-            .collect();
+    let lines: Vec<Line> = [
+        ("y", "the event's JSON"),
+        ("i", "the eventID"),
+        ("a", "the principal ARN"),
+        ("k", "the access key"),
+        ("t", "the time"),
+    ]
+    .into_iter()
+    .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k}  "), theme::key()), Span::raw(what)]))
+    .collect();
     frame.render_widget(Paragraph::new(lines).block(block), r);
 }
 
