@@ -658,3 +658,45 @@ fn the_list_reads_oldest_first_on_a_key_and_keeps_the_selection() {
     state.select_row(0);
     assert_eq!(state.selected_event(), state.view().first().copied());
 }
+
+#[test]
+fn a_window_around_the_event_is_added_to_the_filter_in_place_of_its_time_bounds() {
+    let mut state = loaded(&[sample()]);
+    type_filter(&mut state, "source:ec2 since:30d");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    state.select_row(10);
+    let ev = state.selected_event().unwrap();
+    let t = state.store().read().events[ev as usize].time;
+    let a = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('A'));
+    let action = trailscope::tui::keymap::handle_key(state.mode(), a).unwrap();
+    assert_eq!(action, Action::AddWindow);
+    state.update(action);
+    state.update(Action::FilterClear);
+    for c in "-1h +10m".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::PromptSubmit);
+    state.settle();
+    let filter = state.filter().input().to_string();
+    assert!(filter.starts_with("source:ec2 since:") && filter.contains(" until:"), "{filter}");
+    assert!(!filter.contains("30d"), "the window replaces the time bounds: {filter}");
+    assert_eq!(state.view(), direct(&state, &filter));
+    assert!(state.view().contains(&ev), "the event itself is in its window");
+    let store = state.store().read();
+    for &e in state.view() {
+        let et = store.events[e as usize].time;
+        assert!(et >= t - 3_600_000 && et <= t + 600_000);
+        assert!(store.sym(&store.events[e as usize], SymField::Source).contains("ec2"));
+    }
+    drop(store);
+    // A bad window is refused with what to type.
+    state.update(Action::AddWindow);
+    state.update(Action::FilterClear);
+    for c in "soon".chars() {
+        state.update(Action::FilterInsert(c));
+    }
+    state.update(Action::PromptSubmit);
+    assert!(state.notice().is_some_and(|n| n.text.contains("not a window")));
+    assert_eq!(state.filter().input(), filter);
+}

@@ -156,6 +156,8 @@ actions! {
     PivotRequest,
     /// Pivot: every event within 15 minutes of this one, any principal
     PivotAround,
+    /// Add a time window around this event to the filter (asks: 15m either side, -1h, +30m)
+    AddWindow,
     /// Go back to the previous filter
     HistoryBack,
     /// Go forward to the next filter

@@ -506,6 +506,7 @@ impl State {
             Outcome::Submit(PromptKind::Export, path) => self.export_view(path, false),
             Outcome::Submit(PromptKind::Command, line) => self.run_command(&line),
             Outcome::Submit(PromptKind::SaveFilter, name) => self.save_filter(name),
+            Outcome::Submit(PromptKind::Window, spec) => self.add_window(&spec),
             Outcome::Complete => self.popups.complete(),
         }
     }
@@ -600,6 +601,13 @@ impl State {
     fn open_something(&mut self, action: Action) {
         match action {
             Action::Export => self.popups.open_prompt(PromptKind::Export, "trailscope-export.jsonl".into()),
+            Action::AddWindow => {
+                match self.selected_event().map(|ev| self.events.store.read().events[ev as usize].time) {
+                    Some(t) if t != crate::model::NO_TIME => self.popups.open_prompt(PromptKind::Window, "15m".into()),
+                    Some(_) => self.notify("this event has no time to put a window around"),
+                    None => {}
+                }
+            }
             Action::SaveFilter => {
                 if self.filter.applied.is_empty() {
                     self.notify("nothing to save: the filter is empty");
@@ -794,6 +802,32 @@ impl State {
         }
     }
 
+    /// Adds a time window around the selected event to the filter in force, in place of the
+    /// time bounds it had: `15m` either side, `-1h` the hour before the event, `+30m` the half
+    /// hour after it, `-1h +10m` an hour before to ten minutes after.
+    fn add_window(&mut self, spec: &str) {
+        let Some(ev) = self.selected_event() else { return };
+        let at = self.events.store.read().events[ev as usize].time;
+        let Some((before, after)) = parse_window(spec) else {
+            self.notify_error(format!(
+                "{}: not a window (15m either side, -1h before, +30m after, -1h +10m)",
+                crate::sanitize::sanitize(spec)
+            ));
+            return;
+        };
+        let Ok(q) = query::parse(&self.filter.applied, self.now_ms) else { return };
+        let mut terms: Vec<String> = q
+            .terms
+            .iter()
+            .filter(|t| !matches!(t.kind, query::TermKind::Since(_) | query::TermKind::Until(_)))
+            .map(|t| t.to_string())
+            .collect();
+        terms.push(query::Term { negated: false, kind: query::TermKind::Since(at - before) }.to_string());
+        terms.push(query::Term { negated: false, kind: query::TermKind::Until(at + after) }.to_string());
+        self.filter.anchor = Some(ev);
+        self.commit_filter(terms.join(" "));
+    }
+
     /// Saves the filter in force under `name` (replacing a filter of that name).
     fn save_filter(&mut self, name: String) {
         if self.filter.applied.is_empty() {
@@ -808,3 +842,18 @@ impl State {
 
 #[cfg(test)]
 mod tests;
+
+/// A window's extent before and after an event, in ms: `15m` either side, `-1h` before only,
+/// `+30m` after only, `-1h +10m` both.
+fn parse_window(spec: &str) -> Option<(i64, i64)> {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let age = |w: &str| crate::model::time::parse_age(w).filter(|&ms| ms <= 366 * 86_400_000);
+    match words.as_slice() {
+        [w] if !w.starts_with(['-', '+']) => age(w).map(|ms| (ms, ms)),
+        [w] if w.starts_with('-') => age(&w[1..]).map(|ms| (ms, 0)),
+        [w] => age(&w[1..]).map(|ms| (0, ms)),
+        [a, b] if a.starts_with('-') && b.starts_with('+') => Some((age(&a[1..])?, age(&b[1..])?)),
+        [a, b] if a.starts_with('+') && b.starts_with('-') => Some((age(&b[1..])?, age(&a[1..])?)),
+        _ => None,
+    }
+}

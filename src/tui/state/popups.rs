@@ -23,6 +23,8 @@ pub enum PromptKind {
     SaveFilter,
     /// A `:` command.
     Command,
+    /// A time window around the selected event, added to the filter.
+    Window,
 }
 
 #[derive(Debug)]

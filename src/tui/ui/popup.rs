@@ -203,6 +203,9 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
         ),
         crate::tui::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
         crate::tui::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
+        crate::tui::state::PromptKind::Window => {
+            " Window around this event: 15m either side, -1h before, +30m after, -1h +10m · Enter adds ".to_string()
+        }
     };
     let command = p.kind == crate::tui::state::PromptKind::Command;
     let r = small(area, area.width.saturating_sub(8).min(100), if command { 4 } else { 3 });
