@@ -174,6 +174,8 @@ actions! {
     ToggleTimeline,
     /// Show times in local time or UTC
     ToggleTimeZone,
+    /// Detail: jump to requestParameters, responseElements, errorCode (again: the next one)
+    JumpSection,
     /// Show the oldest event first (to read an attack forward), or the newest first again
     ToggleOrder,
     /// Copy from the selected event: its JSON, eventID, principal ARN, access key or time (OSC 52)

@@ -40,12 +40,67 @@ fn assets() -> &'static (SyntaxSet, Theme) {
 
 /// Pretty-prints a raw record (key order kept) and highlights it. Text is sanitised span by
 /// span, so nothing from the record reaches the terminal raw.
+/// JSON held in a string (a policy document in `requestParameters`) is shown decoded,
+/// indented like the rest, its key marked `(a JSON string, decoded)`.
 pub fn highlight_record(raw: &[u8]) -> Highlighted {
     let pretty = match serde_json::from_slice::<serde_json::Value>(raw) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()),
+        Ok(mut v) => {
+            decode_embedded(&mut v, 0);
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
+        }
         Err(_) => String::from_utf8_lossy(raw).into_owned(),
     };
     highlight_json(&pretty)
+}
+
+/// Marks a key whose value was decoded from a JSON string; the pretty-printer escapes the NUL,
+/// and [`highlight_json`] turns the mark into a note.
+const DECODED_MARK: &str = r"\u0000decoded";
+
+/// Replaces object values that are strings holding a JSON object or array by what they hold,
+/// renaming their keys with the mark (order kept). Nested decoded JSON is decoded too, to a
+/// depth of 8.
+fn decode_embedded(v: &mut serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            let decodes = map.values().any(|x| embedded(x).is_some());
+            if decodes {
+                let old = std::mem::take(map);
+                for (k, mut x) in old {
+                    match embedded(&x) {
+                        Some(mut inner) if depth < 8 => {
+                            decode_embedded(&mut inner, depth + 1);
+                            map.insert(format!("{k}\u{0}decoded"), inner);
+                        }
+                        _ => {
+                            decode_embedded(&mut x, depth + 1);
+                            map.insert(k, x);
+                        }
+                    }
+                }
+            } else {
+                map.values_mut().for_each(|x| decode_embedded(x, depth + 1));
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| decode_embedded(x, depth + 1)),
+        _ => {}
+    }
+}
+
+/// What a string holds when it is a JSON object or array (not empty), else `None`.
+fn embedded(v: &serde_json::Value) -> Option<serde_json::Value> {
+    let s = v.as_str()?.trim();
+    if !(s.starts_with('{') && s.ends_with('}') || s.starts_with('[') && s.ends_with(']')) || s.len() < 3 {
+        return None;
+    }
+    match serde_json::from_str::<serde_json::Value>(s).ok()? {
+        x @ serde_json::Value::Object(_) | x @ serde_json::Value::Array(_) => Some(x),
+        _ => None,
+    }
 }
 
 pub fn highlight_json(text: &str) -> Highlighted {
@@ -59,11 +114,17 @@ pub fn highlight_json(text: &str) -> Highlighted {
     let mut lines = Vec::new();
     for (n, line) in syntect::util::LinesWithEndings::from(text).enumerate() {
         let (line, cut) = shorten(line);
-        let line = line.as_ref();
-        let note = cut.map(|chars| {
-            let text = format!("(cut from {} characters; o shows the record whole) ", thousands(chars));
-            Span::styled(text, crate::tui::theme::dim())
-        });
+        let unmarked;
+        let (line, decoded) = if line.contains(DECODED_MARK) {
+            unmarked = line.replacen(DECODED_MARK, "", 1);
+            (unmarked.as_str(), true)
+        } else {
+            (line.as_ref(), false)
+        };
+        let note = cut
+            .map(|chars| format!("(cut from {} characters; o shows the record whole) ", thousands(chars)))
+            .or(decoded.then(|| "(a JSON string, decoded) ".to_string()))
+            .map(|text| Span::styled(text, crate::tui::theme::dim()));
         if n >= HIGHLIGHT_LINES {
             let spans = vec![Span::raw(sanitize(line.trim_end_matches(['\n', '\r'])).into_owned())];
             lines.push(with_note(spans, note));
@@ -141,6 +202,29 @@ fn convert(s: syntect::highlighting::Style, ui: &crate::tui::theme::Theme, plain
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_in_a_string_is_shown_decoded_and_marked() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        let record = serde_json::json!({
+            "eventName": "CreatePolicy",
+            "requestParameters": { "policyName": "p", "policyDocument": policy, "note": "{not json" },
+        });
+        let h = highlight_record(record.to_string().as_bytes());
+        let text: Vec<String> = h.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        let at = text.iter().position(|l| l.contains("\"policyDocument\": {")).expect("the key opens an object");
+        assert!(text[at].contains("(a JSON string, decoded)"), "{}", text[at]);
+        assert!(text.iter().any(|l| l.trim() == "\"Version\": \"2012-10-17\","), "{text:#?}");
+        assert!(text.iter().any(|l| l.trim() == "\"Effect\": \"Allow\","), "{text:#?}");
+        assert!(text.iter().any(|l| l.contains("\"note\": \"{not json\"")), "not JSON: left as it is");
+        assert!(text.iter().all(|l| !l.contains("u0000")), "{text:#?}");
+        // Key order is kept around the decoded value.
+        let keys: Vec<usize> = ["policyName", "policyDocument", "note"]
+            .iter()
+            .map(|k| text.iter().position(|l| l.contains(&format!("\"{k}\""))).unwrap())
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    }
 
     #[test]
     fn keeps_key_order_and_sanitises() {

@@ -91,6 +91,35 @@ impl DetailState {
         }
     }
 
+    /// Scrolls to the next of the record's parts worth reading first (requestParameters,
+    /// responseElements, additionalEventData, errorCode, errorMessage) after the line at the
+    /// top, or back to the first.
+    pub(crate) fn jump_section(&mut self) {
+        const PARTS: [&str; 5] = [
+            "\"requestParameters\"",
+            "\"responseElements\"",
+            "\"additionalEventData\"",
+            "\"errorCode\"",
+            "\"errorMessage\"",
+        ];
+        let Some(content) = &self.content else { return };
+        let anchors: Vec<usize> = content
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                let body = text.trim_start_matches(' ');
+                text.len() - body.len() == 2 && PARTS.iter().any(|p| body.starts_with(p))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(&next) = anchors.iter().find(|&&i| i > self.scroll).or(anchors.first()) {
+            self.scroll = next;
+            self.clamp();
+        }
+    }
+
     /// The record as highlighted for drawing, once read.
     pub fn content(&self) -> Option<&Highlighted> {
         self.content.as_deref()

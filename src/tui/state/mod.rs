@@ -576,6 +576,7 @@ impl State {
                 self.relayout();
             }
             ToggleTimeZone => self.local_time = !self.local_time,
+            JumpSection => self.detail.jump_section(),
             ToggleOrder => {
                 let keep = self.selected_event();
                 self.oldest_first = !self.oldest_first;

@@ -85,3 +85,32 @@ fn the_layout_is_written_into_the_state() {
     assert!(state.areas().facets.is_some(), "showing the facets lays the screen out again");
     assert_eq!(state.areas(), layout(screen, state.panes()));
 }
+
+#[test]
+fn j_jumps_through_the_parts_of_a_record_worth_reading_first() {
+    let mut record = serde_json::json!({ "eventVersion": "1.08", "eventName": "PutBucketPolicy" });
+    for i in 0..30 {
+        record[format!("field{i}")] = i.into();
+    }
+    record["requestParameters"] = serde_json::json!({ "bucketName": "b", "policy": "x" });
+    record["errorCode"] = "AccessDenied".into();
+    record["errorMessage"] = "no".into();
+    for i in 0..10 {
+        record[format!("after{i}")] = i.into();
+    }
+    let mut d = super::detail::DetailState::new();
+    d.show(Some(0));
+    d.height = 5;
+    d.apply_read(0, Ok(Arc::new(crate::tui::highlight::highlight_record(record.to_string().as_bytes()))));
+    let line = |d: &super::detail::DetailState| -> String {
+        d.content().unwrap().lines[d.scroll()].spans.iter().map(|s| s.content.as_ref()).collect()
+    };
+    d.jump_section();
+    assert!(line(&d).trim_start().starts_with("\"requestParameters\""), "{}", line(&d));
+    d.jump_section();
+    assert!(line(&d).trim_start().starts_with("\"errorCode\""), "{}", line(&d));
+    d.jump_section();
+    assert!(line(&d).trim_start().starts_with("\"errorMessage\""), "{}", line(&d));
+    d.jump_section();
+    assert!(line(&d).trim_start().starts_with("\"requestParameters\""), "back to the first: {}", line(&d));
+}

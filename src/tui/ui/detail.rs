@@ -30,8 +30,16 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(block, area);
     let d = &state.detail;
     let body: Vec<Line> = if let Some(content) = &d.content {
-        let end = (d.scroll + inner.height as usize).min(content.lines.len());
-        content.lines[d.scroll.min(end)..end].to_vec()
+        // Lines longer than the pane wrap under their own text, indented, not at the margin.
+        let mut rows = Vec::new();
+        for line in content.lines.iter().skip(d.scroll) {
+            if rows.len() >= inner.height as usize {
+                break;
+            }
+            rows.extend(wrap_indented(line, inner.width as usize));
+        }
+        rows.truncate(inner.height as usize);
+        rows
     } else if let Some(e) = &d.error {
         vec![Line::styled(format!("could not read this record: {e}"), theme::error())]
     } else if d.event.is_some() {
@@ -39,7 +47,9 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         vec![Line::styled("select an event to see its record", theme::dim())]
     };
-    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), inner);
+    let wrap = d.content.is_none();
+    let para = Paragraph::new(body);
+    frame.render_widget(if wrap { para.wrap(Wrap { trim: false }) } else { para }, inner);
     if let Some(content) = &d.content {
         if content.lines.len() > inner.height as usize && inner.width > 12 {
             let pos = format!(" {}/{} ", d.scroll + 1, content.lines.len());
@@ -48,5 +58,69 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
                 Rect { x: area.right().saturating_sub(w + 2), y: area.bottom().saturating_sub(1), width: w, height: 1 };
             frame.render_widget(Paragraph::new(Span::styled(pos, theme::dim())), r);
         }
+    }
+}
+
+/// A line cut into rows of `width` cells; the rows after the first start under the line's
+/// text, two cells further in than its indentation (at most half the width in).
+pub fn wrap_indented(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+    use crate::sanitize::width as w;
+    let total: usize = line.spans.iter().map(|s| w(&s.content)).sum();
+    if total <= width || width < 8 {
+        return vec![line.clone()];
+    }
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let indent = (text.len() - text.trim_start_matches(' ').len() + 2).min(width / 2);
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in &line.spans {
+        let mut piece = String::new();
+        for ch in span.content.chars() {
+            let cw = w(ch.encode_utf8(&mut [0; 4]));
+            if used + cw > width && used > indent {
+                if !piece.is_empty() {
+                    row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                }
+                rows.push(Line::from(std::mem::take(&mut row)));
+                row.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            piece.push(ch);
+            used += cw;
+        }
+        if !piece.is_empty() {
+            row.push(Span::styled(piece, span.style));
+        }
+    }
+    if !row.is_empty() {
+        rows.push(Line::from(row));
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_wrap_under_their_text() {
+        let line = Line::from(vec![
+            Span::raw("    "),
+            Span::raw("\"userAgent\": \"aws-cli/2.15.0 Python/3.11 Linux/6.1 exe/x86_64\","),
+        ]);
+        let rows = wrap_indented(&line, 30);
+        assert!(rows.len() >= 2);
+        let text = |l: &Line| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>();
+        for r in &rows[1..] {
+            assert!(text(r).starts_with("      "), "{:?}", text(r));
+            assert!(crate::sanitize::width(&text(r)) <= 30);
+        }
+        assert!(crate::sanitize::width(&text(&rows[0])) <= 30);
+        let joined: String =
+            rows.iter().enumerate().map(|(i, r)| if i == 0 { text(r) } else { text(r)[6..].to_string() }).collect();
+        assert_eq!(joined, text(&line), "nothing lost or added but the indentation");
+        // A short line stays one row.
+        assert_eq!(wrap_indented(&Line::from("  \"a\": 1,"), 30).len(), 1);
     }
 }
