@@ -142,13 +142,13 @@ actions! {
     Mouse(Pointer),
     /// Live history: fetch again, up to now (also after an error)
     Refresh,
-    /// Pivot: the same principal: an IAM user or root by name and account (events without an ARN too), any other by ARN
+    /// Pivot: the same principal (an IAM user by name and account, so its events without an ARN too)
     PivotPrincipal,
     /// Pivot: events signed with the same access key
     PivotKey,
     /// Pivot: events from the same source IP
     PivotIp,
-    /// Pivot: the same session: a temporary key; from a ConsoleLogin, the keys its console session was issued (same ARN and IP)
+    /// Pivot: the same session (a temporary key; from a ConsoleLogin, its console credentials)
     PivotSession,
     /// Pivot: events on the same resource (the first in resources[])
     PivotResource,
@@ -164,11 +164,11 @@ actions! {
     HistoryForward,
     /// Show or hide the facets: top values of the filtered events
     ToggleFacets,
-    /// Facets: filter on the selected value
+    /// Filter on the selected value
     IncludeFacet,
-    /// Facets: filter out the selected value
+    /// Filter out the selected value
     ExcludeFacet,
-    /// Facets: show all the selected field's values (up to 40), or the first 8 again
+    /// Show all the selected field's values (up to 40), or the first 8 again
     MoreFacetValues,
     /// Show or hide the timeline of the filtered events
     ToggleTimeline,

@@ -64,39 +64,68 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
 /// A line cut into rows of `width` cells; the rows after the first start under the line's
 /// text, two cells further in than its indentation (at most half the width in).
 pub fn wrap_indented(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    wrap_hanging(line, width, text.len() - text.trim_start_matches(' ').len() + 2)
+}
+
+/// A line cut into rows of `width` cells, the rows after the first starting `indent` cells in
+/// (at most half the width); rows break after a space where there is one, else anywhere.
+pub fn wrap_hanging(line: &Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
     use crate::sanitize::width as w;
     let total: usize = line.spans.iter().map(|s| w(&s.content)).sum();
     if total <= width || width < 8 {
         return vec![line.clone()];
     }
-    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-    let indent = (text.len() - text.trim_start_matches(' ').len() + 2).min(width / 2);
-    let mut rows: Vec<Line<'static>> = Vec::new();
-    let mut row: Vec<Span<'static>> = Vec::new();
-    let mut used = 0;
-    for span in &line.spans {
-        let mut piece = String::new();
-        for ch in span.content.chars() {
-            let cw = w(ch.encode_utf8(&mut [0; 4]));
-            if used + cw > width && used > indent {
-                if !piece.is_empty() {
-                    row.push(Span::styled(std::mem::take(&mut piece), span.style));
-                }
-                rows.push(Line::from(std::mem::take(&mut row)));
-                row.push(Span::raw(" ".repeat(indent)));
-                used = indent;
+    let indent = indent.min(width / 2);
+    let chars: Vec<(char, usize, ratatui::style::Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| s.content.chars().map(move |c| (c, w(c.encode_utf8(&mut [0; 4])), s.style)))
+        .collect();
+    let mut rows: Vec<Vec<(char, ratatui::style::Style)>> = Vec::new();
+    let (mut start, mut used, mut space) = (0usize, 0usize, None::<usize>);
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, cw, _) = chars[i];
+        let first = rows.is_empty();
+        let room = if first { width } else { width - indent };
+        if used + cw > room && i > start {
+            // Break after the row's last space when it has one past its start.
+            let end = match space {
+                Some(sp) if sp > start => sp + 1,
+                _ => i,
+            };
+            rows.push(chars[start..end].iter().map(|&(c, _, st)| (c, st)).collect());
+            start = end;
+            used = chars[start..i].iter().map(|x| x.1).sum();
+            space = None;
+            continue;
+        }
+        if c == ' ' {
+            space = Some(i);
+        }
+        used += cw;
+        i += 1;
+    }
+    rows.push(chars[start..].iter().map(|&(c, _, st)| (c, st)).collect());
+    rows.into_iter()
+        .enumerate()
+        .map(|(n, row)| {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            if n > 0 {
+                spans.push(Span::raw(" ".repeat(indent)));
             }
-            piece.push(ch);
-            used += cw;
-        }
-        if !piece.is_empty() {
-            row.push(Span::styled(piece, span.style));
-        }
-    }
-    if !row.is_empty() {
-        rows.push(Line::from(row));
-    }
-    rows
+            let fixed = spans.len();
+            for (c, st) in row {
+                let joins = spans.len() > fixed && spans.last().is_some_and(|sp| sp.style == st);
+                match spans.last_mut() {
+                    Some(sp) if joins => sp.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), st)),
+                }
+            }
+            Line::from(spans)
+        })
+        .collect()
 }
 
 #[cfg(test)]

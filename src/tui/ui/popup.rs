@@ -5,7 +5,7 @@ use crate::tui::keymap::{Row, KEYS};
 use crate::tui::state::State;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 fn centered(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
@@ -24,8 +24,33 @@ fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, s
     frame.render_widget(block, r);
     let max = lines.len().saturating_sub(inner.height as usize);
     let start = scroll.min(max);
-    let visible: Vec<Line> = lines.into_iter().skip(start).take(inner.height as usize).collect();
-    frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), inner);
+    // A line too long for the popup wraps under its text: a key's description under the
+    // description, not under the key.
+    let mut visible: Vec<Line> = Vec::new();
+    for line in lines.iter().skip(start) {
+        if visible.len() >= inner.height as usize {
+            break;
+        }
+        visible.extend(super::detail::wrap_hanging(line, inner.width as usize, hanging_indent(line)));
+    }
+    visible.truncate(inner.height as usize);
+    frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// Where a popup line's wrapped rows start: under the text after the first run of two or more
+/// spaces that follows its indentation (a help row's description), else two cells further in
+/// than its indentation.
+fn hanging_indent(line: &Line<'_>) -> usize {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let body = &text[lead..];
+    match body.find("  ") {
+        Some(gap) => {
+            let after = body[gap..].len() - body[gap..].trim_start_matches(' ').len();
+            crate::sanitize::width(&text[..lead + gap + after])
+        }
+        None => lead + 2,
+    }
 }
 
 /// A key row of the help screen: its keys, what the action does, and the action's name (what
