@@ -367,8 +367,9 @@ mod tests {
 
     #[test]
     fn the_event_and_the_principal_get_their_content_first() {
-        // At 120 with every column varying: the event name and the principal whole.
-        let (p, _) = plan(120, &|_| false);
+        // At 130 with every column varying: the event name and the principal whole, the
+        // region, the account and the age given up for them.
+        let (p, _) = plan(130, &|_| false);
         let w = |c| p.iter().find(|x| x.0 == c).map(|x| x.1 as i32);
         assert_eq!(w(1), Some(content(1)), "{p:?}");
         assert_eq!(w(2), Some(content(2)), "{p:?}");
@@ -376,6 +377,10 @@ mod tests {
         for &(c, width) in &p {
             assert!(width as i32 <= content(c).max(bounds(c, 20).0), "{c}: {p:?}");
         }
+        // At 120 they share what is left once the others have their least.
+        let (p, _) = plan(120, &|_| false);
+        let w = |c| p.iter().find(|x| x.0 == c).map(|x| x.1 as i32).unwrap();
+        assert!(w(1) >= 28 && w(2) >= 28, "{p:?}");
     }
 
     #[test]
