@@ -185,6 +185,7 @@ want() { # NAME: is this scenario selected on the command line?
 #     sleep:SECS    pause (avoid; prefer wait:)
 #   The app runs in the directory $SHOT_CWD (default: the repo root), so a
 #   scenario can set it:  SHOT_CWD=/some/dir shot NAME "ARGS" KEYS...
+#   SHOT_COLS=140 makes the session that wide (default 120).
 #   SHOT_ENV="A=1 B=2" sets environment variables for the app; SHOT_READY is
 #   the screen text (regex) that says it is ready, when not the status bar's.
 shot() {
@@ -199,7 +200,8 @@ shot() {
     local -a envs=()
     local e
     for e in ${SHOT_ENV:-}; do envs+=(-e "$e"); done
-    tm new-session -d -s "$name" -x "$COLS" -y "$ROWS" -c "$cwd" ${envs[@]+"${envs[@]}"} \
+    local cols=${SHOT_COLS:-$COLS}
+    tm new-session -d -s "$name" -x "$cols" -y "$ROWS" -c "$cwd" ${envs[@]+"${envs[@]}"} \
         /bin/sh -c "$WRAPPER" "$BIN" "${args[@]}"
     wait_settled "$name" "${SHOT_READY:-$READY_MARKER}"
 
@@ -224,7 +226,7 @@ shot() {
     tm kill-session -t "$name"
 
     mkdir -p "$OUT"
-    python3 "$RENDER" --cols "$COLS" --rows "$ROWS" --scale "$SCALE" \
+    python3 "$RENDER" --cols "$cols" --rows "$ROWS" --scale "$SCALE" \
         --title "trailscope $argstr" ${cursor:+"$cursor"} "$raw" "$OUT/$name.png"
     if [ -n "${SHOTS_KEEP:-}" ]; then
         mkdir -p "$SHOTS_KEEP"
@@ -264,6 +266,10 @@ make_broken_inputs() {
 # ---- scenarios -------------------------------------------------------------
 SELECTED=("$@")
 
+# The README's first picture: an investigation at 140 columns. From trent's console sign-in,
+# everything trent did (p), the facets open on the error field, a failed call selected.
+SHOT_COLS=140 shot investigation "assets/sample" / "text:name:=ConsoleLogin user:trent" Enter p f \
+    PageDown PageDown PageDown Tab j j
 shot list-detail "assets/sample" j j j
 shot filter "assets/sample" / "text:name:Delete* -error:AccessDenied" Enter
 shot help "assets/sample" '?'
