@@ -269,7 +269,7 @@ SELECTED=("$@")
 # The README's first picture: an investigation at 140 columns. From trent's console sign-in,
 # everything trent did (p), the facets open on the error field, a failed call selected.
 SHOT_COLS=140 shot investigation "assets/sample" / "text:name:=ConsoleLogin user:trent" Enter p f \
-    PageDown PageDown PageDown Tab j j
+    PageDown PageDown PageDown Escape j j
 shot list-detail "assets/sample" j j j
 shot filter "assets/sample" / "text:name:Delete* -error:AccessDenied" Enter
 shot help "assets/sample" '?'
