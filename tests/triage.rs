@@ -700,3 +700,29 @@ fn a_window_around_the_event_is_added_to_the_filter_in_place_of_its_time_bounds(
     assert!(state.notice().is_some_and(|n| n.text.contains("not a window")));
     assert_eq!(state.filter().input(), filter);
 }
+
+#[test]
+fn a_bare_word_that_matches_no_column_says_what_text_would_match() {
+    let mut state = loaded(&[sample()]);
+    // Part of an eventID: in every record's text, in none of the list's columns.
+    let word = {
+        let store = state.store().read();
+        store.event_id(&store.events[state.view()[5] as usize]).to_string()[..13].to_string()
+    };
+    type_filter(&mut state, &word);
+    state.update(Action::FilterSubmit);
+    state.settle();
+    assert!(state.view().is_empty(), "{word} matched a column");
+    let want = direct(&state, &format!("text:{word}")).len();
+    assert!(want >= 1);
+    let screen = draw_state(&mut state, 160, 40).backend().to_string();
+    assert!(screen.contains(&format!("text:{word} (anywhere in the record) matches {want}")), "{screen}");
+    // A word found nowhere says so.
+    state.update(Action::FocusFilter);
+    state.update(Action::FilterClear);
+    type_filter(&mut state, "zqxjkvbw");
+    state.update(Action::FilterSubmit);
+    state.settle();
+    let screen = draw_state(&mut state, 160, 40).backend().to_string();
+    assert!(screen.contains("text:zqxjkvbw matches none either"), "{screen}");
+}

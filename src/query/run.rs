@@ -62,8 +62,21 @@ pub struct BatchJob {
     pub events: Vec<u32>,
 }
 
+/// How many events another filter would match: the hint that a filter of bare words that
+/// matched nothing in the columns would find something in the whole records (`text:`).
+pub struct CountJob {
+    /// The filter run the count belongs to; dropped (or stopped) once a newer run started.
+    pub generation: u64,
+    /// The other filter.
+    pub matcher: Matcher,
+    /// The events to check.
+    pub base: Arc<Vec<u32>>,
+}
+
 /// Work for the worker thread.
 pub enum Job {
+    /// Count what another filter would match.
+    Count(CountJob),
     /// Filter the store.
     Filter(FilterJob),
     /// Check events added after a filter run started.
@@ -94,6 +107,13 @@ pub enum WorkMsg {
         generation: u64,
         /// Event indices that matched.
         matched: Vec<u32>,
+    },
+    /// The answer to a [`CountJob`].
+    Count {
+        /// The filter run it belongs to.
+        generation: u64,
+        /// Events the other filter matches.
+        count: usize,
     },
     /// Facets and timeline of a view.
     Summary {
@@ -248,7 +268,7 @@ impl Worker {
                 self.summaries.load(Ordering::SeqCst)
             }
             Job::Summary(_) => self.summaries.fetch_add(1, Ordering::SeqCst) + 1,
-            Job::Batch(_) => self.summaries.load(Ordering::SeqCst),
+            Job::Batch(_) | Job::Count(_) => self.summaries.load(Ordering::SeqCst),
         };
         let _ = self.job_tx.send((ticket, job));
     }
@@ -266,12 +286,13 @@ fn work(
     let mut last: Option<(u64, Matcher)> = None;
     while let Ok(first) = jobs.recv() {
         // Only the newest filter and summary matter; every batch does.
-        let (mut filter, mut batches, mut summary) = (None, Vec::new(), None);
+        let (mut filter, mut batches, mut summary, mut count) = (None, Vec::new(), None, None);
         for (ticket, job) in std::iter::once(first).chain(jobs.try_iter()) {
             match job {
                 Job::Filter(f) => filter = Some(f),
                 Job::Batch(b) => batches.push(b),
                 Job::Summary(s) => summary = Some((ticket, s)),
+                Job::Count(c) => count = Some(c),
             }
         }
         if let Some(mut f) = filter {
@@ -291,6 +312,25 @@ fn work(
             let matched = filter_par(m, &guard, raw, &b.events);
             drop(guard);
             if !send(WorkMsg::Batch { generation: b.generation, matched }) {
+                return;
+            }
+        }
+        if let Some(mut c) = count.filter(|c| c.generation == current.load(Ordering::SeqCst)) {
+            // In slices, so that a newer filter run stops it soon.
+            let guard = store.read();
+            c.matcher.prepare(&guard);
+            drop(guard);
+            let mut n = 0;
+            let mut stopped = false;
+            for slice in c.base.chunks(16_384) {
+                if c.generation != current.load(Ordering::SeqCst) {
+                    stopped = true;
+                    break;
+                }
+                let guard = store.read();
+                n += filter_par(&mut c.matcher, &guard, raw, slice).len();
+            }
+            if !stopped && !send(WorkMsg::Count { generation: c.generation, count: n }) {
                 return;
             }
         }

@@ -38,7 +38,9 @@ impl State {
                 // selected; after, whatever they selected does.
                 let keep = self.events.run.keep.or(if part.first { None } else { self.selected_event() });
                 self.reselect(keep, false);
+                self.events.ask_text_hint(self.filter.fuzzy);
             }
+            WorkMsg::Count { generation, count } => self.events.apply_count(generation, count),
             WorkMsg::Batch { generation, matched } => {
                 let (follow_top, keep) = self.follow_or_keep();
                 if self.events.apply_batch(generation, matched) {

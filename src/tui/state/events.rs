@@ -23,6 +23,9 @@ pub(crate) struct FilterRun {
     pub(crate) keep: Option<u32>,
     /// Batches of new events handed to the worker for this run, not answered yet.
     pending: usize,
+    /// When the run found nothing and its bare words could be looked for in the whole
+    /// records: that filter (`text:` for each word) and, once counted, how many it matches.
+    pub(crate) text_hint: Option<(String, Option<usize>)>,
 }
 
 impl FilterRun {
@@ -38,6 +41,7 @@ impl FilterRun {
             total: 0,
             keep: None,
             pending: 0,
+            text_hint: None,
         }
     }
 }
@@ -96,6 +100,46 @@ impl Events {
         let generation = self.run.generation + 1;
         self.run = FilterRun { generation, query: q, done: false, total: base.len(), keep, ..FilterRun::finished() };
         self.worker.submit(Job::Filter(FilterJob { generation, matcher: m, base }));
+    }
+
+    /// When the finished run matched nothing and has bare words: asks the worker how many
+    /// events the same filter matches with each bare word looked for anywhere in the record.
+    pub(crate) fn ask_text_hint(&mut self, fuzzy: crate::query::fuzzy::Engine) {
+        use crate::query::{Field, Op, Term, TermKind};
+        if !self.run.done || !self.view.is_empty() || self.run.text_hint.is_some() || self.order.is_empty() {
+            return;
+        }
+        if !self.run.query.terms.iter().any(|t| matches!(t.kind, TermKind::Bare(_))) {
+            return;
+        }
+        let terms: Vec<Term> = self
+            .run
+            .query
+            .terms
+            .iter()
+            .map(|t| match &t.kind {
+                TermKind::Bare(w) => Term {
+                    negated: t.negated,
+                    kind: TermKind::Match { field: Field::Text, op: Op::Contains, value: w.clone() },
+                },
+                _ => t.clone(),
+            })
+            .collect();
+        let text: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
+        let q = query::Query { terms };
+        let m = Matcher::with_engine(&q, fuzzy);
+        self.run.text_hint = Some((text.join(" "), None));
+        let base = Arc::new(self.order.clone());
+        self.worker.submit(Job::Count(run::CountJob { generation: self.run.generation, matcher: m, base }));
+    }
+
+    /// The worker's count for the run's text hint.
+    pub(crate) fn apply_count(&mut self, generation: u64, count: usize) {
+        if generation == self.run.generation {
+            if let Some((_, n)) = self.run.text_hint.as_mut() {
+                *n = Some(count);
+            }
+        }
     }
 
     /// Forgets the run in force, so that the next start runs whatever the query.

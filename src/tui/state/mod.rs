@@ -375,9 +375,12 @@ impl State {
     }
 
     /// Whether background work that changes what is shown is under way: a filter run, new
-    /// events with the worker, or the summary (facets, timeline) asked for the view.
+    /// events with the worker, the summary (facets, timeline) asked for the view, or the count
+    /// of what `text:` would match when bare words matched nothing.
     pub fn busy(&self) -> bool {
-        !self.events.idle() || (self.summary_due() && self.facets.awaiting(self.events.view_version))
+        !self.events.idle()
+            || (self.summary_due() && self.facets.awaiting(self.events.view_version))
+            || matches!(self.events.run.text_hint, Some((_, None)))
     }
 
     /// Whether live history should fetch further pages: until the view holds a few pages

@@ -230,15 +230,33 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
             return;
         }
         let msg = if !state.load.done && store.is_empty() {
-            "loading…"
+            "loading…".to_string()
         } else if state.filtering().is_some() {
-            "filtering…"
+            "filtering…".to_string()
         } else if store.is_empty() {
-            "no events were loaded (see E for inputs with problems)"
+            "no events were loaded (see E for inputs with problems)".to_string()
         } else {
-            "no events match the filter (Esc clears it)"
+            // Bare words look in the list's columns; say what looking in the whole records
+            // would find.
+            match &state.events.run.text_hint {
+                Some((text, Some(0))) => {
+                    format!("no events match the filter (Esc clears it); {} matches none either", sanitize(text))
+                }
+                Some((text, Some(n))) => format!(
+                    "no events match the filter in the list's columns; {} (anywhere in the record) matches {}",
+                    sanitize(text),
+                    super::thousands(*n)
+                ),
+                Some((text, None)) => {
+                    format!("no events match the filter (Esc clears it); counting what {} matches…", sanitize(text))
+                }
+                None => "no events match the filter (Esc clears it)".to_string(),
+            }
         };
-        frame.render_widget(Paragraph::new(Line::styled(msg, theme::dim())), inner);
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, theme::dim())).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     }
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
