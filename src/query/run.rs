@@ -328,7 +328,7 @@ fn work(
                     break;
                 }
                 let guard = store.read();
-                n += filter_par(&mut c.matcher, &guard, raw, slice).len();
+                n += filter_par(&c.matcher, &guard, raw, slice).len();
             }
             if !stopped && !send(WorkMsg::Count { generation: c.generation, count: n }) {
                 return;
