@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod athena;
 pub mod cache;
 pub mod cli;
 pub mod config;

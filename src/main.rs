@@ -37,6 +37,22 @@ fn main() {
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
+        Some(Command::Athena { action }) => {
+            use trailscope::cli::AthenaAction;
+            let (out, err) = (&mut std::io::stdout().lock(), &mut std::io::stderr());
+            let code = match action {
+                AthenaAction::Ddl { url, accounts, regions, table, database, first_day } => {
+                    let o = trailscope::athena::ddl::DdlOptions { url, accounts, regions, table, database, first_day };
+                    trailscope::athena::print_ddl(&o, out, err)
+                }
+                AthenaAction::Sql { table, database, org, paths, filter, since, until } => {
+                    let o = trailscope::athena::sql::SqlOptions { table, database, org, paths };
+                    let now = trailscope::model::time::now_ms();
+                    trailscope::athena::print_sql(&filter, since, until, &o, now, out, err)
+                }
+            };
+            std::process::exit(code);
+        }
         Some(Command::Verify(args)) => {
             let code = trailscope::verify::run(&args.request(), &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("cache", 2),
     ("source", 3),
     ("print", 4),
+    ("athena", 4),
     ("verify", 4),
     ("tui", 5),
     ("cli", 6),

@@ -236,6 +236,11 @@ pub enum Command {
     /// badly signed; 3 some file could not be read; 1 nothing could be verified (no digests, no
     /// keys); 2 usage error.
     Verify(VerifyArgs),
+    /// Athena, for archives too large for one machine: the table's DDL and the SQL of a filter.
+    Athena {
+        #[command(subcommand)]
+        action: AthenaAction,
+    },
     /// Write matching events to standard output, newest first (no terminal UI).
     Print {
         #[command(flatten)]
@@ -310,6 +315,60 @@ impl VerifyArgs {
             },
         }
     }
+}
+
+/// `trailscope athena …`
+#[derive(Debug, Subcommand)]
+pub enum AthenaAction {
+    /// Print the CREATE EXTERNAL TABLE of the documented CloudTrail table over a trail's
+    /// archive, with partition projection (no partitions to add by hand). No AWS call.
+    Ddl {
+        /// The archive: s3://BUCKET/PREFIX (the folder that holds AWSLogs/, AWSLogs/ itself, or
+        /// an organisation's AWSLogs/o-…/).
+        #[arg(value_name = "S3_URL")]
+        url: String,
+        /// The accounts whose logs are there (comma-separated).
+        #[arg(long, value_name = "A,B", value_delimiter = ',', required = true)]
+        accounts: Vec<String>,
+        /// The regions (comma-separated).
+        #[arg(long, value_name = "R,S", value_delimiter = ',', required = true)]
+        regions: Vec<String>,
+        /// The table's name.
+        #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
+        table: String,
+        /// The database.
+        #[arg(long, value_name = "NAME")]
+        database: Option<String>,
+        /// The first day projected (YYYY/MM/DD).
+        #[arg(long, value_name = "DAY", default_value = "2020/01/01")]
+        first_day: String,
+    },
+    /// Print the SQL that asks the table for what a filter and a window match: one SELECT
+    /// statement on standard output, no AWS call. Terms no column answers exactly (bare words,
+    /// text:, the requestParameters half of resource:) select a superset, checked again locally.
+    Sql {
+        /// The table.
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// Its database.
+        #[arg(long, value_name = "NAME")]
+        database: Option<String>,
+        /// The table is an organisation's (partitioned by account and region too).
+        #[arg(long)]
+        org: bool,
+        /// Ask for the files that hold matches ("$path"), not the rows.
+        #[arg(long)]
+        paths: bool,
+        /// The filter (the filter language).
+        #[arg(long, short = 'f', value_name = "QUERY", default_value = "", allow_hyphen_values = true)]
+        filter: String,
+        /// Events at or after this time: an age (15m, 6h, 7d) or an RFC 3339 time.
+        #[arg(long, value_name = "WHEN", value_parser = time_arg)]
+        since: Option<i64>,
+        /// Events at or before this time.
+        #[arg(long, value_name = "WHEN", value_parser = time_arg)]
+        until: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
