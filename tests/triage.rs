@@ -212,7 +212,14 @@ fn facets_count_the_filtered_events_and_add_terms() {
     for facet in &summary.facets {
         let mut naive: HashMap<String, u32> = HashMap::new();
         for &e in state.view() {
-            *naive.entry(sym(&state, e, facet.field)).or_default() += 1;
+            let value = if facet.field == SymField::Principal {
+                let store = state.store().read();
+                let key = trailscope::query::run::principal_key(&store, &store.events[e as usize]);
+                store.syms.get(key).to_string()
+            } else {
+                sym(&state, e, facet.field)
+            };
+            *naive.entry(value).or_default() += 1;
         }
         assert_eq!(facet.distinct, naive.len(), "{}", facet.label);
         let mut want: Vec<(String, u32)> = naive.into_iter().collect();
@@ -266,7 +273,13 @@ fn facets_count_the_same_whether_the_view_is_most_events_or_few() {
             let mut naive: HashMap<u32, u32> = HashMap::new();
             let store = state.store().read();
             for &e in &view {
-                *naive.entry(store.sym_id(&store.events[e as usize], facet.field)).or_default() += 1;
+                let ev = &store.events[e as usize];
+                let key = if facet.field == SymField::Principal {
+                    trailscope::query::run::principal_key(&store, ev)
+                } else {
+                    store.sym_id(ev, facet.field)
+                };
+                *naive.entry(key).or_default() += 1;
             }
             assert_eq!(facet.distinct, naive.len(), "{filter}: {}", facet.label);
             for (sym, n) in &facet.top {
@@ -725,4 +738,48 @@ fn a_bare_word_that_matches_no_column_says_what_text_would_match() {
     state.settle();
     let screen = draw_state(&mut state, 160, 40).backend().to_string();
     assert!(screen.contains("text:zqxjkvbw matches none either"), "{screen}");
+}
+
+#[test]
+fn the_principal_facet_keeps_same_named_users_of_different_accounts_apart() {
+    let (_dir, mut state) = loaded_records(vec![
+        record(
+            "a1",
+            "ListUsers",
+            "2025-12-31T10:00:00Z",
+            "1.1.1.1",
+            iam_user("111111111111", "alice", true, "AKIAONE"),
+        ),
+        record(
+            "a2",
+            "ListRoles",
+            "2025-12-31T10:01:00Z",
+            "1.1.1.1",
+            iam_user("111111111111", "alice", true, "AKIAONE"),
+        ),
+        record(
+            "b1",
+            "ListUsers",
+            "2025-12-31T10:02:00Z",
+            "2.2.2.2",
+            iam_user("222222222222", "alice", true, "AKIATWO"),
+        ),
+    ]);
+    state.update(Action::ToggleFacets);
+    state.settle();
+    let summary = state.facets().summary().cloned().unwrap();
+    let f = summary.facets.iter().position(|x| x.field == SymField::Principal).unwrap();
+    assert_eq!(summary.facets[f].top.len(), 2, "alice of each account apart");
+    let screen = draw_state(&mut state, 160, 40).backend().to_string();
+    assert!(screen.contains("alice · 111111111111") && screen.contains("alice · 222222222222"), "{screen}");
+    // Enter on the first (the account with two events): exactly its events.
+    let rows = state.facet_rows();
+    let row = rows.iter().position(|r| r.0 == f).unwrap();
+    while state.facets().selected() < row {
+        state.update(Action::Down);
+    }
+    state.update(Action::IncludeFacet);
+    state.settle();
+    assert_eq!(state.filter().input(), "arn:=\"arn:aws:iam::111111111111:user/alice\"");
+    assert_eq!(ids_of(&state), ["a1", "a2"]);
 }

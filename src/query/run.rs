@@ -127,6 +127,8 @@ pub enum WorkMsg {
 }
 
 /// The facet fields, in the order the panel shows them.
+/// The principal's values are ARNs where events carry one, else the principal's name (see
+/// [`principal_key`]).
 pub const FACETS: [(SymField, &str); 10] = [
     (SymField::Name, "event"),
     (SymField::Principal, "principal"),
@@ -602,8 +604,13 @@ fn count(
 impl Counts {
     #[inline]
     fn add(&mut self, ev: &crate::model::Event, own_facets: &[usize], t: &Timeline) {
+        const PRINCIPAL: usize = SymField::Principal as usize;
+        const ARN: usize = SymField::Arn as usize;
         for (k, &i) in own_facets.iter().enumerate() {
-            if let Some(n) = self.own[k].get_mut(ev.own[i] as usize) {
+            // The principal facet counts a principal by its ARN where the event has one, so
+            // that same-named users of different accounts stay apart.
+            let sym = if i == PRINCIPAL && ev.own[ARN] != crate::model::EMPTY { ev.own[ARN] } else { ev.own[i] };
+            if let Some(n) = self.own[k].get_mut(sym as usize) {
                 *n += 1;
             }
         }
@@ -613,6 +620,16 @@ impl Counts {
         if let Some(b) = t.bucket(ev.time) {
             self.buckets[b] += 1;
         }
+    }
+}
+
+/// What the principal facet counts an event under: its ARN, else its principal's name.
+pub fn principal_key(store: &EventStore, ev: &crate::model::Event) -> Sym {
+    let arn = store.sym_id(ev, SymField::Arn);
+    if arn != crate::model::EMPTY {
+        arn
+    } else {
+        store.sym_id(ev, SymField::Principal)
     }
 }
 

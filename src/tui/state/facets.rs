@@ -131,6 +131,8 @@ impl FacetsState {
         let (sym, _) = facet.top[v];
         let field = match facet.field {
             SymField::Name => Field::Name,
+            // Counted by ARN where events have one (see `run::principal_key`).
+            SymField::Principal if store.syms.get(sym).starts_with("arn:") => Field::Arn,
             SymField::Principal => Field::User,
             SymField::Ip => Field::Ip,
             SymField::Error => Field::Error,

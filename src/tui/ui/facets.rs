@@ -10,10 +10,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-/// A principal as the list shows it (see [`columns::principal_display`]); a facet value is
-/// counted without its identity's type, so the type is read off the value's shape. The term
-/// that Enter adds uses the value itself.
-fn principal_guess(value: &str) -> std::borrow::Cow<'_, str> {
+/// A principal facet's value as the list shows principals (see
+/// [`columns::principal_display`]): the value is an ARN, or a principal's name for events
+/// without one, so the identity's type is read off its shape. An ARN's account is added when
+/// the facet holds ARNs of more than one account, so that same-named users stay apart. The
+/// term that Enter adds uses the value itself.
+fn principal_shown(value: &str, facet: &crate::query::run::Facet, store: &crate::model::EventStore) -> String {
+    let account_of = |arn: &str| arn.split(':').nth(4).unwrap_or("").to_string();
+    if let Some(rest) = value.strip_prefix("arn:") {
+        let resource = rest.splitn(5, ':').nth(4).unwrap_or("");
+        let kind = if resource == "root" {
+            "Root"
+        } else if resource.starts_with("user/") {
+            "IAMUser"
+        } else if resource.starts_with("assumed-role/") {
+            "AssumedRole"
+        } else if resource.starts_with("federated-user/") {
+            "FederatedUser"
+        } else {
+            ""
+        };
+        let name = crate::model::record::arn_last_part(value);
+        let shown = columns::principal_display(kind, name, "").into_owned();
+        let accounts: std::collections::BTreeSet<String> = facet
+            .top
+            .iter()
+            .map(|&(s, _)| facet_value(store, s))
+            .filter(|v| v.starts_with("arn:"))
+            .map(account_of)
+            .collect();
+        return if accounts.len() > 1 { format!("{shown} · {}", account_of(value)) } else { shown };
+    }
     let kind = if value == "root" {
         "Root"
     } else if value.ends_with(".amazonaws.com") {
@@ -23,7 +50,7 @@ fn principal_guess(value: &str) -> std::borrow::Cow<'_, str> {
     } else {
         ""
     };
-    columns::principal_display(kind, value, "")
+    columns::principal_display(kind, value, "").into_owned()
 }
 
 pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
@@ -59,7 +86,7 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
             let shown = if value.is_empty() {
                 "(none)".into()
             } else if facet.field == SymField::Principal {
-                sanitize(&principal_guess(value)).into_owned().into()
+                sanitize(&principal_shown(value, facet, &store)).into_owned().into()
             } else {
                 sanitize(value)
             };
