@@ -1,0 +1,151 @@
+//! Detections: Sigma rules for CloudTrail (`logsource: product aws, service cloudtrail`),
+//! loaded from YAML files and evaluated against raw records.
+//!
+//! The evaluator is this crate's own rather than `sigma-rust`'s (see the README): Sigma's
+//! semantics as the CloudTrail rules need them, with a field that holds an object or array
+//! compared as its compact JSON text, each field a rule set names extracted once per record,
+//! and a rule that cannot be evaluated as written reported with the reason instead of guessed.
+//!
+//! - [`rule`]: one rule's metadata and its compiled detection.
+//! - [`load`]: reading rule files and directories, and what could not be used.
+//! - [`RuleSet::eval`]: the rules that match one record.
+//! - [`Detections`]: what matched, by event, as the TUI and `detect` keep it.
+
+mod condition;
+mod load;
+pub mod rule;
+mod value;
+
+pub use load::{LoadError, RuleProblem};
+pub use rule::{Level, Rule};
+
+use std::collections::HashMap;
+use value::Fields;
+
+/// Rules ready to evaluate, with the rule files that could not be used.
+#[derive(Default, Debug)]
+pub struct RuleSet {
+    /// The rules that are evaluated, in the order loaded.
+    pub rules: Vec<Rule>,
+    /// Rule files that were skipped, and why (shown under `E`, said by `detect`).
+    pub problems: Vec<RuleProblem>,
+    /// Rule files for other log sources, which are not CloudTrail's (not an error).
+    pub other_logsource: usize,
+    /// Every field path the rules name, each once: a record's fields are extracted once.
+    paths: Vec<Vec<String>>,
+    /// Path (dotted) to its index in `paths`.
+    path_index: HashMap<String, usize>,
+}
+
+impl RuleSet {
+    /// An empty set (no rules: nothing is evaluated).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether no rule is evaluated.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Adds the rule in `text` (the content of the file `file`, named in problems). A rule
+    /// for another log source is counted and left out; one that cannot be evaluated as written
+    /// is recorded in [`RuleSet::problems`].
+    pub fn add_yaml(&mut self, text: &str, file: &str) {
+        match rule::parse(text, file, &mut |p| self.field(p)) {
+            Ok(Some(r)) => self.rules.push(r),
+            Ok(None) => self.other_logsource += 1,
+            Err(reason) => self.problems.push(RuleProblem::new(file, reason)),
+        }
+    }
+
+    /// The index of a field path, registering it.
+    fn field(&mut self, dotted: &str) -> usize {
+        if let Some(&i) = self.path_index.get(dotted) {
+            return i;
+        }
+        let i = self.paths.len();
+        self.paths.push(dotted.split('.').map(str::to_owned).collect());
+        self.path_index.insert(dotted.to_owned(), i);
+        i
+    }
+
+    /// Indices (in [`RuleSet::rules`]) of the rules that match `record`.
+    pub fn eval(&self, record: &serde_json::Value) -> Vec<u16> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        let fields = Fields::new(record, &self.paths);
+        self.rules.iter().enumerate().filter(|(_, r)| r.detection.matches(&fields)).map(|(i, _)| i as u16).collect()
+    }
+
+    /// [`RuleSet::eval`] of a raw record; nothing for bytes that are not a JSON object.
+    pub fn eval_bytes(&self, raw: &[u8]) -> Vec<u16> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        match serde_json::from_slice::<serde_json::Value>(raw) {
+            Ok(v) if v.is_object() => self.eval(&v),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The highest level among `hits`.
+    pub fn top_level(&self, hits: &[u16]) -> Option<Level> {
+        hits.iter().filter_map(|&i| self.rules.get(i as usize)).map(|r| r.level).max()
+    }
+}
+
+/// What the rules found among loaded events, by event index (as in
+/// [`EventStore::events`](crate::model::EventStore::events)).
+#[derive(Default, Debug, Clone)]
+pub struct Detections {
+    /// Matched rule indices by event, for events with at least one.
+    hits: HashMap<u32, Vec<u16>>,
+    /// Events evaluated so far (events at indices below this have been).
+    pub evaluated: usize,
+    /// Detections per rule, by rule index.
+    pub per_rule: Vec<usize>,
+}
+
+impl Detections {
+    /// Records what matched event `index`.
+    pub fn record(&mut self, index: u32, hits: Vec<u16>) {
+        if hits.is_empty() {
+            return;
+        }
+        for &h in &hits {
+            let h = h as usize;
+            if self.per_rule.len() <= h {
+                self.per_rule.resize(h + 1, 0);
+            }
+            self.per_rule[h] += 1;
+        }
+        self.hits.insert(index, hits);
+    }
+
+    /// The rules that matched event `index` (empty: none, or not evaluated yet).
+    pub fn of(&self, index: u32) -> &[u16] {
+        self.hits.get(&index).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many events matched at least one rule.
+    pub fn events(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// Every (event, rules) pair, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u16])> {
+        self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
+    }
+
+    /// Forgets everything (the events are about to be replaced).
+    pub fn clear(&mut self) {
+        self.hits.clear();
+        self.per_rule.clear();
+        self.evaluated = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests;
