@@ -37,6 +37,31 @@ fn main() {
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
+        Some(Command::Detect { mut common, format }) => {
+            let config = trailscope::config::load(common.config.as_deref());
+            for p in &config.problems {
+                eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
+            }
+            common.apply_config(&config.config, trailscope::model::time::now_ms());
+            common.apply_limits();
+            let req = trailscope::print::detect::DetectRequest {
+                rules: common.rules.clone(),
+                format,
+                inputs: PrintRequest {
+                    live: common.live_config(),
+                    cache: common.cache_config(),
+                    s3: common.s3_config(),
+                    paths: common.paths,
+                    filter: common.filter,
+                    format: print::Format::Jsonl,
+                    since: common.since,
+                    until: common.until,
+                    table_width: None,
+                },
+            };
+            let code = print::detect::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
+            std::process::exit(code);
+        }
         Some(Command::Verify(args)) => {
             let code = trailscope::verify::run(&args.request(), &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);

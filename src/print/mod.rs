@@ -1,5 +1,6 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
+pub mod detect;
 mod s3;
 mod stream;
 mod write;
@@ -50,6 +51,8 @@ pub mod exit {
     pub const NOTHING_READ: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const SOME_SKIPPED: i32 = 3;
+    /// `detect`: at least one event matched a rule (outranks 3).
+    pub const DETECTED: i32 = 5;
 }
 
 /// Everything a source delivered, with what went wrong along the way.
@@ -342,9 +345,9 @@ fn select_and_write(
 /// What matched, and how many of those could not be written (their records could not be
 /// read back: the file changed or is gone).
 #[derive(Clone, Copy)]
-struct Matched {
-    shown: usize,
-    unread: usize,
+pub(crate) struct Matched {
+    pub(crate) shown: usize,
+    pub(crate) unread: usize,
 }
 
 impl std::fmt::Display for Matched {
@@ -403,7 +406,7 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
     }
 }
 
-fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
+pub(crate) fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     for w in &loaded.warnings {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }

@@ -1,0 +1,213 @@
+//! `trailscope detect`: the same sources as `print`, each record evaluated against Sigma rules;
+//! one line per (event, rule) as JSON Lines, or a summary per rule as a table.
+
+use super::{build_query, exit, gather, report, s3, Loaded, Matched, PrintRequest};
+use crate::model::raw::RawReader;
+use crate::model::time;
+use crate::query::{matcher::MatchCtx, Matcher};
+use crate::sanitize::{noun, sanitize};
+use crate::sigma::RuleSet;
+use crate::source::boundary::{self, LiveHistory};
+use crate::source::lookup::{LiveQuery, HISTORY_DAYS};
+use crate::source::LoadOptions;
+use rayon::prelude::*;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How `detect` writes what it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetectFormat {
+    /// One JSON object per (event, rule): eventID, eventTime, rule_id, title, level; newest first.
+    Jsonl,
+    /// One row per rule that matched: level, events, the newest event's time, id, title.
+    Table,
+}
+
+/// A `detect` run: the inputs as `print` takes them, and the rules.
+pub struct DetectRequest {
+    /// Inputs, filter and window, as for `print` (its `format` is not used).
+    pub inputs: PrintRequest,
+    /// Rule files and directories.
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    pub format: DetectFormat,
+}
+
+/// One (event, rule) pair found.
+struct Hit {
+    /// The event's index in the store.
+    event: u32,
+    event_id: String,
+    event_time: String,
+    rule: u16,
+}
+
+/// Runs `detect`; the exit status.
+pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    if req.rules.is_empty() {
+        let _ = writeln!(err, "trailscope: no rules: give --rules DIR, or set rules = [\"DIR\"] in config.toml");
+        return exit::USAGE;
+    }
+    let rules = match RuleSet::load(&req.rules) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    report_rules(&rules, err);
+    if rules.is_empty() {
+        let _ = writeln!(err, "trailscope: no CloudTrail rule could be evaluated");
+        return exit::USAGE;
+    }
+    let p = &req.inputs;
+    let mut q = match build_query(p.filter.as_deref(), p.since, p.until, time::now_ms()) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    let raw = Arc::new(RawReader::new(super::PRINT_CACHE_BYTES));
+    let (loaded, s3_status) = if crate::source::s3::is_remote(&p.paths, &p.s3) {
+        match s3::load(p, &mut q, &raw) {
+            Ok((loaded, status)) => (loaded, Some(status)),
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if p.paths.is_empty() {
+        let now = time::now_ms();
+        let plan = crate::query::plan::plan(&q);
+        let since = p.since.unwrap_or(now - super::DEFAULT_LIVE_WINDOW_MS).max(now - HISTORY_DAYS * 86_400_000);
+        let query = LiveQuery::from_plan(&plan, since, p.until.unwrap_or(now));
+        let live = Box::new(LiveHistory { cfg: p.live.clone(), until_done: true });
+        let loaded = gather(live, &raw, Some(query), err);
+        if let Some(pr) = loaded.problems.iter().find(|pr| pr.stops_live_history()) {
+            let _ = writeln!(err, "trailscope: {}", sanitize(&pr.reason));
+            return exit::NOTHING_READ;
+        }
+        (loaded, None)
+    } else {
+        let opts = LoadOptions { cache: p.cache.clone(), ..Default::default() };
+        (gather(Box::new(boundary::for_inputs(&p.paths, &opts)), &raw, None, err), None)
+    };
+    let (hits, unread) = evaluate(&rules, &q, &loaded, &raw);
+    let written = match req.format {
+        DetectFormat::Jsonl => write_jsonl(&rules, &hits, out),
+        DetectFormat::Table => write_table(&rules, &hits, out),
+    };
+    if let Some((s, window)) = &s3_status {
+        s3::report(s, window, err);
+    }
+    let shown = loaded.store.len();
+    report(&loaded, Matched { shown, unread }, err);
+    let events = hits.iter().map(|h| h.event).collect::<std::collections::HashSet<u32>>().len();
+    let _ = writeln!(
+        err,
+        "trailscope: {} {} of {} {} in {} {}",
+        hits.len(),
+        noun(hits.len(), "detection", "detections"),
+        rules.rules.len(),
+        noun(rules.rules.len(), "rule", "rules"),
+        events,
+        noun(events, "event", "events"),
+    );
+    if let Err(e) = written {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            let _ = writeln!(err, "trailscope: writing output failed: {e}");
+            return exit::NOTHING_READ;
+        }
+    }
+    if !hits.is_empty() {
+        return exit::DETECTED;
+    }
+    match super::exit_status(&loaded) {
+        exit::OK if unread > 0 => exit::SOME_SKIPPED,
+        status => status,
+    }
+}
+
+/// Says which rule files were skipped and why, and how many are for other log sources.
+pub fn report_rules(rules: &RuleSet, err: &mut dyn Write) {
+    for p in &rules.problems {
+        let _ = writeln!(err, "trailscope: rule skipped: {}: {}", p.file, p.reason);
+    }
+    if rules.other_logsource > 0 {
+        let n = rules.other_logsource;
+        let _ = writeln!(err, "trailscope: {n} rule {} for other log sources left out", noun(n, "file", "files"));
+    }
+}
+
+/// Every (event, rule) pair among the events the query selects, newest first; how many
+/// records could not be read back.
+fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &RawReader) -> (Vec<Hit>, usize) {
+    let store = &loaded.store;
+    let mut matcher = Matcher::new(q);
+    matcher.prepare(store);
+    let ctx = MatchCtx { store, raw };
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let mut shown = matcher.filter(&all, &ctx);
+    drop(all);
+    store.sort_indices(&mut shown);
+    let per_event: Vec<Option<Vec<Hit>>> = shown
+        .par_iter()
+        .map(|&i| {
+            let ev = &store.events[i as usize];
+            let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+            let found = rules.eval(&v);
+            let text =
+                |k: &str| v.get(k).and_then(|x| x.as_str()).map(|s| sanitize(s).into_owned()).unwrap_or_default();
+            let (event_id, event_time) = (text("eventID"), text("eventTime"));
+            Some(
+                found
+                    .into_iter()
+                    .map(|rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
+                    .collect(),
+            )
+        })
+        .collect();
+    let unread = per_event.iter().filter(|h| h.is_none()).count();
+    (per_event.into_iter().flatten().flatten().collect(), unread)
+}
+
+fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
+    let mut out = io::BufWriter::new(out);
+    for h in hits {
+        let r = &rules.rules[h.rule as usize];
+        let line = serde_json::json!({
+            "eventID": h.event_id,
+            "eventTime": h.event_time,
+            "rule_id": r.id,
+            "title": r.title,
+            "level": r.level.name(),
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
+}
+
+fn write_table(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
+    // Each (event, rule) pair is found once: a rule's detections are the events it matched.
+    let mut per_rule = vec![0usize; rules.rules.len()];
+    let mut newest: Vec<&str> = vec![""; rules.rules.len()];
+    for h in hits {
+        let r = h.rule as usize;
+        per_rule[r] += 1;
+        if newest[r].is_empty() {
+            newest[r] = &h.event_time;
+        }
+    }
+    let mut rows: Vec<usize> = (0..rules.rules.len()).filter(|&i| per_rule[i] > 0).collect();
+    rows.sort_by_key(|&i| (std::cmp::Reverse(rules.rules[i].level), std::cmp::Reverse(per_rule[i]), i));
+    let mut out = io::BufWriter::new(out);
+    writeln!(out, "{:<13} {:>6}  {:<24}  {:<36}  TITLE", "LEVEL", "EVENTS", "NEWEST", "RULE ID")?;
+    for i in rows {
+        let r = &rules.rules[i];
+        writeln!(out, "{:<13} {:>6}  {:<24}  {:<36}  {}", r.level.name(), per_rule[i], newest[i], r.id, r.title)?;
+    }
+    out.flush()
+}
