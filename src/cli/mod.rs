@@ -206,6 +206,7 @@ impl Common {
             columns: c.columns.clone(),
             keys: c.keys.clone(),
             config_problems: config.problems.iter().map(|p| (file.clone(), p.clone())).collect(),
+            rules: self.rules.clone(),
         }
     }
 

@@ -177,7 +177,7 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
 fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     for h in hits {
-        let r = &rules.rules[h.rule as usize];
+        let r = &rules.rules[h.rule as usize].info;
         let line = serde_json::json!({
             "eventID": h.event_id,
             "eventTime": h.event_time,
@@ -202,11 +202,11 @@ fn write_table(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result
         }
     }
     let mut rows: Vec<usize> = (0..rules.rules.len()).filter(|&i| per_rule[i] > 0).collect();
-    rows.sort_by_key(|&i| (std::cmp::Reverse(rules.rules[i].level), std::cmp::Reverse(per_rule[i]), i));
+    rows.sort_by_key(|&i| (std::cmp::Reverse(rules.rules[i].info.level), std::cmp::Reverse(per_rule[i]), i));
     let mut out = io::BufWriter::new(out);
     writeln!(out, "{:<13} {:>6}  {:<24}  {:<36}  TITLE", "LEVEL", "EVENTS", "NEWEST", "RULE ID")?;
     for i in rows {
-        let r = &rules.rules[i];
+        let r = &rules.rules[i].info;
         writeln!(out, "{:<13} {:>6}  {:<24}  {:<36}  {}", r.level.name(), per_rule[i], newest[i], r.id, r.title)?;
     }
     out.flush()

@@ -9,15 +9,16 @@
 //! - [`rule`]: one rule's metadata and its compiled detection.
 //! - [`load`]: reading rule files and directories, and what could not be used.
 //! - [`RuleSet::eval`]: the rules that match one record.
-//! - [`Detections`]: what matched, by event, as the TUI and `detect` keep it.
+//! - [`Detections`] (kept in the store, [`crate::model::detect`]): what matched, by event.
 
 mod condition;
 mod load;
 pub mod rule;
 mod value;
 
+pub use crate::model::detect::{Detections, Level, RuleInfo};
 pub use load::{LoadError, RuleProblem};
-pub use rule::{Level, Rule};
+pub use rule::Rule;
 
 use std::collections::HashMap;
 use value::Fields;
@@ -90,60 +91,9 @@ impl RuleSet {
         }
     }
 
-    /// The highest level among `hits`.
-    pub fn top_level(&self, hits: &[u16]) -> Option<Level> {
-        hits.iter().filter_map(|&i| self.rules.get(i as usize)).map(|r| r.level).max()
-    }
-}
-
-/// What the rules found among loaded events, by event index (as in
-/// [`EventStore::events`](crate::model::EventStore::events)).
-#[derive(Default, Debug, Clone)]
-pub struct Detections {
-    /// Matched rule indices by event, for events with at least one.
-    hits: HashMap<u32, Vec<u16>>,
-    /// Events evaluated so far (events at indices below this have been).
-    pub evaluated: usize,
-    /// Detections per rule, by rule index.
-    pub per_rule: Vec<usize>,
-}
-
-impl Detections {
-    /// Records what matched event `index`.
-    pub fn record(&mut self, index: u32, hits: Vec<u16>) {
-        if hits.is_empty() {
-            return;
-        }
-        for &h in &hits {
-            let h = h as usize;
-            if self.per_rule.len() <= h {
-                self.per_rule.resize(h + 1, 0);
-            }
-            self.per_rule[h] += 1;
-        }
-        self.hits.insert(index, hits);
-    }
-
-    /// The rules that matched event `index` (empty: none, or not evaluated yet).
-    pub fn of(&self, index: u32) -> &[u16] {
-        self.hits.get(&index).map_or(&[], Vec::as_slice)
-    }
-
-    /// How many events matched at least one rule.
-    pub fn events(&self) -> usize {
-        self.hits.len()
-    }
-
-    /// Every (event, rules) pair, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u16])> {
-        self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
-    }
-
-    /// Forgets everything (the events are about to be replaced).
-    pub fn clear(&mut self) {
-        self.hits.clear();
-        self.per_rule.clear();
-        self.evaluated = 0;
+    /// What each rule says about itself, by rule index (for [`Detections::rules`]).
+    pub fn infos(&self) -> Vec<RuleInfo> {
+        self.rules.iter().map(|r| r.info.clone()).collect()
     }
 }
 

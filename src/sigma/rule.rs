@@ -6,76 +6,13 @@ use super::value::{parse_cidr, string_matcher, Fields, Matcher, Place};
 use crate::sanitize::sanitize;
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// A rule's level, lowest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// `informational` (also a rule that gives none).
-    Informational,
-    /// `low`
-    Low,
-    /// `medium`
-    Medium,
-    /// `high`
-    High,
-    /// `critical`
-    Critical,
-}
+pub use crate::model::detect::{Level, RuleInfo};
 
-impl Level {
-    /// Every level, lowest first.
-    pub const ALL: [Level; 5] = [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical];
-
-    /// The level as rules write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Informational => "informational",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
-    }
-
-    /// One character for the list's detection column.
-    pub fn mark(self) -> &'static str {
-        match self {
-            Level::Informational => "i",
-            Level::Low => "L",
-            Level::Medium => "M",
-            Level::High => "H",
-            Level::Critical => "C",
-        }
-    }
-
-    /// A level from its name, or a prefix of it (`crit`, `med`, `info`), ignoring case.
-    pub fn parse(s: &str) -> Option<Level> {
-        let s = s.to_ascii_lowercase();
-        if s.is_empty() {
-            return None;
-        }
-        Level::ALL.into_iter().find(|l| l.name().starts_with(&s))
-    }
-}
-
-/// A rule, its text sanitised for display.
+/// A rule: what it says about itself, and its detection compiled.
 #[derive(Debug)]
 pub struct Rule {
-    /// `title`
-    pub title: String,
-    /// `id` (empty when the rule has none).
-    pub id: String,
-    /// `level`
-    pub level: Level,
-    /// `status` (empty when none).
-    pub status: String,
-    /// `author` (empty when none).
-    pub author: String,
-    /// `description` (empty when none).
-    pub description: String,
-    /// `references`
-    pub references: Vec<String>,
-    /// The file it was read from.
-    pub file: String,
+    /// Title, id, level, author, description, references (sanitised).
+    pub info: RuleInfo,
     pub(crate) detection: Detection,
 }
 
@@ -171,7 +108,7 @@ pub(crate) fn parse(yaml: &str, file: &str, field: &mut dyn FnMut(&str) -> usize
     };
     let references = doc["references"].as_vec().map(|v| v.iter().map(text).collect()).unwrap_or_default();
     let detection = compile(&doc["detection"], field)?;
-    Ok(Some(Rule {
+    let info = RuleInfo {
         title,
         id: text(&doc["id"]),
         level,
@@ -180,8 +117,8 @@ pub(crate) fn parse(yaml: &str, file: &str, field: &mut dyn FnMut(&str) -> usize
         description: text(&doc["description"]),
         references,
         file: sanitize(file).into_owned(),
-        detection,
-    }))
+    };
+    Ok(Some(Rule { info, detection }))
 }
 
 fn compile(det: &Yaml, field: &mut dyn FnMut(&str) -> usize) -> Result<Detection, String> {

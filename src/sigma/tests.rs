@@ -124,23 +124,7 @@ fn hostile_titles_are_sanitised() {
     let yaml = rule("s:\n  a: 1\ncondition: s").replace("title: T", "title: \"evil\\e[31m\\u202e\"");
     s.add_yaml(&yaml, "t.yml");
     assert_eq!(s.rules.len(), 1, "{:?}", s.problems);
-    let t = &s.rules[0].title;
+    let t = &s.rules[0].info.title;
     assert!(!t.chars().any(crate::sanitize::is_unsafe), "{t:?}");
     assert!(t.starts_with("evil"));
-}
-
-#[test]
-fn levels_and_detections() {
-    assert_eq!(Level::parse("HIGH"), Some(Level::High));
-    assert_eq!(Level::parse("crit"), Some(Level::Critical));
-    assert_eq!(Level::parse("x"), None);
-    assert!(Level::Critical > Level::High && Level::Low > Level::Informational);
-    let mut d = Detections::default();
-    d.record(3, vec![0, 2]);
-    d.record(4, vec![]);
-    d.record(5, vec![2]);
-    assert_eq!(d.of(3), &[0, 2]);
-    assert!(d.of(4).is_empty());
-    assert_eq!(d.events(), 2);
-    assert_eq!(d.per_rule, vec![1, 0, 2]);
 }
