@@ -19,6 +19,7 @@ fn main() {
             common.apply_limits();
             let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
             let req = PrintRequest {
+                rules: common.rules.clone(),
                 live: common.live_config(),
                 cache: common.cache_config(),
                 s3: common.s3_config(),
@@ -57,6 +58,7 @@ fn main() {
                     since: common.since,
                     until: common.until,
                     table_width: None,
+                    rules: Vec::new(),
                 },
             };
             let code = print::detect::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());

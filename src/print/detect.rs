@@ -130,6 +130,56 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     }
 }
 
+/// Why a filter's detection terms cannot be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// `rule:`, `level:` or `has:rule` without rules.
+    #[error(
+        "the filter asks about detections (rule:, level:, has:rule): give --rules DIR, or set rules in config.toml"
+    )]
+    NoRules,
+    /// A `--rules` path that cannot be read.
+    #[error(transparent)]
+    Load(#[from] crate::sigma::LoadError),
+}
+
+/// The rules a filter needs: `None` when it does not ask about detections.
+pub fn rules_for_filter(q: &crate::query::Query, paths: &[PathBuf]) -> Result<Option<RuleSet>, RulesError> {
+    use crate::query::{Field, TermKind};
+    let asks = q.terms.iter().any(|t| match &t.kind {
+        TermKind::Match { field, .. } | TermKind::Has(field) => matches!(field, Field::Rule | Field::Level),
+        _ => false,
+    });
+    if !asks {
+        return Ok(None);
+    }
+    if paths.is_empty() {
+        return Err(RulesError::NoRules);
+    }
+    Ok(Some(RuleSet::load(paths)?))
+}
+
+/// Evaluates `rules` against every event of `store` (on all cores), keeping what matched in
+/// the store's detections, as the TUI keeps them.
+pub fn fill(rules: &RuleSet, store: &mut crate::model::EventStore, raw: &RawReader) {
+    let s = &*store;
+    let hits: Vec<(u32, Vec<u16>)> = (0..s.len() as u32)
+        .into_par_iter()
+        .filter_map(|i| {
+            let ev = &s.events[i as usize];
+            let bytes = raw.read(s.file_of(ev)?, ev.loc).ok()?;
+            let h = rules.eval_bytes(&bytes);
+            (!h.is_empty()).then_some((i, h))
+        })
+        .collect();
+    store.detections.clear();
+    store.detections.rules = rules.infos();
+    for (i, h) in hits {
+        store.detections.record(i, h);
+    }
+    store.detections.evaluated = store.len();
+}
+
 /// Says which rule files were skipped and why, and how many are for other log sources.
 pub fn report_rules(rules: &RuleSet, err: &mut dyn Write) {
     for p in &rules.problems {

@@ -62,10 +62,11 @@ impl FieldCond {
     }
 }
 
-/// A text field of the rule, sanitised; empty when absent.
+/// A text field of the rule on one line (runs of white space, line breaks included, become a
+/// space), sanitised; empty when absent.
 fn text(y: &Yaml) -> String {
     match y {
-        Yaml::String(s) | Yaml::Real(s) => sanitize(s.trim_end()).into_owned(),
+        Yaml::String(s) | Yaml::Real(s) => sanitize(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned(),
         Yaml::Integer(i) => i.to_string(),
         _ => String::new(),
     }

@@ -181,12 +181,16 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let time_width = if state.local_time { 25 } else { 20 };
+    // With detection rules, a column of one cell for the highest level an event matched.
+    let detections = !store.detections.rules.is_empty();
+    let width = if detections { inner.width.saturating_sub(2) } else { inner.width };
     let plan = match &state.columns {
-        Some(cols) => custom_column_plan(inner.width, cols, time_width),
-        None => column_plan_with_time(inner.width, time_width),
+        Some(cols) => custom_column_plan(width, cols, time_width),
+        None => column_plan_with_time(width, time_width),
     };
+    let lead: Vec<Cell> = if detections { vec![Cell::from(" "), Cell::from("!")] } else { vec![Cell::from(" ")] };
     let header = Row::new(
-        std::iter::once(Cell::from(" "))
+        lead.into_iter()
             .chain(plan.iter().map(|&(c, _)| Cell::from(columns::HEADERS.get(c).unwrap_or(&"age").replace('_', " ")))),
     )
     .style(theme::header());
@@ -206,6 +210,12 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
             Cell::from(" ")
         };
         let mut row_cells = vec![marker];
+        if detections {
+            row_cells.push(match store.detections.top_level(idx) {
+                Some(level) => Cell::from(Span::styled(level.mark(), theme::level(level))),
+                None => Cell::from(" "),
+            });
+        }
         for &(c, w) in &plan {
             let style = match c {
                 1 if ev.is_error() => theme::error(),
@@ -229,8 +239,10 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         }
         row
     });
-    let widths: Vec<Constraint> =
-        std::iter::once(Constraint::Length(1)).chain(plan.iter().map(|&(_, w)| Constraint::Length(w))).collect();
+    let lead = if detections { 2 } else { 1 };
+    let widths: Vec<Constraint> = std::iter::repeat_n(Constraint::Length(1), lead)
+        .chain(plan.iter().map(|&(_, w)| Constraint::Length(w)))
+        .collect();
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
 }
 
