@@ -493,7 +493,7 @@ fn spawn_verify(opts: &Options, msg_tx: mpsc::UnboundedSender<Msg>) {
 /// thread): the first screen does not wait for it. The rules arrive as [`Msg::Rules`], the
 /// results as [`Msg::Detected`]; ranges of an older generation (events since replaced) are
 /// skipped.
-fn spawn_detector(
+pub fn spawn_detector(
     paths: Vec<std::path::PathBuf>,
     store: crate::tui::state::SharedStore,
     raw: Arc<RawReader>,

@@ -65,6 +65,10 @@ impl State {
             store.detections.evaluated = store.detections.evaluated.max(upto as usize);
         }
         self.detect.stale |= found;
+        if found && self.facets.shown {
+            // The same view, counted again: the rule facet has new counts.
+            self.events.view_version += 1;
+        }
         let caught_up = self.load.done && self.detections_pending() == 0;
         let due = self.detect.last_rematch.is_none_or(|t| t.elapsed() >= REMATCH_EVERY);
         if self.detect.stale && (caught_up || due) && self.filter_uses_detections() {

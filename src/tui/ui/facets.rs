@@ -33,7 +33,11 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::styled(format!("{}{more}", facet.label), theme::header()));
         for &(sym, n) in &facet.top {
             let count = thousands(n as usize);
-            let value = facet_value(&store, sym);
+            let value = if facet.rules {
+                store.detections.rules.get(sym as usize).map_or("", |r| r.title.as_str())
+            } else {
+                facet_value(&store, sym)
+            };
             let shown = if value.is_empty() { "(none)".into() } else { sanitize(value) };
             let room = w.saturating_sub(width(&count) + 3);
             let text = truncate_to_width(&shown, room).into_owned();
