@@ -173,3 +173,62 @@ fn list_and_detail_show_detections_sanitised() {
     // The list's detection column: the critical mark on the rows.
     assert!(rows.iter().filter(|r| r.contains("│ C ") || r.contains(" C 20")).count() > 5, "{screen}");
 }
+
+/// `trailscope detect`'s exit statuses, output formats and messages.
+#[test]
+fn detect_command_statuses_and_formats() {
+    let rules = rules_dir();
+    let r = rules.to_str().unwrap();
+    let stratus = stratus();
+    let s = stratus.to_str().unwrap();
+    // No rules at all: a usage error that says what to do.
+    let out = run(&["detect", "--no-cache", "--config", "/dev/null", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rules"));
+    // A --rules path that does not exist.
+    let out = run(&["detect", "--no-cache", "--rules", "/nonexistent/rules", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/rules"));
+    // Detections outrank an input that could not be read, which is still named.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "not json at all").unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", r, s, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.json"));
+    // No detection: 0; and with the unreadable input beside it, 3.
+    let quiet = dir.path().join("quiet.yml");
+    std::fs::write(
+        &quiet,
+        "title: Never\nid: never-1\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  sel:\n    eventName: NoSuchCall\n  condition: sel\n",
+    )
+    .unwrap();
+    let q = quiet.to_str().unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", q, s]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let out = run(&["detect", "--no-cache", "--rules", q, s, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    // A broken rule file is named, the others still run.
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(&broken, "title: [oops\n").unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", r, "--rules", broken.to_str().unwrap(), s]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yml") && err.contains("YAML"), "{err}");
+    // The table: one row per rule that matched, the highest levels first.
+    let out = run(&["detect", "--no-cache", "--format", "table", "--rules", r, s]);
+    assert_eq!(out.status.code(), Some(5));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    let jsonl = run(&["detect", "--no-cache", "--rules", r, s]);
+    let titles: BTreeSet<String> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rows.len(), titles.len(), "{table}");
+    let rank = |row: &str| Level::parse(row.split_whitespace().next().unwrap()).unwrap();
+    assert!(rows.windows(2).all(|w| rank(w[0]) >= rank(w[1])), "{table}");
+}

@@ -25,7 +25,7 @@ Filter language: terms separated by spaces, all must match.
   has:error      field present and not empty      agent:\"a b\"    quoted values
   since:6h until:2024-05-01T12:00:00Z             bare words match any list column
 Fields: name source user arn type key ip region account error agent id request resource
-        category readonly text
+        category readonly text verified rule level (rule, level: with --rules)
 
 Exit status of print: 0 every input was read; 3 some inputs were skipped (the rest was
 printed); 2 usage error; 1 nothing could be read. detect: 5 when a rule matched.";
