@@ -207,8 +207,12 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
         .map(|&i| {
             let ev = &store.events[i as usize];
             let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
-            let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-            let found = rules.eval(&v);
+            let found = rules.eval_bytes(&bytes);
+            if found.is_empty() {
+                return Some(Vec::new());
+            }
+            // Only a record that matched is parsed whole, for its eventID and eventTime as written.
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let text =
                 |k: &str| v.get(k).and_then(|x| x.as_str()).map(|s| sanitize(s).into_owned()).unwrap_or_default();
             let (event_id, event_time) = (text("eventID"), text("eventTime"));

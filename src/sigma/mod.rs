@@ -36,6 +36,8 @@ pub struct RuleSet {
     paths: Vec<Vec<String>>,
     /// Path (dotted) to its index in `paths`.
     path_index: HashMap<String, usize>,
+    /// The top-level fields the paths start with: only those of a record are parsed.
+    top: std::collections::HashSet<String>,
 }
 
 impl RuleSet {
@@ -66,6 +68,7 @@ impl RuleSet {
             return i;
         }
         let i = self.paths.len();
+        self.top.insert(dotted.split('.').next().unwrap_or("").to_owned());
         self.paths.push(dotted.split('.').map(str::to_owned).collect());
         self.path_index.insert(dotted.to_owned(), i);
         i
@@ -80,20 +83,62 @@ impl RuleSet {
         self.rules.iter().enumerate().filter(|(_, r)| r.detection.matches(&fields)).map(|(i, _)| i as u16).collect()
     }
 
-    /// [`RuleSet::eval`] of a raw record; nothing for bytes that are not a JSON object.
+    /// [`RuleSet::eval`] of a raw record; nothing for bytes that are not a JSON object. Only
+    /// the top-level fields the rules name are parsed into values; the rest of the record is
+    /// only scanned.
     pub fn eval_bytes(&self, raw: &[u8]) -> Vec<u16> {
         if self.rules.is_empty() {
             return Vec::new();
         }
-        match serde_json::from_slice::<serde_json::Value>(raw) {
-            Ok(v) if v.is_object() => self.eval(&v),
-            _ => Vec::new(),
+        match self.named_fields(raw) {
+            Some(v) => self.eval(&v),
+            // Keys with escapes, or not JSON: the whole record, the slow way.
+            None => match serde_json::from_slice::<serde_json::Value>(raw) {
+                Ok(v) if v.is_object() => self.eval(&v),
+                _ => Vec::new(),
+            },
         }
+    }
+
+    /// The record with only the top-level fields the rules name (later duplicates winning, as
+    /// when the whole record is parsed); `None` when its keys cannot be borrowed (escapes).
+    fn named_fields(&self, raw: &[u8]) -> Option<serde_json::Value> {
+        let top: Vec<(&str, &serde_json::value::RawValue)> = serde_json::from_slice::<SeqMap<'_>>(raw).ok()?.0;
+        let mut obj = serde_json::Map::new();
+        for (k, v) in top {
+            if self.top.contains(k) {
+                obj.insert(k.to_owned(), serde_json::from_str(v.get()).ok()?);
+            }
+        }
+        Some(serde_json::Value::Object(obj))
     }
 
     /// What each rule says about itself, by rule index (for [`Detections::rules`]).
     pub fn infos(&self) -> Vec<RuleInfo> {
         self.rules.iter().map(|r| r.info.clone()).collect()
+    }
+}
+
+/// A JSON object's members in order, keys and values borrowed.
+struct SeqMap<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for SeqMap<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = SeqMap<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<SeqMap<'a>, M::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(SeqMap(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 

@@ -128,3 +128,21 @@ fn hostile_titles_are_sanitised() {
     assert!(!t.chars().any(crate::sanitize::is_unsafe), "{t:?}");
     assert!(t.starts_with("evil"));
 }
+
+#[test]
+fn raw_records_evaluate_as_parsed_ones() {
+    let s = set("s:\n  userIdentity.type: AssumedRole\n  eventName|startswith: Get\ncondition: s");
+    for raw in [
+        r#"{"eventName":"GetObject","userIdentity":{"type":"AssumedRole"},"other":[1,{"x":"y"}]}"#,
+        r#"{"eventName":"PutObject","userIdentity":{"type":"AssumedRole"}}"#,
+        // An escaped key: parsed whole.
+        r#"{"event\u004eame":"GetObject","userIdentity":{"type":"AssumedRole"}}"#,
+        // A later duplicate wins, both ways.
+        r#"{"eventName":"GetObject","eventName":"PutObject","userIdentity":{"type":"AssumedRole"}}"#,
+        "not json",
+        "[1,2]",
+    ] {
+        let whole = serde_json::from_str::<serde_json::Value>(raw).ok().filter(|v| v.is_object());
+        assert_eq!(s.eval_bytes(raw.as_bytes()), whole.map(|v| s.eval(&v)).unwrap_or_default(), "{raw}");
+    }
+}
