@@ -232,3 +232,27 @@ fn detect_command_statuses_and_formats() {
     let rank = |row: &str| Level::parse(row.split_whitespace().next().unwrap()).unwrap();
     assert!(rows.windows(2).all(|w| rank(w[0]) >= rank(w[1])), "{table}");
 }
+
+/// The check on an event's summary that spares reading its record never rules out an event
+/// a rule matches (every real record, every SigmaHQ rule), and does rule most out.
+#[test]
+fn the_summary_check_never_rules_out_a_match() {
+    let raw = RawReader::new(64 << 20);
+    let paths = vec![stratus().to_string_lossy().into_owned(), panther().to_string_lossy().into_owned()];
+    let loaded = trailscope::print::load_all(&paths, &raw, true);
+    let rules = trailscope::sigma::RuleSet::load(&[rules_dir()]).unwrap();
+    let store = &loaded.store;
+    let (mut matched, mut ruled_out) = (0, 0);
+    for ev in &store.events {
+        let bytes = raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap();
+        let hits = rules.eval_bytes(&bytes);
+        let may = rules.may_match(trailscope::sigma::summary_of(store, ev));
+        if !hits.is_empty() {
+            matched += 1;
+            assert!(may, "ruled out, yet matched: {}", String::from_utf8_lossy(&bytes));
+        }
+        ruled_out += usize::from(!may);
+    }
+    assert!(matched > 100, "{matched}");
+    assert!(ruled_out > store.len() / 3, "{ruled_out} of {}", store.len());
+}

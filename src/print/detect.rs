@@ -167,6 +167,9 @@ pub fn fill(rules: &RuleSet, store: &mut crate::model::EventStore, raw: &RawRead
         .into_par_iter()
         .filter_map(|i| {
             let ev = &s.events[i as usize];
+            if !rules.may_match(crate::sigma::summary_of(s, ev)) {
+                return None;
+            }
             let bytes = raw.read(s.file_of(ev)?, ev.loc).ok()?;
             let h = rules.eval_bytes(&bytes);
             (!h.is_empty()).then_some((i, h))
@@ -199,13 +202,17 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
     matcher.prepare(store);
     let ctx = MatchCtx { store, raw };
     let all: Vec<u32> = (0..store.len() as u32).collect();
-    let mut shown = matcher.filter(&all, &ctx);
+    // In the order stored (by file, as loaded): each file is read back about once. Events whose
+    // summary no rule can match are not read at all.
+    let shown = matcher.filter(&all, &ctx);
     drop(all);
-    store.sort_indices(&mut shown);
-    let per_event: Vec<Option<Vec<Hit>>> = shown
+    let mut per_event: Vec<Option<Vec<Hit>>> = shown
         .par_iter()
         .map(|&i| {
             let ev = &store.events[i as usize];
+            if !rules.may_match(crate::sigma::summary_of(store, ev)) {
+                return Some(Vec::new());
+            }
             let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
             let found = rules.eval_bytes(&bytes);
             if found.is_empty() {
@@ -225,7 +232,15 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
         })
         .collect();
     let unread = per_event.iter().filter(|h| h.is_none()).count();
-    (per_event.into_iter().flatten().flatten().collect(), unread)
+    per_event.retain(|h| h.as_ref().is_some_and(|h| !h.is_empty()));
+    let mut hits: Vec<Hit> = per_event.into_iter().flatten().flatten().collect();
+    // Newest first, as print writes events.
+    let mut order: Vec<u32> = hits.iter().map(|h| h.event).collect();
+    order.dedup();
+    store.sort_indices(&mut order);
+    let rank: std::collections::HashMap<u32, usize> = order.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+    hits.sort_by_key(|h| (rank[&h.event], h.rule));
+    (hits, unread)
 }
 
 fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {

@@ -38,6 +38,49 @@ pub struct RuleSet {
     path_index: HashMap<String, usize>,
     /// The top-level fields the paths start with: only those of a record are parsed.
     top: std::collections::HashSet<String>,
+    /// Per rule: what its event's summary fields must be for it to match at all.
+    required: Vec<Vec<(Summary, rule::Required)>>,
+}
+
+/// The fields of an event's summary (kept in the store) that rules often require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Summary {
+    Name,
+    Source,
+    IdentityType,
+    Arn,
+    Agent,
+}
+
+/// An event's summary fields, as [`RuleSet::may_match`] takes them (`""`: not known).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SummaryFields<'a> {
+    /// eventName
+    pub name: &'a str,
+    /// eventSource (with or without `.amazonaws.com`)
+    pub source: &'a str,
+    /// userIdentity.type
+    pub identity_type: &'a str,
+    /// userIdentity.arn
+    pub arn: &'a str,
+    /// userAgent
+    pub agent: &'a str,
+}
+
+/// The summary fields of a stored event for [`RuleSet::may_match`]. An Insights event's
+/// summary names the API it concerns, not its own fields: nothing is known of it.
+pub fn summary_of<'a>(store: &'a crate::model::EventStore, ev: &crate::model::Event) -> SummaryFields<'a> {
+    use crate::model::SymField;
+    if store.sym(ev, SymField::Category).eq_ignore_ascii_case("insight") {
+        return SummaryFields::default();
+    }
+    SummaryFields {
+        name: store.sym(ev, SymField::Name),
+        source: store.sym(ev, SymField::Source),
+        identity_type: store.sym(ev, SymField::IdentityType),
+        arn: store.sym(ev, SymField::Arn),
+        agent: store.sym(ev, SymField::Agent),
+    }
 }
 
 impl RuleSet {
@@ -56,7 +99,27 @@ impl RuleSet {
     /// is recorded in [`RuleSet::problems`].
     pub fn add_yaml(&mut self, text: &str, file: &str) {
         match rule::parse(text, file, &mut |p| self.field(p)) {
-            Ok(Some(r)) => self.rules.push(r),
+            Ok(Some(r)) => {
+                let required = r
+                    .detection
+                    .required()
+                    .into_iter()
+                    .filter_map(|req| {
+                        let which = match self.paths[req.field].join(".").as_str() {
+                            "eventName" => Summary::Name,
+                            // The store keeps it short: tested on the full name (see may_match).
+                            "eventSource" => Summary::Source,
+                            "userIdentity.type" => Summary::IdentityType,
+                            "userIdentity.arn" => Summary::Arn,
+                            "userAgent" => Summary::Agent,
+                            _ => return None,
+                        };
+                        Some((which, req))
+                    })
+                    .collect();
+                self.required.push(required);
+                self.rules.push(r)
+            }
             Ok(None) => self.other_logsource += 1,
             Err(reason) => self.problems.push(RuleProblem::new(file, reason)),
         }
@@ -72,6 +135,32 @@ impl RuleSet {
         self.paths.push(dotted.split('.').map(str::to_owned).collect());
         self.path_index.insert(dotted.to_owned(), i);
         i
+    }
+
+    /// Whether some rule can match an event with these summary fields: `false` only when every
+    /// rule requires a value of eventName, eventSource or userIdentity.type that the event does
+    /// not have (a field not known, `""`, rules nothing out). Reading and parsing the records
+    /// of the rest is the bulk of the work, and most events are ruled out here.
+    pub fn may_match(&self, ev: SummaryFields<'_>) -> bool {
+        let full_source = (!ev.source.is_empty() && !ev.source.ends_with(".amazonaws.com"))
+            .then(|| format!("{}.amazonaws.com", ev.source));
+        let ok = |which: Summary, req: &rule::Required| match which {
+            // The store keeps eventSource short: either spelling may be the record's.
+            Summary::Source => {
+                ev.source.is_empty() || req.holds(ev.source) || full_source.as_deref().is_some_and(|f| req.holds(f))
+            }
+            other => {
+                let have = match other {
+                    Summary::Name => ev.name,
+                    Summary::IdentityType => ev.identity_type,
+                    Summary::Arn => ev.arn,
+                    Summary::Agent => ev.agent,
+                    Summary::Source => ev.source,
+                };
+                have.is_empty() || req.holds(have)
+            }
+        };
+        self.required.iter().any(|reqs| reqs.iter().all(|(w, r)| ok(*w, r)))
     }
 
     /// Indices (in [`RuleSet::rules`]) of the rules that match `record`.

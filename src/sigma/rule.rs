@@ -27,6 +27,25 @@ pub(crate) struct Detection {
 #[derive(Debug)]
 struct Search(Vec<Vec<FieldCond>>);
 
+/// A field condition every match of a rule meets, tested on a field's text alone.
+#[derive(Debug, Clone)]
+pub(crate) struct Required {
+    pub(crate) field: usize,
+    pub(crate) all: bool,
+    pub(crate) values: Vec<Matcher>,
+}
+
+impl Required {
+    /// Whether `text`, the field's value, meets it.
+    pub(crate) fn holds(&self, text: &str) -> bool {
+        if self.all {
+            self.values.iter().all(|m| m.test_text(text))
+        } else {
+            self.values.iter().any(|m| m.test_text(text))
+        }
+    }
+}
+
 /// `field|modifiers: value(s)`.
 #[derive(Debug)]
 struct FieldCond {
@@ -37,6 +56,40 @@ struct FieldCond {
 }
 
 impl Detection {
+    /// Conditions on single fields that must hold for the rule to match at all (each: the
+    /// field, whether all values must hold, the values), as a cheap check on an event's
+    /// summary can test them.
+    pub(crate) fn required(&self) -> Vec<Required> {
+        self.required_by(&self.cond)
+    }
+
+    fn required_by(&self, c: &Cond) -> Vec<Required> {
+        match c {
+            Cond::Search(i) => match self.searches[*i].0.as_slice() {
+                [map] => map.iter().filter_map(FieldCond::required).collect(),
+                _ => Vec::new(),
+            },
+            Cond::And(v) => v.iter().flat_map(|c| self.required_by(c)).collect(),
+            // A field every branch requires (none with `all`): any of their values.
+            Cond::Or(v) => {
+                let branches: Vec<Vec<Required>> = v.iter().map(|c| self.required_by(c)).collect();
+                let Some(first) = branches.first() else { return Vec::new() };
+                first
+                    .iter()
+                    .filter_map(|r| {
+                        let mut values = Vec::new();
+                        for b in &branches {
+                            let other = b.iter().find(|o| o.field == r.field && !o.all)?;
+                            values.extend(other.values.iter().cloned());
+                        }
+                        Some(Required { field: r.field, all: false, values })
+                    })
+                    .collect()
+            }
+            Cond::Not(_) => Vec::new(),
+        }
+    }
+
     pub(crate) fn matches(&self, fields: &Fields<'_>) -> bool {
         self.eval(&self.cond, fields)
     }
@@ -52,6 +105,15 @@ impl Detection {
 }
 
 impl FieldCond {
+    /// The condition as a requirement on the field's text alone, when it is one.
+    fn required(&self) -> Option<Required> {
+        self.values.iter().all(Matcher::on_text_alone).then(|| Required {
+            field: self.field,
+            all: self.all,
+            values: self.values.clone(),
+        })
+    }
+
     fn test(&self, fields: &Fields<'_>) -> bool {
         let own = fields.get(self.field);
         if self.all {

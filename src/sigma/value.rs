@@ -13,7 +13,11 @@ pub(crate) struct Text<'a> {
     lower: OnceCell<String>,
 }
 
-impl Text<'_> {
+impl<'a> Text<'a> {
+    /// A value known as text (an event's summary field).
+    pub(crate) fn of(s: &'a str) -> Self {
+        Text { raw: Cow::Borrowed(s), lower: OnceCell::new() }
+    }
     fn raw(&self) -> &str {
         &self.raw
     }
@@ -84,7 +88,7 @@ impl Place {
 }
 
 /// One value of a field condition, compiled.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Matcher {
     /// `null`: the field is absent or null.
     Null,
@@ -101,6 +105,18 @@ pub(crate) enum Matcher {
 }
 
 impl Matcher {
+    /// Whether the matcher compares a field's own text only (not null, presence or another field).
+    pub(crate) fn on_text_alone(&self) -> bool {
+        !matches!(self, Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef { .. })
+    }
+
+    /// [`Matcher::test`] of a text known apart from a record (no other field is consulted).
+    pub(crate) fn test_text(&self, text: &str) -> bool {
+        static NO_PATHS: [Vec<String>; 0] = [];
+        let fields = Fields::new(&Value::Null, &NO_PATHS);
+        self.test(&fields, Some(&Text::of(text)))
+    }
+
     pub(crate) fn test(&self, fields: &Fields<'_>, own: Option<&Text<'_>>) -> bool {
         match self {
             Matcher::Null => own.is_none(),

@@ -531,6 +531,10 @@ pub fn spawn_detector(
                     (start..end.min(s.len() as u32))
                         .filter_map(|i| {
                             let ev = &s.events[i as usize];
+                            // An event no rule can match by its summary is not read back.
+                            if !rules.may_match(crate::sigma::summary_of(&s, ev)) {
+                                return None;
+                            }
                             Some((i, s.file_of(ev)?.clone(), ev.loc))
                         })
                         .collect()
