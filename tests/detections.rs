@@ -256,3 +256,30 @@ fn the_summary_check_never_rules_out_a_match() {
     assert!(matched > 100, "{matched}");
     assert!(ruled_out > store.len() / 3, "{ruled_out} of {}", store.len());
 }
+
+/// With the matched rules above the record, the record still scrolls to its last line.
+#[test]
+fn the_detail_view_scrolls_to_the_record_end_below_the_rules() {
+    let mut state = loaded(&[stratus()], vec![rules_dir()], Some("has:rule"));
+    state.update(Action::OpenDetail);
+    let t = draw_state(&mut state, 120, 40);
+    drop(t);
+    for _ in 0..50 {
+        state.update(Action::PageDown);
+    }
+    let t = draw_state(&mut state, 120, 40);
+    let buf = t.backend().buffer();
+    let rows: Vec<String> =
+        (0..buf.area.height).map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect()).collect();
+    let screen = rows.join("\n");
+    // The record's closing brace is on screen, and the position reads n/n.
+    assert!(rows.iter().any(|r| r.trim_start_matches('│').starts_with('}')), "{screen}");
+    let pos = rows.iter().find_map(|r| {
+        r.split(' ').find(|w| w.contains('/') && w.chars().all(|c| c.is_ascii_digit() || c == '/')).map(str::to_string)
+    });
+    if let Some(p) = pos {
+        let (a, b) = p.split_once('/').unwrap();
+        let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+        assert!(a > 1 && a <= b, "{p}: {screen}");
+    }
+}

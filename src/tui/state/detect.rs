@@ -65,6 +65,9 @@ impl State {
             store.detections.evaluated = store.detections.evaluated.max(upto as usize);
         }
         self.detect.stale |= found;
+        if found {
+            self.fit_detail();
+        }
         if found && self.facets.shown {
             // The same view, counted again: the rule facet has new counts.
             self.events.view_version += 1;

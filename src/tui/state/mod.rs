@@ -725,8 +725,29 @@ impl State {
         }
         self.areas = layout(self.screen, self.panes());
         self.list.height = (self.areas.list.height.saturating_sub(3) as usize).max(1);
-        self.detail.height = (self.areas.detail.height.saturating_sub(2) as usize).max(1);
         self.list.clamp(self.events.view.len());
+        self.fit_detail();
+    }
+
+    /// The detail view's page: its inside less the lines of the rules the event matched,
+    /// which the view shows above the record (as `ui::detail` lays them out).
+    pub(crate) fn fit_detail(&mut self) {
+        if self.screen.area() == 0 {
+            // Not laid out yet: the defaults stand.
+            return;
+        }
+        let inner = self.areas.detail.height.saturating_sub(2) as usize;
+        let rules = self.detail.event.map_or(0, |i| {
+            let store = self.events.store.read();
+            let d = &store.detections;
+            d.of(i)
+                .iter()
+                .filter_map(|&r| d.rules.get(r as usize))
+                .map(|r| 2 + usize::from(!r.description.is_empty()) + r.references.len())
+                .sum::<usize>()
+        });
+        let header = if rules == 0 { 0 } else { (rules + 1).min(inner / 2) };
+        self.detail.height = inner.saturating_sub(header).max(1);
         self.detail.clamp();
     }
 
@@ -740,6 +761,7 @@ impl State {
     /// Points the detail view at the selected event; the app fetches what is missing.
     fn sync_detail(&mut self) {
         self.detail.show(self.selected_event());
+        self.fit_detail();
     }
 
     fn copy(&mut self, what: CopyWhat) {
