@@ -8,6 +8,7 @@
 //! theme = "high-contrast"
 //! columns = ["time", "event:30", "principal", "error", "source_ip", "account"]  # name:width fixes a width
 //! fuzzy = "fuzzy-matcher"          # or "nucleo-matcher" (the default)
+//! rules = ["~/sigma/rules/cloud/aws"]  # Sigma rules when no --rules is given (relative: to this file)
 //!
 //! [keys]                           # key = action name; merged over the built-in keys
 //! "ctrl-p" = "PivotPrincipal"
@@ -35,6 +36,7 @@ struct Raw {
     columns: Option<Vec<String>>,
     fuzzy: Option<String>,
     mouse: Option<bool>,
+    rules: Option<Vec<String>>,
     #[serde(default)]
     keys: BTreeMap<String, String>,
 }
@@ -58,6 +60,8 @@ pub struct Config {
     pub mouse: Option<bool>,
     /// User key bindings for the list, detail and facets panes.
     pub keys: Vec<(Key, Action)>,
+    /// Sigma rule files and directories (`--rules` when none is given).
+    pub rules: Vec<PathBuf>,
 }
 
 /// The file's problems, each naming the file, the line and what is wrong.
@@ -92,6 +96,14 @@ pub fn load(explicit: Option<&Path>) -> Loaded {
         }
     };
     let mut loaded = parse(&text, &path.display().to_string());
+    // Relative rule paths are the file's own: relative to the directory it is in.
+    if let Some(dir) = path.parent() {
+        for r in &mut loaded.config.rules {
+            if r.is_relative() {
+                *r = dir.join(&*r);
+            }
+        }
+    }
     loaded.path = Some(path);
     loaded
 }
@@ -129,6 +141,7 @@ pub fn parse(text: &str, name: &str) -> Loaded {
     };
     let raw = sift(table, text, name, &mut problems);
     let mut c = Config { profile: raw.profile, regions: raw.regions, mouse: raw.mouse, ..Default::default() };
+    c.rules = raw.rules.unwrap_or_default().iter().map(|r| expand_home(r)).collect();
     let mut bad = |key: &str, what: String| {
         let at = line_of_key(text, key).map(|l| format!(" line {l}")).unwrap_or_default();
         problems.push(format!("{name}{at}: {what}; ignored"));
@@ -201,7 +214,16 @@ pub fn parse(text: &str, name: &str) -> Loaded {
 }
 
 /// The settings a file may have, in the order the README lists them.
-const SETTINGS: &[&str] = &["profile", "regions", "since", "time_zone", "columns", "fuzzy", "theme", "mouse", "keys"];
+const SETTINGS: &[&str] =
+    &["profile", "regions", "since", "time_zone", "columns", "fuzzy", "theme", "mouse", "rules", "keys"];
+
+/// `~/x` under the home directory; anything else as it is.
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}
 
 /// The file's settings that are known and of the right type; each other one is a problem
 /// naming its line, and is skipped.

@@ -3,7 +3,7 @@
 //! The modules form layers that import only downward (`tests/layers.rs` keeps it so):
 //!
 //! ```text
-//! sanitize ─► model ─► query, cache ─► source ─► print, verify ─► tui ─► cli, config
+//! sanitize ─► model ─► sigma ─► query, cache ─► source ─► print, verify ─► tui ─► cli, config
 //! ```
 //!
 //! - [`sanitize`]: the one function every string from an event passes before it is shown.
@@ -11,6 +11,7 @@
 //!   read back.
 //! - [`query`]: the filter language, its plan (what a server can do, what is checked here),
 //!   matching, the filtering worker, facet statistics.
+//! - [`sigma`]: detections: Sigma rules for CloudTrail, loaded and evaluated against records.
 //! - [`cache`]: the local SQLite store (events of live history, coverage, archive indexes).
 //! - [`source`]: everything that produces events, behind one boundary: archives on disk, live
 //!   history through LookupEvents.
@@ -32,6 +33,8 @@ pub mod print;
 #[warn(missing_docs)]
 pub mod query;
 pub mod sanitize;
+#[warn(missing_docs)]
+pub mod sigma;
 #[warn(missing_docs)]
 pub mod source;
 pub mod tui;

@@ -19,6 +19,7 @@ fn main() {
             common.apply_limits();
             let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
             let req = PrintRequest {
+                rules: common.rules.clone(),
                 live: common.live_config(),
                 cache: common.cache_config(),
                 s3: common.s3_config(),
@@ -51,6 +52,32 @@ fn main() {
                     trailscope::athena::print_sql(&filter, since, until, &o, now, out, err)
                 }
             };
+            std::process::exit(code);
+        }
+        Some(Command::Detect { mut common, format }) => {
+            let config = trailscope::config::load(common.config.as_deref());
+            for p in &config.problems {
+                eprintln!("trailscope: {}", trailscope::sanitize::sanitize(p));
+            }
+            common.apply_config(&config.config, trailscope::model::time::now_ms());
+            common.apply_limits();
+            let req = trailscope::print::detect::DetectRequest {
+                rules: common.rules.clone(),
+                format,
+                inputs: PrintRequest {
+                    live: common.live_config(),
+                    cache: common.cache_config(),
+                    s3: common.s3_config(),
+                    paths: common.paths,
+                    filter: common.filter,
+                    format: print::Format::Jsonl,
+                    since: common.since,
+                    until: common.until,
+                    table_width: None,
+                    rules: Vec::new(),
+                },
+            };
+            let code = print::detect::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
             std::process::exit(code);
         }
         Some(Command::Verify(args)) => {

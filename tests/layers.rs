@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("sanitize", 0),
     ("model", 1),
+    ("sigma", 2),
     ("query", 2),
     ("cache", 2),
     ("source", 3),

@@ -384,3 +384,42 @@ fn no_credentials_at_all_is_explained() {
     assert!(d.log().is_empty(), "CloudTrail was not asked: {:?}", d.log().len());
     d.shutdown();
 }
+
+/// `trailscope detect` over live history finds, event for event, what it finds over the same
+/// events read from the archive: detections hang off the common pipeline, not one source.
+#[test]
+fn detect_over_live_history_equals_detect_over_the_archive() {
+    let f = fixture(300, 1);
+    let region = f.regions()[0].clone();
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules");
+    let rules = rules.to_str().unwrap();
+    let pairs = |o: &Output| -> std::collections::BTreeSet<(String, String)> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let files = run(&["detect", "--no-cache", "--rules", rules, f.archive.to_str().unwrap()]);
+    let expected = pairs(&files);
+    assert!(!expected.is_empty(), "the generated events trip some rule: {}", stderr(&files));
+    assert_eq!(files.status.code(), Some(5));
+    let d = f.double(DoubleConfig::default());
+    let mut cmd = Command::new(bin());
+    cmd.args(["detect", "--no-cache", "--endpoint-url", &d.endpoint(), "--region", &region, "--since", "2d"]);
+    cmd.args(["--rules", rules]);
+    for v in ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTRAILSCOPETEST")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(pairs(&o), expected);
+    d.shutdown();
+}

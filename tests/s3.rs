@@ -730,3 +730,30 @@ fn the_tui_verifies_a_trail_in_s3_and_lists_the_events_of_an_edited_file() {
     assert_eq!(want.len(), 50);
     assert_eq!(state.view().iter().copied().collect::<BTreeSet<u32>>(), want);
 }
+
+/// `trailscope detect s3://…` finds the (rule, eventID) pairs `detect` finds in the same
+/// archive on disk, in the same window: detections hang off the common pipeline.
+#[test]
+fn detect_of_a_trail_in_s3_is_detect_of_the_same_archive_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 1500, 30, 2, 1, 21);
+    s3h::create_bucket("ts-detect");
+    upload("ts-detect", &archive, "", |k| k.to_string());
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules");
+    let rules = rules.to_str().unwrap();
+    let window = ["--since", "2025-12-30T00:00:00Z", "--until", "2026-01-01T00:00:00Z"];
+    let proxy = Proxy::start();
+    let url = proxy.url();
+    let mut args = vec!["detect", "--endpoint-url", url.as_str(), "--rules", rules];
+    args.extend_from_slice(&window);
+    args.push("s3://ts-detect");
+    let remote = trailscope(&args, None);
+    let mut args = vec!["detect", "--rules", rules];
+    args.extend_from_slice(&window);
+    let archive_arg = archive.to_str().unwrap();
+    args.push(archive_arg);
+    let local = trailscope(&args, None);
+    assert_eq!(local.status.code(), Some(5), "the generated events trip some rule: {}", common::stderr(&local));
+    assert_eq!(remote.status.code(), Some(5), "{}", common::stderr(&remote));
+    assert_eq!(sorted_lines(&remote), sorted_lines(&local));
+}

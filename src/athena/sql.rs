@@ -102,7 +102,7 @@ fn columns(f: Field) -> Vec<String> {
         Field::Id => vec![col("eventid")],
         Field::Request => vec![col("requestid")],
         Field::Category => vec![col("eventcategory")],
-        Field::Resource | Field::ReadOnly | Field::Text | Field::Verified => Vec::new(),
+        Field::Resource | Field::ReadOnly | Field::Text | Field::Verified | Field::Rule | Field::Level => Vec::new(),
     }
 }
 
@@ -154,7 +154,9 @@ fn condition(t: &Term) -> (String, bool) {
             (format!("lower(coalesce(readonly, '')) = '{v}'"), true)
         }
         TermKind::Match { field: Field::Text, .. } | TermKind::Bare(_) => ("TRUE".to_string(), false),
-        TermKind::Match { field: Field::Verified, .. } | TermKind::Has(Field::Verified) => ("TRUE".to_string(), false),
+        // Verification and detections are trailscope's own, decided on the records fetched.
+        TermKind::Match { field: Field::Verified | Field::Rule | Field::Level, .. }
+        | TermKind::Has(Field::Verified | Field::Rule | Field::Level) => ("TRUE".to_string(), false),
         TermKind::Match { field, op, value } => {
             let parts: Vec<String> = columns(*field).iter().map(|c| pattern(c, *op, value)).collect();
             (format!("({})", parts.join(" OR ")), true)

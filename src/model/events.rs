@@ -39,6 +39,8 @@ pub struct EventStore {
     /// What log file verification found for each input, by the same index; shorter than
     /// `files` (or empty) where it has not run.
     pub verdicts: Vec<super::FileVerdict>,
+    /// What detection rules matched, by event (empty without rules).
+    pub detections: super::detect::Detections,
 }
 
 impl EventStore {

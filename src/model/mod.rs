@@ -7,6 +7,7 @@
 //! only when the detail view or `print` needs it.
 
 pub mod columns;
+pub mod detect;
 pub mod events;
 pub mod id;
 pub mod intern;

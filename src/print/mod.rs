@@ -1,5 +1,6 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
+pub mod detect;
 mod s3;
 mod stream;
 mod write;
@@ -42,6 +43,9 @@ pub struct PrintRequest {
     pub s3: crate::source::s3::S3Config,
     /// The width `--format table` fits its rows to ([`write::table_width`]); `None`: whole rows.
     pub table_width: Option<usize>,
+    /// Sigma rules, evaluated when the filter asks about detections (`rule:`, `level:`,
+    /// `has:rule`).
+    pub rules: Vec<std::path::PathBuf>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -50,6 +54,8 @@ pub mod exit {
     pub const NOTHING_READ: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const SOME_SKIPPED: i32 = 3;
+    /// `detect`: at least one event matched a rule (outranks 3).
+    pub const DETECTED: i32 = 5;
 }
 
 /// Everything a source delivered, with what went wrong along the way.
@@ -224,6 +230,17 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             return exit::USAGE;
         }
     };
+    let rules = match detect::rules_for_filter(&q, &req.rules) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Some(r) = &rules {
+        detect::report_rules(r, err);
+    }
+    let rules = rules.as_ref();
     // Records are read back for output through a bounded cache: newest-first order visits
     // trail files mostly one after another (each covers a few minutes), so each is
     // decompressed about once, while a load that prints little holds nothing.
@@ -232,9 +249,9 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let mut s3_status = None;
     let (loaded, shown, written) = if remote {
         match s3::load(req, &mut q, &raw) {
-            Ok((loaded, status)) => {
+            Ok((mut loaded, status)) => {
                 s3_status = Some(status);
-                let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
+                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -243,14 +260,14 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.paths.is_empty() {
-        match run_live(req, &q, &raw, out, err) {
+        match run_live(req, &q, &raw, rules, out, err) {
             Ok(done) => done,
             Err(code) => return code,
         }
     } else {
         let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
-        let loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
-        let (shown, written) = select_and_write(&q, &loaded, &raw, req, out, err);
+        let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
+        let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
         (loaded, shown, written)
     };
     let unread = *written.as_ref().unwrap_or(&0);
@@ -282,6 +299,7 @@ fn run_live(
     req: &PrintRequest,
     q: &query::Query,
     raw: &Arc<RawReader>,
+    rules: Option<&crate::sigma::RuleSet>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(Loaded, usize, io::Result<usize>), i32> {
@@ -298,13 +316,14 @@ fn run_live(
     let live = Box::new(LiveHistory { cfg: req.live.clone(), until_done: true });
     let regions = &req.live.regions;
     let one_region = regions.len() <= 1 && !regions.iter().any(|r| r == "all");
-    let (mut loaded, shown, written) = if one_region && req.format != Format::Table {
+    // Detections are evaluated over what was gathered: a filter that asks about them is not streamed.
+    let (mut loaded, shown, written) = if one_region && req.format != Format::Table && rules.is_none() {
         let s = stream::run(live, raw, query, q, req.format, out, err);
         (s.loaded, s.shown, s.written)
     } else {
-        let loaded = gather(live, raw, Some(query), err);
+        let mut loaded = gather(live, raw, Some(query), err);
         if !loaded.problems.iter().any(|p| p.stops_live_history()) {
-            let (shown, written) = select_and_write(q, &loaded, raw, req, out, err);
+            let (shown, written) = select_and_write(q, &mut loaded, raw, req, rules, out, err);
             (loaded, shown, written)
         } else {
             (loaded, 0, Ok(0))
@@ -322,12 +341,17 @@ fn run_live(
 /// writing went.
 fn select_and_write(
     q: &query::Query,
-    loaded: &Loaded,
+    loaded: &mut Loaded,
     raw: &RawReader,
     req: &PrintRequest,
+    rules: Option<&crate::sigma::RuleSet>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
+    if let Some(rules) = rules {
+        detect::fill(rules, &mut loaded.store, raw);
+    }
+    let loaded = &*loaded;
     let mut matcher = Matcher::new(q);
     matcher.prepare(&loaded.store);
     let ctx = MatchCtx { store: &loaded.store, raw };
@@ -344,9 +368,9 @@ fn select_and_write(
 /// What matched, and how many of those could not be written (their records could not be
 /// read back: the file changed or is gone).
 #[derive(Clone, Copy)]
-struct Matched {
-    shown: usize,
-    unread: usize,
+pub(crate) struct Matched {
+    pub(crate) shown: usize,
+    pub(crate) unread: usize,
 }
 
 impl std::fmt::Display for Matched {
@@ -405,7 +429,7 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
     }
 }
 
-fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
+pub(crate) fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     for w in &loaded.warnings {
         let _ = writeln!(err, "trailscope: warning: {}", sanitize(w));
     }

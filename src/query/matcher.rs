@@ -159,6 +159,10 @@ enum Check {
     /// `verified:true`: the file passed verification; `verified:false`: it failed (altered or
     /// not covered). A file not checked is neither.
     Verified(bool),
+    /// `rule:`: a rule the event matched has this in its title or id.
+    Rule(Pattern),
+    /// `level:`: a rule the event matched is of this level or above.
+    Level(crate::model::detect::Level),
     Since(i64),
     Until(i64),
 }
@@ -188,7 +192,9 @@ fn sym_fields(f: Field) -> &'static [SymField] {
         Field::Agent => &[SymField::Agent],
         Field::Category => &[SymField::Category],
         Field::Resource => &[],
-        Field::Id | Field::Request | Field::ReadOnly | Field::Text | Field::Verified => &[],
+        Field::Id | Field::Request | Field::ReadOnly | Field::Text | Field::Verified | Field::Rule | Field::Level => {
+            &[]
+        }
     }
 }
 
@@ -220,6 +226,19 @@ pub struct MatchCtx<'a> {
     pub raw: &'a RawReader,
 }
 
+impl MatchCtx<'_> {
+    /// The index in the store of `ev`, an event of the store's (what detections are kept by);
+    /// `u32::MAX` for an event from elsewhere (it has none).
+    fn index_of(&self, ev: &Event) -> u32 {
+        let base = self.store.events.as_ptr() as usize;
+        let i = (ev as *const Event as usize).wrapping_sub(base) / std::mem::size_of::<Event>();
+        match self.store.events.get(i) {
+            Some(e) if std::ptr::eq(e, ev) => i as u32,
+            _ => u32::MAX,
+        }
+    }
+}
+
 /// A query compiled for a store.
 #[derive(Clone, Debug, Default)]
 pub struct Matcher {
@@ -247,6 +266,10 @@ impl Matcher {
                             Field::Text => Check::Text(pat),
                             Field::ReadOnly => Check::ReadOnly(value.eq_ignore_ascii_case("true")),
                             Field::Verified => Check::Verified(value.eq_ignore_ascii_case("true")),
+                            Field::Rule => Check::Rule(pat),
+                            // Checked when parsed; an unknown level matches nothing.
+                            Field::Level => crate::model::detect::Level::parse(value)
+                                .map_or(Check::Rule(Pattern::new(Op::Exact, "\u{0}")), Check::Level),
                             Field::Resource => syms_check(&[], true, true, pat),
                             f => syms_check(sym_fields(*f), false, false, pat),
                         }
@@ -324,6 +347,12 @@ impl Matcher {
             Check::ReadOnly(v) => ev.read_only() == Some(*v),
             Check::Verified(true) => store.verdict_of(ev) == crate::model::FileVerdict::Valid,
             Check::Verified(false) => store.verdict_of(ev).failed(),
+            Check::Rule(p) => {
+                let d = &store.detections;
+                let i = ctx.index_of(ev);
+                d.of(i).iter().filter_map(|&r| d.rules.get(r as usize)).any(|r| p.test(&r.title) || p.test(&r.id))
+            }
+            Check::Level(l) => store.detections.top_level(ctx.index_of(ev)).is_some_and(|top| top >= *l),
             Check::Since(ms) => ev.time != crate::model::NO_TIME && ev.time >= *ms,
             Check::Until(ms) => ev.time != crate::model::NO_TIME && ev.time <= *ms,
         }
@@ -368,6 +397,7 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Request => ev.has_request_id(),
         Field::ReadOnly => ev.read_only().is_some(),
         Field::Verified => ctx.store.verdict_of(ev) != crate::model::FileVerdict::Unchecked,
+        Field::Rule | Field::Level => !ctx.store.detections.of(ctx.index_of(ev)).is_empty(),
         Field::Text => true,
         Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),

@@ -56,11 +56,15 @@ pub enum Field {
     Text,
     /// `verified`: whether the event's log file passed verification against the trail's digests.
     Verified,
+    /// `rule`: the title or id of a detection rule the event matched.
+    Rule,
+    /// `level`: the event matched a detection rule of this level or above.
+    Level,
 }
 
 impl Field {
     /// Every field, in the order the help lists them.
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 20] = [
         Field::Name,
         Field::Source,
         Field::User,
@@ -79,6 +83,8 @@ impl Field {
         Field::ReadOnly,
         Field::Text,
         Field::Verified,
+        Field::Rule,
+        Field::Level,
     ];
 
     /// The field's name in the filter language.
@@ -102,6 +108,8 @@ impl Field {
             Field::ReadOnly => "readonly",
             Field::Text => "text",
             Field::Verified => "verified",
+            Field::Rule => "rule",
+            Field::Level => "level",
         }
     }
 
@@ -126,6 +134,8 @@ impl Field {
             Field::ReadOnly => "readOnly (true/false)",
             Field::Text => "anywhere in the raw record",
             Field::Verified => "its log file verified against the trail's digests (true/false; the TUI)",
+            Field::Rule => "the title or id of a Sigma rule it matched (--rules; has:rule: any)",
+            Field::Level => "a Sigma rule of this level or above matched (low, medium, high, critical)",
         }
     }
 
@@ -385,6 +395,13 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
                             && !matches!(t.value.to_ascii_lowercase().as_str(), "true" | "false")
                         {
                             return Err(err(format!("{}: takes true or false", field.name()), s, e));
+                        }
+                        if field == Field::Level && crate::model::detect::Level::parse(&t.value).is_none() {
+                            return Err(err(
+                                "level: takes informational, low, medium, high or critical (matches it and above)",
+                                s,
+                                e,
+                            ));
                         }
                         let op = if t.exact { Op::Exact } else { Op::Contains };
                         TermKind::Match { field, op, value: t.value }

@@ -152,8 +152,11 @@ pub const TIMELINE_BUCKETS: usize = 960;
 #[derive(Clone, Debug, PartialEq)]
 /// The top values of one field in a view.
 pub struct Facet {
-    /// The field counted.
+    /// The field counted (not used when `rules`).
     pub field: SymField,
+    /// The facet of detection rules: `top` holds rule indices (into the store's
+    /// [`Detections::rules`](crate::model::detect::Detections::rules)), not symbols.
+    pub rules: bool,
     /// Its label in the facets panel.
     pub label: &'static str,
     /// (value, count), most frequent first; ties by value.
@@ -506,7 +509,12 @@ pub fn summarize_unless(
             };
             top_values(&s, field, label, nonzero)
         })
-        .collect();
+        .collect::<Vec<Facet>>();
+    let mut facets = facets;
+    if let Some(f) = rule_facet(&s, view).filter(|_| !facets.is_empty()) {
+        // First: during an incident, what the rules found is the first thing to look at.
+        facets.insert(0, f);
+    }
     Some(Summary { events: view.len(), facets, timeline })
 }
 
@@ -643,7 +651,30 @@ fn top_values(s: &EventStore, field: SymField, label: &'static str, mut nonzero:
         nonzero.truncate(FACET_MORE);
     }
     nonzero.sort_by(by_count);
-    Facet { field, label, top: nonzero, distinct }
+    Facet { field, rules: false, label, top: nonzero, distinct }
+}
+
+/// The "rule" facet: events of `view` per detection rule, most first; `None` without rules.
+fn rule_facet(s: &EventStore, view: &[u32]) -> Option<Facet> {
+    let d = &s.detections;
+    if d.rules.is_empty() {
+        return None;
+    }
+    let mut counts = vec![0u32; d.rules.len()];
+    for &i in view {
+        for &r in d.of(i) {
+            if let Some(c) = counts.get_mut(r as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let mut top: Vec<(Sym, u32)> =
+        counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(r, n)| (r as Sym, n)).collect();
+    let distinct = top.len();
+    let title = |r: Sym| d.rules.get(r as usize).map_or("", |x| x.title.as_str());
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| title(a.0).cmp(title(b.0))));
+    top.truncate(FACET_MORE);
+    Some(Facet { field: SymField::Name, rules: true, label: "rule", top, distinct })
 }
 
 /// Whether every event matching `new` also matches `old`, judged from the text of the two

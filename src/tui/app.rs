@@ -49,6 +49,8 @@ pub struct Options {
     pub keys: Vec<(crate::tui::keymap::Key, crate::tui::action::Action)>,
     /// Problems with the configuration file (or TRAILSCOPE_THEME): (where, what is wrong).
     pub config_problems: Vec<(String, String)>,
+    /// Sigma rule files and directories evaluated against every event (none: no detections).
+    pub rules: Vec<std::path::PathBuf>,
 }
 
 /// Runs the TUI until the user quits; the exit status.
@@ -104,7 +106,9 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     state.set_worker_waker(Box::new(move || {
         let _ = wake_tx.send(Msg::Work);
     }));
-    let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links };
+    let detect_tx = (!opts.rules.is_empty())
+        .then(|| spawn_detector(opts.rules.clone(), state.store().clone(), raw_for_links.clone(), msg_tx.clone()));
+    let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links, detect_tx };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     tty::give_back();
     effects::remove_kept_files();
@@ -153,6 +157,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         saved_filters,
         problems,
         remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
+        detect: !opts.rules.is_empty(),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());
@@ -250,6 +255,8 @@ struct Links {
     /// What the source was started with (`:profile` and `:region` start it again).
     opts: Options,
     raw: Arc<RawReader>,
+    /// Events to evaluate against the detection rules, when rules were given.
+    detect_tx: Option<std::sync::mpsc::Sender<(u64, std::ops::Range<u32>)>>,
 }
 
 /// Which start of the live source may send events: one started before `:profile` or
@@ -446,6 +453,11 @@ fn carry_out_effects(
                 }
                 Effect::ReadRecord(ev) => spawn_detail(state, ev, links.msg_tx.clone()),
                 Effect::Verify => spawn_verify(&links.opts, links.msg_tx.clone()),
+                Effect::Detect { generation, range } => {
+                    if let Some(tx) = &links.detect_tx {
+                        let _ = tx.send((generation, range));
+                    }
+                }
                 other => run_effect(other, state, links),
             }
         }
@@ -474,6 +486,80 @@ fn spawn_verify(opts: &Options, msg_tx: mpsc::UnboundedSender<Msg>) {
     if let Err(e) = spawned {
         let _ = failed_tx.send(Msg::Verified(Err(format!("could not start a thread: {e}").into())));
     }
+}
+
+/// Reads the detection rules and then evaluates the events of each range it is sent, on a
+/// thread of its own (records are read back and parsed there, on all cores, never on the UI
+/// thread): the first screen does not wait for it. The rules arrive as [`Msg::Rules`], the
+/// results as [`Msg::Detected`]; ranges of an older generation (events since replaced) are
+/// skipped.
+pub fn spawn_detector(
+    paths: Vec<std::path::PathBuf>,
+    store: crate::tui::state::SharedStore,
+    raw: Arc<RawReader>,
+    msg_tx: mpsc::UnboundedSender<Msg>,
+) -> std::sync::mpsc::Sender<(u64, std::ops::Range<u32>)> {
+    use rayon::prelude::*;
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, std::ops::Range<u32>)>();
+    let failed_tx = msg_tx.clone();
+    let spawned = std::thread::Builder::new().name("detect".into()).spawn(move || {
+        let rules = match crate::sigma::RuleSet::load(&paths) {
+            Ok(r) => r,
+            Err(e) => {
+                let problem = crate::sigma::RuleProblem { file: "--rules".into(), reason: e.to_string() };
+                let _ = msg_tx.send(Msg::rules(Vec::new(), vec![problem], 0));
+                return;
+            }
+        };
+        let _ = msg_tx.send(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
+        if rules.is_empty() {
+            return;
+        }
+        let mut newest = 0u64;
+        while let Ok((generation, range)) = rx.recv() {
+            newest = newest.max(generation);
+            if generation < newest {
+                continue;
+            }
+            const CHUNK: u32 = 8192;
+            let mut start = range.start;
+            while start < range.end {
+                let end = (start + CHUNK).min(range.end);
+                // Where each record is, taken under the lock; read and evaluated without it.
+                let locs: Vec<(u32, Arc<crate::model::raw::SourceFile>, crate::model::RawLoc)> = {
+                    let s = store.read();
+                    (start..end.min(s.len() as u32))
+                        .filter_map(|i| {
+                            let ev = &s.events[i as usize];
+                            // An event no rule can match by its summary is not read back.
+                            if !rules.may_match(crate::sigma::summary_of(&s, ev)) {
+                                return None;
+                            }
+                            Some((i, s.file_of(ev)?.clone(), ev.loc))
+                        })
+                        .collect()
+                };
+                let hits: Vec<(u32, Vec<u16>)> = locs
+                    .par_iter()
+                    .filter_map(|(i, file, loc)| {
+                        let bytes = raw.read(file, *loc).ok()?;
+                        let h = rules.eval_bytes(&bytes);
+                        (!h.is_empty()).then_some((*i, h))
+                    })
+                    .collect();
+                if msg_tx.send(Msg::Detected { generation, hits, upto: end }).is_err() {
+                    return;
+                }
+                start = end;
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        let problem =
+            crate::sigma::RuleProblem { file: "--rules".into(), reason: format!("could not start a thread: {e}") };
+        let _ = failed_tx.send(Msg::rules(Vec::new(), vec![problem], 0));
+    }
+    tx
 }
 
 /// Carries out a side effect that needs neither the terminal nor the sources.
@@ -513,6 +599,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         | Effect::LiveCancel
         | Effect::ReadRecord(_)
         | Effect::Verify
+        | Effect::Detect { .. }
         | Effect::ClearScreen
         | Effect::Suspend => {}
     }

@@ -475,6 +475,20 @@ pub fn matched(base: Style) -> Style {
 pub fn bars() -> Style {
     current().bars
 }
+/// A detection's level, from the theme's own styles: critical and high as errors (critical
+/// reversed), medium as writes, low as the bars, informational dim. The mark beside it (C, H,
+/// M, L, i) says the level without colour.
+pub fn level(level: crate::model::detect::Level) -> Style {
+    use crate::model::detect::Level;
+    use ratatui::style::Modifier;
+    match level {
+        Level::Critical => error().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        Level::High => error().add_modifier(Modifier::BOLD),
+        Level::Medium => write().add_modifier(Modifier::BOLD),
+        Level::Low => bars(),
+        Level::Informational => dim(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,8 @@ impl State {
                 self.notify(notice);
             }
             Msg::Verified(result) => self.apply_verified(result),
+            Msg::Rules { rules, problems, other } => self.apply_rules(rules, problems, other),
+            Msg::Detected { generation, hits, upto } => self.apply_detected(generation, hits, upto),
         }
     }
 
@@ -92,12 +94,14 @@ impl State {
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let (follow_top, keep) = self.follow_or_keep();
-                let new = {
+                let (new, range) = {
                     let mut store = self.events.store.write();
-                    let mut new: Vec<u32> = store.apply(batch).collect();
+                    let range = store.apply(batch);
+                    let mut new: Vec<u32> = range.clone().collect();
                     store.sort_indices(&mut new);
-                    new
+                    (new, range)
                 };
+                self.detect_added(range);
                 self.events.add(new);
                 self.reselect(keep, follow_top);
             }
@@ -127,6 +131,7 @@ impl State {
 
     /// Forgets every event, for live history started again with other credentials or regions.
     pub(super) fn reset_events(&mut self) {
+        self.reset_detections();
         self.events.clear();
         self.problems.clear();
         self.facets.summary = None;

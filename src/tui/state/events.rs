@@ -257,7 +257,13 @@ impl Events {
     /// nothing, so that whatever the worker still sends about the old events is dropped, and
     /// events of the new source are matched as before; the next start runs whatever the query.
     pub(crate) fn clear(&mut self) {
-        *self.store.write() = crate::model::EventStore::default();
+        {
+            // The rules stay; what they matched goes with the events.
+            let mut store = self.store.write();
+            let rules = std::mem::take(&mut store.detections.rules);
+            *store = crate::model::EventStore::default();
+            store.detections.rules = rules;
+        }
         self.raw.clear();
         self.order.clear();
         self.view.clear();

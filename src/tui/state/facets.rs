@@ -24,13 +24,13 @@ pub struct FacetsState {
     pub(crate) asked: Option<(u64, bool, Instant)>,
     /// The field whose values are all shown (up to [`FACET_MORE`](crate::query::run::FACET_MORE)), not only the first
     /// [`FACET_TOP`].
-    pub(crate) expanded: Option<SymField>,
+    pub(crate) expanded: Option<(SymField, bool)>,
 }
 
 impl FacetsState {
     /// How many of a facet's values the panel shows.
     pub(crate) fn shown_values(&self, facet: &Facet) -> usize {
-        if self.expanded == Some(facet.field) {
+        if self.expanded == Some((facet.field, facet.rules)) {
             facet.top.len()
         } else {
             facet.top.len().min(FACET_TOP)
@@ -50,7 +50,7 @@ impl FacetsState {
         self.expanded = if self.expanded == Some(field) { None } else { Some(field) };
         let rows = self.rows();
         if let Some(s) = &self.summary {
-            if let Some(f) = s.facets.iter().position(|x| x.field == field) {
+            if let Some(f) = s.facets.iter().position(|x| (x.field, x.rules) == field) {
                 let shown = self.shown_values(&s.facets[f]);
                 let v = nth.min(shown.saturating_sub(1));
                 if let Some(row) = rows.iter().position(|&r| r == (f, v)) {
@@ -80,7 +80,7 @@ impl FacetsState {
         let rows = self.rows();
         if let (Some((field, sym, nth)), Some(s)) = (before, &self.summary) {
             let at = |f: usize, v: usize| rows.iter().position(|&r| r == (f, v));
-            if let Some(f) = s.facets.iter().position(|x| x.field == field && !x.top.is_empty()) {
+            if let Some(f) = s.facets.iter().position(|x| (x.field, x.rules) == field && !x.top.is_empty()) {
                 let top = &s.facets[f].top;
                 let v = top.iter().position(|&(x, _)| x == sym).unwrap_or(nth.min(top.len() - 1));
                 if let Some(row) = at(f, v) {
@@ -92,10 +92,10 @@ impl FacetsState {
     }
 
     /// The selected value: its field, the value, and its place among the field's values.
-    fn selected_value(&self) -> Option<(SymField, crate::model::Sym, usize)> {
+    fn selected_value(&self) -> Option<((SymField, bool), crate::model::Sym, usize)> {
         let (f, v) = *self.rows().get(self.sel)?;
         let facet = self.summary.as_ref()?.facets.get(f)?;
-        Some((facet.field, facet.top.get(v)?.0, v))
+        Some(((facet.field, facet.rules), facet.top.get(v)?.0, v))
     }
 
     /// j/k move by value; page keys jump to the next or previous field.
@@ -129,6 +129,12 @@ impl FacetsState {
         let (&(f, v), summary) = (rows.get(self.sel)?, self.summary.as_ref()?);
         let facet = &summary.facets[f];
         let (sym, _) = facet.top[v];
+        if facet.rules {
+            // A rule by its id (exact), or by its title when it has none.
+            let r = store.detections.rules.get(sym as usize)?;
+            let value = if r.id.is_empty() { r.title.clone() } else { r.id.clone() };
+            return Some(Term { negated, kind: TermKind::Match { field: Field::Rule, op: Op::Exact, value } });
+        }
         let field = match facet.field {
             SymField::Name => Field::Name,
             // Counted by ARN where events have one (see `run::principal_key`).

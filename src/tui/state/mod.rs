@@ -6,6 +6,8 @@
 
 mod verify;
 pub use verify::VerifyState;
+mod detect;
+pub use detect::DetectState;
 mod apply;
 mod commands;
 mod detail;
@@ -79,6 +81,8 @@ pub enum Effect {
     Verify,
     /// Give the terminal back and stop until continued (Ctrl-Z).
     Suspend,
+    /// Evaluate the detection rules against these events ([`Msg::Detected`] answers).
+    Detect { generation: u64, range: std::ops::Range<u32> },
 }
 
 /// What background work reports, applied in [`State::apply`].
@@ -105,6 +109,19 @@ pub enum Msg {
     /// What verification found for each log file, by the path it is shown by; or why nothing
     /// could be verified.
     Verified(Result<Vec<(String, crate::model::FileVerdict)>, crate::verify::Unverified>),
+    /// The detection rules were read: what each says about itself, the files that could not
+    /// be used, and how many were for other log sources.
+    Rules {
+        rules: Vec<crate::model::detect::RuleInfo>,
+        problems: Vec<crate::sigma::RuleProblem>,
+        other: usize,
+    },
+    /// Detection rules were evaluated against events up to `upto`: those that matched some.
+    Detected {
+        generation: u64,
+        hits: Vec<(u32, Vec<u16>)>,
+        upto: u32,
+    },
 }
 
 /// A message shown in the status bar for [`NOTICE_FOR`].
@@ -160,6 +177,8 @@ pub struct Start {
     /// The archive is (partly) in S3, whose loading does not fetch the digests: it is
     /// verified whether or not digest files were counted.
     pub remote_archive: bool,
+    /// Detection rules were given: events are evaluated as they load.
+    pub detect: bool,
 }
 
 impl Default for Start {
@@ -177,6 +196,7 @@ impl Default for Start {
             saved_filters: Vec::new(),
             problems: Vec::new(),
             remote_archive: false,
+            detect: false,
         }
     }
 }
@@ -206,6 +226,7 @@ pub struct State {
     pub(crate) areas: Areas,
     pub(crate) notice: Option<Notice>,
     pub(crate) verify: VerifyState,
+    pub(crate) detect: DetectState,
     quit: bool,
     effects: Vec<Effect>,
 }
@@ -235,6 +256,7 @@ impl State {
             areas: Areas::default(),
             notice: None,
             verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
+            detect: DetectState { enabled: start.detect, ..Default::default() },
             quit: false,
             effects: Vec::new(),
         };
@@ -756,8 +778,29 @@ impl State {
         }
         self.areas = layout(self.screen, self.panes());
         self.list.height = (self.areas.list.height.saturating_sub(3) as usize).max(1);
-        self.detail.height = (self.areas.detail.height.saturating_sub(2) as usize).max(1);
         self.list.clamp(self.events.view.len());
+        self.fit_detail();
+    }
+
+    /// The detail view's page: its inside less the lines of the rules the event matched,
+    /// which the view shows above the record (as `ui::detail` lays them out).
+    pub(crate) fn fit_detail(&mut self) {
+        if self.screen.area() == 0 {
+            // Not laid out yet: the defaults stand.
+            return;
+        }
+        let inner = self.areas.detail.height.saturating_sub(2) as usize;
+        let rules = self.detail.event.map_or(0, |i| {
+            let store = self.events.store.read();
+            let d = &store.detections;
+            d.of(i)
+                .iter()
+                .filter_map(|&r| d.rules.get(r as usize))
+                .map(|r| 2 + usize::from(!r.description.is_empty()) + r.references.len())
+                .sum::<usize>()
+        });
+        let header = if rules == 0 { 0 } else { (rules + 1).min(inner / 2) };
+        self.detail.height = inner.saturating_sub(header).max(1);
         self.detail.clamp();
     }
 
@@ -771,6 +814,7 @@ impl State {
     /// Points the detail view at the selected event; the app fetches what is missing.
     fn sync_detail(&mut self) {
         self.detail.show(self.selected_event());
+        self.fit_detail();
     }
 
     fn copy(&mut self, what: CopyWhat) {

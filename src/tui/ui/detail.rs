@@ -26,8 +26,19 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     }
     let block =
         Block::bordered().title(Span::styled(title, theme::title(focused))).border_style(theme::border(focused));
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    // The rules the event matched, above its record: each with what its license asks to be
+    // shown (title, level, id, author, description, references).
+    if let Some(i) = state.detail.event {
+        let lines = rule_lines(&store.detections, i, inner.width as usize);
+        if !lines.is_empty() {
+            let h = (lines.len() as u16 + 1).min(inner.height / 2);
+            let top = Rect { height: h, ..inner };
+            frame.render_widget(Paragraph::new(lines), top);
+            inner = Rect { y: inner.y + h, height: inner.height - h, ..inner };
+        }
+    }
     let d = &state.detail;
     let body: Vec<Line> = if let Some(content) = &d.content {
         // Lines longer than the pane wrap under their own text, indented, not at the margin.
@@ -126,6 +137,36 @@ pub fn wrap_hanging(line: &Line<'static>, width: usize, indent: usize) -> Vec<Li
             Line::from(spans)
         })
         .collect()
+}
+
+/// The lines that show the rules event `i` matched, highest level first, `width` cells wide
+/// (text cut to fit; every string was sanitised when the rule was read).
+pub fn rule_lines(det: &crate::model::detect::Detections, i: u32, width: usize) -> Vec<Line<'static>> {
+    let mut rules: Vec<&crate::model::detect::RuleInfo> =
+        det.of(i).iter().filter_map(|&r| det.rules.get(r as usize)).collect();
+    rules.sort_by_key(|r| std::cmp::Reverse(r.level));
+    let cut = |s: String, w: usize| truncate_to_width(&s, w).into_owned();
+    let mut out = Vec::new();
+    for r in rules {
+        let level = format!("{} {}", r.level.mark(), r.level.name());
+        let head = format!(" {}", r.title);
+        out.push(Line::from(vec![
+            Span::styled(level.clone(), theme::level(r.level)),
+            Span::styled(cut(head, width.saturating_sub(level.len())), theme::title(false)),
+        ]));
+        let mut by = format!("  id {}", r.id);
+        if !r.author.is_empty() {
+            by.push_str(&format!(" · by {}", r.author));
+        }
+        out.push(Line::styled(cut(by, width), theme::dim()));
+        if !r.description.is_empty() {
+            out.push(Line::raw(cut(format!("  {}", r.description), width)));
+        }
+        for reference in &r.references {
+            out.push(Line::styled(cut(format!("  ↗ {reference}"), width), theme::dim()));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

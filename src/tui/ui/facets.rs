@@ -82,10 +82,14 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::styled(format!("{}{more}", facet.label), theme::header()));
         for &(sym, n) in &facet.top[..shown] {
             let count = thousands(n as usize);
-            let value = facet_value(&store, sym);
+            let value = if facet.rules {
+                store.detections.rules.get(sym as usize).map_or("", |r| r.title.as_str())
+            } else {
+                facet_value(&store, sym)
+            };
             let shown = if value.is_empty() {
                 "(none)".into()
-            } else if facet.field == SymField::Principal {
+            } else if facet.field == SymField::Principal && !facet.rules {
                 sanitize(&principal_shown(value, facet, &store)).into_owned().into()
             } else {
                 sanitize(value)

@@ -296,9 +296,13 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         Some(cols) => (cols.clone(), true),
         None => (default_columns(), false),
     };
-    let (plan, hidden) = plan_columns(inner.width, &choice, configured, &content, &constant, time_width);
-    let header = Row::new(std::iter::once(Cell::from(" ")).chain(plan.iter().map(|&(c, _)| Cell::from(header_of(c)))))
-        .style(theme::header());
+    // With detection rules, a column of one cell for the highest level an event matched.
+    let detections = !store.detections.rules.is_empty();
+    let width = if detections { inner.width.saturating_sub(2) } else { inner.width };
+    let (plan, hidden) = plan_columns(width, &choice, configured, &content, &constant, time_width);
+    let lead: Vec<Cell> = if detections { vec![Cell::from(" "), Cell::from("!")] } else { vec![Cell::from(" ")] };
+    let header =
+        Row::new(lead.into_iter().chain(plan.iter().map(|&(c, _)| Cell::from(header_of(c))))).style(theme::header());
     if !hidden.is_empty() {
         // The hidden columns' one value, in the title's room.
         let said: Vec<String> = hidden
@@ -330,6 +334,12 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
             Cell::from(" ")
         };
         let mut row_cells = vec![marker];
+        if detections {
+            row_cells.push(match store.detections.top_level(idx) {
+                Some(level) => Cell::from(Span::styled(level.mark(), theme::level(level))),
+                None => Cell::from(" "),
+            });
+        }
         for &(c, w) in &plan {
             let style = match c {
                 1 if ev.is_error() => theme::error(),
@@ -352,8 +362,10 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         }
         row
     });
-    let widths: Vec<Constraint> =
-        std::iter::once(Constraint::Length(1)).chain(plan.iter().map(|&(_, w)| Constraint::Length(w))).collect();
+    let lead = if detections { 2 } else { 1 };
+    let widths: Vec<Constraint> = std::iter::repeat_n(Constraint::Length(1), lead)
+        .chain(plan.iter().map(|&(_, w)| Constraint::Length(w)))
+        .collect();
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
 }
 

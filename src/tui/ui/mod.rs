@@ -183,6 +183,29 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     } else if state.verify.no_keys {
         left.push(Span::styled(" · digests not checked (no keys: --public-keys)", theme::dim()));
     }
+    if state.detect.enabled {
+        let pending = state.detections_pending();
+        let store = state.events.store.read();
+        let d = &store.detections;
+        if d.rules.is_empty() {
+            left.push(Span::styled(" · reading rules", theme::dim()));
+        } else if pending > 0 || !state.load.done {
+            let done = d.evaluated as f64 * 100.0 / store.len().max(1) as f64;
+            left.push(Span::styled(format!(" · rules {done:.0}%"), theme::write()));
+        } else {
+            let n = d.events();
+            let style = if n > 0 { theme::error() } else { theme::dim() };
+            left.push(Span::styled(
+                format!(
+                    " · {} {} flagged by {} rules",
+                    thousands(n),
+                    crate::sanitize::noun(n, "event", "events"),
+                    d.rules.len()
+                ),
+                style,
+            ));
+        }
+    }
     if let Some((checked, total)) = state.filtering() {
         left.push(Span::styled(
             format!(" · filtering {:.0}%", checked as f64 * 100.0 / total.max(1) as f64),

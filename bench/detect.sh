@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Detections at archive scale: the 57 SigmaHQ CloudTrail rules (../shared/sigma/rules) over the
+# generated archive, beside the plain load, in one run, alternating, with medians.
+#
+#   bench/detect.sh                    1,000,000 events (500 .json.gz files)
+#   EVENTS=200000 RUNS=3 bench/detect.sh
+#   BENCH_DIR=/var/tmp/ts-bench bench/detect.sh     keep (or reuse) the generated archive
+#
+# Headless: `print --filter 'id:=none'` (load, match nothing, write nothing) against
+# `detect --format table` (load, then every record read back and evaluated). The TUI (with
+# tmux): the first screen and the load's time with and without --rules, and how long after
+# the start every event has been evaluated (the status bar's "flagged by N rules").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-1000000}
+PER_FILE=${PER_FILE:-2000}
+RUNS=${RUNS:-3}
+RULES=${RULES:-../shared/sigma/rules}
+[ -d "$RULES" ] || { echo "bench: the rules are missing: $RULES" >&2; exit 2; }
+
+cargo build --release -p trailscope -p trailscope-gen >&2
+TS=${TS:-target/release/trailscope}
+export TRAILSCOPE_NO_CACHE=1
+
+DIR=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
+ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
+if [ ! -d "$ARCHIVE" ]; then
+    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
+fi
+
+measure() { # command -> "wall_s peak_rss_kb"
+    local t="$DIR/.time"
+    /usr/bin/time -o "$t" -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null || true
+    tail -1 "$t"
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# The TUI in a private tmux session: first_ms load_s evaluated_s (evaluated_s: "-" without rules).
+tui() { # extra args
+    local work sock start first="" load="" done_s="-"
+    work=$(mktemp -d); sock=$work/tmux.sock
+    start=$(date +%s%3N)
+    tmux -S "$sock" new-session -d -x 160 -y 40 "exec $TS --config /dev/null $* $ARCHIVE"
+    for _ in $(seq 4000); do
+        if tmux -S "$sock" capture-pane -p | grep -qE '20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z'; then
+            first=$(($(date +%s%3N) - start)); break
+        fi
+        sleep 0.005
+    done
+    for _ in $(seq 12000); do
+        local screen; screen=$(tmux -S "$sock" capture-pane -p)
+        if [ -z "$load" ] && line=$(echo "$screen" | grep -oE ' in [0-9]+\.[0-9]s'); then
+            load=$(echo "$line" | grep -oE '[0-9]+\.[0-9]')
+            [ $# -eq 0 ] && break
+        fi
+        if [ $# -gt 0 ] && echo "$screen" | grep -q 'flagged by'; then
+            done_s=$(echo "scale=1; ($(date +%s%3N) - $start) / 1000" | bc); break
+        fi
+        sleep 0.05
+    done
+    tmux -S "$sock" kill-server >/dev/null 2>&1 || true
+    rm -rf "$work"
+    echo "$first $load $done_s"
+}
+
+declare -A WALL
+for i in $(seq "$RUNS"); do
+    r=$(measure "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"); WALL[load]+="${r% *} "
+    r=$(measure "$TS detect --rules $RULES --format table $ARCHIVE"); WALL[detect]+="${r% *} "
+    echo "run $i: load ${r% *}s (detect) $(echo "${WALL[load]}" | awk '{print $NF}')s (load)" >&2
+done
+load=$(echo "${WALL[load]}" | median); detect=$(echo "${WALL[detect]}" | median)
+echo "headless: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
+if command -v tmux >/dev/null; then
+    for i in $(seq "$RUNS"); do
+        echo "tui without rules: first_ms load_s -: $(tui)"
+        echo "tui with rules:    first_ms load_s evaluated_s: $(tui --rules "$RULES")"
+    done
+fi

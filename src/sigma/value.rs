@@ -1,0 +1,272 @@
+//! Field values of a record as rules see them, and the comparisons of field conditions.
+
+use regex::Regex;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::net::IpAddr;
+
+/// A field's value as text: strings as they are, numbers and booleans as JSON writes them,
+/// objects and arrays as their compact JSON. Absent and `null` fields have none.
+pub(crate) struct Text<'a> {
+    raw: Cow<'a, str>,
+    lower: OnceCell<String>,
+}
+
+impl<'a> Text<'a> {
+    /// A value known as text (an event's summary field).
+    pub(crate) fn of(s: &'a str) -> Self {
+        Text { raw: Cow::Borrowed(s), lower: OnceCell::new() }
+    }
+    fn raw(&self) -> &str {
+        &self.raw
+    }
+    fn lower(&self) -> &str {
+        self.lower.get_or_init(|| self.raw.to_lowercase())
+    }
+    fn get(&self, cased: bool) -> &str {
+        if cased {
+            self.raw()
+        } else {
+            self.lower()
+        }
+    }
+}
+
+/// The fields of one record the rules name, each extracted when first asked, then kept.
+pub(crate) struct Fields<'a> {
+    record: &'a Value,
+    paths: &'a [Vec<String>],
+    cache: Vec<OnceCell<Option<Text<'a>>>>,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(record: &'a Value, paths: &'a [Vec<String>]) -> Self {
+        Fields { record, paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
+    }
+
+    pub(crate) fn get(&self, field: usize) -> Option<&Text<'a>> {
+        self.cache[field]
+            .get_or_init(|| {
+                let mut v = self.record;
+                for key in &self.paths[field] {
+                    v = v.as_object()?.get(key)?;
+                }
+                let raw: Cow<'a, str> = match v {
+                    Value::Null => return None,
+                    Value::String(s) => Cow::Borrowed(s.as_str()),
+                    other => Cow::Owned(serde_json::to_string(other).ok()?),
+                };
+                Some(Text { raw, lower: OnceCell::new() })
+            })
+            .as_ref()
+    }
+}
+
+/// Where a plain string must occur in a field's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// The whole text.
+    Exact,
+    /// At its start.
+    Start,
+    /// At its end.
+    End,
+    /// Anywhere.
+    Anywhere,
+}
+
+impl Place {
+    fn test(self, text: &str, s: &str) -> bool {
+        match self {
+            Place::Exact => text == s,
+            Place::Start => text.starts_with(s),
+            Place::End => text.ends_with(s),
+            Place::Anywhere => text.contains(s),
+        }
+    }
+}
+
+/// One value of a field condition, compiled.
+#[derive(Debug, Clone)]
+pub(crate) enum Matcher {
+    /// `null`: the field is absent or null.
+    Null,
+    /// `|exists: true/false`.
+    Exists(bool),
+    /// A string without wildcards (lowercased unless cased).
+    Plain { s: String, place: Place, cased: bool },
+    /// A string with wildcards, or a regular expression (`|re`), over the text as it is.
+    Regex(Regex),
+    /// `|cidr`: the text is an IP address in the network.
+    Cidr { net: IpAddr, prefix: u8 },
+    /// `|fieldref`: the text equals (or holds, at `place`) another field's.
+    FieldRef { field: usize, place: Place, cased: bool },
+}
+
+impl Matcher {
+    /// Whether the matcher compares a field's own text only (not null, presence or another field).
+    pub(crate) fn on_text_alone(&self) -> bool {
+        !matches!(self, Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef { .. })
+    }
+
+    /// [`Matcher::test`] of a text known apart from a record (no other field is consulted).
+    pub(crate) fn test_text(&self, text: &str) -> bool {
+        static NO_PATHS: [Vec<String>; 0] = [];
+        let fields = Fields::new(&Value::Null, &NO_PATHS);
+        self.test(&fields, Some(&Text::of(text)))
+    }
+
+    pub(crate) fn test(&self, fields: &Fields<'_>, own: Option<&Text<'_>>) -> bool {
+        match self {
+            Matcher::Null => own.is_none(),
+            Matcher::Exists(e) => own.is_some() == *e,
+            Matcher::Plain { s, place, cased } => own.is_some_and(|t| place.test(t.get(*cased), s)),
+            Matcher::Regex(re) => own.is_some_and(|t| re.is_match(t.raw())),
+            Matcher::Cidr { net, prefix } => {
+                own.is_some_and(|t| t.raw().parse::<IpAddr>().is_ok_and(|ip| in_net(ip, *net, *prefix)))
+            }
+            Matcher::FieldRef { field, place, cased } => match (own, fields.get(*field)) {
+                (Some(a), Some(b)) => place.test(a.get(*cased), b.get(*cased)),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// Whether `ip` lies in `net`/`prefix` (both of the same family).
+fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix as u32) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix as u32) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Parses `a.b.c.d/n` or an IPv6 network.
+pub(crate) fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
+    let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
+    let net: IpAddr = addr.parse().map_err(|_| format!("'{s}' is not a network (cidr)"))?;
+    let max = if net.is_ipv4() { 32 } else { 128 };
+    let prefix = if prefix.is_empty() {
+        max
+    } else {
+        prefix.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("'{s}' has a bad prefix length"))?
+    };
+    Ok((net, prefix))
+}
+
+/// A piece of a Sigma string value: text, or a wildcard.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Many,
+    One,
+}
+
+/// Splits a Sigma string into text and wildcards: `*` and `?` are wildcards, `\*`, `\?` and
+/// `\\` stand for themselves, any other backslash is a backslash.
+fn pieces(s: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&n @ ('*' | '?' | '\\')) => {
+                    text.push(n);
+                    chars.next();
+                }
+                _ => text.push('\\'),
+            },
+            '*' | '?' => {
+                if !text.is_empty() {
+                    out.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                out.push(if c == '*' { Piece::Many } else { Piece::One });
+            }
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        out.push(Piece::Text(text));
+    }
+    out
+}
+
+/// A string value at `place`, compiled: plain comparison when it has no wildcard.
+pub(crate) fn string_matcher(s: &str, place: Place, cased: bool) -> Result<Matcher, String> {
+    let ps = pieces(s);
+    if ps.iter().all(|p| matches!(p, Piece::Text(_))) {
+        let text: String = ps.into_iter().map(|p| if let Piece::Text(t) = p { t } else { String::new() }).collect();
+        let s = if cased { text } else { text.to_lowercase() };
+        return Ok(Matcher::Plain { s, place, cased });
+    }
+    let mut re = String::from(if cased { "(?s)^" } else { "(?si)^" });
+    if matches!(place, Place::End | Place::Anywhere) {
+        re.push_str(".*");
+    }
+    for p in ps {
+        match p {
+            Piece::Text(t) => re.push_str(&regex::escape(&t)),
+            Piece::Many => re.push_str(".*"),
+            Piece::One => re.push('.'),
+        }
+    }
+    if matches!(place, Place::Start | Place::Anywhere) {
+        re.push_str(".*");
+    }
+    re.push('$');
+    Regex::new(&re).map(Matcher::Regex).map_err(|e| format!("the value '{s}' cannot be compiled: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_and_escapes() {
+        assert_eq!(pieces(r"a\*b"), vec![Piece::Text("a*b".into())]);
+        assert_eq!(pieces(r"a\b"), vec![Piece::Text(r"a\b".into())]);
+        assert_eq!(pieces("a*"), vec![Piece::Text("a".into()), Piece::Many]);
+        let paths = vec![vec!["f".to_string()]];
+        let rec = serde_json::json!({"f": "Hello World"});
+        let fields = Fields::new(&rec, &paths);
+        let t = fields.get(0);
+        let m = |s: &str, place, cased| string_matcher(s, place, cased).unwrap().test(&fields, t);
+        assert!(m("hello world", Place::Exact, false));
+        assert!(!m("hello world", Place::Exact, true));
+        assert!(m("h?llo*", Place::Exact, false));
+        assert!(!m("h?llo", Place::Exact, false));
+        assert!(m("o w", Place::Anywhere, false));
+        assert!(m("*", Place::Anywhere, false));
+        assert!(m("WORLD", Place::End, false));
+        assert!(!m("WORLD", Place::End, true));
+    }
+
+    #[test]
+    fn networks() {
+        let (n, p) = parse_cidr("10.0.0.0/8").unwrap();
+        assert!(in_net("10.2.3.4".parse().unwrap(), n, p));
+        assert!(!in_net("11.2.3.4".parse().unwrap(), n, p));
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        let (n, p) = parse_cidr("2001:db8::/32").unwrap();
+        assert!(in_net("2001:db8::1".parse().unwrap(), n, p));
+    }
+
+    #[test]
+    fn objects_are_compact_json() {
+        let paths = vec![vec!["o".to_string()], vec!["o".to_string(), "k".to_string()], vec!["n".to_string()]];
+        let rec = serde_json::json!({"o": {"k": [1, "X"]}, "n": null});
+        let fields = Fields::new(&rec, &paths);
+        assert_eq!(fields.get(0).map(|t| t.raw().to_string()).as_deref(), Some(r#"{"k":[1,"X"]}"#));
+        assert_eq!(fields.get(1).map(|t| t.raw().to_string()).as_deref(), Some(r#"[1,"X"]"#));
+        assert!(fields.get(2).is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! Detections in the TUI's state, as the app runs them: the detection thread reads the rules
+//! of ../shared/sigma and evaluates each batch as it loads; the list marks the events, the
+//! detail view names the rules, the filter and the facets use them, and what the TUI finds is
+//! what `trailscope detect` finds.
+
+mod common;
+
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use trailscope::model::detect::Level;
+use trailscope::model::raw::RawReader;
+use trailscope::sanitize::is_unsafe;
+use trailscope::source::{load, LoadOptions};
+use trailscope::tui::action::Action;
+use trailscope::tui::state::{Effect, Msg, Start};
+
+fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules")
+}
+
+/// A state loaded from `inputs` with the rules of `rules` evaluated as the app does, once
+/// every event has been.
+fn loaded(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>) -> TestState {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let start =
+        Start { now_ms: 1_767_225_600_000, detect: true, filter: filter.map(str::to_string), ..Start::default() };
+    let mut state = new_state_with(raw.clone(), start);
+    let (msg_tx, mut msg_rx) = tokio::sync::mpsc::unbounded_channel();
+    let detect_tx = trailscope::tui::app::spawn_detector(rules, state.store().clone(), raw.clone(), msg_tx);
+    let paths: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    load(&paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    for e in state.take_effects() {
+        if let Effect::Detect { generation, range } = e {
+            detect_tx.send((generation, range)).unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut rules_in = false;
+    while !(rules_in && state.detections_pending() == 0) {
+        assert!(Instant::now() < deadline, "detections did not finish");
+        match msg_rx.try_recv() {
+            Ok(m) => {
+                rules_in |= matches!(m, Msg::Rules { .. });
+                state.apply(m);
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    state.settle();
+    state
+}
+
+/// (rule id, eventID) pairs of the state's detections.
+fn pairs_of(state: &TestState) -> BTreeSet<(String, String)> {
+    let store = state.store().read();
+    let d = &store.detections;
+    d.iter()
+        .flat_map(|(i, rules)| {
+            let id = store.event_id(&store.events[i as usize]).to_string();
+            rules.iter().map(move |&r| (d.rules[r as usize].id.clone(), id.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_tui_finds_what_detect_finds() {
+    let state = loaded(&[stratus(), panther()], vec![rules_dir()], None);
+    let ours = pairs_of(&state);
+    let rules = rules_dir();
+    let out = run(&[
+        "detect",
+        "--no-cache",
+        "--rules",
+        rules.to_str().unwrap(),
+        stratus().to_str().unwrap(),
+        panther().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+    let detect: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(!ours.is_empty());
+    assert_eq!(ours, detect);
+    // The placeholder rule is listed under E, not evaluated.
+    assert!(state.problems().iter().any(|p| p.input.contains("templated") && p.reason.contains("placeholder")));
+}
+
+#[test]
+fn filter_terms_and_the_rule_facet() {
+    let mut state = loaded(&[stratus()], vec![rules_dir()], None);
+    let (all, levels): (Vec<u32>, BTreeMap<u32, Level>) = {
+        let store = state.store().read();
+        let d = &store.detections;
+        ((0..store.len() as u32).collect(), d.iter().filter_map(|(i, _)| Some((i, d.top_level(i)?))).collect())
+    };
+    assert!(levels.values().any(|l| *l >= Level::High) && levels.values().any(|l| *l < Level::High));
+    let check = |state: &mut TestState, filter: &str, want: &dyn Fn(u32) -> bool| {
+        state.update(Action::FocusFilter);
+        state.update(Action::FilterClear);
+        for c in filter.chars() {
+            state.update(Action::FilterInsert(c));
+        }
+        state.update(Action::FilterSubmit);
+        state.settle();
+        let got: BTreeSet<u32> = state.view().iter().copied().collect();
+        let expected: BTreeSet<u32> = all.iter().copied().filter(|&i| want(i)).collect();
+        assert!(!expected.is_empty(), "{filter}");
+        assert_eq!(got, expected, "{filter}");
+    };
+    check(&mut state, "has:rule", &|i| levels.contains_key(&i));
+    check(&mut state, "-has:rule", &|i| !levels.contains_key(&i));
+    check(&mut state, "level:high", &|i| levels.get(&i).is_some_and(|l| *l >= Level::High));
+    check(&mut state, "level:low", &|i| levels.contains_key(&i));
+    let flow: BTreeSet<u32> = {
+        let store = state.store().read();
+        let d = &store.detections;
+        d.iter()
+            .filter(|(_, rs)| rs.iter().any(|&r| d.rules[r as usize].title.contains("Flow Logs")))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    check(&mut state, "rule:\"flow logs\"", &|i| flow.contains(&i));
+    check(&mut state, "rule:e386b9b5", &|i| flow.contains(&i));
+    // The facet of rules counts the view's events per rule, most first.
+    state.update(Action::FocusFilter);
+    state.update(Action::FilterClear);
+    state.update(Action::FilterSubmit);
+    state.update(Action::ToggleFacets);
+    state.settle();
+    let summary = state.facets().summary().unwrap().clone();
+    let facet = &summary.facets[0];
+    assert!(facet.rules && facet.label == "rule");
+    let store = state.store().read();
+    for &(r, n) in &facet.top {
+        assert_eq!(n as usize, store.detections.per_rule[r as usize]);
+    }
+    assert!(facet.top.windows(2).all(|w| w[0].1 >= w[1].1));
+}
+
+#[test]
+fn list_and_detail_show_detections_sanitised() {
+    // A rule whose title and author are hostile, matching every stratus event.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hostile.yml"),
+        "title: \"Evil \\e[2J\\u202eTitle\"\nid: hostile-1\nlevel: critical\nauthor: \"x\\u0007y\"\n\
+         description: \"line one\\nline two \\e]52;c;AAAA\\u0007\"\nreferences:\n  - \"https://example.com/\\e[31m\"\n\
+         logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventVersion|startswith: '1.'\n  condition: sel\n",
+    )
+    .unwrap();
+    let mut state = loaded(&[stratus()], vec![dir.path().to_path_buf()], None);
+    state.update(Action::OpenDetail);
+    let t = draw_state(&mut state, 140, 40);
+    let rows: Vec<String> = {
+        let buf = t.backend().buffer();
+        (0..buf.area.height).map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect()).collect()
+    };
+    for cell in t.backend().buffer().content() {
+        assert!(!cell.symbol().chars().any(is_unsafe), "unsafe character in a cell: {:?}", cell.symbol());
+    }
+    let screen = rows.join("\n");
+    assert!(screen.contains("C critical Evil"), "{screen}");
+    assert!(screen.contains("hostile-1"), "{screen}");
+    assert!(screen.contains("https://example.com/"), "{screen}");
+    // The list's detection column: the critical mark on the rows.
+    assert!(rows.iter().filter(|r| r.contains("│ C ") || r.contains(" C 20")).count() > 5, "{screen}");
+}
+
+/// `trailscope detect`'s exit statuses, output formats and messages.
+#[test]
+fn detect_command_statuses_and_formats() {
+    let rules = rules_dir();
+    let r = rules.to_str().unwrap();
+    let stratus = stratus();
+    let s = stratus.to_str().unwrap();
+    // No rules at all: a usage error that says what to do.
+    let out = run(&["detect", "--no-cache", "--config", "/dev/null", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rules"));
+    // A --rules path that does not exist.
+    let out = run(&["detect", "--no-cache", "--rules", "/nonexistent/rules", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/rules"));
+    // Detections outrank an input that could not be read, which is still named.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "not json at all").unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", r, s, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.json"));
+    // No detection: 0; and with the unreadable input beside it, 3.
+    let quiet = dir.path().join("quiet.yml");
+    std::fs::write(
+        &quiet,
+        "title: Never\nid: never-1\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  sel:\n    eventName: NoSuchCall\n  condition: sel\n",
+    )
+    .unwrap();
+    let q = quiet.to_str().unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", q, s]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let out = run(&["detect", "--no-cache", "--rules", q, s, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    // A broken rule file is named, the others still run.
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(&broken, "title: [oops\n").unwrap();
+    let out = run(&["detect", "--no-cache", "--rules", r, "--rules", broken.to_str().unwrap(), s]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yml") && err.contains("YAML"), "{err}");
+    // The table: one row per rule that matched, the highest levels first.
+    let out = run(&["detect", "--no-cache", "--format", "table", "--rules", r, s]);
+    assert_eq!(out.status.code(), Some(5));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    let jsonl = run(&["detect", "--no-cache", "--rules", r, s]);
+    let titles: BTreeSet<String> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rows.len(), titles.len(), "{table}");
+    let rank = |row: &str| Level::parse(row.split_whitespace().next().unwrap()).unwrap();
+    assert!(rows.windows(2).all(|w| rank(w[0]) >= rank(w[1])), "{table}");
+}
+
+/// The check on an event's summary that spares reading its record never rules out an event
+/// a rule matches (every real record, every SigmaHQ rule), and does rule most out.
+#[test]
+fn the_summary_check_never_rules_out_a_match() {
+    let raw = RawReader::new(64 << 20);
+    let paths = vec![stratus().to_string_lossy().into_owned(), panther().to_string_lossy().into_owned()];
+    let loaded = trailscope::print::load_all(&paths, &raw, true);
+    let rules = trailscope::sigma::RuleSet::load(&[rules_dir()]).unwrap();
+    let store = &loaded.store;
+    let (mut matched, mut ruled_out) = (0, 0);
+    for ev in &store.events {
+        let bytes = raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap();
+        let hits = rules.eval_bytes(&bytes);
+        let may = rules.may_match(trailscope::sigma::summary_of(store, ev));
+        if !hits.is_empty() {
+            matched += 1;
+            assert!(may, "ruled out, yet matched: {}", String::from_utf8_lossy(&bytes));
+        }
+        ruled_out += usize::from(!may);
+    }
+    assert!(matched > 100, "{matched}");
+    assert!(ruled_out > store.len() / 3, "{ruled_out} of {}", store.len());
+}
+
+/// With the matched rules above the record, the record still scrolls to its last line.
+#[test]
+fn the_detail_view_scrolls_to_the_record_end_below_the_rules() {
+    let mut state = loaded(&[stratus()], vec![rules_dir()], Some("has:rule"));
+    state.update(Action::OpenDetail);
+    let t = draw_state(&mut state, 120, 40);
+    drop(t);
+    for _ in 0..50 {
+        state.update(Action::PageDown);
+    }
+    let t = draw_state(&mut state, 120, 40);
+    let buf = t.backend().buffer();
+    let rows: Vec<String> =
+        (0..buf.area.height).map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect()).collect();
+    let screen = rows.join("\n");
+    // The record's closing brace is on screen, and the position reads n/n.
+    assert!(rows.iter().any(|r| r.trim_start_matches('│').starts_with('}')), "{screen}");
+    let pos = rows.iter().find_map(|r| {
+        r.split(' ').find(|w| w.contains('/') && w.chars().all(|c| c.is_ascii_digit() || c == '/')).map(str::to_string)
+    });
+    if let Some(p) = pos {
+        let (a, b) = p.split_once('/').unwrap();
+        let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+        assert!(a > 1 && a <= b, "{p}: {screen}");
+    }
+}
