@@ -22,6 +22,7 @@ fn main() {
                 live: common.live_config(),
                 cache: common.cache_config(),
                 s3: common.s3_config(),
+                logs: common.logs_config(),
                 paths: common.paths,
                 filter: common.filter,
                 format,

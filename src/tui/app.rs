@@ -38,6 +38,8 @@ pub struct Options {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` PATHs and `--trail` are read.
     pub s3: crate::source::boundary::S3Config,
+    /// Log groups of CloudWatch Logs (`--log-group`, `--trail … --logs`).
+    pub logs: crate::source::boundary::LogsConfig,
     /// The keys that check the archive's digests (`None`: ListPublicKeys).
     pub public_keys: Option<std::path::PathBuf>,
     /// The theme named in the configuration file (the environment may override it).
@@ -56,6 +58,26 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
     // Trail archives in S3 alone have live history's default window.
     let remote = crate::source::boundary::is_remote(&opts.paths, &opts.s3);
+    // Log groups too (with live history's default window).
+    if opts.logs.is_used() {
+        if !opts.paths.is_empty() {
+            eprintln!(
+                "trailscope: --log-group and --trail --logs read CloudWatch Logs alone: name PATHs in another run"
+            );
+            return Ok(exit::USAGE);
+        }
+        if opts.logs.offline {
+            eprintln!("trailscope: --offline: log groups are not kept in the cache; run without --offline");
+            return Ok(exit::USAGE);
+        }
+        if let Err(e) = opts.logs.groups.iter().try_for_each(|g| crate::source::boundary::parse_log_group(g).map(|_| ())) {
+            eprintln!("trailscope: {e}");
+            return Ok(exit::USAGE);
+        }
+        if opts.since.is_none() {
+            opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
+        }
+    }
     if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::boundary::is_s3_url(p)) {
         opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
     }
@@ -119,8 +141,9 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
 /// The state the TUI starts with: the filter worker started over an empty store, the
 /// configuration's settings, its problems and the saved filters.
 fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
-    let live = (opts.paths.is_empty() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
-        .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
+    let live =
+        (opts.paths.is_empty() && !opts.logs.is_used() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
+            .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
     let problems: Vec<Problem> = opts
         .config_problems
         .iter()
@@ -193,7 +216,21 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
+    if opts.logs.is_used() {
+        let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
+        let (source, _) = crate::source::boundary::LogsSource::new(
+            &opts.logs,
+            &q,
+            now_ms(),
+            DEFAULT_LIVE_WINDOW_MS,
+            LoadOptions::default(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        boundary::spawn(Box::new(source), "loader", links, move |m| {
+            let _ = tx.send(Msg::Load(m));
+        })
+        .context("starting the CloudWatch Logs source")?;
+    } else if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
         let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
         let (source, _) = crate::source::boundary::S3Archive::for_inputs(

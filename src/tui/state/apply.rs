@@ -85,6 +85,7 @@ impl State {
             SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
             SourceMsg::Coverage(_) => {}
             SourceMsg::Remote(status) => self.load.remote = Some(*status),
+            SourceMsg::Logs(status) => self.load.logs = Some(*status),
             SourceMsg::Note(p) => self.problems.push(p),
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;

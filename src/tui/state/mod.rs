@@ -34,7 +34,7 @@ use crate::model::SymField;
 use crate::query::fuzzy::Engine;
 use crate::query::run::Worker;
 use crate::query::{self, Term};
-use crate::source::boundary::{LiveQuery, LoadStats, Problem, S3Status, SourceMsg};
+use crate::source::boundary::{LiveQuery, LoadStats, LogsStatus, Problem, S3Status, SourceMsg};
 use crate::tui::action::{Action, Pointer};
 use crate::tui::highlight::Highlighted;
 use crate::tui::keymap::{Key, Mode};
@@ -125,6 +125,8 @@ pub struct LoadState {
     pub(crate) elapsed: Duration,
     /// What the S3 source last said of its progress, when trail archives are read from S3.
     pub(crate) remote: Option<S3Status>,
+    /// What the CloudWatch Logs source last said of its progress, when log groups are read.
+    pub(crate) logs: Option<LogsStatus>,
 }
 
 impl LoadState {
