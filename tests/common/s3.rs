@@ -198,6 +198,9 @@ pub enum Fault {
     Cut,
     /// Answers 403 AccessDenied as S3 does when the identity may not use an object's KMS key.
     KmsDenied,
+    /// Answers with this status and error type as the JSON protocols (CloudWatch Logs) do.
+    #[allow(dead_code)]
+    JsonError(u16, &'static str),
 }
 
 type Rule = dyn Fn(&Seen, usize) -> Fault + Send + Sync;
@@ -275,6 +278,14 @@ fn serve(mut conn: TcpStream, upstream: u16, log: &Mutex<Vec<Seen>>, rule: &Rule
         other => (other, String::new()),
     };
     match fault {
+        Fault::JsonError(status, code) => {
+            let body = format!("{{\"__type\":\"{code}\",\"message\":\"injected {code}\"}}");
+            let reply = format!(
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {code}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes());
+        }
         Fault::Error(status, code) => {
             let xml = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>test</RequestId></Error>"
