@@ -330,3 +330,61 @@ fn a_trail_with_logs_reads_the_log_group_describe_trails_names() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("does not deliver to CloudWatch Logs"), "{err}");
 }
+
+#[test]
+fn a_covered_window_asked_again_makes_no_request_and_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, values) = records(dir.path(), 600, 75);
+    fill("cl-cache", &values.iter().collect::<Vec<_>>(), &["not a record"]);
+    let cache = dir.path().join("cache");
+    let proxy = Proxy::start();
+    // A closed window, settled (its end is over 15 minutes ago), with a filter sent as a pattern.
+    let since = chrono::Utc::now() - chrono::Duration::hours(8);
+    let until = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let (since, until) = (since.to_rfc3339(), until.to_rfc3339());
+    let name = common_value(&values, |v| v["eventName"].as_str().map(str::to_string));
+    let filter = format!("-name:={name}");
+    let url = proxy.url();
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new(common::bin());
+        s3h::aws_env(&mut cmd);
+        let mut args = vec!["print", "--endpoint-url", &url, "--log-group", "cl-cache", "--since", &since];
+        args.extend(["--until", &until, "-f", &filter, "--logs-page-size", "100"]);
+        args.extend(extra);
+        cmd.env("TRAILSCOPE_CACHE_DIR", &cache).env_remove("TRAILSCOPE_NO_CACHE").args(&args).output().unwrap()
+    };
+    let want = {
+        let o = trailscope(&["print", "--since", &since, "--until", &until, "-f", &filter, file.to_str().unwrap()]);
+        common::jsonl_values(&o)
+    };
+    assert!(want.len() > 100, "{} events: a weak case", want.len());
+    let first = run(&[]);
+    let asked = proxy.seen().len();
+    assert!(asked >= 5, "{asked} requests: {}", common::stderr(&first));
+    common::assert_same_selection(&common::jsonl_values(&first), &want.iter().collect::<Vec<_>>(), "first run");
+    proxy.clear();
+    let again = run(&[]);
+    let err = common::stderr(&again);
+    assert_eq!(proxy.seen().len(), 0, "the covered window asked again: {err}");
+    assert!(err.contains("0 pages, 0 records,") && err.contains("0 requests"), "{err}");
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    common::assert_same_selection(&common::jsonl_values(&again), &want.iter().collect::<Vec<_>>(), "from the cache");
+    let offline = run(&["--offline"]);
+    assert_eq!(proxy.seen().len(), 0);
+    assert_eq!(offline.status.code(), Some(0), "{}", common::stderr(&offline));
+    common::assert_same_selection(&common::jsonl_values(&offline), &want.iter().collect::<Vec<_>>(), "offline");
+    // Another pattern is another query: the store has nothing for it offline.
+    let other = {
+        let mut cmd = Command::new(common::bin());
+        s3h::aws_env(&mut cmd);
+        cmd.env("TRAILSCOPE_CACHE_DIR", &cache)
+            .env_remove("TRAILSCOPE_NO_CACHE")
+            .args(["print", "--endpoint-url", &proxy.url(), "--log-group", "cl-cache", "--offline"])
+            .args(["--since", &since, "--until", &until, "-f", "has:error"])
+            .output()
+            .unwrap()
+    };
+    let err = common::stderr(&other);
+    assert_eq!(other.status.code(), Some(1), "{err}");
+    assert!(err.contains("offline: the cache does not have"), "{err}");
+}

@@ -200,6 +200,7 @@ impl Common {
             page_limit: self.logs_page_size,
             lag_ms: self.delivery_lag.max(0),
             offline: self.offline,
+            cache: self.cache_config(),
         }
     }
 

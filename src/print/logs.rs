@@ -41,17 +41,21 @@ pub fn load(
 
 /// What the CloudWatch Logs part did: the trail's group, pages and requests per group.
 pub fn report(s: &LogsStatus, err: &mut dyn Write) {
+    for n in &s.notes {
+        let _ = writeln!(err, "trailscope: warning: {}", sanitize(n));
+    }
     if let Some((trail, arn)) = &s.trail {
         let _ = writeln!(err, "trailscope: trail {} delivers to {}", sanitize(trail), sanitize(arn));
     }
     for g in &s.groups {
         let _ = writeln!(
             err,
-            "trailscope: log group {} ({}): {} pages, {} records{}",
+            "trailscope: log group {} ({}): {} pages, {} records, {} from the cache{}",
             sanitize(&g.name),
             sanitize(&g.region),
             g.pages,
             g.events,
+            g.cached,
             if g.not_cloudtrail > 0 { format!(", {} not CloudTrail records", g.not_cloudtrail) } else { String::new() }
         );
     }

@@ -66,10 +66,6 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
             );
             return Ok(exit::USAGE);
         }
-        if opts.logs.offline {
-            eprintln!("trailscope: --offline: log groups are not kept in the cache; run without --offline");
-            return Ok(exit::USAGE);
-        }
         if let Err(e) =
             opts.logs.groups.iter().try_for_each(|g| crate::source::boundary::parse_log_group(g).map(|_| ()))
         {

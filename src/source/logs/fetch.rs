@@ -2,6 +2,8 @@
 //! group there), retried on throttling and server errors, with errors that say what to do.
 
 use super::{page_records, GroupRef, GroupStatus, LogsConfig, LogsStatus, DEFAULT_SPACING};
+use crate::cache::coverage::{self, TimeSpan};
+use crate::cache::{LookupKey, StoredEvent};
 use crate::model::raw::SourceFile;
 use crate::source::lookup::Pacer;
 use crate::source::s3::fetch::{backoff, sdk_config};
@@ -158,6 +160,12 @@ pub struct Job {
     pub window: (i64, i64),
     /// Shared with whoever shows it.
     pub status: Arc<Mutex<LogsStatus>>,
+    /// The local store.
+    pub store: Arc<super::store::LogsStore>,
+    /// Who the requests run as, and against which endpoint (the store's key).
+    pub scope: String,
+    /// When the window was frozen (ms).
+    pub fetched_ms: i64,
 }
 
 type Tx = UnboundedSender<Found>;
@@ -172,7 +180,8 @@ impl Job {
         let _ = tx.send(Found::Problem(Problem { input, reason, skipped }));
     }
 
-    /// Reads every group (the trail's first), all at once, each page after page.
+    /// Reads every group (the trail's first), all at once, each page after page: first what
+    /// the store has of the window, then only the spans it lacks (nothing, when it has all).
     pub async fn run(self, tx: Tx) {
         let sdk = sdk_config(&self.cfg.connect).await;
         let api_region = self
@@ -184,12 +193,21 @@ impl Job {
             .unwrap_or_else(|| "us-east-1".to_string());
         let mut groups = self.groups.clone();
         if let Some(trail) = &self.cfg.trail {
-            match trail_group(&sdk, trail).await {
-                Ok((arn, group)) => {
-                    self.status().trail = Some((trail.clone(), arn));
-                    groups.insert(0, group);
+            if self.cfg.offline {
+                Self::problem(
+                    &tx,
+                    &format!("trail {trail}"),
+                    "offline: DescribeTrails is not asked; name the trail's log group with --log-group instead".into(),
+                    true,
+                );
+            } else {
+                match trail_group(&sdk, trail).await {
+                    Ok((arn, group)) => {
+                        self.status().trail = Some((trail.clone(), arn));
+                        groups.insert(0, group);
+                    }
+                    Err(e) => Self::problem(&tx, &format!("trail {trail}"), e, true),
                 }
-                Err(e) => Self::problem(&tx, &format!("trail {trail}"), e, true),
             }
         }
         let job = Arc::new(self);
@@ -206,47 +224,128 @@ impl Job {
             };
             let client = client(&sdk, &region, &job.cfg);
             let (job, tx) = (job.clone(), tx.clone());
-            tasks.spawn(async move { job.group(client, g.name, region, idx, pacer, tx).await });
+            tasks.spawn(async move {
+                let mut reading = Reading { client, name: g.name, region, idx, pacer, tx, pages: 0, named_rejects: 0 };
+                job.group(&mut reading).await
+            });
         }
         while tasks.join_next().await.is_some() {}
+        let notes: Vec<String> = job.store.notes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        job.status().notes = notes;
     }
 
-    /// Pages one group to its end: an empty page with a token is not the end.
-    async fn group(
-        self: Arc<Self>,
-        client: aws_sdk_cloudwatchlogs::Client,
-        name: String,
-        region: String,
-        idx: usize,
-        pacer: Arc<Pacer>,
-        tx: Tx,
-    ) {
-        let input = format!("log group {name}");
-        let end = self.window.1.saturating_add(self.cfg.lag_ms.max(0));
+    /// One group: what the store has, then the spans it lacks, each paged to its end.
+    async fn group(self: Arc<Self>, r: &mut Reading) {
+        let input = format!("log group {}", r.name);
+        let window = TimeSpan::new(self.window.0, self.window.1);
+        let key = LookupKey {
+            scope: self.scope.clone(),
+            region: r.region.clone(),
+            category: "logs".into(),
+            attr_key: r.name.clone(),
+            attr_value: self.pattern.clone().unwrap_or_default(),
+        };
+        let mut bodies = Vec::new();
+        let from =
+            tokio::task::block_in_place(|| self.store.read(&key, window, !self.cfg.offline, &mut |b| bodies.push(b)));
+        let (lookup, gaps) = match &from {
+            Some(f) => (f.lookup, f.gaps.clone()),
+            None => (None, vec![window]),
+        };
+        for (i, body) in bodies.into_iter().enumerate() {
+            let name = format!(
+                "{input} ({}), from the cache{}",
+                r.region,
+                if i > 0 { format!(" {}", i + 1) } else { String::new() }
+            );
+            let _ = r.tx.send(Found::File(SourceFile::in_memory(0, &name, body)));
+        }
+        if let Some(f) = &from {
+            self.status().groups[r.idx].cached = f.events;
+        }
+        if self.cfg.offline {
+            let missing = from.as_ref().map_or(vec![window], |f| f.missing.clone());
+            if !missing.is_empty() {
+                let spans: Vec<String> = missing.iter().map(|s| coverage::describe(*s)).collect();
+                let nothing = from.as_ref().is_none_or(|f| f.events == 0);
+                Self::problem(
+                    &r.tx,
+                    &input,
+                    format!("offline: the cache does not have {} of this window", spans.join(", ")),
+                    nothing,
+                );
+            }
+            self.status().groups[r.idx].done = true;
+            return;
+        }
+        for gap in gaps {
+            match self.span(r, gap, lookup.is_some()).await {
+                Ok(Some(events)) => {
+                    if let Some(lookup) = lookup {
+                        let store_region = format!("logs:{}", r.region);
+                        tokio::task::block_in_place(|| {
+                            self.store.commit(lookup, &store_region, gap, self.fetched_ms, &events)
+                        });
+                    }
+                }
+                Ok(None) => {}
+                Err(mut text) => {
+                    if r.pages > 0 {
+                        text.push_str(&format!(" (stopped after {} pages)", r.pages));
+                    }
+                    let mut st = self.status();
+                    st.groups[r.idx].error = Some(text.clone());
+                    st.groups[r.idx].done = true;
+                    drop(st);
+                    Self::problem(&r.tx, &input, text, r.pages == 0 && from.as_ref().is_none_or(|f| f.events == 0));
+                    return;
+                }
+            }
+        }
+        let mut st = self.status();
+        st.groups[r.idx].done = true;
+        let other = st.groups[r.idx].not_cloudtrail;
+        drop(st);
+        if other > r.named_rejects {
+            Self::problem(
+                &r.tx,
+                &input,
+                format!(
+                    "{other} log events were not CloudTrail records and were skipped ({} named above)",
+                    r.named_rejects
+                ),
+                false,
+            );
+        }
+    }
+
+    /// Pages one span of a group to its end (an empty page with a token is not the end).
+    /// With `keep`, returns its records as the store keeps them (`None` when one of them
+    /// cannot be stored); `Err`: why it stopped.
+    async fn span(&self, r: &mut Reading, span: TimeSpan, keep: bool) -> Result<Option<Vec<StoredEvent>>, String> {
+        let input = format!("log group {}", r.name);
+        let end = span.end.saturating_add(self.cfg.lag_ms.max(0));
         let mut token: Option<String> = None;
-        let mut page_no = 0usize;
-        let mut named_rejects = 0usize;
         let mut seen_tokens = std::collections::HashSet::new();
+        let mut kept: Option<Vec<StoredEvent>> = keep.then(Vec::new);
         loop {
             let mut attempt = 0;
             let out = loop {
-                pacer.wait().await;
+                r.pacer.wait().await;
                 self.status().requests += 1;
-                let mut req = client
+                let req = r
+                    .client
                     .filter_log_events()
-                    .log_group_name(&name)
-                    .start_time(self.window.0)
+                    .log_group_name(&r.name)
+                    .start_time(span.start)
                     .end_time(end)
                     .set_filter_pattern(self.pattern.clone())
                     .set_next_token(token.clone())
                     .set_limit(self.cfg.page_limit);
-                if let Some(p) = self.status().stream_prefix.clone() {
-                    req = req.log_stream_name_prefix(p);
-                }
                 match req.send().await {
                     Ok(out) => break Ok(out),
                     Err(e) => {
-                        let f = explain(&e, "FilterLogEvents", &name, &region);
+                        let f = explain(&e, "FilterLogEvents", &r.name, &r.region);
                         attempt += 1;
                         if !f.retry || attempt >= MAX_ATTEMPTS {
                             break Err(f);
@@ -261,33 +360,40 @@ impl Job {
                 Err(f) => {
                     let mut text = f.text;
                     if f.no_group {
-                        if let Some(list) = similar_groups(&client, &pacer).await {
+                        if let Some(list) = similar_groups(&r.client, &r.pacer).await {
                             text.push_str(&list);
                         }
                     }
-                    let partial = page_no > 0;
-                    if partial {
-                        text.push_str(&format!(" (stopped after {page_no} pages)"));
-                    }
-                    let mut st = self.status();
-                    st.groups[idx].error = Some(text.clone());
-                    st.groups[idx].done = true;
-                    drop(st);
-                    Self::problem(&tx, &input, text, !partial);
-                    return;
+                    return Err(text);
                 }
             };
-            page_no += 1;
+            r.pages += 1;
             let messages: Vec<&str> = out.events().iter().map(|e| e.message().unwrap_or("")).collect();
             let (body, n, rejected) = page_records(messages.iter().copied());
+            if let Some(k) = kept.as_mut() {
+                let mut rejected_at = rejected.iter().map(|r| r.0).peekable();
+                for (i, m) in messages.iter().enumerate() {
+                    if rejected_at.peek() == Some(&i) {
+                        rejected_at.next();
+                        continue;
+                    }
+                    match super::store::stored_event(m) {
+                        Some(e) => k.push(e),
+                        None => {
+                            kept = None;
+                            break;
+                        }
+                    }
+                }
+            }
             for (i, why) in &rejected {
-                if named_rejects < NAMED_REJECTS {
-                    named_rejects += 1;
+                if r.named_rejects < NAMED_REJECTS {
+                    r.named_rejects += 1;
                     let ev = &out.events()[*i];
                     let stream = ev.log_stream_name().unwrap_or("?");
                     let id = ev.event_id().unwrap_or("?");
                     Self::problem(
-                        &tx,
+                        &r.tx,
                         &format!("{input}, stream {stream}, log event {id}"),
                         format!("not a CloudTrail record ({why}); skipped"),
                         false,
@@ -296,47 +402,47 @@ impl Job {
             }
             {
                 let mut st = self.status();
-                let g = &mut st.groups[idx];
+                let g = &mut st.groups[r.idx];
                 g.pages += 1;
                 g.events += n;
                 g.not_cloudtrail += rejected.len();
             }
             if n > 0 {
-                let file = SourceFile::in_memory(0, &format!("{input} ({region}), page {page_no}"), body);
-                let _ = tx.send(Found::File(file));
+                let file = SourceFile::in_memory(0, &format!("{input} ({}), page {}", r.region, r.pages), body);
+                let _ = r.tx.send(Found::File(file));
             }
             token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
             // A token seen before would page forever.
             if let Some(t) = &token {
                 if !seen_tokens.insert(t.clone()) {
                     Self::problem(
-                        &tx,
+                        &r.tx,
                         &input,
-                        format!("CloudWatch Logs sent the same nextToken twice after {page_no} pages; stopped there"),
+                        format!("CloudWatch Logs sent the same nextToken twice after {} pages; stopped there", r.pages),
                         false,
                     );
-                    token = None;
+                    return Ok(None);
                 }
             }
             if token.is_none() {
-                break;
+                return Ok(kept);
             }
         }
-        let mut st = self.status();
-        st.groups[idx].done = true;
-        let other = st.groups[idx].not_cloudtrail;
-        drop(st);
-        if other > named_rejects {
-            Self::problem(
-                &tx,
-                &input,
-                format!(
-                    "{other} log events were not CloudTrail records and were skipped ({named_rejects} named above)"
-                ),
-                false,
-            );
-        }
     }
+}
+
+/// One group being read.
+struct Reading {
+    client: aws_sdk_cloudwatchlogs::Client,
+    name: String,
+    region: String,
+    idx: usize,
+    pacer: Arc<Pacer>,
+    tx: Tx,
+    /// Pages read so far.
+    pages: usize,
+    /// Log events that were not records, named one by one so far.
+    named_rejects: usize,
 }
 
 /// Groups whose names contain "cloudtrail" or "trail", when DescribeLogGroups is allowed:

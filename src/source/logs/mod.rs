@@ -14,6 +14,7 @@
 
 pub mod fetch;
 pub mod pattern;
+pub mod store;
 
 use super::boundary::{Links, Source};
 use super::{load_found, Found, LoadOptions, Problem, SourceMsg};
@@ -49,8 +50,10 @@ pub struct LogsConfig {
     /// How long after an event CloudWatch Logs may stamp its log event: the request's end
     /// time is this much after the window's (the window itself is applied locally).
     pub lag_ms: i64,
-    /// `--offline`: not possible for log groups (they are not kept in the cache).
+    /// Never call AWS: answer from the store only (`--offline`).
     pub offline: bool,
+    /// The local store; `None` runs without it (`--no-cache`).
+    pub cache: Option<crate::cache::CacheConfig>,
 }
 
 impl LogsConfig {
@@ -126,6 +129,8 @@ pub struct GroupStatus {
     pub events: usize,
     /// Log events that were not CloudTrail records.
     pub not_cloudtrail: usize,
+    /// Records read from the local store.
+    pub cached: usize,
     /// Every page was read (or it failed: see `error`).
     pub done: bool,
     /// Why it stopped, if it failed.
@@ -151,6 +156,10 @@ pub struct LogsStatus {
     pub retries: usize,
     /// Every log group is done.
     pub done: bool,
+    /// Answered from the store only (`--offline`).
+    pub offline: bool,
+    /// What the store had to say: it was moved aside, could not be used, …
+    pub notes: Vec<String>,
 }
 
 impl LogsStatus {
@@ -158,11 +167,13 @@ impl LogsStatus {
     pub fn progress_line(&self) -> String {
         let pages: usize = self.groups.iter().map(|g| g.pages).sum();
         let events: usize = self.groups.iter().map(|g| g.events).sum();
+        let cached: usize = self.groups.iter().map(|g| g.cached).sum();
         let other: usize = self.groups.iter().map(|g| g.not_cloudtrail).sum();
         let mut s = format!(
-            "logs: {} {}, {pages} pages, {events} records; {} requests ({} retried)",
+            "logs: {} {}, {pages} pages, {events} records, {cached} from the cache{}; {} requests ({} retried)",
             self.groups.len(),
             crate::sanitize::noun(self.groups.len(), "group", "groups"),
+            if self.offline { " (offline)" } else { "" },
             self.requests,
             self.retries
         );
@@ -201,8 +212,8 @@ impl LogsSource {
         default_ms: i64,
         opts: LoadOptions,
     ) -> Result<(LogsSource, bool), String> {
-        if cfg.offline {
-            return Err("--offline: log groups are not kept in the cache; run without --offline".into());
+        if cfg.offline && cfg.cache.is_none() {
+            return Err("--offline needs the cache, which --no-cache turns off".into());
         }
         let groups = cfg.groups.iter().map(|g| parse_group(g)).collect::<Result<Vec<_>, _>>()?;
         let plan = pattern::plan(q);
@@ -216,7 +227,8 @@ impl LogsSource {
                 return Err(format!("--logs-page-size {p}: FilterLogEvents takes 1 to 10000 events a page"));
             }
         }
-        let status = LogsStatus { plan: plan.to_string(), window: (start, end), ..Default::default() };
+        let status =
+            LogsStatus { plan: plan.to_string(), window: (start, end), offline: cfg.offline, ..Default::default() };
         let default_start = plan.since.is_none();
         let source = LogsSource {
             cfg: cfg.clone(),
@@ -259,12 +271,31 @@ impl LogsSource {
         };
         rt.block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Found>();
+            let store =
+                tokio::task::block_in_place(|| store::LogsStore::open(self.cfg.cache.as_ref(), self.cfg.offline));
+            if self.cfg.offline && !store.is_open() {
+                let why = store.notes.lock().unwrap_or_else(|p| p.into_inner()).join("; ");
+                let _ = tx.send(Found::Problem(Problem {
+                    input: LOGS_INPUT.into(),
+                    reason: format!("--offline needs the cache, which is not available: {why}"),
+                    skipped: true,
+                }));
+                return;
+            }
+            let live = crate::source::lookup::LiveConfig {
+                profile: self.cfg.connect.profile.clone(),
+                endpoint_url: self.cfg.connect.endpoint_url.clone(),
+                ..Default::default()
+            };
             let job = fetch::Job {
                 cfg: self.cfg.clone(),
                 groups: self.groups.clone(),
                 pattern: self.plan.pattern.clone(),
                 window: self.window,
                 status: self.status.clone(),
+                store: Arc::new(store),
+                scope: format!("logs:{}", crate::source::lookup::scope_of(&live)),
+                fetched_ms: crate::model::time::now_ms(),
             };
             let task = tokio::spawn(job.run(tx));
             while let Some(found) = rx.recv().await {
