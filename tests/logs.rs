@@ -29,12 +29,13 @@ fn logs() -> aws_sdk_cloudwatchlogs::Client {
 /// Generated records (`events` of them, 2 accounts × 3 regions, the newest ten minutes ago,
 /// over six hours), as a JSON Lines file and as values.
 fn records(dir: &Path, events: usize, seed: u64) -> (PathBuf, Vec<Value>) {
-    let archive = common::recent_archive_in(dir, "archive", events, 200, 3, seed, 600, 6 * 3600);
+    // Small files: each holds one account and region, so that many streams are filled.
+    let archive = common::recent_archive_in(dir, "archive", events, 20, 3, seed, 600, 6 * 3600);
     // recent_archive_in makes one account; a second one comes from a second archive.
     let other = {
         let opts = trailscope_gen::GenOptions {
             events: events / 3,
-            per_file: 200,
+            per_file: 20,
             seed: seed + 1,
             end_time: chrono::Utc::now().timestamp() - 600,
             span_secs: 6 * 3600,
@@ -387,4 +388,30 @@ fn a_covered_window_asked_again_makes_no_request_and_works_offline() {
     let err = common::stderr(&other);
     assert_eq!(other.status.code(), Some(1), "{err}");
     assert!(err.contains("offline: the cache does not have"), "{err}");
+}
+
+#[test]
+fn a_region_term_reads_only_the_streams_of_that_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, values) = records(dir.path(), 600, 76);
+    fill("cl-streams", &values.iter().collect::<Vec<_>>(), NOT_RECORDS);
+    // The streams: one per account and region, and one of us-east-1 for the other messages.
+    let mut streams: std::collections::BTreeSet<(String, String)> = values
+        .iter()
+        .map(|v| (v["recipientAccountId"].as_str().unwrap().into(), v["awsRegion"].as_str().unwrap().into()))
+        .collect();
+    streams.insert(("111111111111_2".into(), "us-east-1".into()));
+    let of = |region: &str| streams.iter().filter(|s| s.1 == region).count();
+    assert!(of("us-east-1") >= 3 && of("eu-west-1") >= 2, "{streams:?}: a weak case");
+    for f in ["region:=us-east-1", "region:=eu-west-1 name:Describe*", "region:=nowhere-1"] {
+        let want = print_file(&file, f);
+        let o = print_logs(&s3h::moto().url(), &["cl-streams"], &["-f", f]);
+        let err = common::stderr(&o);
+        common::assert_same_selection(&common::jsonl_values(&o), &want.iter().collect::<Vec<_>>(), f);
+        let line = err.lines().find(|l| l.contains("log group cl-streams")).unwrap_or("");
+        let region = f.split_whitespace().next().unwrap().trim_start_matches("region:=");
+        let read = format!("{} of {} streams", of(region), streams.len());
+        assert!(line.contains(&read), "{f}: {read}: {err}");
+        assert_eq!(o.status.code(), Some(if region == "us-east-1" { 3 } else { 0 }), "{f}: {err}");
+    }
 }

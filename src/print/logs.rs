@@ -50,9 +50,10 @@ pub fn report(s: &LogsStatus, err: &mut dyn Write) {
     for g in &s.groups {
         let _ = writeln!(
             err,
-            "trailscope: log group {} ({}): {} pages, {} records, {} from the cache{}",
+            "trailscope: log group {} ({}){}: {} pages, {} records, {} from the cache{}",
             sanitize(&g.name),
             sanitize(&g.region),
+            g.streams.map_or(String::new(), |(n, all)| format!(", {n} of {all} streams"),),
             g.pages,
             g.events,
             g.cached,

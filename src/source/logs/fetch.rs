@@ -156,6 +156,8 @@ pub struct Job {
     pub groups: Vec<GroupRef>,
     /// The JSON filter pattern sent, if any.
     pub pattern: Option<String>,
+    /// The regions the filter asks for (only their streams are read); empty: every stream.
+    pub regions: Vec<String>,
     /// The events wanted (ms, inclusive).
     pub window: (i64, i64),
     /// Shared with whoever shows it.
@@ -225,7 +227,8 @@ impl Job {
             let client = client(&sdk, &region, &job.cfg);
             let (job, tx) = (job.clone(), tx.clone());
             tasks.spawn(async move {
-                let mut reading = Reading { client, name: g.name, region, idx, pacer, tx, pages: 0, named_rejects: 0 };
+                let mut reading =
+                    Reading { client, name: g.name, region, idx, pacer, tx, pages: 0, named_rejects: 0, sent: 0 };
                 job.group(&mut reading).await
             });
         }
@@ -259,6 +262,7 @@ impl Job {
                 if i > 0 { format!(" {}", i + 1) } else { String::new() }
             );
             let _ = r.tx.send(Found::File(SourceFile::in_memory(0, &name, body)));
+            r.sent += 1;
         }
         if let Some(f) = &from {
             self.status().groups[r.idx].cached = f.events;
@@ -275,11 +279,42 @@ impl Job {
                     nothing,
                 );
             }
+            if r.sent == 0 && missing.is_empty() {
+                let name = format!("{input} ({}), from the cache", r.region);
+                let _ = r.tx.send(Found::File(SourceFile::in_memory(0, &name, b"{\"Records\":[]}".to_vec())));
+            }
             self.status().groups[r.idx].done = true;
             return;
         }
+        // A window the store covers asks nothing, not even for the streams.
+        let streams = match if gaps.is_empty() { Ok(Vec::new()) } else { self.streams(r).await } {
+            Ok(s) => s,
+            Err(text) => {
+                let mut st = self.status();
+                st.groups[r.idx].error = Some(text.clone());
+                st.groups[r.idx].done = true;
+                drop(st);
+                Self::problem(&r.tx, &input, text, from.as_ref().is_none_or(|f| f.events == 0));
+                return;
+            }
+        };
         for gap in gaps {
-            match self.span(r, gap, lookup.is_some()).await {
+            let mut result = Ok(lookup.is_some().then(Vec::new));
+            for chunk in &streams {
+                match self.span(r, gap, lookup.is_some(), chunk.as_deref()).await {
+                    Ok(Some(mut events)) => {
+                        if let Ok(Some(all)) = result.as_mut() {
+                            all.append(&mut events);
+                        }
+                    }
+                    Ok(None) => result = result.map(|_| None),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            match result {
                 Ok(Some(events)) => {
                     if let Some(lookup) = lookup {
                         let store_region = format!("logs:{}", r.region);
@@ -302,6 +337,11 @@ impl Job {
                 }
             }
         }
+        if r.sent == 0 {
+            // Read completely and empty: still an input read, not one missing.
+            let name = format!("{input} ({})", r.region);
+            let _ = r.tx.send(Found::File(SourceFile::in_memory(0, &name, b"{\"Records\":[]}".to_vec())));
+        }
         let mut st = self.status();
         st.groups[r.idx].done = true;
         let other = st.groups[r.idx].not_cloudtrail;
@@ -322,7 +362,13 @@ impl Job {
     /// Pages one span of a group to its end (an empty page with a token is not the end).
     /// With `keep`, returns its records as the store keeps them (`None` when one of them
     /// cannot be stored); `Err`: why it stopped.
-    async fn span(&self, r: &mut Reading, span: TimeSpan, keep: bool) -> Result<Option<Vec<StoredEvent>>, String> {
+    async fn span(
+        &self,
+        r: &mut Reading,
+        span: TimeSpan,
+        keep: bool,
+        streams: Option<&[String]>,
+    ) -> Result<Option<Vec<StoredEvent>>, String> {
         let input = format!("log group {}", r.name);
         let end = span.end.saturating_add(self.cfg.lag_ms.max(0));
         let mut token: Option<String> = None;
@@ -341,7 +387,8 @@ impl Job {
                     .end_time(end)
                     .set_filter_pattern(self.pattern.clone())
                     .set_next_token(token.clone())
-                    .set_limit(self.cfg.page_limit);
+                    .set_limit(self.cfg.page_limit)
+                    .set_log_stream_names(streams.map(<[String]>::to_vec));
                 match req.send().await {
                     Ok(out) => break Ok(out),
                     Err(e) => {
@@ -410,6 +457,7 @@ impl Job {
             if n > 0 {
                 let file = SourceFile::in_memory(0, &format!("{input} ({}), page {}", r.region, r.pages), body);
                 let _ = r.tx.send(Found::File(file));
+                r.sent += 1;
             }
             token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
             // A token seen before would page forever.
@@ -431,6 +479,68 @@ impl Job {
     }
 }
 
+impl Job {
+    /// The streams to read, in requests of at most 100 names (`None`: every stream): with
+    /// `region:=` terms, those a trail writes for the region (and any of another shape),
+    /// listed with DescribeLogStreams. When listing is denied, every stream is read.
+    async fn streams(&self, r: &mut Reading) -> Result<Vec<Option<Vec<String>>>, String> {
+        if self.regions.is_empty() {
+            return Ok(vec![None]);
+        }
+        let (mut all, mut wanted) = (0usize, Vec::new());
+        let mut token: Option<String> = None;
+        loop {
+            let mut attempt = 0;
+            let out = loop {
+                r.pacer.wait().await;
+                self.status().requests += 1;
+                match r.client.describe_log_streams().log_group_name(&r.name).set_next_token(token.clone()).send().await
+                {
+                    Ok(out) => break Ok(out),
+                    Err(e) => {
+                        let f = explain(&e, "DescribeLogStreams", &r.name, &r.region);
+                        attempt += 1;
+                        if !f.retry || attempt >= MAX_ATTEMPTS {
+                            break Err(f);
+                        }
+                        self.status().retries += 1;
+                        backoff(attempt).await;
+                    }
+                }
+            };
+            let out = match out {
+                Ok(out) => out,
+                Err(f) if f.no_group => return Err(f.text),
+                Err(f) => {
+                    Self::problem(
+                        &r.tx,
+                        &format!("log group {}", r.name),
+                        format!("{}; every stream is read instead of those of the filter's region", f.text),
+                        false,
+                    );
+                    return Ok(vec![None]);
+                }
+            };
+            for s in out.log_streams() {
+                let name = s.log_stream_name().unwrap_or("");
+                all += 1;
+                if super::pattern::stream_wanted(name, &self.regions) {
+                    wanted.push(name.to_string());
+                }
+            }
+            token = out.next_token().filter(|t| !t.is_empty() && token.as_deref() != Some(*t)).map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        self.status().groups[r.idx].streams = Some((wanted.len(), all));
+        if wanted.len() == all {
+            return Ok(vec![None]);
+        }
+        Ok(wanted.chunks(100).map(|c| Some(c.to_vec())).collect())
+    }
+}
+
 /// One group being read.
 struct Reading {
     client: aws_sdk_cloudwatchlogs::Client,
@@ -443,6 +553,8 @@ struct Reading {
     pages: usize,
     /// Log events that were not records, named one by one so far.
     named_rejects: usize,
+    /// Inputs handed to the loader so far.
+    sent: usize,
 }
 
 /// Groups whose names contain "cloudtrail" or "trail", when DescribeLogGroups is allowed:

@@ -131,6 +131,8 @@ pub struct GroupStatus {
     pub not_cloudtrail: usize,
     /// Records read from the local store.
     pub cached: usize,
+    /// Streams read of those the group has, when the filter's region narrowed them.
+    pub streams: Option<(usize, usize)>,
     /// Every page was read (or it failed: see `error`).
     pub done: bool,
     /// Why it stopped, if it failed.
@@ -144,8 +146,6 @@ pub struct LogsStatus {
     pub plan: String,
     /// The window asked for (ms): startTime and endTime of every request.
     pub window: (i64, i64),
-    /// The stream name prefix sent, if the filter narrows the streams.
-    pub stream_prefix: Option<String>,
     /// Per log group, in the order named.
     pub groups: Vec<GroupStatus>,
     /// The trail named with `--trail … --logs` and the log group it delivers to.
@@ -291,6 +291,7 @@ impl LogsSource {
                 cfg: self.cfg.clone(),
                 groups: self.groups.clone(),
                 pattern: self.plan.pattern.clone(),
+                regions: self.plan.regions.clone(),
                 window: self.window,
                 status: self.status.clone(),
                 store: Arc::new(store),

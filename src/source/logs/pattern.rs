@@ -32,6 +32,9 @@ pub struct LogsPlan {
     pub since: Option<i64>,
     /// The earliest `until:` bound (ms): the request's endTime.
     pub until: Option<i64>,
+    /// The regions exact `region:=` terms ask for (every one must hold): only the streams a
+    /// trail writes for them (`…_CloudTrail_<region>`) can hold a match. Empty: no such term.
+    pub regions: Vec<String>,
 }
 
 impl fmt::Display for LogsPlan {
@@ -142,6 +145,16 @@ pub fn plan(q: &Query) -> LogsPlan {
         match (&t.kind, t.negated) {
             (TermKind::Since(ms), false) => p.since = Some(p.since.map_or(*ms, |s: i64| s.max(*ms))),
             (TermKind::Until(ms), false) => p.until = Some(p.until.map_or(*ms, |u: i64| u.min(*ms))),
+            (TermKind::Match { field: Field::Region, op: Op::Exact, value }, false) if !value.contains('*') => {
+                p.regions.push(value.clone());
+                match condition(t) {
+                    Some(c) if pattern_of(&conds, Some(&c)).len() <= MAX_PATTERN_LEN => {
+                        conds.push(c);
+                        p.pushed.push(t.clone());
+                    }
+                    _ => p.local.push(t.clone()),
+                }
+            }
             _ => match condition(t) {
                 // A term that would make the pattern too long is left out of it (a pattern
                 // with fewer terms selects more, never less).
@@ -157,6 +170,25 @@ pub fn plan(q: &Query) -> LogsPlan {
         p.pattern = Some(pattern_of(&conds, None));
     }
     p
+}
+
+/// The region of a stream a trail writes: `[<org>_]<account>_CloudTrail_<region>[_N]`;
+/// `None` for a name of another shape.
+pub fn stream_region(name: &str) -> Option<&str> {
+    let (_, rest) = name.split_once("_CloudTrail_")?;
+    let region = match rest.rsplit_once('_') {
+        Some((r, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => r,
+        _ => rest,
+    };
+    (!region.is_empty()).then_some(region)
+}
+
+/// Whether a stream can hold events of every one of `regions` (a stream of another shape can).
+pub fn stream_wanted(name: &str, regions: &[String]) -> bool {
+    match stream_region(name) {
+        Some(r) => regions.iter().all(|w| w == r),
+        None => true,
+    }
 }
 
 fn pattern_of(conds: &[String], more: Option<&String>) -> String {
@@ -183,6 +215,19 @@ mod tests {
             p.to_string(),
             r#"CloudWatch: { ($.eventName = "DeleteBucket") && ($.errorCode = "AccessDenied") } · local: -user:alice"#
         );
+    }
+
+    #[test]
+    fn streams_of_a_region() {
+        assert_eq!(stream_region("111122223333_CloudTrail_eu-west-1"), Some("eu-west-1"));
+        assert_eq!(stream_region("111122223333_CloudTrail_eu-west-1_2"), Some("eu-west-1"));
+        assert_eq!(stream_region("o-abc_111122223333_CloudTrail_us-east-1_12"), Some("us-east-1"));
+        assert_eq!(stream_region("something-else"), None);
+        let r = vec!["us-east-1".to_string()];
+        assert!(stream_wanted("1_CloudTrail_us-east-1_3", &r));
+        assert!(!stream_wanted("1_CloudTrail_us-east-2", &r));
+        assert!(stream_wanted("other", &r));
+        assert_eq!(pl("region:=us-east-1 -region:=x region:=eu*").regions, r);
     }
 
     #[test]
