@@ -415,3 +415,62 @@ fn a_region_term_reads_only_the_streams_of_that_region() {
         assert_eq!(o.status.code(), Some(if region == "us-east-1" { 3 } else { 0 }), "{f}: {err}");
     }
 }
+
+#[test]
+fn the_tui_shows_a_log_group_stops_on_esc_and_reads_again_on_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, values) = records(dir.path(), 1500, 77);
+    fill("cl-tui", &values.iter().collect::<Vec<_>>(), &[]);
+    let name = common_value(&values, |v| v["eventName"].as_str().map(str::to_string));
+    let socket = format!("trailscope-logs-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let mut cmd = Command::new("tmux");
+        s3h::aws_env(&mut cmd).env("TRAILSCOPE_NO_CACHE", "1").arg("-L").arg(&socket).args(args);
+        cmd.output().expect("tmux is required (.ci/run installs it)")
+    };
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "cl"]).stdout).into_owned();
+    let wait_for = |what: &str| {
+        let start = std::time::Instant::now();
+        loop {
+            let s = screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(start.elapsed().as_secs() < 30, "timed out waiting for {what:?}; screen:\n{s}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    // Pages of 10 at 5 a second: 30 s for the whole group, time to stop it.
+    let app = format!(
+        "{} --endpoint-url {} --region us-east-1 --log-group cl-tui --logs-page-size 10; echo EXITED:$?; sleep 30",
+        common::bin(),
+        s3h::moto().url()
+    );
+    assert!(tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "cl", "-x", "200", "-y", "40", &app])
+        .status
+        .success());
+    wait_for("CloudWatch: all events · logs: 1 group, 3 pages");
+    tmux(&["send-keys", "-t", "cl", "Escape"]);
+    wait_for("1 input with problems (E)");
+    let pages = |s: &str| -> usize {
+        let i = s.find("logs: 1 group, ").unwrap_or_else(|| panic!("no status:\n{s}"));
+        s[i + 15..].split(' ').next().unwrap().parse().unwrap()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stopped = pages(&screen());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let s = screen();
+    assert_eq!(pages(&s), stopped, "no page is read after Esc:\n{s}");
+    assert!(stopped < values.len() / 10, "stopped before the end:\n{s}");
+    // A new filter, then r: the window is read again with its pattern.
+    tmux(&["send-keys", "-t", "cl", "/"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    tmux(&["send-keys", "-t", "cl", &format!("name:={name}"), "Enter"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tmux(&["send-keys", "-t", "cl", "r"]);
+    let s = wait_for(&format!("CloudWatch: {{ ($.eventName = \"{name}\") }} · logs: 1 group, "));
+    assert!(!s.contains("with problems"), "the problems of the reading before are gone:\n{s}");
+    tmux(&["send-keys", "-t", "cl", "q"]);
+    wait_for("EXITED:0");
+    tmux(&["kill-server"]);
+}

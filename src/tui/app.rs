@@ -224,8 +224,12 @@ fn spawn_source(
             LoadOptions::default(),
         )
         .map_err(|e| anyhow::anyhow!(e))?;
-        boundary::spawn(Box::new(source), "loader", links, move |m| {
-            let _ = tx.send(Msg::Load(m));
+        let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
+        boundary::spawn(Box::new(source), "logs", links, move |m| {
+            // Messages of a reading that `r` replaced are dropped.
+            if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
+                let _ = tx.send(Msg::Load(m));
+            }
         })
         .context("starting the CloudWatch Logs source")?;
     } else if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
@@ -465,6 +469,10 @@ fn carry_out_effects(
                     reconnect(state, links, profile, regions)?;
                     redraw = Some(redraw.unwrap_or(false));
                 }
+                Effect::ReloadLogs { filter } => {
+                    reload_logs(state, links, filter)?;
+                    redraw = Some(redraw.unwrap_or(false));
+                }
                 Effect::ClearScreen => redraw = Some(true),
                 Effect::Suspend => {
                     // Unlike for the pager, the key reader is kept: it stops with the process,
@@ -544,6 +552,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         // Carried out by the loop itself.
         Effect::Pager(_)
         | Effect::Reconnect { .. }
+        | Effect::ReloadLogs { .. }
         | Effect::LiveQuery { .. }
         | Effect::LiveCancel
         | Effect::ReadRecord(_)
@@ -577,6 +586,21 @@ fn reconnect(
     let regions = if c.regions.is_empty() { "the default region".to_string() } else { c.regions.join(",") };
     let notice = format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)"));
     state.apply(Msg::Restarted { notice });
+    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    Ok(())
+}
+
+/// `r` on log groups: the source that is reading stops, and a new one reads the window again
+/// up to now, with the pattern of the filter applied now.
+fn reload_logs(state: &mut State, links: &mut Links, filter: String) -> anyhow::Result<()> {
+    let _ = links.live_tx.send(LiveCmd::Cancel);
+    links.opts.filter = (!filter.is_empty()).then_some(filter);
+    LIVE_SESSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
+    let (hungry_tx, hungry_rx) = watch::channel(true);
+    links.live_tx = live_tx;
+    links.hungry_tx = hungry_tx;
+    state.apply(Msg::Restarted { notice: "log groups: reading again up to now".into() });
     spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }

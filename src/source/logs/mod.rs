@@ -198,6 +198,9 @@ pub struct LogsSource {
     pub opts: LoadOptions,
     /// What it did so far, shared with whoever shows it.
     pub status: Arc<Mutex<LogsStatus>>,
+    /// Where a [`LiveCmd::Cancel`](crate::source::lookup::LiveCmd::Cancel) stops the reading
+    /// (what was read stays); the TUI's Esc.
+    cmds: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::source::lookup::LiveCmd>>>,
 }
 
 impl LogsSource {
@@ -237,6 +240,7 @@ impl LogsSource {
             window: (start, end),
             opts,
             status: Arc::new(Mutex::new(status)),
+            cmds: Mutex::new(None),
         };
         Ok((source, default_start))
     }
@@ -298,16 +302,41 @@ impl LogsSource {
                 scope: format!("logs:{}", crate::source::lookup::scope_of(&live)),
                 fetched_ms: crate::model::time::now_ms(),
             };
-            let task = tokio::spawn(job.run(tx));
-            while let Some(found) = rx.recv().await {
-                sink(found);
+            let mut task = tokio::spawn(job.run(tx));
+            let mut cmds = self.cmds.lock().unwrap_or_else(|p| p.into_inner()).take();
+            loop {
+                tokio::select! {
+                    found = rx.recv() => match found {
+                        Some(found) => sink(found),
+                        None => break,
+                    },
+                    cmd = async { match cmds.as_mut() { Some(c) => c.recv().await, None => std::future::pending().await } } => match cmd {
+                        Some(crate::source::lookup::LiveCmd::Cancel) => {
+                            task.abort();
+                            // What was sent before the stop is still taken.
+                            while let Ok(found) = rx.try_recv() {
+                                sink(found);
+                            }
+                            sink(Found::Problem(Problem {
+                                input: LOGS_INPUT.into(),
+                                reason: "stopped (Esc) before every page was read; what was read is shown (r reads again)".into(),
+                                skipped: false,
+                            }));
+                            break;
+                        }
+                        Some(_) => {}
+                        // Nobody can stop it any more: read to the end.
+                        None => cmds = None,
+                    },
+                }
             }
-            if let Err(e) = task.await {
-                sink(Found::Problem(Problem {
+            match (&mut task).await {
+                Err(e) if !e.is_cancelled() => sink(Found::Problem(Problem {
                     input: LOGS_INPUT.into(),
                     reason: format!("internal error while reading CloudWatch Logs ({e}); what was fetched is shown"),
                     skipped: false,
-                }));
+                })),
+                _ => {}
             }
         });
         self.status.lock().unwrap_or_else(|p| p.into_inner()).done = true;
@@ -319,6 +348,7 @@ impl Source for LogsSource {
         LOGS_INPUT.into()
     }
     fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
+        *self.cmds.lock().unwrap_or_else(|p| p.into_inner()) = Some(links.cmds);
         self.load(&links.raw, emit);
     }
 }

@@ -69,8 +69,10 @@ pub enum Effect {
     Reconnect { profile: Option<String>, regions: Option<Vec<String>> },
     /// Live history: fetch this query (cancelling the one before).
     LiveQuery { generation: u64, query: LiveQuery },
-    /// Live history: stop fetching.
+    /// Live history: stop fetching. Log groups too.
     LiveCancel,
+    /// Log groups: read again up to now, with this filter's pattern.
+    ReloadLogs { filter: String },
     /// Read and highlight an event's record for the detail view ([`Msg::Detail`] answers).
     ReadRecord(u32),
     /// Clear the screen and draw it whole.
@@ -612,8 +614,9 @@ impl State {
                 }
             }
             Focus::List => {
-                if self.live.as_ref().is_some_and(|l| l.fetching()) {
-                    // Esc stops a live fetch first; what was fetched stays.
+                if self.live.as_ref().is_some_and(|l| l.fetching()) || (self.load.logs.is_some() && !self.load.done) {
+                    // Esc stops a live fetch (or the reading of log groups) first; what was
+                    // fetched stays.
                     self.effects.push(Effect::LiveCancel);
                 } else if !self.filter.input.is_empty() {
                     self.commit_filter(String::new());
@@ -628,6 +631,8 @@ impl State {
             if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
                 self.plan_live(&q, true);
             }
+        } else if self.load.logs.is_some() {
+            self.effects.push(Effect::ReloadLogs { filter: self.filter.applied.clone() });
         }
     }
 
