@@ -246,6 +246,14 @@ fn throttling_and_server_errors_are_retried_and_an_expired_token_keeps_what_was_
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("(3 retried)"), "{err}");
     common::assert_same_selection(&common::jsonl_values(&o), &want.iter().collect::<Vec<_>>(), "after retries");
+    // Empty pages that carry a token are not the end: the second to fourth answers are empty.
+    let proxy = Proxy::with_faults(|_, n| if (1..=3).contains(&n) { Fault::EmptyPage } else { Fault::Pass });
+    let o = print_logs(&proxy.url(), &["cl-faults"], &["--logs-page-size", "200"]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let pages = values.len().div_ceil(200) + 3;
+    assert!(err.contains(&format!(": {pages} pages, {} records", values.len())), "and 3 empty pages: {err}");
+    common::assert_same_selection(&common::jsonl_values(&o), &want.iter().collect::<Vec<_>>(), "after empty pages");
     // The credentials expire after two pages: those are shown, the rest is said to be missing.
     let proxy =
         Proxy::with_faults(|_, n| if n >= 2 { Fault::JsonError(400, "ExpiredTokenException") } else { Fault::Pass });

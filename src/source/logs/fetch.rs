@@ -16,6 +16,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// How many times one page is asked before the group stops with an error.
 pub const MAX_ATTEMPTS: u32 = 8;
+/// Empty pages answered with the token they were asked with, in a row, before a span is given up.
+const MAX_SAME_TOKEN: usize = 50;
 /// Non-CloudTrail log events named one by one among the problems, per group (the rest counted).
 const NAMED_REJECTS: usize = 20;
 /// The longest explanation kept (an endpoint may send anything).
@@ -372,7 +374,8 @@ impl Job {
         let input = format!("log group {}", r.name);
         let end = span.end.saturating_add(self.cfg.lag_ms.max(0));
         let mut token: Option<String> = None;
-        let mut seen_tokens = std::collections::HashSet::new();
+        // Empty pages that hand back the token they were asked with, in a row.
+        let mut same_token = 0usize;
         let mut kept: Option<Vec<StoredEvent>> = keep.then(Vec::new);
         loop {
             let mut attempt = 0;
@@ -459,19 +462,23 @@ impl Job {
                 let _ = r.tx.send(Found::File(file));
                 r.sent += 1;
             }
-            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-            // A token seen before would page forever.
-            if let Some(t) = &token {
-                if !seen_tokens.insert(t.clone()) {
-                    Self::problem(
-                        &r.tx,
-                        &input,
-                        format!("CloudWatch Logs sent the same nextToken twice after {} pages; stopped there", r.pages),
-                        false,
-                    );
-                    return Ok(None);
-                }
+            let next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            // An empty page with a token is not the end, even with the same token; the same
+            // token again and again, with nothing, would page forever.
+            same_token = if next.is_some() && next == token && out.events().is_empty() { same_token + 1 } else { 0 };
+            if same_token >= MAX_SAME_TOKEN {
+                Self::problem(
+                    &r.tx,
+                    &input,
+                    format!(
+                        "CloudWatch Logs answered {MAX_SAME_TOKEN} empty pages in a row with the same nextToken after {} pages; stopped there",
+                        r.pages
+                    ),
+                    false,
+                );
+                return Ok(None);
             }
+            token = next;
             if token.is_none() {
                 return Ok(kept);
             }
