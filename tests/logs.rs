@@ -292,6 +292,9 @@ fn a_missing_or_denied_log_group_says_what_to_do() {
         assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
         assert!(common::stderr(&o).contains(says), "{}", common::stderr(&o));
     }
+    let o = print_logs(&s3h::moto().url(), &["g"], &["--trail", "t"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::stderr(&o).contains("add --logs"), "{}", common::stderr(&o));
     let o = print_logs(&s3h::moto().url(), &["g"], &["--logs-page-size", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(common::stderr(&o).contains("--logs-page-size 0"), "{}", common::stderr(&o));

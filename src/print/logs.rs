@@ -21,6 +21,9 @@ pub fn load(
     if !req.paths.is_empty() {
         return Err("--log-group and --trail --logs read CloudWatch Logs alone: name PATHs in another run".into());
     }
+    if req.s3.trail.is_some() {
+        return Err("--trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too".into());
+    }
     let opts = LoadOptions { cache: None, ..Default::default() };
     let (source, default_start) = LogsSource::new(&req.logs, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {

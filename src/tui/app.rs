@@ -66,6 +66,12 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
             );
             return Ok(exit::USAGE);
         }
+        if opts.s3.trail.is_some() {
+            eprintln!(
+                "trailscope: --trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too"
+            );
+            return Ok(exit::USAGE);
+        }
         if let Err(e) =
             opts.logs.groups.iter().try_for_each(|g| crate::source::boundary::parse_log_group(g).map(|_| ()))
         {
