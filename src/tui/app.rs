@@ -180,6 +180,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         saved_filters,
         problems,
         remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
+        log_groups: opts.logs.is_used(),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());

@@ -16,6 +16,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// How many times one page is asked before the group stops with an error.
 pub const MAX_ATTEMPTS: u32 = 8;
+/// startFromHead=false (newest first) is taken for windows from 2024-01-01 on.
+const NEWEST_FIRST_FROM_MS: i64 = 1_704_067_200_000;
 /// Empty pages answered with the token they were asked with, in a row, before a span is given up.
 const MAX_SAME_TOKEN: usize = 50;
 /// Non-CloudTrail log events named one by one among the problems, per group (the rest counted).
@@ -170,6 +172,8 @@ pub struct Job {
     pub scope: String,
     /// When the window was frozen (ms).
     pub fetched_ms: i64,
+    /// Whether the consumer wants more; `None`: always.
+    pub hungry: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 type Tx = UnboundedSender<Found>;
@@ -377,7 +381,13 @@ impl Job {
         // Empty pages that hand back the token they were asked with, in a row.
         let mut same_token = 0usize;
         let mut kept: Option<Vec<StoredEvent>> = keep.then(Vec::new);
+        // Newest first where the service allows it (a window from 2024 on), so that what is
+        // read first is what the list shows first.
+        let mut backwards = span.start >= NEWEST_FIRST_FROM_MS;
         loop {
+            if r.pages > 0 {
+                self.wait_until_wanted().await;
+            }
             let mut attempt = 0;
             let out = loop {
                 r.pacer.wait().await;
@@ -391,9 +401,14 @@ impl Job {
                     .set_filter_pattern(self.pattern.clone())
                     .set_next_token(token.clone())
                     .set_limit(self.cfg.page_limit)
-                    .set_log_stream_names(streams.map(<[String]>::to_vec));
+                    .set_log_stream_names(streams.map(<[String]>::to_vec))
+                    .set_start_from_head((backwards && token.is_none()).then_some(false));
                 match req.send().await {
                     Ok(out) => break Ok(out),
+                    Err(e) if backwards && token.is_none() && e.code() == Some("InvalidParameterException") => {
+                        // An endpoint that does not take startFromHead: oldest first, then.
+                        backwards = false;
+                    }
                     Err(e) => {
                         let f = explain(&e, "FilterLogEvents", &r.name, &r.region);
                         attempt += 1;
@@ -487,6 +502,17 @@ impl Job {
 }
 
 impl Job {
+    /// Waits while the consumer wants nothing more (the TUI's list is not scrolled near its
+    /// end); a consumer gone wants everything.
+    async fn wait_until_wanted(&self) {
+        let Some(mut h) = self.hungry.clone() else { return };
+        while !*h.borrow_and_update() {
+            if h.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+
     /// The streams to read, in requests of at most 100 names (`None`: every stream): with
     /// `region:=` terms, those a trail writes for the region (and any of another shape),
     /// listed with DescribeLogStreams. When listing is denied, every stream is read.

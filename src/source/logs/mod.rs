@@ -201,6 +201,9 @@ pub struct LogsSource {
     /// Where a [`LiveCmd::Cancel`](crate::source::lookup::LiveCmd::Cancel) stops the reading
     /// (what was read stays); the TUI's Esc.
     cmds: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::source::lookup::LiveCmd>>>,
+    /// Whether the consumer wants more (the TUI's list is scrolled near its end); `None`:
+    /// always.
+    hungry: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
 }
 
 impl LogsSource {
@@ -241,6 +244,7 @@ impl LogsSource {
             opts,
             status: Arc::new(Mutex::new(status)),
             cmds: Mutex::new(None),
+            hungry: Mutex::new(None),
         };
         Ok((source, default_start))
     }
@@ -299,6 +303,7 @@ impl LogsSource {
                 window: self.window,
                 status: self.status.clone(),
                 store: Arc::new(store),
+                hungry: self.hungry.lock().unwrap_or_else(|p| p.into_inner()).take(),
                 scope: format!("logs:{}", crate::source::lookup::scope_of(&live)),
                 fetched_ms: crate::model::time::now_ms(),
             };
@@ -349,6 +354,7 @@ impl Source for LogsSource {
     }
     fn run(self: Box<Self>, links: Links, emit: &mut dyn FnMut(SourceMsg)) {
         *self.cmds.lock().unwrap_or_else(|p| p.into_inner()) = Some(links.cmds);
+        *self.hungry.lock().unwrap_or_else(|p| p.into_inner()) = Some(links.hungry);
         self.load(&links.raw, emit);
     }
 }

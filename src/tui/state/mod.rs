@@ -164,6 +164,8 @@ pub struct Start {
     /// The archive is (partly) in S3, whose loading does not fetch the digests: it is
     /// verified whether or not digest files were counted.
     pub remote_archive: bool,
+    /// Log groups of CloudWatch Logs are read: they are paged as the list is scrolled.
+    pub log_groups: bool,
 }
 
 impl Default for Start {
@@ -181,11 +183,14 @@ impl Default for Start {
             saved_filters: Vec::new(),
             problems: Vec::new(),
             remote_archive: false,
+            log_groups: false,
         }
     }
 }
 
 pub struct State {
+    /// Log groups are read (paged as the list is scrolled, read again with `r`).
+    pub(crate) log_groups: bool,
     pub(crate) events: Events,
     pub(crate) filter: FilterState,
     pub(crate) list: ListState,
@@ -236,6 +241,7 @@ impl State {
             areas: Areas::default(),
             notice: None,
             verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
+            log_groups: start.log_groups,
             quit: false,
             effects: Vec::new(),
         };
@@ -363,10 +369,10 @@ impl State {
         !self.events.idle() || (self.summary_due() && self.facets.awaiting(self.events.view_version))
     }
 
-    /// Whether live history should fetch further pages: until the view holds a few pages
+    /// Whether live history (or a log group) should fetch further pages: until the view holds a few pages
     /// beyond what is on screen.
     pub fn wants_more(&self) -> bool {
-        self.live.as_ref().is_some_and(|l| l.fetching())
+        (self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done))
             && self.events.view.len() < self.list.selected + 3 * self.list.height.max(10) + 100
     }
 
@@ -614,7 +620,7 @@ impl State {
                 }
             }
             Focus::List => {
-                if self.live.as_ref().is_some_and(|l| l.fetching()) || (self.load.logs.is_some() && !self.load.done) {
+                if self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done) {
                     // Esc stops a live fetch (or the reading of log groups) first; what was
                     // fetched stays.
                     self.effects.push(Effect::LiveCancel);
@@ -631,7 +637,7 @@ impl State {
             if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
                 self.plan_live(&q, true);
             }
-        } else if self.load.logs.is_some() {
+        } else if self.log_groups {
             self.effects.push(Effect::ReloadLogs { filter: self.filter.applied.clone() });
         }
     }

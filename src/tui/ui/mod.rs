@@ -143,7 +143,10 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     } else if let Some(l) = &state.load.logs {
         left.push(Span::raw(format!(" · {}", l.plan)));
         left.push(Span::styled(format!(" · {}", l.progress_line()), theme::dim()));
-        if !state.load.done {
+        // The list holds enough beyond the screen: the next page waits for scrolling.
+        if !state.wants_more() && !state.load.done {
+            left.push(Span::styled(" · more as you scroll", theme::dim()));
+        } else if !state.load.done {
             left.push(Span::styled(" · fetching", theme::write()));
         }
     } else if let Some(r) = &state.load.remote {
