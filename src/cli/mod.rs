@@ -16,6 +16,8 @@ Examples:
   trailscope --profile prod --region us-east-1,eu-west-1 --since 2h
                                              live event history (LookupEvents) of two regions
   trailscope print --region all --filter 'name:=DeleteTrail' --since 7d
+  trailscope --log-group aws-cloudtrail-logs-111122223333 --since 6h
+                                             a trail's log group in CloudWatch Logs
 
 Filter language: terms separated by spaces, all must match.
   field:value    case-insensitive substring      field:=value   exact, case-sensitive
