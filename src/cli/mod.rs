@@ -18,6 +18,8 @@ Examples:
   trailscope print --region all --filter 'name:=DeleteTrail' --since 7d
   trailscope detect --rules sigma/rules/cloud/aws AWSLogs/
                                              Sigma rules over an archive (exit 5: detections)
+  trailscope --log-group aws-cloudtrail-logs-111122223333 --since 6h
+                                             a trail's log group in CloudWatch Logs
 
 Filter language: terms separated by spaces, all must match.
   field:value    case-insensitive substring      field:=value   exact, case-sensitive
@@ -89,6 +91,18 @@ pub struct Common {
     /// DescribeTrails (in --region), its last delivery from GetTrailStatus.
     #[arg(long, value_name = "NAME|ARN", help_heading = "Trail archives in S3 (s3:// PATHs)")]
     pub trail: Option<String>,
+    /// CloudWatch Logs: read this log group (a name, or an ARN, which also names its region) of
+    /// CloudTrail records; repeat for several, merged newest first. Streams are those a trail
+    /// writes (`<account>_CloudTrail_<region>`), in --region.
+    #[arg(long = "log-group", value_name = "NAME|ARN", help_heading = "CloudTrail in CloudWatch Logs")]
+    pub log_groups: Vec<String>,
+    /// CloudWatch Logs: with --trail, read the log group the trail delivers to
+    /// (CloudWatchLogsLogGroupArn from DescribeTrails) instead of its S3 archive.
+    #[arg(long, requires = "trail", help_heading = "CloudTrail in CloudWatch Logs")]
+    pub logs: bool,
+    /// CloudWatch Logs: log events per FilterLogEvents page (1 to 10000; default: the service's).
+    #[arg(long, value_name = "N", help_heading = "CloudTrail in CloudWatch Logs")]
+    pub logs_page_size: Option<i32>,
     /// S3: requests in flight at most (listing and fetching each).
     #[arg(long, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY, help_heading = "Trail archives in S3 (s3:// PATHs)")]
     pub s3_concurrency: usize,
@@ -181,7 +195,24 @@ impl Common {
             concurrency: self.s3_concurrency.clamp(1, 256),
             cache: self.cache_config(),
             offline: self.offline,
-            trail: self.trail.clone(),
+            // With --logs the trail names a log group, not an archive.
+            trail: if self.logs { None } else { self.trail.clone() },
+        }
+    }
+
+    /// How log groups are read (`--log-group`, `--trail … --logs`): the live options'
+    /// credentials, region and endpoint.
+    pub fn logs_config(&self) -> crate::source::logs::LogsConfig {
+        let s3 = self.s3_config();
+        crate::source::logs::LogsConfig {
+            connect: s3.connect,
+            groups: self.log_groups.clone(),
+            trail: if self.logs { self.trail.clone() } else { None },
+            spacing: None,
+            page_limit: self.logs_page_size,
+            lag_ms: self.delivery_lag.max(0),
+            offline: self.offline,
+            cache: self.cache_config(),
         }
     }
 
@@ -199,6 +230,7 @@ impl Common {
             live: self.live_config(),
             cache: self.cache_config(),
             s3: self.s3_config(),
+            logs: self.logs_config(),
             public_keys: self.public_keys.clone(),
             theme: c.theme.clone(),
             local_time: c.local_time,

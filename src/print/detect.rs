@@ -70,7 +70,19 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         }
     };
     let raw = Arc::new(RawReader::new(super::PRINT_CACHE_BYTES));
-    let (loaded, s3_status) = if crate::source::s3::is_remote(&p.paths, &p.s3) {
+    let mut logs_status = None;
+    let (loaded, s3_status) = if p.logs.is_used() {
+        match super::logs::load(p, &mut q, &raw, err) {
+            Ok((loaded, status)) => {
+                logs_status = Some(status);
+                (loaded, None)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if crate::source::s3::is_remote(&p.paths, &p.s3) {
         match s3::load(p, &mut q, &raw) {
             Ok((loaded, status)) => (loaded, Some(status)),
             Err(e) => {
@@ -101,6 +113,9 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     if let Some((s, window)) = &s3_status {
         s3::report(s, window, err);
+    }
+    if let Some(s) = &logs_status {
+        super::logs::report(s, err);
     }
     let shown = loaded.store.len();
     report(&loaded, Matched { shown, unread }, err);

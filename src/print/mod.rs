@@ -1,6 +1,7 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
 pub mod detect;
+mod logs;
 mod s3;
 mod stream;
 mod write;
@@ -41,6 +42,8 @@ pub struct PrintRequest {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` inputs are read.
     pub s3: crate::source::s3::S3Config,
+    /// Log groups of CloudWatch Logs (`--log-group`, `--trail … --logs`).
+    pub logs: crate::source::logs::LogsConfig,
     /// The width `--format table` fits its rows to ([`write::table_width`]); `None`: whole rows.
     pub table_width: Option<usize>,
     /// Sigma rules, evaluated when the filter asks about detections (`rule:`, `level:`,
@@ -106,7 +109,7 @@ impl Loaded {
             },
             SourceMsg::Live(s) => self.live = Some(s),
             // The S3 source's own status is read once it is done (print/s3.rs).
-            SourceMsg::Remote(_) => {}
+            SourceMsg::Remote(_) | SourceMsg::Logs(_) => {}
             // What the TUI says in its status bar; a script's stderr stays for problems.
             SourceMsg::Info(_) => {}
             SourceMsg::Done(s) => self.stats = s,
@@ -247,7 +250,20 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
     let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
     let mut s3_status = None;
-    let (loaded, shown, written) = if remote {
+    let mut logs_status = None;
+    let (loaded, shown, written) = if req.logs.is_used() {
+        match logs::load(req, &mut q, &raw, err) {
+            Ok((mut loaded, status)) => {
+                logs_status = Some(status);
+                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+                (loaded, shown, written)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if remote {
         match s3::load(req, &mut q, &raw) {
             Ok((mut loaded, status)) => {
                 s3_status = Some(status);
@@ -272,6 +288,9 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let unread = *written.as_ref().unwrap_or(&0);
     let counts = Matched { shown, unread };
+    if let Some(s) = &logs_status {
+        logs::report(s, err);
+    }
     match (&loaded.live, &s3_status) {
         (Some(s), _) => report_live(&loaded, s, counts, err),
         (None, Some((s, window))) => {

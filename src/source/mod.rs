@@ -8,6 +8,7 @@ pub mod files;
 mod index;
 mod ingest;
 mod local;
+pub mod logs;
 pub mod lookup;
 mod merge;
 pub mod s3;
@@ -95,6 +96,9 @@ pub enum SourceMsg {
     /// Progress of trail archives read from S3: the plan, objects and bytes done, requests,
     /// and the trail's last delivery (sent as objects arrive, and once more before `Done`).
     Remote(Box<s3::S3Status>),
+    /// Progress of log groups read from CloudWatch Logs: the plan, pages and requests per
+    /// group (sent as pages arrive, and once more before `Done`).
+    Logs(Box<logs::LogsStatus>),
     /// Something about the cache the user should know (it was moved aside, is not usable);
     /// the inputs themselves are not affected.
     Warning(String),

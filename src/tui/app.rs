@@ -38,6 +38,8 @@ pub struct Options {
     pub cache: Option<crate::cache::CacheConfig>,
     /// How `s3://` PATHs and `--trail` are read.
     pub s3: crate::source::boundary::S3Config,
+    /// Log groups of CloudWatch Logs (`--log-group`, `--trail … --logs`).
+    pub logs: crate::source::boundary::LogsConfig,
     /// The keys that check the archive's digests (`None`: ListPublicKeys).
     pub public_keys: Option<std::path::PathBuf>,
     /// The theme named in the configuration file (the environment may override it).
@@ -58,6 +60,30 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let now = now_ms();
     // Trail archives in S3 alone have live history's default window.
     let remote = crate::source::boundary::is_remote(&opts.paths, &opts.s3);
+    // Log groups too (with live history's default window).
+    if opts.logs.is_used() {
+        if !opts.paths.is_empty() {
+            eprintln!(
+                "trailscope: --log-group and --trail --logs read CloudWatch Logs alone: name PATHs in another run"
+            );
+            return Ok(exit::USAGE);
+        }
+        if opts.s3.trail.is_some() {
+            eprintln!(
+                "trailscope: --trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too"
+            );
+            return Ok(exit::USAGE);
+        }
+        if let Err(e) =
+            opts.logs.groups.iter().try_for_each(|g| crate::source::boundary::parse_log_group(g).map(|_| ()))
+        {
+            eprintln!("trailscope: {e}");
+            return Ok(exit::USAGE);
+        }
+        if opts.since.is_none() {
+            opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
+        }
+    }
     if remote && opts.since.is_none() && opts.paths.iter().all(|p| crate::source::boundary::is_s3_url(p)) {
         opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
     }
@@ -123,8 +149,9 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
 /// The state the TUI starts with: the filter worker started over an empty store, the
 /// configuration's settings, its problems and the saved filters.
 fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
-    let live = (opts.paths.is_empty() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
-        .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
+    let live =
+        (opts.paths.is_empty() && !opts.logs.is_used() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
+            .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
     let problems: Vec<Problem> = opts
         .config_problems
         .iter()
@@ -158,6 +185,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         problems,
         remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
         detect: !opts.rules.is_empty(),
+        log_groups: opts.logs.is_used(),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());
@@ -198,7 +226,25 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
+    if opts.logs.is_used() {
+        let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
+        let (source, _) = crate::source::boundary::LogsSource::new(
+            &opts.logs,
+            &q,
+            now_ms(),
+            DEFAULT_LIVE_WINDOW_MS,
+            LoadOptions::default(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
+        boundary::spawn(Box::new(source), "logs", links, move |m| {
+            // Messages of a reading that `r` replaced are dropped.
+            if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
+                let _ = tx.send(Msg::Load(m));
+            }
+        })
+        .context("starting the CloudWatch Logs source")?;
+    } else if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
         let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
         let (source, _) = crate::source::boundary::S3Archive::for_inputs(
@@ -437,6 +483,10 @@ fn carry_out_effects(
                     reconnect(state, links, profile, regions)?;
                     redraw = Some(redraw.unwrap_or(false));
                 }
+                Effect::ReloadLogs { filter } => {
+                    reload_logs(state, links, filter)?;
+                    redraw = Some(redraw.unwrap_or(false));
+                }
                 Effect::ClearScreen => redraw = Some(true),
                 Effect::Suspend => {
                     // Unlike for the pager, the key reader is kept: it stops with the process,
@@ -595,6 +645,7 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
         // Carried out by the loop itself.
         Effect::Pager(_)
         | Effect::Reconnect { .. }
+        | Effect::ReloadLogs { .. }
         | Effect::LiveQuery { .. }
         | Effect::LiveCancel
         | Effect::ReadRecord(_)
@@ -629,6 +680,21 @@ fn reconnect(
     let regions = if c.regions.is_empty() { "the default region".to_string() } else { c.regions.join(",") };
     let notice = format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)"));
     state.apply(Msg::Restarted { notice });
+    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    Ok(())
+}
+
+/// `r` on log groups: the source that is reading stops, and a new one reads the window again
+/// up to now, with the pattern of the filter applied now.
+fn reload_logs(state: &mut State, links: &mut Links, filter: String) -> anyhow::Result<()> {
+    let _ = links.live_tx.send(LiveCmd::Cancel);
+    links.opts.filter = (!filter.is_empty()).then_some(filter);
+    LIVE_SESSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let (live_tx, live_rx) = mpsc::unbounded_channel::<LiveCmd>();
+    let (hungry_tx, hungry_rx) = watch::channel(true);
+    links.live_tx = live_tx;
+    links.hungry_tx = hungry_tx;
+    state.apply(Msg::Restarted { notice: "log groups: reading again up to now".into() });
     spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }

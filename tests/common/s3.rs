@@ -198,6 +198,13 @@ pub enum Fault {
     Cut,
     /// Answers 403 AccessDenied as S3 does when the identity may not use an object's KMS key.
     KmsDenied,
+    /// Answers with this status and error type as the JSON protocols (CloudWatch Logs) do.
+    #[allow(dead_code)]
+    JsonError(u16, &'static str),
+    /// Answers FilterLogEvents with no events and the request's own nextToken (if any): a page
+    /// that is empty but not the last.
+    #[allow(dead_code)]
+    EmptyPage,
 }
 
 type Rule = dyn Fn(&Seen, usize) -> Fault + Send + Sync;
@@ -275,6 +282,29 @@ fn serve(mut conn: TcpStream, upstream: u16, log: &Mutex<Vec<Seen>>, rule: &Rule
         other => (other, String::new()),
     };
     match fault {
+        Fault::EmptyPage => {
+            let token = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("nextToken").and_then(|t| t.as_str()).map(str::to_string));
+            let mut answer = serde_json::json!({"events": [], "searchedLogStreams": []});
+            if let Some(t) = token {
+                answer["nextToken"] = serde_json::Value::String(t);
+            }
+            let body = answer.to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes());
+        }
+        Fault::JsonError(status, code) => {
+            let body = format!("{{\"__type\":\"{code}\",\"message\":\"injected {code}\"}}");
+            let reply = format!(
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {code}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes());
+        }
         Fault::Error(status, code) => {
             let xml = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>test</RequestId></Error>"

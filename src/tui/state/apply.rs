@@ -90,6 +90,7 @@ impl State {
             SourceMsg::Info(text) => self.notify(text),
             SourceMsg::Coverage(_) => {}
             SourceMsg::Remote(status) => self.load.remote = Some(*status),
+            SourceMsg::Logs(status) => self.load.logs = Some(*status),
             SourceMsg::Note(p) => self.problems.push(p),
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;

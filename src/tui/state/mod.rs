@@ -36,7 +36,7 @@ use crate::model::SymField;
 use crate::query::fuzzy::Engine;
 use crate::query::run::Worker;
 use crate::query::{self, Term};
-use crate::source::boundary::{LiveQuery, LoadStats, Problem, S3Status, SourceMsg};
+use crate::source::boundary::{LiveQuery, LoadStats, LogsStatus, Problem, S3Status, SourceMsg};
 use crate::tui::action::{Action, Pointer};
 use crate::tui::highlight::Highlighted;
 use crate::tui::keymap::{Key, Mode};
@@ -71,8 +71,10 @@ pub enum Effect {
     Reconnect { profile: Option<String>, regions: Option<Vec<String>> },
     /// Live history: fetch this query (cancelling the one before).
     LiveQuery { generation: u64, query: LiveQuery },
-    /// Live history: stop fetching.
+    /// Live history: stop fetching. Log groups too.
     LiveCancel,
+    /// Log groups: read again up to now, with this filter's pattern.
+    ReloadLogs { filter: String },
     /// Read and highlight an event's record for the detail view ([`Msg::Detail`] answers).
     ReadRecord(u32),
     /// Clear the screen and draw it whole.
@@ -142,6 +144,8 @@ pub struct LoadState {
     pub(crate) elapsed: Duration,
     /// What the S3 source last said of its progress, when trail archives are read from S3.
     pub(crate) remote: Option<S3Status>,
+    /// What the CloudWatch Logs source last said of its progress, when log groups are read.
+    pub(crate) logs: Option<LogsStatus>,
 }
 
 impl LoadState {
@@ -179,6 +183,8 @@ pub struct Start {
     pub remote_archive: bool,
     /// Detection rules were given: events are evaluated as they load.
     pub detect: bool,
+    /// Log groups of CloudWatch Logs are read: they are paged as the list is scrolled.
+    pub log_groups: bool,
 }
 
 impl Default for Start {
@@ -197,11 +203,14 @@ impl Default for Start {
             problems: Vec::new(),
             remote_archive: false,
             detect: false,
+            log_groups: false,
         }
     }
 }
 
 pub struct State {
+    /// Log groups are read (paged as the list is scrolled, read again with `r`).
+    pub(crate) log_groups: bool,
     pub(crate) events: Events,
     pub(crate) filter: FilterState,
     pub(crate) list: ListState,
@@ -257,6 +266,7 @@ impl State {
             notice: None,
             verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
             detect: DetectState { enabled: start.detect, ..Default::default() },
+            log_groups: start.log_groups,
             quit: false,
             effects: Vec::new(),
         };
@@ -405,10 +415,10 @@ impl State {
             || matches!(self.events.run.text_hint, Some((_, None)))
     }
 
-    /// Whether live history should fetch further pages: until the view holds a few pages
+    /// Whether live history (or a log group) should fetch further pages: until the view holds a few pages
     /// beyond what is on screen.
     pub fn wants_more(&self) -> bool {
-        self.live.as_ref().is_some_and(|l| l.fetching())
+        (self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done))
             && self.events.view.len() < self.view_pos(self.list.selected) + 3 * self.list.height.max(10) + 100
     }
 
@@ -685,8 +695,9 @@ impl State {
                 self.filter.anchor = None;
             }
             Focus::List => {
-                if self.live.as_ref().is_some_and(|l| l.fetching()) {
-                    // Esc stops a live fetch first; what was fetched stays.
+                if self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done) {
+                    // Esc stops a live fetch (or the reading of log groups) first; what was
+                    // fetched stays.
                     self.effects.push(Effect::LiveCancel);
                 } else if !self.filter.input.is_empty() {
                     self.commit_filter(String::new());
@@ -701,6 +712,8 @@ impl State {
             if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
                 self.plan_live(&q, true);
             }
+        } else if self.log_groups {
+            self.effects.push(Effect::ReloadLogs { filter: self.filter.applied.clone() });
         }
     }
 
