@@ -14,6 +14,8 @@
 #
 # Environment:
 #   SHOTS_NO_BUILD=1     skip `cargo build --release`
+#   SHOTS_BIN=FILE       the trailscope binary (default target/release/trailscope)
+#   SHOTS_TOOLS=DIR      where trailscope-gen and trailscope-lookup-double are
 #   SHOTS_OUT=DIR        write PNGs to DIR instead of screenshots/
 #   SHOTS_KEEP=DIR       also keep the raw captures (NAME.ansi, NAME.txt) in DIR
 #   SHOTS_SCALE=2        render at 2x (HiDPI); default 1
@@ -45,6 +47,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BIN=${SHOTS_BIN:-$ROOT/target/release/trailscope}
+# The generator and the LookupEvents double, for the live scenario.
+TOOLS=${SHOTS_TOOLS:-$ROOT/target/release}
 OUT=${SHOTS_OUT:-$ROOT/screenshots}
 RENDER=$ROOT/scripts/ansi2png.py
 
@@ -287,9 +291,9 @@ fi
 # generated archive (its events end now, so they are inside the default window).
 if want live; then
     live_archive=$WORK/live-archive
-    target/release/trailscope-gen --events 3000 --per-file 100 --seed 3 --regions 1 --accounts 1 \
+    "$TOOLS/trailscope-gen" --events 3000 --per-file 100 --seed 3 --regions 1 --accounts 1 \
         --no-digests --end "$(date -u -d '-2 min' +%Y-%m-%dT%H:%M:%SZ)" --span 20h "$live_archive" 2>/dev/null
-    target/release/trailscope-lookup-double "$live_archive" >"$WORK/double.out" 2>/dev/null &
+    "$TOOLS/trailscope-lookup-double" "$live_archive" >"$WORK/double.out" 2>/dev/null &
     double_pid=$!
     for _ in $(seq 100); do grep -q listening "$WORK/double.out" 2>/dev/null && break; sleep 0.1; done
     endpoint=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/double.out")
