@@ -59,3 +59,47 @@ for i in $(seq "$RUNS"); do
   echo "  filtered:  $(time_of "$TS" print --since 1d --endpoint-url "http://127.0.0.1:$PORT" --log-group bench -f 'region:=us-east-1 -user:alice')"
   echo "  aws CLI:   $(time_of aws --endpoint-url "http://127.0.0.1:$PORT" logs filter-log-events --log-group-name bench --output json)"
 done
+
+# Pacing: small pages (PAGE records each), so that the service's limit of 5 FilterLogEvents
+# requests a second, not the server, bounds the rate. The server's own rate for the same pages
+# is measured alone first (boto3 paging to the end, nothing else done with the pages); then
+# trailscope's, from its own count of pages. Target: at most 5 pages/s, and at least 90% of
+# min(5/s, the server's rate alone).
+PAGE=${PAGE:-200}
+SINCE_MS=$(( ($(date +%s) - 86400) * 1000 ))
+UNTIL_MS=$(( $(date +%s) * 1000 ))
+for i in $(seq "$RUNS"); do
+  alone=$(python3 - "$PORT" "$PAGE" "$SINCE_MS" "$UNTIL_MS" <<'PY'
+import sys, time, boto3
+port, page, since, until = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+c = boto3.client("logs", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+kw = dict(logGroupName="bench", limit=page, startTime=since, endTime=until)
+pages, t0 = 0, time.time()
+while True:
+    out = c.filter_log_events(**kw)
+    pages += 1
+    if not out.get("nextToken"):
+        break
+    kw["nextToken"] = out["nextToken"]
+    if pages >= 600:
+        break
+print(f"{pages} {time.time() - t0:.2f}")
+PY
+)
+  set -- $alone
+  a_pages=$1 a_secs=$2
+  start=$(date +%s.%N)
+  report=$("$TS" print --since 1d --endpoint-url "http://127.0.0.1:$PORT" --log-group bench --logs-page-size "$PAGE" 2>&1 >/dev/null | grep -o '[0-9]* pages' | head -1)
+  end=$(date +%s.%N)
+  t_pages=${report% pages}
+  python3 - "$a_pages" "$a_secs" "$t_pages" "$start" "$end" <<'PY'
+import sys
+ap, asec, tp, s, e = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+alone = ap / asec
+rate = tp / (e - s)
+target = min(5.0, alone)
+print(f"  pacing: server alone {alone:.2f} pages/s ({ap} pages in {asec:.1f} s); "
+      f"trailscope {rate:.2f} pages/s ({tp} pages in {e - s:.1f} s) = {rate / target:.0%} of min(5/s, server alone); "
+      f"{'at most 5/s' if rate <= 5.05 else 'OVER 5/s'}")
+PY
+done
