@@ -160,6 +160,20 @@ pub fn plan_columns(
             }
         }
     }
+    // Width still left: to what is still cut, past the usual most (a long region name).
+    loop {
+        let mut grew = false;
+        for (i, cw) in keep.iter().enumerate() {
+            if spare > 0 && cw.1.is_none() && widths[i] < content(cw.0) {
+                widths[i] += 1;
+                spare -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
     let plan = keep.iter().zip(widths).map(|(cw, w)| (cw.0, w.max(1) as u16)).collect();
     (plan, hidden)
 }
@@ -407,6 +421,10 @@ mod tests {
         for &(c, width) in &p {
             assert!(width as i32 <= content(c).max(bounds(c, 20).0), "{c}: {p:?}");
         }
+        // Width left over goes to a column cut at its usual most.
+        let wide = |c: usize| if c == 4 { 30 } else { content(c) };
+        let (p, _) = plan_columns(250, &default_columns(), false, &wide, &|_| false, 20);
+        assert_eq!(p.iter().find(|x| x.0 == 4).map(|x| x.1), Some(30), "{p:?}");
         // At 120 they share what is left once the others have their least.
         let (p, _) = plan(120, &|_| false);
         let w = |c| p.iter().find(|x| x.0 == c).map(|x| x.1 as i32).unwrap();
