@@ -723,6 +723,9 @@ fn a_bare_word_that_matches_no_column_says_what_text_would_match() {
         store.event_id(&store.events[state.view()[5] as usize]).to_string()[..13].to_string()
     };
     type_filter(&mut state, &word);
+    state.settle();
+    let typing = draw_state(&mut state, 160, 40).backend().to_string();
+    assert!(!typing.contains("text:"), "typing alone reads no record: {typing}");
     state.update(Action::FilterSubmit);
     state.settle();
     assert!(state.view().is_empty(), "{word} matched a column");

@@ -6,7 +6,7 @@ use crate::cache::coverage::{self, TimeSpan};
 use crate::cache::{LookupKey, StoredEvent};
 use crate::model::raw::SourceFile;
 use crate::source::lookup::Pacer;
-use crate::source::s3::fetch::{backoff, sdk_config};
+use crate::source::s3::fetch::{backoff, debug_status, sdk_config};
 use crate::source::{Found, Problem};
 use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::collections::HashMap;
@@ -56,9 +56,7 @@ where
     let code = err.code().unwrap_or("");
     let msg = err.message().unwrap_or("");
     let raw = DisplayErrorContext(err).to_string();
-    let status = err.raw_response().map(|r| format!("{r:?}")).and_then(|d| {
-        d.find("StatusCode(").and_then(|i| d[i + 11..].split(')').next().and_then(|n| n.parse::<u16>().ok()))
-    });
+    let status = err.raw_response().map(debug_status).filter(|&s| s != 0);
     let (text, retry, no_group) = match code {
         "AccessDeniedException" | "AccessDenied" => (
             format!(

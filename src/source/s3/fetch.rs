@@ -204,7 +204,7 @@ where
 
 /// The HTTP status of a raw response, through its debug form (the response type differs
 /// between operations; all print `status: StatusCode(NNN)`).
-fn debug_status(r: &impl std::fmt::Debug) -> u16 {
+pub(crate) fn debug_status(r: &impl std::fmt::Debug) -> u16 {
     let s = format!("{r:?}");
     s.find("StatusCode(").and_then(|i| s[i + 11..].split(')').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
 }

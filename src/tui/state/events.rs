@@ -26,6 +26,9 @@ pub(crate) struct FilterRun {
     /// When the run found nothing and its bare words could be looked for in the whole
     /// records: that filter (`text:` for each word) and, once counted, how many it matches.
     pub(crate) text_hint: Option<(String, Option<usize>)>,
+    /// The filter was submitted (Enter, a pivot), not only typed: only then is the text hint
+    /// counted, so that typing does not start a scan of every record at each key.
+    pub(crate) submitted: bool,
 }
 
 impl FilterRun {
@@ -42,6 +45,7 @@ impl FilterRun {
             keep: None,
             pending: 0,
             text_hint: None,
+            submitted: false,
         }
     }
 }
@@ -106,7 +110,12 @@ impl Events {
     /// events the same filter matches with each bare word looked for anywhere in the record.
     pub(crate) fn ask_text_hint(&mut self, fuzzy: crate::query::fuzzy::Engine) {
         use crate::query::{Field, Op, Term, TermKind};
-        if !self.run.done || !self.view.is_empty() || self.run.text_hint.is_some() || self.order.is_empty() {
+        if !self.run.submitted
+            || !self.run.done
+            || !self.view.is_empty()
+            || self.run.text_hint.is_some()
+            || self.order.is_empty()
+        {
             return;
         }
         if !self.run.query.terms.iter().any(|t| matches!(t.kind, TermKind::Bare(_))) {

@@ -39,6 +39,10 @@ impl State {
         if !unchanged {
             self.events.start(q, m, keep);
         }
+        if submitted {
+            self.events.run.submitted = true;
+            self.events.ask_text_hint(self.filter.fuzzy);
+        }
     }
 
     /// Sets the filter text and applies it.

@@ -21,13 +21,6 @@ pub(crate) fn pivot_filter(
 ) -> Option<(&'static str, String)> {
     let e = *store.events.get(ev as usize)?;
     let sym = |f| store.sym(&e, f).to_string();
-    let exact = |field, value: String| {
-        if value.is_empty() {
-            String::new()
-        } else {
-            Term { negated: false, kind: TermKind::Match { field, op: Op::Exact, value } }.to_string()
-        }
-    };
     let arn = sym(SymField::Arn);
     let key = sym(SymField::AccessKey);
     Some(match action {
@@ -91,6 +84,15 @@ pub(crate) fn pivot_filter(
     })
 }
 
+/// The term `field:=value`; empty for an empty value.
+fn exact(field: Field, value: String) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        Term { negated: false, kind: TermKind::Match { field, op: Op::Exact, value } }.to_string()
+    }
+}
+
 /// The terms all of `parts` (the non-empty ones) must meet.
 fn join(parts: &[String]) -> String {
     parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ")
@@ -128,13 +130,6 @@ fn console_session(store: &EventStore, raw: &RawReader, login: u32) -> String {
     }
     let arn = store.sym(&e, SymField::Arn).to_string();
     let ip = store.sym(&e, SymField::Ip).to_string();
-    let exact = |field, value: String| {
-        if value.is_empty() {
-            String::new()
-        } else {
-            Term { negated: false, kind: TermKind::Match { field, op: Op::Exact, value } }.to_string()
-        }
-    };
     if let [key] = keys.as_slice() {
         return exact(Field::Key, key.clone());
     }

@@ -15,8 +15,7 @@ use ratatui::Frame;
 /// without one, so the identity's type is read off its shape. An ARN's account is added when
 /// the facet holds ARNs of more than one account, so that same-named users stay apart. The
 /// term that Enter adds uses the value itself.
-fn principal_shown(value: &str, facet: &crate::query::run::Facet, store: &crate::model::EventStore) -> String {
-    let account_of = |arn: &str| arn.split(':').nth(4).unwrap_or("").to_string();
+fn principal_shown(value: &str, several_accounts: bool) -> String {
     if let Some(rest) = value.strip_prefix("arn:") {
         let resource = rest.splitn(5, ':').nth(4).unwrap_or("");
         let kind = if resource == "root" {
@@ -32,14 +31,7 @@ fn principal_shown(value: &str, facet: &crate::query::run::Facet, store: &crate:
         };
         let name = crate::model::record::arn_last_part(value);
         let shown = columns::principal_display(kind, name, "").into_owned();
-        let accounts: std::collections::BTreeSet<String> = facet
-            .top
-            .iter()
-            .map(|&(s, _)| facet_value(store, s))
-            .filter(|v| v.starts_with("arn:"))
-            .map(account_of)
-            .collect();
-        return if accounts.len() > 1 { format!("{shown} · {}", account_of(value)) } else { shown };
+        return if several_accounts { format!("{shown} · {}", arn_account(value)) } else { shown };
     }
     let kind = if value == "root" {
         "Root"
@@ -51,6 +43,18 @@ fn principal_shown(value: &str, facet: &crate::query::run::Facet, store: &crate:
         ""
     };
     columns::principal_display(kind, value, "").into_owned()
+}
+
+/// The account of an ARN (its fifth part).
+fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or("")
+}
+
+/// Whether a principal facet's ARNs are of more than one account (then each shows its own).
+fn several_accounts(facet: &crate::query::run::Facet, store: &crate::model::EventStore) -> bool {
+    let mut arns = facet.top.iter().map(|&(s, _)| facet_value(store, s)).filter(|v| v.starts_with("arn:"));
+    let first = arns.next().map(arn_account);
+    arns.any(|a| Some(arn_account(a)) != first)
 }
 
 pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
@@ -80,6 +84,7 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
             String::new()
         };
         lines.push(Line::styled(format!("{}{more}", facet.label), theme::header()));
+        let several = facet.field == SymField::Principal && !facet.rules && several_accounts(facet, &store);
         for &(sym, n) in &facet.top[..shown] {
             let count = thousands(n as usize);
             let value = if facet.rules {
@@ -90,7 +95,7 @@ pub fn draw_facets(frame: &mut Frame, area: Rect, state: &State) {
             let shown = if value.is_empty() {
                 "(none)".into()
             } else if facet.field == SymField::Principal && !facet.rules {
-                sanitize(&principal_shown(value, facet, &store)).into_owned().into()
+                sanitize(&principal_shown(value, several)).into_owned().into()
             } else {
                 sanitize(value)
             };

@@ -292,20 +292,26 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     // every row has the same value (then the column is hidden and the title says so).
     let time_width = if state.local_time { 25 } else { 20 };
     let header_of = |c: usize| columns::HEADERS.get(c).copied().unwrap_or("age").replace('_', " ");
-    let content = |c: usize| -> i32 {
-        let widest = if c == AGE {
-            on_screen
-                .iter()
-                .map(|&i| age_text(state.now_ms, store.events[i as usize].time).chars().count())
-                .max()
-                .unwrap_or(0)
-        } else {
-            all_cells.iter().map(|cells| crate::sanitize::width(&sanitize(&cells[c]))).max().unwrap_or(0)
-        };
-        widest.max(crate::sanitize::width(&header_of(c))) as i32
-    };
-    let constant =
-        |c: usize| c != AGE && all_cells.len() >= 2 && all_cells.iter().all(|cells| cells[c] == all_cells[0][c]);
+    // Each once per frame: the planner asks for them many times.
+    let widest: Vec<i32> = (0..=AGE)
+        .map(|c| {
+            let widest = if c == AGE {
+                on_screen
+                    .iter()
+                    .map(|&i| age_text(state.now_ms, store.events[i as usize].time).chars().count())
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                all_cells.iter().map(|cells| crate::sanitize::width(&sanitize(&cells[c]))).max().unwrap_or(0)
+            };
+            widest.max(crate::sanitize::width(&header_of(c))) as i32
+        })
+        .collect();
+    let same: Vec<bool> = (0..=AGE)
+        .map(|c| c != AGE && all_cells.len() >= 2 && all_cells.iter().all(|cells| cells[c] == all_cells[0][c]))
+        .collect();
+    let content = |c: usize| widest.get(c).copied().unwrap_or(0);
+    let constant = |c: usize| same.get(c).copied().unwrap_or(false);
     let (choice, configured) = match &state.columns {
         Some(cols) => (cols.clone(), true),
         None => (default_columns(), false),
