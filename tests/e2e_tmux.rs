@@ -614,9 +614,12 @@ fn command_mode_and_configuration() {
     )
     .unwrap();
     let out = dir.path().join("west.csv");
+    // A cache of its own: this load always stores the archive index and says so, and that
+    // news must not cover the configuration's error.
     let cmd = format!(
-        "XDG_CONFIG_HOME={} {} {}; echo EXITED:$?; sleep 30",
+        "XDG_CONFIG_HOME={} TRAILSCOPE_CACHE_DIR={} {} {}; echo EXITED:$?; sleep 30",
         shell_quote(dir.path().to_str().unwrap()),
+        shell_quote(dir.path().join("cache").to_str().unwrap()),
         shell_quote(bin()),
         shell_quote(&sample())
     );

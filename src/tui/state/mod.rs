@@ -234,6 +234,9 @@ pub struct State {
     pub(crate) screen: Rect,
     pub(crate) areas: Areas,
     pub(crate) notice: Option<Notice>,
+    /// A notice that came while a fresh error was shown: it follows once the error has been
+    /// read, rather than hiding it.
+    queued_notice: Option<String>,
     pub(crate) verify: VerifyState,
     pub(crate) detect: DetectState,
     quit: bool,
@@ -264,6 +267,7 @@ impl State {
             screen: Rect::default(),
             areas: Areas::default(),
             notice: None,
+            queued_notice: None,
             verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
             detect: DetectState { enabled: start.detect, ..Default::default() },
             log_groups: start.log_groups,
@@ -466,7 +470,7 @@ impl State {
     pub fn maintain(&mut self) {
         // An old notice is dropped, so that nothing keeps the screen redrawing for it.
         if self.notice.as_ref().is_some_and(|n| n.at.elapsed() >= NOTICE_FOR) {
-            self.notice = None;
+            self.notice = self.queued_notice.take().map(|text| Notice { text, at: Instant::now(), error: false });
         }
         if !self.events.run.done || !self.summary_due() {
             return;
@@ -486,7 +490,13 @@ impl State {
         self.facets.due(self.events.view_version, self.show_timeline)
     }
 
+    /// Shows `text` in the status bar. An error still fresh there is not covered by news that
+    /// came in meanwhile (a source's remark as loading ends): that waits its turn.
     pub(crate) fn notify(&mut self, text: impl Into<String>) {
+        if self.notice.as_ref().is_some_and(|n| n.error && n.at.elapsed() < NOTICE_FOR) {
+            self.queued_notice = Some(text.into());
+            return;
+        }
         self.notice = Some(Notice { text: text.into(), at: Instant::now(), error: false });
     }
 
@@ -501,6 +511,7 @@ impl State {
         // has to say (or an effect's outcome, later) is the new notice.
         if action != Action::Redraw {
             self.notice = None;
+            self.queued_notice = None;
         }
         // The same in every mode.
         match action {

@@ -22,6 +22,23 @@ fn an_old_notice_is_dropped_so_an_idle_screen_stops_redrawing() {
 }
 
 #[test]
+fn news_waits_behind_a_fresh_error_and_follows_it() {
+    let mut state = empty_state(Start::default());
+    state.apply(Msg::Notice { text: "config.toml line 6: no such action".into(), error: true });
+    state.apply(Msg::Notice { text: "stored the archive index".into(), error: false });
+    let shown = state.notice().expect("a notice");
+    assert!(shown.error && shown.text.starts_with("config.toml"), "the error stays: {shown:?}");
+    let old =
+        Instant::now().checked_sub(NOTICE_FOR + Duration::from_secs(1)).expect("the clock is older than a notice");
+    state.notice.as_mut().unwrap().at = old;
+    state.maintain();
+    let shown = state.notice().expect("the news follows");
+    assert!(!shown.error && shown.text == "stored the archive index", "{shown:?}");
+    state.maintain();
+    assert!(state.notice().is_some(), "and stays its own time");
+}
+
+#[test]
 fn a_notice_goes_when_the_user_does_something_else() {
     let mut state = empty_state(Start::default());
     state.update(Action::HistoryBack);
