@@ -70,10 +70,18 @@ fn move_aside(db: &Path) -> std::io::Result<PathBuf> {
 /// Refuses a database that is not a trailscope cache: one with tables, but not the cache's
 /// (or not at a schema version of the cache's). An empty database is taken as a new cache.
 fn check_ours(conn: &Connection, db: &Path) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let mut st =
-        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?;
-    let tables = st.query_map([], |r| r.get::<_, String>(0))?.collect::<std::result::Result<Vec<_>, _>>()?;
+    // The version and the tables are read in one transaction: another process that creates
+    // the cache meanwhile is seen wholly or not at all (never its tables with the version
+    // from before it).
+    let tx = conn.unchecked_transaction()?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables = {
+        let mut st =
+            tx.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()?
+    };
+    tx.commit()?;
     if tables.is_empty() || (version >= 1 && OWN_TABLES.iter().all(|t| tables.iter().any(|n| n == t))) {
         return Ok(());
     }
