@@ -93,6 +93,12 @@ impl StoreError {
         matches!(self, StoreError::Sql(e) if matches!(e.sqlite_error_code(), Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)))
     }
 
+    /// Another process held the database at a moment it could not be waited for (while it
+    /// switched the journal, or created the schema): opening again shortly works.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Sql(e) if matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)))
+    }
+
     /// The failure is about writing (a read-only directory, file or file system): the cache
     /// may still be read as it is.
     pub fn is_cannot_write(&self) -> bool {

@@ -428,3 +428,27 @@ fn the_size_limit_drops_the_oldest_events() {
     let file = std::fs::metadata(s.path()).unwrap().len();
     assert!(file <= used / 2 + used / 8, "{file} bytes on disk");
 }
+
+#[test]
+fn processes_creating_one_cache_at_once_all_take_it_for_theirs() {
+    // Several openers race to create the same new cache: each must see it whole (a trailscope
+    // cache) or not at all, never another application's database.
+    for _ in 0..30 {
+        let dir = tempfile::tempdir().unwrap();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let (dir, start) = (dir.path().to_path_buf(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    let mut warnings = Vec::new();
+                    Store::open(&dir, &mut warnings).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            let r = o.join().unwrap();
+            assert!(r.is_ok(), "{r:?}");
+        }
+    }
+}
