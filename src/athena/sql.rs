@@ -37,11 +37,17 @@ pub struct Compiled {
     pub exact: bool,
 }
 
-/// The columns of the row query, `eventid` first.
-pub const ROW_COLUMNS: &str = "eventid, eventtime, eventsource, eventname, awsregion, sourceipaddress, useragent, \
-     errorcode, errormessage, useridentity.type AS identitytype, useridentity.arn AS arn, \
-     useridentity.accountid AS identityaccountid, useridentity.accesskeyid AS accesskeyid, \
-     useridentity.username AS username, recipientaccountid, requestid, readonly, eventcategory, \"$path\" AS path";
+/// The columns of the row query, `eventid` first: what a record's projection is made of
+/// (every string column the documented table has for the fields the filter language reads,
+/// and the ARNs of `resources` joined by spaces), so that terms checked again locally see the
+/// same values Athena saw.
+pub const ROW_COLUMNS: &str = "eventid, eventtime, eventversion, eventsource, eventname, awsregion, sourceipaddress, \
+     useragent, errorcode, errormessage, useridentity.type AS identitytype, useridentity.principalid AS principalid, \
+     useridentity.arn AS arn, useridentity.accountid AS identityaccountid, useridentity.accesskeyid AS accesskeyid, \
+     useridentity.username AS username, useridentity.invokedby AS invokedby, recipientaccountid, requestid, readonly, \
+     eventtype, eventcategory, requestparameters, responseelements, additionaleventdata, \
+     array_join(transform(coalesce(resources, ARRAY[]), r -> coalesce(r.arn, '')), ' ') AS resourcearns, \
+     \"$path\" AS path";
 
 /// `'text'` with its quotes doubled.
 pub fn quote(s: &str) -> String {

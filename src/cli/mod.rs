@@ -103,6 +103,28 @@ pub struct Common {
     /// CloudWatch Logs: log events per FilterLogEvents page (1 to 10000; default: the service's).
     #[arg(long, value_name = "N", help_heading = "CloudTrail in CloudWatch Logs")]
     pub logs_page_size: Option<i32>,
+    /// Athena: ask this table (the documented CloudTrail table that `trailscope athena ddl`
+    /// creates; DATABASE.TABLE or TABLE) for what the filter and the window match, and browse
+    /// the answer: the log files that hold matches, fetched from S3, or Athena's rows.
+    #[arg(long, value_name = "TABLE", help_heading = "Athena (--athena)")]
+    pub athena: Option<String>,
+    /// Athena: the table's database (unless --athena names it as DATABASE.TABLE).
+    #[arg(long, value_name = "NAME", requires = "athena", help_heading = "Athena (--athena)")]
+    pub athena_database: Option<String>,
+    /// Athena: the workgroup the query runs in (default: primary).
+    #[arg(long, value_name = "NAME", requires = "athena", help_heading = "Athena (--athena)")]
+    pub workgroup: Option<String>,
+    /// Athena: where it writes the results (s3://BUCKET/PREFIX/), unless the workgroup says.
+    #[arg(long, value_name = "S3_URL", requires = "athena", help_heading = "Athena (--athena)")]
+    pub output: Option<String>,
+    /// Athena: the table is an organisation trail's (partitioned by account and region too,
+    /// as `athena ddl` of an organisation's archive makes it): a region term prunes partitions.
+    #[arg(long, requires = "athena", help_heading = "Athena (--athena)")]
+    pub athena_org: bool,
+    /// Athena: fetch at most this many log files for the original records; when more hold
+    /// matches, the matching rows' columns are shown instead.
+    #[arg(long, value_name = "N", default_value_t = crate::source::athena::DEFAULT_MAX_FILES, help_heading = "Athena (--athena)")]
+    pub athena_max_files: usize,
     /// S3: requests in flight at most (listing and fetching each).
     #[arg(long, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY, help_heading = "Trail archives in S3 (s3:// PATHs)")]
     pub s3_concurrency: usize,
@@ -216,6 +238,24 @@ impl Common {
         }
     }
 
+    /// How Athena is asked (`--athena`): the live options' credentials, region and endpoint;
+    /// the files it names are fetched as `s3://` inputs are.
+    pub fn athena_config(&self) -> crate::source::athena::AthenaConfig {
+        let s3 = self.s3_config();
+        crate::source::athena::AthenaConfig {
+            connect: s3.connect.clone(),
+            table: self.athena.clone(),
+            database: self.athena_database.clone(),
+            workgroup: self.workgroup.clone(),
+            output: self.output.clone(),
+            org: self.athena_org,
+            max_files: self.athena_max_files,
+            poll: None,
+            cache: self.cache_config(),
+            s3,
+        }
+    }
+
     /// What the TUI starts with: this command line (and `--no-mouse`, the TUI's own) over the
     /// configuration file.
     pub fn tui_options(&self, config: &crate::config::Loaded, no_mouse: bool) -> crate::tui::app::Options {
@@ -231,6 +271,7 @@ impl Common {
             cache: self.cache_config(),
             s3: self.s3_config(),
             logs: self.logs_config(),
+            athena: self.athena_config(),
             public_keys: self.public_keys.clone(),
             theme: c.theme.clone(),
             local_time: c.local_time,

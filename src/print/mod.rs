@@ -1,5 +1,6 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
+mod athena;
 pub mod detect;
 mod logs;
 mod s3;
@@ -44,6 +45,8 @@ pub struct PrintRequest {
     pub s3: crate::source::s3::S3Config,
     /// Log groups of CloudWatch Logs (`--log-group`, `--trail … --logs`).
     pub logs: crate::source::logs::LogsConfig,
+    /// An Athena table asked instead (`--athena`).
+    pub athena: crate::source::athena::AthenaConfig,
     /// The width `--format table` fits its rows to ([`write::table_width`]); `None`: whole rows.
     pub table_width: Option<usize>,
     /// Sigma rules, evaluated when the filter asks about detections (`rule:`, `level:`,
@@ -109,7 +112,7 @@ impl Loaded {
             },
             SourceMsg::Live(s) => self.live = Some(s),
             // The S3 source's own status is read once it is done (print/s3.rs).
-            SourceMsg::Remote(_) | SourceMsg::Logs(_) => {}
+            SourceMsg::Remote(_) | SourceMsg::Logs(_) | SourceMsg::Athena(_) => {}
             // What the TUI says in its status bar; a script's stderr stays for problems.
             SourceMsg::Info(_) => {}
             SourceMsg::Done(s) => self.stats = s,
@@ -251,7 +254,20 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
     let mut s3_status = None;
     let mut logs_status = None;
-    let (loaded, shown, written) = if req.logs.is_used() {
+    let mut athena_status = None;
+    let (loaded, shown, written) = if req.athena.is_used() {
+        match athena::load(req, &mut q, &raw, err) {
+            Ok((mut loaded, status)) => {
+                athena_status = Some(status);
+                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+                (loaded, shown, written)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if req.logs.is_used() {
         match logs::load(req, &mut q, &raw, err) {
             Ok((mut loaded, status)) => {
                 logs_status = Some(status);
@@ -290,6 +306,9 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let counts = Matched { shown, unread };
     if let Some(s) = &logs_status {
         logs::report(s, err);
+    }
+    if let Some(s) = &athena_status {
+        athena::report(s, err);
     }
     match (&loaded.live, &s3_status) {
         (Some(s), _) => report_live(&loaded, s, counts, err),

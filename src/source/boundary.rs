@@ -11,6 +11,7 @@ use super::lookup::{run_live, LiveError};
 pub use super::merge::Sources;
 
 // What consumers need of the sources, in one place: they import nothing else of `source`.
+pub use super::athena::{AthenaConfig, AthenaSource, AthenaStatus};
 pub use super::logs::{parse_group as parse_log_group, LogsConfig, LogsSource, LogsStatus};
 pub use super::lookup::{
     LiveCmd, LiveConfig, LiveQuery, LiveStatus, RegionStatus, BUILTIN_REGIONS, EMPTY_HINT, HISTORY_DAYS, LIVE_INPUT,

@@ -2,6 +2,7 @@
 //! interns, de-duplicates and streams batches to whoever consumes them (the TUI or `print`).
 
 mod archive;
+pub mod athena;
 pub mod boundary;
 mod discover;
 pub mod files;
@@ -99,6 +100,9 @@ pub enum SourceMsg {
     /// Progress of log groups read from CloudWatch Logs: the plan, pages and requests per
     /// group (sent as pages arrive, and once more before `Done`).
     Logs(Box<logs::LogsStatus>),
+    /// What Athena was asked and what it cost: queries, their state, bytes scanned (sent as
+    /// queries progress, and once more when asking is over).
+    Athena(Box<athena::AthenaStatus>),
     /// Something about the cache the user should know (it was moved aside, is not usable);
     /// the inputs themselves are not affected.
     Warning(String),

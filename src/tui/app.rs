@@ -40,6 +40,8 @@ pub struct Options {
     pub s3: crate::source::boundary::S3Config,
     /// Log groups of CloudWatch Logs (`--log-group`, `--trail … --logs`).
     pub logs: crate::source::boundary::LogsConfig,
+    /// An Athena table asked for what the filter matches (`--athena`).
+    pub athena: crate::source::boundary::AthenaConfig,
     /// The keys that check the archive's digests (`None`: ListPublicKeys).
     pub public_keys: Option<std::path::PathBuf>,
     /// The theme named in the configuration file (the environment may override it).
@@ -78,6 +80,16 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
             opts.logs.groups.iter().try_for_each(|g| crate::source::boundary::parse_log_group(g).map(|_| ()))
         {
             eprintln!("trailscope: {e}");
+            return Ok(exit::USAGE);
+        }
+        if opts.since.is_none() {
+            opts.since = Some(now - DEFAULT_LIVE_WINDOW_MS);
+        }
+    }
+    // Athena too: a window is always asked, the last 24 hours unless said.
+    if opts.athena.is_used() {
+        if !opts.paths.is_empty() || opts.logs.is_used() || opts.s3.trail.is_some() {
+            eprintln!("trailscope: --athena asks the table alone: name PATHs, --trail or --log-group in another run");
             return Ok(exit::USAGE);
         }
         if opts.since.is_none() {
@@ -149,9 +161,11 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
 /// The state the TUI starts with: the filter worker started over an empty store, the
 /// configuration's settings, its problems and the saved filters.
 fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query::Term>, now: i64) -> State {
-    let live =
-        (opts.paths.is_empty() && !opts.logs.is_used() && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
-            .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
+    let live = (opts.paths.is_empty()
+        && !opts.logs.is_used()
+        && !opts.athena.is_used()
+        && !crate::source::boundary::is_remote(&opts.paths, &opts.s3))
+    .then(|| (opts.since.unwrap_or(now - DEFAULT_LIVE_WINDOW_MS), opts.until));
     let problems: Vec<Problem> = opts
         .config_problems
         .iter()
@@ -186,6 +200,7 @@ fn start_state(opts: &Options, raw: Arc<RawReader>, base_terms: Vec<crate::query
         remote_archive: live.is_none() && crate::source::boundary::is_remote(&opts.paths, &opts.s3),
         detect: !opts.rules.is_empty(),
         log_groups: opts.logs.is_used(),
+        athena: opts.athena.is_used(),
     };
     let store = SharedStore::default();
     let worker = Worker::spawn(store.clone(), raw.clone());
@@ -226,7 +241,17 @@ fn spawn_source(
     hungry_rx: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
-    if opts.logs.is_used() {
+    if opts.athena.is_used() {
+        let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
+        let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
+        let (source, _) =
+            crate::source::boundary::AthenaSource::new(&opts.athena, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, load)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        boundary::spawn(Box::new(source), "athena", links, move |m| {
+            let _ = tx.send(Msg::Load(m));
+        })
+        .context("starting the Athena source")?;
+    } else if opts.logs.is_used() {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
         let (source, _) = crate::source::boundary::LogsSource::new(
             &opts.logs,

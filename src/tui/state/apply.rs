@@ -91,6 +91,7 @@ impl State {
             SourceMsg::Coverage(_) => {}
             SourceMsg::Remote(status) => self.load.remote = Some(*status),
             SourceMsg::Logs(status) => self.load.logs = Some(*status),
+            SourceMsg::Athena(status) => self.load.athena = Some(*status),
             SourceMsg::Note(p) => self.problems.push(p),
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;

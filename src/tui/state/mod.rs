@@ -146,6 +146,8 @@ pub struct LoadState {
     pub(crate) remote: Option<S3Status>,
     /// What the CloudWatch Logs source last said of its progress, when log groups are read.
     pub(crate) logs: Option<LogsStatus>,
+    /// What Athena was asked and what it cost.
+    pub(crate) athena: Option<crate::source::boundary::AthenaStatus>,
 }
 
 impl LoadState {
@@ -185,6 +187,8 @@ pub struct Start {
     pub detect: bool,
     /// Log groups of CloudWatch Logs are read: they are paged as the list is scrolled.
     pub log_groups: bool,
+    /// An Athena table is asked: Esc stops its query.
+    pub athena: bool,
 }
 
 impl Default for Start {
@@ -204,6 +208,7 @@ impl Default for Start {
             remote_archive: false,
             detect: false,
             log_groups: false,
+            athena: false,
         }
     }
 }
@@ -211,6 +216,8 @@ impl Default for Start {
 pub struct State {
     /// Log groups are read (paged as the list is scrolled, read again with `r`).
     pub(crate) log_groups: bool,
+    /// An Athena table is asked (Esc stops its query while it runs).
+    pub(crate) athena: bool,
     pub(crate) events: Events,
     pub(crate) filter: FilterState,
     pub(crate) list: ListState,
@@ -271,6 +278,7 @@ impl State {
             verify: VerifyState { remote: start.remote_archive, ..VerifyState::default() },
             detect: DetectState { enabled: start.detect, ..Default::default() },
             log_groups: start.log_groups,
+            athena: start.athena,
             quit: false,
             effects: Vec::new(),
         };
@@ -706,9 +714,13 @@ impl State {
                 self.filter.anchor = None;
             }
             Focus::List => {
-                if self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done) {
-                    // Esc stops a live fetch (or the reading of log groups) first; what was
-                    // fetched stays.
+                let asking_athena = self.athena && self.load.athena.as_ref().is_none_or(|a| !a.done);
+                if self.live.as_ref().is_some_and(|l| l.fetching())
+                    || (self.log_groups && !self.load.done)
+                    || asking_athena
+                {
+                    // Esc stops a live fetch (the reading of log groups, Athena's query)
+                    // first; what was fetched stays.
                     self.effects.push(Effect::LiveCancel);
                 } else if !self.filter.input.is_empty() {
                     self.commit_filter(String::new());

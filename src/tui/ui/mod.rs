@@ -140,6 +140,13 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         if live.status.done && state.events.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
             left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
         }
+    } else if let Some(a) = &state.load.athena {
+        left.push(Span::raw(format!(" · {}", a.plan_line())));
+        if !a.done {
+            left.push(Span::styled(" · asking Athena (Esc stops the query)", theme::write()));
+        } else if let Some(r) = &state.load.remote {
+            left.extend(remote_status(r, state.load.done, state.load.elapsed, crate::model::time::now_ms()));
+        }
     } else if let Some(l) = &state.load.logs {
         left.push(Span::raw(format!(" · {}", l.plan)));
         left.push(Span::styled(format!(" · {}", l.progress_line()), theme::dim()));
