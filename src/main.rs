@@ -44,9 +44,32 @@ fn main() {
             use trailscope::cli::AthenaAction;
             let (out, err) = (&mut std::io::stdout().lock(), &mut std::io::stderr());
             let code = match action {
-                AthenaAction::Ddl { url, accounts, regions, table, database, first_day } => {
-                    let o = trailscope::athena::ddl::DdlOptions { url, accounts, regions, table, database, first_day };
-                    trailscope::athena::print_ddl(&o, out, err)
+                AthenaAction::Ddl(a) => {
+                    let connect = trailscope::source::s3::fetch::Connect {
+                        profile: a.profile.clone(),
+                        region: a.region.clone(),
+                        endpoint_url: a.endpoint_url.clone(),
+                        timeout: None,
+                    };
+                    let req = trailscope::print::DdlRequest {
+                        url: a.url,
+                        trail: a.trail,
+                        accounts: a.accounts,
+                        regions: a.regions,
+                        athena: trailscope::source::athena::AthenaConfig {
+                            connect,
+                            table: Some(a.table.clone()),
+                            database: a.database.clone(),
+                            workgroup: a.workgroup,
+                            output: a.output,
+                            ..Default::default()
+                        },
+                        table: a.table,
+                        database: a.database,
+                        first_day: a.first_day,
+                        apply: a.apply,
+                    };
+                    trailscope::print::athena_ddl(&req, out, err)
                 }
                 AthenaAction::Sql { table, database, org, paths, filter, since, until } => {
                     let o = trailscope::athena::sql::SqlOptions { table, database, org, paths };

@@ -466,3 +466,119 @@ impl Drop for Tmux {
         let _ = self.cmd(&["kill-server"]);
     }
 }
+
+/// An organisation trail's archive (two accounts, three regions) under a prefix of its bucket.
+fn org_archive() -> &'static (PathBuf, String) {
+    static ORG: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
+    ORG.get_or_init(|| {
+        let root = tempfile::tempdir().unwrap().keep().join("org");
+        let opts = trailscope_gen::GenOptions {
+            events: 300,
+            per_file: 50,
+            seed: 5,
+            end_time: 1_767_225_000,
+            span_secs: 86_400,
+            accounts: 2,
+            regions: 3,
+            gzip_level: 1,
+            digests: false,
+            organization: Some("o-a1b2c3d4e5".into()),
+            ..Default::default()
+        };
+        trailscope_gen::generate(&opts, &root).unwrap();
+        s3h::create_bucket("athena-org");
+        let files: Vec<(String, Vec<u8>)> =
+            s3h::files_under(&root).into_iter().map(|(k, b)| (format!("audit/{k}"), b)).collect();
+        s3h::put_objects("athena-org", files);
+        (root, "o-a1b2c3d4e5".to_string())
+    })
+}
+
+/// The accounts and regions of an archive on disk, as its folders name them.
+fn layout_of(root: &Path) -> (Vec<String>, Vec<String>) {
+    let (mut accounts, mut regions) = (Vec::new(), Vec::new());
+    for (key, _) in s3h::files_under(root) {
+        let parts: Vec<&str> = key.split('/').collect();
+        if let Some(i) = parts.iter().position(|p| *p == "CloudTrail") {
+            accounts.push(parts[i - 1].to_string());
+            regions.push(parts[i + 1].to_string());
+        }
+    }
+    for v in [&mut accounts, &mut regions] {
+        v.sort();
+        v.dedup();
+    }
+    (accounts, regions)
+}
+
+#[test]
+fn the_ddl_of_an_archive_not_described_lists_the_bucket_and_apply_runs_it() {
+    let _one = serial();
+    let (root, org) = org_archive();
+    let (accounts, regions) = layout_of(root);
+    assert_eq!((accounts.len(), regions.len()), (2, 3));
+    let url = s3h::moto().url();
+    let ddl = |args: &[&str]| {
+        let mut a = vec!["athena", "ddl", "--endpoint-url", &url, "--region", "us-east-1", "--database", "trails"];
+        a.extend(args);
+        trailscope(&a, None)
+    };
+    // Told nothing: the bucket is listed, through the organisation's folder.
+    let listed = ddl(&["s3://athena-org/audit"]);
+    let err = common::stderr(&listed);
+    assert_eq!(listed.status.code(), Some(0), "{err}");
+    let told = ddl(&[
+        &format!("s3://athena-org/audit/AWSLogs/{org}/"),
+        "--accounts",
+        &accounts.join(","),
+        "--regions",
+        &regions.join(","),
+    ]);
+    assert_eq!(told.status.code(), Some(0), "{}", common::stderr(&told));
+    assert!(told.stderr.is_empty(), "told everything: no AWS call, nothing said");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), String::from_utf8_lossy(&told.stdout));
+    let text = String::from_utf8(listed.stdout.clone()).unwrap();
+    assert!(text.contains(&format!("LOCATION 's3://athena-org/audit/AWSLogs/{org}'")), "{text}");
+    assert!(err.contains("2 accounts") && err.contains("3 regions"), "{err}");
+    // --apply runs exactly that statement.
+    let before = executions().len();
+    let applied = ddl(&["s3://athena-org/audit", "--apply"]);
+    let err = common::stderr(&applied);
+    assert_eq!(applied.status.code(), Some(0), "{err}");
+    assert!(err.contains("the table is created"), "{err}");
+    let sent = executions();
+    assert_eq!(sent.len(), before + 1);
+    assert!(sent.iter().any(|(_, q, s)| q.trim() == text.trim() && s == "SUCCEEDED"), "{sent:?}");
+    // A prefix without the layout says what it found instead.
+    let o = ddl(&["s3://athena-org/elsewhere"]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no CloudTrail layout"), "{err}");
+}
+
+#[test]
+fn the_ddl_of_a_trail_comes_from_describe_trails() {
+    let _one = serial();
+    let (root, _) = archive();
+    let (accounts, _) = layout_of(root);
+    let url = s3h::moto().url();
+    let conf = aws_sdk_cloudtrail::Config::builder()
+        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+        .endpoint_url(&url)
+        .credentials_provider(aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    let ct = aws_sdk_cloudtrail::Client::from_conf(conf);
+    s3h::rt().block_on(async {
+        ct.create_trail().name("athena-trail").s3_bucket_name(BUCKET).send().await.unwrap();
+    });
+    let o = trailscope(
+        &["athena", "ddl", "--endpoint-url", &url, "--region", "us-east-1", "--trail", "athena-trail"],
+        None,
+    );
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains(&format!("LOCATION 's3://{BUCKET}/AWSLogs'")), "{text}");
+    assert!(text.contains(&accounts.join(",")), "every account is projected: {text}");
+}

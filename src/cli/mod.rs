@@ -424,28 +424,9 @@ impl VerifyArgs {
 #[derive(Debug, Subcommand)]
 pub enum AthenaAction {
     /// Print the CREATE EXTERNAL TABLE of the documented CloudTrail table over a trail's
-    /// archive, with partition projection (no partitions to add by hand). No AWS call.
-    Ddl {
-        /// The archive: s3://BUCKET/PREFIX (the folder that holds AWSLogs/, AWSLogs/ itself, or
-        /// an organisation's AWSLogs/o-…/).
-        #[arg(value_name = "S3_URL")]
-        url: String,
-        /// The accounts whose logs are there (comma-separated).
-        #[arg(long, value_name = "A,B", value_delimiter = ',', required = true)]
-        accounts: Vec<String>,
-        /// The regions (comma-separated).
-        #[arg(long, value_name = "R,S", value_delimiter = ',', required = true)]
-        regions: Vec<String>,
-        /// The table's name.
-        #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
-        table: String,
-        /// The database.
-        #[arg(long, value_name = "NAME")]
-        database: Option<String>,
-        /// The first day projected (YYYY/MM/DD).
-        #[arg(long, value_name = "DAY", default_value = "2020/01/01")]
-        first_day: String,
-    },
+    /// archive, with partition projection (no partitions to add by hand). With --accounts and
+    /// --regions, no AWS call; otherwise the bucket is listed to find them.
+    Ddl(DdlArgs),
     /// Print the SQL that asks the table for what a filter and a window match: one SELECT
     /// statement on standard output, no AWS call. Terms no column answers exactly (bare words,
     /// text:, the requestParameters half of resource:) select a superset, checked again locally.
@@ -472,6 +453,53 @@ pub enum AthenaAction {
         #[arg(long, value_name = "WHEN", value_parser = time_arg)]
         until: Option<i64>,
     },
+}
+
+/// `trailscope athena ddl`: options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DdlArgs {
+    /// The archive: s3://BUCKET/PREFIX (the folder that holds AWSLogs/, AWSLogs/ itself, or
+    /// an organisation's AWSLogs/o-…/).
+    #[arg(value_name = "S3_URL", required_unless_present = "trail")]
+    pub url: Option<String>,
+    /// The trail whose archive it is (a name or an ARN): its bucket and prefix come from
+    /// DescribeTrails.
+    #[arg(long, value_name = "NAME|ARN", conflicts_with = "url")]
+    pub trail: Option<String>,
+    /// The accounts whose logs are there (comma-separated); without them and --regions, the
+    /// bucket is listed.
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "regions")]
+    pub accounts: Vec<String>,
+    /// The regions (comma-separated).
+    #[arg(long, value_name = "R,S", value_delimiter = ',', requires = "accounts")]
+    pub regions: Vec<String>,
+    /// The table's name.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
+    pub table: String,
+    /// The database.
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+    /// The first day projected (YYYY/MM/DD).
+    #[arg(long, value_name = "DAY", default_value = "2020/01/01")]
+    pub first_day: String,
+    /// Also run the statement in Athena (StartQueryExecution), and wait for it.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: the workgroup (default: primary).
+    #[arg(long, value_name = "NAME", requires = "apply")]
+    pub workgroup: Option<String>,
+    /// With --apply: where Athena writes results (s3://BUCKET/PREFIX/), unless the workgroup says.
+    #[arg(long, value_name = "S3_URL", requires = "apply")]
+    pub output: Option<String>,
+    /// The AWS profile (default: AWS_PROFILE, then "default").
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region of DescribeTrails and Athena (buckets are read in their own region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send AWS requests to this endpoint instead of AWS's.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,3 +63,97 @@ pub fn report(s: &AthenaStatus, err: &mut dyn Write) {
     }
     let _ = writeln!(err, "trailscope: {}", s.plan_line());
 }
+
+/// `trailscope athena ddl`: where the archive is, what is known of it, and whether to run it.
+pub struct DdlRequest {
+    /// The archive's URL (`None` with `trail`).
+    pub url: Option<String>,
+    /// A trail whose archive it is (DescribeTrails).
+    pub trail: Option<String>,
+    /// Accounts and regions given (both empty: the bucket is listed).
+    pub accounts: Vec<String>,
+    /// Regions given.
+    pub regions: Vec<String>,
+    /// The table's name.
+    pub table: String,
+    /// Its database.
+    pub database: Option<String>,
+    /// The first day projected.
+    pub first_day: String,
+    /// Run it in Athena too.
+    pub apply: bool,
+    /// How AWS is reached, and (with `apply`) the workgroup and output location.
+    pub athena: crate::source::athena::AthenaConfig,
+}
+
+/// Prints the DDL (listing the bucket when the accounts and regions are not given) and, with
+/// `apply`, runs it; the exit status.
+pub fn ddl(req: &DdlRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use crate::print::exit;
+    let (url, accounts, regions) = if !req.accounts.is_empty() && !req.regions.is_empty() {
+        match &req.url {
+            Some(u) => (u.clone(), req.accounts.clone(), req.regions.clone()),
+            None => {
+                let _ = writeln!(err, "trailscope: with --accounts and --regions, name the archive's s3:// URL");
+                return exit::USAGE;
+            }
+        }
+    } else {
+        match crate::source::athena::discover(&req.athena.connect, req.url.as_deref(), req.trail.as_deref()) {
+            Ok(f) if f.accounts.is_empty() || f.regions.is_empty() => {
+                let _ = writeln!(err, "trailscope: {}: no account or region with logs was found", sanitize(&f.url));
+                return exit::NOTHING_READ;
+            }
+            Ok(f) => {
+                let _ = writeln!(
+                    err,
+                    "trailscope: {}: {} {} ({}), {} {} ({})",
+                    sanitize(&f.url),
+                    f.accounts.len(),
+                    crate::sanitize::noun(f.accounts.len(), "account", "accounts"),
+                    sanitize(&f.accounts.join(",")),
+                    f.regions.len(),
+                    crate::sanitize::noun(f.regions.len(), "region", "regions"),
+                    sanitize(&f.regions.join(","))
+                );
+                (f.url, f.accounts, f.regions)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::NOTHING_READ;
+            }
+        }
+    };
+    let o = crate::athena::ddl::DdlOptions {
+        url,
+        accounts,
+        regions,
+        table: req.table.clone(),
+        database: req.database.clone(),
+        first_day: req.first_day.clone(),
+    };
+    let text = match crate::athena::ddl::ddl(&o) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: {}", sanitize(&e.to_string()));
+            return exit::USAGE;
+        }
+    };
+    if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
+        return exit::NOTHING_READ;
+    }
+    if !req.apply {
+        return exit::OK;
+    }
+    match crate::source::athena::run_statement(&req.athena, &text) {
+        Ok(run) => {
+            let _ =
+                writeln!(err, "trailscope: athena ddl query {} {}: the table is created", sanitize(&run.id), run.state);
+            exit::OK
+        }
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: the table was not created: {}", sanitize(&e));
+            exit::NOTHING_READ
+        }
+    }
+}

@@ -318,3 +318,57 @@ pub async fn results(t: &Target<'_>, id: &str, on_page: &mut dyn FnMut(usize)) -
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_target(f: impl FnOnce(&Target<'_>)) {
+        let conf = aws_sdk_athena::Config::builder()
+            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+            .region(aws_sdk_athena::config::Region::new("us-east-1"))
+            .build();
+        let client = aws_sdk_athena::Client::from_conf(conf);
+        let t = Target {
+            client: &client,
+            database: Some("trails"),
+            table: "cloudtrail_logs",
+            workgroup: Some("wg"),
+            output: None,
+            region: "us-east-1",
+            poll: Duration::from_millis(10),
+        };
+        f(&t);
+    }
+
+    // moto never answers FAILED: Athena's own reasons, as it words them, are explained here.
+    #[test]
+    fn a_failed_query_says_what_to_do() {
+        with_target(|t| {
+            let r = failed_reason(
+                "TABLE_NOT_FOUND: line 2:6: Table 'awsdatacatalog.trails.cloudtrail_logs' does not exist",
+                t,
+            );
+            assert!(r.starts_with("table trails.cloudtrail_logs does not exist") && r.contains("athena ddl"), "{r}");
+            let r = failed_reason("SCHEMA_NOT_FOUND: line 2:6: Schema 'trails' does not exist", t);
+            assert!(r.starts_with("database trails does not exist"), "{r}");
+            let r = failed_reason(
+                "Permission denied on S3 path: s3://archive/AWSLogs/1/CloudTrail/us-east-1/2026/01/01/x.json.gz",
+                t,
+            );
+            assert!(r.contains("s3:GetObject"), "{r}");
+            let r = failed_reason("Insufficient permissions to execute the query. glue:GetTable denied", t);
+            assert!(r.contains("glue:GetTable"), "{r}");
+            let r = failed_reason("GENERIC_INTERNAL_ERROR: \u{1b}[31mboom", t);
+            assert!(r.starts_with("the query FAILED: GENERIC_INTERNAL_ERROR") && !r.contains('\u{1b}'), "{r}");
+            let r = invalid_request("StartQueryExecution", "No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.", t);
+            assert!(r.contains("--output s3://"), "{r}");
+        });
+    }
+
+    #[test]
+    fn polls_grow_to_two_seconds() {
+        let d: Vec<u64> = (0..7).map(|n| poll_delay(Duration::from_millis(500), n).as_millis() as u64).collect();
+        assert_eq!(d, vec![500, 1000, 2000, 2000, 2000, 2000, 2000]);
+    }
+}

@@ -12,6 +12,7 @@
 //! narrow (bare words, `text:`) are exact in the end. [`client`] runs one query to its end.
 
 pub mod client;
+pub mod layout;
 pub mod remembered;
 
 use super::boundary::{Links, Source};
@@ -421,6 +422,43 @@ impl AthenaSource {
         self.send_status(emit);
         Ok(rows)
     }
+}
+
+/// A runtime on the calling thread, for the one-shot calls below.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("starting the runtime: {e}"))
+}
+
+/// Lists an archive (or the one `trail` delivers to) for its accounts and regions.
+pub fn discover(c: &Connect, url: Option<&str>, trail: Option<&str>) -> Result<layout::Found, String> {
+    runtime()?.block_on(layout::discover(c, url, trail))
+}
+
+/// Runs one statement (the DDL of `athena ddl --apply`) to its end: the query as it ended.
+pub fn run_statement(cfg: &AthenaConfig, sql: &str) -> Result<QueryRun, String> {
+    runtime()?.block_on(async {
+        let sdk = crate::source::s3::fetch::sdk_config(&cfg.connect).await;
+        let client = client::client(&sdk, &cfg.connect);
+        let region = sdk.region().map_or("the default region".to_string(), |r| r.to_string());
+        let (database, table) = cfg.names();
+        let t = Target {
+            client: &client,
+            database: database.as_deref(),
+            table: &table,
+            workgroup: cfg.workgroup.as_deref(),
+            output: cfg.output.as_deref(),
+            region: &region,
+            poll: cfg.poll.unwrap_or(Duration::from_millis(500)),
+        };
+        let id = client::start(&t, sql).await.map_err(|e| e.to_string())?;
+        let mut run = QueryRun { kind: "ddl", id, ..Default::default() };
+        let mut n = 0;
+        while !client::poll(&t, &mut run).await.map_err(|e| e.to_string())? {
+            tokio::time::sleep(client::poll_delay(t.poll, n)).await;
+            n += 1;
+        }
+        Ok(run)
+    })
 }
 
 impl AthenaConfig {
