@@ -20,6 +20,8 @@ Examples:
                                              Sigma rules over an archive (exit 5: detections)
   trailscope --log-group aws-cloudtrail-logs-111122223333 --since 6h
                                              a trail's log group in CloudWatch Logs
+  trailscope --athena db.cloudtrail_logs --since 30d --filter 'name:=DeleteBucket'
+                                             ask Athena, browse the files that hold matches
 
 Filter language: terms separated by spaces, all must match.
   field:value    case-insensitive substring      field:=value   exact, case-sensitive
