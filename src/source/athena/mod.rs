@@ -147,7 +147,12 @@ impl AthenaStatus {
             s.push_str(&format!(" · {} query {} {}", q.kind, crate::sanitize::sanitize(&id), q.state));
         }
         let scanned: u64 = self.queries.iter().map(|q| q.scanned).sum();
-        s.push_str(&format!(" · {} scanned ≈ ${:.4}", human(scanned), self.cost_usd()));
+        let cost = self.cost_usd();
+        if cost > 0.0 && cost < 0.0001 {
+            s.push_str(&format!(" · {} scanned ≈ <$0.0001", human(scanned)));
+        } else {
+            s.push_str(&format!(" · {} scanned ≈ ${cost:.4}", human(scanned)));
+        }
         let ms: u64 = self.queries.iter().map(|q| q.engine_ms).sum();
         s.push_str(&format!(" · {:.1} s", ms as f64 / 1000.0));
         if self.queries.iter().any(|q| q.reused || q.remembered) {
@@ -662,5 +667,7 @@ mod tests {
         let s = AthenaStatus { queries: vec![q(1u64 << 40, false)], ..Default::default() };
         assert!((s.cost_usd() - 5.0).abs() < 1e-9);
         assert!(s.plan_line().contains("≈ $5.0000"), "{}", s.plan_line());
+        let small = AthenaStatus { queries: vec![q(1, false)], ..Default::default() };
+        assert!(small.plan_line().contains("≈ <$0.0001"), "the 10 MB least is not nothing: {}", small.plan_line());
     }
 }
