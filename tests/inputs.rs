@@ -298,3 +298,93 @@ fn every_field_reads_back_from_its_record() {
         assert_eq!(ev.is_error(), !text("/errorCode").is_empty());
     }
 }
+
+/// Every record under `root` (gzip or not), as values.
+fn records_under(root: &std::path::Path) -> Vec<Value> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let raw = std::fs::read(&p).unwrap();
+            let mut text = Vec::new();
+            if p.extension().is_some_and(|x| x == "gz") {
+                flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut text).unwrap();
+            } else {
+                text = raw;
+            }
+            let v: Value = serde_json::from_slice(&text).unwrap();
+            out.extend(v["Records"].as_array().cloned().unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// A window over a local archive reads only the log files whose delivery times (in their
+/// names) can hold its events, and prints exactly what the whole archive holds in it.
+#[test]
+fn a_window_reads_only_the_files_delivered_in_it_and_misses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("a");
+    let opts = trailscope_gen::GenOptions {
+        events: 2000,
+        per_file: 20,
+        seed: 3,
+        end_time: 1_767_225_600,
+        span_secs: 5 * 86_400,
+        accounts: 1,
+        regions: 2,
+        hostile: false,
+        gzip_level: 1,
+        digests: false,
+        ..Default::default()
+    };
+    trailscope_gen::generate(&opts, &root).unwrap();
+    // A file of another name is always read: its events count whatever it is called.
+    let stray = json!({"Records": [{"eventVersion": "1.08", "eventTime": "2025-12-30T12:00:00Z", "eventName": "Stray",
+        "eventSource": "s3.amazonaws.com", "awsRegion": "us-east-1", "eventID": "stray-1",
+        "userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}}]});
+    std::fs::write(root.join("exported.json"), stray.to_string()).unwrap();
+    let all = records_under(&root);
+    let (since, until) = ("2025-12-30T00:00:00Z", "2025-12-30T23:59:59Z");
+    let mut want: Vec<&Value> = all
+        .iter()
+        .filter(|r| {
+            let t = r["eventTime"].as_str().unwrap();
+            t >= since && t <= until
+        })
+        .collect();
+    want.sort_by(|a, b| b["eventTime"].as_str().cmp(&a["eventTime"].as_str()));
+    assert!(want.len() > 100 && want.len() < all.len() / 2, "{} of {}", want.len(), all.len());
+    let o = run(&["print", "--no-cache", "--since", since, "--until", until, root.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_same_selection(&jsonl_values(&o), &want, "one day of five");
+    let files = all.len() / 20;
+    let skipped: usize = err
+        .split(" more log files not read")
+        .next()
+        .and_then(|s| s.rsplit('(').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("says how many were not read: {err}"));
+    assert!(skipped > files / 2, "most of the {files} files were not read: {err}");
+    // Nothing in the window at all: no file is read, and that is no failure.
+    let logs = root.join("AWSLogs");
+    let o = run(&[
+        "print",
+        "--no-cache",
+        "--since",
+        "2020-01-01T00:00:00Z",
+        "--until",
+        "2020-01-02T00:00:00Z",
+        logs.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(jsonl_values(&o).is_empty() && !err.contains("no files found"), "{err}");
+}

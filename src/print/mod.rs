@@ -207,6 +207,17 @@ pub enum QueryArgError {
     },
 }
 
+/// The window of a query's time terms, for pruning log files by the delivery time in their
+/// names (`lag_ms`: how late a file may be delivered); `None` without a time term.
+pub fn local_window(q: &query::Query, lag_ms: i64) -> Option<crate::source::s3::layout::Window> {
+    let plan = crate::query::plan::plan(q);
+    (plan.since.is_some() || plan.until.is_some()).then(|| crate::source::s3::layout::Window {
+        start_ms: plan.since.unwrap_or(i64::MIN / 4),
+        end_ms: plan.until.unwrap_or(i64::MAX / 4),
+        lag_ms,
+    })
+}
+
 /// The filter with `--since`/`--until` folded in.
 pub fn build_query(
     filter: Option<&str>,
@@ -298,7 +309,8 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             Err(code) => return code,
         }
     } else {
-        let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
+        let opts =
+            LoadOptions { cache: req.cache.clone(), window: local_window(&q, req.s3.lag_ms), ..Default::default() };
         let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
         let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
         (loaded, shown, written)
@@ -459,7 +471,9 @@ pub fn exit_status(loaded: &Loaded) -> i32 {
         .live
         .as_ref()
         .is_some_and(|s| s.cached == 0 && s.regions.iter().all(|r| r.error.is_some() && r.pages == 0));
-    if loaded.stats.files_read == 0 || live_failed {
+    // Files left unread because the window excludes them were not failures: nothing matched.
+    let pruned_all = loaded.stats.files_total == 0 && loaded.stats.outside_window > 0 && loaded.problems.is_empty();
+    if (loaded.stats.files_read == 0 && !pruned_all) || live_failed {
         exit::NOTHING_READ
     } else if !loaded.problems.is_empty() {
         exit::SOME_SKIPPED
@@ -484,6 +498,13 @@ pub(crate) fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
     if s.digests > 0 {
         line.push_str(&format!(" ({} digest {}, not events)", s.digests, noun(s.digests, "file", "files")));
     }
+    if s.outside_window > 0 {
+        line.push_str(&format!(
+            " ({} more {} not read: delivered outside the window)",
+            s.outside_window,
+            noun(s.outside_window, "log file", "log files")
+        ));
+    }
     line.push_str(&format!(
         ", {} {} collapsed, {}",
         s.duplicates,
@@ -502,7 +523,7 @@ pub(crate) fn report(loaded: &Loaded, shown: Matched, err: &mut dyn Write) {
         line.push_str(&format!(", {} events without a readable eventTime", s.untimed));
     }
     let _ = writeln!(err, "{line}");
-    if s.files_total == 0 && loaded.problems.is_empty() {
+    if s.files_total == 0 && s.outside_window == 0 && loaded.problems.is_empty() {
         let _ = writeln!(err, "trailscope: no files found in the given paths");
     }
     for p in &loaded.problems {

@@ -139,7 +139,29 @@ fn archive_part(inputs: &[String]) -> String {
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
     let on_disk = inputs.iter().any(|i| i != "-");
-    load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit)
+    let Some(window) = opts.window else {
+        return load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit);
+    };
+    // A window: log files whose delivery time (in their names) puts them outside it are not
+    // read, and counted.
+    let outside = AtomicUsize::new(0);
+    let search = |sink: &mut dyn FnMut(Found)| {
+        discover_into(inputs, &mut |f| match f {
+            Found::File(file) if !super::s3::layout::wanted_local(&file.path, &window) => {
+                outside.fetch_add(1, Ordering::Relaxed);
+            }
+            other => sink(other),
+        })
+    };
+    let mut counted = |mut m: SourceMsg| {
+        if let SourceMsg::Batch(_, s) | SourceMsg::Done(s) = &mut m {
+            s.outside_window = outside.load(Ordering::Relaxed);
+        }
+        emit(m)
+    };
+    let mut stats = load_found(&search, archive_part(inputs), on_disk, opts, raw, &mut counted);
+    stats.outside_window = outside.load(Ordering::Relaxed);
+    stats
 }
 
 /// Finds inputs and hands each to its sink as soon as it is found (see [`discover_into`]).

@@ -76,6 +76,8 @@ pub struct LoadStats {
     pub untimed: usize,
     /// Bytes of JSON parsed (after decompression).
     pub bytes: u64,
+    /// Log files not read because their names' delivery times put them outside the window.
+    pub outside_window: usize,
 }
 
 /// Everything a source tells its consumer (see [`boundary`]). A source sends the inputs it
@@ -140,6 +142,9 @@ pub struct LoadOptions {
     /// Content larger than this (decompressed) is parsed as it is read instead of whole, so
     /// that what loading holds is bounded: this per thread, and a record at most.
     pub whole_max: usize,
+    /// Only events of this window are wanted: files named as a trail names them (by their
+    /// delivery time) that cannot hold one are not read at all.
+    pub window: Option<s3::layout::Window>,
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
@@ -154,6 +159,7 @@ impl Default for LoadOptions {
             batch_interval: Duration::from_millis(50),
             cache: None,
             whole_max: DEFAULT_WHOLE_MAX,
+            window: None,
         }
     }
 }

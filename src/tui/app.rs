@@ -232,6 +232,18 @@ fn install_panic_hook() {
     }));
 }
 
+/// How local archives are read: with the cache, and (with `--since`/`--until`) only the log
+/// files whose delivery times can hold events of that window. The filter pane's own time terms
+/// can change; the command line's cannot, so only they prune.
+fn local_options(opts: &Options) -> LoadOptions {
+    let window = (opts.since.is_some() || opts.until.is_some()).then(|| crate::source::s3::layout::Window {
+        start_ms: opts.since.unwrap_or(i64::MIN / 4),
+        end_ms: opts.until.unwrap_or(i64::MAX / 4),
+        lag_ms: opts.s3.lag_ms,
+    });
+    LoadOptions { cache: opts.cache.clone(), window, ..Default::default() }
+}
+
 /// Starts the thread that feeds events: the loader for files, or the live source.
 fn spawn_source(
     opts: &Options,
@@ -296,8 +308,7 @@ fn spawn_source(
         })
         .context("starting the live source")?;
     } else {
-        let sources =
-            boundary::for_inputs(&opts.paths, &LoadOptions { cache: opts.cache.clone(), ..Default::default() });
+        let sources = boundary::for_inputs(&opts.paths, &local_options(opts));
         boundary::spawn(Box::new(sources), "loader", links, move |m| {
             injected_panic("loader");
             let _ = tx.send(Msg::Load(m));

@@ -184,6 +184,12 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         if st.duplicates > 0 {
             left.push(Span::styled(format!(" · {} duplicates collapsed", thousands(st.duplicates)), theme::dim()));
         }
+        if st.outside_window > 0 {
+            left.push(Span::styled(
+                format!(" · {} log files outside --since/--until not read", thousands(st.outside_window)),
+                theme::dim(),
+            ));
+        }
     }
     if state.verify.running {
         left.push(Span::styled(" · verifying", theme::dim()));
