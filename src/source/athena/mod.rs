@@ -168,6 +168,34 @@ impl AthenaStatus {
     }
 }
 
+impl AthenaStatus {
+    /// The status bar's form: `athena 1a2b3c4d SUCCEEDED · 1.2 GB ≈ $0.0055 · 12 files`.
+    pub fn short_line(&self) -> String {
+        let mut s = String::from("athena");
+        if let Some(q) = self.queries.last() {
+            let id: String = q.id.chars().take(8).collect();
+            let kind = if q.kind == "rows" { " rows" } else { "" };
+            s.push_str(&format!("{kind} {} {}", crate::sanitize::sanitize(&id), q.state));
+        }
+        let scanned: u64 = self.queries.iter().map(|q| q.scanned).sum();
+        let cost = self.cost_usd();
+        if cost > 0.0 && cost < 0.0001 {
+            s.push_str(&format!(" · {} ≈ <$0.0001", human(scanned)));
+        } else {
+            s.push_str(&format!(" · {} ≈ ${cost:.4}", human(scanned)));
+        }
+        if self.queries.iter().any(|q| q.reused || q.remembered) {
+            s.push_str(" · reused");
+        }
+        match (self.files, &self.projection) {
+            (_, Some(_)) => s.push_str(" · Athena's projection of the rows"),
+            (Some(n), None) => s.push_str(&format!(" · {} {}", n, crate::sanitize::noun(n, "file", "files"))),
+            _ => {}
+        }
+        s
+    }
+}
+
 fn human(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = b as f64;

@@ -141,10 +141,11 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
         }
     } else if let Some(a) = &state.load.athena {
-        left.push(Span::raw(format!(" · {}", a.plan_line())));
+        left.push(Span::raw(format!(" · {}", a.short_line())));
         if !a.done {
             left.push(Span::styled(" · asking Athena (Esc stops the query)", theme::write()));
-        } else if let Some(r) = &state.load.remote {
+        } else if let (Some(r), false) = (&state.load.remote, state.load.done) {
+            // The files fetched: how far along.
             left.extend(remote_status(r, state.load.done, state.load.elapsed, crate::model::time::now_ms()));
         }
     } else if let Some(l) = &state.load.logs {
