@@ -74,7 +74,7 @@ fn main() {
                 AthenaAction::Sql { table, database, org, paths, filter, since, until } => {
                     let o = trailscope::athena::sql::SqlOptions { table, database, org, paths };
                     let now = trailscope::model::time::now_ms();
-                    trailscope::athena::print_sql(&filter, since, until, &o, now, out, err)
+                    trailscope::print::athena_sql(&filter, since, until, &o, now, out, err)
                 }
             };
             std::process::exit(code);

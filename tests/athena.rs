@@ -164,7 +164,7 @@ fn paths_and_windows_prune_partitions_and_the_ddl_is_the_documented_table() {
 
     let bad = run(&["athena", "sql", "--table", "ct", "--filter", "name:"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("bad filter"), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("bad --filter"), "{}", stderr(&bad));
 
     let o = run(&[
         "athena",

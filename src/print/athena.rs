@@ -157,3 +157,28 @@ pub fn ddl(req: &DdlRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
     }
 }
+
+/// `trailscope athena sql`: prints the SQL of a filter and a window; the exit status.
+pub fn sql(
+    filter: &str,
+    since: Option<i64>,
+    until: Option<i64>,
+    opts: &crate::athena::sql::SqlOptions,
+    now_ms: i64,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    use crate::print::exit;
+    let q = match super::build_query(Some(filter), since, until, now_ms) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = writeln!(err, "trailscope: {}", sanitize(&e.to_string()));
+            return exit::USAGE;
+        }
+    };
+    let c = crate::athena::sql::compile(&q, opts);
+    match writeln!(out, "{}", c.sql) {
+        Ok(()) => exit::OK,
+        Err(_) => exit::NOTHING_READ,
+    }
+}

@@ -1,7 +1,7 @@
 //! `trailscope print`: the same sources and filters as the TUI, written to standard output.
 
 mod athena;
-pub use athena::{ddl as athena_ddl, DdlRequest};
+pub use athena::{ddl as athena_ddl, sql as athena_sql, DdlRequest};
 pub mod detect;
 mod logs;
 mod s3;

@@ -16,7 +16,7 @@ pub use super::logs::{parse_group as parse_log_group, LogsConfig, LogsSource, Lo
 pub use super::lookup::{
     LiveCmd, LiveConfig, LiveQuery, LiveStatus, RegionStatus, BUILTIN_REGIONS, EMPTY_HINT, HISTORY_DAYS, LIVE_INPUT,
 };
-pub use super::s3::layout::is_s3_url;
+pub use super::s3::layout::{is_s3_url, Window};
 pub use super::s3::{is_remote, S3Archive, S3Config, S3Status};
 pub use super::{catching_panic, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::RawReader;

@@ -236,7 +236,7 @@ fn install_panic_hook() {
 /// files whose delivery times can hold events of that window. The filter pane's own time terms
 /// can change; the command line's cannot, so only they prune.
 fn local_options(opts: &Options) -> LoadOptions {
-    let window = (opts.since.is_some() || opts.until.is_some()).then(|| crate::source::s3::layout::Window {
+    let window = (opts.since.is_some() || opts.until.is_some()).then(|| crate::source::boundary::Window {
         start_ms: opts.since.unwrap_or(i64::MIN / 4),
         end_ms: opts.until.unwrap_or(i64::MAX / 4),
         lag_ms: opts.s3.lag_ms,
