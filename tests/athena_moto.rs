@@ -185,12 +185,16 @@ fn trailscope(args: &[&str], cache: Option<&Path>) -> Output {
 
 /// `print --athena` with the test's window and `filter`.
 fn print_athena(filter: &str, extra: &[&str], cache: Option<&Path>) -> Output {
-    let url = s3h::moto().url();
+    print_athena_at(&s3h::moto().url(), filter, extra, cache)
+}
+
+/// `print --athena` through `url` (moto, or a proxy in front of it).
+fn print_athena_at(url: &str, filter: &str, extra: &[&str], cache: Option<&Path>) -> Output {
     let f = format!("--filter={filter}");
     let mut args = vec![
         "print",
         "--endpoint-url",
-        &url,
+        url,
         "--region",
         "us-east-1",
         "--athena",
@@ -396,6 +400,8 @@ fn errors_say_what_to_do() {
 fn esc_in_the_tui_stops_the_query() {
     let _one = serial();
     archive();
+    // Queries of other tests may still be QUEUED (a proxy answered for them): only new ones count.
+    let earlier: std::collections::HashSet<String> = executions().into_iter().map(|(id, _, _)| id).collect();
     polls_per_state(100_000);
     let url = s3h::moto().url();
     let cmd = format!(
@@ -406,8 +412,11 @@ fn esc_in_the_tui_stops_the_query() {
     );
     let t = Tmux::start(&cmd);
     t.wait_for("asking Athena (Esc stops the query)");
-    let running: Vec<String> =
-        executions().into_iter().filter(|(_, _, s)| s == "QUEUED").map(|(id, _, _)| id).collect();
+    let running: Vec<String> = executions()
+        .into_iter()
+        .filter(|(id, _, s)| s == "QUEUED" && !earlier.contains(id))
+        .map(|(id, _, _)| id)
+        .collect();
     assert_eq!(running.len(), 1, "one query waits");
     t.keys(&["Escape"]);
     let s = t.wait_for("CANCELLED");
@@ -581,4 +590,124 @@ fn the_ddl_of_a_trail_comes_from_describe_trails() {
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains(&format!("LOCATION 's3://{BUCKET}/AWSLogs'")), "{text}");
     assert!(text.contains(&accounts.join(",")), "every account is projected: {text}");
+}
+
+/// GetQueryExecution's answer for a query that FAILED, as Athena words it.
+fn failed(reason: &str) -> s3h::Fault {
+    s3h::Fault::Json(
+        json!({"QueryExecution": {"QueryExecutionId": "failed-1", "Status": {"State": "FAILED",
+            "StateChangeReason": reason, "AthenaError": {"ErrorCategory": 2, "ErrorType": 1006, "Retryable": false,
+            "ErrorMessage": reason}}}})
+        .to_string(),
+    )
+}
+
+/// One page of GetQueryResults (the first with the header row), with a next token or not.
+fn page(columns: &[&str], rows: &[Vec<String>], header: bool, next: Option<&str>) -> s3h::Fault {
+    let mut all: Vec<Value> = Vec::new();
+    if header {
+        all.push(json!({"Data": columns.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()}));
+    }
+    all.extend(rows.iter().map(|r| json!({"Data": r.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()})));
+    let mut body = json!({"ResultSet": {"Rows": all, "ResultSetMetadata": {"ColumnInfo":
+        columns.iter().map(|c| json!({"Name": c, "Type": "varchar"})).collect::<Vec<_>>()}}});
+    if let Some(t) = next {
+        body["NextToken"] = json!(t);
+    }
+    s3h::Fault::Json(body.to_string())
+}
+
+/// Counts calls per operation, for rules that answer the nth call of one.
+#[derive(Default)]
+struct Calls(Mutex<std::collections::HashMap<String, usize>>);
+
+impl Calls {
+    fn nth(&self, op: &str) -> usize {
+        let mut m = self.0.lock().unwrap();
+        let n = m.entry(op.to_string()).or_default();
+        *n += 1;
+        *n - 1
+    }
+}
+
+// What moto cannot do, over HTTP all the same: a proxy in front of it answers some calls as
+// Athena would (a FAILED query, a second page of results, a permission error).
+#[test]
+fn results_over_two_pages_are_all_read() {
+    let _one = serial();
+    let (root, keys) = archive();
+    let chosen: Vec<&String> = keys.iter().skip(4).take(3).collect();
+    let paths: Vec<Vec<String>> = chosen.iter().map(|k| vec![format!("s3://{BUCKET}/{k}")]).collect();
+    let calls = std::sync::Arc::new(Calls::default());
+    let c = calls.clone();
+    let (first, second) = (paths[..2].to_vec(), paths[2..].to_vec());
+    let proxy = s3h::Proxy::with_rule(move |_, op, _| {
+        if op.ends_with(".GetQueryResults") {
+            match c.nth(op) {
+                0 => page(&["path"], &first, true, Some("page-2")),
+                _ => page(&["path"], &second, false, None),
+            }
+        } else {
+            s3h::Fault::Pass
+        }
+    });
+    let filter = "-name:=ConsoleLogin";
+    let o = print_athena_at(&proxy.url(), filter, &[], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("3 files"), "both pages were read: {err}");
+    let expected = print_local(filter, &chosen.iter().map(|k| root.join(k)).collect::<Vec<_>>());
+    assert_eq!(ids(&common::jsonl_values(&o)), ids(&expected));
+}
+
+#[test]
+fn a_table_without_path_gives_the_rows_and_failures_say_what_to_do() {
+    let _one = serial();
+    let (root, _) = archive();
+    // "$path" cannot be resolved: the row query follows, and its rows are shown.
+    let all = print_local("", std::slice::from_ref(root));
+    let rows: Vec<Vec<Option<String>>> = all.iter().take(50).map(|r| row_of(r, "s3://x/y.json.gz")).collect();
+    queue(&[(vec!["$path"], Vec::new()), (ROW_COLUMNS.to_vec(), rows)]);
+    let calls = std::sync::Arc::new(Calls::default());
+    let c = calls.clone();
+    let proxy = s3h::Proxy::with_rule(move |_, op, _| {
+        if op.ends_with(".GetQueryExecution") && c.nth(op) == 0 {
+            failed("COLUMN_NOT_FOUND: line 1:17: Column '$path' cannot be resolved or requester is not authorized to access requested resources")
+        } else {
+            s3h::Fault::Pass
+        }
+    });
+    let o = print_athena_at(&proxy.url(), "", &[], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("the table has no \"$path\" column") && err.contains("rows: Athena's projection"), "{err}");
+    let mut want: Vec<String> = all.iter().take(50).map(|r| r["eventID"].as_str().unwrap().to_string()).collect();
+    let mut got = ids(&common::jsonl_values(&o));
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    // No such table: what to do.
+    let proxy = s3h::Proxy::with_rule(|_, op, _| {
+        if op.ends_with(".GetQueryExecution") {
+            failed("TABLE_NOT_FOUND: line 2:6: Table 'awsdatacatalog.trails.cloudtrail_logs' does not exist")
+        } else {
+            s3h::Fault::Pass
+        }
+    });
+    let o = print_athena_at(&proxy.url(), "", &[], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("table trails.cloudtrail_logs does not exist") && err.contains("athena ddl"), "{err}");
+    // Permission denied: the action named.
+    let proxy = s3h::Proxy::with_rule(|_, op, _| {
+        if op.ends_with(".StartQueryExecution") {
+            s3h::Fault::JsonError(400, "AccessDeniedException")
+        } else {
+            s3h::Fault::Pass
+        }
+    });
+    let o = print_athena_at(&proxy.url(), "", &[], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("athena:StartQueryExecution"), "{err}");
 }

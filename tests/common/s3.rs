@@ -205,9 +205,14 @@ pub enum Fault {
     /// that is empty but not the last.
     #[allow(dead_code)]
     EmptyPage,
+    /// Answers 200 with this JSON body, as the JSON protocols (Athena) do.
+    #[allow(dead_code)]
+    Json(String),
 }
 
-type Rule = dyn Fn(&Seen, usize) -> Fault + Send + Sync;
+/// Decides for a request, given its operation (`X-Amz-Target` of the JSON protocols, empty
+/// otherwise) and how many times the same method and target were seen before.
+type Rule = dyn Fn(&Seen, &str, usize) -> Fault + Send + Sync;
 
 /// A proxy in front of moto on its own port, for one test.
 pub struct Proxy {
@@ -224,6 +229,13 @@ impl Proxy {
     /// A proxy that asks `rule` what to do with each request; the rule is given the request and
     /// how many times the same method and target were seen before.
     pub fn with_faults(rule: impl Fn(&Seen, usize) -> Fault + Send + Sync + 'static) -> Proxy {
+        Proxy::with_rule(move |seen, _, before| rule(seen, before))
+    }
+
+    /// A proxy that asks `rule` what to do with each request, given the operation too
+    /// (`X-Amz-Target`, for the JSON protocols).
+    #[allow(dead_code)]
+    pub fn with_rule(rule: impl Fn(&Seen, &str, usize) -> Fault + Send + Sync + 'static) -> Proxy {
         let upstream = moto().port;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -272,7 +284,14 @@ fn serve(mut conn: TcpStream, upstream: u16, log: &Mutex<Vec<Seen>>, rule: &Rule
     if conn.read_exact(&mut body).is_err() {
         return;
     }
-    let fault = rule(&seen, before);
+    let operation = text
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case("x-amz-target").then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let fault = rule(&seen, &operation, before);
     let (fault, message) = match fault {
         Fault::KmsDenied => (
             Fault::Error(403, "AccessDenied"),
@@ -291,6 +310,13 @@ fn serve(mut conn: TcpStream, upstream: u16, log: &Mutex<Vec<Seen>>, rule: &Rule
                 answer["nextToken"] = serde_json::Value::String(t);
             }
             let body = answer.to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes());
+        }
+        Fault::Json(body) => {
             let reply = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
