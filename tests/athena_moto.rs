@@ -420,11 +420,25 @@ fn esc_in_the_tui_stops_the_query() {
     assert_eq!(running.len(), 1, "one query waits");
     t.keys(&["Escape"]);
     let s = t.wait_for("CANCELLED");
-    polls_per_state(0);
     assert!(s.contains("athena ") && s.contains(" CANCELLED") && s.contains("1 input with problems (E)"), "{s}");
     t.keys(&["E"]);
     t.wait_for("stopped (Esc): StopQueryExecution was sent");
     t.keys(&["Escape"]);
+    // r asks again, with the filter typed in the pane.
+    t.keys(&["/"]);
+    for k in ["n", "a", "m", "e", ":", "=", "P", "u", "t", "O", "b", "j", "e", "c", "t", "Enter", "r"] {
+        t.keys(&[k]);
+    }
+    t.wait_for("asking Athena (Esc stops the query)");
+    let again: Vec<(String, String, String)> = executions()
+        .into_iter()
+        .filter(|(id, _, s)| s == "QUEUED" && !earlier.contains(id) && !running.contains(id))
+        .collect();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].1.contains("coalesce(eventname, '') = 'PutObject'"), "the filter in the pane: {}", again[0].1);
+    t.keys(&["Escape"]);
+    t.wait_for("CANCELLED");
+    polls_per_state(0);
     let states: Vec<(String, String, String)> =
         executions().into_iter().filter(|(id, _, _)| running.contains(id)).collect();
     assert_eq!(states[0].2, "CANCELLED", "StopQueryExecution reached Athena: {states:?}");

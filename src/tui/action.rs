@@ -140,7 +140,8 @@ actions! {
     Redraw,
     /// The mouse: the wheel scrolls what is under it, a click focuses a pane and selects a row
     Mouse(Pointer),
-    /// Live history: fetch again, up to now (also after an error)
+    /// Live history: fetch again, up to now (also after an error); log groups: read again;
+    /// Athena: ask again with the filter in the pane
     Refresh,
     /// Pivot: the same principal (an IAM user by name and account, so its events without an ARN too)
     PivotPrincipal,

@@ -259,8 +259,12 @@ fn spawn_source(
         let (source, _) =
             crate::source::boundary::AthenaSource::new(&opts.athena, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, load)
                 .map_err(|e| anyhow::anyhow!(e))?;
+        let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
         boundary::spawn(Box::new(source), "athena", links, move |m| {
-            let _ = tx.send(Msg::Load(m));
+            // Messages of a question that `r` replaced are dropped.
+            if LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst) == session {
+                let _ = tx.send(Msg::Load(m));
+            }
         })
         .context("starting the Athena source")?;
     } else if opts.logs.is_used() {
@@ -720,8 +724,8 @@ fn reconnect(
     Ok(())
 }
 
-/// `r` on log groups: the source that is reading stops, and a new one reads the window again
-/// up to now, with the pattern of the filter applied now.
+/// `r` on log groups (or Athena): the source that is reading stops, and a new one reads the
+/// window again up to now, with the pattern of the filter applied now (asks Athena the filter).
 fn reload_logs(state: &mut State, links: &mut Links, filter: String) -> anyhow::Result<()> {
     let _ = links.live_tx.send(LiveCmd::Cancel);
     links.opts.filter = (!filter.is_empty()).then_some(filter);
@@ -730,7 +734,12 @@ fn reload_logs(state: &mut State, links: &mut Links, filter: String) -> anyhow::
     let (hungry_tx, hungry_rx) = watch::channel(true);
     links.live_tx = live_tx;
     links.hungry_tx = hungry_tx;
-    state.apply(Msg::Restarted { notice: "log groups: reading again up to now".into() });
+    let notice = if links.opts.athena.is_used() {
+        "Athena: asking again, with the filter in the pane"
+    } else {
+        "log groups: reading again up to now"
+    };
+    state.apply(Msg::Restarted { notice: notice.into() });
     spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }

@@ -735,7 +735,10 @@ impl State {
             if let Ok(q) = query::parse(&self.filter.applied, self.now_ms) {
                 self.plan_live(&q, true);
             }
-        } else if self.log_groups {
+        } else if self.log_groups || self.athena {
+            // Log groups are read again up to now, with the filter's pattern; Athena is asked
+            // the filter in the pane (a question asked before costs nothing: its results are
+            // remembered).
             self.effects.push(Effect::ReloadLogs { filter: self.filter.applied.clone() });
         }
     }
