@@ -404,7 +404,13 @@ impl AthenaSource {
                 run.remembered = true;
                 self.status().queries.push(run);
                 self.send_status(emit);
-                return self.read_rows(t, &id, emit).await;
+                match self.read_rows(t, &id, emit).await {
+                    Ok(rows) => return Ok(rows),
+                    // Its results are gone (the output location was cleaned): ask again.
+                    Err(_) => {
+                        self.status().queries.pop();
+                    }
+                }
             }
         }
         let id = client::start(t, sql).await?;
@@ -514,8 +520,12 @@ fn paths_by_bucket(rows: &Rows) -> Vec<KeyList> {
     }
     by.into_iter()
         .map(|(bucket, mut keys)| {
-            // Newest first: trail file names sort by delivery time within an account and region.
-            keys.sort_by(|a, b| b.rsplit('/').next().cmp(&a.rsplit('/').next()));
+            // Newest delivery first (the time in a trail file's name), so that the newest
+            // events are on screen while the rest is fetched; names of another form last.
+            let delivered = |k: &String| {
+                crate::source::s3::layout::parse_log_name(k.rsplit('/').next().unwrap_or("")).map(|n| n.delivered_ms)
+            };
+            keys.sort_by(|a, b| delivered(b).cmp(&delivered(a)).then_with(|| b.cmp(a)));
             KeyList { bucket, keys }
         })
         .collect()
@@ -642,6 +652,18 @@ mod tests {
         assert_eq!(l[0].bucket, "b");
         assert_eq!(l[0].keys.len(), 2, "a path named twice is fetched once");
         assert!(l[0].keys[0].contains("0010Z"), "newest first: {:?}", l[0].keys);
+        let r = rows(
+            &["path"],
+            &[
+                &[Some(
+                    "s3://b/AWSLogs/1/CloudTrail/us-east-1/2026/01/01/1_CloudTrail_us-east-1_20260101T0005Z_a.json.gz",
+                )],
+                &[Some(
+                    "s3://b/AWSLogs/2/CloudTrail/eu-west-1/2026/01/01/2_CloudTrail_eu-west-1_20260101T0900Z_c.json.gz",
+                )],
+            ],
+        );
+        assert!(paths_by_bucket(&r)[0].keys[0].contains("0900Z"), "by delivery time, whatever the account");
         assert_eq!(l[1].keys, vec!["k.json.gz".to_string()]);
     }
 
