@@ -656,10 +656,10 @@ mod tests {
             &["path"],
             &[
                 &[Some(
-                    "s3://b/AWSLogs/1/CloudTrail/us-east-1/2026/01/01/1_CloudTrail_us-east-1_20260101T0005Z_a.json.gz",
+                    "s3://b/AWSLogs/2/CloudTrail/us-east-1/2026/01/01/2_CloudTrail_us-east-1_20260101T0005Z_a.json.gz",
                 )],
                 &[Some(
-                    "s3://b/AWSLogs/2/CloudTrail/eu-west-1/2026/01/01/2_CloudTrail_eu-west-1_20260101T0900Z_c.json.gz",
+                    "s3://b/AWSLogs/1/CloudTrail/eu-west-1/2026/01/01/1_CloudTrail_eu-west-1_20260101T0900Z_c.json.gz",
                 )],
             ],
         );
