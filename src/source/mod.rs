@@ -136,6 +136,10 @@ pub struct LoadOptions {
     /// Content larger than this (decompressed) is parsed as it is read instead of whole, so
     /// that what loading holds is bounded: this per thread, and a record at most.
     pub whole_max: usize,
+    /// Detection rules to evaluate each record against where it is parsed, the bytes in hand
+    /// (the hits travel in the batches, [`Batch::detections`]). With rules, stored archive
+    /// indexes are not used: a record has to be parsed to be evaluated.
+    pub rules: Option<Arc<crate::sigma::RuleSet>>,
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
@@ -150,6 +154,7 @@ impl Default for LoadOptions {
             batch_interval: Duration::from_millis(50),
             cache: None,
             whole_max: DEFAULT_WHOLE_MAX,
+            rules: None,
         }
     }
 }
