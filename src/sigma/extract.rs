@@ -64,8 +64,9 @@ impl Paths {
     }
 
     /// The raw JSON of the named values of `raw`, by slot; `None` when `raw` is not a JSON
-    /// object.
-    pub(crate) fn extract<'a>(&self, raw: &'a [u8]) -> Option<Vec<Raw<'a>>> {
+    /// object. With `stop`, the walk ends once it has seen each of those top-level keys (the
+    /// caller knows the record holds each at most once, so nothing after can replace them).
+    pub(crate) fn extract<'a>(&self, raw: &'a [u8], stop: Option<&[&str]>) -> Option<Vec<Raw<'a>>> {
         if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return None;
         }
@@ -73,8 +74,14 @@ impl Paths {
         let text = std::str::from_utf8(raw).ok()?;
         let mut out: Vec<Raw<'a>> = vec![None; self.slots];
         let mut de = serde_json::Deserializer::from_str(text);
-        ObjectSeed { paths: self, node: 0, out: &mut out }.deserialize(&mut de).ok()?;
-        de.end().ok()?;
+        let mut until = stop.map(|keys| Until { keys, seen: vec![false; keys.len()], left: keys.len() });
+        let walked = ObjectSeed { paths: self, node: 0, out: &mut out, until: until.as_mut() }.deserialize(&mut de);
+        match walked {
+            Ok(()) => de.end().ok()?,
+            // Every key asked for was seen: the rest of the record is not read.
+            Err(e) if until.as_ref().is_some_and(|u| u.left == 0) && e.to_string().starts_with(SEEN_ALL) => {}
+            Err(_) => return None,
+        }
         Some(out)
     }
 
@@ -83,21 +90,33 @@ impl Paths {
     }
 }
 
+/// The top-level keys after which a walk may stop, and which of them it has seen.
+struct Until<'k> {
+    keys: &'k [&'k str],
+    seen: Vec<bool>,
+    left: usize,
+}
+
+/// What ends a walk early (as an error, the only way out of serde's map access).
+const SEEN_ALL: &str = "trailscope: every key asked for was seen";
+
 /// Walks an object at `node`: anything else leaves the slots below it empty.
-struct ObjectSeed<'p, 'o, 'a> {
+struct ObjectSeed<'p, 'o, 'u, 'k, 'a> {
     paths: &'p Paths,
     node: usize,
     out: &'o mut Vec<Raw<'a>>,
+    /// At the top level: where the walk may stop.
+    until: Option<&'u mut Until<'k>>,
 }
 
-impl<'de: 'a, 'a> DeserializeSeed<'de> for ObjectSeed<'_, '_, 'a> {
+impl<'de: 'a, 'a> DeserializeSeed<'de> for ObjectSeed<'_, '_, '_, '_, 'a> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, 'a> {
+impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, '_, '_, 'a> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
@@ -124,9 +143,16 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, 'a> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
-    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
+    fn visit_map<M: MapAccess<'de>>(mut self, mut m: M) -> Result<(), M::Error> {
         let paths = self.paths;
         while let Some(key) = m.next_key::<Key<'de>>()? {
+            if let Some(u) = self.until.as_deref_mut() {
+                if let Some(k) = u.keys.iter().position(|k| *k == key.0) {
+                    if !std::mem::replace(&mut u.seen[k], true) {
+                        u.left -= 1;
+                    }
+                }
+            }
             let Some(n) = paths.child(self.node, &key.0) else {
                 m.next_value::<IgnoredAny>()?;
                 continue;
@@ -137,17 +163,20 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, 'a> {
             }
             let node = &paths.nodes[n];
             match node.slot {
-                None => m.next_value_seed(ObjectSeed { paths, node: n, out: &mut *self.out })?,
+                None => m.next_value_seed(ObjectSeed { paths, node: n, out: &mut *self.out, until: None })?,
                 Some(slot) => {
                     let raw: &'de RawValue = m.next_value()?;
                     self.out[slot] = Some(raw.get());
                     if !node.children.is_empty() {
                         let mut de = serde_json::Deserializer::from_str(raw.get());
-                        ObjectSeed { paths, node: n, out: &mut *self.out }
+                        ObjectSeed { paths, node: n, out: &mut *self.out, until: None }
                             .deserialize(&mut de)
                             .map_err(de::Error::custom)?;
                     }
                 }
+            }
+            if self.until.as_ref().is_some_and(|u| u.left == 0) {
+                return Err(de::Error::custom(SEEN_ALL));
             }
         }
         Ok(())
@@ -208,7 +237,7 @@ mod tests {
     }
 
     fn texts(p: &Paths, raw: &str) -> Vec<Option<String>> {
-        let raws = p.extract(raw.as_bytes()).unwrap();
+        let raws = p.extract(raw.as_bytes(), None).unwrap();
         raws.into_iter().map(|r| r.and_then(|r| leaf(r).unwrap()).map(|(s, _)| s.into_owned())).collect()
     }
 
@@ -236,7 +265,11 @@ mod tests {
         assert_eq!((t[0].as_deref(), t[1].as_deref(), t[2].as_deref()), (Some(r#"{"b":"2"}"#), Some("2"), None));
         // Escaped keys are followed; a path through a non-object gives nothing.
         assert_eq!(texts(&p, r#"{"\u0061":{"b":"x"},"c":"d"}"#)[1].as_deref(), Some("x"));
-        assert!(p.extract(b" [1]").is_none());
-        assert!(p.extract(b"{\"a\":").is_none());
+        assert!(p.extract(b" [1]", None).is_none());
+        assert!(p.extract(b"{\"a\":", None).is_none());
+        // Stopping once the keys asked for were seen: what follows them is not read.
+        let raws = p.extract(br#"{"x":1,"a":{"b":"B"},"c":{"d":{"e":"E"}},"broken""#, Some(&["a", "x"])).unwrap();
+        assert_eq!((raws[1], raws[2], raws[4]), (Some(r#""B""#), None, Some("1")));
+        assert!(p.extract(br#"{"x":1,"a":{"b":"B"},"broken""#, Some(&["a", "c"])).is_none());
     }
 }

@@ -39,6 +39,8 @@ pub struct RuleSet {
     path_index: HashMap<String, usize>,
     /// Per rule: what its event's summary fields must be for it to match at all.
     required: Vec<Vec<(Summary, rule::Required)>>,
+    /// Per rule: the top-level keys of the fields it names.
+    tops: Vec<Vec<String>>,
     /// Rules that require eventName to be one of a few names, by each name (lowercased), and
     /// the rest: the rules an event can match are found without testing every rule.
     by_name: HashMap<String, Vec<u16>>,
@@ -179,8 +181,19 @@ impl RuleSet {
     /// for another log source is counted and left out; one that cannot be evaluated as written
     /// is recorded in [`RuleSet::problems`].
     pub fn add_yaml(&mut self, text: &str, file: &str) {
-        match rule::parse(text, file, &mut |p| self.field(p)) {
+        let mut named = Vec::new();
+        let parsed = rule::parse(text, file, &mut |p| {
+            let i = self.field(p);
+            named.push(i);
+            i
+        });
+        match parsed {
             Ok(Some(r)) => {
+                // The top-level keys of the fields the rule names (see RuleSet::eval_summarised).
+                let mut tops: Vec<String> = named.iter().map(|&i| self.paths[i][0].clone()).collect();
+                tops.sort();
+                tops.dedup();
+                self.tops.push(tops);
                 let required: Vec<(Summary, rule::Required)> = r
                     .detection
                     .required()
@@ -296,15 +309,16 @@ impl RuleSet {
     /// The rules a raw record matches, with its eventID and eventTime as written; `None` when
     /// it matches none (or is not a JSON object).
     pub fn eval_record(&self, raw: &[u8]) -> Option<RecordHits> {
-        self.eval_rules(raw, 0..self.rules.len() as u16)
+        self.eval_rules(raw, 0..self.rules.len() as u16, None)
     }
 
-    /// [`RuleSet::eval_record`] with only the rules `which` (in order).
-    fn eval_rules(&self, raw: &[u8], which: impl Iterator<Item = u16>) -> Option<RecordHits> {
+    /// [`RuleSet::eval_record`] with only the rules `which` (in order), the walk of the record
+    /// stopping once it has seen the top-level keys `stop` (when given).
+    fn eval_rules(&self, raw: &[u8], which: impl Iterator<Item = u16>, stop: Option<&[&str]>) -> Option<RecordHits> {
         if self.rules.is_empty() {
             return None;
         }
-        let raws = self.tree().extract(raw)?;
+        let raws = self.tree().extract(raw, stop)?;
         let written: Vec<extract::Raw<'_>> = raws[self.paths.len()..].to_vec();
         let fields = Fields::extracted(raws, &self.paths);
         let rules: Vec<u16> = which.filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
@@ -322,13 +336,30 @@ impl RuleSet {
 
     /// [`RuleSet::eval_record`] of a record whose summary fields are `summary`: nothing is
     /// read of a record no rule can match by them ([`RuleSet::may_match`]), and only the rules
-    /// that can are evaluated.
-    pub fn eval_summarised(&self, summary: SummaryFields<'_>, raw: &[u8]) -> Option<RecordHits> {
+    /// that can are evaluated. `once`: top-level keys the caller knows occur at most once in
+    /// the record (its parser rejects a record that repeats them): when the rules to evaluate
+    /// name only such keys, the walk of the record stops once it has seen them all.
+    /// `written`: eventID and eventTime as written are wanted (else they are left `None`).
+    pub fn eval_summarised(
+        &self,
+        summary: SummaryFields<'_>,
+        raw: &[u8],
+        once: &[&str],
+        written: bool,
+    ) -> Option<RecordHits> {
         let candidates = self.candidates(summary);
         if candidates.is_empty() {
             return None;
         }
-        self.eval_rules(raw, candidates.into_iter())
+        let mut keys: Vec<&str> =
+            candidates.iter().flat_map(|&i| self.tops[i as usize].iter().map(String::as_str)).collect();
+        if written {
+            keys.extend(WRITTEN);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let stop = keys.iter().all(|k| once.contains(k)).then_some(keys.as_slice());
+        self.eval_rules(raw, candidates.into_iter(), stop)
     }
 
     /// What each rule says about itself, by rule index (for [`Detections::rules`]).

@@ -112,11 +112,18 @@ impl LocalBatch {
                 agent: r.user_agent.as_str(),
             }
         };
-        let Some(h) = rules.eval_summarised(summary, p.bytes) else { return };
+        // `detect` writes eventID and eventTime as the record does when they are strings. The
+        // fields parsed give them unless they may have been a number or a boolean (then the
+        // record's own are taken out with the rules' fields).
+        let (id, time) = (r.event_id.as_str(), r.event_time.as_str());
+        let ambiguous = maybe_not_text(id) || maybe_not_text(time);
+        let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, ambiguous) else { return };
         let i = index as u32;
-        let (id, time) = (h.event_id.unwrap_or_default(), h.event_time.unwrap_or_default());
-        // `detect` writes eventID and eventTime as the record does; the summary gives the same
-        // back for nearly every record, and only the others carry them.
+        let (id, time) = match ambiguous {
+            true => (h.event_id.unwrap_or_default(), h.event_time.unwrap_or_default()),
+            false => (id.to_string(), time.to_string()),
+        };
+        // The summary gives the same back for nearly every record; only the others carry them.
         if id != r.event_id.as_str() || !time_written_as(&time, ev.time) {
             found.written.push((i, id, time));
         }
@@ -362,4 +369,10 @@ fn time_written_as(written: &str, ms: i64) -> bool {
         return true;
     }
     written == crate::model::time::format_rfc3339(ms)
+}
+
+/// Whether `s`, a field's text as the record parser gives it, may stand for a number or a
+/// boolean in the record rather than a string.
+fn maybe_not_text(s: &str) -> bool {
+    s == "true" || s == "false" || s.parse::<f64>().is_ok()
 }
