@@ -168,8 +168,8 @@ impl Detections {
     /// Takes what a source found in the batch whose events were just added at `range`:
     /// its hits, or (`None`: a source that evaluated nothing) that every event of it is still
     /// to be evaluated.
-    pub fn take_batch(&mut self, range: Range<u32>, found: Option<BatchHits>) {
-        let Some(found) = found else {
+    pub fn take_batch(&mut self, range: Range<u32>, found: Option<Box<BatchHits>>) {
+        let Some(found) = found.map(|f| *f) else {
             push_range(&mut self.unevaluated, range);
             return;
         };

@@ -21,7 +21,7 @@ pub struct Batch {
     pub events: Vec<Event>,
     /// What detection rules matched among the events, when the source evaluated them where
     /// it parsed them; `None`: it evaluated none.
-    pub detections: Option<super::detect::BatchHits>,
+    pub detections: Option<Box<super::detect::BatchHits>>,
 }
 
 /// Every loaded event, with the tables its compact fields point into.

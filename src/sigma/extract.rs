@@ -79,7 +79,8 @@ impl Paths {
         match walked {
             Ok(()) => de.end().ok()?,
             // Every key asked for was seen: the rest of the record is not read.
-            Err(e) if until.as_ref().is_some_and(|u| u.left == 0) && e.to_string().starts_with(SEEN_ALL) => {}
+            // (Only the stop itself fails once every key was seen and read.)
+            Err(_) if until.as_ref().is_some_and(|u| u.left == 0) => {}
             Err(_) => return None,
         }
         Some(out)
@@ -146,13 +147,7 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, '_, '_, 'a> {
     fn visit_map<M: MapAccess<'de>>(mut self, mut m: M) -> Result<(), M::Error> {
         let paths = self.paths;
         while let Some(key) = m.next_key::<Key<'de>>()? {
-            if let Some(u) = self.until.as_deref_mut() {
-                if let Some(k) = u.keys.iter().position(|k| *k == key.0) {
-                    if !std::mem::replace(&mut u.seen[k], true) {
-                        u.left -= 1;
-                    }
-                }
-            }
+            let asked = self.until.as_deref().and_then(|u| u.keys.iter().position(|k| *k == key.0));
             let Some(n) = paths.child(self.node, &key.0) else {
                 m.next_value::<IgnoredAny>()?;
                 continue;
@@ -175,8 +170,14 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'_, '_, '_, '_, 'a> {
                     }
                 }
             }
-            if self.until.as_ref().is_some_and(|u| u.left == 0) {
-                return Err(de::Error::custom(SEEN_ALL));
+            // Counted once the value is read: a walk that fails has not seen them all.
+            if let (Some(u), Some(k)) = (self.until.as_deref_mut(), asked) {
+                if !std::mem::replace(&mut u.seen[k], true) {
+                    u.left -= 1;
+                }
+                if u.left == 0 {
+                    return Err(de::Error::custom(SEEN_ALL));
+                }
             }
         }
         Ok(())

@@ -271,7 +271,7 @@ impl<'a> Ingest<'a> {
         let mut batch = std::mem::take(&mut self.pending);
         batch.new_syms = self.interner.take_new();
         let found = std::mem::take(&mut self.pending_found);
-        batch.detections = std::mem::take(&mut self.pending_evaluated).then_some(found);
+        batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
     }
 }

@@ -365,7 +365,7 @@ pub(super) fn summary_of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
 /// written as when given back ([`crate::model::time::format_rfc3339`]).
 fn time_written_as(written: &str, ms: i64) -> bool {
     // CloudTrail's own form, which the summary's time gives back exactly (a leap second aside).
-    if written.len() == 20 && parse_event_time(written) == Some(ms) && !written.get(17..19).is_some_and(|s| s == "60") {
+    if written.len() == 20 && parse_event_time(written) == Some(ms) && written.get(17..19).is_none_or(|s| s != "60") {
         return true;
     }
     written == crate::model::time::format_rfc3339(ms)
