@@ -295,18 +295,31 @@ fn evaluate(
     (hits, unread)
 }
 
+/// One line of `detect`'s JSON Lines, written straight from borrowed text.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    #[serde(rename = "eventTime")]
+    event_time: &'a str,
+    rule_id: &'a str,
+    title: &'a str,
+    level: &'a str,
+}
+
 fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     for h in hits {
         let r = &rules.rules[h.rule as usize].info;
-        let line = serde_json::json!({
-            "eventID": h.event_id,
-            "eventTime": h.event_time,
-            "rule_id": r.id,
-            "title": r.title,
-            "level": r.level.name(),
-        });
-        writeln!(out, "{line}")?;
+        let line = Line {
+            event_id: &h.event_id,
+            event_time: &h.event_time,
+            rule_id: &r.id,
+            title: &r.title,
+            level: r.level.name(),
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
     }
     out.flush()
 }
