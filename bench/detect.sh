@@ -7,7 +7,7 @@
 #   BENCH_DIR=/var/tmp/ts-bench bench/detect.sh     keep (or reuse) the generated archive
 #
 # Headless: `print --filter 'id:=none'` (load, match nothing, write nothing) against
-# `detect --format table` (load, then every record read back and evaluated). The TUI (with
+# `detect --format table` (load, each record evaluated as it is parsed), wall and user CPU. The TUI (with
 # tmux): the first screen and the load's time with and without --rules, and how long after
 # the start every event has been evaluated (the status bar's "flagged by N rules").
 set -euo pipefail
@@ -30,9 +30,9 @@ if [ ! -d "$ARCHIVE" ]; then
     target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
 fi
 
-measure() { # command -> "wall_s peak_rss_kb"
+measure() { # command -> "wall_s user_s" (user: CPU time, steadier on a shared machine)
     local t="$DIR/.time"
-    /usr/bin/time -o "$t" -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null || true
+    /usr/bin/time -o "$t" -f '%e %U' bash -c "$1" >/dev/null 2>/dev/null || true
     tail -1 "$t"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -65,14 +65,17 @@ tui() { # extra args
     echo "$first $load $done_s"
 }
 
-declare -A WALL
+declare -A WALL USER
 for i in $(seq "$RUNS"); do
-    r=$(measure "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"); WALL[load]+="${r% *} "
-    r=$(measure "$TS detect --rules $RULES --format table $ARCHIVE"); WALL[detect]+="${r% *} "
-    echo "run $i: load ${r% *}s (detect) $(echo "${WALL[load]}" | awk '{print $NF}')s (load)" >&2
+    r=$(measure "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"); WALL[load]+="${r% *} "; USER[load]+="${r#* } "
+    echo "run $i: load ${r% *}s wall, ${r#* }s user" >&2
+    r=$(measure "$TS detect --rules $RULES --format table $ARCHIVE"); WALL[detect]+="${r% *} "; USER[detect]+="${r#* } "
+    echo "run $i: detect ${r% *}s wall, ${r#* }s user" >&2
 done
 load=$(echo "${WALL[load]}" | median); detect=$(echo "${WALL[detect]}" | median)
-echo "headless: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
+echo "headless wall: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
+load=$(echo "${USER[load]}" | median); detect=$(echo "${USER[detect]}" | median)
+echo "headless user: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
 if command -v tmux >/dev/null; then
     for i in $(seq "$RUNS"); do
         echo "tui without rules: first_ms load_s -: $(tui)"

@@ -21,31 +21,40 @@ fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules")
 }
 
-/// A state loaded from `inputs` with the rules of `rules` evaluated as the app does, once
-/// every event has been.
+/// A state loaded from `inputs` with the rules of `rules` evaluated as the app does (by the
+/// source as it parses each record), once every event has been.
 fn loaded(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>) -> TestState {
+    loaded_by(inputs, rules, filter, true)
+}
+
+/// [`loaded`], the records evaluated by the source where it parses them (`in_source`), or
+/// read back and evaluated after loading by the detection thread (as for live history).
+fn loaded_by(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>, in_source: bool) -> TestState {
     let raw = Arc::new(RawReader::new(64 << 20));
     let start =
         Start { now_ms: 1_767_225_600_000, detect: true, filter: filter.map(str::to_string), ..Start::default() };
     let mut state = new_state_with(raw.clone(), start);
+    let rules = trailscope::sigma::RuleSet::load(&rules).unwrap();
+    state.apply(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
+    let rules = Arc::new(rules);
     let (msg_tx, mut msg_rx) = tokio::sync::mpsc::unbounded_channel();
-    let detect_tx = trailscope::tui::app::spawn_detector(rules, state.store().clone(), raw.clone(), msg_tx);
+    let detect_tx = trailscope::tui::app::spawn_detector(rules.clone(), state.store().clone(), raw.clone(), msg_tx);
     let paths: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    load(&paths, &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    let opts = LoadOptions { rules: in_source.then_some(rules), ..Default::default() };
+    load(&paths, &opts, &raw, &mut |m| state.apply(Msg::Load(m)));
+    let mut sent = 0;
     for e in state.take_effects() {
-        if let Effect::Detect { generation, range } = e {
-            detect_tx.send((generation, range)).unwrap();
+        if let Effect::Detect { generation, ranges } = e {
+            sent += ranges.len();
+            detect_tx.send((generation, ranges)).unwrap();
         }
     }
+    assert_eq!(sent > 0, !in_source, "only what the source did not evaluate is sent to be evaluated");
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut rules_in = false;
-    while !(rules_in && state.detections_pending() == 0) {
+    while state.detections_pending() > 0 {
         assert!(Instant::now() < deadline, "detections did not finish");
         match msg_rx.try_recv() {
-            Ok(m) => {
-                rules_in |= matches!(m, Msg::Rules { .. });
-                state.apply(m);
-            }
+            Ok(m) => state.apply(m),
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
         }
     }
@@ -89,6 +98,10 @@ fn the_tui_finds_what_detect_finds() {
         .collect();
     assert!(!ours.is_empty());
     assert_eq!(ours, detect);
+    // Evaluated after loading (as for live history), the same.
+    let after = loaded_by(&[stratus(), panther()], vec![rules_dir()], None, false);
+    assert_eq!(pairs_of(&after), ours);
+    assert_eq!(after.store().read().detections.per_rule, state.store().read().detections.per_rule);
     // The placeholder rule is listed under E, not evaluated.
     assert!(state.problems().iter().any(|p| p.input.contains("templated") && p.reason.contains("placeholder")));
 }
@@ -282,4 +295,78 @@ fn the_detail_view_scrolls_to_the_record_end_below_the_rules() {
         let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
         assert!(a > 1 && a <= b, "{p}: {screen}");
     }
+}
+
+/// Gzip files holding the stratus records with copies: repeated in the same file, whole in a
+/// second file, with keys reordered in a third, and two matching records whose eventTime is
+/// not CloudTrail's usual form. Every (record, rule) pair is found once, as written, whether
+/// the records are evaluated as they are parsed or read back after loading.
+#[test]
+fn copies_in_gzip_files_are_evaluated_once() {
+    use std::io::Write;
+    let rules = trailscope::sigma::RuleSet::load(&[rules_dir()]).unwrap();
+    let records = stratus_records();
+    let matching: Vec<&serde_json::Value> =
+        records.iter().filter(|r| !rules.eval_bytes(r.to_string().as_bytes()).is_empty()).collect();
+    assert!(matching.len() > 10, "{}", matching.len());
+    let mut odd = Vec::new();
+    for (n, time) in [(0, "2024-01-02T03:04:05.678Z"), (1, "1704164645")] {
+        let mut r = matching[n].clone();
+        r["eventID"] = format!("odd-{n}").into();
+        r["eventTime"] = time.into();
+        odd.push(r);
+    }
+    let reordered: Vec<serde_json::Value> = matching
+        .iter()
+        .take(5)
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in r.as_object().unwrap().iter().rev() {
+                m.insert(k.clone(), v.clone());
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, recs: Vec<serde_json::Value>| {
+        let f = std::fs::File::create(dir.path().join(name)).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(serde_json::json!({ "Records": recs }).to_string().as_bytes()).unwrap();
+        gz.finish().unwrap();
+    };
+    let mut first: Vec<serde_json::Value> = records.clone();
+    first.extend(matching.iter().take(20).map(|r| (*r).clone()));
+    first.extend(odd.clone());
+    write("a.json.gz", first);
+    write("b.json.gz", records.clone());
+    write("c.json.gz", reordered);
+    // What each distinct record matches, with its eventID and eventTime as written.
+    let mut expected: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for r in records.iter().chain(&odd) {
+        let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        for i in rules.eval_bytes(r.to_string().as_bytes()) {
+            let id = rules.rules[i as usize].info.id.clone();
+            *expected.entry((text("eventID"), text("eventTime"), id)).or_default() += 1;
+        }
+    }
+    let out = run(&["detect", "--no-cache", "--rules", rules_dir().to_str().unwrap(), dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut got: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for l in String::from_utf8(out.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let text = |k: &str| v[k].as_str().unwrap().to_string();
+        *got.entry((text("eventID"), text("eventTime"), text("rule_id"))).or_default() += 1;
+    }
+    assert_eq!(got, expected);
+    // The TUI: the same pairs and counts by either way of evaluating.
+    let parsed = loaded(&[dir.path().to_path_buf()], vec![rules_dir()], None);
+    let after = loaded_by(&[dir.path().to_path_buf()], vec![rules_dir()], None, false);
+    let pairs: BTreeSet<(String, String)> = expected.keys().map(|(e, _, r)| (r.clone(), e.clone())).collect();
+    assert_eq!(pairs_of(&parsed), pairs);
+    assert_eq!(pairs_of(&after), pairs);
+    let (a, b) = (parsed.store().read(), after.store().read());
+    assert_eq!(a.len(), records.len() + odd.len());
+    assert_eq!((a.detections.events(), &a.detections.per_rule), (b.detections.events(), &b.detections.per_rule));
+    assert_eq!(a.detections.per_rule.iter().sum::<usize>(), expected.values().sum::<usize>());
+    assert_eq!((a.detections.evaluated, b.detections.evaluated), (a.len(), b.len()));
 }

@@ -4,6 +4,7 @@
 //! as it keeps the verdicts of log file verification.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// A rule's level, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,6 +78,37 @@ pub struct RuleInfo {
     pub file: String,
 }
 
+/// What a source found evaluating a batch's events against the rules it was given, where it
+/// parsed each record (indices are among the batch's events).
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub struct BatchHits {
+    /// (event, the rules it matched) for the events that matched one, in event order.
+    pub hits: Vec<(u32, Vec<u16>)>,
+    /// (event, eventID, eventTime) as the records of matched events write them (strings, else
+    /// empty), for the few where that is not what the event's summary gives back.
+    pub written: Vec<(u32, String, String)>,
+    /// Events the source did not evaluate, in order: they are evaluated after loading.
+    pub unevaluated: Vec<Range<u32>>,
+}
+
+impl BatchHits {
+    /// Notes that the events in `range` were not evaluated (after those noted before).
+    pub fn not_evaluated(&mut self, range: Range<u32>) {
+        push_range(&mut self.unevaluated, range);
+    }
+}
+
+/// Appends `range` to `ranges`, joining it to the last one when they touch.
+fn push_range(ranges: &mut Vec<Range<u32>>, range: Range<u32>) {
+    if range.is_empty() {
+        return;
+    }
+    match ranges.last_mut() {
+        Some(last) if last.end == range.start => last.end = range.end,
+        _ => ranges.push(range),
+    }
+}
+
 /// The rules evaluated and what they matched, by event index (as in
 /// [`EventStore::events`](super::EventStore::events)).
 #[derive(Default, Debug, Clone)]
@@ -85,10 +117,16 @@ pub struct Detections {
     pub rules: Vec<RuleInfo>,
     /// Matched rule indices by event, for events with at least one.
     hits: HashMap<u32, Vec<u16>>,
-    /// Events evaluated so far (those at indices below this).
+    /// How many events have been evaluated so far (by their source, or after loading).
     pub evaluated: usize,
     /// Events matched per rule, by rule index.
     pub per_rule: Vec<usize>,
+    /// Events loaded that their source did not evaluate, to be read back and evaluated
+    /// ([`Detections::take_unevaluated`]).
+    unevaluated: Vec<Range<u32>>,
+    /// eventID and eventTime as written, for matched events whose record writes them otherwise
+    /// than their summary gives them back (see [`BatchHits::written`]).
+    written: HashMap<u32, (String, String)>,
 }
 
 impl Detections {
@@ -127,11 +165,49 @@ impl Detections {
         self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
     }
 
+    /// Takes what a source found in the batch whose events were just added at `range`:
+    /// its hits, or (`None`: a source that evaluated nothing) that every event of it is still
+    /// to be evaluated.
+    pub fn take_batch(&mut self, range: Range<u32>, found: Option<Box<BatchHits>>) {
+        let Some(found) = found.map(|f| *f) else {
+            push_range(&mut self.unevaluated, range);
+            return;
+        };
+        let start = range.start;
+        let mut evaluated = range.len();
+        for r in found.unevaluated {
+            let r = (start + r.start).min(range.end)..(start + r.end).min(range.end);
+            evaluated -= r.len();
+            push_range(&mut self.unevaluated, r);
+        }
+        self.evaluated += evaluated;
+        for (i, h) in found.hits {
+            self.record(start + i, h);
+        }
+        for (i, id, time) in found.written {
+            self.written.insert(start + i, (id, time));
+        }
+    }
+
+    /// The events still to be evaluated after loading (their source did not), handed over
+    /// once.
+    pub fn take_unevaluated(&mut self) -> Vec<Range<u32>> {
+        std::mem::take(&mut self.unevaluated)
+    }
+
+    /// eventID and eventTime as event `index`'s record writes them, when its source said they
+    /// differ from what its summary gives back (only for matched events).
+    pub fn written(&self, index: u32) -> Option<(&str, &str)> {
+        self.written.get(&index).map(|(id, t)| (id.as_str(), t.as_str()))
+    }
+
     /// Forgets what matched (the events are about to be replaced); the rules stay.
     pub fn clear(&mut self) {
         self.hits.clear();
         self.per_rule.clear();
         self.evaluated = 0;
+        self.unevaluated.clear();
+        self.written.clear();
     }
 }
 

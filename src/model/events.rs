@@ -19,6 +19,9 @@ pub struct Batch {
     pub resources: Vec<Sym>,
     /// The events, with offsets into the store's tables as they are once applied.
     pub events: Vec<Event>,
+    /// What detection rules matched among the events, when the source evaluated them where
+    /// it parsed them; `None`: it evaluated none.
+    pub detections: Option<Box<super::detect::BatchHits>>,
 }
 
 /// Every loaded event, with the tables its compact fields point into.
@@ -44,7 +47,9 @@ pub struct EventStore {
 }
 
 impl EventStore {
-    /// Appends a batch; returns the range of new event indices.
+    /// Appends a batch, with what its source found evaluating detection rules (see
+    /// [`Detections::take_batch`](super::detect::Detections::take_batch)); returns the range
+    /// of new event indices.
     pub fn apply(&mut self, batch: Batch) -> std::ops::Range<u32> {
         let start = self.events.len() as u32;
         self.syms.extend(batch.new_syms);
@@ -52,7 +57,9 @@ impl EventStore {
         self.strings.push_str(&batch.strings);
         self.resources.extend(batch.resources);
         self.events.extend(batch.events);
-        start..self.events.len() as u32
+        let range = start..self.events.len() as u32;
+        self.detections.take_batch(range.clone(), batch.detections);
+        range
     }
 
     /// Appends inputs announced by a source.

@@ -323,6 +323,27 @@ pub struct RecordFields<'a> {
 }
 
 impl<'a> RecordFields<'a> {
+    /// The top-level keys these fields are read from. A record that repeats one of them is
+    /// not parsed (serde refuses a duplicate field), so a record parsed holds each at most once.
+    pub const KEYS: [&'static str; 16] = [
+        "eventTime",
+        "eventName",
+        "eventSource",
+        "awsRegion",
+        "sourceIPAddress",
+        "userAgent",
+        "errorCode",
+        "requestID",
+        "eventID",
+        "readOnly",
+        "eventType",
+        "eventCategory",
+        "recipientAccountId",
+        "userIdentity",
+        "resources",
+        "insightDetails",
+    ];
+
     /// Parses the summary of one record. The input must be a JSON object.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, RecordError> {
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -522,6 +543,11 @@ mod tests {
     #[test]
     fn rejects_non_records() {
         assert!(matches!(RecordFields::parse(b"[1,2]"), Err(RecordError::NotAnObject)));
+        // Each of KEYS at most once (detections stop reading a record once they have seen them).
+        for k in RecordFields::KEYS {
+            let twice = format!(r#"{{"eventVersion":"1.08","eventID":"x","{k}":{{}},"{k}":"again"}}"#);
+            assert!(RecordFields::parse(twice.as_bytes()).is_err(), "{k}");
+        }
         assert!(matches!(RecordFields::parse(br#"{"hello":"world"}"#), Err(RecordError::NotARecord)));
         assert!(matches!(RecordFields::parse(b"{\"eventName\":"), Err(RecordError::Json(_))));
     }

@@ -50,7 +50,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         return exit::USAGE;
     }
     let rules = match RuleSet::load(&req.rules) {
-        Ok(r) => r,
+        Ok(r) => Arc::new(r),
         Err(e) => {
             let _ = writeln!(err, "trailscope: {e}");
             return exit::USAGE;
@@ -71,8 +71,20 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     let raw = Arc::new(RawReader::new(super::PRINT_CACHE_BYTES));
     let mut logs_status = None;
-    let (loaded, s3_status) = if p.logs.is_used() {
-        match super::logs::load(p, &mut q, &raw, err) {
+    let mut athena_status = None;
+    let (mut loaded, s3_status) = if p.athena.is_used() {
+        match super::athena::load(p, &mut q, &raw, Some(rules.clone()), err) {
+            Ok((loaded, status)) => {
+                athena_status = Some(status);
+                (loaded, None)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "trailscope: {}", sanitize(&e));
+                return exit::USAGE;
+            }
+        }
+    } else if p.logs.is_used() {
+        match super::logs::load(p, &mut q, &raw, Some(rules.clone()), err) {
             Ok((loaded, status)) => {
                 logs_status = Some(status);
                 (loaded, None)
@@ -83,7 +95,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
             }
         }
     } else if crate::source::s3::is_remote(&p.paths, &p.s3) {
-        match s3::load(p, &mut q, &raw) {
+        match s3::load(p, &mut q, &raw, Some(rules.clone())) {
             Ok((loaded, status)) => (loaded, Some(status)),
             Err(e) => {
                 let _ = writeln!(err, "trailscope: {}", sanitize(&e));
@@ -103,10 +115,17 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         }
         (loaded, None)
     } else {
-        let opts = LoadOptions { cache: p.cache.clone(), ..Default::default() };
+        // Each record is evaluated where it is parsed.
+        let opts = LoadOptions {
+            cache: p.cache.clone(),
+            rules: Some(rules.clone()),
+            window: super::local_window(&q, p.s3.lag_ms),
+            ..Default::default()
+        };
         (gather(Box::new(boundary::for_inputs(&p.paths, &opts)), &raw, None, err), None)
     };
-    let (hits, unread) = evaluate(&rules, &q, &loaded, &raw);
+    let unevaluated = loaded.store.detections.take_unevaluated();
+    let (hits, unread) = evaluate(&rules, &q, &loaded, &unevaluated, &raw);
     let written = match req.format {
         DetectFormat::Jsonl => write_jsonl(&rules, &hits, out),
         DetectFormat::Table => write_table(&rules, &hits, out),
@@ -116,6 +135,9 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     }
     if let Some(s) = &logs_status {
         super::logs::report(s, err);
+    }
+    if let Some(s) = &athena_status {
+        super::athena::report(s, err);
     }
     let shown = loaded.store.len();
     report(&loaded, Matched { shown, unread }, err);
@@ -174,13 +196,15 @@ pub fn rules_for_filter(q: &crate::query::Query, paths: &[PathBuf]) -> Result<Op
     Ok(Some(RuleSet::load(paths)?))
 }
 
-/// Evaluates `rules` against every event of `store` (on all cores), keeping what matched in
-/// the store's detections, as the TUI keeps them.
+/// Completes the store's detections: the events their source did not evaluate as it parsed
+/// them (live history) are read back and evaluated against `rules` (on all cores), as the TUI
+/// does.
 pub fn fill(rules: &RuleSet, store: &mut crate::model::EventStore, raw: &RawReader) {
+    let pending: Vec<u32> = store.detections.take_unevaluated().into_iter().flatten().collect();
     let s = &*store;
-    let hits: Vec<(u32, Vec<u16>)> = (0..s.len() as u32)
-        .into_par_iter()
-        .filter_map(|i| {
+    let hits: Vec<(u32, Vec<u16>)> = pending
+        .par_iter()
+        .filter_map(|&i| {
             let ev = &s.events[i as usize];
             if !rules.may_match(crate::sigma::summary_of(s, ev)) {
                 return None;
@@ -190,12 +214,11 @@ pub fn fill(rules: &RuleSet, store: &mut crate::model::EventStore, raw: &RawRead
             (!h.is_empty()).then_some((i, h))
         })
         .collect();
-    store.detections.clear();
     store.detections.rules = rules.infos();
     for (i, h) in hits {
         store.detections.record(i, h);
     }
-    store.detections.evaluated = store.len();
+    store.detections.evaluated += pending.len();
 }
 
 /// Says which rule files were skipped and why, and how many are for other log sources.
@@ -210,8 +233,16 @@ pub fn report_rules(rules: &RuleSet, err: &mut dyn Write) {
 }
 
 /// Every (event, rule) pair among the events the query selects, newest first; how many
-/// records could not be read back.
-fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &RawReader) -> (Vec<Hit>, usize) {
+/// records could not be read back. What the source found as it parsed the records is in the
+/// store; the events in `unevaluated` (which their source did not evaluate) are read back and
+/// evaluated here.
+fn evaluate(
+    rules: &RuleSet,
+    q: &crate::query::Query,
+    loaded: &Loaded,
+    unevaluated: &[std::ops::Range<u32>],
+    raw: &RawReader,
+) -> (Vec<Hit>, usize) {
     let store = &loaded.store;
     let mut matcher = Matcher::new(q);
     matcher.prepare(store);
@@ -221,25 +252,47 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
     // summary no rule can match are not read at all.
     let shown = matcher.filter(&all, &ctx);
     drop(all);
+    let pending = |i: u32| {
+        let at = unevaluated.partition_point(|r| r.end <= i);
+        unevaluated.get(at).is_some_and(|r| r.contains(&i))
+    };
     let mut per_event: Vec<Option<Vec<Hit>>> = shown
         .par_iter()
         .map(|&i| {
             let ev = &store.events[i as usize];
+            if !pending(i) {
+                let found = store.detections.of(i);
+                if found.is_empty() {
+                    return Some(Vec::new());
+                }
+                // As the record writes them: the summary gives them back, but for the few
+                // records the source noted.
+                let (event_id, event_time) = match store.detections.written(i) {
+                    Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
+                    None => (
+                        sanitize(&store.event_id(ev).to_string()).into_owned(),
+                        sanitize(&time::format_rfc3339(ev.time)).into_owned(),
+                    ),
+                };
+                return Some(
+                    found
+                        .iter()
+                        .map(|&rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
+                        .collect(),
+                );
+            }
             if !rules.may_match(crate::sigma::summary_of(store, ev)) {
                 return Some(Vec::new());
             }
             let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
-            let found = rules.eval_bytes(&bytes);
-            if found.is_empty() {
+            let Some(found) = rules.eval_record(&bytes) else {
                 return Some(Vec::new());
-            }
-            // Only a record that matched is parsed whole, for its eventID and eventTime as written.
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            let text =
-                |k: &str| v.get(k).and_then(|x| x.as_str()).map(|s| sanitize(s).into_owned()).unwrap_or_default();
-            let (event_id, event_time) = (text("eventID"), text("eventTime"));
+            };
+            let text = |s: Option<String>| s.map(|s| sanitize(&s).into_owned()).unwrap_or_default();
+            let (event_id, event_time) = (text(found.event_id), text(found.event_time));
             Some(
                 found
+                    .rules
                     .into_iter()
                     .map(|rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
                     .collect(),
@@ -253,23 +306,40 @@ fn evaluate(rules: &RuleSet, q: &crate::query::Query, loaded: &Loaded, raw: &Raw
     let mut order: Vec<u32> = hits.iter().map(|h| h.event).collect();
     order.dedup();
     store.sort_indices(&mut order);
-    let rank: std::collections::HashMap<u32, usize> = order.iter().enumerate().map(|(r, &i)| (i, r)).collect();
-    hits.sort_by_key(|h| (rank[&h.event], h.rule));
+    let mut rank = vec![u32::MAX; store.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    // Each (event, rule) pair is found once: the key is unique.
+    hits.sort_unstable_by_key(|h| (rank[h.event as usize], h.rule));
     (hits, unread)
+}
+
+/// One line of `detect`'s JSON Lines, written straight from borrowed text.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    #[serde(rename = "eventTime")]
+    event_time: &'a str,
+    rule_id: &'a str,
+    title: &'a str,
+    level: &'a str,
 }
 
 fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     for h in hits {
         let r = &rules.rules[h.rule as usize].info;
-        let line = serde_json::json!({
-            "eventID": h.event_id,
-            "eventTime": h.event_time,
-            "rule_id": r.id,
-            "title": r.title,
-            "level": r.level.name(),
-        });
-        writeln!(out, "{line}")?;
+        let line = Line {
+            event_id: &h.event_id,
+            event_time: &h.event_time,
+            rule_id: &r.id,
+            title: &r.title,
+            level: r.level.name(),
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
     }
     out.flush()
 }

@@ -5,17 +5,21 @@ use crate::model::raw::RawReader;
 use crate::model::time;
 use crate::query::{Query, Term, TermKind};
 use crate::sanitize::sanitize;
+use crate::sigma::RuleSet;
 use crate::source::logs::{LogsSource, LogsStatus};
 use crate::source::LoadOptions;
 use std::io::Write;
+use std::sync::Arc;
 
 /// Loads the log groups of `req`. The window comes from `--since`/`--until` and the filter's
 /// time terms, else the last 24 hours (then also a term of `q`, so that only the window is
-/// printed). The plan is said on `err` first.
+/// printed). The plan is said on `err` first. `rules` are evaluated against each record as
+/// it is parsed.
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
     raw: &RawReader,
+    rules: Option<Arc<RuleSet>>,
     err: &mut dyn Write,
 ) -> Result<(Loaded, LogsStatus), String> {
     if !req.paths.is_empty() {
@@ -24,7 +28,7 @@ pub fn load(
     if req.s3.trail.is_some() {
         return Err("--trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too".into());
     }
-    let opts = LoadOptions { cache: None, ..Default::default() };
+    let opts = LoadOptions { cache: None, rules, ..Default::default() };
     let (source, default_start) = LogsSource::new(&req.logs, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.0) });

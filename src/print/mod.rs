@@ -258,7 +258,10 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     if let Some(r) = &rules {
         detect::report_rules(r, err);
     }
-    let rules = rules.as_ref();
+    // Evaluated by the sources where they parse each record.
+    let rules = rules.map(Arc::new);
+    let source_rules = rules.clone();
+    let rules = rules.as_deref();
     // Records are read back for output through a bounded cache: newest-first order visits
     // trail files mostly one after another (each covers a few minutes), so each is
     // decompressed about once, while a load that prints little holds nothing.
@@ -268,7 +271,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let mut logs_status = None;
     let mut athena_status = None;
     let (loaded, shown, written) = if req.athena.is_used() {
-        match athena::load(req, &mut q, &raw, err) {
+        match athena::load(req, &mut q, &raw, source_rules.clone(), err) {
             Ok((mut loaded, status)) => {
                 athena_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
@@ -280,7 +283,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.logs.is_used() {
-        match logs::load(req, &mut q, &raw, err) {
+        match logs::load(req, &mut q, &raw, source_rules, err) {
             Ok((mut loaded, status)) => {
                 logs_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
@@ -292,7 +295,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if remote {
-        match s3::load(req, &mut q, &raw) {
+        match s3::load(req, &mut q, &raw, source_rules) {
             Ok((mut loaded, status)) => {
                 s3_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
@@ -309,8 +312,12 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             Err(code) => return code,
         }
     } else {
-        let opts =
-            LoadOptions { cache: req.cache.clone(), window: local_window(&q, req.s3.lag_ms), ..Default::default() };
+        let opts = LoadOptions {
+            cache: req.cache.clone(),
+            window: local_window(&q, req.s3.lag_ms),
+            rules: source_rules,
+            ..Default::default()
+        };
         let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
         let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
         (loaded, shown, written)

@@ -5,17 +5,25 @@ use crate::model::raw::RawReader;
 use crate::model::time;
 use crate::query::{Query, Term, TermKind};
 use crate::sanitize::sanitize;
+use crate::sigma::RuleSet;
 use crate::source::s3::layout::Window;
 use crate::source::s3::{S3Archive, S3Status};
 use crate::source::LoadOptions;
 use std::io::Write;
+use std::sync::Arc;
 
 /// Loads the local and remote inputs of `req`. The window comes from `--since`/`--until`
 /// and the filter's time terms, else the last 24 hours; with only remote inputs, the
 /// default window is also a term of `q`, so that events the files hold outside it are not
 /// printed.
-pub fn load(req: &PrintRequest, q: &mut Query, raw: &RawReader) -> Result<(Loaded, (S3Status, Window)), String> {
-    let opts = LoadOptions { cache: req.cache.clone(), ..Default::default() };
+/// `rules` are evaluated against each record as it is parsed.
+pub fn load(
+    req: &PrintRequest,
+    q: &mut Query,
+    raw: &RawReader,
+    rules: Option<Arc<RuleSet>>,
+) -> Result<(Loaded, (S3Status, Window)), String> {
+    let opts = LoadOptions { cache: req.cache.clone(), rules, ..Default::default() };
     let (source, default_start) =
         S3Archive::for_inputs(&req.paths, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, &req.s3, opts)?;
     if default_start {

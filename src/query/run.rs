@@ -476,7 +476,15 @@ pub fn summarize_unless(
     facets: bool,
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Summary> {
-    let (sizes, mut timeline) = view_bounds(&store.read(), view, facets);
+    let (sizes, mut timeline) = {
+        let s = store.read();
+        // A view of events that are gone (the store was emptied since it was made: the source
+        // started again): there is nothing to count.
+        if view.iter().any(|&i| i as usize >= s.events.len()) {
+            return None;
+        }
+        view_bounds(&s, view, facets)
+    };
     // Facets of profile fields are counted per profile and summed per value at the end; the
     // others per symbol.
     let own_facets: Vec<usize> = FACETS
@@ -489,6 +497,9 @@ pub fn summarize_unless(
     let acc = count(store, view, sizes, &own_facets, &timeline, abort)?;
     timeline.counts = acc.buckets;
     let s = store.read();
+    if s.events.len() < sizes.events || s.syms.len() < sizes.syms || s.profiles.len() < sizes.profiles {
+        return None;
+    }
     let mut own_counts = acc.own.into_iter();
     let facets = FACETS
         .iter()
@@ -578,6 +589,11 @@ fn count(
                     return None;
                 }
                 let s = store.read();
+                // The store was emptied meanwhile (the source started again: `:profile`,
+                // `:region`, `r`): these counts are for events that are gone.
+                if s.events.len() < n {
+                    return None;
+                }
                 match &member {
                     Some(bits) => {
                         let range = b * BLOCK..((b + 1) * BLOCK).min(n);
@@ -740,6 +756,46 @@ mod tests {
         assert!(narrows(&q("dsg"), &q("dsgx")));
         // Inserting a letter in the middle of a fuzzy word is not a narrowing.
         assert!(!narrows(&q("dsg"), &q("desg")));
+    }
+
+    fn store(n: usize) -> SharedStore {
+        use crate::model::{Event, IdBits, RawLoc, OWN_FIELDS};
+        let events = (0..n)
+            .map(|i| Event {
+                time: i as i64 * 1000,
+                profile: 0,
+                own: [0; OWN_FIELDS],
+                event_id: IdBits::default(),
+                request_id: IdBits::default(),
+                res_start: 0,
+                res_len: 0,
+                loc: RawLoc::new(0, i as u32, 1, false),
+                flags: 0,
+                id_shapes: 0,
+            })
+            .collect();
+        let s = SharedStore::default();
+        *s.write() = EventStore { events, profiles: vec![Default::default()], ..Default::default() };
+        s
+    }
+
+    #[test]
+    fn a_store_emptied_while_its_view_is_counted_is_no_panic() {
+        let s = store(200_000);
+        let view: Vec<u32> = (0..200_000u32).rev().collect();
+        assert!(summarize_unless(&s, &view, false, &|| false).is_some());
+        // Emptied between the view and its summary (a source started again): nothing to count.
+        let emptied = store(0);
+        assert!(summarize_unless(&emptied, &view, false, &|| false).is_none());
+        // Emptied while the blocks are counted.
+        let cleared = std::sync::atomic::AtomicBool::new(false);
+        let during = || {
+            if !cleared.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                *s.write() = EventStore::default();
+            }
+            false
+        };
+        assert!(summarize_unless(&s, &view, false, &during).is_none());
     }
 
     #[test]

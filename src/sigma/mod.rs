@@ -12,6 +12,7 @@
 //! - [`Detections`] (kept in the store, [`crate::model::detect`]): what matched, by event.
 
 mod condition;
+mod extract;
 mod load;
 pub mod rule;
 mod value;
@@ -21,7 +22,7 @@ pub use load::{LoadError, RuleProblem};
 pub use rule::Rule;
 
 use std::collections::HashMap;
-use value::Fields;
+use value::{Fields, Text};
 
 /// Rules ready to evaluate, with the rule files that could not be used.
 #[derive(Default, Debug)]
@@ -36,10 +37,32 @@ pub struct RuleSet {
     paths: Vec<Vec<String>>,
     /// Path (dotted) to its index in `paths`.
     path_index: HashMap<String, usize>,
-    /// The top-level fields the paths start with: only those of a record are parsed.
-    top: std::collections::HashSet<String>,
     /// Per rule: what its event's summary fields must be for it to match at all.
     required: Vec<Vec<(Summary, rule::Required)>>,
+    /// Per rule: the top-level keys of the fields it names.
+    tops: Vec<Vec<String>>,
+    /// Rules that require eventName to be one of a few names, by each name (lowercased), and
+    /// the rest: the rules an event can match are found without testing every rule.
+    by_name: HashMap<String, Vec<u16>>,
+    unindexed: Vec<u16>,
+    /// `paths` as a tree, with eventID and eventTime after them: what one walk of a raw record
+    /// takes out (built at the first evaluation).
+    tree: std::sync::OnceLock<extract::Paths>,
+}
+
+/// The top-level fields taken out of each record besides those the rules name: what `detect`
+/// writes of a record that matched.
+const WRITTEN: [&str; 2] = ["eventID", "eventTime"];
+
+/// What the rules found in one raw record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordHits {
+    /// Indices (in [`RuleSet::rules`]) of the rules it matched; never empty.
+    pub rules: Vec<u16>,
+    /// Its eventID and eventTime as written, when they are strings (else `None`).
+    pub event_id: Option<String>,
+    /// See `event_id`.
+    pub event_time: Option<String>,
 }
 
 /// The fields of an event's summary (kept in the store) that rules often require.
@@ -65,6 +88,66 @@ pub struct SummaryFields<'a> {
     pub arn: &'a str,
     /// userAgent
     pub agent: &'a str,
+}
+
+/// The eventNames (lowercased) one of which a rule requires, when its requirement on eventName
+/// is a list of plain names compared whole, without case.
+fn names_required(required: &[(Summary, rule::Required)]) -> Option<Vec<String>> {
+    use value::{Matcher, Place};
+    let (_, req) = required.iter().find(|(w, r)| *w == Summary::Name && !r.all)?;
+    let names = req
+        .values
+        .iter()
+        .map(|m| match m {
+            Matcher::Plain { s, place: Place::Exact, cased: false } => Some(s.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<String>>>()?;
+    (!names.is_empty()).then_some(names)
+}
+
+/// An event's summary fields as text the requirements of rules test, each lowercased once.
+struct SummaryTexts<'a> {
+    ev: SummaryFields<'a>,
+    name: Text<'a>,
+    source: Text<'a>,
+    /// eventSource with `.amazonaws.com` (the store keeps it short), made when first needed.
+    full_source: std::cell::OnceCell<Option<Text<'static>>>,
+    identity_type: Text<'a>,
+    arn: Text<'a>,
+    agent: Text<'a>,
+}
+
+impl SummaryTexts<'_> {
+    /// Whether the event's `which` field meets `req` (a field not known meets everything).
+    fn allows(&self, which: Summary, req: &rule::Required) -> bool {
+        let none = Fields::none();
+        match which {
+            // The store keeps eventSource short: either spelling may be the record's.
+            Summary::Source => {
+                let src = self.ev.source;
+                src.is_empty()
+                    || req.holds(&none, &self.source)
+                    || self
+                        .full_source
+                        .get_or_init(|| {
+                            (!src.ends_with(".amazonaws.com")).then(|| Text::owned(format!("{src}.amazonaws.com")))
+                        })
+                        .as_ref()
+                        .is_some_and(|f| req.holds(&none, f))
+            }
+            other => {
+                let (have, text) = match other {
+                    Summary::Name => (self.ev.name, &self.name),
+                    Summary::IdentityType => (self.ev.identity_type, &self.identity_type),
+                    Summary::Arn => (self.ev.arn, &self.arn),
+                    Summary::Agent => (self.ev.agent, &self.agent),
+                    Summary::Source => (self.ev.source, &self.source),
+                };
+                have.is_empty() || req.holds(&none, text)
+            }
+        }
+    }
 }
 
 /// The summary fields of a stored event for [`RuleSet::may_match`]. An Insights event's
@@ -98,9 +181,20 @@ impl RuleSet {
     /// for another log source is counted and left out; one that cannot be evaluated as written
     /// is recorded in [`RuleSet::problems`].
     pub fn add_yaml(&mut self, text: &str, file: &str) {
-        match rule::parse(text, file, &mut |p| self.field(p)) {
+        let mut named = Vec::new();
+        let parsed = rule::parse(text, file, &mut |p| {
+            let i = self.field(p);
+            named.push(i);
+            i
+        });
+        match parsed {
             Ok(Some(r)) => {
-                let required = r
+                // The top-level keys of the fields the rule names (see RuleSet::eval_summarised).
+                let mut tops: Vec<String> = named.iter().map(|&i| self.paths[i][0].clone()).collect();
+                tops.sort();
+                tops.dedup();
+                self.tops.push(tops);
+                let required: Vec<(Summary, rule::Required)> = r
                     .detection
                     .required()
                     .into_iter()
@@ -117,12 +211,29 @@ impl RuleSet {
                         Some((which, req))
                     })
                     .collect();
+                let index = self.rules.len() as u16;
+                match names_required(&required) {
+                    Some(names) => {
+                        for n in names {
+                            let rules = self.by_name.entry(n).or_default();
+                            if rules.last() != Some(&index) {
+                                rules.push(index);
+                            }
+                        }
+                    }
+                    None => self.unindexed.push(index),
+                }
                 self.required.push(required);
                 self.rules.push(r)
             }
             Ok(None) => self.other_logsource += 1,
             Err(reason) => self.problems.push(RuleProblem::new(file, reason)),
         }
+        self.tree = Default::default();
+    }
+
+    fn tree(&self) -> &extract::Paths {
+        self.tree.get_or_init(|| extract::Paths::new(&self.paths, &WRITTEN))
     }
 
     /// The index of a field path, registering it.
@@ -131,7 +242,6 @@ impl RuleSet {
             return i;
         }
         let i = self.paths.len();
-        self.top.insert(dotted.split('.').next().unwrap_or("").to_owned());
         self.paths.push(dotted.split('.').map(str::to_owned).collect());
         self.path_index.insert(dotted.to_owned(), i);
         i
@@ -142,27 +252,44 @@ impl RuleSet {
     /// not have (a field not known, `""`, rules nothing out). Reading and parsing the records
     /// of the rest is the bulk of the work, and most events are ruled out here.
     pub fn may_match(&self, ev: SummaryFields<'_>) -> bool {
-        let full_source = (!ev.source.is_empty() && !ev.source.ends_with(".amazonaws.com"))
-            .then(|| format!("{}.amazonaws.com", ev.source));
-        let ok = |which: Summary, req: &rule::Required| match which {
-            // The store keeps eventSource short: either spelling may be the record's.
-            Summary::Source => {
-                ev.source.is_empty() || req.holds(ev.source) || full_source.as_deref().is_some_and(|f| req.holds(f))
-            }
-            other => {
-                let have = match other {
-                    Summary::Name => ev.name,
-                    Summary::IdentityType => ev.identity_type,
-                    Summary::Arn => ev.arn,
-                    Summary::Agent => ev.agent,
-                    Summary::Source => ev.source,
-                };
-                have.is_empty() || req.holds(have)
-            }
-        };
-        self.required.iter().any(|reqs| reqs.iter().all(|(w, r)| ok(*w, r)))
+        !self.candidates(ev).is_empty()
     }
 
+    /// The rules (indices in [`RuleSet::rules`], in order) that can match an event with these
+    /// summary fields, as [`RuleSet::may_match`] decides: only the rules that name the
+    /// event's eventName (or none) are tested, each field's text lowercased once for all.
+    fn candidates(&self, ev: SummaryFields<'_>) -> Vec<u16> {
+        let texts = SummaryTexts {
+            name: Text::of(ev.name),
+            source: Text::of(ev.source),
+            full_source: std::cell::OnceCell::new(),
+            identity_type: Text::of(ev.identity_type),
+            arn: Text::of(ev.arn),
+            agent: Text::of(ev.agent),
+            ev,
+        };
+        let allowed = |&i: &u16| self.required[i as usize].iter().all(|(w, r)| texts.allows(*w, r));
+        if ev.name.is_empty() {
+            // Not known: no requirement on it rules a rule out.
+            return (0..self.rules.len() as u16).filter(allowed).collect();
+        }
+        let named = self.by_name.get(texts.name.lower()).map_or(&[][..], Vec::as_slice);
+        let (mut a, mut b) = (named.iter().peekable(), self.unindexed.iter().peekable());
+        let mut out = Vec::new();
+        // Both lists are in rule order: merged, in rule order.
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if x <= y => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => break,
+            };
+            if let Some(&i) = next.filter(|i| allowed(i)) {
+                out.push(i);
+            }
+        }
+        out
+    }
     /// Indices (in [`RuleSet::rules`]) of the rules that match `record`.
     pub fn eval(&self, record: &serde_json::Value) -> Vec<u16> {
         if self.rules.is_empty() {
@@ -172,62 +299,72 @@ impl RuleSet {
         self.rules.iter().enumerate().filter(|(_, r)| r.detection.matches(&fields)).map(|(i, _)| i as u16).collect()
     }
 
-    /// [`RuleSet::eval`] of a raw record; nothing for bytes that are not a JSON object. Only
-    /// the top-level fields the rules name are parsed into values; the rest of the record is
-    /// only scanned.
+    /// [`RuleSet::eval`] of a raw record; nothing for bytes that are not a JSON object. The
+    /// fields the rules name are taken out of the record in one borrowed walk; the rest of it
+    /// is only scanned.
     pub fn eval_bytes(&self, raw: &[u8]) -> Vec<u16> {
-        if self.rules.is_empty() {
-            return Vec::new();
-        }
-        match self.named_fields(raw) {
-            Some(v) => self.eval(&v),
-            // Keys with escapes, or not JSON: the whole record, the slow way.
-            None => match serde_json::from_slice::<serde_json::Value>(raw) {
-                Ok(v) if v.is_object() => self.eval(&v),
-                _ => Vec::new(),
-            },
-        }
+        self.eval_record(raw).map(|h| h.rules).unwrap_or_default()
     }
 
-    /// The record with only the top-level fields the rules name (later duplicates winning, as
-    /// when the whole record is parsed); `None` when its keys cannot be borrowed (escapes).
-    fn named_fields(&self, raw: &[u8]) -> Option<serde_json::Value> {
-        let top: Vec<(&str, &serde_json::value::RawValue)> = serde_json::from_slice::<SeqMap<'_>>(raw).ok()?.0;
-        let mut obj = serde_json::Map::new();
-        for (k, v) in top {
-            if self.top.contains(k) {
-                obj.insert(k.to_owned(), serde_json::from_str(v.get()).ok()?);
-            }
+    /// The rules a raw record matches, with its eventID and eventTime as written; `None` when
+    /// it matches none (or is not a JSON object).
+    pub fn eval_record(&self, raw: &[u8]) -> Option<RecordHits> {
+        self.eval_rules(raw, 0..self.rules.len() as u16, None)
+    }
+
+    /// [`RuleSet::eval_record`] with only the rules `which` (in order), the walk of the record
+    /// stopping once it has seen the top-level keys `stop` (when given).
+    fn eval_rules(&self, raw: &[u8], which: impl Iterator<Item = u16>, stop: Option<&[&str]>) -> Option<RecordHits> {
+        if self.rules.is_empty() {
+            return None;
         }
-        Some(serde_json::Value::Object(obj))
+        let raws = self.tree().extract(raw, stop)?;
+        let written: Vec<extract::Raw<'_>> = raws[self.paths.len()..].to_vec();
+        let fields = Fields::extracted(raws, &self.paths);
+        let rules: Vec<u16> = which.filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
+        if rules.is_empty() {
+            return None;
+        }
+        // As strings only (what `detect` writes; anything else is no text).
+        let mut text = written.into_iter().map(|r| match r.map(extract::leaf) {
+            Some(Ok(Some((s, true)))) => Some(s.into_owned()),
+            _ => None,
+        });
+        let (event_id, event_time) = (text.next().flatten(), text.next().flatten());
+        Some(RecordHits { rules, event_id, event_time })
+    }
+
+    /// [`RuleSet::eval_record`] of a record whose summary fields are `summary`: nothing is
+    /// read of a record no rule can match by them ([`RuleSet::may_match`]), and only the rules
+    /// that can are evaluated. `once`: top-level keys the caller knows occur at most once in
+    /// the record (its parser rejects a record that repeats them): when the rules to evaluate
+    /// name only such keys, the walk of the record stops once it has seen them all.
+    /// `written`: eventID and eventTime as written are wanted (else they are left `None`).
+    pub fn eval_summarised(
+        &self,
+        summary: SummaryFields<'_>,
+        raw: &[u8],
+        once: &[&str],
+        written: bool,
+    ) -> Option<RecordHits> {
+        let candidates = self.candidates(summary);
+        if candidates.is_empty() {
+            return None;
+        }
+        let mut keys: Vec<&str> =
+            candidates.iter().flat_map(|&i| self.tops[i as usize].iter().map(String::as_str)).collect();
+        if written {
+            keys.extend(WRITTEN);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let stop = keys.iter().all(|k| once.contains(k)).then_some(keys.as_slice());
+        self.eval_rules(raw, candidates.into_iter(), stop)
     }
 
     /// What each rule says about itself, by rule index (for [`Detections::rules`]).
     pub fn infos(&self) -> Vec<RuleInfo> {
         self.rules.iter().map(|r| r.info.clone()).collect()
-    }
-}
-
-/// A JSON object's members in order, keys and values borrowed.
-struct SeqMap<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for SeqMap<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = SeqMap<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<SeqMap<'a>, M::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
-                    out.push((k, v));
-                }
-                Ok(SeqMap(out))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 

@@ -2,7 +2,7 @@
 //! Rule License asks) and its detection, compiled.
 
 use super::condition::{self, Cond};
-use super::value::{parse_cidr, string_matcher, Fields, Matcher, Place};
+use super::value::{parse_cidr, string_matcher, Fields, Matcher, Place, Text};
 use crate::sanitize::sanitize;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -36,12 +36,13 @@ pub(crate) struct Required {
 }
 
 impl Required {
-    /// Whether `text`, the field's value, meets it.
-    pub(crate) fn holds(&self, text: &str) -> bool {
+    /// Whether `text`, the field's value, meets it (`none`: fields of no record, as the
+    /// matchers of a requirement consult no other field).
+    pub(crate) fn holds(&self, none: &Fields<'_>, text: &Text<'_>) -> bool {
         if self.all {
-            self.values.iter().all(|m| m.test_text(text))
+            self.values.iter().all(|m| m.test(none, Some(text)))
         } else {
-            self.values.iter().any(|m| m.test_text(text))
+            self.values.iter().any(|m| m.test(none, Some(text)))
         }
     }
 }

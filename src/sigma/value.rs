@@ -18,10 +18,14 @@ impl<'a> Text<'a> {
     pub(crate) fn of(s: &'a str) -> Self {
         Text { raw: Cow::Borrowed(s), lower: OnceCell::new() }
     }
+    /// A value known as text of its own.
+    pub(crate) fn owned(s: String) -> Self {
+        Text { raw: Cow::Owned(s), lower: OnceCell::new() }
+    }
     fn raw(&self) -> &str {
         &self.raw
     }
-    fn lower(&self) -> &str {
+    pub(crate) fn lower(&self) -> &str {
         self.lower.get_or_init(|| self.raw.to_lowercase())
     }
     fn get(&self, cased: bool) -> &str {
@@ -35,19 +39,37 @@ impl<'a> Text<'a> {
 
 /// The fields of one record the rules name, each extracted when first asked, then kept.
 pub(crate) struct Fields<'a> {
+    /// Where the fields come from: a parsed record, or the raw JSON of each (by field).
     record: &'a Value,
+    raws: Vec<super::extract::Raw<'a>>,
     paths: &'a [Vec<String>],
     cache: Vec<OnceCell<Option<Text<'a>>>>,
 }
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(record: &'a Value, paths: &'a [Vec<String>]) -> Self {
-        Fields { record, paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
+        Fields { record, raws: Vec::new(), paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
+    }
+
+    /// The fields of no record, for matchers that test a text alone.
+    pub(crate) fn none() -> Fields<'static> {
+        Fields { record: &Value::Null, raws: Vec::new(), paths: &[], cache: Vec::new() }
+    }
+
+    /// The fields whose raw JSON [`super::extract::Paths::extract`] took out of a record (its
+    /// first `paths.len()` slots).
+    pub(crate) fn extracted(mut raws: Vec<super::extract::Raw<'a>>, paths: &'a [Vec<String>]) -> Self {
+        raws.truncate(paths.len());
+        Fields { record: &Value::Null, raws, paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
     }
 
     pub(crate) fn get(&self, field: usize) -> Option<&Text<'a>> {
         self.cache[field]
             .get_or_init(|| {
+                if !self.raws.is_empty() {
+                    let (raw, _) = super::extract::leaf(self.raws[field]?).ok()??;
+                    return Some(Text { raw, lower: OnceCell::new() });
+                }
                 let mut v = self.record;
                 for key in &self.paths[field] {
                     v = v.as_object()?.get(key)?;
@@ -108,13 +130,6 @@ impl Matcher {
     /// Whether the matcher compares a field's own text only (not null, presence or another field).
     pub(crate) fn on_text_alone(&self) -> bool {
         !matches!(self, Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef { .. })
-    }
-
-    /// [`Matcher::test`] of a text known apart from a record (no other field is consulted).
-    pub(crate) fn test_text(&self, text: &str) -> bool {
-        static NO_PATHS: [Vec<String>; 0] = [];
-        let fields = Fields::new(&Value::Null, &NO_PATHS);
-        self.test(&fields, Some(&Text::of(text)))
     }
 
     pub(crate) fn test(&self, fields: &Fields<'_>, own: Option<&Text<'_>>) -> bool {

@@ -182,7 +182,8 @@ pub fn load_found(
     let mut stats = LoadStats { discovering: true, ..Default::default() };
     let mut coord = Ingest::new(raw);
     let index = match &opts.cache {
-        Some(c) if !opts.retain_content && on_disk => open_index(c, emit),
+        // Records evaluated against rules are parsed: stored indexes would not be used.
+        Some(c) if !opts.retain_content && opts.rules.is_none() && on_disk => open_index(c, emit),
         _ => None,
     };
     let mut index_writes = IndexWrites::default();
@@ -201,13 +202,13 @@ pub fn load_found(
         for _ in 0..threads {
             let tx = tx.clone();
             let next = &next;
-            let how = Reading { retain: opts.retain_content, whole_max: opts.whole_max };
+            let how = Reading { retain: opts.retain_content, whole_max: opts.whole_max, rules: opts.rules.clone() };
             let index = index.as_ref();
             let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = found.get(i) else { break };
-                if tx.send(process_file(&file, how, &hasher, index)).is_err() {
+                if tx.send(process_file(&file, &how, &hasher, index)).is_err() {
                     break;
                 }
             });

@@ -6,6 +6,7 @@ use super::local::LocalBatch;
 use super::worker::{process_file, FileOutcome, Reading};
 use super::{LoadStats, Problem, SourceMsg};
 use crate::cache::coverage::TimeSpan;
+use crate::model::detect::BatchHits;
 use crate::model::events::Batch;
 use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
@@ -38,6 +39,10 @@ pub struct Ingest<'a> {
     pending: Batch,
     /// The oldest and newest event time taken (events without a readable time aside).
     times: Option<(i64, i64)>,
+    /// What detection rules found among the pending events, and whether any of them were
+    /// evaluated (else the batch says none was).
+    pending_found: BatchHits,
+    pending_evaluated: bool,
 }
 
 impl<'a> Ingest<'a> {
@@ -59,6 +64,8 @@ impl<'a> Ingest<'a> {
             raw,
             pending: Batch::default(),
             times: None,
+            pending_found: BatchHits::default(),
+            pending_evaluated: false,
         }
     }
 
@@ -72,8 +79,9 @@ impl<'a> Ingest<'a> {
 
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
-        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX };
-        let outcome = process_file(f, how, self.interner.hasher(), None);
+        // Not evaluated against rules here: the consumer evaluates such events after loading.
+        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX, rules: None };
+        let outcome = process_file(f, &how, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }
 
@@ -139,10 +147,30 @@ impl<'a> Ingest<'a> {
         let uniq_base = self.strings_len as u32;
         let (mut dups, mut untimed) = (0, 0);
         let mut kept_uniq = String::new();
-        for (mut ev, (id_hash, raw_hash)) in local.events.into_iter().zip(local.hashes) {
+        // What the rules found, by local index: carried over for the events kept (an event
+        // dropped as a duplicate takes its hits with it, so none is counted twice).
+        let evaluated = local.found.is_some();
+        self.pending_evaluated |= evaluated;
+        let found = local.found.unwrap_or_default();
+        let mut hits = found.hits.into_iter().peekable();
+        let mut written = found.written.into_iter().peekable();
+        for (local_idx, (mut ev, (id_hash, raw_hash))) in local.events.into_iter().zip(local.hashes).enumerate() {
             if self.is_duplicate(id_hash, raw_hash, ev.loc) {
                 dups += 1;
                 continue;
+            }
+            let (local_idx, idx) = (local_idx as u32, self.pending.events.len() as u32);
+            if evaluated {
+                while hits.next_if(|(i, _)| *i < local_idx).is_some() {}
+                if let Some((_, h)) = hits.next_if(|(i, _)| *i == local_idx) {
+                    self.pending_found.hits.push((idx, h));
+                }
+                while written.next_if(|(i, ..)| *i < local_idx).is_some() {}
+                if let Some((_, id, time)) = written.next_if(|(i, ..)| *i == local_idx) {
+                    self.pending_found.written.push((idx, id, time));
+                }
+            } else {
+                self.pending_found.not_evaluated(idx..idx + 1);
             }
             for s in ev.own.iter_mut() {
                 *s = remap[*s as usize];
@@ -242,6 +270,8 @@ impl<'a> Ingest<'a> {
         }
         let mut batch = std::mem::take(&mut self.pending);
         batch.new_syms = self.interner.take_new();
+        let found = std::mem::take(&mut self.pending_found);
+        batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
     }
 }

@@ -2,6 +2,7 @@
 //! coordinator interns them into the shared tables.
 
 use super::files::Parsed;
+use crate::model::detect::BatchHits;
 use crate::model::intern::{ProfileInterner, StrHasher};
 use crate::model::record::RecordFields;
 use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
@@ -10,6 +11,7 @@ use crate::model::{
     id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_READONLY, FLAG_READONLY_KNOWN,
     NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
+use crate::sigma::{RuleSet, SummaryFields};
 use std::hash::BuildHasher;
 
 /// How many recent records of a file are remembered to drop exact copies of.
@@ -41,6 +43,9 @@ pub(super) struct LocalBatch {
     pub(super) dups: usize,
     /// The (eventID hash, bytes hash) of recent records, by bytes hash.
     recent: Box<[(u64, u64); RECENT]>,
+    /// What detection rules found in the records kept (indices among `events`), when they
+    /// were evaluated as parsed; `None`: they were not.
+    pub(super) found: Option<BatchHits>,
 }
 
 impl LocalBatch {
@@ -66,7 +71,63 @@ impl LocalBatch {
             hashes: Vec::with_capacity(records),
             dups: 0,
             recent: Box::new([(0, 0); RECENT]),
+            found: None,
         }
+    }
+
+    /// The same batch, its records to be evaluated against detection rules (`yes`).
+    pub(super) fn evaluating(mut self, yes: bool) -> Self {
+        self.found = yes.then(BatchHits::default);
+        self
+    }
+
+    /// [`LocalBatch::push`], then the record evaluated against `rules` (when given and the
+    /// record was kept, not dropped as a copy of a recent one).
+    pub(super) fn push_evaluated(&mut self, file: u32, p: &Parsed<'_, '_>, rules: Option<&RuleSet>) {
+        let before = self.events.len();
+        self.push(file, p);
+        if let Some(rules) = rules {
+            self.evaluate(rules, before, p);
+        }
+    }
+
+    /// Evaluates the record `p` against `rules` if it became event `index` (it was not
+    /// dropped), with the summary fields already parsed ruling out most records at once.
+    pub(super) fn evaluate(&mut self, rules: &RuleSet, index: usize, p: &Parsed<'_, '_>) {
+        let Some(found) = self.found.as_mut() else { return };
+        let Some(ev) = self.events.get(index) else { return };
+        let r: &RecordFields = p.fields;
+        // As the store keeps them (see sigma::summary_of): an Insights event's summary fields
+        // are those of the API it concerns, so they say nothing.
+        let name = r.display_name();
+        let id = r.identity.0.as_ref();
+        let summary = if r.category.as_str().eq_ignore_ascii_case("insight") {
+            SummaryFields::default()
+        } else {
+            SummaryFields {
+                name: &name,
+                source: r.display_source(),
+                identity_type: id.map_or("", |i| i.kind.as_str()),
+                arn: id.map_or("", |i| i.arn.as_str()),
+                agent: r.user_agent.as_str(),
+            }
+        };
+        // `detect` writes eventID and eventTime as the record does when they are strings. The
+        // fields parsed give them unless they may have been a number or a boolean (then the
+        // record's own are taken out with the rules' fields).
+        let (id, time) = (r.event_id.as_str(), r.event_time.as_str());
+        let ambiguous = maybe_not_text(id) || maybe_not_text(time);
+        let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, ambiguous) else { return };
+        let i = index as u32;
+        let (id, time) = match ambiguous {
+            true => (h.event_id.unwrap_or_default(), h.event_time.unwrap_or_default()),
+            false => (id.to_string(), time.to_string()),
+        };
+        // The summary gives the same back for nearly every record; only the others carry them.
+        if id != r.event_id.as_str() || !time_written_as(&time, ev.time) {
+            found.written.push((i, id, time));
+        }
+        found.hits.push((i, h.rules));
     }
     /// The string of local symbol `sym`, and its hash.
     pub(super) fn local(&self, sym: Sym) -> (&str, u64) {
@@ -298,4 +359,20 @@ pub(super) fn summary_of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
         span: p.span,
         raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
     }
+}
+
+/// Whether `written`, an eventTime as a record writes it, is what the event's time `ms` is
+/// written as when given back ([`crate::model::time::format_rfc3339`]).
+fn time_written_as(written: &str, ms: i64) -> bool {
+    // CloudTrail's own form, which the summary's time gives back exactly (a leap second aside).
+    if written.len() == 20 && parse_event_time(written) == Some(ms) && written.get(17..19).is_none_or(|s| s != "60") {
+        return true;
+    }
+    written == crate::model::time::format_rfc3339(ms)
+}
+
+/// Whether `s`, a field's text as the record parser gives it, may stand for a number or a
+/// boolean in the record rather than a string.
+fn maybe_not_text(s: &str) -> bool {
+    s == "true" || s == "false" || s.parse::<f64>().is_ok()
 }

@@ -234,6 +234,8 @@ impl Merge {
             IdBits::text(r)
         };
         out.events = batch.events;
+        // Indices among the batch's events, which keep their order.
+        out.detections = batch.detections;
         for ev in &mut out.events {
             for s in ev.own.iter_mut() {
                 *s = map(*s);

@@ -145,6 +145,10 @@ pub struct LoadOptions {
     /// Only events of this window are wanted: files named as a trail names them (by their
     /// delivery time) that cannot hold one are not read at all.
     pub window: Option<s3::layout::Window>,
+    /// Detection rules to evaluate each record against where it is parsed, the bytes in hand
+    /// (the hits travel in the batches, [`Batch::detections`]). With rules, stored archive
+    /// indexes are not used: a record has to be parsed to be evaluated.
+    pub rules: Option<Arc<crate::sigma::RuleSet>>,
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
@@ -160,6 +164,7 @@ impl Default for LoadOptions {
             cache: None,
             whole_max: DEFAULT_WHOLE_MAX,
             window: None,
+            rules: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use super::stream::parse_stream;
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
 use crate::model::raw::{open_content, ContentNotes, Opened, ReadError, SourceFile};
+use crate::sigma::RuleSet;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -57,19 +58,21 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default()
 }
 
-/// How inputs are read: whether their content is kept for reading back, and above what size
-/// it is parsed as a stream instead of whole.
-#[derive(Clone, Copy, Debug)]
+/// How inputs are read: whether their content is kept for reading back, above what size it
+/// is parsed as a stream instead of whole, and the detection rules each record is evaluated
+/// against as it is parsed.
+#[derive(Clone, Debug)]
 pub(super) struct Reading {
     pub(super) retain: bool,
     pub(super) whole_max: usize,
+    pub(super) rules: Option<Arc<RuleSet>>,
 }
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
 /// the whole load.
 pub(super) fn process_file(
     file: &SourceFile,
-    how: Reading,
+    how: &Reading,
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
@@ -89,12 +92,13 @@ pub(super) fn process_file(
 /// parses it (building its index when there is a store).
 pub(super) fn read_indexed(
     file: &SourceFile,
-    how: Reading,
+    how: &Reading,
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
-    // Content kept for reading back (`retain`) has to be read anyway.
-    let key = index.filter(|_| !how.retain).and_then(|_| file_key(file));
+    // Content kept for reading back (`retain`) has to be read anyway, and records evaluated
+    // against rules have to be parsed.
+    let key = index.filter(|_| !how.retain && how.rules.is_none()).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
@@ -118,10 +122,16 @@ pub(super) fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> 
     })
 }
 
-pub(super) fn read_and_parse(file: &SourceFile, how: Reading, hasher: &StrHasher, key: Option<FileKey>) -> FileOutcome {
+pub(super) fn read_and_parse(
+    file: &SourceFile,
+    how: &Reading,
+    hasher: &StrHasher,
+    key: Option<FileKey>,
+) -> FileOutcome {
+    let rules = how.rules.as_deref();
     match open_content(file, how.whole_max) {
-        Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, hasher, key, content, notes),
-        Ok(Opened::Stream(mut input)) => parse_streamed(file, hasher, key, &mut *input),
+        Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, rules, hasher, key, content, notes),
+        Ok(Opened::Stream(mut input)) => parse_streamed(file, rules, hasher, key, &mut *input),
         Err(e) => FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
     }
 }
@@ -130,39 +140,33 @@ pub(super) fn read_and_parse(file: &SourceFile, how: Reading, hasher: &StrHasher
 fn parse_whole(
     file: &SourceFile,
     retain: bool,
+    rules: Option<&RuleSet>,
     hasher: &StrHasher,
     key: Option<FileKey>,
     content: Vec<u8>,
     notes: ContentNotes,
 ) -> FileOutcome {
-    let mut batch = LocalBatch::new(hasher, content.len());
+    let new_batch = || LocalBatch::new(hasher, content.len()).evaluating(rules.is_some());
+    let mut batch = new_batch();
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
     let result = match writer.as_mut() {
         // Building the archive index: each record goes through its stored form.
         Some(w) => {
-            let mut take = |p: Parsed<'_, '_>| {
-                let s = summary_of(&p);
-                w.push(&s);
-                batch.push_summary(file.id, &s);
-            };
+            let mut take = |p: Parsed<'_, '_>| push_indexed(&mut batch, w, file.id, &p, rules);
             match parse_trail_log(&content, &mut take) {
                 Some(outcome) => Ok(outcome),
                 None => {
-                    batch = LocalBatch::new(hasher, content.len());
+                    batch = new_batch();
                     *w = IndexWriter::new();
-                    parse_content(&content, &mut |p| {
-                        let s = summary_of(&p);
-                        w.push(&s);
-                        batch.push_summary(file.id, &s);
-                    })
+                    parse_content(&content, &mut |p| push_indexed(&mut batch, w, file.id, &p, rules))
                 }
             }
         }
-        None => match parse_trail_log(&content, &mut |p| batch.push(file.id, &p)) {
+        None => match parse_trail_log(&content, &mut |p| batch.push_evaluated(file.id, &p, rules)) {
             Some(outcome) => Ok(outcome),
             None => {
-                batch = LocalBatch::new(hasher, content.len());
-                parse_content(&content, &mut |p| batch.push(file.id, &p))
+                batch = new_batch();
+                parse_content(&content, &mut |p| batch.push_evaluated(file.id, &p, rules))
             }
         },
     };
@@ -179,22 +183,36 @@ fn parse_whole(
 
 /// Parses content too large to hold whole as it is read (it is not kept: records are read
 /// back from the input).
-fn parse_streamed(file: &SourceFile, hasher: &StrHasher, key: Option<FileKey>, input: &mut dyn Read) -> FileOutcome {
-    let mut batch = LocalBatch::new(hasher, 1 << 20);
+fn parse_streamed(
+    file: &SourceFile,
+    rules: Option<&RuleSet>,
+    hasher: &StrHasher,
+    key: Option<FileKey>,
+    input: &mut dyn Read,
+) -> FileOutcome {
+    let mut batch = LocalBatch::new(hasher, 1 << 20).evaluating(rules.is_some());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
     let result = parse_stream(input, &mut |p| match writer.as_mut() {
-        Some(w) => {
-            let s = summary_of(&p);
-            w.push(&s);
-            batch.push_summary(file.id, &s);
-        }
-        None => batch.push(file.id, &p),
+        Some(w) => push_indexed(&mut batch, w, file.id, &p, rules),
+        None => batch.push_evaluated(file.id, &p, rules),
     });
     let (result, bytes) = match result {
         Ok((outcome, bytes)) => (Ok(outcome), bytes),
         Err(e) => (Err(e), 0),
     };
     finish(file, result, batch, ContentNotes::default(), key.zip(writer), bytes)
+}
+
+/// Takes a record through the form the archive index stores, adding it to the index being
+/// built, and evaluates it against `rules`.
+fn push_indexed(batch: &mut LocalBatch, w: &mut IndexWriter, file: u32, p: &Parsed<'_, '_>, rules: Option<&RuleSet>) {
+    let s = summary_of(p);
+    w.push(&s);
+    let before = batch.events.len();
+    batch.push_summary(file, &s);
+    if let Some(rules) = rules {
+        batch.evaluate(rules, before, p);
+    }
 }
 
 /// A parsed input's outcome: its events, what was skipped in it, its new index.

@@ -121,6 +121,12 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
     crossterm::style::force_color_output(true);
     tty::set_mouse(opts.mouse);
+    // The rules are read beside the start (the terminal, the filter worker) and handed to the
+    // source, which evaluates each record as it parses it.
+    let rules_job = (!opts.rules.is_empty()).then(|| {
+        let paths = opts.rules.clone();
+        std::thread::Builder::new().name("rules".into()).spawn(move || crate::sigma::RuleSet::load(&paths))
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -135,8 +141,9 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let mut terminal = tty::take();
     install_panic_hook();
     let mut state = start_state(&opts, raw.clone(), base.terms, now);
+    let rules = rules_job.and_then(|job| take_rules(job, &mut state));
     let raw_for_links = raw.clone();
-    if let Err(e) = spawn_source(&opts, raw, msg_tx.clone(), live_rx, hungry_rx) {
+    if let Err(e) = spawn_source(&opts, rules.clone(), raw, msg_tx.clone(), live_rx, hungry_rx) {
         tty::give_back();
         return Err(e);
     }
@@ -144,9 +151,9 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     state.set_worker_waker(Box::new(move || {
         let _ = wake_tx.send(Msg::Work);
     }));
-    let detect_tx = (!opts.rules.is_empty())
-        .then(|| spawn_detector(opts.rules.clone(), state.store().clone(), raw_for_links.clone(), msg_tx.clone()));
-    let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links, detect_tx };
+    let detect_tx =
+        rules.clone().map(|r| spawn_detector(r, state.store().clone(), raw_for_links.clone(), msg_tx.clone()));
+    let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links, detect_tx, rules };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     tty::give_back();
     effects::remove_kept_files();
@@ -156,6 +163,34 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     }
     // The loader thread may still be running on a huge archive; exiting ends it.
     result.map(|signal| signal.unwrap_or(exit::OK))
+}
+
+/// The rules read on their thread, said to the state (what each says about itself, the files
+/// that could not be used); `None` when none can be evaluated.
+fn take_rules(
+    job: std::io::Result<std::thread::JoinHandle<Result<crate::sigma::RuleSet, crate::sigma::LoadError>>>,
+    state: &mut State,
+) -> Option<Arc<crate::sigma::RuleSet>> {
+    let failed =
+        |reason: String| Msg::rules(Vec::new(), vec![crate::sigma::RuleProblem { file: "--rules".into(), reason }], 0);
+    match job.map(|j| j.join()) {
+        Ok(Ok(Ok(rules))) => {
+            state.apply(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
+            (!rules.is_empty()).then(|| Arc::new(rules))
+        }
+        Ok(Ok(Err(e))) => {
+            state.apply(failed(e.to_string()));
+            None
+        }
+        Ok(Err(_)) => {
+            state.apply(failed("reading the rules failed (internal error)".into()));
+            None
+        }
+        Err(e) => {
+            state.apply(failed(format!("could not start a thread: {e}")));
+            None
+        }
+    }
 }
 
 /// The state the TUI starts with: the filter worker started over an empty store, the
@@ -247,6 +282,7 @@ fn local_options(opts: &Options) -> LoadOptions {
 /// Starts the thread that feeds events: the loader for files, or the live source.
 fn spawn_source(
     opts: &Options,
+    rules: Option<Arc<crate::sigma::RuleSet>>,
     raw: Arc<RawReader>,
     tx: mpsc::UnboundedSender<Msg>,
     live_rx: mpsc::UnboundedReceiver<LiveCmd>,
@@ -255,7 +291,7 @@ fn spawn_source(
     let links = SourceLinks { raw, cmds: live_rx, hungry: hungry_rx };
     if opts.athena.is_used() {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
-        let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
+        let load = LoadOptions { cache: opts.cache.clone(), rules, ..Default::default() };
         let (source, _) =
             crate::source::boundary::AthenaSource::new(&opts.athena, &q, now_ms(), DEFAULT_LIVE_WINDOW_MS, load)
                 .map_err(|e| anyhow::anyhow!(e))?;
@@ -274,7 +310,7 @@ fn spawn_source(
             &q,
             now_ms(),
             DEFAULT_LIVE_WINDOW_MS,
-            LoadOptions::default(),
+            LoadOptions { rules, ..Default::default() },
         )
         .map_err(|e| anyhow::anyhow!(e))?;
         let session = LIVE_SESSION.load(std::sync::atomic::Ordering::SeqCst);
@@ -287,7 +323,7 @@ fn spawn_source(
         .context("starting the CloudWatch Logs source")?;
     } else if crate::source::boundary::is_remote(&opts.paths, &opts.s3) {
         let q = build_query(opts.filter.as_deref(), opts.since, opts.until, now_ms()).context("bad --filter")?;
-        let load = LoadOptions { cache: opts.cache.clone(), ..Default::default() };
+        let load = LoadOptions { cache: opts.cache.clone(), rules, ..Default::default() };
         let (source, _) = crate::source::boundary::S3Archive::for_inputs(
             &opts.paths,
             &q,
@@ -312,7 +348,7 @@ fn spawn_source(
         })
         .context("starting the live source")?;
     } else {
-        let sources = boundary::for_inputs(&opts.paths, &local_options(opts));
+        let sources = boundary::for_inputs(&opts.paths, &LoadOptions { rules, ..local_options(opts) });
         boundary::spawn(Box::new(sources), "loader", links, move |m| {
             injected_panic("loader");
             let _ = tx.send(Msg::Load(m));
@@ -341,8 +377,11 @@ struct Links {
     /// What the source was started with (`:profile` and `:region` start it again).
     opts: Options,
     raw: Arc<RawReader>,
-    /// Events to evaluate against the detection rules, when rules were given.
-    detect_tx: Option<std::sync::mpsc::Sender<(u64, std::ops::Range<u32>)>>,
+    /// Events to evaluate against the detection rules (those their source did not), when
+    /// rules were given.
+    detect_tx: Option<std::sync::mpsc::Sender<(u64, Vec<std::ops::Range<u32>>)>>,
+    /// The rules the sources evaluate records against.
+    rules: Option<Arc<crate::sigma::RuleSet>>,
 }
 
 /// Which start of the live source may send events: one started before `:profile` or
@@ -543,9 +582,9 @@ fn carry_out_effects(
                 }
                 Effect::ReadRecord(ev) => spawn_detail(state, ev, links.msg_tx.clone()),
                 Effect::Verify => spawn_verify(&links.opts, links.msg_tx.clone()),
-                Effect::Detect { generation, range } => {
+                Effect::Detect { generation, ranges } => {
                     if let Some(tx) = &links.detect_tx {
-                        let _ = tx.send((generation, range));
+                        let _ = tx.send((generation, ranges));
                     }
                 }
                 other => run_effect(other, state, links),
@@ -578,76 +617,65 @@ fn spawn_verify(opts: &Options, msg_tx: mpsc::UnboundedSender<Msg>) {
     }
 }
 
-/// Reads the detection rules and then evaluates the events of each range it is sent, on a
-/// thread of its own (records are read back and parsed there, on all cores, never on the UI
-/// thread): the first screen does not wait for it. The rules arrive as [`Msg::Rules`], the
-/// results as [`Msg::Detected`]; ranges of an older generation (events since replaced) are
-/// skipped.
+/// Evaluates the events it is sent (those their source did not evaluate as it parsed them:
+/// live history), on a thread of its own (records are read back and parsed there, on all
+/// cores, never on the UI thread). The results come back as [`Msg::Detected`]; events of an
+/// older generation (since replaced) are skipped.
 pub fn spawn_detector(
-    paths: Vec<std::path::PathBuf>,
+    rules: Arc<crate::sigma::RuleSet>,
     store: crate::tui::state::SharedStore,
     raw: Arc<RawReader>,
     msg_tx: mpsc::UnboundedSender<Msg>,
-) -> std::sync::mpsc::Sender<(u64, std::ops::Range<u32>)> {
+) -> std::sync::mpsc::Sender<(u64, Vec<std::ops::Range<u32>>)> {
     use rayon::prelude::*;
-    let (tx, rx) = std::sync::mpsc::channel::<(u64, std::ops::Range<u32>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<std::ops::Range<u32>>)>();
     let failed_tx = msg_tx.clone();
     let spawned = std::thread::Builder::new().name("detect".into()).spawn(move || {
-        let rules = match crate::sigma::RuleSet::load(&paths) {
-            Ok(r) => r,
-            Err(e) => {
-                let problem = crate::sigma::RuleProblem { file: "--rules".into(), reason: e.to_string() };
-                let _ = msg_tx.send(Msg::rules(Vec::new(), vec![problem], 0));
-                return;
-            }
-        };
-        let _ = msg_tx.send(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
-        if rules.is_empty() {
-            return;
-        }
         let mut newest = 0u64;
-        while let Ok((generation, range)) = rx.recv() {
+        while let Ok((generation, ranges)) = rx.recv() {
             newest = newest.max(generation);
             if generation < newest {
                 continue;
             }
             const CHUNK: u32 = 8192;
-            let mut start = range.start;
-            while start < range.end {
-                let end = (start + CHUNK).min(range.end);
-                // Where each record is, taken under the lock; read and evaluated without it.
-                let locs: Vec<(u32, Arc<crate::model::raw::SourceFile>, crate::model::RawLoc)> = {
-                    let s = store.read();
-                    (start..end.min(s.len() as u32))
-                        .filter_map(|i| {
-                            let ev = &s.events[i as usize];
-                            // An event no rule can match by its summary is not read back.
-                            if !rules.may_match(crate::sigma::summary_of(&s, ev)) {
-                                return None;
-                            }
-                            Some((i, s.file_of(ev)?.clone(), ev.loc))
+            for range in ranges {
+                let mut start = range.start;
+                while start < range.end {
+                    let end = (start + CHUNK).min(range.end);
+                    // Where each record is, taken under the lock; read and evaluated without it.
+                    let locs: Vec<(u32, Arc<crate::model::raw::SourceFile>, crate::model::RawLoc)> = {
+                        let s = store.read();
+                        (start..end.min(s.len() as u32))
+                            .filter_map(|i| {
+                                let ev = &s.events[i as usize];
+                                // An event no rule can match by its summary is not read back.
+                                if !rules.may_match(crate::sigma::summary_of(&s, ev)) {
+                                    return None;
+                                }
+                                Some((i, s.file_of(ev)?.clone(), ev.loc))
+                            })
+                            .collect()
+                    };
+                    let hits: Vec<(u32, Vec<u16>)> = locs
+                        .par_iter()
+                        .filter_map(|(i, file, loc)| {
+                            let bytes = raw.read(file, *loc).ok()?;
+                            let h = rules.eval_bytes(&bytes);
+                            (!h.is_empty()).then_some((*i, h))
                         })
-                        .collect()
-                };
-                let hits: Vec<(u32, Vec<u16>)> = locs
-                    .par_iter()
-                    .filter_map(|(i, file, loc)| {
-                        let bytes = raw.read(file, *loc).ok()?;
-                        let h = rules.eval_bytes(&bytes);
-                        (!h.is_empty()).then_some((*i, h))
-                    })
-                    .collect();
-                if msg_tx.send(Msg::Detected { generation, hits, upto: end }).is_err() {
-                    return;
+                        .collect();
+                    let evaluated = (end - start) as usize;
+                    if msg_tx.send(Msg::Detected { generation, hits, evaluated }).is_err() {
+                        return;
+                    }
+                    start = end;
                 }
-                start = end;
             }
         }
     });
     if let Err(e) = spawned {
-        let problem =
-            crate::sigma::RuleProblem { file: "--rules".into(), reason: format!("could not start a thread: {e}") };
-        let _ = failed_tx.send(Msg::rules(Vec::new(), vec![problem], 0));
+        let text = format!("could not start the detection thread ({e}): events of live history are not evaluated");
+        let _ = failed_tx.send(Msg::Notice { text, error: true });
     }
     tx
 }
@@ -720,7 +748,7 @@ fn reconnect(
     let regions = if c.regions.is_empty() { "the default region".to_string() } else { c.regions.join(",") };
     let notice = format!("live history: profile {}, {regions}", c.profile.as_deref().unwrap_or("(default)"));
     state.apply(Msg::Restarted { notice });
-    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    spawn_source(&links.opts, links.rules.clone(), links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }
 
@@ -740,7 +768,7 @@ fn reload_logs(state: &mut State, links: &mut Links, filter: String) -> anyhow::
         "log groups: reading again up to now"
     };
     state.apply(Msg::Restarted { notice: notice.into() });
-    spawn_source(&links.opts, links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
+    spawn_source(&links.opts, links.rules.clone(), links.raw.clone(), links.msg_tx.clone(), live_rx, hungry_rx)?;
     Ok(())
 }
 

@@ -28,7 +28,7 @@ impl State {
             }
             Msg::Verified(result) => self.apply_verified(result),
             Msg::Rules { rules, problems, other } => self.apply_rules(rules, problems, other),
-            Msg::Detected { generation, hits, upto } => self.apply_detected(generation, hits, upto),
+            Msg::Detected { generation, hits, evaluated } => self.apply_detected(generation, hits, evaluated),
         }
     }
 
@@ -96,16 +96,22 @@ impl State {
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let (follow_top, keep) = self.follow_or_keep();
-                let (new, range) = {
+                // What the source found is in the store with the events, before the filter
+                // sees them: a filter on detections needs no second run for them.
+                let found = batch.detections.as_ref().is_some_and(|f| !f.hits.is_empty());
+                let new = {
                     let mut store = self.events.store.write();
                     let range = store.apply(batch);
-                    let mut new: Vec<u32> = range.clone().collect();
+                    let mut new: Vec<u32> = range.collect();
                     store.sort_indices(&mut new);
-                    (new, range)
+                    new
                 };
-                self.detect_added(range);
+                self.detect_unevaluated();
                 self.events.add(new);
                 self.reselect(keep, follow_top);
+                if found {
+                    self.fit_detail();
+                }
             }
             SourceMsg::Live(status) => {
                 if let Some(live) = self.live.as_mut() {

@@ -1,6 +1,7 @@
-//! Detections in the TUI: the rules arrive from the detection thread, which then evaluates
-//! every batch of events as it is loaded; results are kept in the store
-//! ([`crate::model::detect::Detections`]) and a filter that asks about them is run again.
+//! Detections in the TUI: the sources evaluate each record against the rules as they parse it
+//! and the hits come in the batches; the detection thread evaluates the events a source did
+//! not (live history). Results are kept in the store ([`crate::model::detect::Detections`])
+//! and a filter that asks about them is run again for those that come late.
 
 use super::{Effect, Msg, State};
 use crate::model::detect::RuleInfo;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 /// Whether rules are evaluated, and which generation of events their results are for.
 #[derive(Debug, Default)]
 pub struct DetectState {
-    /// Rules were given: every batch of events is sent to be evaluated.
+    /// Rules were given: every event is evaluated (by its source, or sent to be).
     pub(crate) enabled: bool,
     /// Bumped when the events are replaced, so that results for the old ones are dropped.
     pub(crate) generation: u64,
@@ -26,10 +27,11 @@ pub struct DetectState {
 const REMATCH_EVERY: Duration = Duration::from_millis(700);
 
 impl State {
-    /// Asks for the events in `range` (just added to the store) to be evaluated.
-    pub(super) fn detect_added(&mut self, range: std::ops::Range<u32>) {
-        if self.detect.enabled && !range.is_empty() {
-            self.effects.push(Effect::Detect { generation: self.detect.generation, range });
+    /// Asks for the events just added that their source did not evaluate to be evaluated.
+    pub(super) fn detect_unevaluated(&mut self) {
+        let ranges = self.events.store.write().detections.take_unevaluated();
+        if self.detect.enabled && !ranges.is_empty() {
+            self.effects.push(Effect::Detect { generation: self.detect.generation, ranges });
         }
     }
 
@@ -50,8 +52,8 @@ impl State {
         self.events.store.write().detections.rules = rules;
     }
 
-    /// Results of evaluating events, unless they are for events since replaced.
-    pub(super) fn apply_detected(&mut self, generation: u64, hits: Vec<(u32, Vec<u16>)>, upto: u32) {
+    /// Results of evaluating `evaluated` events, unless they are for events since replaced.
+    pub(super) fn apply_detected(&mut self, generation: u64, hits: Vec<(u32, Vec<u16>)>, evaluated: usize) {
         if generation != self.detect.generation {
             return;
         }
@@ -62,7 +64,7 @@ impl State {
             for (ev, h) in hits.into_iter().filter(|(ev, _)| *ev < n) {
                 store.detections.record(ev, h);
             }
-            store.detections.evaluated = store.detections.evaluated.max(upto as usize);
+            store.detections.evaluated = (store.detections.evaluated + evaluated).min(store.len());
         }
         self.detect.stale |= found;
         if found {

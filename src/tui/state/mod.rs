@@ -83,8 +83,9 @@ pub enum Effect {
     Verify,
     /// Give the terminal back and stop until continued (Ctrl-Z).
     Suspend,
-    /// Evaluate the detection rules against these events ([`Msg::Detected`] answers).
-    Detect { generation: u64, range: std::ops::Range<u32> },
+    /// Evaluate the detection rules against these events, which their source did not evaluate
+    /// as it parsed them ([`Msg::Detected`] answers).
+    Detect { generation: u64, ranges: Vec<std::ops::Range<u32>> },
 }
 
 /// What background work reports, applied in [`State::apply`].
@@ -118,11 +119,11 @@ pub enum Msg {
         problems: Vec<crate::sigma::RuleProblem>,
         other: usize,
     },
-    /// Detection rules were evaluated against events up to `upto`: those that matched some.
+    /// Detection rules were evaluated against `evaluated` more events: those that matched some.
     Detected {
         generation: u64,
         hits: Vec<(u32, Vec<u16>)>,
-        upto: u32,
+        evaluated: usize,
     },
 }
 
