@@ -3,6 +3,7 @@
 //! at a time; every failure explained with what to do about it.
 
 use super::{QueryRun, PAGE_ROWS};
+use crate::sanitize::cut;
 use crate::source::s3::fetch::{backoff, debug_status, Connect};
 use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_athena::types::{
@@ -71,17 +72,6 @@ pub fn client(sdk: &aws_config::SdkConfig, c: &Connect) -> aws_sdk_athena::Clien
         .timeout_config(crate::source::attempt_timeouts(timeout))
         .build();
     aws_sdk_athena::Client::from_conf(conf)
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes cut)", &s[..end], s.len() - end)
 }
 
 /// A failed call, explained; `Err(())` is worth asking again.

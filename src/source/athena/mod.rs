@@ -149,9 +149,9 @@ impl AthenaStatus {
         let scanned: u64 = self.queries.iter().map(|q| q.scanned).sum();
         let cost = self.cost_usd();
         if cost > 0.0 && cost < 0.0001 {
-            s.push_str(&format!(" · {} scanned ≈ <$0.0001", human(scanned)));
+            s.push_str(&format!(" · {} scanned ≈ <$0.0001", crate::sanitize::human_bytes(scanned)));
         } else {
-            s.push_str(&format!(" · {} scanned ≈ ${cost:.4}", human(scanned)));
+            s.push_str(&format!(" · {} scanned ≈ ${cost:.4}", crate::sanitize::human_bytes(scanned)));
         }
         let ms: u64 = self.queries.iter().map(|q| q.engine_ms).sum();
         s.push_str(&format!(" · {:.1} s", ms as f64 / 1000.0));
@@ -180,9 +180,9 @@ impl AthenaStatus {
         let scanned: u64 = self.queries.iter().map(|q| q.scanned).sum();
         let cost = self.cost_usd();
         if cost > 0.0 && cost < 0.0001 {
-            s.push_str(&format!(" · {} ≈ <$0.0001", human(scanned)));
+            s.push_str(&format!(" · {} ≈ <$0.0001", crate::sanitize::human_bytes(scanned)));
         } else {
-            s.push_str(&format!(" · {} ≈ ${cost:.4}", human(scanned)));
+            s.push_str(&format!(" · {} ≈ ${cost:.4}", crate::sanitize::human_bytes(scanned)));
         }
         if self.queries.iter().any(|q| q.reused || q.remembered) {
             s.push_str(" · reused");
@@ -193,21 +193,6 @@ impl AthenaStatus {
             _ => {}
         }
         s
-    }
-}
-
-fn human(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 

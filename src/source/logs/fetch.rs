@@ -5,6 +5,7 @@ use super::{page_records, GroupRef, GroupStatus, LogsConfig, LogsStatus, DEFAULT
 use crate::cache::coverage::{self, TimeSpan};
 use crate::cache::{LookupKey, StoredEvent};
 use crate::model::raw::SourceFile;
+use crate::sanitize::cut;
 use crate::source::lookup::Pacer;
 use crate::source::s3::fetch::{backoff, debug_status, sdk_config};
 use crate::source::{Found, Problem};
@@ -34,17 +35,6 @@ pub struct Failure {
     pub retry: bool,
     /// The log group does not exist (the groups that might be meant are worth listing).
     pub no_group: bool,
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes cut)", &s[..end], s.len() - end)
 }
 
 /// Explains a failed CloudWatch Logs call about `group` in `region`.

@@ -2,6 +2,7 @@
 //! explaining what AWS answered.
 
 use super::{LiveConfig, LiveError, BUILTIN_REGIONS, DEFAULT_SPACING, MAX_ATTEMPTS};
+use crate::sanitize::cut;
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,18 +110,6 @@ pub fn explain(err: &LookupError, region: &str, profile: Option<&str>) -> String
 /// The longest explanation kept: AWS's messages are a sentence, but an endpoint may send
 /// anything (a megabyte of it once), and the explanation goes to the status bar and stderr.
 pub const MAX_EXPLANATION: usize = 1000;
-
-/// `text` cut to at most `max` bytes (at a character boundary), saying how much was left out.
-fn cut(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
-}
 
 pub(super) fn retryable(err: &LookupError) -> bool {
     const THROTTLED: [&str; 4] =
