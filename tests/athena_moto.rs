@@ -725,3 +725,39 @@ fn a_table_without_path_gives_the_rows_and_failures_say_what_to_do() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("athena:StartQueryExecution"), "{err}");
 }
+
+#[test]
+fn rows_over_several_pages_are_all_shown() {
+    let _one = serial();
+    let (root, keys) = archive();
+    let all = print_local("", std::slice::from_ref(root));
+    let row = |r: &Value| -> Vec<String> {
+        row_of(r, "s3://x/y.json.gz").into_iter().map(Option::unwrap_or_default).collect()
+    };
+    let pages: Vec<Vec<Vec<String>>> = all.chunks(40).take(3).map(|c| c.iter().map(row).collect()).collect();
+    let paths: Vec<Vec<String>> = keys.iter().take(3).map(|k| vec![format!("s3://{BUCKET}/{k}")]).collect();
+    let calls = std::sync::Arc::new(Calls::default());
+    let c = calls.clone();
+    let rows_pages = pages.clone();
+    // The files query: three files, more than --athena-max-files 2; then the rows, in three pages.
+    let proxy = s3h::Proxy::with_rule(move |_, op, _| {
+        if !op.ends_with(".GetQueryResults") {
+            return s3h::Fault::Pass;
+        }
+        match c.nth(op) {
+            0 => page(&["path"], &paths, true, None),
+            1 => page(&ROW_COLUMNS, &rows_pages[0], true, Some("rows-2")),
+            2 => page(&ROW_COLUMNS, &rows_pages[1], false, Some("rows-3")),
+            _ => page(&ROW_COLUMNS, &rows_pages[2], false, None),
+        }
+    });
+    let o = print_athena_at(&proxy.url(), "", &["--athena-max-files", "2"], None);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let mut want: Vec<String> = all.iter().take(120).map(|r| r["eventID"].as_str().unwrap().to_string()).collect();
+    let mut got = ids(&common::jsonl_values(&o));
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "every page's rows: {err}");
+    assert!(err.contains("athena rows query") && err.contains("120 rows"), "{err}");
+}

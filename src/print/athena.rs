@@ -49,7 +49,7 @@ pub fn report(s: &AthenaStatus, err: &mut dyn Write) {
             q.kind,
             sanitize(&q.id),
             q.state,
-            q.scanned,
+            crate::sanitize::human_bytes(q.scanned),
             q.engine_ms as f64 / 1000.0,
             q.rows,
             if q.reused { ", Athena reused earlier results" } else { "" },

@@ -4,6 +4,7 @@
 use super::discover::{discover_into, Found};
 use super::index::{open_index, IndexWrites};
 use super::ingest::Ingest;
+use super::s3::layout::{wanted_local, Window};
 use super::worker::{process_file, FileOutcome, Reading};
 use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
@@ -45,6 +46,8 @@ struct DiscoveredState {
     /// How many files and problems the coordinator has announced.
     sent_files: usize,
     sent_problems: usize,
+    /// Log files left out because their delivery times put them outside the window.
+    outside: usize,
     done: bool,
 }
 
@@ -53,8 +56,9 @@ impl Discovered {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs the search, publishing files in small groups (the first at once).
-    fn run(&self, search: &Search<'_>) {
+    /// Runs the search, publishing files in small groups (the first at once); log files whose
+    /// names' delivery times cannot hold an event of `window` are counted, not published.
+    fn run(&self, search: &Search<'_>, window: Option<Window>) {
         /// Ends the search however this returns, so that no worker waits for more forever.
         struct Finish<'a>(&'a Discovered);
         impl Drop for Finish<'_> {
@@ -70,6 +74,7 @@ impl Discovered {
         // Ids are the order of publishing, whatever the search numbered.
         let mut next_id = 0u32;
         search(&mut |f| match f {
+            Found::File(f) if window.is_some_and(|w| !wanted_local(&f.path, &w)) => self.lock().outside += 1,
             Found::File(mut f) => {
                 f.id = next_id;
                 next_id += 1;
@@ -114,6 +119,7 @@ impl Discovered {
         let files: Vec<Arc<SourceFile>> = st.files[st.sent_files..].to_vec();
         (st.sent_problems, st.sent_files) = (st.problems.len(), st.files.len());
         stats.files_total = st.files.len();
+        stats.outside_window = st.outside;
         stats.discovering = !st.done;
         drop(st);
         for p in problems {
@@ -139,29 +145,7 @@ fn archive_part(inputs: &[String]) -> String {
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
     let on_disk = inputs.iter().any(|i| i != "-");
-    let Some(window) = opts.window else {
-        return load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit);
-    };
-    // A window: log files whose delivery time (in their names) puts them outside it are not
-    // read, and counted.
-    let outside = AtomicUsize::new(0);
-    let search = |sink: &mut dyn FnMut(Found)| {
-        discover_into(inputs, &mut |f| match f {
-            Found::File(file) if !super::s3::layout::wanted_local(&file.path, &window) => {
-                outside.fetch_add(1, Ordering::Relaxed);
-            }
-            other => sink(other),
-        })
-    };
-    let mut counted = |mut m: SourceMsg| {
-        if let SourceMsg::Batch(_, s) | SourceMsg::Done(s) = &mut m {
-            s.outside_window = outside.load(Ordering::Relaxed);
-        }
-        emit(m)
-    };
-    let mut stats = load_found(&search, archive_part(inputs), on_disk, opts, raw, &mut counted);
-    stats.outside_window = outside.load(Ordering::Relaxed);
-    stats
+    load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit)
 }
 
 /// Finds inputs and hands each to its sink as soon as it is found (see [`discover_into`]).
@@ -197,7 +181,7 @@ pub fn load_found(
         let found = &found;
         std::thread::Builder::new()
             .name("discover".into())
-            .spawn_scoped(scope, move || found.run(search))
+            .spawn_scoped(scope, move || found.run(search, opts.window))
             .expect("starting the discovery thread");
         for _ in 0..threads {
             let tx = tx.clone();
@@ -282,7 +266,7 @@ mod tests {
             assert!(!second.is_finished());
             // The end of the search releases workers asking beyond the last file (here a search
             // that finds only a problem).
-            found.run(&|sink| discover_into(&["/nonexistent/trailscope-input".to_string()], sink));
+            found.run(&|sink| discover_into(&["/nonexistent/trailscope-input".to_string()], sink), None);
             assert!(second.join().unwrap().is_none());
         });
         // The coordinator announces each file and problem once, in order.

@@ -152,6 +152,9 @@ impl<'a> Ingest<'a> {
         let evaluated = local.found.is_some();
         self.pending_evaluated |= evaluated;
         let found = local.found.unwrap_or_default();
+        // The events of this file are appended one after another: one range says those the
+        // rules did not see, whatever their number.
+        let first = self.pending.events.len() as u32;
         let mut hits = found.hits.into_iter().peekable();
         let mut written = found.written.into_iter().peekable();
         for (local_idx, (mut ev, (id_hash, raw_hash))) in local.events.into_iter().zip(local.hashes).enumerate() {
@@ -169,8 +172,6 @@ impl<'a> Ingest<'a> {
                 if let Some((_, id, time)) = written.next_if(|(i, ..)| *i == local_idx) {
                     self.pending_found.written.push((idx, id, time));
                 }
-            } else {
-                self.pending_found.not_evaluated(idx..idx + 1);
             }
             for s in ev.own.iter_mut() {
                 *s = remap[*s as usize];
@@ -213,6 +214,9 @@ impl<'a> Ingest<'a> {
             untimed += (ev.time == NO_TIME) as usize;
             self.pending.events.push(ev);
             self.events_len += 1;
+        }
+        if !evaluated {
+            self.pending_found.not_evaluated(first..self.pending.events.len() as u32);
         }
         self.strings_len += kept_uniq.len() as u64;
         self.pending.strings.push_str(&kept_uniq);

@@ -219,7 +219,7 @@ pub async fn start(t: &Target<'_>, sql: &str) -> Result<String, QueryError> {
     })
     .await?;
     out.query_execution_id()
-        .map(str::to_string)
+        .map(|id| crate::sanitize::sanitize(id).into_owned())
         .ok_or_else(|| QueryError::Failed("StartQueryExecution answered without a query id".into()))
 }
 
@@ -238,7 +238,8 @@ pub async fn poll(t: &Target<'_>, run: &mut QueryRun) -> Result<bool, QueryError
     }
     let Some(status) = q.status() else { return Ok(false) };
     let state = status.state().cloned().unwrap_or(QueryExecutionState::Queued);
-    run.state = state.as_str().to_string();
+    // What the server calls the state is shown as it is: made safe once, here.
+    run.state = crate::sanitize::sanitize(state.as_str()).into_owned();
     match state {
         QueryExecutionState::Succeeded => Ok(true),
         QueryExecutionState::Failed => {
@@ -265,48 +266,34 @@ pub fn poll_delay(first: Duration, n: u32) -> Duration {
     first.saturating_mul(1 << n.min(4)).min(Duration::from_secs(2).max(first))
 }
 
-/// Every row of a query that succeeded, paged [`PAGE_ROWS`] at a time; the first row of the
-/// first page (the column names, for a SELECT) is left out.
-pub async fn results(t: &Target<'_>, id: &str, on_page: &mut dyn FnMut(usize)) -> Result<Rows, QueryError> {
+/// One page of a query's results: the rows of [`PAGE_ROWS`] at most, and the token of the
+/// next page (`None`: the last). The first page (`token` `None`) names the columns, and its
+/// first row, the column names of a SELECT, is left out.
+pub async fn page(t: &Target<'_>, id: &str, token: Option<String>) -> Result<(Rows, Option<String>), QueryError> {
+    let first = token.is_none();
+    let page = attempt("GetQueryResults", t, || {
+        t.client.get_query_results().query_execution_id(id).max_results(PAGE_ROWS).set_next_token(token.clone()).send()
+    })
+    .await?;
     let mut out = Rows::default();
-    let mut token: Option<String> = None;
-    let mut first = true;
-    loop {
-        let page = attempt("GetQueryResults", t, || {
-            t.client
-                .get_query_results()
-                .query_execution_id(id)
-                .max_results(PAGE_ROWS)
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
-        let Some(set) = page.result_set() else { break };
-        if first {
-            if let Some(meta) = set.result_set_metadata() {
-                out.columns = meta.column_info().iter().map(|c| c.name().to_string()).collect();
-            }
-        }
-        let mut rows = set
-            .rows()
-            .iter()
-            .map(|r| r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect::<Vec<Option<String>>>());
-        if first {
-            // A SELECT's results begin with a row of the column names.
-            let header = rows.next();
-            if out.columns.is_empty() {
-                out.columns = header.unwrap_or_default().into_iter().map(Option::unwrap_or_default).collect();
-            }
-            first = false;
-        }
-        out.rows.extend(rows);
-        on_page(out.rows.len());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
+    let Some(set) = page.result_set() else { return Ok((out, None)) };
+    if first {
+        if let Some(meta) = set.result_set_metadata() {
+            out.columns = meta.column_info().iter().map(|c| c.name().to_string()).collect();
         }
     }
-    Ok(out)
+    let mut rows = set
+        .rows()
+        .iter()
+        .map(|r| r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect::<Vec<Option<String>>>());
+    if first {
+        let header = rows.next();
+        if out.columns.is_empty() {
+            out.columns = header.unwrap_or_default().into_iter().map(Option::unwrap_or_default).collect();
+        }
+    }
+    out.rows.extend(rows);
+    Ok((out, page.next_token().map(str::to_string)))
 }
 
 #[cfg(test)]

@@ -200,8 +200,42 @@ impl AthenaStatus {
 enum Answer {
     /// The log files that hold matches, by bucket.
     Files(Vec<KeyList>),
-    /// The matching rows as CloudTrail-shaped records (`{"Records":[…]}`), and their query.
-    Rows(Vec<u8>, String),
+    /// The row query that answered: its id, its first page of rows, and the token of the
+    /// next page (the rest is read while the first is already shown).
+    Rows { id: String, first: Rows, next: Option<String> },
+}
+
+/// A client and what explanations name, for the queries of one run.
+struct Session {
+    client: aws_sdk_athena::Client,
+    region: String,
+    database: Option<String>,
+    table: String,
+}
+
+impl Session {
+    async fn open(cfg: &AthenaConfig) -> Session {
+        let sdk = crate::source::s3::fetch::sdk_config(&cfg.connect).await;
+        let (database, table) = cfg.names();
+        Session {
+            client: client::client(&sdk, &cfg.connect),
+            region: sdk.region().map_or("the default region".to_string(), |r| r.to_string()),
+            database,
+            table,
+        }
+    }
+
+    fn target<'a>(&'a self, cfg: &'a AthenaConfig) -> Target<'a> {
+        Target {
+            client: &self.client,
+            database: self.database.as_deref(),
+            table: &self.table,
+            workgroup: cfg.workgroup.as_deref(),
+            output: cfg.output.as_deref(),
+            region: &self.region,
+            poll: cfg.poll.unwrap_or(Duration::from_millis(500)),
+        }
+    }
 }
 
 /// The Athena source.
@@ -305,13 +339,7 @@ impl AthenaSource {
                 s3.keys = lists;
                 s3.load(raw, emit);
             }
-            Ok(Answer::Rows(body, id)) => {
-                let name = format!("athena-projection:{id}");
-                let search = |sink: &mut dyn FnMut(Found)| {
-                    sink(Found::File(SourceFile::in_memory(0, &name, body.clone())));
-                };
-                load_found(&search, "athena".to_string(), false, &self.opts, raw, emit);
-            }
+            Ok(Answer::Rows { id, first, next }) => self.load_rows(raw, &id, &first, next, emit),
             Err(e) => {
                 emit(SourceMsg::Problem(Problem { input: ATHENA_INPUT.into(), reason: e.to_string(), skipped: true }));
                 emit(SourceMsg::Done(Default::default()));
@@ -327,23 +355,20 @@ impl AthenaSource {
             .map_err(|e| QueryError::Failed(format!("starting the runtime: {e}")))?;
         let mut cmds = self.cmds.lock().unwrap_or_else(|p| p.into_inner()).take();
         rt.block_on(async {
-            let sdk = crate::source::s3::fetch::sdk_config(&self.cfg.connect).await;
-            let client = client::client(&sdk, &self.cfg.connect);
-            let region = sdk.region().map_or("the default region".to_string(), |r| r.to_string());
-            let (database, table) = self.cfg.names();
-            let t = Target {
-                client: &client,
-                database: database.as_deref(),
-                table: &table,
-                workgroup: self.cfg.workgroup.as_deref(),
-                output: self.cfg.output.as_deref(),
-                region: &region,
-                poll: self.cfg.poll.unwrap_or(Duration::from_millis(500)),
-            };
+            let session = Session::open(&self.cfg).await;
+            let t = session.target(&self.cfg);
             let remembered = remembered::Remembered::open(self.cfg.cache.as_ref());
             let scope = remembered::scope(&self.cfg);
             match self.run_query(&t, "files", &self.files_sql.sql, &remembered, &scope, &mut cmds, emit).await {
-                Ok(rows) => {
+                Ok((id, mut rows, mut next)) => {
+                    // Every page: the files are fetched once all are known.
+                    while let Some(token) = next {
+                        let (more, after) = client::page(&t, &id, Some(token)).await?;
+                        rows.rows.extend(more.rows);
+                        self.set_rows(rows.rows.len());
+                        next = after;
+                    }
+                    self.send_status(emit);
                     let lists = paths_by_bucket(&rows);
                     let n: usize = lists.iter().map(|l| l.keys.len()).sum();
                     self.status().files = Some(n);
@@ -363,13 +388,14 @@ impl AthenaSource {
                 Err(e) => return Err(e),
             }
             self.send_status(emit);
-            let rows = self.run_query(&t, "rows", &self.rows_sql.sql, &remembered, &scope, &mut cmds, emit).await?;
-            let id = self.status().queries.last().map(|q| q.id.clone()).unwrap_or_default();
-            Ok(Answer::Rows(projection(&rows), id))
+            let (id, first, next) =
+                self.run_query(&t, "rows", &self.rows_sql.sql, &remembered, &scope, &mut cmds, emit).await?;
+            Ok(Answer::Rows { id, first, next })
         })
     }
 
-    /// Runs one query to its end (or reuses a remembered run of the same SQL) and reads its rows.
+    /// Runs one query to its end (or reuses a remembered run of the same SQL) and reads the
+    /// first page of its rows: the query's id, that page, and the token of the next.
     #[allow(clippy::too_many_arguments)]
     async fn run_query(
         &self,
@@ -380,7 +406,7 @@ impl AthenaSource {
         scope: &str,
         cmds: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::source::lookup::LiveCmd>>,
         emit: &mut dyn FnMut(SourceMsg),
-    ) -> Result<Rows, QueryError> {
+    ) -> Result<(String, Rows, Option<String>), QueryError> {
         // A run of the same SQL that is remembered and still answers: its results are read
         // again, nothing is scanned.
         if let Some(id) = remembered.get(scope, sql) {
@@ -389,8 +415,12 @@ impl AthenaSource {
                 run.remembered = true;
                 self.status().queries.push(run);
                 self.send_status(emit);
-                match self.read_rows(t, &id, emit).await {
-                    Ok(rows) => return Ok(rows),
+                match client::page(t, &id, None).await {
+                    Ok((rows, next)) => {
+                        self.set_rows(rows.rows.len());
+                        self.send_status(emit);
+                        return Ok((id, rows, next));
+                    }
                     // Its results are gone (the output location was cleaned): ask again.
                     Err(_) => {
                         self.status().queries.pop();
@@ -432,19 +462,76 @@ impl AthenaSource {
             }
         }
         remembered.put(scope, sql, &id);
-        self.read_rows(t, &id, emit).await
+        let (rows, next) = client::page(t, &id, None).await?;
+        self.set_rows(rows.rows.len());
+        self.send_status(emit);
+        Ok((id, rows, next))
     }
 
-    async fn read_rows(&self, t: &Target<'_>, id: &str, emit: &mut dyn FnMut(SourceMsg)) -> Result<Rows, QueryError> {
-        let status = self.status.clone();
-        let rows = client::results(t, id, &mut |n| {
-            if let Some(q) = status.lock().unwrap_or_else(|p| p.into_inner()).queries.last_mut() {
-                q.rows = n;
+    /// How many rows of the last query have been read.
+    fn set_rows(&self, n: usize) {
+        if let Some(q) = self.status().queries.last_mut() {
+            q.rows = n;
+        }
+    }
+
+    /// Shows the row query's answer as Athena's projection of the records: the first page at
+    /// once, each further page as it comes (read on the loader's search thread), so that the
+    /// first rows are on screen while the rest of a large answer is paged.
+    fn load_rows(
+        &self,
+        raw: &RawReader,
+        id: &str,
+        first: &Rows,
+        next: Option<String>,
+        emit: &mut dyn FnMut(SourceMsg),
+    ) {
+        let name = |n: usize| format!("athena-projection:{id} page {n}");
+        let search = |sink: &mut dyn FnMut(Found)| {
+            sink(Found::File(SourceFile::in_memory(0, &name(1), projection(first))));
+            let Some(token) = next.clone() else { return };
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(reason) => {
+                    return sink(Found::Problem(Problem { input: ATHENA_INPUT.into(), reason, skipped: false }))
+                }
+            };
+            rt.block_on(async {
+                let session = Session::open(&self.cfg).await;
+                let t = session.target(&self.cfg);
+                let (mut token, mut n, mut total) = (Some(token), 1, first.rows.len());
+                while let Some(tok) = token.take() {
+                    match client::page(&t, id, Some(tok)).await {
+                        Ok((mut rows, after)) => {
+                            n += 1;
+                            total += rows.rows.len();
+                            self.set_rows(total);
+                            rows.columns = first.columns.clone();
+                            sink(Found::File(SourceFile::in_memory(0, &name(n), projection(&rows))));
+                            token = after;
+                        }
+                        Err(e) => sink(Found::Problem(Problem {
+                            input: format!("{ATHENA_INPUT} query {id}"),
+                            reason: format!(
+                                "page {} of the rows could not be read ({e}); the pages before it are shown",
+                                n + 1
+                            ),
+                            skipped: false,
+                        })),
+                    }
+                }
+            });
+        };
+        // Athena's status goes along with the events (the rows read so far), and once more at the end.
+        let mut last: Option<std::time::Instant> = None;
+        let mut with_status = |m: SourceMsg| {
+            if matches!(m, SourceMsg::Done(_)) || last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+                last = Some(std::time::Instant::now());
+                self.send_status(emit);
             }
-        })
-        .await?;
-        self.send_status(emit);
-        Ok(rows)
+            emit(m);
+        };
+        load_found(&search, "athena".to_string(), false, &self.opts, raw, &mut with_status);
     }
 }
 
@@ -461,19 +548,8 @@ pub fn discover(c: &Connect, url: Option<&str>, trail: Option<&str>) -> Result<l
 /// Runs one statement (the DDL of `athena ddl --apply`) to its end: the query as it ended.
 pub fn run_statement(cfg: &AthenaConfig, sql: &str) -> Result<QueryRun, String> {
     runtime()?.block_on(async {
-        let sdk = crate::source::s3::fetch::sdk_config(&cfg.connect).await;
-        let client = client::client(&sdk, &cfg.connect);
-        let region = sdk.region().map_or("the default region".to_string(), |r| r.to_string());
-        let (database, table) = cfg.names();
-        let t = Target {
-            client: &client,
-            database: database.as_deref(),
-            table: &table,
-            workgroup: cfg.workgroup.as_deref(),
-            output: cfg.output.as_deref(),
-            region: &region,
-            poll: cfg.poll.unwrap_or(Duration::from_millis(500)),
-        };
+        let session = Session::open(cfg).await;
+        let t = session.target(cfg);
         let id = client::start(&t, sql).await.map_err(|e| e.to_string())?;
         let mut run = QueryRun { kind: "ddl", id, ..Default::default() };
         let mut n = 0;
@@ -507,10 +583,11 @@ fn paths_by_bucket(rows: &Rows) -> Vec<KeyList> {
         .map(|(bucket, mut keys)| {
             // Newest delivery first (the time in a trail file's name), so that the newest
             // events are on screen while the rest is fetched; names of another form last.
-            let delivered = |k: &String| {
-                crate::source::s3::layout::parse_log_name(k.rsplit('/').next().unwrap_or("")).map(|n| n.delivered_ms)
-            };
-            keys.sort_by(|a, b| delivered(b).cmp(&delivered(a)).then_with(|| b.cmp(a)));
+            keys.sort_by_cached_key(|k| {
+                let delivered = crate::source::s3::layout::parse_log_name(k.rsplit('/').next().unwrap_or(""))
+                    .map(|n| n.delivered_ms);
+                (std::cmp::Reverse(delivered), std::cmp::Reverse(k.clone()))
+            });
             KeyList { bucket, keys }
         })
         .collect()

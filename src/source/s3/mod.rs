@@ -138,8 +138,6 @@ pub struct KeyList {
 pub struct S3Archive {
     /// Local files and directories, read beside the remote ones.
     pub local: Vec<String>,
-    /// Prunes local files named as the S3 layout names them (only with `--since`/`--until`).
-    pub local_window: Option<Window>,
     /// Trail archives: a bucket and the prefix its `AWSLogs/` is under.
     pub trails: Vec<S3Url>,
     /// Objects found elsewhere (Athena's `"$path"`), fetched by the same code.
@@ -195,13 +193,14 @@ impl S3Archive {
         let default_start = plan.since.is_none() && local.is_empty();
         let source = S3Archive {
             local,
-            local_window: explicit.then_some(window),
             trails,
             keys: Vec::new(),
             window,
             scope: Scope::of(q),
             cfg: cfg.clone(),
-            opts,
+            // Local files named as the layout names them are pruned by an explicit window
+            // too (remote objects are already chosen by it).
+            opts: LoadOptions { window: explicit.then_some(window).or(opts.window), ..opts },
             status: Default::default(),
         };
         Ok((source, default_start))
@@ -211,7 +210,6 @@ impl S3Archive {
     pub fn from_keys(bucket: &str, keys: Vec<String>, cfg: S3Config, opts: LoadOptions) -> S3Archive {
         S3Archive {
             local: Vec::new(),
-            local_window: None,
             trails: Vec::new(),
             keys: vec![KeyList { bucket: bucket.to_string(), keys }],
             window: Window { start_ms: i64::MIN / 4, end_ms: i64::MAX / 4, lag_ms: 0 },
@@ -226,10 +224,7 @@ impl S3Archive {
     pub fn load(&self, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) {
         let search = |sink: &mut dyn FnMut(Found)| {
             if !self.local.is_empty() {
-                discover_into(&self.local, &mut |f| match f {
-                    Found::File(f) if self.local_window.is_some_and(|w| !layout::wanted_local(&f.path, &w)) => {}
-                    other => sink(other),
-                });
+                discover_into(&self.local, sink);
             }
             self.remote(sink);
         };
