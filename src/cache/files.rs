@@ -14,6 +14,7 @@
 //! record = field * nfields  i64:time  u8:readonly(0 unknown, 1 false, 2 true)
 //! field  = u32:string-index, or for an inline field (one unique per record: ids) u32:len utf8
 //!          u8:has-event-id  u64:offset  u32:len  u8:escaped  u64:raw-hash  u32:nres (u32:string-index)*
+//!          u32:npar (u32:string-index)*   requestParameters' strings; npar's top bit: more
 //! ```
 //! All integers little-endian; `str?` is u32:len (0xffffffff: none) then the bytes.
 
@@ -24,7 +25,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::borrow::Cow;
 
 const MAGIC: &[u8; 4] = b"TSIX";
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
+/// In a record's count of requestParameters strings: the record holds more than are kept.
+const MORE: u32 = 1 << 31;
 /// Fields whose values are unique per record: written in place, not through the string table.
 const INLINE: [&str; 2] = ["event_id", "request_id"];
 const NONE: u32 = u32::MAX;
@@ -104,6 +107,11 @@ impl IndexWriter {
         self.records.extend((s.resources.len() as u32).to_le_bytes());
         for r in &s.resources {
             let i = self.string(r);
+            self.records.extend(i.to_le_bytes());
+        }
+        self.records.extend((s.params.len() as u32 | if s.more_params { MORE } else { 0 }).to_le_bytes());
+        for p in &s.params {
+            let i = self.string(p);
             self.records.extend(i.to_le_bytes());
         }
         self.count += 1;
@@ -237,6 +245,12 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
         for _ in 0..nres {
             s.resources.push(Cow::Borrowed(string(r.u32()?)?));
         }
+        let npar = r.u32()?;
+        s.more_params = npar & MORE != 0;
+        s.params.clear();
+        for _ in 0..npar & !MORE {
+            s.params.push(Cow::Borrowed(string(r.u32()?)?));
+        }
         on(&s);
     }
     (r.at == blob.len()).then_some(FileInfo { kind, partial, bytes, records: count })
@@ -343,6 +357,8 @@ mod tests {
         s.time = 1_700_000_000_000 + i as i64;
         s.read_only = [None, Some(false), Some(true)][i as usize % 3];
         s.resources = (0..i % 3).map(|r| Cow::Owned(format!("arn:{r}"))).collect();
+        s.params = (0..i % 4).map(|r| Cow::Owned(format!("param-{r}-{}", i % 5))).collect();
+        s.more_params = i % 7 == 0;
         s.span = ByteSpan { offset: 10 * i as u64, len: 9, escaped: i % 2 == 1 };
         s.raw_hash = 0xdead_beef ^ i as u64;
         s
@@ -359,6 +375,7 @@ mod tests {
             let owned = Summary {
                 strs: s.strs.clone().map(|c| Cow::Owned(c.into_owned())),
                 resources: s.resources.iter().map(|c| Cow::Owned(c.to_string())).collect(),
+                params: s.params.iter().map(|c| Cow::Owned(c.to_string())).collect(),
                 ..s.clone()
             };
             got.push(owned)

@@ -15,7 +15,8 @@ pub struct Batch {
     pub new_profiles: Vec<Profile>,
     /// Ids of unusual shape new in this batch, appended to the store's arena.
     pub strings: String,
-    /// Resource ARNs of the batch's events, appended to the store's list.
+    /// The resource index of the batch's events (see [`EventStore::index_syms`]), appended to
+    /// the store's.
     pub resources: Vec<Sym>,
     /// The events, with offsets into the store's tables as they are once applied.
     pub events: Vec<Event>,
@@ -35,7 +36,8 @@ pub struct EventStore {
     pub profiles: Vec<Profile>,
     /// Arena of event and request ids that are not UUIDs or 16 hex digits.
     pub strings: String,
-    /// Resource ARNs of all events; each event owns a range.
+    /// The resource index: per event its resource ARNs and requestParameters strings; each
+    /// event owns a range.
     pub resources: Vec<Sym>,
     /// The inputs events are read back from, by [`RawLoc::file`](super::RawLoc::file).
     pub files: Vec<Arc<SourceFile>>,
@@ -102,6 +104,14 @@ impl EventStore {
     pub fn resource_syms(&self, ev: &Event) -> &[Sym] {
         let s = ev.res_start as usize;
         self.resources.get(s..s + ev.res_len as usize).unwrap_or(&[])
+    }
+
+    /// The symbols of an event's resource index: its resource ARNs, then the distinct string
+    /// values of its requestParameters (all of them unless [`Event::flags`] has
+    /// [`FLAG_MORE_RESOURCES`](super::FLAG_MORE_RESOURCES)).
+    pub fn index_syms(&self, ev: &Event) -> &[Sym] {
+        let s = ev.res_start as usize;
+        self.resources.get(s..s + ev.res_total()).unwrap_or(&[])
     }
 
     /// The input an event's record is read back from.
@@ -209,6 +219,7 @@ mod tests {
                 request_id: IdBits::default(),
                 res_start: 0,
                 res_len: 0,
+                par_len: 0,
                 loc: RawLoc::new(0, i as u32 % 7, 1, false),
                 flags: 0,
                 id_shapes: 0,

@@ -181,6 +181,10 @@ pub const FLAG_READONLY: u8 = 2;
 /// The event has an errorCode (kept here too, so the list marks errors without its profile).
 pub const FLAG_ERROR: u8 = 4;
 
+/// [`Event::flags`]: the record holds more resource strings than the index keeps (see
+/// [`record::MAX_PARAMS`]); `resource:` reads the record itself.
+pub const FLAG_MORE_RESOURCES: u8 = 8;
+
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 
@@ -197,10 +201,13 @@ pub struct Event {
     pub event_id: IdBits,
     /// The requestID in compact form (its shape in [`Event::id_shapes`]).
     pub request_id: IdBits,
-    /// Range in the store's resource ARN list.
+    /// Where the event's part of the store's resource index starts: its resource ARNs, then
+    /// the string values of its requestParameters.
     pub res_start: u32,
-    /// How many resources, from `res_start`.
-    pub res_len: u32,
+    /// How many resource ARNs, from `res_start`.
+    pub res_len: u16,
+    /// How many requestParameters strings, after the ARNs.
+    pub par_len: u16,
     /// Where the raw record is read back from.
     pub loc: RawLoc,
     /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`].
@@ -239,6 +246,10 @@ impl Event {
     /// Whether the record has a non-empty requestID.
     pub fn has_request_id(&self) -> bool {
         self.request_id_shape() != IdShape::None
+    }
+    /// How many strings of the resource index the event holds (ARNs and requestParameters).
+    pub fn res_total(&self) -> usize {
+        self.res_len as usize + self.par_len as usize
     }
     /// Newest first; ties broken by where the record lives, so order is deterministic.
     #[inline]

@@ -190,6 +190,100 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Objs<T> {
     }
 }
 
+/// The most string values of one record's requestParameters the resource index keeps; a
+/// record with more is marked, and `resource:` reads that record itself.
+pub const MAX_PARAMS: usize = 1024;
+
+/// Every string value in `requestParameters`, at any depth (keys are names, not values; numbers
+/// and booleans are not strings), in the order written; empty strings are left out. At most
+/// [`MAX_PARAMS`]; `more` when the record holds others.
+#[derive(Debug, Default)]
+pub struct Params<'a> {
+    /// The values, borrowed from the record unless they hold escapes.
+    pub strings: Vec<Cow<'a, str>>,
+    /// The record holds more than [`MAX_PARAMS`].
+    pub more: bool,
+}
+
+impl<'a> Params<'a> {
+    fn push(&mut self, s: Cow<'a, str>) {
+        if s.is_empty() {
+        } else if self.strings.len() < MAX_PARAMS {
+            self.strings.push(s);
+        } else {
+            self.more = true;
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Params<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut out = Params::default();
+        d.deserialize_any(Collect(&mut out))?;
+        Ok(out)
+    }
+}
+
+/// Walks a value, pushing its strings into a [`Params`].
+struct Collect<'p, 'a>(&'p mut Params<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Collect<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Collect<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.0.push(Cow::Borrowed(v));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.push(Cow::Owned(v.to_owned()));
+        Ok(())
+    }
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.0.push(Cow::Owned(v));
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Collect(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(Collect(&mut *self.0))?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 /// `userIdentity.sessionContext.sessionIssuer`.
@@ -320,12 +414,15 @@ pub struct RecordFields<'a> {
     #[serde(borrow, rename = "insightDetails")]
     /// insightDetails
     pub insight: Obj<InsightDetails<'a>>,
+    #[serde(borrow, rename = "requestParameters")]
+    /// The string values of requestParameters
+    pub params: Params<'a>,
 }
 
 impl<'a> RecordFields<'a> {
     /// The top-level keys these fields are read from. A record that repeats one of them is
     /// not parsed (serde refuses a duplicate field), so a record parsed holds each at most once.
-    pub const KEYS: [&'static str; 16] = [
+    pub const KEYS: [&'static str; 17] = [
         "eventTime",
         "eventName",
         "eventSource",
@@ -342,6 +439,7 @@ impl<'a> RecordFields<'a> {
         "userIdentity",
         "resources",
         "insightDetails",
+        "requestParameters",
     ];
 
     /// Parses the summary of one record. The input must be a JSON object.

@@ -63,6 +63,10 @@ pub struct Summary<'a> {
     pub read_only: Option<bool>,
     /// Resource ARNs.
     pub resources: Vec<std::borrow::Cow<'a, str>>,
+    /// The string values of requestParameters (see [`Params`](super::record::Params)).
+    pub params: Vec<std::borrow::Cow<'a, str>>,
+    /// requestParameters holds more strings than `params`.
+    pub more_params: bool,
     /// Where the record is in its input's content.
     pub span: ByteSpan,
     /// xxh3 of the record's bytes, for de-duplication.

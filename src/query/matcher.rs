@@ -7,7 +7,7 @@
 use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
 use crate::model::raw::RawReader;
-use crate::model::{Event, EventStore, Slot, SymField, SymTable, EMPTY};
+use crate::model::{Event, EventStore, Slot, SymField, SymTable, EMPTY, FLAG_MORE_RESOURCES};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A value pattern: substring, equality, or anchored glob.
@@ -145,8 +145,8 @@ enum Check {
     Syms {
         own: Vec<usize>,
         prof: Vec<usize>,
+        /// Whether the term also searches the event's resource index.
         resources: bool,
-        params: bool,
         verdicts: SymVerdicts,
         profiles: SymVerdicts,
         pat: Pattern,
@@ -199,7 +199,7 @@ fn sym_fields(f: Field) -> &'static [SymField] {
 }
 
 /// A [`Check::Syms`] on `fields`.
-fn syms_check(fields: &[SymField], resources: bool, params: bool, pat: Pattern) -> Check {
+fn syms_check(fields: &[SymField], resources: bool, pat: Pattern) -> Check {
     let (mut own, mut prof) = (Vec::new(), Vec::new());
     for f in fields {
         match f.slot() {
@@ -207,15 +207,7 @@ fn syms_check(fields: &[SymField], resources: bool, params: bool, pat: Pattern) 
             Slot::Profile(i) => prof.push(i),
         }
     }
-    Check::Syms {
-        own,
-        prof,
-        resources,
-        params,
-        verdicts: SymVerdicts::default(),
-        profiles: SymVerdicts::default(),
-        pat,
-    }
+    Check::Syms { own, prof, resources, verdicts: SymVerdicts::default(), profiles: SymVerdicts::default(), pat }
 }
 
 /// What the matcher needs besides the event: the store's tables and the raw records.
@@ -270,13 +262,11 @@ impl Matcher {
                             // Checked when parsed; an unknown level matches nothing.
                             Field::Level => crate::model::detect::Level::parse(value)
                                 .map_or(Check::Rule(Pattern::new(Op::Exact, "\u{0}")), Check::Level),
-                            Field::Resource => syms_check(&[], true, true, pat),
-                            f => syms_check(sym_fields(*f), false, false, pat),
+                            Field::Resource => syms_check(&[], true, pat),
+                            f => syms_check(sym_fields(*f), false, pat),
                         }
                     }
-                    TermKind::Bare(word) => {
-                        syms_check(LIST_COLUMNS, false, false, Pattern::Fuzzy(Fuzzy::new(engine, word)))
-                    }
+                    TermKind::Bare(word) => syms_check(LIST_COLUMNS, false, Pattern::Fuzzy(Fuzzy::new(engine, word))),
                     TermKind::Has(f) => Check::Has(*f),
                     TermKind::Since(ms) => Check::Since(*ms),
                     TermKind::Until(ms) => Check::Until(*ms),
@@ -306,9 +296,10 @@ impl Matcher {
         out
     }
 
-    /// Whether matching reads raw records (slow: `text:` and `resource:`).
+    /// Whether matching reads raw records (slow: `text:`). `resource:` reads only the rare
+    /// record whose requestParameters hold more strings than the index keeps.
     pub fn needs_raw(&self) -> bool {
-        self.terms.iter().any(|t| matches!(t.check, Check::Text(_) | Check::Syms { params: true, .. }))
+        self.terms.iter().any(|t| matches!(t.check, Check::Text(_)))
     }
 
     /// Brings per-symbol and per-profile verdicts up to date with the store's tables; call
@@ -330,15 +321,16 @@ impl Matcher {
     fn check(&self, c: &Check, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         let store = ctx.store;
         match c {
-            Check::Syms { own, prof, resources, params, verdicts, profiles, pat } => {
+            Check::Syms { own, prof, resources, verdicts, profiles, pat } => {
                 own.iter().any(|&i| verdicts.get(ev.own[i], &store.syms, pat))
                     || (!prof.is_empty()
                         && profiles.get_or(ev.profile, || {
                             let p = &store.profiles[ev.profile as usize];
                             prof.iter().any(|&k| verdicts.get(p[k], &store.syms, pat))
                         }))
-                    || (*resources && store.resource_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat)))
-                    || (*params && raw_params_match(ev, ctx, pat))
+                    || (*resources
+                        && (store.index_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat))
+                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_match(ev, ctx, pat))))
             }
             Check::EventId(p) => p.test(&store.event_id(ev)),
             Check::RequestId(p) => p.test(&store.request_id(ev)),
@@ -399,16 +391,9 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Verified => ctx.store.verdict_of(ev) != crate::model::FileVerdict::Unchecked,
         Field::Rule | Field::Level => !ctx.store.detections.of(ctx.index_of(ev)).is_empty(),
         Field::Text => true,
-        Field::Resource => ev.res_len > 0 || raw_text(ev, ctx).is_some_and(|t| has_params(&t)),
+        Field::Resource => ev.res_total() > 0,
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),
     }
-}
-
-fn has_params(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("requestParameters").cloned())
-        .is_some_and(|p| !p.is_null() && p != serde_json::json!({}))
 }
 
 #[cfg(test)]

@@ -769,6 +769,7 @@ mod tests {
                 request_id: IdBits::default(),
                 res_start: 0,
                 res_len: 0,
+                par_len: 0,
                 loc: RawLoc::new(0, i as u32, 1, false),
                 flags: 0,
                 id_shapes: 0,

@@ -199,10 +199,11 @@ impl<'a> Ingest<'a> {
                 ev.request_id = IdBits::text(copy(ev.request_id.str_ref()));
             }
             let res_start = self.res_len as u32;
-            for &r in &local.res[ev.res_start as usize..(ev.res_start + ev.res_len) as usize] {
+            let own = ev.res_start as usize..ev.res_start as usize + ev.res_total();
+            for &r in &local.res[own] {
                 self.pending.resources.push(remap[r as usize]);
             }
-            self.res_len += ev.res_len as u64;
+            self.res_len += ev.res_total() as u64;
             ev.res_start = res_start;
             self.id_hashes.push(id_hash);
             self.raw_hashes.push(raw_hash);

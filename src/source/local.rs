@@ -8,8 +8,8 @@ use crate::model::record::RecordFields;
 use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
 use crate::model::time::parse_event_time;
 use crate::model::{
-    id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_READONLY, FLAG_READONLY_KNOWN,
-    NO_TIME, OWN_FIELDS, SYM_FIELDS,
+    id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_MORE_RESOURCES, FLAG_READONLY,
+    FLAG_READONLY_KNOWN, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
 use crate::sigma::{RuleSet, SummaryFields};
 use std::hash::BuildHasher;
@@ -205,17 +205,14 @@ impl LocalBatch {
             set(SymField::AccessKey, id.access_key_id.as_str(), self, false);
         }
         let res_start = self.res.len() as u32;
-        for res in &r.resources.0 {
-            if res.arn.is_some() {
-                let s = self.intern(res.arn.as_str());
-                self.res.push(s);
-            }
-        }
+        let arns = r.resources.0.iter().filter(|res| res.arn.is_some()).map(|res| res.arn.as_str());
+        let more = self.index_resources(arns, r.params.strings.iter().map(|s| &**s), r.params.more);
         self.finish(
             file,
             &syms,
             res_start,
             Rest {
+                more_resources: more,
                 time: parse_event_time(r.event_time.as_str()).or(p.fallback_time).unwrap_or(NO_TIME),
                 read_only: read_only_of(r.read_only.as_str()),
                 event_id: r.event_id.is_some().then(|| r.event_id.as_str()),
@@ -236,15 +233,13 @@ impl LocalBatch {
             }
         }
         let res_start = self.res.len() as u32;
-        for arn in &s.resources {
-            let sym = self.intern(arn);
-            self.res.push(sym);
-        }
+        let more = self.index_resources(s.resources.iter().map(|a| &**a), s.params.iter().map(|p| &**p), s.more_params);
         self.finish(
             file,
             &syms,
             res_start,
             Rest {
+                more_resources: more,
                 time: s.time,
                 read_only: s.read_only,
                 event_id: s.has_event_id.then(|| &*s.strs[SUMMARY_EVENT_ID]),
@@ -255,8 +250,43 @@ impl LocalBatch {
         );
     }
 
-    /// Adds the event whose interned fields are `syms` and whose resources are those in `res`
-    /// from `res_start`.
+    /// Adds a record's part of the resource index to `res`: its resource ARNs, then the
+    /// distinct strings of its requestParameters that are not among them. Returns whether some
+    /// were left out (`more`, or more than an event can count).
+    fn index_resources<'s>(
+        &mut self,
+        arns: impl Iterator<Item = &'s str>,
+        params: impl Iterator<Item = &'s str>,
+        more: bool,
+    ) -> (bool, u16, u16) {
+        let start = self.res.len();
+        let mut left_out = more;
+        for arn in arns {
+            if self.res.len() - start == u16::MAX as usize {
+                left_out = true;
+                break;
+            }
+            let sym = self.intern(arn);
+            self.res.push(sym);
+        }
+        let arns = self.res.len() - start;
+        for p in params {
+            if self.res.len() - start - arns == u16::MAX as usize {
+                left_out = true;
+                break;
+            }
+            let sym = self.intern(p);
+            // Most records hold a few strings: a scan is cheaper than a set. Past that a repeat
+            // is kept twice, which costs four bytes and changes no answer.
+            if sym != 0 && (self.res.len() - start > 32 || !self.res[start..].contains(&sym)) {
+                self.res.push(sym);
+            }
+        }
+        (left_out, arns as u16, (self.res.len() - start - arns) as u16)
+    }
+
+    /// Adds the event whose interned fields are `syms` and whose resource index is what `res`
+    /// holds from `res_start`.
     fn finish(&mut self, file: u32, syms: &[Sym; SYM_FIELDS], res_start: u32, rest: Rest<'_>) {
         let mut flags = match rest.read_only {
             Some(true) => FLAG_READONLY_KNOWN | FLAG_READONLY,
@@ -265,6 +295,10 @@ impl LocalBatch {
         };
         if syms[SymField::Error as usize] != 0 {
             flags |= FLAG_ERROR;
+        }
+        let (more, res_len, par_len) = rest.more_resources;
+        if more {
+            flags |= FLAG_MORE_RESOURCES;
         }
         let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
         if id_hash != 0 {
@@ -287,7 +321,8 @@ impl LocalBatch {
             event_id,
             request_id,
             res_start,
-            res_len: self.res.len() as u32 - res_start,
+            res_len,
+            par_len,
             // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
             loc: RawLoc::new(file, rest.span.offset as u32, rest.span.len, rest.span.escaped),
             flags,
@@ -298,6 +333,8 @@ impl LocalBatch {
 
 /// What an event needs besides its interned fields, from a parsed record or a stored summary.
 pub(super) struct Rest<'a> {
+    /// What [`LocalBatch::index_resources`] returned.
+    more_resources: (bool, u16, u16),
     time: i64,
     read_only: Option<bool>,
     /// `None`: the record has no eventID (an empty one is `Some("")`).
@@ -356,6 +393,8 @@ pub(super) fn summary_of<'r>(p: &Parsed<'r, '_>) -> Summary<'r> {
             .filter(|res| res.arn.is_some())
             .map(|res| Cow::Borrowed(res.arn.as_str()))
             .collect(),
+        params: r.params.strings.iter().map(|p| Cow::Borrowed(&**p)).collect(),
+        more_params: r.params.more,
         span: p.span,
         raw_hash: xxhash_rust::xxh3::xxh3_64(p.bytes),
     }

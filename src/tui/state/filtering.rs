@@ -7,7 +7,7 @@ use crate::tui::action::Action;
 
 impl State {
     /// Re-parses the filter and starts a filter run for it. A filter that needs raw records
-    /// (`text:`, `resource:`) is only run when submitted, not on every keystroke.
+    /// (`text:`) is only run when submitted, not on every keystroke.
     pub(super) fn apply_filter(&mut self, submitted: bool) {
         if self.filter.defer && !submitted {
             self.filter.stale = true;

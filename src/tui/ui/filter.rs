@@ -37,7 +37,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
     let info = match &f.error {
         Some(e) => Line::styled(format!("✗ {}", e.message), theme::error()),
         None if f.input != f.applied => {
-            Line::styled("press Enter to run this filter (text: and resource: read every record)", theme::dim())
+            Line::styled("press Enter to run this filter (text: reads every record)", theme::dim())
         }
         None => match &state.live {
             // The plan: what AWS is asked, what is checked here, and how far it got.

@@ -1,0 +1,256 @@
+//! The resource index answers `resource:` exactly as the raw records do, and `text:` answers
+//! what the raw text holds: random terms built from the records' own strings, over real
+//! records (`../shared/data`), generated ones and hand-written awkward ones, each compared with
+//! a direct evaluation on the record's raw JSON (serde_json values, a regular expression for
+//! the pattern), loaded without and with the archive index.
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+use trailscope::cache::CacheConfig;
+use trailscope::model::events::EventStore;
+use trailscope::model::raw::RawReader;
+use trailscope::query::matcher::MatchCtx;
+use trailscope::query::{Field, Matcher, Op, Query, Term, TermKind};
+use trailscope::source::{load, LoadOptions, SourceMsg};
+
+/// A loaded store with every record's raw JSON beside it, by event index.
+struct Loaded {
+    store: EventStore,
+    raw: Arc<RawReader>,
+    texts: Vec<String>,
+    values: Vec<Value>,
+}
+
+/// A record whose requestParameters hold more strings than the index keeps, and others that
+/// are awkward to read: escapes, nesting, numbers, a string instead of an object.
+fn awkward_records() -> Vec<Value> {
+    let many: Vec<String> = (0..1500).map(|i| format!("many-value-{i:04}")).collect();
+    let base = |id: &str, params: Value| {
+        json!({"eventVersion":"1.08","eventTime":"2026-01-02T03:04:05Z","eventName":"PutThing",
+            "eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","eventID":id,"requestParameters":params})
+    };
+    let mut out = vec![
+        base("aw-1", json!({"list": many})),
+        base(
+            "aw-2",
+            json!({"bucketName":"Esc\"aped\\Bucket\u{e9}", "n": 5, "deep": [[{"x": ["inner-VALUE", null, true]}]]}),
+        ),
+        base("aw-3", json!("a-plain-string-parameter")),
+        base("aw-4", Value::Null),
+        base("aw-5", json!({"only": [1, 2.5, false, null], "empty": ""})),
+        base("aw-6", json!({"same":"repeated-x","again":"repeated-x","arn":"arn:aws:s3:::dup-bucket"})),
+    ];
+    out[5]["resources"] = json!([{"ARN":"arn:aws:s3:::dup-bucket"},{"ARN":null},{"type":"AWS::S3::Object"},{"ARN":""}]);
+    out[1]["resources"] = json!({"ARN":"not-a-list"});
+    out
+}
+
+fn inputs() -> &'static (tempfile::TempDir, Vec<String>) {
+    static DIR: OnceLock<(tempfile::TempDir, Vec<String>)> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("generated");
+        let opts = trailscope_gen::GenOptions {
+            events: 3000,
+            per_file: 500,
+            seed: 11,
+            hostile: true,
+            digests: false,
+            ..Default::default()
+        };
+        trailscope_gen::generate(&opts, &generated).unwrap();
+        let awkward = dir.path().join("awkward.jsonl");
+        let lines: Vec<String> = awkward_records().iter().map(|v| v.to_string()).collect();
+        std::fs::write(&awkward, lines.join("\n")).unwrap();
+        let paths =
+            [stratus(), panther(), generated, awkward].iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        (dir, paths)
+    })
+}
+
+fn load_all(cache: Option<CacheConfig>) -> Loaded {
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let mut store = EventStore::default();
+    let opts = LoadOptions { cache, ..Default::default() };
+    load(&inputs().1, &opts, &raw, &mut |m| match m {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, _) => {
+            store.apply(b);
+        }
+        _ => {}
+    });
+    let texts: Vec<String> = store
+        .events
+        .iter()
+        .map(|ev| String::from_utf8(raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap().to_vec()).unwrap())
+        .collect();
+    let values = texts.iter().map(|t| serde_json::from_str(t).unwrap()).collect();
+    Loaded { store, raw, texts, values }
+}
+
+/// Loaded without a cache, and loaded a second time from the archive index it stored.
+fn loaded() -> &'static [Loaded; 2] {
+    static L: OnceLock<[Loaded; 2]> = OnceLock::new();
+    L.get_or_init(|| {
+        let cache = CacheConfig { dir: inputs().0.path().join("cache"), max_bytes: 1 << 30 };
+        let plain = load_all(None);
+        let _building = load_all(Some(cache.clone()));
+        let reopened = load_all(Some(cache));
+        assert_eq!(plain.values.len(), reopened.values.len());
+        [plain, reopened]
+    })
+}
+
+/// The pattern as a regular expression: `*` any run of characters; `field:value` compares
+/// lower-cased text and may match anywhere, `field:=value` compares the text as written,
+/// whole.
+fn reference(op: Op, value: &str) -> impl Fn(&str) -> bool {
+    let pieces: Vec<String> = value.split('*').map(regex::escape).collect();
+    let body = pieces.join(".*");
+    let (re, lower) = match (op, value.contains('*')) {
+        (Op::Contains, false) => (format!("(?s){}", regex::escape(&value.to_lowercase())), true),
+        (Op::Contains, true) => (format!("(?s)^{}$", body.to_lowercase()), true),
+        (Op::Exact, _) => (format!("(?s)^{body}$"), false),
+    };
+    let re = regex::Regex::new(&re).unwrap();
+    move |s: &str| if lower { re.is_match(&s.to_lowercase()) } else { re.is_match(s) }
+}
+
+/// The strings `resource:` looks at, read from the raw JSON: each non-empty resources[].ARN
+/// and every non-empty string anywhere in requestParameters.
+fn resource_strings(v: &Value) -> Vec<&str> {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::String(s) if !s.is_empty() => out.push(s),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(list) = v["resources"].as_array() {
+        out.extend(list.iter().filter_map(|r| r["ARN"].as_str()).filter(|a| !a.is_empty()));
+    }
+    walk(&v["requestParameters"], &mut out);
+    out
+}
+
+fn selected(l: &Loaded, field: Field, op: Op, value: &str, negated: bool) -> Vec<u32> {
+    let q = Query { terms: vec![Term { negated, kind: TermKind::Match { field, op, value: value.to_string() } }] };
+    let mut m = Matcher::new(&q);
+    m.prepare(&l.store);
+    let all: Vec<u32> = (0..l.store.len() as u32).collect();
+    m.filter(&all, &MatchCtx { store: &l.store, raw: &l.raw })
+}
+
+fn expected(l: &Loaded, field: Field, op: Op, value: &str, negated: bool) -> Vec<u32> {
+    let test = reference(op, value);
+    (0..l.values.len())
+        .filter(|&i| {
+            let yes = match field {
+                Field::Resource => resource_strings(&l.values[i]).iter().any(|s| test(s)),
+                _ => test(&l.texts[i]),
+            };
+            yes != negated
+        })
+        .map(|i| i as u32)
+        .collect()
+}
+
+/// Strings to build terms from: every resource string of every record, and other fields'.
+fn pool() -> &'static Vec<String> {
+    static P: OnceLock<Vec<String>> = OnceLock::new();
+    P.get_or_init(|| {
+        let l = &loaded()[0];
+        let mut out: Vec<String> = l.values.iter().flat_map(|v| resource_strings(v)).map(str::to_string).collect();
+        out.extend(l.values.iter().filter_map(|v| v["eventName"].as_str()).map(str::to_string));
+        out.sort();
+        out.dedup();
+        out
+    })
+}
+
+/// A term's value from a string: a piece of it, its case changed or kept, with wildcards.
+fn value() -> impl Strategy<Value = (String, Op)> {
+    (any::<prop::sample::Index>(), 0.0..1.0f64, 0.0..1.0f64, 0u8..8, any::<bool>(), 0usize..3).prop_map(
+        |(pick, a, b, shape, upper, star)| {
+            let s = pool()[pick.index(pool().len())].clone();
+            let chars: Vec<char> = s.chars().collect();
+            let (mut i, mut j) = ((a * chars.len() as f64) as usize, (b * chars.len() as f64) as usize);
+            if i > j {
+                std::mem::swap(&mut i, &mut j);
+            }
+            let piece: String = chars[i..(j + 1).min(chars.len())].iter().collect();
+            let cased = if upper { piece.to_uppercase() } else { piece.clone() };
+            match shape {
+                // The whole string, exactly.
+                0 => (s, Op::Exact),
+                1 => (format!("{}*", chars[..chars.len().min(star + 3)].iter().collect::<String>()), Op::Exact),
+                2 => (format!("*{cased}*"), Op::Contains),
+                3 => (format!("{cased}*"), Op::Contains),
+                4 => (
+                    format!("*{}", chars[chars.len().saturating_sub(star + 4)..].iter().collect::<String>()),
+                    Op::Contains,
+                ),
+                _ => (cased, Op::Contains),
+            }
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #[test]
+    fn resource_and_text_terms_select_what_the_raw_records_hold(
+        (v, op) in value(),
+        negated in any::<bool>(),
+        text in prop::bool::weighted(0.25),
+    ) {
+        prop_assume!(!v.is_empty() && v != "*");
+        let field = if text { Field::Text } else { Field::Resource };
+        for l in loaded() {
+            let got = selected(l, field, op, &v, negated);
+            let want = expected(l, field, op, &v, negated);
+            prop_assert_eq!(got, want, "{:?} {:?} {:?} negated {}", field, op, v, negated);
+        }
+    }
+}
+
+#[test]
+fn every_kind_of_value_is_found_and_has_resource_means_one_string() {
+    for l in loaded() {
+        let ids = |sel: Vec<u32>| -> Vec<String> {
+            sel.iter().map(|&i| l.values[i as usize]["eventID"].as_str().unwrap_or("").to_string()).collect()
+        };
+        let one = |op, v: &str| ids(selected(l, Field::Resource, op, v, false));
+        // Past the strings the index keeps, the record itself is read.
+        assert_eq!(one(Op::Exact, "many-value-0003"), ["aw-1"]);
+        assert_eq!(one(Op::Exact, "many-value-1499"), ["aw-1"]);
+        assert_eq!(one(Op::Contains, "ESC\"APED\\BUCKETÉ"), ["aw-2"], "escapes and case");
+        assert_eq!(one(Op::Contains, "inner-value"), ["aw-2"], "nested in arrays and objects");
+        assert_eq!(one(Op::Exact, "a-plain-string-parameter"), ["aw-3"]);
+        assert_eq!(one(Op::Contains, "repeated-x"), ["aw-6"]);
+        assert_eq!(one(Op::Contains, "dup-bucket"), ["aw-6"]);
+        assert!(one(Op::Contains, "not-a-list").is_empty(), "resources must be a list");
+        assert!(!one(Op::Exact, "5").contains(&"aw-2".to_string()), "numbers are not strings");
+        assert!(!one(Op::Contains, "2.5").contains(&"aw-5".to_string()), "numbers are not strings");
+
+        let q = Query { terms: vec![Term { negated: false, kind: TermKind::Has(Field::Resource) }] };
+        let mut m = Matcher::new(&q);
+        m.prepare(&l.store);
+        let all: Vec<u32> = (0..l.store.len() as u32).collect();
+        let has = m.filter(&all, &MatchCtx { store: &l.store, raw: &l.raw });
+        let want: Vec<u32> =
+            (0..l.values.len() as u32).filter(|&i| !resource_strings(&l.values[i as usize]).is_empty()).collect();
+        assert_eq!(has, want, "has:resource");
+        let awkward_without = ["aw-4", "aw-5"];
+        for i in &has {
+            assert!(!awkward_without.contains(&l.values[*i as usize]["eventID"].as_str().unwrap_or("")));
+        }
+        // The terms stay fast: no record is read for them but the one holding too many strings.
+        assert!(!Matcher::new(&trailscope::query::parse("resource:bucket", 0).unwrap()).needs_raw());
+    }
+}
