@@ -54,6 +54,16 @@ fn field_terms() {
     check("agent:\"aws-cli/2\"", |v| s(v, &["userAgent"]).to_lowercase().contains("aws-cli/2"));
     check("key:ASIA", |v| s(v, &["userIdentity", "accessKeyId"]).to_lowercase().contains("asia"));
     check("text:bucketName", |v| v.to_string().to_lowercase().contains("bucketname"));
+    // Decided where each record is parsed: negated, a wildcard, two terms, exact case.
+    check("-text:bucketName", |v| !v.to_string().to_lowercase().contains("bucketname"));
+    check("text:*bucketName*:*", |v| {
+        let t = v.to_string().to_lowercase();
+        t.find("bucketname").is_some_and(|i| t[i..].contains(':'))
+    });
+    check("text:=*AssumeRole* -text:aws-cli", |v| {
+        let t = v.to_string();
+        t.contains("AssumeRole") && !t.to_lowercase().contains("aws-cli")
+    });
     check("category:management", |v| s(v, &["eventCategory"]).to_lowercase().contains("management"));
 }
 

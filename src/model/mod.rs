@@ -185,6 +185,12 @@ pub const FLAG_ERROR: u8 = 4;
 /// [`record::MAX_PARAMS`]); `resource:` reads the record itself.
 pub const FLAG_MORE_RESOURCES: u8 = 8;
 
+/// [`Event::flags`]: the query's `text:` terms were decided where the record was parsed
+/// (`print`; see `query::matcher::TextTerms`).
+pub const FLAG_TEXT_DECIDED: u8 = 16;
+/// [`Event::flags`]: with [`FLAG_TEXT_DECIDED`], the record passed them.
+pub const FLAG_TEXT_PASSED: u8 = 32;
+
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 

@@ -316,6 +316,8 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             cache: req.cache.clone(),
             window: local_window(&q, req.s3.lag_ms),
             rules: source_rules,
+            // Decided where each record is parsed, not by reading every record back.
+            text: crate::query::matcher::TextTerms::of(&q).map(Arc::new),
             ..Default::default()
         };
         let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
@@ -410,7 +412,7 @@ fn select_and_write(
         detect::fill(rules, &mut loaded.store, raw);
     }
     let loaded = &*loaded;
-    let mut matcher = Matcher::new(q);
+    let mut matcher = Matcher::new(q).text_decided_at_load();
     matcher.prepare(&loaded.store);
     let ctx = MatchCtx { store: &loaded.store, raw };
     // Filter in the order events are stored (memory order, so the scan is cheap), then sort

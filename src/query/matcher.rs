@@ -7,7 +7,9 @@
 use super::fuzzy::{Engine, Fuzzy};
 use super::{Field, Op, Query, TermKind};
 use crate::model::raw::RawReader;
-use crate::model::{Event, EventStore, Slot, SymField, SymTable, EMPTY, FLAG_MORE_RESOURCES};
+use crate::model::{
+    Event, EventStore, Slot, SymField, SymTable, EMPTY, FLAG_MORE_RESOURCES, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED,
+};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A value pattern: substring, equality, or anchored glob.
@@ -65,15 +67,16 @@ pub fn contains_ci(hay: &str, needle: &str) -> bool {
         if n.len() > h.len() {
             return false;
         }
-        let first = n[0];
-        for i in 0..=h.len() - n.len() {
-            if h[i].to_ascii_lowercase() == first
-                && h[i..i + n.len()].iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b)
-            {
-                return true;
-            }
-        }
-        return false;
+        // Candidates are found by the first byte in either case (memchr, a vector at a time),
+        // then the rest is compared.
+        let (first, rest) = (n[0], &n[1..]);
+        let starts = &h[..=h.len() - n.len()];
+        let at = |i: usize| h[i + 1..i + n.len()].iter().zip(rest).all(|(a, b)| a.to_ascii_lowercase() == *b);
+        return if first.is_ascii_lowercase() {
+            memchr::memchr2_iter(first, first.to_ascii_uppercase(), starts).any(at)
+        } else {
+            memchr::memchr_iter(first, starts).any(at)
+        };
     }
     hay.to_lowercase().contains(needle)
 }
@@ -231,10 +234,40 @@ impl MatchCtx<'_> {
     }
 }
 
+/// The `text:` terms of a query, decided where each record is parsed, its bytes in hand
+/// ([`crate::source::LoadOptions::text`]), instead of reading every record back afterwards.
+#[derive(Clone, Debug)]
+pub struct TextTerms {
+    terms: Vec<(bool, Pattern)>,
+}
+
+impl TextTerms {
+    /// The query's `text:` terms; `None` when it has none.
+    pub fn of(q: &Query) -> Option<Self> {
+        let terms: Vec<(bool, Pattern)> = q
+            .terms
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TermKind::Match { field: Field::Text, op, value } => Some((t.negated, Pattern::new(*op, value))),
+                _ => None,
+            })
+            .collect();
+        (!terms.is_empty()).then_some(Self { terms })
+    }
+
+    /// Whether a record whose text (as read back) is `text` passes every term.
+    pub fn test(&self, text: &str) -> bool {
+        self.terms.iter().all(|(negated, p)| p.test(text) != *negated)
+    }
+}
+
 /// A query compiled for a store.
 #[derive(Clone, Debug, Default)]
 pub struct Matcher {
     terms: Vec<CTerm>,
+    /// Whether events marked [`FLAG_TEXT_DECIDED`] were decided on this query's `text:`
+    /// terms at load ([`Matcher::text_decided_at_load`]).
+    text_at_load: bool,
 }
 
 impl Matcher {
@@ -274,7 +307,15 @@ impl Matcher {
                 CTerm { negated: t.negated, check }
             })
             .collect();
-        Self { terms }
+        Self { terms, text_at_load: false }
+    }
+
+    /// The same matcher, for a store loaded with this query's [`TextTerms`]: an event the
+    /// source marked [`FLAG_TEXT_DECIDED`] passes the `text:` terms when it is also marked
+    /// [`FLAG_TEXT_PASSED`], and its record is not read again; the others are read as usual.
+    pub fn text_decided_at_load(mut self) -> Self {
+        self.text_at_load = true;
+        self
     }
 
     /// Whether the query has no term (every event matches).
@@ -315,6 +356,14 @@ impl Matcher {
 
     /// Whether `ev` matches every term.
     pub fn matches(&self, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
+        if self.text_at_load && ev.flags & FLAG_TEXT_DECIDED != 0 {
+            return ev.flags & FLAG_TEXT_PASSED != 0
+                && self
+                    .terms
+                    .iter()
+                    .filter(|t| !matches!(t.check, Check::Text(_)))
+                    .all(|t| self.check(&t.check, ev, ctx) != t.negated);
+        }
         self.terms.iter().all(|t| self.check(&t.check, ev, ctx) != t.negated)
     }
 

@@ -186,7 +186,12 @@ pub fn load_found(
         for _ in 0..threads {
             let tx = tx.clone();
             let next = &next;
-            let how = Reading { retain: opts.retain_content, whole_max: opts.whole_max, rules: opts.rules.clone() };
+            let how = Reading {
+                retain: opts.retain_content,
+                whole_max: opts.whole_max,
+                rules: opts.rules.clone(),
+                text: opts.text.clone(),
+            };
             let index = index.as_ref();
             let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {

@@ -80,7 +80,7 @@ impl<'a> Ingest<'a> {
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         // Not evaluated against rules here: the consumer evaluates such events after loading.
-        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX, rules: None };
+        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX, rules: None, text: None };
         let outcome = process_file(f, &how, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }

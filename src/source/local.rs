@@ -9,10 +9,12 @@ use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMA
 use crate::model::time::parse_event_time;
 use crate::model::{
     id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_MORE_RESOURCES, FLAG_READONLY,
-    FLAG_READONLY_KNOWN, NO_TIME, OWN_FIELDS, SYM_FIELDS,
+    FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
+use crate::query::matcher::TextTerms;
 use crate::sigma::{RuleSet, SummaryFields};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// How many recent records of a file are remembered to drop exact copies of.
 const RECENT: usize = 1024;
@@ -46,6 +48,8 @@ pub(super) struct LocalBatch {
     /// What detection rules found in the records kept (indices among `events`), when they
     /// were evaluated as parsed; `None`: they were not.
     pub(super) found: Option<BatchHits>,
+    /// `text:` terms each record kept is decided on (see [`LocalBatch::decide_text`]).
+    text: Option<Arc<TextTerms>>,
 }
 
 impl LocalBatch {
@@ -72,7 +76,29 @@ impl LocalBatch {
             dups: 0,
             recent: Box::new([(0, 0); RECENT]),
             found: None,
+            text: None,
         }
+    }
+
+    /// The same batch, its records decided on `text:` terms (when given).
+    pub(super) fn deciding(mut self, text: Option<Arc<TextTerms>>) -> Self {
+        self.text = text;
+        self
+    }
+
+    /// Marks event `index`, if the record `p` became it, with its verdict on the `text:`
+    /// terms, from the bytes in hand: the text a record is read back as. A record written as
+    /// a JSON string (lookup-events output) is left to be read back.
+    pub(super) fn decide_text(&mut self, index: usize, p: &Parsed<'_, '_>) {
+        let (Some(text), Some(ev)) = (&self.text, self.events.get_mut(index)) else { return };
+        if p.span.escaped {
+            return;
+        }
+        let passed = match std::str::from_utf8(p.bytes) {
+            Ok(s) => text.test(s),
+            Err(_) => text.test(&String::from_utf8_lossy(p.bytes)),
+        };
+        ev.flags |= FLAG_TEXT_DECIDED | if passed { FLAG_TEXT_PASSED } else { 0 };
     }
 
     /// The same batch, its records to be evaluated against detection rules (`yes`).
@@ -86,6 +112,7 @@ impl LocalBatch {
     pub(super) fn push_evaluated(&mut self, file: u32, p: &Parsed<'_, '_>, rules: Option<&RuleSet>) {
         let before = self.events.len();
         self.push(file, p);
+        self.decide_text(before, p);
         if let Some(rules) = rules {
             self.evaluate(rules, before, p);
         }

@@ -8,6 +8,7 @@ use super::stream::parse_stream;
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
 use crate::model::raw::{open_content, ContentNotes, Opened, ReadError, SourceFile};
+use crate::query::matcher::TextTerms;
 use crate::sigma::RuleSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub(super) struct Reading {
     pub(super) retain: bool,
     pub(super) whole_max: usize,
     pub(super) rules: Option<Arc<RuleSet>>,
+    /// `text:` terms each record is decided on as it is parsed.
+    pub(super) text: Option<Arc<TextTerms>>,
 }
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
@@ -98,7 +101,7 @@ pub(super) fn read_indexed(
 ) -> FileOutcome {
     // Content kept for reading back (`retain`) has to be read anyway, and records evaluated
     // against rules have to be parsed.
-    let key = index.filter(|_| !how.retain && how.rules.is_none()).and_then(|_| file_key(file));
+    let key = index.filter(|_| !how.retain && how.rules.is_none() && how.text.is_none()).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
@@ -129,9 +132,10 @@ pub(super) fn read_and_parse(
     key: Option<FileKey>,
 ) -> FileOutcome {
     let rules = how.rules.as_deref();
+    let text = how.text.as_ref();
     match open_content(file, how.whole_max) {
-        Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, rules, hasher, key, content, notes),
-        Ok(Opened::Stream(mut input)) => parse_streamed(file, rules, hasher, key, &mut *input),
+        Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, (rules, text), hasher, key, content, notes),
+        Ok(Opened::Stream(mut input)) => parse_streamed(file, (rules, text), hasher, key, &mut *input),
         Err(e) => FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
     }
 }
@@ -140,13 +144,13 @@ pub(super) fn read_and_parse(
 fn parse_whole(
     file: &SourceFile,
     retain: bool,
-    rules: Option<&RuleSet>,
+    (rules, text): (Option<&RuleSet>, Option<&Arc<TextTerms>>),
     hasher: &StrHasher,
     key: Option<FileKey>,
     content: Vec<u8>,
     notes: ContentNotes,
 ) -> FileOutcome {
-    let new_batch = || LocalBatch::new(hasher, content.len()).evaluating(rules.is_some());
+    let new_batch = || LocalBatch::new(hasher, content.len()).evaluating(rules.is_some()).deciding(text.cloned());
     let mut batch = new_batch();
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
     let result = match writer.as_mut() {
@@ -185,12 +189,12 @@ fn parse_whole(
 /// back from the input).
 fn parse_streamed(
     file: &SourceFile,
-    rules: Option<&RuleSet>,
+    (rules, text): (Option<&RuleSet>, Option<&Arc<TextTerms>>),
     hasher: &StrHasher,
     key: Option<FileKey>,
     input: &mut dyn Read,
 ) -> FileOutcome {
-    let mut batch = LocalBatch::new(hasher, 1 << 20).evaluating(rules.is_some());
+    let mut batch = LocalBatch::new(hasher, 1 << 20).evaluating(rules.is_some()).deciding(text.cloned());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
     let result = parse_stream(input, &mut |p| match writer.as_mut() {
         Some(w) => push_indexed(&mut batch, w, file.id, &p, rules),
@@ -210,6 +214,7 @@ fn push_indexed(batch: &mut LocalBatch, w: &mut IndexWriter, file: u32, p: &Pars
     w.push(&s);
     let before = batch.events.len();
     batch.push_summary(file, &s);
+    batch.decide_text(before, p);
     if let Some(rules) = rules {
         batch.evaluate(rules, before, p);
     }
