@@ -136,6 +136,21 @@ fn main() {
         let mut state = loaded(&path, engine);
         let load_s = t.elapsed().as_secs_f64();
         let syms = state.store().read().syms.len();
+        {
+            // What the resource index holds: a reference per (event, string) and the strings.
+            let store = state.store().read();
+            let arns: usize = store.events.iter().map(|e| e.res_len as usize).sum();
+            let params: usize = store.events.iter().map(|e| e.par_len as usize).sum();
+            let mut seen = std::collections::HashSet::new();
+            let text: usize =
+                store.resources.iter().filter(|&&s| seen.insert(s)).map(|&s| store.syms.get(s).len()).sum();
+            println!(
+                "resource index: {arns} ARN and {params} requestParameters references ({:.1} MB), {} distinct strings ({:.1} MB of text)",
+                (arns + params) as f64 * 4.0 / 1e6,
+                seen.len(),
+                text as f64 / 1e6
+            );
+        }
         println!(
             "\n[{}] loaded {} events in {load_s:.2}s ({syms} distinct strings)",
             engine.name(),

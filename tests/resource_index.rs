@@ -43,6 +43,12 @@ fn awkward_records() -> Vec<Value> {
         base("aw-5", json!({"only": [1, 2.5, false, null], "empty": ""})),
         base("aw-6", json!({"same":"repeated-x","again":"repeated-x","arn":"arn:aws:s3:::dup-bucket"})),
     ];
+    // Deeper than the index follows: the record is read for the term.
+    let mut deep = json!("deep-inside-value");
+    for i in 0..60 {
+        deep = if i % 2 == 0 { json!([deep]) } else { json!({"k": deep}) };
+    }
+    out.push(base("aw-7", deep));
     out[5]["resources"] = json!([{"ARN":"arn:aws:s3:::dup-bucket"},{"ARN":null},{"type":"AWS::S3::Object"},{"ARN":""}]);
     out[1]["resources"] = json!({"ARN":"not-a-list"});
     out
@@ -232,6 +238,7 @@ fn every_kind_of_value_is_found_and_has_resource_means_one_string() {
         assert_eq!(one(Op::Contains, "ESC\"APED\\BUCKETÉ"), ["aw-2"], "escapes and case");
         assert_eq!(one(Op::Contains, "inner-value"), ["aw-2"], "nested in arrays and objects");
         assert_eq!(one(Op::Exact, "a-plain-string-parameter"), ["aw-3"]);
+        assert_eq!(one(Op::Contains, "DEEP-inside"), ["aw-7"], "nested deeper than the index follows");
         assert_eq!(one(Op::Contains, "repeated-x"), ["aw-6"]);
         assert_eq!(one(Op::Contains, "dup-bucket"), ["aw-6"]);
         assert!(one(Op::Contains, "not-a-list").is_empty(), "resources must be a list");
@@ -252,5 +259,56 @@ fn every_kind_of_value_is_found_and_has_resource_means_one_string() {
         }
         // The terms stay fast: no record is read for them but the one holding too many strings.
         assert!(!Matcher::new(&trailscope::query::parse("resource:bucket", 0).unwrap()).needs_raw());
+    }
+}
+
+/// `print`'s load decides `text:` where each record is parsed and keeps the records the
+/// filter may select within a budget: the events it selects, and the bytes read back, are
+/// those of a plain load, whether a record was kept or read from its file.
+#[test]
+fn terms_decided_at_load_select_and_read_back_what_a_plain_load_does() {
+    use trailscope::query::matcher::LoadTerms;
+    let plain = &loaded()[0];
+    for (filter, budget) in [
+        ("resource:bucket text:s3", 20_000),
+        ("-text:aws-cli resource:arn:aws", 20_000),
+        ("text:=*AssumeRole* -resource:role", 4_000),
+    ] {
+        let q = trailscope::query::parse(filter, 0).unwrap();
+        let terms = Arc::new(LoadTerms::of(&q, budget).unwrap());
+        let raw = Arc::new(RawReader::new(64 << 20));
+        let mut store = EventStore::default();
+        let opts = LoadOptions { terms: Some(terms), ..Default::default() };
+        load(&inputs().1, &opts, &raw, &mut |m| match m {
+            SourceMsg::Files(f) => store.add_files(f),
+            SourceMsg::Batch(b, _) => {
+                store.apply(b);
+            }
+            _ => {}
+        });
+        let all: Vec<u32> = (0..store.len() as u32).collect();
+        let mut m = Matcher::new(&q).text_decided_at_load();
+        m.prepare(&store);
+        let got = m.filter(&all, &MatchCtx { store: &store, raw: &raw });
+        let mut m = Matcher::new(&q);
+        m.prepare(&plain.store);
+        let want = m.filter(
+            &(0..plain.store.len() as u32).collect::<Vec<_>>(),
+            &MatchCtx { store: &plain.store, raw: &plain.raw },
+        );
+        assert!(!want.is_empty(), "{filter}");
+        let text = |s: &EventStore, r: &RawReader, i: u32| {
+            let ev = &s.events[i as usize];
+            r.read(s.file_of(ev).unwrap(), ev.loc).unwrap().to_vec()
+        };
+        let got_texts: Vec<Vec<u8>> = got.iter().map(|&i| text(&store, &raw, i)).collect();
+        let want_texts: Vec<Vec<u8>> = want.iter().map(|&i| text(&plain.store, &plain.raw, i)).collect();
+        assert_eq!(got_texts, want_texts, "{filter}");
+        let kept = got
+            .iter()
+            .filter(|&&i| raw.is_kept(store.file_of(&store.events[i as usize]).unwrap(), store.events[i as usize].loc))
+            .count();
+        assert!(kept > 0, "{filter}: some records are kept");
+        assert!(kept < got.len(), "{filter}: the budget runs out ({kept} of {})", got.len());
     }
 }

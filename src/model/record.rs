@@ -219,13 +219,18 @@ impl<'a> Params<'a> {
 impl<'de: 'a, 'a> Deserialize<'de> for Params<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut out = Params::default();
-        d.deserialize_any(Collect(&mut out))?;
+        d.deserialize_any(Collect(&mut out, 0))?;
         Ok(out)
     }
 }
 
-/// Walks a value, pushing its strings into a [`Params`].
-struct Collect<'p, 'a>(&'p mut Params<'a>);
+/// How deep in requestParameters strings are collected. Deeper values are skipped (the
+/// record is marked `more`, so `resource:` reads it), as the JSON parser refuses to build
+/// values nested much deeper, while a record nested so is still valid and kept.
+const MAX_PARAMS_DEPTH: usize = 48;
+
+/// Walks a value, pushing its strings into a [`Params`]; the depth it is at.
+struct Collect<'p, 'a>(&'p mut Params<'a>, usize);
 
 impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Collect<'_, 'a> {
     type Value = ();
@@ -273,12 +278,22 @@ impl<'de: 'a, 'a> Visitor<'de> for Collect<'_, 'a> {
         d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Collect(&mut *self.0))?.is_some() {}
+        if self.1 >= MAX_PARAMS_DEPTH {
+            self.0.more = true;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        while seq.next_element_seed(Collect(&mut *self.0, self.1 + 1))?.is_some() {}
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.1 >= MAX_PARAMS_DEPTH {
+            self.0.more = true;
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
         while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Collect(&mut *self.0))?;
+            map.next_value_seed(Collect(&mut *self.0, self.1 + 1))?;
         }
         Ok(())
     }

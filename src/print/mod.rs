@@ -188,6 +188,11 @@ fn thread_failed(e: &io::Error) -> SourceMsg {
 /// they are first needed, so a cache for the files that overlap in time is enough.
 pub const PRINT_CACHE_BYTES: usize = 128 << 20;
 
+/// How many bytes of records the filter's `text:` and `resource:` terms may select are kept
+/// as they are parsed, so that writing them decompresses no file again; past this, the rest
+/// are read back.
+pub const PRINT_KEEP_BYTES: usize = 48 << 20;
+
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
@@ -317,7 +322,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             window: local_window(&q, req.s3.lag_ms),
             rules: source_rules,
             // Decided where each record is parsed, not by reading every record back.
-            text: crate::query::matcher::TextTerms::of(&q).map(Arc::new),
+            terms: crate::query::matcher::LoadTerms::of(&q, PRINT_KEEP_BYTES).map(Arc::new),
             ..Default::default()
         };
         let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);

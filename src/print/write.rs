@@ -60,7 +60,12 @@ fn write_records(
     let mut first_need = Vec::new();
     let mut seen = vec![false; store.files.len()];
     for &i in shown {
-        let f = store.events[i as usize].loc.file as usize;
+        let ev = &store.events[i as usize];
+        let f = ev.loc.file as usize;
+        // A record kept at load reads no file.
+        if store.files.get(f).is_some_and(|file| raw.is_kept(file, ev.loc)) {
+            continue;
+        }
         if let Some(s) = seen.get_mut(f).filter(|s| !**s) {
             *s = true;
             first_need.push(f);
@@ -88,7 +93,8 @@ fn write_records(
             let Some(file) = store.file_of(ev) else {
                 continue;
             };
-            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s) {
+            let kept = raw.is_kept(file, ev.loc);
+            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s && !kept) {
                 // The first record of this file: wait until the prefetcher has it.
                 *s = true;
                 let _ = ready_rx.recv();

@@ -234,30 +234,61 @@ impl MatchCtx<'_> {
     }
 }
 
-/// The `text:` terms of a query, decided where each record is parsed, its bytes in hand
-/// ([`crate::source::LoadOptions::text`]), instead of reading every record back afterwards.
-#[derive(Clone, Debug)]
-pub struct TextTerms {
-    terms: Vec<(bool, Pattern)>,
+/// The terms of a query that the loader decides where each record is parsed, its bytes in
+/// hand ([`crate::source::LoadOptions::terms`]): `text:` terms, whose verdict marks the event
+/// so that no record is read again for them, and `resource:` terms. A record that passes
+/// both (a record the query may select) is kept in memory, within a budget, so that writing
+/// the matches does not decompress its file again.
+#[derive(Debug)]
+pub struct LoadTerms {
+    text: Vec<(bool, Pattern)>,
+    resource: Vec<(bool, Pattern)>,
+    /// Bytes of records that may still be kept.
+    budget: std::sync::atomic::AtomicUsize,
 }
 
-impl TextTerms {
-    /// The query's `text:` terms; `None` when it has none.
-    pub fn of(q: &Query) -> Option<Self> {
-        let terms: Vec<(bool, Pattern)> = q
-            .terms
-            .iter()
-            .filter_map(|t| match &t.kind {
-                TermKind::Match { field: Field::Text, op, value } => Some((t.negated, Pattern::new(*op, value))),
-                _ => None,
-            })
-            .collect();
-        (!terms.is_empty()).then_some(Self { terms })
+impl LoadTerms {
+    /// The query's `text:` and `resource:` terms, keeping up to `keep_bytes` of the records
+    /// that pass them; `None` when it has neither.
+    pub fn of(q: &Query, keep_bytes: usize) -> Option<Self> {
+        let (mut text, mut resource) = (Vec::new(), Vec::new());
+        for t in &q.terms {
+            match &t.kind {
+                TermKind::Match { field: Field::Text, op, value } => text.push((t.negated, Pattern::new(*op, value))),
+                TermKind::Match { field: Field::Resource, op, value } => {
+                    resource.push((t.negated, Pattern::new(*op, value)))
+                }
+                _ => {}
+            }
+        }
+        (!text.is_empty() || !resource.is_empty()).then(|| Self {
+            text,
+            resource,
+            budget: std::sync::atomic::AtomicUsize::new(keep_bytes),
+        })
     }
 
-    /// Whether a record whose text (as read back) is `text` passes every term.
-    pub fn test(&self, text: &str) -> bool {
-        self.terms.iter().all(|(negated, p)| p.test(text) != *negated)
+    /// Whether there are `text:` terms (whose verdict the events carry).
+    pub fn has_text(&self) -> bool {
+        !self.text.is_empty()
+    }
+
+    /// Whether a record whose text (as read back) is `text` passes every `text:` term.
+    pub fn text(&self, text: &str) -> bool {
+        self.text.iter().all(|(negated, p)| p.test(text) != *negated)
+    }
+
+    /// Whether a record with these resource strings (see
+    /// [`EventStore::index_syms`](crate::model::events::EventStore::index_syms)) passes every
+    /// `resource:` term.
+    pub fn resource<'s>(&self, strings: impl Iterator<Item = &'s str> + Clone) -> bool {
+        self.resource.iter().all(|(negated, p)| strings.clone().any(|s| p.test(s)) != *negated)
+    }
+
+    /// Takes `n` bytes of the budget for keeping a record; `false` when it is spent.
+    pub fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.budget.fetch_update(Relaxed, Relaxed, |b| b.checked_sub(n)).is_ok()
     }
 }
 
@@ -266,7 +297,7 @@ impl TextTerms {
 pub struct Matcher {
     terms: Vec<CTerm>,
     /// Whether events marked [`FLAG_TEXT_DECIDED`] were decided on this query's `text:`
-    /// terms at load ([`Matcher::text_decided_at_load`]).
+    /// terms at load ([`Matcher::text_decided_at_load`], [`LoadTerms`]).
     text_at_load: bool,
 }
 
@@ -310,7 +341,7 @@ impl Matcher {
         Self { terms, text_at_load: false }
     }
 
-    /// The same matcher, for a store loaded with this query's [`TextTerms`]: an event the
+    /// The same matcher, for a store loaded with this query's [`LoadTerms`]: an event the
     /// source marked [`FLAG_TEXT_DECIDED`] passes the `text:` terms when it is also marked
     /// [`FLAG_TEXT_PASSED`], and its record is not read again; the others are read as usual.
     pub fn text_decided_at_load(mut self) -> Self {
@@ -379,7 +410,7 @@ impl Matcher {
                         }))
                     || (*resources
                         && (store.index_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat))
-                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_match(ev, ctx, pat))))
+                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_any(ev, ctx, &|s| pat.test(s)))))
             }
             Check::EventId(p) => p.test(&store.event_id(ev)),
             Check::RequestId(p) => p.test(&store.request_id(ev)),
@@ -414,22 +445,24 @@ fn raw_text(ev: &Event, ctx: &MatchCtx<'_>) -> Option<String> {
     Some(String::from_utf8_lossy(&raw).into_owned())
 }
 
-fn raw_params_match(ev: &Event, ctx: &MatchCtx<'_>, pat: &Pattern) -> bool {
+/// Whether a non-empty string of the record's requestParameters passes `test`, read from the
+/// record itself (for the rare record the resource index does not hold whole).
+fn raw_params_any(ev: &Event, ctx: &MatchCtx<'_>, test: &dyn Fn(&str) -> bool) -> bool {
     let Some(text) = raw_text(ev, ctx) else {
         return false;
     };
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
         return false;
     };
-    fn any_string(v: &serde_json::Value, pat: &Pattern) -> bool {
+    fn any_string(v: &serde_json::Value, test: &dyn Fn(&str) -> bool) -> bool {
         match v {
-            serde_json::Value::String(s) => pat.test(s),
-            serde_json::Value::Array(a) => a.iter().any(|x| any_string(x, pat)),
-            serde_json::Value::Object(o) => o.values().any(|x| any_string(x, pat)),
+            serde_json::Value::String(s) => !s.is_empty() && test(s),
+            serde_json::Value::Array(a) => a.iter().any(|x| any_string(x, test)),
+            serde_json::Value::Object(o) => o.values().any(|x| any_string(x, test)),
             _ => false,
         }
     }
-    v.get("requestParameters").is_some_and(|p| any_string(p, pat))
+    v.get("requestParameters").is_some_and(|p| any_string(p, test))
 }
 
 fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
@@ -440,7 +473,9 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Verified => ctx.store.verdict_of(ev) != crate::model::FileVerdict::Unchecked,
         Field::Rule | Field::Level => !ctx.store.detections.of(ctx.index_of(ev)).is_empty(),
         Field::Text => true,
-        Field::Resource => ev.res_total() > 0,
+        Field::Resource => {
+            ev.res_total() > 0 || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_any(ev, ctx, &|_| true))
+        }
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),
     }
 }

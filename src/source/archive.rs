@@ -190,7 +190,7 @@ pub fn load_found(
                 retain: opts.retain_content,
                 whole_max: opts.whole_max,
                 rules: opts.rules.clone(),
-                text: opts.text.clone(),
+                terms: opts.terms.clone(),
             };
             let index = index.as_ref();
             let hasher = coord.interner.hasher().clone();

@@ -80,7 +80,7 @@ impl<'a> Ingest<'a> {
     /// Reads, parses and takes one registered input at once (for small inputs such as pages).
     pub fn take_file(&mut self, f: &SourceFile, retain: bool, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
         // Not evaluated against rules here: the consumer evaluates such events after loading.
-        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX, rules: None, text: None };
+        let how = Reading { retain, whole_max: super::DEFAULT_WHOLE_MAX, rules: None, terms: None };
         let outcome = process_file(f, &how, self.interner.hasher(), None);
         self.take_outcome(outcome, stats, emit);
     }
@@ -238,7 +238,10 @@ impl<'a> Ingest<'a> {
             self.raw.offer(file, content);
         }
         match outcome.result {
-            Ok((kind, local, partial)) => {
+            Ok((kind, mut local, partial)) => {
+                if let Some(file) = self.files.get(outcome.file as usize) {
+                    self.raw.keep_records(file, std::mem::take(&mut local.kept));
+                }
                 stats.files_read += 1;
                 if kind == InputKind::Digest {
                     stats.digests += 1;

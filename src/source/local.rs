@@ -11,7 +11,7 @@ use crate::model::{
     id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_MORE_RESOURCES, FLAG_READONLY,
     FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
-use crate::query::matcher::TextTerms;
+use crate::query::matcher::LoadTerms;
 use crate::sigma::{RuleSet, SummaryFields};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -48,8 +48,10 @@ pub(super) struct LocalBatch {
     /// What detection rules found in the records kept (indices among `events`), when they
     /// were evaluated as parsed; `None`: they were not.
     pub(super) found: Option<BatchHits>,
-    /// `text:` terms each record kept is decided on (see [`LocalBatch::decide_text`]).
-    text: Option<Arc<TextTerms>>,
+    /// Terms each record kept is decided on (see [`LocalBatch::decide_text`]).
+    terms: Option<Arc<LoadTerms>>,
+    /// Records the query may select, by offset, for the raw reader to keep.
+    pub(super) kept: Vec<(u32, Box<[u8]>)>,
 }
 
 impl LocalBatch {
@@ -76,35 +78,48 @@ impl LocalBatch {
             dups: 0,
             recent: Box::new([(0, 0); RECENT]),
             found: None,
-            text: None,
+            terms: None,
+            kept: Vec::new(),
         }
-    }
-
-    /// The same batch, its records decided on `text:` terms (when given).
-    pub(super) fn deciding(mut self, text: Option<Arc<TextTerms>>) -> Self {
-        self.text = text;
-        self
-    }
-
-    /// Marks event `index`, if the record `p` became it, with its verdict on the `text:`
-    /// terms, from the bytes in hand: the text a record is read back as. A record written as
-    /// a JSON string (lookup-events output) is left to be read back.
-    pub(super) fn decide_text(&mut self, index: usize, p: &Parsed<'_, '_>) {
-        let (Some(text), Some(ev)) = (&self.text, self.events.get_mut(index)) else { return };
-        if p.span.escaped {
-            return;
-        }
-        let passed = match std::str::from_utf8(p.bytes) {
-            Ok(s) => text.test(s),
-            Err(_) => text.test(&String::from_utf8_lossy(p.bytes)),
-        };
-        ev.flags |= FLAG_TEXT_DECIDED | if passed { FLAG_TEXT_PASSED } else { 0 };
     }
 
     /// The same batch, its records to be evaluated against detection rules (`yes`).
     pub(super) fn evaluating(mut self, yes: bool) -> Self {
         self.found = yes.then(BatchHits::default);
         self
+    }
+
+    /// The same batch, its records decided on `terms` (when given).
+    pub(super) fn deciding(mut self, terms: Option<Arc<LoadTerms>>) -> Self {
+        self.terms = terms;
+        self
+    }
+
+    /// Decides event `index`, if the record `p` became it, on the load's terms, from the
+    /// bytes in hand: marks it with its `text:` verdict (on the text a record is read back
+    /// as), and keeps the record when it passes the `text:` and `resource:` terms. A record
+    /// written as a JSON string (lookup-events output) is left to be read back.
+    pub(super) fn decide_text(&mut self, index: usize, p: &Parsed<'_, '_>) {
+        let (Some(terms), Some(ev)) = (&self.terms, self.events.get_mut(index)) else { return };
+        if p.span.escaped {
+            return;
+        }
+        let mut candidate = true;
+        if terms.has_text() {
+            candidate = match std::str::from_utf8(p.bytes) {
+                Ok(s) => terms.text(s),
+                Err(_) => terms.text(&String::from_utf8_lossy(p.bytes)),
+            };
+            ev.flags |= FLAG_TEXT_DECIDED | if candidate { FLAG_TEXT_PASSED } else { 0 };
+        }
+        let (ev, terms) = (*ev, terms.clone());
+        if candidate && ev.flags & FLAG_MORE_RESOURCES == 0 {
+            let own = &self.res[ev.res_start as usize..ev.res_start as usize + ev.res_total()];
+            candidate = terms.resource(own.iter().filter(|&&s| s != 0).map(|&s| self.local(s).0));
+        }
+        if candidate && terms.take(p.bytes.len()) {
+            self.kept.push((ev.loc.offset, p.bytes.into()));
+        }
     }
 
     /// [`LocalBatch::push`], then the record evaluated against `rules` (when given and the

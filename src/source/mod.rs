@@ -149,11 +149,12 @@ pub struct LoadOptions {
     /// (the hits travel in the batches, [`Batch::detections`]). With rules, stored archive
     /// indexes are not used: a record has to be parsed to be evaluated.
     pub rules: Option<Arc<crate::sigma::RuleSet>>,
-    /// `text:` terms to decide where each record is parsed (`print`, whose query is known
-    /// before loading): the events are marked with the verdict
-    /// ([`FLAG_TEXT_DECIDED`](crate::model::FLAG_TEXT_DECIDED)), so that no record is read
-    /// again for them. As with rules, stored archive indexes are not used.
-    pub text: Option<Arc<crate::query::matcher::TextTerms>>,
+    /// Terms to decide where each record is parsed (`print`, whose query is known before
+    /// loading; see [`LoadTerms`](crate::query::matcher::LoadTerms)): events are marked with
+    /// their `text:` verdict ([`FLAG_TEXT_DECIDED`](crate::model::FLAG_TEXT_DECIDED)) and the
+    /// records the query may select are handed to the raw reader. As with rules, stored
+    /// archive indexes are not used.
+    pub terms: Option<Arc<crate::query::matcher::LoadTerms>>,
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
@@ -170,7 +171,7 @@ impl Default for LoadOptions {
             whole_max: DEFAULT_WHOLE_MAX,
             window: None,
             rules: None,
-            text: None,
+            terms: None,
         }
     }
 }

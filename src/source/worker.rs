@@ -8,7 +8,7 @@ use super::stream::parse_stream;
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
 use crate::model::raw::{open_content, ContentNotes, Opened, ReadError, SourceFile};
-use crate::query::matcher::TextTerms;
+use crate::query::matcher::LoadTerms;
 use crate::sigma::RuleSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -67,8 +67,8 @@ pub(super) struct Reading {
     pub(super) retain: bool,
     pub(super) whole_max: usize,
     pub(super) rules: Option<Arc<RuleSet>>,
-    /// `text:` terms each record is decided on as it is parsed.
-    pub(super) text: Option<Arc<TextTerms>>,
+    /// Terms each record is decided on as it is parsed.
+    pub(super) terms: Option<Arc<LoadTerms>>,
 }
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
@@ -101,7 +101,7 @@ pub(super) fn read_indexed(
 ) -> FileOutcome {
     // Content kept for reading back (`retain`) has to be read anyway, and records evaluated
     // against rules have to be parsed.
-    let key = index.filter(|_| !how.retain && how.rules.is_none() && how.text.is_none()).and_then(|_| file_key(file));
+    let key = index.filter(|_| !how.retain && how.rules.is_none() && how.terms.is_none()).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
@@ -132,7 +132,7 @@ pub(super) fn read_and_parse(
     key: Option<FileKey>,
 ) -> FileOutcome {
     let rules = how.rules.as_deref();
-    let text = how.text.as_ref();
+    let text = how.terms.as_ref();
     match open_content(file, how.whole_max) {
         Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, (rules, text), hasher, key, content, notes),
         Ok(Opened::Stream(mut input)) => parse_streamed(file, (rules, text), hasher, key, &mut *input),
@@ -144,7 +144,7 @@ pub(super) fn read_and_parse(
 fn parse_whole(
     file: &SourceFile,
     retain: bool,
-    (rules, text): (Option<&RuleSet>, Option<&Arc<TextTerms>>),
+    (rules, text): (Option<&RuleSet>, Option<&Arc<LoadTerms>>),
     hasher: &StrHasher,
     key: Option<FileKey>,
     content: Vec<u8>,
@@ -189,7 +189,7 @@ fn parse_whole(
 /// back from the input).
 fn parse_streamed(
     file: &SourceFile,
-    (rules, text): (Option<&RuleSet>, Option<&Arc<TextTerms>>),
+    (rules, text): (Option<&RuleSet>, Option<&Arc<LoadTerms>>),
     hasher: &StrHasher,
     key: Option<FileKey>,
     input: &mut dyn Read,

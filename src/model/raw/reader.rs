@@ -40,7 +40,13 @@ pub struct RawReader {
     /// Plain files on disk, checked (unchanged since loading) and opened once, by
     /// [`SourceFile`] key: their records are read by position, not by opening them again.
     open: Mutex<HashMap<u64, Arc<File>>>,
+    /// Single records kept by the loader (those a known filter may select), by
+    /// [`SourceFile`] key and offset: read from here, their file is not decompressed again.
+    kept: Mutex<KeptRecords>,
 }
+
+/// Records kept by [`SourceFile`] key and offset.
+type KeptRecords = HashMap<(u64, u32), Box<[u8]>>;
 
 /// Plain files kept open at most (a directory of thousands must not use up descriptors).
 const OPEN_MAX: usize = 64;
@@ -68,7 +74,24 @@ impl RawReader {
             cache: Mutex::new(Lru { map: HashMap::new(), order: VecDeque::new(), bytes: 0, budget }),
             spills: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
+            kept: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps records of `file` the loader had in hand, by their offset (not escaped: as the
+    /// content holds them), so that reading them back reads no file.
+    pub fn keep_records(&self, file: &SourceFile, records: Vec<(u32, Box<[u8]>)>) {
+        if records.is_empty() {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.extend(records.into_iter().map(|(offset, bytes)| ((file.key, offset), bytes)));
+    }
+
+    /// Whether the record at `loc` is kept (see [`RawReader::keep_records`]).
+    pub fn is_kept(&self, file: &SourceFile, loc: RawLoc) -> bool {
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.get(&(file.key, loc.offset)).is_some_and(|b| b.len() == loc.len() as usize)
     }
 
     /// Forgets every cached file (file ids are about to be reused).
@@ -79,6 +102,7 @@ impl RawReader {
         lru.bytes = 0;
         self.spills.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.open.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.kept.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Offers content already decompressed by the loader.
@@ -108,6 +132,12 @@ impl RawReader {
     pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
         let start = loc.offset as usize;
         let range = start..start + loc.len() as usize;
+        if !loc.escaped() {
+            let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(b) = kept.get(&(file.key, loc.offset)).filter(|b| b.len() == range.len()) {
+                return Ok(RawBytes::Owned(b.to_vec()));
+            }
+        }
         let raw = match self.whole(file)? {
             Whole::Memory(content) => slice_of(content, range)?,
             Whole::Spilled(spill) => RawBytes::Owned(spill.read(range.start as u64..range.end as u64)?),
