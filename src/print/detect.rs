@@ -118,7 +118,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         // Each record is evaluated where it is parsed.
         let opts = LoadOptions {
             cache: p.cache.clone(),
-            rules: Some(rules.clone()),
+            rules: Some(rules.clone().into()),
             window: super::local_window(&q, p.s3.lag_ms),
             ..Default::default()
         };

@@ -315,7 +315,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         let opts = LoadOptions {
             cache: req.cache.clone(),
             window: local_window(&q, req.s3.lag_ms),
-            rules: source_rules,
+            rules: source_rules.map(Into::into),
             ..Default::default()
         };
         let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);

@@ -148,7 +148,35 @@ pub struct LoadOptions {
     /// Detection rules to evaluate each record against where it is parsed, the bytes in hand
     /// (the hits travel in the batches, [`Batch::detections`]). With rules, stored archive
     /// indexes are not used: a record has to be parsed to be evaluated.
-    pub rules: Option<Arc<crate::sigma::RuleSet>>,
+    pub rules: Option<SourceRules>,
+}
+
+/// The detection rules a source evaluates records against: ready when it starts, or still
+/// being read, so that loading need not wait for them. An input begun before they arrive is
+/// not evaluated where it is parsed (its batch says so, [`BatchHits::unevaluated`](crate::model::detect::BatchHits::unevaluated)),
+/// and the consumer evaluates its events after loading; those begun after are.
+#[derive(Clone, Debug)]
+pub enum SourceRules {
+    /// The rules, read.
+    Ready(Arc<crate::sigma::RuleSet>),
+    /// Rules set here once read (by whoever reads them).
+    Later(Arc<std::sync::OnceLock<Arc<crate::sigma::RuleSet>>>),
+}
+
+impl SourceRules {
+    /// The rules, if they have arrived.
+    pub fn now(&self) -> Option<&Arc<crate::sigma::RuleSet>> {
+        match self {
+            SourceRules::Ready(r) => Some(r),
+            SourceRules::Later(slot) => slot.get(),
+        }
+    }
+}
+
+impl From<Arc<crate::sigma::RuleSet>> for SourceRules {
+    fn from(rules: Arc<crate::sigma::RuleSet>) -> Self {
+        SourceRules::Ready(rules)
+    }
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.

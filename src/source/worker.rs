@@ -65,7 +65,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 pub(super) struct Reading {
     pub(super) retain: bool,
     pub(super) whole_max: usize,
-    pub(super) rules: Option<Arc<RuleSet>>,
+    pub(super) rules: Option<super::SourceRules>,
 }
 
 /// Reads and parses one input. A bug that panics on some hostile input costs that input, not
@@ -128,7 +128,8 @@ pub(super) fn read_and_parse(
     hasher: &StrHasher,
     key: Option<FileKey>,
 ) -> FileOutcome {
-    let rules = how.rules.as_deref();
+    // Rules that arrive while loading apply to the inputs begun after.
+    let rules = how.rules.as_ref().and_then(super::SourceRules::now).map(|r| &**r);
     match open_content(file, how.whole_max) {
         Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, rules, hasher, key, content, notes),
         Ok(Opened::Stream(mut input)) => parse_streamed(file, rules, hasher, key, &mut *input),
