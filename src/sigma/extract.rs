@@ -334,9 +334,11 @@ fn next_member<'a>(
         return None;
     }
     let start = skip_ws(b, colon + 1);
-    let child = node.and_then(|n| paths.child(n, &key)).filter(|&c| !paths.nodes[c].children.is_empty());
-    let end = match (child, b.get(start)) {
-        (Some(c), Some(b'{')) if !inner.iter().any(|(s, _)| *s == start) => {
+    // (Only an object is looked up in the tree: most values are not.)
+    let object_at = |n: usize| (b.get(start) == Some(&b'{')).then(|| paths.child(n, &key)).flatten();
+    let child = node.and_then(object_at).filter(|&c| !paths.nodes[c].children.is_empty());
+    let end = match child {
+        Some(c) if !inner.iter().any(|(s, _)| *s == start) => {
             let (members, end) = object(text, paths, Some(c), start, inner)?;
             inner.push((start, members));
             end
