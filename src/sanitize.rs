@@ -28,7 +28,8 @@ pub fn is_unsafe(c: char) -> bool {
 /// Returns `s` with every unsafe character replaced by a visible escape.
 /// Borrows when nothing needs replacing, which is the common case.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Printable ASCII (most text) is safe: checked a byte at a time, which vectorises.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

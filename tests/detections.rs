@@ -30,28 +30,90 @@ fn loaded(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>) -> Test
 /// [`loaded`], the records evaluated by the source where it parses them (`in_source`), or
 /// read back and evaluated after loading by the detection thread (as for live history).
 fn loaded_by(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>, in_source: bool) -> TestState {
+    let how = if in_source { Evaluated::InSource } else { Evaluated::AfterLoading };
+    loaded_how(inputs, rules, filter, how, LoadOptions::default()).0
+}
+
+/// Where the records are evaluated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Evaluated {
+    /// By the source, where it parses them.
+    InSource,
+    /// Read back by the detection thread after loading (as for live history).
+    AfterLoading,
+    /// As the app does: the source starts before the rules are read; they arrive once the
+    /// first batch is in, and the events loaded before are left to the detection thread.
+    RulesLate,
+}
+
+/// [`loaded`] with `opts`, the records evaluated `how`; with the ranges of events sent to the
+/// detection thread.
+fn loaded_how(
+    inputs: &[PathBuf],
+    rules: Vec<PathBuf>,
+    filter: Option<&str>,
+    how: Evaluated,
+    opts: LoadOptions,
+) -> (TestState, Vec<std::ops::Range<u32>>) {
+    use trailscope::source::SourceRules;
     let raw = Arc::new(RawReader::new(64 << 20));
     let start =
         Start { now_ms: 1_767_225_600_000, detect: true, filter: filter.map(str::to_string), ..Start::default() };
     let mut state = new_state_with(raw.clone(), start);
-    let rules = trailscope::sigma::RuleSet::load(&rules).unwrap();
-    state.apply(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
-    let rules = Arc::new(rules);
+    let rules = Arc::new(trailscope::sigma::RuleSet::load(&rules).unwrap());
     let (msg_tx, mut msg_rx) = tokio::sync::mpsc::unbounded_channel();
-    let detect_tx = trailscope::tui::app::spawn_detector(rules.clone(), state.store().clone(), raw.clone(), msg_tx);
-    let paths: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let opts = LoadOptions { rules: in_source.then_some(rules), ..Default::default() };
-    load(&paths, &opts, &raw, &mut |m| state.apply(Msg::Load(m)));
-    let mut sent = 0;
-    for e in state.take_effects() {
-        if let Effect::Detect { generation, ranges } = e {
-            sent += ranges.len();
-            detect_tx.send((generation, ranges)).unwrap();
+    let slot = Arc::new(std::sync::OnceLock::new());
+    let (arrived_tx, arrived_rx) = std::sync::mpsc::channel::<()>();
+    let read = {
+        let (rules, slot) = (rules.clone(), slot.clone());
+        move || {
+            // The rules are read while the source runs: here, once told to.
+            if how == Evaluated::RulesLate {
+                arrived_rx.recv().unwrap();
+            }
+            let msg = Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource);
+            slot.set(rules.clone()).unwrap();
+            (Some(msg), Some(rules))
         }
+    };
+    let detect_tx = trailscope::tui::app::spawn_detector_with(read, state.store().clone(), raw.clone(), msg_tx);
+    if how != Evaluated::RulesLate {
+        let _ = arrived_tx.send(());
+        // The rules are known before loading starts.
+        state.apply(msg_rx.blocking_recv().unwrap());
+        assert!(slot.get().is_some());
     }
-    assert_eq!(sent > 0, !in_source, "only what the source did not evaluate is sent to be evaluated");
+    let paths: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let source_rules = match how {
+        Evaluated::InSource => Some(SourceRules::Ready(rules.clone())),
+        Evaluated::AfterLoading => None,
+        Evaluated::RulesLate => Some(SourceRules::Later(slot.clone())),
+    };
+    let opts = LoadOptions { rules: source_rules, ..opts };
+    let mut sent = Vec::new();
+    let mut send = |state: &mut TestState| {
+        for e in state.take_effects() {
+            if let Effect::Detect { generation, ranges } = e {
+                sent.extend(ranges.iter().cloned());
+                detect_tx.send((generation, ranges)).unwrap();
+            }
+        }
+    };
+    load(&paths, &opts, &raw, &mut |m| {
+        let batch = matches!(m, trailscope::source::SourceMsg::Batch(..));
+        state.apply(Msg::Load(m));
+        send(&mut state);
+        if batch {
+            let _ = arrived_tx.send(());
+        }
+    });
+    send(&mut state);
+    match how {
+        Evaluated::InSource => assert!(sent.is_empty(), "only what the source did not evaluate is sent: {sent:?}"),
+        _ => assert!(!sent.is_empty()),
+    }
     let deadline = Instant::now() + Duration::from_secs(120);
-    while state.detections_pending() > 0 {
+    while state.detections_pending() > 0 || state.store().read().detections.rules.is_empty() {
         assert!(Instant::now() < deadline, "detections did not finish");
         match msg_rx.try_recv() {
             Ok(m) => state.apply(m),
@@ -59,7 +121,7 @@ fn loaded_by(inputs: &[PathBuf], rules: Vec<PathBuf>, filter: Option<&str>, in_s
         }
     }
     state.settle();
-    state
+    (state, sent)
 }
 
 /// (rule id, eventID) pairs of the state's detections.
@@ -369,4 +431,45 @@ fn copies_in_gzip_files_are_evaluated_once() {
     assert_eq!((a.detections.events(), &a.detections.per_rule), (b.detections.events(), &b.detections.per_rule));
     assert_eq!(a.detections.per_rule.iter().sum::<usize>(), expected.values().sum::<usize>());
     assert_eq!((a.detections.evaluated, b.detections.evaluated), (a.len(), b.len()));
+}
+
+/// The app starts the source before the rules are read: the events of the files begun before
+/// they arrive are evaluated by the detection thread after loading, the rest by the source as
+/// it parses them; every event is evaluated, once, and the same pairs are found.
+#[test]
+fn events_loaded_before_the_rules_arrive_are_evaluated_once() {
+    use std::io::Write;
+    let records = stratus_records();
+    // Twenty files of distinct records (copies would be collapsed), read one at a time.
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..20 {
+        let recs: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["eventID"] = format!("{}-{n}", r["eventID"].as_str().unwrap_or("none")).into();
+                r
+            })
+            .collect();
+        let f = std::fs::File::create(dir.path().join(format!("f{n:02}.json.gz"))).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(serde_json::json!({ "Records": recs }).to_string().as_bytes()).unwrap();
+        gz.finish().unwrap();
+    }
+    let inputs = [dir.path().to_path_buf()];
+    let one_by_one = || LoadOptions { threads: 1, batch_interval: Duration::ZERO, ..LoadOptions::default() };
+    let (late, sent) = loaded_how(&inputs, vec![rules_dir()], None, Evaluated::RulesLate, one_by_one());
+    let (early, none) = loaded_how(&inputs, vec![rules_dir()], None, Evaluated::InSource, one_by_one());
+    assert!(none.is_empty());
+    let store = late.store().read();
+    let after: usize = sent.iter().map(|r| r.len()).sum();
+    // Both ways were taken: some files before the rules arrived, some after.
+    assert!(after > 0 && after < store.len(), "{after} of {} evaluated after loading", store.len());
+    // Every event evaluated, none twice (a second evaluation would count its rules again).
+    assert_eq!(store.detections.evaluated, store.len());
+    assert_eq!(store.len(), early.store().read().len());
+    assert_eq!(store.detections.per_rule, early.store().read().detections.per_rule);
+    drop(store);
+    assert_eq!(pairs_of(&late), pairs_of(&early));
+    assert!(!pairs_of(&late).is_empty());
 }

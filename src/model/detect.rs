@@ -3,7 +3,6 @@
 //! are evaluated elsewhere ([`crate::sigma`]); the store keeps the results beside the events,
 //! as it keeps the verdicts of log file verification.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// A rule's level, lowest first.
@@ -115,8 +114,9 @@ fn push_range(ranges: &mut Vec<Range<u32>>, range: Range<u32>) {
 pub struct Detections {
     /// The rules, by the index hits refer to.
     pub rules: Vec<RuleInfo>,
-    /// Matched rule indices by event, for events with at least one.
-    hits: HashMap<u32, Vec<u16>>,
+    /// Matched rule indices by event, for events with at least one (a fast hash: hundreds of
+    /// thousands of events may match).
+    hits: foldhash::HashMap<u32, Vec<u16>>,
     /// How many events have been evaluated so far (by their source, or after loading).
     pub evaluated: usize,
     /// Events matched per rule, by rule index.
@@ -126,7 +126,7 @@ pub struct Detections {
     unevaluated: Vec<Range<u32>>,
     /// eventID and eventTime as written, for matched events whose record writes them otherwise
     /// than their summary gives them back (see [`BatchHits::written`]).
-    written: HashMap<u32, (String, String)>,
+    written: foldhash::HashMap<u32, (String, String)>,
 }
 
 impl Detections {

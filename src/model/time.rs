@@ -162,6 +162,29 @@ pub fn format_rfc3339(ms: i64) -> String {
     if ms == super::NO_TIME {
         return String::new();
     }
+    // Years 0 to 9999 written by hand (`detect` writes one per detection, chrono's formatter
+    // took most of that time); the rest as chrono writes them.
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    if (0..=9999).contains(&y) {
+        let sod = secs.rem_euclid(86_400) as u32;
+        let mut out = [0u8; 20];
+        let mut put = |at: usize, v: u32, width: usize| {
+            for i in 0..width {
+                out[at + width - 1 - i] = b'0' + (v / 10u32.pow(i as u32) % 10) as u8;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, m, 2);
+        put(8, d, 2);
+        put(11, sod / 3600, 2);
+        put(14, sod / 60 % 60, 2);
+        put(17, sod % 60, 2);
+        for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')] {
+            out[at] = c;
+        }
+        return out.iter().map(|&b| b as char).collect();
+    }
     match Utc.timestamp_millis_opt(ms).single() {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => String::new(),
@@ -186,6 +209,19 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     }
 }
 
+/// The date (year, month, day) `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -206,6 +242,31 @@ mod tests {
         for s in ["2024-07-31T12:46:41Z", "1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2026-11-21T05:13:08Z"] {
             let chrono = DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
             assert_eq!(parse_event_time(s), Some(chrono), "{s}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_written_as_chrono_writes_it() {
+        let chrono = |ms: i64| match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            None => String::new(),
+        };
+        let year = 31_556_952_000i64;
+        let mut ms: i64 = -3000 * year;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        while ms < 12_000 * year {
+            for t in [ms, ms - 1, ms + 999, ms.div_euclid(86_400_000) * 86_400_000] {
+                assert_eq!(format_rfc3339(t), chrono(t), "{t}");
+            }
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ms += (x % (90 * 86_400_000)) as i64;
+        }
+        for t in
+            [i64::MIN + 1, i64::MAX, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000]
+        {
+            assert_eq!(format_rfc3339(t), chrono(t), "{t}");
         }
     }
 

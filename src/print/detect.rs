@@ -118,7 +118,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         // Each record is evaluated where it is parsed.
         let opts = LoadOptions {
             cache: p.cache.clone(),
-            rules: Some(rules.clone()),
+            rules: Some(rules.clone().into()),
             window: super::local_window(&q, p.s3.lag_ms),
             ..Default::default()
         };
@@ -256,49 +256,56 @@ fn evaluate(
         let at = unevaluated.partition_point(|r| r.end <= i);
         unevaluated.get(at).is_some_and(|r| r.contains(&i))
     };
-    let mut per_event: Vec<Option<Vec<Hit>>> = shown
+    // The events their source evaluated: what they matched is in the store, read from its
+    // hits rather than looked up event by event (most events match nothing).
+    let mut is_shown = vec![false; store.len()];
+    for &i in &shown {
+        is_shown[i as usize] = true;
+    }
+    let found: Vec<(u32, &[u16])> =
+        store.detections.iter().filter(|&(i, _)| is_shown.get(i as usize) == Some(&true) && !pending(i)).collect();
+    let mut per_event: Vec<Option<Vec<Hit>>> = found
         .par_iter()
-        .map(|&i| {
+        .map(|&(i, found)| {
             let ev = &store.events[i as usize];
-            if !pending(i) {
-                let found = store.detections.of(i);
-                if found.is_empty() {
-                    return Some(Vec::new());
-                }
-                // As the record writes them: the summary gives them back, but for the few
-                // records the source noted.
-                let (event_id, event_time) = match store.detections.written(i) {
-                    Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
-                    None => (
-                        sanitize(&store.event_id(ev).to_string()).into_owned(),
-                        sanitize(&time::format_rfc3339(ev.time)).into_owned(),
-                    ),
-                };
-                return Some(
-                    found
-                        .iter()
-                        .map(|&rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
-                        .collect(),
-                );
-            }
-            if !rules.may_match(crate::sigma::summary_of(store, ev)) {
-                return Some(Vec::new());
-            }
-            let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
-            let Some(found) = rules.eval_record(&bytes) else {
-                return Some(Vec::new());
+            // As the record writes them: the summary gives them back, but for the few
+            // records the source noted.
+            let (event_id, event_time) = match store.detections.written(i) {
+                Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
+                // (The time as written is digits and separators: nothing to sanitise.)
+                None => (owned_sanitized(store.event_id(ev).to_string()), time::format_rfc3339(ev.time)),
             };
-            let text = |s: Option<String>| s.map(|s| sanitize(&s).into_owned()).unwrap_or_default();
-            let (event_id, event_time) = (text(found.event_id), text(found.event_time));
             Some(
                 found
-                    .rules
-                    .into_iter()
-                    .map(|rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
+                    .iter()
+                    .map(|&rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
                     .collect(),
             )
         })
         .collect();
+    drop(found);
+    // The events their source did not evaluate are read back and evaluated here.
+    let unevaluated: Vec<u32> =
+        if unevaluated.is_empty() { Vec::new() } else { shown.into_iter().filter(|&i| pending(i)).collect() };
+    per_event.par_extend(unevaluated.par_iter().map(|&i| {
+        let ev = &store.events[i as usize];
+        if !rules.may_match(crate::sigma::summary_of(store, ev)) {
+            return Some(Vec::new());
+        }
+        let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
+        let Some(found) = rules.eval_record(&bytes) else {
+            return Some(Vec::new());
+        };
+        let text = |s: Option<String>| s.map(|s| sanitize(&s).into_owned()).unwrap_or_default();
+        let (event_id, event_time) = (text(found.event_id), text(found.event_time));
+        Some(
+            found
+                .rules
+                .into_iter()
+                .map(|rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
+                .collect(),
+        )
+    }));
     let unread = per_event.iter().filter(|h| h.is_none()).count();
     per_event.retain(|h| h.as_ref().is_some_and(|h| !h.is_empty()));
     let mut hits: Vec<Hit> = per_event.into_iter().flatten().flatten().collect();
@@ -313,6 +320,14 @@ fn evaluate(
     // Each (event, rule) pair is found once: the key is unique.
     hits.sort_unstable_by_key(|h| (rank[h.event as usize], h.rule));
     (hits, unread)
+}
+
+/// `s` sanitised, without copying it when it is safe as it is.
+fn owned_sanitized(s: String) -> String {
+    match sanitize(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(o) => o,
+    }
 }
 
 /// One line of `detect`'s JSON Lines, written straight from borrowed text.

@@ -320,7 +320,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         let opts = LoadOptions {
             cache: req.cache.clone(),
             window: local_window(&q, req.s3.lag_ms),
-            rules: source_rules,
+            rules: source_rules.map(Into::into),
             // Decided where each record is parsed, not by reading every record back.
             terms: crate::query::matcher::LoadTerms::of(&q, PRINT_KEEP_BYTES).map(Arc::new),
             ..Default::default()

@@ -39,11 +39,9 @@ pub struct RuleSet {
     path_index: HashMap<String, usize>,
     /// Per rule: what its event's summary fields must be for it to match at all.
     required: Vec<Vec<(Summary, rule::Required)>>,
-    /// Per rule: the top-level keys of the fields it names.
-    tops: Vec<Vec<String>>,
     /// Rules that require eventName to be one of a few names, by each name (lowercased), and
     /// the rest: the rules an event can match are found without testing every rule.
-    by_name: HashMap<String, Vec<u16>>,
+    by_name: foldhash::HashMap<String, Vec<u16>>,
     unindexed: Vec<u16>,
     /// `paths` as a tree, with eventID and eventTime after them: what one walk of a raw record
     /// takes out (built at the first evaluation).
@@ -181,19 +179,9 @@ impl RuleSet {
     /// for another log source is counted and left out; one that cannot be evaluated as written
     /// is recorded in [`RuleSet::problems`].
     pub fn add_yaml(&mut self, text: &str, file: &str) {
-        let mut named = Vec::new();
-        let parsed = rule::parse(text, file, &mut |p| {
-            let i = self.field(p);
-            named.push(i);
-            i
-        });
+        let parsed = rule::parse(text, file, &mut |p| self.field(p));
         match parsed {
             Ok(Some(r)) => {
-                // The top-level keys of the fields the rule names (see RuleSet::eval_summarised).
-                let mut tops: Vec<String> = named.iter().map(|&i| self.paths[i][0].clone()).collect();
-                tops.sort();
-                tops.dedup();
-                self.tops.push(tops);
                 let required: Vec<(Summary, rule::Required)> = r
                     .detection
                     .required()
@@ -273,7 +261,17 @@ impl RuleSet {
             // Not known: no requirement on it rules a rule out.
             return (0..self.rules.len() as u16).filter(allowed).collect();
         }
-        let named = self.by_name.get(texts.name.lower()).map_or(&[][..], Vec::as_slice);
+        // The name lowercased: an ASCII one (every real one) on the stack, not allocated.
+        let mut buf = [0u8; 64];
+        let key = match buf.get_mut(..ev.name.len()) {
+            Some(b) if ev.name.is_ascii() => {
+                b.copy_from_slice(ev.name.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).unwrap_or_default()
+            }
+            _ => texts.name.lower(),
+        };
+        let named = self.by_name.get(key).map_or(&[][..], Vec::as_slice);
         let (mut a, mut b) = (named.iter().peekable(), self.unindexed.iter().peekable());
         let mut out = Vec::new();
         // Both lists are in rule order: merged, in rule order.
@@ -309,19 +307,14 @@ impl RuleSet {
     /// The rules a raw record matches, with its eventID and eventTime as written; `None` when
     /// it matches none (or is not a JSON object).
     pub fn eval_record(&self, raw: &[u8]) -> Option<RecordHits> {
-        self.eval_rules(raw, 0..self.rules.len() as u16, None)
-    }
-
-    /// [`RuleSet::eval_record`] with only the rules `which` (in order), the walk of the record
-    /// stopping once it has seen the top-level keys `stop` (when given).
-    fn eval_rules(&self, raw: &[u8], which: impl Iterator<Item = u16>, stop: Option<&[&str]>) -> Option<RecordHits> {
         if self.rules.is_empty() {
             return None;
         }
-        let raws = self.tree().extract(raw, stop)?;
+        let raws = self.tree().extract(raw, None)?;
         let written: Vec<extract::Raw<'_>> = raws[self.paths.len()..].to_vec();
         let fields = Fields::extracted(raws, &self.paths);
-        let rules: Vec<u16> = which.filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
+        let rules: Vec<u16> =
+            (0..self.rules.len() as u16).filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
         if rules.is_empty() {
             return None;
         }
@@ -334,32 +327,42 @@ impl RuleSet {
         Some(RecordHits { rules, event_id, event_time })
     }
 
-    /// [`RuleSet::eval_record`] of a record whose summary fields are `summary`: nothing is
-    /// read of a record no rule can match by them ([`RuleSet::may_match`]), and only the rules
-    /// that can are evaluated. `once`: top-level keys the caller knows occur at most once in
-    /// the record (its parser rejects a record that repeats them): when the rules to evaluate
-    /// name only such keys, the walk of the record stops once it has seen them all.
-    /// `written`: eventID and eventTime as written are wanted (else they are left `None`).
+    /// [`RuleSet::eval_record`] of a record whose summary fields are `summary`, which its
+    /// parser has read (so `raw` is valid JSON): nothing is read of a record no rule can match
+    /// by them ([`RuleSet::may_match`]), only the rules that can are evaluated, and of the
+    /// record only what they ask for, as they ask for it ([`extract::Lazy`]). `once`:
+    /// top-level keys the parser guarantees occur at most once in the record (it rejects a
+    /// record that repeats them): the first one found is taken without reading further.
+    /// `written`: whether eventID and eventTime as written are wanted (else they are left
+    /// `None`), asked only of a record that matched.
     pub fn eval_summarised(
         &self,
         summary: SummaryFields<'_>,
         raw: &[u8],
         once: &[&str],
-        written: bool,
+        written: impl FnOnce() -> bool,
     ) -> Option<RecordHits> {
         let candidates = self.candidates(summary);
         if candidates.is_empty() {
             return None;
         }
-        let mut keys: Vec<&str> =
-            candidates.iter().flat_map(|&i| self.tops[i as usize].iter().map(String::as_str)).collect();
-        if written {
-            keys.extend(WRITTEN);
+        let record = extract::Lazy::new(raw, self.tree(), once)?;
+        let fields = Fields::lazy(&record, &self.paths);
+        let rules: Vec<u16> =
+            candidates.into_iter().filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
+        if rules.is_empty() {
+            return None;
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let stop = keys.iter().all(|k| once.contains(k)).then_some(keys.as_slice());
-        self.eval_rules(raw, candidates.into_iter(), stop)
+        // As strings only (what `detect` writes; anything else is no text).
+        let text = |key: &str| match record.get(&[key]).map(extract::leaf) {
+            Some(Ok(Some((s, true)))) => Some(s.into_owned()),
+            _ => None,
+        };
+        let (event_id, event_time) = match written() {
+            true => (text(WRITTEN[0]), text(WRITTEN[1])),
+            false => (None, None),
+        };
+        Some(RecordHits { rules, event_id, event_time })
     }
 
     /// What each rule says about itself, by rule index (for [`Detections::rules`]).

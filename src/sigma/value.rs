@@ -28,6 +28,23 @@ impl<'a> Text<'a> {
     pub(crate) fn lower(&self) -> &str {
         self.lower.get_or_init(|| self.raw.to_lowercase())
     }
+    /// Whether the text, lowercased, holds `s` (lowercase) at `place`. ASCII text is compared
+    /// without making a lowercase copy of it: its lowercase is its ASCII lowercase, and `s`
+    /// has no ASCII capital, so comparing bytes with ASCII case folded gives the same answer.
+    fn test_uncased(&self, place: Place, s: &str) -> bool {
+        if let Some(lower) = self.lower.get() {
+            return place.test(lower, s);
+        }
+        let (text, pat) = (self.raw.as_bytes(), s.as_bytes());
+        let n = pat.len();
+        match place {
+            _ if !self.raw.is_ascii() => place.test(self.lower(), s),
+            Place::Exact => text.eq_ignore_ascii_case(pat),
+            Place::Start => text.len() >= n && text[..n].eq_ignore_ascii_case(pat),
+            Place::End => text.len() >= n && text[text.len() - n..].eq_ignore_ascii_case(pat),
+            Place::Anywhere => place.test(self.lower(), s),
+        }
+    }
     fn get(&self, cased: bool) -> &str {
         if cased {
             self.raw()
@@ -42,33 +59,58 @@ pub(crate) struct Fields<'a> {
     /// Where the fields come from: a parsed record, or the raw JSON of each (by field).
     record: &'a Value,
     raws: Vec<super::extract::Raw<'a>>,
+    /// Or a record read as its fields are asked for.
+    lazy: Option<&'a super::extract::Lazy<'a>>,
     paths: &'a [Vec<String>],
-    cache: Vec<OnceCell<Option<Text<'a>>>>,
+    /// Each field's text once found (boxed: a record's few fields are asked for, of many).
+    cache: Vec<OnceCell<Option<Box<Text<'a>>>>>,
 }
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(record: &'a Value, paths: &'a [Vec<String>]) -> Self {
-        Fields { record, raws: Vec::new(), paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
+        Fields {
+            record,
+            raws: Vec::new(),
+            lazy: None,
+            paths,
+            cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
+        }
     }
 
     /// The fields of no record, for matchers that test a text alone.
     pub(crate) fn none() -> Fields<'static> {
-        Fields { record: &Value::Null, raws: Vec::new(), paths: &[], cache: Vec::new() }
+        Fields { record: &Value::Null, raws: Vec::new(), lazy: None, paths: &[], cache: Vec::new() }
     }
 
     /// The fields whose raw JSON [`super::extract::Paths::extract`] took out of a record (its
     /// first `paths.len()` slots).
     pub(crate) fn extracted(mut raws: Vec<super::extract::Raw<'a>>, paths: &'a [Vec<String>]) -> Self {
         raws.truncate(paths.len());
-        Fields { record: &Value::Null, raws, paths, cache: (0..paths.len()).map(|_| OnceCell::new()).collect() }
+        Fields {
+            record: &Value::Null,
+            raws,
+            lazy: None,
+            paths,
+            cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
+        }
+    }
+
+    /// The fields of a record read as they are asked for.
+    pub(crate) fn lazy(record: &'a super::extract::Lazy<'a>, paths: &'a [Vec<String>]) -> Self {
+        let cache = (0..paths.len()).map(|_| OnceCell::new()).collect();
+        Fields { record: &Value::Null, raws: Vec::new(), lazy: Some(record), paths, cache }
     }
 
     pub(crate) fn get(&self, field: usize) -> Option<&Text<'a>> {
         self.cache[field]
             .get_or_init(|| {
+                if let Some(lazy) = self.lazy {
+                    let (raw, _) = super::extract::leaf(lazy.get(&self.paths[field])?).ok()??;
+                    return Some(Box::new(Text { raw, lower: OnceCell::new() }));
+                }
                 if !self.raws.is_empty() {
                     let (raw, _) = super::extract::leaf(self.raws[field]?).ok()??;
-                    return Some(Text { raw, lower: OnceCell::new() });
+                    return Some(Box::new(Text { raw, lower: OnceCell::new() }));
                 }
                 let mut v = self.record;
                 for key in &self.paths[field] {
@@ -79,9 +121,9 @@ impl<'a> Fields<'a> {
                     Value::String(s) => Cow::Borrowed(s.as_str()),
                     other => Cow::Owned(serde_json::to_string(other).ok()?),
                 };
-                Some(Text { raw, lower: OnceCell::new() })
+                Some(Box::new(Text { raw, lower: OnceCell::new() }))
             })
-            .as_ref()
+            .as_deref()
     }
 }
 
@@ -136,7 +178,8 @@ impl Matcher {
         match self {
             Matcher::Null => own.is_none(),
             Matcher::Exists(e) => own.is_some() == *e,
-            Matcher::Plain { s, place, cased } => own.is_some_and(|t| place.test(t.get(*cased), s)),
+            Matcher::Plain { s, place, cased: true } => own.is_some_and(|t| place.test(t.raw(), s)),
+            Matcher::Plain { s, place, cased: false } => own.is_some_and(|t| t.test_uncased(*place, s)),
             Matcher::Regex(re) => own.is_some_and(|t| re.is_match(t.raw())),
             Matcher::Cidr { net, prefix } => {
                 own.is_some_and(|t| t.raw().parse::<IpAddr>().is_ok_and(|ip| in_net(ip, *net, *prefix)))

@@ -18,7 +18,7 @@ pub use super::lookup::{
 };
 pub use super::s3::layout::{is_s3_url, Window};
 pub use super::s3::{is_remote, S3Archive, S3Config, S3Status};
-pub use super::{catching_panic, LoadOptions, LoadStats, Problem, SourceMsg};
+pub use super::{catching_panic, LoadOptions, LoadStats, Problem, SourceMsg, SourceRules};
 use crate::model::raw::RawReader;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};

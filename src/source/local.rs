@@ -156,10 +156,11 @@ impl LocalBatch {
         };
         // `detect` writes eventID and eventTime as the record does when they are strings. The
         // fields parsed give them unless they may have been a number or a boolean (then the
-        // record's own are taken out with the rules' fields).
+        // record's own are taken out, for a record that matched).
         let (id, time) = (r.event_id.as_str(), r.event_time.as_str());
-        let ambiguous = maybe_not_text(id) || maybe_not_text(time);
+        let ambiguous = || maybe_not_text(id) || maybe_not_text(time);
         let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, ambiguous) else { return };
+        let ambiguous = ambiguous();
         let i = index as u32;
         let (id, time) = match ambiguous {
             true => (h.event_id.unwrap_or_default(), h.event_time.unwrap_or_default()),
@@ -453,7 +454,8 @@ fn time_written_as(written: &str, ms: i64) -> bool {
 }
 
 /// Whether `s`, a field's text as the record parser gives it, may stand for a number or a
-/// boolean in the record rather than a string.
+/// boolean in the record rather than a string: the parser writes a number as digits, a minus
+/// sign and a point (never an exponent), a boolean as `true` or `false`.
 fn maybe_not_text(s: &str) -> bool {
-    s == "true" || s == "false" || s.parse::<f64>().is_ok()
+    s == "true" || s == "false" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'.'))
 }

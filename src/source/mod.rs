@@ -148,13 +148,41 @@ pub struct LoadOptions {
     /// Detection rules to evaluate each record against where it is parsed, the bytes in hand
     /// (the hits travel in the batches, [`Batch::detections`]). With rules, stored archive
     /// indexes are not used: a record has to be parsed to be evaluated.
-    pub rules: Option<Arc<crate::sigma::RuleSet>>,
+    pub rules: Option<SourceRules>,
     /// Terms to decide where each record is parsed (`print`, whose query is known before
     /// loading; see [`LoadTerms`](crate::query::matcher::LoadTerms)): events are marked with
     /// their `text:` verdict ([`FLAG_TEXT_DECIDED`](crate::model::FLAG_TEXT_DECIDED)) and the
     /// records the query may select are handed to the raw reader. As with rules, stored
     /// archive indexes are not used.
     pub terms: Option<Arc<crate::query::matcher::LoadTerms>>,
+}
+
+/// The detection rules a source evaluates records against: ready when it starts, or still
+/// being read, so that loading need not wait for them. An input begun before they arrive is
+/// not evaluated where it is parsed (its batch says so, [`BatchHits::unevaluated`](crate::model::detect::BatchHits::unevaluated)),
+/// and the consumer evaluates its events after loading; those begun after are.
+#[derive(Clone, Debug)]
+pub enum SourceRules {
+    /// The rules, read.
+    Ready(Arc<crate::sigma::RuleSet>),
+    /// Rules set here once read (by whoever reads them).
+    Later(Arc<std::sync::OnceLock<Arc<crate::sigma::RuleSet>>>),
+}
+
+impl SourceRules {
+    /// The rules, if they have arrived.
+    pub fn now(&self) -> Option<&Arc<crate::sigma::RuleSet>> {
+        match self {
+            SourceRules::Ready(r) => Some(r),
+            SourceRules::Later(slot) => slot.get(),
+        }
+    }
+}
+
+impl From<Arc<crate::sigma::RuleSet>> for SourceRules {
+    fn from(rules: Arc<crate::sigma::RuleSet>) -> Self {
+        SourceRules::Ready(rules)
+    }
 }
 
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.

@@ -66,7 +66,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 pub(super) struct Reading {
     pub(super) retain: bool,
     pub(super) whole_max: usize,
-    pub(super) rules: Option<Arc<RuleSet>>,
+    pub(super) rules: Option<super::SourceRules>,
     /// Terms each record is decided on as it is parsed.
     pub(super) terms: Option<Arc<LoadTerms>>,
 }
@@ -131,7 +131,8 @@ pub(super) fn read_and_parse(
     hasher: &StrHasher,
     key: Option<FileKey>,
 ) -> FileOutcome {
-    let rules = how.rules.as_deref();
+    // Rules that arrive while loading apply to the inputs begun after.
+    let rules = how.rules.as_ref().and_then(super::SourceRules::now).map(|r| &**r);
     let text = how.terms.as_ref();
     match open_content(file, how.whole_max) {
         Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, (rules, text), hasher, key, content, notes),

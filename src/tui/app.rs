@@ -4,7 +4,7 @@ use crate::model::raw::RawReader;
 use crate::model::time::now_ms;
 use crate::print::{build_query, exit, DEFAULT_LIVE_WINDOW_MS};
 use crate::query::run::{SharedStore, Worker};
-use crate::source::boundary::{self, Links as SourceLinks, LiveCmd, LiveHistory, LoadOptions, Problem};
+use crate::source::boundary::{self, Links as SourceLinks, LiveCmd, LiveHistory, LoadOptions, Problem, SourceRules};
 use crate::tui::effects;
 use crate::tui::highlight::highlight_record;
 use crate::tui::state::{Effect, Msg, RecordError, Start, State};
@@ -121,12 +121,10 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     // (NO_COLOR gives `mono`, which has none), so that a theme chosen explicitly works.
     crossterm::style::force_color_output(true);
     tty::set_mouse(opts.mouse);
-    // The rules are read beside the start (the terminal, the filter worker) and handed to the
-    // source, which evaluates each record as it parses it.
-    let rules_job = (!opts.rules.is_empty()).then(|| {
-        let paths = opts.rules.clone();
-        std::thread::Builder::new().name("rules".into()).spawn(move || crate::sigma::RuleSet::load(&paths))
-    });
+    // The rules are read on the detection thread while the source starts: the source
+    // evaluates each record as it parses it once they are there, and that thread the events
+    // of the inputs begun before (the first screen does not wait for the rules).
+    let rules_slot = (!opts.rules.is_empty()).then(|| Arc::new(std::sync::OnceLock::new()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -141,8 +139,16 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     let mut terminal = tty::take();
     install_panic_hook();
     let mut state = start_state(&opts, raw.clone(), base.terms, now);
-    let rules = rules_job.and_then(|job| take_rules(job, &mut state));
     let raw_for_links = raw.clone();
+    let detect_tx = rules_slot.clone().map(|slot| {
+        let paths = opts.rules.clone();
+        let read = move || {
+            let (msg, rules) = read_rules(&paths, &slot);
+            (Some(msg), rules)
+        };
+        spawn_detector_with(read, state.store().clone(), raw_for_links.clone(), msg_tx.clone())
+    });
+    let rules = rules_slot.map(SourceRules::Later);
     if let Err(e) = spawn_source(&opts, rules.clone(), raw, msg_tx.clone(), live_rx, hungry_rx) {
         tty::give_back();
         return Err(e);
@@ -151,8 +157,6 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     state.set_worker_waker(Box::new(move || {
         let _ = wake_tx.send(Msg::Work);
     }));
-    let detect_tx =
-        rules.clone().map(|r| spawn_detector(r, state.store().clone(), raw_for_links.clone(), msg_tx.clone()));
     let links = Links { msg_tx, live_tx, hungry_tx, opts: opts.clone(), raw: raw_for_links, detect_tx, rules };
     let result = rt.block_on(event_loop(&mut terminal, &mut state, links, msg_rx));
     tty::give_back();
@@ -165,32 +169,29 @@ pub fn run(mut opts: Options) -> anyhow::Result<i32> {
     result.map(|signal| signal.unwrap_or(exit::OK))
 }
 
-/// The rules read on their thread, said to the state (what each says about itself, the files
-/// that could not be used); `None` when none can be evaluated.
-fn take_rules(
-    job: std::io::Result<std::thread::JoinHandle<Result<crate::sigma::RuleSet, crate::sigma::LoadError>>>,
-    state: &mut State,
-) -> Option<Arc<crate::sigma::RuleSet>> {
+/// Reads the rules (on the detection thread): what each says about itself and the files that
+/// could not be used, as a message for the state; the rules, when some can be evaluated, also
+/// set in `slot` for the sources. The message goes first, so that the state knows the rules
+/// before any batch evaluated against them.
+fn read_rules(
+    paths: &[std::path::PathBuf],
+    slot: &std::sync::OnceLock<Arc<crate::sigma::RuleSet>>,
+) -> (Msg, Option<Arc<crate::sigma::RuleSet>>) {
     let failed =
         |reason: String| Msg::rules(Vec::new(), vec![crate::sigma::RuleProblem { file: "--rules".into(), reason }], 0);
-    match job.map(|j| j.join()) {
-        Ok(Ok(Ok(rules))) => {
-            state.apply(Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource));
-            (!rules.is_empty()).then(|| Arc::new(rules))
+    let loaded = std::panic::catch_unwind(|| crate::sigma::RuleSet::load(paths));
+    let (msg, rules) = match loaded {
+        Ok(Ok(rules)) => {
+            let msg = Msg::rules(rules.infos(), rules.problems.clone(), rules.other_logsource);
+            (msg, (!rules.is_empty()).then(|| Arc::new(rules)))
         }
-        Ok(Ok(Err(e))) => {
-            state.apply(failed(e.to_string()));
-            None
-        }
-        Ok(Err(_)) => {
-            state.apply(failed("reading the rules failed (internal error)".into()));
-            None
-        }
-        Err(e) => {
-            state.apply(failed(format!("could not start a thread: {e}")));
-            None
-        }
+        Ok(Err(e)) => (failed(e.to_string()), None),
+        Err(_) => (failed("reading the rules failed (internal error)".into()), None),
+    };
+    if let Some(r) = &rules {
+        let _ = slot.set(r.clone());
     }
+    (msg, rules)
 }
 
 /// The state the TUI starts with: the filter worker started over an empty store, the
@@ -282,7 +283,7 @@ fn local_options(opts: &Options) -> LoadOptions {
 /// Starts the thread that feeds events: the loader for files, or the live source.
 fn spawn_source(
     opts: &Options,
-    rules: Option<Arc<crate::sigma::RuleSet>>,
+    rules: Option<SourceRules>,
     raw: Arc<RawReader>,
     tx: mpsc::UnboundedSender<Msg>,
     live_rx: mpsc::UnboundedReceiver<LiveCmd>,
@@ -380,8 +381,8 @@ struct Links {
     /// Events to evaluate against the detection rules (those their source did not), when
     /// rules were given.
     detect_tx: Option<std::sync::mpsc::Sender<(u64, Vec<std::ops::Range<u32>>)>>,
-    /// The rules the sources evaluate records against.
-    rules: Option<Arc<crate::sigma::RuleSet>>,
+    /// The rules the sources evaluate records against (once read).
+    rules: Option<SourceRules>,
 }
 
 /// Which start of the live source may send events: one started before `:profile` or
@@ -627,10 +628,28 @@ pub fn spawn_detector(
     raw: Arc<RawReader>,
     msg_tx: mpsc::UnboundedSender<Msg>,
 ) -> std::sync::mpsc::Sender<(u64, Vec<std::ops::Range<u32>>)> {
+    spawn_detector_with(move || (None, Some(rules)), store, raw, msg_tx)
+}
+
+/// [`spawn_detector`] with rules the thread reads first (`read`: a message for the state, if
+/// any, and the rules, if some can be evaluated). Events sent before wait for them: those that sources
+/// loaded before the rules arrived are evaluated here, each once. Without rules, what is sent
+/// is dropped.
+pub fn spawn_detector_with(
+    read: impl FnOnce() -> (Option<Msg>, Option<Arc<crate::sigma::RuleSet>>) + Send + 'static,
+    store: crate::tui::state::SharedStore,
+    raw: Arc<RawReader>,
+    msg_tx: mpsc::UnboundedSender<Msg>,
+) -> std::sync::mpsc::Sender<(u64, Vec<std::ops::Range<u32>>)> {
     use rayon::prelude::*;
     let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<std::ops::Range<u32>>)>();
     let failed_tx = msg_tx.clone();
     let spawned = std::thread::Builder::new().name("detect".into()).spawn(move || {
+        let (msg, rules) = read();
+        if msg.is_some_and(|m| msg_tx.send(m).is_err()) {
+            return;
+        }
+        let Some(rules) = rules else { return };
         let mut newest = 0u64;
         while let Ok((generation, ranges)) = rx.recv() {
             newest = newest.max(generation);
