@@ -186,7 +186,8 @@ fn an_organisation_trail_is_pruned_by_account_and_region_terms() {
         .collect();
     assert_eq!(accounts.len(), 3);
     let acct = &accounts[1];
-    let filter = format!("account:={acct} region:=us-east-1");
+    // The text: and resource: terms are decided as each object's records are parsed.
+    let filter = format!("account:={acct} region:=us-east-1 -text:no-such-text resource:arn:aws");
     let (since, until) = ("2025-12-30T06:00:00Z", "2025-12-31T18:00:00Z");
     let proxy = Proxy::start();
     let o = print(&proxy, &["s3://ts-org/org/"], &["--since", since, "--until", until, "--filter", &filter], None);

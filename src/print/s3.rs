@@ -23,7 +23,13 @@ pub fn load(
     raw: &RawReader,
     rules: Option<Arc<RuleSet>>,
 ) -> Result<(Loaded, (S3Status, Window)), String> {
-    let opts = LoadOptions { cache: req.cache.clone(), rules: rules.map(Into::into), ..Default::default() };
+    let opts = LoadOptions {
+        cache: req.cache.clone(),
+        rules: rules.map(Into::into),
+        // Decided as each object's records are parsed, as for local files.
+        terms: crate::query::matcher::LoadTerms::of(q, super::PRINT_KEEP_BYTES).map(Arc::new),
+        ..Default::default()
+    };
     let (source, default_start) =
         S3Archive::for_inputs(&req.paths, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, &req.s3, opts)?;
     if default_start {
