@@ -48,7 +48,7 @@ pub(super) struct LocalBatch {
     /// What detection rules found in the records kept (indices among `events`), when they
     /// were evaluated as parsed; `None`: they were not.
     pub(super) found: Option<BatchHits>,
-    /// Terms each record kept is decided on (see [`LocalBatch::decide_text`]).
+    /// Terms each record kept is decided on (see [`LocalBatch::decide_terms`]).
     terms: Option<Arc<LoadTerms>>,
     /// Records the query may select, by offset, for the raw reader to keep.
     pub(super) kept: Vec<(u32, Box<[u8]>)>,
@@ -99,25 +99,26 @@ impl LocalBatch {
     /// bytes in hand: marks it with its `text:` verdict (on the text a record is read back
     /// as), and keeps the record when it passes the `text:` and `resource:` terms. A record
     /// written as a JSON string (lookup-events output) is left to be read back.
-    pub(super) fn decide_text(&mut self, index: usize, p: &Parsed<'_, '_>) {
-        let (Some(terms), Some(ev)) = (&self.terms, self.events.get_mut(index)) else { return };
+    pub(super) fn decide_terms(&mut self, index: usize, p: &Parsed<'_, '_>) {
+        let (Some(terms), Some(&ev)) = (self.terms.as_deref(), self.events.get(index)) else { return };
         if p.span.escaped {
             return;
         }
-        let mut candidate = true;
+        let (mut candidate, mut flags) = (true, 0);
         if terms.has_text() {
             candidate = match std::str::from_utf8(p.bytes) {
                 Ok(s) => terms.text(s),
                 Err(_) => terms.text(&String::from_utf8_lossy(p.bytes)),
             };
-            ev.flags |= FLAG_TEXT_DECIDED | if candidate { FLAG_TEXT_PASSED } else { 0 };
+            flags = FLAG_TEXT_DECIDED | if candidate { FLAG_TEXT_PASSED } else { 0 };
         }
-        let (ev, terms) = (*ev, terms.clone());
         if candidate && ev.flags & FLAG_MORE_RESOURCES == 0 {
             let own = &self.res[ev.res_start as usize..ev.res_start as usize + ev.res_total()];
             candidate = terms.resource(own.iter().filter(|&&s| s != 0).map(|&s| self.local(s).0));
         }
-        if candidate && terms.take(p.bytes.len()) {
+        let keep = candidate && terms.take(p.bytes.len());
+        self.events[index].flags |= flags;
+        if keep {
             self.kept.push((ev.loc.offset, p.bytes.into()));
         }
     }
@@ -127,7 +128,7 @@ impl LocalBatch {
     pub(super) fn push_evaluated(&mut self, file: u32, p: &Parsed<'_, '_>, rules: Option<&RuleSet>) {
         let before = self.events.len();
         self.push(file, p);
-        self.decide_text(before, p);
+        self.decide_terms(before, p);
         if let Some(rules) = rules {
             self.evaluate(rules, before, p);
         }

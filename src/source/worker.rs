@@ -215,7 +215,7 @@ fn push_indexed(batch: &mut LocalBatch, w: &mut IndexWriter, file: u32, p: &Pars
     w.push(&s);
     let before = batch.events.len();
     batch.push_summary(file, &s);
-    batch.decide_text(before, p);
+    batch.decide_terms(before, p);
     if let Some(rules) = rules {
         batch.evaluate(rules, before, p);
     }
