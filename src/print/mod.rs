@@ -191,7 +191,7 @@ pub const PRINT_CACHE_BYTES: usize = 128 << 20;
 /// How many bytes of records the filter's `text:` and `resource:` terms may select are kept
 /// as they are parsed, so that writing them decompresses no file again; past this, the rest
 /// are read back.
-pub const PRINT_KEEP_BYTES: usize = 48 << 20;
+pub const PRINT_KEEP_BYTES: usize = 16 << 20;
 
 /// The default window of live history when neither `--since` nor `since:` says otherwise.
 pub const DEFAULT_LIVE_WINDOW_MS: i64 = 24 * 3600 * 1000;
