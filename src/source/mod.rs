@@ -152,8 +152,9 @@ pub struct LoadOptions {
     /// Terms to decide where each record is parsed (`print`, whose query is known before
     /// loading; see [`LoadTerms`](crate::query::matcher::LoadTerms)): events are marked with
     /// their `text:` verdict ([`FLAG_TEXT_DECIDED`](crate::model::FLAG_TEXT_DECIDED)) and the
-    /// records the query may select are handed to the raw reader. As with rules, stored
-    /// archive indexes are not used.
+    /// records the query may select are handed to the raw reader. With `text:` terms, as with
+    /// rules, stored archive indexes are not used (the records' bytes are needed); a file
+    /// taken from its stored index keeps no record.
     pub terms: Option<Arc<crate::query::matcher::LoadTerms>>,
 }
 

@@ -100,8 +100,10 @@ pub(super) fn read_indexed(
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
     // Content kept for reading back (`retain`) has to be read anyway, and records evaluated
-    // against rules have to be parsed.
-    let key = index.filter(|_| !how.retain && how.rules.is_none() && how.terms.is_none()).and_then(|_| file_key(file));
+    // against rules or decided on `text:` terms have to be parsed (`resource:` terms are
+    // answered by the stored index too).
+    let text = how.terms.as_ref().is_some_and(|t| t.has_text());
+    let key = index.filter(|_| !how.retain && how.rules.is_none() && !text).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));

@@ -43,6 +43,8 @@ pub struct RawReader {
     /// Single records kept by the loader (those a known filter may select), by
     /// [`SourceFile`] key and offset: read from here, their file is not decompressed again.
     kept: Mutex<KeptRecords>,
+    /// Whether `kept` holds anything: while it does not (the TUI), reading takes no lock for it.
+    any_kept: std::sync::atomic::AtomicBool,
 }
 
 /// Records kept by [`SourceFile`] key and offset.
@@ -75,6 +77,7 @@ impl RawReader {
             spills: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
             kept: Mutex::new(HashMap::new()),
+            any_kept: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -86,12 +89,21 @@ impl RawReader {
         }
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.extend(records.into_iter().map(|(offset, bytes)| ((file.key, offset), bytes)));
+        self.any_kept.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Whether the record at `loc` is kept (see [`RawReader::keep_records`]).
     pub fn is_kept(&self, file: &SourceFile, loc: RawLoc) -> bool {
+        self.with_kept(file, loc, |_| ()).is_some()
+    }
+
+    /// `f` of the record at `loc` when it is kept.
+    fn with_kept<T>(&self, file: &SourceFile, loc: RawLoc, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        if loc.escaped() || !self.any_kept.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
         let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        kept.get(&(file.key, loc.offset)).is_some_and(|b| b.len() == loc.len() as usize)
+        kept.get(&(file.key, loc.offset)).filter(|b| b.len() == loc.len() as usize).map(|b| f(b))
     }
 
     /// Forgets every cached file (file ids are about to be reused).
@@ -103,6 +115,7 @@ impl RawReader {
         self.spills.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.open.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.kept.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.any_kept.store(false, std::sync::atomic::Ordering::Release);
     }
 
     /// Offers content already decompressed by the loader.
@@ -132,11 +145,8 @@ impl RawReader {
     pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
         let start = loc.offset as usize;
         let range = start..start + loc.len() as usize;
-        if !loc.escaped() {
-            let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(b) = kept.get(&(file.key, loc.offset)).filter(|b| b.len() == range.len()) {
-                return Ok(RawBytes::Owned(b.to_vec()));
-            }
+        if let Some(bytes) = self.with_kept(file, loc, <[u8]>::to_vec) {
+            return Ok(RawBytes::Owned(bytes));
         }
         let raw = match self.whole(file)? {
             Whole::Memory(content) => slice_of(content, range)?,
