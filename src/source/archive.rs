@@ -5,7 +5,8 @@ use super::discover::{discover_into, Found};
 use super::index::{open_index, IndexWrites};
 use super::ingest::Ingest;
 use super::s3::layout::{wanted_local, Window};
-use super::worker::{process_file, FileOutcome, Reading};
+use super::split::Part;
+use super::worker::{process_part, FileOutcome, Reading};
 use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
 use std::collections::HashMap;
@@ -13,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// When the coordinator last handed a batch over, and how many files that batch covered.
+/// When the coordinator last handed a batch over, and how many inputs (or parts of one) that
+/// batch covered.
 struct HandOver {
     last: Option<Instant>,
     sent_done: usize,
@@ -21,10 +23,10 @@ struct HandOver {
 }
 
 impl HandOver {
-    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
+    fn maybe(&mut self, coord: &mut Ingest, stats: &LoadStats, taken: usize, emit: &mut dyn FnMut(SourceMsg)) {
         let due = self.last.is_none_or(|t| t.elapsed() >= self.interval);
-        if due && stats.files_done > self.sent_done {
-            self.sent_done = stats.files_done;
+        if due && taken > self.sent_done {
+            self.sent_done = taken;
             emit(SourceMsg::Batch(coord.flush().unwrap_or_default(), stats.clone()));
             self.last = Some(Instant::now());
         }
@@ -37,11 +39,17 @@ impl HandOver {
 struct Discovered {
     state: std::sync::Mutex<DiscoveredState>,
     more: std::sync::Condvar,
+    /// Big JSON Lines files are split into parts of about this size (0: none is).
+    part_bytes: usize,
 }
+
+/// What the workers read, in order: an input, or one part of a split one.
+type Unit = (Arc<SourceFile>, Option<Part>);
 
 #[derive(Default)]
 struct DiscoveredState {
     files: Vec<Arc<SourceFile>>,
+    units: Vec<Unit>,
     problems: Vec<Problem>,
     /// How many files and problems the coordinator has announced.
     sent_files: usize,
@@ -92,18 +100,29 @@ impl Discovered {
         self.publish(&mut files);
     }
 
-    /// Makes `files` (the next ones found, in order) available to the workers.
+    /// Makes `files` (the next ones found, in order) available to the workers, a big JSON
+    /// Lines file as its parts.
     fn publish(&self, files: &mut Vec<Arc<SourceFile>>) {
-        self.lock().files.append(files);
+        let mut units = Vec::with_capacity(files.len());
+        for f in files.iter() {
+            match (self.part_bytes > 0).then(|| super::split::plan(f, self.part_bytes)).flatten() {
+                Some(parts) => units.extend(parts.into_iter().map(|p| (f.clone(), Some(p)))),
+                None => units.push((f.clone(), None)),
+            }
+        }
+        let mut st = self.lock();
+        st.files.append(files);
+        st.units.append(&mut units);
+        drop(st);
         self.more.notify_all();
     }
 
-    /// The `i`th input, once found; `None` when the search ended with fewer.
-    fn get(&self, i: usize) -> Option<Arc<SourceFile>> {
+    /// The `i`th unit to read, once found; `None` when the search ended with fewer.
+    fn get(&self, i: usize) -> Option<Unit> {
         let mut st = self.lock();
         loop {
-            if let Some(f) = st.files.get(i) {
-                return Some(f.clone());
+            if let Some(u) = st.units.get(i) {
+                return Some(u.clone());
             }
             if st.done {
                 return None;
@@ -171,10 +190,10 @@ pub fn load_found(
         _ => None,
     };
     let mut index_writes = IndexWrites::default();
-    let found = Discovered::default();
+    let found = Discovered { part_bytes: opts.part_bytes, ..Default::default() };
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64);
-    let (tx, rx) = crossbeam_channel::bounded::<FileOutcome>(threads * 4);
+    let (tx, rx) = crossbeam_channel::bounded::<(usize, FileOutcome)>(threads * 4);
     std::thread::scope(|scope| {
         // Discovery runs beside the reading: the first files are read (and on screen) while a
         // tree of a year of archives is still being searched.
@@ -196,15 +215,16 @@ pub fn load_found(
             let hasher = coord.interner.hasher().clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(file) = found.get(i) else { break };
-                if tx.send(process_file(&file, &how, &hasher, index)).is_err() {
+                let Some((file, part)) = found.get(i) else { break };
+                if tx.send((i, process_part(&file, part.as_ref(), &how, &hasher, index))).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
-        let mut waiting: HashMap<u32, FileOutcome> = HashMap::new();
-        let mut expect = 0u32;
+        // Units are taken in order (an input's parts one after the other).
+        let mut waiting: HashMap<usize, FileOutcome> = HashMap::new();
+        let mut expect = 0usize;
         // Hand over whenever the interval has passed (the first file at once, for a fast first
         // screen), also in the middle of a run of files that were waiting.
         let mut hand_over = HandOver { last: None, sent_done: 0, interval: opts.batch_interval };
@@ -214,8 +234,8 @@ pub fn load_found(
             // the next file is slow to come (a pipe, a huge file).
             if open && !waiting.contains_key(&expect) {
                 match rx.recv_timeout(opts.batch_interval) {
-                    Ok(o) => {
-                        waiting.insert(o.file, o);
+                    Ok((i, o)) => {
+                        waiting.insert(i, o);
                     }
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
@@ -232,9 +252,9 @@ pub fn load_found(
                     }
                 }
                 coord.take_outcome(outcome, &mut stats, emit);
-                hand_over.maybe(&mut coord, &stats, emit);
+                hand_over.maybe(&mut coord, &stats, expect, emit);
             }
-            hand_over.maybe(&mut coord, &stats, emit);
+            hand_over.maybe(&mut coord, &stats, expect, emit);
         }
     });
     found.hand_over(&mut coord, &mut stats, emit);
@@ -266,7 +286,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             assert!(!first.is_finished(), "nothing found yet: the worker waits");
             found.publish(&mut vec![file(0)]);
-            assert_eq!(first.join().unwrap().map(|f| f.id), Some(0));
+            assert_eq!(first.join().unwrap().map(|u| u.0.id), Some(0));
             std::thread::sleep(Duration::from_millis(50));
             assert!(!second.is_finished());
             // The end of the search releases workers asking beyond the last file (here a search

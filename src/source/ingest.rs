@@ -43,6 +43,23 @@ pub struct Ingest<'a> {
     /// evaluated (else the batch says none was).
     pending_found: BatchHits,
     pending_evaluated: bool,
+    /// The input whose parts are being taken (see `split`), until its last.
+    split: Option<SplitInput>,
+}
+
+/// What the parts of a split input taken so far came to: it is counted and reported as one
+/// input once its last part is taken.
+#[derive(Default)]
+struct SplitInput {
+    /// Records found in its parts (events and duplicates).
+    records: usize,
+    untimed: usize,
+    /// Parts read (whatever they held).
+    read: usize,
+    /// How many parts of the content were skipped (lines, mostly), and what was said of them
+    /// for each part of the input that skipped some.
+    skipped: usize,
+    said: Vec<String>,
 }
 
 impl<'a> Ingest<'a> {
@@ -66,6 +83,7 @@ impl<'a> Ingest<'a> {
             times: None,
             pending_found: BatchHits::default(),
             pending_evaluated: false,
+            split: None,
         }
     }
 
@@ -231,6 +249,9 @@ impl<'a> Ingest<'a> {
         stats: &mut LoadStats,
         emit: &mut dyn FnMut(SourceMsg),
     ) {
+        if outcome.part.is_some() {
+            return self.take_part(outcome, stats, emit);
+        }
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
         let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
@@ -262,6 +283,76 @@ impl<'a> Ingest<'a> {
                 }
             }
             Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
+        }
+    }
+
+    /// Takes one part of a split input: its events at once, what went wrong in it said (or
+    /// kept for the input's account) and the input counted once, with its last part.
+    fn take_part(&mut self, mut outcome: FileOutcome, stats: &mut LoadStats, emit: &mut dyn FnMut(SourceMsg)) {
+        let Some(part) = outcome.part.take() else { return };
+        stats.bytes += outcome.bytes;
+        let file = self.files.get(outcome.file as usize).cloned();
+        let display = file.as_ref().map(|f| f.display.clone()).unwrap_or_default();
+        let bytes = format!("bytes {}-{}", part.range.start, part.range.end);
+        let mut acc = self.split.take().unwrap_or_default();
+        match outcome.result {
+            Ok((_, mut local, partial)) => {
+                if let Some(file) = &file {
+                    self.raw.keep_records(file, std::mem::take(&mut local.kept));
+                }
+                let (n, dropped) = (local.events.len(), local.dups);
+                let (dups, untimed) = self.take(local);
+                stats.duplicates += dups + dropped;
+                stats.events += n - dups;
+                stats.untimed += untimed;
+                acc.records += n + dropped;
+                acc.untimed += untimed;
+                acc.read += 1;
+                if let Some(p) = partial {
+                    // Each part says "N part(s) skipped: what" (see `ParseOutcome`); the input
+                    // says it once for all of them.
+                    let counted =
+                        p.split_once(" part(s) skipped: ").and_then(|(n, what)| Some((n.parse().ok()?, what)));
+                    let (n, what) = counted.unwrap_or((1, &p));
+                    acc.skipped += n;
+                    acc.said.push(what.to_string());
+                }
+            }
+            // This part is lost, the others are not: said at once, as the input it is.
+            Err(e) => emit(SourceMsg::Problem(Problem {
+                input: format!("{display} ({bytes})"),
+                reason: format!("these bytes were not read: {e}"),
+                skipped: false,
+            })),
+        }
+        if !part.last {
+            self.split = Some(acc);
+            return;
+        }
+        stats.files_done += 1;
+        let said = match acc.said.len() {
+            0..=3 => acc.said.join("; "),
+            n => format!("{}; and more in {} other parts of the file", acc.said[..3].join("; "), n - 3),
+        };
+        let skipped = (acc.skipped > 0).then(|| format!("{} part(s) skipped: {said}", acc.skipped));
+        if acc.records == 0 {
+            // As one input: nothing in it was a record (or nothing of it could be read).
+            let reason = match skipped {
+                _ if acc.read == 0 => "none of its parts could be read".to_string(),
+                Some(why) => format!("not CloudTrail: no line is a record ({why})"),
+                None => "empty file".to_string(),
+            };
+            emit(SourceMsg::Problem(Problem { input: display, reason, skipped: true }));
+            return;
+        }
+        stats.files_read += 1;
+        if let Some(reason) = skipped {
+            emit(SourceMsg::Problem(Problem { input: display.clone(), reason, skipped: false }));
+        }
+        if acc.untimed > 0 {
+            let records = if acc.untimed == 1 { "1 record".to_string() } else { format!("{} records", acc.untimed) };
+            let reason = format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
+            emit(SourceMsg::Note(Problem { input: display, reason, skipped: false }));
         }
     }
 

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod lookup;
 mod merge;
 pub mod s3;
+mod split;
 pub mod stream;
 mod worker;
 
@@ -156,6 +157,9 @@ pub struct LoadOptions {
     /// rules, stored archive indexes are not used (the records' bytes are needed); a file
     /// taken from its stored index keeps no record.
     pub terms: Option<Arc<crate::query::matcher::LoadTerms>>,
+    /// A plain JSON Lines file on disk larger than two of these is split at line ends into
+    /// parts of about this size, parsed on every core like separate inputs.
+    pub part_bytes: usize,
 }
 
 /// The detection rules a source evaluates records against: ready when it starts, or still
@@ -186,6 +190,9 @@ impl From<Arc<crate::sigma::RuleSet>> for SourceRules {
     }
 }
 
+/// The default of [`LoadOptions::part_bytes`].
+pub const DEFAULT_PART_BYTES: usize = 4 << 20;
+
 /// The default of [`LoadOptions::whole_max`]: trail logs are a few megabytes.
 pub const DEFAULT_WHOLE_MAX: usize = 64 << 20;
 
@@ -201,6 +208,7 @@ impl Default for LoadOptions {
             window: None,
             rules: None,
             terms: None,
+            part_bytes: DEFAULT_PART_BYTES,
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::files::{parse_content, parse_trail_log, InputKind, ParseError, ParseOutcome, Parsed};
 use super::index::{file_key, IndexCtx, IndexUpdate};
 use super::local::{summary_of, LocalBatch};
+use super::split::Part;
 use super::stream::parse_stream;
 use crate::cache::files::{FileKey, IndexWriter};
 use crate::model::intern::StrHasher;
@@ -29,6 +30,8 @@ pub(super) enum InputError {
 /// skipped in it (or why it was not read), and what it did to the archive index.
 pub(super) struct FileOutcome {
     pub(super) file: u32,
+    /// The part of the input this is, when it was split (see [`super::split`]).
+    pub(super) part: Option<Part>,
     pub(super) result: Result<(InputKind, LocalBatch, Option<String>), InputError>,
     pub(super) bytes: u64,
     pub(super) content: Option<Arc<Vec<u8>>>,
@@ -79,16 +82,86 @@ pub(super) fn process_file(
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
+    process_part(file, None, how, hasher, index)
+}
+
+/// [`process_file`] of one part of an input split by [`super::split::plan`] (`None`: the
+/// whole input).
+pub(super) fn process_part(
+    file: &SourceFile,
+    part: Option<&Part>,
+    how: &Reading,
+    hasher: &StrHasher,
+    index: Option<&IndexCtx>,
+) -> FileOutcome {
     CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_indexed(file, how, hasher, index)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match part {
+        Some(part) => read_part(file, part, how, hasher, index),
+        None => read_indexed(file, how, hasher, index),
+    }));
     CATCHING.with(|c| c.set(false));
-    result.unwrap_or_else(|p| FileOutcome {
+    let mut outcome = result.unwrap_or_else(|p| FileOutcome {
         file: file.id,
+        part: None,
         result: Err(InputError::Panicked(crate::sanitize::sanitize(&panic_message(p.as_ref())).into_owned())),
         bytes: 0,
         content: None,
         index: None,
-    })
+    });
+    outcome.part = part.cloned();
+    outcome
+}
+
+/// Whether a stored archive index may stand for parsing: not when the content is kept for
+/// reading back, nor when records are evaluated against rules or decided on `text:` terms
+/// (`resource:` terms are answered by the stored index too).
+fn index_usable(how: &Reading) -> bool {
+    !how.retain && how.rules.is_none() && !how.terms.as_ref().is_some_and(|t| t.has_text())
+}
+
+/// One part of a split input: from its stored index when current (keyed by the file and the
+/// part's bytes), else read by position and parsed line by line.
+fn read_part(
+    file: &SourceFile,
+    part: &Part,
+    how: &Reading,
+    hasher: &StrHasher,
+    index: Option<&IndexCtx>,
+) -> FileOutcome {
+    let key = index.filter(|_| index_usable(how)).and_then(|_| file_key(file)).map(|mut k| {
+        // A canonical path names a file, never a directory: nothing else is stored under this.
+        k.path = format!("{}/#bytes={}-{}", k.path, part.range.start, part.range.end);
+        k
+    });
+    if let (Some(ix), Some(key)) = (index, &key) {
+        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
+            outcome.index = Some(IndexUpdate::Reused(key.clone()));
+            return outcome;
+        }
+    }
+    let content = match crate::model::raw::read_range(file, part.range.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            return FileOutcome {
+                file: file.id,
+                part: None,
+                result: Err(e.into()),
+                bytes: 0,
+                content: None,
+                index: None,
+            }
+        }
+    };
+    let rules = how.rules.as_ref().and_then(super::SourceRules::now).map(|r| &**r);
+    let mut batch = LocalBatch::new(hasher, content.len()).evaluating(rules.is_some()).deciding(how.terms.clone());
+    let mut writer = key.as_ref().map(|_| IndexWriter::new());
+    let outcome = super::split::parse_lines(&content, part.range.start, &mut |p| match writer.as_mut() {
+        Some(w) => push_indexed(&mut batch, w, file.id, &p, rules),
+        None => batch.push_evaluated(file.id, &p, rules),
+    });
+    let bytes = content.len() as u64;
+    crate::model::raw::recycle(content);
+    finish(file, Ok(outcome), batch, ContentNotes::default(), key.zip(writer), bytes)
 }
 
 /// Takes a file from the archive index when its stored index is current, else reads and
@@ -99,11 +172,7 @@ pub(super) fn read_indexed(
     hasher: &StrHasher,
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
-    // Content kept for reading back (`retain`) has to be read anyway, and records evaluated
-    // against rules or decided on `text:` terms have to be parsed (`resource:` terms are
-    // answered by the stored index too).
-    let text = how.terms.as_ref().is_some_and(|t| t.has_text());
-    let key = index.filter(|_| !how.retain && how.rules.is_none() && !text).and_then(|_| file_key(file));
+    let key = index.filter(|_| index_usable(how)).and_then(|_| file_key(file));
     if let (Some(ix), Some(key)) = (index, &key) {
         if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
             outcome.index = Some(IndexUpdate::Reused(key.clone()));
@@ -120,6 +189,7 @@ pub(super) fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> 
     let kind = InputKind::from_code(info.kind)?;
     Some(FileOutcome {
         file: file.id,
+        part: None,
         result: Ok((kind, batch, info.partial)),
         bytes: info.bytes,
         content: None,
@@ -139,7 +209,9 @@ pub(super) fn read_and_parse(
     match open_content(file, how.whole_max) {
         Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, (rules, text), hasher, key, content, notes),
         Ok(Opened::Stream(mut input)) => parse_streamed(file, (rules, text), hasher, key, &mut *input),
-        Err(e) => FileOutcome { file: file.id, result: Err(e.into()), bytes: 0, content: None, index: None },
+        Err(e) => {
+            FileOutcome { file: file.id, part: None, result: Err(e.into()), bytes: 0, content: None, index: None }
+        }
     }
 }
 
@@ -245,5 +317,5 @@ fn finish(
         }
         _ => None,
     };
-    FileOutcome { file: file.id, result, bytes, content: None, index }
+    FileOutcome { file: file.id, part: None, result, bytes, content: None, index }
 }

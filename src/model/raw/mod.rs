@@ -351,6 +351,23 @@ pub fn open_content(file: &SourceFile, whole_max: usize) -> Result<Opened, ReadE
     Ok(Opened::Stream(if gzip { gunzip(f) } else { f }))
 }
 
+/// The bytes of `range` of a plain file on disk, for loading one part of it (see
+/// `source::split`); refused when the file is no longer as it was found.
+pub fn read_range(file: &SourceFile, range: std::ops::Range<u64>) -> Result<Vec<u8>, ReadError> {
+    use std::os::unix::fs::FileExt;
+    let f = File::open(&file.path)?;
+    let meta = f.metadata()?;
+    if meta.len() != file.size || meta.modified().ok() != file.mtime {
+        return Err(ReadError::Changed);
+    }
+    if range.end > file.size || range.end < range.start {
+        return Err(ReadError::BeyondEnd);
+    }
+    let mut buf = spare_buffer((range.end - range.start) as usize);
+    f.read_exact_at(&mut buf, range.start)?;
+    Ok(buf)
+}
+
 /// A reader of the gzip members of `input`, decompressed.
 fn gunzip(input: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
     Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, input)))
