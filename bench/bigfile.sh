@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# One big file against many small ones: the same generated events as 500 .json.gz trail logs and
+# as one JSON Lines file (what `print --format jsonl` writes, about 1.1 GB at 1M events), loaded
+# headless and in the TUI, beside zcat over the archive, in one run, alternating, with medians.
+#
+#   bench/bigfile.sh                   1,000,000 events
+#   EVENTS=200000 RUNS=5 bench/bigfile.sh
+#   BENCH_DIR=/var/tmp/ts-bench bench/bigfile.sh     keep (or reuse) the generated inputs
+#
+# Headless: `print --format jsonl --filter 'id:=none'` (load, match nothing, write nothing), wall,
+# user CPU and peak RSS. The TUI (with tmux, bench/tui.sh): the first events on screen, the whole
+# load, peak RSS. Then the reopen of the big file with its stored archive index (REOPEN=0 skips).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-1000000}
+PER_FILE=${PER_FILE:-2000}
+RUNS=${RUNS:-3}
+for tool in zcat /usr/bin/time bc; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install gzip time bc)" >&2; exit 2; }
+done
+
+cargo build --release -p trailscope -p trailscope-gen >&2
+TS=${TS:-target/release/trailscope}
+export TRAILSCOPE_NO_CACHE=1
+
+DIR=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
+ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
+if [ ! -d "$ARCHIVE" ]; then
+    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
+fi
+BIG="$DIR/all-$EVENTS.jsonl"
+if [ ! -f "$BIG" ]; then
+    target/release/trailscope print --format jsonl "$ARCHIVE" > "$BIG.tmp" && mv "$BIG.tmp" "$BIG"
+fi
+mapfile -t FILES < <(find "$ARCHIVE" -name '*.json.gz' | sort)
+
+measure() { # command -> "wall_s user_s peak_kb"
+    local t="$DIR/.time"
+    /usr/bin/time -o "$t" -f '%e %U %M' bash -c "$1" >/dev/null 2>/dev/null || true
+    tail -1 "$t"
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+declare -A WALL USER RSS TUI
+run() { # name command
+    local r; r=$(measure "$2")
+    read -r w u m <<<"$r"
+    WALL[$1]+="$w "; USER[$1]+="$u "; RSS[$1]+="$m "
+    echo "  $1: ${w}s wall, ${u}s user, $((m / 1024)) MB" >&2
+}
+
+echo "inputs: $EVENTS events; ${#FILES[@]} files; one file of $(stat -c %s "$BIG") bytes; $(nproc) cores; runs: $RUNS" >&2
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for i in $(seq "$RUNS"); do
+    echo "run $i/$RUNS" >&2
+    run zcat "zcat ${FILES[*]} > /dev/null"
+    run many "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"
+    run one "$TS print --format jsonl --filter 'id:=none' $BIG"
+    if command -v tmux >/dev/null; then
+        for k in many one; do
+            input=$ARCHIVE; [ $k = one ] && input=$BIG
+            read -r first load rss < <(bench/tui.sh "$TS" "$input")
+            TUI[$k-first]+="$first "; TUI[$k-load]+="$load "; TUI[$k-rss]+="$rss "
+            echo "  TUI $k: first ${first} ms, load ${load} s, $((rss / 1024)) MB" >&2
+        done
+    fi
+done
+
+printf '\n%-34s %10s %10s %12s\n' "headless" "median s" "user s" "peak RSS MB"
+for k in zcat many one; do
+    printf '%-34s %10.2f %10.2f %12.0f\n' "$k" "$(echo "${WALL[$k]}" | median)" "$(echo "${USER[$k]}" | median)" \
+        "$(echo "$(echo "${RSS[$k]}" | median) / 1024" | bc -l)"
+done
+zc=$(echo "${WALL[zcat]}" | median); many=$(echo "${WALL[many]}" | median); one=$(echo "${WALL[one]}" | median)
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
+verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
+r=$(ratio "$one" "$many")
+printf '\n%-50s %-22s %s\n' "target" "measured" "verdict"
+printf '%-50s %-22s %s\n' "one big file loads within the time of many" "$r x" "$(verdict "$r <= 1.0")"
+printf '%-50s %-22s\n' "one big file beside zcat over the archive" "$(ratio "$one" "$zc") x"
+printf '%-50s %-22s\n' "many small files beside zcat" "$(ratio "$many" "$zc") x"
+one_rss=$(echo "$(echo "${RSS[one]}" | median) / 1024" | bc); many_rss=$(echo "$(echo "${RSS[many]}" | median) / 1024" | bc)
+printf '%-50s %-22s %s\n' "one big file: peak RSS within that of many" "$one_rss MB / $many_rss MB" \
+    "$(verdict "$one_rss <= $many_rss + 10")"
+if [ -n "${TUI[one-first]:-}" ]; then
+    for k in many one; do
+        printf '%-50s %-22s\n' "TUI $k: first events / whole load / peak" \
+            "$(echo "${TUI[$k-first]}" | median) ms / $(echo "${TUI[$k-load]}" | median) s / $(($(echo "${TUI[$k-rss]}" | median | cut -d. -f1) / 1024)) MB"
+    done
+    f=$(echo "${TUI[one-first]}" | median)
+    printf '%-50s %-22s %s\n' "TUI on the big file: first events <= 200 ms" "$f ms" "$(verdict "$f <= 200")"
+fi
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ "${REOPEN:-1}" != 0 ]; then
+    CACHE="$DIR/cache-bigfile"
+    rm -rf "$CACHE"
+    WITH="env -u TRAILSCOPE_NO_CACHE $TS print --cache-dir $CACHE --format jsonl --filter 'id:=none' $BIG"
+    run first_open "$WITH"
+    for i in $(seq "$RUNS"); do run reopen "$WITH"; done
+    printf '\n%-50s %-22s\n' "big file: first open with the cache (builds index)" "$(echo "${WALL[first_open]}" | median) s"
+    printf '%-50s %-22s\n' "big file: reopen with the stored index" "$(echo "${WALL[reopen]}" | median) s, $(( $(echo "${RSS[reopen]}" | median | cut -d. -f1) / 1024 )) MB"
+    rm -rf "$CACHE"
+fi
