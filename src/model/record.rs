@@ -12,11 +12,36 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// A string field that tolerates other JSON types: booleans and numbers become their text,
-/// null, objects and arrays become absent.
+/// null, objects and arrays become absent. What the value was is kept beside (see
+/// [`Lenient::known`]).
 #[derive(Debug, Default, Clone)]
-pub struct Lenient<'a>(pub Option<Cow<'a, str>>);
+pub struct Lenient<'a>(pub Option<Cow<'a, str>>, pub Shape);
+
+/// What a [`Lenient`] field's value was in the record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// Not in the record (or the record's object around it was not).
+    #[default]
+    Absent,
+    /// `null`.
+    Null,
+    /// A string: the text is its value.
+    Str,
+    /// A number, a boolean, an object or an array.
+    Other,
+}
 
 impl<'a> Lenient<'a> {
+    /// The field as Sigma reads it, when the parse tells it exactly: `Some(None)` for absent
+    /// or null, `Some(Some(text))` for a string; `None` for any other value (its text as
+    /// written is not kept).
+    pub fn known(&self) -> Option<Option<&str>> {
+        match self.1 {
+            Shape::Absent | Shape::Null => Some(None),
+            Shape::Str => Some(self.0.as_deref()),
+            Shape::Other => None,
+        }
+    }
     /// The text, or "" when absent.
     pub fn as_str(&self) -> &str {
         self.0.as_deref().unwrap_or("")
@@ -36,42 +61,42 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
                 f.write_str("any JSON value")
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Borrowed(v))))
+                Ok(Lenient(Some(Cow::Borrowed(v)), Shape::Str))
             }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Owned(v.to_owned()))))
+                Ok(Lenient(Some(Cow::Owned(v.to_owned())), Shape::Str))
             }
             fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Owned(v))))
+                Ok(Lenient(Some(Cow::Owned(v)), Shape::Str))
             }
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
+                Ok(Lenient(Some(Cow::Borrowed(if v { "true" } else { "false" })), Shape::Other))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+                Ok(Lenient(Some(Cow::Owned(v.to_string())), Shape::Other))
             }
             fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+                Ok(Lenient(Some(Cow::Owned(v.to_string())), Shape::Other))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(Cow::Owned(v.to_string()))))
+                Ok(Lenient(Some(Cow::Owned(v.to_string())), Shape::Other))
             }
             fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Lenient(None))
+                Ok(Lenient(None, Shape::Null))
             }
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Lenient(None))
+                Ok(Lenient(None, Shape::Null))
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
                 Lenient::deserialize(d)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Lenient(None))
+                Ok(Lenient(None, Shape::Other))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Lenient(None))
+                Ok(Lenient(None, Shape::Other))
             }
         }
         d.deserialize_any(V(PhantomData))
@@ -303,6 +328,9 @@ impl<'de: 'a, 'a> Visitor<'de> for Collect<'_, 'a> {
 #[serde(default)]
 /// `userIdentity.sessionContext.sessionIssuer`.
 pub struct Issuer<'a> {
+    #[serde(borrow, rename = "type")]
+    /// type
+    pub kind: Lenient<'a>,
     #[serde(borrow, rename = "userName")]
     /// userName
     pub user_name: Lenient<'a>,

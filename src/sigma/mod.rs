@@ -46,6 +46,47 @@ pub struct RuleSet {
     /// `paths` as a tree, with eventID and eventTime after them: what one walk of a raw record
     /// takes out (built at the first evaluation).
     tree: std::sync::OnceLock<extract::Paths>,
+    /// Which of [`KNOWN`] the rules name: (position in `KNOWN`, index in `paths`).
+    known_slots: std::sync::OnceLock<Vec<(usize, usize)>>,
+}
+
+/// Fields a record's parser reads anyway, which [`RuleSet::eval_summarised`] takes from
+/// [`Known`] instead of looking them up in the raw record (for an absent one, a lookup
+/// reads every top-level member of the record).
+pub const KNOWN: [&str; 10] = [
+    "eventName",
+    "eventSource",
+    "errorCode",
+    "userAgent",
+    "sourceIPAddress",
+    "eventType",
+    "awsRegion",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.sessionContext.sessionIssuer.type",
+];
+
+/// The values of [`KNOWN`] for one record, in that order: `Some(None)` absent or null,
+/// `Some(Some(text))` a string, `None` not known (another kind of value: looked up).
+pub type Known<'r> = [Option<Option<&'r str>>; KNOWN.len()];
+
+/// [`Known`] of a record as its parser read it.
+pub fn known_of<'r>(r: &'r crate::model::record::RecordFields<'_>) -> Known<'r> {
+    let identity = r.identity.0.as_ref();
+    let issuer = identity.and_then(|i| i.session.0.as_ref()).and_then(|s| s.issuer.0.as_ref());
+    [
+        r.event_name.known(),
+        r.event_source.known(),
+        r.error_code.known(),
+        r.user_agent.known(),
+        r.source_ip.known(),
+        r.event_type.known(),
+        r.region.known(),
+        // No userIdentity object: nothing under it.
+        identity.map_or(Some(None), |i| i.kind.known()),
+        identity.map_or(Some(None), |i| i.arn.known()),
+        issuer.map_or(Some(None), |i| i.kind.known()),
+    ]
 }
 
 /// The top-level fields taken out of each record besides those the rules name: what `detect`
@@ -224,6 +265,12 @@ impl RuleSet {
         self.tree.get_or_init(|| extract::Paths::new(&self.paths, &WRITTEN))
     }
 
+    fn known_slots(&self) -> &[(usize, usize)] {
+        self.known_slots.get_or_init(|| {
+            KNOWN.iter().enumerate().filter_map(|(k, dotted)| Some((k, *self.path_index.get(*dotted)?))).collect()
+        })
+    }
+
     /// The index of a field path, registering it.
     fn field(&mut self, dotted: &str) -> usize {
         if let Some(&i) = self.path_index.get(dotted) {
@@ -335,11 +382,14 @@ impl RuleSet {
     /// record that repeats them): the first one found is taken without reading further.
     /// `written`: whether eventID and eventTime as written are wanted (else they are left
     /// `None`), asked only of a record that matched.
-    pub fn eval_summarised(
-        &self,
+    ///
+    /// `known`: fields the parser read, taken as they are (see [`Known`]).
+    pub fn eval_summarised<'r>(
+        &'r self,
         summary: SummaryFields<'_>,
-        raw: &[u8],
-        once: &[&str],
+        raw: &'r [u8],
+        once: &'r [&'r str],
+        known: &Known<'r>,
         written: impl FnOnce() -> bool,
     ) -> Option<RecordHits> {
         let candidates = self.candidates(summary);
@@ -347,7 +397,15 @@ impl RuleSet {
             return None;
         }
         let record = extract::Lazy::new(raw, self.tree(), once)?;
-        let fields = Fields::lazy(&record, &self.paths);
+        let mut given = [(0usize, None); KNOWN.len()];
+        let mut n = 0;
+        for &(k, field) in self.known_slots() {
+            if let Some(v) = known[k] {
+                given[n] = (field, v);
+                n += 1;
+            }
+        }
+        let fields = Fields::lazy(&record, &self.paths, &given[..n]);
         let rules: Vec<u16> =
             candidates.into_iter().filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
         if rules.is_empty() {

@@ -147,8 +147,90 @@ fn raw_records_evaluate_as_parsed_ones() {
         assert_eq!(s.eval_bytes(raw.as_bytes()), expected, "{raw}");
         // Where records are parsed (valid JSON), the fields are read as the rules ask for them.
         if serde_json::from_str::<serde_json::Value>(raw).is_ok() {
-            let lazily = s.eval_summarised(SummaryFields::default(), raw.as_bytes(), &[], || false);
+            let lazily =
+                s.eval_summarised(SummaryFields::default(), raw.as_bytes(), &[], &[None; KNOWN.len()], || false);
             assert_eq!(lazily.map(|h| h.rules).unwrap_or_default(), expected, "{raw}");
         }
     }
+}
+
+#[test]
+fn fields_the_parser_read_are_taken_as_a_lookup_would_find_them() {
+    // One rule per field the parser reads, each true only for a string value, and one per field
+    // true for absent or null: every way each field can be written must give the lookup's answer.
+    let mut detection = String::new();
+    let mut names = Vec::new();
+    for (i, path) in KNOWN.iter().enumerate() {
+        detection.push_str(&format!("a{i}:\n  {path}|contains: x\nn{i}:\n  {path}: null\n"));
+        names.push(format!("a{i}"));
+        names.push(format!("n{i}"));
+    }
+    let conditions: Vec<String> = names.iter().map(|n| format!("title: T{n}\nid: {n}\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  {}\n  condition: {n}\n", detection.replace('\n', "\n  "))).collect();
+    let mut s = RuleSet::new();
+    for (i, y) in conditions.iter().enumerate() {
+        s.add_yaml(y, &format!("r{i}.yml"));
+    }
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    assert_eq!(s.rules.len(), 2 * KNOWN.len());
+    let values = [
+        json!("x-value"),
+        json!("no"),
+        json!(""),
+        json!("esc\"x\u{e9}"),
+        json!(null),
+        json!(5),
+        json!(1.5e3),
+        json!(true),
+        json!({"x": 1}),
+        json!(["x"]),
+    ];
+    let nested = |path: &str, v: &serde_json::Value| {
+        let mut out = v.clone();
+        for key in path.split('.').rev() {
+            out = json!({ key: out });
+        }
+        out
+    };
+    let merge = |a: &mut serde_json::Value, b: serde_json::Value| {
+        fn go(a: &mut serde_json::Value, b: serde_json::Value) {
+            match (a, b) {
+                (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                    for (k, v) in b {
+                        match a.get_mut(&k) {
+                            Some(x) if x.is_object() && v.is_object() => go(x, v),
+                            _ => {
+                                a.insert(k, v);
+                            }
+                        }
+                    }
+                }
+                (a, b) => *a = b,
+            }
+        }
+        go(a, b)
+    };
+    let mut checked = 0;
+    for (n, v) in values.iter().enumerate() {
+        for skip in 0..KNOWN.len() + 1 {
+            // Every field with this value but one (left out), beside a record's usual fields.
+            let mut rec = json!({"eventTime": "2024-01-01T00:00:00Z", "eventID": format!("id-{n}")});
+            for (i, path) in KNOWN.iter().enumerate() {
+                if i != skip {
+                    merge(&mut rec, nested(path, v));
+                }
+            }
+            // userIdentity as something other than an object: nothing under it.
+            if skip == KNOWN.len() && n % 2 == 0 {
+                rec["userIdentity"] = v.clone();
+            }
+            let raw = rec.to_string();
+            let Ok(fields) = crate::model::record::RecordFields::parse(raw.as_bytes()) else { continue };
+            let expected = s.eval(&rec);
+            let known = known_of(&fields);
+            let got = s.eval_summarised(SummaryFields::default(), raw.as_bytes(), &[], &known, || false);
+            assert_eq!(got.map(|h| h.rules).unwrap_or_default(), expected, "{raw}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 80, "{checked}");
 }

@@ -61,6 +61,8 @@ pub(crate) struct Fields<'a> {
     raws: Vec<super::extract::Raw<'a>>,
     /// Or a record read as its fields are asked for.
     lazy: Option<&'a super::extract::Lazy<'a>>,
+    /// Fields known before it is read (by index in `paths`): absent (`None`), or a string.
+    known: &'a [(usize, Option<&'a str>)],
     paths: &'a [Vec<String>],
     /// Each field's text once found (boxed: a record's few fields are asked for, of many).
     cache: Vec<OnceCell<Option<Box<Text<'a>>>>>,
@@ -72,6 +74,7 @@ impl<'a> Fields<'a> {
             record,
             raws: Vec::new(),
             lazy: None,
+            known: &[],
             paths,
             cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
         }
@@ -79,7 +82,7 @@ impl<'a> Fields<'a> {
 
     /// The fields of no record, for matchers that test a text alone.
     pub(crate) fn none() -> Fields<'static> {
-        Fields { record: &Value::Null, raws: Vec::new(), lazy: None, paths: &[], cache: Vec::new() }
+        Fields { record: &Value::Null, raws: Vec::new(), lazy: None, known: &[], paths: &[], cache: Vec::new() }
     }
 
     /// The fields whose raw JSON [`super::extract::Paths::extract`] took out of a record (its
@@ -90,20 +93,29 @@ impl<'a> Fields<'a> {
             record: &Value::Null,
             raws,
             lazy: None,
+            known: &[],
             paths,
             cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
         }
     }
 
-    /// The fields of a record read as they are asked for.
-    pub(crate) fn lazy(record: &'a super::extract::Lazy<'a>, paths: &'a [Vec<String>]) -> Self {
+    /// The fields of a record read as they are asked for, but those `known` (by index in
+    /// `paths`: `None` absent or null, else the string), which are taken as they are.
+    pub(crate) fn lazy(
+        record: &'a super::extract::Lazy<'a>,
+        paths: &'a [Vec<String>],
+        known: &'a [(usize, Option<&'a str>)],
+    ) -> Self {
         let cache = (0..paths.len()).map(|_| OnceCell::new()).collect();
-        Fields { record: &Value::Null, raws: Vec::new(), lazy: Some(record), paths, cache }
+        Fields { record: &Value::Null, raws: Vec::new(), lazy: Some(record), known, paths, cache }
     }
 
     pub(crate) fn get(&self, field: usize) -> Option<&Text<'a>> {
         self.cache[field]
             .get_or_init(|| {
+                if let Some(&(_, v)) = self.known.iter().find(|(f, _)| *f == field) {
+                    return v.map(|raw| Box::new(Text { raw: Cow::Borrowed(raw), lower: OnceCell::new() }));
+                }
                 if let Some(lazy) = self.lazy {
                     let (raw, _) = super::extract::leaf(lazy.get(&self.paths[field])?).ok()??;
                     return Some(Box::new(Text { raw, lower: OnceCell::new() }));

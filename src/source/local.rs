@@ -143,15 +143,15 @@ impl LocalBatch {
         // As the store keeps them (see sigma::summary_of): an Insights event's summary fields
         // are those of the API it concerns, so they say nothing.
         let name = r.display_name();
-        let id = r.identity.0.as_ref();
+        let identity = r.identity.0.as_ref();
         let summary = if r.category.as_str().eq_ignore_ascii_case("insight") {
             SummaryFields::default()
         } else {
             SummaryFields {
                 name: &name,
                 source: r.display_source(),
-                identity_type: id.map_or("", |i| i.kind.as_str()),
-                arn: id.map_or("", |i| i.arn.as_str()),
+                identity_type: identity.map_or("", |i| i.kind.as_str()),
+                arn: identity.map_or("", |i| i.arn.as_str()),
                 agent: r.user_agent.as_str(),
             }
         };
@@ -160,7 +160,8 @@ impl LocalBatch {
         // record's own are taken out, for a record that matched).
         let (id, time) = (r.event_id.as_str(), r.event_time.as_str());
         let ambiguous = || maybe_not_text(id) || maybe_not_text(time);
-        let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, ambiguous) else { return };
+        let known = crate::sigma::known_of(r);
+        let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, &known, ambiguous) else { return };
         let ambiguous = ambiguous();
         let i = index as u32;
         let (id, time) = match ambiguous {
