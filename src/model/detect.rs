@@ -114,9 +114,11 @@ fn push_range(ranges: &mut Vec<Range<u32>>, range: Range<u32>) {
 pub struct Detections {
     /// The rules, by the index hits refer to.
     pub rules: Vec<RuleInfo>,
-    /// Matched rule indices by event, for events with at least one (a fast hash: hundreds of
-    /// thousands of events may match).
-    hits: foldhash::HashMap<u32, Vec<u16>>,
+    /// Matched rule indices by event, for events with at least one (hundreds of thousands may
+    /// match): in event order as batches bring them, found by a binary search; those recorded
+    /// out of order (evaluated after loading, behind later ones) in `late`.
+    hits: Vec<(u32, Vec<u16>)>,
+    late: foldhash::HashMap<u32, Vec<u16>>,
     /// How many events have been evaluated so far (by their source, or after loading).
     pub evaluated: usize,
     /// Events matched per rule, by rule index.
@@ -142,12 +144,23 @@ impl Detections {
             }
             self.per_rule[h] += 1;
         }
-        self.hits.insert(index, hits);
+        match self.hits.last() {
+            Some(&(last, _)) if last >= index => match self.hits.binary_search_by_key(&index, |(i, _)| *i) {
+                Ok(at) => self.hits[at].1 = hits,
+                Err(_) => {
+                    self.late.insert(index, hits);
+                }
+            },
+            _ => self.hits.push((index, hits)),
+        }
     }
 
     /// The rules that matched event `index` (empty: none, or not evaluated yet).
     pub fn of(&self, index: u32) -> &[u16] {
-        self.hits.get(&index).map_or(&[], Vec::as_slice)
+        match self.hits.binary_search_by_key(&index, |(i, _)| *i) {
+            Ok(at) => &self.hits[at].1,
+            Err(_) => self.late.get(&index).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// The highest level among the rules event `index` matched.
@@ -157,12 +170,13 @@ impl Detections {
 
     /// How many events matched at least one rule.
     pub fn events(&self) -> usize {
-        self.hits.len()
+        self.hits.len() + self.late.len()
     }
 
     /// Every (event, rules) pair, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u16])> {
-        self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
+        let late = self.late.iter().map(|(&i, h)| (i, h.as_slice()));
+        self.hits.iter().map(|(i, h)| (*i, h.as_slice())).chain(late)
     }
 
     /// Takes what a source found in the batch whose events were just added at `range`:
@@ -204,6 +218,7 @@ impl Detections {
     /// Forgets what matched (the events are about to be replaced); the rules stay.
     pub fn clear(&mut self) {
         self.hits.clear();
+        self.late.clear();
         self.per_rule.clear();
         self.evaluated = 0;
         self.unevaluated.clear();
@@ -243,5 +258,16 @@ mod tests {
         assert_eq!(d.top_level(3), Some(Level::Medium));
         assert_eq!(d.top_level(5), Some(Level::High));
         assert_eq!(d.top_level(4), None);
+        // Out of order (evaluated after loading, behind later events), and again in place.
+        d.record(1, vec![1]);
+        d.record(4, vec![0]);
+        d.record(9, vec![0]);
+        d.record(5, vec![0]);
+        assert_eq!((d.of(1), d.of(4), d.of(5), d.of(9)), (&[1][..], &[0][..], &[0][..], &[0][..]));
+        assert!(d.of(2).is_empty() && d.of(10).is_empty());
+        assert_eq!(d.events(), 5);
+        let mut all: Vec<(u32, Vec<u16>)> = d.iter().map(|(i, h)| (i, h.to_vec())).collect();
+        all.sort();
+        assert_eq!(all, vec![(1, vec![1]), (3, vec![0, 2]), (4, vec![0]), (5, vec![0]), (9, vec![0])]);
     }
 }

@@ -70,6 +70,8 @@ pub const KNOWN: [&str; 10] = [
 /// `Some(Some(text))` a string, `None` not known (another kind of value: looked up).
 pub type Known<'r> = [Option<Option<&'r str>>; KNOWN.len()];
 
+const _: () = assert!(KNOWN.len() <= value::KNOWN_MAX);
+
 /// [`Known`] of a record as its parser read it.
 pub fn known_of<'r>(r: &'r crate::model::record::RecordFields<'_>) -> Known<'r> {
     let identity = r.identity.0.as_ref();
@@ -294,6 +296,14 @@ impl RuleSet {
     /// summary fields, as [`RuleSet::may_match`] decides: only the rules that name the
     /// event's eventName (or none) are tested, each field's text lowercased once for all.
     fn candidates(&self, ev: SummaryFields<'_>) -> Vec<u16> {
+        let mut out = Vec::new();
+        self.candidates_into(ev, &mut out);
+        out
+    }
+
+    /// [`RuleSet::candidates`] into `out` (emptied first).
+    fn candidates_into(&self, ev: SummaryFields<'_>, out: &mut Vec<u16>) {
+        out.clear();
         let texts = SummaryTexts {
             name: Text::of(ev.name),
             source: Text::of(ev.source),
@@ -306,7 +316,8 @@ impl RuleSet {
         let allowed = |&i: &u16| self.required[i as usize].iter().all(|(w, r)| texts.allows(*w, r));
         if ev.name.is_empty() {
             // Not known: no requirement on it rules a rule out.
-            return (0..self.rules.len() as u16).filter(allowed).collect();
+            out.extend((0..self.rules.len() as u16).filter(allowed));
+            return;
         }
         // The name lowercased: an ASCII one (every real one) on the stack, not allocated.
         let mut buf = [0u8; 64];
@@ -320,7 +331,6 @@ impl RuleSet {
         };
         let named = self.by_name.get(key).map_or(&[][..], Vec::as_slice);
         let (mut a, mut b) = (named.iter().peekable(), self.unindexed.iter().peekable());
-        let mut out = Vec::new();
         // Both lists are in rule order: merged, in rule order.
         loop {
             let next = match (a.peek(), b.peek()) {
@@ -333,7 +343,6 @@ impl RuleSet {
                 out.push(i);
             }
         }
-        out
     }
     /// Indices (in [`RuleSet::rules`]) of the rules that match `record`.
     pub fn eval(&self, record: &serde_json::Value) -> Vec<u16> {
@@ -392,7 +401,26 @@ impl RuleSet {
         known: &Known<'r>,
         written: impl FnOnce() -> bool,
     ) -> Option<RecordHits> {
-        let candidates = self.candidates(summary);
+        thread_local! {
+            /// The candidate rules of the record at hand: one buffer a thread, not one a record.
+            static CANDIDATES: std::cell::Cell<Vec<u16>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut candidates = CANDIDATES.with(|c| c.take());
+        self.candidates_into(summary, &mut candidates);
+        let hits = self.eval_candidates(&candidates, raw, once, known, written);
+        CANDIDATES.with(|c| c.set(candidates));
+        hits
+    }
+
+    /// [`RuleSet::eval_summarised`] of the rules `candidates`.
+    fn eval_candidates<'r>(
+        &'r self,
+        candidates: &[u16],
+        raw: &'r [u8],
+        once: &'r [&'r str],
+        known: &Known<'r>,
+        written: impl FnOnce() -> bool,
+    ) -> Option<RecordHits> {
         if candidates.is_empty() {
             return None;
         }
@@ -407,7 +435,7 @@ impl RuleSet {
         }
         let fields = Fields::lazy(&record, &self.paths, &given[..n]);
         let rules: Vec<u16> =
-            candidates.into_iter().filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
+            candidates.iter().copied().filter(|&i| self.rules[i as usize].detection.matches(&fields)).collect();
         if rules.is_empty() {
             return None;
         }

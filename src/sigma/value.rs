@@ -61,12 +61,18 @@ pub(crate) struct Fields<'a> {
     raws: Vec<super::extract::Raw<'a>>,
     /// Or a record read as its fields are asked for.
     lazy: Option<&'a super::extract::Lazy<'a>>,
-    /// Fields known before it is read (by index in `paths`): absent (`None`), or a string.
+    /// Fields known before it is read (by index in `paths`): absent (`None`), or a string;
+    /// and their texts, made when first asked for (nothing is allocated for them).
     known: &'a [(usize, Option<&'a str>)],
+    known_texts: [OnceCell<Text<'a>>; KNOWN_MAX],
     paths: &'a [Vec<String>],
-    /// Each field's text once found (boxed: a record's few fields are asked for, of many).
-    cache: Vec<OnceCell<Option<Box<Text<'a>>>>>,
+    /// Each other field's text once found (boxed: a record's few fields are asked for, of
+    /// many), made when the first of them is asked for.
+    cache: OnceCell<Vec<OnceCell<Option<Box<Text<'a>>>>>>,
 }
+
+/// The most fields [`Fields::lazy`] is given as known.
+pub(crate) const KNOWN_MAX: usize = 12;
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(record: &'a Value, paths: &'a [Vec<String>]) -> Self {
@@ -75,14 +81,23 @@ impl<'a> Fields<'a> {
             raws: Vec::new(),
             lazy: None,
             known: &[],
+            known_texts: Default::default(),
             paths,
-            cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
+            cache: OnceCell::new(),
         }
     }
 
     /// The fields of no record, for matchers that test a text alone.
     pub(crate) fn none() -> Fields<'static> {
-        Fields { record: &Value::Null, raws: Vec::new(), lazy: None, known: &[], paths: &[], cache: Vec::new() }
+        Fields {
+            record: &Value::Null,
+            raws: Vec::new(),
+            lazy: None,
+            known: &[],
+            known_texts: Default::default(),
+            paths: &[],
+            cache: OnceCell::new(),
+        }
     }
 
     /// The fields whose raw JSON [`super::extract::Paths::extract`] took out of a record (its
@@ -94,8 +109,9 @@ impl<'a> Fields<'a> {
             raws,
             lazy: None,
             known: &[],
+            known_texts: Default::default(),
             paths,
-            cache: (0..paths.len()).map(|_| OnceCell::new()).collect(),
+            cache: OnceCell::new(),
         }
     }
 
@@ -106,16 +122,26 @@ impl<'a> Fields<'a> {
         paths: &'a [Vec<String>],
         known: &'a [(usize, Option<&'a str>)],
     ) -> Self {
-        let cache = (0..paths.len()).map(|_| OnceCell::new()).collect();
-        Fields { record: &Value::Null, raws: Vec::new(), lazy: Some(record), known, paths, cache }
+        assert!(known.len() <= KNOWN_MAX, "at most {KNOWN_MAX} known fields");
+        Fields {
+            record: &Value::Null,
+            raws: Vec::new(),
+            lazy: Some(record),
+            known,
+            known_texts: Default::default(),
+            paths,
+            cache: OnceCell::new(),
+        }
     }
 
     pub(crate) fn get(&self, field: usize) -> Option<&Text<'a>> {
-        self.cache[field]
+        if let Some(i) = self.known.iter().position(|(f, _)| *f == field) {
+            let text = self.known[i].1?;
+            return Some(self.known_texts[i].get_or_init(|| Text::of(text)));
+        }
+        let cache = self.cache.get_or_init(|| (0..self.paths.len()).map(|_| OnceCell::new()).collect());
+        cache[field]
             .get_or_init(|| {
-                if let Some(&(_, v)) = self.known.iter().find(|(f, _)| *f == field) {
-                    return v.map(|raw| Box::new(Text { raw: Cow::Borrowed(raw), lower: OnceCell::new() }));
-                }
                 if let Some(lazy) = self.lazy {
                     let (raw, _) = super::extract::leaf(lazy.get(&self.paths[field])?).ok()??;
                     return Some(Box::new(Text { raw, lower: OnceCell::new() }));
