@@ -218,6 +218,22 @@ fn filter_terms_and_the_rule_facet() {
         assert_eq!(n as usize, store.detections.per_rule[r as usize]);
     }
     assert!(facet.top.windows(2).all(|w| w[0].1 >= w[1].1));
+    drop(store);
+    // In a filtered view, only the view's events are counted.
+    check(&mut state, "level:high", &|i| levels.get(&i).is_some_and(|l| *l >= Level::High));
+    state.settle();
+    let summary = state.facets().summary().unwrap().clone();
+    let facet = &summary.facets[0];
+    let store = state.store().read();
+    let mut expected: BTreeMap<u16, u32> = BTreeMap::new();
+    for &i in state.view() {
+        for &r in store.detections.of(i) {
+            *expected.entry(r).or_default() += 1;
+        }
+    }
+    let got: BTreeMap<u16, u32> = facet.top.iter().map(|&(r, n)| (r as u16, n)).collect();
+    assert_eq!(got, expected);
+    assert!(got.values().sum::<u32>() < store.detections.per_rule.iter().sum::<usize>() as u32);
 }
 
 #[test]

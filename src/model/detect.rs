@@ -114,11 +114,9 @@ fn push_range(ranges: &mut Vec<Range<u32>>, range: Range<u32>) {
 pub struct Detections {
     /// The rules, by the index hits refer to.
     pub rules: Vec<RuleInfo>,
-    /// Matched rule indices by event, for events with at least one (hundreds of thousands may
-    /// match): in event order as batches bring them, found by a binary search; those recorded
-    /// out of order (evaluated after loading, behind later ones) in `late`.
-    hits: Vec<(u32, Vec<u16>)>,
-    late: foldhash::HashMap<u32, Vec<u16>>,
+    /// Matched rule indices by event, for events with at least one (a fast hash: hundreds of
+    /// thousands of events may match, and the filter asks for one event at a time).
+    hits: foldhash::HashMap<u32, Vec<u16>>,
     /// How many events have been evaluated so far (by their source, or after loading).
     pub evaluated: usize,
     /// Events matched per rule, by rule index.
@@ -144,23 +142,12 @@ impl Detections {
             }
             self.per_rule[h] += 1;
         }
-        match self.hits.last() {
-            Some(&(last, _)) if last >= index => match self.hits.binary_search_by_key(&index, |(i, _)| *i) {
-                Ok(at) => self.hits[at].1 = hits,
-                Err(_) => {
-                    self.late.insert(index, hits);
-                }
-            },
-            _ => self.hits.push((index, hits)),
-        }
+        self.hits.insert(index, hits);
     }
 
     /// The rules that matched event `index` (empty: none, or not evaluated yet).
     pub fn of(&self, index: u32) -> &[u16] {
-        match self.hits.binary_search_by_key(&index, |(i, _)| *i) {
-            Ok(at) => &self.hits[at].1,
-            Err(_) => self.late.get(&index).map_or(&[], Vec::as_slice),
-        }
+        self.hits.get(&index).map_or(&[], Vec::as_slice)
     }
 
     /// The highest level among the rules event `index` matched.
@@ -170,13 +157,12 @@ impl Detections {
 
     /// How many events matched at least one rule.
     pub fn events(&self) -> usize {
-        self.hits.len() + self.late.len()
+        self.hits.len()
     }
 
     /// Every (event, rules) pair, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u16])> {
-        let late = self.late.iter().map(|(&i, h)| (i, h.as_slice()));
-        self.hits.iter().map(|(i, h)| (*i, h.as_slice())).chain(late)
+        self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
     }
 
     /// Takes what a source found in the batch whose events were just added at `range`:
@@ -218,7 +204,6 @@ impl Detections {
     /// Forgets what matched (the events are about to be replaced); the rules stay.
     pub fn clear(&mut self) {
         self.hits.clear();
-        self.late.clear();
         self.per_rule.clear();
         self.evaluated = 0;
         self.unevaluated.clear();

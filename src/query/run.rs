@@ -677,11 +677,24 @@ fn rule_facet(s: &EventStore, view: &[u32]) -> Option<Facet> {
         return None;
     }
     let mut counts = vec![0u32; d.rules.len()];
-    for &i in view {
-        for &r in d.of(i) {
+    let mut count = |rules: &[u16]| {
+        for &r in rules {
             if let Some(c) = counts.get_mut(r as usize) {
                 *c += 1;
             }
+        }
+    };
+    // The matched events (fewer than the view, mostly) in the view: one pass over each, not
+    // a look-up per event of the view.
+    let mut in_view = vec![0u64; s.len().div_ceil(64)];
+    for &i in view {
+        if let Some(w) = in_view.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    for (i, rules) in d.iter() {
+        if in_view.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0) {
+            count(rules);
         }
     }
     let mut top: Vec<(Sym, u32)> =
