@@ -38,9 +38,35 @@ pub struct DetectRequest {
 struct Hit {
     /// The event's index in the store.
     event: u32,
-    event_id: String,
-    event_time: String,
     rule: u16,
+}
+
+/// What `detect` found: the (event, rule) pairs newest first, and the eventID and eventTime of
+/// the events read back and evaluated here, as their records write them (sanitised).
+struct Found {
+    hits: Vec<Hit>,
+    texts: std::collections::HashMap<u32, (String, String)>,
+}
+
+impl Found {
+    /// eventID and eventTime of event `i` as a detection says them: as its record writes them
+    /// (strings, sanitised), which its summary gives back but for the few its source noted.
+    fn texts(&self, store: &crate::model::EventStore, i: u32) -> (String, String) {
+        if let Some((id, t)) = self.texts.get(&i) {
+            return (id.clone(), t.clone());
+        }
+        let ev = &store.events[i as usize];
+        match store.detections.written(i) {
+            Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
+            // (The time as written is digits and separators: nothing to sanitise.)
+            None => (owned_sanitized(store.event_id(ev).to_string()), time::format_rfc3339(ev.time)),
+        }
+    }
+
+    /// How many events matched a rule (the pairs are grouped by event).
+    fn events(&self) -> usize {
+        self.hits.windows(2).filter(|w| w[0].event != w[1].event).count() + usize::from(!self.hits.is_empty())
+    }
 }
 
 /// Runs `detect`; the exit status.
@@ -125,11 +151,13 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         (gather(Box::new(boundary::for_inputs(&p.paths, &opts)), &raw, None, err), None)
     };
     let unevaluated = loaded.store.detections.take_unevaluated();
-    let (hits, unread) = evaluate(&rules, &q, &loaded, &unevaluated, &raw);
+    let (found, unread) = evaluate(&rules, &q, &loaded, &unevaluated, &raw);
+    let texts = |i: u32| found.texts(&loaded.store, i);
     let written = match req.format {
-        DetectFormat::Jsonl => write_jsonl(&rules, &hits, out),
-        DetectFormat::Table => write_table(&rules, &hits, out),
+        DetectFormat::Jsonl => write_jsonl(&rules, &found.hits, &texts, out),
+        DetectFormat::Table => write_table(&rules, &found.hits, &texts, out),
     };
+    let hits = &found.hits;
     if let Some((s, window)) = &s3_status {
         s3::report(s, window, err);
     }
@@ -141,7 +169,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     }
     let shown = loaded.store.len();
     report(&loaded, Matched { shown, unread }, err);
-    let events = hits.iter().map(|h| h.event).collect::<std::collections::HashSet<u32>>().len();
+    let events = found.events();
     let _ = writeln!(
         err,
         "trailscope: {} {} of {} {} in {} {}",
@@ -242,7 +270,7 @@ fn evaluate(
     loaded: &Loaded,
     unevaluated: &[std::ops::Range<u32>],
     raw: &RawReader,
-) -> (Vec<Hit>, usize) {
+) -> (Found, usize) {
     let store = &loaded.store;
     let mut matcher = Matcher::new(q);
     matcher.prepare(store);
@@ -262,53 +290,34 @@ fn evaluate(
     for &i in &shown {
         is_shown[i as usize] = true;
     }
-    let found: Vec<(u32, &[u16])> =
-        store.detections.iter().filter(|&(i, _)| is_shown.get(i as usize) == Some(&true) && !pending(i)).collect();
-    let mut per_event: Vec<Option<Vec<Hit>>> = found
-        .par_iter()
-        .map(|&(i, found)| {
-            let ev = &store.events[i as usize];
-            // As the record writes them: the summary gives them back, but for the few
-            // records the source noted.
-            let (event_id, event_time) = match store.detections.written(i) {
-                Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
-                // (The time as written is digits and separators: nothing to sanitise.)
-                None => (owned_sanitized(store.event_id(ev).to_string()), time::format_rfc3339(ev.time)),
-            };
-            Some(
-                found
-                    .iter()
-                    .map(|&rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
-                    .collect(),
-            )
-        })
-        .collect();
-    drop(found);
-    // The events their source did not evaluate are read back and evaluated here.
+    let mut hits: Vec<Hit> = Vec::new();
+    for (i, rules) in store.detections.iter() {
+        if is_shown.get(i as usize) == Some(&true) && !pending(i) {
+            hits.extend(rules.iter().map(|&rule| Hit { event: i, rule }));
+        }
+    }
+    // The events their source did not evaluate are read back and evaluated here (`Err`: the
+    // record could not be read).
     let unevaluated: Vec<u32> =
         if unevaluated.is_empty() { Vec::new() } else { shown.into_iter().filter(|&i| pending(i)).collect() };
-    per_event.par_extend(unevaluated.par_iter().map(|&i| {
-        let ev = &store.events[i as usize];
-        if !rules.may_match(crate::sigma::summary_of(store, ev)) {
-            return Some(Vec::new());
-        }
-        let bytes = raw.read(store.file_of(ev)?, ev.loc).ok()?;
-        let Some(found) = rules.eval_record(&bytes) else {
-            return Some(Vec::new());
-        };
+    let read_here: Vec<Result<Option<(u32, crate::sigma::RecordHits)>, ()>> = unevaluated
+        .par_iter()
+        .map(|&i| {
+            let ev = &store.events[i as usize];
+            if !rules.may_match(crate::sigma::summary_of(store, ev)) {
+                return Ok(None);
+            }
+            let bytes = raw.read(store.file_of(ev).ok_or(())?, ev.loc).map_err(|_| ())?;
+            Ok(rules.eval_record(&bytes).map(|found| (i, found)))
+        })
+        .collect();
+    let unread = read_here.iter().filter(|r| r.is_err()).count();
+    let mut texts = std::collections::HashMap::new();
+    for (i, found) in read_here.into_iter().flatten().flatten() {
         let text = |s: Option<String>| s.map(|s| sanitize(&s).into_owned()).unwrap_or_default();
-        let (event_id, event_time) = (text(found.event_id), text(found.event_time));
-        Some(
-            found
-                .rules
-                .into_iter()
-                .map(|rule| Hit { event: i, event_id: event_id.clone(), event_time: event_time.clone(), rule })
-                .collect(),
-        )
-    }));
-    let unread = per_event.iter().filter(|h| h.is_none()).count();
-    per_event.retain(|h| h.as_ref().is_some_and(|h| !h.is_empty()));
-    let mut hits: Vec<Hit> = per_event.into_iter().flatten().flatten().collect();
+        texts.insert(i, (text(found.event_id), text(found.event_time)));
+        hits.extend(found.rules.into_iter().map(|rule| Hit { event: i, rule }));
+    }
     // Newest first, as print writes events.
     let mut order: Vec<u32> = hits.iter().map(|h| h.event).collect();
     order.dedup();
@@ -319,7 +328,7 @@ fn evaluate(
     }
     // Each (event, rule) pair is found once: the key is unique.
     hits.sort_unstable_by_key(|h| (rank[h.event as usize], h.rule));
-    (hits, unread)
+    (Found { hits, texts }, unread)
 }
 
 /// `s` sanitised, without copying it when it is safe as it is.
@@ -342,34 +351,43 @@ struct Line<'a> {
     level: &'a str,
 }
 
-fn write_jsonl(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
+fn write_jsonl(
+    rules: &RuleSet,
+    hits: &[Hit],
+    texts: &dyn Fn(u32) -> (String, String),
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
+    // An event's lines are together: its texts are made once.
+    let mut last: Option<(u32, (String, String))> = None;
     for h in hits {
+        if last.as_ref().is_none_or(|(e, _)| *e != h.event) {
+            last = Some((h.event, texts(h.event)));
+        }
+        let Some((_, (event_id, event_time))) = &last else { continue };
         let r = &rules.rules[h.rule as usize].info;
-        let line = Line {
-            event_id: &h.event_id,
-            event_time: &h.event_time,
-            rule_id: &r.id,
-            title: &r.title,
-            level: r.level.name(),
-        };
+        let line = Line { event_id, event_time, rule_id: &r.id, title: &r.title, level: r.level.name() };
         serde_json::to_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
     }
     out.flush()
 }
 
-fn write_table(rules: &RuleSet, hits: &[Hit], out: &mut dyn Write) -> io::Result<()> {
+fn write_table(
+    rules: &RuleSet,
+    hits: &[Hit],
+    texts: &dyn Fn(u32) -> (String, String),
+    out: &mut dyn Write,
+) -> io::Result<()> {
     // Each (event, rule) pair is found once: a rule's detections are the events it matched.
     let mut per_rule = vec![0usize; rules.rules.len()];
-    let mut newest: Vec<&str> = vec![""; rules.rules.len()];
+    let mut newest: Vec<Option<u32>> = vec![None; rules.rules.len()];
     for h in hits {
         let r = h.rule as usize;
         per_rule[r] += 1;
-        if newest[r].is_empty() {
-            newest[r] = &h.event_time;
-        }
+        newest[r].get_or_insert(h.event);
     }
+    let newest: Vec<String> = newest.into_iter().map(|e| e.map(|e| texts(e).1).unwrap_or_default()).collect();
     let mut rows: Vec<usize> = (0..rules.rules.len()).filter(|&i| per_rule[i] > 0).collect();
     rows.sort_by_key(|&i| (std::cmp::Reverse(rules.rules[i].info.level), std::cmp::Reverse(per_rule[i]), i));
     let mut out = io::BufWriter::new(out);
