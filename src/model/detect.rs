@@ -115,8 +115,10 @@ pub struct Detections {
     /// The rules, by the index hits refer to.
     pub rules: Vec<RuleInfo>,
     /// Matched rule indices by event, for events with at least one (a fast hash: hundreds of
-    /// thousands of events may match, and the filter asks for one event at a time).
-    hits: foldhash::HashMap<u32, Vec<u16>>,
+    /// thousands of events may match, and the filter asks for one event at a time); up to
+    /// three held in the map itself, more in `many`.
+    hits: foldhash::HashMap<u32, Matched>,
+    many: foldhash::HashMap<u32, Vec<u16>>,
     /// How many events have been evaluated so far (by their source, or after loading).
     pub evaluated: usize,
     /// Events matched per rule, by rule index.
@@ -127,6 +129,18 @@ pub struct Detections {
     /// eventID and eventTime as written, for matched events whose record writes them otherwise
     /// than their summary gives them back (see [`BatchHits::written`]).
     written: foldhash::HashMap<u32, (String, String)>,
+}
+
+/// The rules one event matched, as [`Detections`] holds them: up to three here, or (`n` is
+/// [`Matched::MANY`]) in `Detections::many`.
+#[derive(Clone, Copy, Debug)]
+struct Matched {
+    n: u16,
+    rules: [u16; 3],
+}
+
+impl Matched {
+    const MANY: u16 = u16::MAX;
 }
 
 impl Detections {
@@ -142,12 +156,30 @@ impl Detections {
             }
             self.per_rule[h] += 1;
         }
-        self.hits.insert(index, hits);
+        let matched = match hits[..] {
+            [a] => Matched { n: 1, rules: [a, 0, 0] },
+            [a, b] => Matched { n: 2, rules: [a, b, 0] },
+            [a, b, c] => Matched { n: 3, rules: [a, b, c] },
+            _ => Matched { n: Matched::MANY, rules: [0; 3] },
+        };
+        if matched.n == Matched::MANY {
+            self.many.insert(index, hits);
+        } else if !self.many.is_empty() {
+            self.many.remove(&index);
+        }
+        self.hits.insert(index, matched);
     }
 
     /// The rules that matched event `index` (empty: none, or not evaluated yet).
     pub fn of(&self, index: u32) -> &[u16] {
-        self.hits.get(&index).map_or(&[], Vec::as_slice)
+        self.hits.get(&index).map_or(&[], |m| self.rules_of(index, m))
+    }
+
+    fn rules_of<'a>(&'a self, index: u32, m: &'a Matched) -> &'a [u16] {
+        match m.n {
+            Matched::MANY => self.many.get(&index).map_or(&[], Vec::as_slice),
+            n => &m.rules[..n as usize],
+        }
     }
 
     /// The highest level among the rules event `index` matched.
@@ -162,7 +194,7 @@ impl Detections {
 
     /// Every (event, rules) pair, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u16])> {
-        self.hits.iter().map(|(&i, h)| (i, h.as_slice()))
+        self.hits.iter().map(|(&i, m)| (i, self.rules_of(i, m)))
     }
 
     /// Takes what a source found in the batch whose events were just added at `range`:
@@ -204,6 +236,7 @@ impl Detections {
     /// Forgets what matched (the events are about to be replaced); the rules stay.
     pub fn clear(&mut self) {
         self.hits.clear();
+        self.many.clear();
         self.per_rule.clear();
         self.evaluated = 0;
         self.unevaluated.clear();
@@ -245,14 +278,29 @@ mod tests {
         assert_eq!(d.top_level(4), None);
         // Out of order (evaluated after loading, behind later events), and again in place.
         d.record(1, vec![1]);
+        d.record(7, vec![3, 0, 1, 2]);
+        assert_eq!(d.of(7), &[3, 0, 1, 2]);
+        d.record(7, vec![2, 0, 1]);
+        assert_eq!(d.of(7), &[2, 0, 1]);
+        d.record(7, vec![1]);
         d.record(4, vec![0]);
         d.record(9, vec![0]);
         d.record(5, vec![0]);
         assert_eq!((d.of(1), d.of(4), d.of(5), d.of(9)), (&[1][..], &[0][..], &[0][..], &[0][..]));
         assert!(d.of(2).is_empty() && d.of(10).is_empty());
-        assert_eq!(d.events(), 5);
+        assert_eq!(d.events(), 6);
+        d.record(8, vec![0, 1, 2, 3, 4]);
         let mut all: Vec<(u32, Vec<u16>)> = d.iter().map(|(i, h)| (i, h.to_vec())).collect();
         all.sort();
-        assert_eq!(all, vec![(1, vec![1]), (3, vec![0, 2]), (4, vec![0]), (5, vec![0]), (9, vec![0])]);
+        let want = [
+            (1, vec![1]),
+            (3, vec![0, 2]),
+            (4, vec![0]),
+            (5, vec![0]),
+            (7, vec![1]),
+            (8, vec![0, 1, 2, 3, 4]),
+            (9, vec![0]),
+        ];
+        assert_eq!(all, want);
     }
 }
