@@ -313,7 +313,7 @@ fn field_cond(key: &str, v: &Yaml, field: &mut dyn FnMut(&str) -> usize) -> Resu
         }
         let m = if re {
             let pat = if re_flags.is_empty() { s.clone() } else { format!("(?{re_flags}){s}") };
-            regex::Regex::new(&pat).map(Matcher::Regex).map_err(|e| {
+            super::value::Pattern::new(&pat).map(Matcher::Regex).map_err(|e| {
                 format!("'{}': the regular expression cannot be compiled: {}", sanitize(key), sanitize(&e.to_string()))
             })?
         } else if cidr {

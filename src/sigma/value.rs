@@ -199,7 +199,7 @@ pub(crate) enum Matcher {
     /// A string without wildcards (lowercased unless cased).
     Plain { s: String, place: Place, cased: bool },
     /// A string with wildcards, or a regular expression (`|re`), over the text as it is.
-    Regex(Regex),
+    Regex(Pattern),
     /// `|cidr`: the text is an IP address in the network.
     Cidr { net: IpAddr, prefix: u8 },
     /// `|fieldref`: the text equals (or holds, at `place`) another field's.
@@ -319,11 +319,90 @@ pub(crate) fn string_matcher(s: &str, place: Place, cased: bool) -> Result<Match
         re.push_str(".*");
     }
     re.push('$');
-    Regex::new(&re).map(Matcher::Regex).map_err(|e| format!("the value '{s}' cannot be compiled: {e}"))
+    Pattern::new(&re).map(Matcher::Regex).map_err(|e| format!("the value '{s}' cannot be compiled: {e}"))
+}
+
+/// A regular expression, with the literal texts every match holds (found in its syntax: the
+/// plain literals of its top-level sequence), which are looked for first: a text without one
+/// of them is not run through the expression (most texts, for a rule's expression).
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    re: Regex,
+    needs: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Pattern {
+    pub(crate) fn new(pattern: &str) -> Result<Pattern, regex::Error> {
+        let re = Regex::new(pattern)?;
+        Ok(Pattern { re, needs: required_literals(pattern) })
+    }
+
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.needs.iter().all(|f| f.find(text.as_bytes()).is_some()) && self.re.is_match(text)
+    }
+}
+
+/// The literals every match of `pattern` holds: those of its top-level sequence (a literal
+/// under a repetition, an alternation or a case-insensitive flag is not one: the parser makes
+/// a case-insensitive letter a class).
+fn required_literals(pattern: &str) -> Vec<memchr::memmem::Finder<'static>> {
+    use regex_syntax::hir::HirKind;
+    let Ok(mut hir) = regex_syntax::parse(pattern) else { return Vec::new() };
+    while let HirKind::Capture(c) = hir.kind() {
+        hir = (*c.sub).clone();
+    }
+    let parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.clone(),
+        _ => vec![hir],
+    };
+    parts
+        .iter()
+        .filter_map(|h| match h.kind() {
+            HirKind::Literal(l) if l.0.len() >= 2 => Some(memchr::memmem::Finder::new(&l.0).into_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn patterns_look_for_their_literals_first_and_match_as_the_expression_does() {
+        let patterns = [
+            ".+:assumed-role/aws:.+",
+            "(?i).+:ASSUMED-role/aws:.+",
+            "(ab|cd)ef",
+            "x(yz)*w",
+            "^prefix-[0-9]+$",
+            "(?s)^.*a\\.b.*$",
+            "(literal)",
+            "é+ü",
+            "",
+        ];
+        let texts = [
+            "arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1",
+            "arn:aws:sts::1:ASSUMED-ROLE/AWS:x",
+            "cdef",
+            "xw",
+            "xyzyzw",
+            "prefix-12",
+            "a.b",
+            "aXb",
+            "literal",
+            "éüü",
+            "",
+        ];
+        for p in patterns {
+            let (ours, theirs) = (Pattern::new(p).unwrap(), Regex::new(p).unwrap());
+            for t in texts {
+                assert_eq!(ours.is_match(t), theirs.is_match(t), "{p:?} on {t:?}");
+            }
+        }
+        assert_eq!(required_literals(".+:assumed-role/aws:.+").len(), 1);
+        assert_eq!(required_literals("(?i).+:assumed-role/aws:.+").len(), 0);
+        assert_eq!(required_literals("(ab|cd)ef").len(), 1);
+    }
+
     use super::*;
 
     #[test]
