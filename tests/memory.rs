@@ -372,3 +372,28 @@ proptest::proptest! {
         );
     }
 }
+
+/// A big JSON Lines file is split into parts that are held whole: no part is larger than what
+/// is held whole of any input, and a file with a line at a cut longer than a record may be is
+/// not split (a case the property above found: 8 MiB of lines around a 5.5 MiB one).
+#[test]
+fn a_split_file_stays_within_the_memory_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for pieces in [
+        vec![Piece::Repeated(1), Piece::LongString(5_775_899), Piece::Repeated(26_933)],
+        vec![Piece::Distinct(2_000), Piece::Repeated(40_000), Piece::Distinct(2_000), Piece::Repeated(40_000)],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let content = hostile_content(&pieces, true);
+        let path = dir.path().join("input.json");
+        std::fs::write(&path, &content).unwrap();
+        let size = content.len();
+        assert!(size > 1 << 20, "{size}: more than two parts of 256 KiB");
+        drop(content);
+        trailscope::model::record::set_max_record_len(1 << 20);
+        let (loaded, peak) = load_with(&path, 256 << 10);
+        trailscope::model::record::set_max_record_len(trailscope::model::record::DEFAULT_MAX_RECORD);
+        assert!(peak < 8 << 20, "{peak} bytes at the peak for {size} bytes ({:?})", loaded.problems);
+        assert!(loaded.stats.events >= 2, "{:?}", loaded.stats);
+    }
+}

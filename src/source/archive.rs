@@ -190,7 +190,8 @@ pub fn load_found(
         _ => None,
     };
     let mut index_writes = IndexWrites::default();
-    let found = Discovered { part_bytes: opts.part_bytes, ..Default::default() };
+    // A part is held whole: no larger than what is held whole of any input.
+    let found = Discovered { part_bytes: opts.part_bytes.min(opts.whole_max), ..Default::default() };
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64);
     let (tx, rx) = crossbeam_channel::bounded::<(usize, FileOutcome)>(threads * 4);

@@ -24,8 +24,15 @@ pub(super) struct Part {
 
 /// The parts to read `file` in, when it is a plain JSON Lines file on disk of more than two
 /// parts of `part_bytes`; `None` when it is read as one input (compressed, a stream, a trail
-/// log or array, small, or anything unexpected in its first line).
+/// log or array, small, anything unexpected in its first line, or a line at a cut longer
+/// than a record may be: a part is held whole, so none may be longer than `part_bytes` and
+/// one record).
 pub(super) fn plan(file: &SourceFile, part_bytes: usize) -> Option<Vec<Part>> {
+    plan_with(file, part_bytes, max_record_len())
+}
+
+/// [`plan`], no line at a cut longer than `max_line`.
+fn plan_with(file: &SourceFile, part_bytes: usize, max_line: usize) -> Option<Vec<Part>> {
     let part_bytes = part_bytes.max(1) as u64;
     if file.stream.is_some() || file.memory.get().is_some() || file.size <= part_bytes.saturating_mul(2) {
         return None;
@@ -37,7 +44,7 @@ pub(super) fn plan(file: &SourceFile, part_bytes: usize) -> Option<Vec<Part>> {
     let mut starts = vec![0u64];
     let mut at = part_bytes;
     while at < file.size {
-        let Some(next) = line_start_from(&f, at, file.size) else { break };
+        let next = line_start_from(&f, at, file.size, max_line)?;
         if next >= file.size {
             break;
         }
@@ -94,11 +101,15 @@ fn is_json_lines(f: &File) -> bool {
 }
 
 /// The offset just after the first newline at or after `from` (the start of a line), the
-/// file's end when there is none.
-fn line_start_from(f: &File, from: u64, size: u64) -> Option<u64> {
+/// file's end when there is none; `None` when there is none within a record's length.
+fn line_start_from(f: &File, from: u64, size: u64, max_line: usize) -> Option<u64> {
     let mut buf = vec![0u8; 64 << 10];
     let mut at = from;
+    let limit = from.saturating_add(max_line as u64 + 2);
     while at < size {
+        if at > limit {
+            return None;
+        }
         let n = f.read_at(&mut buf, at).ok()?;
         if n == 0 {
             return Some(size);
@@ -236,5 +247,10 @@ mod tests {
         let (_d, f) = on_disk(long.as_bytes());
         let parts = plan(&f, 1000).unwrap();
         assert!(parts.iter().all(|p| p.range.start == 0 || long.as_bytes()[p.range.start as usize - 1] == b'\n'));
+        // A line at a cut longer than a record may be: not split (a part would hold it whole).
+        let huge = format!("{}\n{}\n{lines}", record(0), record(1).replace("1.08", &"9".repeat(200_000)));
+        let huge = on_disk(huge.as_bytes());
+        assert!(plan_with(&huge.1, 1000, 100_000).is_none());
+        assert!(plan_with(&huge.1, 1000, 300_000).is_some());
     }
 }
