@@ -522,7 +522,8 @@ pub fn summarize_unless(
         })
         .collect::<Vec<Facet>>();
     let mut facets = facets;
-    if let Some(f) = rule_facet(&s, view).filter(|_| !facets.is_empty()) {
+    // (Counted only with the other facets: without them the summary is the timeline's.)
+    if let Some(f) = (!facets.is_empty()).then(|| rule_facet(&s, view)).flatten() {
         // First: during an incident, what the rules found is the first thing to look at.
         facets.insert(0, f);
     }

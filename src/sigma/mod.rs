@@ -392,13 +392,14 @@ impl RuleSet {
     /// `written`: whether eventID and eventTime as written are wanted (else they are left
     /// `None`), asked only of a record that matched.
     ///
-    /// `known`: fields the parser read, taken as they are (see [`Known`]).
+    /// `known`: fields the parser read, taken as they are (see [`Known`]); asked only of a
+    /// record some rule may match.
     pub fn eval_summarised<'r>(
         &'r self,
         summary: SummaryFields<'_>,
         raw: &'r [u8],
         once: &'r [&'r str],
-        known: &Known<'r>,
+        known: impl FnOnce() -> Known<'r>,
         written: impl FnOnce() -> bool,
     ) -> Option<RecordHits> {
         thread_local! {
@@ -418,13 +419,14 @@ impl RuleSet {
         candidates: &[u16],
         raw: &'r [u8],
         once: &'r [&'r str],
-        known: &Known<'r>,
+        known: impl FnOnce() -> Known<'r>,
         written: impl FnOnce() -> bool,
     ) -> Option<RecordHits> {
         if candidates.is_empty() {
             return None;
         }
         let record = extract::Lazy::new(raw, self.tree(), once)?;
+        let known = known();
         let mut given = [(0usize, None); KNOWN.len()];
         let mut n = 0;
         for &(k, field) in self.known_slots() {

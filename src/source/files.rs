@@ -104,9 +104,22 @@ impl ParseOutcome {
         if self.skipped_count > self.skipped.len() {
             s.push_str(&format!("; and {} more", self.skipped_count - self.skipped.len()));
         }
-        Some(format!("{} part(s) skipped: {s}", self.skipped_count))
+        Some(skipped_text(self.skipped_count, &s))
     }
 }
+
+/// What [`ParseOutcome::skipped_summary`] says of `count` parts skipped, `said` saying which.
+pub(super) fn skipped_text(count: usize, said: &str) -> String {
+    format!("{count}{SKIPPED}{said}")
+}
+
+/// The count and the description of a [`skipped_text`].
+pub(super) fn read_skipped_text(s: &str) -> Option<(usize, &str)> {
+    let (n, said) = s.split_once(SKIPPED)?;
+    Some((n.parse().ok()?, said))
+}
+
+const SKIPPED: &str = " part(s) skipped: ";
 
 fn offset_in(buf: &[u8], part: &[u8]) -> u64 {
     (part.as_ptr() as usize - buf.as_ptr() as usize) as u64
@@ -441,25 +454,54 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 fn parse_lines(buf: &[u8], body: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> Result<ParseOutcome, ParseError> {
+    let out = json_lines(buf, body, 0, &|n, _| format!("line {n}"), on_record);
+    if out.records == 0 {
+        return Err(ParseError::NotCloudTrail(format!("no line is a record ({})", out.skipped.join("; "))));
+    }
+    Ok(out)
+}
+
+/// JSON Lines: each line of `body` (a slice of `buf`, whose first byte is at input offset
+/// `base`) a record, or skipped with its reason, the line named by `name` from its number
+/// (from 1) and offset. Content read whole and the parts of a split file are read this way.
+pub(super) fn json_lines(
+    buf: &[u8],
+    body: &[u8],
+    base: u64,
+    name: &dyn Fn(usize, u64) -> String,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> ParseOutcome {
     let mut out = ParseOutcome::new(InputKind::JsonLines);
     let mut items = 0;
+    let max = max_record_len();
+    // One check of the whole content (SIMD) is cheaper than serde's check of each string, as
+    // for trail logs; a line that fails the fast way goes the general one, which says why.
+    let text = simdutf8::basic::from_utf8(body).ok();
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         let line = trim(line);
         if line.is_empty() {
             continue;
         }
+        let at = base + offset_in(buf, line);
+        let start = offset_in(body, line) as usize;
+        // An object only: serde would take an array as the record's fields in order.
+        let fast = text.and_then(|t| t.get(start..start + line.len())).filter(|t| t.len() <= max && t.starts_with('{'));
+        if let Some(fields) = fast.and_then(|t| serde_json::from_str::<RecordFields>(t).ok()).filter(|f| f.is_record())
+        {
+            out.records += 1;
+            let span = ByteSpan { offset: at, len: line.len() as u32, escaped: false };
+            on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
+            continue;
+        }
         let records = out.records;
-        if take_record_or_item(line, offset_in(buf, line), &|| format!("line {}", n + 1), &mut out, on_record) {
+        if take_record_or_item(line, at, &|| name(n + 1, at), &mut out, on_record) {
             items += out.records - records;
         }
     }
     if items > 0 && items == out.records {
         out.kind = InputKind::LookupEvents;
     }
-    if out.records == 0 {
-        return Err(ParseError::NotCloudTrail(format!("no line is a record ({})", out.skipped.join("; "))));
-    }
-    Ok(out)
+    out
 }
 
 #[derive(Deserialize, Default)]

@@ -259,28 +259,16 @@ impl<'a> Ingest<'a> {
             self.raw.offer(file, content);
         }
         match outcome.result {
-            Ok((kind, mut local, partial)) => {
-                if let Some(file) = self.files.get(outcome.file as usize) {
-                    self.raw.keep_records(file, std::mem::take(&mut local.kept));
-                }
+            Ok((kind, local, partial)) => {
                 stats.files_read += 1;
                 if kind == InputKind::Digest {
                     stats.digests += 1;
                 }
-                let (n, dropped) = (local.events.len(), local.dups);
-                let (dups, untimed) = self.take(local);
-                stats.duplicates += dups + dropped;
-                stats.events += n - dups;
-                stats.untimed += untimed;
+                let (_, untimed) = self.take_parsed(outcome.file, local, stats);
                 if let Some(reason) = partial {
                     emit(SourceMsg::Problem(Problem { input: display.clone(), reason, skipped: false }));
                 }
-                if untimed > 0 {
-                    let records = if untimed == 1 { "1 record".to_string() } else { format!("{untimed} records") };
-                    let reason =
-                        format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
-                    emit(SourceMsg::Note(Problem { input: display, reason, skipped: false }));
-                }
+                untimed_note(display, untimed, emit);
             }
             Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
         }
@@ -296,24 +284,15 @@ impl<'a> Ingest<'a> {
         let bytes = format!("bytes {}-{}", part.range.start, part.range.end);
         let mut acc = self.split.take().unwrap_or_default();
         match outcome.result {
-            Ok((_, mut local, partial)) => {
-                if let Some(file) = &file {
-                    self.raw.keep_records(file, std::mem::take(&mut local.kept));
-                }
-                let (n, dropped) = (local.events.len(), local.dups);
-                let (dups, untimed) = self.take(local);
-                stats.duplicates += dups + dropped;
-                stats.events += n - dups;
-                stats.untimed += untimed;
-                acc.records += n + dropped;
+            Ok((_, local, partial)) => {
+                let (records, untimed) = self.take_parsed(outcome.file, local, stats);
+                acc.records += records;
                 acc.untimed += untimed;
                 acc.read += 1;
                 if let Some(p) = partial {
-                    // Each part says "N part(s) skipped: what" (see `ParseOutcome`); the input
+                    // Each part says how many parts of it were skipped, and which; the input
                     // says it once for all of them.
-                    let counted =
-                        p.split_once(" part(s) skipped: ").and_then(|(n, what)| Some((n.parse().ok()?, what)));
-                    let (n, what) = counted.unwrap_or((1, &p));
+                    let (n, what) = super::files::read_skipped_text(&p).unwrap_or((1, &p));
                     acc.skipped += n;
                     acc.said.push(what.to_string());
                 }
@@ -334,7 +313,7 @@ impl<'a> Ingest<'a> {
             0..=3 => acc.said.join("; "),
             n => format!("{}; and more in {} other parts of the file", acc.said[..3].join("; "), n - 3),
         };
-        let skipped = (acc.skipped > 0).then(|| format!("{} part(s) skipped: {said}", acc.skipped));
+        let skipped = (acc.skipped > 0).then(|| super::files::skipped_text(acc.skipped, &said));
         if acc.records == 0 {
             // As one input: nothing in it was a record (or nothing of it could be read).
             let reason = match skipped {
@@ -349,11 +328,22 @@ impl<'a> Ingest<'a> {
         if let Some(reason) = skipped {
             emit(SourceMsg::Problem(Problem { input: display.clone(), reason, skipped: false }));
         }
-        if acc.untimed > 0 {
-            let records = if acc.untimed == 1 { "1 record".to_string() } else { format!("{} records", acc.untimed) };
-            let reason = format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
-            emit(SourceMsg::Note(Problem { input: display, reason, skipped: false }));
+        untimed_note(display, acc.untimed, emit);
+    }
+
+    /// Takes the events an input (or a part of one) parsed, with the records it kept, into
+    /// the counts; how many records it held (copies within it included), and how many of
+    /// them had no readable time.
+    fn take_parsed(&mut self, file: u32, mut local: LocalBatch, stats: &mut LoadStats) -> (usize, usize) {
+        if let Some(file) = self.files.get(file as usize) {
+            self.raw.keep_records(file, std::mem::take(&mut local.kept));
         }
+        let (n, dropped) = (local.events.len(), local.dups);
+        let (dups, untimed) = self.take(local);
+        stats.duplicates += dups + dropped;
+        stats.events += n - dups;
+        stats.untimed += untimed;
+        (n + dropped, untimed)
     }
 
     /// The span from the oldest to the newest event taken; `None` before any event with a
@@ -373,6 +363,16 @@ impl<'a> Ingest<'a> {
         batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
     }
+}
+
+/// Says of `input` that `untimed` of its records have no readable time (nothing when none).
+fn untimed_note(input: String, untimed: usize, emit: &mut dyn FnMut(SourceMsg)) {
+    if untimed == 0 {
+        return;
+    }
+    let records = if untimed == 1 { "1 record".to_string() } else { format!("{untimed} records") };
+    let reason = format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
+    emit(SourceMsg::Note(Problem { input, reason, skipped: false }));
 }
 
 /// Structural hash of a JSON document, independent of object key order and whitespace.

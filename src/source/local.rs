@@ -160,8 +160,11 @@ impl LocalBatch {
         // record's own are taken out, for a record that matched).
         let (id, time) = (r.event_id.as_str(), r.event_time.as_str());
         let ambiguous = || maybe_not_text(id) || maybe_not_text(time);
-        let known = crate::sigma::known_of(r);
-        let Some(h) = rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, &known, ambiguous) else { return };
+        let Some(h) =
+            rules.eval_summarised(summary, p.bytes, &RecordFields::KEYS, || crate::sigma::known_of(r), ambiguous)
+        else {
+            return;
+        };
         let ambiguous = ambiguous();
         let i = index as u32;
         let (id, time) = match ambiguous {

@@ -7,9 +7,9 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{take_record_or_item, InputKind, ParseOutcome, Parsed};
-use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
-use crate::model::record::{max_record_len, RecordError, RecordFields};
+use super::files::{json_lines, ParseOutcome, Parsed};
+use crate::model::raw::{is_gzip, SourceFile};
+use crate::model::record::max_record_len;
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
@@ -126,48 +126,11 @@ fn line_start_from(f: &File, from: u64, size: u64, max_line: usize) -> Option<u6
 /// or skipped with its reason, named by its byte offset. A part without a record is not an
 /// error by itself: the loader decides once it has every part of the input.
 pub(super) fn parse_lines(content: &[u8], base: u64, on_record: &mut dyn FnMut(Parsed<'_, '_>)) -> ParseOutcome {
-    let mut out = ParseOutcome::new(InputKind::JsonLines);
-    let mut items = 0;
-    let mut pos = 0;
-    if base == 0 && content.starts_with(b"\xef\xbb\xbf") {
-        pos = 3;
-    }
-    let max = max_record_len();
-    // One check of the whole part (SIMD) is cheaper than serde's check of each string, as for
-    // trail logs; content that fails it goes the general way, line by line.
-    let text = simdutf8::basic::from_utf8(content).ok();
-    while pos < content.len() {
-        let end = memchr::memchr(b'\n', &content[pos..]).map_or(content.len(), |i| pos + i);
-        let line = &content[pos..end];
-        let lead = line.iter().position(|b| !b.is_ascii_whitespace());
-        if let Some(lead) = lead {
-            let at = base + (pos + lead) as u64;
-            let trimmed = line[lead..].trim_ascii_end();
-            let start = pos + lead;
-            // An object only: serde would take an array as the record's fields in order.
-            let fast = text
-                .and_then(|t| t.get(start..start + trimmed.len()))
-                .filter(|t| line.len() <= max && t.starts_with('{'));
-            let fields = fast.and_then(|t| serde_json::from_str::<RecordFields>(t).ok()).filter(|f| f.is_record());
-            if let Some(fields) = fields {
-                out.records += 1;
-                let span = ByteSpan { offset: at, len: trimmed.len() as u32, escaped: false };
-                on_record(Parsed { span, fields: &fields, bytes: trimmed, fallback_time: None });
-            } else if line.len() > max {
-                out.skip(format!("the line at byte {at}: {}", RecordError::TooLarge(max)));
-            } else {
-                let records = out.records;
-                if take_record_or_item(trimmed, at, &|| format!("the line at byte {at}"), &mut out, on_record) {
-                    items += out.records - records;
-                }
-            }
-        }
-        pos = end + 1;
-    }
-    if items > 0 && items == out.records {
-        out.kind = InputKind::LookupEvents;
-    }
-    out
+    let body = match base {
+        0 => content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content),
+        _ => content,
+    };
+    json_lines(content, body, base, &|_, at| format!("the line at byte {at}"), on_record)
 }
 
 #[cfg(test)]

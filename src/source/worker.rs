@@ -14,6 +14,13 @@ use crate::sigma::RuleSet;
 use std::io::Read;
 use std::sync::Arc;
 
+impl FileOutcome {
+    /// `file` not read, for `why`.
+    fn failed(file: &SourceFile, why: InputError) -> Self {
+        FileOutcome { file: file.id, part: None, result: Err(why), bytes: 0, content: None, index: None }
+    }
+}
+
 /// Why an input was not read at all.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum InputError {
@@ -100,13 +107,11 @@ pub(super) fn process_part(
         None => read_indexed(file, how, hasher, index),
     }));
     CATCHING.with(|c| c.set(false));
-    let mut outcome = result.unwrap_or_else(|p| FileOutcome {
-        file: file.id,
-        part: None,
-        result: Err(InputError::Panicked(crate::sanitize::sanitize(&panic_message(p.as_ref())).into_owned())),
-        bytes: 0,
-        content: None,
-        index: None,
+    let mut outcome = result.unwrap_or_else(|p| {
+        FileOutcome::failed(
+            file,
+            InputError::Panicked(crate::sanitize::sanitize(&panic_message(p.as_ref())).into_owned()),
+        )
     });
     outcome.part = part.cloned();
     outcome
@@ -133,24 +138,12 @@ fn read_part(
         k.path = format!("{}/#bytes={}-{}", k.path, part.range.start, part.range.end);
         k
     });
-    if let (Some(ix), Some(key)) = (index, &key) {
-        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
-            outcome.index = Some(IndexUpdate::Reused(key.clone()));
-            return outcome;
-        }
+    if let Some(outcome) = stored(file, index, key.as_ref(), hasher) {
+        return outcome;
     }
     let content = match crate::model::raw::read_range(file, part.range.clone()) {
         Ok(c) => c,
-        Err(e) => {
-            return FileOutcome {
-                file: file.id,
-                part: None,
-                result: Err(e.into()),
-                bytes: 0,
-                content: None,
-                index: None,
-            }
-        }
+        Err(e) => return FileOutcome::failed(file, e.into()),
     };
     let rules = how.rules.as_ref().and_then(super::SourceRules::now).map(|r| &**r);
     let mut batch = LocalBatch::new(hasher, content.len()).evaluating(rules.is_some()).deciding(how.terms.clone());
@@ -173,13 +166,23 @@ pub(super) fn read_indexed(
     index: Option<&IndexCtx>,
 ) -> FileOutcome {
     let key = index.filter(|_| index_usable(how)).and_then(|_| file_key(file));
-    if let (Some(ix), Some(key)) = (index, &key) {
-        if let Some(mut outcome) = ix.get(key).and_then(|blob| from_index(file, &blob, hasher)) {
-            outcome.index = Some(IndexUpdate::Reused(key.clone()));
-            return outcome;
-        }
+    if let Some(outcome) = stored(file, index, key.as_ref(), hasher) {
+        return outcome;
     }
     read_and_parse(file, how, hasher, key)
+}
+
+/// The events stored under `key` in the archive index, when they are there and readable.
+fn stored(
+    file: &SourceFile,
+    index: Option<&IndexCtx>,
+    key: Option<&FileKey>,
+    hasher: &StrHasher,
+) -> Option<FileOutcome> {
+    let (ix, key) = (index?, key?);
+    let mut outcome = ix.get(key).and_then(|blob| from_index(file, &blob, hasher))?;
+    outcome.index = Some(IndexUpdate::Reused(key.clone()));
+    Some(outcome)
 }
 
 /// A file's events from its stored index; `None` when the index cannot be read.
@@ -209,9 +212,7 @@ pub(super) fn read_and_parse(
     match open_content(file, how.whole_max) {
         Ok(Opened::Whole(content, notes)) => parse_whole(file, how.retain, (rules, text), hasher, key, content, notes),
         Ok(Opened::Stream(mut input)) => parse_streamed(file, (rules, text), hasher, key, &mut *input),
-        Err(e) => {
-            FileOutcome { file: file.id, part: None, result: Err(e.into()), bytes: 0, content: None, index: None }
-        }
+        Err(e) => FileOutcome::failed(file, e.into()),
     }
 }
 
