@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One big file against many small ones: the same generated events as 500 .json.gz trail logs and
-# as one JSON Lines file (what `print --format jsonl` writes, about 1.1 GB at 1M events), loaded
-# headless and in the TUI, beside zcat over the archive, in one run, alternating, with medians.
+# One big file against many small ones: the same generated events as 500 .json.gz trail logs, as
+# one JSON Lines file (what `print --format jsonl` writes, about 1.1 GB at 1M events) and as one
+# trail log (`{"Records":[...]}` of the same lines), loaded headless and in the TUI, beside zcat
+# over the archive, in one run, alternating, with medians.
 #
 #   bench/bigfile.sh                   1,000,000 events
 #   EVENTS=200000 RUNS=5 bench/bigfile.sh
@@ -34,6 +35,10 @@ BIG="$DIR/all-$EVENTS.jsonl"
 if [ ! -f "$BIG" ]; then
     target/release/trailscope print --format jsonl "$ARCHIVE" > "$BIG.tmp" && mv "$BIG.tmp" "$BIG"
 fi
+TRAIL="$DIR/all-$EVENTS.trail.json"
+if [ ! -f "$TRAIL" ]; then
+    { printf '{"Records":['; sed '$!s/$/,/' "$BIG" | tr -d '\n'; printf ']}\n'; } > "$TRAIL.tmp" && mv "$TRAIL.tmp" "$TRAIL"
+fi
 mapfile -t FILES < <(find "$ARCHIVE" -name '*.json.gz' | sort)
 
 measure() { # command -> "wall_s user_s peak_kb"
@@ -58,9 +63,10 @@ for i in $(seq "$RUNS"); do
     run zcat "zcat ${FILES[*]} > /dev/null"
     run many "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"
     run one "$TS print --format jsonl --filter 'id:=none' $BIG"
+    run trail "$TS print --format jsonl --filter 'id:=none' $TRAIL"
     if command -v tmux >/dev/null; then
-        for k in many one; do
-            input=$ARCHIVE; [ $k = one ] && input=$BIG
+        for k in many one trail; do
+            input=$ARCHIVE; [ $k = one ] && input=$BIG; [ $k = trail ] && input=$TRAIL
             read -r first load rss < <(bench/tui.sh "$TS" "$input")
             TUI[$k-first]+="$first "; TUI[$k-load]+="$load "; TUI[$k-rss]+="$rss "
             echo "  TUI $k: first ${first} ms, load ${load} s, $((rss / 1024)) MB" >&2
@@ -69,28 +75,36 @@ for i in $(seq "$RUNS"); do
 done
 
 printf '\n%-34s %10s %10s %12s\n' "headless" "median s" "user s" "peak RSS MB"
-for k in zcat many one; do
+for k in zcat many one trail; do
     printf '%-34s %10.2f %10.2f %12.0f\n' "$k" "$(echo "${WALL[$k]}" | median)" "$(echo "${USER[$k]}" | median)" \
         "$(echo "$(echo "${RSS[$k]}" | median) / 1024" | bc -l)"
 done
 zc=$(echo "${WALL[zcat]}" | median); many=$(echo "${WALL[many]}" | median); one=$(echo "${WALL[one]}" | median)
+trail=$(echo "${WALL[trail]}" | median)
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
 verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
 r=$(ratio "$one" "$many")
 printf '\n%-50s %-22s %s\n' "target" "measured" "verdict"
 printf '%-50s %-22s %s\n' "one big file loads within the time of many" "$r x" "$(verdict "$r <= 1.0")"
+r=$(ratio "$trail" "$many")
+printf '%-50s %-22s %s\n' "one big trail log loads within the time of many" "$r x" "$(verdict "$r <= 1.0")"
 printf '%-50s %-22s\n' "one big file beside zcat over the archive" "$(ratio "$one" "$zc") x"
 printf '%-50s %-22s\n' "many small files beside zcat" "$(ratio "$many" "$zc") x"
 one_rss=$(echo "$(echo "${RSS[one]}" | median) / 1024" | bc); many_rss=$(echo "$(echo "${RSS[many]}" | median) / 1024" | bc)
 printf '%-50s %-22s %s\n' "one big file: peak RSS within that of many" "$one_rss MB / $many_rss MB" \
     "$(verdict "$one_rss <= $many_rss + 10")"
+trail_rss=$(echo "$(echo "${RSS[trail]}" | median) / 1024" | bc)
+printf '%-50s %-22s %s\n' "one big trail log: peak RSS within that of many" "$trail_rss MB / $many_rss MB" \
+    "$(verdict "$trail_rss <= $many_rss + 10")"
 if [ -n "${TUI[one-first]:-}" ]; then
-    for k in many one; do
+    for k in many one trail; do
         printf '%-50s %-22s\n' "TUI $k: first events / whole load / peak" \
             "$(echo "${TUI[$k-first]}" | median) ms / $(echo "${TUI[$k-load]}" | median) s / $(($(echo "${TUI[$k-rss]}" | median | cut -d. -f1) / 1024)) MB"
     done
     f=$(echo "${TUI[one-first]}" | median)
     printf '%-50s %-22s %s\n' "TUI on the big file: first events <= 200 ms" "$f ms" "$(verdict "$f <= 200")"
+    f=$(echo "${TUI[trail-first]}" | median)
+    printf '%-50s %-22s %s\n' "TUI on the big trail log: first events <= 200 ms" "$f ms" "$(verdict "$f <= 200")"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -240,7 +240,11 @@ fn a_plain_file_larger_than_the_whole_limit_is_read_as_a_stream() {
     log.extend_from_slice(b"\n]}\n");
     std::fs::write(&path, &log).unwrap();
     drop(lines);
-    let (loaded, peak) = load_with(&path, 4 << 20);
+    // Not split into parts (as it is by default, which `a_split_file_stays_within_the_memory_bound`
+    // bounds): read as one input, a stream.
+    let raw = RawReader::new(1 << 20);
+    let opts = trailscope::source::LoadOptions { whole_max: 4 << 20, part_bytes: 0, threads: 2, ..Default::default() };
+    let (loaded, peak, _) = measure(|| print::load_all_with(&[path.to_string_lossy().into_owned()], &raw, opts));
     assert_eq!(loaded.stats.events, 20_000);
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     eprintln!("peak: {} bytes of plain JSON streamed: {peak} bytes", log.len());
@@ -373,18 +377,21 @@ proptest::proptest! {
     }
 }
 
-/// A big JSON Lines file is split into parts that are held whole: no part is larger than what
-/// is held whole of any input, and a file with a line at a cut longer than a record may be is
-/// not split (a case the property above found: 8 MiB of lines around a 5.5 MiB one).
+/// A big JSON Lines file, trail log or array is split into parts that are held whole: no part
+/// is larger than what is held whole of any input; a JSON Lines file with a line at a cut
+/// longer than a record may be is not split (a case the property above found: 8 MiB of lines
+/// around a 5.5 MiB one), and such an element of a trail log is in no part.
 #[test]
 fn a_split_file_stays_within_the_memory_bound() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    for pieces in [
-        vec![Piece::Repeated(1), Piece::LongString(5_775_899), Piece::Repeated(26_933)],
-        vec![Piece::Distinct(2_000), Piece::Repeated(40_000), Piece::Distinct(2_000), Piece::Repeated(40_000)],
+    for (pieces, lines) in [
+        (vec![Piece::Repeated(1), Piece::LongString(5_775_899), Piece::Repeated(26_933)], true),
+        (vec![Piece::Distinct(2_000), Piece::Repeated(40_000), Piece::Distinct(2_000), Piece::Repeated(40_000)], true),
+        (vec![Piece::Repeated(1), Piece::LongString(5_775_899), Piece::Repeated(26_933)], false),
+        (vec![Piece::Distinct(2_000), Piece::Repeated(40_000), Piece::Distinct(2_000), Piece::Repeated(40_000)], false),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let content = hostile_content(&pieces, true);
+        let content = hostile_content(&pieces, lines);
         let path = dir.path().join("input.json");
         std::fs::write(&path, &content).unwrap();
         let size = content.len();

@@ -220,6 +220,78 @@ fn a_big_file_of_no_records_is_one_problem() {
     assert!(p.skipped && p.reason.starts_with("not CloudTrail: no line is a record"), "{p:?}");
 }
 
+/// Each input read as a stream, as one too big to hold whole is when it is not split.
+fn streamed() -> LoadOptions {
+    LoadOptions { part_bytes: 0, whole_max: 1024, threads: 3, ..Default::default() }
+}
+
+/// The elements of the big trail log and array: every line of [`lines`] that is JSON (the
+/// records, the copies, an object that is no record, a lookup-events item, an array).
+fn elements() -> Vec<String> {
+    lines().into_iter().filter(|l| serde_json::from_str::<Value>(l).is_ok()).collect()
+}
+
+#[test]
+fn a_split_trail_log_or_array_loads_what_the_whole_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let elements = elements();
+    let trail = dir.path().join("big-trail.json");
+    // Pretty-printed around the elements, with a byte order mark, as tools write it.
+    std::fs::write(&trail, format!("\u{feff}{{\n  \"Records\": [\n    {}\n  ]\n}}\n", elements.join(",\n    ")))
+        .unwrap();
+    let array = dir.path().join("big-array.json");
+    std::fs::write(&array, format!("[{}]", elements.join(","))).unwrap();
+    for path in [&trail, &array] {
+        let size = std::fs::metadata(path).unwrap().len() as usize;
+        // Read as a stream, as a file too big to hold whole is when it is not split.
+        let reference = load_with(&[path], streamed());
+        assert_eq!(reference.stats.files_read, 1, "{:?}", reference.problems);
+        assert!(reference.events.len() > 3000);
+        assert!(reference.stats.duplicates >= 3, "the copies are collapsed: {:?}", reference.stats);
+        for part_bytes in [size / 3, 64 << 10, 4096] {
+            let got = load_with(&[path], split(part_bytes));
+            let what = format!("{}, parts of {part_bytes} bytes", path.display());
+            assert_eq!(got.events.len(), reference.events.len(), "{what}");
+            assert!(got.events == reference.events, "{what}: the same events, in the same order, read back the same");
+            let (g, r) = (&got.stats, &reference.stats);
+            assert_eq!(
+                (g.files_total, g.files_done, g.files_read, g.events, g.duplicates, g.untimed, g.bytes),
+                (r.files_total, r.files_done, r.files_read, r.events, r.duplicates, r.untimed, r.bytes),
+                "{what}"
+            );
+            assert!(got.batches > 1, "{what}: events are handed over part by part");
+            // The elements that are no record are said once, for the file, each by its number.
+            assert_eq!(got.problems.len(), 1, "{what}: {:?}", got.problems);
+            let p = &got.problems[0];
+            assert!(!p.skipped && p.reason.starts_with("2 part(s) skipped: "), "{what}: {p:?}");
+            assert!(p.reason.contains("an object with none of eventTime"), "{}", p.reason);
+            assert!(p.reason.contains("not a JSON object"), "{}", p.reason);
+        }
+    }
+    // With rules, the same detections.
+    let with_rules = |opts: LoadOptions| LoadOptions { rules: Some(SourceRules::Ready(rules())), ..opts };
+    let (a, b) = (load_with(&[&trail], with_rules(streamed())), load_with(&[&trail], with_rules(split(8192))));
+    assert!(!a.hits.is_empty() && a.hits == b.hits);
+}
+
+#[test]
+fn a_damaged_big_trail_log_keeps_what_comes_before_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let elements = elements();
+    let text = format!("{{\"Records\":[{}]}}", elements.join(","));
+    let cut = dir.path().join("cut.json");
+    // Cut in the middle of an element far into the file.
+    std::fs::write(&cut, &text.as_bytes()[..text.len() * 2 / 3]).unwrap();
+    // Read as a stream, as a file too big to hold whole is when it is not split.
+    let streamed = load_with(&[&cut], streamed());
+    let got = load_with(&[&cut], split(4096));
+    assert!(got.events.len() > 1000, "{} events; {:?}", got.events.len(), got.problems);
+    assert!(got.events == streamed.events, "the records before the cut, as reading it as a stream finds them");
+    assert_eq!(got.problems.len(), 1, "{:?}", got.problems);
+    let p = &got.problems[0];
+    assert!(p.reason.contains("the content ends in the middle of a record; the rest is not read"), "{p:?}");
+}
+
 #[test]
 fn print_of_a_big_json_lines_file_equals_print_of_the_same_records_gzipped() {
     // Above twice the default part size (4 MiB), so `print` splits it.

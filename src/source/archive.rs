@@ -101,17 +101,40 @@ impl Discovered {
     }
 
     /// Makes `files` (the next ones found, in order) available to the workers, a big JSON
-    /// Lines file as its parts.
+    /// Lines file, trail log or array as its parts: a trail log's or array's as they are
+    /// found, the first while the rest of the file is still being planned.
     fn publish(&self, files: &mut Vec<Arc<SourceFile>>) {
         let mut units = Vec::with_capacity(files.len());
-        for f in files.iter() {
-            match (self.part_bytes > 0).then(|| super::split::plan(f, self.part_bytes)).flatten() {
-                Some(parts) => units.extend(parts.into_iter().map(|p| (f.clone(), Some(p)))),
-                None => units.push((f.clone(), None)),
+        let mut announced = 0;
+        for (i, f) in files.iter().enumerate() {
+            if self.part_bytes == 0 {
+                units.push((f.clone(), None));
+                continue;
             }
+            if let Some(parts) = super::split::plan(f, self.part_bytes) {
+                units.extend(parts.into_iter().map(|p| (f.clone(), Some(p))));
+                continue;
+            }
+            if super::split::elements_candidate(f, self.part_bytes) {
+                self.push(&files[announced..=i], std::mem::take(&mut units));
+                announced = i + 1;
+                let split = super::split::plan_elements(f, self.part_bytes, &mut |p| {
+                    self.push(&[], vec![(f.clone(), Some(p))]);
+                });
+                if split {
+                    continue;
+                }
+            }
+            units.push((f.clone(), None));
         }
+        self.push(&files[announced..], units);
+        files.clear();
+    }
+
+    /// Appends inputs found and units to read, and wakes the workers.
+    fn push(&self, files: &[Arc<SourceFile>], mut units: Vec<Unit>) {
         let mut st = self.lock();
-        st.files.append(files);
+        st.files.extend_from_slice(files);
         st.units.append(&mut units);
         drop(st);
         self.more.notify_all();

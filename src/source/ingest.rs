@@ -318,6 +318,7 @@ impl<'a> Ingest<'a> {
             // As one input: nothing in it was a record (or nothing of it could be read).
             let reason = match skipped {
                 _ if acc.read == 0 => "none of its parts could be read".to_string(),
+                Some(why) if part.elements.is_some() => format!("not CloudTrail: no element is a record ({why})"),
                 Some(why) => format!("not CloudTrail: no line is a record ({why})"),
                 None => "empty file".to_string(),
             };

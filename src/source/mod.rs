@@ -13,6 +13,7 @@ pub mod logs;
 pub mod lookup;
 mod merge;
 pub mod s3;
+mod scan;
 mod split;
 pub mod stream;
 mod worker;

@@ -7,19 +7,42 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{json_lines, ParseOutcome, Parsed};
-use crate::model::raw::{is_gzip, SourceFile};
-use crate::model::record::max_record_len;
+use super::files::{json_lines, take_record_or_item, InputKind, ParseOutcome, Parsed};
+use super::scan::{value_end, ContainerEnd, OtherEnd};
+use super::stream::{damaged_at, describe_byte, Stop};
+use crate::model::raw::{is_gzip, ByteSpan, SourceFile, MAX_CONTENT};
+use crate::model::record::{max_record_len, RecordError, RecordFields};
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
-/// One part of an input split by [`plan`]: the bytes it covers, and whether it is the input's
-/// last (the one that completes it).
+/// One part of an input split by [`plan`] or [`plan_elements`]: the bytes it covers, and
+/// whether it is the input's last (the one that completes it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Part {
     pub(super) range: Range<u64>,
     pub(super) last: bool,
+    /// For a part of a trail log or array: how its elements are named and what was found
+    /// around them; `None` for JSON Lines.
+    pub(super) elements: Option<Box<Elements>>,
+}
+
+/// What a part of a trail log or array needs besides its bytes to read as the whole input's
+/// reader reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Elements {
+    pub(super) kind: InputKind,
+    /// The number of the part's first element in the input's array (`Records[N]`).
+    pub(super) first: u64,
+    /// What was skipped just before the part's first element: elements longer than a record
+    /// may be, which are in no part.
+    pub(super) before: Vec<String>,
+    /// What ends the input early, or what follows its last element when that is not the end
+    /// it should have (the last part only).
+    pub(super) after: Option<String>,
+    /// Bytes the plan read that are in no part, counted with this one: the opening before the
+    /// first part, elements too long to be in one, the end after the last.
+    pub(super) uncounted: u64,
 }
 
 /// The parts to read `file` in, when it is a plain JSON Lines file on disk of more than two
@@ -59,7 +82,11 @@ fn plan_with(file: &SourceFile, part_bytes: usize, max_line: usize) -> Option<Ve
     let n = starts.len();
     Some(
         (0..n)
-            .map(|i| Part { range: starts[i]..starts.get(i + 1).copied().unwrap_or(file.size), last: i + 1 == n })
+            .map(|i| Part {
+                range: starts[i]..starts.get(i + 1).copied().unwrap_or(file.size),
+                last: i + 1 == n,
+                elements: None,
+            })
             .collect(),
     )
 }
@@ -133,6 +160,379 @@ pub(super) fn parse_lines(content: &[u8], base: u64, on_record: &mut dyn FnMut(P
     json_lines(content, body, base, &|_, at| format!("the line at byte {at}"), on_record)
 }
 
+/// How much of a split trail log or array the planner reads at a time.
+const BLOCK: usize = 1 << 20;
+
+/// Whether `file` may be a trail log or array to split by [`plan_elements`]: a plain file on
+/// disk of more than two parts (its content is looked at there).
+pub(super) fn elements_candidate(file: &SourceFile, part_bytes: usize) -> bool {
+    file.stream.is_none() && file.memory.get().is_none() && file.size > (part_bytes.max(1) as u64).saturating_mul(2)
+}
+
+/// Splits one big trail log (`{"Records":[...]}`) or array of records into parts of whole
+/// elements of about `part_bytes`, handing each to `emit` as it is found (the first within a
+/// part's reading, so the first records are parsed while the rest is planned). Where the
+/// elements are is found by one pass over the file that follows strings and brackets 64
+/// bytes at a time, without parsing ([`super::scan`]); it ends each element where the
+/// stream reader would, so the parts hold the records the whole input holds, at the same
+/// offsets, named alike when skipped. Returns `false`, having emitted nothing, when the file
+/// is not such an input (then it is read as one); otherwise the last part emitted says so.
+pub(super) fn plan_elements(file: &SourceFile, part_bytes: usize, emit: &mut dyn FnMut(Part)) -> bool {
+    plan_elements_with(file, part_bytes, max_record_len(), emit)
+}
+
+/// [`plan_elements`], an element longer than `max_len` in no part.
+fn plan_elements_with(file: &SourceFile, part_bytes: usize, max_len: usize, emit: &mut dyn FnMut(Part)) -> bool {
+    if !elements_candidate(file, part_bytes) {
+        return false;
+    }
+    let Ok(f) = File::open(&file.path) else { return false };
+    if f.metadata().map(|m| m.len()).ok() != Some(file.size) {
+        return false;
+    }
+    let mut r = Reader { f: &f, size: file.size, buf: Vec::new(), base: 0, pos: 0, exhausted: false };
+    let kind = match r.header() {
+        Ok(Some(kind)) => kind,
+        _ => return false,
+    };
+    let mut plan = Planner {
+        emit,
+        kind,
+        part_bytes: part_bytes.max(1) as u64,
+        start: None,
+        first: 0,
+        before: Vec::new(),
+        end: r.offset(),
+        max_len: max_len as u64,
+        counted: 0,
+    };
+    let after = match walk(&mut r, &mut plan) {
+        Ok(after) => after,
+        Err(e) => Some(format!(
+            "reading stopped at byte {}: {}; the rest is not read",
+            r.offset(),
+            crate::sanitize::sanitize(&e.to_string())
+        )),
+    };
+    plan.finish(after, r.offset());
+    true
+}
+
+/// The file being planned, read a block at a time: `buf[pos..]` is read and not yet taken;
+/// `base` is the file offset of `buf[0]`.
+struct Reader<'a> {
+    f: &'a File,
+    size: u64,
+    buf: Vec<u8>,
+    base: u64,
+    pos: usize,
+    /// Nothing more can be read.
+    exhausted: bool,
+}
+
+impl Reader<'_> {
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Drops what is taken and reads the next block; `false` when nothing more was read.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.exhausted {
+            return Ok(false);
+        }
+        self.buf.drain(..self.pos);
+        self.base += self.pos as u64;
+        self.pos = 0;
+        let at = self.base + self.buf.len() as u64;
+        let want = BLOCK.min(self.size.saturating_sub(at) as usize);
+        let old = self.buf.len();
+        self.buf.resize(old + want, 0);
+        let got = if want == 0 { 0 } else { self.f.read_at(&mut self.buf[old..], at)? };
+        self.buf.truncate(old + got);
+        self.exhausted = got == 0;
+        Ok(got > 0)
+    }
+
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        while self.pos >= self.buf.len() {
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(self.buf[self.pos]))
+    }
+
+    fn skip_ws(&mut self) -> std::io::Result<()> {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek()? {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes `lit` when the content continues with it.
+    fn take(&mut self, lit: &[u8]) -> std::io::Result<bool> {
+        while self.buf.len() - self.pos < lit.len() {
+            if !self.fill()? {
+                return Ok(false);
+            }
+        }
+        let yes = self.buf[self.pos..].starts_with(lit);
+        if yes {
+            self.pos += lit.len();
+        }
+        Ok(yes)
+    }
+
+    /// What the content is, with its opening taken: a trail log (`{"Records":[`, the key
+    /// first) or an array (`[`); `None` for anything else.
+    fn header(&mut self) -> std::io::Result<Option<InputKind>> {
+        self.take(b"\xef\xbb\xbf")?;
+        self.skip_ws()?;
+        if self.take(b"[")? {
+            return Ok(Some(InputKind::Array));
+        }
+        if !self.take(b"{")? {
+            return Ok(None);
+        }
+        self.skip_ws()?;
+        if !self.take(b"\"Records\"")? {
+            return Ok(None);
+        }
+        self.skip_ws()?;
+        if !self.take(b":")? {
+            return Ok(None);
+        }
+        self.skip_ws()?;
+        Ok(self.take(b"[")?.then_some(InputKind::TrailLog))
+    }
+
+    /// Takes the value starting here: its length, or why it cannot be taken (as the stream
+    /// reader says it).
+    fn value(&mut self) -> std::io::Result<Result<u64, Stop>> {
+        let start = self.offset();
+        if start > MAX_CONTENT {
+            return Ok(Err(Stop::TooLarge));
+        }
+        let first = match self.peek()? {
+            None => return Ok(Err(Stop::Truncated)),
+            Some(b) => b,
+        };
+        if !matches!(first, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') {
+            return Ok(Err(damaged_at(start, Some(first), "a value")));
+        }
+        let mut container = ContainerEnd::default();
+        let mut other = OtherEnd::default();
+        let is_container = matches!(first, b'{' | b'[');
+        loop {
+            let avail = self.buf.len() - self.pos;
+            // The container scan takes whole blocks of 64 until the input's end.
+            let n = if self.exhausted || !is_container { avail } else { avail & !63 };
+            if n > 0 {
+                let bytes = &self.buf[self.pos..self.pos + n];
+                let end = if is_container { container.feed(bytes) } else { other.feed(bytes) };
+                if let Some(i) = end {
+                    self.pos += i;
+                    return Ok(Ok(self.offset() - start));
+                }
+                self.pos += n;
+            }
+            if self.exhausted {
+                return Ok(Err(Stop::Truncated));
+            }
+            self.fill()?;
+        }
+    }
+}
+
+/// The parts found so far: the current one starts at `start` (its first element numbered
+/// `first`); `end` is where the last element taken ends.
+struct Planner<'e> {
+    emit: &'e mut dyn FnMut(Part),
+    kind: InputKind,
+    part_bytes: u64,
+    start: Option<u64>,
+    first: u64,
+    before: Vec<String>,
+    end: u64,
+    max_len: u64,
+    /// The bytes read up to here are counted with the parts emitted.
+    counted: u64,
+}
+
+impl Planner<'_> {
+    fn part(&mut self, range: Range<u64>, last: bool, after: Option<String>, read_to: u64) {
+        let uncounted = range.start.saturating_sub(self.counted) + read_to.saturating_sub(range.end);
+        self.counted = read_to.max(range.end);
+        let before = std::mem::take(&mut self.before);
+        let elements = Elements { kind: self.kind, first: self.first, before, after, uncounted };
+        (self.emit)(Part { range, last, elements: Some(Box::new(elements)) });
+    }
+
+    /// Element `i` starts at `at`: a new part starts with it once the current one is big
+    /// enough.
+    fn element(&mut self, at: u64, i: u64) {
+        match self.start {
+            Some(s) if at - s < self.part_bytes => {}
+            Some(s) => {
+                self.part(s..at, false, None, at);
+                (self.start, self.first) = (Some(at), i);
+            }
+            None => (self.start, self.first) = (Some(at), i),
+        }
+    }
+
+    /// Element `i`, at `at`, is longer than a record may be: it is in no part (a part is held
+    /// whole), said before the next part's elements.
+    fn too_long(&mut self, at: u64, i: u64, what: &str) {
+        if let Some(s) = self.start.take().filter(|&s| s < at) {
+            self.part(s..at, false, None, at);
+        }
+        self.first = i + 1;
+        self.before.push(format!("{what}[{i}]: {}", RecordError::TooLarge(self.max_len as usize)));
+    }
+
+    /// The last part, the plan having read up to `read_to`.
+    fn finish(mut self, after: Option<String>, read_to: u64) {
+        let s = self.start.unwrap_or(self.end).min(self.end);
+        self.part(s..self.end, true, after, read_to);
+    }
+}
+
+/// The elements of the array, each found and given to the plan, then what follows them; what
+/// ends the input early or wrongly, as the stream reader says it.
+fn walk(r: &mut Reader<'_>, plan: &mut Planner<'_>) -> std::io::Result<Option<String>> {
+    let what = element_name(plan.kind);
+    r.skip_ws()?;
+    if r.peek()? == Some(b']') {
+        r.pos += 1;
+        plan.end = r.offset();
+        return trailer(r, plan.kind);
+    }
+    for i in 0.. {
+        r.skip_ws()?;
+        let start = r.offset();
+        plan.element(start, i);
+        match r.value()? {
+            Err(stop) => {
+                plan.end = start;
+                return Ok(Some(format!("{what}[{i}]: {}; the rest is not read", stop.describe())));
+            }
+            Ok(len) if len > plan.max_len => plan.too_long(start, i, what),
+            Ok(_) => {}
+        }
+        plan.end = r.offset();
+        r.skip_ws()?;
+        match r.peek()? {
+            Some(b',') => r.pos += 1,
+            Some(b']') => {
+                r.pos += 1;
+                return trailer(r, plan.kind);
+            }
+            found => {
+                let stop = damaged_at(r.offset(), found, "',' or ']'");
+                return Ok(Some(format!("after {what}[{i}]: {}; the rest is not read", stop.describe())));
+            }
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// After the array: a trail log's closing brace, then nothing but whitespace.
+fn trailer(r: &mut Reader<'_>, kind: InputKind) -> std::io::Result<Option<String>> {
+    r.skip_ws()?;
+    if kind == InputKind::TrailLog {
+        if r.peek()? != Some(b'}') {
+            let found = r.peek()?;
+            return Ok(Some(format!("after the records: {}", damaged_at(r.offset(), found, "'}'").describe())));
+        }
+        r.pos += 1;
+        r.skip_ws()?;
+    }
+    Ok(r.peek()?.map(|b| format!("after the records: {}", damaged_at(r.offset(), Some(b), "the end").describe())))
+}
+
+/// How the stream reader names an element of this kind of input.
+fn element_name(kind: InputKind) -> &'static str {
+    match kind {
+        InputKind::TrailLog => "Records",
+        _ => "element",
+    }
+}
+
+/// Parses one part of a trail log or array (`content` is the file's bytes from `base`): each
+/// element a record or skipped with its reason, named by its number in the whole array,
+/// after what was said before the part and before what follows it.
+pub(super) fn parse_elements(
+    content: &[u8],
+    base: u64,
+    el: &Elements,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> ParseOutcome {
+    let what = element_name(el.kind);
+    let mut out = ParseOutcome::new(el.kind);
+    for note in &el.before {
+        out.skip(note.clone());
+    }
+    let max = max_record_len();
+    // One check of the whole content (SIMD) instead of serde's check of each string.
+    let text = simdutf8::basic::from_utf8(content).ok();
+    let ws = |mut p: usize| {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = content.get(p) {
+            p += 1;
+        }
+        p
+    };
+    let mut pos = ws(0);
+    let mut i = el.first;
+    while pos < content.len() {
+        let start = pos;
+        let fast = text
+            .filter(|_| content[start] == b'{')
+            .and_then(|t| {
+                let mut stream = serde_json::Deserializer::from_str(t.get(start..)?).into_iter::<RecordFields>();
+                let fields = stream.next()?.ok()?;
+                Some((fields, start + stream.byte_offset()))
+            })
+            .filter(|(fields, end)| fields.is_record() && end - start <= max);
+        let end = match fast {
+            Some((fields, end)) => {
+                out.records += 1;
+                let bytes = &content[start..end];
+                let span = ByteSpan { offset: base + start as u64, len: bytes.len() as u32, escaped: false };
+                on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
+                end
+            }
+            None => match value_end(&content[start..]) {
+                Some(len) => {
+                    let bytes = &content[start..start + len];
+                    take_record_or_item(bytes, base + start as u64, &|| format!("{what}[{i}]"), &mut out, on_record);
+                    start + len
+                }
+                // The plan ends parts between elements: only a file changed since is read so.
+                None => {
+                    out.skip(format!("{what}[{i}]: the content changed while it was read"));
+                    return out;
+                }
+            },
+        };
+        i += 1;
+        pos = ws(end);
+        match content.get(pos) {
+            Some(b',') => pos = ws(pos + 1),
+            None => break,
+            Some(&b) => {
+                let found = describe_byte(b);
+                out.skip(format!("after {what}[{}]: the content changed while it was read (found {found})", i - 1));
+                return out;
+            }
+        }
+    }
+    if let Some(after) = &el.after {
+        out.skip(after.clone());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +584,119 @@ mod tests {
             assert_eq!(found, whole, "part size {part_bytes}");
             assert_eq!(skipped, out.skipped_count);
             assert_eq!(found.len(), 400);
+        }
+    }
+
+    /// Records with what makes finding their ends hard: escaped quotes and backslashes, and
+    /// brackets and commas inside strings.
+    fn awkward(i: usize) -> String {
+        format!(
+            r#"{{"eventVersion":"1.08","eventID":"e{i}","eventTime":"2024-01-01T00:00:{:02}Z","eventName":"Get\"Obj]ect\\","userAgent":"{}","requestParameters":{{"a":[1,{{"b":"}}]\\\""}}],"c":"x,y"}}}}"#,
+            i % 60,
+            "\\\\".repeat(i % 5)
+        )
+    }
+
+    /// Records' spans, what was said of what was skipped, how much was skipped, bytes read.
+    type Read = (Vec<(u64, u32)>, Vec<String>, usize, u64);
+
+    /// What the parts `plan_elements_with` makes find, put together: the records' spans, what
+    /// was said of what was skipped, in order, and how much was skipped.
+    fn by_parts(content: &[u8], part_bytes: usize, max_len: usize) -> Option<Read> {
+        let (_dir, file) = on_disk(content);
+        let mut parts = Vec::new();
+        if !plan_elements_with(&file, part_bytes, max_len, &mut |p| parts.push(p)) {
+            return None;
+        }
+        assert!(parts.last().is_some_and(|p| p.last), "the last part says so");
+        assert!(parts.iter().rev().skip(1).all(|p| !p.last));
+        assert!(parts.windows(2).all(|w| w[0].range.end <= w[1].range.start), "in order, apart");
+        let (mut found, mut said, mut skipped, mut read) = (Vec::new(), Vec::new(), 0, 0);
+        for p in &parts {
+            let bytes = &content[p.range.start as usize..p.range.end as usize];
+            assert!(bytes.len() <= part_bytes + max_len + 2, "a part is a part's size and an element at most");
+            let el = p.elements.as_deref().expect("elements");
+            read += bytes.len() as u64 + el.uncounted;
+            let out = parse_elements(bytes, p.range.start, el, &mut |r| found.push((r.span.offset, r.span.len)));
+            assert!(out.skipped_count <= 5, "the test keeps each part's skips few enough to be all said");
+            said.extend(out.skipped);
+            skipped += out.skipped_count;
+        }
+        Some((found, said, skipped, read))
+    }
+
+    fn by_stream(content: &[u8]) -> Read {
+        let mut found = Vec::new();
+        let (out, read) =
+            crate::source::stream::parse_stream(&mut &content[..], &mut |r| found.push((r.span.offset, r.span.len)))
+                .unwrap();
+        (found, out.skipped, out.skipped_count, read)
+    }
+
+    #[test]
+    fn trail_logs_and_arrays_split_between_elements_read_as_the_stream_reader_reads_them() {
+        let records: Vec<String> = (0..300).map(awkward).collect();
+        let mut odd = records.clone();
+        odd.insert(40, r#"{"hello":1}"#.into());
+        odd.insert(90, "17".into());
+        odd.insert(150, r#""a string, ] } with \" in it""#.into());
+        odd.insert(200, r#"[{"eventName":"D"}]"#.into());
+        let join = |v: &[String], sep: &str| v.join(sep);
+        let trail = format!("\u{feff} {{ \"Records\" :\n [ {} ]\n }}\n", join(&odd, " ,\n"));
+        let array = format!("[{}]", join(&records, ","));
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("trail log", trail.clone().into_bytes()),
+            ("array", array.into_bytes()),
+            ("truncated", trail.as_bytes()[..trail.len() - 700].to_vec()),
+            ("garbage between elements", trail.replacen("} ,\n{", "} x\n{", 1).into_bytes()),
+            ("a value missing", trail.replacen(" ,\n{", " ,,{", 1).into_bytes()),
+            ("more after the records", format!("{trail}{{\"Records\":[]}}").into_bytes()),
+            ("no closing brace", trail.trim_end().trim_end_matches('}').to_string().into_bytes()),
+            ("empty", format!("{{\"Records\":[{}]}}", " ".repeat(20_000)).into_bytes()),
+        ];
+        // Text damage: a stray backslash and an unbalanced bracket between records.
+        cases.push(("stray backslash", trail.replacen("} ,\n{", "} ,\\\"\n{", 1).into_bytes()));
+        cases.push(("stray bracket", trail.replacen(" ,\n{", " ,\n]{", 1).into_bytes()));
+        for (what, content) in &cases {
+            let want = by_stream(content);
+            for part_bytes in [97, 1000, 4096] {
+                let got = by_parts(content, part_bytes, 1 << 20).unwrap_or_else(|| panic!("{what}: split"));
+                assert_eq!(got, want, "{what}, parts of {part_bytes}");
+            }
+        }
+        let whole = by_stream(&cases[0].1);
+        assert_eq!(whole.0.len(), 300, "the records: {:?}", whole.1);
+        assert_eq!(whole.2, 4);
+        // Not split: JSON Lines, an object without Records first, lookup-events output, gzip.
+        let lines: String = records.iter().map(|r| r.clone() + "\n").collect();
+        for other in [
+            lines.clone(),
+            format!("{{\"x\":1,\"Records\":[{}]}}", join(&records, ",")),
+            format!("{{\"Events\":[]}}{lines}"),
+        ] {
+            assert!(by_parts(other.as_bytes(), 1000, 1 << 20).is_none());
+        }
+    }
+
+    #[test]
+    fn an_element_longer_than_a_record_is_in_no_part_and_named() {
+        let mut records: Vec<String> = (0..200).map(awkward).collect();
+        let long = format!(r#"{{"eventName":"Big","eventTime":"2024-01-01T00:00:00Z","pad":"{}"}}"#, "x".repeat(5000));
+        records.insert(0, long.clone());
+        records.insert(100, long.clone());
+        records.push(long);
+        let content = format!("{{\"Records\":[{}]}}", records.join(","));
+        let (stream_found, ..) = by_stream(content.as_bytes());
+        for part_bytes in [97, 1000, 4096] {
+            let (found, said, skipped, read) = by_parts(content.as_bytes(), part_bytes, 4096).unwrap();
+            assert_eq!(read, content.len() as u64, "every byte read is counted once");
+            assert_eq!(skipped, 3);
+            assert_eq!(
+                said,
+                ["Records[0]", "Records[100]", "Records[202]"].map(|r| format!("{r}: {}", RecordError::TooLarge(4096)))
+            );
+            let short: Vec<_> = stream_found.iter().copied().filter(|s| s.1 < 4096).collect();
+            assert_eq!(found, short, "parts of {part_bytes}");
         }
     }
 

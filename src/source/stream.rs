@@ -61,7 +61,7 @@ struct Scanner<'a> {
 }
 
 /// Why scanning stopped before the input's end.
-enum Stop {
+pub(super) enum Stop {
     /// Not JSON where a value or a separator should be (the offset, what was found).
     Damaged(u64, String),
     /// The input ended inside a value.
@@ -71,7 +71,7 @@ enum Stop {
 }
 
 impl Stop {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Stop::Damaged(at, what) => format!("invalid JSON at byte {at}: {what}"),
             Stop::Truncated => "the content ends in the middle of a record".into(),
@@ -236,10 +236,7 @@ impl Scanner<'_> {
     }
 
     fn damaged(&mut self, found: Option<u8>, expected: &str) -> Stop {
-        match found {
-            None => Stop::Truncated,
-            Some(b) => Stop::Damaged(self.offset(), format!("expected {expected}, found {}", describe_byte(b))),
-        }
+        damaged_at(self.offset(), found, expected)
     }
 
     /// JSON Lines: each line a record, or skipped with its reason.
@@ -406,7 +403,15 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-fn describe_byte(b: u8) -> String {
+/// Why reading stopped at input offset `at`, where `expected` was due and `found` stood.
+pub(super) fn damaged_at(at: u64, found: Option<u8>, expected: &str) -> Stop {
+    match found {
+        None => Stop::Truncated,
+        Some(b) => Stop::Damaged(at, format!("expected {expected}, found {}", describe_byte(b))),
+    }
+}
+
+pub(super) fn describe_byte(b: u8) -> String {
     if b.is_ascii_graphic() {
         format!("'{}'", b as char)
     } else {

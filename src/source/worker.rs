@@ -148,11 +148,15 @@ fn read_part(
     let rules = how.rules.as_ref().and_then(super::SourceRules::now).map(|r| &**r);
     let mut batch = LocalBatch::new(hasher, content.len()).evaluating(rules.is_some()).deciding(how.terms.clone());
     let mut writer = key.as_ref().map(|_| IndexWriter::new());
-    let outcome = super::split::parse_lines(&content, part.range.start, &mut |p| match writer.as_mut() {
+    let mut take = |p: super::files::Parsed<'_, '_>| match writer.as_mut() {
         Some(w) => push_indexed(&mut batch, w, file.id, &p, rules),
         None => batch.push_evaluated(file.id, &p, rules),
-    });
-    let bytes = content.len() as u64;
+    };
+    let outcome = match &part.elements {
+        Some(el) => super::split::parse_elements(&content, part.range.start, el, &mut take),
+        None => super::split::parse_lines(&content, part.range.start, &mut take),
+    };
+    let bytes = content.len() as u64 + part.elements.as_ref().map_or(0, |el| el.uncounted);
     crate::model::raw::recycle(content);
     finish(file, Ok(outcome), batch, ContentNotes::default(), key.zip(writer), bytes)
 }
