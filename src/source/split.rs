@@ -97,6 +97,18 @@ fn is_json_lines(f: &File) -> bool {
     let limit = max_record_len() + 4;
     let mut head = vec![0u8; 64 << 10];
     let mut len = 0;
+    // A trail log, lookup-events output or an array says so in its first bytes: not read up to
+    // its first line end, which may be its last byte.
+    let n = f.read_at(&mut head, 0).unwrap_or(0);
+    let start = head[..n].strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head[..n]).trim_ascii_start();
+    if let Some(rest) = start.strip_prefix(b"{") {
+        let key = rest.trim_ascii_start();
+        if key.starts_with(b"\"Records\"") || key.starts_with(b"\"Events\"") {
+            return false;
+        }
+    } else if !start.is_empty() {
+        return false;
+    }
     loop {
         let n = f.read_at(&mut head[len..], len as u64).unwrap_or(0);
         len += n;
