@@ -67,7 +67,7 @@ for i in $(seq "$RUNS"); do
     if command -v tmux >/dev/null; then
         for k in many one trail; do
             input=$ARCHIVE; [ $k = one ] && input=$BIG; [ $k = trail ] && input=$TRAIL
-            read -r first load rss < <(bench/tui.sh "$TS" "$input")
+            read -r first load rss _ < <(bench/tui.sh "$TS" "$input")
             TUI[$k-first]+="$first "; TUI[$k-load]+="$load "; TUI[$k-rss]+="$rss "
             echo "  TUI $k: first ${first} ms, load ${load} s, $((rss / 1024)) MB" >&2
         done

@@ -66,7 +66,7 @@ for i in $(seq "$RUNS"); do
     run ingest "$INGEST"
     run full "$FULL"
     if command -v tmux >/dev/null; then
-        read -r first load rss < <(bench/tui.sh "$TS" "$ARCHIVE")
+        read -r first load rss _ < <(bench/tui.sh "$TS" "$ARCHIVE")
         TUI[first]+="$first "
         TUI[load]+="$load "
         TUI[rss]+="$rss "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The TUI on an archive, in a private 120x40 tmux session: how long until the first events are
-# on screen, how long the whole load takes (as the status bar reports it), and the peak
-# resident memory once everything is loaded. Prints one line: first_ms load_s peak_rss_kb
+# on screen, how long the whole load takes (as the status bar reports it), the peak resident
+# memory once everything is loaded, and the anonymous resident memory then (what cannot be
+# reclaimed, unlike mapped files). Prints one line: first_ms load_s peak_rss_kb anon_rss_kb
 #
 #   bench/tui.sh target/release/trailscope ARCHIVE_DIR
 set -euo pipefail
@@ -41,5 +42,6 @@ for _ in $(seq 6000); do
 done
 sleep 0.3
 rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo "")
+anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo "")
 tm send-keys q
-echo "${first:-NA} ${load:-NA} ${rss:-NA}"
+echo "${first:-NA} ${load:-NA} ${rss:-NA} ${anon:-NA}"
