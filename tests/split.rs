@@ -110,6 +110,17 @@ fn load_with(paths: &[&Path], opts: LoadOptions) -> Loaded {
     Loaded { events, hits, problems, stats, batches }
 }
 
+/// The same events, in the same order, read back the same, and the same counts.
+fn same_load(got: &Loaded, reference: &Loaded, what: &str) {
+    assert!(got.events == reference.events, "{what}: the same events, in the same order, read back the same");
+    let (g, r) = (&got.stats, &reference.stats);
+    assert_eq!(
+        (g.files_total, g.files_done, g.files_read, g.events, g.duplicates, g.untimed, g.bytes),
+        (r.files_total, r.files_done, r.files_read, r.events, r.duplicates, r.untimed, r.bytes),
+        "{what}"
+    );
+}
+
 fn split(part_bytes: usize) -> LoadOptions {
     LoadOptions { part_bytes, threads: 3, ..Default::default() }
 }
@@ -142,13 +153,7 @@ fn a_split_file_loads_what_the_whole_file_loads() {
                 show(&reference.events[i])
             );
         }
-        assert!(got.events == reference.events, "{what}: the same events, in the same order, read back the same");
-        let (g, r) = (&got.stats, &reference.stats);
-        assert_eq!(
-            (g.files_total, g.files_done, g.files_read, g.events, g.duplicates, g.untimed, g.bytes),
-            (r.files_total, r.files_done, r.files_read, r.events, r.duplicates, r.untimed, r.bytes),
-            "{what}"
-        );
+        same_load(&got, &reference, &what);
         // The lines skipped are said once, for the file, each by its byte offset.
         assert_eq!(got.problems.len(), 1, "{what}: {:?}", got.problems);
         let p = &got.problems[0];
@@ -252,13 +257,7 @@ fn a_split_trail_log_or_array_loads_what_the_whole_file_loads() {
             let got = load_with(&[path], split(part_bytes));
             let what = format!("{}, parts of {part_bytes} bytes", path.display());
             assert_eq!(got.events.len(), reference.events.len(), "{what}");
-            assert!(got.events == reference.events, "{what}: the same events, in the same order, read back the same");
-            let (g, r) = (&got.stats, &reference.stats);
-            assert_eq!(
-                (g.files_total, g.files_done, g.files_read, g.events, g.duplicates, g.untimed, g.bytes),
-                (r.files_total, r.files_done, r.files_read, r.events, r.duplicates, r.untimed, r.bytes),
-                "{what}"
-            );
+            same_load(&got, &reference, &what);
             assert!(got.batches > 1, "{what}: events are handed over part by part");
             // The elements that are no record are said once, for the file, each by its number.
             assert_eq!(got.problems.len(), 1, "{what}: {:?}", got.problems);

@@ -153,42 +153,22 @@ impl ContainerEnd {
         None
     }
 
-    /// [`ContainerEnd::block`] one byte at a time, as the stream reader scans.
+    /// [`ContainerEnd::block`] one byte at a time, as the stream reader scans (inside the
+    /// container, its rules for a value's end at depth 0 never apply).
     fn bytes(&mut self, b: &[u8]) -> Option<usize> {
-        let (mut in_str, mut escaped) = (self.in_string != 0, self.escaped_carry != 0);
-        let mut end = None;
-        for (i, &c) in b.iter().enumerate() {
-            if in_str {
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' {
-                    escaped = true;
-                } else if c == b'"' {
-                    in_str = false;
-                }
-                continue;
-            }
-            match c {
-                b'"' => in_str = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 0 {
-                        end = Some(i + 1);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.in_string = if in_str { u64::MAX } else { 0 };
-        self.escaped_carry = escaped as u64;
+        let depth = usize::try_from(self.depth).unwrap_or(usize::MAX);
+        let mut scan = OtherEnd { depth, in_str: self.in_string != 0, escaped: self.escaped_carry != 0 };
+        let end = scan.feed(b);
+        self.depth = scan.depth as u64;
+        self.in_string = if scan.in_str { u64::MAX } else { 0 };
+        self.escaped_carry = scan.escaped as u64;
         end
     }
 }
 
-/// The stream reader's scan of a value that is not an object or array (a string, a number,
-/// a literal, or bytes that are none), resumable: where it ends, as the stream reader ends it.
+/// The stream reader's scan of a value, one byte at a time and resumable: where it ends, as
+/// the stream reader ends it. For a value that is not an object or array (a string, a number,
+/// a literal, or bytes that are none), and for a block of one that the masks cannot read.
 #[derive(Debug, Default)]
 pub(super) struct OtherEnd {
     depth: usize,
