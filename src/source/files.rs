@@ -193,7 +193,7 @@ fn each_record(
 }
 
 #[inline]
-fn skip_ws(b: &[u8], mut pos: usize) -> usize {
+pub(super) fn skip_ws(b: &[u8], mut pos: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(pos) {
         pos += 1;
     }
@@ -202,7 +202,7 @@ fn skip_ws(b: &[u8], mut pos: usize) -> usize {
 
 /// The end of the JSON value of type `T` that starts at `pos` (after whitespace), and the value.
 /// The text is already known to be UTF-8, so serde does not check each string again.
-fn value_at<'a, T: Deserialize<'a>>(text: &'a str, pos: usize) -> Option<(T, usize)> {
+pub(super) fn value_at<'a, T: Deserialize<'a>>(text: &'a str, pos: usize) -> Option<(T, usize)> {
     let mut stream = serde_json::Deserializer::from_str(text.get(pos..)?).into_iter::<T>();
     let value = stream.next()?.ok()?;
     Some((value, pos + stream.byte_offset()))

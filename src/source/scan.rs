@@ -80,7 +80,7 @@ fn prefix_xor(mut x: u64) -> u64 {
 
 /// The scan of one object or array, block after block: where it ends, given what came before.
 #[derive(Debug, Default)]
-pub(super) struct ContainerEnd {
+struct ContainerEnd {
     depth: u64,
     /// The block before ended in a backslash that escapes this block's first byte.
     escaped_carry: u64,
@@ -91,26 +91,20 @@ pub(super) struct ContainerEnd {
 impl ContainerEnd {
     /// Takes the next bytes of the value (its first byte, `{` or `[`, at the start of the
     /// first call): the index just past its closing bracket when it is among them, else
-    /// `None` and everything was taken. Each call but the last one of the input must be given
-    /// a multiple of 64 bytes.
-    pub(super) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+    /// `None` and everything was taken. Whole blocks of 64 are read on masks, what is left
+    /// over byte by byte (which carries the state exactly to the next call).
+    fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
         let mut blocks = bytes.chunks_exact(64);
         for (k, block) in (&mut blocks).enumerate() {
-            if let Some(i) = self.block(block.try_into().unwrap_or(&[b' '; 64]), 64) {
+            if let Some(i) = self.block(block.try_into().unwrap_or(&[b' '; 64])) {
                 return Some(k * 64 + i);
             }
         }
         let rest = blocks.remainder();
-        if rest.is_empty() {
-            return None;
-        }
-        // The input's last bytes, padded with spaces, which change no state.
-        let mut last = [b' '; 64];
-        last[..rest.len()].copy_from_slice(rest);
-        self.block(&last, rest.len()).map(|i| bytes.len() - rest.len() + i)
+        self.bytes(rest).map(|i| bytes.len() - rest.len() + i)
     }
 
-    fn block(&mut self, b: &[u8; 64], len: usize) -> Option<usize> {
+    fn block(&mut self, b: &[u8; 64]) -> Option<usize> {
         const EVEN: u64 = 0x5555_5555_5555_5555;
         let m = masks(b);
         // Escaped characters: the odd-length runs of backslashes escape the byte after them.
@@ -122,15 +116,14 @@ impl ContainerEnd {
         // A string runs from its opening quote up to (not including) its closing one.
         let quotes = m.quote & !escaped;
         let strings = prefix_xor(quotes) ^ self.in_string;
-        let valid = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
-        if m.backslash & !strings & valid != 0 {
+        if m.backslash & !strings != 0 {
             // A backslash outside a string (not JSON): it escapes nothing there, which the
             // masks cannot say; this block is read byte by byte.
-            return self.bytes(&b[..len]);
+            return self.bytes(b);
         }
         self.escaped_carry = carry as u64;
         self.in_string = ((strings as i64) >> 63) as u64;
-        let (open, close) = (m.open & !strings & valid, m.close & !strings & valid);
+        let (open, close) = (m.open & !strings, m.close & !strings);
         // Without a close that could end it, only the depth changes.
         if self.depth > close.count_ones() as u64 {
             self.depth = self.depth + open.count_ones() as u64 - close.count_ones() as u64;
@@ -170,7 +163,7 @@ impl ContainerEnd {
 /// the stream reader ends it. For a value that is not an object or array (a string, a number,
 /// a literal, or bytes that are none), and for a block of one that the masks cannot read.
 #[derive(Debug, Default)]
-pub(super) struct OtherEnd {
+struct OtherEnd {
     depth: usize,
     in_str: bool,
     escaped: bool,
@@ -180,7 +173,7 @@ impl OtherEnd {
     /// Takes the next bytes of the value: the index just past it when it ends among them
     /// (a string after its closing quote; anything else before the separator or bracket that
     /// ends it), else `None` and everything was taken.
-    pub(super) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+    fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
         for (i, &b) in bytes.iter().enumerate() {
             if self.in_str {
                 if self.escaped {
@@ -213,12 +206,41 @@ impl OtherEnd {
     }
 }
 
+/// Where a JSON value ends, as the stream reader ends it, fed its bytes in pieces of any
+/// size: an object or array on masks, anything else byte by byte.
+#[derive(Debug)]
+pub(super) struct ValueEnd(Scan);
+
+#[derive(Debug)]
+enum Scan {
+    Container(ContainerEnd),
+    Other(OtherEnd),
+}
+
+impl ValueEnd {
+    /// The scan of a value whose first byte is `first`; `None` when no JSON value starts so
+    /// (the stream reader stops there: "expected a value").
+    pub(super) fn start(first: u8) -> Option<ValueEnd> {
+        Some(ValueEnd(match first {
+            b'{' | b'[' => Scan::Container(ContainerEnd::default()),
+            b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => Scan::Other(OtherEnd::default()),
+            _ => return None,
+        }))
+    }
+
+    /// Takes the next bytes of the value (from its first byte on the first call): the index
+    /// just past it when it ends among them, else `None` and everything was taken.
+    pub(super) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+        match &mut self.0 {
+            Scan::Container(c) => c.feed(bytes),
+            Scan::Other(o) => o.feed(bytes),
+        }
+    }
+}
+
 /// The end of the value starting at `bytes[0]` (not whitespace), when it ends within `bytes`.
 pub(super) fn value_end(bytes: &[u8]) -> Option<usize> {
-    match bytes.first()? {
-        b'{' | b'[' => ContainerEnd::default().feed(bytes),
-        _ => OtherEnd::default().feed(bytes),
-    }
+    ValueEnd::start(*bytes.first()?)?.feed(bytes)
 }
 
 #[cfg(test)]
@@ -255,7 +277,7 @@ mod tests {
     }
 
     fn fed(bytes: &[u8], step: usize) -> Option<usize> {
-        let mut s = ContainerEnd::default();
+        let mut s = ValueEnd::start(bytes[0]).unwrap();
         let mut at = 0;
         while at < bytes.len() {
             let n = step.min(bytes.len() - at);
@@ -311,7 +333,7 @@ mod tests {
             br#"{"a":"b"]"#,
         ];
         for c in cases {
-            for step in [64, 128, 1 << 20] {
+            for step in [1, 37, 64, 128, 1 << 20] {
                 assert_eq!(fed(c, step), naive_end(c), "{}", String::from_utf8_lossy(c));
             }
         }
@@ -336,7 +358,7 @@ mod tests {
                     _ => b'a',
                 });
             }
-            for step in [64, 192, 4096] {
+            for step in [1, 37, 64, 100, 192, 4096] {
                 assert_eq!(fed(&v, step), naive_end(&v), "seed {seed} step {step}");
             }
         }

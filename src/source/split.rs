@@ -7,8 +7,8 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{json_lines, take_record_or_item, InputKind, ParseOutcome, Parsed};
-use super::scan::{value_end, ContainerEnd, OtherEnd};
+use super::files::{json_lines, skip_ws, take_record_or_item, value_at, InputKind, ParseOutcome, Parsed};
+use super::scan::{value_end, ValueEnd};
 use super::stream::{damaged_at, describe_byte, Stop};
 use crate::model::raw::{is_gzip, ByteSpan, SourceFile, MAX_CONTENT};
 use crate::model::record::{max_record_len, RecordError, RecordFields};
@@ -329,29 +329,18 @@ impl Reader<'_> {
             None => return Ok(Err(Stop::Truncated)),
             Some(b) => b,
         };
-        if !matches!(first, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') {
+        let Some(mut scan) = ValueEnd::start(first) else {
             return Ok(Err(damaged_at(start, Some(first), "a value")));
-        }
-        let mut container = ContainerEnd::default();
-        let mut other = OtherEnd::default();
-        let is_container = matches!(first, b'{' | b'[');
+        };
         loop {
-            let avail = self.buf.len() - self.pos;
-            // The container scan takes whole blocks of 64 until the input's end.
-            let n = if self.exhausted || !is_container { avail } else { avail & !63 };
-            if n > 0 {
-                let bytes = &self.buf[self.pos..self.pos + n];
-                let end = if is_container { container.feed(bytes) } else { other.feed(bytes) };
-                if let Some(i) = end {
-                    self.pos += i;
-                    return Ok(Ok(self.offset() - start));
-                }
-                self.pos += n;
+            if let Some(i) = scan.feed(&self.buf[self.pos..]) {
+                self.pos += i;
+                return Ok(Ok(self.offset() - start));
             }
-            if self.exhausted {
+            self.pos = self.buf.len();
+            if !self.fill()? {
                 return Ok(Err(Stop::Truncated));
             }
-            self.fill()?;
         }
     }
 }
@@ -488,23 +477,13 @@ pub(super) fn parse_elements(
     let max = max_record_len();
     // One check of the whole content (SIMD) instead of serde's check of each string.
     let text = simdutf8::basic::from_utf8(content).ok();
-    let ws = |mut p: usize| {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = content.get(p) {
-            p += 1;
-        }
-        p
-    };
-    let mut pos = ws(0);
+    let mut pos = skip_ws(content, 0);
     let mut i = el.first;
     while pos < content.len() {
         let start = pos;
         let fast = text
             .filter(|_| content[start] == b'{')
-            .and_then(|t| {
-                let mut stream = serde_json::Deserializer::from_str(t.get(start..)?).into_iter::<RecordFields>();
-                let fields = stream.next()?.ok()?;
-                Some((fields, start + stream.byte_offset()))
-            })
+            .and_then(|t| value_at::<RecordFields>(t, start))
             .filter(|(fields, end)| fields.is_record() && end - start <= max);
         let end = match fast {
             Some((fields, end)) => {
@@ -528,9 +507,9 @@ pub(super) fn parse_elements(
             },
         };
         i += 1;
-        pos = ws(end);
+        pos = skip_ws(content, end);
         match content.get(pos) {
-            Some(b',') => pos = ws(pos + 1),
+            Some(b',') => pos = skip_ws(content, pos + 1),
             None => break,
             Some(&b) => {
                 let found = describe_byte(b);

@@ -5,6 +5,7 @@
 //! the same offsets.
 
 use super::files::{InputKind, ParseError, ParseOutcome, Parsed};
+use super::scan::ValueEnd;
 use crate::model::raw::{describe_non_json, MAX_CONTENT};
 use crate::model::record::{max_record_len, RecordError};
 use std::io::Read;
@@ -303,18 +304,16 @@ impl Scanner<'_> {
     }
 
     /// Takes the JSON value starting here into `rec` (cleared first): `Ok(true)` when it was
-    /// kept, `Ok(false)` when it was longer than a record may be (taken, not kept).
+    /// kept, `Ok(false)` when it was longer than a record may be (taken, not kept). Where it
+    /// ends is found as a split trail log's elements are ([`super::scan`]).
     fn value(&mut self, rec: &mut Vec<u8>) -> Result<bool, Stop> {
         rec.clear();
         let max = max_record_len();
         let mut keep = true;
-        let mut depth = 0usize;
-        let mut in_str = false;
-        let mut escaped = false;
         let first = self.peek().ok_or(Stop::Truncated)?;
-        if !matches!(first, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') {
+        let Some(mut scan) = ValueEnd::start(first) else {
             return Err(self.damaged(Some(first), "a value"));
-        }
+        };
         loop {
             if self.pos >= self.buf.len() && !self.fill() {
                 return Err(Stop::Truncated);
@@ -323,53 +322,7 @@ impl Scanner<'_> {
                 return Err(Stop::TooLarge);
             }
             let start = self.pos;
-            let mut end = None;
-            let mut i = start;
-            while i < self.buf.len() {
-                let b = self.buf[i];
-                if in_str {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    } else if let Some(j) = memchr::memchr2(b'"', b'\\', &self.buf[i..]) {
-                        // Straight to the next quote or backslash.
-                        i += j.max(1);
-                        continue;
-                    } else {
-                        i = self.buf.len();
-                        continue;
-                    }
-                } else {
-                    match b {
-                        b'"' => in_str = true,
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' if depth == 0 => {
-                            end = Some(i);
-                            break;
-                        }
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = Some(i + 1);
-                                break;
-                            }
-                        }
-                        b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => {
-                            end = Some(i);
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                i += 1;
-            }
+            let end = scan.feed(&self.buf[start..]).map(|i| start + i);
             let stop = end.unwrap_or(self.buf.len());
             if keep && rec.len() + (stop - start) <= max {
                 rec.extend_from_slice(&self.buf[start..stop]);
