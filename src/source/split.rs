@@ -8,9 +8,9 @@
 //! offset: a part does not know its first line's number).
 
 use super::files::{json_lines, skip_ws, take_record_or_item, value_at, InputKind, ParseOutcome, Parsed};
-use super::scan::{value_end, ValueEnd};
-use super::stream::{damaged_at, describe_byte, Stop};
-use crate::model::raw::{is_gzip, ByteSpan, SourceFile, MAX_CONTENT};
+use super::scan::value_end;
+use super::stream::{damaged_at, describe_byte, Scanner};
+use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
 use crate::model::record::{max_record_len, RecordError, RecordFields};
 use std::fs::File;
 use std::ops::Range;
@@ -172,9 +172,6 @@ pub(super) fn parse_lines(content: &[u8], base: u64, on_record: &mut dyn FnMut(P
     json_lines(content, body, base, &|_, at| format!("the line at byte {at}"), on_record)
 }
 
-/// How much of a split trail log or array the planner reads at a time.
-const BLOCK: usize = 1 << 20;
-
 /// Whether `file` may be a trail log or array to split by [`plan_elements`]: a plain file on
 /// disk of more than two parts (its content is looked at there).
 pub(super) fn elements_candidate(file: &SourceFile, part_bytes: usize) -> bool {
@@ -202,11 +199,10 @@ fn plan_elements_with(file: &SourceFile, part_bytes: usize, max_len: usize, emit
     if f.metadata().map(|m| m.len()).ok() != Some(file.size) {
         return false;
     }
-    let mut r = Reader { f: &f, size: file.size, buf: Vec::new(), base: 0, pos: 0, exhausted: false };
-    let kind = match r.header() {
-        Ok(Some(kind)) => kind,
-        _ => return false,
-    };
+    // No further than the size found: parts are read by position within it.
+    let mut input = std::io::Read::take(f, file.size);
+    let mut r = Scanner::new(&mut input);
+    let Some(kind) = header(&mut r) else { return false };
     let mut plan = Planner {
         emit,
         kind,
@@ -218,130 +214,27 @@ fn plan_elements_with(file: &SourceFile, part_bytes: usize, max_len: usize, emit
         max_len: max_len as u64,
         counted: 0,
     };
-    let after = match walk(&mut r, &mut plan) {
-        Ok(after) => after,
-        Err(e) => Some(format!(
-            "reading stopped at byte {}: {}; the rest is not read",
-            r.offset(),
-            crate::sanitize::sanitize(&e.to_string())
-        )),
-    };
+    let mut after = walk(&mut r, &mut plan);
+    if let Some(e) = &r.read_error {
+        let e = crate::sanitize::sanitize(&e.to_string()).into_owned();
+        after = Some(format!("reading stopped at byte {}: {e}; the rest is not read", r.offset()));
+    }
     plan.finish(after, r.offset());
     true
 }
 
-/// The file being planned, read a block at a time: `buf[pos..]` is read and not yet taken;
-/// `base` is the file offset of `buf[0]`.
-struct Reader<'a> {
-    f: &'a File,
-    size: u64,
-    buf: Vec<u8>,
-    base: u64,
-    pos: usize,
-    /// Nothing more can be read.
-    exhausted: bool,
-}
-
-impl Reader<'_> {
-    fn offset(&self) -> u64 {
-        self.base + self.pos as u64
-    }
-
-    /// Drops what is taken and reads the next block; `false` when nothing more was read.
-    fn fill(&mut self) -> std::io::Result<bool> {
-        if self.exhausted {
-            return Ok(false);
+/// What the content is, with its opening taken: a trail log (`{"Records":[`, the key first)
+/// or an array (`[`); `None` for anything else.
+fn header(r: &mut Scanner<'_>) -> Option<InputKind> {
+    r.skip_bom();
+    r.skip_ws();
+    match r.peek()? {
+        b'[' => {
+            r.advance();
+            Some(InputKind::Array)
         }
-        self.buf.drain(..self.pos);
-        self.base += self.pos as u64;
-        self.pos = 0;
-        let at = self.base + self.buf.len() as u64;
-        let want = BLOCK.min(self.size.saturating_sub(at) as usize);
-        let old = self.buf.len();
-        self.buf.resize(old + want, 0);
-        let got = if want == 0 { 0 } else { self.f.read_at(&mut self.buf[old..], at)? };
-        self.buf.truncate(old + got);
-        self.exhausted = got == 0;
-        Ok(got > 0)
-    }
-
-    fn peek(&mut self) -> std::io::Result<Option<u8>> {
-        while self.pos >= self.buf.len() {
-            if !self.fill()? {
-                return Ok(None);
-            }
-        }
-        Ok(Some(self.buf[self.pos]))
-    }
-
-    fn skip_ws(&mut self) -> std::io::Result<()> {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek()? {
-            self.pos += 1;
-        }
-        Ok(())
-    }
-
-    /// Takes `lit` when the content continues with it.
-    fn take(&mut self, lit: &[u8]) -> std::io::Result<bool> {
-        while self.buf.len() - self.pos < lit.len() {
-            if !self.fill()? {
-                return Ok(false);
-            }
-        }
-        let yes = self.buf[self.pos..].starts_with(lit);
-        if yes {
-            self.pos += lit.len();
-        }
-        Ok(yes)
-    }
-
-    /// What the content is, with its opening taken: a trail log (`{"Records":[`, the key
-    /// first) or an array (`[`); `None` for anything else.
-    fn header(&mut self) -> std::io::Result<Option<InputKind>> {
-        self.take(b"\xef\xbb\xbf")?;
-        self.skip_ws()?;
-        if self.take(b"[")? {
-            return Ok(Some(InputKind::Array));
-        }
-        if !self.take(b"{")? {
-            return Ok(None);
-        }
-        self.skip_ws()?;
-        if !self.take(b"\"Records\"")? {
-            return Ok(None);
-        }
-        self.skip_ws()?;
-        if !self.take(b":")? {
-            return Ok(None);
-        }
-        self.skip_ws()?;
-        Ok(self.take(b"[")?.then_some(InputKind::TrailLog))
-    }
-
-    /// Takes the value starting here: its length, or why it cannot be taken (as the stream
-    /// reader says it).
-    fn value(&mut self) -> std::io::Result<Result<u64, Stop>> {
-        let start = self.offset();
-        if start > MAX_CONTENT {
-            return Ok(Err(Stop::TooLarge));
-        }
-        let first = match self.peek()? {
-            None => return Ok(Err(Stop::Truncated)),
-            Some(b) => b,
-        };
-        let Some(mut scan) = ValueEnd::start(first) else {
-            return Ok(Err(damaged_at(start, Some(first), "a value")));
-        };
-        loop {
-            if let Some(i) = scan.feed(&self.buf[self.pos..]) {
-                self.pos += i;
-                return Ok(Ok(self.offset() - start));
-            }
-            self.pos = self.buf.len();
-            if !self.fill()? {
-                return Ok(Err(Stop::Truncated));
-            }
-        }
+        b'{' if r.records_key() => Some(InputKind::TrailLog),
+        _ => None,
     }
 }
 
@@ -401,37 +294,37 @@ impl Planner<'_> {
 
 /// The elements of the array, each found and given to the plan, then what follows them; what
 /// ends the input early or wrongly, as the stream reader says it.
-fn walk(r: &mut Reader<'_>, plan: &mut Planner<'_>) -> std::io::Result<Option<String>> {
+fn walk(r: &mut Scanner<'_>, plan: &mut Planner<'_>) -> Option<String> {
     let what = element_name(plan.kind);
-    r.skip_ws()?;
-    if r.peek()? == Some(b']') {
-        r.pos += 1;
+    r.skip_ws();
+    if r.peek() == Some(b']') {
+        r.advance();
         plan.end = r.offset();
         return trailer(r, plan.kind);
     }
     for i in 0.. {
-        r.skip_ws()?;
+        r.skip_ws();
         let start = r.offset();
         plan.element(start, i);
-        match r.value()? {
+        match r.take_value(&mut |_| {}) {
             Err(stop) => {
                 plan.end = start;
-                return Ok(Some(format!("{what}[{i}]: {}; the rest is not read", stop.describe())));
+                return Some(format!("{what}[{i}]: {}; the rest is not read", stop.describe()));
             }
             Ok(len) if len > plan.max_len => plan.too_long(start, i, what),
             Ok(_) => {}
         }
         plan.end = r.offset();
-        r.skip_ws()?;
-        match r.peek()? {
-            Some(b',') => r.pos += 1,
+        r.skip_ws();
+        match r.peek() {
+            Some(b',') => r.advance(),
             Some(b']') => {
-                r.pos += 1;
+                r.advance();
                 return trailer(r, plan.kind);
             }
             found => {
                 let stop = damaged_at(r.offset(), found, "',' or ']'");
-                return Ok(Some(format!("after {what}[{i}]: {}; the rest is not read", stop.describe())));
+                return Some(format!("after {what}[{i}]: {}; the rest is not read", stop.describe()));
             }
         }
     }
@@ -439,17 +332,17 @@ fn walk(r: &mut Reader<'_>, plan: &mut Planner<'_>) -> std::io::Result<Option<St
 }
 
 /// After the array: a trail log's closing brace, then nothing but whitespace.
-fn trailer(r: &mut Reader<'_>, kind: InputKind) -> std::io::Result<Option<String>> {
-    r.skip_ws()?;
+fn trailer(r: &mut Scanner<'_>, kind: InputKind) -> Option<String> {
+    r.skip_ws();
     if kind == InputKind::TrailLog {
-        if r.peek()? != Some(b'}') {
-            let found = r.peek()?;
-            return Ok(Some(format!("after the records: {}", damaged_at(r.offset(), found, "'}'").describe())));
+        if r.peek() != Some(b'}') {
+            let found = r.peek();
+            return Some(format!("after the records: {}", damaged_at(r.offset(), found, "'}'").describe()));
         }
-        r.pos += 1;
-        r.skip_ws()?;
+        r.advance();
+        r.skip_ws();
     }
-    Ok(r.peek()?.map(|b| format!("after the records: {}", damaged_at(r.offset(), Some(b), "the end").describe())))
+    r.peek().map(|b| format!("after the records: {}", damaged_at(r.offset(), Some(b), "the end").describe()))
 }
 
 /// How the stream reader names an element of this kind of input.

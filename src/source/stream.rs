@@ -20,10 +20,8 @@ pub fn parse_stream(
     input: &mut dyn Read,
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
 ) -> Result<(ParseOutcome, u64), ParseError> {
-    let mut s = Scanner { input, buf: Vec::with_capacity(BLOCK), pos: 0, base: 0, eof: false };
-    if s.starts_with(b"\xef\xbb\xbf") {
-        s.pos += 3;
-    }
+    let mut s = Scanner::new(input);
+    s.skip_bom();
     s.skip_ws();
     let outcome = match s.peek() {
         None => return Err(ParseError::Empty),
@@ -52,13 +50,16 @@ pub fn parse_stream(
 const WHOLE_LIMIT_HINT: usize = 64 << 20;
 
 /// A window on the input: `buf[pos..]` is what is read and not yet taken; `base` is the
-/// input offset of `buf[0]`.
-struct Scanner<'a> {
+/// input offset of `buf[0]`. What reads a stream, and what plans a big trail log's parts
+/// ([`super::split::plan_elements`]).
+pub(super) struct Scanner<'a> {
     input: &'a mut dyn Read,
     buf: Vec<u8>,
     pos: usize,
     base: u64,
     eof: bool,
+    /// Why reading stopped early, when a read failed (the content ends there).
+    pub(super) read_error: Option<std::io::Error>,
 }
 
 /// Why scanning stopped before the input's end.
@@ -81,7 +82,22 @@ impl Stop {
     }
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
+    pub(super) fn new(input: &'a mut dyn Read) -> Self {
+        Scanner { input, buf: Vec::with_capacity(BLOCK), pos: 0, base: 0, eof: false, read_error: None }
+    }
+
+    pub(super) fn skip_bom(&mut self) {
+        if self.starts_with(b"\xef\xbb\xbf") {
+            self.pos += 3;
+        }
+    }
+
+    /// Takes the byte `peek` saw.
+    pub(super) fn advance(&mut self) {
+        self.pos += 1;
+    }
+
     /// Reads more, keeping `buf[pos..]`; false at the end of the input.
     fn fill(&mut self) -> bool {
         if self.eof {
@@ -101,7 +117,10 @@ impl Scanner<'_> {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 // A read error (damaged gzip, a file cut short) ends the content here.
-                Err(_) => break 0,
+                Err(e) => {
+                    self.read_error = Some(e);
+                    break 0;
+                }
             }
         };
         self.buf.truncate(len + n);
@@ -114,7 +133,7 @@ impl Scanner<'_> {
         while self.buf.len() < end && self.fill() {}
     }
 
-    fn peek(&mut self) -> Option<u8> {
+    pub(super) fn peek(&mut self) -> Option<u8> {
         if self.pos >= self.buf.len() && !self.fill() {
             return None;
         }
@@ -126,18 +145,18 @@ impl Scanner<'_> {
         self.buf[self.pos..].starts_with(lit)
     }
 
-    fn skip_ws(&mut self) {
+    pub(super) fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    fn offset(&self) -> u64 {
+    pub(super) fn offset(&self) -> u64 {
         self.base + self.pos as u64
     }
 
     /// Whether the object starting here opens with `"Records": [`; if so, takes that much.
-    fn records_key(&mut self) -> bool {
+    pub(super) fn records_key(&mut self) -> bool {
         let start = self.pos;
         self.pos += 1;
         self.skip_ws();
@@ -304,16 +323,30 @@ impl Scanner<'_> {
     }
 
     /// Takes the JSON value starting here into `rec` (cleared first): `Ok(true)` when it was
-    /// kept, `Ok(false)` when it was longer than a record may be (taken, not kept). Where it
-    /// ends is found as a split trail log's elements are ([`super::scan`]).
+    /// kept, `Ok(false)` when it was longer than a record may be (taken, not kept).
     fn value(&mut self, rec: &mut Vec<u8>) -> Result<bool, Stop> {
         rec.clear();
         let max = max_record_len();
         let mut keep = true;
+        self.take_value(&mut |bytes| {
+            if keep && rec.len() + bytes.len() <= max {
+                rec.extend_from_slice(bytes);
+            } else {
+                keep = false;
+                rec.clear();
+            }
+        })?;
+        Ok(keep)
+    }
+
+    /// Takes the JSON value starting here, handing its bytes to `sink` piece by piece; its
+    /// length. Where it ends is found as a split trail log's elements are ([`super::scan`]).
+    pub(super) fn take_value(&mut self, sink: &mut dyn FnMut(&[u8])) -> Result<u64, Stop> {
         let first = self.peek().ok_or(Stop::Truncated)?;
         let Some(mut scan) = ValueEnd::start(first) else {
             return Err(self.damaged(Some(first), "a value"));
         };
+        let begin = self.offset();
         loop {
             if self.pos >= self.buf.len() && !self.fill() {
                 return Err(Stop::Truncated);
@@ -324,15 +357,10 @@ impl Scanner<'_> {
             let start = self.pos;
             let end = scan.feed(&self.buf[start..]).map(|i| start + i);
             let stop = end.unwrap_or(self.buf.len());
-            if keep && rec.len() + (stop - start) <= max {
-                rec.extend_from_slice(&self.buf[start..stop]);
-            } else {
-                keep = false;
-                rec.clear();
-            }
+            sink(&self.buf[start..stop]);
             self.pos = stop;
             if end.is_some() {
-                return Ok(keep);
+                return Ok(self.offset() - begin);
             }
         }
     }
