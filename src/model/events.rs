@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Symbols new since the last batch.
-    pub new_syms: SymBatch,
+    pub new_syms: Box<SymBatch>,
     /// Profiles new since the last batch, appended to the store's table.
     pub new_profiles: Vec<Profile>,
     /// Ids of unusual shape new in this batch, appended to the store's arena.
@@ -54,7 +54,7 @@ impl EventStore {
     /// of new event indices.
     pub fn apply(&mut self, batch: Batch) -> std::ops::Range<u32> {
         let start = self.events.len() as u32;
-        self.syms.extend(batch.new_syms);
+        self.syms.extend(*batch.new_syms);
         self.profiles.extend(batch.new_profiles);
         self.strings.push_str(&batch.strings);
         self.resources.extend(batch.resources);

@@ -16,45 +16,66 @@ pub struct SymEntry {
     len: u32,
 }
 
+/// How many entries a segment of a [`SymTable`] holds.
+const SEGMENT: usize = 4096;
+
 /// Symbol id to string. The strings live end to end in shared chunks (12 bytes a symbol
 /// besides the text, where an `Arc<str>` each cost 50-60 with its pointers in two tables; the
 /// user agents of a million events are a few hundred thousand strings). Append-only, so a
-/// consumer mirrors a producer's table by appending the [`SymBatch`]es it hands out.
+/// consumer mirrors a producer's table by appending the [`SymBatch`]es it hands out; the
+/// text and every full segment of entries are shared with the mirror, not copied.
 #[derive(Debug, Clone)]
 pub struct SymTable {
     chunks: Vec<Arc<str>>,
-    entries: Vec<SymEntry>,
+    /// Entries by [`SEGMENT`]s, all of them full.
+    full: Vec<Arc<[SymEntry]>>,
+    /// The entries after the full segments (fewer than a segment's).
+    tail: Vec<SymEntry>,
 }
 
 /// Symbols new since the last batch, with the chunks that hold their strings.
 #[derive(Debug, Default)]
 pub struct SymBatch {
     chunks: Vec<Arc<str>>,
-    entries: Vec<SymEntry>,
+    /// Segments filled since the last batch.
+    full: Vec<Arc<[SymEntry]>>,
+    /// The producer's entries after its full segments, all of them.
+    tail: Vec<SymEntry>,
+    /// How many symbols the batch adds.
+    added: usize,
 }
 
 impl SymBatch {
     /// How many symbols the batch adds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.added
     }
     /// Whether the batch adds no symbol.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.added == 0
     }
 }
 
 impl Default for SymTable {
     fn default() -> Self {
-        Self { chunks: Vec::new(), entries: vec![SymEntry::default()] }
+        Self { chunks: Vec::new(), full: Vec::new(), tail: vec![SymEntry::default()] }
     }
 }
 
 impl SymTable {
     #[inline]
+    fn entry(&self, sym: Sym) -> Option<SymEntry> {
+        let (seg, i) = (sym as usize / SEGMENT, sym as usize % SEGMENT);
+        match self.full.get(seg) {
+            Some(s) => Some(s[i]),
+            None if seg == self.full.len() => self.tail.get(i).copied(),
+            None => None,
+        }
+    }
+    #[inline]
     /// The string of a symbol ("" for one out of range).
     pub fn get(&self, sym: Sym) -> &str {
-        let Some(e) = self.entries.get(sym as usize) else {
+        let Some(e) = self.entry(sym) else {
             return "";
         };
         let chunk = self.chunks.get(e.chunk as usize).map_or("", |c| &**c);
@@ -62,20 +83,32 @@ impl SymTable {
     }
     /// How many symbols there are, the empty string included.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.full.len() * SEGMENT + self.tail.len()
     }
     /// Whether only the empty string is in the table.
     pub fn is_empty(&self) -> bool {
-        self.entries.len() <= 1
+        self.len() <= 1
     }
     /// Appends the symbols a producer handed out, in order.
     pub fn extend(&mut self, new: SymBatch) {
         self.chunks.extend(new.chunks);
-        self.entries.extend(new.entries);
+        if new.added == 0 {
+            return;
+        }
+        // The new segments hold the tail this table had; the producer's tail follows them.
+        self.full.extend(new.full);
+        self.tail = new.tail;
     }
     /// Every symbol with its string, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
-        (0..self.entries.len() as Sym).map(|sym| (sym, self.get(sym)))
+        (0..self.len() as Sym).map(|sym| (sym, self.get(sym)))
+    }
+    fn push(&mut self, e: SymEntry) {
+        if self.tail.len() == SEGMENT {
+            let full = std::mem::replace(&mut self.tail, Vec::with_capacity(SEGMENT));
+            self.full.push(full.into());
+        }
+        self.tail.push(e);
     }
 }
 
@@ -84,19 +117,28 @@ impl SymTable {
 /// coordinator's, so it never hashes a string twice.
 pub type StrHasher = foldhash::fast::RandomState;
 
+/// The index's hash of a string whose hash keeps 32 bits: spread over every bit (the index
+/// takes a position from the low bits and a tag from the high ones). 32 bits tell a few million
+/// strings apart well enough for a table whose every match is checked by text.
+fn slot(hash: u32) -> u64 {
+    (hash as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// String to symbol, with the table it fills.
 #[derive(Debug)]
 pub struct Interner {
     hasher: StrHasher,
-    /// Symbols, found by the hash of their string (4 bytes a slot).
+    /// Symbols, found by [`slot`] of their string's hash (4 bytes a slot).
     index: hashbrown::HashTable<Sym>,
-    /// Each symbol's hash, so growing the index does not hash every string again.
-    hashes: Vec<u64>,
+    /// Each symbol's hash, the 32 bits the index uses, so growing the index does not hash every
+    /// string again.
+    hashes: Vec<u32>,
     /// Frozen chunks, and an entry for every symbol: the ones interned since the last
     /// [`Interner::take_new`] point at the chunk being filled, `current`.
     table: SymTable,
     current: String,
     sent_chunks: usize,
+    sent_full: usize,
     sent_syms: usize,
 }
 
@@ -109,6 +151,7 @@ impl Default for Interner {
             table: SymTable::default(),
             current: String::new(),
             sent_chunks: 0,
+            sent_full: 0,
             // The empty string is in every table from the start.
             sent_syms: 1,
         }
@@ -127,7 +170,7 @@ impl Interner {
     }
 
     fn text(&self, sym: Sym) -> &str {
-        let e = self.table.entries[sym as usize];
+        let e = self.table.entry(sym).unwrap_or_default();
         if e.chunk as usize == self.table.chunks.len() {
             &self.current[e.off as usize..e.off as usize + e.len as usize]
         } else {
@@ -140,23 +183,24 @@ impl Interner {
         if s.is_empty() {
             return EMPTY;
         }
-        if let Some(&sym) = self.index.find(hash, |&sym| self.text(sym) == s) {
+        let hash = hash as u32;
+        if let Some(&sym) = self.index.find(slot(hash), |&sym| self.text(sym) == s) {
             return sym;
         }
         if self.current.len() + s.len() > u32::MAX as usize {
             self.freeze();
         }
-        let sym = self.table.entries.len() as Sym;
-        if self.hashes.len() < self.table.entries.len() {
-            self.hashes.resize(self.table.entries.len(), 0);
+        let sym = self.table.len() as Sym;
+        if self.hashes.len() < self.table.len() {
+            self.hashes.resize(self.table.len(), 0);
         }
         let hashes = &self.hashes;
-        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
+        self.index.insert_unique(slot(hash), sym, |&sym| slot(hashes[sym as usize]));
         self.hashes.push(hash);
         let entry =
             SymEntry { chunk: self.table.chunks.len() as u32, off: self.current.len() as u32, len: s.len() as u32 };
         self.current.push_str(s);
-        self.table.entries.push(entry);
+        self.table.push(entry);
         sym
     }
 
@@ -172,16 +216,19 @@ impl Interner {
         self.freeze();
         let batch = SymBatch {
             chunks: self.table.chunks[self.sent_chunks..].to_vec(),
-            entries: self.table.entries[self.sent_syms..].to_vec(),
+            full: self.table.full[self.sent_full..].to_vec(),
+            tail: if self.has_new() { self.table.tail.clone() } else { Vec::new() },
+            added: self.table.len() - self.sent_syms,
         };
         self.sent_chunks = self.table.chunks.len();
-        self.sent_syms = self.table.entries.len();
+        self.sent_full = self.table.full.len();
+        self.sent_syms = self.table.len();
         batch
     }
 
     /// Whether symbols were interned since the last [`Interner::take_new`].
     pub fn has_new(&self) -> bool {
-        self.table.entries.len() > self.sent_syms
+        self.table.len() > self.sent_syms
     }
 
     /// How many symbols there are, the empty string included.
@@ -275,6 +322,31 @@ mod tests {
         assert_eq!(mirror.get(sym), "name999");
         assert_eq!(mirror.get(a), "DeleteBucket");
         assert_eq!(mirror.iter().filter(|(_, s)| s.starts_with("name")).count(), 1000);
+    }
+
+    #[test]
+    fn a_mirror_follows_across_segments_in_batches_of_any_size() {
+        let mut i = Interner::default();
+        let mut mirror = SymTable::default();
+        let mut syms = Vec::new();
+        let mut n = 0;
+        // Batches that end inside a segment, on its last entry, and span several.
+        for batch in [1, 4094, 1, 1, 0, 4096, 9000, 3, 0, 12_288] {
+            for _ in 0..batch {
+                syms.push((i.intern(&format!("s{n}")), format!("s{n}")));
+                n += 1;
+            }
+            let b = i.take_new();
+            assert_eq!(b.len(), batch);
+            mirror.extend(b);
+            assert_eq!(mirror.len(), i.len());
+            for (sym, s) in &syms {
+                assert_eq!(mirror.get(*sym), s);
+            }
+        }
+        assert_eq!(mirror.len(), n + 1);
+        assert_eq!(mirror.get(n as Sym + 1), "");
+        assert_eq!(i.intern("s4095"), syms[4095].0);
     }
 
     #[test]

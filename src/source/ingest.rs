@@ -1,6 +1,7 @@
 //! Interning parsed inputs into shared symbols, collapsing exact duplicates, handing out
 //! batches.
 
+use super::dedup::{canonical_hash, Seen};
 use super::files::InputKind;
 use super::local::LocalBatch;
 use super::worker::{process_file, FileOutcome, Reading};
@@ -11,7 +12,6 @@ use crate::model::events::Batch;
 use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
 use crate::model::{IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
@@ -23,17 +23,8 @@ pub struct Ingest<'a> {
     strings_len: u64,
     res_len: u64,
     events_len: u32,
-    /// The first event taken with each eventID, found by the hash in `id_hashes` (5 bytes a
-    /// slot instead of 17 for a map from hash to index).
-    by_id: hashbrown::HashTable<u32>,
-    /// Later events that share an id with an earlier, different one (rare in real trails).
-    more_by_id: foldhash::HashMap<u64, Vec<u32>>,
-    /// Per event taken: the hash of its eventID (0: none), of its raw bytes, and where it
-    /// lives, to compare contents.
-    id_hashes: Vec<u64>,
-    raw_hashes: Vec<u64>,
-    locs: Vec<RawLoc>,
-    canonical: HashMap<u32, Option<u128>>,
+    /// The events taken, to find copies.
+    seen: Seen,
     pub(super) files: Vec<Arc<SourceFile>>,
     raw: &'a RawReader,
     pending: Batch,
@@ -71,12 +62,7 @@ impl<'a> Ingest<'a> {
             strings_len: 0,
             res_len: 0,
             events_len: 0,
-            by_id: hashbrown::HashTable::new(),
-            more_by_id: Default::default(),
-            id_hashes: Vec::new(),
-            raw_hashes: Vec::new(),
-            locs: Vec::new(),
-            canonical: HashMap::new(),
+            seen: Seen::default(),
             files: Vec::new(),
             raw,
             pending: Batch::default(),
@@ -103,51 +89,13 @@ impl<'a> Ingest<'a> {
         self.take_outcome(outcome, stats, emit);
     }
 
-    fn canonical_of(&mut self, idx: u32, loc: RawLoc) -> Option<u128> {
-        if let Some(c) = self.canonical.get(&idx) {
-            return *c;
-        }
-        let c =
-            self.files.get(loc.file as usize).and_then(|f| self.raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b));
-        self.canonical.insert(idx, c);
-        c
-    }
-
-    /// Whether the event is an exact copy of one already taken.
+    /// Whether the event is an exact copy of one already taken; if not, it is taken.
     fn is_duplicate(&mut self, id_hash: u64, raw_hash: u64, loc: RawLoc) -> bool {
-        if id_hash == 0 {
-            return false;
-        }
-        let new_idx = self.events_len;
-        let ids = &self.id_hashes;
-        // Id hashes have their low bit set (0 means no id); mix it away for the table.
-        let slot = |h: u64| h ^ (h >> 29);
-        let first = match self.by_id.entry(slot(id_hash), |&i| ids[i as usize] == id_hash, |&i| slot(ids[i as usize])) {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(new_idx);
-                return false;
-            }
+        let (files, raw) = (&self.files, self.raw);
+        let mut read = |loc: RawLoc| {
+            files.get(loc.file as usize).and_then(|f| raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b))
         };
-        let mut candidates = vec![first];
-        candidates.extend(self.more_by_id.get(&id_hash).into_iter().flatten());
-        if candidates.iter().any(|&c| self.raw_hashes[c as usize] == raw_hash) {
-            return true;
-        }
-        // Same id, different bytes: the same content may still be written differently
-        // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
-        let mine = self.canonical_of(new_idx, loc);
-        if mine.is_some() {
-            for c in candidates {
-                let other_loc = self.locs[c as usize];
-                if self.canonical_of(c, other_loc) == mine {
-                    self.canonical.remove(&new_idx);
-                    return true;
-                }
-            }
-        }
-        self.more_by_id.entry(id_hash).or_default().push(new_idx);
-        false
+        self.seen.copy_or_take(id_hash, raw_hash, loc, &mut read)
     }
 
     /// Takes a file's events: how many were duplicates, and how many of those kept have no
@@ -223,9 +171,6 @@ impl<'a> Ingest<'a> {
             }
             self.res_len += ev.res_total() as u64;
             ev.res_start = res_start;
-            self.id_hashes.push(id_hash);
-            self.raw_hashes.push(raw_hash);
-            self.locs.push(ev.loc);
             if ev.time != NO_TIME {
                 let (lo, hi) = self.times.get_or_insert((ev.time, ev.time));
                 (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
@@ -359,7 +304,7 @@ impl<'a> Ingest<'a> {
             return None;
         }
         let mut batch = std::mem::take(&mut self.pending);
-        batch.new_syms = self.interner.take_new();
+        batch.new_syms = Box::new(self.interner.take_new());
         let found = std::mem::take(&mut self.pending_found);
         batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
@@ -374,60 +319,4 @@ fn untimed_note(input: String, untimed: usize, emit: &mut dyn FnMut(SourceMsg)) 
     let records = if untimed == 1 { "1 record".to_string() } else { format!("{untimed} records") };
     let reason = format!("{records} without a readable eventTime, listed as \"(no time)\" after the rest");
     emit(SourceMsg::Note(Problem { input, reason, skipped: false }));
-}
-
-/// Structural hash of a JSON document, independent of object key order and whitespace.
-pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
-    fn walk(v: &serde_json::Value, h: &mut Vec<u8>) {
-        use serde_json::Value::*;
-        match v {
-            Null => h.push(0),
-            Bool(b) => h.extend([1, *b as u8]),
-            Number(n) => {
-                h.push(2);
-                h.extend(n.to_string().as_bytes());
-                h.push(0xff);
-            }
-            String(s) => {
-                h.push(3);
-                h.extend((s.len() as u64).to_le_bytes());
-                h.extend(s.as_bytes());
-            }
-            Array(a) => {
-                h.push(4);
-                h.extend((a.len() as u64).to_le_bytes());
-                a.iter().for_each(|x| walk(x, h));
-            }
-            Object(o) => {
-                h.push(5);
-                h.extend((o.len() as u64).to_le_bytes());
-                let mut keys: Vec<_> = o.iter().collect();
-                keys.sort_by(|a, b| a.0.cmp(b.0));
-                for (k, v) in keys {
-                    h.extend((k.len() as u64).to_le_bytes());
-                    h.extend(k.as_bytes());
-                    walk(v, h);
-                }
-            }
-        }
-    }
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let mut buf = Vec::with_capacity(bytes.len());
-    walk(&v, &mut buf);
-    Some(xxhash_rust::xxh3::xxh3_128(&buf))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_hash_ignores_key_order_and_space() {
-        let a = canonical_hash(br#"{"a":1,"b":[1,{"x":"y","z":null}]}"#);
-        let b = canonical_hash(b"{ \"b\" : [1, {\"z\":null, \"x\":\"y\"}], \"a\": 1 }");
-        let c = canonical_hash(br#"{"a":2,"b":[1,{"x":"y","z":null}]}"#);
-        assert!(a.is_some());
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-    }
 }

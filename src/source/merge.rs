@@ -205,7 +205,7 @@ impl Merge {
     fn rebase(&mut self, i: usize, batch: Batch) -> Batch {
         let part = &mut self.parts[i];
         let first_new = part.syms.len();
-        part.syms.extend(batch.new_syms);
+        part.syms.extend(*batch.new_syms);
         for sym in first_new..part.syms.len() {
             part.sym_map.push(self.interner.intern(part.syms.get(sym as Sym)));
         }
@@ -250,7 +250,7 @@ impl Merge {
             ev.res_start = (ev.res_start as i64 + resource_shift) as u32;
             ev.loc.file = part.file_map.get(ev.loc.file as usize).copied().unwrap_or(u32::MAX);
         }
-        out.new_syms = self.interner.take_new();
+        out.new_syms = Box::new(self.interner.take_new());
         out
     }
 }

@@ -4,6 +4,7 @@
 mod archive;
 pub mod athena;
 pub mod boundary;
+mod dedup;
 mod discover;
 pub mod files;
 mod index;
@@ -19,8 +20,9 @@ pub mod stream;
 mod worker;
 
 pub use archive::{load, load_found, Search};
+pub use dedup::canonical_hash;
 pub use discover::{discover, discover_into, Found};
-pub use ingest::{canonical_hash, Ingest};
+pub use ingest::Ingest;
 pub use worker::{catching_panic, install_panic_filter};
 
 use crate::cache::coverage::TimeSpan;
