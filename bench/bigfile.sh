@@ -13,51 +13,28 @@
 # load, peak RSS. Then the reopen of the big file with its stored archive index (REOPEN=0 skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-1000000}
 PER_FILE=${PER_FILE:-2000}
 RUNS=${RUNS:-3}
-for tool in zcat /usr/bin/time bc; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install gzip time bc)" >&2; exit 2; }
-done
-
-cargo build --release -p trailscope -p trailscope-gen >&2
-TS=${TS:-target/release/trailscope}
+bench_need zcat /usr/bin/time bc
+bench_build
 export TRAILSCOPE_NO_CACHE=1
-
-DIR=${BENCH_DIR:-$(mktemp -d)}
-[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
-ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
-if [ ! -d "$ARCHIVE" ]; then
-    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
-fi
+bench_dir
+bench_archive "$EVENTS" "$PER_FILE"
 BIG="$DIR/all-$EVENTS.jsonl"
 if [ ! -f "$BIG" ]; then
-    target/release/trailscope print --format jsonl "$ARCHIVE" > "$BIG.tmp" && mv "$BIG.tmp" "$BIG"
+    "$TS" print --format jsonl "$ARCHIVE" > "$BIG.tmp" && mv "$BIG.tmp" "$BIG"
 fi
 TRAIL="$DIR/all-$EVENTS.trail.json"
 if [ ! -f "$TRAIL" ]; then
     { printf '{"Records":['; sed '$!s/$/,/' "$BIG" | tr -d '\n'; printf ']}\n'; } > "$TRAIL.tmp" && mv "$TRAIL.tmp" "$TRAIL"
 fi
-mapfile -t FILES < <(find "$ARCHIVE" -name '*.json.gz' | sort)
-
-measure() { # command -> "wall_s user_s peak_kb"
-    local t="$DIR/.time"
-    /usr/bin/time -o "$t" -f '%e %U %M' bash -c "$1" >/dev/null 2>/dev/null || true
-    tail -1 "$t"
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
-declare -A WALL USER RSS TUI
-run() { # name command
-    local r; r=$(measure "$2")
-    read -r w u m <<<"$r"
-    WALL[$1]+="$w "; USER[$1]+="$u "; RSS[$1]+="$m "
-    echo "  $1: ${w}s wall, ${u}s user, $((m / 1024)) MB" >&2
-}
+declare -A TUI
 
 echo "inputs: $EVENTS events; ${#FILES[@]} files; one file of $(stat -c %s "$BIG") bytes; $(nproc) cores; runs: $RUNS" >&2
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "load before: $(load_avg)" >&2
 for i in $(seq "$RUNS"); do
     echo "run $i/$RUNS" >&2
     run zcat "zcat ${FILES[*]} > /dev/null"
@@ -76,13 +53,9 @@ done
 
 printf '\n%-34s %10s %10s %12s\n' "headless" "median s" "user s" "peak RSS MB"
 for k in zcat many one trail; do
-    printf '%-34s %10.2f %10.2f %12.0f\n' "$k" "$(echo "${WALL[$k]}" | median)" "$(echo "${USER[$k]}" | median)" \
-        "$(echo "$(echo "${RSS[$k]}" | median) / 1024" | bc -l)"
+    printf '%-34s %10.2f %10.2f %12.0f\n' "$k" "$(wall "$k")" "$(user "$k")" "$(mb "$k")"
 done
-zc=$(echo "${WALL[zcat]}" | median); many=$(echo "${WALL[many]}" | median); one=$(echo "${WALL[one]}" | median)
-trail=$(echo "${WALL[trail]}" | median)
-ratio() { echo "scale=3; $1 / $2" | bc -l; }
-verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
+zc=$(wall zcat); many=$(wall many); one=$(wall one); trail=$(wall trail)
 r=$(ratio "$one" "$many")
 printf '\n%-50s %-22s %s\n' "target" "measured" "verdict"
 printf '%-50s %-22s %s\n' "one big file loads within the time of many" "$r x" "$(verdict "$r <= 1.0")"
@@ -90,10 +63,10 @@ r=$(ratio "$trail" "$many")
 printf '%-50s %-22s %s\n' "one big trail log loads within the time of many" "$r x" "$(verdict "$r <= 1.0")"
 printf '%-50s %-22s\n' "one big file beside zcat over the archive" "$(ratio "$one" "$zc") x"
 printf '%-50s %-22s\n' "many small files beside zcat" "$(ratio "$many" "$zc") x"
-one_rss=$(echo "$(echo "${RSS[one]}" | median) / 1024" | bc); many_rss=$(echo "$(echo "${RSS[many]}" | median) / 1024" | bc)
+one_rss=$(mb one); many_rss=$(mb many)
 printf '%-50s %-22s %s\n' "one big file: peak RSS within that of many" "$one_rss MB / $many_rss MB" \
     "$(verdict "$one_rss <= $many_rss + 10")"
-trail_rss=$(echo "$(echo "${RSS[trail]}" | median) / 1024" | bc)
+trail_rss=$(mb trail)
 printf '%-50s %-22s %s\n' "one big trail log: peak RSS within that of many" "$trail_rss MB / $many_rss MB" \
     "$(verdict "$trail_rss <= $many_rss + 10")"
 if [ -n "${TUI[one-first]:-}" ]; then
@@ -106,7 +79,7 @@ if [ -n "${TUI[one-first]:-}" ]; then
     f=$(echo "${TUI[trail-first]}" | median)
     printf '%-50s %-22s %s\n' "TUI on the big trail log: first events <= 200 ms" "$f ms" "$(verdict "$f <= 200")"
 fi
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load after: $(load_avg)"
 
 if [ "${REOPEN:-1}" != 0 ]; then
     CACHE="$DIR/cache-bigfile"
@@ -114,7 +87,7 @@ if [ "${REOPEN:-1}" != 0 ]; then
     WITH="env -u TRAILSCOPE_NO_CACHE $TS print --cache-dir $CACHE --format jsonl --filter 'id:=none' $BIG"
     run first_open "$WITH"
     for i in $(seq "$RUNS"); do run reopen "$WITH"; done
-    printf '\n%-50s %-22s\n' "big file: first open with the cache (builds index)" "$(echo "${WALL[first_open]}" | median) s"
-    printf '%-50s %-22s\n' "big file: reopen with the stored index" "$(echo "${WALL[reopen]}" | median) s, $(( $(echo "${RSS[reopen]}" | median | cut -d. -f1) / 1024 )) MB"
+    printf '\n%-50s %-22s\n' "big file: first open with the cache (builds index)" "$(wall first_open) s"
+    printf '%-50s %-22s\n' "big file: reopen with the stored index" "$(wall reopen) s, $(mb reopen) MB"
     rm -rf "$CACHE"
 fi

@@ -12,35 +12,18 @@
 # counts the same events once (`.. | strings` under requestParameters, resources[].ARN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-1000000}
 PER_FILE=${PER_FILE:-2000}
 RUNS=${RUNS:-3}
 VALUE=${VALUE:-config-bucket}
 
-for tool in zcat jq /usr/bin/time bc; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install gzip jq time)" >&2; exit 2; }
-done
-cargo build --release -p trailscope -p trailscope-gen >&2
-TS=${TS:-target/release/trailscope}
+bench_need zcat jq /usr/bin/time bc
+bench_build
 export TRAILSCOPE_NO_CACHE=1
-
-DIR=${BENCH_DIR:-$(mktemp -d)}
-[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
-ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
-if [ ! -d "$ARCHIVE" ]; then
-    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
-fi
-mapfile -t FILES < <(find "$ARCHIVE" -name '*.json.gz' | sort)
-
-measure() { # command -> "wall_s peak_kb"
-    local t="$DIR/.time"
-    /usr/bin/time -o "$t" -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null || true
-    tail -1 "$t"
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-declare -A WALL RSS
-run() { local r; r=$(measure "$2"); WALL[$1]+="${r% *} "; RSS[$1]+="${r#* } "; }
+bench_dir
+bench_archive "$EVENTS" "$PER_FILE"
 
 declare -A CMD
 CMD[zcat]="zcat ${FILES[*]}"
@@ -55,7 +38,7 @@ if [ -n "${BEFORE:-}" ]; then
     NAMES+=(load_before resource_before text_before)
 fi
 
-echo "archive: $EVENTS events, ${#FILES[@]} files; $(nproc) cores; runs: $RUNS; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "archive: $EVENTS events, ${#FILES[@]} files; $(nproc) cores; runs: $RUNS; load before: $(load_avg)" >&2
 for i in $(seq "$RUNS"); do
     echo "run $i/$RUNS" >&2
     for k in "${NAMES[@]}"; do run "$k" "${CMD[$k]}"; done
@@ -63,8 +46,7 @@ done
 
 printf '\n%-18s %10s %12s   %s\n' "what" "median s" "peak RSS MB" "each run (s)"
 for k in "${NAMES[@]}"; do
-    printf '%-18s %10.2f %12.0f   %s\n' "$k" "$(echo "${WALL[$k]}" | median)" \
-        "$(echo "$(echo "${RSS[$k]}" | median) / 1024" | bc -l)" "${WALL[$k]}"
+    printf '%-18s %10.2f %12.0f   %s\n' "$k" "$(wall "$k")" "$(mb "$k")" "${WALL[$k]}"
 done
 
 # The answers: the same events as jq finds.
@@ -73,12 +55,13 @@ ours_t=$(bash -c "${CMD[text]}" | wc -l)
 jq_r=$(zcat "${FILES[@]}" | jq -c --arg v "$VALUE" '.Records[] | select(([.resources[]?.ARN | strings] + [.requestParameters | .. | strings]) | map(ascii_downcase | contains($v)) | any)' | wc -l)
 echo "resource:$VALUE: $ours_r events (jq: $jq_r); text:$VALUE: $ours_t events"
 
-m() { echo "${WALL[$1]}" | median; }
-verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
-r1=$(echo "scale=3; $(m resource) / $(m load)" | bc -l)
-r2=$(echo "scale=3; $(m text) / $(m zcat)" | bc -l)
+r1=$(ratio "$(wall resource)" "$(wall load)")
+r2=$(ratio "$(wall text)" "$(wall zcat)")
 printf '\n%-48s %-12s %s\n' "target" "measured" "verdict"
 printf '%-48s %-12s %s\n' "print resource: <= plain load + 10%" "$r1 x" "$(verdict "$r1 <= 1.10")"
 printf '%-48s %-12s %s\n' "print text: <= 1.0 x zcat" "$r2 x" "$(verdict "$r2 <= 1.0")"
 printf '%-48s %-12s %s\n' "same events as jq (resource:)" "$ours_r/$jq_r" "$(verdict "$ours_r == $jq_r")"
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for k in load resource text; do
+    printf '%-48s %-12s %s\n' "print $k: peak RSS < 200 MB" "$(mb $k) MB" "$(verdict "$(mb $k) < 200")"
+done
+echo "load after: $(load_avg)"

@@ -12,6 +12,7 @@
 # the start every event has been evaluated (the status bar's "flagged by N rules").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-1000000}
 PER_FILE=${PER_FILE:-2000}
@@ -19,23 +20,11 @@ RUNS=${RUNS:-3}
 RULES=${RULES:-../shared/sigma/rules}
 [ -d "$RULES" ] || { echo "bench: the rules are missing: $RULES" >&2; exit 2; }
 
-cargo build --release -p trailscope -p trailscope-gen >&2
-TS=${TS:-target/release/trailscope}
+bench_need /usr/bin/time bc
+bench_build
 export TRAILSCOPE_NO_CACHE=1
-
-DIR=${BENCH_DIR:-$(mktemp -d)}
-[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
-ARCHIVE="$DIR/archive-$EVENTS-$PER_FILE"
-if [ ! -d "$ARCHIVE" ]; then
-    target/release/trailscope-gen --events "$EVENTS" --per-file "$PER_FILE" --seed 1 --no-digests --span 30d "$ARCHIVE" >&2
-fi
-
-measure() { # command -> "wall_s user_s" (user: CPU time, steadier on a shared machine)
-    local t="$DIR/.time"
-    /usr/bin/time -o "$t" -f '%e %U' bash -c "$1" >/dev/null 2>/dev/null || true
-    tail -1 "$t"
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+bench_dir
+bench_archive "$EVENTS" "$PER_FILE"
 
 # The TUI in a private tmux session: first_ms load_s evaluated_s (evaluated_s: "-" without rules).
 tui() { # extra args
@@ -65,16 +54,14 @@ tui() { # extra args
     echo "$first $load $done_s"
 }
 
-declare -A WALL USER
 for i in $(seq "$RUNS"); do
-    r=$(measure "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"); WALL[load]+="${r% *} "; USER[load]+="${r#* } "
-    echo "run $i: load ${r% *}s wall, ${r#* }s user" >&2
-    r=$(measure "$TS detect --rules $RULES --format table $ARCHIVE"); WALL[detect]+="${r% *} "; USER[detect]+="${r#* } "
-    echo "run $i: detect ${r% *}s wall, ${r#* }s user" >&2
+    echo "run $i/$RUNS" >&2
+    run load "$TS print --format jsonl --filter 'id:=none' $ARCHIVE"
+    run detect "$TS detect --rules $RULES --format table $ARCHIVE"
 done
-load=$(echo "${WALL[load]}" | median); detect=$(echo "${WALL[detect]}" | median)
+load=$(wall load); detect=$(wall detect)
 echo "headless wall: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
-load=$(echo "${USER[load]}" | median); detect=$(echo "${USER[detect]}" | median)
+load=$(user load); detect=$(user detect)
 echo "headless user: load ${load}s, detect ${detect}s: +$(echo "scale=0; ($detect - $load) * 100 / $load" | bc)%"
 if command -v tmux >/dev/null; then
     for i in $(seq "$RUNS"); do

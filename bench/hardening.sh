@@ -15,21 +15,13 @@
 #   BUILD=0 TS=target/release/trailscope bench/hardening.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=${RUNS:-3}
-for tool in /usr/bin/time python3 gzip; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
-done
-if [ "${BUILD:-1}" = 1 ]; then
-    cargo build --release -p trailscope -p trailscope-gen >&2
-fi
-TS=${TS:-target/release/trailscope}
-GEN=${GEN:-target/release/trailscope-gen}
+bench_need /usr/bin/time python3 gzip
+bench_build
 export TRAILSCOPE_NO_CACHE=1
-
-DIR=${BENCH_DIR:-$(mktemp -d)}
-[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
-mkdir -p "$DIR"
+bench_dir
 
 # One real-looking record, from the generator, as one line.
 if [ ! -f "$DIR/one.json" ]; then
@@ -94,7 +86,7 @@ measure() { # label command: wall seconds and peak RSS (MB), and the exit status
         "$(grep -m1 -o 'skipped: .*' "$DIR/.err" | cut -c1-90 || true)"
 }
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores" >&2
+echo "load before: $(load_avg); $(nproc) cores" >&2
 printf '%-42s %10s %11s\n' "input (print --filter id:=none)" "wall" "peak RSS"
 measure "4 GiB of zeros in 18 MB of gzip" "$TS print --filter id:=none $DIR/zeros.json.gz"
 measure "four of them in one directory" "$TS print --filter id:=none $DIR/four-zeros"
@@ -115,8 +107,7 @@ for i in $(seq "$RUNS"); do
     STDIN+=("$s")
     echo "  run $i: file $f s, stdin $s s"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-mf=$(median "${FILE[@]}")
-ms=$(median "${STDIN[@]}")
+mf=$(echo "${FILE[*]}" | median)
+ms=$(echo "${STDIN[*]}" | median)
 echo "median: file $mf s, stdin $ms s; stdin's speed is $(echo "scale=2; $mf / $ms" | bc)x the file's (target: at least 0.5x)"
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "load after: $(load_avg)" >&2

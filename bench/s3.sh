@@ -18,18 +18,16 @@
 # (PyPI moto[server]), so the figures are for that server; `get` measures what it costs alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-100000}
 PER_FILE=${PER_FILE:-2000}
 RUNS=${RUNS:-3}
-for tool in moto_server aws curl /usr/bin/time bc; do
-    command -v "$tool" >/dev/null || { echo "bench/s3.sh: $tool is needed (pip install 'moto[server]' awscli; apt-get install curl time bc)" >&2; exit 2; }
-done
-if [ -z "${TS:-}" ]; then
-    cargo build --release -p trailscope -p trailscope-gen >&2
-    TS=target/release/trailscope
-fi
-GEN=$(dirname "$TS")/trailscope-gen
+bench_need moto_server aws curl /usr/bin/time bc
+# TS=another build measures that one, with the generator beside it, and builds nothing.
+[ -z "${TS:-}" ] || BUILD=${BUILD:-0}
+GEN=${GEN:-$(dirname "${TS:-target/release/trailscope}")/trailscope-gen}
+bench_build
 
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -49,14 +47,6 @@ mapfile -t KEYS < <(cd "$ARCHIVE" && find . -name '*.json.gz' | sed 's|^\./||' |
 printf '%s\n' "${KEYS[@]/#/$URL/bench/trail/}" >"$DIR/urls"
 WINDOW="--since 2025-12-01T00:00:00Z --until 2026-01-01T00:00:00Z"
 
-measure() { # command -> wall seconds
-    /usr/bin/time -o "$DIR/.t" -f '%e' bash -c "$1" >/dev/null 2>&1 || true
-    tail -1 "$DIR/.t"
-}
-declare -A WALL
-run() { WALL[$1]+="$(measure "$2") "; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
 echo "archive: $EVENTS events, ${#KEYS[@]} objects; server: moto_server $(python3 -c 'import moto; print(moto.__version__)') on loopback; $(nproc) cores; runs: $RUNS" >&2
 declare -A TUI
 for i in $(seq "$RUNS"); do
@@ -74,11 +64,10 @@ done
 
 printf '\n%-40s %10s   %s\n' "what" "median s" "each run"
 for k in local s3 get sync; do
-    printf '%-40s %10.2f   %s\n' "$k" "$(echo "${WALL[$k]}" | median)" "${WALL[$k]}"
+    printf '%-40s %10.2f   %s\n' "$k" "$(wall "$k")" "${WALL[$k]}"
 done
-loc=$(echo "${WALL[local]}" | median); s3=$(echo "${WALL[s3]}" | median); get=$(echo "${WALL[get]}" | median)
+loc=$(wall local); s3=$(wall s3); get=$(wall get)
 limit=$(echo "1.5 * ($loc + $get)" | bc -l)
-verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
 printf '\n%-52s %-22s %s\n' "target" "measured" "verdict"
 printf '%-52s %-22s %s\n' "s3 <= 1.5 x (local + server alone)" "$s3 s <= $(printf %.2f "$limit") s" "$(verdict "$s3 <= $limit")"
 if [ -n "${TUI[first]:-}" ]; then

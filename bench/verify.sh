@@ -12,6 +12,7 @@
 # Target: verify takes at most 1.5x the plain load's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-1000000}
 PER_FILE=${PER_FILE:-2000}
@@ -19,18 +20,10 @@ SPAN=${SPAN:-30d}
 RUNS=${RUNS:-3}
 AWSCLI=${AWSCLI:-1}
 
-for tool in /usr/bin/time python3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
-done
-if [ "${BUILD:-1}" = 1 ]; then
-    cargo build --release -p trailscope -p trailscope-gen >&2
-fi
-TS=${TS:-target/release/trailscope}
-GEN=${GEN:-target/release/trailscope-gen}
+bench_need /usr/bin/time python3
+bench_build
 export TRAILSCOPE_NO_CACHE=1
-
-DIR=${BENCH_DIR:-$(mktemp -d)}
-[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
+bench_dir
 ARCHIVE="$DIR/verify-$EVENTS-$PER_FILE-$SPAN"
 KEYS="$ARCHIVE.public-keys.json"
 if [ ! -d "$ARCHIVE" ]; then
@@ -45,11 +38,9 @@ measure() { # command -> "wall_seconds peak_rss_kb exit_status"
     /usr/bin/time -o "$t" -f '%e %M' bash -c "$1" >/dev/null 2>"$DIR/.err" || rc=$?
     echo "$(tail -1 "$t") $rc"
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 LOAD="$TS print --format jsonl --filter 'id:=none' $ARCHIVE"
 VERIFY="$TS verify --format jsonl --public-keys $KEYS $ARCHIVE"
-declare -A WALL RSS
 for _ in $(seq "$RUNS"); do
     for name in load verify; do
         cmd=$LOAD; [ "$name" = verify ] && cmd=$VERIFY
@@ -60,9 +51,9 @@ for _ in $(seq "$RUNS"); do
         WALL[$name]+="$wall "; RSS[$name]+="$rss "
     done
 done
-L=$(echo "${WALL[load]}" | median); V=$(echo "${WALL[verify]}" | median)
-printf '%-28s %8s s  %8s MB   (runs: %s)\n' "load (print id:=none)" "$L" "$(( $(echo "${RSS[load]}" | median | cut -d. -f1) / 1024 ))" "${WALL[load]}"
-printf '%-28s %8s s  %8s MB   (runs: %s)\n' "trailscope verify" "$V" "$(( $(echo "${RSS[verify]}" | median | cut -d. -f1) / 1024 ))" "${WALL[verify]}"
+L=$(wall load); V=$(wall verify)
+printf '%-28s %8s s  %8s MB   (runs: %s)\n' "load (print id:=none)" "$L" "$(mb load)" "${WALL[load]}"
+printf '%-28s %8s s  %8s MB   (runs: %s)\n' "trailscope verify" "$V" "$(mb verify)" "${WALL[verify]}"
 RATIO=$(python3 -c "print(f'{$V/$L:.2f}')")
 echo "verify / load: ${RATIO}x (target: at most 1.5x)"
 if [ "$AWSCLI" = 1 ] && python3 -c 'import awscli.customizations.cloudtrail.validation' 2>/dev/null; then

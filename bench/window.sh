@@ -12,18 +12,16 @@
 #   TS=target/debug/trailscope bench/window.sh    another build (the default builds release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 EVENTS=${EVENTS:-350000}
 PER_FILE=${PER_FILE:-1000}
 RUNS=${RUNS:-3}
-for tool in zcat /usr/bin/time bc; do
-    command -v "$tool" >/dev/null || { echo "bench/window.sh: $tool is needed" >&2; exit 2; }
-done
-if [ -z "${TS:-}" ]; then
-    cargo build --release -p trailscope -p trailscope-gen >&2
-    TS=target/release/trailscope
-fi
-GEN=$(dirname "$TS")/trailscope-gen
+bench_need zcat /usr/bin/time bc
+# TS=another build measures that one, with the generator beside it, and builds nothing.
+[ -z "${TS:-}" ] || BUILD=${BUILD:-0}
+GEN=${GEN:-$(dirname "${TS:-target/release/trailscope}")/trailscope-gen}
+bench_build
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 export TRAILSCOPE_NO_CACHE=1
@@ -34,14 +32,6 @@ find "$ARCHIVE" -name '*.json.gz' | sort >"$DIR/all"
 # its end (the default --delivery-lag), by the delivery time in their names.
 SINCE=2025-12-15T00:00:00Z UNTIL=2025-12-15T23:59:59Z
 grep -E '_(20251215T[0-9]{4}Z|20251216T00[0-5][0-9]Z)_' "$DIR/all" >"$DIR/day" || true
-
-measure() { # command -> wall seconds
-    /usr/bin/time -o "$DIR/.t" -f '%e' bash -c "$1" >/dev/null 2>&1 || true
-    tail -1 "$DIR/.t"
-}
-declare -A WALL
-run() { WALL[$1]+="$(measure "$2") "; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "archive: $EVENTS events in $(wc -l <"$DIR/all") files over 35 days; the day's window needs $(wc -l <"$DIR/day") of them; $(nproc) cores; runs: $RUNS" >&2
 for _ in $(seq "$RUNS"); do
@@ -60,8 +50,7 @@ while read -r f; do b=$(basename "$f"); ln -s "$f" "$DIR/renamed/${b/_CloudTrail
 "$TS" print --since $SINCE --until $UNTIL "$DIR/renamed" 2>/dev/null | sort | sha256sum >"$DIR/b"
 if cmp -s "$DIR/a" "$DIR/b"; then same=yes; else same=NO; fi
 
-z=$(echo "${WALL[zcat]}" | median); f=$(echo "${WALL[full]}" | median)
-d=$(echo "${WALL[day]}" | median); zd=$(echo "${WALL[zcat-day]}" | median)
+z=$(wall zcat); f=$(wall full); d=$(wall day); zd=$(wall zcat-day)
 printf '%-10s %8s s   (runs: %s)\n' zcat "$z" "${WALL[zcat]}" full "$f" "${WALL[full]}" day "$d" "${WALL[day]}" zcat-day "$zd" "${WALL[zcat-day]}"
 echo "full / zcat: $(echo "scale=2; $f / $z" | bc)x"
 echo "day / full: $(echo "scale=3; $d / $f" | bc) (target: about 1/35 = 0.029)"
