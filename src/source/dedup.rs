@@ -5,29 +5,27 @@
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
-/// The low bits of a key, taken from the hash of the record's bytes; the high ones are the
-/// eventID hash's.
-const RAW_BITS: u32 = 24;
-
-/// The events taken so far, by eventID, with what compares their contents: 16 bytes an event
-/// besides the table's slot (where a hash of each kind and a whole location took 28).
+/// The events taken so far, by eventID, with what compares their contents: 20 bytes an event
+/// besides the table's slot (where two whole hashes and a whole location took 28).
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
 /// eventID and the same content written differently (key order, spaces, a lookup-events string).
-/// The first test compares 40 bits of the eventID's hash and 24 of the bytes' hash: two events
-/// with different ids pass it with a chance of 2^-64 a pair, as with one 64-bit hash; two with
-/// the same id and different bytes pass it with a chance of 2^-24 (the same eventID with other
+/// The first test compares the eventID's 64-bit hash and 32 bits of the bytes' hash: two events
+/// of the same id and different bytes pass it with a chance of 2^-32 (the same eventID with other
 /// content is itself rare: AWS writes an event once). Any other pair of the same id hash has its
-/// records read back and compared structurally.
+/// records read back and compared structurally, which is slow (a whole compressed file is
+/// inflated to read one record), so the id hash keeps all its bits: with 40, ids that differ
+/// share one often enough at ten million events to fill `print`'s cache of inflated files.
 #[derive(Default)]
 pub(super) struct Seen {
-    /// The first event taken with each eventID, found by its key's id part (4 bytes a slot).
+    /// The first event taken with each eventID, found by its id hash (4 bytes a slot).
     by_id: hashbrown::HashTable<u32>,
-    /// Later events whose id part is an earlier, different one's (rare in real trails).
+    /// Later events whose id hash is an earlier, different one's (rare in real trails).
     more_by_id: foldhash::HashMap<u64, Vec<u32>>,
-    /// Per event taken: the high bits of its eventID's hash and the low bits of its bytes'
-    /// (0: no eventID; such an event is never a copy).
-    keys: Vec<u64>,
+    /// Per event taken: the hash of its eventID (0: none; such an event is never a copy), and
+    /// 32 bits of the hash of its bytes.
+    ids: Vec<u64>,
+    raws: Vec<u32>,
     /// Per event taken: where its record starts in its file, and its length bits.
     spans: Vec<(u32, u32)>,
     /// The file of the events from each position on: (first event, file), where the file changes.
@@ -41,7 +39,7 @@ const ESCAPED: u32 = 1 << 31;
 impl Seen {
     /// How many events were taken.
     pub(super) fn len(&self) -> u32 {
-        self.keys.len() as u32
+        self.ids.len() as u32
     }
 
     /// Whether the event is a copy of one taken; if it is not, it is taken (as the next event).
@@ -54,10 +52,11 @@ impl Seen {
         loc: RawLoc,
         read: &mut dyn FnMut(RawLoc) -> Option<u128>,
     ) -> bool {
-        let key = key(id_hash, raw_hash);
-        let copy = key != 0 && self.is_copy(key, loc, read);
+        let raw = raw_hash as u32;
+        let copy = id_hash != 0 && self.is_copy(id_hash, raw, loc, read);
         if !copy {
-            self.keys.push(key);
+            self.ids.push(id_hash);
+            self.raws.push(raw);
             self.spans.push((loc.offset, loc.len() | if loc.escaped() { ESCAPED } else { 0 }));
             if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
                 self.files.push((self.len() - 1, loc.file));
@@ -66,21 +65,19 @@ impl Seen {
         copy
     }
 
-    fn is_copy(&mut self, key: u64, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> bool {
+    fn is_copy(&mut self, id: u64, raw: u32, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> bool {
         let new_idx = self.len();
-        let keys = &self.keys;
-        let id = key >> RAW_BITS;
-        let first =
-            match self.by_id.entry(slot(key), |&i| keys[i as usize] >> RAW_BITS == id, |&i| slot(keys[i as usize])) {
-                hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-                hashbrown::hash_table::Entry::Vacant(e) => {
-                    e.insert(new_idx);
-                    return false;
-                }
-            };
+        let ids = &self.ids;
+        let first = match self.by_id.entry(slot(id), |&i| ids[i as usize] == id, |&i| slot(ids[i as usize])) {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(new_idx);
+                return false;
+            }
+        };
         let mut candidates = vec![first];
         candidates.extend(self.more_by_id.get(&id).into_iter().flatten());
-        if candidates.iter().any(|&c| self.keys[c as usize] == key) {
+        if candidates.iter().any(|&c| self.raws[c as usize] == raw) {
             return true;
         }
         // Same id, different bytes: the same content may still be written differently (key
@@ -116,20 +113,10 @@ impl Seen {
     }
 }
 
-/// An event's key: the high bits of its eventID's hash, the low bits of its bytes'; 0 without
-/// an eventID (and, with a chance of 2^-40, for an id whose hash has 40 high bits of zero:
-/// such an event is then never found a copy, which loses nothing).
-fn key(id_hash: u64, raw_hash: u64) -> u64 {
-    if id_hash >> RAW_BITS == 0 {
-        return 0;
-    }
-    (id_hash & !0 << RAW_BITS) | (raw_hash & ((1 << RAW_BITS) - 1))
-}
-
-/// The table's hash of a key: its id part only, spread over every bit (the table takes its
-/// position from the low bits and a tag from the high ones).
-fn slot(key: u64) -> u64 {
-    (key >> RAW_BITS).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+/// The table's hash of an id hash: its bits mixed again (ids hash with their low bit set, 0
+/// meaning none).
+fn slot(id_hash: u64) -> u64 {
+    id_hash ^ (id_hash >> 29)
 }
 
 /// Structural hash of a JSON document, independent of object key order and whitespace.
@@ -228,6 +215,19 @@ mod tests {
     }
 
     #[test]
+    fn ids_that_differ_in_any_bit_are_never_read_back() {
+        let mut seen = Seen::default();
+        let mut never = |_| panic!("events of different ids were read back");
+        let base = 0x8000_0000_0000_0001u64;
+        for bit in 1..64 {
+            let loc = RawLoc::new(0, bit * 10, 5, false);
+            assert!(!seen.copy_or_take(base ^ (1 << bit), 7, loc, &mut never), "bit {bit}");
+        }
+        assert!(!seen.copy_or_take(base, 7, RawLoc::new(1, 0, 5, false), &mut never));
+        assert_eq!(seen.len(), 64);
+    }
+
+    #[test]
     fn locations_come_back_whole() {
         let mut seen = Seen::default();
         let mut locs = Vec::new();
@@ -240,13 +240,6 @@ mod tests {
         for (i, want) in locs.into_iter().enumerate() {
             assert_eq!(seen.loc(i as u32), want, "event {i}");
         }
-    }
-
-    #[test]
-    fn a_key_keeps_the_id_hash_high_and_the_bytes_hash_low() {
-        assert_eq!(key(0, 5), 0);
-        assert_eq!(key(0xffff_ffff_ff00_0001, 0x1234_5678), 0xffff_ffff_ff34_5678);
-        assert_eq!(slot(key(0xabc0_0000_0100_0001, 1)), slot(key(0xabc0_0000_0100_0001, 2)));
     }
 
     #[test]
