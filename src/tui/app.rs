@@ -837,11 +837,11 @@ pub fn detail_job(state: &State, event: u32) -> Option<impl FnOnce() -> Msg + Se
     let ev = store.events.get(event as usize).copied()?;
     let file = store.file_of(&ev).cloned()?;
     let raw = state.raw().clone();
+    let once = state.detail_follows_loading();
     Some(move || {
-        let result = raw
-            .read(&file, ev.loc)
-            .map(|bytes| Arc::new(highlight_record(&bytes)))
-            .map_err(|e| RecordError::Unreadable(e.to_string()));
+        let read = if once { raw.read_once(&file, ev.loc) } else { raw.read(&file, ev.loc) };
+        let result =
+            read.map(|bytes| Arc::new(highlight_record(&bytes))).map_err(|e| RecordError::Unreadable(e.to_string()));
         Msg::Detail { event, result }
     })
 }

@@ -143,12 +143,24 @@ impl RawReader {
 
     /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
     pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
+        self.read_keeping(file, loc, true)
+    }
+
+    /// [`RawReader::read`] without keeping the file's decompressed content in the cache for
+    /// later reads (content already there is used): for a record that is shown once, such as
+    /// the newest event's while a load goes on, so that it does not push out what browsing
+    /// needs nor fill the cache by itself.
+    pub fn read_once(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
+        self.read_keeping(file, loc, false)
+    }
+
+    fn read_keeping(&self, file: &SourceFile, loc: RawLoc, cache: bool) -> Result<RawBytes, ReadError> {
         let start = loc.offset as usize;
         let range = start..start + loc.len() as usize;
         if let Some(bytes) = self.with_kept(file, loc, <[u8]>::to_vec) {
             return Ok(RawBytes::Owned(bytes));
         }
-        let raw = match self.whole(file)? {
+        let raw = match self.whole(file, cache)? {
             Whole::Memory(content) => slice_of(content, range)?,
             Whole::Spilled(spill) => RawBytes::Owned(spill.read(range.start as u64..range.end as u64)?),
             Whole::OnDisk(f) => read_at(&f, range)?,
@@ -164,12 +176,12 @@ impl RawReader {
     /// Decompresses a file into the cache ahead of reading its records (`print` does this on
     /// another thread, in the order it will need the files).
     pub fn prefetch(&self, file: &SourceFile) {
-        let _ = self.whole(file);
+        let _ = self.whole(file, true);
     }
 
     /// Where the file's content is: in the cache or on disk already, else decompressed now
-    /// (and kept); a plain file on disk is read by range.
-    fn whole(&self, file: &SourceFile) -> Result<Whole, ReadError> {
+    /// (and kept in the cache when `cache` says so); a plain file on disk is read by range.
+    fn whole(&self, file: &SourceFile, cache: bool) -> Result<Whole, ReadError> {
         if let Some(content) = self.cached(file.key) {
             return Ok(Whole::Memory(content));
         }
@@ -183,14 +195,14 @@ impl RawReader {
             if !is_gzip(mem) {
                 return Ok(Whole::Memory(mem.clone()));
             }
-            return Ok(self.keep(file, inflate_kept(&mut &mem[..], self.budget())?));
+            return Ok(self.keep(file, inflate_kept(&mut &mem[..], self.budget())?, cache));
         }
         if let Some(raw) = file.spill.get() {
             let magic = raw.read(0..raw.len().min(2))?;
             if !is_gzip(&magic) {
                 return Ok(Whole::Spilled(raw.clone()));
             }
-            return Ok(self.keep(file, inflate_kept(&mut raw.reader(), self.budget())?));
+            return Ok(self.keep(file, inflate_kept(&mut raw.reader(), self.budget())?, cache));
         }
         if file.stream.is_some() {
             return Err(ReadError::StreamGone);
@@ -211,12 +223,12 @@ impl RawReader {
             open.insert(file.key, f.clone());
             return Ok(Whole::OnDisk(f));
         }
-        self.inflate_file(file, f)
+        self.inflate_file(file, f, cache)
     }
 
     /// A gzip file's content: inflated whole in memory when its trailer says it fits the
     /// budget (the fast path, libdeflate), else streamed into memory or onto disk.
-    fn inflate_file(&self, file: &SourceFile, mut f: File) -> Result<Whole, ReadError> {
+    fn inflate_file(&self, file: &SourceFile, mut f: File, cache: bool) -> Result<Whole, ReadError> {
         let budget = self.budget();
         let mut trailer = [0u8; 4];
         let size_said = match f.seek(SeekFrom::End(-4)).and_then(|_| f.read_exact(&mut trailer)) {
@@ -228,19 +240,22 @@ impl RawReader {
             let mut packed = Vec::with_capacity(file.size as usize);
             f.by_ref().take(budget as u64).read_to_end(&mut packed)?;
             if let Some(content) = inflate_whole(&packed) {
-                return Ok(self.keep(file, Kept::Memory(content)));
+                return Ok(self.keep(file, Kept::Memory(content), cache));
             }
             f.seek(SeekFrom::Start(0))?;
         }
-        Ok(self.keep(file, inflate_kept(&mut f, budget)?))
+        Ok(self.keep(file, inflate_kept(&mut f, budget)?, cache))
     }
 
-    /// Keeps decompressed content where it was put: in the cache, or with the spills.
-    fn keep(&self, file: &SourceFile, kept: Kept) -> Whole {
+    /// Keeps decompressed content where it was put: in the cache (when `cache` says so), or
+    /// with the spills (on disk, whatever `cache` says: spilling was the costly part).
+    fn keep(&self, file: &SourceFile, kept: Kept, cache: bool) -> Whole {
         match kept {
             Kept::Memory(content) => {
                 let content = Arc::new(content);
-                self.offer(file, content.clone());
+                if cache {
+                    self.offer(file, content.clone());
+                }
                 Whole::Memory(content)
             }
             Kept::Spilled(spill) => {
@@ -311,5 +326,22 @@ mod tests {
         r.offer(&two, Arc::new(vec![0; 6]));
         assert!(r.cached(one.key).is_none());
         assert!(r.cached(two.key).is_some(), "files of the same number from two sources are apart");
+    }
+
+    #[test]
+    fn a_record_read_once_leaves_its_file_out_of_the_cache() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        let file = SourceFile::in_memory(0, "x.json.gz", gz.finish().unwrap());
+        let (a, b) = (RawLoc::new(0, 0, 7, false), RawLoc::new(0, 8, 7, false));
+        let r = RawReader::new(1 << 20);
+        assert_eq!(&*r.read_once(&file, a).unwrap(), b"{\"a\":1}");
+        assert!(r.cached(file.key).is_none());
+        assert_eq!(&*r.read(&file, b).unwrap(), b"{\"b\":2}");
+        assert!(r.cached(file.key).is_some());
+        // Once in the cache, the file is read from there.
+        assert_eq!(&*r.read_once(&file, a).unwrap(), b"{\"a\":1}");
+        assert!(r.cached(file.key).is_some());
     }
 }

@@ -435,6 +435,12 @@ impl State {
             && self.events.view.len() < self.view_pos(self.list.selected) + 3 * self.list.height.max(10) + 100
     }
 
+    /// Whether the detail pane shows the newest event of a load that goes on: it changes with
+    /// the batches, so each record read for it is read once, its file not kept for later reads.
+    pub fn detail_follows_loading(&self) -> bool {
+        !self.load.done && self.follow_or_keep().0
+    }
+
     /// The event whose record the detail view needs and nobody is fetching yet.
     pub fn detail_wanted(&self) -> Option<u32> {
         self.detail.wanted()

@@ -131,3 +131,19 @@ fn j_jumps_through_the_parts_of_a_record_worth_reading_first() {
     d.jump_section();
     assert!(line(&d).trim_start().starts_with("\"requestParameters\""), "back to the first: {}", line(&d));
 }
+
+#[test]
+fn the_detail_of_the_newest_event_is_read_once_only_while_a_load_goes_on() {
+    let mut state = empty_state(Start::default());
+    assert!(!state.load.done);
+    assert!(state.detail_follows_loading(), "the top row follows the newest event while loading");
+    state.list.selected = 3;
+    assert!(!state.detail_follows_loading(), "a row the user chose is browsed: its file is kept");
+    state.list.selected = 0;
+    state.focus = Focus::Detail;
+    assert!(!state.detail_follows_loading(), "a record being read in the detail pane stays put");
+    state.focus = Focus::List;
+    state.apply(Msg::Load(SourceMsg::Done(LoadStats::default())));
+    assert!(state.load.done);
+    assert!(!state.detail_follows_loading(), "once loaded, records are read for browsing");
+}
