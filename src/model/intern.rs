@@ -39,7 +39,8 @@ pub struct SymBatch {
     chunks: Vec<Arc<str>>,
     /// Segments filled since the last batch.
     full: Vec<Arc<[SymEntry]>>,
-    /// The producer's entries after its full segments, all of them.
+    /// The producer's entries after its full segments not handed out yet: all of them when
+    /// segments were filled (the mirror's tail is then the first new segment's start).
     tail: Vec<SymEntry>,
     /// How many symbols the batch adds.
     added: usize,
@@ -92,12 +93,12 @@ impl SymTable {
     /// Appends the symbols a producer handed out, in order.
     pub fn extend(&mut self, new: SymBatch) {
         self.chunks.extend(new.chunks);
-        if new.added == 0 {
-            return;
+        if !new.full.is_empty() {
+            // The first new segment starts with the tail this table had.
+            self.tail.clear();
+            self.full.extend(new.full);
         }
-        // The new segments hold the tail this table had; the producer's tail follows them.
-        self.full.extend(new.full);
-        self.tail = new.tail;
+        self.tail.extend(new.tail);
     }
     /// Every symbol with its string, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
@@ -214,12 +215,12 @@ impl Interner {
     /// The symbols interned since the last call, for a consumer's mirror of the table.
     pub fn take_new(&mut self) -> SymBatch {
         self.freeze();
-        let batch = SymBatch {
-            chunks: self.table.chunks[self.sent_chunks..].to_vec(),
-            full: self.table.full[self.sent_full..].to_vec(),
-            tail: if self.has_new() { self.table.tail.clone() } else { Vec::new() },
-            added: self.table.len() - self.sent_syms,
-        };
+        let full = self.table.full[self.sent_full..].to_vec();
+        let added = self.table.len() - self.sent_syms;
+        // Of the tail, what the mirror lacks: all of it after new segments, else its new end.
+        let tail = &self.table.tail[if full.is_empty() { self.table.tail.len() - added } else { 0 }..];
+        let batch =
+            SymBatch { chunks: self.table.chunks[self.sent_chunks..].to_vec(), full, tail: tail.to_vec(), added };
         self.sent_chunks = self.table.chunks.len();
         self.sent_full = self.table.full.len();
         self.sent_syms = self.table.len();

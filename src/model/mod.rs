@@ -172,6 +172,14 @@ impl RawLoc {
     pub fn escaped(&self) -> bool {
         self.len_bits & Self::ESCAPED != 0
     }
+    /// The length and the escaped flag in one word, for keeping a location apart from its file.
+    pub fn len_bits(&self) -> u32 {
+        self.len_bits
+    }
+    /// The location of [`RawLoc::len_bits`] at `offset` of `file`.
+    pub fn from_len_bits(file: u32, offset: u32, len_bits: u32) -> Self {
+        RawLoc { file, offset, len_bits }
+    }
 }
 
 /// [`Event::flags`]: readOnly is known.

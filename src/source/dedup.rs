@@ -34,8 +34,6 @@ pub(super) struct Seen {
     canonical: HashMap<u32, Option<u128>>,
 }
 
-const ESCAPED: u32 = 1 << 31;
-
 impl Seen {
     /// How many events were taken.
     pub(super) fn len(&self) -> u32 {
@@ -57,7 +55,7 @@ impl Seen {
         if !copy {
             self.ids.push(id_hash);
             self.raws.push(raw);
-            self.spans.push((loc.offset, loc.len() | if loc.escaped() { ESCAPED } else { 0 }));
+            self.spans.push((loc.offset, loc.len_bits()));
             if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
                 self.files.push((self.len() - 1, loc.file));
             }
@@ -75,13 +73,13 @@ impl Seen {
                 return false;
             }
         };
-        let mut candidates = vec![first];
-        candidates.extend(self.more_by_id.get(&id).into_iter().flatten());
-        if candidates.iter().any(|&c| self.raws[c as usize] == raw) {
+        let later = self.more_by_id.get(&id).map_or(&[][..], Vec::as_slice);
+        if std::iter::once(&first).chain(later).any(|&c| self.raws[c as usize] == raw) {
             return true;
         }
         // Same id, different bytes: the same content may still be written differently (key
         // order, whitespace, lookup-events vs trail file). Compare canonical forms.
+        let candidates: Vec<u32> = std::iter::once(first).chain(later.iter().copied()).collect();
         let mine = self.canonical_of(new_idx, loc, read);
         if mine.is_some() {
             for c in candidates {
@@ -109,7 +107,7 @@ impl Seen {
         let run = self.files.partition_point(|&(first, _)| first <= idx).saturating_sub(1);
         let file = self.files.get(run).map_or(0, |&(_, f)| f);
         let (offset, bits) = self.spans[idx as usize];
-        RawLoc::new(file, offset, bits & !ESCAPED, bits & ESCAPED != 0)
+        RawLoc::from_len_bits(file, offset, bits)
     }
 }
 

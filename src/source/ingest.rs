@@ -22,7 +22,6 @@ pub struct Ingest<'a> {
     /// Totals including what is pending, so offsets in pending events are global.
     strings_len: u64,
     res_len: u64,
-    events_len: u32,
     /// The events taken, to find copies.
     seen: Seen,
     pub(super) files: Vec<Arc<SourceFile>>,
@@ -61,7 +60,6 @@ impl<'a> Ingest<'a> {
             profiles: ProfileInterner::default(),
             strings_len: 0,
             res_len: 0,
-            events_len: 0,
             seen: Seen::default(),
             files: Vec::new(),
             raw,
@@ -177,7 +175,6 @@ impl<'a> Ingest<'a> {
             }
             untimed += (ev.time == NO_TIME) as usize;
             self.pending.events.push(ev);
-            self.events_len += 1;
         }
         if !evaluated {
             self.pending_found.not_evaluated(first..self.pending.events.len() as u32);
