@@ -137,6 +137,16 @@ mod tests {
     }
 
     #[test]
+    fn width_of_ascii_is_its_length_and_of_the_rest_unicode_width() {
+        let printable: String = (b' '..=b'~').map(char::from).collect();
+        assert_eq!(width(&printable), unicode_width::UnicodeWidthStr::width(printable.as_str()));
+        for s in ["東京", "café", "a\u{301}", "🚀x", "", "a\tb", "\u{7f}"] {
+            assert_eq!(width(s), unicode_width::UnicodeWidthStr::width(s), "{s:?}");
+        }
+        assert_eq!(width("東京"), 4);
+    }
+
+    #[test]
     fn invalid_utf8_is_shown_as_hex() {
         assert_eq!(sanitize_bytes(b"ok\xff\x1b"), "ok\\xff\\e");
     }
@@ -144,6 +154,10 @@ mod tests {
 
 /// Display width of `s` in terminal cells.
 pub fn width(s: &str) -> usize {
+    // Printable ASCII (most cells) is one cell a byte.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return s.len();
+    }
     unicode_width::UnicodeWidthStr::width(s)
 }
 

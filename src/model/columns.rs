@@ -27,6 +27,26 @@ pub const LIST: usize = 7;
 /// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`.
 pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<'a, str>; 12] {
     use std::borrow::Cow::Borrowed;
+    let [t, name, principal, ip, region, source, error] = list_cells(store, ev, short_source);
+    [
+        t,
+        name,
+        principal,
+        ip,
+        region,
+        source,
+        error,
+        Borrowed(account(store, ev)),
+        Borrowed(store.sym(ev, SymField::IdentityType)),
+        Borrowed(store.sym(ev, SymField::AccessKey)),
+        Borrowed(store.sym(ev, SymField::Arn)),
+        store.event_id(ev).to_string().into(),
+    ]
+}
+
+/// The unsanitised values of the first [`LIST`] columns (what the list and the table show).
+pub fn list_cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<'a, str>; LIST] {
+    use std::borrow::Cow::Borrowed;
     let source = store.sym(ev, SymField::Source);
     let source = if short_source { source.strip_suffix(".amazonaws.com").unwrap_or(source) } else { source };
     [
@@ -41,11 +61,6 @@ pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<
         Borrowed(store.sym(ev, SymField::Region)),
         Borrowed(source),
         Borrowed(store.sym(ev, SymField::Error)),
-        Borrowed(account(store, ev)),
-        Borrowed(store.sym(ev, SymField::IdentityType)),
-        Borrowed(store.sym(ev, SymField::AccessKey)),
-        Borrowed(store.sym(ev, SymField::Arn)),
-        store.event_id(ev).to_string().into(),
     ]
 }
 

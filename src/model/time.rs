@@ -119,6 +119,9 @@ pub fn format_list_time(ms: i64) -> String {
     if ms == super::NO_TIME {
         return "(no time)".to_string();
     }
+    if let Some(s) = format_fixed(ms, b' ') {
+        return s;
+    }
     match Utc.timestamp_millis_opt(ms).single() {
         Some(t) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
         None => "(bad time)".to_string(),
@@ -162,33 +165,41 @@ pub fn format_rfc3339(ms: i64) -> String {
     if ms == super::NO_TIME {
         return String::new();
     }
-    // Years 0 to 9999 written by hand (`detect` writes one per detection, chrono's formatter
-    // took most of that time); the rest as chrono writes them.
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    if (0..=9999).contains(&y) {
-        let sod = secs.rem_euclid(86_400) as u32;
-        let mut out = [0u8; 20];
-        let mut put = |at: usize, v: u32, width: usize| {
-            for i in 0..width {
-                out[at + width - 1 - i] = b'0' + (v / 10u32.pow(i as u32) % 10) as u8;
-            }
-        };
-        put(0, y as u32, 4);
-        put(5, m, 2);
-        put(8, d, 2);
-        put(11, sod / 3600, 2);
-        put(14, sod / 60 % 60, 2);
-        put(17, sod % 60, 2);
-        for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')] {
-            out[at] = c;
-        }
-        return out.iter().map(|&b| b as char).collect();
+    if let Some(s) = format_fixed(ms, b'T') {
+        return s;
     }
     match Utc.timestamp_millis_opt(ms).single() {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => String::new(),
     }
+}
+
+/// `2024-07-31T12:46:41Z` with `sep` between date and time, for years 0 to 9999; written by
+/// hand (`detect` writes one per detection and `print --format table` one per row, and
+/// chrono's formatter took most of that time).
+fn format_fixed(ms: i64, sep: u8) -> Option<String> {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let sod = secs.rem_euclid(86_400) as u32;
+    let mut out = [0u8; 20];
+    let mut put = |at: usize, v: u32, width: usize| {
+        for i in 0..width {
+            out[at + width - 1 - i] = b'0' + (v / 10u32.pow(i as u32) % 10) as u8;
+        }
+    };
+    put(0, y as u32, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, sod / 3600, 2);
+    put(14, sod / 60 % 60, 2);
+    put(17, sod % 60, 2);
+    for (at, c) in [(4, b'-'), (7, b'-'), (10, sep), (13, b':'), (16, b':'), (19, b'Z')] {
+        out[at] = c;
+    }
+    Some(out.iter().map(|&b| b as char).collect())
 }
 
 /// RFC 3339 with milliseconds when they are not zero (round-trips `since:`/`until:`).
@@ -246,10 +257,14 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339_written_as_chrono_writes_it() {
+    fn rfc3339_and_list_time_written_as_chrono_writes_them() {
         let chrono = |ms: i64| match Utc.timestamp_millis_opt(ms).single() {
             Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             None => String::new(),
+        };
+        let list = |ms: i64| match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+            None => "(bad time)".to_string(),
         };
         let year = 31_556_952_000i64;
         let mut ms: i64 = -3000 * year;
@@ -257,6 +272,7 @@ mod tests {
         while ms < 12_000 * year {
             for t in [ms, ms - 1, ms + 999, ms.div_euclid(86_400_000) * 86_400_000] {
                 assert_eq!(format_rfc3339(t), chrono(t), "{t}");
+                assert_eq!(format_list_time(t), list(t), "{t}");
             }
             x ^= x << 13;
             x ^= x >> 7;
@@ -267,6 +283,7 @@ mod tests {
             [i64::MIN + 1, i64::MAX, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000]
         {
             assert_eq!(format_rfc3339(t), chrono(t), "{t}");
+            assert_eq!(format_list_time(t), list(t), "{t}");
         }
     }
 

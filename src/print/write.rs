@@ -5,6 +5,7 @@ use super::Format;
 use crate::model::raw::RawReader;
 use crate::model::{columns, time, EventStore};
 use crate::sanitize::{sanitize, truncate_to_width, width};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Writes the `shown` events in `format` (a table fitted to `table_width` columns when given);
@@ -227,48 +228,61 @@ fn fit_widths(mut widths: [usize; 7], total: usize) -> [usize; 7] {
     widths
 }
 
+/// Writes the table in two passes over the events, so no row is held: the first measures
+/// each column's widest cell, the second writes the rows. A million rows cost the memory of
+/// one.
 fn write_table(store: &EventStore, shown: &[u32], fit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
-    const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
-    let mut rows: Vec<[String; 7]> = shown
-        .iter()
-        .map(|&i| {
-            let cells = columns::cells(store, &store.events[i as usize], true);
-            std::array::from_fn(|c| truncate_to_width(&sanitize(&cells[c]), MAX[c]).into_owned())
-        })
-        .collect();
     let mut widths: [usize; 7] = std::array::from_fn(|c| columns::HEADERS[c].len());
-    for r in &rows {
+    for &i in shown {
+        let cells = table_cells(store, i);
         for c in 0..7 {
-            widths[c] = widths[c].max(width(&r[c]));
+            widths[c] = widths[c].max(width(&cells[c]));
         }
     }
     if let Some(total) = fit {
         widths = fit_widths(widths, total);
-        for r in &mut rows {
-            for c in 0..7 {
-                if width(&r[c]) > widths[c] {
-                    r[c] = truncate_to_width(&r[c], widths[c]).into_owned();
-                }
-            }
-        }
     }
-    let line = |cells: &[&str]| {
-        let mut s = String::new();
+    let mut line = String::new();
+    let mut write_line = |cells: &[Cow<str>; 7], out: &mut dyn Write| {
+        line.clear();
         for (c, cell) in cells.iter().enumerate() {
-            s.push_str(cell);
+            let cell = truncate_to_width(cell, widths[c]);
+            line.push_str(&cell);
             if c + 1 < cells.len() {
-                s.push_str(&" ".repeat(widths[c].saturating_sub(width(cell)) + 2));
+                line.extend(std::iter::repeat_n(' ', widths[c].saturating_sub(width(&cell)) + 2));
             }
         }
-        s.truncate(s.trim_end().len());
-        s
+        line.truncate(line.trim_end().len());
+        line.push('\n');
+        out.write_all(line.as_bytes())
     };
-    let headers: Vec<String> = columns::HEADERS[..columns::LIST].iter().map(|h| h.to_uppercase()).collect();
-    writeln!(out, "{}", line(&headers.iter().map(String::as_str).collect::<Vec<_>>()))?;
-    for r in &rows {
-        writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;
+    let headers: [Cow<str>; 7] = std::array::from_fn(|c| columns::HEADERS[c].to_uppercase().into());
+    write_line(&headers, out)?;
+    for &i in shown {
+        write_line(&table_cells(store, i), out)?;
     }
     Ok(())
+}
+
+/// One event's cells in the table, sanitised and cut to each column's widest.
+fn table_cells(store: &EventStore, event: u32) -> [Cow<'_, str>; 7] {
+    const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
+    let cells = columns::list_cells(store, &store.events[event as usize], true);
+    let mut cells = cells.into_iter();
+    std::array::from_fn(|c| {
+        let cell = cells.next().unwrap_or_default();
+        let cut = match sanitize(&cell) {
+            Cow::Borrowed(s) => match truncate_to_width(s, MAX[c]) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(t) => Some(t),
+            },
+            Cow::Owned(s) => Some(truncate_to_width(&s, MAX[c]).into_owned()),
+        };
+        match cut {
+            Some(t) => Cow::Owned(t),
+            None => cell,
+        }
+    })
 }
 
 #[cfg(test)]
