@@ -11,7 +11,7 @@ mod write;
 pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
 
 use crate::model::raw::RawReader;
-use crate::model::{time, EventStore};
+use crate::model::{time, EventStore, RawLoc};
 use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
 use crate::sanitize::{noun, sanitize};
 use crate::source::boundary::{self, Links, LiveHistory, Source};
@@ -416,17 +416,26 @@ fn select_and_write(
     if let Some(rules) = rules {
         detect::fill(rules, &mut loaded.store, raw);
     }
-    let loaded = &*loaded;
-    let mut matcher = Matcher::new(q).text_decided_at_load();
-    matcher.prepare(&loaded.store);
-    let ctx = MatchCtx { store: &loaded.store, raw };
-    // Filter in the order events are stored (memory order, so the scan is cheap), then sort
-    // only what matched, newest first.
-    let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
-    let mut shown = matcher.filter(&all, &ctx);
-    drop(all);
+    let mut shown = {
+        let mut matcher = Matcher::new(q).text_decided_at_load();
+        matcher.prepare(&loaded.store);
+        let ctx = MatchCtx { store: &loaded.store, raw };
+        // Filter in the order events are stored (memory order, so the scan is cheap), then
+        // sort only what matched, newest first.
+        let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
+        matcher.filter(&all, &ctx)
+    };
     loaded.store.sort_indices(&mut shown);
-    let written = write_events(req.format, req.table_width, &loaded.store, raw, &shown, out, err);
+    let written = match req.format {
+        Format::Jsonl | Format::Json => {
+            // Records need only where they are: the rest of the store is freed before the
+            // files are read back, so their decompressed content has that room.
+            let locs: Vec<RawLoc> = shown.iter().map(|&i| loaded.store.events[i as usize].loc).collect();
+            let files = std::mem::take(&mut loaded.store).files;
+            write::write_records(req.format == Format::Json, &files, raw, &locs, out, err)
+        }
+        _ => write_events(req.format, req.table_width, &loaded.store, raw, &shown, out, err),
+    };
     (shown.len(), written)
 }
 

@@ -170,6 +170,6 @@ impl<'a> Writer<'a> {
             self.out.write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         self.out.flush()?;
-        Ok(self.unread.report(store, err))
+        Ok(self.unread.report(&store.files, err))
     }
 }

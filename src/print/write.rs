@@ -3,10 +3,12 @@
 
 use super::Format;
 use crate::model::raw::RawReader;
-use crate::model::{columns, time, EventStore};
+use crate::model::raw::SourceFile;
+use crate::model::{columns, time, EventStore, RawLoc};
 use crate::sanitize::{sanitize, truncate_to_width, width};
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// Writes the `shown` events in `format` (a table fitted to `table_width` columns when given);
 /// how many could not be (their records could not be read back), each input with such records
@@ -24,7 +26,8 @@ pub fn write_events(
     let mut unread = 0;
     match format {
         Format::Jsonl | Format::Json => {
-            unread = write_records(format == Format::Json, store, raw, shown, &mut out, err)?;
+            let locs: Vec<RawLoc> = shown.iter().map(|&i| store.events[i as usize].loc).collect();
+            unread = write_records(format == Format::Json, &store.files, raw, &locs, &mut out, err)?;
         }
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
@@ -47,24 +50,24 @@ pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io:
     writeln!(out, "{}", row.join(","))
 }
 
-/// Writes every shown record back; how many could not be read back. Files are decompressed
-/// on another thread in the order the records will need them, a couple of files ahead, so
-/// inflating overlaps writing.
-fn write_records(
+/// Writes the records at `locs` (indices into `files`), in that order; how many could not be
+/// read back. Files are decompressed on another thread in the order the records will need
+/// them, a couple of files ahead, so inflating overlaps writing.
+pub fn write_records(
     json: bool,
-    store: &EventStore,
+    files: &[Arc<SourceFile>],
     raw: &RawReader,
-    shown: &[u32],
+    locs: &[RawLoc],
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<usize> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut first_need = Vec::new();
-    let mut seen = vec![false; store.files.len()];
-    for &i in shown {
-        let ev = &store.events[i as usize];
-        let f = ev.loc.file as usize;
+    let mut seen = vec![false; files.len()];
+    for &loc in locs {
+        let f = loc.file as usize;
         // A record kept at load reads no file.
-        if store.files.get(f).is_some_and(|file| raw.is_kept(file, ev.loc)) {
+        if files.get(f).is_some_and(|file| raw.is_kept(file, loc)) {
             continue;
         }
         if let Some(s) = seen.get_mut(f).filter(|s| !**s) {
@@ -72,12 +75,12 @@ fn write_records(
             first_need.push(f);
         }
     }
-    std::thread::scope(|scope| {
+    let unread = std::thread::scope(|scope| {
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
         let order = &first_need;
         scope.spawn(move || {
             for &f in order {
-                raw.prefetch(&store.files[f]);
+                raw.prefetch(&files[f]);
                 if ready_tx.send(()).is_err() {
                     break;
                 }
@@ -89,29 +92,28 @@ fn write_records(
         }
         let mut first = true;
         let mut unread = Unread::default();
-        for &i in shown {
-            let ev = &store.events[i as usize];
-            let Some(file) = store.file_of(ev) else {
+        for &loc in locs {
+            let Some(file) = files.get(loc.file as usize) else {
                 continue;
             };
-            let kept = raw.is_kept(file, ev.loc);
-            if let Some(s) = seen.get_mut(ev.loc.file as usize).filter(|s| !**s && !kept) {
+            let kept = raw.is_kept(file, loc);
+            if let Some(s) = seen.get_mut(loc.file as usize).filter(|s| !**s && !kept) {
                 // The first record of this file: wait until the prefetcher has it.
                 *s = true;
                 let _ = ready_rx.recv();
             }
-            match raw.read(file, ev.loc) {
+            match raw.read(file, loc) {
                 Ok(bytes) => {
                     if json {
                         out.write_all(if first { b"\n" } else { b",\n" })?;
                     }
                     first = false;
-                    write_compact(&bytes, out)?;
+                    write_compact(&bytes, &mut out)?;
                     if !json {
                         out.write_all(b"\n")?;
                     }
                 }
-                Err(e) => unread.add(ev.loc.file, e),
+                Err(e) => unread.add(loc.file, e),
             }
         }
         // Let the prefetcher finish early if output stopped (a closed pipe).
@@ -119,8 +121,10 @@ fn write_records(
         if json {
             out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
         }
-        Ok(unread.report(store, err))
-    })
+        io::Result::Ok(unread.report(files, err))
+    })?;
+    out.flush()?;
+    Ok(unread)
 }
 
 /// Records that could not be read back, per input: one line each, not one per record.
@@ -142,9 +146,9 @@ impl Unread {
     }
 
     /// Says which inputs had records that could not be read back; how many records in all.
-    pub(super) fn report(&self, store: &EventStore, err: &mut dyn Write) -> usize {
+    pub(super) fn report(&self, files: &[Arc<SourceFile>], err: &mut dyn Write) -> usize {
         for (file, n, why) in &self.inputs {
-            let name = store.files.get(*file as usize).map_or("?", |f| f.display.as_str());
+            let name = files.get(*file as usize).map_or("?", |f| f.display.as_str());
             let records = if *n == 1 { "1 record".to_string() } else { format!("{n} records") };
             let _ = writeln!(err, "trailscope: could not read back {records} of {name}: {}", sanitize(why));
         }
