@@ -35,6 +35,7 @@ fn main() {
                     std::env::var("COLUMNS").ok().as_deref(),
                     if tty { crossterm::terminal::size().ok().map(|(w, _)| w) } else { None },
                 ),
+                give_back_memory: give_back_memory(),
             };
             // Standard error is not locked for the run: other threads (and panics) write to it too.
             let code = print::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
@@ -102,6 +103,7 @@ fn main() {
                     until: common.until,
                     table_width: None,
                     rules: Vec::new(),
+                    give_back_memory: give_back_memory(),
                 },
             };
             let code = print::detect::run(&req, &mut std::io::stdout().lock(), &mut std::io::stderr());
@@ -176,6 +178,23 @@ fn fix_mmap_threshold() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
     }
+}
+
+/// glibc's malloc keeps freed memory in its arenas: `print` frees its events before reading
+/// records back, and without a trim the decompressed files (allocated on another thread, so
+/// in another arena) come on top of the freed events instead of in their place.
+fn give_back_memory() -> Option<fn()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn trim() {
+        // SAFETY: malloc_trim only returns free pages of malloc's arenas to the system.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    return Some(trim);
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
 }
 
 /// An abort (an allocation that fails, a panic while panicking) runs no panic hook: on SIGABRT

@@ -48,7 +48,10 @@ fn records_of_files_gone_since_loading_are_said_once_per_input_and_counted() {
     }
     let shown = loaded.store.sorted_indices();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let unread = print::write_events(Format::Jsonl, None, &loaded.store, &raw, &shown, &mut out, &mut err).unwrap();
+    let store = &loaded.store;
+    let event = |k: usize| store.events[shown[k] as usize];
+    let unread =
+        print::write_events(Format::Jsonl, None, store, &raw, shown.len(), &event, &mut out, &mut err).unwrap();
     let err = String::from_utf8(err).unwrap();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), gone.len(), "one line per input:\n{err}");

@@ -312,3 +312,51 @@ fn terms_decided_at_load_select_and_read_back_what_a_plain_load_does() {
         assert!(kept < got.len(), "{filter}: the budget runs out ({kept} of {})", got.len());
     }
 }
+
+/// `print` checks each batch as it is loaded and keeps only what matched, dropping each
+/// batch's resource strings once checked: over every input (many files, so many batches), the
+/// records it prints for `resource:` and `text:` terms are those the raw records select, newest
+/// first.
+#[test]
+fn print_selecting_as_it_loads_prints_what_the_raw_records_select() {
+    let plain = &loaded()[0];
+    let simple = |s: &&String| {
+        s.len() >= 4 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_:/.".contains(c)) && !s.ends_with(':')
+    };
+    let values: Vec<&String> = pool().iter().filter(simple).step_by(37).take(12).collect();
+    assert!(values.len() >= 8, "{} values", values.len());
+    let mut terms = Vec::new();
+    for (k, v) in values.iter().enumerate() {
+        let (field, negated) = match k % 4 {
+            0 | 1 => (Field::Resource, false),
+            2 => (Field::Text, false),
+            _ => (Field::Resource, true),
+        };
+        terms.push((field, negated, v.to_string()));
+    }
+    let mut nonempty = 0;
+    for (field, negated, v) in terms {
+        let name = if field == Field::Text { "text" } else { "resource" };
+        let filter = format!("{}{name}:={v}", if negated { "-" } else { "" });
+        let mut args = vec!["print", "--no-cache", "--format", "jsonl", "--filter", &filter];
+        args.extend(inputs().1.iter().map(String::as_str));
+        let out = run(&args);
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{filter}: {}", stderr(&out));
+        let got = jsonl_values(&out);
+        let times: Vec<i64> = got
+            .iter()
+            .map(|v| v["eventTime"].as_str().and_then(trailscope::model::time::parse_event_time).unwrap_or(i64::MIN))
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] >= w[1]), "{filter}: not newest first");
+        let mut got: Vec<String> = got.iter().map(Value::to_string).collect();
+        let mut want: Vec<String> = expected(plain, field, Op::Exact, &v, negated)
+            .iter()
+            .map(|&i| plain.values[i as usize].to_string())
+            .collect();
+        got.sort();
+        want.sort();
+        nonempty += usize::from(!want.is_empty());
+        assert_eq!(got, want, "{filter}");
+    }
+    assert!(nonempty >= 6, "most terms select something ({nonempty})");
+}

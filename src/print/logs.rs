@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
-    raw: &RawReader,
+    raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
     err: &mut dyn Write,
 ) -> Result<(Loaded, LogsStatus), String> {
@@ -28,6 +28,7 @@ pub fn load(
     if req.s3.trail.is_some() {
         return Err("--trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too".into());
     }
+    let selecting = rules.is_none();
     let opts = LoadOptions { cache: None, rules: rules.map(Into::into), ..Default::default() };
     let (source, default_start) = LogsSource::new(&req.logs, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {
@@ -40,7 +41,7 @@ pub fn load(
         time::format_rfc3339(source.window.0),
         time::format_rfc3339(source.window.1)
     );
-    let mut loaded = Loaded::new();
+    let mut loaded = Loaded::for_print(q, raw, selecting);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, status))

@@ -5,9 +5,11 @@ pub use athena::{ddl as athena_ddl, sql as athena_sql, DdlRequest};
 pub mod detect;
 mod logs;
 mod s3;
+mod select;
 mod stream;
 mod write;
 
+pub use select::{Row, Selection};
 pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
 
 use crate::model::raw::RawReader;
@@ -53,6 +55,10 @@ pub struct PrintRequest {
     /// Sigma rules, evaluated when the filter asks about detections (`rule:`, `level:`,
     /// `has:rule`).
     pub rules: Vec<std::path::PathBuf>,
+    /// Hands memory the process freed back to the system (the binary knows its allocator):
+    /// called once the events are freed, before records are read back, so that decompressed
+    /// files take the room the events left instead of adding to it.
+    pub give_back_memory: Option<fn()>,
 }
 
 /// Exit statuses, as documented in `--help`.
@@ -81,6 +87,9 @@ pub struct Loaded {
     pub coverage: Vec<Coverage>,
     /// Live history's last status, when it was asked.
     pub live: Option<LiveStatus>,
+    /// With the filter known before loading and no detection rules: the events it selects,
+    /// kept as each batch arrives (the store then keeps none).
+    pub selection: Option<Selection>,
 }
 
 impl Loaded {
@@ -93,7 +102,14 @@ impl Loaded {
             warnings: Vec::new(),
             coverage: Vec::new(),
             live: None,
+            selection: None,
         }
+    }
+
+    /// For `print` of `q`: selecting as events arrive (see [`Selection`]) when `selecting`
+    /// (no detection rules: their hits are kept by event), else keeping every event.
+    pub(crate) fn for_print(q: &query::Query, raw: &Arc<RawReader>, selecting: bool) -> Self {
+        Loaded { selection: selecting.then(|| Selection::new(q, raw.clone())), ..Loaded::new() }
     }
 
     /// Takes one message of a source.
@@ -102,6 +118,9 @@ impl Loaded {
             SourceMsg::Files(f) => self.store.add_files(f),
             SourceMsg::Batch(b, s) => {
                 self.store.apply(b);
+                if let Some(sel) = &mut self.selection {
+                    sel.take_batch(&mut self.store);
+                }
                 self.stats = s;
             }
             SourceMsg::Problem(p) => self.problems.push(p),
@@ -137,7 +156,17 @@ pub fn load_all_with(paths: &[String], raw: &RawReader, opts: LoadOptions) -> Lo
 /// Runs `source` on this thread until it is done, gathering what it delivers. `query` is
 /// asked of it first (live history); progress of live history goes to `err` every few seconds.
 pub fn gather(source: Box<dyn Source>, raw: &Arc<RawReader>, query: Option<LiveQuery>, err: &mut dyn Write) -> Loaded {
-    let mut loaded = Loaded::new();
+    gather_into(Loaded::new(), source, raw, query, err)
+}
+
+/// [`gather`] into `loaded` (which may select as it goes).
+fn gather_into(
+    mut loaded: Loaded,
+    source: Box<dyn Source>,
+    raw: &Arc<RawReader>,
+    query: Option<LiveQuery>,
+    err: &mut dyn Write,
+) -> Loaded {
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let (_hungry_tx, hungry_rx) = tokio::sync::watch::channel(true);
     if let Some(query) = query {
@@ -325,7 +354,14 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             terms: crate::query::matcher::LoadTerms::of(&q, PRINT_KEEP_BYTES).map(Arc::new),
             ..Default::default()
         };
-        let mut loaded = gather(Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
+        // Without rules (whose hits are kept by event), the filter selects as events arrive.
+        let mut loaded = gather_into(
+            Loaded::for_print(&q, &raw, rules.is_none()),
+            Box::new(boundary::for_inputs(&req.paths, &opts)),
+            &raw,
+            None,
+            err,
+        );
         let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
         (loaded, shown, written)
     };
@@ -413,6 +449,22 @@ fn select_and_write(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
+    if let Some(sel) = loaded.selection.take() {
+        let rows = sel.into_sorted();
+        let shown = rows.len();
+        let written = match req.format {
+            Format::Jsonl | Format::Json => {
+                // As below: only where the records are is kept while they are read back.
+                let locs: Vec<RawLoc> = rows.iter().map(Row::loc).collect();
+                drop(rows);
+                let files = std::mem::take(&mut loaded.store).files;
+                req.give_back_memory.inspect(|f| f());
+                write::write_records(req.format == Format::Json, &files, raw, &locs, out, err)
+            }
+            _ => write_events(req.format, req.table_width, &loaded.store, raw, shown, &|k| rows[k].event(), out, err),
+        };
+        return (shown, written);
+    }
     if let Some(rules) = rules {
         detect::fill(rules, &mut loaded.store, raw);
     }
@@ -432,9 +484,22 @@ fn select_and_write(
             // files are read back, so their decompressed content has that room.
             let locs: Vec<RawLoc> = shown.iter().map(|&i| loaded.store.events[i as usize].loc).collect();
             let files = std::mem::take(&mut loaded.store).files;
+            req.give_back_memory.inspect(|f| f());
             write::write_records(req.format == Format::Json, &files, raw, &locs, out, err)
         }
-        _ => write_events(req.format, req.table_width, &loaded.store, raw, &shown, out, err),
+        _ => {
+            let store = &loaded.store;
+            write_events(
+                req.format,
+                req.table_width,
+                store,
+                raw,
+                shown.len(),
+                &|k| store.events[shown[k] as usize],
+                out,
+                err,
+            )
+        }
     };
     (shown.len(), written)
 }

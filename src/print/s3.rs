@@ -20,9 +20,10 @@ use std::sync::Arc;
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
-    raw: &RawReader,
+    raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
 ) -> Result<(Loaded, (S3Status, Window)), String> {
+    let selecting = rules.is_none();
     let opts = LoadOptions {
         cache: req.cache.clone(),
         rules: rules.map(Into::into),
@@ -36,7 +37,7 @@ pub fn load(
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.start_ms) });
     }
     let window = source.window;
-    let mut loaded = Loaded::new();
+    let mut loaded = Loaded::for_print(q, raw, selecting);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, (status, window)))

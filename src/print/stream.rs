@@ -140,7 +140,7 @@ impl<'a> Writer<'a> {
         self.start()?;
         for &i in events {
             if self.format == Format::Csv {
-                write_csv_row(store, i, &mut self.out)?;
+                write_csv_row(store, &store.events[i as usize], &mut self.out)?;
                 continue;
             }
             let ev = &store.events[i as usize];

@@ -4,21 +4,23 @@
 use super::Format;
 use crate::model::raw::RawReader;
 use crate::model::raw::SourceFile;
-use crate::model::{columns, time, EventStore, RawLoc};
+use crate::model::{columns, time, Event, EventStore, RawLoc};
 use crate::sanitize::{sanitize, truncate_to_width, width};
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-/// Writes the `shown` events in `format` (a table fitted to `table_width` columns when given);
-/// how many could not be (their records could not be read back), each input with such records
-/// named once on `err`.
+/// Writes `n` events in `format` (a table fitted to `table_width` columns when given), the
+/// `k`th being `event(k)` (its symbols in `store`); how many could not be (their records
+/// could not be read back), each input with such records named once on `err`.
+#[allow(clippy::too_many_arguments)]
 pub fn write_events(
     format: Format,
     table_width: Option<usize>,
     store: &EventStore,
     raw: &RawReader,
-    shown: &[u32],
+    n: usize,
+    event: &dyn Fn(usize) -> Event,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<usize> {
@@ -26,24 +28,23 @@ pub fn write_events(
     let mut unread = 0;
     match format {
         Format::Jsonl | Format::Json => {
-            let locs: Vec<RawLoc> = shown.iter().map(|&i| store.events[i as usize].loc).collect();
+            let locs: Vec<RawLoc> = (0..n).map(|k| event(k).loc).collect();
             unread = write_records(format == Format::Json, &store.files, raw, &locs, &mut out, err)?;
         }
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
-            for &i in shown {
-                write_csv_row(store, i, &mut out)?;
+            for k in 0..n {
+                write_csv_row(store, &event(k), &mut out)?;
             }
         }
-        Format::Table => write_table(store, shown, table_width, &mut out)?,
+        Format::Table => write_table(store, n, event, table_width, &mut out)?,
     }
     out.flush()?;
     Ok(unread)
 }
 
 /// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
-pub fn write_csv_row(store: &EventStore, event: u32, out: &mut dyn Write) -> io::Result<()> {
-    let ev = &store.events[event as usize];
+pub fn write_csv_row(store: &EventStore, ev: &Event, out: &mut dyn Write) -> io::Result<()> {
     let mut cells = columns::cells(store, ev, false);
     cells[0] = time::format_rfc3339(ev.time).into();
     let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
@@ -235,10 +236,16 @@ fn fit_widths(mut widths: [usize; 7], total: usize) -> [usize; 7] {
 /// Writes the table in two passes over the events, so no row is held: the first measures
 /// each column's widest cell, the second writes the rows. A million rows cost the memory of
 /// one.
-fn write_table(store: &EventStore, shown: &[u32], fit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
+fn write_table(
+    store: &EventStore,
+    n: usize,
+    event: &dyn Fn(usize) -> Event,
+    fit: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut widths: [usize; 7] = std::array::from_fn(|c| columns::HEADERS[c].len());
-    for &i in shown {
-        let cells = table_cells(store, i);
+    for k in 0..n {
+        let cells = table_cells(store, &event(k));
         for c in 0..7 {
             widths[c] = widths[c].max(width(&cells[c]));
         }
@@ -262,16 +269,16 @@ fn write_table(store: &EventStore, shown: &[u32], fit: Option<usize>, out: &mut 
     };
     let headers: [Cow<str>; 7] = std::array::from_fn(|c| columns::HEADERS[c].to_uppercase().into());
     write_line(&headers, out)?;
-    for &i in shown {
-        write_line(&table_cells(store, i), out)?;
+    for k in 0..n {
+        write_line(&table_cells(store, &event(k)), out)?;
     }
     Ok(())
 }
 
 /// One event's cells in the table, sanitised and cut to each column's widest.
-fn table_cells(store: &EventStore, event: u32) -> [Cow<'_, str>; 7] {
+fn table_cells<'a>(store: &'a EventStore, ev: &Event) -> [Cow<'a, str>; 7] {
     const MAX: [usize; 7] = [20, 40, 40, 39, 16, 32, 32];
-    let cells = columns::list_cells(store, &store.events[event as usize], true);
+    let cells = columns::list_cells(store, ev, true);
     let mut cells = cells.into_iter();
     std::array::from_fn(|c| {
         let cell = cells.next().unwrap_or_default();

@@ -249,7 +249,7 @@ fn write_export(
         for &i in chunk {
             let ev = &s.events[i as usize];
             match format {
-                ExportFormat::Csv => write_csv_row(&s, i, out)?,
+                ExportFormat::Csv => write_csv_row(&s, ev, out)?,
                 ExportFormat::Json | ExportFormat::Jsonl => {
                     let file = s.file_of(ev).ok_or_else(|| io::Error::other("an event without a source file"))?;
                     let bytes = raw
