@@ -343,6 +343,17 @@ fn print_selecting_as_it_loads_prints_what_the_raw_records_select() {
         let out = run(&args);
         assert!(matches!(out.status.code(), Some(0 | 3)), "{filter}: {}", stderr(&out));
         let got = jsonl_values(&out);
+        // The same selection as CSV (whose rows keep the columns, not the records): the same
+        // events in the same order, by the eventID in its last column.
+        args[3] = "csv";
+        let csv = run(&args);
+        let csv_ids: Vec<String> = stdout_lines(&csv)
+            .iter()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap().trim_matches('"').to_string())
+            .collect();
+        let json_ids: Vec<String> = got.iter().map(|v| v["eventID"].as_str().unwrap_or("").to_string()).collect();
+        assert_eq!(csv_ids, json_ids, "{filter}: csv and jsonl select the same events");
         let times: Vec<i64> = got
             .iter()
             .map(|v| v["eventTime"].as_str().and_then(trailscope::model::time::parse_event_time).unwrap_or(i64::MIN))

@@ -41,7 +41,7 @@ pub fn load(
         time::format_rfc3339(source.window.0),
         time::format_rfc3339(source.window.1)
     );
-    let mut loaded = Loaded::for_print(q, raw, selecting);
+    let mut loaded = Loaded::for_print(q, raw, req.format, selecting);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, status))

@@ -9,7 +9,7 @@ mod select;
 mod stream;
 mod write;
 
-pub use select::{Row, Selection};
+pub use select::{RecordRow, Row, Rows, Selection};
 pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
 
 use crate::model::raw::RawReader;
@@ -108,8 +108,9 @@ impl Loaded {
 
     /// For `print` of `q`: selecting as events arrive (see [`Selection`]) when `selecting`
     /// (no detection rules: their hits are kept by event), else keeping every event.
-    pub(crate) fn for_print(q: &query::Query, raw: &Arc<RawReader>, selecting: bool) -> Self {
-        Loaded { selection: selecting.then(|| Selection::new(q, raw.clone())), ..Loaded::new() }
+    pub(crate) fn for_print(q: &query::Query, raw: &Arc<RawReader>, format: Format, selecting: bool) -> Self {
+        let columns = matches!(format, Format::Csv | Format::Table);
+        Loaded { selection: selecting.then(|| Selection::new(q, raw.clone(), columns)), ..Loaded::new() }
     }
 
     /// Takes one message of a source.
@@ -356,7 +357,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         };
         // Without rules (whose hits are kept by event), the filter selects as events arrive.
         let mut loaded = gather_into(
-            Loaded::for_print(&q, &raw, rules.is_none()),
+            Loaded::for_print(&q, &raw, req.format, rules.is_none()),
             Box::new(boundary::for_inputs(&req.paths, &opts)),
             &raw,
             None,
@@ -450,20 +451,23 @@ fn select_and_write(
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
     if let Some(sel) = loaded.selection.take() {
-        let rows = sel.into_sorted();
-        let shown = rows.len();
-        let written = match req.format {
-            Format::Jsonl | Format::Json => {
+        return match sel.into_sorted() {
+            Rows::Records(rows) => {
                 // As below: only where the records are is kept while they are read back.
-                let locs: Vec<RawLoc> = rows.iter().map(Row::loc).collect();
+                let locs: Vec<RawLoc> = rows.iter().map(RecordRow::loc).collect();
                 drop(rows);
                 let files = std::mem::take(&mut loaded.store).files;
                 req.give_back_memory.inspect(|f| f());
-                write::write_records(req.format == Format::Json, &files, raw, &locs, out, err)
+                (locs.len(), write::write_records(req.format == Format::Json, &files, raw, &locs, out, err))
             }
-            _ => write_events(req.format, req.table_width, &loaded.store, raw, shown, &|k| rows[k].event(), out, err),
+            Rows::Columns(rows) => {
+                let event = |k: usize| rows[k].event();
+                (
+                    rows.len(),
+                    write_events(req.format, req.table_width, &loaded.store, raw, rows.len(), &event, out, err),
+                )
+            }
         };
-        return (shown, written);
     }
     if let Some(rules) = rules {
         detect::fill(rules, &mut loaded.store, raw);

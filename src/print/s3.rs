@@ -37,7 +37,7 @@ pub fn load(
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.start_ms) });
     }
     let window = source.window;
-    let mut loaded = Loaded::for_print(q, raw, selecting);
+    let mut loaded = Loaded::for_print(q, raw, req.format, selecting);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, (status, window)))

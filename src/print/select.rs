@@ -1,8 +1,9 @@
 //! What `print` keeps of the events its filter selects. The filter is known before loading,
 //! so each batch is checked as it arrives and only the events that match are kept, each in
 //! the bytes its output and its order need; the store holds no event, and the strings of the
-//! resource index are dropped once their batch is checked. Printing every event of a million
-//! holds 64 bytes an event instead of the store's 88 and its resource index.
+//! resource index are dropped once their batch is checked. Printing every record of a million
+//! events holds 20 bytes an event (64 for CSV and a table) instead of the store's 88 and its
+//! resource index.
 
 use crate::model::raw::RawReader;
 use crate::model::{Event, EventStore, IdBits, RawLoc, Sym, OWN_FIELDS};
@@ -58,20 +59,54 @@ impl Row {
     }
 }
 
+/// An event that matched, as `print` writes its record (JSON Lines, a JSON array): its time
+/// and where the record is. 20 bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRow {
+    time_hi: i32,
+    time_lo: u32,
+    loc: RawLoc,
+}
+
+impl RecordRow {
+    fn of(ev: &Event) -> RecordRow {
+        RecordRow { time_hi: (ev.time >> 32) as i32, time_lo: ev.time as u32, loc: ev.loc }
+    }
+
+    fn time(&self) -> i64 {
+        (i64::from(self.time_hi) << 32) | i64::from(self.time_lo)
+    }
+
+    /// Where the record is.
+    pub fn loc(&self) -> RawLoc {
+        self.loc
+    }
+}
+
+/// What is kept of each event that matched: the records alone, or the columns too.
+pub enum Rows {
+    /// For output of the records as they are.
+    Records(Vec<RecordRow>),
+    /// For output of the list's columns (CSV, a table).
+    Columns(Vec<Row>),
+}
+
 /// The filter, checking batches as they are loaded, and what it kept.
 pub struct Selection {
     matcher: Matcher,
     raw: Arc<RawReader>,
-    rows: Vec<Row>,
+    rows: Rows,
     /// Strings of the resource index already dropped: the events of later batches say where
     /// their strings are counting these.
     resources_dropped: u32,
 }
 
 impl Selection {
-    /// A selection by `q`, reading records back through `raw` where a term needs them.
-    pub fn new(q: &Query, raw: Arc<RawReader>) -> Selection {
-        Selection { matcher: Matcher::new(q).text_decided_at_load(), raw, rows: Vec::new(), resources_dropped: 0 }
+    /// A selection by `q`, reading records back through `raw` where a term needs them, keeping
+    /// the columns of what matched when `columns`, else only where its record is.
+    pub fn new(q: &Query, raw: Arc<RawReader>, columns: bool) -> Selection {
+        let rows = if columns { Rows::Columns(Vec::new()) } else { Rows::Records(Vec::new()) };
+        Selection { matcher: Matcher::new(q).text_decided_at_load(), raw, rows, resources_dropped: 0 }
     }
 
     /// Checks the events of the batch just applied to `store` (its only events), keeps those
@@ -84,7 +119,11 @@ impl Selection {
         }
         self.matcher.prepare(store);
         let ctx = MatchCtx { store, raw: &self.raw };
-        self.rows.extend(store.events.iter().filter(|ev| self.matcher.matches(ev, &ctx)).map(Row::of));
+        let matched = store.events.iter().filter(|ev| self.matcher.matches(ev, &ctx));
+        match &mut self.rows {
+            Rows::Records(rows) => rows.extend(matched.map(RecordRow::of)),
+            Rows::Columns(rows) => rows.extend(matched.map(Row::of)),
+        }
         self.resources_dropped = dropped.wrapping_add(store.resources.len() as u32);
         store.resources.clear();
         store.events.clear();
@@ -93,16 +132,22 @@ impl Selection {
     }
 
     /// What matched, newest first (ties by where the record is, as the store orders them).
-    pub fn into_sorted(self) -> Vec<Row> {
+    pub fn into_sorted(self) -> Rows {
         let mut rows = self.rows;
-        let key = |r: &Row| (std::cmp::Reverse(r.time), r.loc.file, r.loc.offset);
-        if rows.len() > 1 << 16 {
-            use rayon::slice::ParallelSliceMut;
-            rows.par_sort_unstable_by_key(key);
-        } else {
-            rows.sort_unstable_by_key(key);
+        match &mut rows {
+            Rows::Records(r) => sort_by_key(r, |r| (std::cmp::Reverse(r.time()), r.loc.file, r.loc.offset)),
+            Rows::Columns(r) => sort_by_key(r, |r| (std::cmp::Reverse(r.time), r.loc.file, r.loc.offset)),
         }
         rows
+    }
+}
+
+fn sort_by_key<T: Send, K: Ord>(rows: &mut [T], key: impl Fn(&T) -> K + Sync) {
+    if rows.len() > 1 << 16 {
+        use rayon::slice::ParallelSliceMut;
+        rows.par_sort_unstable_by_key(key);
+    } else {
+        rows.sort_unstable_by_key(key);
     }
 }
 
@@ -111,7 +156,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_row_is_64_bytes() {
+    fn rows_are_64_and_20_bytes() {
         assert_eq!(std::mem::size_of::<Row>(), 64);
+        assert_eq!(std::mem::size_of::<RecordRow>(), 20);
+    }
+
+    #[test]
+    fn a_record_row_keeps_the_time_whole() {
+        let mut ev = Row::of(&Event {
+            time: 0,
+            profile: 0,
+            own: [0; OWN_FIELDS],
+            event_id: IdBits::default(),
+            request_id: IdBits::default(),
+            res_start: 0,
+            res_len: 0,
+            par_len: 0,
+            loc: RawLoc::new(3, 7, 9, false),
+            flags: 0,
+            id_shapes: 0,
+        })
+        .event();
+        for t in [0, 1, -1, 1_767_225_600_000, -62_167_219_200_000, i64::MIN, i64::MAX, 1 << 32, (1 << 32) - 1] {
+            ev.time = t;
+            let r = RecordRow::of(&ev);
+            assert_eq!((r.time(), r.loc()), (t, ev.loc), "{t}");
+        }
     }
 }
