@@ -15,9 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-1000000}
-PER_FILE=${PER_FILE:-2000}
-RUNS=${RUNS:-3}
+bench_sizes 1000000 2000
 bench_need zcat /usr/bin/time bc
 bench_build
 export TRAILSCOPE_NO_CACHE=1

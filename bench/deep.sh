@@ -14,9 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-1000000}
-PER_FILE=${PER_FILE:-2000}
-RUNS=${RUNS:-3}
+bench_sizes 1000000 2000
 VALUE=${VALUE:-config-bucket}
 
 bench_need zcat jq /usr/bin/time bc

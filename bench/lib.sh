@@ -1,5 +1,8 @@
 # What the bench scripts share; sourced by them (from the repository's top, where they cd).
 #
+#   bench_sizes EVENTS PER_FILE
+#                             the archive's size unless the environment sets EVENTS and
+#                             PER_FILE; RUNS (timed runs of each command) defaults to 3
 #   bench_need TOOL...        exit 2 unless every tool is installed
 #   bench_build               the release build of trailscope and its generator (BUILD=0 skips
 #                             it); sets TS and GEN, the binaries measured, unless given
@@ -14,6 +17,12 @@
 #   ratio A B                 A / B to three places
 #   verdict EXPRESSION        "met" when bc finds the expression true, else "NOT met"
 #   load_avg                  the load average (1, 5 and 15 minutes)
+
+bench_sizes() {
+    EVENTS=${EVENTS:-$1}
+    PER_FILE=${PER_FILE:-$2}
+    RUNS=${RUNS:-3}
+}
 
 bench_need() {
     local tool

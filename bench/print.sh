@@ -16,9 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-1000000}
-PER_FILE=${PER_FILE:-2000}
-RUNS=${RUNS:-3}
+bench_sizes 1000000 2000
 FORMATS=(jsonl json csv table)
 declare -A FILTERS=([all]="" [name]="name:Delete" [resource]="resource:config-bucket" [text]="text:config-bucket" [none]="id:=none")
 FILTER_NAMES=(all name resource text none)

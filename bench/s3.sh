@@ -20,9 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-100000}
-PER_FILE=${PER_FILE:-2000}
-RUNS=${RUNS:-3}
+bench_sizes 100000 2000
 bench_need moto_server aws curl /usr/bin/time bc
 # TS=another build measures that one, with the generator beside it, and builds nothing.
 [ -z "${TS:-}" ] || BUILD=${BUILD:-0}

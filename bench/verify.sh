@@ -14,10 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-1000000}
-PER_FILE=${PER_FILE:-2000}
+bench_sizes 1000000 2000
 SPAN=${SPAN:-30d}
-RUNS=${RUNS:-3}
 AWSCLI=${AWSCLI:-1}
 
 bench_need /usr/bin/time python3

@@ -14,9 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-EVENTS=${EVENTS:-350000}
-PER_FILE=${PER_FILE:-1000}
-RUNS=${RUNS:-3}
+bench_sizes 350000 1000
 bench_need zcat /usr/bin/time bc
 # TS=another build measures that one, with the generator beside it, and builds nothing.
 [ -z "${TS:-}" ] || BUILD=${BUILD:-0}

@@ -210,25 +210,13 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdBits, RawLoc, OWN_FIELDS};
+    use crate::model::RawLoc;
 
     fn store(times: &[i64]) -> EventStore {
         let events = times
             .iter()
             .enumerate()
-            .map(|(i, &time)| Event {
-                time,
-                profile: 0,
-                own: [0; OWN_FIELDS],
-                event_id: IdBits::default(),
-                request_id: IdBits::default(),
-                res_start: 0,
-                res_len: 0,
-                par_len: 0,
-                loc: RawLoc::new(0, i as u32 % 7, 1, false),
-                flags: 0,
-                id_shapes: 0,
-            })
+            .map(|(i, &time)| Event { time, loc: RawLoc::new(0, i as u32 % 7, 1, false), ..Event::default() })
             .collect();
         EventStore { events, profiles: vec![Default::default()], ..Default::default() }
     }

@@ -43,13 +43,9 @@ impl Row {
             profile: self.profile,
             own: self.own,
             event_id: self.event_id,
-            request_id: IdBits::default(),
-            res_start: 0,
-            res_len: 0,
-            par_len: 0,
             loc: self.loc,
-            flags: 0,
             id_shapes: self.id_shapes,
+            ..Event::default()
         }
     }
 
@@ -163,20 +159,7 @@ mod tests {
 
     #[test]
     fn a_record_row_keeps_the_time_whole() {
-        let mut ev = Row::of(&Event {
-            time: 0,
-            profile: 0,
-            own: [0; OWN_FIELDS],
-            event_id: IdBits::default(),
-            request_id: IdBits::default(),
-            res_start: 0,
-            res_len: 0,
-            par_len: 0,
-            loc: RawLoc::new(3, 7, 9, false),
-            flags: 0,
-            id_shapes: 0,
-        })
-        .event();
+        let mut ev = Event { loc: RawLoc::new(3, 7, 9, false), ..Event::default() };
         for t in [0, 1, -1, 1_767_225_600_000, -62_167_219_200_000, i64::MIN, i64::MAX, 1 << 32, (1 << 32) - 1] {
             ev.time = t;
             let r = RecordRow::of(&ev);

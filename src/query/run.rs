@@ -833,21 +833,9 @@ mod tests {
     }
 
     fn store(n: usize) -> SharedStore {
-        use crate::model::{Event, IdBits, RawLoc, OWN_FIELDS};
+        use crate::model::{Event, RawLoc};
         let events = (0..n)
-            .map(|i| Event {
-                time: i as i64 * 1000,
-                profile: 0,
-                own: [0; OWN_FIELDS],
-                event_id: IdBits::default(),
-                request_id: IdBits::default(),
-                res_start: 0,
-                res_len: 0,
-                par_len: 0,
-                loc: RawLoc::new(0, i as u32, 1, false),
-                flags: 0,
-                id_shapes: 0,
-            })
+            .map(|i| Event { time: i as i64 * 1000, loc: RawLoc::new(0, i as u32, 1, false), ..Event::default() })
             .collect();
         let s = SharedStore::default();
         *s.write() = EventStore { events, profiles: vec![Default::default()], ..Default::default() };
