@@ -489,3 +489,38 @@ fn events_loaded_before_the_rules_arrive_are_evaluated_once() {
     assert_eq!(pairs_of(&late), pairs_of(&early));
     assert!(!pairs_of(&late).is_empty());
 }
+
+/// `print` with a filter on detections checks each batch as it is loaded, with the hits its
+/// source found as it parsed the records: it prints the events `detect` finds, for one rule
+/// and for any, as records and as CSV rows (by eventID: some test records share one).
+#[test]
+fn print_with_rule_terms_prints_what_detect_finds() {
+    let rules = rules_dir();
+    let (r, s, p) = (rules.to_str().unwrap(), stratus(), panther());
+    let (s, p) = (s.to_str().unwrap(), p.to_str().unwrap());
+    let out = run(&["detect", "--no-cache", "--rules", r, s, p]);
+    assert_eq!(out.status.code(), Some(5));
+    let pairs: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let (rule, _) = pairs.iter().next().unwrap().clone();
+    for (filter, want) in [
+        ("has:rule".to_string(), pairs.iter().map(|(_, e)| e.clone()).collect::<BTreeSet<_>>()),
+        (format!("rule:{rule}"), pairs.iter().filter(|(x, _)| *x == rule).map(|(_, e)| e.clone()).collect()),
+    ] {
+        assert!(!want.is_empty(), "{filter}");
+        let out = run(&["print", "--no-cache", "--format", "jsonl", "--rules", r, "--filter", &filter, s, p]);
+        let ids: Vec<String> =
+            jsonl_values(&out).iter().map(|v| v["eventID"].as_str().unwrap_or("").to_string()).collect();
+        assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), want, "{filter}: {}", stderr(&out));
+        let csv = run(&["print", "--no-cache", "--format", "csv", "--rules", r, "--filter", &filter, s, p]);
+        let csv_ids: Vec<String> =
+            stdout_lines(&csv).iter().skip(1).map(|l| l.rsplit(',').next().unwrap().to_string()).collect();
+        assert_eq!(csv_ids, ids, "{filter}: CSV rows in the same order");
+    }
+}

@@ -23,7 +23,7 @@ pub fn load(
     if !req.paths.is_empty() || req.logs.is_used() || req.s3.trail.is_some() {
         return Err("--athena asks the table alone: name PATHs, --trail or --log-group in another run".into());
     }
-    let selecting = rules.is_none();
+    let selecting = rules.clone();
     let opts = LoadOptions { cache: None, rules: rules.map(Into::into), ..Default::default() };
     let (source, default_start) = AthenaSource::new(&req.athena, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {

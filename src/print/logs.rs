@@ -28,7 +28,7 @@ pub fn load(
     if req.s3.trail.is_some() {
         return Err("--trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too".into());
     }
-    let selecting = rules.is_none();
+    let selecting = rules.clone();
     let opts = LoadOptions { cache: None, rules: rules.map(Into::into), ..Default::default() };
     let (source, default_start) = LogsSource::new(&req.logs, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {

@@ -87,8 +87,8 @@ pub struct Loaded {
     pub coverage: Vec<Coverage>,
     /// Live history's last status, when it was asked.
     pub live: Option<LiveStatus>,
-    /// With the filter known before loading and no detection rules: the events it selects,
-    /// kept as each batch arrives (the store then keeps none).
+    /// With the filter known before loading (`print`): the events it selects, kept as each
+    /// batch arrives (the store then keeps none).
     pub selection: Option<Selection>,
 }
 
@@ -106,11 +106,16 @@ impl Loaded {
         }
     }
 
-    /// For `print` of `q`: selecting as events arrive (see [`Selection`]) when `selecting`
-    /// (no detection rules: their hits are kept by event), else keeping every event.
-    pub(crate) fn for_print(q: &query::Query, raw: &Arc<RawReader>, format: Format, selecting: bool) -> Self {
+    /// For `print` of `q` in `format`: selecting as events arrive (see [`Selection`]), with
+    /// the detection `rules` the filter asks about.
+    pub(crate) fn for_print(
+        q: &query::Query,
+        raw: &Arc<RawReader>,
+        format: Format,
+        rules: Option<Arc<crate::sigma::RuleSet>>,
+    ) -> Self {
         let columns = matches!(format, Format::Csv | Format::Table);
-        Loaded { selection: selecting.then(|| Selection::new(q, raw.clone(), columns)), ..Loaded::new() }
+        Loaded { selection: Some(Selection::new(q, raw.clone(), columns, rules)), ..Loaded::new() }
     }
 
     /// Takes one message of a source.
@@ -296,6 +301,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     // Evaluated by the sources where they parse each record.
     let rules = rules.map(Arc::new);
     let source_rules = rules.clone();
+    let select_rules = rules.clone();
     let rules = rules.as_deref();
     // Records are read back for output through a bounded cache: newest-first order visits
     // trail files mostly one after another (each covers a few minutes), so each is
@@ -355,9 +361,9 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             terms: crate::query::matcher::LoadTerms::of(&q, PRINT_KEEP_BYTES).map(Arc::new),
             ..Default::default()
         };
-        // Without rules (whose hits are kept by event), the filter selects as events arrive.
+        // The filter selects as events arrive.
         let mut loaded = gather_into(
-            Loaded::for_print(&q, &raw, req.format, rules.is_none()),
+            Loaded::for_print(&q, &raw, req.format, select_rules),
             Box::new(boundary::for_inputs(&req.paths, &opts)),
             &raw,
             None,

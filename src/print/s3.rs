@@ -23,7 +23,7 @@ pub fn load(
     raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
 ) -> Result<(Loaded, (S3Status, Window)), String> {
-    let selecting = rules.is_none();
+    let selecting = rules.clone();
     let opts = LoadOptions {
         cache: req.cache.clone(),
         rules: rules.map(Into::into),

@@ -1,13 +1,14 @@
 //! What `print` keeps of the events its filter selects. The filter is known before loading,
 //! so each batch is checked as it arrives and only the events that match are kept, each in
 //! the bytes its output and its order need; the store holds no event, and the strings of the
-//! resource index are dropped once their batch is checked. Printing every record of a million
+//! resource index (and the detection hits) are dropped once their batch is checked. Printing every record of a million
 //! events holds 20 bytes an event (64 for CSV and a table) instead of the store's 88 and its
 //! resource index.
 
 use crate::model::raw::RawReader;
 use crate::model::{Event, EventStore, IdBits, RawLoc, Sym, OWN_FIELDS};
 use crate::query::{matcher::MatchCtx, Matcher, Query};
+use crate::sigma::RuleSet;
 use std::sync::Arc;
 
 /// An event that matched, as `print` writes it: its time and record (every format), its
@@ -90,6 +91,8 @@ pub enum Rows {
 /// The filter, checking batches as they are loaded, and what it kept.
 pub struct Selection {
     matcher: Matcher,
+    /// The detection rules the filter asks about (`rule:`, `level:`, `has:rule`).
+    rules: Option<Arc<RuleSet>>,
     raw: Arc<RawReader>,
     rows: Rows,
     /// Strings of the resource index already dropped: the events of later batches say where
@@ -100,9 +103,11 @@ pub struct Selection {
 impl Selection {
     /// A selection by `q`, reading records back through `raw` where a term needs them, keeping
     /// the columns of what matched when `columns`, else only where its record is.
-    pub fn new(q: &Query, raw: Arc<RawReader>, columns: bool) -> Selection {
+    /// With `rules`, the hits the source found as it parsed each record are the batch's; the
+    /// records it did not evaluate are read back and evaluated with the batch.
+    pub fn new(q: &Query, raw: Arc<RawReader>, columns: bool, rules: Option<Arc<RuleSet>>) -> Selection {
         let rows = if columns { Rows::Columns(Vec::new()) } else { Rows::Records(Vec::new()) };
-        Selection { matcher: Matcher::new(q).text_decided_at_load(), raw, rows, resources_dropped: 0 }
+        Selection { matcher: Matcher::new(q).text_decided_at_load(), rules, raw, rows, resources_dropped: 0 }
     }
 
     /// Checks the events of the batch just applied to `store` (its only events), keeps those
@@ -112,6 +117,10 @@ impl Selection {
         for ev in &mut store.events {
             // An event without strings may point anywhere: it reads none.
             ev.res_start = ev.res_start.wrapping_sub(dropped);
+        }
+        if let Some(rules) = &self.rules {
+            // The batch's hits are by its events, the store's only ones.
+            super::detect::fill(rules, store, &self.raw);
         }
         self.matcher.prepare(store);
         let ctx = MatchCtx { store, raw: &self.raw };
@@ -123,7 +132,7 @@ impl Selection {
         self.resources_dropped = dropped.wrapping_add(store.resources.len() as u32);
         store.resources.clear();
         store.events.clear();
-        // Kept by event index, and no event stays: none are asked for without rules.
+        // Kept by event index, and no event stays.
         store.detections = Default::default();
     }
 
