@@ -136,6 +136,17 @@ fn pairs_of(state: &TestState) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// (rule id, eventID) pairs of `detect`'s output.
+fn detect_pairs(out: &std::process::Output) -> BTreeSet<(String, String)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn the_tui_finds_what_detect_finds() {
     let state = loaded(&[stratus(), panther()], vec![rules_dir()], None);
@@ -150,14 +161,7 @@ fn the_tui_finds_what_detect_finds() {
         panther().to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(5));
-    let detect: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let detect = detect_pairs(&out);
     assert!(!ours.is_empty());
     assert_eq!(ours, detect);
     // Evaluated after loading (as for live history), the same.
@@ -500,14 +504,7 @@ fn print_with_rule_terms_prints_what_detect_finds() {
     let (s, p) = (s.to_str().unwrap(), p.to_str().unwrap());
     let out = run(&["detect", "--no-cache", "--rules", r, s, p]);
     assert_eq!(out.status.code(), Some(5));
-    let pairs: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["rule_id"].as_str().unwrap().to_string(), v["eventID"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let pairs = detect_pairs(&out);
     let (rule, _) = pairs.iter().next().unwrap().clone();
     for (filter, want) in [
         ("has:rule".to_string(), pairs.iter().map(|(_, e)| e.clone()).collect::<BTreeSet<_>>()),

@@ -312,7 +312,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let mut logs_status = None;
     let mut athena_status = None;
     let (loaded, shown, written) = if req.athena.is_used() {
-        match athena::load(req, &mut q, &raw, source_rules.clone(), err) {
+        match athena::load(req, &mut q, &raw, source_rules.clone(), true, err) {
             Ok((mut loaded, status)) => {
                 athena_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
@@ -324,7 +324,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.logs.is_used() {
-        match logs::load(req, &mut q, &raw, source_rules, err) {
+        match logs::load(req, &mut q, &raw, source_rules, true, err) {
             Ok((mut loaded, status)) => {
                 logs_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
@@ -336,7 +336,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if remote {
-        match s3::load(req, &mut q, &raw, source_rules) {
+        match s3::load(req, &mut q, &raw, source_rules, true) {
             Ok((mut loaded, status)) => {
                 s3_status = Some(status);
                 let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);

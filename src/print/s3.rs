@@ -17,13 +17,16 @@ use std::sync::Arc;
 /// default window is also a term of `q`, so that events the files hold outside it are not
 /// printed.
 /// `rules` are evaluated against each record as it is parsed.
+/// With `select` (`print`), only the events `q` selects are kept, as they arrive; `detect`
+/// keeps every event.
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
     raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
+    select: bool,
 ) -> Result<(Loaded, (S3Status, Window)), String> {
-    let selecting = rules.clone();
+    let select_rules = rules.clone();
     let opts = LoadOptions {
         cache: req.cache.clone(),
         rules: rules.map(Into::into),
@@ -37,7 +40,7 @@ pub fn load(
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.start_ms) });
     }
     let window = source.window;
-    let mut loaded = Loaded::for_print(q, raw, req.format, selecting);
+    let mut loaded = if select { Loaded::for_print(q, raw, req.format, select_rules) } else { Loaded::new() };
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, (status, window)))
