@@ -13,20 +13,18 @@ use std::sync::Arc;
 /// Asks Athena for what `q` matches in its window (`--since`/`--until` and the filter's time
 /// terms, else the last 24 hours, then also a term of `q`), and loads the answer. The plan is
 /// said on `err` first.
-/// With `select` (`print`), only the events `q` selects are kept, as they arrive; `detect`
-/// keeps every event.
+/// `into` makes what the load fills once `q` is final (`print`: a selection by `q`).
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
     raw: &Arc<RawReader>,
     rules: Option<std::sync::Arc<crate::sigma::RuleSet>>,
-    select: bool,
+    into: &dyn Fn(&Query) -> Loaded,
     err: &mut dyn Write,
 ) -> Result<(Loaded, AthenaStatus), String> {
     if !req.paths.is_empty() || req.logs.is_used() || req.s3.trail.is_some() {
         return Err("--athena asks the table alone: name PATHs, --trail or --log-group in another run".into());
     }
-    let select_rules = rules.clone();
     let opts = LoadOptions { cache: None, rules: rules.map(Into::into), ..Default::default() };
     let (source, default_start) = AthenaSource::new(&req.athena, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {
@@ -39,7 +37,7 @@ pub fn load(
         time::format_rfc3339(source.window.0),
         time::format_rfc3339(source.window.1)
     );
-    let mut loaded = if select { Loaded::for_print(q, raw, req.format, select_rules) } else { Loaded::new() };
+    let mut loaded = into(q);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, status))

@@ -99,7 +99,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     let mut logs_status = None;
     let mut athena_status = None;
     let (mut loaded, s3_status) = if p.athena.is_used() {
-        match super::athena::load(p, &mut q, &raw, Some(rules.clone()), false, err) {
+        match super::athena::load(p, &mut q, &raw, Some(rules.clone()), &|_| Loaded::new(), err) {
             Ok((loaded, status)) => {
                 athena_status = Some(status);
                 (loaded, None)
@@ -110,7 +110,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
             }
         }
     } else if p.logs.is_used() {
-        match super::logs::load(p, &mut q, &raw, Some(rules.clone()), false, err) {
+        match super::logs::load(p, &mut q, &raw, Some(rules.clone()), &|_| Loaded::new(), err) {
             Ok((loaded, status)) => {
                 logs_status = Some(status);
                 (loaded, None)
@@ -121,7 +121,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
             }
         }
     } else if crate::source::s3::is_remote(&p.paths, &p.s3) {
-        match s3::load(p, &mut q, &raw, Some(rules.clone()), false) {
+        match s3::load(p, &mut q, &raw, Some(rules.clone()), &|_| Loaded::new()) {
             Ok((loaded, status)) => (loaded, Some(status)),
             Err(e) => {
                 let _ = writeln!(err, "trailscope: {}", sanitize(&e));

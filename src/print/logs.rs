@@ -15,14 +15,13 @@ use std::sync::Arc;
 /// time terms, else the last 24 hours (then also a term of `q`, so that only the window is
 /// printed). The plan is said on `err` first. `rules` are evaluated against each record as
 /// it is parsed.
-/// With `select` (`print`), only the events `q` selects are kept, as they arrive; `detect`
-/// keeps every event.
+/// `into` makes what the load fills once `q` is final (`print`: a selection by `q`).
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
     raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
-    select: bool,
+    into: &dyn Fn(&Query) -> Loaded,
     err: &mut dyn Write,
 ) -> Result<(Loaded, LogsStatus), String> {
     if !req.paths.is_empty() {
@@ -31,7 +30,6 @@ pub fn load(
     if req.s3.trail.is_some() {
         return Err("--trail without --logs reads the trail's S3 archive: with --log-group, add --logs to read the trail's log group too".into());
     }
-    let select_rules = rules.clone();
     let opts = LoadOptions { cache: None, rules: rules.map(Into::into), ..Default::default() };
     let (source, default_start) = LogsSource::new(&req.logs, q, time::now_ms(), DEFAULT_LIVE_WINDOW_MS, opts)?;
     if default_start {
@@ -44,7 +42,7 @@ pub fn load(
         time::format_rfc3339(source.window.0),
         time::format_rfc3339(source.window.1)
     );
-    let mut loaded = if select { Loaded::for_print(q, raw, req.format, select_rules) } else { Loaded::new() };
+    let mut loaded = into(q);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, status))

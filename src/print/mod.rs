@@ -14,7 +14,7 @@ pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_event
 
 use crate::model::raw::RawReader;
 use crate::model::{time, EventStore, RawLoc};
-use crate::query::{self, matcher::MatchCtx, Matcher, Term, TermKind};
+use crate::query::{self, Term, TermKind};
 use crate::sanitize::{noun, sanitize};
 use crate::source::boundary::{self, Links, LiveHistory, Source};
 use crate::source::lookup::{LiveCmd, LiveQuery, LiveStatus, HISTORY_DAYS};
@@ -300,22 +300,21 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     }
     // Evaluated by the sources where they parse each record.
     let rules = rules.map(Arc::new);
-    let source_rules = rules.clone();
-    let select_rules = rules.clone();
-    let rules = rules.as_deref();
     // Records are read back for output through a bounded cache: newest-first order visits
     // trail files mostly one after another (each covers a few minutes), so each is
     // decompressed about once, while a load that prints little holds nothing.
     let raw = Arc::new(RawReader::new(PRINT_CACHE_BYTES));
+    // What each load keeps: the events the (final) filter selects, as they arrive.
+    let into = |q: &query::Query| Loaded::for_print(q, &raw, req.format, rules.clone());
     let remote = crate::source::s3::is_remote(&req.paths, &req.s3);
     let mut s3_status = None;
     let mut logs_status = None;
     let mut athena_status = None;
     let (loaded, shown, written) = if req.athena.is_used() {
-        match athena::load(req, &mut q, &raw, source_rules.clone(), true, err) {
+        match athena::load(req, &mut q, &raw, rules.clone(), &into, err) {
             Ok((mut loaded, status)) => {
                 athena_status = Some(status);
-                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+                let (shown, written) = select_and_write(&mut loaded, &raw, req, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -324,10 +323,10 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.logs.is_used() {
-        match logs::load(req, &mut q, &raw, source_rules, true, err) {
+        match logs::load(req, &mut q, &raw, rules.clone(), &into, err) {
             Ok((mut loaded, status)) => {
                 logs_status = Some(status);
-                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+                let (shown, written) = select_and_write(&mut loaded, &raw, req, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -336,10 +335,10 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if remote {
-        match s3::load(req, &mut q, &raw, source_rules, true) {
+        match s3::load(req, &mut q, &raw, rules.clone(), &into) {
             Ok((mut loaded, status)) => {
                 s3_status = Some(status);
-                let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+                let (shown, written) = select_and_write(&mut loaded, &raw, req, out, err);
                 (loaded, shown, written)
             }
             Err(e) => {
@@ -348,7 +347,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             }
         }
     } else if req.paths.is_empty() {
-        match run_live(req, &q, &raw, rules, out, err) {
+        match run_live(req, &q, &raw, rules.clone(), out, err) {
             Ok(done) => done,
             Err(code) => return code,
         }
@@ -356,20 +355,14 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         let opts = LoadOptions {
             cache: req.cache.clone(),
             window: local_window(&q, req.s3.lag_ms),
-            rules: source_rules.map(Into::into),
+            rules: rules.clone().map(Into::into),
             // Decided where each record is parsed, not by reading every record back.
             terms: crate::query::matcher::LoadTerms::of(&q, PRINT_KEEP_BYTES).map(Arc::new),
             ..Default::default()
         };
         // The filter selects as events arrive.
-        let mut loaded = gather_into(
-            Loaded::for_print(&q, &raw, req.format, select_rules),
-            Box::new(boundary::for_inputs(&req.paths, &opts)),
-            &raw,
-            None,
-            err,
-        );
-        let (shown, written) = select_and_write(&q, &mut loaded, &raw, req, rules, out, err);
+        let mut loaded = gather_into(into(&q), Box::new(boundary::for_inputs(&req.paths, &opts)), &raw, None, err);
+        let (shown, written) = select_and_write(&mut loaded, &raw, req, out, err);
         (loaded, shown, written)
     };
     let unread = *written.as_ref().unwrap_or(&0);
@@ -407,7 +400,7 @@ fn run_live(
     req: &PrintRequest,
     q: &query::Query,
     raw: &Arc<RawReader>,
-    rules: Option<&crate::sigma::RuleSet>,
+    rules: Option<Arc<crate::sigma::RuleSet>>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(Loaded, usize, io::Result<usize>), i32> {
@@ -429,9 +422,9 @@ fn run_live(
         let s = stream::run(live, raw, query, q, req.format, out, err);
         (s.loaded, s.shown, s.written)
     } else {
-        let mut loaded = gather(live, raw, Some(query), err);
+        let mut loaded = gather_into(Loaded::for_print(q, raw, req.format, rules), live, raw, Some(query), err);
         if !loaded.problems.iter().any(|p| p.stops_live_history()) {
-            let (shown, written) = select_and_write(q, &mut loaded, raw, req, rules, out, err);
+            let (shown, written) = select_and_write(&mut loaded, raw, req, out, err);
             (loaded, shown, written)
         } else {
             (loaded, 0, Ok(0))
@@ -445,73 +438,31 @@ fn run_live(
     Ok((loaded, shown, written))
 }
 
-/// Filters everything loaded and writes the matches, newest first; how many matched, and how
-/// writing went.
+/// Writes what the load's selection kept, newest first; how many matched, and how writing
+/// went. A load not made for `print` (no selection) writes nothing.
 fn select_and_write(
-    q: &query::Query,
     loaded: &mut Loaded,
     raw: &RawReader,
     req: &PrintRequest,
-    rules: Option<&crate::sigma::RuleSet>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (usize, io::Result<usize>) {
-    if let Some(sel) = loaded.selection.take() {
-        return match sel.into_sorted() {
-            Rows::Records(rows) => {
-                // As below: only where the records are is kept while they are read back.
-                let locs: Vec<RawLoc> = rows.iter().map(RecordRow::loc).collect();
-                drop(rows);
-                let files = std::mem::take(&mut loaded.store).files;
-                req.give_back_memory.inspect(|f| f());
-                (locs.len(), write::write_records(req.format == Format::Json, &files, raw, &locs, out, err))
-            }
-            Rows::Columns(rows) => {
-                let event = |k: usize| rows[k].event();
-                (
-                    rows.len(),
-                    write_events(req.format, req.table_width, &loaded.store, raw, rows.len(), &event, out, err),
-                )
-            }
-        };
-    }
-    if let Some(rules) = rules {
-        detect::fill(rules, &mut loaded.store, raw);
-    }
-    let mut shown = {
-        let mut matcher = Matcher::new(q).text_decided_at_load();
-        matcher.prepare(&loaded.store);
-        let ctx = MatchCtx { store: &loaded.store, raw };
-        // Filter in the order events are stored (memory order, so the scan is cheap), then
-        // sort only what matched, newest first.
-        let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
-        matcher.filter(&all, &ctx)
-    };
-    loaded.store.sort_indices(&mut shown);
-    let written = match req.format {
-        Format::Jsonl | Format::Json => {
-            // Records need only where they are: the rest of the store is freed before the
-            // files are read back, so their decompressed content has that room.
-            let locs: Vec<RawLoc> = shown.iter().map(|&i| loaded.store.events[i as usize].loc).collect();
+    match loaded.selection.take().map(Selection::into_sorted) {
+        Some(Rows::Records(rows)) => {
+            // Only where the records are is kept while they are read back: the rest of the
+            // store is freed, so their decompressed content has that room.
+            let locs: Vec<RawLoc> = rows.iter().map(RecordRow::loc).collect();
+            drop(rows);
             let files = std::mem::take(&mut loaded.store).files;
             req.give_back_memory.inspect(|f| f());
-            write::write_records(req.format == Format::Json, &files, raw, &locs, out, err)
+            (locs.len(), write::write_records(req.format == Format::Json, &files, raw, &locs, out, err))
         }
-        _ => {
-            let store = &loaded.store;
-            write_events(
-                req.format,
-                req.table_width,
-                store,
-                raw,
-                shown.len(),
-                &|k| store.events[shown[k] as usize],
-                out,
-                err,
-            )
+        Some(Rows::Columns(rows)) => {
+            let event = |k: usize| rows[k].event();
+            (rows.len(), write_events(req.format, req.table_width, &loaded.store, raw, rows.len(), &event, out, err))
         }
-    };
-    (shown.len(), written)
+        None => (0, Ok(0)),
+    }
 }
 
 /// What matched, and how many of those could not be written (their records could not be

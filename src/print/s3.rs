@@ -17,16 +17,14 @@ use std::sync::Arc;
 /// default window is also a term of `q`, so that events the files hold outside it are not
 /// printed.
 /// `rules` are evaluated against each record as it is parsed.
-/// With `select` (`print`), only the events `q` selects are kept, as they arrive; `detect`
-/// keeps every event.
+/// `into` makes what the load fills once `q` is final (`print`: a selection by `q`).
 pub fn load(
     req: &PrintRequest,
     q: &mut Query,
     raw: &Arc<RawReader>,
     rules: Option<Arc<RuleSet>>,
-    select: bool,
+    into: &dyn Fn(&Query) -> Loaded,
 ) -> Result<(Loaded, (S3Status, Window)), String> {
-    let select_rules = rules.clone();
     let opts = LoadOptions {
         cache: req.cache.clone(),
         rules: rules.map(Into::into),
@@ -40,7 +38,7 @@ pub fn load(
         q.terms.push(Term { negated: false, kind: TermKind::Since(source.window.start_ms) });
     }
     let window = source.window;
-    let mut loaded = if select { Loaded::for_print(q, raw, req.format, select_rules) } else { Loaded::new() };
+    let mut loaded = into(q);
     source.load(raw, &mut |msg| loaded.take(msg));
     let status = source.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok((loaded, (status, window)))

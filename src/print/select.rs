@@ -1,9 +1,9 @@
 //! What `print` keeps of the events its filter selects. The filter is known before loading,
 //! so each batch is checked as it arrives and only the events that match are kept, each in
 //! the bytes its output and its order need; the store holds no event, and the strings of the
-//! resource index (and the detection hits) are dropped once their batch is checked. Printing every record of a million
-//! events holds 20 bytes an event (64 for CSV and a table) instead of the store's 88 and its
-//! resource index.
+//! resource index (and the detection hits) are dropped once their batch is checked. Printing
+//! every record of a million events holds 20 bytes an event (64 for CSV and a table) instead
+//! of the store's 88 and its resource index.
 
 use crate::model::raw::RawReader;
 use crate::model::{Event, EventStore, IdBits, RawLoc, Sym, OWN_FIELDS};
@@ -48,11 +48,6 @@ impl Row {
             id_shapes: self.id_shapes,
             ..Event::default()
         }
-    }
-
-    /// Where the record is.
-    pub fn loc(&self) -> RawLoc {
-        self.loc
     }
 }
 
