@@ -95,6 +95,15 @@ fn scanning_in_storage_order_gives_the_same_results() {
         state.update(Action::FilterSubmit);
         state.settle();
         assert_eq!(state.view(), direct(&state, text), "{text}");
+        // A key at a time: each narrowed filter scans only the last result, in storage order.
+        state.update(Action::FilterClear);
+        state.settle();
+        for c in text.chars() {
+            state.update(Action::FilterInsert(c));
+            state.settle();
+            let applied = state.filter().applied().to_string();
+            assert_eq!(state.view(), direct(&state, &applied), "{applied} (typing {text})");
+        }
     }
 }
 
