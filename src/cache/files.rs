@@ -184,9 +184,33 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes an index, handing each record's summary to `on`. `None` when the blob is not a
-/// readable index (then the file is parsed again).
-pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo> {
+/// Where a decoded summary's strings are in the file's table of distinct strings, so that a
+/// reader can take each distinct string once: per field of the summary, per resource ARN and
+/// per requestParameters string. [`StringRefs::NOT_IN_TABLE`] for a field written in place.
+#[derive(Clone, Debug)]
+pub struct StringRefs {
+    /// By [`SUMMARY_FIELDS`] position.
+    pub strs: [u32; SUMMARY_FIELDS.len()],
+    /// By position in the summary's `resources`.
+    pub resources: Vec<u32>,
+    /// By position in the summary's `params`.
+    pub params: Vec<u32>,
+}
+
+impl StringRefs {
+    /// A string that is not in the file's table.
+    pub const NOT_IN_TABLE: u32 = u32::MAX;
+}
+
+impl Default for StringRefs {
+    fn default() -> Self {
+        Self { strs: [Self::NOT_IN_TABLE; SUMMARY_FIELDS.len()], resources: Vec::new(), params: Vec::new() }
+    }
+}
+
+/// Decodes an index, handing each record's summary to `on`, with where its strings are in the
+/// file's table. `None` when the blob is not a readable index (then the file is parsed again).
+pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>, &StringRefs)) -> Option<FileInfo> {
     let mut r = Reader { b: blob, at: 0 };
     if r.bytes(4)? != MAGIC || r.u8()? != VERSION {
         return None;
@@ -216,16 +240,19 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
     let count = r.u32()?;
     let string = |i: u32| strings.get(i as usize).copied();
     let mut s = Summary::default();
+    let mut refs = StringRefs::default();
     for _ in 0..count {
         for &(slot, inline) in &slots {
-            let v = if inline {
+            let (v, at) = if inline {
                 let len = r.u32()? as usize;
-                r.str(len)?
+                (r.str(len)?, StringRefs::NOT_IN_TABLE)
             } else {
-                string(r.u32()?)?
+                let at = r.u32()?;
+                (string(at)?, at)
             };
             if let Some(k) = slot {
                 s.strs[k] = Cow::Borrowed(v);
+                refs.strs[k] = at;
             }
         }
         s.time = r.u64()? as i64;
@@ -242,16 +269,22 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>)) -> Option<FileInfo>
         s.raw_hash = r.u64()?;
         let nres = r.u32()? as usize;
         s.resources.clear();
+        refs.resources.clear();
         for _ in 0..nres {
-            s.resources.push(Cow::Borrowed(string(r.u32()?)?));
+            let at = r.u32()?;
+            s.resources.push(Cow::Borrowed(string(at)?));
+            refs.resources.push(at);
         }
         let npar = r.u32()?;
         s.more_params = npar & MORE != 0;
         s.params.clear();
+        refs.params.clear();
         for _ in 0..npar & !MORE {
-            s.params.push(Cow::Borrowed(string(r.u32()?)?));
+            let at = r.u32()?;
+            s.params.push(Cow::Borrowed(string(at)?));
+            refs.params.push(at);
         }
-        on(&s);
+        on(&s, &refs);
     }
     (r.at == blob.len()).then_some(FileInfo { kind, partial, bytes, records: count })
 }
@@ -371,7 +404,7 @@ mod tests {
         want.iter().for_each(|s| w.push(s));
         let blob = w.finish(3, Some("1 part(s) skipped: x"), 12345);
         let mut got = Vec::new();
-        let info = decode(&blob, &mut |s| {
+        let info = decode(&blob, &mut |s, _| {
             let owned = Summary {
                 strs: s.strs.clone().map(|c| Cow::Owned(c.into_owned())),
                 resources: s.resources.iter().map(|c| Cow::Owned(c.to_string())).collect(),
@@ -391,10 +424,10 @@ mod tests {
         (0..5).for_each(|i| w.push(&summary(i)));
         let blob = w.finish(0, None, 1);
         for cut in [0, 3, 10, blob.len() / 2, blob.len() - 1] {
-            assert!(decode(&blob[..cut], &mut |_| {}).is_none(), "cut at {cut}");
+            assert!(decode(&blob[..cut], &mut |_, _| {}).is_none(), "cut at {cut}");
         }
         let mut bad = blob.clone();
         bad[4] = 99;
-        assert!(decode(&bad, &mut |_| {}).is_none(), "another version");
+        assert!(decode(&bad, &mut |_, _| {}).is_none(), "another version");
     }
 }

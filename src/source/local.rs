@@ -2,6 +2,7 @@
 //! coordinator interns them into the shared tables.
 
 use super::files::Parsed;
+use crate::cache::files::StringRefs;
 use crate::model::detect::BatchHits;
 use crate::model::intern::{ProfileInterner, StrHasher};
 use crate::model::record::RecordFields;
@@ -52,7 +53,13 @@ pub(super) struct LocalBatch {
     terms: Option<Arc<LoadTerms>>,
     /// Records the query may select, by offset, for the raw reader to keep.
     pub(super) kept: Vec<(u32, Box<[u8]>)>,
+    /// For a batch read from a stored index: the local symbol of each string of the file's
+    /// table taken so far ([`UNSEEN`] for the others), by its place in the table.
+    stored: Vec<Sym>,
 }
+
+/// In [`LocalBatch::stored`]: a string not taken yet.
+const UNSEEN: Sym = Sym::MAX;
 
 impl LocalBatch {
     /// A batch sized for `content_len` bytes of records (about a kilobyte each, with a
@@ -80,6 +87,7 @@ impl LocalBatch {
             found: None,
             terms: None,
             kept: Vec::new(),
+            stored: Vec::new(),
         }
     }
 
@@ -200,6 +208,23 @@ impl LocalBatch {
         self.str_hashes.push(hash);
         sym
     }
+    /// Interns `s`, string `at` of the stored index's table: each distinct string once, then
+    /// by its place (`at` [`StringRefs::NOT_IN_TABLE`]: interned as any other).
+    fn intern_stored(&mut self, at: u32, s: &str) -> Sym {
+        if at == StringRefs::NOT_IN_TABLE {
+            return self.intern(s);
+        }
+        let at = at as usize;
+        if let Some(&sym) = self.stored.get(at).filter(|&&sym| sym != UNSEEN) {
+            return sym;
+        }
+        let sym = self.intern(s);
+        if at >= self.stored.len() {
+            self.stored.resize(at + 1, UNSEEN);
+        }
+        self.stored[at] = sym;
+        sym
+    }
     /// Interns a value that is usually the same as the field's in the record before.
     fn intern_repeating(&mut self, f: SymField, s: &str) -> Sym {
         let last = self.last[f as usize];
@@ -254,7 +279,8 @@ impl LocalBatch {
         }
         let res_start = self.res.len() as u32;
         let arns = r.resources.0.iter().filter(|res| res.arn.is_some()).map(|res| res.arn.as_str());
-        let more = self.index_resources(arns, r.params.strings.iter().map(|s| &**s), r.params.more);
+        let more =
+            self.index_resources(arns, r.params.strings.iter().map(|s| &**s), r.params.more, |me, s| me.intern(s));
         self.finish(
             file,
             &syms,
@@ -271,17 +297,26 @@ impl LocalBatch {
         );
     }
 
-    /// Takes one record's summary as the archive index stores it (read back from the index,
-    /// or parsed while the index is being built).
-    pub(super) fn push_summary(&mut self, file: u32, s: &Summary<'_>) {
+    /// Takes one record's summary as the archive index stores it: read back from the index
+    /// (with where its strings are in the file's table, `refs`), or parsed while the index is
+    /// being built.
+    pub(super) fn push_summary(&mut self, file: u32, s: &Summary<'_>, refs: Option<&StringRefs>) {
+        let no_refs = StringRefs::default();
+        let refs = refs.unwrap_or(&no_refs);
         let mut syms = [0; SYM_FIELDS];
         for (i, field) in SUMMARY_SYMS.iter().enumerate() {
             if let Some(f) = field {
-                syms[*f as usize] = self.intern(&s.strs[i]);
+                syms[*f as usize] = self.intern_stored(refs.strs[i], &s.strs[i]);
             }
         }
         let res_start = self.res.len() as u32;
-        let more = self.index_resources(s.resources.iter().map(|a| &**a), s.params.iter().map(|p| &**p), s.more_params);
+        let at = |places: &[u32], i: usize| places.get(i).copied().unwrap_or(StringRefs::NOT_IN_TABLE);
+        let more = self.index_resources(
+            s.resources.iter().enumerate().map(|(i, a)| (at(&refs.resources, i), &**a)),
+            s.params.iter().enumerate().map(|(i, p)| (at(&refs.params, i), &**p)),
+            s.more_params,
+            |me, (at, s)| me.intern_stored(at, s),
+        );
         self.finish(
             file,
             &syms,
@@ -301,11 +336,13 @@ impl LocalBatch {
     /// Adds a record's part of the resource index to `res`: its resource ARNs, then the
     /// distinct strings of its requestParameters that are not among them. Returns whether some
     /// were left out (`more`, or more than an event can count).
-    fn index_resources<'s>(
+    /// `intern` gives each string's symbol.
+    fn index_resources<T>(
         &mut self,
-        arns: impl Iterator<Item = &'s str>,
-        params: impl Iterator<Item = &'s str>,
+        arns: impl Iterator<Item = T>,
+        params: impl Iterator<Item = T>,
         more: bool,
+        intern: impl Fn(&mut Self, T) -> Sym,
     ) -> (bool, u16, u16) {
         let start = self.res.len();
         let mut left_out = more;
@@ -314,7 +351,7 @@ impl LocalBatch {
                 left_out = true;
                 break;
             }
-            let sym = self.intern(arn);
+            let sym = intern(self, arn);
             self.res.push(sym);
         }
         let arns = self.res.len() - start;
@@ -323,7 +360,7 @@ impl LocalBatch {
                 left_out = true;
                 break;
             }
-            let sym = self.intern(p);
+            let sym = intern(self, p);
             // Most records hold a few strings: a scan is cheaper than a set. Past that a repeat
             // is kept twice, which costs four bytes and changes no answer.
             if sym != 0 && (self.res.len() - start > 32 || !self.res[start..].contains(&sym)) {

@@ -192,7 +192,7 @@ fn stored(
 /// A file's events from its stored index; `None` when the index cannot be read.
 pub(super) fn from_index(file: &SourceFile, blob: &[u8], hasher: &StrHasher) -> Option<FileOutcome> {
     let mut batch = LocalBatch::new(hasher, blob.len());
-    let info = crate::cache::files::decode(blob, &mut |s| batch.push_summary(file.id, s))?;
+    let info = crate::cache::files::decode(blob, &mut |s, refs| batch.push_summary(file.id, s, Some(refs)))?;
     let kind = InputKind::from_code(info.kind)?;
     Some(FileOutcome {
         file: file.id,
@@ -293,7 +293,7 @@ fn push_indexed(batch: &mut LocalBatch, w: &mut IndexWriter, file: u32, p: &Pars
     let s = summary_of(p);
     w.push(&s);
     let before = batch.events.len();
-    batch.push_summary(file, &s);
+    batch.push_summary(file, &s, None);
     batch.decide_terms(before, p);
     if let Some(rules) = rules {
         batch.evaluate(rules, before, p);
