@@ -87,24 +87,30 @@ impl<'a> Ingest<'a> {
         self.take_outcome(outcome, stats, emit);
     }
 
-    /// Whether the event is an exact copy of one already taken; if not, it is taken.
-    fn is_duplicate(&mut self, id_hash: u64, raw_hash: u64, loc: RawLoc) -> bool {
-        let (files, raw) = (&self.files, self.raw);
-        let mut read = |loc: RawLoc| {
-            files.get(loc.file as usize).and_then(|f| raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b))
-        };
-        self.seen.copy_or_take(id_hash, raw_hash, loc, &mut read)
-    }
-
     /// Takes a file's events: how many were duplicates, and how many of those kept have no
     /// readable time.
     fn take(&mut self, local: LocalBatch) -> (usize, usize) {
-        let remap: Vec<Sym> = std::iter::once(0)
-            .chain((1..local.ends.len() as Sym).map(|sym| {
-                let (s, hash) = local.local(sym);
-                self.interner.intern_hashed(s, hash)
-            }))
-            .collect();
+        // The local strings' global symbols and which events are copies, side by side: each
+        // is a look-up per item in a table of every string or event taken, which at millions
+        // outgrows the caches, and this thread takes every file's events.
+        let (interner, seen, files, raw) = (&mut self.interner, &mut self.seen, &self.files, self.raw);
+        let (remap, copies) = rayon::join(
+            || {
+                std::iter::once(0)
+                    .chain((1..local.ends.len() as Sym).map(|sym| {
+                        let (s, hash) = local.local(sym);
+                        interner.intern_hashed(s, hash)
+                    }))
+                    .collect::<Vec<Sym>>()
+            },
+            || {
+                let mut read = |loc: RawLoc| {
+                    files.get(loc.file as usize).and_then(|f| raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b))
+                };
+                let events = local.events.iter().zip(&local.hashes);
+                events.map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)).collect::<Vec<bool>>()
+            },
+        );
         // Local profiles to global ones, as events use them (the profile of events that were
         // all duplicates is not added).
         let mut premap = vec![u32::MAX; local.profiles.len()];
@@ -121,8 +127,8 @@ impl<'a> Ingest<'a> {
         let first = self.pending.events.len() as u32;
         let mut hits = found.hits.into_iter().peekable();
         let mut written = found.written.into_iter().peekable();
-        for (local_idx, (mut ev, (id_hash, raw_hash))) in local.events.into_iter().zip(local.hashes).enumerate() {
-            if self.is_duplicate(id_hash, raw_hash, ev.loc) {
+        for (local_idx, (mut ev, copy)) in local.events.into_iter().zip(copies).enumerate() {
+            if copy {
                 dups += 1;
                 continue;
             }
