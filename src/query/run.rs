@@ -182,9 +182,17 @@ impl Timeline {
         if self.counts.is_empty() || t == NO_TIME || t < self.start_ms || t > self.end_ms {
             return None;
         }
-        let span = (self.end_ms - self.start_ms).max(1) as i128;
-        let b = ((t - self.start_ms) as i128 * self.counts.len() as i128 / (span + 1)) as usize;
-        Some(b.min(self.counts.len() - 1))
+        // In 64 bits where the product fits (for any span real events have): a 128-bit
+        // division is a library call, and this runs for every event of the view.
+        // (Differences of times in order: they fit in 64 unsigned bits whatever the times.)
+        let off = t.wrapping_sub(self.start_ms) as u64;
+        let span = (self.end_ms.wrapping_sub(self.start_ms) as u64).max(1);
+        let n = self.counts.len();
+        let b = match (off.checked_mul(n as u64), span.checked_add(1)) {
+            (Some(x), Some(d)) => x / d,
+            _ => (off as u128 * n as u128 / (span as u128 + 1)) as u64,
+        };
+        Some((b as usize).min(n - 1))
     }
 
     /// The counts regrouped into `n` columns (each the sum of its buckets).
@@ -891,5 +899,33 @@ mod tests {
         assert_eq!(t.bucket(0), Some(0));
         assert_eq!(t.bucket(999), Some(TIMELINE_BUCKETS - 1));
         assert_eq!(t.bucket(1000), None);
+    }
+
+    #[test]
+    fn buckets_are_those_of_exact_arithmetic_over_any_span() {
+        let exact = |t: &Timeline, at: i64| {
+            let span = (t.end_ms as i128 - t.start_ms as i128).max(1);
+            let b = (at as i128 - t.start_ms as i128) * t.counts.len() as i128 / (span + 1);
+            (b as usize).min(t.counts.len() - 1)
+        };
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let spans =
+            [(0, 1), (0, 999), (1_700_000_000_000, 1_800_000_000_000), (-5, i64::MAX), (i64::MIN + 1, i64::MAX)];
+        for (start, end) in spans {
+            for len in [1, 7, TIMELINE_BUCKETS] {
+                let t = Timeline { start_ms: start, end_ms: end, counts: vec![0; len] };
+                let width = (end as i128 - start as i128) as u128;
+                let inside = (0..2000).map(|_| (start as i128 + (next() as u128 % (width + 1)) as i128) as i64);
+                for at in [start, end].into_iter().chain(inside) {
+                    assert_eq!(t.bucket(at), Some(exact(&t, at)), "{at} in {start}..={end}, {len} buckets");
+                }
+            }
+        }
     }
 }
