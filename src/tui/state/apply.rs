@@ -99,13 +99,11 @@ impl State {
                 // What the source found is in the store with the events, before the filter
                 // sees them: a filter on detections needs no second run for them.
                 let found = batch.detections.as_ref().is_some_and(|f| !f.hits.is_empty());
-                let new = {
-                    let mut store = self.events.store.write();
-                    let range = store.apply(batch);
-                    let mut new: Vec<u32> = range.collect();
-                    store.sort_indices(&mut new);
-                    new
-                };
+                let mut new: Vec<u32> = self.events.store.write().apply(batch).collect();
+                // Sorted under a read lock, not the write lock: a big batch is sorted on the
+                // thread pool, whose threads may be counting the facets, and those take read
+                // locks (waiting for them under the write lock deadlocked).
+                self.events.store.read().sort_indices(&mut new);
                 self.detect_unevaluated();
                 self.events.add(new);
                 self.reselect(keep, follow_top);
