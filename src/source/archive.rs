@@ -27,7 +27,7 @@ impl HandOver {
         // A consumer merges each batch into what it holds (the TUI's list of every event, in
         // time order), which takes longer the more it holds: past a million events, batches
         // come less often, in proportion, up to twice a second.
-        let scale = (stats.events as f64 / 1e6).max(1.0);
+        let scale = (stats.events as f64 / 1e6).clamp(1.0, 10.0);
         let interval = self.interval.mul_f64(scale).min(self.interval.max(Duration::from_millis(500)));
         let due = self.last.is_none_or(|t| t.elapsed() >= interval);
         if due && taken > self.sent_done {
