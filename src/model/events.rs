@@ -152,12 +152,7 @@ impl EventStore {
                 (time, file, offset, i)
             })
             .collect();
-        if keyed.len() > 1 << 16 {
-            use rayon::slice::ParallelSliceMut;
-            keyed.par_sort_unstable();
-        } else {
-            keyed.sort_unstable();
-        }
+        sort_by_key(&mut keyed, |k| *k);
         for (slot, k) in idx.iter_mut().zip(keyed) {
             *slot = k.3;
         }
@@ -204,6 +199,16 @@ impl EventStore {
             into[w] = n;
             i = p;
         }
+    }
+}
+
+/// Sorts `items` by `key` (unstable), on every core when there are many.
+pub fn sort_by_key<T: Send, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K + Sync) {
+    if items.len() > 1 << 16 {
+        use rayon::slice::ParallelSliceMut;
+        items.par_sort_unstable_by_key(key);
+    } else {
+        items.sort_unstable_by_key(key);
     }
 }
 

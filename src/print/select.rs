@@ -5,6 +5,7 @@
 //! every record of a million events holds 20 bytes an event (64 for CSV and a table) instead
 //! of the store's 88 and its resource index.
 
+use crate::model::events::sort_by_key;
 use crate::model::raw::RawReader;
 use crate::model::{Event, EventStore, IdBits, RawLoc, Sym, OWN_FIELDS};
 use crate::query::{matcher::MatchCtx, Matcher, Query};
@@ -139,15 +140,6 @@ impl Selection {
             Rows::Columns(r) => sort_by_key(r, |r| (std::cmp::Reverse(r.time), r.loc.file, r.loc.offset)),
         }
         rows
-    }
-}
-
-fn sort_by_key<T: Send, K: Ord>(rows: &mut [T], key: impl Fn(&T) -> K + Sync) {
-    if rows.len() > 1 << 16 {
-        use rayon::slice::ParallelSliceMut;
-        rows.par_sort_unstable_by_key(key);
-    } else {
-        rows.sort_unstable_by_key(key);
     }
 }
 
