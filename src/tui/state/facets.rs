@@ -7,7 +7,7 @@ use crate::query::{Field, Op, Term, TermKind};
 use crate::tui::action::Action;
 use ratatui::layout::Rect;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Default)]
 pub struct FacetsState {
@@ -22,8 +22,6 @@ pub struct FacetsState {
     pub(crate) counted_facets: bool,
     /// The last summary asked for: (view version, with facets, when).
     pub(crate) asked: Option<(u64, bool, Instant)>,
-    /// How long the last summary took, from asking for it to its answer.
-    pub(crate) took: Duration,
     /// The field whose values are all shown (up to [`FACET_MORE`](crate::query::run::FACET_MORE)), not only the first
     /// [`FACET_TOP`].
     pub(crate) expanded: Option<(SymField, bool)>,
@@ -76,9 +74,6 @@ impl FacetsState {
         // The selection follows its field and value, not its row number: after Enter or `-`
         // the list shrinks, and the next key must act where the user was pointing.
         let before = self.selected_value();
-        if let Some((_, _, at)) = self.asked.filter(|&(v, f, _)| (v, f) == (version, facets)) {
-            self.took = at.elapsed();
-        }
         self.version = version;
         self.counted_facets = facets;
         self.summary = Some(summary);

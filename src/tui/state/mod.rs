@@ -50,9 +50,6 @@ use std::time::{Duration, Instant};
 /// How long a notice stays in the status bar.
 pub const NOTICE_FOR: Duration = Duration::from_secs(6);
 
-/// While events stream in, the facets and the timeline are counted again at most this often.
-const SUMMARY_EVERY: Duration = Duration::from_millis(500);
-
 /// Lines the detail view and popups scroll by per step of the wheel (the list and the facets
 /// move their selection by one).
 pub const WHEEL_LINES: usize = 3;
@@ -483,9 +480,8 @@ impl State {
     }
 
     /// Housekeeping after updates: drops an old notice, and asks the worker for the facets
-    /// and the timeline of the view when they are shown and out of date (while events stream
-    /// in, at most twice a second, and at most a fifth of the time: at ten million events a
-    /// summary takes a fifth of a second of both cores, which the load needs).
+    /// and the timeline of the view when they are shown and out of date (at most twice a
+    /// second while events stream in).
     pub fn maintain(&mut self) {
         // An old notice is dropped, so that nothing keeps the screen redrawing for it.
         if self.notice.as_ref().is_some_and(|n| n.at.elapsed() >= NOTICE_FOR) {
@@ -497,7 +493,7 @@ impl State {
         let facets = self.facets.shown;
         match self.facets.asked {
             Some((v, f, _)) if v == self.events.view_version && f == facets => return,
-            Some((_, _, at)) if !self.load.done && at.elapsed() < (self.facets.took * 5).max(SUMMARY_EVERY) => return,
+            Some((_, _, at)) if !self.load.done && at.elapsed() < Duration::from_millis(500) => return,
             _ => {}
         }
         self.facets.asked = Some((self.events.view_version, facets, Instant::now()));
