@@ -830,3 +830,198 @@ fn the_archive_index_counts_against_the_cache_size_limit_and_is_shown_apart() {
     assert_eq!(files, 0);
     assert!(used <= used_a / 3, "{used}");
 }
+
+/// What a consumer of a load ends up with: every event as text (its fields, ids, resource
+/// index, where its record is), and what it was told besides.
+#[derive(Default)]
+struct Consumed {
+    events: Vec<String>,
+    problems: Vec<String>,
+    infos: Vec<String>,
+    warnings: Vec<String>,
+    coverage: Vec<String>,
+    done: Option<trailscope::source::LoadStats>,
+}
+
+fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
+    use trailscope::model::raw::RawReader;
+    use trailscope::model::{EventStore, SymField};
+    use trailscope::source::{load, LoadOptions, SourceMsg};
+    let raw = RawReader::new(1 << 20);
+    let mut store = EventStore::default();
+    let cache = cache.map(|d| trailscope::cache::CacheConfig { dir: d.to_path_buf(), max_bytes });
+    let opts = LoadOptions { threads: 2, cache, ..Default::default() };
+    let inputs: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let mut out = Consumed::default();
+    load(&inputs, &opts, &raw, &mut |m| match m {
+        SourceMsg::Files(f) => store.add_files(f),
+        SourceMsg::Batch(b, _) => {
+            store.apply(b);
+        }
+        SourceMsg::Problem(p) => out.problems.push(format!("problem {} {} {}", p.input, p.reason, p.skipped)),
+        SourceMsg::Note(p) => out.problems.push(format!("note {} {} {}", p.input, p.reason, p.skipped)),
+        SourceMsg::Info(t) => out.infos.push(t),
+        SourceMsg::Warning(t) => out.warnings.push(t),
+        SourceMsg::Coverage(c) => out.coverage.push(format!("{} {:?}", c.part, c.spans)),
+        SourceMsg::Done(s) => out.done = Some(s),
+        _ => {}
+    });
+    const FIELDS: [SymField; 14] = [
+        SymField::Principal,
+        SymField::Arn,
+        SymField::AccessKey,
+        SymField::Ip,
+        SymField::Agent,
+        SymField::Name,
+        SymField::Source,
+        SymField::Region,
+        SymField::IdentityType,
+        SymField::Account,
+        SymField::IdentityAccount,
+        SymField::Error,
+        SymField::Category,
+        SymField::EventType,
+    ];
+    for ev in &store.events {
+        let fields: Vec<&str> = FIELDS.iter().map(|&f| store.sym(ev, f)).collect();
+        let index: Vec<&str> = store.index_syms(ev).iter().map(|&s| store.syms.get(s)).collect();
+        let file = store.file_of(ev).map(|f| f.path.clone());
+        out.events.push(format!(
+            "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {} {} {}",
+            ev.time,
+            store.event_id(ev),
+            store.request_id(ev),
+            ev.res_len,
+            ev.par_len,
+            ev.loc.offset,
+            ev.loc.len(),
+            ev.loc.escaped(),
+            ev.flags
+        ));
+    }
+    out
+}
+
+fn stored_loads(cache: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cache.join("loads"))
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn read_back(c: &Consumed) -> bool {
+    c.infos.iter().any(|i| i.contains("back from the load stored in the cache"))
+}
+
+/// Checks `got` against a load without the cache of the same inputs.
+fn assert_same_load(got: &Consumed, want: &Consumed, what: &str) {
+    assert_eq!(got.events.len(), want.events.len(), "{what}: events");
+    assert!(got.events == want.events, "{what}: the same events, in the same order, with the same fields");
+    assert_eq!(got.problems, want.problems, "{what}: problems and notes");
+    assert_eq!(got.coverage, want.coverage, "{what}: coverage");
+    assert_eq!(got.done, want.done, "{what}: the final counts");
+}
+
+#[test]
+fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 600, 2, 11, 3600, 86_400);
+    // Real records besides: a JSON Lines corpus with copies, ids reused for other events and
+    // records without an eventID, and arrays of records.
+    let inputs = [archive.as_path(), &panther(), &stratus()];
+    let cache = dir.path().join("cache");
+    let plain = consume(&inputs, None, u64::MAX);
+    assert!(plain.done.as_ref().unwrap().duplicates > 0, "the real records hold copies");
+    assert!(plain.events.len() > 1300, "{}", plain.events.len());
+
+    let first = consume(&inputs, Some(&cache), u64::MAX);
+    assert_same_load(&first, &plain, "the load that stores");
+    assert!(!read_back(&first));
+    assert_eq!(stored_loads(&cache).len(), 1, "one stored load, nothing else left in its directory");
+
+    let second = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(read_back(&second), "{:?} {:?}", second.infos, second.warnings);
+    assert_same_load(&second, &plain, "read back");
+    assert!(second.warnings.is_empty(), "{:?}", second.warnings);
+
+    // A file touched: its content may have changed, so every file is loaded (the unchanged
+    // ones from the archive index) and the load is stored again.
+    let files: Vec<PathBuf> = trailscope::source::discover(&[archive.to_string_lossy().into_owned()], &mut Vec::new())
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    let touched = &files[5];
+    set_mtime(touched, std::fs::metadata(touched).unwrap().modified().unwrap() + Duration::from_secs(1));
+    let c = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(!read_back(&c), "a changed file is read");
+    assert_same_load(&c, &plain, "after a file changed");
+    assert!(read_back(&consume(&inputs, Some(&cache), u64::MAX)), "stored again");
+    assert_eq!(stored_loads(&cache).len(), 1, "the new one replaced the old");
+
+    // A file added, then removed: neither is the stored load's.
+    let extra = generate(dir.path(), "extra", 7, 1, 78, 3600, 600);
+    let extra_file = trailscope::source::discover(&[extra.to_string_lossy().into_owned()], &mut Vec::new())
+        .into_iter()
+        .find(|f| f.path.to_string_lossy().ends_with(".json.gz"))
+        .unwrap()
+        .path;
+    let added = archive.join("added.json.gz");
+    std::fs::copy(&extra_file, &added).unwrap();
+    let c = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(!read_back(&c), "an added file is read");
+    assert_same_load(&c, &consume(&inputs, None, u64::MAX), "with a file added");
+    assert!(c.events.len() > plain.events.len());
+    std::fs::remove_file(&added).unwrap();
+    let c = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(!read_back(&c), "a removed file is missed");
+    assert_same_load(&c, &plain, "with the file removed again");
+
+    // Damaged in the middle, or cut short: refused whole, said, and the files are read.
+    for (damage, says) in [("flip", "is damaged"), ("cut", "bytes where its header says")] {
+        let stored = &stored_loads(&cache)[0];
+        let mut bytes = std::fs::read(stored).unwrap();
+        match damage {
+            "flip" => {
+                let mid = bytes.len() / 2;
+                bytes[mid] ^= 0x20;
+            }
+            _ => bytes.truncate(bytes.len() - 100),
+        }
+        std::fs::write(stored, &bytes).unwrap();
+        let c = consume(&inputs, Some(&cache), u64::MAX);
+        assert!(!read_back(&c), "{damage}");
+        assert!(c.warnings.iter().any(|w| w.contains(says)), "{damage}: {:?}", c.warnings);
+        assert_same_load(&c, &plain, damage);
+        let again = consume(&inputs, Some(&cache), u64::MAX);
+        assert!(read_back(&again), "{damage}: stored again whole");
+        assert_same_load(&again, &plain, damage);
+    }
+}
+
+#[test]
+fn stored_loads_count_against_the_size_limit_and_the_cache_command_shows_and_clears_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let archives: Vec<PathBuf> =
+        (0..6).map(|i| generate(dir.path(), &format!("a{i}"), 60, 1, 30 + i as u64, 3600, 7200)).collect();
+    // Too small a limit: nothing stored, and nothing half written left behind.
+    consume(&[&archives[0]], Some(&cache), 64 << 10);
+    assert!(stored_loads(&cache).is_empty(), "{:?}", stored_loads(&cache));
+    // Each set of inputs has its own; the ones used last are kept.
+    for (i, a) in archives.iter().enumerate() {
+        consume(&[a], Some(&cache), u64::MAX);
+        assert_eq!(stored_loads(&cache).len(), (i + 1).min(4), "stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(stored_loads(&cache).len(), 4, "at most four");
+    assert!(read_back(&consume(&[&archives[5]], Some(&cache), u64::MAX)));
+    assert!(!read_back(&consume(&[&archives[0]], Some(&cache), u64::MAX)), "the oldest made room");
+    let o = cache_command(&cache, &["stats"]).output().unwrap();
+    let stats = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(stats.contains("loads:     4 stored whole, taking"), "{stats}");
+    let o = cache_command(&cache, &["clear"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stored_loads(&cache).is_empty());
+    assert!(!read_back(&consume(&[&archives[5]], Some(&cache), u64::MAX)));
+}

@@ -21,6 +21,7 @@
 use super::Result;
 use crate::model::raw::ByteSpan;
 use crate::model::summary::{Summary, SUMMARY_FIELDS};
+use crate::model::wire::Reader;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::borrow::Cow;
 
@@ -156,34 +157,6 @@ impl IndexWriter {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.bytes(1).map(|b| b[0])
-    }
-    fn u16(&mut self) -> Option<u16> {
-        self.bytes(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.bytes(4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        self.bytes(8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-    }
-    fn str(&mut self, len: usize) -> Option<&'a str> {
-        std::str::from_utf8(self.bytes(len)?).ok()
-    }
-}
-
 /// Where a decoded summary's strings are in the file's table of distinct strings, so that a
 /// reader can take each distinct string once: per field of the summary, per resource ARN and
 /// per requestParameters string. [`StringRefs::NOT_IN_TABLE`] for a field written in place.
@@ -211,7 +184,7 @@ impl Default for StringRefs {
 /// Decodes an index, handing each record's summary to `on`, with where its strings are in the
 /// file's table. `None` when the blob is not a readable index (then the file is parsed again).
 pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>, &StringRefs)) -> Option<FileInfo> {
-    let mut r = Reader { b: blob, at: 0 };
+    let mut r = Reader::new(blob);
     if r.bytes(4)? != MAGIC || r.u8()? != VERSION {
         return None;
     }
@@ -286,7 +259,7 @@ pub fn decode(blob: &[u8], on: &mut dyn FnMut(&Summary<'_>, &StringRefs)) -> Opt
         }
         on(&s, &refs);
     }
-    (r.at == blob.len()).then_some(FileInfo { kind, partial, bytes, records: count })
+    r.is_done().then_some(FileInfo { kind, partial, bytes, records: count })
 }
 
 /// The stored index of a file, if it is the file's current one.

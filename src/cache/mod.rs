@@ -23,6 +23,7 @@
 pub mod coverage;
 mod error;
 pub mod files;
+pub mod loads;
 mod open;
 mod read;
 pub mod s3;

@@ -87,8 +87,15 @@ pub fn run(action: &CacheAction, dir: Option<PathBuf>, out: &mut dyn Write, err:
                 s.archive_records,
                 mib(s.archive_bytes)
             );
+            let loads = crate::cache::loads::list(&cfg.dir);
+            let _ = writeln!(
+                out,
+                "loads:     {} stored whole, taking {}",
+                loads.len(),
+                mib(loads.iter().map(|l| l.1).sum())
+            );
         }),
-        CacheAction::Clear => store.clear().map(|()| {
+        CacheAction::Clear => store.clear().and_then(|()| crate::cache::loads::clear(&cfg.dir)).map(|_| {
             let _ = writeln!(err, "trailscope: the cache in {} is empty", sanitize(&store.path().to_string_lossy()));
         }),
         CacheAction::Prune { older_than } => {
@@ -98,9 +105,12 @@ pub fn run(action: &CacheAction, dir: Option<PathBuf>, out: &mut dyn Write, err:
                 .and_then(|n| Ok((n, crate::cache::files::prune_unused(store.conn(), cutoff)?)))
                 .and_then(|(n, f)| {
                     store.vacuum()?;
+                    let since = std::time::UNIX_EPOCH + std::time::Duration::from_millis(cutoff.max(0) as u64);
+                    let l = crate::cache::loads::prune(&cfg.dir, since)?;
                     let _ = writeln!(
                         err,
-                        "trailscope: removed {n} events from before {} and {f} archive indexes unused since then",
+                        "trailscope: removed {n} events from before {}, and {f} archive indexes and {l} stored loads \
+                         unused since then",
                         format_rfc3339(cutoff)
                     );
                     Ok(())

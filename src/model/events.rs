@@ -23,6 +23,10 @@ pub struct Batch {
     /// What detection rules matched among the events, when the source evaluated them where
     /// it parsed them; `None`: it evaluated none.
     pub detections: Option<Box<super::detect::BatchHits>>,
+    /// Held by a source that produces batches faster than its consumer applies them (a stored
+    /// load read back): it counts the batches still on their way by this handle's holders, and
+    /// waits while there are too many. The consumer drops it with the batch.
+    pub in_flight: Option<Arc<()>>,
 }
 
 /// Every loaded event, with the tables its compact fields point into.

@@ -55,6 +55,40 @@ impl SymBatch {
     pub fn is_empty(&self) -> bool {
         self.added == 0
     }
+
+    /// Appends the batch's encoding to `out` (read back by [`SymBatch::decode`]).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend((self.added as u64).to_le_bytes());
+        out.extend((self.chunks.len() as u32).to_le_bytes());
+        for c in &self.chunks {
+            super::wire::put_str(out, c);
+        }
+        out.extend((self.full.len() as u32).to_le_bytes());
+        out.extend((self.tail.len() as u32).to_le_bytes());
+        for e in self.full.iter().flat_map(|s| s.iter()).chain(&self.tail) {
+            out.extend(e.chunk.to_le_bytes());
+            out.extend(e.off.to_le_bytes());
+            out.extend(e.len.to_le_bytes());
+        }
+    }
+
+    /// A batch encoded by [`SymBatch::encode`]; `None` when the bytes are not one. The
+    /// entries are not checked against the chunks: a table answers "" for one out of range.
+    pub fn decode(r: &mut super::wire::Reader<'_>) -> Option<SymBatch> {
+        let added = usize::try_from(r.u64()?).ok()?;
+        let n = r.count(4)?;
+        let chunks = (0..n).map(|_| r.string().map(Arc::from)).collect::<Option<Vec<Arc<str>>>>()?;
+        let segments = r.u32()? as usize;
+        let tail_len = r.u32()? as usize;
+        let entries = r.bytes(segments.checked_mul(SEGMENT)?.checked_add(tail_len)?.checked_mul(12)?)?;
+        let mut entries = entries.chunks_exact(12).map(|b| {
+            let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            SymEntry { chunk: w(0), off: w(4), len: w(8) }
+        });
+        let full = (0..segments).map(|_| entries.by_ref().take(SEGMENT).collect::<Arc<[SymEntry]>>()).collect();
+        let tail = entries.collect();
+        Some(SymBatch { chunks, full, tail, added })
+    }
 }
 
 impl Default for SymTable {

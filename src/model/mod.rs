@@ -15,6 +15,7 @@ pub mod raw;
 pub mod record;
 pub mod summary;
 pub mod time;
+pub mod wire;
 
 pub use events::EventStore;
 pub use id::{IdBits, IdShape, IdStr};

@@ -6,6 +6,7 @@ use super::index::{open_index, IndexWrites};
 use super::ingest::Ingest;
 use super::s3::layout::{wanted_local, Window};
 use super::split::Part;
+use super::stored;
 use super::worker::{process_part, FileOutcome, Reading};
 use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::model::raw::{RawReader, SourceFile};
@@ -190,9 +191,56 @@ fn archive_part(inputs: &[String]) -> String {
 
 /// Loads every input: discovery, then parallel parsing with results taken in file order
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
+///
+/// With a cache, a complete load is also stored whole (see [`super::stored`]); when one is
+/// stored for these inputs, every input is found first, and when they are the very files it
+/// was made of, unchanged, it is sent again instead of loading them.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
     let on_disk = inputs.iter().any(|i| i != "-");
-    load_found(&|sink| discover_into(inputs, sink), archive_part(inputs), on_disk, opts, raw, emit)
+    let part = archive_part(inputs);
+    let (Some(cfg), Some(name)) = (opts.cache.as_ref(), stored::name(inputs, opts)) else {
+        return load_found(&|sink| discover_into(inputs, sink), part, on_disk, opts, raw, emit);
+    };
+    let mut found: Option<Vec<Found>> = None;
+    if crate::cache::loads::exists(&cfg.dir, &name) {
+        let mut all = Vec::new();
+        // The stored load is checked while the inputs are found.
+        let checked = std::thread::scope(|s| {
+            let check = s.spawn(|| stored::open(cfg, &name));
+            discover_into(inputs, &mut |f| all.push(f));
+            check.join().unwrap_or_else(|_| Err("could not be checked".into()))
+        });
+        match checked {
+            Ok(Some(load)) => {
+                if let Some(stats) = stored::replay(load, &mut all, emit) {
+                    return stats;
+                }
+            }
+            Ok(None) => {}
+            Err(why) => emit(SourceMsg::Warning(
+                crate::sanitize::sanitize(&format!("the stored load of these inputs {why}; reading the files instead"))
+                    .into_owned(),
+            )),
+        }
+        found = Some(all);
+    }
+    // What was found already is read, not searched for again.
+    let found = std::sync::Mutex::new(found);
+    let search = |sink: &mut dyn FnMut(Found)| match found.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        Some(all) => all.into_iter().for_each(sink),
+        None => discover_into(inputs, sink),
+    };
+    let mut recorder = stored::Recorder::start(cfg);
+    let stats = load_found(&search, part, on_disk, opts, raw, &mut |m| {
+        if let Some(r) = recorder.as_mut() {
+            r.record(&m);
+        }
+        emit(m)
+    });
+    if let Some(r) = recorder {
+        r.finish(cfg, &name, emit);
+    }
+    stats
 }
 
 /// Finds inputs and hands each to its sink as soon as it is found (see [`discover_into`]).

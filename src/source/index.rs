@@ -27,11 +27,20 @@ impl IndexCtx {
 
 /// A file's identity for the archive index; `None` for streams and paths that are not UTF-8.
 pub(super) fn file_key(file: &SourceFile) -> Option<FileKey> {
+    key_at(file, std::fs::canonicalize(&file.path).ok()?.to_str()?.to_string())
+}
+
+/// A file's identity as discovery found it: the path as found (what led there is part of a
+/// stored load's name), its size and modification time; `None` as for [`file_key`].
+pub(super) fn found_key(file: &SourceFile) -> Option<FileKey> {
+    key_at(file, file.path.to_str()?.to_string())
+}
+
+fn key_at(file: &SourceFile, path: String) -> Option<FileKey> {
     if file.stream.is_some() || file.memory.get().is_some() {
         return None;
     }
     let mtime_ns = file.mtime?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-    let path = std::fs::canonicalize(&file.path).ok()?.to_str()?.to_string();
     Some(FileKey { path, size: i64::try_from(file.size).ok()?, mtime_ns: i64::try_from(mtime_ns).ok()? })
 }
 

@@ -16,6 +16,7 @@ mod merge;
 pub mod s3;
 mod scan;
 mod split;
+mod stored;
 pub mod stream;
 mod worker;
 

@@ -1,0 +1,435 @@
+//! Whole loads of local archives, recorded as they are sent and sent again from the cache when
+//! the same unchanged files are opened (see [`crate::cache::loads`]).
+//!
+//! What is recorded is what the consumer was sent: inputs, batches (symbols, profiles, ids,
+//! the resource index, events), problems, notes, coverage and the final counts, in order. Read
+//! back, it is sent as it was, so the consumer ends up with the very store the load built,
+//! without the load's work: no file is decompressed, no string interned, no event checked for
+//! copies. A load is recorded, and a recording used, only where the archive index would be
+//! (no detection rules, no `text:` terms, nothing kept for reading back), for every file
+//! found and no window, and only when no input was skipped (a file that could not be opened
+//! may open next time).
+
+use super::discover::Found;
+use super::index::found_key;
+use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
+use crate::cache::coverage::TimeSpan;
+use crate::cache::files::FileKey;
+use crate::cache::loads::{LoadWriter, StoredLoad};
+use crate::cache::CacheConfig;
+use crate::model::events::Batch;
+use crate::model::intern::SymBatch;
+use crate::model::raw::SourceFile;
+use crate::model::wire::{put_str, Reader};
+use crate::model::{Event, IdBits, Profile, RawLoc, PROFILE_FIELDS};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The encoding's version: part of a stored load's name, so another version is never read.
+const VERSION: u32 = 1;
+/// Bytes of one encoded event.
+const EVENT_BYTES: usize = 86;
+/// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
+const IN_FLIGHT: usize = 2;
+/// How long a batch read back waits for the consumer to apply earlier ones, at most (a
+/// consumer that keeps its batches is sent them anyway).
+const WAIT: Duration = Duration::from_secs(1);
+
+const FILES: u8 = 1;
+const BATCH: u8 = 2;
+const PROBLEM: u8 = 3;
+const NOTE: u8 = 4;
+const COVERAGE: u8 = 5;
+const DONE: u8 = 6;
+
+/// The name of the stored load of `inputs` read with `opts`, when such a load may be recorded
+/// and read back: `None` without a cache, with detection rules, `text:` terms, a window,
+/// content kept for reading back, or standard input.
+pub(super) fn name(inputs: &[String], opts: &LoadOptions) -> Option<String> {
+    opts.cache.as_ref()?;
+    let usable = opts.rules.is_none()
+        && !opts.retain_content
+        && opts.window.is_none()
+        && !opts.terms.as_ref().is_some_and(|t| t.has_text())
+        && !inputs.is_empty()
+        && inputs.iter().all(|i| i != "-");
+    if !usable {
+        return None;
+    }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&VERSION.to_le_bytes());
+    h.update(&(opts.part_bytes.min(opts.whole_max) as u64).to_le_bytes());
+    h.update(&(opts.whole_max as u64).to_le_bytes());
+    for i in inputs {
+        let canonical = std::fs::canonicalize(i).map_or_else(|_| i.clone(), |p| p.to_string_lossy().into_owned());
+        h.update(&(canonical.len() as u64).to_le_bytes());
+        h.update(canonical.as_bytes());
+    }
+    Some(format!("{:032x}", h.digest128()))
+}
+
+fn put_stats(out: &mut Vec<u8>, s: &LoadStats) {
+    for n in [s.files_total, s.files_done, s.files_read, s.digests, s.events, s.duplicates, s.untimed, s.outside_window]
+    {
+        out.extend((n as u64).to_le_bytes());
+    }
+    out.extend(s.bytes.to_le_bytes());
+    out.push(s.discovering as u8);
+}
+
+fn get_stats(r: &mut Reader<'_>) -> Option<LoadStats> {
+    let mut n = || r.u64().and_then(|v| usize::try_from(v).ok());
+    let (files_total, files_done, files_read, digests) = (n()?, n()?, n()?, n()?);
+    let (events, duplicates, untimed, outside_window) = (n()?, n()?, n()?, n()?);
+    Some(LoadStats {
+        files_total,
+        files_done,
+        files_read,
+        digests,
+        events,
+        duplicates,
+        untimed,
+        outside_window,
+        bytes: r.u64()?,
+        discovering: r.u8()? != 0,
+    })
+}
+
+fn put_problem(out: &mut Vec<u8>, p: &Problem) {
+    put_str(out, &p.input);
+    put_str(out, &p.reason);
+    out.push(p.skipped as u8);
+}
+
+fn get_problem(r: &mut Reader<'_>) -> Option<Problem> {
+    Some(Problem { input: r.string()?.into(), reason: r.string()?.into(), skipped: r.u8()? != 0 })
+}
+
+fn put_event(out: &mut Vec<u8>, e: &Event) {
+    out.extend(e.time.to_le_bytes());
+    out.extend(e.profile.to_le_bytes());
+    for s in e.own {
+        out.extend(s.to_le_bytes());
+    }
+    for id in [e.event_id, e.request_id] {
+        out.extend(id.hi.to_le_bytes());
+        out.extend(id.lo.to_le_bytes());
+    }
+    out.extend(e.res_start.to_le_bytes());
+    out.extend(e.res_len.to_le_bytes());
+    out.extend(e.par_len.to_le_bytes());
+    out.extend(e.loc.file.to_le_bytes());
+    out.extend(e.loc.offset.to_le_bytes());
+    out.extend(e.loc.len_bits().to_le_bytes());
+    out.push(e.flags);
+    out.push(e.id_shapes);
+}
+
+fn get_event(b: &[u8]) -> Event {
+    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    Event {
+        time: u64_at(0) as i64,
+        profile: u32_at(8),
+        own: [u32_at(12), u32_at(16), u32_at(20), u32_at(24), u32_at(28)],
+        event_id: IdBits { hi: u64_at(32), lo: u64_at(40) },
+        request_id: IdBits { hi: u64_at(48), lo: u64_at(56) },
+        res_start: u32_at(64),
+        res_len: u16_at(68),
+        par_len: u16_at(70),
+        loc: RawLoc::from_len_bits(u32_at(72), u32_at(76), u32_at(80)),
+        flags: b[84],
+        id_shapes: b[85],
+    }
+}
+
+fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
+    put_stats(out, stats);
+    b.new_syms.encode(out);
+    out.extend((b.new_profiles.len() as u32).to_le_bytes());
+    for p in &b.new_profiles {
+        for s in p {
+            out.extend(s.to_le_bytes());
+        }
+    }
+    put_str(out, &b.strings);
+    out.extend((b.resources.len() as u32).to_le_bytes());
+    for s in &b.resources {
+        out.extend(s.to_le_bytes());
+    }
+    out.extend((b.events.len() as u32).to_le_bytes());
+    out.reserve(b.events.len() * EVENT_BYTES);
+    for e in &b.events {
+        put_event(out, e);
+    }
+}
+
+fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
+    let stats = get_stats(r)?;
+    let new_syms = Box::new(SymBatch::decode(r)?);
+    let n = r.count(PROFILE_FIELDS * 4)?;
+    let profiles = r.bytes(n * PROFILE_FIELDS * 4)?;
+    let new_profiles = profiles
+        .chunks_exact(PROFILE_FIELDS * 4)
+        .map(|p| {
+            let mut out: Profile = [0; PROFILE_FIELDS];
+            for (o, b) in out.iter_mut().zip(p.chunks_exact(4)) {
+                *o = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            out
+        })
+        .collect();
+    let strings = r.string()?.to_string();
+    let n = r.count(4)?;
+    let resources = r.bytes(n * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let n = r.count(EVENT_BYTES)?;
+    let events = r.bytes(n * EVENT_BYTES)?.chunks_exact(EVENT_BYTES).map(get_event).collect();
+    let batch = Batch { new_syms, new_profiles, strings, resources, events, detections: None, in_flight: None };
+    Some((batch, stats))
+}
+
+/// Records a load as it is sent, on a thread of its own that writes the stored load.
+pub(super) struct Recorder {
+    frames: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    writer: Option<std::thread::JoinHandle<std::io::Result<LoadWriter>>>,
+    /// Every input announced, in order.
+    files: Vec<Arc<SourceFile>>,
+    /// Nothing recorded makes the load unfit to stand for the next one.
+    fit: bool,
+    done: bool,
+}
+
+impl Recorder {
+    /// Starts recording into the cache of `cfg`; `None` when nothing can be written there.
+    pub(super) fn start(cfg: &CacheConfig) -> Option<Recorder> {
+        let mut w = LoadWriter::create(&cfg.dir).ok()?;
+        // One frame waits while one is written: what recording holds stays a batch or two.
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(1);
+        let writer = std::thread::Builder::new()
+            .name("store-load".into())
+            .spawn(move || {
+                for frame in rx {
+                    w.frame(&frame)?;
+                }
+                Ok(w)
+            })
+            .ok()?;
+        Some(Recorder { frames: Some(tx), writer: Some(writer), files: Vec::new(), fit: true, done: false })
+    }
+
+    /// Records one message sent.
+    pub(super) fn record(&mut self, msg: &SourceMsg) {
+        if !self.fit {
+            return;
+        }
+        let mut out = Vec::new();
+        match msg {
+            SourceMsg::Files(f) => {
+                self.files.extend(f.iter().cloned());
+                out.push(FILES);
+                out.extend((f.len() as u32).to_le_bytes());
+            }
+            SourceMsg::Batch(b, stats) => {
+                if b.detections.is_some() {
+                    self.fit = false;
+                }
+                out.push(BATCH);
+                put_batch(&mut out, b, stats);
+            }
+            SourceMsg::Problem(p) | SourceMsg::Note(p) => {
+                if p.skipped {
+                    self.fit = false;
+                }
+                out.push(if matches!(msg, SourceMsg::Problem(_)) { PROBLEM } else { NOTE });
+                put_problem(&mut out, p);
+            }
+            SourceMsg::Coverage(c) => {
+                out.push(COVERAGE);
+                put_str(&mut out, &c.part);
+                out.extend((c.spans.len() as u32).to_le_bytes());
+                for s in &c.spans {
+                    out.extend(s.start.to_le_bytes());
+                    out.extend(s.end.to_le_bytes());
+                }
+            }
+            SourceMsg::Done(stats) => {
+                self.done = true;
+                out.push(DONE);
+                put_stats(&mut out, stats);
+            }
+            // About the cache, not the inputs; and not sent by archives.
+            SourceMsg::Warning(_)
+            | SourceMsg::Info(_)
+            | SourceMsg::Live(_)
+            | SourceMsg::Remote(_)
+            | SourceMsg::Logs(_)
+            | SourceMsg::Athena(_) => return,
+        }
+        if let Some(tx) = &self.frames {
+            if tx.send(out).is_err() {
+                self.fit = false;
+            }
+        }
+    }
+
+    /// Puts the recording in place as `name` when the load ended and may stand for the next.
+    pub(super) fn finish(mut self, cfg: &CacheConfig, name: &str, emit: &mut dyn FnMut(SourceMsg)) {
+        drop(self.frames.take());
+        let written = self.writer.take().map(|w| w.join());
+        let keys: Option<Vec<FileKey>> = self.files.iter().map(|f| found_key(f)).collect();
+        let (Some(keys), true, true) = (keys, self.fit, self.done) else { return };
+        let stored = match written {
+            Some(Ok(Ok(w))) => w.finish(&keys, name, cfg.max_bytes),
+            Some(Ok(Err(e))) => Err(e),
+            _ => Err(std::io::Error::other("the writing thread failed")),
+        };
+        // Stored silently: the archive index's notice already says what the cache took.
+        if let Err(e) = stored {
+            let what = format!("storing the whole load in the cache failed, the next open reads the files: {e}");
+            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+        }
+    }
+}
+
+/// The stored load `name`, checked whole, with the files it was made of; `Ok(None)` when there
+/// is none, `Err` with why one could not be used.
+pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, Vec<FileKey>)>, String> {
+    let Some(mut stored) = StoredLoad::open(&cfg.dir, name)? else { return Ok(None) };
+    let keys = stored.files()?;
+    Ok(Some((stored, keys)))
+}
+
+/// Sends a stored load (see [`open`]) again, when it was made of exactly the files `found`,
+/// unchanged: the final counts, or `None` (and nothing sent, `found` untouched) when it was not.
+pub(super) fn replay(
+    (mut stored, keys): (StoredLoad, Vec<FileKey>),
+    found: &mut Vec<Found>,
+    emit: &mut dyn FnMut(SourceMsg),
+) -> Option<LoadStats> {
+    let same = |(f, k): (&Found, &FileKey)| matches!(f, Found::File(f) if found_key(f).as_ref() == Some(k));
+    if keys.len() != found.len() || !found.iter().zip(&keys).all(same) {
+        return None;
+    }
+    let mut files = std::mem::take(found).into_iter().filter_map(|f| match f {
+        Found::File(f) => Some(f),
+        Found::Problem(_) => None,
+    });
+    let mut next_file = 0u32;
+    let mut done = false;
+    let mut buf = Vec::new();
+    let ticket = Arc::new(());
+    let mut stats = LoadStats::default();
+    loop {
+        match stored.next_frame(&mut buf) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // Checked whole before the first frame: only the disk failing gets here.
+            Err(why) => {
+                emit(SourceMsg::Problem(Problem { input: "cache".into(), reason: why, skipped: false }));
+                break;
+            }
+        }
+        let mut r = Reader::new(&buf);
+        let msg = match r.u8() {
+            Some(FILES) => r.u32().and_then(|n| {
+                let out = (0..n)
+                    .map(|_| {
+                        let mut f = files.next()?;
+                        f.id = next_file;
+                        next_file += 1;
+                        Some(Arc::new(f))
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(SourceMsg::Files(out))
+            }),
+            Some(BATCH) => get_batch(&mut r).map(|(mut b, s)| {
+                let since = Instant::now();
+                while Arc::strong_count(&ticket) > IN_FLIGHT && since.elapsed() < WAIT {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                b.in_flight = Some(ticket.clone());
+                stats = s.clone();
+                SourceMsg::Batch(b, s)
+            }),
+            Some(tag @ (PROBLEM | NOTE)) => {
+                get_problem(&mut r).map(|p| if tag == PROBLEM { SourceMsg::Problem(p) } else { SourceMsg::Note(p) })
+            }
+            Some(COVERAGE) => (|| {
+                let part = r.string()?.to_string();
+                let n = r.count(16)?;
+                let spans = (0..n).map(|_| Some(TimeSpan::new(r.i64()?, r.i64()?))).collect::<Option<Vec<_>>>()?;
+                Some(SourceMsg::Coverage(Coverage { part, spans }))
+            })(),
+            Some(DONE) => get_stats(&mut r).map(|s| {
+                stats = s.clone();
+                done = true;
+                SourceMsg::Done(s)
+            }),
+            _ => None,
+        };
+        match msg {
+            Some(m) => emit(m),
+            // Its checksum held: only a stored load written wrongly gets here.
+            None => {
+                emit(SourceMsg::Problem(Problem {
+                    input: "cache".into(),
+                    reason: "a stored load could not be read back whole".into(),
+                    skipped: false,
+                }));
+                break;
+            }
+        }
+    }
+    if !done {
+        emit(SourceMsg::Done(stats.clone()));
+    }
+    emit(SourceMsg::Info(format!(
+        "read {} events of {} files back from the load stored in the cache (--no-cache reads the files)",
+        stats.events, next_file
+    )));
+    Some(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::matcher::LoadTerms;
+
+    fn terms(filter: &str) -> Option<Arc<LoadTerms>> {
+        LoadTerms::of(&crate::query::parse(filter, 0).unwrap(), 1 << 20).map(Arc::new)
+    }
+
+    #[test]
+    fn only_loads_the_archive_index_would_stand_for_are_stored() {
+        let inputs = vec!["some/dir".to_string()];
+        let cache = Some(CacheConfig { dir: "c".into(), max_bytes: 1 << 30 });
+        let plain = LoadOptions { cache: cache.clone(), ..Default::default() };
+        let name = name(&inputs, &plain).expect("a plain load is stored");
+        assert_eq!(name.len(), 32);
+        assert_eq!(self::name(&inputs, &plain), Some(name.clone()), "the same inputs, the same name");
+        assert_ne!(self::name(&["other".into()], &plain), Some(name.clone()));
+        let parts = LoadOptions { part_bytes: 1 << 10, ..plain.clone() };
+        assert_ne!(self::name(&inputs, &parts), Some(name.clone()), "read another way, another name");
+        let resource = LoadOptions { terms: terms("resource:bucket"), ..plain.clone() };
+        assert!(resource.terms.is_some());
+        assert_eq!(self::name(&inputs, &resource), Some(name), "resource: terms are answered by the index too");
+
+        let rules = Arc::new(crate::sigma::RuleSet::default());
+        let not = [
+            LoadOptions { cache: None, ..plain.clone() },
+            LoadOptions { rules: Some(rules.into()), ..plain.clone() },
+            LoadOptions { terms: terms("text:secret"), ..plain.clone() },
+            LoadOptions { retain_content: true, ..plain.clone() },
+            LoadOptions {
+                window: Some(super::super::s3::layout::Window { start_ms: 0, end_ms: 1, lag_ms: 0 }),
+                ..plain.clone()
+            },
+        ];
+        for opts in &not {
+            assert_eq!(self::name(&inputs, opts), None, "{opts:?}");
+        }
+        assert_eq!(self::name(&["-".into()], &plain), None, "standard input");
+        assert_eq!(self::name(&[], &plain), None);
+    }
+}
