@@ -78,6 +78,23 @@ pub fn prune(cache_dir: &Path, cutoff: std::time::SystemTime) -> super::Result<u
     Ok(old.len())
 }
 
+/// The name a stored load is written under until it is complete.
+const WRITING: &str = ".writing-";
+/// A stored load being written that has not grown for this long was abandoned (its process
+/// ended first, or was killed).
+const ABANDONED: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes what was abandoned while being written.
+fn remove_abandoned(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.filter_map(|e| e.ok()) {
+        let old = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok());
+        if e.file_name().to_string_lossy().starts_with(WRITING) && old.is_some_and(|o| o > ABANDONED) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// The database's bytes on disk (with its write-ahead log).
 fn database_bytes(cache_dir: &Path) -> u64 {
     [DB_NAME.to_string(), format!("{DB_NAME}-wal")]
@@ -107,7 +124,8 @@ impl LoadWriter {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
         }
-        let tmp = tempfile::Builder::new().prefix(".writing-").tempfile_in(&dir)?;
+        remove_abandoned(&dir);
+        let tmp = tempfile::Builder::new().prefix(WRITING).tempfile_in(&dir)?;
         let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
         out.write_all(&[0; HEADER as usize])?;
         Ok(LoadWriter {
@@ -176,8 +194,9 @@ impl LoadWriter {
         header.extend(xxhash_rust::xxh3::xxh3_128(&self.chunks).to_le_bytes());
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;
+        // Not synced to disk: one cut short or never written by a crash fails its checksum.
         file.write_all(&header)?;
-        file.sync_all()?;
+        file.flush()?;
         let bytes = HEADER + self.payload;
         let cache_dir = self.cache_dir;
         let target = path_of(&cache_dir, name);
@@ -234,8 +253,27 @@ impl StoredLoad {
         Ok(Some(StoredLoad { file: BufReader::with_capacity(1 << 20, file), path, payload, files_at, hash, read: 0 }))
     }
 
-    /// The files it was made of, after checking that every byte is as written.
+    /// The files it was made of, as its list says: not checked yet (see [`StoredLoad::check`]),
+    /// so that a stored load of other files is told apart without reading it all.
     pub fn files(&mut self) -> Result<Vec<FileKey>, Refusal> {
+        let io = |e: io::Error| format!("cannot be read: {e}");
+        self.file.seek(SeekFrom::Start(HEADER + self.files_at)).map_err(io)?;
+        let mut list = Vec::new();
+        (&mut self.file).take(self.payload - self.files_at).read_to_end(&mut list).map_err(io)?;
+        self.file.seek(SeekFrom::Start(HEADER)).map_err(io)?;
+        let mut r = Reader::new(&list);
+        let n = r.count(20).ok_or("has a damaged list of files")?;
+        let mut keys = Vec::with_capacity(n);
+        for _ in 0..n {
+            let key = (|| Some(FileKey { path: r.string()?.to_string(), size: r.i64()?, mtime_ns: r.i64()? }))();
+            keys.push(key.ok_or("has a damaged list of files")?);
+        }
+        Ok(keys)
+    }
+
+    /// Checks that every byte is as written (its checksum, chunks on every core), before any
+    /// frame is read.
+    pub fn check(&mut self) -> Result<(), Refusal> {
         let io = |e: io::Error| format!("cannot be read: {e}");
         let chunks = self.payload.div_ceil(CHUNK);
         let file = self.file.get_ref();
@@ -255,20 +293,9 @@ impl StoredLoad {
         if xxhash_rust::xxh3::xxh3_128(hashes.as_flattened()) != self.hash {
             return Err("is damaged (its content does not match its checksum)".into());
         }
-        self.file.seek(SeekFrom::Start(HEADER + self.files_at)).map_err(io)?;
-        let mut list = Vec::new();
-        (&mut self.file).take(self.payload - self.files_at).read_to_end(&mut list).map_err(io)?;
-        let mut r = Reader::new(&list);
-        let n = r.count(20).ok_or("has a damaged list of files")?;
-        let mut keys = Vec::with_capacity(n);
-        for _ in 0..n {
-            let key = (|| Some(FileKey { path: r.string()?.to_string(), size: r.i64()?, mtime_ns: r.i64()? }))();
-            keys.push(key.ok_or("has a damaged list of files")?);
-        }
-        self.file.seek(SeekFrom::Start(HEADER)).map_err(io)?;
         // Used now: the last to make room for another.
         let _ = File::options().write(true).open(&self.path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
-        Ok(keys)
+        Ok(())
     }
 
     /// The next frame into `buf`; `false` after the last.
@@ -316,6 +343,7 @@ mod tests {
 
         let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
         assert_eq!(s.files().unwrap(), keys);
+        s.check().unwrap();
         let mut buf = Vec::new();
         let mut read = Vec::new();
         while s.next_frame(&mut buf).unwrap() {
@@ -329,7 +357,8 @@ mod tests {
             bad[at] ^= 1;
             std::fs::write(&path, &bad).unwrap();
             let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
-            assert!(s.files().unwrap_err().contains("damaged"), "a byte changed at {at}");
+            let keys_read = s.files();
+            assert!(s.check().unwrap_err().contains("damaged"), "a byte changed at {at}: {keys_read:?}");
         }
         std::fs::write(&path, &good[..good.len() - 1]).unwrap();
         assert!(StoredLoad::open(dir.path(), "a").is_err(), "cut short");

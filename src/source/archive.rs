@@ -204,18 +204,13 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     let mut found: Option<Vec<Found>> = None;
     if crate::cache::loads::exists(&cfg.dir, &name) {
         let mut all = Vec::new();
-        // The stored load is checked while the inputs are found.
-        let checked = std::thread::scope(|s| {
-            let check = s.spawn(|| stored::open(cfg, &name));
-            discover_into(inputs, &mut |f| all.push(f));
-            check.join().unwrap_or_else(|_| Err("could not be checked".into()))
+        discover_into(inputs, &mut |f| all.push(f));
+        let sent = stored::open(cfg, &name).and_then(|load| match load {
+            Some(load) => stored::replay(load, &mut all, emit),
+            None => Ok(None),
         });
-        match checked {
-            Ok(Some(load)) => {
-                if let Some(stats) = stored::replay(load, &mut all, emit) {
-                    return stats;
-                }
-            }
+        match sent {
+            Ok(Some(stats)) => return stats,
             Ok(None) => {}
             Err(why) => emit(SourceMsg::Warning(
                 crate::sanitize::sanitize(&format!("the stored load of these inputs {why}; reading the files instead"))

@@ -292,8 +292,8 @@ impl Recorder {
     }
 }
 
-/// The stored load `name`, checked whole, with the files it was made of; `Ok(None)` when there
-/// is none, `Err` with why one could not be used.
+/// The stored load `name`, with the files it was made of; `Ok(None)` when there is none, `Err`
+/// with why one could not be used.
 pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, Vec<FileKey>)>, String> {
     let Some(mut stored) = StoredLoad::open(&cfg.dir, name)? else { return Ok(None) };
     let keys = stored.files()?;
@@ -301,16 +301,18 @@ pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, 
 }
 
 /// Sends a stored load (see [`open`]) again, when it was made of exactly the files `found`,
-/// unchanged: the final counts, or `None` (and nothing sent, `found` untouched) when it was not.
+/// unchanged, and is whole: the final counts; else `Ok(None)` when it is another load's, or
+/// `Err` with why it could not be used (nothing sent either way, and `found` untouched).
 pub(super) fn replay(
     (mut stored, keys): (StoredLoad, Vec<FileKey>),
     found: &mut Vec<Found>,
     emit: &mut dyn FnMut(SourceMsg),
-) -> Option<LoadStats> {
+) -> Result<Option<LoadStats>, String> {
     let same = |(f, k): (&Found, &FileKey)| matches!(f, Found::File(f) if found_key(f).as_ref() == Some(k));
     if keys.len() != found.len() || !found.iter().zip(&keys).all(same) {
-        return None;
+        return Ok(None);
     }
+    stored.check()?;
     let mut files = std::mem::take(found).into_iter().filter_map(|f| match f {
         Found::File(f) => Some(f),
         Found::Problem(_) => None,
@@ -388,7 +390,7 @@ pub(super) fn replay(
         "read {} events of {} files back from the load stored in the cache (--no-cache reads the files)",
         stats.events, next_file
     )));
-    Some(stats)
+    Ok(Some(stats))
 }
 
 #[cfg(test)]
