@@ -176,6 +176,15 @@ impl Store {
         Ok(Store { conn, path: db.to_path_buf(), max_bytes: u64::MAX })
     }
 
+    /// Another connection to the same database, for reading beside the one that writes (WAL: a
+    /// read never waits for a write). A database that cannot be opened is an error here, never
+    /// moved aside.
+    pub fn another(&self) -> Result<Store> {
+        let mut s = Store::open_file(&self.path)?;
+        s.max_bytes = self.max_bytes;
+        Ok(s)
+    }
+
     /// Reading the schema is what finds a file that is not a database.
     fn probe(conn: &Connection) -> rusqlite::Result<()> {
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map(|_| ())

@@ -260,7 +260,7 @@ pub fn load_found(
         Some(c) if !opts.retain_content && opts.rules.is_none() && on_disk => open_index(c, emit),
         _ => None,
     };
-    let mut index_writes = IndexWrites::default();
+    let mut index_writes = IndexWrites::start(index.as_ref());
     // A part is held whole: no larger than what is held whole of any input.
     let found = Discovered { part_bytes: opts.part_bytes.min(opts.whole_max), ..Default::default() };
     let next = AtomicUsize::new(0);
@@ -317,11 +317,8 @@ pub fn load_found(
             found.hand_over(&mut coord, &mut stats, emit);
             while let Some(mut outcome) = waiting.remove(&expect) {
                 expect += 1;
-                if let (Some(ix), Some(update)) = (index.as_ref(), outcome.index.take()) {
+                if let Some(update) = outcome.index.take() {
                     index_writes.add(update);
-                    if index_writes.bytes > 64 << 20 {
-                        index_writes.write(ix, emit);
-                    }
                 }
                 coord.take_outcome(outcome, &mut stats, emit);
                 hand_over.maybe(&mut coord, &stats, expect, emit);
@@ -337,10 +334,7 @@ pub fn load_found(
     emit(SourceMsg::Coverage(Coverage { part, spans }));
     emit(SourceMsg::Done(stats.clone()));
     // After the events are handed over: the user does not wait for the index to be written.
-    if let Some(ix) = index.as_ref() {
-        index_writes.write(ix, emit);
-        index_writes.announce(emit);
-    }
+    index_writes.finish(emit);
     stats
 }
 

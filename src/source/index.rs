@@ -13,15 +13,28 @@ pub(super) enum IndexUpdate {
     New(FileKey, u32, Vec<u8>),
 }
 
-/// The archive index as the loader's workers share it: they read, the coordinator writes.
+/// The archive index as the loader's workers share it: they read, each on a connection of its
+/// own, while a thread of its own writes on another (see [`IndexWrites`]), so that a worker
+/// never waits for a write.
 pub(super) struct IndexCtx {
-    store: std::sync::Mutex<crate::cache::Store>,
+    /// The connection that writes, until the writing thread takes it.
+    store: std::sync::Mutex<Option<crate::cache::Store>>,
+    /// Connections for reading, opened as workers need them.
+    readers: std::sync::Mutex<Vec<crate::cache::Store>>,
+    /// One to open more from.
+    first: std::sync::Mutex<crate::cache::Store>,
 }
 
 impl IndexCtx {
     pub(super) fn get(&self, key: &FileKey) -> Option<Vec<u8>> {
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        crate::cache::files::get(store.conn(), key).ok().flatten()
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut store = match pooled {
+            Some(s) => s,
+            None => self.first.lock().unwrap_or_else(|p| p.into_inner()).another().ok()?,
+        };
+        let blob = crate::cache::files::get(store.conn(), key).ok().flatten();
+        self.readers.lock().unwrap_or_else(|p| p.into_inner()).push(store);
+        blob
     }
 }
 
@@ -55,7 +68,14 @@ pub(super) fn open_index(c: &crate::cache::CacheConfig, emit: &mut dyn FnMut(Sou
         emit(SourceMsg::Warning(crate::sanitize::sanitize(&w).into_owned()));
     }
     match opened {
-        Ok(store) => Some(IndexCtx { store: std::sync::Mutex::new(store) }),
+        Ok(store) => {
+            let first = store.another().ok()?;
+            Some(IndexCtx {
+                store: std::sync::Mutex::new(Some(store)),
+                readers: std::sync::Mutex::new(Vec::new()),
+                first: std::sync::Mutex::new(first),
+            })
+        }
         Err(e) => {
             emit(SourceMsg::Warning(
                 crate::sanitize::sanitize(&format!("running without the cache: {e}")).into_owned(),
@@ -65,32 +85,29 @@ pub(super) fn open_index(c: &crate::cache::CacheConfig, emit: &mut dyn FnMut(Sou
     }
 }
 
-/// Index updates waiting to be written, in one transaction each time, and what was written.
+/// Index updates waiting to be written, handed in groups of about [`IndexWrites::GROUP`] bytes
+/// to a thread that writes each group in one transaction, and what was written.
 pub(super) struct IndexWrites {
     new: Vec<(FileKey, u32, Vec<u8>)>,
     used: Vec<FileKey>,
-    pub(super) bytes: usize,
-    failed: bool,
-    /// When this load started: indexes used since are this load's own, never dropped for room.
-    started_ms: i64,
+    bytes: usize,
+    /// To the writing thread; `None` when there is none (no store, or it could not start).
+    to_writer: Option<crossbeam_channel::Sender<Group>>,
+    writer: Option<std::thread::JoinHandle<Written>>,
+}
+
+/// New indexes and the files whose stored index was used.
+type Group = (Vec<(FileKey, u32, Vec<u8>)>, Vec<FileKey>);
+
+/// What the writing thread did.
+#[derive(Default)]
+struct Written {
     /// Files whose index was written, and its bytes.
     written: (usize, u64),
     /// Files whose index did not fit under the cache's size limit, and its bytes.
     did_not_fit: (usize, u64),
-}
-
-impl Default for IndexWrites {
-    fn default() -> Self {
-        Self {
-            new: Vec::new(),
-            used: Vec::new(),
-            bytes: 0,
-            failed: false,
-            started_ms: crate::model::time::now_ms(),
-            written: (0, 0),
-            did_not_fit: (0, 0),
-        }
-    }
+    /// Why writing stopped.
+    failed: Option<String>,
 }
 
 fn mib(bytes: u64) -> String {
@@ -98,6 +115,52 @@ fn mib(bytes: u64) -> String {
 }
 
 impl IndexWrites {
+    /// Bytes of new indexes handed to the writing thread at once: one group is written while
+    /// the next fills, so that about twice this is held.
+    pub(super) const GROUP: usize = 32 << 20;
+
+    /// Starts the thread that writes to `ix` (none without one).
+    pub(super) fn start(ix: Option<&IndexCtx>) -> Self {
+        let mut out = IndexWrites { new: Vec::new(), used: Vec::new(), bytes: 0, to_writer: None, writer: None };
+        let Some(mut store) = ix.and_then(|ix| ix.store.lock().unwrap_or_else(|p| p.into_inner()).take()) else {
+            return out;
+        };
+        // When this load started: indexes used since are this load's own, never dropped for room.
+        let started_ms = crate::model::time::now_ms();
+        // A group waits for the thread to take it: what is held stays two groups.
+        let (tx, rx) = crossbeam_channel::bounded::<Group>(0);
+        let writer = std::thread::Builder::new().name("store-index".into()).spawn(move || {
+            let mut w = Written::default();
+            for (new, used) in rx {
+                if w.failed.is_some() || (new.is_empty() && used.is_empty()) {
+                    continue;
+                }
+                // The index counts against the cache's size limit like everything else stored:
+                // older indexes (not this load's) make room first; what still does not fit is
+                // not stored.
+                let max = store.max_bytes();
+                let bytes: u64 = new.iter().map(|(_, _, b)| b.len() as u64).sum();
+                match crate::cache::files::put_within(store.conn(), &new, &used, max, started_ms) {
+                    Ok(true) => {
+                        w.written.0 += new.len();
+                        w.written.1 += bytes;
+                    }
+                    Ok(false) => {
+                        w.did_not_fit.0 += new.len();
+                        w.did_not_fit.1 += bytes;
+                    }
+                    Err(e) => w.failed = Some(e.to_string()),
+                }
+            }
+            w
+        });
+        if let Ok(writer) = writer {
+            out.to_writer = Some(tx);
+            out.writer = Some(writer);
+        }
+        out
+    }
+
     pub(super) fn add(&mut self, u: IndexUpdate) {
         match u {
             IndexUpdate::Reused(k) => self.used.push(k),
@@ -106,39 +169,33 @@ impl IndexWrites {
                 self.new.push((k, n, blob));
             }
         }
-    }
-    pub(super) fn write(&mut self, ix: &IndexCtx, emit: &mut dyn FnMut(SourceMsg)) {
-        let (new, used) = (std::mem::take(&mut self.new), std::mem::take(&mut self.used));
-        self.bytes = 0;
-        if self.failed || (new.is_empty() && used.is_empty()) {
-            return;
+        if self.bytes > Self::GROUP {
+            self.hand_over();
         }
-        let mut store = ix.store.lock().unwrap_or_else(|p| p.into_inner());
-        // The index counts against the cache's size limit like everything else stored: older
-        // indexes (not this load's) make room first; what still does not fit is not stored.
-        let max = store.max_bytes();
-        let bytes: u64 = new.iter().map(|(_, _, b)| b.len() as u64).sum();
-        match crate::cache::files::put_within(store.conn(), &new, &used, max, self.started_ms) {
-            Ok(true) => {
-                self.written.0 += new.len();
-                self.written.1 += bytes;
-            }
-            Ok(false) => {
-                self.did_not_fit.0 += new.len();
-                self.did_not_fit.1 += bytes;
-            }
-            Err(e) => {
-                self.failed = true;
-                let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
-                emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+    }
+
+    /// Hands what is waiting to the writing thread (waiting for it to finish the group before).
+    fn hand_over(&mut self) {
+        let group = (std::mem::take(&mut self.new), std::mem::take(&mut self.used));
+        self.bytes = 0;
+        if let Some(tx) = &self.to_writer {
+            if tx.send(group).is_err() {
+                self.to_writer = None;
             }
         }
     }
 
-    /// Says once, when the load has written its last, what the archive index took in the
-    /// cache, and what did not fit under its size limit.
-    pub(super) fn announce(&self, emit: &mut dyn FnMut(SourceMsg)) {
-        let (files, bytes) = self.written;
+    /// Writes what is left, waits for the writing thread, and says once what the archive index
+    /// took in the cache, what did not fit under its size limit, or why it could not be stored.
+    pub(super) fn finish(mut self, emit: &mut dyn FnMut(SourceMsg)) {
+        self.hand_over();
+        drop(self.to_writer.take());
+        let Some(w) = self.writer.take().and_then(|w| w.join().ok()) else { return };
+        if let Some(e) = w.failed {
+            let what = format!("storing the archive index failed, the files will be parsed again next time: {e}");
+            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+        }
+        let (files, bytes) = w.written;
         if files > 0 {
             emit(SourceMsg::Info(format!(
                 "stored the archive index of {files} file{} in the cache ({}): the next open reads it \
@@ -147,7 +204,7 @@ impl IndexWrites {
                 mib(bytes)
             )));
         }
-        let (files, bytes) = self.did_not_fit;
+        let (files, bytes) = w.did_not_fit;
         if files > 0 {
             emit(SourceMsg::Warning(format!(
                 "the archive index of {files} file{} ({}) does not fit under the cache's size limit \
