@@ -165,6 +165,11 @@ impl LoadWriter {
         HEADER + self.payload
     }
 
+    /// Whether what is written so far still fits under `max_bytes` with the database.
+    pub fn fits(&self, max_bytes: u64) -> bool {
+        self.len().saturating_add(database_bytes(&self.cache_dir)) <= max_bytes
+    }
+
     /// Whether nothing was written yet.
     pub fn is_empty(&self) -> bool {
         self.payload == 0

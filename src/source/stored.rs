@@ -192,7 +192,8 @@ fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
 /// Records a load as it is sent, on a thread of its own that writes the stored load.
 pub(super) struct Recorder {
     frames: Option<crossbeam_channel::Sender<Vec<u8>>>,
-    writer: Option<std::thread::JoinHandle<std::io::Result<LoadWriter>>>,
+    /// Gives the stored load written, or `None` when it outgrew the cache's size limit.
+    writer: Option<std::thread::JoinHandle<std::io::Result<Option<LoadWriter>>>>,
     /// Every input announced, in order.
     files: Vec<Arc<SourceFile>>,
     /// Nothing recorded makes the load unfit to stand for the next one.
@@ -204,6 +205,7 @@ impl Recorder {
     /// Starts recording into the cache of `cfg`; `None` when nothing can be written there.
     pub(super) fn start(cfg: &CacheConfig) -> Option<Recorder> {
         let mut w = LoadWriter::create(&cfg.dir).ok()?;
+        let max_bytes = cfg.max_bytes;
         // One frame waits while one is written: what recording holds stays a batch or two.
         let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(1);
         let writer = std::thread::Builder::new()
@@ -211,8 +213,12 @@ impl Recorder {
             .spawn(move || {
                 for frame in rx {
                     w.frame(&frame)?;
+                    // One that cannot be kept is not written on (dropped, it is removed).
+                    if !w.fits(max_bytes) {
+                        return Ok(None);
+                    }
                 }
-                Ok(w)
+                Ok(Some(w))
             })
             .ok()?;
         Some(Recorder { frames: Some(tx), writer: Some(writer), files: Vec::new(), fit: true, done: false })
@@ -280,7 +286,8 @@ impl Recorder {
         let keys: Option<Vec<FileKey>> = self.files.iter().map(|f| found_key(f)).collect();
         let (Some(keys), true, true) = (keys, self.fit, self.done) else { return };
         let stored = match written {
-            Some(Ok(Ok(w))) => w.finish(&keys, name, cfg.max_bytes),
+            Some(Ok(Ok(Some(w)))) => w.finish(&keys, name, cfg.max_bytes),
+            Some(Ok(Ok(None))) => Ok(None),
             Some(Ok(Err(e))) => Err(e),
             _ => Err(std::io::Error::other("the writing thread failed")),
         };
