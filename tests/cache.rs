@@ -1020,6 +1020,14 @@ fn stored_loads_count_against_the_size_limit_and_the_cache_command_shows_and_cle
     let o = cache_command(&cache, &["stats"]).output().unwrap();
     let stats = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(stats.contains("loads:     4 stored whole, taking"), "{stats}");
+    // One not used for two days goes with a prune of what is older than a day.
+    let old = stored_loads(&cache)[0].clone();
+    set_mtime(&old, std::time::SystemTime::now() - Duration::from_secs(2 * 86_400));
+    let o = cache_command(&cache, &["prune", "--older-than", "1d"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("and 1 stored loads unused since then"), "{}", stderr(&o));
+    assert_eq!(stored_loads(&cache).len(), 3);
+    assert!(!old.exists());
     let o = cache_command(&cache, &["clear"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stored_loads(&cache).is_empty());

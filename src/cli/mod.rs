@@ -510,7 +510,8 @@ pub enum CacheAction {
     Stats,
     /// Remove everything from the cache.
     Clear,
-    /// Remove events older than an age (e.g. 30d), and archive indexes not used for as long.
+    /// Remove events older than an age (e.g. 30d), and archive indexes and stored loads not used for as
+    /// long.
     Prune {
         #[arg(long, value_name = "AGE", value_parser = age_arg)]
         older_than: i64,
