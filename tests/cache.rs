@@ -836,6 +836,8 @@ fn the_archive_index_counts_against_the_cache_size_limit_and_is_shown_apart() {
 #[derive(Default)]
 struct Consumed {
     events: Vec<String>,
+    /// The same without where each record lies.
+    contents: Vec<String>,
     problems: Vec<String>,
     infos: Vec<String>,
     warnings: Vec<String>,
@@ -886,6 +888,16 @@ fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
         let fields: Vec<&str> = FIELDS.iter().map(|&f| store.sym(ev, f)).collect();
         let index: Vec<&str> = store.index_syms(ev).iter().map(|&s| store.syms.get(s)).collect();
         let file = store.file_of(ev).map(|f| f.path.clone());
+        out.contents.push(format!(
+            "{} {fields:?} {} {} {index:?} {}+{} {} {}",
+            ev.time,
+            store.event_id(ev),
+            store.request_id(ev),
+            ev.res_len,
+            ev.par_len,
+            ev.loc.len(),
+            ev.flags
+        ));
         out.events.push(format!(
             "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {} {} {}",
             ev.time,
@@ -900,6 +912,22 @@ fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
         ));
     }
     out
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// Checks `got` against a load without the cache of the same inputs, whatever the order the
+/// events were loaded in.
+fn assert_same_events(got: &Consumed, want: &Consumed, what: &str) {
+    assert_eq!(got.events.len(), want.events.len(), "{what}: events");
+    assert!(sorted(&got.events) == sorted(&want.events), "{what}: the same events, with the same fields");
+    assert_eq!(sorted(&got.problems), sorted(&want.problems), "{what}: problems and notes");
+    assert_eq!(got.coverage, want.coverage, "{what}: coverage");
+    assert_eq!(got.done, want.done, "{what}: the final counts");
 }
 
 fn stored_loads(cache: &Path) -> Vec<PathBuf> {
@@ -959,7 +987,9 @@ fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
     assert!(read_back(&consume(&inputs, Some(&cache), u64::MAX)), "stored again");
     assert_eq!(stored_loads(&cache).len(), 1, "the new one replaced the old");
 
-    // A file added, then removed: neither is the stored load's.
+    // A file added: the stored load is read back, the new file loaded after it, and the
+    // whole stored again. The same events as a load without the cache, in another load order
+    // (the new file's events come last), which the list's time order does not show.
     let extra = generate(dir.path(), "extra", 7, 1, 78, 3600, 600);
     let extra_file = trailscope::source::discover(&[extra.to_string_lossy().into_owned()], &mut Vec::new())
         .into_iter()
@@ -968,10 +998,26 @@ fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
         .path;
     let added = archive.join("added.json.gz");
     std::fs::copy(&extra_file, &added).unwrap();
+    let with_added = consume(&inputs, None, u64::MAX);
     let c = consume(&inputs, Some(&cache), u64::MAX);
-    assert!(!read_back(&c), "an added file is read");
-    assert_same_load(&c, &consume(&inputs, None, u64::MAX), "with a file added");
+    assert!(c.infos.iter().any(|i| i.contains("and the 1 file added since")), "{:?}", c.infos);
+    assert_same_events(&c, &with_added, "with a file added");
     assert!(c.events.len() > plain.events.len());
+    let again = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(read_back(&again) && !again.infos.iter().any(|i| i.contains("added since")), "{:?}", again.infos);
+    assert_same_events(&again, &with_added, "stored again with the file added");
+    // A copy of a file already loaded, added: every event in it is found a copy of one read
+    // back (compared by content, as their bytes' hashes are not stored).
+    let copied = archive.join("copied.json.gz");
+    std::fs::copy(&files[2], &copied).unwrap();
+    let fresh = consume(&inputs, None, u64::MAX);
+    let c = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(c.infos.iter().any(|i| i.contains("and the 1 file added since")), "{:?}", c.infos);
+    assert_eq!(c.done, fresh.done, "the same counts: copies collapsed");
+    assert_eq!(c.events.len(), with_added.events.len());
+    assert_eq!(sorted(&c.contents), sorted(&fresh.contents), "the same events, wherever each copy was kept");
+    std::fs::remove_file(&copied).unwrap();
+    // A file removed: the stored load is not read back.
     std::fs::remove_file(&added).unwrap();
     let c = consume(&inputs, Some(&cache), u64::MAX);
     assert!(!read_back(&c), "a removed file is missed");

@@ -34,7 +34,7 @@ pub struct SymTable {
 }
 
 /// Symbols new since the last batch, with the chunks that hold their strings.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SymBatch {
     chunks: Vec<Arc<str>>,
     /// Segments filled since the last batch.
@@ -246,6 +246,27 @@ impl Interner {
         }
     }
 
+    /// An interner that goes on from a table a consumer already holds (the mirror of one that
+    /// was sent, read back): its strings are found again, sharing their text, and only the
+    /// symbols interned from now on are sent.
+    pub fn resume(table: SymTable) -> Interner {
+        let mut i = Interner { table, ..Default::default() };
+        let n = i.table.len();
+        i.hashes.reserve(n);
+        i.index.reserve(n, |_| 0);
+        for sym in 0..n as Sym {
+            let text = i.table.get(sym);
+            let hash = if sym == EMPTY { 0 } else { i.hasher.hash_one(text) as u32 };
+            let hashes = &i.hashes;
+            if sym != EMPTY {
+                i.index.insert_unique(slot(hash), sym, |&s| slot(hashes[s as usize]));
+            }
+            i.hashes.push(hash);
+        }
+        (i.sent_chunks, i.sent_full, i.sent_syms) = (i.table.chunks.len(), i.table.full.len(), n);
+        i
+    }
+
     /// The symbols interned since the last call, for a consumer's mirror of the table.
     pub fn take_new(&mut self) -> SymBatch {
         self.freeze();
@@ -287,6 +308,15 @@ pub struct ProfileInterner {
 }
 
 impl ProfileInterner {
+    /// An interner that goes on from `list` (a consumer holds it already).
+    pub fn resume(list: &[super::Profile]) -> Self {
+        let mut out = Self::default();
+        for p in list {
+            out.intern(p);
+        }
+        out
+    }
+
     /// The index of `p`, added at the end if new.
     pub fn intern(&mut self, p: &super::Profile) -> u32 {
         if let Some(i) = self.last.filter(|&i| self.list[i as usize] == *p) {
@@ -382,6 +412,38 @@ mod tests {
         assert_eq!(mirror.len(), n + 1);
         assert_eq!(mirror.get(n as Sym + 1), "");
         assert_eq!(i.intern("s4095"), syms[4095].0);
+    }
+
+    #[test]
+    fn an_interner_resumed_from_a_mirror_finds_its_strings_and_sends_only_new_ones() {
+        let mut i = Interner::default();
+        let mut mirror = SymTable::default();
+        let words: Vec<String> = (0..10_000).map(|n| format!("w{n}")).collect();
+        for (n, w) in words.iter().enumerate() {
+            i.intern(w);
+            if n % 3_001 == 0 {
+                mirror.extend(i.take_new());
+            }
+        }
+        mirror.extend(i.take_new());
+        let mut r = Interner::resume(mirror.clone());
+        for w in &words {
+            assert_eq!(r.intern(w), i.intern(w), "{w}");
+        }
+        assert!(!r.has_new());
+        let new = r.intern("fresh");
+        assert_eq!(new as usize, words.len() + 1);
+        let batch = r.take_new();
+        assert_eq!(batch.len(), 1);
+        mirror.extend(batch);
+        assert_eq!(mirror.get(new), "fresh");
+        assert_eq!(mirror.get(r.intern("w42")), "w42");
+        for _ in 0..SEGMENT {
+            r.intern(&format!("more{}", r.len()));
+        }
+        mirror.extend(r.take_new());
+        assert_eq!(mirror.len(), r.len());
+        assert_eq!(mirror.get(r.len() as Sym - 1), format!("more{}", r.len() - 1));
     }
 
     #[test]

@@ -47,6 +47,8 @@ struct Discovered {
     more: std::sync::Condvar,
     /// Big JSON Lines files are split into parts of about this size (0: none is).
     part_bytes: usize,
+    /// The id of the first input found: inputs sent before (a stored load read back) come first.
+    first_id: u32,
 }
 
 /// What the workers read, in order: an input, or one part of a split one.
@@ -86,7 +88,7 @@ impl Discovered {
         let mut files = Vec::new();
         let mut first = true;
         // Ids are the order of publishing, whatever the search numbered.
-        let mut next_id = 0u32;
+        let mut next_id = self.first_id;
         search(&mut |f| match f {
             Found::File(f) if window.is_some_and(|w| !wanted_local(&f.path, &w)) => self.lock().outside += 1,
             Found::File(mut f) => {
@@ -166,7 +168,7 @@ impl Discovered {
         let problems: Vec<Problem> = st.problems[st.sent_problems..].to_vec();
         let files: Vec<Arc<SourceFile>> = st.files[st.sent_files..].to_vec();
         (st.sent_problems, st.sent_files) = (st.problems.len(), st.files.len());
-        stats.files_total = st.files.len();
+        stats.files_total = self.first_id as usize + st.files.len();
         stats.outside_window = st.outside;
         stats.discovering = !st.done;
         drop(st);
@@ -202,15 +204,47 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         return load_found(&|sink| discover_into(inputs, sink), part, on_disk, opts, raw, emit);
     };
     let mut found: Option<Vec<Found>> = None;
+    let mut resumed = None;
+    let mut recorder = None;
     if crate::cache::loads::exists(&cfg.dir, &name) {
         let mut all = Vec::new();
         discover_into(inputs, &mut |f| all.push(f));
-        let sent = stored::open(cfg, &name).and_then(|load| match load {
-            Some(load) => stored::replay(load, &mut all, emit),
-            None => Ok(None),
-        });
-        match sent {
-            Ok(Some(stats)) => return stats,
+        let opened = stored::open(cfg, &name)
+            .map(|o| o.and_then(|(load, keys)| stored::matching(&keys, &all).map(|m| (load, keys.len(), m))))
+            .and_then(|o| match o {
+                Some((mut load, n, m)) => load.check().map(|()| Some((load, n, m))),
+                None => Ok(None),
+            });
+        match opened {
+            Ok(Some((load, own_files, (own, added)))) => {
+                let mut slots: Vec<Option<Found>> = std::mem::take(&mut all).into_iter().map(Some).collect();
+                let mut take = |i: usize| match slots[i].take() {
+                    Some(Found::File(f)) => Some(f),
+                    _ => None,
+                };
+                let files: Vec<SourceFile> = own.iter().filter_map(|&i| take(i)).collect();
+                let rest: Vec<Found> = added.iter().filter_map(|&i| take(i)).map(Found::File).collect();
+                // A load that goes on is stored again, with the files added.
+                if !rest.is_empty() {
+                    recorder = stored::Recorder::start(cfg);
+                }
+                let mut send = |m: SourceMsg| {
+                    if let Some(r) = recorder.as_mut() {
+                        r.record(&m);
+                    }
+                    emit(m)
+                };
+                match stored::replay(load, files, !rest.is_empty(), &mut send) {
+                    stored::Replayed { stats, prior: None } => {
+                        emit(stored::read_back_info(stats.events, own_files, 0));
+                        return stats;
+                    }
+                    stored::Replayed { stats, prior: Some(prior) } => {
+                        resumed = Some((stats, prior, own_files, rest.len()));
+                        all = rest;
+                    }
+                }
+            }
             Ok(None) => {}
             Err(why) => emit(SourceMsg::Warning(
                 crate::sanitize::sanitize(&format!("the stored load of these inputs {why}; reading the files instead"))
@@ -225,13 +259,26 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         Some(all) => all.into_iter().for_each(sink),
         None => discover_into(inputs, sink),
     };
-    let mut recorder = stored::Recorder::start(cfg);
-    let stats = load_found(&search, part, on_disk, opts, raw, &mut |m| {
+    if recorder.is_none() {
+        recorder = stored::Recorder::start(cfg);
+    }
+    let mut send = |m: SourceMsg| {
         if let Some(r) = recorder.as_mut() {
             r.record(&m);
         }
         emit(m)
-    });
+    };
+    let stats = match resumed {
+        Some((stats, prior, own_files, added)) => {
+            let read_back = stats.events;
+            let stats = LoadStats { discovering: true, ..stats };
+            let coord = Ingest::resume(raw, prior);
+            let stats = load_after(&search, part, on_disk, opts, coord, stats, &mut send);
+            send(stored::read_back_info(read_back, own_files, added));
+            stats
+        }
+        None => load_found(&search, part, on_disk, opts, raw, &mut send),
+    };
     if let Some(r) = recorder {
         r.finish(cfg, &name, emit);
     }
@@ -253,8 +300,20 @@ pub fn load_found(
     raw: &RawReader,
     emit: &mut dyn FnMut(SourceMsg),
 ) -> LoadStats {
-    let mut stats = LoadStats { discovering: true, ..Default::default() };
-    let mut coord = Ingest::new(raw);
+    let stats = LoadStats { discovering: true, ..Default::default() };
+    load_after(search, part, on_disk, opts, Ingest::new(raw), stats, emit)
+}
+
+/// [`load_found`] after what `coord` and `stats` say was sent already (a stored load read back).
+fn load_after(
+    search: &Search<'_>,
+    part: String,
+    on_disk: bool,
+    opts: &LoadOptions,
+    mut coord: Ingest<'_>,
+    mut stats: LoadStats,
+    emit: &mut dyn FnMut(SourceMsg),
+) -> LoadStats {
     let index = match &opts.cache {
         // Records evaluated against rules are parsed: stored indexes would not be used.
         Some(c) if !opts.retain_content && opts.rules.is_none() && on_disk => open_index(c, emit),
@@ -262,7 +321,11 @@ pub fn load_found(
     };
     let mut index_writes = IndexWrites::start(index.as_ref());
     // A part is held whole: no larger than what is held whole of any input.
-    let found = Discovered { part_bytes: opts.part_bytes.min(opts.whole_max), ..Default::default() };
+    let found = Discovered {
+        part_bytes: opts.part_bytes.min(opts.whole_max),
+        first_id: coord.files.len() as u32,
+        ..Default::default()
+    };
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64);
     let (tx, rx) = crossbeam_channel::bounded::<(usize, FileOutcome)>(threads * 4);

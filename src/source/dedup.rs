@@ -63,6 +63,28 @@ impl Seen {
         copy
     }
 
+    /// Takes an event known to be no copy of those before (one of a stored load read back),
+    /// whose bytes' hash is not known: a later event of the same id is compared with it by
+    /// content (read back), unless its bytes' hash happens to be [`UNKNOWN_RAW`].
+    pub(super) fn take_known(&mut self, id_hash: u64, loc: RawLoc) {
+        let idx = self.len();
+        if id_hash != 0 {
+            let ids = &self.ids;
+            match self.by_id.entry(slot(id_hash), |&i| ids[i as usize] == id_hash, |&i| slot(ids[i as usize])) {
+                hashbrown::hash_table::Entry::Occupied(_) => self.more_by_id.entry(id_hash).or_default().push(idx),
+                hashbrown::hash_table::Entry::Vacant(e) => {
+                    e.insert(idx);
+                }
+            }
+        }
+        self.ids.push(id_hash);
+        self.raws.push(UNKNOWN_RAW);
+        self.spans.push((loc.offset, loc.len_bits()));
+        if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
+            self.files.push((idx, loc.file));
+        }
+    }
+
     fn is_copy(&mut self, id: u64, raw: u32, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> bool {
         let new_idx = self.len();
         let ids = &self.ids;
@@ -110,6 +132,11 @@ impl Seen {
         RawLoc::from_len_bits(file, offset, bits)
     }
 }
+
+/// The bytes' hash taken for an event whose own is not known (see [`Seen::take_known`]): an
+/// event whose 32 bits are these and of the same id is taken for a copy without reading (one
+/// in 2^32, as for any two hashes).
+const UNKNOWN_RAW: u32 = 0;
 
 /// The table's hash of an id hash: its bits mixed again (ids hash with their low bit set, 0
 /// meaning none).

@@ -37,6 +37,23 @@ pub struct Ingest<'a> {
     split: Option<SplitInput>,
 }
 
+/// What a consumer already holds, for an ingest to go on from (see [`Ingest::resume`]).
+#[derive(Default)]
+pub(super) struct Prior {
+    /// The symbols' table, as the consumer mirrors it.
+    pub(super) syms: crate::model::SymTable,
+    pub(super) profiles: Vec<crate::model::Profile>,
+    /// Bytes of the arena of unusual ids, and references of the resource index.
+    pub(super) strings_len: u64,
+    pub(super) res_len: u64,
+    /// The inputs, in the order sent.
+    pub(super) files: Vec<Arc<SourceFile>>,
+    /// Per event, in order: the hash of its eventID (0: none) and where its record is.
+    pub(super) events: Vec<(u64, RawLoc)>,
+    /// The oldest and newest event time.
+    pub(super) times: Option<(i64, i64)>,
+}
+
 /// What the parts of a split input taken so far came to: it is counted and reported as one
 /// input once its last part is taken.
 #[derive(Default)]
@@ -68,6 +85,26 @@ impl<'a> Ingest<'a> {
             pending_found: BatchHits::default(),
             pending_evaluated: false,
             split: None,
+        }
+    }
+
+    /// An ingest that goes on from what a consumer was already sent (a stored load read back):
+    /// new inputs' strings, profiles and copies are found among what it holds, and their
+    /// events come after its own.
+    pub(super) fn resume(raw: &'a RawReader, prior: Prior) -> Self {
+        let mut seen = Seen::default();
+        for &(id_hash, loc) in &prior.events {
+            seen.take_known(id_hash, loc);
+        }
+        Ingest {
+            interner: Interner::resume(prior.syms),
+            profiles: ProfileInterner::resume(&prior.profiles),
+            strings_len: prior.strings_len,
+            res_len: prior.res_len,
+            seen,
+            files: prior.files,
+            times: prior.times,
+            ..Ingest::new(raw)
         }
     }
 

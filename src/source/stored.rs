@@ -12,6 +12,7 @@
 
 use super::discover::Found;
 use super::index::found_key;
+use super::ingest::Prior;
 use super::{Coverage, LoadOptions, LoadStats, Problem, SourceMsg};
 use crate::cache::coverage::TimeSpan;
 use crate::cache::files::FileKey;
@@ -22,6 +23,7 @@ use crate::model::intern::SymBatch;
 use crate::model::raw::SourceFile;
 use crate::model::wire::{put_str, Reader};
 use crate::model::{Event, IdBits, Profile, RawLoc, PROFILE_FIELDS};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -307,23 +309,76 @@ pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, 
     Ok(Some((stored, keys)))
 }
 
-/// Sends a stored load (see [`open`]) again, when it was made of exactly the files `found`,
-/// unchanged, and is whole: the final counts; else `Ok(None)` when it is another load's, or
-/// `Err` with why it could not be used (nothing sent either way, and `found` untouched).
-pub(super) fn replay(
-    (mut stored, keys): (StoredLoad, Vec<FileKey>),
-    found: &mut Vec<Found>,
-    emit: &mut dyn FnMut(SourceMsg),
-) -> Result<Option<LoadStats>, String> {
-    let same = |(f, k): (&Found, &FileKey)| matches!(f, Found::File(f) if found_key(f).as_ref() == Some(k));
-    if keys.len() != found.len() || !found.iter().zip(&keys).all(same) {
-        return Ok(None);
+/// How the files found stand to a stored load's: the position among `found` of each of its
+/// files, in its order, and of the files found besides (added since), in the order found;
+/// `None` when one of its files is missing or changed, or the search had a problem.
+pub(super) fn matching(keys: &[FileKey], found: &[Found]) -> Option<(Vec<usize>, Vec<usize>)> {
+    let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(found.len());
+    for (i, f) in found.iter().enumerate() {
+        let Found::File(f) = f else { return None };
+        by_path.insert(f.path.to_str()?, i);
     }
-    stored.check()?;
-    let mut files = std::mem::take(found).into_iter().filter_map(|f| match f {
-        Found::File(f) => Some(f),
-        Found::Problem(_) => None,
-    });
+    let mut taken = vec![false; found.len()];
+    let mut own = Vec::with_capacity(keys.len());
+    for k in keys {
+        let i = *by_path.get(k.path.as_str())?;
+        let Found::File(f) = &found[i] else { return None };
+        if taken[i] || found_key(f).as_ref() != Some(k) {
+            return None;
+        }
+        taken[i] = true;
+        own.push(i);
+    }
+    let added = (0..found.len()).filter(|&i| !taken[i]).collect();
+    Some((own, added))
+}
+
+/// What a stored load sent holds, for the load of the files added since to go on from (see
+/// [`Ingest::resume`](super::ingest::Ingest::resume)).
+#[derive(Default)]
+struct Holding {
+    prior: Prior,
+    /// The arena of unusual ids, to hash the eventIDs kept there.
+    arena: String,
+}
+
+impl Holding {
+    fn add(&mut self, b: &Batch) {
+        self.prior.syms.extend((*b.new_syms).clone());
+        self.prior.profiles.extend_from_slice(&b.new_profiles);
+        self.arena.push_str(&b.strings);
+        self.prior.strings_len += b.strings.len() as u64;
+        self.prior.res_len += b.resources.len() as u64;
+        for ev in &b.events {
+            let id = crate::model::id::decode(ev.event_id_shape(), ev.event_id, &self.arena);
+            let hash = if id.is_empty() { 0 } else { xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1 };
+            self.prior.events.push((hash, ev.loc));
+            if ev.time != crate::model::NO_TIME {
+                let (lo, hi) = self.prior.times.get_or_insert((ev.time, ev.time));
+                (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
+            }
+        }
+    }
+}
+
+/// A stored load sent again: the counts it ended with, and, when files were added since (it
+/// was sent without its coverage and its end), what the load of those goes on from.
+pub(super) struct Replayed {
+    pub(super) stats: LoadStats,
+    pub(super) prior: Option<Prior>,
+}
+
+/// Sends a stored load (see [`open`]), checked whole ([`StoredLoad::check`]), again with
+/// `files`, the inputs found that it was made of, in its order. `and_more`: files were added
+/// since, which are loaded after it (see [`Replayed`]).
+pub(super) fn replay(
+    mut stored: StoredLoad,
+    files: Vec<SourceFile>,
+    and_more: bool,
+    emit: &mut dyn FnMut(SourceMsg),
+) -> Replayed {
+    let mut files = files.into_iter();
+    let mut holding = and_more.then(Holding::default);
     let mut next_file = 0u32;
     let mut done = false;
     let mut buf = Vec::new();
@@ -350,35 +405,43 @@ pub(super) fn replay(
                         Some(Arc::new(f))
                     })
                     .collect::<Option<Vec<_>>>()?;
-                Some(SourceMsg::Files(out))
+                if let Some(h) = holding.as_mut() {
+                    h.prior.files.extend(out.iter().cloned());
+                }
+                Some(Some(SourceMsg::Files(out)))
             }),
             Some(BATCH) => get_batch(&mut r).map(|(mut b, s)| {
+                if let Some(h) = holding.as_mut() {
+                    h.add(&b);
+                }
                 let since = Instant::now();
                 while Arc::strong_count(&ticket) > IN_FLIGHT && since.elapsed() < WAIT {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 b.in_flight = Some(ticket.clone());
                 stats = s.clone();
-                SourceMsg::Batch(b, s)
+                Some(SourceMsg::Batch(b, s))
             }),
-            Some(tag @ (PROBLEM | NOTE)) => {
-                get_problem(&mut r).map(|p| if tag == PROBLEM { SourceMsg::Problem(p) } else { SourceMsg::Note(p) })
-            }
+            Some(tag @ (PROBLEM | NOTE)) => get_problem(&mut r)
+                .map(|p| Some(if tag == PROBLEM { SourceMsg::Problem(p) } else { SourceMsg::Note(p) })),
+            // With files added, the load that goes on says what it covers once it ends.
+            Some(COVERAGE) if holding.is_some() => Some(None),
             Some(COVERAGE) => (|| {
                 let part = r.string()?.to_string();
                 let n = r.count(16)?;
                 let spans = (0..n).map(|_| Some(TimeSpan::new(r.i64()?, r.i64()?))).collect::<Option<Vec<_>>>()?;
-                Some(SourceMsg::Coverage(Coverage { part, spans }))
+                Some(Some(SourceMsg::Coverage(Coverage { part, spans })))
             })(),
             Some(DONE) => get_stats(&mut r).map(|s| {
                 stats = s.clone();
                 done = true;
-                SourceMsg::Done(s)
+                holding.is_none().then_some(SourceMsg::Done(s))
             }),
             _ => None,
         };
         match msg {
-            Some(m) => emit(m),
+            Some(Some(m)) => emit(m),
+            Some(None) => {}
             // Its checksum held: only a stored load written wrongly gets here.
             None => {
                 emit(SourceMsg::Problem(Problem {
@@ -390,14 +453,24 @@ pub(super) fn replay(
             }
         }
     }
-    if !done {
+    if !done && holding.is_none() {
         emit(SourceMsg::Done(stats.clone()));
     }
-    emit(SourceMsg::Info(format!(
-        "read {} events of {} files back from the load stored in the cache (--no-cache reads the files)",
-        stats.events, next_file
-    )));
-    Ok(Some(stats))
+    Replayed { stats, prior: holding.map(|h| h.prior) }
+}
+
+/// What the user is told of a stored load read back: its events, its files, and the files
+/// added since (loaded after it).
+pub(super) fn read_back_info(events: usize, files: usize, added: usize) -> SourceMsg {
+    let more = match added {
+        0 => String::new(),
+        1 => ", and the 1 file added since".to_string(),
+        n => format!(", and the {n} files added since"),
+    };
+    SourceMsg::Info(format!(
+        "read {events} events of {files} files back from the load stored in the cache{more} \
+         (--no-cache reads the files)"
+    ))
 }
 
 #[cfg(test)]
