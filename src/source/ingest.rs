@@ -48,8 +48,8 @@ pub(super) struct Prior {
     pub(super) res_len: u64,
     /// The inputs, in the order sent.
     pub(super) files: Vec<Arc<SourceFile>>,
-    /// Per event, in order: the hash of its eventID (0: none) and where its record is.
-    pub(super) events: Vec<(u64, RawLoc)>,
+    /// Its events, to find copies among (see [`Seen::take_known`]).
+    pub(super) seen: Seen,
     /// The oldest and newest event time.
     pub(super) times: Option<(i64, i64)>,
 }
@@ -92,16 +92,12 @@ impl<'a> Ingest<'a> {
     /// new inputs' strings, profiles and copies are found among what it holds, and their
     /// events come after its own.
     pub(super) fn resume(raw: &'a RawReader, prior: Prior) -> Self {
-        let mut seen = Seen::default();
-        for &(id_hash, loc) in &prior.events {
-            seen.take_known(id_hash, loc);
-        }
         Ingest {
             interner: Interner::resume(prior.syms),
             profiles: ProfileInterner::resume(&prior.profiles),
             strings_len: prior.strings_len,
             res_len: prior.res_len,
-            seen,
+            seen: prior.seen,
             files: prior.files,
             times: prior.times,
             ..Ingest::new(raw)

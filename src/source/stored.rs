@@ -352,7 +352,7 @@ impl Holding {
         for ev in &b.events {
             let id = crate::model::id::decode(ev.event_id_shape(), ev.event_id, &self.arena);
             let hash = if id.is_empty() { 0 } else { xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1 };
-            self.prior.events.push((hash, ev.loc));
+            self.prior.seen.take_known(hash, ev.loc);
             if ev.time != crate::model::NO_TIME {
                 let (lo, hi) = self.prior.times.get_or_insert((ev.time, ev.time));
                 (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
