@@ -10,6 +10,7 @@
 //!
 //! ```text
 //! "TSLD" u8:version [u8; 3]:0  u64:payload-bytes  u64:files-at  u128:checksum of the payload
+//!        u64:events (how many the frames hold, to make room for them at once)
 //! payload = (u64:len bytes)*  the frames, in order, up to files-at
 //!           u32:nfiles (str:path i64:size i64:mtime-ns)*
 //! ```
@@ -32,8 +33,8 @@ use xxhash_rust::xxh3::Xxh3;
 /// The directory of stored loads, inside the cache directory.
 pub const DIR: &str = "loads";
 const MAGIC: &[u8; 4] = b"TSLD";
-const VERSION: u8 = 1;
-const HEADER: u64 = 40;
+const VERSION: u8 = 2;
+const HEADER: u64 = 48;
 const SUFFIX: &str = ".load";
 /// The checksum's chunk.
 const CHUNK: u64 = 8 << 20;
@@ -178,7 +179,7 @@ impl LoadWriter {
     /// Ends the stored load with the files it was made of and puts it in place as `name`,
     /// making room under `max_bytes` (with the database) by removing the oldest others. Its
     /// bytes, or `None` when it does not fit (nothing is stored then).
-    pub fn finish(mut self, files: &[FileKey], name: &str, max_bytes: u64) -> io::Result<Option<u64>> {
+    pub fn finish(mut self, files: &[FileKey], events: u64, name: &str, max_bytes: u64) -> io::Result<Option<u64>> {
         let files_at = self.payload;
         let mut keys = Vec::with_capacity(16 + files.len() * 64);
         keys.extend((files.len() as u32).to_le_bytes());
@@ -197,6 +198,7 @@ impl LoadWriter {
             self.chunks.extend(self.hash.digest().to_le_bytes());
         }
         header.extend(xxhash_rust::xxh3::xxh3_128(&self.chunks).to_le_bytes());
+        header.extend(events.to_le_bytes());
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;
         // Not synced to disk: one cut short or never written by a crash fails its checksum.
@@ -227,6 +229,7 @@ pub struct StoredLoad {
     payload: u64,
     files_at: u64,
     hash: u128,
+    events: u64,
     read: u64,
 }
 
@@ -251,11 +254,25 @@ impl StoredLoad {
         r.bytes(3);
         let (payload, files_at) = (r.u64().unwrap_or(0), r.u64().unwrap_or(u64::MAX));
         let hash = r.array::<16>().map(u128::from_le_bytes).unwrap_or(0);
+        let events = r.u64().unwrap_or(0);
         let len = file.metadata().map_err(|e| format!("cannot be read: {e}"))?.len();
         if len != HEADER + payload || files_at > payload {
             return Err(format!("has {len} bytes where its header says {}", HEADER.saturating_add(payload)));
         }
-        Ok(Some(StoredLoad { file: BufReader::with_capacity(1 << 20, file), path, payload, files_at, hash, read: 0 }))
+        Ok(Some(StoredLoad {
+            file: BufReader::with_capacity(1 << 20, file),
+            path,
+            payload,
+            files_at,
+            hash,
+            events,
+            read: 0,
+        }))
+    }
+
+    /// How many events its frames hold, as its header says (not checked).
+    pub fn events(&self) -> u64 {
+        self.events
     }
 
     /// The files it was made of, as its list says: not checked yet (see [`StoredLoad::check`]),
@@ -341,7 +358,7 @@ mod tests {
             w.frame(f).unwrap();
         }
         let keys: Vec<FileKey> = (0..3).map(key).collect();
-        let bytes = w.finish(&keys, "a", u64::MAX).unwrap().expect("fits");
+        let bytes = w.finish(&keys, 7, "a", u64::MAX).unwrap().expect("fits");
         let path = path_of(dir.path(), "a");
         assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes);
         assert!(bytes > 3 * CHUNK);
@@ -349,6 +366,7 @@ mod tests {
         let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
         assert_eq!(s.files().unwrap(), keys);
         s.check().unwrap();
+        assert_eq!(s.events(), 7);
         let mut buf = Vec::new();
         let mut read = Vec::new();
         while s.next_frame(&mut buf).unwrap() {

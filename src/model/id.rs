@@ -97,6 +97,26 @@ fn shape_of(case: u8, lower: IdShape, upper: IdShape) -> Option<IdShape> {
     }
 }
 
+/// The hash that finds copies of an event by its eventID `text`, as written (kept as `shape`
+/// and `bits`, see [`encode`]): of the bits for an id kept as bits, with its shape (the same
+/// bits write an id in lower and in upper case), else of the text; odd, and 0 for none (an
+/// event without an eventID is never a copy). Taken from the compact form, so that an event
+/// read back from a stored load hashes as it did when parsed.
+pub fn copy_hash(shape: IdShape, bits: IdBits, text: &str) -> u64 {
+    let hash = match shape {
+        IdShape::None => return 0,
+        IdShape::Text => xxhash_rust::xxh3::xxh3_64(text.as_bytes()),
+        _ => {
+            let mut b = [0u8; 17];
+            b[0] = shape as u8;
+            b[1..9].copy_from_slice(&bits.hi.to_le_bytes());
+            b[9..].copy_from_slice(&bits.lo.to_le_bytes());
+            xxhash_rust::xxh3::xxh3_64(&b)
+        }
+    };
+    hash | 1
+}
+
 /// The compact form of an id, or `None` when it has to be kept as text.
 pub fn encode(s: &str) -> Option<(IdShape, IdBits)> {
     let b = s.as_bytes();

@@ -225,21 +225,14 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
                 let files: Vec<SourceFile> = own.iter().filter_map(|&i| take(i)).collect();
                 let rest: Vec<Found> = added.iter().filter_map(|&i| take(i)).map(Found::File).collect();
                 // A load that goes on is stored again, with the files added.
-                if !rest.is_empty() {
-                    recorder = stored::Recorder::start(cfg);
-                }
-                let mut send = |m: SourceMsg| {
-                    if let Some(r) = recorder.as_mut() {
-                        r.record(&m);
-                    }
-                    emit(m)
-                };
-                match stored::replay(load, files, !rest.is_empty(), &mut send) {
+                let mut going_on = if rest.is_empty() { None } else { stored::Recorder::start(cfg) };
+                match stored::replay(load, files, !rest.is_empty(), going_on.as_mut(), emit) {
                     stored::Replayed { stats, prior: None } => {
                         emit(stored::read_back_info(stats.events, own_files, 0));
                         return stats;
                     }
                     stored::Replayed { stats, prior: Some(prior) } => {
+                        recorder = going_on;
                         resumed = Some((stats, prior, own_files, rest.len()));
                         all = rest;
                     }
@@ -259,7 +252,8 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         Some(all) => all.into_iter().for_each(sink),
         None => discover_into(inputs, sink),
     };
-    if recorder.is_none() {
+    // A load that goes on from a stored one is recorded from its start, or not at all.
+    if recorder.is_none() && resumed.is_none() {
         recorder = stored::Recorder::start(cfg);
     }
     let mut send = |m: SourceMsg| {

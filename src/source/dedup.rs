@@ -63,6 +63,15 @@ impl Seen {
         copy
     }
 
+    /// Makes room for `n` more events.
+    pub(super) fn reserve(&mut self, n: usize) {
+        let ids = &self.ids;
+        self.by_id.reserve(n, |&i| slot(ids[i as usize]));
+        self.ids.reserve(n);
+        self.raws.reserve(n);
+        self.spans.reserve(n);
+    }
+
     /// Takes an event known to be no copy of those before (one of a stored load read back),
     /// whose bytes' hash is not known: a later event of the same id is compared with it by
     /// content (read back), unless its bytes' hash happens to be [`UNKNOWN_RAW`].

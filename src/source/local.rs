@@ -385,7 +385,12 @@ impl LocalBatch {
         if more {
             flags |= FLAG_MORE_RESOURCES;
         }
-        let id_hash = rest.event_id.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1);
+        let event_text = rest.event_id.unwrap_or("");
+        let encoded = id::encode(event_text);
+        let id_hash = match encoded {
+            Some((shape, bits)) => id::copy_hash(shape, bits, event_text),
+            None => id::copy_hash(IdShape::Text, IdBits::default(), event_text),
+        };
         if id_hash != 0 {
             let slot = &mut self.recent[rest.raw_hash as usize % RECENT];
             if *slot == (id_hash, rest.raw_hash) {
@@ -396,7 +401,10 @@ impl LocalBatch {
             *slot = (id_hash, rest.raw_hash);
         }
         let (own, profile) = self.split(syms);
-        let (event_shape, event_id) = self.id(rest.event_id.unwrap_or(""));
+        let (event_shape, event_id) = match encoded {
+            Some(e) => e,
+            None => self.id(event_text),
+        };
         let (request_shape, request_id) = self.id(rest.request_id);
         self.hashes.push((id_hash, rest.raw_hash));
         self.events.push(Event {

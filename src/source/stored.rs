@@ -200,7 +200,8 @@ pub(super) struct Recorder {
     files: Vec<Arc<SourceFile>>,
     /// Nothing recorded makes the load unfit to stand for the next one.
     fit: bool,
-    done: bool,
+    /// The events the load ended with, once it did.
+    done: Option<usize>,
 }
 
 impl Recorder {
@@ -223,7 +224,7 @@ impl Recorder {
                 Ok(Some(w))
             })
             .ok()?;
-        Some(Recorder { frames: Some(tx), writer: Some(writer), files: Vec::new(), fit: true, done: false })
+        Some(Recorder { frames: Some(tx), writer: Some(writer), files: Vec::new(), fit: true, done: None })
     }
 
     /// Records one message sent.
@@ -262,7 +263,7 @@ impl Recorder {
                 }
             }
             SourceMsg::Done(stats) => {
-                self.done = true;
+                self.done = Some(stats.events);
                 out.push(DONE);
                 put_stats(&mut out, stats);
             }
@@ -274,8 +275,19 @@ impl Recorder {
             | SourceMsg::Logs(_)
             | SourceMsg::Athena(_) => return,
         }
+        self.send(out);
+    }
+
+    /// Records a frame read back from a stored load as it is (a batch, a problem, a note).
+    fn record_frame(&mut self, frame: &[u8]) {
+        if self.fit {
+            self.send(frame.to_vec());
+        }
+    }
+
+    fn send(&mut self, frame: Vec<u8>) {
         if let Some(tx) = &self.frames {
-            if tx.send(out).is_err() {
+            if tx.send(frame).is_err() {
                 self.fit = false;
             }
         }
@@ -286,9 +298,9 @@ impl Recorder {
         drop(self.frames.take());
         let written = self.writer.take().map(|w| w.join());
         let keys: Option<Vec<FileKey>> = self.files.iter().map(|f| found_key(f)).collect();
-        let (Some(keys), true, true) = (keys, self.fit, self.done) else { return };
+        let (Some(keys), true, Some(events)) = (keys, self.fit, self.done) else { return };
         let stored = match written {
-            Some(Ok(Ok(Some(w)))) => w.finish(&keys, name, cfg.max_bytes),
+            Some(Ok(Ok(Some(w)))) => w.finish(&keys, events as u64, name, cfg.max_bytes),
             Some(Ok(Ok(None))) => Ok(None),
             Some(Ok(Err(e))) => Err(e),
             _ => Err(std::io::Error::other("the writing thread failed")),
@@ -350,8 +362,12 @@ impl Holding {
         self.prior.strings_len += b.strings.len() as u64;
         self.prior.res_len += b.resources.len() as u64;
         for ev in &b.events {
-            let id = crate::model::id::decode(ev.event_id_shape(), ev.event_id, &self.arena);
-            let hash = if id.is_empty() { 0 } else { xxhash_rust::xxh3::xxh3_64(id.as_bytes()) | 1 };
+            let shape = ev.event_id_shape();
+            let text = match shape {
+                crate::model::IdShape::Text => crate::model::id::decode(shape, ev.event_id, &self.arena),
+                _ => crate::model::IdStr::Borrowed(""),
+            };
+            let hash = crate::model::id::copy_hash(shape, ev.event_id, &text);
             self.prior.seen.take_known(hash, ev.loc);
             if ev.time != crate::model::NO_TIME {
                 let (lo, hi) = self.prior.times.get_or_insert((ev.time, ev.time));
@@ -370,15 +386,21 @@ pub(super) struct Replayed {
 
 /// Sends a stored load (see [`open`]), checked whole ([`StoredLoad::check`]), again with
 /// `files`, the inputs found that it was made of, in its order. `and_more`: files were added
-/// since, which are loaded after it (see [`Replayed`]).
+/// since, which are loaded after it (see [`Replayed`]); what is sent is then recorded as read
+/// by `recorder`, for the load that goes on.
 pub(super) fn replay(
     mut stored: StoredLoad,
     files: Vec<SourceFile>,
     and_more: bool,
+    mut recorder: Option<&mut Recorder>,
     emit: &mut dyn FnMut(SourceMsg),
 ) -> Replayed {
     let mut files = files.into_iter();
-    let mut holding = and_more.then(Holding::default);
+    let mut holding = and_more.then(|| {
+        let mut h = Holding::default();
+        h.prior.seen.reserve(usize::try_from(stored.events()).unwrap_or(0).min(1 << 32));
+        h
+    });
     let mut next_file = 0u32;
     let mut done = false;
     let mut buf = Vec::new();
@@ -439,6 +461,12 @@ pub(super) fn replay(
             }),
             _ => None,
         };
+        if let (Some(rec), Some(Some(m))) = (recorder.as_deref_mut(), &msg) {
+            match m {
+                SourceMsg::Files(_) => rec.record(m),
+                _ => rec.record_frame(&buf),
+            }
+        }
         match msg {
             Some(Some(m)) => emit(m),
             Some(None) => {}
