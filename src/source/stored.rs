@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The encoding's version: part of a stored load's name, so another version is never read.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Bytes of one encoded event.
 const EVENT_BYTES: usize = 86;
 /// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
