@@ -939,7 +939,7 @@ fn stored_loads(cache: &Path) -> Vec<PathBuf> {
 }
 
 fn read_back(c: &Consumed) -> bool {
-    c.infos.iter().any(|i| i.contains("back from the load stored in the cache"))
+    c.infos.iter().any(|i| i.contains("files back from the cache"))
 }
 
 /// Checks `got` against a load without the cache of the same inputs.
@@ -1000,7 +1000,7 @@ fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
     std::fs::copy(&extra_file, &added).unwrap();
     let with_added = consume(&inputs, None, u64::MAX);
     let c = consume(&inputs, Some(&cache), u64::MAX);
-    assert!(c.infos.iter().any(|i| i.contains("and the 1 file added since")), "{:?}", c.infos);
+    assert!(c.infos.iter().any(|i| i.contains("then the 1 file added since")), "{:?}", c.infos);
     assert_same_events(&c, &with_added, "with a file added");
     assert!(c.events.len() > plain.events.len());
     let again = consume(&inputs, Some(&cache), u64::MAX);
@@ -1012,7 +1012,7 @@ fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
     std::fs::copy(&files[2], &copied).unwrap();
     let fresh = consume(&inputs, None, u64::MAX);
     let c = consume(&inputs, Some(&cache), u64::MAX);
-    assert!(c.infos.iter().any(|i| i.contains("and the 1 file added since")), "{:?}", c.infos);
+    assert!(c.infos.iter().any(|i| i.contains("then the 1 file added since")), "{:?}", c.infos);
     assert_eq!(c.done, fresh.done, "the same counts: copies collapsed");
     assert_eq!(c.events.len(), with_added.events.len());
     assert_eq!(sorted(&c.contents), sorted(&fresh.contents), "the same events, wherever each copy was kept");

@@ -490,15 +490,11 @@ pub(super) fn replay(
 /// What the user is told of a stored load read back: its events, its files, and the files
 /// added since (loaded after it).
 pub(super) fn read_back_info(events: usize, files: usize, added: usize) -> SourceMsg {
-    let more = match added {
-        0 => String::new(),
-        1 => ", and the 1 file added since".to_string(),
-        n => format!(", and the {n} files added since"),
-    };
-    SourceMsg::Info(format!(
-        "read {events} events of {files} files back from the load stored in the cache{more} \
-         (--no-cache reads the files)"
-    ))
+    SourceMsg::Info(match added {
+        0 => format!("read {events} events of {files} files back from the cache (--no-cache reads the files)"),
+        1 => format!("read {events} events of {files} files back from the cache, then the 1 file added since"),
+        n => format!("read {events} events of {files} files back from the cache, then the {n} files added since"),
+    })
 }
 
 #[cfg(test)]
