@@ -195,8 +195,9 @@ fn archive_part(inputs: &[String]) -> String {
 /// (so event order and de-duplication are deterministic), streaming to `emit`.
 ///
 /// With a cache, a complete load is also stored whole (see [`super::stored`]); when one is
-/// stored for these inputs, every input is found first, and when they are the very files it
-/// was made of, unchanged, it is sent again instead of loading them.
+/// stored for these inputs, every input is found first, and when its files are all found
+/// unchanged, it is sent again instead of loading them, and the files added since (if any) are
+/// loaded after it.
 pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut dyn FnMut(SourceMsg)) -> LoadStats {
     let on_disk = inputs.iter().any(|i| i != "-");
     let part = archive_part(inputs);

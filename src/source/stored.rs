@@ -403,6 +403,7 @@ pub(super) fn replay(
     });
     let mut next_file = 0u32;
     let mut done = false;
+    let mut failed = false;
     let mut buf = Vec::new();
     let ticket = Arc::new(());
     let mut stats = LoadStats::default();
@@ -413,6 +414,7 @@ pub(super) fn replay(
             // Checked whole before the first frame: only the disk failing gets here.
             Err(why) => {
                 emit(SourceMsg::Problem(Problem { input: "cache".into(), reason: why, skipped: false }));
+                failed = true;
                 break;
             }
         }
@@ -477,9 +479,14 @@ pub(super) fn replay(
                     reason: "a stored load could not be read back whole".into(),
                     skipped: false,
                 }));
+                failed = true;
                 break;
             }
         }
+    }
+    // What was not read back is not stored again as if it had been.
+    if let (true, Some(rec)) = (failed, recorder) {
+        rec.fit = false;
     }
     if !done && holding.is_none() {
         emit(SourceMsg::Done(stats.clone()));
@@ -504,6 +511,30 @@ mod tests {
 
     fn terms(filter: &str) -> Option<Arc<LoadTerms>> {
         LoadTerms::of(&crate::query::parse(filter, 0).unwrap(), 1 << 20).map(Arc::new)
+    }
+
+    /// A frame that cannot be read back (its checksum held, so only one written wrongly) is
+    /// said, the load still ends, and what goes on from it is not stored as if it were whole.
+    #[test]
+    fn a_frame_that_cannot_be_read_back_is_said_and_spoils_the_next_stored_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = CacheConfig { dir: dir.path().into(), max_bytes: u64::MAX };
+        let mut w = LoadWriter::create(dir.path()).unwrap();
+        w.frame(&[FILES, 0, 0, 0, 0]).unwrap();
+        w.frame(&[99]).unwrap();
+        w.finish(&[], 0, "x", u64::MAX).unwrap().unwrap();
+        for and_more in [false, true] {
+            let (mut load, keys) = open(&cfg, "x").unwrap().unwrap();
+            assert!(keys.is_empty());
+            load.check().unwrap();
+            let mut rec = Recorder::start(&cfg).unwrap();
+            let mut said = Vec::new();
+            let sent = replay(load, Vec::new(), and_more, Some(&mut rec), &mut |m| said.push(m));
+            assert!(said.iter().any(|m| matches!(m, SourceMsg::Problem(p) if p.reason.contains("read back whole"))));
+            assert_eq!(matches!(said.last(), Some(SourceMsg::Done(_))), !and_more, "the end, unless a load goes on");
+            assert_eq!(sent.prior.is_some(), and_more);
+            assert!(!rec.fit, "not stored again");
+        }
     }
 
     #[test]
