@@ -23,7 +23,7 @@
 //! first, at most [`KEEP`] are kept, and one that does not fit is not stored.
 
 use super::files::FileKey;
-use super::{StoreError, DB_NAME};
+use super::{database_bytes, StoreError};
 use crate::model::wire::{put_str, Reader};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -96,15 +96,6 @@ fn remove_abandoned(dir: &Path) {
     }
 }
 
-/// The database's bytes on disk (with its write-ahead log).
-fn database_bytes(cache_dir: &Path) -> u64 {
-    [DB_NAME.to_string(), format!("{DB_NAME}-wal")]
-        .iter()
-        .filter_map(|n| std::fs::metadata(cache_dir.join(n)).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 /// A stored load being written: frames appended and hashed as the load goes, put in place
 /// (under its name) only once complete.
 pub struct LoadWriter {
@@ -162,18 +153,13 @@ impl LoadWriter {
     }
 
     /// Bytes written so far.
-    pub fn len(&self) -> u64 {
+    fn len(&self) -> u64 {
         HEADER + self.payload
     }
 
     /// Whether what is written so far still fits under `max_bytes` with the database.
     pub fn fits(&self, max_bytes: u64) -> bool {
         self.len().saturating_add(database_bytes(&self.cache_dir)) <= max_bytes
-    }
-
-    /// Whether nothing was written yet.
-    pub fn is_empty(&self) -> bool {
-        self.payload == 0
     }
 
     /// Ends the stored load with the files it was made of and puts it in place as `name`,

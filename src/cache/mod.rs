@@ -229,6 +229,15 @@ fn coverage_of(conn: &Connection, lookup: i64) -> Result<Vec<Covered>> {
     Ok(rows)
 }
 
+/// The database's bytes on disk in the cache directory `dir`, with its write-ahead log.
+pub(crate) fn database_bytes(dir: &Path) -> u64 {
+    [DB_NAME.to_string(), format!("{DB_NAME}-wal")]
+        .iter()
+        .filter_map(|n| std::fs::metadata(dir.join(n)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 /// Bytes of database pages in use (not free ones).
 fn used_bytes(conn: &Connection) -> Result<u64> {
     let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;

@@ -176,13 +176,11 @@ impl Store {
         Ok(Store { conn, path: db.to_path_buf(), max_bytes: u64::MAX })
     }
 
-    /// Another connection to the same database, for reading beside the one that writes (WAL: a
-    /// read never waits for a write). A database that cannot be opened is an error here, never
-    /// moved aside.
-    pub fn another(&self) -> Result<Store> {
-        let mut s = Store::open_file(&self.path)?;
-        s.max_bytes = self.max_bytes;
-        Ok(s)
+    /// Another connection to the database `db` a store has open, for reading beside the one
+    /// that writes (WAL: a read never waits for a write). A database that cannot be opened is an
+    /// error here, never moved aside.
+    pub fn open_another(db: &Path) -> Result<Store> {
+        Store::open_file(db)
     }
 
     /// Reading the schema is what finds a file that is not a database.

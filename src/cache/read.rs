@@ -2,7 +2,7 @@
 //! what `trailscope cache stats` shows.
 
 use super::coverage::TimeSpan;
-use super::{coverage_of, files, used_bytes, LookupKey, Result, Stats, Store, DB_NAME};
+use super::{coverage_of, files, used_bytes, LookupKey, Result, Stats, Store};
 use rusqlite::params;
 
 impl Store {
@@ -58,11 +58,7 @@ impl Store {
     /// indexes.
     pub fn stats(&self) -> Result<Stats> {
         let c = &self.conn;
-        let file_bytes = [DB_NAME.to_string(), format!("{DB_NAME}-wal")]
-            .iter()
-            .filter_map(|n| std::fs::metadata(self.path.with_file_name(n)).ok())
-            .map(|m| m.len())
-            .sum();
+        let file_bytes = super::database_bytes(self.path.parent().unwrap_or(std::path::Path::new("")));
         let (events, oldest_ms, newest_ms): (i64, Option<i64>, Option<i64>) =
             c.query_row("SELECT count(*), min(time_ms), max(time_ms) FROM events", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))

@@ -82,7 +82,7 @@ impl SymBatch {
         let tail_len = r.u32()? as usize;
         let entries = r.bytes(segments.checked_mul(SEGMENT)?.checked_add(tail_len)?.checked_mul(12)?)?;
         let mut entries = entries.chunks_exact(12).map(|b| {
-            let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let w = |i| super::wire::u32_at(b, i);
             SymEntry { chunk: w(0), off: w(4), len: w(8) }
         });
         let full = (0..segments).map(|_| entries.by_ref().take(SEGMENT).collect::<Arc<[SymEntry]>>()).collect();

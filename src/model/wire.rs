@@ -63,6 +63,16 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The little-endian `u32` at byte `i` of `b` (which holds it).
+pub fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+/// The little-endian `u32`s written end to end in `b`.
+pub fn u32s(b: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    b.chunks_exact(4).map(|c| u32_at(c, 0))
+}
+
 /// Appends a string as its length (`u32`) and bytes.
 pub fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend((s.len() as u32).to_le_bytes());

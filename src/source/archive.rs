@@ -204,59 +204,16 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     let (Some(cfg), Some(name)) = (opts.cache.as_ref(), stored::name(inputs, opts)) else {
         return load_found(&|sink| discover_into(inputs, sink), part, on_disk, opts, raw, emit);
     };
-    let mut found: Option<Vec<Found>> = None;
-    let mut resumed = None;
-    let mut recorder = None;
-    if crate::cache::loads::exists(&cfg.dir, &name) {
-        let mut all = Vec::new();
-        discover_into(inputs, &mut |f| all.push(f));
-        let opened = stored::open(cfg, &name)
-            .map(|o| o.and_then(|(load, keys)| stored::matching(&keys, &all).map(|m| (load, keys.len(), m))))
-            .and_then(|o| match o {
-                Some((mut load, n, m)) => load.check().map(|()| Some((load, n, m))),
-                None => Ok(None),
-            });
-        match opened {
-            Ok(Some((load, own_files, (own, added)))) => {
-                let mut slots: Vec<Option<Found>> = std::mem::take(&mut all).into_iter().map(Some).collect();
-                let mut take = |i: usize| match slots[i].take() {
-                    Some(Found::File(f)) => Some(f),
-                    _ => None,
-                };
-                let files: Vec<SourceFile> = own.iter().filter_map(|&i| take(i)).collect();
-                let rest: Vec<Found> = added.iter().filter_map(|&i| take(i)).map(Found::File).collect();
-                // A load that goes on is stored again, with the files added.
-                let mut going_on = if rest.is_empty() { None } else { stored::Recorder::start(cfg) };
-                match stored::replay(load, files, !rest.is_empty(), going_on.as_mut(), emit) {
-                    stored::Replayed { stats, prior: None } => {
-                        emit(stored::read_back_info(stats.events, own_files, 0));
-                        return stats;
-                    }
-                    stored::Replayed { stats, prior: Some(prior) } => {
-                        recorder = going_on;
-                        resumed = Some((stats, prior, own_files, rest.len()));
-                        all = rest;
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(why) => emit(SourceMsg::Warning(
-                crate::sanitize::sanitize(&format!("the stored load of these inputs {why}; reading the files instead"))
-                    .into_owned(),
-            )),
-        }
-        found = Some(all);
-    }
+    let (found, resumed, mut recorder) = match stored::start(inputs, cfg, &name, emit) {
+        stored::Start::Sent(stats) => return stats,
+        stored::Start::Load { found, resumed, recorder } => (found, resumed, recorder),
+    };
     // What was found already is read, not searched for again.
     let found = std::sync::Mutex::new(found);
     let search = |sink: &mut dyn FnMut(Found)| match found.lock().unwrap_or_else(|p| p.into_inner()).take() {
         Some(all) => all.into_iter().for_each(sink),
         None => discover_into(inputs, sink),
     };
-    // A load that goes on from a stored one is recorded from its start, or not at all.
-    if recorder.is_none() && resumed.is_none() {
-        recorder = stored::Recorder::start(cfg);
-    }
     let mut send = |m: SourceMsg| {
         if let Some(r) = recorder.as_mut() {
             r.record(&m);
@@ -264,12 +221,13 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
         emit(m)
     };
     let stats = match resumed {
-        Some((stats, prior, own_files, added)) => {
+        Some(resumed) => {
+            let stored::Resumed { stats, prior, files, added } = *resumed;
             let read_back = stats.events;
             let stats = LoadStats { discovering: true, ..stats };
             let coord = Ingest::resume(raw, prior);
             let stats = load_after(&search, part, on_disk, opts, coord, stats, &mut send);
-            send(stored::read_back_info(read_back, own_files, added));
+            send(stored::read_back_info(read_back, files, added));
             stats
         }
         None => load_found(&search, part, on_disk, opts, raw, &mut send),

@@ -21,8 +21,8 @@ pub(super) struct IndexCtx {
     store: std::sync::Mutex<Option<crate::cache::Store>>,
     /// Connections for reading, opened as workers need them.
     readers: std::sync::Mutex<Vec<crate::cache::Store>>,
-    /// One to open more from.
-    first: std::sync::Mutex<crate::cache::Store>,
+    /// The database.
+    db: std::path::PathBuf,
 }
 
 impl IndexCtx {
@@ -30,7 +30,7 @@ impl IndexCtx {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut store = match pooled {
             Some(s) => s,
-            None => self.first.lock().unwrap_or_else(|p| p.into_inner()).another().ok()?,
+            None => crate::cache::Store::open_another(&self.db).ok()?,
         };
         let blob = crate::cache::files::get(store.conn(), key).ok().flatten();
         self.readers.lock().unwrap_or_else(|p| p.into_inner()).push(store);
@@ -68,14 +68,11 @@ pub(super) fn open_index(c: &crate::cache::CacheConfig, emit: &mut dyn FnMut(Sou
         emit(SourceMsg::Warning(crate::sanitize::sanitize(&w).into_owned()));
     }
     match opened {
-        Ok(store) => {
-            let first = store.another().ok()?;
-            Some(IndexCtx {
-                store: std::sync::Mutex::new(Some(store)),
-                readers: std::sync::Mutex::new(Vec::new()),
-                first: std::sync::Mutex::new(first),
-            })
-        }
+        Ok(store) => Some(IndexCtx {
+            db: store.path().to_path_buf(),
+            store: std::sync::Mutex::new(Some(store)),
+            readers: std::sync::Mutex::new(Vec::new()),
+        }),
         Err(e) => {
             emit(SourceMsg::Warning(
                 crate::sanitize::sanitize(&format!("running without the cache: {e}")).into_owned(),

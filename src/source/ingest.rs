@@ -208,10 +208,7 @@ impl<'a> Ingest<'a> {
             }
             self.res_len += ev.res_total() as u64;
             ev.res_start = res_start;
-            if ev.time != NO_TIME {
-                let (lo, hi) = self.times.get_or_insert((ev.time, ev.time));
-                (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
-            }
+            widen(&mut self.times, ev.time);
             untimed += (ev.time == NO_TIME) as usize;
             self.pending.events.push(ev);
         }
@@ -344,6 +341,14 @@ impl<'a> Ingest<'a> {
         let found = std::mem::take(&mut self.pending_found);
         batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
+    }
+}
+
+/// Widens the span from the oldest to the newest event time by `time` ([`NO_TIME`]: no time).
+pub(super) fn widen(times: &mut Option<(i64, i64)>, time: i64) {
+    if time != NO_TIME {
+        let (lo, hi) = times.get_or_insert((time, time));
+        (*lo, *hi) = ((*lo).min(time), (*hi).max(time));
     }
 }
 

@@ -21,7 +21,7 @@ use crate::cache::CacheConfig;
 use crate::model::events::Batch;
 use crate::model::intern::SymBatch;
 use crate::model::raw::SourceFile;
-use crate::model::wire::{put_str, Reader};
+use crate::model::wire::{self, put_str, Reader};
 use crate::model::{Event, IdBits, Profile, RawLoc, PROFILE_FIELDS};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -128,7 +128,7 @@ fn put_event(out: &mut Vec<u8>, e: &Event) {
 }
 
 fn get_event(b: &[u8]) -> Event {
-    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let u32_at = |i| wire::u32_at(b, i);
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
     let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
     Event {
@@ -176,15 +176,13 @@ fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
         .chunks_exact(PROFILE_FIELDS * 4)
         .map(|p| {
             let mut out: Profile = [0; PROFILE_FIELDS];
-            for (o, b) in out.iter_mut().zip(p.chunks_exact(4)) {
-                *o = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            }
+            out.iter_mut().zip(wire::u32s(p)).for_each(|(o, s)| *o = s);
             out
         })
         .collect();
     let strings = r.string()?.to_string();
     let n = r.count(4)?;
-    let resources = r.bytes(n * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let resources = wire::u32s(r.bytes(n * 4)?).collect();
     let n = r.count(EVENT_BYTES)?;
     let events = r.bytes(n * EVENT_BYTES)?.chunks_exact(EVENT_BYTES).map(get_event).collect();
     let batch = Batch { new_syms, new_profiles, strings, resources, events, detections: None, in_flight: None };
@@ -313,9 +311,73 @@ impl Recorder {
     }
 }
 
+/// What opening inputs with the cache came to (see [`start`]).
+pub(super) enum Start {
+    /// Their stored load was sent whole: the load is over, with these counts.
+    Sent(LoadStats),
+    /// They are to be loaded: what was found of them already (`None`: nothing yet), what the load
+    /// goes on from when a stored load was sent first, and what records it (`None`: nothing).
+    Load { found: Option<Vec<Found>>, resumed: Option<Box<Resumed>>, recorder: Option<Recorder> },
+}
+
+/// A stored load sent before the files added since: its counts, what the load of those goes on
+/// from, and how many files it had and were added.
+pub(super) struct Resumed {
+    pub(super) stats: LoadStats,
+    pub(super) prior: Prior,
+    pub(super) files: usize,
+    pub(super) added: usize,
+}
+
+/// Opens `inputs` (with a stored load's `name`) from their stored load when there is one of
+/// them: every input is found first; when its files are all found unchanged, it is checked
+/// whole and sent again, and the files added since (if any) are left to load after it. A
+/// stored load that cannot be used is said in a warning.
+pub(super) fn start(inputs: &[String], cfg: &CacheConfig, name: &str, emit: &mut dyn FnMut(SourceMsg)) -> Start {
+    if !crate::cache::loads::exists(&cfg.dir, name) {
+        return Start::Load { found: None, resumed: None, recorder: Recorder::start(cfg) };
+    }
+    let mut all = Vec::new();
+    super::discover::discover_into(inputs, &mut |f| all.push(f));
+    let opened = open(cfg, name)
+        .map(|o| o.and_then(|(load, keys)| matching(&keys, &all).map(|m| (load, keys.len(), m))))
+        .and_then(|o| match o {
+            Some((mut load, n, m)) => load.check().map(|()| Some((load, n, m))),
+            None => Ok(None),
+        });
+    let (load, own_files, (own, added)) = match opened {
+        Ok(Some(o)) => o,
+        Ok(None) => return Start::Load { found: Some(all), resumed: None, recorder: Recorder::start(cfg) },
+        Err(why) => {
+            let what = format!("the stored load of these inputs {why}; reading the files instead");
+            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+            return Start::Load { found: Some(all), resumed: None, recorder: Recorder::start(cfg) };
+        }
+    };
+    let mut slots: Vec<Option<Found>> = all.into_iter().map(Some).collect();
+    let mut take = |i: usize| match slots[i].take() {
+        Some(Found::File(f)) => Some(f),
+        _ => None,
+    };
+    let files: Vec<SourceFile> = own.iter().filter_map(|&i| take(i)).collect();
+    let rest: Vec<Found> = added.iter().filter_map(|&i| take(i)).map(Found::File).collect();
+    // A load that goes on is stored again, with the files added, recorded from its start.
+    let mut recorder = if rest.is_empty() { None } else { Recorder::start(cfg) };
+    match replay(load, files, !rest.is_empty(), recorder.as_mut(), emit) {
+        Replayed { stats, prior: None } => {
+            emit(read_back_info(stats.events, own_files, 0));
+            Start::Sent(stats)
+        }
+        Replayed { stats, prior: Some(prior) } => {
+            let resumed = Resumed { stats, prior, files: own_files, added: rest.len() };
+            Start::Load { found: Some(rest), resumed: Some(Box::new(resumed)), recorder }
+        }
+    }
+}
+
 /// The stored load `name`, with the files it was made of; `Ok(None)` when there is none, `Err`
 /// with why one could not be used.
-pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, Vec<FileKey>)>, String> {
+fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, Vec<FileKey>)>, String> {
     let Some(mut stored) = StoredLoad::open(&cfg.dir, name)? else { return Ok(None) };
     let keys = stored.files()?;
     Ok(Some((stored, keys)))
@@ -324,7 +386,7 @@ pub(super) fn open(cfg: &CacheConfig, name: &str) -> Result<Option<(StoredLoad, 
 /// How the files found stand to a stored load's: the position among `found` of each of its
 /// files, in its order, and of the files found besides (added since), in the order found;
 /// `None` when one of its files is missing or changed, or the search had a problem.
-pub(super) fn matching(keys: &[FileKey], found: &[Found]) -> Option<(Vec<usize>, Vec<usize>)> {
+fn matching(keys: &[FileKey], found: &[Found]) -> Option<(Vec<usize>, Vec<usize>)> {
     let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(found.len());
     for (i, f) in found.iter().enumerate() {
         let Found::File(f) = f else { return None };
@@ -369,26 +431,23 @@ impl Holding {
             };
             let hash = crate::model::id::copy_hash(shape, ev.event_id, &text);
             self.prior.seen.take_known(hash, ev.loc);
-            if ev.time != crate::model::NO_TIME {
-                let (lo, hi) = self.prior.times.get_or_insert((ev.time, ev.time));
-                (*lo, *hi) = ((*lo).min(ev.time), (*hi).max(ev.time));
-            }
+            super::ingest::widen(&mut self.prior.times, ev.time);
         }
     }
 }
 
 /// A stored load sent again: the counts it ended with, and, when files were added since (it
 /// was sent without its coverage and its end), what the load of those goes on from.
-pub(super) struct Replayed {
-    pub(super) stats: LoadStats,
-    pub(super) prior: Option<Prior>,
+struct Replayed {
+    stats: LoadStats,
+    prior: Option<Prior>,
 }
 
 /// Sends a stored load (see [`open`]), checked whole ([`StoredLoad::check`]), again with
 /// `files`, the inputs found that it was made of, in its order. `and_more`: files were added
 /// since, which are loaded after it (see [`Replayed`]); what is sent is then recorded as read
 /// by `recorder`, for the load that goes on.
-pub(super) fn replay(
+fn replay(
     mut stored: StoredLoad,
     files: Vec<SourceFile>,
     and_more: bool,
