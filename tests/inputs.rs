@@ -272,6 +272,9 @@ fn every_field_reads_back_from_its_record() {
     let distinct: HashSet<_> = store.profiles.iter().collect();
     assert_eq!(distinct.len(), store.profiles.len(), "a profile is stored once");
     assert!(store.profiles.len() < store.len(), "{} profiles for {} events", store.profiles.len(), store.len());
+    let distinct: HashSet<_> = store.callers.iter().collect();
+    assert_eq!(distinct.len(), store.callers.len(), "a caller is stored once");
+    assert!(store.callers.len() < store.len(), "{} callers for {} events", store.callers.len(), store.len());
     for ev in &store.events {
         let bytes = raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap();
         let v: Value = serde_json::from_slice(&bytes).unwrap();

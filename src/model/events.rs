@@ -2,7 +2,7 @@
 
 use super::intern::SymBatch;
 use super::raw::SourceFile;
-use super::{id, Event, IdStr, Profile, Slot, StrRef, Sym, SymField, SymTable};
+use super::{id, Caller, Event, IdStr, Profile, Slot, StrRef, Sym, SymField, SymTable};
 use std::sync::Arc;
 
 /// A batch of events ready to append: symbols, arenas and events with global offsets, so
@@ -13,6 +13,8 @@ pub struct Batch {
     pub new_syms: Box<SymBatch>,
     /// Profiles new since the last batch, appended to the store's table.
     pub new_profiles: Vec<Profile>,
+    /// Callers new since the last batch, appended to the store's table.
+    pub new_callers: Vec<Caller>,
     /// Ids of unusual shape new in this batch, appended to the store's arena.
     pub strings: String,
     /// The resource index of the batch's events (see [`EventStore::index_syms`]), appended to
@@ -38,6 +40,8 @@ pub struct EventStore {
     pub syms: SymTable,
     /// Every distinct combination of the profile fields; events point into it.
     pub profiles: Vec<Profile>,
+    /// Every distinct combination of the caller fields; events point into it.
+    pub callers: Vec<Caller>,
     /// Arena of event and request ids that are not UUIDs or 16 hex digits.
     pub strings: String,
     /// The resource index: per event its resource ARNs and requestParameters strings; each
@@ -60,6 +64,7 @@ impl EventStore {
         let start = self.events.len() as u32;
         self.syms.extend(*batch.new_syms);
         self.profiles.extend(batch.new_profiles);
+        self.callers.extend(batch.new_callers);
         self.strings.push_str(&batch.strings);
         self.resources.extend(batch.resources);
         self.events.extend(batch.events);
@@ -93,6 +98,7 @@ impl EventStore {
     #[inline]
     pub fn sym_id(&self, ev: &Event, f: SymField) -> Sym {
         match f.slot() {
+            Slot::Caller(i) => self.callers.get(ev.caller as usize).map_or(super::EMPTY, |c| c[i]),
             Slot::Own(i) => ev.own[i],
             Slot::Profile(i) => self.profiles.get(ev.profile as usize).map_or(super::EMPTY, |p| p[i]),
         }
@@ -148,7 +154,7 @@ impl EventStore {
     /// Sorts event indices newest first (ties by input and place in it).
     pub fn sort_indices(&self, idx: &mut [u32]) {
         // The keys are copied out beside their index: sorting through the index would miss
-        // the cache on every comparison once the events outgrow it (a million is 88 MB).
+        // the cache on every comparison once the events outgrow it (a million is 80 MB).
         let mut keyed: Vec<_> = idx
             .iter()
             .map(|&i| {
@@ -183,7 +189,7 @@ impl EventStore {
         // ones that go after it in one copy. Where they start is found by galloping back from
         // the last old index not yet moved: a batch of newer events lands at the front in a
         // few comparisons and one copy, where comparing every old element would miss the
-        // cache on each (the events are 88 MB at a million).
+        // cache on each (the events are 80 MB at a million).
         let mut i = into.len();
         into.resize(i + new.len(), 0);
         let mut w = into.len();
@@ -227,7 +233,12 @@ mod tests {
             .enumerate()
             .map(|(i, &time)| Event { time, loc: RawLoc::new(0, i as u32 % 7, 1, false), ..Event::default() })
             .collect();
-        EventStore { events, profiles: vec![Default::default()], ..Default::default() }
+        EventStore {
+            events,
+            profiles: vec![Default::default()],
+            callers: vec![Default::default()],
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -297,19 +297,25 @@ impl Interner {
     }
 }
 
-/// Profile (a combination of symbols) to its index, with the list of them in order.
-#[derive(Debug, Default)]
-pub struct ProfileInterner {
+/// Profile or caller (a combination of symbols) to its index, with the list of them in order.
+#[derive(Debug)]
+pub struct ProfileInterner<P = super::Profile> {
     hasher: foldhash::fast::RandomState,
     index: hashbrown::HashTable<u32>,
-    list: Vec<super::Profile>,
-    /// The last profile interned, which the next event often shares.
+    list: Vec<P>,
+    /// The last one interned, which the next event often shares.
     last: Option<u32>,
 }
 
-impl ProfileInterner {
+impl<P> Default for ProfileInterner<P> {
+    fn default() -> Self {
+        Self { hasher: Default::default(), index: Default::default(), list: Vec::new(), last: None }
+    }
+}
+
+impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
     /// An interner that goes on from `list` (a consumer holds it already).
-    pub fn resume(list: &[super::Profile]) -> Self {
+    pub fn resume(list: &[P]) -> Self {
         let mut out = Self::default();
         for p in list {
             out.intern(p);
@@ -318,7 +324,7 @@ impl ProfileInterner {
     }
 
     /// The index of `p`, added at the end if new.
-    pub fn intern(&mut self, p: &super::Profile) -> u32 {
+    pub fn intern(&mut self, p: &P) -> u32 {
         if let Some(i) = self.last.filter(|&i| self.list[i as usize] == *p) {
             return i;
         }
@@ -337,15 +343,15 @@ impl ProfileInterner {
         self.last = Some(i);
         i
     }
-    /// The profile at index `i`.
-    pub fn get(&self, i: u32) -> &super::Profile {
+    /// The combination at index `i`.
+    pub fn get(&self, i: u32) -> &P {
         &self.list[i as usize]
     }
-    /// How many distinct profiles there are.
+    /// How many distinct combinations there are.
     pub fn len(&self) -> usize {
         self.list.len()
     }
-    /// Whether no profile is interned.
+    /// Whether none is interned.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

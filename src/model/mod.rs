@@ -21,8 +21,9 @@ pub use events::EventStore;
 pub use id::{IdBits, IdShape, IdStr};
 pub use intern::{Interner, Sym, SymTable, EMPTY};
 
-/// Fields stored as interned symbols. The first [`OWN_FIELDS`] vary from event to event and
-/// are kept in each [`Event`]; the rest repeat together (an API call's name and source, a
+/// Fields stored as interned symbols. The first [`CALLER_FIELDS`] say who called and are kept
+/// once per distinct combination, the event's [`Caller`]; the next [`OWN_FIELDS`] vary from
+/// event to event and are kept in each [`Event`]; the rest repeat together (an API call's name and source, a
 /// region, an account, an error code…) and are kept once per distinct combination, the
 /// event's [`Profile`]: a million events of an account have tens of thousands of those.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,16 +61,25 @@ pub enum SymField {
 
 /// How many fields are interned.
 pub const SYM_FIELDS: usize = 14;
-/// Fields kept in each event: [`SymField`]s below this.
-pub const OWN_FIELDS: usize = 5;
-/// How many fields an event's profile holds.
-pub const PROFILE_FIELDS: usize = SYM_FIELDS - OWN_FIELDS;
+/// Fields of who called, kept once per distinct combination (an event's [`Caller`]):
+/// [`SymField`]s below this. A principal keeps its ARN and, mostly, a handful of access keys,
+/// so a million events have some hundred thousand callers where they have a million events.
+pub const CALLER_FIELDS: usize = 3;
+/// Fields kept in each event: the [`SymField`]s after the caller's, below
+/// [`CALLER_FIELDS`]` + OWN_FIELDS` (the source address and the user agent).
+pub const OWN_FIELDS: usize = 2;
+/// How many fields an event's profile holds: the rest.
+pub const PROFILE_FIELDS: usize = SYM_FIELDS - CALLER_FIELDS - OWN_FIELDS;
 /// The symbols of an event's profile fields, in [`SymField`] order from [`SymField::Name`].
 pub type Profile = [Sym; PROFILE_FIELDS];
+/// The symbols of an event's caller fields, in [`SymField`] order from [`SymField::Principal`].
+pub type Caller = [Sym; CALLER_FIELDS];
 
 /// Where a field is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
+    /// Kept in the event's caller, at this index.
+    Caller(usize),
     /// Kept in each event, at this index of [`Event::own`].
     Own(usize),
     /// Kept in the event's profile, at this index.
@@ -81,10 +91,12 @@ impl SymField {
     /// Where the field is kept.
     pub const fn slot(self) -> Slot {
         let i = self as usize;
-        if i < OWN_FIELDS {
-            Slot::Own(i)
+        if i < CALLER_FIELDS {
+            Slot::Caller(i)
+        } else if i < CALLER_FIELDS + OWN_FIELDS {
+            Slot::Own(i - CALLER_FIELDS)
         } else {
-            Slot::Profile(i - OWN_FIELDS)
+            Slot::Profile(i - CALLER_FIELDS - OWN_FIELDS)
         }
     }
 }
@@ -203,7 +215,7 @@ pub const FLAG_TEXT_PASSED: u8 = 32;
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 
-/// One loaded event: 88 bytes, a million of them in 88 MB. The default is an event at time 0
+/// One loaded event: 80 bytes, a million of them in 80 MB. The default is an event at time 0
 /// with no field, id or resource, its record empty at the start of the first file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Event {
@@ -211,7 +223,9 @@ pub struct Event {
     pub time: i64,
     /// Index in the store's profile table.
     pub profile: u32,
-    /// The fields below [`OWN_FIELDS`].
+    /// Index in the store's caller table.
+    pub caller: u32,
+    /// The fields kept in the event (see [`Slot::Own`]).
     pub own: [Sym; OWN_FIELDS],
     /// The eventID in compact form (its shape in [`Event::id_shapes`]).
     pub event_id: IdBits,
@@ -279,7 +293,7 @@ mod tests {
     #[test]
     fn event_stays_small() {
         // A million of them are the bulk of a loaded archive's memory.
-        assert_eq!(std::mem::size_of::<super::Event>(), 88);
+        assert_eq!(std::mem::size_of::<super::Event>(), 80);
         assert_eq!(std::mem::size_of::<super::RawLoc>(), 12);
     }
 }

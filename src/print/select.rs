@@ -2,8 +2,8 @@
 //! so each batch is checked as it arrives and only the events that match are kept, each in
 //! the bytes its output and its order need; the store holds no event, and the strings of the
 //! resource index (and the detection hits) are dropped once their batch is checked. Printing
-//! every record of a million events holds 20 bytes an event (64 for CSV and a table) instead
-//! of the store's 88 and its resource index.
+//! every record of a million events holds 20 bytes an event (56 for CSV and a table) instead
+//! of the store's 80 and its resource index.
 
 use crate::model::events::sort_by_key;
 use crate::model::raw::RawReader;
@@ -13,13 +13,14 @@ use crate::sigma::RuleSet;
 use std::sync::Arc;
 
 /// An event that matched, as `print` writes it: its time and record (every format), its
-/// interned fields and eventID (the table and CSV columns). 64 bytes.
+/// interned fields and eventID (the table and CSV columns). 56 bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Row {
     time: i64,
     event_id: IdBits,
     loc: RawLoc,
     profile: u32,
+    caller: u32,
     own: [Sym; OWN_FIELDS],
     id_shapes: u8,
 }
@@ -31,6 +32,7 @@ impl Row {
             event_id: ev.event_id,
             loc: ev.loc,
             profile: ev.profile,
+            caller: ev.caller,
             own: ev.own,
             // The eventID's shape; the requestID is not kept.
             id_shapes: ev.id_shapes & 0x0f,
@@ -43,6 +45,7 @@ impl Row {
         Event {
             time: self.time,
             profile: self.profile,
+            caller: self.caller,
             own: self.own,
             event_id: self.event_id,
             loc: self.loc,
@@ -148,8 +151,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_are_64_and_20_bytes() {
-        assert_eq!(std::mem::size_of::<Row>(), 64);
+    fn rows_are_56_and_20_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 56);
         assert_eq!(std::mem::size_of::<RecordRow>(), 20);
     }
 

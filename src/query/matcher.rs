@@ -143,14 +143,17 @@ impl SymVerdicts {
 #[derive(Clone, Debug)]
 enum Check {
     /// A pattern on interned fields: those kept in the event (`own`, indices into
-    /// [`Event::own`]) are decided per symbol, those kept in the profile (`prof`, indices into a
-    /// [`crate::model::Profile`]) once per profile, from the verdicts of its symbols.
+    /// [`Event::own`]) are decided per symbol, those kept in the caller (`caller`, indices into a
+    /// [`crate::model::Caller`]) once per caller and those kept in the profile (`prof`, indices
+    /// into a [`crate::model::Profile`]) once per profile, from the verdicts of its symbols.
     Syms {
+        caller: Vec<usize>,
         own: Vec<usize>,
         prof: Vec<usize>,
         /// Whether the term also searches the event's resource index.
         resources: bool,
         verdicts: SymVerdicts,
+        callers: SymVerdicts,
         profiles: SymVerdicts,
         pat: Pattern,
     },
@@ -203,14 +206,24 @@ fn sym_fields(f: Field) -> &'static [SymField] {
 
 /// A [`Check::Syms`] on `fields`.
 fn syms_check(fields: &[SymField], resources: bool, pat: Pattern) -> Check {
-    let (mut own, mut prof) = (Vec::new(), Vec::new());
+    let (mut caller, mut own, mut prof) = (Vec::new(), Vec::new(), Vec::new());
     for f in fields {
         match f.slot() {
+            Slot::Caller(i) => caller.push(i),
             Slot::Own(i) => own.push(i),
             Slot::Profile(i) => prof.push(i),
         }
     }
-    Check::Syms { own, prof, resources, verdicts: SymVerdicts::default(), profiles: SymVerdicts::default(), pat }
+    Check::Syms {
+        caller,
+        own,
+        prof,
+        resources,
+        verdicts: SymVerdicts::default(),
+        callers: SymVerdicts::default(),
+        profiles: SymVerdicts::default(),
+        pat,
+    }
 }
 
 /// What the matcher needs besides the event: the store's tables and the raw records.
@@ -378,8 +391,9 @@ impl Matcher {
     /// before matching events that may use new symbols or profiles.
     pub fn prepare(&mut self, store: &EventStore) {
         for t in &mut self.terms {
-            if let Check::Syms { verdicts, profiles, .. } = &mut t.check {
+            if let Check::Syms { verdicts, callers, profiles, .. } = &mut t.check {
                 verdicts.extend(store.syms.len());
+                callers.extend(store.callers.len());
                 profiles.extend(store.profiles.len());
             }
         }
@@ -401,8 +415,13 @@ impl Matcher {
     fn check(&self, c: &Check, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         let store = ctx.store;
         match c {
-            Check::Syms { own, prof, resources, verdicts, profiles, pat } => {
+            Check::Syms { caller, own, prof, resources, verdicts, callers, profiles, pat } => {
                 own.iter().any(|&i| verdicts.get(ev.own[i], &store.syms, pat))
+                    || (!caller.is_empty()
+                        && callers.get_or(ev.caller, || {
+                            let c = &store.callers[ev.caller as usize];
+                            caller.iter().any(|&k| verdicts.get(c[k], &store.syms, pat))
+                        }))
                     || (!prof.is_empty()
                         && profiles.get_or(ev.profile, || {
                             let p = &store.profiles[ev.profile as usize];

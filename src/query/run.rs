@@ -496,6 +496,7 @@ pub fn filter_par(m: &Matcher, store: &EventStore, raw: &RawReader, indices: &[u
 /// One lane's counts: per event-own facet field and symbol, per profile, per time bucket.
 struct Counts {
     own: Vec<Vec<u32>>,
+    callers: Vec<u32>,
     profiles: Vec<u32>,
     buckets: Vec<u32>,
 }
@@ -524,19 +525,23 @@ pub fn summarize_unless(
         }
         view_bounds(&s, view, facets)
     };
-    // Facets of profile fields are counted per profile and summed per value at the end; the
-    // others per symbol.
+    // Facets of caller and profile fields are counted per caller or profile and summed per
+    // value at the end; the others per symbol.
     let own_facets: Vec<usize> = FACETS
         .iter()
         .filter_map(|(f, _)| match f.slot() {
             Slot::Own(i) => Some(i),
-            Slot::Profile(_) => None,
+            Slot::Caller(_) | Slot::Profile(_) => None,
         })
         .collect();
     let acc = count(store, view, sizes, &own_facets, &timeline, abort)?;
     timeline.counts = acc.buckets;
     let s = store.read();
-    if s.events.len() < sizes.events || s.syms.len() < sizes.syms || s.profiles.len() < sizes.profiles {
+    if s.events.len() < sizes.events
+        || s.syms.len() < sizes.syms
+        || s.profiles.len() < sizes.profiles
+        || s.callers.len() < sizes.callers
+    {
         return None;
     }
     let mut own_counts = acc.own.into_iter();
@@ -548,6 +553,17 @@ pub fn summarize_unless(
                 Slot::Own(_) => {
                     let c = own_counts.next().unwrap_or_default();
                     c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as Sym, n)).collect()
+                }
+                Slot::Caller(k) => {
+                    let mut by_sym: foldhash::HashMap<Sym, u32> = Default::default();
+                    for (c, &n) in acc.callers.iter().enumerate().filter(|(_, &n)| n > 0) {
+                        let c = &s.callers[c];
+                        // The principal facet counts a principal by its ARN where the event
+                        // has one, so that same-named users of different accounts stay apart.
+                        let sym = if field == SymField::Principal { caller_principal_key(c) } else { c[k] };
+                        *by_sym.entry(sym).or_default() += n;
+                    }
+                    by_sym.into_iter().collect()
                 }
                 Slot::Profile(k) => {
                     let mut by_sym: foldhash::HashMap<Sym, u32> = Default::default();
@@ -574,6 +590,7 @@ pub fn summarize_unless(
 #[derive(Clone, Copy)]
 struct Sizes {
     syms: usize,
+    callers: usize,
     profiles: usize,
     events: usize,
 }
@@ -588,8 +605,8 @@ fn view_bounds(s: &EventStore, view: &[u32], facets: bool) -> (Sizes, Timeline) 
     if let (Some(lo), Some(hi)) = (lo, hi) {
         timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
     }
-    let (syms, profiles) = if facets { (s.syms.len(), s.profiles.len()) } else { (0, 0) };
-    (Sizes { syms, profiles, events: s.events.len() }, timeline)
+    let (syms, callers, profiles) = if facets { (s.syms.len(), s.callers.len(), s.profiles.len()) } else { (0, 0, 0) };
+    (Sizes { syms, callers, profiles, events: s.events.len() }, timeline)
 }
 
 /// Counts the view's events per own-field symbol, per profile and per time bucket, split
@@ -611,6 +628,7 @@ fn count(
     let lanes = rayon::current_num_threads().max(1);
     let empty = || Counts {
         own: own_facets.iter().map(|_| vec![0u32; sizes.syms]).collect(),
+        callers: vec![0u32; sizes.callers],
         profiles: vec![0u32; sizes.profiles],
         buckets: vec![0u32; t.counts.len()],
     };
@@ -653,6 +671,7 @@ fn count(
         for (a, part) in acc.own.iter_mut().zip(c.own) {
             a.iter_mut().zip(part).for_each(|(a, p)| *a += p);
         }
+        acc.callers.iter_mut().zip(c.callers).for_each(|(a, p)| *a += p);
         acc.profiles.iter_mut().zip(c.profiles).for_each(|(a, p)| *a += p);
         acc.buckets.iter_mut().zip(c.buckets).for_each(|(a, p)| *a += p);
     }
@@ -662,15 +681,13 @@ fn count(
 impl Counts {
     #[inline]
     fn add(&mut self, ev: &crate::model::Event, own_facets: &[usize], t: &Timeline) {
-        const PRINCIPAL: usize = SymField::Principal as usize;
-        const ARN: usize = SymField::Arn as usize;
         for (k, &i) in own_facets.iter().enumerate() {
-            // The principal facet counts a principal by its ARN where the event has one, so
-            // that same-named users of different accounts stay apart.
-            let sym = if i == PRINCIPAL && ev.own[ARN] != crate::model::EMPTY { ev.own[ARN] } else { ev.own[i] };
-            if let Some(n) = self.own[k].get_mut(sym as usize) {
+            if let Some(n) = self.own[k].get_mut(ev.own[i] as usize) {
                 *n += 1;
             }
+        }
+        if let Some(n) = self.callers.get_mut(ev.caller as usize) {
+            *n += 1;
         }
         if let Some(n) = self.profiles.get_mut(ev.profile as usize) {
             *n += 1;
@@ -678,6 +695,18 @@ impl Counts {
         if let Some(b) = t.bucket(ev.time) {
             self.buckets[b] += 1;
         }
+    }
+}
+
+/// What the principal facet counts a caller under: its ARN, else its principal's name.
+fn caller_principal_key(c: &crate::model::Caller) -> Sym {
+    // The caller's fields are the first of the symbol fields, at their own indices.
+    const ARN: usize = SymField::Arn as usize;
+    const PRINCIPAL: usize = SymField::Principal as usize;
+    if c[ARN] != crate::model::EMPTY {
+        c[ARN]
+    } else {
+        c[PRINCIPAL]
     }
 }
 
@@ -866,7 +895,12 @@ mod tests {
             .map(|i| Event { time: i as i64 * 1000, loc: RawLoc::new(0, i as u32, 1, false), ..Event::default() })
             .collect();
         let s = SharedStore::default();
-        *s.write() = EventStore { events, profiles: vec![Default::default()], ..Default::default() };
+        *s.write() = EventStore {
+            events,
+            profiles: vec![Default::default()],
+            callers: vec![Default::default()],
+            ..Default::default()
+        };
         s
     }
 

@@ -11,7 +11,7 @@ use crate::model::detect::BatchHits;
 use crate::model::events::Batch;
 use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
-use crate::model::{IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
+use crate::model::{Caller, IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
 use std::sync::Arc;
 
 /// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub struct Ingest<'a> {
     pub(super) interner: Interner,
     profiles: ProfileInterner,
+    callers: ProfileInterner<Caller>,
     /// Totals including what is pending, so offsets in pending events are global.
     strings_len: u64,
     res_len: u64,
@@ -43,6 +44,7 @@ pub(super) struct Prior {
     /// The symbols' table, as the consumer mirrors it.
     pub(super) syms: crate::model::SymTable,
     pub(super) profiles: Vec<crate::model::Profile>,
+    pub(super) callers: Vec<Caller>,
     /// Bytes of the arena of unusual ids, and references of the resource index.
     pub(super) strings_len: u64,
     pub(super) res_len: u64,
@@ -75,6 +77,7 @@ impl<'a> Ingest<'a> {
         Ingest {
             interner: Interner::default(),
             profiles: ProfileInterner::default(),
+            callers: ProfileInterner::default(),
             strings_len: 0,
             res_len: 0,
             seen: Seen::default(),
@@ -95,6 +98,7 @@ impl<'a> Ingest<'a> {
         Ingest {
             interner: Interner::resume(prior.syms),
             profiles: ProfileInterner::resume(&prior.profiles),
+            callers: ProfileInterner::resume(&prior.callers),
             strings_len: prior.strings_len,
             res_len: prior.res_len,
             seen: prior.seen,
@@ -144,9 +148,10 @@ impl<'a> Ingest<'a> {
                 events.map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)).collect::<Vec<bool>>()
             },
         );
-        // Local profiles to global ones, as events use them (the profile of events that were
-        // all duplicates is not added).
+        // Local profiles and callers to global ones, as events use them (those of events that
+        // were all duplicates are not added).
         let mut premap = vec![u32::MAX; local.profiles.len()];
+        let mut cremap = vec![u32::MAX; local.callers.len()];
         let uniq_base = self.strings_len as u32;
         let (mut dups, mut untimed) = (0, 0);
         let mut kept_uniq = String::new();
@@ -189,6 +194,16 @@ impl<'a> Ingest<'a> {
                 }
             }
             ev.profile = *global;
+            let global = &mut cremap[ev.caller as usize];
+            if *global == u32::MAX {
+                let c = local.callers.get(ev.caller).map(|s| remap[s as usize]);
+                let before = self.callers.len();
+                *global = self.callers.intern(&c);
+                if self.callers.len() > before {
+                    self.pending.new_callers.push(c);
+                }
+            }
+            ev.caller = *global;
             let mut copy = |r: StrRef| {
                 let s = &local.uniq[r.off as usize..(r.off + r.len) as usize];
                 let off = uniq_base + kept_uniq.len() as u32;
@@ -333,7 +348,11 @@ impl<'a> Ingest<'a> {
 
     /// Everything taken since the last flush, ready to apply to an [`EventStore`](crate::model::EventStore).
     pub fn flush(&mut self) -> Option<Batch> {
-        if self.pending.events.is_empty() && !self.interner.has_new() && self.pending.new_profiles.is_empty() {
+        if self.pending.events.is_empty()
+            && !self.interner.has_new()
+            && self.pending.new_profiles.is_empty()
+            && self.pending.new_callers.is_empty()
+        {
             return None;
         }
         let mut batch = std::mem::take(&mut self.pending);

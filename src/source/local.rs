@@ -9,8 +9,9 @@ use crate::model::record::RecordFields;
 use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
 use crate::model::time::parse_event_time;
 use crate::model::{
-    id, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, FLAG_ERROR, FLAG_MORE_RESOURCES, FLAG_READONLY,
-    FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, NO_TIME, OWN_FIELDS, SYM_FIELDS,
+    id, Caller, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, CALLER_FIELDS, FLAG_ERROR,
+    FLAG_MORE_RESOURCES, FLAG_READONLY, FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, NO_TIME, OWN_FIELDS,
+    SYM_FIELDS,
 };
 use crate::query::matcher::LoadTerms;
 use crate::sigma::{RuleSet, SummaryFields};
@@ -37,6 +38,8 @@ pub(super) struct LocalBatch {
     pub(super) res: Vec<Sym>,
     /// Profiles of local symbols; events point into it.
     pub(super) profiles: ProfileInterner,
+    /// Callers of local symbols; events point into it.
+    pub(super) callers: ProfileInterner<Caller>,
     pub(super) events: Vec<Event>,
     /// Per event: hash of the eventID (0: none) and of the raw bytes.
     pub(super) hashes: Vec<(u64, u64)>,
@@ -80,6 +83,7 @@ impl LocalBatch {
             uniq: String::new(),
             res: Vec::with_capacity(records),
             profiles: ProfileInterner::default(),
+            callers: ProfileInterner::default(),
             events: Vec::with_capacity(records),
             hashes: Vec::with_capacity(records),
             dups: 0,
@@ -235,13 +239,14 @@ impl LocalBatch {
         self.last[f as usize] = sym;
         sym
     }
-    /// An event's own symbols and its profile's index, from its symbols by [`SymField`].
-    fn split(&mut self, syms: &[Sym; SYM_FIELDS]) -> ([Sym; OWN_FIELDS], u32) {
-        let mut own = [0; OWN_FIELDS];
-        own.copy_from_slice(&syms[..OWN_FIELDS]);
-        let mut profile: Profile = Default::default();
-        profile.copy_from_slice(&syms[OWN_FIELDS..]);
-        (own, self.profiles.intern(&profile))
+    /// An event's caller's index, own symbols and profile's index, from its symbols by
+    /// [`SymField`].
+    fn split(&mut self, syms: &[Sym; SYM_FIELDS]) -> (u32, [Sym; OWN_FIELDS], u32) {
+        let (caller, rest) = syms.split_at(CALLER_FIELDS);
+        let (own, profile) = rest.split_at(OWN_FIELDS);
+        let caller: Caller = caller.try_into().expect("caller fields");
+        let profile: Profile = profile.try_into().expect("profile fields");
+        (self.callers.intern(&caller), own.try_into().expect("own fields"), self.profiles.intern(&profile))
     }
     /// An id in its compact form, or as text in the batch's arena.
     fn id(&mut self, s: &str) -> (IdShape, IdBits) {
@@ -400,7 +405,7 @@ impl LocalBatch {
             }
             *slot = (id_hash, rest.raw_hash);
         }
-        let (own, profile) = self.split(syms);
+        let (caller, own, profile) = self.split(syms);
         let (event_shape, event_id) = match encoded {
             Some(e) => e,
             None => self.id(event_text),
@@ -410,6 +415,7 @@ impl LocalBatch {
         self.events.push(Event {
             time: rest.time,
             profile,
+            caller,
             own,
             event_id,
             request_id,

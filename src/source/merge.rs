@@ -12,7 +12,7 @@ use super::lookup::LiveCmd;
 use super::{LoadStats, SourceMsg};
 use crate::model::events::Batch;
 use crate::model::intern::{Interner, ProfileInterner, SymTable};
-use crate::model::{IdBits, IdShape, Profile, Sym};
+use crate::model::{Caller, IdBits, IdShape, Profile, Sym};
 use tokio::sync::mpsc;
 
 /// Several sources run at once, delivered as one.
@@ -120,6 +120,8 @@ struct Part {
     sym_map: Vec<Sym>,
     /// Part profile to merged profile.
     profile_map: Vec<u32>,
+    /// Its callers' indices in the merged table, by its own.
+    caller_map: Vec<u32>,
     /// Part input number to merged input number.
     file_map: Vec<u32>,
     /// The part's own totals so far: bytes of id strings, resources.
@@ -134,6 +136,7 @@ struct Merge {
     parts: Vec<Part>,
     interner: Interner,
     profiles: ProfileInterner,
+    callers: ProfileInterner<Caller>,
     files: u32,
     strings_len: u64,
     resources_len: u64,
@@ -145,6 +148,7 @@ impl Merge {
             syms: SymTable::default(),
             sym_map: vec![0],
             profile_map: Vec::new(),
+            caller_map: Vec::new(),
             file_map: Vec::new(),
             strings_len: 0,
             resources_len: 0,
@@ -155,6 +159,7 @@ impl Merge {
             parts: (0..n).map(|_| part()).collect(),
             interner: Interner::default(),
             profiles: ProfileInterner::default(),
+            callers: ProfileInterner::default(),
             files: 0,
             strings_len: 0,
             resources_len: 0,
@@ -219,6 +224,14 @@ impl Merge {
                 out.new_profiles.push(merged);
             }
         }
+        for c in batch.new_callers {
+            let merged: Caller = c.map(map);
+            let before = self.callers.len();
+            part.caller_map.push(self.callers.intern(&merged));
+            if self.callers.len() > before {
+                out.new_callers.push(merged);
+            }
+        }
         // Offsets into the part's strings and resources move by the difference of the totals.
         let string_shift = self.strings_len as i64 - part.strings_len as i64;
         let resource_shift = self.resources_len as i64 - part.resources_len as i64;
@@ -241,6 +254,7 @@ impl Merge {
                 *s = map(*s);
             }
             ev.profile = part.profile_map.get(ev.profile as usize).copied().unwrap_or(0);
+            ev.caller = part.caller_map.get(ev.caller as usize).copied().unwrap_or(0);
             if ev.event_id_shape() == IdShape::Text {
                 ev.event_id = shift_text(ev.event_id);
             }

@@ -22,15 +22,15 @@ use crate::model::events::Batch;
 use crate::model::intern::SymBatch;
 use crate::model::raw::SourceFile;
 use crate::model::wire::{self, put_str, Reader};
-use crate::model::{Event, IdBits, Profile, RawLoc, PROFILE_FIELDS};
+use crate::model::{Event, IdBits, RawLoc, Sym};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The encoding's version: part of a stored load's name, so another version is never read.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// Bytes of one encoded event.
-const EVENT_BYTES: usize = 86;
+const EVENT_BYTES: usize = 78;
 /// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
 const IN_FLIGHT: usize = 2;
 /// How long a batch read back waits for the consumer to apply earlier ones, at most (a
@@ -110,6 +110,7 @@ fn get_problem(r: &mut Reader<'_>) -> Option<Problem> {
 fn put_event(out: &mut Vec<u8>, e: &Event) {
     out.extend(e.time.to_le_bytes());
     out.extend(e.profile.to_le_bytes());
+    out.extend(e.caller.to_le_bytes());
     for s in e.own {
         out.extend(s.to_le_bytes());
     }
@@ -134,27 +135,47 @@ fn get_event(b: &[u8]) -> Event {
     Event {
         time: u64_at(0) as i64,
         profile: u32_at(8),
-        own: [u32_at(12), u32_at(16), u32_at(20), u32_at(24), u32_at(28)],
-        event_id: IdBits { hi: u64_at(32), lo: u64_at(40) },
-        request_id: IdBits { hi: u64_at(48), lo: u64_at(56) },
-        res_start: u32_at(64),
-        res_len: u16_at(68),
-        par_len: u16_at(70),
-        loc: RawLoc::from_len_bits(u32_at(72), u32_at(76), u32_at(80)),
-        flags: b[84],
-        id_shapes: b[85],
+        caller: u32_at(12),
+        own: [u32_at(16), u32_at(20)],
+        event_id: IdBits { hi: u64_at(24), lo: u64_at(32) },
+        request_id: IdBits { hi: u64_at(40), lo: u64_at(48) },
+        res_start: u32_at(56),
+        res_len: u16_at(60),
+        par_len: u16_at(62),
+        loc: RawLoc::from_len_bits(u32_at(64), u32_at(68), u32_at(72)),
+        flags: b[76],
+        id_shapes: b[77],
     }
+}
+
+/// Profiles or callers: their count, then their symbols.
+fn put_sym_arrays<const N: usize>(out: &mut Vec<u8>, list: &[[Sym; N]]) {
+    out.extend((list.len() as u32).to_le_bytes());
+    for s in list.iter().flatten() {
+        out.extend(s.to_le_bytes());
+    }
+}
+
+fn get_sym_arrays<const N: usize>(r: &mut Reader<'_>) -> Option<Vec<[Sym; N]>> {
+    let n = r.count(N * 4)?;
+    let bytes = r.bytes(n * N * 4)?;
+    Some(
+        bytes
+            .chunks_exact(N * 4)
+            .map(|p| {
+                let mut out = [0; N];
+                out.iter_mut().zip(wire::u32s(p)).for_each(|(o, s)| *o = s);
+                out
+            })
+            .collect(),
+    )
 }
 
 fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
     put_stats(out, stats);
     b.new_syms.encode(out);
-    out.extend((b.new_profiles.len() as u32).to_le_bytes());
-    for p in &b.new_profiles {
-        for s in p {
-            out.extend(s.to_le_bytes());
-        }
-    }
+    put_sym_arrays(out, &b.new_profiles);
+    put_sym_arrays(out, &b.new_callers);
     put_str(out, &b.strings);
     out.extend((b.resources.len() as u32).to_le_bytes());
     for s in &b.resources {
@@ -170,22 +191,15 @@ fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
 fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
     let stats = get_stats(r)?;
     let new_syms = Box::new(SymBatch::decode(r)?);
-    let n = r.count(PROFILE_FIELDS * 4)?;
-    let profiles = r.bytes(n * PROFILE_FIELDS * 4)?;
-    let new_profiles = profiles
-        .chunks_exact(PROFILE_FIELDS * 4)
-        .map(|p| {
-            let mut out: Profile = [0; PROFILE_FIELDS];
-            out.iter_mut().zip(wire::u32s(p)).for_each(|(o, s)| *o = s);
-            out
-        })
-        .collect();
+    let new_profiles = get_sym_arrays(r)?;
+    let new_callers = get_sym_arrays(r)?;
     let strings = r.string()?.to_string();
     let n = r.count(4)?;
     let resources = wire::u32s(r.bytes(n * 4)?).collect();
     let n = r.count(EVENT_BYTES)?;
     let events = r.bytes(n * EVENT_BYTES)?.chunks_exact(EVENT_BYTES).map(get_event).collect();
-    let batch = Batch { new_syms, new_profiles, strings, resources, events, detections: None, in_flight: None };
+    let batch =
+        Batch { new_syms, new_profiles, new_callers, strings, resources, events, detections: None, in_flight: None };
     Some((batch, stats))
 }
 
@@ -420,6 +434,7 @@ impl Holding {
     fn add(&mut self, b: &Batch) {
         self.prior.syms.extend((*b.new_syms).clone());
         self.prior.profiles.extend_from_slice(&b.new_profiles);
+        self.prior.callers.extend_from_slice(&b.new_callers);
         self.arena.push_str(&b.strings);
         self.prior.strings_len += b.strings.len() as u64;
         self.prior.res_len += b.resources.len() as u64;
