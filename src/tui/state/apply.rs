@@ -65,13 +65,13 @@ impl State {
             Some(ev) if !follow_top => {
                 let store = self.events.store.read();
                 let key = store.events[ev as usize].order_key();
-                let pos = self.events.view.partition_point(|&i| store.events[i as usize].order_key() < key);
+                let pos = self.events.view().partition_point(|&i| store.events[i as usize].order_key() < key);
                 drop(store);
-                self.list.follow(self.view_pos(pos.min(self.events.view.len().saturating_sub(1))));
+                self.list.follow(self.view_pos(pos.min(self.events.view().len().saturating_sub(1))));
             }
             _ => self.list.select_top(),
         }
-        self.list.clamp(self.events.view.len());
+        self.list.clamp(self.events.view().len());
         self.sync_detail();
     }
 

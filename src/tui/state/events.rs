@@ -61,8 +61,12 @@ pub struct Events {
     pub(crate) raw: Arc<RawReader>,
     /// Every event, newest first.
     pub(crate) order: Vec<u32>,
-    /// The events that match the filter, newest first.
-    pub(crate) view: Vec<u32>,
+    /// The events that match the filter, newest first, unless `all` (see [`Events::view`]).
+    view: Vec<u32>,
+    /// The filter in force has no term and its run is done: the view is every event, and
+    /// `view` is left empty rather than a second copy of `order` (4 bytes an event) merged
+    /// into again with every batch.
+    all: bool,
     /// The matcher of the run in force (the list highlights what its bare words matched).
     pub(crate) matcher: Matcher,
     /// Counts changes of the view, so a summary can say which view it describes.
@@ -78,10 +82,21 @@ impl Events {
             raw,
             order: Vec::new(),
             view: Vec::new(),
+            // The run in force is the empty filter's, done.
+            all: true,
             matcher: Matcher::default(),
             view_version: 0,
             run: FilterRun::finished(),
             worker,
+        }
+    }
+
+    /// The events that match the filter in force, newest first.
+    pub(crate) fn view(&self) -> &[u32] {
+        if self.all {
+            &self.order
+        } else {
+            &self.view
         }
     }
 
@@ -95,7 +110,7 @@ impl Events {
         // A narrower filter only needs to look at what the last one matched (once that is
         // all in the view: new events still with the worker are not).
         let base = if self.run.done && self.run.pending == 0 && run::narrows(&self.run.query, &q) {
-            Arc::new(self.view.clone())
+            Arc::new(self.view().to_vec())
         } else {
             Arc::new(self.order.clone())
         };
@@ -112,7 +127,7 @@ impl Events {
         use crate::query::{Field, Op, Term, TermKind};
         if !self.run.submitted
             || !self.run.done
-            || !self.view.is_empty()
+            || !self.view().is_empty()
             || self.run.text_hint.is_some()
             || self.order.is_empty()
         {
@@ -183,6 +198,7 @@ impl Events {
         run.done = done;
         if first {
             self.view.clear();
+            self.all = false;
         }
         if run.extra.is_empty() {
             self.view.extend_from_slice(&matched);
@@ -197,6 +213,11 @@ impl Events {
             // What was streamed is the view now; no need to keep a second copy.
             run.streamed = Vec::new();
             run.extra = Vec::new();
+            if self.matcher.is_empty() {
+                // Every event: the view is `order`.
+                self.all = true;
+                self.view = Vec::new();
+            }
         }
         self.view_version += 1;
         Some(Part { first })
@@ -232,7 +253,9 @@ impl Events {
             return false;
         }
         let store = self.store.read();
-        if self.run.done {
+        if self.all {
+            // `order` has them already.
+        } else if self.run.done {
             store.merge_sorted(&mut self.view, matched);
         } else {
             // The worker's base predates these events: keep them beside its results.
@@ -248,7 +271,7 @@ impl Events {
 
     /// Asks the worker for the facets and the timeline of the view.
     pub(crate) fn ask_summary(&self, facets: bool) {
-        let job = SummaryJob { version: self.view_version, view: Arc::new(self.view.clone()), facets };
+        let job = SummaryJob { version: self.view_version, view: Arc::new(self.view().to_vec()), facets };
         self.worker.submit(Job::Summary(job));
     }
 
@@ -276,6 +299,7 @@ impl Events {
         self.raw.clear();
         self.order.clear();
         self.view.clear();
+        self.all = false;
         self.view_version += 1;
         let (q, m) = (std::mem::take(&mut self.run.query), self.matcher.clone());
         self.start(q, m, None);

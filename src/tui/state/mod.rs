@@ -304,7 +304,7 @@ impl State {
 
     /// The events that match the filter, newest first.
     pub fn view(&self) -> &[u32] {
-        &self.events.view
+        self.events.view()
     }
 
     /// Every event, newest first.
@@ -321,17 +321,17 @@ impl State {
     }
 
     pub fn selected_event(&self) -> Option<u32> {
-        if self.list.selected >= self.events.view.len() {
+        if self.list.selected >= self.events.view().len() {
             return None;
         }
-        self.events.view.get(self.view_pos(self.list.selected)).copied()
+        self.events.view().get(self.view_pos(self.list.selected)).copied()
     }
 
     /// The place in the view (newest first) of the list's row `row`, and the other way round:
     /// the list shows the view reversed when the oldest come first.
     pub fn view_pos(&self, row: usize) -> usize {
         if self.oldest_first {
-            self.events.view.len().saturating_sub(1).saturating_sub(row)
+            self.events.view().len().saturating_sub(1).saturating_sub(row)
         } else {
             row
         }
@@ -432,7 +432,7 @@ impl State {
     /// beyond what is on screen.
     pub fn wants_more(&self) -> bool {
         (self.live.as_ref().is_some_and(|l| l.fetching()) || (self.log_groups && !self.load.done))
-            && self.events.view.len() < self.view_pos(self.list.selected) + 3 * self.list.height.max(10) + 100
+            && self.events.view().len() < self.view_pos(self.list.selected) + 3 * self.list.height.max(10) + 100
     }
 
     /// Whether the detail pane shows the newest event of a load that goes on: it changes with
@@ -789,11 +789,11 @@ impl State {
             }
             Pointer::Click { on: Focus::List, row } => {
                 self.focus = Focus::List;
-                if let Some(row) = row.filter(|&r| r < self.events.view.len()) {
+                if let Some(row) = row.filter(|&r| r < self.events.view().len()) {
                     self.filter.anchor = None;
                     self.events.run.keep = None;
                     self.list.selected = row;
-                    self.list.clamp(self.events.view.len());
+                    self.list.clamp(self.events.view().len());
                     self.sync_detail();
                 }
             }
@@ -824,7 +824,7 @@ impl State {
         }
         self.areas = layout(self.screen, self.panes());
         self.list.height = (self.areas.list.height.saturating_sub(3) as usize).max(1);
-        self.list.clamp(self.events.view.len());
+        self.list.clamp(self.events.view().len());
         self.fit_detail();
     }
 
@@ -853,7 +853,7 @@ impl State {
     fn move_selection(&mut self, action: &Action) {
         self.filter.anchor = None;
         self.events.run.keep = None;
-        self.list.step(action, self.events.view.len());
+        self.list.step(action, self.events.view().len());
         self.sync_detail();
     }
 
@@ -890,7 +890,7 @@ impl State {
     /// `overwrite`), once the filter has finished.
     fn export_view(&mut self, path: String, overwrite: bool) {
         if self.events.run.done {
-            self.effects.push(Effect::Export { path, events: Arc::new(self.events.view.clone()), overwrite });
+            self.effects.push(Effect::Export { path, events: Arc::new(self.events.view().to_vec()), overwrite });
         } else {
             self.notify("the filter is still running; export when it has finished");
         }

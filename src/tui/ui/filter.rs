@@ -48,7 +48,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                         "offline · {} · cache {} · matched {}",
                         live.plan,
                         thousands(st.cached),
-                        thousands(state.events.view.len())
+                        thousands(state.events.view().len())
                     )
                 } else {
                     format!(
@@ -56,7 +56,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
                         live.plan,
                         thousands(st.cached),
                         thousands(st.scanned),
-                        thousands(state.events.view.len())
+                        thousands(state.events.view().len())
                     )
                 };
                 if let Some(note) = st.cache_notes.last() {
@@ -69,7 +69,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
             }
             None => {
                 let total = state.events.store.read().len();
-                let mut s = format!("{} of {} events match", thousands(state.events.view.len()), thousands(total));
+                let mut s = format!("{} of {} events match", thousands(state.events.view().len()), thousands(total));
                 if !state.load.done {
                     s.push_str(" so far");
                 }

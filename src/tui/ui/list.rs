@@ -214,11 +214,11 @@ fn highlighted_cell(raw: &str, width: usize, style: Style, state: &State) -> Cel
 pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::List && state.popups.open.is_none();
     let order = if state.oldest_first { " · oldest first" } else { "" };
-    let mut title = format!(" Events · {}{order} ", super::thousands(state.events.view.len()));
+    let mut title = format!(" Events · {}{order} ", super::thousands(state.events.view().len()));
     if let Some((checked, total)) = state.filtering() {
         title = format!(
             " Events · {} · filtering {}/{} ",
-            super::thousands(state.events.view.len()),
+            super::thousands(state.events.view().len()),
             super::thousands(checked),
             super::thousands(total)
         );
@@ -229,7 +229,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if state.events.view.is_empty() {
+    if state.events.view().is_empty() {
         if state.live.as_ref().is_some_and(|l| l.query.is_some() && l.status.done) {
             // Live history came back empty: say why that may be.
             let msg = if state.problems.is_empty() {
@@ -274,9 +274,9 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
-    let end = (state.list.offset + rows_on_screen).min(state.events.view.len());
+    let end = (state.list.offset + rows_on_screen).min(state.events.view().len());
     let on_screen: Vec<u32> =
-        (state.list.offset.min(end)..end).map(|row| state.events.view[state.view_pos(row)]).collect();
+        (state.list.offset.min(end)..end).map(|row| state.events.view()[state.view_pos(row)]).collect();
     let all_cells: Vec<_> = on_screen
         .iter()
         .map(|&idx| {

@@ -105,7 +105,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
     let mut left: Vec<Span> = Vec::new();
     let total = state.events.store.read().len();
     left.push(Span::styled(
-        format!(" {}/{} events", thousands(state.events.view.len()), thousands(total)),
+        format!(" {}/{} events", thousands(state.events.view().len()), thousands(total)),
         theme::title(false),
     ));
     let st = &state.load.stats;
@@ -137,7 +137,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
         if let Some(w) = ls.regions.iter().find_map(|r| r.waiting.as_ref().map(|w| format!("{}: {w}", r.region))) {
             left.push(Span::styled(format!(" · {}", crate::sanitize::sanitize(&w)), theme::write()));
         }
-        if live.status.done && state.events.view.is_empty() && state.problems.is_empty() && live.query.is_some() {
+        if live.status.done && state.events.view().is_empty() && state.problems.is_empty() && live.query.is_some() {
             left.push(Span::styled(" · nothing found (see ? for why)", theme::write()));
         }
     } else if let Some(a) = &state.load.athena {

@@ -224,7 +224,7 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, state: &State) {
     let title = match p.kind {
         crate::tui::state::PromptKind::Export => format!(
             " Export {} events to (.jsonl, .json or .csv) · Enter writes · Esc cancels ",
-            super::thousands(state.events.view.len())
+            super::thousands(state.events.view().len())
         ),
         crate::tui::state::PromptKind::SaveFilter => " Save the filter as · Enter saves · Esc cancels ".to_string(),
         crate::tui::state::PromptKind::Command => " : · Tab completes · Enter runs · Esc cancels ".to_string(),
