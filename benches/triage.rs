@@ -139,8 +139,8 @@ fn main() {
         {
             // What the resource index holds: a reference per (event, string) and the strings.
             let store = state.store().read();
-            let arns: usize = store.events.iter().map(|e| e.res_len as usize).sum();
-            let params: usize = store.events.iter().map(|e| e.par_len as usize).sum();
+            let arns: usize = store.events.iter().map(|e| e.res_len()).sum();
+            let params: usize = store.events.iter().map(|e| e.par_len()).sum();
             let mut seen = std::collections::HashSet::new();
             let text: usize =
                 store.resources.iter().filter(|&&s| seen.insert(s)).map(|&s| store.syms.get(s).len()).sum();

@@ -889,25 +889,22 @@ fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
         let index: Vec<&str> = store.index_syms(ev).iter().map(|&s| store.syms.get(s)).collect();
         let file = store.file_of(ev).map(|f| f.path.clone());
         out.contents.push(format!(
-            "{} {fields:?} {} {} {index:?} {}+{} {} {}",
+            "{} {fields:?} {} {} {index:?} {}+{} {}",
             ev.time,
             store.event_id(ev),
             store.request_id(ev),
-            ev.res_len,
-            ev.par_len,
-            ev.loc.len(),
+            ev.res_len(),
+            ev.par_len(),
             ev.flags
         ));
         out.events.push(format!(
-            "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {} {} {}",
+            "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {}",
             ev.time,
             store.event_id(ev),
             store.request_id(ev),
-            ev.res_len,
-            ev.par_len,
+            ev.res_len(),
+            ev.par_len(),
             ev.loc.offset,
-            ev.loc.len(),
-            ev.loc.escaped(),
             ev.flags
         ));
     }

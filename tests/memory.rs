@@ -252,8 +252,15 @@ fn a_plain_file_larger_than_the_whole_limit_is_read_as_a_stream() {
     // What the whole-content parser finds: the same records at the same places.
     let raw = RawReader::new(1 << 20);
     let whole = print::load_all_with(&[path.to_string_lossy().into_owned()], &raw, Default::default());
-    let locs = |l: &print::Loaded| l.store.events.iter().map(|e| (e.loc.offset, e.loc.len())).collect::<Vec<_>>();
+    let locs = |l: &print::Loaded| l.store.events.iter().map(|e| e.loc).collect::<Vec<_>>();
     assert_eq!(locs(&loaded), locs(&whole));
+    // Read back from there, every tenth is the record whole.
+    let raw = RawReader::new(1 << 20);
+    for ev in whole.store.events.iter().step_by(10) {
+        let bytes = raw.read(whole.store.file_of(ev).unwrap(), ev.loc).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["eventID"].as_str(), Some(&*whole.store.event_id(ev).to_string()));
+    }
 }
 
 /// A record with a 32 MiB value read for the detail view: highlighting it takes a few times

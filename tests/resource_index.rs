@@ -50,6 +50,10 @@ fn awkward_records() -> Vec<Value> {
     }
     out.push(base("aw-7", deep));
     out[5]["resources"] = json!([{"ARN":"arn:aws:s3:::dup-bucket"},{"ARN":null},{"type":"AWS::S3::Object"},{"ARN":""}]);
+    // More resources than the index keeps ARNs of.
+    let arns: Vec<Value> = (0..100).map(|i| json!({"ARN": format!("arn:aws:s3:::many-arn-{i:03}")})).collect();
+    out.push(base("aw-8", json!({"bucketName":"many-arn-bucket"})));
+    out[7]["resources"] = json!(arns);
     out[1]["resources"] = json!({"ARN":"not-a-list"});
     out
 }
@@ -235,6 +239,9 @@ fn every_kind_of_value_is_found_and_has_resource_means_one_string() {
         // Past the strings the index keeps, the record itself is read.
         assert_eq!(one(Op::Exact, "many-value-0003"), ["aw-1"]);
         assert_eq!(one(Op::Exact, "many-value-1499"), ["aw-1"]);
+        assert_eq!(one(Op::Exact, "arn:aws:s3:::many-arn-000"), ["aw-8"]);
+        assert_eq!(one(Op::Exact, "arn:aws:s3:::many-arn-099"), ["aw-8"], "past the ARNs the index keeps");
+        assert_eq!(one(Op::Contains, "many-arn-bucket"), ["aw-8"]);
         assert_eq!(one(Op::Contains, "ESC\"APED\\BUCKETÉ"), ["aw-2"], "escapes and case");
         assert_eq!(one(Op::Contains, "inner-value"), ["aw-2"], "nested in arrays and objects");
         assert_eq!(one(Op::Exact, "a-plain-string-parameter"), ["aw-3"]);
@@ -257,7 +264,7 @@ fn every_kind_of_value_is_found_and_has_resource_means_one_string() {
         for i in &has {
             assert!(!awkward_without.contains(&l.values[*i as usize]["eventID"].as_str().unwrap_or("")));
         }
-        // The terms stay fast: no record is read for them but the one holding too many strings.
+        // The terms stay fast: no record is read for them but those holding too many strings.
         assert!(!Matcher::new(&trailscope::query::parse("resource:bucket", 0).unwrap()).needs_raw());
     }
 }

@@ -113,7 +113,7 @@ impl EventStore {
     /// The symbols of an event's resource ARNs.
     pub fn resource_syms(&self, ev: &Event) -> &[Sym] {
         let s = ev.res_start as usize;
-        self.resources.get(s..s + ev.res_len as usize).unwrap_or(&[])
+        self.resources.get(s..s + ev.res_len()).unwrap_or(&[])
     }
 
     /// The symbols of an event's resource index: its resource ARNs, then the distinct string
@@ -231,7 +231,7 @@ mod tests {
         let events = times
             .iter()
             .enumerate()
-            .map(|(i, &time)| Event { time, loc: RawLoc::new(0, i as u32 % 7, 1, false), ..Event::default() })
+            .map(|(i, &time)| Event { time, loc: RawLoc::new(0, i as u32 % 7), ..Event::default() })
             .collect();
         EventStore {
             events,

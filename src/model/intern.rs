@@ -357,6 +357,20 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
     }
 }
 
+impl<const N: usize> ProfileInterner<[Sym; N]> {
+    /// The index of `c` with its symbols mapped by `map` (another table's to this one's),
+    /// interned now if new, and then also added to `new` (what a consumer is to be sent).
+    pub fn intern_mapped(&mut self, c: &[Sym; N], map: impl Fn(Sym) -> Sym, new: &mut Vec<[Sym; N]>) -> u32 {
+        let c = c.map(map);
+        let before = self.len();
+        let i = self.intern(&c);
+        if self.len() > before {
+            new.push(c);
+        }
+        i
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

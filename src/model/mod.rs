@@ -13,6 +13,7 @@ pub mod id;
 pub mod intern;
 pub mod raw;
 pub mod record;
+pub mod scan;
 pub mod summary;
 pub mod time;
 pub mod wire;
@@ -148,50 +149,22 @@ impl FileVerdict {
     }
 }
 
-/// Where an event's raw record lives: 12 bytes, since there is one per event.
+/// Where an event's raw record lives: 8 bytes, since there is one per event. The record is
+/// the JSON value that starts at the offset; where it ends is found again when it is read
+/// back ([`scan::value_end`]). A value that starts with `"` is a JSON string literal holding
+/// the record (lookup-events output's `CloudTrailEvent`), not the record object itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RawLoc {
     /// Index into the store's file table.
     pub file: u32,
     /// Byte offset in the decompressed content of the file (content is at most 4 GiB - 1).
     pub offset: u32,
-    /// Length, with [`RawLoc::ESCAPED`] as its top bit.
-    len_bits: u32,
 }
 
 impl RawLoc {
-    const ESCAPED: u32 = 1 << 31;
-    /// Records longer than this are skipped (the length shares its word with a flag).
-    pub const MAX_LEN: usize = (1 << 31) - 1;
-
-    /// `escaped`: the bytes are a JSON string literal holding the record (lookup-events
-    /// output's `CloudTrailEvent`), not the record object itself.
-    pub fn new(file: u32, offset: u32, len: u32, escaped: bool) -> Self {
-        debug_assert!(len as usize <= Self::MAX_LEN);
-        RawLoc { file, offset, len_bits: (len & !Self::ESCAPED) | if escaped { Self::ESCAPED } else { 0 } }
-    }
-    #[inline]
-    /// The record's length in bytes.
-    pub fn len(&self) -> u32 {
-        self.len_bits & !Self::ESCAPED
-    }
-    #[inline]
-    /// Whether the record has no bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    #[inline]
-    /// Whether the bytes are a JSON string literal holding the record.
-    pub fn escaped(&self) -> bool {
-        self.len_bits & Self::ESCAPED != 0
-    }
-    /// The length and the escaped flag in one word, for keeping a location apart from its file.
-    pub fn len_bits(&self) -> u32 {
-        self.len_bits
-    }
-    /// The location of [`RawLoc::len_bits`] at `offset` of `file`.
-    pub fn from_len_bits(file: u32, offset: u32, len_bits: u32) -> Self {
-        RawLoc { file, offset, len_bits }
+    /// The record that starts at `offset` of `file`.
+    pub fn new(file: u32, offset: u32) -> Self {
+        RawLoc { file, offset }
     }
 }
 
@@ -212,10 +185,17 @@ pub const FLAG_TEXT_DECIDED: u8 = 16;
 /// [`Event::flags`]: with [`FLAG_TEXT_DECIDED`], the record passed them.
 pub const FLAG_TEXT_PASSED: u8 = 32;
 
+/// Bits of [`Event::res_counts`] that count resource ARNs.
+pub const RES_ARN_BITS: u32 = 6;
+/// The most resource ARNs an event's part of the resource index holds.
+pub const MAX_RES_ARNS: u16 = (1 << RES_ARN_BITS) - 1;
+/// The most requestParameters strings an event's part of the resource index holds.
+pub const MAX_RES_PARAMS: usize = (1 << (16 - RES_ARN_BITS)) - 1;
+
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 
-/// One loaded event: 80 bytes, a million of them in 80 MB. The default is an event at time 0
+/// One loaded event: 72 bytes, a million of them in 72 MB. The default is an event at time 0
 /// with no field, id or resource, its record empty at the start of the first file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Event {
@@ -234,10 +214,9 @@ pub struct Event {
     /// Where the event's part of the store's resource index starts: its resource ARNs, then
     /// the string values of its requestParameters.
     pub res_start: u32,
-    /// How many resource ARNs, from `res_start`.
-    pub res_len: u16,
-    /// How many requestParameters strings, after the ARNs.
-    pub par_len: u16,
+    /// How many resource ARNs (the low [`RES_ARN_BITS`] bits) and requestParameters strings
+    /// (the rest) from `res_start`; see [`Event::res_len`] and [`Event::par_len`].
+    pub res_counts: u16,
     /// Where the raw record is read back from.
     pub loc: RawLoc,
     /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`].
@@ -277,9 +256,26 @@ impl Event {
     pub fn has_request_id(&self) -> bool {
         self.request_id_shape() != IdShape::None
     }
+    /// How many resource ARNs the event's part of the resource index starts with.
+    #[inline]
+    pub fn res_len(&self) -> usize {
+        (self.res_counts & MAX_RES_ARNS) as usize
+    }
+    /// How many requestParameters strings follow the ARNs in the resource index.
+    #[inline]
+    pub fn par_len(&self) -> usize {
+        (self.res_counts >> RES_ARN_BITS) as usize
+    }
+    /// The counts of [`Event::res_counts`]: at most [`MAX_RES_ARNS`] ARNs and
+    /// [`MAX_RES_PARAMS`] strings (a record that holds more is flagged
+    /// [`FLAG_MORE_RESOURCES`]).
+    pub fn pack_res_counts(arns: usize, params: usize) -> u16 {
+        debug_assert!(arns <= MAX_RES_ARNS as usize && params <= MAX_RES_PARAMS);
+        (arns as u16 & MAX_RES_ARNS) | ((params as u16) << RES_ARN_BITS)
+    }
     /// How many strings of the resource index the event holds (ARNs and requestParameters).
     pub fn res_total(&self) -> usize {
-        self.res_len as usize + self.par_len as usize
+        self.res_len() + self.par_len()
     }
     /// Newest first; ties broken by where the record lives, so order is deterministic.
     #[inline]
@@ -293,7 +289,7 @@ mod tests {
     #[test]
     fn event_stays_small() {
         // A million of them are the bulk of a loaded archive's memory.
-        assert_eq!(std::mem::size_of::<super::Event>(), 80);
-        assert_eq!(std::mem::size_of::<super::RawLoc>(), 12);
+        assert_eq!(std::mem::size_of::<super::Event>(), 72);
+        assert_eq!(std::mem::size_of::<super::RawLoc>(), 8);
     }
 }

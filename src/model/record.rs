@@ -590,10 +590,13 @@ pub fn max_record_len() -> usize {
     MAX_RECORD.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Sets [`max_record_len`] for the process (`--max-record-size`); at most what a record's
-/// location can say.
+/// The most [`max_record_len`] can be: 2 GiB - 1 (lengths are kept in 31 bits beside a flag
+/// in the archive index).
+pub const MAX_RECORD_LEN: usize = (1 << 31) - 1;
+
+/// Sets [`max_record_len`] for the process (`--max-record-size`); at most [`MAX_RECORD_LEN`].
 pub fn set_max_record_len(n: usize) {
-    MAX_RECORD.store(n.min(crate::model::RawLoc::MAX_LEN), std::sync::atomic::Ordering::Relaxed);
+    MAX_RECORD.store(n.min(MAX_RECORD_LEN), std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A size as people say it: `64 MiB`, `2 GiB`, or bytes.

@@ -429,7 +429,7 @@ impl Matcher {
                         }))
                     || (*resources
                         && (store.index_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat))
-                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_any(ev, ctx, &|s| pat.test(s)))))
+                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|s| pat.test(s)))))
             }
             Check::EventId(p) => p.test(&store.event_id(ev)),
             Check::RequestId(p) => p.test(&store.request_id(ev)),
@@ -466,7 +466,10 @@ fn raw_text(ev: &Event, ctx: &MatchCtx<'_>) -> Option<String> {
 
 /// Whether a non-empty string of the record's requestParameters passes `test`, read from the
 /// record itself (for the rare record the resource index does not hold whole).
-fn raw_params_any(ev: &Event, ctx: &MatchCtx<'_>, test: &dyn Fn(&str) -> bool) -> bool {
+/// Whether `test` passes a string of the event's resource index as its record holds it (the
+/// record holds more than the index keeps): a non-empty resources[].ARN, or a non-empty
+/// string anywhere in requestParameters.
+fn raw_resources_any(ev: &Event, ctx: &MatchCtx<'_>, test: &dyn Fn(&str) -> bool) -> bool {
     let Some(text) = raw_text(ev, ctx) else {
         return false;
     };
@@ -481,7 +484,10 @@ fn raw_params_any(ev: &Event, ctx: &MatchCtx<'_>, test: &dyn Fn(&str) -> bool) -
             _ => false,
         }
     }
-    v.get("requestParameters").is_some_and(|p| any_string(p, test))
+    let arns = v.get("resources").and_then(serde_json::Value::as_array).is_some_and(|list| {
+        list.iter().any(|r| r.get("ARN").and_then(serde_json::Value::as_str).is_some_and(|a| !a.is_empty() && test(a)))
+    });
+    arns || v.get("requestParameters").is_some_and(|p| any_string(p, test))
 }
 
 fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
@@ -493,7 +499,7 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Rule | Field::Level => !ctx.store.detections.of(ctx.index_of(ev)).is_empty(),
         Field::Text => true,
         Field::Resource => {
-            ev.res_total() > 0 || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_params_any(ev, ctx, &|_| true))
+            ev.res_total() > 0 || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|_| true))
         }
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),
     }

@@ -892,7 +892,7 @@ mod tests {
     fn store(n: usize) -> SharedStore {
         use crate::model::{Event, RawLoc};
         let events = (0..n)
-            .map(|i| Event { time: i as i64 * 1000, loc: RawLoc::new(0, i as u32, 1, false), ..Event::default() })
+            .map(|i| Event { time: i as i64 * 1000, loc: RawLoc::new(0, i as u32), ..Event::default() })
             .collect();
         let s = SharedStore::default();
         *s.write() = EventStore {

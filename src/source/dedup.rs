@@ -5,7 +5,7 @@
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
-/// The events taken so far, by eventID, with what compares their contents: 20 bytes an event
+/// The events taken so far, by eventID, with what compares their contents: 16 bytes an event
 /// besides the table's slot (where two whole hashes and a whole location took 28).
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
@@ -26,8 +26,8 @@ pub(super) struct Seen {
     /// 32 bits of the hash of its bytes.
     ids: Vec<u64>,
     raws: Vec<u32>,
-    /// Per event taken: where its record starts in its file, and its length bits.
-    spans: Vec<(u32, u32)>,
+    /// Per event taken: where its record starts in its file.
+    offsets: Vec<u32>,
     /// The file of the events from each position on: (first event, file), where the file changes.
     files: Vec<(u32, u32)>,
     /// Structural hashes of records read back, by event (`None`: unreadable or not JSON).
@@ -55,7 +55,7 @@ impl Seen {
         if !copy {
             self.ids.push(id_hash);
             self.raws.push(raw);
-            self.spans.push((loc.offset, loc.len_bits()));
+            self.offsets.push(loc.offset);
             if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
                 self.files.push((self.len() - 1, loc.file));
             }
@@ -69,7 +69,7 @@ impl Seen {
         self.by_id.reserve(n, |&i| slot(ids[i as usize]));
         self.ids.reserve(n);
         self.raws.reserve(n);
-        self.spans.reserve(n);
+        self.offsets.reserve(n);
     }
 
     /// Takes an event known to be no copy of those before (one of a stored load read back),
@@ -88,7 +88,7 @@ impl Seen {
         }
         self.ids.push(id_hash);
         self.raws.push(UNKNOWN_RAW);
-        self.spans.push((loc.offset, loc.len_bits()));
+        self.offsets.push(loc.offset);
         if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
             self.files.push((idx, loc.file));
         }
@@ -137,8 +137,7 @@ impl Seen {
     fn loc(&self, idx: u32) -> RawLoc {
         let run = self.files.partition_point(|&(first, _)| first <= idx).saturating_sub(1);
         let file = self.files.get(run).map_or(0, |&(_, f)| f);
-        let (offset, bits) = self.spans[idx as usize];
-        RawLoc::from_len_bits(file, offset, bits)
+        RawLoc::new(file, self.offsets[idx as usize])
     }
 }
 
@@ -217,14 +216,14 @@ mod tests {
         let a_spaced = r#"{ "y": 2, "eventID": "a", "x": 1 }"#;
         let a_other = r#"{"eventID":"a","x":9,"y":2}"#;
         let b = r#"{"eventID":"b","x":1,"y":2}"#;
-        let loc = |file, offset, escaped| RawLoc::new(file, offset, 30, escaped);
+        let loc = RawLoc::new;
         let files = Files(vec![
-            (loc(0, 0, false), a),
-            (loc(0, 40, false), b),
-            (loc(1, 0, false), a_other),
-            (loc(2, 7, true), a_spaced),
-            (loc(2, 90, false), a),
-            (loc(3, 0, false), a_other),
+            (loc(0, 0), a),
+            (loc(0, 40), b),
+            (loc(1, 0), a_other),
+            (loc(2, 7), a_spaced),
+            (loc(2, 90), a),
+            (loc(3, 0), a_other),
         ]);
         let (id_a, id_b) = (h("a") | 1, h("b") | 1);
         let mut read = files.read();
@@ -254,10 +253,10 @@ mod tests {
         let mut never = |_| panic!("events of different ids were read back");
         let base = 0x8000_0000_0000_0001u64;
         for bit in 1..64 {
-            let loc = RawLoc::new(0, bit * 10, 5, false);
+            let loc = RawLoc::new(0, bit * 10);
             assert!(!seen.copy_or_take(base ^ (1 << bit), 7, loc, &mut never), "bit {bit}");
         }
-        assert!(!seen.copy_or_take(base, 7, RawLoc::new(1, 0, 5, false), &mut never));
+        assert!(!seen.copy_or_take(base, 7, RawLoc::new(1, 0), &mut never));
         assert_eq!(seen.len(), 64);
     }
 
@@ -267,7 +266,7 @@ mod tests {
         let mut locs = Vec::new();
         let mut never = |_| panic!("nothing is read back for events of different ids");
         for i in 0..2000u32 {
-            let loc = RawLoc::new(i / 7 % 5, i * 13, i % 97 + 1, i % 3 == 0);
+            let loc = RawLoc::new(i / 7 % 5, i * 13);
             assert!(!seen.copy_or_take(h(&i.to_string()) | 1, i as u64, loc, &mut never));
             locs.push(loc);
         }

@@ -184,24 +184,17 @@ impl<'a> Ingest<'a> {
             for s in ev.own.iter_mut() {
                 *s = remap[*s as usize];
             }
+            let map = |s: Sym| remap[s as usize];
             let global = &mut premap[ev.profile as usize];
             if *global == u32::MAX {
-                let p = local.profiles.get(ev.profile).map(|s| remap[s as usize]);
-                let before = self.profiles.len();
-                *global = self.profiles.intern(&p);
-                if self.profiles.len() > before {
-                    self.pending.new_profiles.push(p);
-                }
+                let p = local.profiles.get(ev.profile);
+                *global = self.profiles.intern_mapped(p, map, &mut self.pending.new_profiles);
             }
             ev.profile = *global;
             let global = &mut cremap[ev.caller as usize];
             if *global == u32::MAX {
-                let c = local.callers.get(ev.caller).map(|s| remap[s as usize]);
-                let before = self.callers.len();
-                *global = self.callers.intern(&c);
-                if self.callers.len() > before {
-                    self.pending.new_callers.push(c);
-                }
+                let c = local.callers.get(ev.caller);
+                *global = self.callers.intern_mapped(c, map, &mut self.pending.new_callers);
             }
             ev.caller = *global;
             let mut copy = |r: StrRef| {

@@ -10,8 +10,8 @@ use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMA
 use crate::model::time::parse_event_time;
 use crate::model::{
     id, Caller, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, CALLER_FIELDS, FLAG_ERROR,
-    FLAG_MORE_RESOURCES, FLAG_READONLY, FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, NO_TIME, OWN_FIELDS,
-    SYM_FIELDS,
+    FLAG_MORE_RESOURCES, FLAG_READONLY, FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, MAX_RES_ARNS,
+    MAX_RES_PARAMS, NO_TIME, OWN_FIELDS, SYM_FIELDS,
 };
 use crate::query::matcher::LoadTerms;
 use crate::sigma::{RuleSet, SummaryFields};
@@ -348,11 +348,11 @@ impl LocalBatch {
         params: impl Iterator<Item = T>,
         more: bool,
         intern: impl Fn(&mut Self, T) -> Sym,
-    ) -> (bool, u16, u16) {
+    ) -> (bool, u16) {
         let start = self.res.len();
         let mut left_out = more;
         for arn in arns {
-            if self.res.len() - start == u16::MAX as usize {
+            if self.res.len() - start == MAX_RES_ARNS as usize {
                 left_out = true;
                 break;
             }
@@ -361,7 +361,7 @@ impl LocalBatch {
         }
         let arns = self.res.len() - start;
         for p in params {
-            if self.res.len() - start - arns == u16::MAX as usize {
+            if self.res.len() - start - arns == MAX_RES_PARAMS {
                 left_out = true;
                 break;
             }
@@ -372,7 +372,7 @@ impl LocalBatch {
                 self.res.push(sym);
             }
         }
-        (left_out, arns as u16, (self.res.len() - start - arns) as u16)
+        (left_out, Event::pack_res_counts(arns, self.res.len() - start - arns))
     }
 
     /// Adds the event whose interned fields are `syms` and whose resource index is what `res`
@@ -386,7 +386,7 @@ impl LocalBatch {
         if syms[SymField::Error as usize] != 0 {
             flags |= FLAG_ERROR;
         }
-        let (more, res_len, par_len) = rest.more_resources;
+        let (more, res_counts) = rest.more_resources;
         if more {
             flags |= FLAG_MORE_RESOURCES;
         }
@@ -420,10 +420,9 @@ impl LocalBatch {
             event_id,
             request_id,
             res_start,
-            res_len,
-            par_len,
+            res_counts,
             // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
-            loc: RawLoc::new(file, rest.span.offset as u32, rest.span.len, rest.span.escaped),
+            loc: RawLoc::new(file, rest.span.offset as u32),
             flags,
             id_shapes: event_shape as u8 | (request_shape as u8) << 4,
         });
@@ -433,7 +432,7 @@ impl LocalBatch {
 /// What an event needs besides its interned fields, from a parsed record or a stored summary.
 pub(super) struct Rest<'a> {
     /// What [`LocalBatch::index_resources`] returned.
-    more_resources: (bool, u16, u16),
+    more_resources: (bool, u16),
     time: i64,
     read_only: Option<bool>,
     /// `None`: the record has no eventID (an empty one is `Some("")`).

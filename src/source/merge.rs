@@ -12,7 +12,7 @@ use super::lookup::LiveCmd;
 use super::{LoadStats, SourceMsg};
 use crate::model::events::Batch;
 use crate::model::intern::{Interner, ProfileInterner, SymTable};
-use crate::model::{Caller, IdBits, IdShape, Profile, Sym};
+use crate::model::{Caller, IdBits, IdShape, Sym};
 use tokio::sync::mpsc;
 
 /// Several sources run at once, delivered as one.
@@ -216,21 +216,11 @@ impl Merge {
         }
         let map = |s: Sym| part.sym_map.get(s as usize).copied().unwrap_or(0);
         let mut out = Batch::default();
-        for p in batch.new_profiles {
-            let merged: Profile = p.map(map);
-            let before = self.profiles.len();
-            part.profile_map.push(self.profiles.intern(&merged));
-            if self.profiles.len() > before {
-                out.new_profiles.push(merged);
-            }
+        for p in &batch.new_profiles {
+            part.profile_map.push(self.profiles.intern_mapped(p, map, &mut out.new_profiles));
         }
-        for c in batch.new_callers {
-            let merged: Caller = c.map(map);
-            let before = self.callers.len();
-            part.caller_map.push(self.callers.intern(&merged));
-            if self.callers.len() > before {
-                out.new_callers.push(merged);
-            }
+        for c in &batch.new_callers {
+            part.caller_map.push(self.callers.intern_mapped(c, map, &mut out.new_callers));
         }
         // Offsets into the part's strings and resources move by the difference of the totals.
         let string_shift = self.strings_len as i64 - part.strings_len as i64;

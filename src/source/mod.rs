@@ -14,7 +14,6 @@ pub mod logs;
 pub mod lookup;
 mod merge;
 pub mod s3;
-mod scan;
 mod split;
 mod stored;
 pub mod stream;

@@ -8,10 +8,10 @@
 //! offset: a part does not know its first line's number).
 
 use super::files::{json_lines, skip_ws, take_record_or_item, value_at, InputKind, ParseOutcome, Parsed};
-use super::scan::value_end;
 use super::stream::{damaged_at, describe_byte, Scanner};
 use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
 use crate::model::record::{max_record_len, RecordError, RecordFields};
+use crate::model::scan::value_end;
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;

@@ -28,9 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The encoding's version: part of a stored load's name, so another version is never read.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 /// Bytes of one encoded event.
-const EVENT_BYTES: usize = 78;
+const EVENT_BYTES: usize = 72;
 /// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
 const IN_FLIGHT: usize = 2;
 /// How long a batch read back waits for the consumer to apply earlier ones, at most (a
@@ -119,11 +119,9 @@ fn put_event(out: &mut Vec<u8>, e: &Event) {
         out.extend(id.lo.to_le_bytes());
     }
     out.extend(e.res_start.to_le_bytes());
-    out.extend(e.res_len.to_le_bytes());
-    out.extend(e.par_len.to_le_bytes());
+    out.extend(e.res_counts.to_le_bytes());
     out.extend(e.loc.file.to_le_bytes());
     out.extend(e.loc.offset.to_le_bytes());
-    out.extend(e.loc.len_bits().to_le_bytes());
     out.push(e.flags);
     out.push(e.id_shapes);
 }
@@ -140,11 +138,10 @@ fn get_event(b: &[u8]) -> Event {
         event_id: IdBits { hi: u64_at(24), lo: u64_at(32) },
         request_id: IdBits { hi: u64_at(40), lo: u64_at(48) },
         res_start: u32_at(56),
-        res_len: u16_at(60),
-        par_len: u16_at(62),
-        loc: RawLoc::from_len_bits(u32_at(64), u32_at(68), u32_at(72)),
-        flags: b[76],
-        id_shapes: b[77],
+        res_counts: u16_at(60),
+        loc: RawLoc::new(u32_at(62), u32_at(66)),
+        flags: b[70],
+        id_shapes: b[71],
     }
 }
 

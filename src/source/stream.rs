@@ -5,9 +5,9 @@
 //! the same offsets.
 
 use super::files::{InputKind, ParseError, ParseOutcome, Parsed};
-use super::scan::ValueEnd;
 use crate::model::raw::{describe_non_json, MAX_CONTENT};
 use crate::model::record::{max_record_len, RecordError};
+use crate::model::scan::ValueEnd;
 use std::io::Read;
 
 /// How much is read at a time.

@@ -151,6 +151,9 @@ pub enum ReadError {
     /// The record's place is past the content's end.
     #[error("the record lies beyond the end of the file's content; the file changed")]
     BeyondEnd,
+    /// No JSON value starts, or none ends, where the record was found.
+    #[error("no record is where one was found; the file changed")]
+    NoRecord,
     /// Content that is not JSON, found from its first bytes (what they are).
     #[error("{0}")]
     NotJson(String),

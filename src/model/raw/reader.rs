@@ -5,6 +5,7 @@
 
 use super::spill::{inflate_kept, Kept, Spill};
 use super::{inflate_whole, is_gzip, ReadError, SourceFile};
+use crate::model::scan::{value_end, ValueEnd};
 use crate::model::RawLoc;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -99,11 +100,11 @@ impl RawReader {
 
     /// `f` of the record at `loc` when it is kept.
     fn with_kept<T>(&self, file: &SourceFile, loc: RawLoc, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
-        if loc.escaped() || !self.any_kept.load(std::sync::atomic::Ordering::Acquire) {
+        if !self.any_kept.load(std::sync::atomic::Ordering::Acquire) {
             return None;
         }
         let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        kept.get(&(file.key, loc.offset)).filter(|b| b.len() == loc.len() as usize).map(|b| f(b))
+        kept.get(&(file.key, loc.offset)).map(|b| f(b))
     }
 
     /// Forgets every cached file (file ids are about to be reused).
@@ -155,17 +156,23 @@ impl RawReader {
     }
 
     fn read_keeping(&self, file: &SourceFile, loc: RawLoc, cache: bool) -> Result<RawBytes, ReadError> {
-        let start = loc.offset as usize;
-        let range = start..start + loc.len() as usize;
         if let Some(bytes) = self.with_kept(file, loc, <[u8]>::to_vec) {
             return Ok(RawBytes::Owned(bytes));
         }
+        let start = loc.offset as u64;
         let raw = match self.whole(file, cache)? {
-            Whole::Memory(content) => slice_of(content, range)?,
-            Whole::Spilled(spill) => RawBytes::Owned(spill.read(range.start as u64..range.end as u64)?),
-            Whole::OnDisk(f) => read_at(&f, range)?,
+            Whole::Memory(content) => {
+                let from = content.get(start as usize..).ok_or(ReadError::BeyondEnd)?;
+                let end = value_end(from).ok_or(ReadError::NoRecord)?;
+                RawBytes::Shared(content, start as usize..start as usize + end)
+            }
+            Whole::Spilled(spill) => RawBytes::Owned(value_by_pieces(start, spill.len(), |r| spill.read(r))?),
+            Whole::OnDisk(f) => {
+                let len = f.metadata()?.len();
+                RawBytes::Owned(value_by_pieces(start, len, |r| read_at(&f, r))?)
+            }
         };
-        if loc.escaped() {
+        if raw.first() == Some(&b'"') {
             let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
             Ok(RawBytes::Owned(s.into_bytes()))
         } else {
@@ -268,18 +275,50 @@ impl RawReader {
 }
 
 /// The bytes of `range` of an open file, read by position (no seek: the file is shared).
-fn read_at(f: &File, range: Range<usize>) -> Result<RawBytes, ReadError> {
+fn read_at(f: &File, range: Range<u64>) -> Result<Vec<u8>, ReadError> {
     use std::os::unix::fs::FileExt;
-    let mut buf = vec![0; range.len()];
-    f.read_exact_at(&mut buf, range.start as u64)?;
-    Ok(RawBytes::Owned(buf))
+    let mut buf = vec![0; (range.end - range.start) as usize];
+    f.read_exact_at(&mut buf, range.start)?;
+    Ok(buf)
 }
 
-fn slice_of(content: Arc<Vec<u8>>, range: Range<usize>) -> Result<RawBytes, ReadError> {
-    if range.end > content.len() {
+/// The JSON value that starts at `start` of content `len` bytes long, read a piece at a time
+/// by `read`: two kilobytes first (a record is mostly about that), then twice as much each
+/// time, so that what is read is at most about twice the record.
+fn value_by_pieces(
+    start: u64,
+    len: u64,
+    mut read: impl FnMut(Range<u64>) -> Result<Vec<u8>, ReadError>,
+) -> Result<Vec<u8>, ReadError> {
+    if start >= len {
         return Err(ReadError::BeyondEnd);
     }
-    Ok(RawBytes::Shared(content, range))
+    let mut out: Vec<u8> = Vec::new();
+    let mut scan: Option<ValueEnd> = None;
+    let mut piece = 2 << 10;
+    loop {
+        let at = start + out.len() as u64;
+        if at >= len {
+            return Err(ReadError::NoRecord);
+        }
+        let mut bytes = read(at..(at + piece).min(len))?;
+        let s = match scan.as_mut() {
+            Some(s) => s,
+            None => scan.insert(ValueEnd::start(bytes[0]).ok_or(ReadError::NoRecord)?),
+        };
+        match s.feed(&bytes) {
+            Some(end) if out.is_empty() => {
+                bytes.truncate(end);
+                return Ok(bytes);
+            }
+            Some(end) => {
+                out.extend_from_slice(&bytes[..end]);
+                return Ok(out);
+            }
+            None => out.extend_from_slice(&bytes),
+        }
+        piece = (piece * 2).min(16 << 20);
+    }
 }
 
 impl Lru {
@@ -334,7 +373,7 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
         let file = SourceFile::in_memory(0, "x.json.gz", gz.finish().unwrap());
-        let (a, b) = (RawLoc::new(0, 0, 7, false), RawLoc::new(0, 8, 7, false));
+        let (a, b) = (RawLoc::new(0, 0), RawLoc::new(0, 8));
         let r = RawReader::new(1 << 20);
         assert_eq!(&*r.read_once(&file, a).unwrap(), b"{\"a\":1}");
         assert!(r.cached(file.key).is_none());
@@ -343,5 +382,39 @@ mod tests {
         // Once in the cache, the file is read from there.
         assert_eq!(&*r.read_once(&file, a).unwrap(), b"{\"a\":1}");
         assert!(r.cached(file.key).is_some());
+    }
+
+    #[test]
+    fn a_record_is_read_to_its_end_from_memory_from_disk_and_in_pieces() {
+        // A record longer than the first piece read from disk, one with brackets and quotes in
+        // its strings, and a lookup-events string holding a record.
+        let long = format!("{{\"userAgent\":\"{}\",\"n\":[1,{{\"x\":\"]}}\\\"\"}}]}}", "a".repeat(40_000));
+        let escaped = serde_json::to_string("{\"eventID\":\"e\"}").unwrap();
+        let content = format!("{long}\n{{\"b\":2}}\n{escaped}\n");
+        let at = [0, long.len() + 1, long.len() + 9];
+        let want: [&[u8]; 3] = [long.as_bytes(), b"{\"b\":2}", b"{\"eventID\":\"e\"}"];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.json");
+        std::fs::write(&path, &content).unwrap();
+        let on_disk = SourceFile::on_disk(0, path.clone(), &std::fs::metadata(&path).unwrap());
+        let in_memory = SourceFile::in_memory(0, "records.json", content.clone().into_bytes());
+        for file in [&on_disk, &in_memory] {
+            let r = RawReader::new(1 << 20);
+            for (&offset, want) in at.iter().zip(want) {
+                assert_eq!(
+                    &*r.read(file, RawLoc::new(0, offset as u32)).unwrap(),
+                    want,
+                    "{offset} of {}",
+                    file.path.display()
+                );
+            }
+            // Where no record starts, or one starts and never ends, it says so.
+            assert!(matches!(r.read(file, RawLoc::new(0, 2)), Err(ReadError::NoRecord)), "{}", file.path.display());
+            assert!(matches!(r.read(file, RawLoc::new(0, content.len() as u32 + 5)), Err(ReadError::BeyondEnd)));
+        }
+        let cut = dir.path().join("cut.json");
+        std::fs::write(&cut, &content[..long.len() - 10]).unwrap();
+        let cut = SourceFile::on_disk(0, cut.clone(), &std::fs::metadata(&cut).unwrap());
+        assert!(matches!(RawReader::new(1 << 20).read(&cut, RawLoc::new(0, 0)), Err(ReadError::NoRecord)));
     }
 }

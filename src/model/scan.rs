@@ -1,9 +1,9 @@
-//! Where a JSON object or array ends, found 64 bytes at a time: the strings (with their
-//! escapes) and the brackets of each block are bit masks, so a record is crossed in a few
-//! dozen steps instead of one per byte. This is how the elements of one big trail log or
-//! array are told apart before the parts are parsed on every core (see
-//! [`super::split::plan_elements`]); it finds the same ends as the stream reader's byte by
-//! byte scan ([`super::stream`]), whatever the bytes.
+//! Where a JSON value ends, found 64 bytes at a time: the strings (with their escapes) and
+//! the brackets of each block are bit masks, so a record is crossed in a few dozen steps
+//! instead of one per byte. This is how the elements of one big trail log or array are told
+//! apart before the parts are parsed on every core, how the stream reader finds each record,
+//! and how a record is read back from where it starts (an event keeps its offset, not its
+//! length).
 
 /// The bytes of one block that matter: bit `i` is set where byte `i` is the character.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -209,7 +209,7 @@ impl OtherEnd {
 /// Where a JSON value ends, as the stream reader ends it, fed its bytes in pieces of any
 /// size: an object or array on masks, anything else byte by byte.
 #[derive(Debug)]
-pub(super) struct ValueEnd(Scan);
+pub struct ValueEnd(Scan);
 
 #[derive(Debug)]
 enum Scan {
@@ -220,7 +220,7 @@ enum Scan {
 impl ValueEnd {
     /// The scan of a value whose first byte is `first`; `None` when no JSON value starts so
     /// (the stream reader stops there: "expected a value").
-    pub(super) fn start(first: u8) -> Option<ValueEnd> {
+    pub fn start(first: u8) -> Option<ValueEnd> {
         Some(ValueEnd(match first {
             b'{' | b'[' => Scan::Container(ContainerEnd::default()),
             b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => Scan::Other(OtherEnd::default()),
@@ -230,7 +230,7 @@ impl ValueEnd {
 
     /// Takes the next bytes of the value (from its first byte on the first call): the index
     /// just past it when it ends among them, else `None` and everything was taken.
-    pub(super) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+    pub fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
         match &mut self.0 {
             Scan::Container(c) => c.feed(bytes),
             Scan::Other(o) => o.feed(bytes),
@@ -239,7 +239,7 @@ impl ValueEnd {
 }
 
 /// The end of the value starting at `bytes[0]` (not whitespace), when it ends within `bytes`.
-pub(super) fn value_end(bytes: &[u8]) -> Option<usize> {
+pub fn value_end(bytes: &[u8]) -> Option<usize> {
     ValueEnd::start(*bytes.first()?)?.feed(bytes)
 }
 
