@@ -443,8 +443,13 @@ async fn event_loop(
             },
             Some(msg) = msg_rx.recv() => {
                 state.apply(msg);
-                // Coalesce a burst: apply everything already waiting, then draw once.
-                while let Ok(msg) = msg_rx.try_recv() {
+                // Coalesce a burst: apply what is already waiting, then draw once; for a
+                // frame's time at most, since a source that refills the channel as fast as
+                // batches are applied (a stored load read back) would else keep the screen
+                // from being drawn until the load ends.
+                let until = std::time::Instant::now() + COALESCE_MAX;
+                while std::time::Instant::now() < until {
+                    let Ok(msg) = msg_rx.try_recv() else { break };
                     state.apply(msg);
                 }
                 dirty = true;
@@ -532,6 +537,9 @@ fn on_terminal_event(state: &mut State, ev: TermEvent, keys: &mut EventStream) -
 
 /// How long a new filter's first results are waited for before the screen is drawn anyway.
 const FIRST_RESULTS_WAIT: Duration = Duration::from_millis(60);
+
+/// How long messages that keep arriving are applied before the screen is drawn.
+const COALESCE_MAX: Duration = Duration::from_millis(50);
 
 /// Carries out the side effects the state asked for, until it asks for no more (one may lead
 /// to others: starting live history again asks for its query). `Some(clear)` when the screen
