@@ -152,6 +152,7 @@ impl<'a> Ingest<'a> {
         // were all duplicates are not added).
         let mut premap = vec![u32::MAX; local.profiles.len()];
         let mut cremap = vec![u32::MAX; local.callers.len()];
+        let map = |s: Sym| remap[s as usize];
         let uniq_base = self.strings_len as u32;
         let (mut dups, mut untimed) = (0, 0);
         let mut kept_uniq = String::new();
@@ -182,9 +183,8 @@ impl<'a> Ingest<'a> {
                 }
             }
             for s in ev.own.iter_mut() {
-                *s = remap[*s as usize];
+                *s = map(*s);
             }
-            let map = |s: Sym| remap[s as usize];
             let global = &mut premap[ev.profile as usize];
             if *global == u32::MAX {
                 let p = local.profiles.get(ev.profile);

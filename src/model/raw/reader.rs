@@ -167,10 +167,8 @@ impl RawReader {
                 RawBytes::Shared(content, start as usize..start as usize + end)
             }
             Whole::Spilled(spill) => RawBytes::Owned(value_by_pieces(start, spill.len(), |r| spill.read(r))?),
-            Whole::OnDisk(f) => {
-                let len = f.metadata()?.len();
-                RawBytes::Owned(value_by_pieces(start, len, |r| read_at(&f, r))?)
-            }
+            // Its size was checked against the file's when it was opened: no `stat` a record.
+            Whole::OnDisk(f) => RawBytes::Owned(value_by_pieces(start, file.size, |r| read_at(&f, r))?),
         };
         if raw.first() == Some(&b'"') {
             let s: String = serde_json::from_slice(&raw).map_err(ReadError::NotAString)?;
