@@ -523,7 +523,10 @@ fn the_archive_index_skips_unchanged_files_and_rereads_changed_ones() {
     assert!(jsonl.stdout == print(&["--no-cache", "--format", "jsonl"]).stdout, "records read back from the files");
 
     // A file damaged in place, with its size and time kept: the index is used, so the file
-    // is not even decompressed (the list still shows its events).
+    // is not even decompressed for the list's columns (the table still shows its events); the
+    // CSV's eventID column is read from the records, and those of that file are named.
+    let plain_table = print(&["--no-cache", "--format", "table"]);
+    assert_eq!(plain_table.status.code(), Some(0), "{}", stderr(&plain_table));
     let files: Vec<PathBuf> = trailscope::source::discover(&[archive.to_string_lossy().into_owned()], &mut Vec::new())
         .into_iter()
         .map(|f| f.path)
@@ -534,9 +537,17 @@ fn the_archive_index_skips_unchanged_files_and_rereads_changed_ones() {
     junk[..2].copy_from_slice(&[0x1f, 0x8b]);
     std::fs::write(victim, junk).unwrap();
     set_mtime(victim, meta.modified().unwrap());
-    let o = print(&["--format", "csv"]);
+    let o = print(&["--format", "table"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(o.stdout == plain.stdout, "unchanged size and time: the stored index");
+    assert!(o.stdout == plain_table.stdout, "unchanged size and time: the stored index");
+    let o = print(&["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let victim_name = victim.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(stderr(&o).contains("could not read back") && stderr(&o).contains(&victim_name), "{}", stderr(&o));
+    assert!(stderr(&o).contains("without their eventID"), "{}", stderr(&o));
+    let (rows, plain_rows) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&plain.stdout));
+    assert_eq!(rows.lines().count(), plain_rows.lines().count(), "every row is written");
+    assert!(rows.lines().any(|l| l.ends_with(',')), "rows of that file have no eventID");
     // Once its time changes it is read again, and found damaged.
     set_mtime(victim, meta.modified().unwrap() + Duration::from_secs(1));
     let o = print(&["--format", "csv"]);
@@ -891,8 +902,8 @@ fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
         out.contents.push(format!(
             "{} {fields:?} {} {} {index:?} {}+{} {}",
             ev.time,
-            store.event_id(ev),
-            store.request_id(ev),
+            store.event_id(ev, &raw),
+            store.request_id(ev, &raw),
             ev.res_len(),
             ev.par_len(),
             ev.flags
@@ -900,8 +911,8 @@ fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
         out.events.push(format!(
             "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {}",
             ev.time,
-            store.event_id(ev),
-            store.request_id(ev),
+            store.event_id(ev, &raw),
+            store.request_id(ev, &raw),
             ev.res_len(),
             ev.par_len(),
             ev.loc.offset,

@@ -130,7 +130,7 @@ fn pairs_of(state: &TestState) -> BTreeSet<(String, String)> {
     let d = &store.detections;
     d.iter()
         .flat_map(|(i, rules)| {
-            let id = store.event_id(&store.events[i as usize]).to_string();
+            let id = store.event_id(&store.events[i as usize], state.raw());
             rules.iter().map(move |&r| (d.rules[r as usize].id.clone(), id.clone()))
         })
         .collect()

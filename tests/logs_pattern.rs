@@ -416,7 +416,7 @@ proptest! {
         let ctx = trailscope::query::matcher::MatchCtx { store: &loaded.store, raw: &raw };
         let all: Vec<u32> = (0..loaded.store.len() as u32).collect();
         for i in m.filter(&all, &ctx) {
-            let id = loaded.store.event_id(&loaded.store.events[i as usize]).to_string();
+            let id = loaded.store.event_id(&loaded.store.events[i as usize], &raw);
             let n: usize = id.trim_start_matches("id-").parse().unwrap();
             let mut rec = records[n].clone();
             rec["eventID"] = json!(id);

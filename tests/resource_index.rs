@@ -378,3 +378,84 @@ fn print_selecting_as_it_loads_prints_what_the_raw_records_select() {
     }
     assert!(nonempty >= 6, "most terms select something ({nonempty})");
 }
+
+/// The eventID or requestID as the loader reads it from the raw JSON ("" when absent, null or
+/// not text).
+fn id_text(v: &Value, request: bool) -> String {
+    match &v[if request { "requestID" } else { "eventID" }] {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Every record's ids, to build `id:` and `request:` terms from.
+fn id_pool() -> &'static Vec<String> {
+    static P: OnceLock<Vec<String>> = OnceLock::new();
+    P.get_or_init(|| {
+        let l = &loaded()[0];
+        let mut out: Vec<String> =
+            l.values.iter().flat_map(|v| [id_text(v, false), id_text(v, true)]).filter(|s| !s.is_empty()).collect();
+        out.sort();
+        out.dedup();
+        out
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    /// Events keep only a hash of their ids: an exact term is decided by it and confirmed on
+    /// the record, any other pattern reads the record. Both select what the records hold.
+    #[test]
+    fn id_and_request_terms_select_what_the_raw_records_hold(
+        pick in any::<prop::sample::Index>(),
+        (a, b) in (0.0..1.0f64, 0.0..1.0f64),
+        shape in 0u8..5,
+        request in any::<bool>(),
+        negated in any::<bool>(),
+    ) {
+        let s = id_pool()[pick.index(id_pool().len())].clone();
+        let chars: Vec<char> = s.chars().collect();
+        let (mut i, mut j) = ((a * chars.len() as f64) as usize, (b * chars.len() as f64) as usize);
+        if i > j {
+            std::mem::swap(&mut i, &mut j);
+        }
+        let piece: String = chars[i..(j + 1).min(chars.len())].iter().collect();
+        let (v, op) = match shape {
+            0 => (s.clone(), Op::Exact),
+            // The same id in the other case: not the id, as an exact term reads it.
+            1 => (if s.to_uppercase() == s { s.to_lowercase() } else { s.to_uppercase() }, Op::Exact),
+            2 => (format!("{piece}*"), Op::Exact),
+            3 => (piece.to_uppercase(), Op::Contains),
+            _ => (piece, Op::Contains),
+        };
+        prop_assume!(!v.is_empty() && v != "*");
+        let field = if request { Field::Request } else { Field::Id };
+        for l in loaded() {
+            let got = selected(l, field, op, &v, negated);
+            let test = reference(op, &v);
+            let want: Vec<u32> = (0..l.values.len())
+                .filter(|&k| test(&id_text(&l.values[k], request)) != negated)
+                .map(|k| k as u32)
+                .collect();
+            prop_assert_eq!(got, want, "{:?} {:?} {:?} negated {}", field, op, v, negated);
+        }
+    }
+}
+
+#[test]
+fn an_exact_id_is_answered_by_its_hash_and_the_record() {
+    for l in loaded() {
+        for (k, v) in l.values.iter().enumerate() {
+            let ev = &l.store.events[k];
+            for request in [false, true] {
+                let text = id_text(v, request);
+                let kept = if request { ev.request_hash } else { ev.id_hash };
+                assert_eq!(kept, trailscope::model::id::hash32(&text), "event {k}");
+                let read = if request { l.store.request_id(ev, &l.raw) } else { l.store.event_id(ev, &l.raw) };
+                assert_eq!(read, text, "event {k}");
+            }
+        }
+    }
+}

@@ -29,8 +29,8 @@ fn events(store: &EventStore, raw: &RawReader) -> Vec<String> {
                 "{} {:?} {} {} {:?} {}",
                 ev.time,
                 fields,
-                store.event_id(ev),
-                store.request_id(ev),
+                store.event_id(ev, raw),
+                store.request_id(ev, raw),
                 res,
                 String::from_utf8_lossy(&bytes)
             )

@@ -488,7 +488,7 @@ fn loaded_records(records: Vec<serde_json::Value>) -> (tempfile::TempDir, TestSt
 fn ids_of(state: &State) -> Vec<String> {
     let store = state.store().read();
     let mut ids: Vec<String> =
-        state.view().iter().map(|&e| store.event_id(&store.events[e as usize]).to_string()).collect();
+        state.view().iter().map(|&e| store.event_id(&store.events[e as usize], state.raw())).collect();
     ids.sort();
     ids
 }
@@ -496,7 +496,7 @@ fn ids_of(state: &State) -> Vec<String> {
 fn select_id(state: &mut TestState, id: &str) {
     let pos = {
         let store = state.store().read();
-        state.view().iter().position(|&e| store.event_id(&store.events[e as usize]).to_string() == id).unwrap()
+        state.view().iter().position(|&e| store.event_id(&store.events[e as usize], state.raw()) == id).unwrap()
     };
     state.select_row(pos);
 }
@@ -729,7 +729,7 @@ fn a_bare_word_that_matches_no_column_says_what_text_would_match() {
     // Part of an eventID: in every record's text, in none of the list's columns.
     let word = {
         let store = state.store().read();
-        store.event_id(&store.events[state.view()[5] as usize]).to_string()[..13].to_string()
+        store.event_id(&store.events[state.view()[5] as usize], state.raw())[..13].to_string()
     };
     type_filter(&mut state, &word);
     state.settle();

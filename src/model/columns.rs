@@ -1,5 +1,6 @@
 //! The list's columns, shared by the TUI list, `print --format table` and `csv`.
 
+use super::raw::RawReader;
 use super::{time, Event, EventStore, SymField};
 use std::borrow::Cow;
 
@@ -24,8 +25,13 @@ pub const HEADERS: [&str; 12] = [
 /// How many of [`HEADERS`] the list and the table show by default.
 pub const LIST: usize = 7;
 
-/// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`.
-pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<'a, str>; 12] {
+/// The index of the eventID among [`HEADERS`].
+pub const EVENT_ID: usize = 11;
+
+/// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`. The
+/// eventID is read from the record through `ids` (empty without it: a caller that does not
+/// show that column reads no record).
+pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool, ids: Option<&RawReader>) -> [Cow<'a, str>; 12] {
     use std::borrow::Cow::Borrowed;
     let [t, name, principal, ip, region, source, error] = list_cells(store, ev, short_source);
     [
@@ -40,7 +46,7 @@ pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<
         Borrowed(store.sym(ev, SymField::IdentityType)),
         Borrowed(store.sym(ev, SymField::AccessKey)),
         Borrowed(store.sym(ev, SymField::Arn)),
-        store.event_id(ev).to_string().into(),
+        ids.map(|raw| store.event_id(ev, raw)).unwrap_or_default().into(),
     ]
 }
 

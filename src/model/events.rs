@@ -1,8 +1,9 @@
 //! The loaded events, as the UI and `print` hold them, and the batches that fill them.
 
 use super::intern::SymBatch;
+use super::raw::RawReader;
 use super::raw::SourceFile;
-use super::{id, Caller, Event, IdStr, Profile, Slot, StrRef, Sym, SymField, SymTable};
+use super::{id, Caller, Event, Profile, Slot, Sym, SymField, SymTable};
 use std::sync::Arc;
 
 /// A batch of events ready to append: symbols, arenas and events with global offsets, so
@@ -15,8 +16,9 @@ pub struct Batch {
     pub new_profiles: Vec<Profile>,
     /// Callers new since the last batch, appended to the store's table.
     pub new_callers: Vec<Caller>,
-    /// Ids of unusual shape new in this batch, appended to the store's arena.
-    pub strings: String,
+    /// The eventIDs' [`id::copy_hash`]es, by event (what finds copies of them in a later
+    /// load: the events keep 32 bits); empty where the source does not give them.
+    pub copy_hashes: Vec<u64>,
     /// The resource index of the batch's events (see [`EventStore::index_syms`]), appended to
     /// the store's.
     pub resources: Vec<Sym>,
@@ -42,8 +44,6 @@ pub struct EventStore {
     pub profiles: Vec<Profile>,
     /// Every distinct combination of the caller fields; events point into it.
     pub callers: Vec<Caller>,
-    /// Arena of event and request ids that are not UUIDs or 16 hex digits.
-    pub strings: String,
     /// The resource index: per event its resource ARNs and requestParameters strings; each
     /// event owns a range.
     pub resources: Vec<Sym>,
@@ -65,7 +65,6 @@ impl EventStore {
         self.syms.extend(*batch.new_syms);
         self.profiles.extend(batch.new_profiles);
         self.callers.extend(batch.new_callers);
-        self.strings.push_str(&batch.strings);
         self.resources.extend(batch.resources);
         self.events.extend(batch.events);
         let range = start..self.events.len() as u32;
@@ -78,20 +77,38 @@ impl EventStore {
         self.files.extend(files);
     }
 
-    #[inline]
-    /// A string in the arena of unusual ids ("" when out of range).
-    pub fn str_ref(&self, r: StrRef) -> &str {
-        self.strings.get(r.off as usize..(r.off + r.len) as usize).unwrap_or("")
+    /// The event's eventID and requestID, read from its record through `raw` (each "" when
+    /// the event has none, or its record cannot be read).
+    pub fn ids(&self, ev: &Event, raw: &RawReader) -> (String, String) {
+        self.read_ids(ev, raw).unwrap_or_default()
     }
 
-    /// The event's eventID, as written in its record ("" when it has none).
-    pub fn event_id(&self, ev: &Event) -> IdStr<'_> {
-        id::decode(ev.event_id_shape(), ev.event_id, &self.strings)
+    /// [`EventStore::ids`], saying why the record could not be read.
+    pub fn read_ids(&self, ev: &Event, raw: &RawReader) -> Result<(String, String), super::raw::ReadError> {
+        match self.file_of(ev) {
+            Some(file) if ev.has_event_id() || ev.has_request_id() => {
+                raw.read(file, ev.loc).map(|record| id::ids_of_record(&record))
+            }
+            _ => Ok(Default::default()),
+        }
     }
 
-    /// The event's requestID, as written in its record ("" when it has none).
-    pub fn request_id(&self, ev: &Event) -> IdStr<'_> {
-        id::decode(ev.request_id_shape(), ev.request_id, &self.strings)
+    /// The event's eventID, as written in its record ("" when it has none); see
+    /// [`EventStore::ids`].
+    pub fn event_id(&self, ev: &Event, raw: &RawReader) -> String {
+        if !ev.has_event_id() {
+            return String::new();
+        }
+        self.ids(ev, raw).0
+    }
+
+    /// The event's requestID, as written in its record ("" when it has none); see
+    /// [`EventStore::ids`].
+    pub fn request_id(&self, ev: &Event, raw: &RawReader) -> String {
+        if !ev.has_request_id() {
+            return String::new();
+        }
+        self.ids(ev, raw).1
     }
 
     /// The symbol of an event's field.

@@ -2,7 +2,7 @@
 //!
 //! A loaded event is an [`Event`]: a timestamp, interned symbols for the fields that repeat
 //! (names, sources, regions, principals), those that repeat together (name, source, region,
-//! accounts, error…) as one [`Profile`] index, event and request ids in 16 bytes each (see
+//! accounts, error…) as one [`Profile`] index, a 32-bit hash of its event and request ids (see
 //! [`id`]), and a [`RawLoc`] saying where its raw record lives, so the raw JSON is fetched back
 //! only when the detail view or `print` needs it.
 
@@ -19,7 +19,6 @@ pub mod time;
 pub mod wire;
 
 pub use events::EventStore;
-pub use id::{IdBits, IdShape, IdStr};
 pub use intern::{Interner, Sym, SymTable, EMPTY};
 
 /// Fields stored as interned symbols. The first [`CALLER_FIELDS`] say who called and are kept
@@ -100,15 +99,6 @@ impl SymField {
             Slot::Profile(i - CALLER_FIELDS - OWN_FIELDS)
         }
     }
-}
-
-/// A reference to a string in the store's arena of unique strings (ids of unusual shape).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StrRef {
-    /// Byte offset in the arena.
-    pub off: u32,
-    /// Length in bytes.
-    pub len: u32,
 }
 
 /// What log file verification (the trail's signed digests) found for one input.
@@ -195,7 +185,7 @@ pub const MAX_RES_PARAMS: usize = (1 << (16 - RES_ARN_BITS)) - 1;
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 
-/// One loaded event: 72 bytes, a million of them in 72 MB. The default is an event at time 0
+/// One loaded event: 48 bytes, a million of them in 48 MB. The default is an event at time 0
 /// with no field, id or resource, its record empty at the start of the first file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Event {
@@ -207,10 +197,10 @@ pub struct Event {
     pub caller: u32,
     /// The fields kept in the event (see [`Slot::Own`]).
     pub own: [Sym; OWN_FIELDS],
-    /// The eventID in compact form (its shape in [`Event::id_shapes`]).
-    pub event_id: IdBits,
-    /// The requestID in compact form (its shape in [`Event::id_shapes`]).
-    pub request_id: IdBits,
+    /// The eventID's [`id::hash32`] (0: none); its text is the record's.
+    pub id_hash: u32,
+    /// The requestID's [`id::hash32`] (0: none); its text is the record's.
+    pub request_hash: u32,
     /// Where the event's part of the store's resource index starts: its resource ARNs, then
     /// the string values of its requestParameters.
     pub res_start: u32,
@@ -221,8 +211,6 @@ pub struct Event {
     pub loc: RawLoc,
     /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`].
     pub flags: u8,
-    /// [`IdShape`]s: the eventID's in the low nibble, the requestID's in the high one.
-    pub id_shapes: u8,
 }
 
 impl Event {
@@ -238,23 +226,13 @@ impl Event {
     pub fn is_write(&self) -> bool {
         self.read_only() == Some(false)
     }
-    #[inline]
-    /// How the eventID is stored.
-    pub fn event_id_shape(&self) -> IdShape {
-        IdShape::from_bits(self.id_shapes)
-    }
-    #[inline]
-    /// How the requestID is stored.
-    pub fn request_id_shape(&self) -> IdShape {
-        IdShape::from_bits(self.id_shapes >> 4)
-    }
     /// Whether the record has a non-empty eventID.
     pub fn has_event_id(&self) -> bool {
-        self.event_id_shape() != IdShape::None
+        self.id_hash != 0
     }
     /// Whether the record has a non-empty requestID.
     pub fn has_request_id(&self) -> bool {
-        self.request_id_shape() != IdShape::None
+        self.request_hash != 0
     }
     /// How many resource ARNs the event's part of the resource index starts with.
     #[inline]
@@ -289,7 +267,7 @@ mod tests {
     #[test]
     fn event_stays_small() {
         // A million of them are the bulk of a loaded archive's memory.
-        assert_eq!(std::mem::size_of::<super::Event>(), 72);
+        assert_eq!(std::mem::size_of::<super::Event>(), 48);
         assert_eq!(std::mem::size_of::<super::RawLoc>(), 8);
     }
 }

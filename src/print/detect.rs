@@ -51,7 +51,7 @@ struct Found {
 impl Found {
     /// eventID and eventTime of event `i` as a detection says them: as its record writes them
     /// (strings, sanitised), which its summary gives back but for the few its source noted.
-    fn texts(&self, store: &crate::model::EventStore, i: u32) -> (String, String) {
+    fn texts(&self, store: &crate::model::EventStore, raw: &RawReader, i: u32) -> (String, String) {
         if let Some((id, t)) = self.texts.get(&i) {
             return (id.clone(), t.clone());
         }
@@ -59,7 +59,7 @@ impl Found {
         match store.detections.written(i) {
             Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
             // (The time as written is digits and separators: nothing to sanitise.)
-            None => (owned_sanitized(store.event_id(ev).to_string()), time::format_rfc3339(ev.time)),
+            None => (owned_sanitized(store.event_id(ev, raw)), time::format_rfc3339(ev.time)),
         }
     }
 
@@ -152,7 +152,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     let unevaluated = loaded.store.detections.take_unevaluated();
     let (found, unread) = evaluate(&rules, &q, &loaded, &unevaluated, &raw);
-    let texts = |i: u32| found.texts(&loaded.store, i);
+    let texts = |i: u32| found.texts(&loaded.store, &raw, i);
     let written = match req.format {
         DetectFormat::Jsonl => write_jsonl(&rules, &found.hits, &texts, out),
         DetectFormat::Table => write_table(&rules, &found.hits, &texts, out),
@@ -168,7 +168,7 @@ pub fn run(req: &DetectRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32
         super::athena::report(s, err);
     }
     let shown = loaded.store.len();
-    report(&loaded, Matched { shown, unread }, err);
+    report(&loaded, Matched { shown, unread, rows_kept: false }, err);
     let events = found.events();
     let _ = writeln!(
         err,

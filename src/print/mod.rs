@@ -366,7 +366,7 @@ pub fn run(req: &PrintRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         (loaded, shown, written)
     };
     let unread = *written.as_ref().unwrap_or(&0);
-    let counts = Matched { shown, unread };
+    let counts = Matched { shown, unread, rows_kept: req.format == Format::Csv };
     if let Some(s) = &logs_status {
         logs::report(s, err);
     }
@@ -471,12 +471,16 @@ fn select_and_write(
 pub(crate) struct Matched {
     pub(crate) shown: usize,
     pub(crate) unread: usize,
+    /// The format writes a row for a record it cannot read (CSV: its eventID left empty).
+    pub(crate) rows_kept: bool,
 }
 
 impl std::fmt::Display for Matched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} matched", self.shown)?;
-        if self.unread > 0 {
+        if self.unread > 0 && self.rows_kept {
+            write!(f, " ({} without their eventID: their records could not be read back)", self.unread)?;
+        } else if self.unread > 0 {
             write!(f, " ({} printed, {} could not be read back)", self.shown - self.unread, self.unread)?;
         }
         Ok(())

@@ -2,41 +2,32 @@
 //! so each batch is checked as it arrives and only the events that match are kept, each in
 //! the bytes its output and its order need; the store holds no event, and the strings of the
 //! resource index (and the detection hits) are dropped once their batch is checked. Printing
-//! every record of a million events holds 16 bytes an event (56 for CSV and a table) instead
+//! every record of a million events holds 16 bytes an event (40 for CSV and a table) instead
 //! of the store's 72 and its resource index.
 
 use crate::model::events::sort_by_key;
 use crate::model::raw::RawReader;
-use crate::model::{Event, EventStore, IdBits, RawLoc, Sym, OWN_FIELDS};
+use crate::model::{Event, EventStore, RawLoc, Sym, OWN_FIELDS};
 use crate::query::{matcher::MatchCtx, Matcher, Query};
 use crate::sigma::RuleSet;
 use std::sync::Arc;
 
 /// An event that matched, as `print` writes it: its time and record (every format), its
-/// interned fields and eventID (the table and CSV columns). 56 bytes.
+/// interned fields and whether it has an eventID (the table and CSV columns; the id is read
+/// from the record). 40 bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Row {
     time: i64,
-    event_id: IdBits,
     loc: RawLoc,
     profile: u32,
     caller: u32,
     own: [Sym; OWN_FIELDS],
-    id_shapes: u8,
+    id_hash: u32,
 }
 
 impl Row {
     fn of(ev: &Event) -> Row {
-        Row {
-            time: ev.time,
-            event_id: ev.event_id,
-            loc: ev.loc,
-            profile: ev.profile,
-            caller: ev.caller,
-            own: ev.own,
-            // The eventID's shape; the requestID is not kept.
-            id_shapes: ev.id_shapes & 0x0f,
-        }
+        Row { time: ev.time, loc: ev.loc, profile: ev.profile, caller: ev.caller, own: ev.own, id_hash: ev.id_hash }
     }
 
     /// The event for the output's columns: what the row keeps, nothing else (no requestID,
@@ -47,9 +38,8 @@ impl Row {
             profile: self.profile,
             caller: self.caller,
             own: self.own,
-            event_id: self.event_id,
+            id_hash: self.id_hash,
             loc: self.loc,
-            id_shapes: self.id_shapes,
             ..Event::default()
         }
     }
@@ -151,8 +141,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_are_56_and_16_bytes() {
-        assert_eq!(std::mem::size_of::<Row>(), 56);
+    fn rows_are_40_and_16_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 40);
         assert_eq!(std::mem::size_of::<RecordRow>(), 16);
     }
 

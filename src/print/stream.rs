@@ -140,7 +140,14 @@ impl<'a> Writer<'a> {
         self.start()?;
         for &i in events {
             if self.format == Format::Csv {
-                write_csv_row(store, &store.events[i as usize], &mut self.out)?;
+                let ev = &store.events[i as usize];
+                // The eventID column is the record's; a row whose record cannot be read is
+                // written with it empty, and counted.
+                let id = store.read_ids(ev, raw).map(|ids| ids.0).unwrap_or_else(|e| {
+                    self.unread.add(ev.loc.file, e);
+                    String::new()
+                });
+                write_csv_row(store, ev, &id, &mut self.out)?;
                 continue;
             }
             let ev = &store.events[i as usize];

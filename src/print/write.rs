@@ -33,9 +33,18 @@ pub fn write_events(
         }
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
-            for k in 0..n {
-                write_csv_row(store, &event(k), &mut out)?;
-            }
+            // The eventID column is the record's: records are read as JSON Lines reads them
+            // (files decompressed ahead, in the order needed). A row whose record cannot be
+            // read is written with its eventID empty, and counted.
+            let locs: Vec<RawLoc> = (0..n).map(|k| event(k).loc).collect();
+            unread = each_record(&store.files, raw, &locs, err, |k, record| {
+                let ev = event(k);
+                let id = match record {
+                    Some(bytes) if ev.has_event_id() => crate::model::id::ids_of_record(bytes).0,
+                    _ => String::new(),
+                };
+                write_csv_row(store, &ev, &id, &mut out)
+            })?;
         }
         Format::Table => write_table(store, n, event, table_width, &mut out)?,
     }
@@ -43,17 +52,18 @@ pub fn write_events(
     Ok(unread)
 }
 
-/// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised).
-pub fn write_csv_row(store: &EventStore, ev: &Event, out: &mut dyn Write) -> io::Result<()> {
-    let mut cells = columns::cells(store, ev, false);
+/// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised), its
+/// eventID `id` (read from its record: see [`EventStore::event_id`]).
+pub fn write_csv_row(store: &EventStore, ev: &Event, id: &str, out: &mut dyn Write) -> io::Result<()> {
+    let mut cells = columns::cells(store, ev, false, None);
     cells[0] = time::format_rfc3339(ev.time).into();
+    cells[columns::EVENT_ID] = id.into();
     let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
     writeln!(out, "{}", row.join(","))
 }
 
 /// Writes the records at `locs` (indices into `files`), in that order; how many could not be
-/// read back. Files are decompressed on another thread in the order the records will need
-/// them, a couple of files ahead, so inflating overlaps writing.
+/// read back.
 pub fn write_records(
     json: bool,
     files: &[Arc<SourceFile>],
@@ -63,6 +73,41 @@ pub fn write_records(
     err: &mut dyn Write,
 ) -> io::Result<usize> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if json {
+        out.write_all(b"[")?;
+    }
+    let mut first = true;
+    let unread = each_record(files, raw, locs, err, |_, record| {
+        let Some(bytes) = record else { return Ok(()) };
+        if json {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+        }
+        first = false;
+        write_compact(bytes, &mut out)?;
+        if !json {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    if json {
+        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    }
+    out.flush()?;
+    Ok(unread)
+}
+
+/// Reads the records at `locs` (indices into `files`) in that order, giving `each` the
+/// position and the record (`None`: it could not be read back); how many could not be, each
+/// input with such records named once on `err`. Files are decompressed on another thread in
+/// the order the records will need them, a couple of files ahead, so inflating overlaps
+/// writing.
+fn each_record(
+    files: &[Arc<SourceFile>],
+    raw: &RawReader,
+    locs: &[RawLoc],
+    err: &mut dyn Write,
+    mut each: impl FnMut(usize, Option<&[u8]>) -> io::Result<()>,
+) -> io::Result<usize> {
     let mut first_need = Vec::new();
     let mut seen = vec![false; files.len()];
     for &loc in locs {
@@ -76,7 +121,7 @@ pub fn write_records(
             first_need.push(f);
         }
     }
-    let unread = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
         let order = &first_need;
         scope.spawn(move || {
@@ -88,14 +133,10 @@ pub fn write_records(
             }
         });
         seen.iter_mut().for_each(|s| *s = false);
-        if json {
-            out.write_all(b"[")?;
-        }
-        let mut first = true;
         let mut unread = Unread::default();
-        for &loc in locs {
+        let result = locs.iter().enumerate().try_for_each(|(k, &loc)| {
             let Some(file) = files.get(loc.file as usize) else {
-                continue;
+                return each(k, None);
             };
             let kept = raw.is_kept(file, loc);
             if let Some(s) = seen.get_mut(loc.file as usize).filter(|s| !**s && !kept) {
@@ -104,28 +145,17 @@ pub fn write_records(
                 let _ = ready_rx.recv();
             }
             match raw.read(file, loc) {
-                Ok(bytes) => {
-                    if json {
-                        out.write_all(if first { b"\n" } else { b",\n" })?;
-                    }
-                    first = false;
-                    write_compact(&bytes, &mut out)?;
-                    if !json {
-                        out.write_all(b"\n")?;
-                    }
+                Ok(bytes) => each(k, Some(&bytes)),
+                Err(e) => {
+                    unread.add(loc.file, e);
+                    each(k, None)
                 }
-                Err(e) => unread.add(loc.file, e),
             }
-        }
+        });
         // Let the prefetcher finish early if output stopped (a closed pipe).
         drop(ready_rx);
-        if json {
-            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-        }
-        io::Result::Ok(unread.report(files, err))
-    })?;
-    out.flush()?;
-    Ok(unread)
+        result.map(|()| unread.report(files, err))
+    })
 }
 
 /// Records that could not be read back, per input: one line each, not one per record.

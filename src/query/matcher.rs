@@ -157,8 +157,14 @@ enum Check {
         profiles: SymVerdicts,
         pat: Pattern,
     },
-    EventId(Pattern),
-    RequestId(Pattern),
+    /// `id:` (the eventID) or `request:` (the requestID), read from the record; an exact
+    /// term's `hash` (the id's [`hash32`](crate::model::id::hash32)) is checked first, so only
+    /// the events it passes have their record read.
+    Id {
+        request: bool,
+        hash: Option<u32>,
+        pat: Pattern,
+    },
     Text(Pattern),
     Has(Field),
     ReadOnly(bool),
@@ -330,8 +336,13 @@ impl Matcher {
                     TermKind::Match { field, op, value } => {
                         let pat = Pattern::new(*op, value);
                         match field {
-                            Field::Id => Check::EventId(pat),
-                            Field::Request => Check::RequestId(pat),
+                            Field::Id | Field::Request => {
+                                let hash = match &pat {
+                                    Pattern::Equals(v) => Some(crate::model::id::hash32(v)),
+                                    _ => None,
+                                };
+                                Check::Id { request: *field == Field::Request, hash, pat }
+                            }
                             Field::Text => Check::Text(pat),
                             Field::ReadOnly => Check::ReadOnly(value.eq_ignore_ascii_case("true")),
                             Field::Verified => Check::Verified(value.eq_ignore_ascii_case("true")),
@@ -381,10 +392,11 @@ impl Matcher {
         out
     }
 
-    /// Whether matching reads raw records (slow: `text:`). `resource:` reads only the rare
-    /// record whose requestParameters hold more strings than the index keeps.
+    /// Whether matching reads raw records (slow: `text:`, and `id:` or `request:` but for an
+    /// exact value). `resource:` reads only the rare record whose requestParameters hold more
+    /// strings than the index keeps; an exact id only the records of its hash.
     pub fn needs_raw(&self) -> bool {
-        self.terms.iter().any(|t| matches!(t.check, Check::Text(_)))
+        self.terms.iter().any(|t| matches!(t.check, Check::Text(_) | Check::Id { hash: None, .. }))
     }
 
     /// Brings per-symbol and per-profile verdicts up to date with the store's tables; call
@@ -431,8 +443,18 @@ impl Matcher {
                         && (store.index_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat))
                             || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|s| pat.test(s)))))
             }
-            Check::EventId(p) => p.test(&store.event_id(ev)),
-            Check::RequestId(p) => p.test(&store.request_id(ev)),
+            Check::Id { request, hash, pat } => {
+                let kept = if *request { ev.request_hash } else { ev.id_hash };
+                match hash {
+                    // No id: nothing to read.
+                    _ if kept == 0 => pat.test(""),
+                    Some(h) if *h != kept => false,
+                    _ => {
+                        let (id, req) = store.ids(ev, ctx.raw);
+                        pat.test(if *request { &req } else { &id })
+                    }
+                }
+            }
             Check::Text(p) => raw_text(ev, ctx).is_some_and(|t| p.test(&t)),
             Check::Has(f) => has(*f, ev, ctx),
             Check::ReadOnly(v) => ev.read_only() == Some(*v),

@@ -11,7 +11,7 @@ use crate::model::detect::BatchHits;
 use crate::model::events::Batch;
 use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
-use crate::model::{Caller, IdBits, IdShape, Interner, RawLoc, StrRef, Sym, NO_TIME};
+use crate::model::{Caller, Interner, RawLoc, Sym, NO_TIME};
 use std::sync::Arc;
 
 /// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
@@ -21,7 +21,6 @@ pub struct Ingest<'a> {
     profiles: ProfileInterner,
     callers: ProfileInterner<Caller>,
     /// Totals including what is pending, so offsets in pending events are global.
-    strings_len: u64,
     res_len: u64,
     /// The events taken, to find copies.
     seen: Seen,
@@ -45,8 +44,7 @@ pub(super) struct Prior {
     pub(super) syms: crate::model::SymTable,
     pub(super) profiles: Vec<crate::model::Profile>,
     pub(super) callers: Vec<Caller>,
-    /// Bytes of the arena of unusual ids, and references of the resource index.
-    pub(super) strings_len: u64,
+    /// References of the resource index.
     pub(super) res_len: u64,
     /// The inputs, in the order sent.
     pub(super) files: Vec<Arc<SourceFile>>,
@@ -78,7 +76,6 @@ impl<'a> Ingest<'a> {
             interner: Interner::default(),
             profiles: ProfileInterner::default(),
             callers: ProfileInterner::default(),
-            strings_len: 0,
             res_len: 0,
             seen: Seen::default(),
             files: Vec::new(),
@@ -99,7 +96,6 @@ impl<'a> Ingest<'a> {
             interner: Interner::resume(prior.syms),
             profiles: ProfileInterner::resume(&prior.profiles),
             callers: ProfileInterner::resume(&prior.callers),
-            strings_len: prior.strings_len,
             res_len: prior.res_len,
             seen: prior.seen,
             files: prior.files,
@@ -153,9 +149,7 @@ impl<'a> Ingest<'a> {
         let mut premap = vec![u32::MAX; local.profiles.len()];
         let mut cremap = vec![u32::MAX; local.callers.len()];
         let map = |s: Sym| remap[s as usize];
-        let uniq_base = self.strings_len as u32;
         let (mut dups, mut untimed) = (0, 0);
-        let mut kept_uniq = String::new();
         // What the rules found, by local index: carried over for the events kept (an event
         // dropped as a duplicate takes its hits with it, so none is counted twice).
         let evaluated = local.found.is_some();
@@ -197,18 +191,7 @@ impl<'a> Ingest<'a> {
                 *global = self.callers.intern_mapped(c, map, &mut self.pending.new_callers);
             }
             ev.caller = *global;
-            let mut copy = |r: StrRef| {
-                let s = &local.uniq[r.off as usize..(r.off + r.len) as usize];
-                let off = uniq_base + kept_uniq.len() as u32;
-                kept_uniq.push_str(s);
-                StrRef { off, len: r.len }
-            };
-            if ev.event_id_shape() == IdShape::Text {
-                ev.event_id = IdBits::text(copy(ev.event_id.str_ref()));
-            }
-            if ev.request_id_shape() == IdShape::Text {
-                ev.request_id = IdBits::text(copy(ev.request_id.str_ref()));
-            }
+            self.pending.copy_hashes.push(local.hashes[local_idx as usize].0);
             let res_start = self.res_len as u32;
             let own = ev.res_start as usize..ev.res_start as usize + ev.res_total();
             for &r in &local.res[own] {
@@ -223,8 +206,6 @@ impl<'a> Ingest<'a> {
         if !evaluated {
             self.pending_found.not_evaluated(first..self.pending.events.len() as u32);
         }
-        self.strings_len += kept_uniq.len() as u64;
-        self.pending.strings.push_str(&kept_uniq);
         (dups, untimed)
     }
 

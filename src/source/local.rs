@@ -9,9 +9,9 @@ use crate::model::record::RecordFields;
 use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
 use crate::model::time::parse_event_time;
 use crate::model::{
-    id, Caller, Event, IdBits, IdShape, Profile, RawLoc, StrRef, Sym, SymField, CALLER_FIELDS, FLAG_ERROR,
-    FLAG_MORE_RESOURCES, FLAG_READONLY, FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, MAX_RES_ARNS,
-    MAX_RES_PARAMS, NO_TIME, OWN_FIELDS, SYM_FIELDS,
+    id, Caller, Event, Profile, RawLoc, Sym, SymField, CALLER_FIELDS, FLAG_ERROR, FLAG_MORE_RESOURCES, FLAG_READONLY,
+    FLAG_READONLY_KNOWN, FLAG_TEXT_DECIDED, FLAG_TEXT_PASSED, MAX_RES_ARNS, MAX_RES_PARAMS, NO_TIME, OWN_FIELDS,
+    SYM_FIELDS,
 };
 use crate::query::matcher::LoadTerms;
 use crate::sigma::{RuleSet, SummaryFields};
@@ -34,7 +34,6 @@ pub(super) struct LocalBatch {
     pub(super) str_hashes: Vec<u64>,
     /// Per field, the symbol of the last value interned by [`LocalBatch::intern_repeating`].
     pub(super) last: [Sym; SYM_FIELDS],
-    pub(super) uniq: String,
     pub(super) res: Vec<Sym>,
     /// Profiles of local symbols; events point into it.
     pub(super) profiles: ProfileInterner,
@@ -80,7 +79,6 @@ impl LocalBatch {
             ends,
             str_hashes,
             last: [0; SYM_FIELDS],
-            uniq: String::new(),
             res: Vec::with_capacity(records),
             profiles: ProfileInterner::default(),
             callers: ProfileInterner::default(),
@@ -248,15 +246,6 @@ impl LocalBatch {
         let profile: Profile = profile.try_into().expect("profile fields");
         (self.callers.intern(&caller), own.try_into().expect("own fields"), self.profiles.intern(&profile))
     }
-    /// An id in its compact form, or as text in the batch's arena.
-    fn id(&mut self, s: &str) -> (IdShape, IdBits) {
-        id::encode(s).unwrap_or_else(|| {
-            let off = self.uniq.len() as u32;
-            self.uniq.push_str(s);
-            (IdShape::Text, IdBits::text(StrRef { off, len: s.len() as u32 }))
-        })
-    }
-
     pub(super) fn push(&mut self, file: u32, p: &Parsed<'_, '_>) {
         let r: &RecordFields = p.fields;
         let mut syms = [0; SYM_FIELDS];
@@ -390,12 +379,7 @@ impl LocalBatch {
         if more {
             flags |= FLAG_MORE_RESOURCES;
         }
-        let event_text = rest.event_id.unwrap_or("");
-        let encoded = id::encode(event_text);
-        let id_hash = match encoded {
-            Some((shape, bits)) => id::copy_hash(shape, bits, event_text),
-            None => id::copy_hash(IdShape::Text, IdBits::default(), event_text),
-        };
+        let id_hash = id::copy_hash(rest.event_id.unwrap_or(""));
         if id_hash != 0 {
             let slot = &mut self.recent[rest.raw_hash as usize % RECENT];
             if *slot == (id_hash, rest.raw_hash) {
@@ -406,25 +390,19 @@ impl LocalBatch {
             *slot = (id_hash, rest.raw_hash);
         }
         let (caller, own, profile) = self.split(syms);
-        let (event_shape, event_id) = match encoded {
-            Some(e) => e,
-            None => self.id(event_text),
-        };
-        let (request_shape, request_id) = self.id(rest.request_id);
         self.hashes.push((id_hash, rest.raw_hash));
         self.events.push(Event {
             time: rest.time,
             profile,
             caller,
             own,
-            event_id,
-            request_id,
+            id_hash: id::hash32_of_copy(id_hash),
+            request_hash: id::hash32(rest.request_id),
             res_start,
             res_counts,
             // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
             loc: RawLoc::new(file, rest.span.offset as u32),
             flags,
-            id_shapes: event_shape as u8 | (request_shape as u8) << 4,
         });
     }
 }

@@ -12,7 +12,7 @@ use super::lookup::LiveCmd;
 use super::{LoadStats, SourceMsg};
 use crate::model::events::Batch;
 use crate::model::intern::{Interner, ProfileInterner, SymTable};
-use crate::model::{Caller, IdBits, IdShape, Sym};
+use crate::model::{Caller, Sym};
 use tokio::sync::mpsc;
 
 /// Several sources run at once, delivered as one.
@@ -124,8 +124,7 @@ struct Part {
     caller_map: Vec<u32>,
     /// Part input number to merged input number.
     file_map: Vec<u32>,
-    /// The part's own totals so far: bytes of id strings, resources.
-    strings_len: u64,
+    /// The part's own total so far: resource references.
     resources_len: u64,
     stats: LoadStats,
     done: bool,
@@ -138,7 +137,6 @@ struct Merge {
     profiles: ProfileInterner,
     callers: ProfileInterner<Caller>,
     files: u32,
-    strings_len: u64,
     resources_len: u64,
 }
 
@@ -150,7 +148,6 @@ impl Merge {
             profile_map: Vec::new(),
             caller_map: Vec::new(),
             file_map: Vec::new(),
-            strings_len: 0,
             resources_len: 0,
             stats: LoadStats::default(),
             done: false,
@@ -161,7 +158,6 @@ impl Merge {
             profiles: ProfileInterner::default(),
             callers: ProfileInterner::default(),
             files: 0,
-            strings_len: 0,
             resources_len: 0,
         }
     }
@@ -222,20 +218,12 @@ impl Merge {
         for c in &batch.new_callers {
             part.caller_map.push(self.callers.intern_mapped(c, map, &mut out.new_callers));
         }
-        // Offsets into the part's strings and resources move by the difference of the totals.
-        let string_shift = self.strings_len as i64 - part.strings_len as i64;
+        // Offsets into the part's resources move by the difference of the totals.
         let resource_shift = self.resources_len as i64 - part.resources_len as i64;
-        part.strings_len += batch.strings.len() as u64;
         part.resources_len += batch.resources.len() as u64;
-        self.strings_len += batch.strings.len() as u64;
         self.resources_len += batch.resources.len() as u64;
-        out.strings = batch.strings;
         out.resources = batch.resources.into_iter().map(map).collect();
-        let shift_text = |bits: IdBits| {
-            let mut r = bits.str_ref();
-            r.off = (r.off as i64 + string_shift) as u32;
-            IdBits::text(r)
-        };
+        out.copy_hashes = batch.copy_hashes;
         out.events = batch.events;
         // Indices among the batch's events, which keep their order.
         out.detections = batch.detections;
@@ -245,12 +233,6 @@ impl Merge {
             }
             ev.profile = part.profile_map.get(ev.profile as usize).copied().unwrap_or(0);
             ev.caller = part.caller_map.get(ev.caller as usize).copied().unwrap_or(0);
-            if ev.event_id_shape() == IdShape::Text {
-                ev.event_id = shift_text(ev.event_id);
-            }
-            if ev.request_id_shape() == IdShape::Text {
-                ev.request_id = shift_text(ev.request_id);
-            }
             ev.res_start = (ev.res_start as i64 + resource_shift) as u32;
             ev.loc.file = part.file_map.get(ev.loc.file as usize).copied().unwrap_or(u32::MAX);
         }

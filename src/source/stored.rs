@@ -22,15 +22,15 @@ use crate::model::events::Batch;
 use crate::model::intern::SymBatch;
 use crate::model::raw::SourceFile;
 use crate::model::wire::{self, put_str, Reader};
-use crate::model::{Event, IdBits, RawLoc, Sym};
+use crate::model::{Event, RawLoc, Sym};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The encoding's version: part of a stored load's name, so another version is never read.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 /// Bytes of one encoded event.
-const EVENT_BYTES: usize = 72;
+const EVENT_BYTES: usize = 47;
 /// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
 const IN_FLIGHT: usize = 2;
 /// How long a batch read back waits for the consumer to apply earlier ones, at most (a
@@ -114,16 +114,13 @@ fn put_event(out: &mut Vec<u8>, e: &Event) {
     for s in e.own {
         out.extend(s.to_le_bytes());
     }
-    for id in [e.event_id, e.request_id] {
-        out.extend(id.hi.to_le_bytes());
-        out.extend(id.lo.to_le_bytes());
-    }
+    out.extend(e.id_hash.to_le_bytes());
+    out.extend(e.request_hash.to_le_bytes());
     out.extend(e.res_start.to_le_bytes());
     out.extend(e.res_counts.to_le_bytes());
     out.extend(e.loc.file.to_le_bytes());
     out.extend(e.loc.offset.to_le_bytes());
     out.push(e.flags);
-    out.push(e.id_shapes);
 }
 
 fn get_event(b: &[u8]) -> Event {
@@ -135,13 +132,12 @@ fn get_event(b: &[u8]) -> Event {
         profile: u32_at(8),
         caller: u32_at(12),
         own: [u32_at(16), u32_at(20)],
-        event_id: IdBits { hi: u64_at(24), lo: u64_at(32) },
-        request_id: IdBits { hi: u64_at(40), lo: u64_at(48) },
-        res_start: u32_at(56),
-        res_counts: u16_at(60),
-        loc: RawLoc::new(u32_at(62), u32_at(66)),
-        flags: b[70],
-        id_shapes: b[71],
+        id_hash: u32_at(24),
+        request_hash: u32_at(28),
+        res_start: u32_at(32),
+        res_counts: u16_at(36),
+        loc: RawLoc::new(u32_at(38), u32_at(42)),
+        flags: b[46],
     }
 }
 
@@ -173,7 +169,6 @@ fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
     b.new_syms.encode(out);
     put_sym_arrays(out, &b.new_profiles);
     put_sym_arrays(out, &b.new_callers);
-    put_str(out, &b.strings);
     out.extend((b.resources.len() as u32).to_le_bytes());
     for s in &b.resources {
         out.extend(s.to_le_bytes());
@@ -183,6 +178,10 @@ fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
     for e in &b.events {
         put_event(out, e);
     }
+    out.extend((b.copy_hashes.len() as u32).to_le_bytes());
+    for h in &b.copy_hashes {
+        out.extend(h.to_le_bytes());
+    }
 }
 
 fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
@@ -190,13 +189,26 @@ fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
     let new_syms = Box::new(SymBatch::decode(r)?);
     let new_profiles = get_sym_arrays(r)?;
     let new_callers = get_sym_arrays(r)?;
-    let strings = r.string()?.to_string();
     let n = r.count(4)?;
     let resources = wire::u32s(r.bytes(n * 4)?).collect();
     let n = r.count(EVENT_BYTES)?;
-    let events = r.bytes(n * EVENT_BYTES)?.chunks_exact(EVENT_BYTES).map(get_event).collect();
-    let batch =
-        Batch { new_syms, new_profiles, new_callers, strings, resources, events, detections: None, in_flight: None };
+    let events: Vec<Event> = r.bytes(n * EVENT_BYTES)?.chunks_exact(EVENT_BYTES).map(get_event).collect();
+    let n = r.count(8)?;
+    if n != events.len() {
+        return None;
+    }
+    let copy_hashes =
+        r.bytes(n * 8)?.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default())).collect();
+    let batch = Batch {
+        new_syms,
+        new_profiles,
+        new_callers,
+        copy_hashes,
+        resources,
+        events,
+        detections: None,
+        in_flight: None,
+    };
     Some((batch, stats))
 }
 
@@ -249,7 +261,8 @@ impl Recorder {
                 out.extend((f.len() as u32).to_le_bytes());
             }
             SourceMsg::Batch(b, stats) => {
-                if b.detections.is_some() {
+                // Without its copy hashes, a load resumed from it could not find copies.
+                if b.detections.is_some() || b.copy_hashes.len() != b.events.len() {
                     self.fit = false;
                 }
                 out.push(BATCH);
@@ -423,8 +436,6 @@ fn matching(keys: &[FileKey], found: &[Found]) -> Option<(Vec<usize>, Vec<usize>
 #[derive(Default)]
 struct Holding {
     prior: Prior,
-    /// The arena of unusual ids, to hash the eventIDs kept there.
-    arena: String,
 }
 
 impl Holding {
@@ -432,16 +443,9 @@ impl Holding {
         self.prior.syms.extend((*b.new_syms).clone());
         self.prior.profiles.extend_from_slice(&b.new_profiles);
         self.prior.callers.extend_from_slice(&b.new_callers);
-        self.arena.push_str(&b.strings);
-        self.prior.strings_len += b.strings.len() as u64;
         self.prior.res_len += b.resources.len() as u64;
-        for ev in &b.events {
-            let shape = ev.event_id_shape();
-            let text = match shape {
-                crate::model::IdShape::Text => crate::model::id::decode(shape, ev.event_id, &self.arena),
-                _ => crate::model::IdStr::Borrowed(""),
-            };
-            let hash = crate::model::id::copy_hash(shape, ev.event_id, &text);
+        // A batch read back has a hash for each event (see `get_batch`).
+        for (ev, &hash) in b.events.iter().zip(&b.copy_hashes) {
             self.prior.seen.take_known(hash, ev.loc);
             super::ingest::widen(&mut self.prior.times, ev.time);
         }

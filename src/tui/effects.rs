@@ -249,7 +249,13 @@ fn write_export(
         for &i in chunk {
             let ev = &s.events[i as usize];
             match format {
-                ExportFormat::Csv => write_csv_row(&s, ev, out)?,
+                ExportFormat::Csv => {
+                    let (id, _) = s.read_ids(ev, raw).map_err(|e| {
+                        let file = s.file_of(ev).map_or("?", |f| f.display.as_str());
+                        io::Error::other(format!("reading back a record of {file}: {e}"))
+                    })?;
+                    write_csv_row(&s, ev, &id, out)?
+                }
                 ExportFormat::Json | ExportFormat::Jsonl => {
                     let file = s.file_of(ev).ok_or_else(|| io::Error::other("an event without a source file"))?;
                     let bytes = raw

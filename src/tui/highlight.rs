@@ -26,6 +26,8 @@ const LONG_LINE_TAIL: usize = 2;
 
 pub struct Highlighted {
     pub lines: Vec<Line<'static>>,
+    /// The record's eventID, unsanitised (events do not keep its text).
+    pub event_id: String,
 }
 
 fn assets() -> &'static (SyntaxSet, Theme) {
@@ -50,7 +52,7 @@ pub fn highlight_record(raw: &[u8]) -> Highlighted {
         }
         Err(_) => String::from_utf8_lossy(raw).into_owned(),
     };
-    highlight_json(&pretty)
+    Highlighted { event_id: crate::model::id::ids_of_record(raw).0, ..highlight_json(&pretty) }
 }
 
 /// Marks a key whose value was decoded from a JSON string; the pretty-printer escapes the NUL,
@@ -142,7 +144,7 @@ pub fn highlight_json(text: &str) -> Highlighted {
         };
         lines.push(with_note(std::mem::take(&mut spans), note));
     }
-    Highlighted { lines }
+    Highlighted { lines, event_id: String::new() }
 }
 
 /// A line's spans with the note of a cut line after its indentation.

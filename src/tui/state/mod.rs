@@ -872,7 +872,7 @@ impl State {
         let store = self.events.store.read();
         let e = &store.events[ev as usize];
         let (label, text) = match what {
-            CopyWhat::EventId => ("eventID", store.event_id(e).to_string()),
+            CopyWhat::EventId => ("eventID", store.event_id(e, &self.events.raw)),
             CopyWhat::Arn => ("principal ARN", store.sym(e, SymField::Arn).to_string()),
             CopyWhat::AccessKey | CopyWhat::Json => ("access key", store.sym(e, SymField::AccessKey).to_string()),
             CopyWhat::Time if e.time == crate::model::NO_TIME => ("time", String::new()),

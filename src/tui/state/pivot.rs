@@ -71,7 +71,7 @@ pub(crate) fn pivot_filter(
             let r = store.resource_syms(&e).first().map(|&s| store.syms.get(s).to_string()).unwrap_or_default();
             ("resource", exact(Field::Resource, r))
         }
-        Action::PivotRequest => ("request id", exact(Field::Request, store.request_id(&e).to_string())),
+        Action::PivotRequest => ("request id", exact(Field::Request, store.request_id(&e, raw))),
         Action::PivotAround => {
             let text = if e.time == NO_TIME {
                 String::new()

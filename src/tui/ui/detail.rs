@@ -12,13 +12,17 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let store = state.events.store.read();
     if let Some(ev) = state.detail.event.and_then(|i| store.events.get(i as usize)) {
         let file = store.file_of(ev).map(|f| f.display.as_str()).unwrap_or("");
-        let id = crate::sanitize::sanitize(&store.event_id(ev)).into_owned();
+        // The eventID is the record's, once it is read.
+        let id = match state.detail.content() {
+            Some(c) if !c.event_id.is_empty() => format!("{} · ", crate::sanitize::sanitize(&c.event_id)),
+            _ => String::new(),
+        };
         let age = crate::model::time::format_age(state.now_ms, ev.time);
         let verdict = state.detail_verdict().map(|v| format!("{} {} · ", v.badge(), v.describe())).unwrap_or_default();
         let head = if age.is_empty() {
-            format!(" Detail · {verdict}{id} · ")
+            format!(" Detail · {verdict}{id}")
         } else {
-            format!(" Detail · {verdict}{id} · {age} · ")
+            format!(" Detail · {verdict}{id}{age} · ")
         };
         let room = (area.width as usize).saturating_sub(5 + crate::sanitize::width(&head));
         let t = format!("{head}{} ", truncate_start_to_width(file, room));

@@ -36,9 +36,10 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
     let (input_line, start) = fit_line(&spans, inner.width as usize, if focused { Some(cursor_col) } else { None });
     let info = match &f.error {
         Some(e) => Line::styled(format!("✗ {}", e.message), theme::error()),
-        None if f.input != f.applied => {
-            Line::styled("press Enter to run this filter (text: reads every record)", theme::dim())
-        }
+        None if f.input != f.applied => Line::styled(
+            "press Enter to run this filter (text:, id: and request: read every record; id:= and request:= do not)",
+            theme::dim(),
+        ),
         None => match &state.live {
             // The plan: what AWS is asked, what is checked here, and how far it got.
             Some(live) => {

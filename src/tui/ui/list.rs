@@ -277,11 +277,17 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
     let end = (state.list.offset + rows_on_screen).min(state.events.view().len());
     let on_screen: Vec<u32> =
         (state.list.offset.min(end)..end).map(|row| state.events.view()[state.view_pos(row)]).collect();
+    let (choice, configured) = match &state.columns {
+        Some(cols) => (cols.clone(), true),
+        None => (default_columns(), false),
+    };
+    // The eventID is read from each record on screen, only where it is shown.
+    let ids = choice.iter().any(|&(c, _)| c == columns::EVENT_ID).then(|| &**state.raw());
     let all_cells: Vec<_> = on_screen
         .iter()
         .map(|&idx| {
             let ev = &store.events[idx as usize];
-            let mut cells = columns::cells(&store, ev, true);
+            let mut cells = columns::cells(&store, ev, true, ids);
             if state.local_time {
                 cells[0] = crate::model::time::format_local_time(ev.time).into();
             }
@@ -312,10 +318,6 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         .collect();
     let content = |c: usize| widest.get(c).copied().unwrap_or(0);
     let constant = |c: usize| same.get(c).copied().unwrap_or(false);
-    let (choice, configured) = match &state.columns {
-        Some(cols) => (cols.clone(), true),
-        None => (default_columns(), false),
-    };
     // With detection rules, a column of one cell for the highest level an event matched.
     let detections = !store.detections.rules.is_empty();
     let width = if detections { inner.width.saturating_sub(2) } else { inner.width };
