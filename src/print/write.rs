@@ -33,18 +33,13 @@ pub fn write_events(
         }
         Format::Csv => {
             writeln!(out, "{}", columns::HEADERS.join(","))?;
-            // The eventID column is the record's: records are read as JSON Lines reads them
-            // (files decompressed ahead, in the order needed). A row whose record cannot be
-            // read is written with its eventID empty, and counted.
-            let locs: Vec<RawLoc> = (0..n).map(|k| event(k).loc).collect();
-            unread = each_record(&store.files, raw, &locs, err, |k, record| {
-                let ev = event(k);
-                let id = match record {
-                    Some(bytes) if ev.has_event_id() => crate::model::id::ids_of_record(bytes).0,
-                    _ => String::new(),
-                };
-                write_csv_row(store, &ev, &id, &mut out)
-            })?;
+            // The eventID column is the records': read first, file by file. A row whose
+            // record cannot be read is written with its eventID empty, and counted.
+            let (ids, missed) = event_ids(store, raw, n, event, err);
+            unread = missed;
+            for k in 0..n {
+                write_csv_row(store, &event(k), &ids.get(k), &mut out)?;
+            }
         }
         Format::Table => write_table(store, n, event, table_width, &mut out)?,
     }
@@ -158,6 +153,48 @@ fn each_record(
     })
 }
 
+/// The eventIDs of the `n` events `event(k)`, by position, read from their records file by
+/// file: each file's content is decompressed once (on every core) and let go once its
+/// records are read, so that no more than a file a core is held whatever the order of the
+/// output. How many could not be read is the second part; each input with such records is
+/// named once on `err`.
+fn event_ids(
+    store: &EventStore,
+    raw: &RawReader,
+    n: usize,
+    event: &dyn Fn(usize) -> Event,
+    err: &mut dyn Write,
+) -> (crate::model::id::IdColumn, usize) {
+    use rayon::prelude::*;
+    let mut order: Vec<(RawLoc, u32)> =
+        (0..n).map(|k| (event(k), k)).filter(|(ev, _)| ev.has_event_id()).map(|(ev, k)| (ev.loc, k as u32)).collect();
+    order.sort_unstable_by_key(|&(loc, _)| (loc.file, loc.offset));
+    let ids = std::sync::Mutex::new(crate::model::id::IdColumn::with_len(n));
+    let unread = std::sync::Mutex::new(Unread::default());
+    let groups: Vec<&[(RawLoc, u32)]> = order.chunk_by(|a, b| a.0.file == b.0.file).collect();
+    groups.par_iter().for_each(|group| {
+        let Some(file) = store.files.get(group[0].0.file as usize) else { return };
+        let mut found = Vec::with_capacity(group.len());
+        let mut failed = None;
+        for &(loc, k) in group.iter() {
+            match raw.read(file, loc) {
+                Ok(bytes) => found.push((k, crate::model::id::ids_of_record(&bytes).0)),
+                Err(e) => failed = Some(failed.map_or((1, e), |(n, first)| (n + 1, first))),
+            }
+        }
+        raw.forget(file);
+        let mut ids = ids.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, id) in found {
+            ids.set(k as usize, &id);
+        }
+        if let Some((count, e)) = failed {
+            unread.lock().unwrap_or_else(|p| p.into_inner()).add_n(group[0].0.file, count, e);
+        }
+    });
+    let unread = unread.into_inner().unwrap_or_else(|p| p.into_inner()).report(&store.files, err);
+    (ids.into_inner().unwrap_or_else(|p| p.into_inner()), unread)
+}
+
 /// Records that could not be read back, per input: one line each, not one per record.
 #[derive(Default)]
 pub(super) struct Unread {
@@ -169,11 +206,16 @@ pub(super) struct Unread {
 
 impl Unread {
     pub(super) fn add(&mut self, file: u32, e: crate::model::raw::ReadError) {
+        self.add_n(file, 1, e);
+    }
+
+    /// `n` records of `file` could not be read, the first for `e`.
+    pub(super) fn add_n(&mut self, file: u32, n: usize, e: crate::model::raw::ReadError) {
         let at = *self.index.entry(file).or_insert_with(|| {
             self.inputs.push((file, 0, e.to_string()));
             self.inputs.len() - 1
         });
-        self.inputs[at].1 += 1;
+        self.inputs[at].1 += n;
     }
 
     /// Says which inputs had records that could not be read back; how many records in all.

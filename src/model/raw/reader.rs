@@ -119,6 +119,16 @@ impl RawReader {
         self.any_kept.store(false, std::sync::atomic::Ordering::Release);
     }
 
+    /// Drops the file's decompressed content from the cache, if it is there (its records are
+    /// read for good: see `print`'s CSV).
+    pub fn forget(&self, file: &SourceFile) {
+        let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = lru.map.remove(&file.key) {
+            lru.bytes -= old.len();
+            lru.order.retain(|&f| f != file.key);
+        }
+    }
+
     /// Offers content already decompressed by the loader.
     pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
