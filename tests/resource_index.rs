@@ -183,17 +183,22 @@ fn pool() -> &'static Vec<String> {
     })
 }
 
+/// The characters of `chars` between the fractions `a` and `b` of its length (at least one).
+fn piece_of(chars: &[char], a: f64, b: f64) -> String {
+    let (mut i, mut j) = ((a * chars.len() as f64) as usize, (b * chars.len() as f64) as usize);
+    if i > j {
+        std::mem::swap(&mut i, &mut j);
+    }
+    chars[i..(j + 1).min(chars.len())].iter().collect()
+}
+
 /// A term's value from a string: a piece of it, its case changed or kept, with wildcards.
 fn value() -> impl Strategy<Value = (String, Op)> {
     (any::<prop::sample::Index>(), 0.0..1.0f64, 0.0..1.0f64, 0u8..8, any::<bool>(), 0usize..3).prop_map(
         |(pick, a, b, shape, upper, star)| {
             let s = pool()[pick.index(pool().len())].clone();
             let chars: Vec<char> = s.chars().collect();
-            let (mut i, mut j) = ((a * chars.len() as f64) as usize, (b * chars.len() as f64) as usize);
-            if i > j {
-                std::mem::swap(&mut i, &mut j);
-            }
-            let piece: String = chars[i..(j + 1).min(chars.len())].iter().collect();
+            let piece = piece_of(&chars, a, b);
             let cased = if upper { piece.to_uppercase() } else { piece.clone() };
             match shape {
                 // The whole string, exactly.
@@ -416,12 +421,7 @@ proptest! {
         negated in any::<bool>(),
     ) {
         let s = id_pool()[pick.index(id_pool().len())].clone();
-        let chars: Vec<char> = s.chars().collect();
-        let (mut i, mut j) = ((a * chars.len() as f64) as usize, (b * chars.len() as f64) as usize);
-        if i > j {
-            std::mem::swap(&mut i, &mut j);
-        }
-        let piece: String = chars[i..(j + 1).min(chars.len())].iter().collect();
+        let piece = piece_of(&s.chars().collect::<Vec<char>>(), a, b);
         let (v, op) = match shape {
             0 => (s.clone(), Op::Exact),
             // The same id in the other case: not the id, as an exact term reads it.
