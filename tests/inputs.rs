@@ -399,7 +399,14 @@ fn a_window_reads_only_the_files_delivered_in_it_and_misses_nothing() {
 fn csv_event_ids_are_the_records_own_row_for_row() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive_in(dir.path(), "archive", 3000, 60, 3, 11, 3600, 6 * 3600);
-    for input in [stratus(), panther(), archive] {
+    // lookup-events output: each record a JSON string.
+    let items: Vec<Value> = stratus_records()
+        .iter()
+        .map(|r| json!({ "EventId": r["eventID"], "EventName": r["eventName"], "CloudTrailEvent": r.to_string() }))
+        .collect();
+    let lookup = dir.path().join("lookup.json");
+    std::fs::write(&lookup, json!({ "Events": items }).to_string()).unwrap();
+    for input in [stratus(), panther(), archive, lookup] {
         let input = input.to_str().unwrap();
         let jsonl = run(&["print", "--no-cache", "--format", "jsonl", input]);
         let csv = run(&["print", "--no-cache", "--format", "csv", input]);
