@@ -347,6 +347,9 @@ fn load_after(
         emit(SourceMsg::Batch(b, stats.clone()));
     }
     let spans = coord.time_span().into_iter().collect();
+    // What only the load needed (the copy finder, the interners' tables) goes before the
+    // index's last writes are waited for.
+    drop(coord);
     emit(SourceMsg::Coverage(Coverage { part, spans }));
     emit(SourceMsg::Done(stats.clone()));
     // After the events are handed over: the user does not wait for the index to be written.

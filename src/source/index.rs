@@ -114,7 +114,7 @@ fn mib(bytes: u64) -> String {
 impl IndexWrites {
     /// Bytes of new indexes handed to the writing thread at once: one group is written while
     /// the next fills, so that about twice this is held.
-    pub(super) const GROUP: usize = 32 << 20;
+    pub(super) const GROUP: usize = 8 << 20;
 
     /// Starts the thread that writes to `ix` (none without one).
     pub(super) fn start(ix: Option<&IndexCtx>) -> Self {
