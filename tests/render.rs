@@ -154,6 +154,34 @@ fn hostile_strings_never_reach_a_cell() {
     assert_no_control_chars(&render(&mut state, 120, 40));
 }
 
+/// The list's eventID column reads the ids from the records (events keep only a hash of them),
+/// hostile ones included: every row on screen shows its own, and nothing reaches a cell raw.
+#[test]
+fn the_event_id_column_shows_each_rows_id_from_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<serde_json::Value> = HOSTILE.iter().enumerate().map(|(i, s)| hostile_record(i, s)).collect();
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, serde_json::to_vec(&recs).unwrap()).unwrap();
+    let raw = Arc::new(RawReader::new(64 << 20));
+    let columns = Some(vec![(0, None), (1, Some(12)), (11, None)]);
+    let mut state = new_state_with(raw.clone(), Start { now_ms: 1_767_225_600_000, columns, ..Start::default() });
+    load(&[path.to_string_lossy().into_owned()], &LoadOptions::default(), &raw, &mut |m| state.apply(Msg::Load(m)));
+    for _ in 0..2 {
+        // Drawn twice: the second time from what the first read.
+        let t = render(&mut state, 200, 40);
+        assert_no_control_chars(&t);
+        let rows: Vec<String> = (0..40u16)
+            .map(|y| (0..200u16).map(|x| t.backend().buffer()[(x, y)].symbol().to_string()).collect())
+            .collect();
+        for i in 0..HOSTILE.len() {
+            let prefix = format!("id-{i}-");
+            // In the list (the detail's title has the selected one's too).
+            let in_list = rows.iter().filter(|r| r.contains("2025-01-01 00:00") && r.contains(&prefix)).count();
+            assert_eq!(in_list, 1, "{prefix}: {rows:#?}");
+        }
+    }
+}
+
 #[test]
 fn tiny_terminals_do_not_panic() {
     let paths = defense_evasion();

@@ -1,6 +1,5 @@
 //! The list's columns, shared by the TUI list, `print --format table` and `csv`.
 
-use super::raw::RawReader;
 use super::{time, Event, EventStore, SymField};
 use std::borrow::Cow;
 
@@ -29,9 +28,9 @@ pub const LIST: usize = 7;
 pub const EVENT_ID: usize = 11;
 
 /// The unsanitised column values of one event. `short_source` drops `.amazonaws.com`. The
-/// eventID is read from the record through `ids` (empty without it: a caller that does not
-/// show that column reads no record).
-pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool, ids: Option<&RawReader>) -> [Cow<'a, str>; 12] {
+/// eventID's cell ([`EVENT_ID`]) is empty: events keep a hash of it, and whoever shows it
+/// reads it from the record ([`EventStore::event_id`]), only where it is shown.
+pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> [Cow<'a, str>; 12] {
     use std::borrow::Cow::Borrowed;
     let [t, name, principal, ip, region, source, error] = list_cells(store, ev, short_source);
     [
@@ -46,7 +45,7 @@ pub fn cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool, ids: Opt
         Borrowed(store.sym(ev, SymField::IdentityType)),
         Borrowed(store.sym(ev, SymField::AccessKey)),
         Borrowed(store.sym(ev, SymField::Arn)),
-        ids.map(|raw| store.event_id(ev, raw)).unwrap_or_default().into(),
+        Cow::Borrowed(""),
     ]
 }
 

@@ -50,7 +50,7 @@ pub fn write_events(
 /// One event as a CSV row of the list's columns (time in RFC 3339, cells neutralised), its
 /// eventID `id` (read from its record: see [`EventStore::event_id`]).
 pub fn write_csv_row(store: &EventStore, ev: &Event, id: &str, out: &mut dyn Write) -> io::Result<()> {
-    let mut cells = columns::cells(store, ev, false, None);
+    let mut cells = columns::cells(store, ev, false);
     cells[0] = time::format_rfc3339(ev.time).into();
     cells[columns::EVENT_ID] = id.into();
     let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
@@ -58,7 +58,8 @@ pub fn write_csv_row(store: &EventStore, ev: &Event, id: &str, out: &mut dyn Wri
 }
 
 /// Writes the records at `locs` (indices into `files`), in that order; how many could not be
-/// read back.
+/// read back. Files are decompressed on another thread in the order the records will need
+/// them, a couple of files ahead, so inflating overlaps writing.
 pub fn write_records(
     json: bool,
     files: &[Arc<SourceFile>],
@@ -68,41 +69,6 @@ pub fn write_records(
     err: &mut dyn Write,
 ) -> io::Result<usize> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    if json {
-        out.write_all(b"[")?;
-    }
-    let mut first = true;
-    let unread = each_record(files, raw, locs, err, |_, record| {
-        let Some(bytes) = record else { return Ok(()) };
-        if json {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-        }
-        first = false;
-        write_compact(bytes, &mut out)?;
-        if !json {
-            out.write_all(b"\n")?;
-        }
-        Ok(())
-    })?;
-    if json {
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-    }
-    out.flush()?;
-    Ok(unread)
-}
-
-/// Reads the records at `locs` (indices into `files`) in that order, giving `each` the
-/// position and the record (`None`: it could not be read back); how many could not be, each
-/// input with such records named once on `err`. Files are decompressed on another thread in
-/// the order the records will need them, a couple of files ahead, so inflating overlaps
-/// writing.
-fn each_record(
-    files: &[Arc<SourceFile>],
-    raw: &RawReader,
-    locs: &[RawLoc],
-    err: &mut dyn Write,
-    mut each: impl FnMut(usize, Option<&[u8]>) -> io::Result<()>,
-) -> io::Result<usize> {
     let mut first_need = Vec::new();
     let mut seen = vec![false; files.len()];
     for &loc in locs {
@@ -116,7 +82,7 @@ fn each_record(
             first_need.push(f);
         }
     }
-    std::thread::scope(|scope| {
+    let unread = std::thread::scope(|scope| {
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(2);
         let order = &first_need;
         scope.spawn(move || {
@@ -128,10 +94,14 @@ fn each_record(
             }
         });
         seen.iter_mut().for_each(|s| *s = false);
+        if json {
+            out.write_all(b"[")?;
+        }
+        let mut first = true;
         let mut unread = Unread::default();
-        let result = locs.iter().enumerate().try_for_each(|(k, &loc)| {
+        for &loc in locs {
             let Some(file) = files.get(loc.file as usize) else {
-                return each(k, None);
+                continue;
             };
             let kept = raw.is_kept(file, loc);
             if let Some(s) = seen.get_mut(loc.file as usize).filter(|s| !**s && !kept) {
@@ -140,17 +110,28 @@ fn each_record(
                 let _ = ready_rx.recv();
             }
             match raw.read(file, loc) {
-                Ok(bytes) => each(k, Some(&bytes)),
-                Err(e) => {
-                    unread.add(loc.file, e);
-                    each(k, None)
+                Ok(bytes) => {
+                    if json {
+                        out.write_all(if first { b"\n" } else { b",\n" })?;
+                    }
+                    first = false;
+                    write_compact(&bytes, &mut out)?;
+                    if !json {
+                        out.write_all(b"\n")?;
+                    }
                 }
+                Err(e) => unread.add(loc.file, e),
             }
-        });
+        }
         // Let the prefetcher finish early if output stopped (a closed pipe).
         drop(ready_rx);
-        result.map(|()| unread.report(files, err))
-    })
+        if json {
+            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        }
+        io::Result::Ok(unread.report(files, err))
+    })?;
+    out.flush()?;
+    Ok(unread)
 }
 
 /// The eventIDs of the `n` events `event(k)`, by position, read from their records file by

@@ -712,12 +712,7 @@ fn caller_principal_key(c: &crate::model::Caller) -> Sym {
 
 /// What the principal facet counts an event under: its ARN, else its principal's name.
 pub fn principal_key(store: &EventStore, ev: &crate::model::Event) -> Sym {
-    let arn = store.sym_id(ev, SymField::Arn);
-    if arn != crate::model::EMPTY {
-        arn
-    } else {
-        store.sym_id(ev, SymField::Principal)
-    }
+    store.callers.get(ev.caller as usize).map_or(crate::model::EMPTY, caller_principal_key)
 }
 
 /// The facet of `field`: its most frequent values (most first, ties by text), and how many

@@ -56,6 +56,9 @@ pub(crate) struct Part {
     pub(crate) first: bool,
 }
 
+/// The most eventIDs the list keeps read (a few screens of rows).
+const LIST_IDS: usize = 1024;
+
 pub struct Events {
     pub(crate) store: SharedStore,
     pub(crate) raw: Arc<RawReader>,
@@ -67,6 +70,9 @@ pub struct Events {
     /// `view` is left empty rather than a second copy of `order` (4 bytes an event) merged
     /// into again with every batch.
     all: bool,
+    /// The eventIDs the list's column read from records, by event (see
+    /// [`Events::list_event_id`]).
+    list_ids: std::sync::Mutex<std::collections::HashMap<u32, String>>,
     /// The matcher of the run in force (the list highlights what its bare words matched).
     pub(crate) matcher: Matcher,
     /// Counts changes of the view, so a summary can say which view it describes.
@@ -84,11 +90,28 @@ impl Events {
             view: Vec::new(),
             // The run in force is the empty filter's, done.
             all: true,
+            list_ids: Default::default(),
             matcher: Matcher::default(),
             view_version: 0,
             run: FilterRun::finished(),
             worker,
         }
+    }
+
+    /// The eventID of event `i` for the list's column: read from its record the first time,
+    /// then kept (the list is drawn many times a second while a load goes on; events keep only
+    /// a hash of their ids). At most [`LIST_IDS`] are kept.
+    pub(crate) fn list_event_id(&self, store: &crate::model::EventStore, i: u32) -> String {
+        let mut ids = self.list_ids.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = ids.get(&i) {
+            return id.clone();
+        }
+        let id = store.events.get(i as usize).map(|ev| store.event_id(ev, &self.raw)).unwrap_or_default();
+        if ids.len() >= LIST_IDS {
+            ids.clear();
+        }
+        ids.insert(i, id.clone());
+        id
     }
 
     /// The events that match the filter in force, newest first.
@@ -297,6 +320,8 @@ impl Events {
             store.detections.rules = rules;
         }
         self.raw.clear();
+        // Event numbers are about to be reused.
+        self.list_ids.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.order.clear();
         self.view.clear();
         self.all = false;

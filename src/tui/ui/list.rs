@@ -281,13 +281,16 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
         Some(cols) => (cols.clone(), true),
         None => (default_columns(), false),
     };
-    // The eventID is read from each record on screen, only where it is shown.
-    let ids = choice.iter().any(|&(c, _)| c == columns::EVENT_ID).then(|| &**state.raw());
+    // The eventID is read from the records on screen, only where it is shown, and once.
+    let ids = choice.iter().any(|&(c, _)| c == columns::EVENT_ID);
     let all_cells: Vec<_> = on_screen
         .iter()
         .map(|&idx| {
             let ev = &store.events[idx as usize];
-            let mut cells = columns::cells(&store, ev, true, ids);
+            let mut cells = columns::cells(&store, ev, true);
+            if ids {
+                cells[columns::EVENT_ID] = state.events.list_event_id(&store, idx).into();
+            }
             if state.local_time {
                 cells[0] = crate::model::time::format_local_time(ev.time).into();
             }
