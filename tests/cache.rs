@@ -854,19 +854,35 @@ struct Consumed {
     warnings: Vec<String>,
     coverage: Vec<String>,
     done: Option<trailscope::source::LoadStats>,
+    /// How many times what was sent was withdrawn, and the events withdrawn.
+    restarts: usize,
+    withdrawn: usize,
 }
 
 fn consume(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64) -> Consumed {
+    consume_with(inputs, cache, max_bytes, false)
+}
+
+/// [`consume`] by a consumer that takes a load withdrawn (as the TUI does): it forgets what it
+/// was sent when told to.
+fn consume_with(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64, withdrawable: bool) -> Consumed {
     use trailscope::model::raw::RawReader;
     use trailscope::model::{EventStore, SymField};
     use trailscope::source::{load, LoadOptions, SourceMsg};
     let raw = RawReader::new(1 << 20);
     let mut store = EventStore::default();
     let cache = cache.map(|d| trailscope::cache::CacheConfig { dir: d.to_path_buf(), max_bytes });
-    let opts = LoadOptions { threads: 2, cache, ..Default::default() };
+    let opts = LoadOptions { threads: 2, cache, withdrawable, ..Default::default() };
     let inputs: Vec<String> = inputs.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let mut out = Consumed::default();
     load(&inputs, &opts, &raw, &mut |m| match m {
+        SourceMsg::Restart => {
+            assert!(withdrawable, "withdrawn from a consumer that does not take it");
+            let withdrawn = out.withdrawn + store.events.len();
+            out = Consumed { restarts: out.restarts + 1, withdrawn, ..Default::default() };
+            store = EventStore::default();
+            raw.clear();
+        }
         SourceMsg::Files(f) => store.add_files(f),
         SourceMsg::Batch(b, _) => {
             store.apply(b);
@@ -1051,6 +1067,50 @@ fn a_whole_load_is_stored_and_sent_again_only_for_the_same_unchanged_files() {
         assert!(read_back(&again), "{damage}: stored again whole");
         assert_same_load(&again, &plain, damage);
     }
+}
+
+/// Read as it is checked (the TUI's way: its first events at once), a stored load damaged part
+/// way through is withdrawn once the damage is read, after events were sent; the files are
+/// read instead, and the consumer ends with the same load as without the cache.
+#[test]
+fn a_stored_load_found_damaged_part_way_through_is_withdrawn_and_the_files_read() {
+    // Chunks of 4 KiB: the damage lands after the first frames (each stored load says its own
+    // chunk, so the other tests read theirs whatever this sets).
+    trailscope::cache::loads::set_chunk_log2(12);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(dir.path(), "archive", 600, 2, 12, 3600, 86_400);
+    let inputs = [archive.as_path(), &panther(), &stratus()];
+    let cache = dir.path().join("cache");
+    let plain = consume(&inputs, None, u64::MAX);
+    consume(&inputs, Some(&cache), u64::MAX);
+    let c = consume_with(&inputs, Some(&cache), u64::MAX, true);
+    assert!(read_back(&c) && c.restarts == 0 && c.warnings.is_empty(), "{:?} {:?}", c.infos, c.warnings);
+    assert_same_load(&c, &plain, "read back as checked");
+
+    let stored = &stored_loads(&cache)[0];
+    let good = std::fs::read(stored).unwrap();
+    // The frames are the payload up to files-at (header: magic, version, chunk, 2, payload,
+    // files-at), after a header of 48 bytes.
+    let files_at = u64::from_le_bytes(good[16..24].try_into().unwrap()) as usize;
+    let at = 48 + files_at * 3 / 4;
+    let mut bad = good.clone();
+    bad[at] ^= 0x20;
+    std::fs::write(stored, &bad).unwrap();
+    let c = consume_with(&inputs, Some(&cache), u64::MAX, true);
+    assert_eq!(c.restarts, 1, "{:?}", c.warnings);
+    assert!(c.withdrawn > 0, "events were sent before the damage was read");
+    assert!(c.warnings.iter().any(|w| w.contains("is damaged (bytes")), "{:?}", c.warnings);
+    assert!(!read_back(&c));
+    assert_same_load(&c, &plain, "withdrawn, then the files read");
+    let again = consume_with(&inputs, Some(&cache), u64::MAX, true);
+    assert!(read_back(&again) && again.restarts == 0, "stored again whole: {:?}", again.warnings);
+    assert_same_load(&again, &plain, "stored again");
+
+    // Checked whole first (`print`'s way), the same damage refuses it before anything is sent.
+    std::fs::write(stored, &bad).unwrap();
+    let c = consume(&inputs, Some(&cache), u64::MAX);
+    assert!(c.restarts == 0 && c.warnings.iter().any(|w| w.contains("is damaged")), "{:?}", c.warnings);
+    assert_same_load(&c, &plain, "refused whole");
 }
 
 #[test]

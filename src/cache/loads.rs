@@ -9,15 +9,21 @@
 //! holds is framed and checked as a whole before any of it is used:
 //!
 //! ```text
-//! "TSLD" u8:version [u8; 3]:0  u64:payload-bytes  u64:files-at  u128:checksum of the payload
-//!        u64:events (how many the frames hold, to make room for them at once)
+//! "TSLD" u8:version u8:log2(chunk) [u8; 2]:0  u64:payload-bytes  u64:files-at
+//!        u128:checksum of the chunks' hashes  u64:events (how many the frames hold, to make
+//!        room for them at once)
 //! payload = (u64:len bytes)*  the frames, in order, up to files-at
 //!           u32:nfiles (str:path i64:size i64:mtime-ns)*
+//! then    u64:hash of each chunk of the payload, in order
 //! ```
-//! `str` is u32:len then UTF-8; integers little-endian. The checksum is the 128-bit XXH3 of the
-//! 64-bit XXH3 of each [`CHUNK`] of the payload (so that it is checked on every core). A file
-//! that is short, long, of another version or whose payload does not match its checksum is
-//! refused whole, before a frame is read, so a damaged stored load is never half used.
+//! `str` is u32:len then UTF-8; integers little-endian. Each chunk's hash is the 64-bit XXH3 of
+//! its bytes, and the header's checksum the 128-bit XXH3 of those hashes. A file that is short,
+//! long, of another version or whose list of hashes does not match its checksum is refused
+//! before anything else is read. Its frames are then either checked whole first, every chunk
+//! on every core ([`StoredLoad::check`]), or read as they are checked, chunk by chunk
+//! ([`StoredLoad::next_frame`] without `check`): a frame is given only once every chunk it
+//! touches matched its hash, so no damaged byte is ever used, and a damaged chunk stops the
+//! reading there, saying where.
 //!
 //! Stored loads count against the cache's size limit with the database: the oldest make room
 //! first, at most [`KEEP`] are kept, and one that does not fit is not stored.
@@ -26,18 +32,27 @@ use super::files::FileKey;
 use super::{database_bytes, StoreError};
 use crate::model::wire::{put_str, Reader};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::Xxh3;
 
 /// The directory of stored loads, inside the cache directory.
 pub const DIR: &str = "loads";
 const MAGIC: &[u8; 4] = b"TSLD";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const HEADER: u64 = 48;
 const SUFFIX: &str = ".load";
-/// The checksum's chunk.
-const CHUNK: u64 = 8 << 20;
+/// log2 of the chunk a hash is kept for: the first frame read as it is checked waits for its
+/// chunk alone.
+static CHUNK_LOG2: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(20);
+
+/// Writes stored loads in chunks of `2^log2` bytes from now on (20: 1 MiB, the default; 12 to
+/// 30). Each stored load says its own, so those written before are read as they are. For
+/// tests, whose loads are small: with small chunks, a damaged byte lands after the first frames.
+#[doc(hidden)]
+pub fn set_chunk_log2(log2: u8) {
+    CHUNK_LOG2.store(log2.clamp(12, 30), std::sync::atomic::Ordering::Relaxed);
+}
 /// At most this many stored loads are kept: the ones used or stored last.
 pub const KEEP: usize = 4;
 
@@ -105,6 +120,7 @@ pub struct LoadWriter {
     /// The chunk being hashed, and the hashes of those before.
     hash: Xxh3,
     chunks: Vec<u8>,
+    chunk: u64,
     payload: u64,
 }
 
@@ -126,6 +142,7 @@ impl LoadWriter {
             out,
             hash: Xxh3::new(),
             chunks: Vec::new(),
+            chunk: 1 << CHUNK_LOG2.load(std::sync::atomic::Ordering::Relaxed),
             payload: 0,
         })
     }
@@ -133,11 +150,11 @@ impl LoadWriter {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let room = (CHUNK - self.payload % CHUNK) as usize;
+            let room = (self.chunk - self.payload % self.chunk) as usize;
             let (now, later) = rest.split_at(room.min(rest.len()));
             self.hash.update(now);
             self.payload += now.len() as u64;
-            if self.payload % CHUNK == 0 {
+            if self.payload % self.chunk == 0 {
                 self.chunks.extend(self.hash.digest().to_le_bytes());
                 self.hash.reset();
             }
@@ -152,9 +169,9 @@ impl LoadWriter {
         self.put(bytes)
     }
 
-    /// Bytes written so far.
+    /// Bytes written so far (with the hashes of the chunks so far).
     fn len(&self) -> u64 {
-        HEADER + self.payload
+        HEADER + self.payload + self.chunks.len() as u64
     }
 
     /// Whether what is written so far still fits under `max_bytes` with the database.
@@ -175,14 +192,15 @@ impl LoadWriter {
             keys.extend(k.mtime_ns.to_le_bytes());
         }
         self.put(&keys)?;
-        let mut header = Vec::with_capacity(HEADER as usize);
-        header.extend(MAGIC);
-        header.extend([VERSION, 0, 0, 0]);
-        header.extend(self.payload.to_le_bytes());
-        header.extend(files_at.to_le_bytes());
-        if self.payload % CHUNK != 0 {
+        if self.payload % self.chunk != 0 {
             self.chunks.extend(self.hash.digest().to_le_bytes());
         }
+        self.out.write_all(&self.chunks)?;
+        let mut header = Vec::with_capacity(HEADER as usize);
+        header.extend(MAGIC);
+        header.extend([VERSION, self.chunk.trailing_zeros() as u8, 0, 0]);
+        header.extend(self.payload.to_le_bytes());
+        header.extend(files_at.to_le_bytes());
         header.extend(xxhash_rust::xxh3::xxh3_128(&self.chunks).to_le_bytes());
         header.extend(events.to_le_bytes());
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
@@ -190,7 +208,7 @@ impl LoadWriter {
         // Not synced to disk: one cut short or never written by a crash fails its checksum.
         file.write_all(&header)?;
         file.flush()?;
-        let bytes = HEADER + self.payload;
+        let bytes = HEADER + self.payload + self.chunks.len() as u64;
         let cache_dir = self.cache_dir;
         let target = path_of(&cache_dir, name);
         // Room: the database first, then the others, newest kept.
@@ -210,12 +228,21 @@ impl LoadWriter {
 
 /// A stored load found under its name, its frames not yet read.
 pub struct StoredLoad {
-    file: BufReader<File>,
+    file: File,
     path: PathBuf,
     payload: u64,
     files_at: u64,
-    hash: u128,
+    chunk: u64,
+    /// The hash of each chunk of the payload, as its list says (checked against the header).
+    hashes: Vec<u64>,
     events: u64,
+    /// Every chunk was checked ([`StoredLoad::check`]): frames are read without hashing again.
+    checked: bool,
+    /// Payload bytes from `read` on (`window[window_pos..]`), up to the end of a chunk: read
+    /// (and checked, unless `checked`), not yet given.
+    window: Vec<u8>,
+    window_pos: usize,
+    /// Where the next frame starts.
     read: u64,
 }
 
@@ -237,21 +264,41 @@ impl StoredLoad {
         if r.bytes(4) != Some(MAGIC) || r.u8() != Some(VERSION) {
             return Err("is not a stored load of this version".into());
         }
-        r.bytes(3);
+        let log2 = r.u8().unwrap_or(0);
+        r.bytes(2);
         let (payload, files_at) = (r.u64().unwrap_or(0), r.u64().unwrap_or(u64::MAX));
         let hash = r.array::<16>().map(u128::from_le_bytes).unwrap_or(0);
         let events = r.u64().unwrap_or(0);
-        let len = file.metadata().map_err(|e| format!("cannot be read: {e}"))?.len();
-        if len != HEADER + payload || files_at > payload {
-            return Err(format!("has {len} bytes where its header says {}", HEADER.saturating_add(payload)));
+        if !(12..=30).contains(&log2) {
+            return Err("is not a stored load of this version".into());
         }
+        let chunk = 1u64 << log2;
+        let listed = payload.div_ceil(chunk).saturating_mul(8);
+        let len = file.metadata().map_err(|e| format!("cannot be read: {e}"))?.len();
+        let want = HEADER.saturating_add(payload).saturating_add(listed);
+        if len != want || files_at > payload {
+            return Err(format!("has {len} bytes where its header says {want}"));
+        }
+        let mut list = vec![0u8; listed as usize];
+        {
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(&mut list, HEADER + payload).map_err(|e| format!("cannot be read: {e}"))?;
+        }
+        if xxhash_rust::xxh3::xxh3_128(&list) != hash {
+            return Err("is damaged (its list of checksums does not match its header)".into());
+        }
+        let hashes = list.chunks_exact(8).map(|h| u64::from_le_bytes(h.try_into().unwrap_or_default())).collect();
         Ok(Some(StoredLoad {
-            file: BufReader::with_capacity(1 << 20, file),
+            file,
             path,
             payload,
             files_at,
-            hash,
+            chunk,
+            hashes,
             events,
+            checked: false,
+            window: Vec::new(),
+            window_pos: 0,
             read: 0,
         }))
     }
@@ -261,15 +308,21 @@ impl StoredLoad {
         self.events
     }
 
-    /// The files it was made of, as its list says: not checked yet (see [`StoredLoad::check`]),
-    /// so that a stored load of other files is told apart without reading it all.
+    /// The files it was made of, as its list says (the chunks that hold the list are checked,
+    /// not the frames), so that a stored load of other files is told apart without reading
+    /// it all.
     pub fn files(&mut self) -> Result<Vec<FileKey>, Refusal> {
-        let io = |e: io::Error| format!("cannot be read: {e}");
-        self.file.seek(SeekFrom::Start(HEADER + self.files_at)).map_err(io)?;
-        let mut list = Vec::new();
-        (&mut self.file).take(self.payload - self.files_at).read_to_end(&mut list).map_err(io)?;
-        self.file.seek(SeekFrom::Start(HEADER)).map_err(io)?;
-        let mut r = Reader::new(&list);
+        let first = self.files_at / self.chunk;
+        let mut bytes = Vec::with_capacity((self.payload - first * self.chunk) as usize);
+        let mut chunk = Vec::new();
+        for i in first..self.hashes.len() as u64 {
+            self.read_chunk(i, &mut chunk).map_err(|e| format!("cannot be read: {e}"))?;
+            if xxhash_rust::xxh3::xxh3_64(&chunk) != self.hashes[i as usize] {
+                return Err(self.damaged(i));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut r = Reader::new(&bytes[(self.files_at - first * self.chunk) as usize..]);
         let n = r.count(20).ok_or("has a damaged list of files")?;
         let mut keys = Vec::with_capacity(n);
         for _ in 0..n {
@@ -279,49 +332,112 @@ impl StoredLoad {
         Ok(keys)
     }
 
-    /// Checks that every byte is as written (its checksum, chunks on every core), before any
-    /// frame is read.
+    /// The bytes of chunk `i`, read into `buf`.
+    fn read_chunk(&self, i: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let start = i * self.chunk;
+        buf.resize(self.chunk.min(self.payload - start) as usize, 0);
+        self.file.read_exact_at(buf, HEADER + start)
+    }
+
+    /// Why chunk `i` is refused.
+    fn damaged(&self, i: u64) -> Refusal {
+        let start = i * self.chunk;
+        let end = (start + self.chunk).min(self.payload);
+        format!("is damaged (bytes {start}-{end} of its content do not match their checksum)")
+    }
+
+    /// Checks that every byte is as written (each chunk against its hash, on every core),
+    /// before any frame is read; frames are then read without checking them again.
     pub fn check(&mut self) -> Result<(), Refusal> {
-        let io = |e: io::Error| format!("cannot be read: {e}");
-        let chunks = self.payload.div_ceil(CHUNK);
-        let file = self.file.get_ref();
-        let hashes = {
+        let bad = {
             use rayon::prelude::*;
-            use std::os::unix::fs::FileExt;
-            (0..chunks)
+            let this = &*self;
+            (0..this.hashes.len() as u64)
                 .into_par_iter()
-                .map_init(Vec::new, |buf, i| {
-                    buf.resize(CHUNK.min(self.payload - i * CHUNK) as usize, 0);
-                    file.read_exact_at(buf, HEADER + i * CHUNK)?;
-                    Ok(xxhash_rust::xxh3::xxh3_64(buf).to_le_bytes())
+                .map_init(Vec::new, |buf, i| match this.read_chunk(i, buf) {
+                    Ok(()) if xxhash_rust::xxh3::xxh3_64(buf) == this.hashes[i as usize] => Ok(None),
+                    Ok(()) => Ok(Some(i)),
+                    Err(e) => Err(format!("cannot be read: {e}")),
                 })
-                .collect::<io::Result<Vec<[u8; 8]>>>()
-                .map_err(io)?
+                .collect::<Result<Vec<Option<u64>>, Refusal>>()?
+                .into_iter()
+                .flatten()
+                .min()
         };
-        if xxhash_rust::xxh3::xxh3_128(hashes.as_flattened()) != self.hash {
-            return Err("is damaged (its content does not match its checksum)".into());
+        if let Some(i) = bad {
+            return Err(self.damaged(i));
         }
-        // Used now: the last to make room for another.
-        let _ = File::options().write(true).open(&self.path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        self.checked = true;
+        self.used();
         Ok(())
     }
 
-    /// The next frame into `buf`; `false` after the last.
+    /// Marks it used now: the last to make room for another.
+    fn used(&self) {
+        let _ = File::options().write(true).open(&self.path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    }
+
+    /// The next frame into `buf`; `false` after the last. Unless the whole was checked first,
+    /// the chunks a frame touches are checked as they are read, before it is given: a chunk
+    /// that does not match its hash stops the reading with `Err` (the frames given before it
+    /// are as written).
     pub fn next_frame(&mut self, buf: &mut Vec<u8>) -> Result<bool, Refusal> {
         if self.read >= self.files_at {
             return Ok(false);
         }
-        let io = |e: io::Error| format!("cannot be read: {e}");
-        let mut len = [0u8; 8];
-        self.file.read_exact(&mut len).map_err(io)?;
-        let len = u64::from_le_bytes(len);
-        if len > self.files_at.saturating_sub(self.read + 8) {
+        if self.read + 8 > self.files_at {
             return Err("has a frame past its end".into());
         }
         buf.clear();
-        (&mut self.file).take(len).read_to_end(buf).map_err(io)?;
-        self.read += 8 + len;
+        self.take_into(8, buf)?;
+        let len = u64::from_le_bytes(buf[..8].try_into().unwrap_or_default());
+        if len > self.files_at - self.read {
+            return Err("has a frame past its end".into());
+        }
+        buf.clear();
+        self.take_into(len, buf)?;
+        if self.read >= self.files_at && !self.checked {
+            self.used();
+        }
         Ok(true)
+    }
+
+    /// Appends the next `n` bytes of the payload to `out`: what the window holds, then whole
+    /// chunks read (and checked) straight into `out`, the last one's bytes past the `n` kept
+    /// in the window for the next call.
+    fn take_into(&mut self, n: u64, out: &mut Vec<u8>) -> Result<(), Refusal> {
+        let end = self.read + n;
+        let held = (self.window.len() - self.window_pos).min(n as usize);
+        out.extend_from_slice(&self.window[self.window_pos..self.window_pos + held]);
+        self.window_pos += held;
+        self.read += held as u64;
+        if self.window_pos == self.window.len() {
+            self.window.clear();
+            self.window_pos = 0;
+        }
+        // The window is empty from here on, and `read` at the start of a chunk.
+        while self.read < end {
+            let i = self.read / self.chunk;
+            let start = out.len();
+            let len = self.chunk.min(self.payload - self.read) as usize;
+            out.resize(start + len, 0);
+            {
+                use std::os::unix::fs::FileExt;
+                let at = HEADER + self.read;
+                self.file.read_exact_at(&mut out[start..], at).map_err(|e| format!("cannot be read: {e}"))?;
+            }
+            if !self.checked && xxhash_rust::xxh3::xxh3_64(&out[start..]) != self.hashes[i as usize] {
+                return Err(self.damaged(i));
+            }
+            let want = (end - self.read) as usize;
+            if len > want {
+                self.window.extend_from_slice(&out[start + want..]);
+                out.truncate(start + want);
+            }
+            self.read += len.min(want) as u64;
+        }
+        Ok(())
     }
 }
 
@@ -333,13 +449,17 @@ mod tests {
         FileKey { path: format!("/archive/{i}.json.gz"), size: 100 + i, mtime_ns: 1_700_000_000_000_000_000 + i }
     }
 
-    /// Frames over several checksum chunks, one of them split across two, read back as written;
-    /// one byte changed anywhere refuses the whole load.
+    /// Frames over several checksum chunks, one of them split across two, read back as written,
+    /// checked whole first or as they are read; one byte changed anywhere refuses the whole
+    /// load when checked first, and when read as checked, stops the reading at the damaged
+    /// chunk, every frame given before it as written.
     #[test]
     fn frames_over_several_chunks_read_back_and_any_change_is_refused() {
+        const CHUNK: usize = 1 << 12;
         let dir = tempfile::tempdir().unwrap();
-        let frames: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; (CHUNK as usize) * 3 / 4 + i as usize]).collect();
+        let frames: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; CHUNK * 3 / 4 + i as usize]).collect();
         let mut w = LoadWriter::create(dir.path()).unwrap();
+        w.chunk = CHUNK as u64;
         for f in &frames {
             w.frame(f).unwrap();
         }
@@ -347,27 +467,65 @@ mod tests {
         let bytes = w.finish(&keys, 7, "a", u64::MAX).unwrap().expect("fits");
         let path = path_of(dir.path(), "a");
         assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes);
-        assert!(bytes > 3 * CHUNK);
-
-        let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
-        assert_eq!(s.files().unwrap(), keys);
-        s.check().unwrap();
-        assert_eq!(s.events(), 7);
-        let mut buf = Vec::new();
-        let mut read = Vec::new();
-        while s.next_frame(&mut buf).unwrap() {
-            read.push(buf.clone());
+        assert!(bytes > 5 * CHUNK as u64);
+        let read_all = |check: bool| -> (Vec<Vec<u8>>, Result<(), Refusal>) {
+            let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
+            assert_eq!(s.events(), 7);
+            let mut read = Vec::new();
+            if check {
+                if let Err(e) = s.check() {
+                    return (read, Err(e));
+                }
+            }
+            let mut buf = Vec::new();
+            loop {
+                match s.next_frame(&mut buf) {
+                    Ok(true) => read.push(buf.clone()),
+                    Ok(false) => return (read, Ok(())),
+                    Err(e) => return (read, Err(e)),
+                }
+            }
+        };
+        assert_eq!(StoredLoad::open(dir.path(), "a").unwrap().unwrap().files().unwrap(), keys);
+        for check in [true, false] {
+            let (read, end) = read_all(check);
+            assert!(end.is_ok() && read == frames, "the frames as written (checked first: {check})");
         }
-        assert!(read == frames, "the frames as written");
 
         let good = std::fs::read(&path).unwrap();
-        for at in [HEADER as usize + 3, HEADER as usize + CHUNK as usize * 2 + 17, good.len() - 5] {
+        let frames_at = HEADER as usize;
+        for at in [frames_at + 3, frames_at + CHUNK * 2 + 17, frames_at + CHUNK * 4 + 100] {
             let mut bad = good.clone();
             bad[at] ^= 1;
             std::fs::write(&path, &bad).unwrap();
-            let mut s = StoredLoad::open(dir.path(), "a").unwrap().unwrap();
-            let keys_read = s.files();
-            assert!(s.check().unwrap_err().contains("damaged"), "a byte changed at {at}: {keys_read:?}");
+            let (read, end) = read_all(true);
+            assert!(read.is_empty() && end.unwrap_err().contains("damaged"), "checked first, a byte changed at {at}");
+            let (read, end) = read_all(false);
+            let chunk = ((at - frames_at) / CHUNK) as u64;
+            let want = format!("bytes {}-{} of its content", chunk * CHUNK as u64, (chunk + 1) * CHUNK as u64);
+            assert!(end.as_ref().unwrap_err().contains(&want), "read as checked, at {at}: {end:?}");
+            // Every frame that ends before the damaged chunk, and none that touches it.
+            let mut ends = 0;
+            let before = frames
+                .iter()
+                .take_while(|f| {
+                    ends += 8 + f.len();
+                    ends <= chunk as usize * CHUNK
+                })
+                .count();
+            assert_eq!(read.len(), before, "a byte changed at {at}");
+            assert!(read[..] == frames[..before]);
+        }
+        // The list of files, or the list of hashes, changed: refused at once.
+        for at in [good.len() - 5, good.len() - 100] {
+            let mut bad = good.clone();
+            bad[at] ^= 1;
+            std::fs::write(&path, &bad).unwrap();
+            let refused = match StoredLoad::open(dir.path(), "a") {
+                Err(e) => Some(e),
+                Ok(s) => s.unwrap().files().err(),
+            };
+            assert!(refused.is_some_and(|e| e.contains("damaged")), "a byte changed at {at}");
         }
         std::fs::write(&path, &good[..good.len() - 1]).unwrap();
         assert!(StoredLoad::open(dir.path(), "a").is_err(), "cut short");

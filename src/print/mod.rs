@@ -142,6 +142,9 @@ impl Loaded {
             // What the TUI says in its status bar; a script's stderr stays for problems.
             SourceMsg::Info(_) => {}
             SourceMsg::Done(s) => self.stats = s,
+            // Sent only to a consumer that takes it (`LoadOptions::withdrawable`), which `print`
+            // is not: what it writes cannot be taken back.
+            SourceMsg::Restart => {}
         }
     }
 }

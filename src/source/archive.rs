@@ -204,7 +204,7 @@ pub fn load(inputs: &[String], opts: &LoadOptions, raw: &RawReader, emit: &mut d
     let (Some(cfg), Some(name)) = (opts.cache.as_ref(), stored::name(inputs, opts)) else {
         return load_found(&|sink| discover_into(inputs, sink), part, on_disk, opts, raw, emit);
     };
-    let (found, resumed, mut recorder) = match stored::start(inputs, cfg, &name, emit) {
+    let (found, resumed, mut recorder) = match stored::start(inputs, cfg, &name, opts.withdrawable, emit) {
         stored::Start::Sent(stats) => return stats,
         stored::Start::Load { found, resumed, recorder } => (found, resumed, recorder),
     };

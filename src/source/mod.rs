@@ -119,6 +119,11 @@ pub enum SourceMsg {
     Coverage(Coverage),
     /// The source has nothing more to send; the final counts.
     Done(LoadStats),
+    /// Everything sent so far is withdrawn: the consumer forgets its inputs, events and
+    /// symbols, and the load starts again from nothing (a stored load sent as it was checked
+    /// turned out damaged part way through; a [`SourceMsg::Warning`] after this says so). Sent
+    /// only to a consumer that takes it ([`LoadOptions::withdrawable`]).
+    Restart,
 }
 
 /// Which time spans a part of a source has delivered completely: every event it has in them
@@ -163,6 +168,10 @@ pub struct LoadOptions {
     /// A plain JSON Lines file on disk larger than two of these is split at line ends into
     /// parts of about this size, parsed on every core like separate inputs.
     pub part_bytes: usize,
+    /// The consumer takes [`SourceMsg::Restart`]: a stored load (see `stored`) is then sent as
+    /// it is checked, chunk by chunk, its first events at once, and withdrawn if a later chunk
+    /// is found damaged. Otherwise it is checked whole before its first event is sent.
+    pub withdrawable: bool,
 }
 
 /// The detection rules a source evaluates records against: ready when it starts, or still
@@ -212,6 +221,7 @@ impl Default for LoadOptions {
             rules: None,
             terms: None,
             part_bytes: DEFAULT_PART_BYTES,
+            withdrawable: false,
         }
     }
 }

@@ -295,7 +295,9 @@ impl Recorder {
             | SourceMsg::Live(_)
             | SourceMsg::Remote(_)
             | SourceMsg::Logs(_)
-            | SourceMsg::Athena(_) => return,
+            | SourceMsg::Athena(_)
+            // A load that starts again is recorded from its new start.
+            | SourceMsg::Restart => return,
         }
         self.send(out);
     }
@@ -354,10 +356,18 @@ pub(super) struct Resumed {
 }
 
 /// Opens `inputs` (with a stored load's `name`) from their stored load when there is one of
-/// them: every input is found first; when its files are all found unchanged, it is checked
-/// whole and sent again, and the files added since (if any) are left to load after it. A
-/// stored load that cannot be used is said in a warning.
-pub(super) fn start(inputs: &[String], cfg: &CacheConfig, name: &str, emit: &mut dyn FnMut(SourceMsg)) -> Start {
+/// them: every input is found first; when its files are all found unchanged, it is sent again
+/// (checked whole first, or, for a consumer that takes [`SourceMsg::Restart`] (`withdrawable`),
+/// as it is checked), and the files added since (if any) are left to load after it. A stored
+/// load that cannot be used is said in a warning, and the files are loaded instead: one found
+/// damaged part way through is withdrawn first.
+pub(super) fn start(
+    inputs: &[String],
+    cfg: &CacheConfig,
+    name: &str,
+    withdrawable: bool,
+    emit: &mut dyn FnMut(SourceMsg),
+) -> Start {
     if !crate::cache::loads::exists(&cfg.dir, name) {
         return Start::Load { found: None, resumed: None, recorder: Recorder::start(cfg) };
     }
@@ -366,15 +376,18 @@ pub(super) fn start(inputs: &[String], cfg: &CacheConfig, name: &str, emit: &mut
     let opened = open(cfg, name)
         .map(|o| o.and_then(|(load, keys)| matching(&keys, &all).map(|m| (load, keys.len(), m))))
         .and_then(|o| match o {
-            Some((mut load, n, m)) => load.check().map(|()| Some((load, n, m))),
-            None => Ok(None),
+            Some((mut load, n, m)) if !withdrawable => load.check().map(|()| Some((load, n, m))),
+            o => Ok(o),
         });
+    let refused = |why: &str| {
+        let what = format!("the stored load of these inputs {why}; reading the files instead");
+        SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned())
+    };
     let (load, own_files, (own, added)) = match opened {
         Ok(Some(o)) => o,
         Ok(None) => return Start::Load { found: Some(all), resumed: None, recorder: Recorder::start(cfg) },
         Err(why) => {
-            let what = format!("the stored load of these inputs {why}; reading the files instead");
-            emit(SourceMsg::Warning(crate::sanitize::sanitize(&what).into_owned()));
+            emit(refused(&why));
             return Start::Load { found: Some(all), resumed: None, recorder: Recorder::start(cfg) };
         }
     };
@@ -387,13 +400,19 @@ pub(super) fn start(inputs: &[String], cfg: &CacheConfig, name: &str, emit: &mut
     let rest: Vec<Found> = added.iter().filter_map(|&i| take(i)).map(Found::File).collect();
     // A load that goes on is stored again, with the files added, recorded from its start.
     let mut recorder = if rest.is_empty() { None } else { Recorder::start(cfg) };
-    match replay(load, files, !rest.is_empty(), recorder.as_mut(), emit) {
-        Replayed { stats, prior: None } => {
+    match replay(load, files, !rest.is_empty(), recorder.as_mut(), withdrawable, emit) {
+        Replayed::Withdrawn(why) => {
+            // What was sent is gone: every file is found and loaded again, and stored anew.
+            emit(SourceMsg::Restart);
+            emit(refused(&why));
+            Start::Load { found: None, resumed: None, recorder: Recorder::start(cfg) }
+        }
+        Replayed::Sent { stats, prior: None } => {
             emit(read_back_info(stats.events, own_files, 0));
             Start::Sent(stats)
         }
-        Replayed { stats, prior: Some(prior) } => {
-            let resumed = Resumed { stats, prior, files: own_files, added: rest.len() };
+        Replayed::Sent { stats, prior: Some(prior) } => {
+            let resumed = Resumed { stats, prior: *prior, files: own_files, added: rest.len() };
             Start::Load { found: Some(rest), resumed: Some(Box::new(resumed)), recorder }
         }
     }
@@ -453,21 +472,25 @@ impl Holding {
 }
 
 /// A stored load sent again: the counts it ended with, and, when files were added since (it
-/// was sent without its coverage and its end), what the load of those goes on from.
-struct Replayed {
-    stats: LoadStats,
-    prior: Option<Prior>,
+/// was sent without its coverage and its end), what the load of those goes on from; or, sent
+/// as it was checked, found damaged part way through (why), what was sent to be withdrawn.
+enum Replayed {
+    Sent { stats: LoadStats, prior: Option<Box<Prior>> },
+    Withdrawn(String),
 }
 
-/// Sends a stored load (see [`open`]), checked whole ([`StoredLoad::check`]), again with
-/// `files`, the inputs found that it was made of, in its order. `and_more`: files were added
-/// since, which are loaded after it (see [`Replayed`]); what is sent is then recorded as read
-/// by `recorder`, for the load that goes on.
+/// Sends a stored load (see [`open`]) again with `files`, the inputs found that it was made
+/// of, in its order: checked whole first ([`StoredLoad::check`]), or, `withdrawable`, as it
+/// is checked; then a frame that cannot be used is given as [`Replayed::Withdrawn`]
+/// (nothing is said of it), the frames sent before it to be withdrawn. `and_more`: files were
+/// added since, which are loaded after it (see [`Replayed`]); what is sent is then recorded as
+/// read by `recorder`, for the load that goes on.
 fn replay(
     mut stored: StoredLoad,
     files: Vec<SourceFile>,
     and_more: bool,
     mut recorder: Option<&mut Recorder>,
+    withdrawable: bool,
     emit: &mut dyn FnMut(SourceMsg),
 ) -> Replayed {
     let mut files = files.into_iter();
@@ -486,6 +509,12 @@ fn replay(
         match stored.next_frame(&mut buf) {
             Ok(true) => {}
             Ok(false) => break,
+            Err(why) if withdrawable => {
+                if let Some(rec) = recorder {
+                    rec.fit = false;
+                }
+                return Replayed::Withdrawn(why);
+            }
             // Checked whole before the first frame: only the disk failing gets here.
             Err(why) => {
                 emit(SourceMsg::Problem(Problem { input: "cache".into(), reason: why, skipped: false }));
@@ -547,6 +576,12 @@ fn replay(
         match msg {
             Some(Some(m)) => emit(m),
             Some(None) => {}
+            None if withdrawable => {
+                if let Some(rec) = recorder {
+                    rec.fit = false;
+                }
+                return Replayed::Withdrawn("could not be read back whole".into());
+            }
             // Its checksum held: only a stored load written wrongly gets here.
             None => {
                 emit(SourceMsg::Problem(Problem {
@@ -566,7 +601,7 @@ fn replay(
     if !done && holding.is_none() {
         emit(SourceMsg::Done(stats.clone()));
     }
-    Replayed { stats, prior: holding.map(|h| h.prior) }
+    Replayed::Sent { stats, prior: holding.map(|h| Box::new(h.prior)) }
 }
 
 /// What the user is told of a stored load read back: its events, its files, and the files
@@ -589,7 +624,8 @@ mod tests {
     }
 
     /// A frame that cannot be read back (its checksum held, so only one written wrongly) is
-    /// said, the load still ends, and what goes on from it is not stored as if it were whole.
+    /// said, the load still ends, and what goes on from it is not stored as if it were whole;
+    /// read as it is checked, the load is withdrawn instead, nothing said of it but why.
     #[test]
     fn a_frame_that_cannot_be_read_back_is_said_and_spoils_the_next_stored_load() {
         let dir = tempfile::tempdir().unwrap();
@@ -598,17 +634,33 @@ mod tests {
         w.frame(&[FILES, 0, 0, 0, 0]).unwrap();
         w.frame(&[99]).unwrap();
         w.finish(&[], 0, "x", u64::MAX).unwrap().unwrap();
-        for and_more in [false, true] {
-            let (mut load, keys) = open(&cfg, "x").unwrap().unwrap();
-            assert!(keys.is_empty());
-            load.check().unwrap();
-            let mut rec = Recorder::start(&cfg).unwrap();
-            let mut said = Vec::new();
-            let sent = replay(load, Vec::new(), and_more, Some(&mut rec), &mut |m| said.push(m));
-            assert!(said.iter().any(|m| matches!(m, SourceMsg::Problem(p) if p.reason.contains("read back whole"))));
-            assert_eq!(matches!(said.last(), Some(SourceMsg::Done(_))), !and_more, "the end, unless a load goes on");
-            assert_eq!(sent.prior.is_some(), and_more);
-            assert!(!rec.fit, "not stored again");
+        for withdrawable in [false, true] {
+            for and_more in [false, true] {
+                let (mut load, keys) = open(&cfg, "x").unwrap().unwrap();
+                assert!(keys.is_empty());
+                if !withdrawable {
+                    load.check().unwrap();
+                }
+                let mut rec = Recorder::start(&cfg).unwrap();
+                let mut said = Vec::new();
+                let sent = replay(load, Vec::new(), and_more, Some(&mut rec), withdrawable, &mut |m| said.push(m));
+                assert!(!rec.fit, "not stored again");
+                match sent {
+                    Replayed::Sent { prior, .. } => {
+                        assert!(!withdrawable);
+                        let problem =
+                            |m: &SourceMsg| matches!(m, SourceMsg::Problem(p) if p.reason.contains("read back whole"));
+                        assert!(said.iter().any(problem));
+                        let end = matches!(said.last(), Some(SourceMsg::Done(_)));
+                        assert_eq!(end, !and_more, "the end, unless a load goes on");
+                        assert_eq!(prior.is_some(), and_more);
+                    }
+                    Replayed::Withdrawn(why) => {
+                        assert!(withdrawable && why.contains("read back whole"), "{why}");
+                        assert!(matches!(&said[..], [SourceMsg::Files(f)] if f.is_empty()), "only what came before");
+                    }
+                }
+            }
         }
     }
 

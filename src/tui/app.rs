@@ -349,7 +349,9 @@ fn spawn_source(
         })
         .context("starting the live source")?;
     } else {
-        let sources = boundary::for_inputs(&opts.paths, &LoadOptions { rules, ..local_options(opts) });
+        // One source, whose stored load may be withdrawn (the list is cleared: see `Restart`).
+        let sources =
+            boundary::for_inputs(&opts.paths, &LoadOptions { rules, withdrawable: true, ..local_options(opts) });
         boundary::spawn(Box::new(sources), "loader", links, move |m| {
             injected_panic("loader");
             let _ = tx.send(Msg::Load(m));

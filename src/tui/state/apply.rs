@@ -116,6 +116,13 @@ impl State {
                     live.apply_status(status);
                 }
             }
+            SourceMsg::Restart => {
+                // What was sent is withdrawn (a stored load found damaged part way through):
+                // the load starts again, and its time counts from the first start.
+                let started = self.load.started;
+                self.reset_events();
+                self.load.started = started;
+            }
             SourceMsg::Done(stats) => {
                 // The live source ends only when it cannot go on: nothing more is coming.
                 if let Some(live) = self.live.as_mut() {
