@@ -261,8 +261,13 @@ impl StoredLoad {
         let mut header = [0u8; HEADER as usize];
         file.read_exact(&mut header).map_err(|_| "is shorter than its header".to_string())?;
         let mut r = Reader::new(&header);
-        if r.bytes(4) != Some(MAGIC) || r.u8() != Some(VERSION) {
-            return Err("is not a stored load of this version".into());
+        if r.bytes(4) != Some(MAGIC) {
+            return Err("is not a stored load".into());
+        }
+        // One of another version (an older trailscope's) is no problem of the inputs: as if
+        // there were none, it is replaced by the load that follows.
+        if r.u8() != Some(VERSION) {
+            return Ok(None);
         }
         let log2 = r.u8().unwrap_or(0);
         r.bytes(2);
@@ -270,7 +275,7 @@ impl StoredLoad {
         let hash = r.array::<16>().map(u128::from_le_bytes).unwrap_or(0);
         let events = r.u64().unwrap_or(0);
         if !(12..=30).contains(&log2) {
-            return Err("is not a stored load of this version".into());
+            return Err(format!("is damaged (its header gives chunks of 2^{log2} bytes)"));
         }
         let chunk = 1u64 << log2;
         let listed = payload.div_ceil(chunk).saturating_mul(8);
@@ -529,6 +534,14 @@ mod tests {
         }
         std::fs::write(&path, &good[..good.len() - 1]).unwrap();
         assert!(StoredLoad::open(dir.path(), "a").is_err(), "cut short");
+        // Of another version: as if there were none. Not one at all: refused.
+        let mut other = good.clone();
+        other[4] = VERSION + 1;
+        std::fs::write(&path, &other).unwrap();
+        assert!(StoredLoad::open(dir.path(), "a").unwrap().is_none(), "another version");
+        other[0] = b'X';
+        std::fs::write(&path, &other).unwrap();
+        assert!(StoredLoad::open(dir.path(), "a").err().is_some_and(|e| e.contains("not a stored load")));
         assert!(StoredLoad::open(dir.path(), "b").unwrap().is_none(), "none of that name");
     }
 }
