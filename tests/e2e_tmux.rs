@@ -603,6 +603,61 @@ fn triage_chain_pivot_facet_export_copy_pager() {
 
 /// The `:` command line with completion, and a configuration file: a key bound by name, a
 /// bad entry reported with its line while the rest applies.
+/// A stored load found damaged part way through, read by the TUI as it is checked: what was on
+/// screen from it is withdrawn, the files are read instead, and the list ends with every event
+/// once, the damage named among the problems.
+#[test]
+fn a_stored_load_damaged_part_way_through_is_withdrawn_from_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive_in(dir.path(), "archive", 30_000, 500, 2, 41, 3600, 86_400);
+    let cache = dir.path().join("cache");
+    let cmd = format!(
+        "TRAILSCOPE_CACHE_DIR={} {} {}; echo EXITED:$?; sleep 30",
+        shell_quote(cache.to_str().unwrap()),
+        shell_quote(bin()),
+        shell_quote(archive.to_str().unwrap())
+    );
+    let loads = cache.join("loads");
+    let stored = || -> Option<std::path::PathBuf> {
+        std::fs::read_dir(&loads)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "load") && !p.to_string_lossy().contains(".writing-"))
+    };
+    let t = Tmux::start("stored1", &cmd, 120, 40);
+    t.wait_until("the whole load", |s| s.contains("30,000/30,000 events"));
+    let start = Instant::now();
+    let path = loop {
+        if let Some(p) = stored() {
+            break p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no stored load written");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+
+    // A byte three quarters of the way into its frames: past its first MiB (a hash for each), so
+    // events from it are on screen before the damage is read.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let files_at = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let at = files_at * 3 / 4;
+    assert!(at >= 2 << 20, "the frames reach past their second MiB: {files_at} bytes");
+    bytes[48 + at] ^= 0x20;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let t = Tmux::start("stored2", &cmd, 120, 40);
+    let s = t.wait_until("the whole load, read again", |s| s.contains("30,000/30,000 events") && s.contains(" in "));
+    assert!(s.contains("Events · 30,000 "), "every event once: {s}");
+    assert!(s.contains("1 input with problems"), "{s}");
+    t.keys(&["E"]);
+    let s = t.wait_for("is damaged (bytes");
+    assert!(s.contains("reading the files"), "{s}");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+}
+
 #[test]
 fn command_mode_and_configuration() {
     let dir = tempfile::tempdir().unwrap();
