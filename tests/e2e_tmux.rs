@@ -650,10 +650,12 @@ fn a_stored_load_damaged_part_way_through_is_withdrawn_from_the_list() {
     let t = Tmux::start("stored2", &cmd, 120, 40);
     let s = t.wait_until("the whole load, read again", |s| s.contains("30,000/30,000 events") && s.contains(" in "));
     assert!(s.contains("Events · 30,000 "), "every event once: {s}");
-    assert!(s.contains("1 input with problems"), "{s}");
+    // Nothing of the inputs was lost: a note, not a problem.
+    assert!(s.contains("1 note (E)") && !s.contains("with problems"), "{s}");
     t.keys(&["E"]);
     let s = t.wait_for("is damaged (bytes");
-    assert!(s.contains("reading the files"), "{s}");
+    assert!(s.contains("reading the files") && s.contains("cache:"), "{s}");
+    assert!(s.contains("Inputs with problems (0) · notes (1)") && s.contains("Every input was read."), "{s}");
     t.keys(&["Escape", "q"]);
     t.wait_for("EXITED:0");
 }

@@ -97,6 +97,44 @@ fn help_and_errors_popups() {
     }
 }
 
+/// What lost nothing (records without a readable time, read in full; the cache not used) is
+/// listed with the problems but not counted as one: the status bar says notes until an input
+/// has a problem.
+#[test]
+fn notes_are_listed_with_the_problems_but_not_counted_as_problems() {
+    use trailscope::source::SourceMsg;
+    let dir = tempfile::tempdir().unwrap();
+    let untimed = dir.path().join("untimed.jsonl");
+    std::fs::write(&untimed, "{\"eventVersion\":\"1.08\",\"eventID\":\"u-1\",\"eventName\":\"ListBuckets\"}\n")
+        .unwrap();
+    let paths = defense_evasion();
+    let mut all: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    all.push(&untimed);
+    let mut state = loaded(&all);
+    state.apply(Msg::Load(SourceMsg::Warning("the stored load of these inputs is damaged; reading the files".into())));
+    assert!(state.problems().is_empty(), "{:?}", state.problems());
+    assert_eq!(state.notes().len(), 2, "{:?}", state.notes());
+    let text = render(&mut state, 100, 30).backend().to_string();
+    assert!(text.contains("2 notes (E)") && !text.contains("with problems"), "{text}");
+    state.update(Action::Errors);
+    let text = render(&mut state, 100, 30).backend().to_string();
+    assert!(text.contains("Inputs with problems (0) · notes (2)") && text.contains("Every input was read."), "{text}");
+    assert!(text.contains("read in full, note: ") && text.contains("untimed.jsonl"), "{text}");
+    assert!(text.contains("cache:") && text.contains("stored load of these inputs is damaged"), "{text}");
+    state.update(Action::Back);
+
+    // An input with a problem besides: counted, the notes still listed.
+    std::fs::write(dir.path().join("broken.json.gz"), &gzip(br#"{"Records":[]}"#)[..10]).unwrap();
+    let broken = dir.path().join("broken.json.gz");
+    all.push(&broken);
+    let mut state = loaded(&all);
+    let text = render(&mut state, 100, 30).backend().to_string();
+    assert!(text.contains("1 input with problems (E)") && !text.contains("note (E)"), "{text}");
+    state.update(Action::Errors);
+    let text = render(&mut state, 100, 30).backend().to_string();
+    assert!(text.contains("Inputs with problems (1) · notes (1)") && text.contains("skipped: "), "{text}");
+}
+
 fn hostile_record(i: usize, s: &str) -> serde_json::Value {
     serde_json::json!({
         "eventVersion": "1.08",

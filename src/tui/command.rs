@@ -39,7 +39,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("facets", "", "show or hide the facets"),
     ("timeline", "", "show or hide the timeline"),
     ("help", "", "show the help"),
-    ("errors", "", "list the inputs with problems"),
+    ("errors", "", "list the inputs with problems, and notes"),
     ("quit", "", "quit (also :q)"),
 ];
 

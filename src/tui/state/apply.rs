@@ -86,13 +86,16 @@ impl State {
                 }
                 self.problems.push(p)
             }
-            SourceMsg::Warning(reason) => self.problems.push(Problem { input: "cache".into(), reason, skipped: false }),
+            SourceMsg::Warning(reason) => {
+                let said = Problem { input: "cache".into(), reason, skipped: false };
+                self.notes.push(super::Note { cache: true, said })
+            }
             SourceMsg::Info(text) => self.notify(text),
             SourceMsg::Coverage(_) => {}
             SourceMsg::Remote(status) => self.load.remote = Some(*status),
             SourceMsg::Logs(status) => self.load.logs = Some(*status),
             SourceMsg::Athena(status) => self.load.athena = Some(*status),
-            SourceMsg::Note(p) => self.problems.push(p),
+            SourceMsg::Note(p) => self.notes.push(super::Note { cache: false, said: p }),
             SourceMsg::Batch(batch, stats) => {
                 self.load.stats = stats;
                 let (follow_top, keep) = self.follow_or_keep();
@@ -147,6 +150,7 @@ impl State {
         self.reset_detections();
         self.events.clear();
         self.problems.clear();
+        self.notes.clear();
         self.facets.summary = None;
         self.load = LoadState::starting();
         self.list.select_top();

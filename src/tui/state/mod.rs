@@ -162,6 +162,18 @@ impl LoadState {
     }
 }
 
+/// Something said without anything lost, listed beside the problems (`E`) but not counted
+/// with them: an input read in full with something worth knowing (records without a readable
+/// time), or the cache (a stored load or index not used, or not written), whose inputs were
+/// read from the files instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// About the cache, not an input.
+    pub cache: bool,
+    /// The input (`cache` for the cache) and what is said of it.
+    pub said: Problem,
+}
+
 /// What a state starts with besides its events.
 pub struct Start {
     /// Terms from the command line (`--since`/`--until`) that always apply.
@@ -229,6 +241,8 @@ pub struct State {
     pub(crate) live: Option<LiveState>,
     pub(crate) load: LoadState,
     pub(crate) problems: Vec<Problem>,
+    /// What was said without anything lost (see [`Note`]).
+    pub(crate) notes: Vec<Note>,
     pub(crate) focus: Focus,
     pub(crate) now_ms: i64,
     pub(crate) show_timeline: bool,
@@ -265,6 +279,7 @@ impl State {
             live: start.live.map(|(since, until)| LiveState::new(since, until)),
             load: LoadState::starting(),
             problems: start.problems,
+            notes: Vec::new(),
             focus: Focus::List,
             now_ms: start.now_ms,
             show_timeline: start.show_timeline,
@@ -377,6 +392,11 @@ impl State {
     /// Inputs that failed or were read only in part.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
+    }
+
+    /// What was said of inputs or of the cache without anything lost.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
     }
 
     pub fn notice(&self) -> Option<&Notice> {

@@ -242,6 +242,10 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State) {
             format!("{n} input{} with problems (E)", if n == 1 { "" } else { "s" }),
             theme::error(),
         ));
+    } else if !state.notes.is_empty() {
+        let n = state.notes.len();
+        left.push(Span::raw(" · "));
+        left.push(Span::styled(format!("{n} note{} (E)", if n == 1 { "" } else { "s" }), theme::write()));
     }
     // A recent notice (copied, exported, saved) replaces the counts for a few seconds.
     if let Some(n) = &state.notice {

@@ -151,16 +151,28 @@ pub fn draw_errors(frame: &mut Frame, area: Rect, state: &State) {
     if state.problems.is_empty() {
         lines.push(Line::styled("Every input was read.", theme::ok()));
     }
+    let said = |lines: &mut Vec<Line>, tag: &str, style, input: Option<&str>, reason: &str| {
+        let mut first = vec![Span::styled(format!("{tag}:"), style)];
+        if let Some(input) = input {
+            first.push(Span::styled(format!(" {}", sanitize(input)), theme::title(false)));
+        }
+        lines.push(Line::from(first));
+        lines.push(Line::raw(format!("    {}", sanitize(reason))));
+    };
     for p in &state.problems {
         let (tag, style) = if p.skipped { ("skipped", theme::error()) } else { ("read in part", theme::write()) };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{tag}: "), style),
-            Span::styled(sanitize(&p.input).into_owned(), theme::title(false)),
-        ]));
-        lines.push(Line::raw(format!("    {}", sanitize(&p.reason))));
+        said(&mut lines, tag, style, Some(&p.input), &p.reason);
+    }
+    for n in &state.notes {
+        let (tag, input) = if n.cache { ("cache", None) } else { ("read in full, note", Some(n.said.input.as_str())) };
+        said(&mut lines, tag, theme::write(), input, &n.said.reason);
     }
     let n = state.problems.len();
-    show(frame, area, &format!("Inputs with problems ({n})"), lines, state.popups.scroll);
+    let title = match state.notes.len() {
+        0 => format!("Inputs with problems ({n})"),
+        m => format!("Inputs with problems ({n}) · notes ({m})"),
+    };
+    show(frame, area, &title, lines, state.popups.scroll);
 }
 
 /// A small box in the middle of the screen.
