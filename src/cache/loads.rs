@@ -413,6 +413,8 @@ impl StoredLoad {
     /// in the window for the next call.
     fn take_into(&mut self, n: u64, out: &mut Vec<u8>) -> Result<(), Refusal> {
         let end = self.read + n;
+        // Room for the whole at once, and for the last chunk's bytes past it.
+        out.reserve(n as usize + self.chunk as usize);
         let held = (self.window.len() - self.window_pos).min(n as usize);
         out.extend_from_slice(&self.window[self.window_pos..self.window_pos + held]);
         self.window_pos += held;
