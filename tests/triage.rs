@@ -346,12 +346,44 @@ fn export_writes_the_filtered_set_as_print_does() {
         });
         let Some((p, events)) = export else { panic!("no export asked for") };
         assert_eq!(p, path);
-        let written = trailscope::tui::effects::export(state.store(), state.raw(), &events, &p, false).unwrap();
+        let written = trailscope::tui::effects::export(state.store(), state.raw(), &events, &p, false).unwrap().written;
         assert_eq!(written, n);
         let format = if ext == "jsonl" { "jsonl" } else { ext };
         let o = run(&["print", "--format", format, "--filter", state.filter().applied(), &sample()]);
         assert_eq!(std::fs::read(&p).unwrap(), o.stdout, "{ext} export equals print's output");
     }
+}
+
+/// A CSV export whose records cannot all be read back (a file damaged since it was loaded)
+/// writes every row, the eventID empty where its record could not be read, and says so.
+#[test]
+fn a_csv_export_keeps_the_rows_whose_records_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = recent_archive_in(dir.path(), "archive", 300, 30, 1, 7, 3600, 86_400);
+    let mut state = loaded(&[archive.to_string_lossy().into_owned()]);
+    let events: Vec<u32> = state.view().to_vec();
+    let damaged = {
+        let store = state.store().read();
+        store.file_of(&store.events[events[0] as usize]).unwrap().path.clone()
+    };
+    let in_damaged = {
+        let store = state.store().read();
+        events.iter().filter(|&&e| store.file_of(&store.events[e as usize]).unwrap().path == damaged).count()
+    };
+    assert!(in_damaged > 0 && in_damaged < events.len());
+    // Damaged in place, its content no longer in memory.
+    let len = std::fs::metadata(&damaged).unwrap().len() as usize;
+    std::fs::write(&damaged, vec![0u8; len]).unwrap();
+    state.raw().clear();
+    let path = dir.path().join("out.csv").to_string_lossy().into_owned();
+    let done = trailscope::tui::effects::export(state.store(), state.raw(), &events, &path, false).unwrap();
+    assert_eq!((done.written, done.without_id), (events.len(), in_damaged));
+    let text = done.describe(&path);
+    assert!(text.contains(&format!("{in_damaged} without their eventID")), "{text}");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), events.len(), "every row written");
+    assert_eq!(rows.iter().filter(|r| r.ends_with(',')).count(), in_damaged, "the eventID empty only there");
 }
 
 /// Runs `:line` and carries out the export it asks for: what export answered, and whether it
@@ -367,7 +399,10 @@ fn command_export(state: &mut TestState, line: &str) -> (Result<usize, String>, 
         _ => None,
     });
     let (path, events, overwrite) = export.expect("an export asked for");
-    (trailscope::tui::effects::export(state.store(), state.raw(), &events, &path, overwrite), overwrite)
+    (
+        trailscope::tui::effects::export(state.store(), state.raw(), &events, &path, overwrite).map(|e| e.written),
+        overwrite,
+    )
 }
 
 /// `:export` writes a new private file and refuses an existing one; `:export!` writes over it

@@ -11,6 +11,7 @@ mod write;
 
 pub use select::{RecordRow, Row, Rows, Selection};
 pub use write::{csv_cell, table_width, write_compact, write_csv_row, write_events};
+pub(crate) use write::{read_event_ids, Unread};
 
 use crate::model::raw::RawReader;
 use crate::model::{time, EventStore, RawLoc};

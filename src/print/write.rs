@@ -135,10 +135,8 @@ pub fn write_records(
 }
 
 /// The eventIDs of the `n` events `event(k)`, by position, read from their records file by
-/// file: each file's content is decompressed once (on every core) and let go once its
-/// records are read, so that no more than a file a core is held whatever the order of the
-/// output. How many could not be read is the second part; each input with such records is
-/// named once on `err`.
+/// file (see [`read_event_ids`]). How many could not be read is the second part; each input
+/// with such records is named once on `err`.
 fn event_ids(
     store: &EventStore,
     raw: &RawReader,
@@ -146,12 +144,28 @@ fn event_ids(
     event: &dyn Fn(usize) -> Event,
     err: &mut dyn Write,
 ) -> (crate::model::id::IdColumn, usize) {
+    let mut unread = Unread::default();
+    let ids = read_event_ids(store, raw, n, event, &mut unread);
+    (ids, unread.report(&store.files, err))
+}
+
+/// The eventIDs of the `n` events `event(k)`, by position, read from their records file by
+/// file: each file's content is decompressed once (on every core) and let go once its
+/// records are read, so that no more than a file a core is held whatever the order of the
+/// output. A record that cannot be read leaves its id empty, counted in `unread`.
+pub(crate) fn read_event_ids(
+    store: &EventStore,
+    raw: &RawReader,
+    n: usize,
+    event: &dyn Fn(usize) -> Event,
+    unread: &mut Unread,
+) -> crate::model::id::IdColumn {
     use rayon::prelude::*;
     let mut order: Vec<(RawLoc, u32)> =
         (0..n).map(|k| (event(k), k)).filter(|(ev, _)| ev.has_event_id()).map(|(ev, k)| (ev.loc, k as u32)).collect();
     order.sort_unstable_by_key(|&(loc, _)| (loc.file, loc.offset));
     let ids = std::sync::Mutex::new(crate::model::id::IdColumn::with_len(n));
-    let unread = std::sync::Mutex::new(Unread::default());
+    let shared = std::sync::Mutex::new(std::mem::take(unread));
     let groups: Vec<&[(RawLoc, u32)]> = order.chunk_by(|a, b| a.0.file == b.0.file).collect();
     groups.par_iter().for_each(|group| {
         let Some(file) = store.files.get(group[0].0.file as usize) else { return };
@@ -169,16 +183,16 @@ fn event_ids(
             ids.set(k as usize, &id);
         }
         if let Some((count, e)) = failed {
-            unread.lock().unwrap_or_else(|p| p.into_inner()).add_n(group[0].0.file, count, e);
+            shared.lock().unwrap_or_else(|p| p.into_inner()).add_n(group[0].0.file, count, e);
         }
     });
-    let unread = unread.into_inner().unwrap_or_else(|p| p.into_inner()).report(&store.files, err);
-    (ids.into_inner().unwrap_or_else(|p| p.into_inner()), unread)
+    *unread = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    ids.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Records that could not be read back, per input: one line each, not one per record.
 #[derive(Default)]
-pub(super) struct Unread {
+pub(crate) struct Unread {
     /// Input, records, why the first failed; in the order met.
     inputs: Vec<(u32, usize, String)>,
     /// Where each input is in `inputs`.
@@ -188,6 +202,20 @@ pub(super) struct Unread {
 impl Unread {
     pub(super) fn add(&mut self, file: u32, e: crate::model::raw::ReadError) {
         self.add_n(file, 1, e);
+    }
+
+    /// How many records could not be read, in all.
+    pub(crate) fn total(&self) -> usize {
+        self.inputs.iter().map(|(_, n, _)| n).sum()
+    }
+
+    /// The first input with records that could not be read, and why the first of them could
+    /// not ("" when none).
+    pub(crate) fn first(&self, files: &[Arc<SourceFile>]) -> (String, String) {
+        self.inputs.first().map_or_else(Default::default, |(file, _, why)| {
+            let name = files.get(*file as usize).map_or("?", |f| f.display.as_str());
+            (name.to_string(), why.clone())
+        })
     }
 
     /// `n` records of `file` could not be read, the first for `e`.
@@ -206,7 +234,7 @@ impl Unread {
             let records = if *n == 1 { "1 record".to_string() } else { format!("{n} records") };
             let _ = writeln!(err, "trailscope: could not read back {records} of {name}: {}", sanitize(why));
         }
-        self.inputs.iter().map(|(_, n, _)| n).sum()
+        self.total()
     }
 }
 

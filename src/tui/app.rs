@@ -726,7 +726,8 @@ fn run_effect(effect: Effect, state: &mut State, links: &Links) {
             state.apply(notice(format!("exporting {} events to {path}…", ui::thousands(events.len()))));
             tokio::task::spawn_blocking(move || {
                 let msg = match effects::export(&store, &raw, &events, &path, overwrite) {
-                    Ok(n) => notice(format!("exported {} events to {path}", ui::thousands(n))),
+                    Ok(done) if done.without_id > 0 => Msg::Notice { text: done.describe(&path), error: true },
+                    Ok(done) => notice(done.describe(&path)),
                     Err(e) => Msg::Notice { text: format!("export failed: {e}"), error: true },
                 };
                 let _ = tx.send(msg);

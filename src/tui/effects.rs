@@ -4,7 +4,7 @@
 
 use crate::model::columns;
 use crate::model::raw::RawReader;
-use crate::print::{write_compact, write_csv_row};
+use crate::print::{read_event_ids, write_compact, write_csv_row, Unread};
 use crate::query::run::SharedStore;
 use crate::sanitize::sanitize;
 use base64::Engine as _;
@@ -189,17 +189,43 @@ impl ExportFormat {
     }
 }
 
+/// What an export wrote.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Events written.
+    pub written: usize,
+    /// CSV rows written with their eventID empty: their records could not be read back.
+    pub without_id: usize,
+    /// The first input with such a record, and why it could not be read.
+    pub first_unread: (String, String),
+}
+
+impl Exported {
+    /// What the user is told, of the file at `path` (sanitised where it is shown).
+    pub fn describe(&self, path: &str) -> String {
+        let mut text = format!("exported {} events to {path}", crate::tui::ui::thousands(self.written));
+        if self.without_id > 0 {
+            let (input, why) = &self.first_unread;
+            text.push_str(&format!(
+                " ({} without their eventID: could not read back records of {input}: {why})",
+                crate::tui::ui::thousands(self.without_id)
+            ));
+        }
+        text
+    }
+}
+
 /// Writes `events` (newest first) to `path`, with the same records and cells as `print`.
 /// The file is new and private (0600: events hold IPs, ARNs and key ids); an existing file is
 /// written over only when `overwrite` (`:export!`). The store is locked a chunk at a time so
-/// the UI can keep adding events meanwhile. Returns how many events were written.
+/// the UI can keep adding events meanwhile.
 pub fn export(
     store: &SharedStore,
     raw: &RawReader,
     events: &[u32],
     path: &str,
     overwrite: bool,
-) -> Result<usize, String> {
+) -> Result<Exported, String> {
     let format = ExportFormat::for_path(path)?;
     let p = expand_home(path);
     let mut options = std::fs::OpenOptions::new();
@@ -237,8 +263,9 @@ fn write_export(
     raw: &RawReader,
     events: &[u32],
     out: &mut dyn Write,
-) -> io::Result<usize> {
+) -> io::Result<Exported> {
     let mut written = 0;
+    let mut unread = Unread::default();
     match format {
         ExportFormat::Csv => writeln!(out, "{}", columns::HEADERS.join(","))?,
         ExportFormat::Json => out.write_all(b"[")?,
@@ -246,17 +273,15 @@ fn write_export(
     }
     for chunk in events.chunks(4096) {
         let s = store.read();
-        for &i in chunk {
+        // The eventID column is the records': read a file at a time, as `print` reads it (a
+        // row whose record cannot be read keeps its eventID empty, and is counted).
+        let ids = (format == ExportFormat::Csv)
+            .then(|| read_event_ids(&s, raw, chunk.len(), &|k| s.events[chunk[k] as usize], &mut unread));
+        for (k, &i) in chunk.iter().enumerate() {
             let ev = &s.events[i as usize];
-            match format {
-                ExportFormat::Csv => {
-                    let (id, _) = s.read_ids(ev, raw).map_err(|e| {
-                        let file = s.file_of(ev).map_or("?", |f| f.display.as_str());
-                        io::Error::other(format!("reading back a record of {file}: {e}"))
-                    })?;
-                    write_csv_row(&s, ev, &id, out)?
-                }
-                ExportFormat::Json | ExportFormat::Jsonl => {
+            match &ids {
+                Some(ids) => write_csv_row(&s, ev, &ids.get(k), out)?,
+                None => {
                     let file = s.file_of(ev).ok_or_else(|| io::Error::other("an event without a source file"))?;
                     let bytes = raw
                         .read(file, ev.loc)
@@ -276,7 +301,8 @@ fn write_export(
     if format == ExportFormat::Json {
         out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
     }
-    Ok(written)
+    let first_unread = unread.first(&store.read().files);
+    Ok(Exported { written, without_id: unread.total(), first_unread })
 }
 
 fn expand_home(path: &str) -> PathBuf {
