@@ -360,7 +360,7 @@ fn export_writes_the_filtered_set_as_print_does() {
 fn a_csv_export_keeps_the_rows_whose_records_cannot_be_read() {
     let dir = tempfile::tempdir().unwrap();
     let archive = recent_archive_in(dir.path(), "archive", 300, 30, 1, 7, 3600, 86_400);
-    let mut state = loaded(&[archive.to_string_lossy().into_owned()]);
+    let state = loaded(&[archive.to_string_lossy().into_owned()]);
     let events: Vec<u32> = state.view().to_vec();
     let damaged = {
         let store = state.store().read();
