@@ -439,7 +439,7 @@ async fn event_loop(
         let keys = keys.get_or_insert_with(EventStream::new);
         tokio::select! {
             ev = keys.next() => match ev {
-                Some(Ok(ev)) => dirty |= on_terminal_event(state, ev, keys),
+                Some(Ok(ev)) => dirty |= on_terminal_event(state, ev),
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
@@ -487,7 +487,7 @@ async fn event_loop(
 }
 
 /// Applies a terminal event; whether the screen needs drawing.
-fn on_terminal_event(state: &mut State, ev: TermEvent, keys: &mut EventStream) -> bool {
+fn on_terminal_event(state: &mut State, ev: TermEvent) -> bool {
     match ev {
         TermEvent::Key(key) => {
             // Take every key already waiting, then filter once.
@@ -501,11 +501,15 @@ fn on_terminal_event(state: &mut State, ev: TermEvent, keys: &mut EventStream) -
                     dirty = true;
                 }
                 burst += 1;
-                if burst < 256 {
-                    match futures::FutureExt::now_or_never(keys.next()) {
-                        Some(Some(Ok(TermEvent::Key(k)))) => next = Some(k),
-                        Some(Some(Ok(other))) => dirty |= on_terminal_event(state, other, keys),
-                        _ => {}
+                // What is already waiting is read directly, not by polling `keys` here: a poll
+                // of the stream that finds nothing leaves it to wake whoever polled, and a
+                // throwaway poll would leave the next key unseen until something else woke
+                // the loop (the 250 ms tick).
+                if burst < 256 && crossterm::event::poll(Duration::ZERO).unwrap_or(false) {
+                    match crossterm::event::read() {
+                        Ok(TermEvent::Key(k)) => next = Some(k),
+                        Ok(other) => dirty |= on_terminal_event(state, other),
+                        Err(_) => {}
                     }
                 }
             }
