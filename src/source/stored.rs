@@ -501,7 +501,8 @@ fn replay(
     });
     let mut next_file = 0u32;
     let mut done = false;
-    let mut failed = false;
+    // Why the frames stopped before their end (`is damaged …`, `could not be read back whole`).
+    let mut failed: Option<String> = None;
     let mut buf = Vec::new();
     let ticket = Arc::new(());
     let mut stats = LoadStats::default();
@@ -509,16 +510,9 @@ fn replay(
         match stored.next_frame(&mut buf) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(why) if withdrawable => {
-                if let Some(rec) = recorder {
-                    rec.fit = false;
-                }
-                return Replayed::Withdrawn(why);
-            }
-            // Checked whole before the first frame: only the disk failing gets here.
+            // Checked whole first, only the disk failing gets here; read as checked, damage too.
             Err(why) => {
-                emit(SourceMsg::Problem(Problem { input: "cache".into(), reason: why, skipped: false }));
-                failed = true;
+                failed = Some(why);
                 break;
             }
         }
@@ -576,27 +570,26 @@ fn replay(
         match msg {
             Some(Some(m)) => emit(m),
             Some(None) => {}
-            None if withdrawable => {
-                if let Some(rec) = recorder {
-                    rec.fit = false;
-                }
-                return Replayed::Withdrawn("could not be read back whole".into());
-            }
             // Its checksum held: only a stored load written wrongly gets here.
             None => {
-                emit(SourceMsg::Problem(Problem {
-                    input: "cache".into(),
-                    reason: "a stored load could not be read back whole".into(),
-                    skipped: false,
-                }));
-                failed = true;
+                failed = Some("could not be read back whole".into());
                 break;
             }
         }
     }
-    // What was not read back is not stored again as if it had been.
-    if let (true, Some(rec)) = (failed, recorder) {
-        rec.fit = false;
+    if let Some(why) = failed {
+        // What was not read back is not stored again as if it had been.
+        if let Some(rec) = recorder {
+            rec.fit = false;
+        }
+        if withdrawable {
+            return Replayed::Withdrawn(why);
+        }
+        emit(SourceMsg::Problem(Problem {
+            input: "cache".into(),
+            reason: format!("a stored load {why}"),
+            skipped: false,
+        }));
     }
     if !done && holding.is_none() {
         emit(SourceMsg::Done(stats.clone()));
