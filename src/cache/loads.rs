@@ -322,9 +322,7 @@ impl StoredLoad {
         let mut chunk = Vec::new();
         for i in first..self.hashes.len() as u64 {
             self.read_chunk(i, &mut chunk).map_err(|e| format!("cannot be read: {e}"))?;
-            if xxhash_rust::xxh3::xxh3_64(&chunk) != self.hashes[i as usize] {
-                return Err(self.damaged(i));
-            }
+            self.verify(i, &chunk)?;
             bytes.extend_from_slice(&chunk);
         }
         let mut r = Reader::new(&bytes[(self.files_at - first * self.chunk) as usize..]);
@@ -345,11 +343,14 @@ impl StoredLoad {
         self.file.read_exact_at(buf, HEADER + start)
     }
 
-    /// Why chunk `i` is refused.
-    fn damaged(&self, i: u64) -> Refusal {
+    /// Whether `bytes`, chunk `i`, are as written (match its hash); why not.
+    fn verify(&self, i: u64, bytes: &[u8]) -> Result<(), Refusal> {
+        if xxhash_rust::xxh3::xxh3_64(bytes) == self.hashes[i as usize] {
+            return Ok(());
+        }
         let start = i * self.chunk;
         let end = (start + self.chunk).min(self.payload);
-        format!("is damaged (bytes {start}-{end} of its content do not match their checksum)")
+        Err(format!("is damaged (bytes {start}-{end} of its content do not match their checksum)"))
     }
 
     /// Checks that every byte is as written (each chunk against its hash, on every core),
@@ -361,17 +362,17 @@ impl StoredLoad {
             (0..this.hashes.len() as u64)
                 .into_par_iter()
                 .map_init(Vec::new, |buf, i| match this.read_chunk(i, buf) {
-                    Ok(()) if xxhash_rust::xxh3::xxh3_64(buf) == this.hashes[i as usize] => Ok(None),
-                    Ok(()) => Ok(Some(i)),
+                    Ok(()) => Ok(this.verify(i, buf).err().map(|why| (i, why))),
                     Err(e) => Err(format!("cannot be read: {e}")),
                 })
-                .collect::<Result<Vec<Option<u64>>, Refusal>>()?
+                .collect::<Result<Vec<Option<(u64, Refusal)>>, Refusal>>()?
                 .into_iter()
                 .flatten()
-                .min()
+                .min_by_key(|(i, _)| *i)
         };
-        if let Some(i) = bad {
-            return Err(self.damaged(i));
+        // The first damaged chunk is named, whichever was found first.
+        if let Some((_, why)) = bad {
+            return Err(why);
         }
         self.checked = true;
         self.used();
@@ -434,8 +435,8 @@ impl StoredLoad {
                 let at = HEADER + self.read;
                 self.file.read_exact_at(&mut out[start..], at).map_err(|e| format!("cannot be read: {e}"))?;
             }
-            if !self.checked && xxhash_rust::xxh3::xxh3_64(&out[start..]) != self.hashes[i as usize] {
-                return Err(self.damaged(i));
+            if !self.checked {
+                self.verify(i, &out[start..])?;
             }
             let want = (end - self.read) as usize;
             if len > want {
