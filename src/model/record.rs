@@ -11,6 +11,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+mod fast;
+pub use fast::record_at;
+
 /// A string field that tolerates other JSON types: booleans and numbers become their text,
 /// null, objects and arrays become absent. What the value was is kept beside (see
 /// [`Lenient::known`]).
@@ -495,7 +498,14 @@ impl<'a> RecordFields<'a> {
         if bytes.len() > max_record_len() {
             return Err(RecordError::TooLarge(max_record_len()));
         }
-        let r: RecordFields = serde_json::from_slice(bytes).map_err(RecordError::Json)?;
+        let quick = simdutf8::basic::from_utf8(bytes).ok().and_then(|text| {
+            let (r, end) = record_at(text, 0)?;
+            bytes[end..].iter().all(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')).then_some(r)
+        });
+        let r = match quick {
+            Some(r) => r,
+            None => serde_json::from_slice(bytes).map_err(RecordError::Json)?,
+        };
         if !r.is_record() {
             return Err(RecordError::NotARecord);
         }

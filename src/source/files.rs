@@ -208,6 +208,12 @@ pub(super) fn value_at<'a, T: Deserialize<'a>>(text: &'a str, pos: usize) -> Opt
     Some((value, pos + stream.byte_offset()))
 }
 
+/// The record that starts at `pos` (a `{`), and where it ends: read without serde where it can
+/// be ([`crate::model::record::record_at`]), else by serde.
+pub(super) fn record_at(text: &str, pos: usize) -> Option<(RecordFields<'_>, usize)> {
+    crate::model::record::record_at(text, pos).or_else(|| value_at::<RecordFields>(text, pos))
+}
+
 /// The fast path for the common case, a trail log file `{"Records":[{...},...]}`: each record is
 /// parsed once, its span read from the parser's position, instead of once as a raw value to
 /// find its span and again for its fields (which was a fifth of the load's time).
@@ -244,7 +250,7 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
         for i in 0.. {
             let start = pos;
             let parsed = match body.get(start) {
-                Some(b'{') => value_at::<RecordFields>(text, start),
+                Some(b'{') => record_at(text, start),
                 _ => None,
             };
             match parsed {

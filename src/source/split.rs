@@ -7,10 +7,10 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{json_lines, skip_ws, take_record_or_item, value_at, InputKind, ParseOutcome, Parsed};
+use super::files::{json_lines, record_at, skip_ws, take_record_or_item, InputKind, ParseOutcome, Parsed};
 use super::stream::{damaged_at, describe_byte, Scanner};
 use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
-use crate::model::record::{max_record_len, RecordError, RecordFields};
+use crate::model::record::{max_record_len, RecordError};
 use crate::model::scan::value_end;
 use std::fs::File;
 use std::ops::Range;
@@ -376,7 +376,7 @@ pub(super) fn parse_elements(
         let start = pos;
         let fast = text
             .filter(|_| content[start] == b'{')
-            .and_then(|t| value_at::<RecordFields>(t, start))
+            .and_then(|t| record_at(t, start))
             .filter(|(fields, end)| fields.is_record() && end - start <= max);
         let end = match fast {
             Some((fields, end)) => {
