@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 mod fast;
-pub use fast::record_at;
+pub use fast::{read_record, record_at};
 
 /// A string field that tolerates other JSON types: booleans and numbers become their text,
 /// null, objects and arrays become absent. What the value was is kept beside (see

@@ -208,10 +208,16 @@ pub(super) fn value_at<'a, T: Deserialize<'a>>(text: &'a str, pos: usize) -> Opt
     Some((value, pos + stream.byte_offset()))
 }
 
-/// The record that starts at `pos` (a `{`), and where it ends: read without serde where it can
-/// be ([`crate::model::record::record_at`]), else by serde.
-pub(super) fn record_at(text: &str, pos: usize) -> Option<(RecordFields<'_>, usize)> {
-    crate::model::record::record_at(text, pos).or_else(|| value_at::<RecordFields>(text, pos))
+/// The record that starts at `pos` (a `{`) read into `out`, which holds the defaults, and
+/// where it ends: without serde where it can be ([`crate::model::record::read_record`]), else
+/// by serde.
+pub(super) fn read_record<'a>(text: &'a str, pos: usize, out: &mut RecordFields<'a>) -> Option<usize> {
+    if let Some(end) = crate::model::record::read_record(text, pos, out) {
+        return Some(end);
+    }
+    let (fields, end) = value_at::<RecordFields>(text, pos)?;
+    *out = fields;
+    Some(end)
 }
 
 /// The fast path for the common case, a trail log file `{"Records":[{...},...]}`: each record is
@@ -249,12 +255,13 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
     } else {
         for i in 0.. {
             let start = pos;
+            let mut fields = RecordFields::default();
             let parsed = match body.get(start) {
-                Some(b'{') => record_at(text, start),
+                Some(b'{') => read_record(text, start, &mut fields),
                 _ => None,
             };
             match parsed {
-                Some((fields, end)) if fields.is_record() && end - start <= max_record_len() => {
+                Some(end) if fields.is_record() && end - start <= max_record_len() => {
                     out.records += 1;
                     let bytes = &body[start..end];
                     let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };

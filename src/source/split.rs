@@ -7,10 +7,10 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{json_lines, record_at, skip_ws, take_record_or_item, InputKind, ParseOutcome, Parsed};
+use super::files::{json_lines, read_record, skip_ws, take_record_or_item, InputKind, ParseOutcome, Parsed};
 use super::stream::{damaged_at, describe_byte, Scanner};
 use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
-use crate::model::record::{max_record_len, RecordError};
+use crate::model::record::{max_record_len, RecordError, RecordFields};
 use crate::model::scan::value_end;
 use std::fs::File;
 use std::ops::Range;
@@ -374,12 +374,13 @@ pub(super) fn parse_elements(
     let mut i = el.first;
     while pos < content.len() {
         let start = pos;
+        let mut fields = RecordFields::default();
         let fast = text
             .filter(|_| content[start] == b'{')
-            .and_then(|t| record_at(t, start))
-            .filter(|(fields, end)| fields.is_record() && end - start <= max);
+            .and_then(|t| read_record(t, start, &mut fields))
+            .filter(|end| fields.is_record() && end - start <= max);
         let end = match fast {
-            Some((fields, end)) => {
+            Some(end) => {
                 out.records += 1;
                 let bytes = &content[start..end];
                 let span = ByteSpan { offset: base + start as u64, len: bytes.len() as u32, escaped: false };

@@ -15,7 +15,7 @@
 //! takes that way.
 
 use super::{
-    Identity, InsightDetails, Issuer, Lenient, Obj, Objs, Params, RecordFields, Resource, SessionContext, Shape,
+    Identity, InsightDetails, Issuer, Lenient, Obj, Params, RecordFields, Resource, SessionContext, Shape,
     MAX_PARAMS_DEPTH,
 };
 use std::borrow::Cow;
@@ -27,9 +27,18 @@ const MAX_DEPTH: usize = 100;
 /// where serde must read it (see the module's text). Whether it is a record at all
 /// ([`RecordFields::is_record`]) is for the caller to ask, as after serde's parse.
 pub fn record_at(text: &str, pos: usize) -> Option<(RecordFields<'_>, usize)> {
+    let mut fields = RecordFields::default();
+    let end = read_record(text, pos, &mut fields)?;
+    Some((fields, end))
+}
+
+/// [`record_at`] into `out`, which must hold the defaults (the fields are a kilobyte: moving
+/// them from call to call cost as much as reading some of them). What `out` holds after `None`
+/// is unspecified.
+pub fn read_record<'a>(text: &'a str, pos: usize, out: &mut RecordFields<'a>) -> Option<usize> {
     let mut r = Reader { text, b: text.as_bytes(), i: pos };
-    let fields = r.record()?;
-    Some((fields, r.i))
+    r.record(out)?;
+    Some(r.i)
 }
 
 /// A position in the text being read.
@@ -188,168 +197,164 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// An [`Obj`] field's value: an object read by `read`, anything else crossed and absent.
-    fn obj<T>(&mut self, depth: usize, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Obj<T>> {
+    /// An [`Obj`] field's value: an object read into the slot by `read`, anything else crossed
+    /// and absent.
+    fn obj<T: Default>(
+        &mut self,
+        depth: usize,
+        slot: &mut Obj<T>,
+        read: impl FnOnce(&mut Self, &mut T) -> Option<()>,
+    ) -> Option<()> {
         if self.peek()? == b'{' {
             if depth >= MAX_DEPTH {
                 return None;
             }
-            return read(self).map(|t| Obj(Some(t)));
+            return read(self, slot.0.insert(T::default()));
         }
         self.skip(depth)?;
-        Some(Obj(None))
+        slot.0 = None;
+        Some(())
     }
 
-    /// Sets a field once: a second time is left to serde (which refuses it).
-    fn once<T>(seen: &mut Seen, bit: u32, slot: &mut T, value: T) -> Option<()> {
+    /// Marks a field read: a second time is left to serde (which refuses it).
+    #[inline]
+    fn once(seen: &mut Seen, bit: u32) -> Option<()> {
         if *seen & (1 << bit) != 0 {
             return None;
         }
         *seen |= 1 << bit;
-        *slot = value;
         Some(())
     }
 
-    fn record(&mut self) -> Option<RecordFields<'a>> {
-        let mut f = RecordFields::default();
+    fn record(&mut self, f: &mut RecordFields<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         let d = 1;
         self.object(|r, key| {
             let s = &mut seen;
             match key {
-                "eventTime" => Self::once(s, 0, &mut f.event_time, r.lenient(d)?),
-                "eventName" => Self::once(s, 1, &mut f.event_name, r.lenient(d)?),
-                "eventSource" => Self::once(s, 2, &mut f.event_source, r.lenient(d)?),
-                "awsRegion" => Self::once(s, 3, &mut f.region, r.lenient(d)?),
-                "sourceIPAddress" => Self::once(s, 4, &mut f.source_ip, r.lenient(d)?),
-                "userAgent" => Self::once(s, 5, &mut f.user_agent, r.lenient(d)?),
-                "errorCode" => Self::once(s, 6, &mut f.error_code, r.lenient(d)?),
-                "requestID" => Self::once(s, 7, &mut f.request_id, r.lenient(d)?),
-                "eventID" => Self::once(s, 8, &mut f.event_id, r.lenient(d)?),
-                "readOnly" => Self::once(s, 9, &mut f.read_only, r.lenient(d)?),
-                "eventType" => Self::once(s, 10, &mut f.event_type, r.lenient(d)?),
-                "eventCategory" => Self::once(s, 11, &mut f.category, r.lenient(d)?),
-                "recipientAccountId" => Self::once(s, 12, &mut f.recipient_account, r.lenient(d)?),
+                "eventTime" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut f.event_time)),
+                "eventName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut f.event_name)),
+                "eventSource" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut f.event_source)),
+                "awsRegion" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut f.region)),
+                "sourceIPAddress" => Self::once(s, 4).and_then(|_| r.lenient_into(d, &mut f.source_ip)),
+                "userAgent" => Self::once(s, 5).and_then(|_| r.lenient_into(d, &mut f.user_agent)),
+                "errorCode" => Self::once(s, 6).and_then(|_| r.lenient_into(d, &mut f.error_code)),
+                "requestID" => Self::once(s, 7).and_then(|_| r.lenient_into(d, &mut f.request_id)),
+                "eventID" => Self::once(s, 8).and_then(|_| r.lenient_into(d, &mut f.event_id)),
+                "readOnly" => Self::once(s, 9).and_then(|_| r.lenient_into(d, &mut f.read_only)),
+                "eventType" => Self::once(s, 10).and_then(|_| r.lenient_into(d, &mut f.event_type)),
+                "eventCategory" => Self::once(s, 11).and_then(|_| r.lenient_into(d, &mut f.category)),
+                "recipientAccountId" => Self::once(s, 12).and_then(|_| r.lenient_into(d, &mut f.recipient_account)),
                 "userIdentity" => {
-                    let v = r.obj(d, |r| r.identity(d + 1))?;
-                    Self::once(s, 13, &mut f.identity, v)
+                    Self::once(s, 13)?;
+                    r.obj(d, &mut f.identity, |r, id| r.identity(d + 1, id))
                 }
                 "resources" => {
-                    let v = r.resources(d)?;
-                    Self::once(s, 14, &mut f.resources, v)
+                    Self::once(s, 14)?;
+                    r.resources(d, &mut f.resources.0)
                 }
                 "insightDetails" => {
-                    let v = r.obj(d, |r| r.insight(d + 1))?;
-                    Self::once(s, 15, &mut f.insight, v)
+                    Self::once(s, 15)?;
+                    r.obj(d, &mut f.insight, |r, ins| r.insight(d + 1, ins))
                 }
                 "requestParameters" => {
-                    let mut p = Params::default();
-                    r.collect(&mut p, 0, d)?;
-                    Self::once(s, 16, &mut f.params, p)
+                    Self::once(s, 16)?;
+                    f.params = Params::default();
+                    r.collect(&mut f.params, 0, d)
                 }
                 _ => r.skip(d),
             }
-        })?;
-        Some(f)
+        })
     }
 
-    fn identity(&mut self, d: usize) -> Option<Identity<'a>> {
-        let mut id = Identity::default();
+    fn lenient_into(&mut self, depth: usize, slot: &mut Lenient<'a>) -> Option<()> {
+        *slot = self.lenient(depth)?;
+        Some(())
+    }
+
+    fn identity(&mut self, d: usize, id: &mut Identity<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         self.object(|r, key| {
             let s = &mut seen;
             match key {
-                "type" => Self::once(s, 0, &mut id.kind, r.lenient(d)?),
-                "principalId" => Self::once(s, 1, &mut id.principal_id, r.lenient(d)?),
-                "arn" => Self::once(s, 2, &mut id.arn, r.lenient(d)?),
-                "accountId" => Self::once(s, 3, &mut id.account_id, r.lenient(d)?),
-                "accessKeyId" => Self::once(s, 4, &mut id.access_key_id, r.lenient(d)?),
-                "userName" => Self::once(s, 5, &mut id.user_name, r.lenient(d)?),
-                "invokedBy" => Self::once(s, 6, &mut id.invoked_by, r.lenient(d)?),
+                "type" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut id.kind)),
+                "principalId" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut id.principal_id)),
+                "arn" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut id.arn)),
+                "accountId" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut id.account_id)),
+                "accessKeyId" => Self::once(s, 4).and_then(|_| r.lenient_into(d, &mut id.access_key_id)),
+                "userName" => Self::once(s, 5).and_then(|_| r.lenient_into(d, &mut id.user_name)),
+                "invokedBy" => Self::once(s, 6).and_then(|_| r.lenient_into(d, &mut id.invoked_by)),
                 "sessionContext" => {
-                    let v = r.obj(d, |r| r.session(d + 1))?;
-                    Self::once(s, 7, &mut id.session, v)
+                    Self::once(s, 7)?;
+                    r.obj(d, &mut id.session, |r, ctx| r.session(d + 1, ctx))
                 }
                 _ => r.skip(d),
             }
-        })?;
-        Some(id)
+        })
     }
 
-    fn session(&mut self, d: usize) -> Option<SessionContext<'a>> {
-        let mut ctx = SessionContext::default();
+    fn session(&mut self, d: usize, ctx: &mut SessionContext<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         self.object(|r, key| match key {
             "sessionIssuer" => {
-                let v = r.obj(d, |r| r.issuer(d + 1))?;
-                Self::once(&mut seen, 0, &mut ctx.issuer, v)
+                Self::once(&mut seen, 0)?;
+                r.obj(d, &mut ctx.issuer, |r, is| r.issuer(d + 1, is))
             }
             _ => r.skip(d),
-        })?;
-        Some(ctx)
+        })
     }
 
-    fn issuer(&mut self, d: usize) -> Option<Issuer<'a>> {
-        let mut is = Issuer::default();
+    fn issuer(&mut self, d: usize, is: &mut Issuer<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         self.object(|r, key| {
             let s = &mut seen;
             match key {
-                "type" => Self::once(s, 0, &mut is.kind, r.lenient(d)?),
-                "userName" => Self::once(s, 1, &mut is.user_name, r.lenient(d)?),
-                "arn" => Self::once(s, 2, &mut is.arn, r.lenient(d)?),
+                "type" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut is.kind)),
+                "userName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut is.user_name)),
+                "arn" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut is.arn)),
                 _ => r.skip(d),
             }
-        })?;
-        Some(is)
+        })
     }
 
-    fn insight(&mut self, d: usize) -> Option<InsightDetails<'a>> {
-        let mut ins = InsightDetails::default();
+    fn insight(&mut self, d: usize, ins: &mut InsightDetails<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         self.object(|r, key| {
             let s = &mut seen;
             match key {
-                "state" => Self::once(s, 0, &mut ins.state, r.lenient(d)?),
-                "eventName" => Self::once(s, 1, &mut ins.event_name, r.lenient(d)?),
-                "eventSource" => Self::once(s, 2, &mut ins.event_source, r.lenient(d)?),
-                "insightType" => Self::once(s, 3, &mut ins.insight_type, r.lenient(d)?),
+                "state" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut ins.state)),
+                "eventName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut ins.event_name)),
+                "eventSource" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut ins.event_source)),
+                "insightType" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut ins.insight_type)),
                 _ => r.skip(d),
             }
-        })?;
-        Some(ins)
+        })
     }
 
     /// `resources`: an array of objects with an ARN; other elements, and anything but an
     /// array, are crossed.
-    fn resources(&mut self, d: usize) -> Option<Objs<Resource<'a>>> {
-        let mut out = Vec::new();
-        if self.peek()? == b'[' {
-            if d >= MAX_DEPTH {
-                return None;
-            }
-            self.array(|r| {
-                let Obj(item) = r.obj(d + 1, |r| r.resource(d + 2))?;
-                out.extend(item);
-                Some(())
-            })?;
-        } else {
-            self.skip(d)?;
+    fn resources(&mut self, d: usize, out: &mut Vec<Resource<'a>>) -> Option<()> {
+        out.clear();
+        if self.peek()? != b'[' {
+            return self.skip(d);
         }
-        Some(Objs(out))
+        if d >= MAX_DEPTH {
+            return None;
+        }
+        self.array(|r| {
+            let mut item = Obj(None);
+            r.obj(d + 1, &mut item, |r, res| r.resource(d + 2, res))?;
+            out.extend(item.0);
+            Some(())
+        })
     }
 
-    fn resource(&mut self, d: usize) -> Option<Resource<'a>> {
-        let mut res = Resource::default();
+    fn resource(&mut self, d: usize, res: &mut Resource<'a>) -> Option<()> {
         let mut seen: Seen = 0;
         self.object(|r, key| match key {
-            "ARN" => {
-                let v = r.lenient(d)?;
-                Self::once(&mut seen, 0, &mut res.arn, v)
-            }
+            "ARN" => Self::once(&mut seen, 0).and_then(|_| r.lenient_into(d, &mut res.arn)),
             _ => r.skip(d),
-        })?;
-        Some(res)
+        })
     }
 
     /// requestParameters' strings, as [`Params`]' serde walk takes them: `level` is its depth
