@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::sync::Arc;
 use trailscope::model::raw::{decode, RawReader};
+use trailscope::model::record::{record_at, RecordFields};
 use trailscope::query::{self, matcher::MatchCtx, Matcher};
 use trailscope::source::files::{parse_content, parse_trail_log};
 use trailscope::source::{load, LoadOptions, SourceMsg};
@@ -44,6 +45,23 @@ fn parse(c: &mut Criterion) {
             let mut n = 0usize;
             parse_trail_log(black_box(&json), &mut |p| n += p.span.len as usize).unwrap();
             n
+        })
+    });
+    // One record's summary fields, each record of the file in turn: serde's parse, and the
+    // reader that leaves to serde only what serde would read differently.
+    let text = std::str::from_utf8(&json).unwrap();
+    let mut starts = Vec::new();
+    parse_trail_log(&json, &mut |p| starts.push(p.span.offset as usize)).unwrap();
+    let serde = |at: usize| {
+        let mut it = serde_json::Deserializer::from_str(&text[at..]).into_iter::<RecordFields>();
+        it.next().unwrap().unwrap().params.strings.len()
+    };
+    g.bench_function("records, serde", |b| b.iter(|| starts.iter().map(|&at| serde(at)).sum::<usize>()));
+    // As a load reads them: the reader, and serde for the records left to it.
+    g.bench_function("records, reader", |b| {
+        b.iter(|| {
+            let one = |at| record_at(black_box(text), at).map_or_else(|| serde(at), |r| r.0.params.strings.len());
+            starts.iter().map(|&at| one(at)).sum::<usize>()
         })
     });
     g.bench_function("parse, general path", |b| {
