@@ -501,10 +501,13 @@ pub(super) fn json_lines(
         }
         let at = base + offset_in(buf, line);
         let from = offset_in(body, line) as usize;
-        // An object only: serde would take an array as the record's fields in order.
-        let fast = text.and_then(|t| t.get(from..from + line.len())).filter(|t| t.len() <= max && t.starts_with('{'));
-        if let Some(fields) = fast.and_then(|t| serde_json::from_str::<RecordFields>(t).ok()).filter(|f| f.is_record())
-        {
+        // An object only: serde would take an array as the record's fields in order. The text
+        // ends with the line, so that a broken line is not read on into the next.
+        let until = from + line.len();
+        let fast = text.and_then(|t| t.get(..until)).filter(|_| line.len() <= max && line.first() == Some(&b'{'));
+        let mut fields = RecordFields::default();
+        let fast = fast.and_then(|t| read_record(t, from, &mut fields)).filter(|&end| end == until);
+        if fast.is_some() && fields.is_record() {
             out.records += 1;
             let span = ByteSpan { offset: at, len: line.len() as u32, escaped: false };
             on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
@@ -717,5 +720,12 @@ mod tests {
         let (_, n, skipped) = names(b"{\"eventName\":\"A\"}\n{broken\n{\"eventName\":\"B\"}\n").unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(skipped, 1);
+        // A line that is not a whole record is skipped alone: an unclosed string or object, or
+        // something after the object. The lines after it are records of their own.
+        let text = b"{\"eventName\":\"A\"}\n{\"eventName\":\"open\n{\"eventName\":\"B\"}\n{\"eventName\":\"C\"} x\n\
+            {\"eventName\":\"D\"\n,\"x\":1}\n{\"eventName\":\"E\"}\n";
+        let (_, n, skipped) = names(text).unwrap();
+        assert_eq!(n, ["A", "B", "E"]);
+        assert_eq!(skipped, 4);
     }
 }
