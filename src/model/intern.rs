@@ -206,11 +206,11 @@ impl Interner {
 
     fn text(&self, sym: Sym) -> &str {
         let e = self.table.entry(sym).unwrap_or_default();
-        if e.chunk as usize == self.table.chunks.len() {
-            &self.current[e.off as usize..e.off as usize + e.len as usize]
-        } else {
-            self.table.get(sym)
-        }
+        let chunk = match self.table.chunks.get(e.chunk as usize) {
+            Some(c) => &**c,
+            None => &self.current,
+        };
+        chunk.get(e.off as usize..e.off as usize + e.len as usize).unwrap_or("")
     }
 
     /// Interns `s`, whose hash under [`Interner::hasher`] is `hash`.

@@ -11,8 +11,9 @@
 //! character in a string, a number that is not a plain integer (serde converts and range-checks
 //! those), a number where a string field is, a field written twice, nesting deeper than
 //! [`MAX_DEPTH`] or requestParameters nested as deep as the index follows them, and any JSON
-//! that is not well-formed. Well under one record in a hundred of real and generated archives
-//! takes that way.
+//! that is not well-formed. About one record in 60 of the generated archives takes that way
+//! (mostly for `"threshold":80.0` and escaped quotes), and 27 of the 748 real records of the
+//! tests' data.
 
 use super::{
     Identity, InsightDetails, Issuer, Lenient, Obj, Params, RecordFields, Resource, SessionContext, Shape,
