@@ -15,10 +15,7 @@
 //! (mostly for `"threshold":80.0` and escaped quotes), and 27 of the 748 real records of the
 //! tests' data.
 
-use super::{
-    Identity, InsightDetails, Issuer, Lenient, Obj, Params, RecordFields, Resource, SessionContext, Shape,
-    MAX_PARAMS_DEPTH,
-};
+use super::{Identity, InsightDetails, Lenient, Obj, Params, RecordFields, Resource, Shape, MAX_PARAMS_DEPTH};
 use std::borrow::Cow;
 
 /// Deeper nesting is left to serde (whose own limit is 128).
@@ -51,6 +48,12 @@ struct Reader<'a> {
 
 /// Which known field a key names, as a bit of the set of those seen.
 type Seen = u32;
+
+/// The record's string fields, as [`RecordFields::KEYS`] begins.
+const RECORD_STRINGS: &[&str; 13] = match RecordFields::KEYS.split_first_chunk::<13>() {
+    Some((strings, _)) => strings,
+    None => panic!("RecordFields::KEYS begins with the string fields"),
+};
 
 impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
@@ -227,108 +230,114 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    /// An object's members: a key among `names` is read, at most once, as the [`Lenient`] field
+    /// in the same place of `slots`; any other key goes to `other`, which reads or crosses its
+    /// value.
+    fn members<const N: usize>(
+        &mut self,
+        d: usize,
+        names: &[&str; N],
+        mut slots: [&mut Lenient<'a>; N],
+        mut other: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen: Seen = 0;
+        self.object(|r, key| match names.iter().position(|&n| n == key) {
+            Some(k) => {
+                Self::once(&mut seen, k as u32)?;
+                *slots[k] = r.lenient(d)?;
+                Some(())
+            }
+            None => other(r, key),
+        })
+    }
+
     fn record(&mut self, f: &mut RecordFields<'a>) -> Option<()> {
-        let mut seen: Seen = 0;
         let d = 1;
-        self.object(|r, key| {
-            let s = &mut seen;
-            match key {
-                "eventTime" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut f.event_time)),
-                "eventName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut f.event_name)),
-                "eventSource" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut f.event_source)),
-                "awsRegion" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut f.region)),
-                "sourceIPAddress" => Self::once(s, 4).and_then(|_| r.lenient_into(d, &mut f.source_ip)),
-                "userAgent" => Self::once(s, 5).and_then(|_| r.lenient_into(d, &mut f.user_agent)),
-                "errorCode" => Self::once(s, 6).and_then(|_| r.lenient_into(d, &mut f.error_code)),
-                "requestID" => Self::once(s, 7).and_then(|_| r.lenient_into(d, &mut f.request_id)),
-                "eventID" => Self::once(s, 8).and_then(|_| r.lenient_into(d, &mut f.event_id)),
-                "readOnly" => Self::once(s, 9).and_then(|_| r.lenient_into(d, &mut f.read_only)),
-                "eventType" => Self::once(s, 10).and_then(|_| r.lenient_into(d, &mut f.event_type)),
-                "eventCategory" => Self::once(s, 11).and_then(|_| r.lenient_into(d, &mut f.category)),
-                "recipientAccountId" => Self::once(s, 12).and_then(|_| r.lenient_into(d, &mut f.recipient_account)),
-                "userIdentity" => {
-                    Self::once(s, 13)?;
-                    r.obj(d, &mut f.identity, |r, id| r.identity(d + 1, id))
-                }
-                "resources" => {
-                    Self::once(s, 14)?;
-                    r.resources(d, &mut f.resources.0)
-                }
-                "insightDetails" => {
-                    Self::once(s, 15)?;
-                    r.obj(d, &mut f.insight, |r, ins| r.insight(d + 1, ins))
-                }
-                "requestParameters" => {
-                    Self::once(s, 16)?;
-                    f.params = Params::default();
-                    r.collect(&mut f.params, 0, d)
-                }
-                _ => r.skip(d),
-            }
-        })
-    }
-
-    fn lenient_into(&mut self, depth: usize, slot: &mut Lenient<'a>) -> Option<()> {
-        *slot = self.lenient(depth)?;
-        Some(())
-    }
-
-    fn identity(&mut self, d: usize, id: &mut Identity<'a>) -> Option<()> {
+        let RecordFields {
+            event_time,
+            event_name,
+            event_source,
+            region,
+            source_ip,
+            user_agent,
+            error_code,
+            request_id,
+            event_id,
+            read_only,
+            event_type,
+            category,
+            recipient_account,
+            identity,
+            resources,
+            insight,
+            params,
+        } = f;
+        let strings = [
+            event_time,
+            event_name,
+            event_source,
+            region,
+            source_ip,
+            user_agent,
+            error_code,
+            request_id,
+            event_id,
+            read_only,
+            event_type,
+            category,
+            recipient_account,
+        ];
         let mut seen: Seen = 0;
-        self.object(|r, key| {
-            let s = &mut seen;
-            match key {
-                "type" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut id.kind)),
-                "principalId" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut id.principal_id)),
-                "arn" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut id.arn)),
-                "accountId" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut id.account_id)),
-                "accessKeyId" => Self::once(s, 4).and_then(|_| r.lenient_into(d, &mut id.access_key_id)),
-                "userName" => Self::once(s, 5).and_then(|_| r.lenient_into(d, &mut id.user_name)),
-                "invokedBy" => Self::once(s, 6).and_then(|_| r.lenient_into(d, &mut id.invoked_by)),
-                "sessionContext" => {
-                    Self::once(s, 7)?;
-                    r.obj(d, &mut id.session, |r, ctx| r.session(d + 1, ctx))
-                }
-                _ => r.skip(d),
-            }
-        })
-    }
-
-    fn session(&mut self, d: usize, ctx: &mut SessionContext<'a>) -> Option<()> {
-        let mut seen: Seen = 0;
-        self.object(|r, key| match key {
-            "sessionIssuer" => {
+        self.members(d, RECORD_STRINGS, strings, |r, key| match key {
+            "userIdentity" => {
                 Self::once(&mut seen, 0)?;
-                r.obj(d, &mut ctx.issuer, |r, is| r.issuer(d + 1, is))
+                r.obj(d, identity, |r, id| r.identity(d + 1, id))
+            }
+            "resources" => {
+                Self::once(&mut seen, 1)?;
+                r.resources(d, &mut resources.0)
+            }
+            "insightDetails" => {
+                Self::once(&mut seen, 2)?;
+                r.obj(d, insight, |r, ins| {
+                    let InsightDetails { state, event_name, event_source, insight_type } = ins;
+                    let names = &["state", "eventName", "eventSource", "insightType"];
+                    r.members(d + 1, names, [state, event_name, event_source, insight_type], |r, _| r.skip(d + 1))
+                })
+            }
+            "requestParameters" => {
+                Self::once(&mut seen, 3)?;
+                *params = Params::default();
+                r.collect(params, 0, d)
             }
             _ => r.skip(d),
         })
     }
 
-    fn issuer(&mut self, d: usize, is: &mut Issuer<'a>) -> Option<()> {
+    fn identity(&mut self, d: usize, id: &mut Identity<'a>) -> Option<()> {
+        let Identity { kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, session } = id;
+        let names = &["type", "principalId", "arn", "accountId", "accessKeyId", "userName", "invokedBy"];
+        let strings = [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by];
         let mut seen: Seen = 0;
-        self.object(|r, key| {
-            let s = &mut seen;
-            match key {
-                "type" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut is.kind)),
-                "userName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut is.user_name)),
-                "arn" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut is.arn)),
-                _ => r.skip(d),
+        self.members(d, names, strings, |r, key| match key {
+            "sessionContext" => {
+                Self::once(&mut seen, 0)?;
+                // sessionContext.sessionIssuer: its type, userName and arn.
+                r.obj(d, session, |r, ctx| {
+                    let mut seen: Seen = 0;
+                    r.members(d + 1, &[], [], |r, key| match key {
+                        "sessionIssuer" => {
+                            Self::once(&mut seen, 0)?;
+                            r.obj(d + 1, &mut ctx.issuer, |r, is| {
+                                let strings = [&mut is.kind, &mut is.user_name, &mut is.arn];
+                                r.members(d + 2, &["type", "userName", "arn"], strings, |r, _| r.skip(d + 2))
+                            })
+                        }
+                        _ => r.skip(d + 1),
+                    })
+                })
             }
-        })
-    }
-
-    fn insight(&mut self, d: usize, ins: &mut InsightDetails<'a>) -> Option<()> {
-        let mut seen: Seen = 0;
-        self.object(|r, key| {
-            let s = &mut seen;
-            match key {
-                "state" => Self::once(s, 0).and_then(|_| r.lenient_into(d, &mut ins.state)),
-                "eventName" => Self::once(s, 1).and_then(|_| r.lenient_into(d, &mut ins.event_name)),
-                "eventSource" => Self::once(s, 2).and_then(|_| r.lenient_into(d, &mut ins.event_source)),
-                "insightType" => Self::once(s, 3).and_then(|_| r.lenient_into(d, &mut ins.insight_type)),
-                _ => r.skip(d),
-            }
+            _ => r.skip(d),
         })
     }
 
@@ -344,17 +353,11 @@ impl<'a> Reader<'a> {
         }
         self.array(|r| {
             let mut item = Obj(None);
-            r.obj(d + 1, &mut item, |r, res| r.resource(d + 2, res))?;
+            r.obj(d + 1, &mut item, |r, res: &mut Resource<'a>| {
+                r.members(d + 2, &["ARN"], [&mut res.arn], |r, _| r.skip(d + 2))
+            })?;
             out.extend(item.0);
             Some(())
-        })
-    }
-
-    fn resource(&mut self, d: usize, res: &mut Resource<'a>) -> Option<()> {
-        let mut seen: Seen = 0;
-        self.object(|r, key| match key {
-            "ARN" => Self::once(&mut seen, 0).and_then(|_| r.lenient_into(d, &mut res.arn)),
-            _ => r.skip(d),
         })
     }
 
