@@ -87,49 +87,37 @@ impl<'a> Reader<'a> {
     /// Walks an object's members, after whitespace: `member` reads each value, given its key,
     /// at the value's first byte.
     fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.expect(b'{')?;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.expect(b':')?;
-            self.ws();
-            member(self, key)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.container(b'{', b'}', |r| {
+            let key = r.string()?;
+            r.expect(b':')?;
+            r.ws();
+            member(r, key)
+        })
     }
 
     /// Walks an array's elements: `element` reads each, at its first byte.
-    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.expect(b'[')?;
+    fn array(&mut self, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.container(b'[', b']', element)
+    }
+
+    /// Walks what `open` and `close` enclose, after whitespace: `item` reads each member or
+    /// element, at its first byte, and the commas between them are checked.
+    fn container(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(open)?;
         self.ws();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.i += 1;
             return Some(());
         }
         loop {
-            element(self)?;
+            item(self)?;
             self.ws();
             match self.peek()? {
                 b',' => {
                     self.i += 1;
                     self.ws();
                 }
-                b']' => {
+                c if c == close => {
                     self.i += 1;
                     return Some(());
                 }
@@ -253,53 +241,34 @@ impl<'a> Reader<'a> {
 
     fn record(&mut self, f: &mut RecordFields<'a>) -> Option<()> {
         let d = 1;
-        let RecordFields {
-            event_time,
-            event_name,
-            event_source,
-            region,
-            source_ip,
-            user_agent,
-            error_code,
-            request_id,
-            event_id,
-            read_only,
-            event_type,
-            category,
-            recipient_account,
-            identity,
-            resources,
-            insight,
-            params,
-        } = f;
         let strings = [
-            event_time,
-            event_name,
-            event_source,
-            region,
-            source_ip,
-            user_agent,
-            error_code,
-            request_id,
-            event_id,
-            read_only,
-            event_type,
-            category,
-            recipient_account,
+            &mut f.event_time,
+            &mut f.event_name,
+            &mut f.event_source,
+            &mut f.region,
+            &mut f.source_ip,
+            &mut f.user_agent,
+            &mut f.error_code,
+            &mut f.request_id,
+            &mut f.event_id,
+            &mut f.read_only,
+            &mut f.event_type,
+            &mut f.category,
+            &mut f.recipient_account,
         ];
         let mut seen: Seen = 0;
         self.members(d, RECORD_STRINGS, strings, |r, key| match key {
             "userIdentity" => {
                 Self::once(&mut seen, 0)?;
-                r.obj(d, identity, |r, id| r.identity(d + 1, id))
+                r.obj(d, &mut f.identity, |r, id| r.identity(d + 1, id))
             }
             "resources" => {
                 Self::once(&mut seen, 1)?;
-                r.resources(d, &mut resources.0)
+                r.resources(d, &mut f.resources.0)
             }
             "insightDetails" => {
                 Self::once(&mut seen, 2)?;
-                r.obj(d, insight, |r, ins| {
+                r.obj(d, &mut f.insight, |r, ins| {
                     let InsightDetails { state, event_name, event_source, insight_type } = ins;
                     let names = &["state", "eventName", "eventSource", "insightType"];
                     r.members(d + 1, names, [state, event_name, event_source, insight_type], |r, _| r.skip(d + 1))
@@ -307,8 +276,8 @@ impl<'a> Reader<'a> {
             }
             "requestParameters" => {
                 Self::once(&mut seen, 3)?;
-                *params = Params::default();
-                r.collect(params, 0, d)
+                f.params = Params::default();
+                r.collect(&mut f.params, 0, d)
             }
             _ => r.skip(d),
         })
