@@ -37,7 +37,7 @@ pub fn draw_filter(frame: &mut Frame, area: Rect, state: &State) {
     let info = match &f.error {
         Some(e) => Line::styled(format!("✗ {}", e.message), theme::error()),
         None if f.input != f.applied => Line::styled(
-            "press Enter to run this filter (text:, and id: or request: but with =, read every record)",
+            "press Enter to run (text:, id: and request: read every record; id:= and request:= do not)",
             theme::dim(),
         ),
         None => match &state.live {
