@@ -506,15 +506,16 @@ pub(super) fn json_lines(
         let until = from + line.len();
         let fast = text.and_then(|t| t.get(..until)).filter(|_| line.len() <= max && line.first() == Some(&b'{'));
         let mut fields = RecordFields::default();
-        let fast = fast.and_then(|t| read_record(t, from, &mut fields)).filter(|&end| end == until);
-        if fast.is_some() && fields.is_record() {
-            out.records += 1;
-            let span = ByteSpan { offset: at, len: line.len() as u32, escaped: false };
-            on_record(Parsed { span, fields: &fields, bytes: line, fallback_time: None });
-            continue;
-        }
+        let whole = fast.and_then(|t| read_record(t, from, &mut fields)).filter(|&end| end == until);
+        // A whole object read is a record, or is none (a lookup-events item) without being
+        // parsed again; anything else is parsed the general way, which says what is wrong.
+        let parsed = match whole {
+            Some(_) if fields.is_record() => Ok(fields),
+            Some(_) => Err(RecordError::NotARecord),
+            None => RecordFields::parse(line),
+        };
         let records = out.records;
-        if take_record_or_item(line, at, &|| name(n + 1, at), &mut out, on_record) {
+        if take_parsed(parsed, line, at, &|| name(n + 1, at), &mut out, on_record) {
             items += out.records - records;
         }
     }
@@ -613,7 +614,19 @@ pub(super) fn take_record_or_item(
     out: &mut ParseOutcome,
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
 ) -> bool {
-    match RecordFields::parse(bytes) {
+    take_parsed(RecordFields::parse(bytes), bytes, at, what, out, on_record)
+}
+
+/// [`take_record_or_item`] with the value's parse as a record (`parsed`) in hand.
+pub(super) fn take_parsed(
+    parsed: Result<RecordFields<'_>, RecordError>,
+    bytes: &[u8],
+    at: u64,
+    what: &dyn Fn() -> String,
+    out: &mut ParseOutcome,
+    on_record: &mut dyn FnMut(Parsed<'_, '_>),
+) -> bool {
+    match parsed {
         Ok(fields) => {
             out.records += 1;
             let span = ByteSpan { offset: at, len: bytes.len() as u32, escaped: false };

@@ -7,9 +7,11 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{json_lines, read_record, skip_ws, take_record_or_item, InputKind, ParseOutcome, Parsed};
+use super::files::{
+    json_lines, read_record, skip_ws, take_parsed, take_record_or_item, InputKind, ParseOutcome, Parsed,
+};
 use super::stream::{damaged_at, describe_byte, Scanner};
-use crate::model::raw::{is_gzip, ByteSpan, SourceFile};
+use crate::model::raw::{is_gzip, SourceFile};
 use crate::model::record::{max_record_len, RecordError, RecordFields};
 use crate::model::scan::value_end;
 use std::fs::File;
@@ -375,16 +377,22 @@ pub(super) fn parse_elements(
     while pos < content.len() {
         let start = pos;
         let mut fields = RecordFields::default();
-        let fast = text
+        let whole = text
             .filter(|_| content[start] == b'{')
             .and_then(|t| read_record(t, start, &mut fields))
-            .filter(|end| fields.is_record() && end - start <= max);
-        let end = match fast {
+            .filter(|end| end - start <= max);
+        let end = match whole {
+            // A record, or none (a lookup-events item) without being parsed again.
             Some(end) => {
-                out.records += 1;
-                let bytes = &content[start..end];
-                let span = ByteSpan { offset: base + start as u64, len: bytes.len() as u32, escaped: false };
-                on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
+                let parsed = if fields.is_record() { Ok(fields) } else { Err(RecordError::NotARecord) };
+                take_parsed(
+                    parsed,
+                    &content[start..end],
+                    base + start as u64,
+                    &|| format!("{what}[{i}]"),
+                    &mut out,
+                    on_record,
+                );
                 end
             }
             None => match value_end(&content[start..]) {
