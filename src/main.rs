@@ -145,7 +145,9 @@ fn main() {
 
 fn run_app(common: trailscope::cli::Common, no_mouse: bool, config: trailscope::config::Loaded) {
     give_terminal_back_on_abort();
-    match trailscope::tui::app::run(common.tui_options(&config, no_mouse)) {
+    let opts =
+        trailscope::tui::app::Options { give_back_memory: give_back_memory(), ..common.tui_options(&config, no_mouse) };
+    match trailscope::tui::app::run(opts) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("trailscope: {e:#}");

@@ -282,6 +282,7 @@ impl Common {
             keys: c.keys.clone(),
             config_problems: config.problems.iter().map(|p| (file.clone(), p.clone())).collect(),
             rules: self.rules.clone(),
+            give_back_memory: None,
         }
     }
 

@@ -5,26 +5,25 @@
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
-/// The events taken so far, by eventID, with what compares their contents: 16 bytes an event
-/// besides the table's slot (where two whole hashes and a whole location took 28).
+/// The events taken so far, found by eventID, with what compares their contents: 8 bytes an
+/// event besides the table's slot of 8 (where a table of indices and whole id hashes took 26 at
+/// a million events).
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
 /// eventID and the same content written differently (key order, spaces, a lookup-events string).
-/// The first test compares the eventID's 64-bit hash and 32 bits of the bytes' hash: two events
-/// of the same id and different bytes pass it with a chance of 2^-32 (the same eventID with other
-/// content is itself rare: AWS writes an event once). Any other pair of the same id hash has its
-/// records read back and compared structurally, which is slow (a whole compressed file is
-/// inflated to read one record), so the id hash keeps all its bits: with 40, ids that differ
-/// share one often enough at ten million events to fill `print`'s cache of inflated files.
-#[derive(Default)]
+/// Events are found by 44 bits of their eventID's hash: 12 choose one of [`SHARDS`] tables,
+/// and 32 are kept in the slot beside the event's number, so that a table grows again from
+/// what it holds. Two events of those 44 bits are compared by 32 bits of their bytes' hash:
+/// the same 32 bits, and they are taken for copies (two events of the same id and different
+/// bytes pass it with a chance of 2^-32; the same eventID with other content is itself rare:
+/// AWS writes an event once). Any other pair has its records read back and compared
+/// structurally, eventID included, so ids that differ and share the 44 bits (about 3 pairs in
+/// ten million events) cost a read, never an event.
 pub(super) struct Seen {
-    /// The first event taken with each eventID, found by its id hash (4 bytes a slot).
-    by_id: hashbrown::HashTable<u32>,
-    /// Later events whose id hash is an earlier, different one's (rare in real trails).
-    more_by_id: foldhash::HashMap<u64, Vec<u32>>,
-    /// Per event taken: the hash of its eventID (0: none; such an event is never a copy), and
-    /// 32 bits of the hash of its bytes.
-    ids: Vec<u64>,
+    /// The events by the high bits of their id hash, each table growing on its own: a
+    /// growth moves and holds twice a 4,096th of the events, not all of them.
+    shards: Box<[Shard]>,
+    /// Per event taken: 32 bits of the hash of its bytes.
     raws: Vec<u32>,
     /// Per event taken: where its record starts in its file.
     offsets: Vec<u32>,
@@ -34,10 +33,31 @@ pub(super) struct Seen {
     canonical: HashMap<u32, Option<u128>>,
 }
 
+/// How many tables the events are spread over (by 12 bits of the id hash).
+const SHARD_BITS: u32 = 12;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            raws: Vec::new(),
+            offsets: Vec::new(),
+            files: Vec::new(),
+            canonical: HashMap::new(),
+        }
+    }
+}
+
+/// The table of the shard and the 32 bits kept of an id hash (odd: 0 is none).
+fn key(id_hash: u64) -> (usize, u32) {
+    ((id_hash >> (64 - SHARD_BITS)) as usize, (id_hash >> 20) as u32)
+}
+
 impl Seen {
     /// How many events were taken.
     pub(super) fn len(&self) -> u32 {
-        self.ids.len() as u32
+        self.raws.len() as u32
     }
 
     /// Whether the event is a copy of one taken; if it is not, it is taken (as the next event).
@@ -51,23 +71,25 @@ impl Seen {
         read: &mut dyn FnMut(RawLoc) -> Option<u128>,
     ) -> bool {
         let raw = raw_hash as u32;
-        let copy = id_hash != 0 && self.is_copy(id_hash, raw, loc, read);
-        if !copy {
-            self.ids.push(id_hash);
-            self.raws.push(raw);
-            self.offsets.push(loc.offset);
-            if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
-                self.files.push((self.len() - 1, loc.file));
-            }
+        if id_hash != 0 && self.is_copy(id_hash, raw, loc, read) {
+            return true;
         }
-        copy
+        self.push(raw, loc);
+        false
+    }
+
+    fn push(&mut self, raw: u32, loc: RawLoc) {
+        self.raws.push(raw);
+        self.offsets.push(loc.offset);
+        if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
+            self.files.push((self.len() - 1, loc.file));
+        }
     }
 
     /// Makes room for `n` more events.
     pub(super) fn reserve(&mut self, n: usize) {
-        let ids = &self.ids;
-        self.by_id.reserve(n, |&i| slot(ids[i as usize]));
-        self.ids.reserve(n);
+        let each = n / SHARDS + n / SHARDS / 8;
+        self.shards.iter_mut().for_each(|s| s.reserve(each));
         self.raws.reserve(n);
         self.offsets.reserve(n);
     }
@@ -78,39 +100,27 @@ impl Seen {
     pub(super) fn take_known(&mut self, id_hash: u64, loc: RawLoc) {
         let idx = self.len();
         if id_hash != 0 {
-            let ids = &self.ids;
-            match self.by_id.entry(slot(id_hash), |&i| ids[i as usize] == id_hash, |&i| slot(ids[i as usize])) {
-                hashbrown::hash_table::Entry::Occupied(_) => self.more_by_id.entry(id_hash).or_default().push(idx),
-                hashbrown::hash_table::Entry::Vacant(e) => {
-                    e.insert(idx);
-                }
-            }
+            let (shard, fp) = key(id_hash);
+            self.shards[shard].insert(fp, idx);
         }
-        self.ids.push(id_hash);
-        self.raws.push(UNKNOWN_RAW);
-        self.offsets.push(loc.offset);
-        if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
-            self.files.push((idx, loc.file));
-        }
+        self.push(UNKNOWN_RAW, loc);
     }
 
+    /// Whether an event of `id` (and bytes' hash `raw`) is a copy of one taken; when it is
+    /// not, it is entered in its table as the next event (the caller records the rest).
     fn is_copy(&mut self, id: u64, raw: u32, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> bool {
         let new_idx = self.len();
-        let ids = &self.ids;
-        let first = match self.by_id.entry(slot(id), |&i| ids[i as usize] == id, |&i| slot(ids[i as usize])) {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(new_idx);
-                return false;
-            }
-        };
-        let later = self.more_by_id.get(&id).map_or(&[][..], Vec::as_slice);
-        if std::iter::once(&first).chain(later).any(|&c| self.raws[c as usize] == raw) {
+        let (shard, fp) = key(id);
+        let candidates: Vec<u32> = self.shards[shard].matches(fp).collect();
+        if candidates.is_empty() {
+            self.shards[shard].insert(fp, new_idx);
+            return false;
+        }
+        if candidates.iter().any(|&c| self.raws[c as usize] == raw) {
             return true;
         }
-        // Same id, different bytes: the same content may still be written differently (key
-        // order, whitespace, lookup-events vs trail file). Compare canonical forms.
-        let candidates: Vec<u32> = std::iter::once(first).chain(later.iter().copied()).collect();
+        // Same id hash, different bytes: the same content may still be written differently
+        // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
         let mine = self.canonical_of(new_idx, loc, read);
         if mine.is_some() {
             for c in candidates {
@@ -120,7 +130,7 @@ impl Seen {
                 }
             }
         }
-        self.more_by_id.entry(id).or_default().push(new_idx);
+        self.shards[shard].insert(fp, new_idx);
         false
     }
 
@@ -141,16 +151,73 @@ impl Seen {
     }
 }
 
+/// One table of events: open addressing with linear probing, each slot the 32 bits kept of
+/// the id hash above the event's number plus one (0: empty). Any size, not a power of two, so
+/// that it is kept between 68% and 85% full: a slot is 8 bytes, a million events in 10-12 MB.
+#[derive(Default)]
+struct Shard {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl Shard {
+    /// Fullest a table gets before it grows.
+    const MAX_LOAD: (usize, usize) = (85, 100);
+
+    fn home(fp: u32, cap: usize) -> usize {
+        ((fp as u64 * cap as u64) >> 32) as usize
+    }
+
+    /// The events whose kept bits are `fp`, in the order taken.
+    fn matches(&self, fp: u32) -> impl Iterator<Item = u32> + '_ {
+        let cap = self.slots.len();
+        let start = if cap == 0 { 0 } else { Self::home(fp, cap) };
+        let run = (start..cap).chain(0..start).map(|i| self.slots[i]).take_while(|&s| s != 0);
+        run.filter(move |&s| (s >> 32) as u32 == fp).map(|s| s as u32 - 1)
+    }
+
+    fn insert(&mut self, fp: u32, idx: u32) {
+        if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
+            self.grow(self.len + 1);
+        }
+        Self::place(&mut self.slots, (fp as u64) << 32 | (idx as u64 + 1));
+        self.len += 1;
+    }
+
+    /// Makes room for `n` more events without growing.
+    fn reserve(&mut self, n: usize) {
+        let want = self.len + n;
+        if want * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
+            self.grow(want);
+        }
+    }
+
+    /// Moves the slots to a table that holds `at_least` events below [`Shard::MAX_LOAD`], a
+    /// quarter larger than now at least.
+    fn grow(&mut self, at_least: usize) {
+        let need = (at_least * Self::MAX_LOAD.1).div_ceil(Self::MAX_LOAD.0) + 1;
+        let cap = need.max(self.slots.len() + self.slots.len() / 4).max(8);
+        let mut slots = vec![0u64; cap];
+        for &s in self.slots.iter().filter(|&&s| s != 0) {
+            Self::place(&mut slots, s);
+        }
+        self.slots = slots;
+    }
+
+    fn place(slots: &mut [u64], s: u64) {
+        let cap = slots.len();
+        let mut i = Self::home((s >> 32) as u32, cap);
+        while slots[i] != 0 {
+            i = if i + 1 == cap { 0 } else { i + 1 };
+        }
+        slots[i] = s;
+    }
+}
+
 /// The bytes' hash taken for an event whose own is not known (see [`Seen::take_known`]): an
 /// event whose 32 bits are these and of the same id is taken for a copy without reading (one
 /// in 2^32, as for any two hashes).
 const UNKNOWN_RAW: u32 = 0;
-
-/// The table's hash of an id hash: its bits mixed again (ids hash with their low bit set, 0
-/// meaning none).
-fn slot(id_hash: u64) -> u64 {
-    id_hash ^ (id_hash >> 29)
-}
 
 /// Structural hash of a JSON document, independent of object key order and whitespace.
 pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
@@ -248,16 +315,60 @@ mod tests {
     }
 
     #[test]
-    fn ids_that_differ_in_any_bit_are_never_read_back() {
+    fn ids_that_differ_in_a_kept_bit_are_never_read_back() {
         let mut seen = Seen::default();
         let mut never = |_| panic!("events of different ids were read back");
         let base = 0x8000_0000_0000_0001u64;
-        for bit in 1..64 {
+        for bit in 20..64 {
             let loc = RawLoc::new(0, bit * 10);
             assert!(!seen.copy_or_take(base ^ (1 << bit), 7, loc, &mut never), "bit {bit}");
         }
         assert!(!seen.copy_or_take(base, 7, RawLoc::new(1, 0), &mut never));
-        assert_eq!(seen.len(), 64);
+        assert_eq!(seen.len(), 45);
+    }
+
+    #[test]
+    fn ids_that_share_the_kept_bits_are_told_apart_by_content() {
+        // Two eventIDs whose hashes differ only in bits the tables do not keep: their records
+        // are read back, and each is kept.
+        let a = r#"{"eventID":"a","x":1}"#;
+        let b = r#"{"eventID":"b","x":1}"#;
+        let files = Files(vec![(RawLoc::new(0, 0), a), (RawLoc::new(0, 30), b), (RawLoc::new(1, 0), b)]);
+        let reads = std::cell::Cell::new(0);
+        let mut read = |loc| {
+            reads.set(reads.get() + 1);
+            files.read()(loc)
+        };
+        let mut seen = Seen::default();
+        let id_a = 0x8000_0000_0000_0001u64;
+        let id_b = id_a ^ (1 << 5);
+        assert!(!seen.copy_or_take(id_a, h(a), files.0[0].0, &mut read));
+        assert_eq!(reads.get(), 0);
+        // b meets a's slot: both records are read back, they differ, b is kept.
+        assert!(!seen.copy_or_take(id_b, h(b), files.0[1].0, &mut read));
+        assert_eq!(reads.get(), 2);
+        // b again, from another file: a copy of the b kept, by its bytes, with nothing read.
+        assert!(seen.copy_or_take(id_b, h(b), files.0[2].0, &mut read));
+        assert_eq!(reads.get(), 2);
+        assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn tables_grow_and_find_every_event() {
+        let mut seen = Seen::default();
+        seen.reserve(1000);
+        let mut never = |_| panic!("nothing is read back for events of different ids");
+        let ids: Vec<u64> = (0..200_000u32).map(|i| h(&i.to_string()) | 1).collect();
+        for (i, &id) in ids.iter().enumerate() {
+            assert!(!seen.copy_or_take(id, i as u64, RawLoc::new(0, i as u32), &mut never), "event {i}");
+        }
+        // Every one is found again (the same bytes: a copy, with nothing read back).
+        for (i, &id) in ids.iter().enumerate() {
+            assert!(seen.copy_or_take(id, i as u64, RawLoc::new(1, i as u32), &mut never), "event {i}");
+        }
+        assert_eq!(seen.len(), 200_000);
+        let slots: usize = seen.shards.iter().map(|s| s.slots.len()).sum();
+        assert!(slots * 85 >= 200_000 * 100 && slots * 68 <= 200_000 * 100 + SHARDS * 8 * 68, "{slots} slots");
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Options {
     pub config_problems: Vec<(String, String)>,
     /// Sigma rule files and directories evaluated against every event (none: no detections).
     pub rules: Vec<std::path::PathBuf>,
+    /// Returns the memory the allocator holds free to the system: called when a load ends,
+    /// since what only the load needed was freed among what stays (`None`: not available).
+    pub give_back_memory: Option<fn()>,
 }
 
 /// Runs the TUI until the user quits; the exit status.
@@ -444,6 +447,7 @@ async fn event_loop(
                 None => break,
             },
             Some(msg) = msg_rx.recv() => {
+                let loading = !state.load.done;
                 state.apply(msg);
                 // Coalesce a burst: apply what is already waiting, then draw once; for a
                 // frame's time at most, since a source that refills the channel as fast as
@@ -453,6 +457,9 @@ async fn event_loop(
                 while std::time::Instant::now() < until {
                     let Ok(msg) = msg_rx.try_recv() else { break };
                     state.apply(msg);
+                }
+                if loading && state.load.done {
+                    links.opts.give_back_memory.inspect(|give_back| give_back());
                 }
                 dirty = true;
             }
