@@ -42,12 +42,70 @@ pub struct FilterJob {
     pub base: Arc<Vec<u32>>,
 }
 
+/// The events a summary describes.
+#[derive(Clone, Debug)]
+pub enum Viewed {
+    /// These, newest first.
+    Listed(Arc<Vec<u32>>),
+    /// The store's first `len` events, all of them: told without a copy of their order (4
+    /// bytes an event, 40 MB at ten million, asked for again every half second of a load).
+    First {
+        /// How many.
+        len: usize,
+        /// The oldest and newest event time among them (`None`: none has a time).
+        bounds: Option<(i64, i64)>,
+    },
+}
+
+impl Viewed {
+    /// How many events.
+    pub fn len(&self) -> usize {
+        match self {
+            Viewed::Listed(v) => v.len(),
+            Viewed::First { len, .. } => *len,
+        }
+    }
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn as_ref(&self) -> View<'_> {
+        match self {
+            Viewed::Listed(v) => View::Listed(v),
+            Viewed::First { len, bounds } => View::First { len: *len, bounds: *bounds },
+        }
+    }
+}
+
+/// [`Viewed`], borrowed.
+#[derive(Clone, Copy)]
+enum View<'a> {
+    Listed(&'a [u32]),
+    First { len: usize, bounds: Option<(i64, i64)> },
+}
+
+impl View<'_> {
+    fn len(&self) -> usize {
+        match self {
+            View::Listed(v) => v.len(),
+            View::First { len, .. } => *len,
+        }
+    }
+    /// Which of the store's `n` events are in it, a bit each (`None`: all of the first `len`).
+    fn members(&self, n: usize) -> Option<Vec<u64>> {
+        match self {
+            View::Listed(v) => Some(member_bits(v, n)),
+            View::First { .. } => None,
+        }
+    }
+}
+
 /// Facets and timeline of a view.
 pub struct SummaryJob {
     /// Identifies the view summarised (the UI's counter of view changes).
     pub version: u64,
-    /// The events summarised, newest first.
-    pub view: Arc<Vec<u32>>,
+    /// The events summarised.
+    pub view: Viewed,
     /// Count the facets too (a table per field; only the timeline otherwise).
     pub facets: bool,
 }
@@ -352,7 +410,7 @@ fn work(
             // about to change. (New events do not: when they match, a summary is asked again.)
             let generation = current.load(Ordering::SeqCst);
             let newer = || current.load(Ordering::SeqCst) != generation || summaries.load(Ordering::SeqCst) != ticket;
-            let Some(summary) = summarize_unless(store, &s.view, s.facets, &newer) else { continue };
+            let Some(summary) = summarize_viewed(store, s.view.as_ref(), s.facets, &newer) else { continue };
             if !send(WorkMsg::Summary { version: s.version, facets: s.facets, summary: Arc::new(summary) }) {
                 return;
             }
@@ -516,11 +574,25 @@ pub fn summarize_unless(
     facets: bool,
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Summary> {
+    summarize_viewed(store, View::Listed(view), facets, abort)
+}
+
+/// [`summarize_unless`] of a [`Viewed`].
+fn summarize_viewed(
+    store: &SharedStore,
+    view: View<'_>,
+    facets: bool,
+    abort: &(dyn Fn() -> bool + Sync),
+) -> Option<Summary> {
     let (sizes, mut timeline) = {
         let s = store.read();
         // A view of events that are gone (the store was emptied since it was made: the source
         // started again): there is nothing to count.
-        if view.iter().any(|&i| i as usize >= s.events.len()) {
+        let gone = match view {
+            View::Listed(v) => v.iter().any(|&i| i as usize >= s.events.len()),
+            View::First { len, .. } => len > s.events.len(),
+        };
+        if gone {
             return None;
         }
         view_bounds(&s, view, facets)
@@ -596,11 +668,16 @@ struct Sizes {
 }
 
 /// The counting tables' sizes, and an empty timeline over the view's time range.
-fn view_bounds(s: &EventStore, view: &[u32], facets: bool) -> (Sizes, Timeline) {
+fn view_bounds(s: &EventStore, view: View<'_>, facets: bool) -> (Sizes, Timeline) {
     let time_of = |i: &u32| s.events[*i as usize].time;
-    // Sorted newest first, with unknown times last: the bounds are at the ends.
-    let hi = view.first().map(time_of).filter(|&t| t != NO_TIME);
-    let lo = view.iter().rev().map(time_of).find(|&t| t != NO_TIME);
+    let (lo, hi) = match view {
+        // Sorted newest first, with unknown times last: the bounds are at the ends.
+        View::Listed(view) => (
+            view.iter().rev().map(time_of).find(|&t| t != NO_TIME),
+            view.first().map(time_of).filter(|&t| t != NO_TIME),
+        ),
+        View::First { bounds, .. } => bounds.unzip(),
+    };
     let mut timeline = Timeline::default();
     if let (Some(lo), Some(hi)) = (lo, hi) {
         timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
@@ -613,18 +690,22 @@ fn view_bounds(s: &EventStore, view: &[u32], facets: bool) -> (Sizes, Timeline) 
 /// over the cores; `None` when `abort` said so.
 fn count(
     store: &SharedStore,
-    view: &[u32],
+    view: View<'_>,
     sizes: Sizes,
     own_facets: &[usize],
     t: &Timeline,
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Counts> {
-    let n = sizes.events;
     // Most events in the view: mark them, then read events in storage order (sequential
-    // memory) instead of jumping around in time order.
-    let member: Option<Vec<u64>> = (view.len() * 8 >= n).then(|| member_bits(view, n));
+    // memory) instead of jumping around in time order. Every event of the first `len`: read
+    // them in storage order, none unmarked.
+    let (n, member, listed) = match view {
+        View::Listed(v) => (sizes.events, (v.len() * 8 >= sizes.events).then(|| member_bits(v, sizes.events)), v),
+        View::First { len, .. } => (len, None, &[][..]),
+    };
+    let every = matches!(view, View::First { .. });
     const BLOCK: usize = 1 << 16;
-    let blocks = if member.is_some() { n.div_ceil(BLOCK) } else { view.len().div_ceil(BLOCK) };
+    let blocks = if member.is_some() || every { n.div_ceil(BLOCK) } else { listed.len().div_ceil(BLOCK) };
     let lanes = rayon::current_num_threads().max(1);
     let empty = || Counts {
         own: own_facets.iter().map(|_| vec![0u32; sizes.syms]).collect(),
@@ -647,6 +728,10 @@ fn count(
                     return None;
                 }
                 match &member {
+                    None if every => {
+                        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+                        s.events[range].iter().for_each(|ev| c.add(ev, own_facets, t));
+                    }
                     Some(bits) => {
                         let range = b * BLOCK..((b + 1) * BLOCK).min(n);
                         for (ev, i) in s.events[range.clone()].iter().zip(range) {
@@ -656,7 +741,7 @@ fn count(
                         }
                     }
                     None => {
-                        for &i in &view[b * BLOCK..((b + 1) * BLOCK).min(view.len())] {
+                        for &i in &listed[b * BLOCK..((b + 1) * BLOCK).min(listed.len())] {
                             c.add(&s.events[i as usize], own_facets, t);
                         }
                     }
@@ -753,7 +838,7 @@ fn top_values(s: &EventStore, field: SymField, label: &'static str, mut nonzero:
 }
 
 /// The "rule" facet: events of `view` per detection rule, most first; `None` without rules.
-fn rule_facet(s: &EventStore, view: &[u32]) -> Option<Facet> {
+fn rule_facet(s: &EventStore, view: View<'_>) -> Option<Facet> {
     let d = &s.detections;
     if d.rules.is_empty() {
         return None;
@@ -768,9 +853,14 @@ fn rule_facet(s: &EventStore, view: &[u32]) -> Option<Facet> {
     };
     // The matched events (fewer than the view, mostly) in the view: one pass over each, not
     // a look-up per event of the view.
-    let in_view = member_bits(view, s.len());
+    let in_view = view.members(s.len());
+    let first = view.len();
     for (i, rules) in d.iter() {
-        if in_view.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0) {
+        let member = match &in_view {
+            Some(bits) => bits.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0),
+            None => (i as usize) < first,
+        };
+        if member {
             count(rules);
         }
     }
@@ -897,6 +987,46 @@ mod tests {
             ..Default::default()
         };
         s
+    }
+
+    #[test]
+    fn every_event_is_summarised_as_its_listed_order_is() {
+        use crate::model::{Event, RawLoc, NO_TIME};
+        let n = 150_000usize;
+        let time = |i: usize| if i % 1000 == 7 { NO_TIME } else { (i as i64 * 7919) % 1_000_003 * 1000 };
+        let events = (0..n)
+            .map(|i| Event {
+                time: time(i),
+                profile: (i % 3) as u32,
+                caller: (i % 2) as u32,
+                loc: RawLoc::new(0, i as u32),
+                ..Event::default()
+            })
+            .collect();
+        let s = SharedStore::default();
+        *s.write() = EventStore {
+            events,
+            profiles: vec![Default::default(); 3],
+            callers: vec![Default::default(); 2],
+            ..Default::default()
+        };
+        // Newest first, unknown times last, as the list orders them.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse((time(i as usize) != NO_TIME, time(i as usize), i)));
+        let timed = || order.iter().map(|&i| time(i as usize)).filter(|&t| t != NO_TIME);
+        let bounds = timed().next_back().zip(timed().next());
+        for facets in [false, true] {
+            let listed = summarize_unless(&s, &order, facets, &|| false).expect("listed");
+            let first = summarize_viewed(&s, View::First { len: n, bounds }, facets, &|| false).expect("first");
+            assert_eq!(first, listed, "facets {facets}");
+            assert_eq!(first.events, n);
+            assert_eq!(first.timeline.counts.iter().map(|&c| c as usize).sum::<usize>(), n - n / 1000);
+        }
+        // Fewer than the store holds (events added since the view was told): only those.
+        let part = summarize_viewed(&s, View::First { len: 1000, bounds }, false, &|| false).expect("part");
+        assert_eq!(part.timeline.counts.iter().map(|&c| c as usize).sum::<usize>(), 999);
+        // More than it holds (the store was emptied since): nothing.
+        assert!(summarize_viewed(&s, View::First { len: n + 1, bounds }, false, &|| false).is_none());
     }
 
     #[test]
