@@ -5,8 +5,8 @@
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
-/// The events taken so far, found by eventID, with what compares their contents: 8 bytes an
-/// event besides the table's slot of 8 (where a table of indices and whole id hashes took 26 at
+/// The events taken so far, found by eventID, with what compares their contents: about 6 bytes
+/// an event besides the table's slot of 8 (where a table of indices and whole id hashes took 26 at
 /// a million events).
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
@@ -26,7 +26,7 @@ pub(super) struct Seen {
     /// Per event taken: 32 bits of the hash of its bytes.
     raws: Vec<u32>,
     /// Per event taken: where its record starts in its file.
-    offsets: Vec<u32>,
+    offsets: Offsets,
     /// The file of the events from each position on: (first event, file), where the file changes.
     files: Vec<(u32, u32)>,
     /// Structural hashes of records read back, by event (`None`: unreadable or not JSON).
@@ -42,7 +42,7 @@ impl Default for Seen {
         Seen {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             raws: Vec::new(),
-            offsets: Vec::new(),
+            offsets: Offsets::default(),
             files: Vec::new(),
             canonical: HashMap::new(),
         }
@@ -79,11 +79,11 @@ impl Seen {
     }
 
     fn push(&mut self, raw: u32, loc: RawLoc) {
-        self.raws.push(raw);
-        self.offsets.push(loc.offset);
         if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
-            self.files.push((self.len() - 1, loc.file));
+            self.files.push((self.len(), loc.file));
         }
+        self.offsets.push(loc.offset);
+        self.raws.push(raw);
     }
 
     /// Makes room for `n` more events.
@@ -91,7 +91,7 @@ impl Seen {
         let each = n / SHARDS + n / SHARDS / 8;
         self.shards.iter_mut().for_each(|s| s.reserve(each));
         self.raws.reserve(n);
-        self.offsets.reserve(n);
+        self.offsets.steps.reserve(n);
     }
 
     /// Takes an event known to be no copy of those before (one of a stored load read back),
@@ -147,7 +147,59 @@ impl Seen {
     fn loc(&self, idx: u32) -> RawLoc {
         let run = self.files.partition_point(|&(first, _)| first <= idx).saturating_sub(1);
         let file = self.files.get(run).map_or(0, |&(_, f)| f);
-        RawLoc::new(file, self.offsets[idx as usize])
+        RawLoc::new(file, self.offsets.get(idx))
+    }
+}
+
+/// Each taken event's offset in its file, in about 2 bytes: records lie one after another in
+/// a file, so an event keeps its offset less the one taken before it, and the whole offset is
+/// kept every [`Offsets::MARK`] events and wherever the difference does not fit 16 bits (a
+/// record of 64 KiB, a run of records that were copies, an earlier offset: another file).
+#[derive(Default)]
+struct Offsets {
+    /// Per event: its offset less the previous event's ([`Offsets::WHOLE`]: see `whole`).
+    steps: Vec<u16>,
+    /// The offset of every [`Offsets::MARK`]th event.
+    marks: Vec<u32>,
+    /// (event, offset) of the events whose step is [`Offsets::WHOLE`], in order.
+    whole: Vec<(u32, u32)>,
+    last: u32,
+}
+
+impl Offsets {
+    const MARK: usize = 256;
+    const WHOLE: u16 = u16::MAX;
+
+    /// Adds the next event's offset.
+    fn push(&mut self, offset: u32) {
+        let idx = self.steps.len();
+        if idx % Self::MARK == 0 {
+            self.marks.push(offset);
+        }
+        match offset.checked_sub(self.last).filter(|&d| d < Self::WHOLE as u32) {
+            Some(d) => self.steps.push(d as u16),
+            None => {
+                self.steps.push(Self::WHOLE);
+                self.whole.push((idx as u32, offset));
+            }
+        }
+        self.last = offset;
+    }
+
+    /// The offset of event `idx`: the nearest whole offset at or before it, and the steps after
+    /// that.
+    fn get(&self, idx: u32) -> u32 {
+        let i = idx as usize;
+        let mark = i - i % Self::MARK;
+        let whole = self.whole.partition_point(|&(e, _)| e <= idx).checked_sub(1).map(|w| self.whole[w]);
+        let (from, mut offset) = match whole {
+            Some((e, o)) if e as usize >= mark => (e as usize, o),
+            _ => (mark, self.marks[mark / Self::MARK]),
+        };
+        for &d in &self.steps[from + 1..=i] {
+            offset += d as u32;
+        }
+        offset
     }
 }
 
@@ -376,14 +428,36 @@ mod tests {
         let mut seen = Seen::default();
         let mut locs = Vec::new();
         let mut never = |_| panic!("nothing is read back for events of different ids");
-        for i in 0..2000u32 {
-            let loc = RawLoc::new(i / 7 % 5, i * 13);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let (mut file, mut offset) = (0u32, 0u32);
+        for i in 0..20_000u32 {
+            // Files of one event to a few thousand; records of a few bytes to 200 KB; now and
+            // then an offset back (a part of an input read again) or the same one twice.
+            if next(600) == 0 {
+                file = next(7) as u32;
+                offset = next(1 << 20) as u32;
+            }
+            offset = match next(100) {
+                0 => offset.saturating_sub(next(5000) as u32),
+                1 => offset,
+                2..=4 => offset + 65_000 + next(200_000) as u32,
+                _ => offset + 1 + next(3000) as u32,
+            };
+            let loc = RawLoc::new(file, offset);
             assert!(!seen.copy_or_take(h(&i.to_string()) | 1, i as u64, loc, &mut never));
             locs.push(loc);
         }
         for (i, want) in locs.into_iter().enumerate() {
             assert_eq!(seen.loc(i as u32), want, "event {i}");
         }
+        // About 2 bytes an event: whole offsets only at marks, files and long steps.
+        assert!(seen.offsets.whole.len() < 20_000 / 20, "{} whole offsets", seen.offsets.whole.len());
     }
 
     #[test]
