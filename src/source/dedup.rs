@@ -5,26 +5,24 @@
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
-/// The events taken so far, found by eventID, with what compares their contents: about 6 bytes
-/// an event besides the table's slot of 8 (where a table of indices and whole id hashes took 26 at
-/// a million events).
+/// The events taken so far, found by eventID, with what compares their contents: about 2 bytes
+/// an event besides the table's slot of 8 (where a table of indices, whole id hashes and the
+/// bytes' hashes took 26 at a million events).
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
 /// eventID and the same content written differently (key order, spaces, a lookup-events string).
 /// Events are found by 44 bits of their eventID's hash: 12 choose one of [`SHARDS`] tables,
 /// and 32 are kept in the slot beside the event's number, so that a table grows again from
-/// what it holds. Two events of those 44 bits are compared by 32 bits of their bytes' hash:
-/// the same 32 bits, and they are taken for copies (two events of the same id and different
-/// bytes pass it with a chance of 2^-32; the same eventID with other content is itself rare:
-/// AWS writes an event once). Any other pair has its records read back and compared
+/// what it holds. An event that meets earlier ones of those 44 bits has their records read back:
+/// the same bytes (their 64-bit hash) make it a copy, else the records are compared
 /// structurally, eventID included, so ids that differ and share the 44 bits (about 3 pairs in
-/// ten million events) cost a read, never an event.
+/// ten million events) cost a read, never an event. Copies are rare in one trail's archive; where
+/// they are many (two trails that overlap), their records are read back file after file, from
+/// the reader's cache of decompressed files.
 pub(super) struct Seen {
     /// The events by the high bits of their id hash, each table growing on its own: a
     /// growth moves and holds twice a 4,096th of the events, not all of them.
     shards: Box<[Shard]>,
-    /// Per event taken: 32 bits of the hash of its bytes.
-    raws: Vec<u32>,
     /// Per event taken: where its record starts in its file.
     offsets: Offsets,
     /// The file of the events from each position on: (first event, file), where the file changes.
@@ -41,7 +39,6 @@ impl Default for Seen {
     fn default() -> Self {
         Seen {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
-            raws: Vec::new(),
             offsets: Offsets::default(),
             files: Vec::new(),
             canonical: HashMap::new(),
@@ -54,61 +51,54 @@ fn key(id_hash: u64) -> (usize, u32) {
     ((id_hash >> (64 - SHARD_BITS)) as usize, (id_hash >> 20) as u32)
 }
 
+/// Reads a record back by its location (`None`: it cannot be read).
+pub(super) type ReadBack<'a> = dyn FnMut(RawLoc) -> Option<Vec<u8>> + 'a;
+
 impl Seen {
     /// How many events were taken.
     pub(super) fn len(&self) -> u32 {
-        self.raws.len() as u32
+        self.offsets.steps.len() as u32
     }
 
     /// Whether the event is a copy of one taken; if it is not, it is taken (as the next event).
-    /// `id_hash` is 0 for an event without an eventID, odd otherwise; `read` reads a record
-    /// back and gives its structural hash ([`canonical_hash`]).
-    pub(super) fn copy_or_take(
-        &mut self,
-        id_hash: u64,
-        raw_hash: u64,
-        loc: RawLoc,
-        read: &mut dyn FnMut(RawLoc) -> Option<u128>,
-    ) -> bool {
-        let raw = raw_hash as u32;
-        if id_hash != 0 && self.is_copy(id_hash, raw, loc, read) {
+    /// `id_hash` is 0 for an event without an eventID, odd otherwise; `raw_hash` is the 64-bit
+    /// xxh3 of its record's bytes, as `read` gives them back.
+    pub(super) fn copy_or_take(&mut self, id_hash: u64, raw_hash: u64, loc: RawLoc, read: &mut ReadBack<'_>) -> bool {
+        if id_hash != 0 && self.is_copy(id_hash, raw_hash, loc, read) {
             return true;
         }
-        self.push(raw, loc);
+        self.push(loc);
         false
     }
 
-    fn push(&mut self, raw: u32, loc: RawLoc) {
+    fn push(&mut self, loc: RawLoc) {
         if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
             self.files.push((self.len(), loc.file));
         }
         self.offsets.push(loc.offset);
-        self.raws.push(raw);
     }
 
     /// Makes room for `n` more events.
     pub(super) fn reserve(&mut self, n: usize) {
         let each = n / SHARDS + n / SHARDS / 8;
         self.shards.iter_mut().for_each(|s| s.reserve(each));
-        self.raws.reserve(n);
         self.offsets.steps.reserve(n);
     }
 
-    /// Takes an event known to be no copy of those before (one of a stored load read back),
-    /// whose bytes' hash is not known: a later event of the same id is compared with it by
-    /// content (read back), unless its bytes' hash happens to be [`UNKNOWN_RAW`].
+    /// Takes an event known to be no copy of those before (one of a stored load read back):
+    /// a later event of the same id is compared with it as with any other.
     pub(super) fn take_known(&mut self, id_hash: u64, loc: RawLoc) {
         let idx = self.len();
         if id_hash != 0 {
             let (shard, fp) = key(id_hash);
             self.shards[shard].insert(fp, idx);
         }
-        self.push(UNKNOWN_RAW, loc);
+        self.push(loc);
     }
 
     /// Whether an event of `id` (and bytes' hash `raw`) is a copy of one taken; when it is
     /// not, it is entered in its table as the next event (the caller records the rest).
-    fn is_copy(&mut self, id: u64, raw: u32, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> bool {
+    fn is_copy(&mut self, id: u64, raw: u64, loc: RawLoc, read: &mut ReadBack<'_>) -> bool {
         let new_idx = self.len();
         let (shard, fp) = key(id);
         let candidates: Vec<u32> = self.shards[shard].matches(fp).collect();
@@ -116,31 +106,31 @@ impl Seen {
             self.shards[shard].insert(fp, new_idx);
             return false;
         }
-        if candidates.iter().any(|&c| self.raws[c as usize] == raw) {
-            return true;
+        // The same bytes first: the common copy (the same record in two files) is found without
+        // parsing either record.
+        let mut theirs = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let bytes = read(self.loc(c));
+            if bytes.as_deref().is_some_and(|b| xxhash_rust::xxh3::xxh3_64(b) == raw) {
+                return true;
+            }
+            theirs.push((c, bytes));
         }
         // Same id hash, different bytes: the same content may still be written differently
         // (key order, whitespace, lookup-events vs trail file). Compare canonical forms.
-        let mine = self.canonical_of(new_idx, loc, read);
+        let mine = read(loc).and_then(|b| canonical_hash(&b));
         if mine.is_some() {
-            for c in candidates {
-                if self.canonical_of(c, self.loc(c), read) == mine {
-                    self.canonical.remove(&new_idx);
+            for (c, bytes) in theirs {
+                let canonical = *self.canonical.entry(c).or_insert_with(|| bytes.and_then(|b| canonical_hash(&b)));
+                if canonical == mine {
                     return true;
                 }
             }
         }
+        // Kept for the next event of the same id (only then is it read again).
+        self.canonical.insert(new_idx, mine);
         self.shards[shard].insert(fp, new_idx);
         false
-    }
-
-    fn canonical_of(&mut self, idx: u32, loc: RawLoc, read: &mut dyn FnMut(RawLoc) -> Option<u128>) -> Option<u128> {
-        if let Some(c) = self.canonical.get(&idx) {
-            return *c;
-        }
-        let c = read(loc);
-        self.canonical.insert(idx, c);
-        c
     }
 
     /// Where the record of taken event `idx` is.
@@ -266,11 +256,6 @@ impl Shard {
     }
 }
 
-/// The bytes' hash taken for an event whose own is not known (see [`Seen::take_known`]): an
-/// event whose 32 bits are these and of the same id is taken for a copy without reading (one
-/// in 2^32, as for any two hashes).
-const UNKNOWN_RAW: u32 = 0;
-
 /// Structural hash of a JSON document, independent of object key order and whitespace.
 pub fn canonical_hash(bytes: &[u8]) -> Option<u128> {
     fn walk(v: &serde_json::Value, h: &mut Vec<u8>) {
@@ -320,8 +305,8 @@ mod tests {
     struct Files(Vec<(RawLoc, &'static str)>);
 
     impl Files {
-        fn read(&self) -> impl FnMut(RawLoc) -> Option<u128> + '_ {
-            |loc| self.0.iter().find(|(l, _)| *l == loc).and_then(|(_, s)| canonical_hash(s.as_bytes()))
+        fn read(&self) -> impl FnMut(RawLoc) -> Option<Vec<u8>> + '_ {
+            |loc| self.0.iter().find(|(l, _)| *l == loc).map(|(_, s)| s.as_bytes().to_vec())
         }
     }
 
@@ -399,9 +384,10 @@ mod tests {
         // b meets a's slot: both records are read back, they differ, b is kept.
         assert!(!seen.copy_or_take(id_b, h(b), files.0[1].0, &mut read));
         assert_eq!(reads.get(), 2);
-        // b again, from another file: a copy of the b kept, by its bytes, with nothing read.
+        // b again, from another file: a copy of the b kept, by its bytes (a's and b's records
+        // read back, neither parsed).
         assert!(seen.copy_or_take(id_b, h(b), files.0[2].0, &mut read));
-        assert_eq!(reads.get(), 2);
+        assert_eq!(reads.get(), 4);
         assert_eq!(seen.len(), 2);
     }
 
@@ -411,13 +397,23 @@ mod tests {
         seen.reserve(1000);
         let mut never = |_| panic!("nothing is read back for events of different ids");
         let ids: Vec<u64> = (0..200_000u32).map(|i| h(&i.to_string()) | 1).collect();
+        let record = |i: u32| format!("{{\"eventID\":\"{i}\"}}");
         for (i, &id) in ids.iter().enumerate() {
-            assert!(!seen.copy_or_take(id, i as u64, RawLoc::new(0, i as u32), &mut never), "event {i}");
+            let raw = h(&record(i as u32));
+            assert!(!seen.copy_or_take(id, raw, RawLoc::new(0, i as u32), &mut never), "event {i}");
         }
-        // Every one is found again (the same bytes: a copy, with nothing read back).
+        // Every one is found again: the same bytes, a copy, with its own record read back.
+        let mut reads = 0;
+        let mut read = |loc: RawLoc| {
+            assert_eq!(loc.file, 0, "only the records taken are read back");
+            reads += 1;
+            Some(record(loc.offset).into_bytes())
+        };
         for (i, &id) in ids.iter().enumerate() {
-            assert!(seen.copy_or_take(id, i as u64, RawLoc::new(1, i as u32), &mut never), "event {i}");
+            let raw = h(&record(i as u32));
+            assert!(seen.copy_or_take(id, raw, RawLoc::new(1, i as u32), &mut read), "event {i}");
         }
+        assert_eq!(reads, 200_000, "one record read back a copy (no two ids share the kept bits here)");
         assert_eq!(seen.len(), 200_000);
         let slots: usize = seen.shards.iter().map(|s| s.slots.len()).sum();
         assert!(slots * 85 >= 200_000 * 100 && slots * 68 <= 200_000 * 100 + SHARDS * 8 * 68, "{slots} slots");

@@ -1,7 +1,7 @@
 //! Interning parsed inputs into shared symbols, collapsing exact duplicates, handing out
 //! batches.
 
-use super::dedup::{canonical_hash, Seen};
+use super::dedup::Seen;
 use super::files::InputKind;
 use super::local::LocalBatch;
 use super::worker::{process_file, FileOutcome, Reading};
@@ -13,6 +13,10 @@ use crate::model::intern::ProfileInterner;
 use crate::model::raw::{RawReader, SourceFile};
 use crate::model::{Caller, Interner, RawLoc, Sym, NO_TIME};
 use std::sync::Arc;
+
+/// The most decompressed content the reader's cache holds for the records read back to find
+/// copies (they come file after file: a few files' worth).
+const COPIES_CACHE_BYTES: usize = 16 << 20;
 
 /// Interns parsed inputs into global symbols, collapses exact duplicates and hands out
 /// batches. Inputs can be added as they come (files found, pages fetched).
@@ -138,7 +142,8 @@ impl<'a> Ingest<'a> {
             },
             || {
                 let mut read = |loc: RawLoc| {
-                    files.get(loc.file as usize).and_then(|f| raw.read(f, loc).ok()).and_then(|b| canonical_hash(&b))
+                    let f = files.get(loc.file as usize)?;
+                    raw.read_within(f, loc, COPIES_CACHE_BYTES).ok().map(|b| b.to_vec())
                 };
                 let events = local.events.iter().zip(&local.hashes);
                 events.map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)).collect::<Vec<bool>>()

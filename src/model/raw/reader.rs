@@ -132,7 +132,7 @@ impl RawReader {
     /// Offers content already decompressed by the loader.
     pub fn offer(&self, file: &SourceFile, content: Arc<Vec<u8>>) {
         let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.insert(file.key, content);
+        lru.insert_within(file.key, content, usize::MAX);
     }
 
     fn budget(&self) -> usize {
@@ -154,7 +154,7 @@ impl RawReader {
 
     /// The raw record at `loc`, unescaped when it is a JSON string (lookup-events output).
     pub fn read(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
-        self.read_keeping(file, loc, true)
+        self.read_keeping(file, loc, usize::MAX)
     }
 
     /// [`RawReader::read`] without keeping the file's decompressed content in the cache for
@@ -162,10 +162,19 @@ impl RawReader {
     /// the newest event's while a load goes on, so that it does not push out what browsing
     /// needs nor fill the cache by itself.
     pub fn read_once(&self, file: &SourceFile, loc: RawLoc) -> Result<RawBytes, ReadError> {
-        self.read_keeping(file, loc, false)
+        self.read_keeping(file, loc, 0)
     }
 
-    fn read_keeping(&self, file: &SourceFile, loc: RawLoc, cache: bool) -> Result<RawBytes, ReadError> {
+    /// [`RawReader::read`], keeping the file's decompressed content in the cache only as far as
+    /// the cache then holds at most `most` bytes (less than its budget): for records read while
+    /// loading, to find copies, which come file after file and must not fill the budget that
+    /// `print` keeps for writing records back.
+    pub fn read_within(&self, file: &SourceFile, loc: RawLoc, most: usize) -> Result<RawBytes, ReadError> {
+        self.read_keeping(file, loc, most.max(1))
+    }
+
+    /// `cache`: the most bytes the cache may hold once the content read is kept (0: not kept).
+    fn read_keeping(&self, file: &SourceFile, loc: RawLoc, cache: usize) -> Result<RawBytes, ReadError> {
         if let Some(bytes) = self.with_kept(file, loc, <[u8]>::to_vec) {
             return Ok(RawBytes::Owned(bytes));
         }
@@ -191,12 +200,12 @@ impl RawReader {
     /// Decompresses a file into the cache ahead of reading its records (`print` does this on
     /// another thread, in the order it will need the files).
     pub fn prefetch(&self, file: &SourceFile) {
-        let _ = self.whole(file, true);
+        let _ = self.whole(file, usize::MAX);
     }
 
     /// Where the file's content is: in the cache or on disk already, else decompressed now
     /// (and kept in the cache when `cache` says so); a plain file on disk is read by range.
-    fn whole(&self, file: &SourceFile, cache: bool) -> Result<Whole, ReadError> {
+    fn whole(&self, file: &SourceFile, cache: usize) -> Result<Whole, ReadError> {
         if let Some(content) = self.cached(file.key) {
             return Ok(Whole::Memory(content));
         }
@@ -243,7 +252,7 @@ impl RawReader {
 
     /// A gzip file's content: inflated whole in memory when its trailer says it fits the
     /// budget (the fast path, libdeflate), else streamed into memory or onto disk.
-    fn inflate_file(&self, file: &SourceFile, mut f: File, cache: bool) -> Result<Whole, ReadError> {
+    fn inflate_file(&self, file: &SourceFile, mut f: File, cache: usize) -> Result<Whole, ReadError> {
         let budget = self.budget();
         let mut trailer = [0u8; 4];
         let size_said = match f.seek(SeekFrom::End(-4)).and_then(|_| f.read_exact(&mut trailer)) {
@@ -264,12 +273,13 @@ impl RawReader {
 
     /// Keeps decompressed content where it was put: in the cache (when `cache` says so), or
     /// with the spills (on disk, whatever `cache` says: spilling was the costly part).
-    fn keep(&self, file: &SourceFile, kept: Kept, cache: bool) -> Whole {
+    fn keep(&self, file: &SourceFile, kept: Kept, cache: usize) -> Whole {
         match kept {
             Kept::Memory(content) => {
                 let content = Arc::new(content);
-                if cache {
-                    self.offer(file, content.clone());
+                if cache > 0 {
+                    let mut lru = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                    lru.insert_within(file.key, content.clone(), cache);
                 }
                 Whole::Memory(content)
             }
@@ -330,8 +340,11 @@ fn value_by_pieces(
 }
 
 impl Lru {
-    fn insert(&mut self, file: u64, content: Arc<Vec<u8>>) {
-        if content.len() > self.budget {
+    /// Keeps `content`, then lets the least recently used go until the cache holds at most
+    /// `most` bytes (and its budget).
+    fn insert_within(&mut self, file: u64, content: Arc<Vec<u8>>, most: usize) {
+        let most = most.min(self.budget);
+        if content.len() > most {
             return;
         }
         if let Some(old) = self.map.insert(file, content.clone()) {
@@ -340,7 +353,7 @@ impl Lru {
         }
         self.bytes += content.len();
         self.order.push_back(file);
-        while self.bytes > self.budget {
+        while self.bytes > most {
             let Some(victim) = self.order.pop_front() else {
                 break;
             };
@@ -390,6 +403,29 @@ mod tests {
         // Once in the cache, the file is read from there.
         assert_eq!(&*r.read_once(&file, a).unwrap(), b"{\"a\":1}");
         assert!(r.cached(file.key).is_some());
+    }
+
+    #[test]
+    fn records_read_within_a_bound_keep_the_cache_under_it() {
+        use std::io::Write;
+        let gz = |text: &str| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes()).unwrap();
+            gz.finish().unwrap()
+        };
+        // Files of 100 bytes each, read within 250 bytes of a 1 MiB budget: two stay at most.
+        let files: Vec<SourceFile> = (0..5)
+            .map(|i| SourceFile::in_memory(i, "x.json.gz", gz(&format!("{{\"n\":{i}}}{}", " ".repeat(93)))))
+            .collect();
+        let r = RawReader::new(1 << 20);
+        for (i, f) in files.iter().enumerate() {
+            assert_eq!(&*r.read_within(f, RawLoc::new(i as u32, 0), 250).unwrap(), format!("{{\"n\":{i}}}").as_bytes());
+        }
+        let kept: Vec<bool> = files.iter().map(|f| r.cached(f.key).is_some()).collect();
+        assert_eq!(kept, [false, false, false, true, true]);
+        // A read that keeps up to the budget keeps what is there besides.
+        assert_eq!(&*r.read(&files[0], RawLoc::new(0, 0)).unwrap(), b"{\"n\":0}");
+        assert!(files.iter().all(|f| [0, 3, 4].contains(&f.id) == r.cached(f.key).is_some()));
     }
 
     #[test]
