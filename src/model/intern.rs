@@ -1,5 +1,6 @@
 //! String interning for repeating event fields.
 
+use super::slots::Slots;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -152,22 +153,13 @@ impl SymTable {
 /// coordinator's, so it never hashes a string twice.
 pub type StrHasher = foldhash::fast::RandomState;
 
-/// The index's hash of a string whose hash keeps 32 bits: spread over every bit (the index
-/// takes a position from the low bits and a tag from the high ones). 32 bits tell a few million
-/// strings apart well enough for a table whose every match is checked by text.
-fn slot(hash: u32) -> u64 {
-    (hash as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 /// String to symbol, with the table it fills.
 #[derive(Debug)]
 pub struct Interner {
     hasher: StrHasher,
-    /// Symbols, found by [`slot`] of their string's hash (4 bytes a slot).
-    index: hashbrown::HashTable<Sym>,
-    /// Each symbol's hash, the 32 bits the index uses, so growing the index does not hash every
-    /// string again.
-    hashes: Vec<u32>,
+    /// Symbols, found by their string's hash (44 bits of it kept, in 8 bytes a slot; every
+    /// match is checked by text).
+    index: Slots,
     /// Frozen chunks, and an entry for every symbol: the ones interned since the last
     /// [`Interner::take_new`] point at the chunk being filled, `current`.
     table: SymTable,
@@ -181,8 +173,7 @@ impl Default for Interner {
     fn default() -> Self {
         Interner {
             hasher: StrHasher::default(),
-            index: hashbrown::HashTable::new(),
-            hashes: Vec::new(),
+            index: Slots::default(),
             table: SymTable::default(),
             current: String::new(),
             sent_chunks: 0,
@@ -218,20 +209,14 @@ impl Interner {
         if s.is_empty() {
             return EMPTY;
         }
-        let hash = hash as u32;
-        if let Some(&sym) = self.index.find(slot(hash), |&sym| self.text(sym) == s) {
+        if let Some(sym) = self.index.find(hash, |sym| self.text(sym) == s) {
             return sym;
         }
         if self.current.len() + s.len() > u32::MAX as usize {
             self.freeze();
         }
         let sym = self.table.len() as Sym;
-        if self.hashes.len() < self.table.len() {
-            self.hashes.resize(self.table.len(), 0);
-        }
-        let hashes = &self.hashes;
-        self.index.insert_unique(slot(hash), sym, |&sym| slot(hashes[sym as usize]));
-        self.hashes.push(hash);
+        self.index.insert(hash, sym);
         let entry =
             SymEntry { chunk: self.table.chunks.len() as u32, off: self.current.len() as u32, len: s.len() as u32 };
         self.current.push_str(s);
@@ -252,16 +237,10 @@ impl Interner {
     pub fn resume(table: SymTable) -> Interner {
         let mut i = Interner { table, ..Default::default() };
         let n = i.table.len();
-        i.hashes.reserve(n);
-        i.index.reserve(n, |_| 0);
-        for sym in 0..n as Sym {
-            let text = i.table.get(sym);
-            let hash = if sym == EMPTY { 0 } else { i.hasher.hash_one(text) as u32 };
-            let hashes = &i.hashes;
-            if sym != EMPTY {
-                i.index.insert_unique(slot(hash), sym, |&s| slot(hashes[s as usize]));
-            }
-            i.hashes.push(hash);
+        i.index.reserve(n);
+        for sym in 1..n as Sym {
+            let hash = i.hasher.hash_one(i.table.get(sym));
+            i.index.insert(hash, sym);
         }
         (i.sent_chunks, i.sent_full, i.sent_syms) = (i.table.chunks.len(), i.table.full.len(), n);
         i

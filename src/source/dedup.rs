@@ -2,6 +2,7 @@
 //! the same event from a trail file and from lookup-events output), in as few bytes an event
 //! as the answer allows: it is kept for every event until the load ends.
 
+use crate::model::slots::Slots;
 use crate::model::RawLoc;
 use std::collections::HashMap;
 
@@ -11,44 +12,22 @@ use std::collections::HashMap;
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
 /// eventID and the same content written differently (key order, spaces, a lookup-events string).
-/// Events are found by 44 bits of their eventID's hash: 12 choose one of [`SHARDS`] tables,
-/// and 32 are kept in the slot beside the event's number, so that a table grows again from
-/// what it holds. An event that meets earlier ones of those 44 bits has their records read back:
+/// Events are found by 44 bits of their eventID's hash ([`Slots`]). An event that meets earlier ones of those 44 bits has their records read back:
 /// the same bytes (their 64-bit hash) make it a copy, else the records are compared
 /// structurally, eventID included, so ids that differ and share the 44 bits (about 3 pairs in
 /// ten million events) cost a read, never an event. Copies are rare in one trail's archive; where
 /// they are many (two trails that overlap), their records are read back file after file, from
 /// the reader's cache of decompressed files.
+#[derive(Default)]
 pub(super) struct Seen {
-    /// The events by the high bits of their id hash, each table growing on its own: a
-    /// growth moves and holds twice a 4,096th of the events, not all of them.
-    shards: Box<[Shard]>,
+    /// The events by their id hash.
+    by_id: Slots,
     /// Per event taken: where its record starts in its file.
     offsets: Offsets,
     /// The file of the events from each position on: (first event, file), where the file changes.
     files: Vec<(u32, u32)>,
     /// Structural hashes of records read back, by event (`None`: unreadable or not JSON).
     canonical: HashMap<u32, Option<u128>>,
-}
-
-/// How many tables the events are spread over (by 12 bits of the id hash).
-const SHARD_BITS: u32 = 12;
-const SHARDS: usize = 1 << SHARD_BITS;
-
-impl Default for Seen {
-    fn default() -> Self {
-        Seen {
-            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
-            offsets: Offsets::default(),
-            files: Vec::new(),
-            canonical: HashMap::new(),
-        }
-    }
-}
-
-/// The table of the shard and the 32 bits kept of an id hash (odd: 0 is none).
-fn key(id_hash: u64) -> (usize, u32) {
-    ((id_hash >> (64 - SHARD_BITS)) as usize, (id_hash >> 20) as u32)
 }
 
 /// Reads a record back by its location (`None`: it cannot be read).
@@ -80,8 +59,7 @@ impl Seen {
 
     /// Makes room for `n` more events.
     pub(super) fn reserve(&mut self, n: usize) {
-        let each = n / SHARDS + n / SHARDS / 8;
-        self.shards.iter_mut().for_each(|s| s.reserve(each));
+        self.by_id.reserve(n);
         self.offsets.steps.reserve(n);
     }
 
@@ -90,8 +68,7 @@ impl Seen {
     pub(super) fn take_known(&mut self, id_hash: u64, loc: RawLoc) {
         let idx = self.len();
         if id_hash != 0 {
-            let (shard, fp) = key(id_hash);
-            self.shards[shard].insert(fp, idx);
+            self.by_id.insert(id_hash, idx);
         }
         self.push(loc);
     }
@@ -100,10 +77,9 @@ impl Seen {
     /// not, it is entered in its table as the next event (the caller records the rest).
     fn is_copy(&mut self, id: u64, raw: u64, loc: RawLoc, read: &mut ReadBack<'_>) -> bool {
         let new_idx = self.len();
-        let (shard, fp) = key(id);
-        let candidates: Vec<u32> = self.shards[shard].matches(fp).collect();
+        let candidates = self.by_id.all(id);
         if candidates.is_empty() {
-            self.shards[shard].insert(fp, new_idx);
+            self.by_id.insert(id, new_idx);
             return false;
         }
         // The same bytes first: the common copy (the same record in two files) is found without
@@ -129,7 +105,7 @@ impl Seen {
         }
         // Kept for the next event of the same id (only then is it read again).
         self.canonical.insert(new_idx, mine);
-        self.shards[shard].insert(fp, new_idx);
+        self.by_id.insert(id, new_idx);
         false
     }
 
@@ -190,69 +166,6 @@ impl Offsets {
             offset += d as u32;
         }
         offset
-    }
-}
-
-/// One table of events: open addressing with linear probing, each slot the 32 bits kept of
-/// the id hash above the event's number plus one (0: empty). Any size, not a power of two, so
-/// that it is kept between 68% and 85% full: a slot is 8 bytes, a million events in 10-12 MB.
-#[derive(Default)]
-struct Shard {
-    slots: Vec<u64>,
-    len: usize,
-}
-
-impl Shard {
-    /// Fullest a table gets before it grows.
-    const MAX_LOAD: (usize, usize) = (85, 100);
-
-    fn home(fp: u32, cap: usize) -> usize {
-        ((fp as u64 * cap as u64) >> 32) as usize
-    }
-
-    /// The events whose kept bits are `fp`, in the order taken.
-    fn matches(&self, fp: u32) -> impl Iterator<Item = u32> + '_ {
-        let cap = self.slots.len();
-        let start = if cap == 0 { 0 } else { Self::home(fp, cap) };
-        let run = (start..cap).chain(0..start).map(|i| self.slots[i]).take_while(|&s| s != 0);
-        run.filter(move |&s| (s >> 32) as u32 == fp).map(|s| s as u32 - 1)
-    }
-
-    fn insert(&mut self, fp: u32, idx: u32) {
-        if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
-            self.grow(self.len + 1);
-        }
-        Self::place(&mut self.slots, (fp as u64) << 32 | (idx as u64 + 1));
-        self.len += 1;
-    }
-
-    /// Makes room for `n` more events without growing.
-    fn reserve(&mut self, n: usize) {
-        let want = self.len + n;
-        if want * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
-            self.grow(want);
-        }
-    }
-
-    /// Moves the slots to a table that holds `at_least` events below [`Shard::MAX_LOAD`], a
-    /// quarter larger than now at least.
-    fn grow(&mut self, at_least: usize) {
-        let need = (at_least * Self::MAX_LOAD.1).div_ceil(Self::MAX_LOAD.0) + 1;
-        let cap = need.max(self.slots.len() + self.slots.len() / 4).max(8);
-        let mut slots = vec![0u64; cap];
-        for &s in self.slots.iter().filter(|&&s| s != 0) {
-            Self::place(&mut slots, s);
-        }
-        self.slots = slots;
-    }
-
-    fn place(slots: &mut [u64], s: u64) {
-        let cap = slots.len();
-        let mut i = Self::home((s >> 32) as u32, cap);
-        while slots[i] != 0 {
-            i = if i + 1 == cap { 0 } else { i + 1 };
-        }
-        slots[i] = s;
     }
 }
 
@@ -415,8 +328,6 @@ mod tests {
         }
         assert_eq!(reads, 200_000, "one record read back a copy (no two ids share the kept bits here)");
         assert_eq!(seen.len(), 200_000);
-        let slots: usize = seen.shards.iter().map(|s| s.slots.len()).sum();
-        assert!(slots * 85 >= 200_000 * 100 && slots * 68 <= 200_000 * 100 + SHARDS * 8 * 68, "{slots} slots");
     }
 
     #[test]
