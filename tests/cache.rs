@@ -917,22 +917,22 @@ fn consume_with(inputs: &[&Path], cache: Option<&Path>, max_bytes: u64, withdraw
         let file = store.file_of(ev).map(|f| f.path.clone());
         out.contents.push(format!(
             "{} {fields:?} {} {} {index:?} {}+{} {}",
-            ev.time,
+            ev.time(),
             store.event_id(ev, &raw),
             store.request_id(ev, &raw),
             ev.res_len(),
             ev.par_len(),
-            ev.flags
+            ev.flags()
         ));
         out.events.push(format!(
             "{} {fields:?} {} {} {index:?} {}+{} {file:?} {} {}",
-            ev.time,
+            ev.time(),
             store.event_id(ev, &raw),
             store.request_id(ev, &raw),
             ev.res_len(),
             ev.par_len(),
             ev.loc.offset,
-            ev.flags
+            ev.flags()
         ));
     }
     out

@@ -27,7 +27,7 @@ fn events(store: &EventStore, raw: &RawReader) -> Vec<String> {
             let bytes = raw.read(file, ev.loc).expect("every record reads back");
             format!(
                 "{} {:?} {} {} {:?} {}",
-                ev.time,
+                ev.time(),
                 fields,
                 store.event_id(ev, raw),
                 store.request_id(ev, raw),
@@ -106,7 +106,7 @@ fn an_archive_covers_the_span_of_what_it_loaded() {
         &raw,
         None,
     );
-    let times: Vec<i64> = loaded.store.events.iter().map(|e| e.time).filter(|&t| t != NO_TIME).collect();
+    let times: Vec<i64> = loaded.store.events.iter().map(|e| e.time()).filter(|&t| t != NO_TIME).collect();
     let (lo, hi) = (times.iter().min().copied().unwrap(), times.iter().max().copied().unwrap());
     assert_eq!(loaded.coverage.len(), 1, "{:?}", loaded.coverage);
     let c = &loaded.coverage[0];

@@ -103,7 +103,7 @@ fn load_with(paths: &[&Path], opts: LoadOptions) -> Loaded {
         .map(|i| {
             let ev = &store.events[i];
             let bytes = raw.read(store.file_of(ev).unwrap(), ev.loc).unwrap().to_vec();
-            (store.event_id(ev, &raw), ev.time, store.sym(ev, SymField::Name).to_string(), bytes)
+            (store.event_id(ev, &raw), ev.time(), store.sym(ev, SymField::Name).to_string(), bytes)
         })
         .collect();
     let hits = store.detections.iter().flat_map(|(i, rules)| rules.iter().map(move |r| (i, *r))).collect();

@@ -133,13 +133,13 @@ fn pivots_rewrite_the_filter_and_history_walks_back_and_forth() {
 
     state.update(Action::PivotAround);
     state.settle();
-    let t = state.store().read().events[login as usize].time;
+    let t = state.store().read().events[login as usize].time();
     assert!(
         state.filter().input().starts_with("since:") && state.filter().input().contains(" until:"),
         "{}",
         state.filter().input()
     );
-    assert!(state.view().iter().all(|&e| (state.store().read().events[e as usize].time - t).abs() <= 15 * 60_000));
+    assert!(state.view().iter().all(|&e| (state.store().read().events[e as usize].time() - t).abs() <= 15 * 60_000));
     assert!(state.view().len() > 1, "other principals' events around it are shown");
 
     // Back through the history, and forward again: nothing is lost.
@@ -724,7 +724,7 @@ fn a_window_around_the_event_is_added_to_the_filter_in_place_of_its_time_bounds(
     state.settle();
     state.select_row(10);
     let ev = state.selected_event().unwrap();
-    let t = state.store().read().events[ev as usize].time;
+    let t = state.store().read().events[ev as usize].time();
     let a = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('A'));
     let action = trailscope::tui::keymap::handle_key(state.mode(), a).unwrap();
     assert_eq!(action, Action::AddWindow);
@@ -742,7 +742,7 @@ fn a_window_around_the_event_is_added_to_the_filter_in_place_of_its_time_bounds(
     assert!(state.view().contains(&ev), "the event itself is in its window");
     let store = state.store().read();
     for &e in state.view() {
-        let et = store.events[e as usize].time;
+        let et = store.events[e as usize].time();
         assert!(et >= t - 3_600_000 && et <= t + 600_000);
         assert!(store.sym(&store.events[e as usize], SymField::Source).contains("ec2"));
     }

@@ -55,7 +55,7 @@ pub fn list_cells<'a>(store: &'a EventStore, ev: &Event, short_source: bool) -> 
     let source = store.sym(ev, SymField::Source);
     let source = if short_source { source.strip_suffix(".amazonaws.com").unwrap_or(source) } else { source };
     [
-        time::format_list_time(ev.time).into(),
+        time::format_list_time(ev.time()).into(),
         Borrowed(store.sym(ev, SymField::Name)),
         principal_display(
             store.sym(ev, SymField::IdentityType),

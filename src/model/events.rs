@@ -248,7 +248,7 @@ mod tests {
         let events = times
             .iter()
             .enumerate()
-            .map(|(i, &time)| Event { time, loc: RawLoc::new(0, i as u32 % 7), ..Event::default() })
+            .map(|(i, &time)| Event { loc: RawLoc::new(0, i as u32 % 7), ..Event::default() }.timed(time))
             .collect();
         EventStore {
             events,

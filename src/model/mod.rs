@@ -178,20 +178,32 @@ pub const FLAG_TEXT_PASSED: u8 = 32;
 
 /// Bits of [`Event::res_counts`] that count resource ARNs.
 pub const RES_ARN_BITS: u32 = 6;
+/// Bits of [`Event::res_counts`] in all (ARNs and requestParameters strings).
+const RES_COUNT_BITS: u32 = 15;
 /// The most resource ARNs an event's part of the resource index holds.
 pub const MAX_RES_ARNS: u16 = (1 << RES_ARN_BITS) - 1;
 /// The most requestParameters strings an event's part of the resource index holds.
-pub const MAX_RES_PARAMS: usize = (1 << (16 - RES_ARN_BITS)) - 1;
+pub const MAX_RES_PARAMS: usize = (1 << (RES_COUNT_BITS - RES_ARN_BITS)) - 1;
+/// Bits of the event's packed word that hold its flags.
+const FLAG_BITS: u32 = 6;
+/// Where the time starts in the event's packed word: above the counts and the flags.
+const TIME_SHIFT: u32 = RES_COUNT_BITS + FLAG_BITS;
+/// The packed time that stands for [`NO_TIME`]: the least of its 43 bits. Times an event
+/// holds are within 2^42 ms of the epoch either way (about 139 years: 1830 to 2109).
+const PACKED_NO_TIME: i64 = -(1 << (63 - TIME_SHIFT));
 
 /// Sentinel for a record whose eventTime is missing or unreadable; sorts oldest.
 pub const NO_TIME: i64 = i64::MIN;
 
-/// One loaded event: 48 bytes, a million of them in 48 MB. The default is an event at time 0
+/// One loaded event: 44 bytes, a million of them in 44 MB. The default is an event at time 0
 /// with no field, id or resource, its record empty at the start of the first file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Event {
-    /// Milliseconds since the Unix epoch, or [`NO_TIME`].
-    pub time: i64,
+    /// Its time, its resource counts and its flags, in one 64-bit word kept as two halves (so
+    /// that the event is aligned to 4 bytes: 44, not 48): from the high bits, the time (43
+    /// bits, see [`Event::time`]), the counts (15, [`Event::res_counts`]) and the flags (6,
+    /// [`Event::flags`]). Read and set through those methods.
+    pub packed: [u32; 2],
     /// Index in the store's profile table.
     pub profile: u32,
     /// Index in the store's caller table.
@@ -205,23 +217,72 @@ pub struct Event {
     /// Where the event's part of the store's resource index starts: its resource ARNs, then
     /// the string values of its requestParameters.
     pub res_start: u32,
-    /// How many resource ARNs (the low [`RES_ARN_BITS`] bits) and requestParameters strings
-    /// (the rest) from `res_start`; see [`Event::res_len`] and [`Event::par_len`].
-    pub res_counts: u16,
     /// Where the raw record is read back from.
     pub loc: RawLoc,
-    /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`].
-    pub flags: u8,
 }
 
 impl Event {
+    #[inline]
+    fn word(&self) -> u64 {
+        (self.packed[1] as u64) << 32 | self.packed[0] as u64
+    }
+    #[inline]
+    fn set_word(&mut self, w: u64) {
+        self.packed = [w as u32, (w >> 32) as u32];
+    }
+    /// Milliseconds since the Unix epoch, or [`NO_TIME`].
+    #[inline]
+    pub fn time(&self) -> i64 {
+        match (self.word() as i64) >> TIME_SHIFT {
+            PACKED_NO_TIME => NO_TIME,
+            t => t,
+        }
+    }
+    /// Sets the time: [`NO_TIME`] for one an event cannot hold (see [`Event::holds_time`]).
+    pub fn set_time(&mut self, time: i64) {
+        let t = if Self::holds_time(time) { time } else { PACKED_NO_TIME };
+        let low = self.word() & ((1 << TIME_SHIFT) - 1);
+        self.set_word(low | (t as u64) << TIME_SHIFT);
+    }
+    /// The event with its time set ([`Event::set_time`]).
+    pub fn timed(mut self, time: i64) -> Self {
+        self.set_time(time);
+        self
+    }
+    /// Whether an event holds `time` as it is: within about 139 years of 1970 (1830 to 2109).
+    /// Any other is held as [`NO_TIME`], as a time that cannot be read.
+    pub fn holds_time(time: i64) -> bool {
+        time > PACKED_NO_TIME && time < -PACKED_NO_TIME
+    }
+    /// How many resource ARNs (the low [`RES_ARN_BITS`] bits) and requestParameters strings
+    /// (the rest) from `res_start`; see [`Event::res_len`] and [`Event::par_len`].
+    #[inline]
+    pub fn res_counts(&self) -> u16 {
+        ((self.word() >> FLAG_BITS) & ((1 << RES_COUNT_BITS) - 1)) as u16
+    }
+    /// Sets the counts ([`Event::pack_res_counts`]).
+    pub fn set_res_counts(&mut self, counts: u16) {
+        debug_assert!(counts < 1 << RES_COUNT_BITS);
+        let mask = ((1u64 << RES_COUNT_BITS) - 1) << FLAG_BITS;
+        self.set_word(self.word() & !mask | ((counts as u64) << FLAG_BITS) & mask);
+    }
+    /// [`FLAG_READONLY_KNOWN`], [`FLAG_READONLY`], [`FLAG_ERROR`], [`FLAG_MORE_RESOURCES`],
+    /// [`FLAG_TEXT_DECIDED`], [`FLAG_TEXT_PASSED`].
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        (self.word() & ((1 << FLAG_BITS) - 1)) as u8
+    }
+    /// Sets `flags` besides those it has.
+    pub fn add_flags(&mut self, flags: u8) {
+        self.set_word(self.word() | (flags as u64 & ((1 << FLAG_BITS) - 1)));
+    }
     /// readOnly, when the record says.
     pub fn read_only(&self) -> Option<bool> {
-        (self.flags & FLAG_READONLY_KNOWN != 0).then_some(self.flags & FLAG_READONLY != 0)
+        (self.flags() & FLAG_READONLY_KNOWN != 0).then_some(self.flags() & FLAG_READONLY != 0)
     }
     /// A failed call (errorCode set).
     pub fn is_error(&self) -> bool {
-        self.flags & FLAG_ERROR != 0
+        self.flags() & FLAG_ERROR != 0
     }
     /// A write: a call that is known not to be read-only.
     pub fn is_write(&self) -> bool {
@@ -238,12 +299,12 @@ impl Event {
     /// How many resource ARNs the event's part of the resource index starts with.
     #[inline]
     pub fn res_len(&self) -> usize {
-        (self.res_counts & MAX_RES_ARNS) as usize
+        (self.res_counts() & MAX_RES_ARNS) as usize
     }
     /// How many requestParameters strings follow the ARNs in the resource index.
     #[inline]
     pub fn par_len(&self) -> usize {
-        (self.res_counts >> RES_ARN_BITS) as usize
+        (self.res_counts() >> RES_ARN_BITS) as usize
     }
     /// The counts of [`Event::res_counts`]: at most [`MAX_RES_ARNS`] ARNs and
     /// [`MAX_RES_PARAMS`] strings (a record that holds more is flagged
@@ -259,7 +320,7 @@ impl Event {
     /// Newest first; ties broken by where the record lives, so order is deterministic.
     #[inline]
     pub fn order_key(&self) -> (std::cmp::Reverse<i64>, u32, u32) {
-        (std::cmp::Reverse(self.time), self.loc.file, self.loc.offset)
+        (std::cmp::Reverse(self.time()), self.loc.file, self.loc.offset)
     }
 }
 
@@ -268,7 +329,50 @@ mod tests {
     #[test]
     fn event_stays_small() {
         // A million of them are the bulk of a loaded archive's memory.
-        assert_eq!(std::mem::size_of::<super::Event>(), 48);
+        assert_eq!(std::mem::size_of::<super::Event>(), 44);
         assert_eq!(std::mem::size_of::<super::RawLoc>(), 8);
+    }
+
+    #[test]
+    fn time_counts_and_flags_are_packed_apart() {
+        use super::*;
+        let day = 86_400_000i64;
+        let last = (1i64 << 42) - 1;
+        let times = [0, 1, -1, 1_767_225_600_000, -day, 4_102_444_800_000, last, -last, NO_TIME];
+        let counts =
+            [0, 1, Event::pack_res_counts(MAX_RES_ARNS as usize, MAX_RES_PARAMS), Event::pack_res_counts(3, 7)];
+        let flags = [0, FLAG_ERROR | FLAG_TEXT_PASSED, 63];
+        for &t in &times {
+            for &c in &counts {
+                for &f in &flags {
+                    // Set in every order: none of them disturbs the others.
+                    let mut a = Event::default();
+                    a.set_time(t);
+                    a.set_res_counts(c);
+                    a.add_flags(f);
+                    let mut b = Event::default();
+                    b.add_flags(f);
+                    b.set_res_counts(c);
+                    b.set_time(t);
+                    for e in [a, b] {
+                        assert_eq!((e.time(), e.res_counts(), e.flags()), (t, c, f), "{t} {c} {f}");
+                    }
+                    assert_eq!(a.order_key(), b.order_key());
+                }
+            }
+        }
+        assert_eq!(Event::default().time(), 0);
+        // About 139 years either side of 1970; beyond, a time is held as none (sorted last).
+        for t in [last + 1, -last - 1, i64::MAX, i64::MIN + 1, -62_167_219_200_000, 253_402_300_799_000] {
+            assert!(!Event::holds_time(t), "{t}");
+            assert_eq!(Event::default().timed(t).time(), NO_TIME, "{t}");
+        }
+        assert_eq!(MAX_RES_PARAMS, 511);
+        // The order of times is the order of the packed events.
+        let mut sorted: Vec<i64> = times.to_vec();
+        sorted.sort_unstable_by_key(|&t| std::cmp::Reverse(t));
+        let mut evs: Vec<Event> = times.iter().map(|&t| Event::default().timed(t)).collect();
+        evs.sort_unstable_by_key(|e| e.order_key());
+        assert_eq!(evs.iter().map(|e| e.time()).collect::<Vec<_>>(), sorted);
     }
 }

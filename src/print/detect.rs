@@ -59,7 +59,7 @@ impl Found {
         match store.detections.written(i) {
             Some((id, t)) => (sanitize(id).into_owned(), sanitize(t).into_owned()),
             // (The time as written is digits and separators: nothing to sanitise.)
-            None => (owned_sanitized(store.event_id(ev, raw)), time::format_rfc3339(ev.time)),
+            None => (owned_sanitized(store.event_id(ev, raw)), time::format_rfc3339(ev.time())),
         }
     }
 

@@ -27,21 +27,22 @@ pub struct Row {
 
 impl Row {
     fn of(ev: &Event) -> Row {
-        Row { time: ev.time, loc: ev.loc, profile: ev.profile, caller: ev.caller, own: ev.own, id_hash: ev.id_hash }
+        Row { time: ev.time(), loc: ev.loc, profile: ev.profile, caller: ev.caller, own: ev.own, id_hash: ev.id_hash }
     }
 
     /// The event for the output's columns: what the row keeps, nothing else (no requestID,
     /// no resource index, no flags).
     pub fn event(&self) -> Event {
-        Event {
-            time: self.time,
+        let mut ev = Event {
             profile: self.profile,
             caller: self.caller,
             own: self.own,
             id_hash: self.id_hash,
             loc: self.loc,
             ..Event::default()
-        }
+        };
+        ev.set_time(self.time);
+        ev
     }
 }
 
@@ -56,7 +57,7 @@ pub struct RecordRow {
 
 impl RecordRow {
     fn of(ev: &Event) -> RecordRow {
-        RecordRow { time_hi: (ev.time >> 32) as i32, time_lo: ev.time as u32, loc: ev.loc }
+        RecordRow { time_hi: (ev.time() >> 32) as i32, time_lo: ev.time() as u32, loc: ev.loc }
     }
 
     fn time(&self) -> i64 {
@@ -150,9 +151,11 @@ mod tests {
     fn a_record_row_keeps_the_time_whole() {
         let mut ev = Event { loc: RawLoc::new(3, 7), ..Event::default() };
         for t in [0, 1, -1, 1_767_225_600_000, -62_167_219_200_000, i64::MIN, i64::MAX, 1 << 32, (1 << 32) - 1] {
-            ev.time = t;
+            ev.set_time(t);
+            // What the event holds (a time beyond about 139 years of 1970 is held as none).
+            assert_eq!(ev.time() == t, Event::holds_time(t) || t == crate::model::NO_TIME, "{t}");
             let r = RecordRow::of(&ev);
-            assert_eq!((r.time(), r.loc()), (t, ev.loc), "{t}");
+            assert_eq!((r.time(), r.loc()), (ev.time(), ev.loc), "{t}");
         }
     }
 }

@@ -69,7 +69,7 @@ pub(super) fn run(
                 // Everything at or after the start of the covered part that reaches the window's
                 // end has come: nothing newer can follow.
                 if let Some(done) = c.spans.last().filter(|s| s.end >= window_end) {
-                    let upto = pending.partition_point(|&i| loaded.store.events[i as usize].time >= done.start);
+                    let upto = pending.partition_point(|&i| loaded.store.events[i as usize].time() >= done.start);
                     if failed.is_none() {
                         failed = writer.write(&loaded.store, raw, &pending[..upto]).err();
                     }

@@ -51,7 +51,7 @@ pub fn write_events(
 /// eventID `id` (read from its record: see [`EventStore::event_id`]).
 pub fn write_csv_row(store: &EventStore, ev: &Event, id: &str, out: &mut dyn Write) -> io::Result<()> {
     let mut cells = columns::cells(store, ev, false);
-    cells[0] = time::format_rfc3339(ev.time).into();
+    cells[0] = time::format_rfc3339(ev.time()).into();
     cells[columns::EVENT_ID] = id.into();
     let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
     writeln!(out, "{}", row.join(","))

@@ -413,8 +413,8 @@ impl Matcher {
 
     /// Whether `ev` matches every term.
     pub fn matches(&self, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
-        if self.text_at_load && ev.flags & FLAG_TEXT_DECIDED != 0 {
-            return ev.flags & FLAG_TEXT_PASSED != 0
+        if self.text_at_load && ev.flags() & FLAG_TEXT_DECIDED != 0 {
+            return ev.flags() & FLAG_TEXT_PASSED != 0
                 && self
                     .terms
                     .iter()
@@ -441,7 +441,7 @@ impl Matcher {
                         }))
                     || (*resources
                         && (store.index_syms(ev).iter().any(|&s| verdicts.get(s, &store.syms, pat))
-                            || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|s| pat.test(s)))))
+                            || (ev.flags() & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|s| pat.test(s)))))
             }
             Check::Id { request, hash, pat } => {
                 let kept = if *request { ev.request_hash } else { ev.id_hash };
@@ -466,8 +466,8 @@ impl Matcher {
                 d.of(i).iter().filter_map(|&r| d.rules.get(r as usize)).any(|r| p.test(&r.title) || p.test(&r.id))
             }
             Check::Level(l) => store.detections.top_level(ctx.index_of(ev)).is_some_and(|top| top >= *l),
-            Check::Since(ms) => ev.time != crate::model::NO_TIME && ev.time >= *ms,
-            Check::Until(ms) => ev.time != crate::model::NO_TIME && ev.time <= *ms,
+            Check::Since(ms) => ev.time() != crate::model::NO_TIME && ev.time() >= *ms,
+            Check::Until(ms) => ev.time() != crate::model::NO_TIME && ev.time() <= *ms,
         }
     }
 
@@ -521,7 +521,7 @@ fn has(f: Field, ev: &Event, ctx: &MatchCtx<'_>) -> bool {
         Field::Rule | Field::Level => !ctx.store.detections.of(ctx.index_of(ev)).is_empty(),
         Field::Text => true,
         Field::Resource => {
-            ev.res_total() > 0 || (ev.flags & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|_| true))
+            ev.res_total() > 0 || (ev.flags() & FLAG_MORE_RESOURCES != 0 && raw_resources_any(ev, ctx, &|_| true))
         }
         f => sym_fields(f).iter().any(|&s| ctx.store.sym_id(ev, s) != EMPTY),
     }

@@ -669,7 +669,7 @@ struct Sizes {
 
 /// The counting tables' sizes, and an empty timeline over the view's time range.
 fn view_bounds(s: &EventStore, view: View<'_>, facets: bool) -> (Sizes, Timeline) {
-    let time_of = |i: &u32| s.events[*i as usize].time;
+    let time_of = |i: &u32| s.events[*i as usize].time();
     let (lo, hi) = match view {
         // Sorted newest first, with unknown times last: the bounds are at the ends.
         View::Listed(view) => (
@@ -777,7 +777,7 @@ impl Counts {
         if let Some(n) = self.profiles.get_mut(ev.profile as usize) {
             *n += 1;
         }
-        if let Some(b) = t.bucket(ev.time) {
+        if let Some(b) = t.bucket(ev.time()) {
             self.buckets[b] += 1;
         }
     }
@@ -977,7 +977,7 @@ mod tests {
     fn store(n: usize) -> SharedStore {
         use crate::model::{Event, RawLoc};
         let events = (0..n)
-            .map(|i| Event { time: i as i64 * 1000, loc: RawLoc::new(0, i as u32), ..Event::default() })
+            .map(|i| Event { loc: RawLoc::new(0, i as u32), ..Event::default() }.timed(i as i64 * 1000))
             .collect();
         let s = SharedStore::default();
         *s.write() = EventStore {
@@ -995,12 +995,14 @@ mod tests {
         let n = 150_000usize;
         let time = |i: usize| if i % 1000 == 7 { NO_TIME } else { (i as i64 * 7919) % 1_000_003 * 1000 };
         let events = (0..n)
-            .map(|i| Event {
-                time: time(i),
-                profile: (i % 3) as u32,
-                caller: (i % 2) as u32,
-                loc: RawLoc::new(0, i as u32),
-                ..Event::default()
+            .map(|i| {
+                Event {
+                    profile: (i % 3) as u32,
+                    caller: (i % 2) as u32,
+                    loc: RawLoc::new(0, i as u32),
+                    ..Event::default()
+                }
+                .timed(time(i))
             })
             .collect();
         let s = SharedStore::default();

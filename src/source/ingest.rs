@@ -204,8 +204,8 @@ impl<'a> Ingest<'a> {
             }
             self.res_len += ev.res_total() as u64;
             ev.res_start = res_start;
-            widen(&mut self.times, ev.time);
-            untimed += (ev.time == NO_TIME) as usize;
+            widen(&mut self.times, ev.time());
+            untimed += (ev.time() == NO_TIME) as usize;
             self.pending.events.push(ev);
         }
         if !evaluated {

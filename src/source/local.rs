@@ -122,12 +122,12 @@ impl LocalBatch {
             };
             flags = FLAG_TEXT_DECIDED | if candidate { FLAG_TEXT_PASSED } else { 0 };
         }
-        if candidate && ev.flags & FLAG_MORE_RESOURCES == 0 {
+        if candidate && ev.flags() & FLAG_MORE_RESOURCES == 0 {
             let own = &self.res[ev.res_start as usize..ev.res_start as usize + ev.res_total()];
             candidate = terms.resource(own.iter().filter(|&&s| s != 0).map(|&s| self.local(s).0));
         }
         let keep = candidate && terms.take(p.bytes.len());
-        self.events[index].flags |= flags;
+        self.events[index].add_flags(flags);
         if keep {
             self.kept.push((ev.loc.offset, p.bytes.into()));
         }
@@ -182,7 +182,7 @@ impl LocalBatch {
             false => (id.to_string(), time.to_string()),
         };
         // The summary gives the same back for nearly every record; only the others carry them.
-        if id != r.event_id.as_str() || !time_written_as(&time, ev.time) {
+        if id != r.event_id.as_str() || !time_written_as(&time, ev.time()) {
             found.written.push((i, id, time));
         }
         found.hits.push((i, h.rules));
@@ -391,19 +391,21 @@ impl LocalBatch {
         }
         let (caller, own, profile) = self.split(syms);
         self.hashes.push((id_hash, rest.raw_hash));
-        self.events.push(Event {
-            time: rest.time,
+        let mut ev = Event {
             profile,
             caller,
             own,
             id_hash: id::hash32_of_copy(id_hash),
             request_hash: id::hash32(rest.request_id),
             res_start,
-            res_counts,
             // Content is at most 4 GiB (MAX_CONTENT), so offsets fit.
             loc: RawLoc::new(file, rest.span.offset as u32),
-            flags,
-        });
+            ..Event::default()
+        };
+        ev.set_time(rest.time);
+        ev.set_res_counts(res_counts);
+        ev.add_flags(flags);
+        self.events.push(ev);
     }
 }
 

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The encoding's version: part of a stored load's name, so another version is never read.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 /// Bytes of one encoded event.
 const EVENT_BYTES: usize = 47;
 /// Batches read back and not yet applied by the consumer, at most (see [`Batch::in_flight`]).
@@ -108,7 +108,7 @@ fn get_problem(r: &mut Reader<'_>) -> Option<Problem> {
 }
 
 fn put_event(out: &mut Vec<u8>, e: &Event) {
-    out.extend(e.time.to_le_bytes());
+    out.extend(e.time().to_le_bytes());
     out.extend(e.profile.to_le_bytes());
     out.extend(e.caller.to_le_bytes());
     for s in e.own {
@@ -117,28 +117,30 @@ fn put_event(out: &mut Vec<u8>, e: &Event) {
     out.extend(e.id_hash.to_le_bytes());
     out.extend(e.request_hash.to_le_bytes());
     out.extend(e.res_start.to_le_bytes());
-    out.extend(e.res_counts.to_le_bytes());
+    out.extend(e.res_counts().to_le_bytes());
     out.extend(e.loc.file.to_le_bytes());
     out.extend(e.loc.offset.to_le_bytes());
-    out.push(e.flags);
+    out.push(e.flags());
 }
 
 fn get_event(b: &[u8]) -> Event {
     let u32_at = |i| wire::u32_at(b, i);
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
     let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-    Event {
-        time: u64_at(0) as i64,
+    let mut e = Event {
         profile: u32_at(8),
         caller: u32_at(12),
         own: [u32_at(16), u32_at(20)],
         id_hash: u32_at(24),
         request_hash: u32_at(28),
         res_start: u32_at(32),
-        res_counts: u16_at(36),
         loc: RawLoc::new(u32_at(38), u32_at(42)),
-        flags: b[46],
-    }
+        ..Event::default()
+    };
+    e.set_time(u64_at(0) as i64);
+    e.set_res_counts(u16_at(36));
+    e.add_flags(b[46]);
+    e
 }
 
 /// Profiles or callers: their count, then their symbols.
@@ -466,7 +468,7 @@ impl Holding {
         // A batch read back has a hash for each event (see `get_batch`).
         for (ev, &hash) in b.events.iter().zip(&b.copy_hashes) {
             self.prior.seen.take_known(hash, ev.loc);
-            super::ingest::widen(&mut self.prior.times, ev.time);
+            super::ingest::widen(&mut self.prior.times, ev.time());
         }
     }
 }

@@ -684,7 +684,7 @@ impl State {
         match action {
             Action::Export => self.popups.open_prompt(PromptKind::Export, "trailscope-export.jsonl".into()),
             Action::AddWindow => {
-                match self.selected_event().map(|ev| self.events.store.read().events[ev as usize].time) {
+                match self.selected_event().map(|ev| self.events.store.read().events[ev as usize].time()) {
                     Some(t) if t != crate::model::NO_TIME => self.popups.open_prompt(PromptKind::Window, "15m".into()),
                     Some(_) => self.notify("this event has no time to put a window around"),
                     None => {}
@@ -895,8 +895,8 @@ impl State {
             CopyWhat::EventId => ("eventID", store.event_id(e, &self.events.raw)),
             CopyWhat::Arn => ("principal ARN", store.sym(e, SymField::Arn).to_string()),
             CopyWhat::AccessKey | CopyWhat::Json => ("access key", store.sym(e, SymField::AccessKey).to_string()),
-            CopyWhat::Time if e.time == crate::model::NO_TIME => ("time", String::new()),
-            CopyWhat::Time => ("time", crate::model::time::format_rfc3339(e.time)),
+            CopyWhat::Time if e.time() == crate::model::NO_TIME => ("time", String::new()),
+            CopyWhat::Time => ("time", crate::model::time::format_rfc3339(e.time())),
         };
         drop(store);
         if text.is_empty() {
@@ -921,7 +921,7 @@ impl State {
     /// hour after it, `-1h +10m` an hour before to ten minutes after.
     fn add_window(&mut self, spec: &str) {
         let Some(ev) = self.selected_event() else { return };
-        let at = self.events.store.read().events[ev as usize].time;
+        let at = self.events.store.read().events[ev as usize].time();
         let Some((before, after)) = parse_window(spec) else {
             self.notify_error(format!(
                 "{}: not a window (15m either side, -1h before, +30m after, -1h +10m)",

@@ -58,7 +58,7 @@ pub(crate) fn pivot_filter(
             // events signed with the credentials issued for it (see `console_session`).
             let text = if key.starts_with("ASIA") {
                 exact(Field::Key, key)
-            } else if store.sym(&e, SymField::Name) == "ConsoleLogin" && !arn.is_empty() && e.time != NO_TIME {
+            } else if store.sym(&e, SymField::Name) == "ConsoleLogin" && !arn.is_empty() && e.time() != NO_TIME {
                 console_session(store, raw, ev)
             } else if arn.contains(":assumed-role/") {
                 exact(Field::Arn, arn)
@@ -73,10 +73,10 @@ pub(crate) fn pivot_filter(
         }
         Action::PivotRequest => ("request id", exact(Field::Request, store.request_id(&e, raw))),
         Action::PivotAround => {
-            let text = if e.time == NO_TIME {
+            let text = if e.time() == NO_TIME {
                 String::new()
             } else {
-                format!("{} {}", time_term(true, e.time - 15 * 60_000), time_term(false, e.time + 15 * 60_000))
+                format!("{} {}", time_term(true, e.time() - 15 * 60_000), time_term(false, e.time() + 15 * 60_000))
             };
             ("time", text)
         }
@@ -112,21 +112,21 @@ fn console_session(store: &EventStore, raw: &RawReader, login: u32) -> String {
     let mut keys: Vec<String> = Vec::new();
     let mut last = None;
     for ev in &store.events {
-        if ev.time < e.time
-            || ev.time > e.time + CONSOLE_SESSION_MS
+        if ev.time() < e.time()
+            || ev.time() > e.time() + CONSOLE_SESSION_MS
             || store.sym_id(ev, SymField::Arn) != arn_id
             || store.sym_id(ev, SymField::Ip) != ip_id
         {
             continue;
         }
         let key = store.sym(ev, SymField::AccessKey);
-        if !key.starts_with("ASIA") || !from_console_session_at(store, raw, ev, e.time) {
+        if !key.starts_with("ASIA") || !from_console_session_at(store, raw, ev, e.time()) {
             continue;
         }
         if !keys.iter().any(|k| k == key) {
             keys.push(key.to_string());
         }
-        last = Some(last.map_or(ev.time, |l: i64| l.max(ev.time)));
+        last = Some(last.map_or(ev.time(), |l: i64| l.max(ev.time())));
     }
     let arn = store.sym(&e, SymField::Arn).to_string();
     let ip = store.sym(&e, SymField::Ip).to_string();
@@ -137,8 +137,8 @@ fn console_session(store: &EventStore, raw: &RawReader, login: u32) -> String {
         exact(Field::Arn, arn),
         exact(Field::Ip, ip),
         exact(Field::Key, "ASIA*".into()),
-        time_term(true, e.time),
-        time_term(false, last.map_or(e.time + CONSOLE_SESSION_MS, |l| l + 1000)),
+        time_term(true, e.time()),
+        time_term(false, last.map_or(e.time() + CONSOLE_SESSION_MS, |l| l + 1000)),
     ])
 }
 

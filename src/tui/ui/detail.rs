@@ -17,7 +17,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
             Some(c) if !c.event_id.is_empty() => format!("{} · ", crate::sanitize::sanitize(&c.event_id)),
             _ => String::new(),
         };
-        let age = crate::model::time::format_age(state.now_ms, ev.time);
+        let age = crate::model::time::format_age(state.now_ms, ev.time());
         let verdict = state.detail_verdict().map(|v| format!("{} {} · ", v.badge(), v.describe())).unwrap_or_default();
         let head = if age.is_empty() {
             format!(" Detail · {verdict}{id}")

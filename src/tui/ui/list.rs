@@ -292,7 +292,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
                 cells[columns::EVENT_ID] = state.events.list_event_id(&store, idx).into();
             }
             if state.local_time {
-                cells[0] = crate::model::time::format_local_time(ev.time).into();
+                cells[0] = crate::model::time::format_local_time(ev.time()).into();
             }
             cells
         })
@@ -307,7 +307,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
             let widest = if c == AGE {
                 on_screen
                     .iter()
-                    .map(|&i| age_text(state.now_ms, store.events[i as usize].time).chars().count())
+                    .map(|&i| age_text(state.now_ms, store.events[i as usize].time()).chars().count())
                     .max()
                     .unwrap_or(0)
             } else {
@@ -373,7 +373,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, state: &State) {
                 _ => Default::default(),
             };
             if c == AGE {
-                row_cells.push(Cell::from(Span::styled(age_text(state.now_ms, ev.time), theme::dim())));
+                row_cells.push(Cell::from(Span::styled(age_text(state.now_ms, ev.time()), theme::dim())));
             } else if c == 0 {
                 let text = truncate_to_width(&sanitize(&cells[c]), w as usize).into_owned();
                 row_cells.push(Cell::from(Span::styled(text, style)));

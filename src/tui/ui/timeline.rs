@@ -28,7 +28,7 @@ pub fn draw_timeline(frame: &mut Frame, area: Rect, state: &State) {
     let (left, right) = (fmt(t.start_ms), fmt(t.end_ms));
     let marker = state
         .selected_event()
-        .and_then(|ev| t.bucket(state.events.store.read().events[ev as usize].time))
+        .and_then(|ev| t.bucket(state.events.store.read().events[ev as usize].time()))
         .map(|b| t.column_of(b, cols))
         .filter(|&m| m < cols);
     let peak = counts.iter().copied().max().unwrap_or(0);
