@@ -185,6 +185,15 @@ impl EventStore {
         }
     }
 
+    /// The oldest and newest time of the events of `sorted` (sorted newest first, as
+    /// [`EventStore::sort_indices`] sorts, so those of unknown time are last and found by
+    /// halving); `None` when none has a time.
+    pub fn time_bounds(&self, sorted: &[u32]) -> Option<(i64, i64)> {
+        let time_of = |i: u32| self.events[i as usize].time();
+        let timed = &sorted[..sorted.partition_point(|&i| time_of(i) != super::NO_TIME)];
+        Some((time_of(*timed.last()?), time_of(timed[0])))
+    }
+
     /// Merges `new` (sorted newest first) into `into` (sorted newest first).
     pub fn merge_sorted(&self, into: &mut Vec<u32>, new: &[u32]) {
         if new.is_empty() {
@@ -256,6 +265,27 @@ mod tests {
             callers: vec![Default::default()],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn time_bounds_are_those_of_the_timed_events() {
+        use crate::model::NO_TIME;
+        let cases: [&[i64]; 5] = [&[], &[NO_TIME, NO_TIME], &[5], &[7, NO_TIME, -3, 7, 2, NO_TIME], &[0, 1_000, -1]];
+        for times in cases {
+            let s = store(times);
+            let mut sorted: Vec<u32> = (0..times.len() as u32).collect();
+            s.sort_indices(&mut sorted);
+            let timed = times.iter().copied().filter(|&t| t != NO_TIME);
+            let want = timed.clone().min().zip(timed.max());
+            assert_eq!(s.time_bounds(&sorted), want, "{times:?}");
+        }
+        // A million events without a time after ten with one: found without walking them.
+        let mut times = vec![NO_TIME; 1_000_000];
+        times[..10].copy_from_slice(&[9, 3, 4, 8, 1, 2, 7, 6, 5, 0]);
+        let s = store(&times);
+        let mut sorted: Vec<u32> = (0..times.len() as u32).collect();
+        s.sort_indices(&mut sorted);
+        assert_eq!(s.time_bounds(&sorted), Some((0, 9)));
     }
 
     #[test]

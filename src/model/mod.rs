@@ -203,7 +203,7 @@ pub struct Event {
     /// that the event is aligned to 4 bytes: 44, not 48): from the high bits, the time (43
     /// bits, see [`Event::time`]), the counts (15, [`Event::res_counts`]) and the flags (6,
     /// [`Event::flags`]). Read and set through those methods.
-    pub packed: [u32; 2],
+    pub(crate) packed: [u32; 2],
     /// Index in the store's profile table.
     pub profile: u32,
     /// Index in the store's caller table.

@@ -58,17 +58,6 @@ pub enum Viewed {
 }
 
 impl Viewed {
-    /// How many events.
-    pub fn len(&self) -> usize {
-        match self {
-            Viewed::Listed(v) => v.len(),
-            Viewed::First { len, .. } => *len,
-        }
-    }
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
     fn as_ref(&self) -> View<'_> {
         match self {
             Viewed::Listed(v) => View::Listed(v),
@@ -669,21 +658,24 @@ struct Sizes {
 
 /// The counting tables' sizes, and an empty timeline over the view's time range.
 fn view_bounds(s: &EventStore, view: View<'_>, facets: bool) -> (Sizes, Timeline) {
-    let time_of = |i: &u32| s.events[*i as usize].time();
-    let (lo, hi) = match view {
-        // Sorted newest first, with unknown times last: the bounds are at the ends.
-        View::Listed(view) => (
-            view.iter().rev().map(time_of).find(|&t| t != NO_TIME),
-            view.first().map(time_of).filter(|&t| t != NO_TIME),
-        ),
-        View::First { bounds, .. } => bounds.unzip(),
+    let bounds = match view {
+        View::Listed(view) => s.time_bounds(view),
+        View::First { bounds, .. } => bounds,
     };
     let mut timeline = Timeline::default();
-    if let (Some(lo), Some(hi)) = (lo, hi) {
+    if let Some((lo, hi)) = bounds {
         timeline = Timeline { start_ms: lo, end_ms: hi, counts: vec![0; TIMELINE_BUCKETS] };
     }
     let (syms, callers, profiles) = if facets { (s.syms.len(), s.callers.len(), s.profiles.len()) } else { (0, 0, 0) };
     (Sizes { syms, callers, profiles, events: s.events.len() }, timeline)
+}
+
+/// How [`count`] goes over the view's events.
+enum Walk<'a> {
+    /// The store's first `n` events in storage order: those of `member` (every one: `None`).
+    Stored { n: usize, member: Option<Vec<u64>> },
+    /// The view's events in its order.
+    Listed(&'a [u32]),
 }
 
 /// Counts the view's events per own-field symbol, per profile and per time bucket, split
@@ -697,15 +689,20 @@ fn count(
     abort: &(dyn Fn() -> bool + Sync),
 ) -> Option<Counts> {
     // Most events in the view: mark them, then read events in storage order (sequential
-    // memory) instead of jumping around in time order. Every event of the first `len`: read
-    // them in storage order, none unmarked.
-    let (n, member, listed) = match view {
-        View::Listed(v) => (sizes.events, (v.len() * 8 >= sizes.events).then(|| member_bits(v, sizes.events)), v),
-        View::First { len, .. } => (len, None, &[][..]),
+    // memory) instead of jumping around in time order; every event of the first `len`: read
+    // them in storage order, with nothing to mark.
+    let walk = match view {
+        View::Listed(v) if v.len() * 8 >= sizes.events => {
+            Walk::Stored { n: sizes.events, member: Some(member_bits(v, sizes.events)) }
+        }
+        View::Listed(v) => Walk::Listed(v),
+        View::First { len, .. } => Walk::Stored { n: len, member: None },
     };
-    let every = matches!(view, View::First { .. });
     const BLOCK: usize = 1 << 16;
-    let blocks = if member.is_some() || every { n.div_ceil(BLOCK) } else { listed.len().div_ceil(BLOCK) };
+    let blocks = match &walk {
+        Walk::Stored { n, .. } => n.div_ceil(BLOCK),
+        Walk::Listed(v) => v.len().div_ceil(BLOCK),
+    };
     let lanes = rayon::current_num_threads().max(1);
     let empty = || Counts {
         own: own_facets.iter().map(|_| vec![0u32; sizes.syms]).collect(),
@@ -724,24 +721,20 @@ fn count(
                 let s = store.read();
                 // The store was emptied meanwhile (the source started again: `:profile`,
                 // `:region`, `r`): these counts are for events that are gone.
-                if s.events.len() < n {
+                if s.events.len() < sizes.events {
                     return None;
                 }
-                match &member {
-                    None if every => {
-                        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
-                        s.events[range].iter().for_each(|ev| c.add(ev, own_facets, t));
-                    }
-                    Some(bits) => {
-                        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+                match &walk {
+                    Walk::Stored { n, member } => {
+                        let range = b * BLOCK..((b + 1) * BLOCK).min(*n);
                         for (ev, i) in s.events[range.clone()].iter().zip(range) {
-                            if bits[i / 64] & (1 << (i % 64)) != 0 {
+                            if member.as_ref().is_none_or(|bits| bits[i / 64] & (1 << (i % 64)) != 0) {
                                 c.add(ev, own_facets, t);
                             }
                         }
                     }
-                    None => {
-                        for &i in &listed[b * BLOCK..((b + 1) * BLOCK).min(listed.len())] {
+                    Walk::Listed(v) => {
+                        for &i in &v[b * BLOCK..((b + 1) * BLOCK).min(v.len())] {
                             c.add(&s.events[i as usize], own_facets, t);
                         }
                     }

@@ -2,6 +2,7 @@
 //! the same event from a trail file and from lookup-events output), in as few bytes an event
 //! as the answer allows: it is kept for every event until the load ends.
 
+use crate::model::raw::RawBytes;
 use crate::model::slots::Slots;
 use crate::model::RawLoc;
 use std::collections::HashMap;
@@ -12,10 +13,11 @@ use std::collections::HashMap;
 ///
 /// An event is a copy when an earlier one has the same eventID and the same bytes, or the same
 /// eventID and the same content written differently (key order, spaces, a lookup-events string).
-/// Events are found by 44 bits of their eventID's hash ([`Slots`]). An event that meets earlier ones of those 44 bits has their records read back:
-/// the same bytes (their 64-bit hash) make it a copy, else the records are compared
-/// structurally, eventID included, so ids that differ and share the 44 bits (about 3 pairs in
-/// ten million events) cost a read, never an event. Copies are rare in one trail's archive; where
+/// Events are found by 44 bits of their eventID's hash ([`Slots`]). An event that meets
+/// earlier ones of those 44 bits has their records read back: the same bytes (their 64-bit
+/// hash) make it a copy, else the records are compared structurally, eventID included, so ids
+/// that differ and share the 44 bits (about 3 pairs in ten million events) cost a read, never
+/// an event. Copies are rare in one trail's archive; where
 /// they are many (two trails that overlap), their records are read back file after file, from
 /// the reader's cache of decompressed files.
 #[derive(Default)]
@@ -31,7 +33,7 @@ pub(super) struct Seen {
 }
 
 /// Reads a record back by its location (`None`: it cannot be read).
-pub(super) type ReadBack<'a> = dyn FnMut(RawLoc) -> Option<Vec<u8>> + 'a;
+pub(super) type ReadBack<'a> = dyn FnMut(RawLoc) -> Option<RawBytes> + 'a;
 
 impl Seen {
     /// How many events were taken.
@@ -218,8 +220,8 @@ mod tests {
     struct Files(Vec<(RawLoc, &'static str)>);
 
     impl Files {
-        fn read(&self) -> impl FnMut(RawLoc) -> Option<Vec<u8>> + '_ {
-            |loc| self.0.iter().find(|(l, _)| *l == loc).map(|(_, s)| s.as_bytes().to_vec())
+        fn read(&self) -> impl FnMut(RawLoc) -> Option<RawBytes> + '_ {
+            |loc| self.0.iter().find(|(l, _)| *l == loc).map(|(_, s)| RawBytes::Owned(s.as_bytes().to_vec()))
         }
     }
 
@@ -320,7 +322,7 @@ mod tests {
         let mut read = |loc: RawLoc| {
             assert_eq!(loc.file, 0, "only the records taken are read back");
             reads += 1;
-            Some(record(loc.offset).into_bytes())
+            Some(RawBytes::Owned(record(loc.offset).into_bytes()))
         };
         for (i, &id) in ids.iter().enumerate() {
             let raw = h(&record(i as u32));

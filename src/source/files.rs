@@ -188,7 +188,8 @@ fn each_record(
 ) {
     for (i, item) in items.iter().enumerate() {
         let bytes = item.get().as_bytes();
-        take_record_or_item(bytes, offset_in(buf, bytes), &|| format!("{what}[{i}]"), out, on_record);
+        let at = offset_in(buf, bytes);
+        take_parsed(RecordFields::parse(bytes), bytes, at, &|| format!("{what}[{i}]"), out, on_record);
     }
 }
 
@@ -604,20 +605,10 @@ pub(super) fn take_lookup_item(
     }
 }
 
-/// A value of an array or a line of JSON Lines found at input offset `at`: a record, or an
-/// `aws cloudtrail lookup-events` item holding one (`jq -c '.Events[]'` writes those), handed
-/// to `on_record`; or skipped with why. Whether it was a lookup-events item.
-pub(super) fn take_record_or_item(
-    bytes: &[u8],
-    at: u64,
-    what: &dyn Fn() -> String,
-    out: &mut ParseOutcome,
-    on_record: &mut dyn FnMut(Parsed<'_, '_>),
-) -> bool {
-    take_parsed(RecordFields::parse(bytes), bytes, at, what, out, on_record)
-}
-
-/// [`take_record_or_item`] with the value's parse as a record (`parsed`) in hand.
+/// A value of an array or a line of JSON Lines found at input offset `at`, with its parse as a
+/// record (`parsed`, [`RecordFields::parse`] or the record reader's): a record, or an `aws
+/// cloudtrail lookup-events` item holding one (`jq -c '.Events[]'` writes those), handed to
+/// `on_record`; or skipped with why. Whether it was a lookup-events item.
 pub(super) fn take_parsed(
     parsed: Result<RecordFields<'_>, RecordError>,
     bytes: &[u8],

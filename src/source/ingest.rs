@@ -143,7 +143,7 @@ impl<'a> Ingest<'a> {
             || {
                 let mut read = |loc: RawLoc| {
                     let f = files.get(loc.file as usize)?;
-                    raw.read_within(f, loc, COPIES_CACHE_BYTES).ok().map(|b| b.to_vec())
+                    raw.read_within(f, loc, COPIES_CACHE_BYTES).ok()
                 };
                 let events = local.events.iter().zip(&local.hashes);
                 events.map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)).collect::<Vec<bool>>()

@@ -7,9 +7,7 @@
 //! file line by line finds them; only the way a skipped line is named differs (by its byte
 //! offset: a part does not know its first line's number).
 
-use super::files::{
-    json_lines, read_record, skip_ws, take_parsed, take_record_or_item, InputKind, ParseOutcome, Parsed,
-};
+use super::files::{json_lines, read_record, skip_ws, take_parsed, InputKind, ParseOutcome, Parsed};
 use super::stream::{damaged_at, describe_byte, Scanner};
 use crate::model::raw::{is_gzip, SourceFile};
 use crate::model::record::{max_record_len, RecordError, RecordFields};
@@ -398,7 +396,8 @@ pub(super) fn parse_elements(
             None => match value_end(&content[start..]) {
                 Some(len) => {
                     let bytes = &content[start..start + len];
-                    take_record_or_item(bytes, base + start as u64, &|| format!("{what}[{i}]"), &mut out, on_record);
+                    let at = base + start as u64;
+                    take_parsed(RecordFields::parse(bytes), bytes, at, &|| format!("{what}[{i}]"), &mut out, on_record);
                     start + len
                 }
                 // The plan ends parts between elements: only a file changed since is read so.

@@ -6,7 +6,7 @@
 
 use super::files::{InputKind, ParseError, ParseOutcome, Parsed};
 use crate::model::raw::{describe_non_json, MAX_CONTENT};
-use crate::model::record::{max_record_len, RecordError};
+use crate::model::record::{max_record_len, RecordError, RecordFields};
 use crate::model::scan::ValueEnd;
 use std::io::Read;
 
@@ -375,7 +375,7 @@ fn take(
     what: &dyn Fn() -> String,
     on_record: &mut dyn FnMut(Parsed<'_, '_>),
 ) -> bool {
-    super::files::take_record_or_item(bytes, start, what, out, on_record)
+    super::files::take_parsed(RecordFields::parse(bytes), bytes, start, what, out, on_record)
 }
 
 fn trim(b: &[u8]) -> &[u8] {

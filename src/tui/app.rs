@@ -458,8 +458,8 @@ async fn event_loop(
                     let Ok(msg) = msg_rx.try_recv() else { break };
                     state.apply(msg);
                 }
-                if loading && state.load.done {
-                    links.opts.give_back_memory.inspect(|give_back| give_back());
+                if let Some(give_back) = links.opts.give_back_memory.filter(|_| loading && state.load.done) {
+                    give_back();
                 }
                 dirty = true;
             }

@@ -295,13 +295,9 @@ impl Events {
     /// Asks the worker for the facets and the timeline of the view.
     pub(crate) fn ask_summary(&self, facets: bool) {
         let view = if self.all {
-            // Every event: the store's first so many, with the bounds of their times at the
-            // ends of `order` (unknown times last).
-            let store = self.store.read();
-            let time_of = |i: &u32| store.events[*i as usize].time();
-            let newest = self.order.first().map(time_of).filter(|&t| t != crate::model::NO_TIME);
-            let oldest = self.order.iter().rev().map(time_of).find(|&t| t != crate::model::NO_TIME);
-            run::Viewed::First { len: self.order.len(), bounds: oldest.zip(newest) }
+            // Every event: the store's first so many, with the bounds of their times.
+            let bounds = self.store.read().time_bounds(&self.order);
+            run::Viewed::First { len: self.order.len(), bounds }
         } else {
             run::Viewed::Listed(Arc::new(self.view.clone()))
         };
