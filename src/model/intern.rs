@@ -280,22 +280,43 @@ impl Interner {
 #[derive(Debug)]
 pub struct ProfileInterner<P = super::Profile> {
     hasher: foldhash::fast::RandomState,
-    index: hashbrown::HashTable<u32>,
+    index: ProfileIndex,
     list: Vec<P>,
     /// The last one interned, which the next event often shares.
     last: Option<u32>,
 }
 
+/// Where a [`ProfileInterner`] finds its combinations by hash.
+#[derive(Debug)]
+enum ProfileIndex {
+    /// A table that doubles: quick to make, for the few combinations of one file.
+    Small(hashbrown::HashTable<u32>),
+    /// [`Slots`], for every combination of a load (hundreds of thousands of callers at a
+    /// million events): about 10 bytes each and never two whole tables at once, where a
+    /// doubling table holds 6-11 bytes each and both its old and new tables while it grows.
+    Large(Slots),
+}
+
 impl<P> Default for ProfileInterner<P> {
     fn default() -> Self {
-        Self { hasher: Default::default(), index: Default::default(), list: Vec::new(), last: None }
+        Self {
+            hasher: Default::default(),
+            index: ProfileIndex::Small(Default::default()),
+            list: Vec::new(),
+            last: None,
+        }
     }
 }
 
 impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
-    /// An interner that goes on from `list` (a consumer holds it already).
+    /// An interner for every combination of a load (see [`ProfileIndex::Large`]).
+    pub fn large() -> Self {
+        Self { index: ProfileIndex::Large(Slots::default()), ..Self::default() }
+    }
+
+    /// A [`ProfileInterner::large`] that goes on from `list` (a consumer holds it already).
     pub fn resume(list: &[P]) -> Self {
-        let mut out = Self::default();
+        let mut out = Self::large();
         for p in list {
             out.intern(p);
         }
@@ -309,12 +330,21 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
         }
         let hash = self.hasher.hash_one(p);
         let list = &self.list;
-        let i = match self.index.find(hash, |&i| list[i as usize] == *p) {
-            Some(&i) => i,
+        let found = match &self.index {
+            ProfileIndex::Small(index) => index.find(hash, |&i| list[i as usize] == *p).copied(),
+            ProfileIndex::Large(index) => index.find(hash, |i| list[i as usize] == *p),
+        };
+        let i = match found {
+            Some(i) => i,
             None => {
                 let i = self.list.len() as u32;
-                let hasher = &self.hasher;
-                self.index.insert_unique(hash, i, |&i| hasher.hash_one(list[i as usize]));
+                match &mut self.index {
+                    ProfileIndex::Small(index) => {
+                        let hasher = &self.hasher;
+                        index.insert_unique(hash, i, |&i| hasher.hash_one(list[i as usize]));
+                    }
+                    ProfileIndex::Large(index) => index.insert(hash, i),
+                }
                 self.list.push(*p);
                 i
             }
@@ -447,21 +477,31 @@ mod tests {
 
     #[test]
     fn profiles_are_interned_in_order() {
-        let mut p = ProfileInterner::default();
-        let a = [1; crate::model::PROFILE_FIELDS];
-        let mut b = a;
-        b[3] = 7;
-        assert_eq!(p.intern(&a), 0);
-        assert_eq!(p.intern(&a), 0);
-        assert_eq!(p.intern(&b), 1);
-        assert_eq!(p.intern(&a), 0);
-        for n in 0..5000 {
-            let mut c = a;
-            c[0] = n + 100;
-            assert_eq!(p.intern(&c), n + 2);
+        // Both indexes: the one of a file's few combinations and the one of a whole load.
+        for (kind, mut p) in [("small", ProfileInterner::default()), ("large", ProfileInterner::large())] {
+            let a = [1; crate::model::PROFILE_FIELDS];
+            let mut b = a;
+            b[3] = 7;
+            assert_eq!(p.intern(&a), 0, "{kind}");
+            assert_eq!(p.intern(&a), 0, "{kind}");
+            assert_eq!(p.intern(&b), 1, "{kind}");
+            assert_eq!(p.intern(&a), 0, "{kind}");
+            for n in 0..50_000 {
+                let mut c = a;
+                c[0] = n + 100;
+                assert_eq!(p.intern(&c), n + 2, "{kind}");
+            }
+            for n in (0..50_000).rev() {
+                let mut c = a;
+                c[0] = n + 100;
+                assert_eq!(p.intern(&c), n + 2, "{kind}: interned again");
+            }
+            assert_eq!(p.intern(&b), 1, "{kind}");
+            assert_eq!(p.len(), 50_002, "{kind}");
+            assert_eq!(*p.get(1), b, "{kind}");
+            let mut resumed = ProfileInterner::resume(&(0..p.len() as u32).map(|i| *p.get(i)).collect::<Vec<_>>());
+            assert_eq!(resumed.intern(&b), 1, "{kind}: resumed");
+            assert_eq!(resumed.intern(&[9; crate::model::PROFILE_FIELDS]), 50_002, "{kind}: resumed");
         }
-        assert_eq!(p.intern(&b), 1);
-        assert_eq!(p.len(), 5002);
-        assert_eq!(*p.get(1), b);
     }
 }

@@ -281,7 +281,7 @@ fn load_after(
     };
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, 64);
-    let (tx, rx) = crossbeam_channel::bounded::<(usize, FileOutcome)>(threads * 4);
+    let (tx, rx) = crossbeam_channel::bounded::<(usize, FileOutcome)>(threads * 2);
     std::thread::scope(|scope| {
         // Discovery runs beside the reading: the first files are read (and on screen) while a
         // tree of a year of archives is still being searched.

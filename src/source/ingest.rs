@@ -78,8 +78,8 @@ impl<'a> Ingest<'a> {
     pub fn new(raw: &'a RawReader) -> Self {
         Ingest {
             interner: Interner::default(),
-            profiles: ProfileInterner::default(),
-            callers: ProfileInterner::default(),
+            profiles: ProfileInterner::large(),
+            callers: ProfileInterner::large(),
             res_len: 0,
             seen: Seen::default(),
             files: Vec::new(),

@@ -155,8 +155,8 @@ impl Merge {
         Merge {
             parts: (0..n).map(|_| part()).collect(),
             interner: Interner::default(),
-            profiles: ProfileInterner::default(),
-            callers: ProfileInterner::default(),
+            profiles: ProfileInterner::large(),
+            callers: ProfileInterner::large(),
             files: 0,
             resources_len: 0,
         }

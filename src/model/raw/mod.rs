@@ -402,6 +402,10 @@ thread_local! {
 /// and faulting in fresh pages for every file cost more than inflating into used ones.
 fn spare_buffer(size: usize) -> Vec<u8> {
     let mut buf = SPARE.with(|s| s.take());
+    if buf.capacity() < size {
+        // A little over, so that the next file a little larger fits; never double.
+        buf = Vec::with_capacity(size + size / 16);
+    }
     if buf.len() >= size {
         buf.truncate(size);
     } else {
