@@ -17,6 +17,10 @@ pub struct SymEntry {
     len: u32,
 }
 
+/// How many look-ups in a table of a whole load go together, their slots read first (see
+/// [`Slots::warm`]).
+pub const WARM_GROUP: usize = 8;
+
 /// How many entries a segment of a [`SymTable`] holds.
 const SEGMENT: usize = 4096;
 
@@ -224,6 +228,11 @@ impl Interner {
         sym
     }
 
+    /// Reads where strings of these hashes would be found (see [`Slots::warm`]).
+    pub fn warm(&self, hashes: impl IntoIterator<Item = u64>) {
+        self.index.warm(hashes);
+    }
+
     fn freeze(&mut self) {
         if !self.current.is_empty() {
             let chunk: Arc<str> = Arc::from(std::mem::take(&mut self.current));
@@ -328,7 +337,11 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
         if let Some(i) = self.last.filter(|&i| self.list[i as usize] == *p) {
             return i;
         }
-        let hash = self.hasher.hash_one(p);
+        self.intern_hashed(p, self.hasher.hash_one(p))
+    }
+
+    /// [`ProfileInterner::intern`] of `p` whose hash is `hash`.
+    fn intern_hashed(&mut self, p: &P, hash: u64) -> u32 {
         let list = &self.list;
         let found = match &self.index {
             ProfileIndex::Small(index) => index.find(hash, |&i| list[i as usize] == *p).copied(),
@@ -377,6 +390,36 @@ impl<const N: usize> ProfileInterner<[Sym; N]> {
             new.push(c);
         }
         i
+    }
+
+    /// [`ProfileInterner::intern_mapped`] of each of `cs`, in order, in groups whose slots are
+    /// read before they are looked up (see [`Slots::warm`]).
+    pub fn intern_all_mapped(
+        &mut self,
+        cs: &[&[Sym; N]],
+        map: impl Fn(Sym) -> Sym,
+        new: &mut Vec<[Sym; N]>,
+    ) -> Vec<u32> {
+        let mut out = Vec::with_capacity(cs.len());
+        let mut group = Vec::with_capacity(WARM_GROUP);
+        for cs in cs.chunks(WARM_GROUP) {
+            group.clear();
+            group.extend(cs.iter().map(|c| {
+                let c = c.map(&map);
+                (c, self.hasher.hash_one(c))
+            }));
+            if let ProfileIndex::Large(index) = &self.index {
+                index.warm(group.iter().map(|&(_, hash)| hash));
+            }
+            for &(c, hash) in &group {
+                let before = self.len();
+                out.push(self.intern_hashed(&c, hash));
+                if self.len() > before {
+                    new.push(c);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -502,6 +545,22 @@ mod tests {
             let mut resumed = ProfileInterner::resume(&(0..p.len() as u32).map(|i| *p.get(i)).collect::<Vec<_>>());
             assert_eq!(resumed.intern(&b), 1, "{kind}: resumed");
             assert_eq!(resumed.intern(&[9; crate::model::PROFILE_FIELDS]), 50_002, "{kind}: resumed");
+        }
+    }
+
+    #[test]
+    fn combinations_interned_in_groups_are_those_interned_one_by_one() {
+        let map = |s: Sym| s * 3;
+        let combos: Vec<[Sym; 3]> = (0..1000).map(|n| [n % 37, n % 11, 5]).collect();
+        let refs: Vec<&[Sym; 3]> = combos.iter().collect();
+        for mut grouped in [ProfileInterner::default(), ProfileInterner::large()] {
+            let (mut one, mut new_one, mut new_grouped) = (ProfileInterner::large(), Vec::new(), Vec::new());
+            grouped.intern(&[0, 0, 15]);
+            one.intern(&[0, 0, 15]);
+            let want: Vec<u32> = combos.iter().map(|c| one.intern_mapped(c, map, &mut new_one)).collect();
+            assert_eq!(grouped.intern_all_mapped(&refs, map, &mut new_grouped), want);
+            assert_eq!(new_grouped, new_one);
+            assert_eq!(grouped.len(), one.len());
         }
     }
 }

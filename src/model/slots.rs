@@ -67,6 +67,22 @@ impl Slots {
         all
     }
 
+    /// Reads the slots where `hashes` would be found, and nothing else: what is looked up next
+    /// is then in the cache. A table of millions of entries is far larger than the cache, so
+    /// each look-up waits on memory; reading several homes first, whose reads do not depend on
+    /// each other, waits on them together.
+    pub fn warm(&self, hashes: impl IntoIterator<Item = u64>) {
+        let mut any = 0u64;
+        for hash in hashes {
+            let (shard, fp) = key(hash);
+            let slots = &self.shards[shard].slots;
+            if !slots.is_empty() {
+                any ^= slots[Shard::home(fp, slots.len())];
+            }
+        }
+        std::hint::black_box(any);
+    }
+
     /// Enters `n` (below `u32::MAX`) with `hash`.
     #[inline]
     pub fn insert(&mut self, hash: u64, n: u32) {

@@ -59,6 +59,11 @@ impl Seen {
         self.offsets.push(loc.offset);
     }
 
+    /// Reads where the events of these eventID hashes would be found (see [`Slots::warm`]).
+    pub(super) fn warm(&self, id_hashes: impl IntoIterator<Item = u64>) {
+        self.by_id.warm(id_hashes);
+    }
+
     /// Makes room for `n` more events.
     pub(super) fn reserve(&mut self, n: usize) {
         self.by_id.reserve(n);

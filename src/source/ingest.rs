@@ -131,29 +131,61 @@ impl<'a> Ingest<'a> {
         // is a look-up per item in a table of every string or event taken, which at millions
         // outgrows the caches, and this thread takes every file's events.
         let (interner, seen, files, raw) = (&mut self.interner, &mut self.seen, &self.files, self.raw);
+        // Each goes in groups whose tables' slots are read first (see `Slots::warm`).
+        const GROUP: usize = crate::model::intern::WARM_GROUP;
         let (remap, copies) = rayon::join(
             || {
-                std::iter::once(0)
-                    .chain((1..local.ends.len() as Sym).map(|sym| {
+                let n = local.ends.len() as Sym;
+                let mut remap = Vec::with_capacity(n as usize);
+                remap.push(0);
+                for start in (1..n).step_by(GROUP) {
+                    let group = start..(start + GROUP as Sym).min(n);
+                    interner.warm(group.clone().map(|sym| local.local(sym).1));
+                    remap.extend(group.map(|sym| {
                         let (s, hash) = local.local(sym);
                         interner.intern_hashed(s, hash)
-                    }))
-                    .collect::<Vec<Sym>>()
+                    }));
+                }
+                remap
             },
             || {
                 let mut read = |loc: RawLoc| {
                     let f = files.get(loc.file as usize)?;
                     raw.read_within(f, loc, COPIES_CACHE_BYTES).ok()
                 };
-                let events = local.events.iter().zip(&local.hashes);
-                events.map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)).collect::<Vec<bool>>()
+                let mut copies = Vec::with_capacity(local.events.len());
+                for (events, hashes) in local.events.chunks(GROUP).zip(local.hashes.chunks(GROUP)) {
+                    seen.warm(hashes.iter().map(|&(id, _)| id).filter(|&id| id != 0));
+                    copies.extend(
+                        events
+                            .iter()
+                            .zip(hashes)
+                            .map(|(ev, &(id, bytes))| seen.copy_or_take(id, bytes, ev.loc, &mut read)),
+                    );
+                }
+                copies
             },
         );
-        // Local profiles and callers to global ones, as events use them (those of events that
-        // were all duplicates are not added).
+        // Local profiles and callers to global ones, in the order events first use them (those
+        // of events that were all duplicates are not added).
         let mut premap = vec![u32::MAX; local.profiles.len()];
         let mut cremap = vec![u32::MAX; local.callers.len()];
+        let (mut pfirst, mut cfirst) = (Vec::new(), Vec::new());
+        for (ev, _) in local.events.iter().zip(&copies).filter(|&(_, &copy)| !copy) {
+            if std::mem::replace(&mut premap[ev.profile as usize], 0) == u32::MAX {
+                pfirst.push(ev.profile);
+            }
+            if std::mem::replace(&mut cremap[ev.caller as usize], 0) == u32::MAX {
+                cfirst.push(ev.caller);
+            }
+        }
         let map = |s: Sym| remap[s as usize];
+        let ps = pfirst.iter().map(|&l| local.profiles.get(l)).collect::<Vec<_>>();
+        let global = self.profiles.intern_all_mapped(&ps, map, &mut self.pending.new_profiles);
+        pfirst.iter().zip(global).for_each(|(&l, g)| premap[l as usize] = g);
+        let cs = cfirst.iter().map(|&l| local.callers.get(l)).collect::<Vec<_>>();
+        let global = self.callers.intern_all_mapped(&cs, map, &mut self.pending.new_callers);
+        cfirst.iter().zip(global).for_each(|(&l, g)| cremap[l as usize] = g);
         let (mut dups, mut untimed) = (0, 0);
         // What the rules found, by local index: carried over for the events kept (an event
         // dropped as a duplicate takes its hits with it, so none is counted twice).
@@ -184,18 +216,8 @@ impl<'a> Ingest<'a> {
             for s in ev.own.iter_mut() {
                 *s = map(*s);
             }
-            let global = &mut premap[ev.profile as usize];
-            if *global == u32::MAX {
-                let p = local.profiles.get(ev.profile);
-                *global = self.profiles.intern_mapped(p, map, &mut self.pending.new_profiles);
-            }
-            ev.profile = *global;
-            let global = &mut cremap[ev.caller as usize];
-            if *global == u32::MAX {
-                let c = local.callers.get(ev.caller);
-                *global = self.callers.intern_mapped(c, map, &mut self.pending.new_callers);
-            }
-            ev.caller = *global;
+            ev.profile = premap[ev.profile as usize];
+            ev.caller = cremap[ev.caller as usize];
             self.pending.copy_hashes.push(local.hashes[local_idx as usize].0);
             let res_start = self.res_len as u32;
             let own = ev.res_start as usize..ev.res_start as usize + ev.res_total();
