@@ -1,6 +1,6 @@
 //! String interning for repeating event fields.
 
-use super::slots::Slots;
+use super::slots::{Narrow, Slots};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -161,9 +161,9 @@ pub type StrHasher = foldhash::fast::RandomState;
 #[derive(Debug)]
 pub struct Interner {
     hasher: StrHasher,
-    /// Symbols, found by their string's hash (44 bits of it kept, in 8 bytes a slot; every
+    /// Symbols, found by their string's hash (28 bits of it kept, in 6 bytes a slot; every
     /// match is checked by text).
-    index: Slots,
+    index: Slots<Narrow>,
     /// Frozen chunks, and an entry for every symbol: the ones interned since the last
     /// [`Interner::take_new`] point at the chunk being filled, `current`.
     table: SymTable,
@@ -301,9 +301,9 @@ enum ProfileIndex {
     /// A table that doubles: quick to make, for the few combinations of one file.
     Small(hashbrown::HashTable<u32>),
     /// [`Slots`], for every combination of a load (hundreds of thousands of callers at a
-    /// million events): about 10 bytes each and never two whole tables at once, where a
-    /// doubling table holds 6-11 bytes each and both its old and new tables while it grows.
-    Large(Slots),
+    /// million events): 6.7-8.3 bytes each and never two whole tables at once, where a
+    /// doubling table holds 5.7-11.4 bytes each and both its old and new tables while it grows.
+    Large(Slots<Narrow>),
 }
 
 impl<P> Default for ProfileInterner<P> {

@@ -1,49 +1,115 @@
-//! Hash tables of 8-byte slots for finding many things by a hash kept in part: the copy
-//! finder's events by eventID, the interner's strings.
+//! Hash tables of small slots for finding many things by a hash kept in part: the copy
+//! finder's events by eventID, the interner's strings, a load's profiles and callers.
 //!
 //! A table is spread over [`SHARDS`] tables chosen by 12 bits of a 64-bit hash; each slot keeps
-//! 32 other bits beside a number (an event, a symbol), so that a table grows again from what it
-//! holds, with no array of hashes beside it. Each table is open addressing with linear probing,
-//! of any size (not a power of two), kept between 72% and 90% full: 8.9-11.1 bytes an entry,
-//! where a table of 4-byte slots and control bytes whose size doubles is 44-87.5% full (5.7-11.4
-//! bytes) and needs the hashes kept besides to grow (4 or 8 bytes more). A growth moves one
-//! table, a 4,096th of the entries, so it holds little memory twice. Entries that share the 44
+//! some other bits of it beside a number (an event, a symbol), so that a table grows again from
+//! what it holds, with no array of hashes beside it. Each table is open addressing with linear
+//! probing, of any size (not a power of two), kept between 72% and 90% full. A growth moves one
+//! table, a 4,096th of the entries, so it holds little memory twice. Entries that share the kept
 //! bits are all given: the caller tells them apart.
+//!
+//! Two widths: [`Wide`] slots (8 bytes: 32 bits of the hash, 8.9-11.1 bytes an entry) where
+//! telling entries apart is dear (the copy finder reads records back), and [`Narrow`] ones (6
+//! bytes: 16 bits, 6.7-8.3 bytes an entry) where it is a comparison in memory (strings,
+//! profiles), about one look-up in ten thousand comparing one entry more.
 
 /// How many tables the entries are spread over (by 12 bits of the hash).
 const SHARD_BITS: u32 = 12;
 /// How many tables there are.
 pub const SHARDS: usize = 1 << SHARD_BITS;
 
-/// Numbers found by 44 bits of a 64-bit hash.
-pub struct Slots {
-    shards: Box<[Shard]>,
+/// What a slot holds: some bits of the hash and a number plus one (all zero: empty).
+pub trait Slot: Copy + Default + Eq {
+    /// How many bits of the hash a slot keeps.
+    const BITS: u32;
+    /// The slot of `n` (below `u32::MAX`) whose kept bits are `fp`.
+    fn new(fp: u32, n: u32) -> Self;
+    /// The kept bits.
+    fn fp(self) -> u32;
+    /// The number (the slot is not empty).
+    fn n(self) -> u32;
+    /// Whether the slot is empty.
+    #[inline]
+    fn is_empty(self) -> bool {
+        self == Self::default()
+    }
 }
 
-impl Default for Slots {
+/// A slot of 8 bytes: 32 bits of the hash (44 with the table's 12).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wide(u64);
+
+impl Slot for Wide {
+    const BITS: u32 = 32;
+    #[inline]
+    fn new(fp: u32, n: u32) -> Self {
+        Wide((fp as u64) << 32 | (n as u64 + 1))
+    }
+    #[inline]
+    fn fp(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+    #[inline]
+    fn n(self) -> u32 {
+        self.0 as u32 - 1
+    }
+}
+
+/// A slot of 6 bytes: 16 bits of the hash (28 with the table's 12).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Narrow([u16; 3]);
+
+impl Slot for Narrow {
+    const BITS: u32 = 16;
+    #[inline]
+    fn new(fp: u32, n: u32) -> Self {
+        let n = n + 1;
+        Narrow([fp as u16, n as u16, (n >> 16) as u16])
+    }
+    #[inline]
+    fn fp(self) -> u32 {
+        self.0[0] as u32
+    }
+    #[inline]
+    fn n(self) -> u32 {
+        (self.0[1] as u32 | (self.0[2] as u32) << 16) - 1
+    }
+    #[inline]
+    fn is_empty(self) -> bool {
+        self.0[1] == 0 && self.0[2] == 0
+    }
+}
+
+/// Numbers found by 12 + [`Slot::BITS`] bits of a 64-bit hash.
+pub struct Slots<S: Slot = Wide> {
+    shards: Box<[Shard<S>]>,
+}
+
+impl<S: Slot> Default for Slots<S> {
     fn default() -> Self {
         Slots { shards: (0..SHARDS).map(|_| Shard::default()).collect() }
     }
 }
 
-impl std::fmt::Debug for Slots {
+impl<S: Slot> std::fmt::Debug for Slots<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let entries: usize = self.shards.iter().map(|s| s.len).sum();
         f.debug_struct("Slots").field("entries", &entries).field("slots", &self.capacity()).finish()
     }
 }
 
-/// The table of a hash and the 32 bits kept of it.
+/// The table of a hash and the bits kept of it.
 #[inline]
-fn key(hash: u64) -> (usize, u32) {
-    ((hash >> (64 - SHARD_BITS)) as usize, (hash >> 20) as u32)
+fn key<S: Slot>(hash: u64) -> (usize, u32) {
+    let fp = (hash << SHARD_BITS) >> (64 - S::BITS);
+    ((hash >> (64 - SHARD_BITS)) as usize, fp as u32)
 }
 
-impl Slots {
+impl<S: Slot> Slots<S> {
     /// The first number entered with `hash` for which `is` says yes, in the order entered.
     #[inline]
     pub fn find(&self, hash: u64, mut is: impl FnMut(u32) -> bool) -> Option<u32> {
-        let (shard, fp) = key(hash);
+        let (shard, fp) = key::<S>(hash);
         let mut found = None;
         self.shards[shard].each(fp, |n| {
             if is(n) {
@@ -56,9 +122,10 @@ impl Slots {
         found
     }
 
-    /// Every number entered with `hash` (and any other of the same 44 bits), in the order entered.
+    /// Every number entered with `hash` (and any other of the same kept bits), in the order
+    /// entered.
     pub fn all(&self, hash: u64) -> Vec<u32> {
-        let (shard, fp) = key(hash);
+        let (shard, fp) = key::<S>(hash);
         let mut all = Vec::new();
         self.shards[shard].each(fp, |n| {
             all.push(n);
@@ -72,12 +139,12 @@ impl Slots {
     /// each look-up waits on memory; reading several homes first, whose reads do not depend on
     /// each other, waits on them together.
     pub fn warm(&self, hashes: impl IntoIterator<Item = u64>) {
-        let mut any = 0u64;
+        let mut any = 0u32;
         for hash in hashes {
-            let (shard, fp) = key(hash);
+            let (shard, fp) = key::<S>(hash);
             let slots = &self.shards[shard].slots;
             if !slots.is_empty() {
-                any ^= slots[Shard::home(fp, slots.len())];
+                any ^= slots[Shard::<S>::home(fp, slots.len())].fp();
             }
         }
         std::hint::black_box(any);
@@ -86,7 +153,7 @@ impl Slots {
     /// Enters `n` (below `u32::MAX`) with `hash`.
     #[inline]
     pub fn insert(&mut self, hash: u64, n: u32) {
-        let (shard, fp) = key(hash);
+        let (shard, fp) = key::<S>(hash);
         self.shards[shard].insert(fp, n);
     }
 
@@ -102,20 +169,25 @@ impl Slots {
     }
 }
 
-/// One table: each slot the 32 bits kept of the hash above the number plus one (0: empty).
-#[derive(Default)]
-struct Shard {
-    slots: Vec<u64>,
+/// One table of slots.
+struct Shard<S> {
+    slots: Vec<S>,
     len: usize,
 }
 
-impl Shard {
+impl<S> Default for Shard<S> {
+    fn default() -> Self {
+        Shard { slots: Vec::new(), len: 0 }
+    }
+}
+
+impl<S: Slot> Shard<S> {
     /// Fullest a table gets before it grows.
     const MAX_LOAD: (usize, usize) = (90, 100);
 
     #[inline]
     fn home(fp: u32, cap: usize) -> usize {
-        ((fp as u64 * cap as u64) >> 32) as usize
+        ((fp as u64 * cap as u64) >> S::BITS) as usize
     }
 
     /// Gives `f` the numbers kept with `fp`, in the order entered, while it says to go on.
@@ -128,10 +200,10 @@ impl Shard {
         let mut i = Self::home(fp, cap);
         loop {
             let s = self.slots[i];
-            if s == 0 {
+            if s.is_empty() {
                 return;
             }
-            if (s >> 32) as u32 == fp && !f(s as u32 - 1) {
+            if s.fp() == fp && !f(s.n()) {
                 return;
             }
             i = if i + 1 == cap { 0 } else { i + 1 };
@@ -142,7 +214,7 @@ impl Shard {
         if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
             self.grow(self.len + 1);
         }
-        Self::place(&mut self.slots, (fp as u64) << 32 | (n as u64 + 1));
+        Self::place(&mut self.slots, S::new(fp, n));
         self.len += 1;
     }
 
@@ -159,17 +231,17 @@ impl Shard {
     fn grow(&mut self, at_least: usize) {
         let need = (at_least * Self::MAX_LOAD.1).div_ceil(Self::MAX_LOAD.0) + 1;
         let cap = need.max(self.slots.len() + self.slots.len() / 4).max(8);
-        let mut slots = vec![0u64; cap];
-        for &s in self.slots.iter().filter(|&&s| s != 0) {
+        let mut slots = vec![S::default(); cap];
+        for &s in self.slots.iter().filter(|s| !s.is_empty()) {
             Self::place(&mut slots, s);
         }
         self.slots = slots;
     }
 
-    fn place(slots: &mut [u64], s: u64) {
+    fn place(slots: &mut [S], s: S) {
         let cap = slots.len();
-        let mut i = Self::home((s >> 32) as u32, cap);
-        while slots[i] != 0 {
+        let mut i = Self::home(s.fp(), cap);
+        while !slots[i].is_empty() {
             i = if i + 1 == cap { 0 } else { i + 1 };
         }
         slots[i] = s;
@@ -184,17 +256,25 @@ mod tests {
         xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes())
     }
 
-    #[test]
-    fn tables_grow_and_find_every_entry_in_order() {
-        let mut t = Slots::default();
+    fn grow_and_find_every_entry_in_order<S: Slot>() {
+        let mut t = Slots::<S>::default();
         t.reserve(1000);
+        let mut others = 0;
         for i in 0..200_000u32 {
-            assert_eq!(t.find(h(i), |_| true), None, "entry {i} before it is entered");
+            assert_eq!(t.find(h(i), |n| n == i), None, "entry {i} before it is entered");
             t.insert(h(i), i);
         }
         for i in 0..200_000u32 {
             assert_eq!(t.find(h(i), |n| n == i), Some(i), "entry {i}");
-            assert_eq!(t.all(h(i)), vec![i], "entry {i}");
+            let all = t.all(h(i));
+            assert!(all.contains(&i), "entry {i}: {all:?}");
+            others += all.len() - 1;
+        }
+        // Wide slots keep 44 bits of the hash: no two of these entries share them. Narrow ones
+        // keep 28: about 200,000^2 / 2^29 (75) pairs do, each given for both.
+        match S::BITS {
+            32 => assert_eq!(others, 0),
+            _ => assert!((50..=250).contains(&others), "{others} entries given with others"),
         }
         // Between 72% and 90% full (and the smallest tables of 8 slots).
         let slots = t.capacity();
@@ -202,17 +282,33 @@ mod tests {
     }
 
     #[test]
-    fn entries_of_the_same_kept_bits_are_all_given_in_order() {
-        let mut t = Slots::default();
+    fn tables_grow_and_find_every_entry_in_order() {
+        grow_and_find_every_entry_in_order::<Wide>();
+        grow_and_find_every_entry_in_order::<Narrow>();
+    }
+
+    fn same_kept_bits_are_all_given_in_order<S: Slot>() {
+        let mut t = Slots::<S>::default();
         let base = 0x8000_0000_0000_0001u64;
-        // Bits below the kept 44 do not tell entries apart; any kept bit does.
-        for (n, bit) in [1, 3, 19].into_iter().enumerate() {
+        // The kept bits are those below the table's 12; bits below them do not tell entries
+        // apart, any kept bit does.
+        let low = 64 - SHARD_BITS - S::BITS;
+        for (n, bit) in [1, 3, 15].into_iter().enumerate() {
             t.insert(base ^ (1 << bit), n as u32);
-            t.insert(base ^ (1 << (20 + bit)), 100 + n as u32);
+            t.insert(base ^ (1 << (low + bit)), 100 + n as u32);
         }
         assert_eq!(t.all(base), vec![0, 1, 2]);
         assert_eq!(t.find(base, |n| n > 0), Some(1));
-        assert_eq!(t.all(base ^ (1 << 21)), vec![100]);
+        assert_eq!(t.all(base ^ (1 << (low + 1))), vec![100]);
         assert_eq!(t.all(base ^ (1 << 63)), Vec::<u32>::new());
+        // Numbers up to the largest.
+        t.insert(base ^ (1 << (low + 5)), u32::MAX - 1);
+        assert_eq!(t.all(base ^ (1 << (low + 5))), vec![u32::MAX - 1]);
+    }
+
+    #[test]
+    fn entries_of_the_same_kept_bits_are_all_given_in_order() {
+        same_kept_bits_are_all_given_in_order::<Wide>();
+        same_kept_bits_are_all_given_in_order::<Narrow>();
     }
 }
