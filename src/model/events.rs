@@ -3,6 +3,7 @@
 use super::intern::SymBatch;
 use super::raw::RawReader;
 use super::raw::SourceFile;
+use super::segments::{Appended, Segmented};
 use super::{id, Caller, Event, Profile, Slot, Sym, SymField, SymTable};
 use std::sync::Arc;
 
@@ -13,9 +14,9 @@ pub struct Batch {
     /// Symbols new since the last batch.
     pub new_syms: Box<SymBatch>,
     /// Profiles new since the last batch, appended to the store's table.
-    pub new_profiles: Vec<Profile>,
+    pub new_profiles: Box<Appended<Profile>>,
     /// Callers new since the last batch, appended to the store's table.
-    pub new_callers: Vec<Caller>,
+    pub new_callers: Box<Appended<Caller>>,
     /// The eventIDs' [`id::copy_hash`]es, by event (what finds copies of them in a later
     /// load: the events keep 32 bits); empty where the source does not give them.
     pub copy_hashes: Vec<u64>,
@@ -41,9 +42,9 @@ pub struct EventStore {
     /// The strings of the interned fields.
     pub syms: SymTable,
     /// Every distinct combination of the profile fields; events point into it.
-    pub profiles: Vec<Profile>,
+    pub profiles: Segmented<Profile>,
     /// Every distinct combination of the caller fields; events point into it.
-    pub callers: Vec<Caller>,
+    pub callers: Segmented<Caller>,
     /// The resource index: per event its resource ARNs and requestParameters strings; each
     /// event owns a range.
     pub resources: Vec<Sym>,
@@ -63,8 +64,8 @@ impl EventStore {
     pub fn apply(&mut self, batch: Batch) -> std::ops::Range<u32> {
         let start = self.events.len() as u32;
         self.syms.extend(*batch.new_syms);
-        self.profiles.extend(batch.new_profiles);
-        self.callers.extend(batch.new_callers);
+        self.profiles.extend(*batch.new_profiles);
+        self.callers.extend(*batch.new_callers);
         self.resources.extend(batch.resources);
         self.events.extend(batch.events);
         let range = start..self.events.len() as u32;
@@ -261,8 +262,8 @@ mod tests {
             .collect();
         EventStore {
             events,
-            profiles: vec![Default::default()],
-            callers: vec![Default::default()],
+            profiles: [Default::default()].into_iter().collect(),
+            callers: [Default::default()].into_iter().collect(),
             ..Default::default()
         }
     }

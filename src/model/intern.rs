@@ -1,5 +1,6 @@
 //! String interning for repeating event fields.
 
+use super::segments::{Appended, Segmented, Sent};
 use super::slots::{Narrow, Slots};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -290,7 +291,10 @@ impl Interner {
 pub struct ProfileInterner<P = super::Profile> {
     hasher: foldhash::fast::RandomState,
     index: ProfileIndex,
-    list: Vec<P>,
+    /// Every combination, in order; a consumer's mirror shares its full segments.
+    list: Segmented<P>,
+    /// How much of `list` was handed out.
+    sent: Sent,
     /// The last one interned, which the next event often shares.
     last: Option<u32>,
 }
@@ -311,7 +315,8 @@ impl<P> Default for ProfileInterner<P> {
         Self {
             hasher: Default::default(),
             index: ProfileIndex::Small(Default::default()),
-            list: Vec::new(),
+            list: Segmented::default(),
+            sent: Sent::default(),
             last: None,
         }
     }
@@ -323,13 +328,26 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
         Self { index: ProfileIndex::Large(Slots::default()), ..Self::default() }
     }
 
-    /// A [`ProfileInterner::large`] that goes on from `list` (a consumer holds it already).
+    /// A [`ProfileInterner::large`] that goes on from `list` (a consumer holds it already):
+    /// only combinations interned from now on are handed out.
     pub fn resume(list: &[P]) -> Self {
         let mut out = Self::large();
         for p in list {
             out.intern(p);
         }
+        out.sent = Sent::default();
+        out.list.take_new(&mut out.sent);
         out
+    }
+
+    /// The combinations interned since the last call, for a consumer's mirror of the list.
+    pub fn take_new(&mut self) -> Appended<P> {
+        self.list.take_new(&mut self.sent)
+    }
+
+    /// Whether combinations were interned since the last [`ProfileInterner::take_new`].
+    pub fn has_new(&self) -> bool {
+        self.list.len() > self.sent.len()
     }
 
     /// The index of `p`, added at the end if new.
@@ -381,25 +399,14 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
 
 impl<const N: usize> ProfileInterner<[Sym; N]> {
     /// The index of `c` with its symbols mapped by `map` (another table's to this one's),
-    /// interned now if new, and then also added to `new` (what a consumer is to be sent).
-    pub fn intern_mapped(&mut self, c: &[Sym; N], map: impl Fn(Sym) -> Sym, new: &mut Vec<[Sym; N]>) -> u32 {
-        let c = c.map(map);
-        let before = self.len();
-        let i = self.intern(&c);
-        if self.len() > before {
-            new.push(c);
-        }
-        i
+    /// interned now if new.
+    pub fn intern_mapped(&mut self, c: &[Sym; N], map: impl Fn(Sym) -> Sym) -> u32 {
+        self.intern(&c.map(map))
     }
 
     /// [`ProfileInterner::intern_mapped`] of each of `cs`, in order, in groups whose slots are
     /// read before they are looked up (see [`Slots::warm`]).
-    pub fn intern_all_mapped(
-        &mut self,
-        cs: &[&[Sym; N]],
-        map: impl Fn(Sym) -> Sym,
-        new: &mut Vec<[Sym; N]>,
-    ) -> Vec<u32> {
+    pub fn intern_all_mapped(&mut self, cs: &[&[Sym; N]], map: impl Fn(Sym) -> Sym) -> Vec<u32> {
         let mut out = Vec::with_capacity(cs.len());
         let mut group = Vec::with_capacity(WARM_GROUP);
         for cs in cs.chunks(WARM_GROUP) {
@@ -412,11 +419,7 @@ impl<const N: usize> ProfileInterner<[Sym; N]> {
                 index.warm(group.iter().map(|&(_, hash)| hash));
             }
             for &(c, hash) in &group {
-                let before = self.len();
                 out.push(self.intern_hashed(&c, hash));
-                if self.len() > before {
-                    new.push(c);
-                }
             }
         }
         out
@@ -551,16 +554,22 @@ mod tests {
     #[test]
     fn combinations_interned_in_groups_are_those_interned_one_by_one() {
         let map = |s: Sym| s * 3;
-        let combos: Vec<[Sym; 3]> = (0..1000).map(|n| [n % 37, n % 11, 5]).collect();
+        let combos: Vec<[Sym; 3]> = (0..10_000).map(|n| [n % 101, n % 97, 1]).collect();
         let refs: Vec<&[Sym; 3]> = combos.iter().collect();
         for mut grouped in [ProfileInterner::default(), ProfileInterner::large()] {
-            let (mut one, mut new_one, mut new_grouped) = (ProfileInterner::large(), Vec::new(), Vec::new());
+            let mut one = ProfileInterner::large();
             grouped.intern(&[0, 0, 15]);
             one.intern(&[0, 0, 15]);
-            let want: Vec<u32> = combos.iter().map(|c| one.intern_mapped(c, map, &mut new_one)).collect();
-            assert_eq!(grouped.intern_all_mapped(&refs, map, &mut new_grouped), want);
-            assert_eq!(new_grouped, new_one);
+            let first = (grouped.take_new(), one.take_new());
+            assert!(first.0.iter().eq(first.1.iter()) && first.0.len() == 1);
+            let want: Vec<u32> = combos.iter().map(|c| one.intern_mapped(c, map)).collect();
+            assert_eq!(grouped.intern_all_mapped(&refs, map), want);
+            assert!(grouped.has_new());
+            let (a, b) = (grouped.take_new(), one.take_new());
+            assert_eq!(a.len(), b.len());
+            assert!(a.iter().eq(b.iter()), "the same new combinations, in the same order");
             assert_eq!(grouped.len(), one.len());
+            assert!(!grouped.has_new() && grouped.take_new().is_empty());
         }
     }
 }

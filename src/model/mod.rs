@@ -14,6 +14,7 @@ pub mod intern;
 pub mod raw;
 pub mod record;
 pub mod scan;
+pub mod segments;
 pub mod slots;
 pub mod summary;
 pub mod time;

@@ -975,8 +975,8 @@ mod tests {
         let s = SharedStore::default();
         *s.write() = EventStore {
             events,
-            profiles: vec![Default::default()],
-            callers: vec![Default::default()],
+            profiles: [Default::default()].into_iter().collect(),
+            callers: [Default::default()].into_iter().collect(),
             ..Default::default()
         };
         s
@@ -1001,8 +1001,8 @@ mod tests {
         let s = SharedStore::default();
         *s.write() = EventStore {
             events,
-            profiles: vec![Default::default(); 3],
-            callers: vec![Default::default(); 2],
+            profiles: [Default::default(); 3].into_iter().collect(),
+            callers: [Default::default(); 2].into_iter().collect(),
             ..Default::default()
         };
         // Newest first, unknown times last, as the list orders them.

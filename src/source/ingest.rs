@@ -181,10 +181,10 @@ impl<'a> Ingest<'a> {
         }
         let map = |s: Sym| remap[s as usize];
         let ps = pfirst.iter().map(|&l| local.profiles.get(l)).collect::<Vec<_>>();
-        let global = self.profiles.intern_all_mapped(&ps, map, &mut self.pending.new_profiles);
+        let global = self.profiles.intern_all_mapped(&ps, map);
         pfirst.iter().zip(global).for_each(|(&l, g)| premap[l as usize] = g);
         let cs = cfirst.iter().map(|&l| local.callers.get(l)).collect::<Vec<_>>();
-        let global = self.callers.intern_all_mapped(&cs, map, &mut self.pending.new_callers);
+        let global = self.callers.intern_all_mapped(&cs, map);
         cfirst.iter().zip(global).for_each(|(&l, g)| cremap[l as usize] = g);
         let (mut dups, mut untimed) = (0, 0);
         // What the rules found, by local index: carried over for the events kept (an event
@@ -351,13 +351,15 @@ impl<'a> Ingest<'a> {
     pub fn flush(&mut self) -> Option<Batch> {
         if self.pending.events.is_empty()
             && !self.interner.has_new()
-            && self.pending.new_profiles.is_empty()
-            && self.pending.new_callers.is_empty()
+            && !self.profiles.has_new()
+            && !self.callers.has_new()
         {
             return None;
         }
         let mut batch = std::mem::take(&mut self.pending);
         batch.new_syms = Box::new(self.interner.take_new());
+        batch.new_profiles = Box::new(self.profiles.take_new());
+        batch.new_callers = Box::new(self.callers.take_new());
         let found = std::mem::take(&mut self.pending_found);
         batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)

@@ -212,12 +212,14 @@ impl Merge {
         }
         let map = |s: Sym| part.sym_map.get(s as usize).copied().unwrap_or(0);
         let mut out = Batch::default();
-        for p in &batch.new_profiles {
-            part.profile_map.push(self.profiles.intern_mapped(p, map, &mut out.new_profiles));
+        for p in batch.new_profiles.iter() {
+            part.profile_map.push(self.profiles.intern_mapped(p, map));
         }
-        for c in &batch.new_callers {
-            part.caller_map.push(self.callers.intern_mapped(c, map, &mut out.new_callers));
+        for c in batch.new_callers.iter() {
+            part.caller_map.push(self.callers.intern_mapped(c, map));
         }
+        out.new_profiles = Box::new(self.profiles.take_new());
+        out.new_callers = Box::new(self.callers.take_new());
         // Offsets into the part's resources move by the difference of the totals.
         let resource_shift = self.resources_len as i64 - part.resources_len as i64;
         part.resources_len += batch.resources.len() as u64;

@@ -21,6 +21,7 @@ use crate::cache::CacheConfig;
 use crate::model::events::Batch;
 use crate::model::intern::SymBatch;
 use crate::model::raw::SourceFile;
+use crate::model::segments::Appended;
 use crate::model::wire::{self, put_str, Reader};
 use crate::model::{Event, RawLoc, Sym};
 use std::collections::HashMap;
@@ -144,7 +145,7 @@ fn get_event(b: &[u8]) -> Event {
 }
 
 /// Profiles or callers: their count, then their symbols.
-fn put_sym_arrays<const N: usize>(out: &mut Vec<u8>, list: &[[Sym; N]]) {
+fn put_sym_arrays<const N: usize>(out: &mut Vec<u8>, list: &Appended<[Sym; N]>) {
     out.extend((list.len() as u32).to_le_bytes());
     for s in list.iter().flatten() {
         out.extend(s.to_le_bytes());
@@ -189,8 +190,8 @@ fn put_batch(out: &mut Vec<u8>, b: &Batch, stats: &LoadStats) {
 fn get_batch(r: &mut Reader<'_>) -> Option<(Batch, LoadStats)> {
     let stats = get_stats(r)?;
     let new_syms = Box::new(SymBatch::decode(r)?);
-    let new_profiles = get_sym_arrays(r)?;
-    let new_callers = get_sym_arrays(r)?;
+    let new_profiles = Box::new(Appended::values(get_sym_arrays(r)?));
+    let new_callers = Box::new(Appended::values(get_sym_arrays(r)?));
     let n = r.count(4)?;
     let resources = wire::u32s(r.bytes(n * 4)?).collect();
     let n = r.count(EVENT_BYTES)?;
@@ -462,8 +463,8 @@ struct Holding {
 impl Holding {
     fn add(&mut self, b: &Batch) {
         self.prior.syms.extend((*b.new_syms).clone());
-        self.prior.profiles.extend_from_slice(&b.new_profiles);
-        self.prior.callers.extend_from_slice(&b.new_callers);
+        self.prior.profiles.extend(b.new_profiles.iter().copied());
+        self.prior.callers.extend(b.new_callers.iter().copied());
         self.prior.res_len += b.resources.len() as u64;
         // A batch read back has a hash for each event (see `get_batch`).
         for (ev, &hash) in b.events.iter().zip(&b.copy_hashes) {
