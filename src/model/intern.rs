@@ -1,6 +1,6 @@
 //! String interning for repeating event fields.
 
-use super::segments::{Appended, Segmented, Sent};
+use super::segments::{Appended, Segmented, Sent, SEGMENT};
 use super::slots::{Narrow, Slots};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -22,9 +22,6 @@ pub struct SymEntry {
 /// [`Slots::warm`]).
 pub const WARM_GROUP: usize = 8;
 
-/// How many entries a segment of a [`SymTable`] holds.
-const SEGMENT: usize = 4096;
-
 /// Symbol id to string. The strings live end to end in shared chunks (12 bytes a symbol
 /// besides the text, where an `Arc<str>` each cost 50-60 with its pointers in two tables; the
 /// user agents of a million events are a few hundred thousand strings). Append-only, so a
@@ -33,45 +30,37 @@ const SEGMENT: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct SymTable {
     chunks: Vec<Arc<str>>,
-    /// Entries by [`SEGMENT`]s, all of them full.
-    full: Vec<Arc<[SymEntry]>>,
-    /// The entries after the full segments (fewer than a segment's).
-    tail: Vec<SymEntry>,
+    entries: Segmented<SymEntry>,
 }
 
 /// Symbols new since the last batch, with the chunks that hold their strings.
 #[derive(Debug, Default, Clone)]
 pub struct SymBatch {
     chunks: Vec<Arc<str>>,
-    /// Segments filled since the last batch.
-    full: Vec<Arc<[SymEntry]>>,
-    /// The producer's entries after its full segments not handed out yet: all of them when
-    /// segments were filled (the mirror's tail is then the first new segment's start).
-    tail: Vec<SymEntry>,
-    /// How many symbols the batch adds.
-    added: usize,
+    entries: Appended<SymEntry>,
 }
 
 impl SymBatch {
     /// How many symbols the batch adds.
     pub fn len(&self) -> usize {
-        self.added
+        self.entries.len()
     }
     /// Whether the batch adds no symbol.
     pub fn is_empty(&self) -> bool {
-        self.added == 0
+        self.entries.is_empty()
     }
 
-    /// Appends the batch's encoding to `out` (read back by [`SymBatch::decode`]).
+    /// Appends the batch's encoding to `out` (read back by [`SymBatch::decode`]): the count
+    /// added, the chunks, then the entries added (as a tail after no segment).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend((self.added as u64).to_le_bytes());
+        out.extend((self.len() as u64).to_le_bytes());
         out.extend((self.chunks.len() as u32).to_le_bytes());
         for c in &self.chunks {
             super::wire::put_str(out, c);
         }
-        out.extend((self.full.len() as u32).to_le_bytes());
-        out.extend((self.tail.len() as u32).to_le_bytes());
-        for e in self.full.iter().flat_map(|s| s.iter()).chain(&self.tail) {
+        out.extend(0u32.to_le_bytes());
+        out.extend((self.len() as u32).to_le_bytes());
+        for e in self.entries.iter() {
             out.extend(e.chunk.to_le_bytes());
             out.extend(e.off.to_le_bytes());
             out.extend(e.len.to_le_bytes());
@@ -80,43 +69,35 @@ impl SymBatch {
 
     /// A batch encoded by [`SymBatch::encode`]; `None` when the bytes are not one. The
     /// entries are not checked against the chunks: a table answers "" for one out of range.
+    /// (An encoding that gives whole segments, the first starting with entries the table had,
+    /// is read too: only the last of its entries, as many as it adds, are new.)
     pub fn decode(r: &mut super::wire::Reader<'_>) -> Option<SymBatch> {
         let added = usize::try_from(r.u64()?).ok()?;
         let n = r.count(4)?;
         let chunks = (0..n).map(|_| r.string().map(Arc::from)).collect::<Option<Vec<Arc<str>>>>()?;
         let segments = r.u32()? as usize;
         let tail_len = r.u32()? as usize;
-        let entries = r.bytes(segments.checked_mul(SEGMENT)?.checked_add(tail_len)?.checked_mul(12)?)?;
-        let mut entries = entries.chunks_exact(12).map(|b| {
+        let total = segments.checked_mul(SEGMENT)?.checked_add(tail_len)?;
+        let entries = r.bytes(total.checked_mul(12)?)?;
+        let new = entries.chunks_exact(12).skip(total.checked_sub(added)?).map(|b| {
             let w = |i| super::wire::u32_at(b, i);
             SymEntry { chunk: w(0), off: w(4), len: w(8) }
         });
-        let full = (0..segments).map(|_| entries.by_ref().take(SEGMENT).collect::<Arc<[SymEntry]>>()).collect();
-        let tail = entries.collect();
-        Some(SymBatch { chunks, full, tail, added })
+        Some(SymBatch { chunks, entries: Appended::values(new.collect()) })
     }
 }
 
 impl Default for SymTable {
     fn default() -> Self {
-        Self { chunks: Vec::new(), full: Vec::new(), tail: vec![SymEntry::default()] }
+        Self { chunks: Vec::new(), entries: [SymEntry::default()].into_iter().collect() }
     }
 }
 
 impl SymTable {
     #[inline]
-    fn entry(&self, sym: Sym) -> Option<SymEntry> {
-        let (seg, i) = (sym as usize / SEGMENT, sym as usize % SEGMENT);
-        match self.full.get(seg) {
-            Some(s) => Some(s[i]),
-            None if seg == self.full.len() => self.tail.get(i).copied(),
-            None => None,
-        }
-    }
-    #[inline]
     /// The string of a symbol ("" for one out of range).
     pub fn get(&self, sym: Sym) -> &str {
-        let Some(e) = self.entry(sym) else {
+        let Some(e) = self.entries.get(sym as usize) else {
             return "";
         };
         let chunk = self.chunks.get(e.chunk as usize).map_or("", |c| &**c);
@@ -124,7 +105,7 @@ impl SymTable {
     }
     /// How many symbols there are, the empty string included.
     pub fn len(&self) -> usize {
-        self.full.len() * SEGMENT + self.tail.len()
+        self.entries.len()
     }
     /// Whether only the empty string is in the table.
     pub fn is_empty(&self) -> bool {
@@ -133,23 +114,11 @@ impl SymTable {
     /// Appends the symbols a producer handed out, in order.
     pub fn extend(&mut self, new: SymBatch) {
         self.chunks.extend(new.chunks);
-        if !new.full.is_empty() {
-            // The first new segment starts with the tail this table had.
-            self.tail.clear();
-            self.full.extend(new.full);
-        }
-        self.tail.extend(new.tail);
+        self.entries.extend(new.entries);
     }
     /// Every symbol with its string, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
         (0..self.len() as Sym).map(|sym| (sym, self.get(sym)))
-    }
-    fn push(&mut self, e: SymEntry) {
-        if self.tail.len() == SEGMENT {
-            let full = std::mem::replace(&mut self.tail, Vec::with_capacity(SEGMENT));
-            self.full.push(full.into());
-        }
-        self.tail.push(e);
     }
 }
 
@@ -169,22 +138,22 @@ pub struct Interner {
     /// [`Interner::take_new`] point at the chunk being filled, `current`.
     table: SymTable,
     current: String,
+    /// How many chunks, and how much of the entries, were handed out.
     sent_chunks: usize,
-    sent_full: usize,
-    sent_syms: usize,
+    sent: Sent,
 }
 
 impl Default for Interner {
     fn default() -> Self {
+        let table = SymTable::default();
         Interner {
             hasher: StrHasher::default(),
             index: Slots::default(),
-            table: SymTable::default(),
             current: String::new(),
             sent_chunks: 0,
-            sent_full: 0,
             // The empty string is in every table from the start.
-            sent_syms: 1,
+            sent: table.entries.all_sent(),
+            table,
         }
     }
 }
@@ -201,7 +170,7 @@ impl Interner {
     }
 
     fn text(&self, sym: Sym) -> &str {
-        let e = self.table.entry(sym).unwrap_or_default();
+        let e = self.table.entries.get(sym as usize).copied().unwrap_or_default();
         let chunk = match self.table.chunks.get(e.chunk as usize) {
             Some(c) => &**c,
             None => &self.current,
@@ -225,7 +194,7 @@ impl Interner {
         let entry =
             SymEntry { chunk: self.table.chunks.len() as u32, off: self.current.len() as u32, len: s.len() as u32 };
         self.current.push_str(s);
-        self.table.push(entry);
+        self.table.entries.push(entry);
         sym
     }
 
@@ -252,28 +221,21 @@ impl Interner {
             let hash = i.hasher.hash_one(i.table.get(sym));
             i.index.insert(hash, sym);
         }
-        (i.sent_chunks, i.sent_full, i.sent_syms) = (i.table.chunks.len(), i.table.full.len(), n);
+        (i.sent_chunks, i.sent) = (i.table.chunks.len(), i.table.entries.all_sent());
         i
     }
 
     /// The symbols interned since the last call, for a consumer's mirror of the table.
     pub fn take_new(&mut self) -> SymBatch {
         self.freeze();
-        let full = self.table.full[self.sent_full..].to_vec();
-        let added = self.table.len() - self.sent_syms;
-        // Of the tail, what the mirror lacks: all of it after new segments, else its new end.
-        let tail = &self.table.tail[if full.is_empty() { self.table.tail.len() - added } else { 0 }..];
-        let batch =
-            SymBatch { chunks: self.table.chunks[self.sent_chunks..].to_vec(), full, tail: tail.to_vec(), added };
+        let chunks = self.table.chunks[self.sent_chunks..].to_vec();
         self.sent_chunks = self.table.chunks.len();
-        self.sent_full = self.table.full.len();
-        self.sent_syms = self.table.len();
-        batch
+        SymBatch { chunks, entries: self.table.entries.take_new(&mut self.sent) }
     }
 
     /// Whether symbols were interned since the last [`Interner::take_new`].
     pub fn has_new(&self) -> bool {
-        self.table.len() > self.sent_syms
+        self.table.len() > self.sent.len()
     }
 
     /// How many symbols there are, the empty string included.
@@ -335,8 +297,7 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
         for p in list {
             out.intern(p);
         }
-        out.sent = Sent::default();
-        out.list.take_new(&mut out.sent);
+        out.sent = out.list.all_sent();
         out
     }
 
@@ -487,6 +448,43 @@ mod tests {
         assert_eq!(mirror.len(), n + 1);
         assert_eq!(mirror.get(n as Sym + 1), "");
         assert_eq!(i.intern("s4095"), syms[4095].0);
+    }
+
+    #[test]
+    fn batches_read_back_are_appended_in_either_encoding() {
+        let mut i = Interner::default();
+        let (mut encoded, mut earlier) = (SymTable::default(), SymTable::default());
+        let mut n = 0;
+        for batch in [4000, 200, 5000, 1] {
+            for _ in 0..batch {
+                i.intern(&format!("s{n}"));
+                n += 1;
+            }
+            let b = i.take_new();
+            // As written now: the entries added.
+            let mut out = Vec::new();
+            b.encode(&mut out);
+            encoded.extend(SymBatch::decode(&mut crate::model::wire::Reader::new(&out)).expect("decodes"));
+            // As stored loads of version 6 were first written: every segment filled since,
+            // the first starting with entries the table had, then the tail.
+            let mut out = Vec::new();
+            out.extend((batch as u64).to_le_bytes());
+            out.extend((b.chunks.len() as u32).to_le_bytes());
+            b.chunks.iter().for_each(|c| crate::model::wire::put_str(&mut out, c));
+            let entries: Vec<SymEntry> = i.table.entries.iter().copied().collect();
+            let segments = entries.len() / SEGMENT - (earlier.len() / SEGMENT);
+            let from = earlier.len() / SEGMENT * SEGMENT;
+            out.extend((segments as u32).to_le_bytes());
+            out.extend(((entries.len() - from - segments * SEGMENT) as u32).to_le_bytes());
+            for e in &entries[from..] {
+                [e.chunk, e.off, e.len].iter().for_each(|w| out.extend(w.to_le_bytes()));
+            }
+            earlier.extend(SymBatch::decode(&mut crate::model::wire::Reader::new(&out)).expect("decodes"));
+            for t in [&encoded, &earlier] {
+                assert_eq!(t.len(), n + 1);
+                assert!((1..=n).all(|k| t.get(k as Sym) == format!("s{}", k - 1)));
+            }
+        }
     }
 
     #[test]

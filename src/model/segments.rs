@@ -1,6 +1,7 @@
-//! Append-only tables in segments: a producer (a load's interner) and the mirrors it hands
-//! its additions to (the store a consumer holds) share every full segment, so a table filled
-//! while loading is held once, not once by the loader and again by the store.
+//! Append-only tables in segments: a producer (a load's interners: the strings' entries, the
+//! callers, the profiles) and the mirrors it hands its additions to (the store a consumer
+//! holds) share every full segment, so a table filled while loading is held once, not once by
+//! the loader and again by the store.
 
 use std::sync::Arc;
 
@@ -92,12 +93,17 @@ impl<T: Copy> Segmented<T> {
         self.full.iter().flat_map(|s| s.iter()).chain(&self.tail)
     }
 
+    /// What says all of the table was handed out already.
+    pub fn all_sent(&self) -> Sent {
+        Sent { full: self.full.len(), len: self.len() }
+    }
+
     /// What the table gained since `sent`, which then says all of it was handed out.
     pub fn take_new(&self, sent: &mut Sent) -> Appended<T> {
         let full = self.full[sent.full.min(self.full.len())..].to_vec();
         let added = self.len() - sent.len;
         let tail = &self.tail[if full.is_empty() { self.tail.len() - added } else { 0 }..];
-        *sent = Sent { full: self.full.len(), len: self.len() };
+        *sent = self.all_sent();
         Appended { full, tail: tail.to_vec(), added }
     }
 
