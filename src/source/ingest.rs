@@ -127,13 +127,13 @@ impl<'a> Ingest<'a> {
     /// Takes a file's events: how many were duplicates, and how many of those kept have no
     /// readable time.
     fn take(&mut self, local: LocalBatch) -> (usize, usize) {
-        // The local strings' global symbols and which events are copies, side by side: each
-        // is a look-up per item in a table of every string or event taken, which at millions
-        // outgrows the caches, and this thread takes every file's events.
+        // The local strings' global symbols and which events are copies: each is a look-up per
+        // item in a table of every string or event taken, which at millions outgrows the
+        // caches, and this thread takes every file's events.
         let (interner, seen, files, raw) = (&mut self.interner, &mut self.seen, &self.files, self.raw);
         // Each goes in groups whose tables' slots are read first (see `Slots::warm`).
         const GROUP: usize = crate::model::intern::WARM_GROUP;
-        let (remap, copies) = rayon::join(
+        let (remap, copies) = side_by_side(
             || {
                 let n = local.ends.len() as Sym;
                 let mut remap = Vec::with_capacity(n as usize);
@@ -363,6 +363,17 @@ impl<'a> Ingest<'a> {
         let found = std::mem::take(&mut self.pending_found);
         batch.detections = std::mem::take(&mut self.pending_evaluated).then(|| Box::new(found));
         Some(batch)
+    }
+}
+
+/// `a` and `b`, on two threads where more than two cores are there to run them. With two,
+/// the readers keep both busy: running the halves apart made the load wait on threads handing
+/// work to each other (a 1M-event load took 1.47 s against 1.41 s done in turn, alternating).
+fn side_by_side<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if rayon::current_num_threads() > 2 {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
     }
 }
 
