@@ -18,6 +18,24 @@ pub struct SymEntry {
     len: u32,
 }
 
+/// Whether `a` and `b` are the same string: those of 4 to 16 bytes (most of what is interned)
+/// compared as two words each, where a call to compare bytes cost more than the comparison.
+#[inline]
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], at: usize| s.get(at..at + 8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+    let w4 = |s: &[u8], at: usize| s.get(at..at + 4).map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()));
+    match n {
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        _ => a == b,
+    }
+}
+
 /// How many look-ups in a table of a whole load go together, their slots read first (see
 /// [`Slots::warm`]).
 pub const WARM_GROUP: usize = 8;
@@ -183,7 +201,7 @@ impl Interner {
         if s.is_empty() {
             return EMPTY;
         }
-        if let Some(sym) = self.index.find(hash, |sym| self.text(sym) == s) {
+        if let Some(sym) = self.index.find(hash, |sym| same(self.text(sym), s)) {
             return sym;
         }
         if self.current.len() + s.len() > u32::MAX as usize {
@@ -285,6 +303,12 @@ impl<P> Default for ProfileInterner<P> {
 }
 
 impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
+    /// An interner for about `n` combinations (those of one file), which it holds without
+    /// growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { index: ProfileIndex::Small(hashbrown::HashTable::with_capacity(n)), ..Self::default() }
+    }
+
     /// An interner for every combination of a load (see [`ProfileIndex::Large`]).
     pub fn large() -> Self {
         Self { index: ProfileIndex::Large(Slots::default()), ..Self::default() }
@@ -390,6 +414,26 @@ impl<const N: usize> ProfileInterner<[Sym; N]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_the_same_exactly_when_their_bytes_are() {
+        // Every length up to past two words, differing at each place in turn, and differing
+        // only in length.
+        for n in 0..40 {
+            let a: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            assert!(same(&a, &a.clone()), "{a:?}");
+            for at in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'Z';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same(&a, &b) && !same(&b, &a), "{a:?} and {b:?}");
+            }
+            let longer = format!("{a}x");
+            assert!(!same(&a, &longer) && !same(&longer, &a), "{a:?} and {longer:?}");
+        }
+        assert!(same("", ""));
+        assert!(!same("é", "e\u{301}"));
+    }
 
     #[test]
     fn interning_is_stable_and_mirrorable() {
