@@ -658,6 +658,29 @@ mod tests {
     }
 
     #[test]
+    fn an_arn_s_last_part_is_its_resource_without_the_kind() {
+        let cases = [
+            ("arn:aws:iam::123:user/alice", "alice"),
+            ("arn:aws:sts::123:assumed-role/Admin/s", "Admin/s"),
+            ("arn:aws:iam::123:root", "root"),
+            ("arn:aws:iam::123:role/", "role/"),
+            ("arn:aws:s3:::bucket/key:with:colons", "bucket/key:with:colons"),
+            ("arn:aws:logs:eu-west-1:123:log-group:/ecs/a:*", "log-group:/ecs/a:*"),
+            ("arn:aws:iam::123:", ""),
+            ("arn:aws:iam::123", "arn:aws:iam::123"),
+            ("arn", "arn"),
+            ("arn:", "arn:"),
+            ("ARN:aws:iam::123:user/alice", "ARN:aws:iam::123:user/alice"),
+            ("AIDAEXAMPLE", "AIDAEXAMPLE"),
+            ("", ""),
+            ("arn:aws:iam::123:user/é", "é"),
+        ];
+        for (arn, want) in cases {
+            assert_eq!(arn_last_part(arn), want, "{arn}");
+        }
+    }
+
+    #[test]
     fn principals() {
         let p = |j: &str| RecordFields::parse(j.as_bytes()).unwrap().principal().into_owned();
         assert_eq!(
