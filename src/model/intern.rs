@@ -614,4 +614,30 @@ mod tests {
             assert!(!grouped.has_new() && grouped.take_new().is_empty());
         }
     }
+
+    #[test]
+    fn combinations_of_group_after_group_are_those_interned_one_by_one() {
+        // Files of combinations overlapping the file before, older ones and new ones, each
+        // file's in an order of its own.
+        let map = |s: Sym| s + 1;
+        let mut grouped = ProfileInterner::large();
+        let mut one = ProfileInterner::large();
+        for file in 0..6u32 {
+            // 200 of the file before, 100 new, and 50 of the file before that alone.
+            let mut ns: Vec<u32> = (file * 100..file * 100 + 300).collect();
+            if file >= 2 {
+                ns.extend((file - 2) * 100..(file - 2) * 100 + 50);
+            }
+            if file % 2 == 1 {
+                ns.reverse();
+            }
+            let combos: Vec<[Sym; 2]> = ns.iter().map(|&n| [n, n % 5]).collect();
+            let refs: Vec<&[Sym; 2]> = combos.iter().collect();
+            let want: Vec<u32> = combos.iter().map(|c| one.intern_mapped(c, map)).collect();
+            assert_eq!(grouped.intern_all_mapped(&refs, map), want, "file {file}");
+            let (a, b) = (grouped.take_new(), one.take_new());
+            assert!(a.iter().eq(b.iter()), "the same new combinations, in the same order");
+        }
+        assert_eq!(grouped.len(), one.len());
+    }
 }
