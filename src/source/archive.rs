@@ -39,6 +39,10 @@ impl HandOver {
     }
 }
 
+/// How many units per worker before it one is asked of the disk (see
+/// [`SourceFile::will_need`]): past what the workers and the queue to the coordinator hold.
+const READ_AHEAD_UNITS: usize = 4;
+
 /// Inputs as discovery finds them, shared by the discovering thread, the workers that read
 /// them in order and the coordinator that announces them.
 #[derive(Default)]
@@ -146,6 +150,11 @@ impl Discovered {
         st.units.append(&mut units);
         drop(st);
         self.more.notify_all();
+    }
+
+    /// The `i`th unit to read if it is found already.
+    fn found(&self, i: usize) -> Option<Unit> {
+        self.lock().units.get(i).cloned()
     }
 
     /// The `i`th unit to read, once found; `None` when the search ended with fewer.
@@ -304,6 +313,12 @@ fn load_after(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some((file, part)) = found.get(i) else { break };
+                // The file to be read after those the workers and the coordinator's queue
+                // hold now is asked of the disk: it is read while they are parsed (each is
+                // asked once, by the worker that takes the unit so many places before it).
+                if let Some((ahead, None)) = found.found(i + READ_AHEAD_UNITS * threads) {
+                    ahead.will_need();
+                }
                 if tx.send((i, process_part(&file, part.as_ref(), &how, &hasher, index))).is_err() {
                     break;
                 }

@@ -106,6 +106,20 @@ impl SourceFile {
         let _ = f.memory.set(Arc::new(content));
         f
     }
+
+    /// Asks the system to start reading a file on disk into memory, for it is read soon: an
+    /// archive not read lately is then read from the disk while the files before it are
+    /// parsed, not while a worker waits for it. Nothing for streams and content in memory,
+    /// and nothing said if it cannot be done (the read itself says what is wrong).
+    pub fn will_need(&self) {
+        if self.stream.is_some() || self.memory.get().is_some() {
+            return;
+        }
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        if let Ok(f) = std::fs::File::open(&self.path) {
+            let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
+        }
+    }
 }
 
 /// What reading a file's content produced besides the bytes.
