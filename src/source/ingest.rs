@@ -3,7 +3,7 @@
 
 use super::dedup::Seen;
 use super::files::InputKind;
-use super::local::LocalBatch;
+use super::local::{FileStrings, LocalBatch};
 use super::worker::{process_file, FileOutcome, Reading};
 use super::{LoadStats, Problem, SourceMsg};
 use crate::cache::coverage::TimeSpan;
@@ -50,11 +50,7 @@ pub struct Ingest<'a> {
 /// million events is far larger than the caches and costs a miss for the slot, the entry and
 /// the text of each.
 struct LastStrings {
-    /// Its local symbols by their hash, its strings end to end and where each ends (as in
-    /// [`LocalBatch`]).
-    index: hashbrown::HashTable<Sym>,
-    strings: String,
-    ends: Vec<usize>,
+    strings: FileStrings,
     /// The global symbol of each local one.
     global: Vec<Sym>,
 }
@@ -65,9 +61,7 @@ impl LastStrings {
 
     /// The global symbol of `s` (whose hash is `hash`), if the input held it.
     fn find(&self, s: &str, hash: u64) -> Option<Sym> {
-        let text = |sym: Sym| &self.strings[self.ends[sym as usize - 1]..self.ends[sym as usize]];
-        let &local = self.index.find(hash, |&sym| crate::model::intern::same(text(sym), s))?;
-        self.global.get(local as usize).copied()
+        self.global.get(self.strings.find(s, hash)? as usize).copied()
     }
 }
 
@@ -170,7 +164,7 @@ impl<'a> Ingest<'a> {
                 // Strings of the input before are found among its own; the others in the
                 // load's table, in the order of their local symbols as before, so that new
                 // strings are numbered the same.
-                let n = local.ends.len() as Sym;
+                let n = local.strings.len() as Sym;
                 let mut remap = Vec::with_capacity(n as usize);
                 remap.push(0);
                 let mut rest = Vec::new();
@@ -275,12 +269,8 @@ impl<'a> Ingest<'a> {
         if !evaluated {
             self.pending_found.not_evaluated(first..self.pending.events.len() as u32);
         }
-        self.last = (local.strings.len() <= LastStrings::MAX_TEXT).then(|| LastStrings {
-            index: local.index,
-            strings: local.strings,
-            ends: local.ends,
-            global: remap,
-        });
+        self.last = (local.strings.text_len() <= LastStrings::MAX_TEXT)
+            .then(|| LastStrings { strings: local.strings, global: remap });
         (dups, untimed)
     }
 

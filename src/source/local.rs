@@ -21,17 +21,71 @@ use std::sync::Arc;
 /// How many recent records of a file are remembered to drop exact copies of.
 const RECENT: usize = 1024;
 
+/// A file's distinct strings as local symbols: their text end to end, symbol `i` being
+/// `text[ends[i - 1]..ends[i]]` with its hash in `hashes[i]` (symbol 0 is the empty string),
+/// one arena instead of an allocation per string; and the symbols by hash.
+pub(super) struct FileStrings {
+    index: hashbrown::HashTable<Sym>,
+    text: String,
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+}
+
+impl FileStrings {
+    /// Room for `strings` strings of `bytes` bytes in all.
+    fn with_capacity(strings: usize, bytes: usize) -> Self {
+        let (mut ends, mut hashes) = (Vec::with_capacity(strings), Vec::with_capacity(strings));
+        ends.push(0);
+        hashes.push(0);
+        Self { index: hashbrown::HashTable::with_capacity(strings), text: String::with_capacity(bytes), ends, hashes }
+    }
+
+    /// How many symbols there are, the empty string's included.
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// How many bytes of text the strings hold.
+    pub(super) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The string of symbol `sym` (not 0).
+    fn text(&self, sym: Sym) -> &str {
+        let i = sym as usize;
+        &self.text[self.ends[i - 1]..self.ends[i]]
+    }
+
+    /// The string of symbol `sym` (not 0), and its hash.
+    pub(super) fn get(&self, sym: Sym) -> (&str, u64) {
+        (self.text(sym), self.hashes[sym as usize])
+    }
+
+    /// The symbol of `s` (not empty), whose hash is `hash`, if it is here.
+    pub(super) fn find(&self, s: &str, hash: u64) -> Option<Sym> {
+        self.index.find(hash, |&sym| same(self.text(sym), s)).copied()
+    }
+
+    /// The symbol of `s` (not empty), whose hash is `hash`, added if new.
+    fn intern_hashed(&mut self, s: &str, hash: u64) -> Sym {
+        if let Some(sym) = self.find(s, hash) {
+            return sym;
+        }
+        let sym = self.ends.len() as Sym;
+        let hashes = &self.hashes;
+        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        self.hashes.push(hash);
+        sym
+    }
+}
+
 /// A file's events with file-local symbols, as a worker produces them.
 pub(super) struct LocalBatch {
     pub(super) hasher: StrHasher,
-    /// Local symbols by the hash of their string.
-    pub(super) index: hashbrown::HashTable<Sym>,
-    /// The strings of local symbols end to end: symbol `i` is `strings[ends[i - 1]..ends[i]]`,
-    /// with its hash in `str_hashes[i]` (symbol 0 is the empty string). One arena instead of
-    /// an allocation per string.
-    pub(super) strings: String,
-    pub(super) ends: Vec<usize>,
-    pub(super) str_hashes: Vec<u64>,
+    /// The strings of local symbols.
+    pub(super) strings: FileStrings,
     /// Per field, the symbol of the last value interned by [`LocalBatch::intern_repeating`].
     pub(super) last: [Sym; SYM_FIELDS],
     pub(super) res: Vec<Sym>,
@@ -68,16 +122,9 @@ impl LocalBatch {
     /// string or so of their own), so that it rarely grows while filling.
     pub(super) fn new(hasher: &StrHasher, content_len: usize) -> Self {
         let records = (content_len / 800).clamp(16, 1 << 16);
-        let mut ends = Vec::with_capacity(records * 2);
-        ends.push(0);
-        let mut str_hashes = Vec::with_capacity(records * 2);
-        str_hashes.push(0);
         Self {
             hasher: hasher.clone(),
-            index: hashbrown::HashTable::with_capacity(records * 2),
-            strings: String::with_capacity(records * 64),
-            ends,
-            str_hashes,
+            strings: FileStrings::with_capacity(records * 2, records * 64),
             last: [0; SYM_FIELDS],
             res: Vec::with_capacity(records),
             // A file of the generated archives has about half as many callers as events, and
@@ -191,26 +238,13 @@ impl LocalBatch {
     }
     /// The string of local symbol `sym`, and its hash.
     pub(super) fn local(&self, sym: Sym) -> (&str, u64) {
-        let i = sym as usize;
-        (&self.strings[self.ends[i - 1]..self.ends[i]], self.str_hashes[i])
+        self.strings.get(sym)
     }
     fn intern(&mut self, s: &str) -> Sym {
         if s.is_empty() {
             return 0;
         }
-        let hash = self.hasher.hash_one(s);
-        let (strings, ends) = (&self.strings, &self.ends);
-        let text = |sym: Sym| &strings[ends[sym as usize - 1]..ends[sym as usize]];
-        if let Some(&sym) = self.index.find(hash, |&sym| same(text(sym), s)) {
-            return sym;
-        }
-        let sym = self.ends.len() as Sym;
-        let hashes = &self.str_hashes;
-        self.index.insert_unique(hash, sym, |&sym| hashes[sym as usize]);
-        self.strings.push_str(s);
-        self.ends.push(self.strings.len());
-        self.str_hashes.push(hash);
-        sym
+        self.strings.intern_hashed(s, self.hasher.hash_one(s))
     }
     /// Interns `s`, string `at` of the stored index's table: each distinct string once, then
     /// by its place (`at` [`StringRefs::NOT_IN_TABLE`]: interned as any other).

@@ -115,9 +115,15 @@ impl SourceFile {
         if self.stream.is_some() || self.memory.get().is_some() {
             return;
         }
+        // Without waiting in the open: a file swapped for a named pipe since it was found
+        // would hold this worker until a writer came (its own read says what it is).
         #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-        if let Ok(f) = std::fs::File::open(&self.path) {
-            let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let open = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&self.path);
+            if let Ok(f) = open {
+                let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed);
+            }
         }
     }
 }
@@ -446,6 +452,26 @@ mod tests {
         let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn asking_for_a_file_ahead_never_waits_on_it() {
+        // A file found on disk, then swapped for a named pipe no one writes to; and one gone.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json.gz");
+        std::fs::write(&path, gz(b"{}")).unwrap();
+        let found = SourceFile::on_disk(0, path.clone(), &std::fs::metadata(&path).unwrap());
+        found.will_need();
+        std::fs::remove_file(&path).unwrap();
+        found.will_need();
+        assert!(std::process::Command::new("mkfifo").arg(&path).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            found.will_need();
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(5)).expect("asking for a named pipe returns at once");
     }
 
     #[test]
