@@ -4,7 +4,7 @@
 use super::files::Parsed;
 use crate::cache::files::StringRefs;
 use crate::model::detect::BatchHits;
-use crate::model::intern::{same, ProfileInterner, StrHasher};
+use crate::model::intern::{same_bytes, ProfileInterner, StrHasher};
 use crate::model::record::RecordFields;
 use crate::model::summary::{Summary, SUMMARY_EVENT_ID, SUMMARY_REQUEST_ID, SUMMARY_SYMS};
 use crate::model::time::parse_event_time;
@@ -51,19 +51,34 @@ impl FileStrings {
     }
 
     /// The string of symbol `sym` (not 0).
+    #[inline]
     fn text(&self, sym: Sym) -> &str {
         let i = sym as usize;
         &self.text[self.ends[i - 1]..self.ends[i]]
     }
 
+    /// The bytes of symbol `sym`'s string (none for one out of range): for comparing, with
+    /// no check that the range falls between characters, which [`FileStrings::text`] makes.
+    #[inline]
+    fn bytes(&self, sym: Sym) -> &[u8] {
+        let i = sym as usize;
+        match (self.ends.get(i.wrapping_sub(1)), self.ends.get(i)) {
+            (Some(&a), Some(&b)) => self.text.as_bytes().get(a..b).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
     /// The string of symbol `sym` (not 0), and its hash.
+    #[inline]
     pub(super) fn get(&self, sym: Sym) -> (&str, u64) {
         (self.text(sym), self.hashes[sym as usize])
     }
 
     /// The symbol of `s` (not empty), whose hash is `hash`, if it is here.
+    #[inline]
     pub(super) fn find(&self, s: &str, hash: u64) -> Option<Sym> {
-        self.index.find(hash, |&sym| same(self.text(sym), s)).copied()
+        let s = s.as_bytes();
+        self.index.find(hash, |&sym| same_bytes(self.bytes(sym), s)).copied()
     }
 
     /// The symbol of `s` (not empty), whose hash is `hash`, added if new.
@@ -266,7 +281,7 @@ impl LocalBatch {
     /// Interns a value that is usually the same as the field's in the record before.
     fn intern_repeating(&mut self, f: SymField, s: &str) -> Sym {
         let last = self.last[f as usize];
-        if last != 0 && same(self.local(last).0, s) {
+        if last != 0 && same_bytes(self.strings.bytes(last), s.as_bytes()) {
             return last;
         }
         let sym = self.intern(s);
@@ -529,4 +544,42 @@ fn time_written_as(written: &str, ms: i64) -> bool {
 /// sign and a point (never an exponent), a boolean as `true` or `false`.
 fn maybe_not_text(s: &str) -> bool {
     s == "true" || s == "false" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file's table holds each distinct string once: the same text is found again, whatever
+    /// its length, and texts that differ anywhere (first byte, last byte, middle) are told apart.
+    #[test]
+    fn a_files_table_holds_each_string_once_and_tells_near_strings_apart() {
+        let hasher = StrHasher::default();
+        let mut t = FileStrings::with_capacity(4, 16);
+        let mut texts: Vec<String> = Vec::new();
+        for len in [1usize, 3, 4, 7, 8, 9, 15, 16, 17, 40, 200] {
+            let base: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            texts.push(base.clone());
+            for at in [0, len / 2, len - 1] {
+                let mut b = base.clone().into_bytes();
+                b[at] = b'Z';
+                texts.push(String::from_utf8(b).unwrap());
+            }
+        }
+        texts.push("é".into());
+        texts.push("ée".into());
+        texts.sort();
+        texts.dedup();
+        let syms: Vec<Sym> = texts.iter().map(|s| t.intern_hashed(s, hasher.hash_one(s))).collect();
+        assert_eq!(t.len(), texts.len() + 1, "one symbol a string, and the empty string's");
+        for (s, &sym) in texts.iter().zip(&syms) {
+            assert_eq!(t.intern_hashed(s, hasher.hash_one(s)), sym, "{s} again");
+            assert_eq!(t.find(s, hasher.hash_one(s)), Some(sym), "{s}");
+            assert_eq!(t.get(sym), (s.as_str(), hasher.hash_one(s)));
+        }
+        assert_eq!(t.len(), texts.len() + 1, "nothing added by the second time");
+        assert_eq!(t.find("absent", hasher.hash_one("absent")), None);
+        assert_eq!(t.bytes(0), b"");
+        assert_eq!(t.bytes(t.len() as Sym), b"", "a symbol out of range");
+    }
 }
