@@ -73,6 +73,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string without escapes or control characters, at the current byte (a quote).
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
