@@ -166,6 +166,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A [`Lenient`] field's value.
+    #[inline(always)]
     fn lenient(&mut self, depth: usize) -> Option<Lenient<'a>> {
         Some(match self.peek()? {
             b'"' => Lenient(Some(Cow::Borrowed(self.string()?)), Shape::Str),
@@ -348,6 +349,7 @@ impl<'a> Reader<'a> {
 
 /// The index of the first quote, backslash or control character at or after `from`, when it is
 /// a quote (the string's end); `None` for the others (left to serde) or no end.
+#[inline(always)]
 fn string_end(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
