@@ -85,11 +85,24 @@ impl<'a> Reader<'a> {
         self.text.get(start..end)
     }
 
+    /// A key: a string as [`Reader::string`] reads it, as bytes (only compared with names, so
+    /// not checked to fall between characters, which both quotes do anyway).
+    #[inline(always)]
+    fn key(&mut self) -> Option<&'a [u8]> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        let end = string_end(self.b, start)?;
+        self.i = end + 1;
+        self.b.get(start..end)
+    }
+
     /// Walks an object's members, after whitespace: `member` reads each value, given its key,
     /// at the value's first byte.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.container(b'{', b'}', |r| {
-            let key = r.string()?;
+            let key = r.key()?;
             r.expect(b':')?;
             r.ws();
             member(r, key)
@@ -228,10 +241,10 @@ impl<'a> Reader<'a> {
         d: usize,
         names: &[&str; N],
         mut slots: [&mut Lenient<'a>; N],
-        mut other: impl FnMut(&mut Self, &'a str) -> Option<()>,
+        mut other: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
     ) -> Option<()> {
         let mut seen: Seen = 0;
-        self.object(|r, key| match names.iter().position(|&n| n == key) {
+        self.object(|r, key| match names.iter().position(|&n| n.as_bytes() == key) {
             Some(k) => {
                 Self::once(&mut seen, k as u32)?;
                 *slots[k] = r.lenient(d)?;
@@ -260,15 +273,15 @@ impl<'a> Reader<'a> {
         ];
         let mut seen: Seen = 0;
         self.members(d, RECORD_STRINGS, strings, |r, key| match key {
-            "userIdentity" => {
+            b"userIdentity" => {
                 Self::once(&mut seen, 0)?;
                 r.obj(d, &mut f.identity, |r, id| r.identity(d + 1, id))
             }
-            "resources" => {
+            b"resources" => {
                 Self::once(&mut seen, 1)?;
                 r.resources(d, &mut f.resources.0)
             }
-            "insightDetails" => {
+            b"insightDetails" => {
                 Self::once(&mut seen, 2)?;
                 r.obj(d, &mut f.insight, |r, ins| {
                     let InsightDetails { state, event_name, event_source, insight_type } = ins;
@@ -276,7 +289,7 @@ impl<'a> Reader<'a> {
                     r.members(d + 1, names, [state, event_name, event_source, insight_type], |r, _| r.skip(d + 1))
                 })
             }
-            "requestParameters" => {
+            b"requestParameters" => {
                 Self::once(&mut seen, 3)?;
                 f.params = Params::default();
                 r.collect(&mut f.params, 0, d)
@@ -291,13 +304,13 @@ impl<'a> Reader<'a> {
         let strings = [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by];
         let mut seen: Seen = 0;
         self.members(d, names, strings, |r, key| match key {
-            "sessionContext" => {
+            b"sessionContext" => {
                 Self::once(&mut seen, 0)?;
                 // sessionContext.sessionIssuer: its type, userName and arn.
                 r.obj(d, session, |r, ctx| {
                     let mut seen: Seen = 0;
                     r.members(d + 1, &[], [], |r, key| match key {
-                        "sessionIssuer" => {
+                        b"sessionIssuer" => {
                             Self::once(&mut seen, 0)?;
                             r.obj(d + 1, &mut ctx.issuer, |r, is| {
                                 let strings = [&mut is.kind, &mut is.user_name, &mut is.arn];
