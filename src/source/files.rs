@@ -254,9 +254,12 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
     if body.get(pos) == Some(&b']') {
         pos += 1;
     } else {
+        // requestParameters' strings of the record before, emptied: one list for the file.
+        let mut params = Vec::new();
         for i in 0.. {
             let start = pos;
             let mut fields = RecordFields::default();
+            fields.params.strings = std::mem::take(&mut params);
             let parsed = match body.get(start) {
                 Some(b'{') => read_record(text, start, &mut fields),
                 _ => None,
@@ -267,6 +270,8 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
                     let bytes = &body[start..end];
                     let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
                     on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
+                    params = std::mem::take(&mut fields.params.strings);
+                    params.clear();
                     pos = end;
                 }
                 _ => {
@@ -673,6 +678,39 @@ mod tests {
         let lookup = br#"{"Events":[{"EventId":"e1","EventTime":1722430001.0,"CloudTrailEvent":"{\"eventName\":\"DeleteTrail\",\"eventID\":\"e1\"}"}]}"#;
         let (k, n, _) = names(lookup).unwrap();
         assert_eq!((k, n), (InputKind::LookupEvents, vec!["DeleteTrail".to_string()]));
+    }
+
+    /// Each record of a trail log has its own requestParameters' strings: none carried over
+    /// from the record before, whether the next one has requestParameters, null ones, none, or
+    /// is read by serde.
+    #[test]
+    fn each_record_has_its_own_request_parameters() {
+        let input = br#"{"Records":[
+            {"eventName":"A","requestParameters":{"bucketName":"a-1","key":"a-2"}},
+            {"eventName":"B"},
+            {"eventName":"C","requestParameters":{"bucketName":"c-1"}},
+            {"eventName":"D","requestParameters":null},
+            {"eventName":"E","requestParameters":{"x":"e-1","n":80.5}},
+            {"eventName":"F","requestParameters":{"y":"f-1"}},
+            {"eventName":"G","readOnly":true}
+        ]}"#;
+        let mut got = Vec::new();
+        let out = parse_trail_log(input, &mut |p| {
+            let strings = p.fields.params.strings.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            got.push((p.fields.event_name.as_str().to_string(), strings));
+        });
+        assert!(out.is_some());
+        let want = [
+            ("A", vec!["a-1", "a-2"]),
+            ("B", vec![]),
+            ("C", vec!["c-1"]),
+            ("D", vec![]),
+            ("E", vec!["e-1"]),
+            ("F", vec!["f-1"]),
+            ("G", vec![]),
+        ];
+        let want = want.map(|(n, s)| (n.to_string(), s.into_iter().map(String::from).collect::<Vec<_>>()));
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -139,7 +139,8 @@ impl LocalBatch {
         let records = (content_len / 800).clamp(16, 1 << 16);
         Self {
             hasher: hasher.clone(),
-            strings: FileStrings::with_capacity(records * 2, records * 64),
+            // The generated archives' files hold about 96 bytes of distinct strings a record.
+            strings: FileStrings::with_capacity(records * 2, records * 128),
             last: [0; SYM_FIELDS],
             res: Vec::with_capacity(records),
             // A file of the generated archives has about half as many callers as events, and

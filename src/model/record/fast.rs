@@ -291,7 +291,10 @@ impl<'a> Reader<'a> {
             }
             b"requestParameters" => {
                 Self::once(&mut seen, 3)?;
-                f.params = Params::default();
+                // Emptied, not replaced: the caller may hand in the list of the record before,
+                // emptied, so that a file's records fill one list instead of growing one each.
+                f.params.strings.clear();
+                f.params.more = false;
                 r.collect(&mut f.params, 0, d)
             }
             _ => r.skip(d),
