@@ -72,15 +72,23 @@ impl<'a> Reader<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
-    /// A string without escapes or control characters, at the current byte (a quote).
+    /// Where a string without escapes or control characters, at the current byte (a quote),
+    /// holds its text: from the byte after the quote to its closing quote.
     #[inline(always)]
-    fn string(&mut self) -> Option<&'a str> {
+    fn quoted(&mut self) -> Option<(usize, usize)> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.i + 1;
         let end = string_end(self.b, start)?;
         self.i = end + 1;
+        Some((start, end))
+    }
+
+    /// A string without escapes or control characters, at the current byte (a quote).
+    #[inline(always)]
+    fn string(&mut self) -> Option<&'a str> {
+        let (start, end) = self.quoted()?;
         // Both ends are ASCII quotes, so this is on character boundaries.
         self.text.get(start..end)
     }
@@ -89,12 +97,7 @@ impl<'a> Reader<'a> {
     /// not checked to fall between characters, which both quotes do anyway).
     #[inline(always)]
     fn key(&mut self) -> Option<&'a [u8]> {
-        if self.peek()? != b'"' {
-            return None;
-        }
-        let start = self.i + 1;
-        let end = string_end(self.b, start)?;
-        self.i = end + 1;
+        let (start, end) = self.quoted()?;
         self.b.get(start..end)
     }
 
