@@ -50,22 +50,27 @@ impl FileStrings {
         self.text.len()
     }
 
-    /// The string of symbol `sym` (not 0).
+    /// Where symbol `sym`'s string lies in the text (empty for 0 and one out of range).
     #[inline]
-    fn text(&self, sym: Sym) -> &str {
-        let i = sym as usize;
-        &self.text[self.ends[i - 1]..self.ends[i]]
-    }
-
-    /// The bytes of symbol `sym`'s string (none for one out of range): for comparing, with
-    /// no check that the range falls between characters, which [`FileStrings::text`] makes.
-    #[inline]
-    fn bytes(&self, sym: Sym) -> &[u8] {
+    fn range(&self, sym: Sym) -> std::ops::Range<usize> {
         let i = sym as usize;
         match (self.ends.get(i.wrapping_sub(1)), self.ends.get(i)) {
-            (Some(&a), Some(&b)) => self.text.as_bytes().get(a..b).unwrap_or_default(),
-            _ => &[],
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
         }
+    }
+
+    /// The string of symbol `sym` ("" for 0 and one out of range).
+    #[inline]
+    fn text(&self, sym: Sym) -> &str {
+        self.text.get(self.range(sym)).unwrap_or_default()
+    }
+
+    /// The bytes of symbol `sym`'s string: for comparing, with no check that the range falls
+    /// between characters, which [`FileStrings::text`] makes.
+    #[inline]
+    fn bytes(&self, sym: Sym) -> &[u8] {
+        self.text.as_bytes().get(self.range(sym)).unwrap_or_default()
     }
 
     /// The string of symbol `sym` (not 0), and its hash.
