@@ -228,9 +228,46 @@ pub const MAX_PARAMS: usize = 1024;
 #[derive(Debug, Default)]
 pub struct Params<'a> {
     /// The values, borrowed from the record unless they hold escapes.
-    pub strings: Vec<Cow<'a, str>>,
+    pub strings: ParamStrings<'a>,
     /// The record holds more than [`MAX_PARAMS`].
     pub more: bool,
+}
+
+/// A record's requestParameters strings: the first [`ParamStrings::IN_LINE`] kept in line, so
+/// that most records (which hold at most four) allocate no list for them.
+#[derive(Debug, Default)]
+pub struct ParamStrings<'a> {
+    head: [Cow<'a, str>; ParamStrings::IN_LINE],
+    head_len: usize,
+    rest: Vec<Cow<'a, str>>,
+}
+
+impl<'a> ParamStrings<'a> {
+    /// How many strings are kept in line.
+    pub const IN_LINE: usize = 4;
+
+    /// Adds `s` after the others.
+    pub fn push(&mut self, s: Cow<'a, str>) {
+        match self.head.get_mut(self.head_len) {
+            Some(slot) => {
+                *slot = s;
+                self.head_len += 1;
+            }
+            None => self.rest.push(s),
+        }
+    }
+    /// How many strings there are.
+    pub fn len(&self) -> usize {
+        self.head_len + self.rest.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.head_len == 0
+    }
+    /// The strings in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = &Cow<'a, str>> {
+        self.head[..self.head_len].iter().chain(&self.rest)
+    }
 }
 
 impl<'a> Params<'a> {

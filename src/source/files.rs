@@ -254,12 +254,9 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
     if body.get(pos) == Some(&b']') {
         pos += 1;
     } else {
-        // requestParameters' strings of the record before, emptied: one list for the file.
-        let mut params = Vec::new();
         for i in 0.. {
             let start = pos;
             let mut fields = RecordFields::default();
-            fields.params.strings = std::mem::take(&mut params);
             let parsed = match body.get(start) {
                 Some(b'{') => read_record(text, start, &mut fields),
                 _ => None,
@@ -270,8 +267,6 @@ pub fn parse_trail_log(buf: &[u8], on_record: &mut dyn FnMut(Parsed<'_, '_>)) ->
                     let bytes = &body[start..end];
                     let span = ByteSpan { offset: offset_in(buf, bytes), len: bytes.len() as u32, escaped: false };
                     on_record(Parsed { span, fields: &fields, bytes, fallback_time: None });
-                    params = std::mem::take(&mut fields.params.strings);
-                    params.clear();
                     pos = end;
                 }
                 _ => {
@@ -692,7 +687,9 @@ mod tests {
             {"eventName":"D","requestParameters":null},
             {"eventName":"E","requestParameters":{"x":"e-1","n":80.5}},
             {"eventName":"F","requestParameters":{"y":"f-1"}},
-            {"eventName":"G","readOnly":true}
+            {"eventName":"G","readOnly":true},
+            {"eventName":"H","requestParameters":{"a":"h-1","b":["h-2","h-3",{"c":"h-4"}],"d":"h-5","e":"h-6"}},
+            {"eventName":"I","requestParameters":{"a":"i-1"}}
         ]}"#;
         let mut got = Vec::new();
         let out = parse_trail_log(input, &mut |p| {
@@ -708,6 +705,8 @@ mod tests {
             ("E", vec!["e-1"]),
             ("F", vec!["f-1"]),
             ("G", vec![]),
+            ("H", vec!["h-1", "h-2", "h-3", "h-4", "h-5", "h-6"]),
+            ("I", vec!["i-1"]),
         ];
         let want = want.map(|(n, s)| (n.to_string(), s.into_iter().map(String::from).collect::<Vec<_>>()));
         assert_eq!(got, want);

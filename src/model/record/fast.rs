@@ -294,10 +294,7 @@ impl<'a> Reader<'a> {
             }
             b"requestParameters" => {
                 Self::once(&mut seen, 3)?;
-                // Emptied, not replaced: the caller may hand in the list of the record before,
-                // emptied, so that a file's records fill one list instead of growing one each.
-                f.params.strings.clear();
-                f.params.more = false;
+                // Once only, into the defaults `out` holds: nothing to empty first.
                 r.collect(&mut f.params, 0, d)
             }
             _ => r.skip(d),
