@@ -265,6 +265,11 @@ impl Interner {
     pub fn len(&self) -> usize {
         self.table.len()
     }
+    /// Says how many symbols the interner is expected to hold in the end (see
+    /// [`Slots::expect`]).
+    pub fn expect(&mut self, n: usize) {
+        self.index.expect(n);
+    }
     /// Whether only the empty string is interned.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
@@ -380,6 +385,13 @@ impl<P: Copy + Eq + std::hash::Hash> ProfileInterner<P> {
     /// How many distinct combinations there are.
     pub fn len(&self) -> usize {
         self.list.len()
+    }
+    /// Says how many combinations a [`ProfileInterner::large`] is expected to hold in the end
+    /// (see [`Slots::expect`]).
+    pub fn expect(&mut self, n: usize) {
+        if let ProfileIndex::Large(index) = &mut self.index {
+            index.expect(n);
+        }
     }
     /// Whether none is interned.
     pub fn is_empty(&self) -> bool {

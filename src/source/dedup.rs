@@ -64,6 +64,11 @@ impl Seen {
         self.by_id.warm(id_hashes);
     }
 
+    /// Says how many events are expected in the end (see [`Slots::expect`]).
+    pub(super) fn expect(&mut self, n: usize) {
+        self.by_id.expect(n);
+    }
+
     /// Makes room for `n` more events.
     pub(super) fn reserve(&mut self, n: usize) {
         self.by_id.reserve(n);
