@@ -292,7 +292,7 @@ impl<'a> Ingest<'a> {
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
         let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
-        let size = self.files.get(outcome.file as usize).map_or(0, |f| f.size);
+        let taken = self.files.get(outcome.file as usize).map(|f| (Forecast::kind(f), f.size, outcome.bytes));
         if let (Some(content), Some(file)) = (outcome.content, self.files.get(outcome.file as usize)) {
             self.raw.offer(file, content);
         }
@@ -310,15 +310,16 @@ impl<'a> Ingest<'a> {
             }
             Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
         }
-        self.foresee(size);
+        self.foresee(taken);
     }
 
-    /// Tells the load's tables how large they are expected to grow, now that `size` more bytes
-    /// (on disk) of the inputs were taken.
-    fn foresee(&mut self, size: u64) {
+    /// Tells the load's tables how large they are expected to grow, now that an input (or a
+    /// part of one) was taken: its kind, size on disk and bytes of JSON.
+    fn foresee(&mut self, taken: Option<(usize, u64, u64)>) {
+        let Some((kind, disk, json)) = taken else { return };
         self.forecast.announce(&self.files);
         let sizes = [self.seen.len() as usize, self.interner.len(), self.profiles.len(), self.callers.len()];
-        if let Some([events, strings, profiles, callers]) = self.forecast.after(size, sizes) {
+        if let Some([events, strings, profiles, callers]) = self.forecast.after(kind, disk, json, sizes) {
             self.seen.expect(events);
             self.interner.expect(strings);
             self.profiles.expect(profiles);
@@ -335,7 +336,8 @@ impl<'a> Ingest<'a> {
         let display = file.as_ref().map(|f| f.display.clone()).unwrap_or_default();
         let bytes = format!("bytes {}-{}", part.range.start, part.range.end);
         let mut acc = self.split.take().unwrap_or_default();
-        let size = part.range.end.saturating_sub(part.range.start);
+        let on_disk = part.range.end.saturating_sub(part.range.start);
+        let taken = file.as_ref().map(|f| (Forecast::kind(f), on_disk, outcome.bytes));
         match outcome.result {
             Ok((_, local, partial)) => {
                 let (records, untimed) = self.take_parsed(outcome.file, local, stats);
@@ -357,7 +359,7 @@ impl<'a> Ingest<'a> {
                 skipped: false,
             })),
         }
-        self.foresee(size);
+        self.foresee(taken);
         if !part.last {
             self.split = Some(acc);
             return;
@@ -437,40 +439,58 @@ fn side_by_side<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce()
     }
 }
 
-/// How large a load's tables will grow, foreseen from how much of its inputs (by their size on
-/// disk) was taken and how fast each table grew over the recent half of that: a table that
-/// knows its final size grows to it in one step instead of a quarter at a time (at a million
-/// events, moving its entries about four times and missing the caches for each cost more
-/// than a tenth of the load's time).
+/// How large a load's tables will grow, foreseen from how much of its inputs was taken and how
+/// fast each table grew over the recent half of that: a table that knows its final size grows
+/// to it in one step instead of a quarter at a time (at a million events, moving its entries
+/// about four times and missing the caches for each cost more than a tenth of the load's time).
+///
+/// It is measured in bytes of JSON: what is left is the size on disk of the inputs not yet
+/// taken, at the ratio seen so far between the JSON and the size on disk of inputs of their
+/// kind (gzip or not, by name), so that plain and compressed inputs in one load are not
+/// mistaken for each other.
 #[derive(Default)]
 struct Forecast {
-    /// The size of the inputs announced (streams and pages have none), and how many of them
-    /// were counted.
-    total: u64,
+    /// How many of the inputs were counted.
     counted: usize,
-    /// The size of the inputs taken, and after each of them, the tables' sizes then.
-    taken: u64,
+    /// By kind ([`Forecast::kind`]): the size on disk of the inputs announced (streams and
+    /// pages have none), of those taken, and the bytes of JSON these held.
+    announced: [u64; 2],
+    taken_disk: [u64; 2],
+    taken_json: [u64; 2],
+    /// The bytes of JSON taken, and the tables' sizes then, after each input taken.
     history: Vec<(u64, [usize; 4])>,
 }
 
 impl Forecast {
     /// At most this many points of the history are kept: past it every other one is dropped.
     const HISTORY: usize = 1024;
+    /// Bytes of JSON a byte on disk holds, for a kind none of whose inputs was taken yet
+    /// (CloudTrail's gzip files hold about ten).
+    const UNSEEN_RATIO: [u64; 2] = [1, 10];
+
+    /// 1 for an input read through gzip (by its name), else 0.
+    fn kind(f: &SourceFile) -> usize {
+        f.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) as usize
+    }
 
     /// Counts the inputs added since the last call.
     fn announce(&mut self, files: &[Arc<SourceFile>]) {
         if let Some(new) = files.get(self.counted..) {
-            self.total += new.iter().map(|f| f.size).sum::<u64>();
+            for f in new {
+                self.announced[Self::kind(f)] += f.size;
+            }
             self.counted = files.len();
         }
     }
 
-    /// The sizes the tables are foreseen to reach, now that `size` more bytes were taken and
-    /// they are at `sizes`; `None` until enough was taken to say (a sixty-fourth of the whole,
-    /// and two inputs: the first hold more new strings than later ones), or when nothing is
-    /// left to take.
-    fn after(&mut self, size: u64, sizes: [usize; 4]) -> Option<[usize; 4]> {
-        self.taken += size;
+    /// The sizes the tables are foreseen to reach, now that `disk` bytes on disk of an input
+    /// of `kind` (`json` bytes of JSON) were taken and they are at `sizes`; `None` until
+    /// enough was taken to say (a sixty-fourth of the whole, and two inputs: the first hold
+    /// more new strings than later ones), or when nothing is left to take.
+    fn after(&mut self, kind: usize, disk: u64, json: u64, sizes: [usize; 4]) -> Option<[usize; 4]> {
+        self.taken_disk[kind] += disk;
+        self.taken_json[kind] += json;
+        let taken = self.taken_json.iter().sum::<u64>();
         if self.history.len() == Self::HISTORY {
             let mut odd = true;
             self.history.retain(|_| {
@@ -478,18 +498,26 @@ impl Forecast {
                 odd
             });
         }
-        self.history.push((self.taken, sizes));
-        let left = self.total.checked_sub(self.taken).filter(|&left| left > 0)?;
-        if self.history.len() < 2 || self.taken.saturating_mul(64) < self.total {
+        self.history.push((taken, sizes));
+        let left: u128 = (0..2)
+            .map(|k| {
+                let on_disk = self.announced[k].saturating_sub(self.taken_disk[k]) as u128;
+                match self.taken_disk[k] {
+                    0 => on_disk * Self::UNSEEN_RATIO[k] as u128,
+                    seen => on_disk * self.taken_json[k] as u128 / seen as u128,
+                }
+            })
+            .sum();
+        if left == 0 || self.history.len() < 2 || (taken as u128) * 64 < taken as u128 + left {
             return None;
         }
         // The growth over the recent half: from the last point at or before half-way.
-        let at = self.history.partition_point(|&(taken, _)| taken <= self.taken / 2);
+        let at = self.history.partition_point(|&(at, _)| at <= taken / 2);
         let (from, before) = at.checked_sub(1).map_or((0, [0; 4]), |i| self.history[i]);
-        let span = (self.taken - from).max(1) as u128;
+        let span = taken.saturating_sub(from).max(1) as u128;
         Some(std::array::from_fn(|k| {
             let grown = sizes[k].saturating_sub(before[k]) as u128;
-            sizes[k].saturating_add((grown * left as u128 / span).min(usize::MAX as u128) as usize)
+            sizes[k].saturating_add((grown * left / span).min(usize::MAX as u128) as usize)
         }))
     }
 }
@@ -518,8 +546,12 @@ mod tests {
     use crate::model::{EventStore, SymField};
 
     fn sized(sizes: &[u64]) -> Vec<Arc<SourceFile>> {
+        named(sizes, "f.json")
+    }
+
+    fn named(sizes: &[u64], name: &str) -> Vec<Arc<SourceFile>> {
         let file = |(i, &size): (usize, &u64)| {
-            let mut f = SourceFile::in_memory(i as u32, "f", Vec::new());
+            let mut f = SourceFile::in_memory(i as u32, name, Vec::new());
             f.size = size;
             Arc::new(f)
         };
@@ -535,7 +567,7 @@ mod tests {
         let mut said = Vec::new();
         for n in 1..=400usize {
             let strings = 30 * n.min(200) + 10 * n.saturating_sub(200);
-            said.push(f.after(1000, [100 * n, strings, 7, 0]));
+            said.push(f.after(0, 1000, 1000, [100 * n, strings, 7, 0]));
         }
         // Nothing from fewer than a sixty-fourth of the whole (7 of 400 inputs), nor at the end.
         assert!(said[..6].iter().all(Option::is_none), "{:?}", &said[..6]);
@@ -547,10 +579,34 @@ mod tests {
         assert_eq!(said[398], Some([40_000, 30 * 200 + 10 * 200, 7, 0]));
         // Inputs announced later count once each; those of a load read before do not.
         f.announce(&sized(&[1000; 401]));
-        assert_eq!(f.total, 401_000);
+        assert_eq!(f.announced, [401_000, 0]);
         let mut resumed = Forecast { counted: 400, ..Forecast::default() };
         resumed.announce(&sized(&[1000; 410]));
-        assert_eq!(resumed.total, 10_000);
+        assert_eq!(resumed.announced, [10_000, 0]);
+    }
+
+    #[test]
+    fn plain_and_compressed_inputs_are_foreseen_by_the_json_they_hold() {
+        // 100 gzip files of 1,000 bytes holding 8,000 bytes of JSON and 100 events each, then
+        // one plain file of 800,000 bytes holding 10,000 events: 20,000 in all.
+        let mut files = named(&[1000; 100], "CloudTrail_us-east-1_x.json.GZ");
+        files.extend(named(&[800_000], "export.jsonl"));
+        let mut f = Forecast::default();
+        f.announce(&files);
+        let mut said = None;
+        for n in 1..=50 {
+            said = f.after(1, 1000, 8000, [100 * n, 0, 0, 0]);
+        }
+        // By size on disk, 850,000 bytes left at 100 events a kilobyte would say 90,000.
+        assert_eq!(said, Some([20_000, 0, 0, 0]));
+        // The plain file first, in 16 parts: before any gzip file was taken, each is taken to
+        // hold ten times its size (1,000,000 bytes of JSON for the 100, which hold 800,000).
+        let mut g = Forecast::default();
+        g.announce(&files);
+        for part in 1..=16 {
+            said = g.after(0, 50_000, 50_000, [625 * part, 0, 0, 0]);
+        }
+        assert_eq!(said, Some([10_000 + 12_500, 0, 0, 0]));
     }
 
     #[test]
@@ -558,7 +614,7 @@ mod tests {
         let mut f = Forecast::default();
         f.announce(&sized(&[10; 5000]));
         for n in 1..5000 {
-            let said = f.after(10, [n, 2 * n, 0, 0]);
+            let said = f.after(0, 10, 10, [n, 2 * n, 0, 0]);
             assert!(f.history.len() <= Forecast::HISTORY);
             if n >= 100 {
                 assert_eq!(said, Some([5000, 10_000, 0, 0]), "after {n} inputs");
@@ -567,7 +623,7 @@ mod tests {
         // Pages and streams have no size: nothing is foreseen.
         let mut pages = Forecast::default();
         pages.announce(&sized(&[0; 10]));
-        assert!((1..10).all(|n| pages.after(0, [n, n, n, n]).is_none()));
+        assert!((1..10).all(|n| pages.after(0, 0, 2000, [n, n, n, n]).is_none()));
     }
 
     /// A trail log file of records with these (eventID, user agent, source IP, request
