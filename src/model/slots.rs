@@ -166,9 +166,10 @@ impl<S: Slot> Slots<S> {
     }
 
     /// Says that the table is expected to hold about `n` entries in the end: a table that
-    /// grows from now on grows towards that size in one step (at most eight times larger) instead of a quarter at a time, moving each entry once or twice instead of
-    /// about four times. Nothing is allocated until a table would grow anyway, and a table
-    /// that outgrows the expectation grows as before.
+    /// grows from now on grows towards that size in one step (at most eight times larger)
+    /// instead of a quarter at a time, moving each entry once or twice instead of about four
+    /// times. Nothing is allocated until a table would grow anyway, and a table that outgrows
+    /// the expectation grows as before.
     pub fn expect(&mut self, n: usize) {
         self.expected_each = Self::each(n);
     }
