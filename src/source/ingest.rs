@@ -291,9 +291,9 @@ impl<'a> Ingest<'a> {
         }
         stats.files_done += 1;
         stats.bytes += outcome.bytes;
-        let display = self.files.get(outcome.file as usize).map(|f| f.display.clone()).unwrap_or_default();
-        let taken = self.files.get(outcome.file as usize).map(|f| (Forecast::kind(f), f.size, outcome.bytes));
-        if let (Some(content), Some(file)) = (outcome.content, self.files.get(outcome.file as usize)) {
+        let file = self.files.get(outcome.file as usize).cloned();
+        let display = file.as_ref().map(|f| f.display.clone()).unwrap_or_default();
+        if let (Some(content), Some(file)) = (outcome.content, &file) {
             self.raw.offer(file, content);
         }
         match outcome.result {
@@ -310,16 +310,18 @@ impl<'a> Ingest<'a> {
             }
             Err(e) => emit(SourceMsg::Problem(Problem { input: display, reason: e.to_string(), skipped: true })),
         }
-        self.foresee(taken);
+        if let Some(file) = &file {
+            self.foresee(file, file.size, outcome.bytes);
+        }
     }
 
-    /// Tells the load's tables how large they are expected to grow, now that an input (or a
-    /// part of one) was taken: its kind, size on disk and bytes of JSON.
-    fn foresee(&mut self, taken: Option<(usize, u64, u64)>) {
-        let Some((kind, disk, json)) = taken else { return };
+    /// Tells the load's tables how large they are expected to grow, now that `disk` bytes on
+    /// disk of `file` (all of it, or a part), holding `json` bytes of JSON, were taken.
+    fn foresee(&mut self, file: &SourceFile, disk: u64, json: u64) {
         self.forecast.announce(&self.files);
         let sizes = [self.seen.len() as usize, self.interner.len(), self.profiles.len(), self.callers.len()];
-        if let Some([events, strings, profiles, callers]) = self.forecast.after(kind, disk, json, sizes) {
+        if let Some([events, strings, profiles, callers]) = self.forecast.after(Forecast::kind(file), disk, json, sizes)
+        {
             self.seen.expect(events);
             self.interner.expect(strings);
             self.profiles.expect(profiles);
@@ -336,8 +338,6 @@ impl<'a> Ingest<'a> {
         let display = file.as_ref().map(|f| f.display.clone()).unwrap_or_default();
         let bytes = format!("bytes {}-{}", part.range.start, part.range.end);
         let mut acc = self.split.take().unwrap_or_default();
-        let on_disk = part.range.end.saturating_sub(part.range.start);
-        let taken = file.as_ref().map(|f| (Forecast::kind(f), on_disk, outcome.bytes));
         match outcome.result {
             Ok((_, local, partial)) => {
                 let (records, untimed) = self.take_parsed(outcome.file, local, stats);
@@ -359,7 +359,9 @@ impl<'a> Ingest<'a> {
                 skipped: false,
             })),
         }
-        self.foresee(taken);
+        if let Some(file) = &file {
+            self.foresee(file, part.range.end.saturating_sub(part.range.start), outcome.bytes);
+        }
         if !part.last {
             self.split = Some(acc);
             return;
